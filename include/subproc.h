@@ -1,0 +1,343 @@
+/* subproc: spawn and supervise child processes safely and fast.
+ *
+ * SPDX-License-Identifier: MIT
+ *
+ * Lifecycle of a command
+ * ----------------------
+ *  1. Create it: subproc_new(), subproc_new_argv() or subproc_new_args().  These never return
+ *     NULL.
+ *  2. Build it: add arguments, environment, cwd, fds, buffers.  Builder calls never fail on
+ *     their own: the first bad argument or failed allocation is remembered, every later builder
+ *     call on that command does nothing, and the error is reported by subproc_run(),
+ *     subproc_run_async() or subproc_to_string().
+ *  3. Run it, either
+ *       - subproc_run(): start, feed and capture buffers, wait; or
+ *       - subproc_run_async(), then subproc_wait() (which also handles buffers) or
+ *         subproc_abort().
+ *  4. Run it again if you like: a finished command can be rerun with the same result.
+ *  5. Free it with subproc_free(), which kills and reaps a child that is still running unless
+ *     its pid was handed to the caller by subproc_run_async().
+ *
+ * What the child gets
+ * -------------------
+ *  - argv exactly as built; no shell is ever involved.  A bare binary name is resolved against
+ *    the *caller's* PATH, in the caller, before the child starts.
+ *  - The caller's environment, unless an env function was called (then exactly the variables
+ *    passed or set).
+ *  - /dev/null on fds 0, 1 and 2 unless redirected, the fds passed with subproc_pass_fd() and
+ *    send-buffer pipes, and no other fd.
+ *  - Every signal disposition at SIG_DFL and an empty signal mask.
+ *
+ * Errors
+ * ------
+ * Functions that fail return -1 (or NULL), set errno, and leave a one-line message for the
+ * calling thread in subproc_errmsg().  The library never prints and never exits.
+ * A child that exits non-zero or dies by a signal when that was not allowed is reported with
+ * errno EIO (see subproc_run()).
+ *
+ * Threads and signals
+ * -------------------
+ * A command is not thread-safe: use one command from one thread at a time.  Different
+ * commands may be built and run from different threads at once.  The library never installs a
+ * signal handler and never reaps a pid it did not start.  No function is async-signal-safe
+ * unless its documentation says so.
+ */
+#ifndef SUBPROC_H
+#define SUBPROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SUBPROC_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define SUBPROC_SENTINEL __attribute__((sentinel))
+#define SUBPROC_EXPORT __attribute__((visibility("default")))
+#else
+#define SUBPROC_PRINTF(fmt, args)
+#define SUBPROC_SENTINEL
+#define SUBPROC_EXPORT
+#endif
+
+#define SUBPROC_VERSION_MAJOR 0
+#define SUBPROC_VERSION_MINOR 1
+#define SUBPROC_VERSION_MICRO 0
+#define SUBPROC_VERSION_STRING "0.1.0"
+
+/* An opaque command: what to run and how, plus the state of its last or current run. */
+typedef struct subproc subproc;
+
+/* ---------------------------------------------------------------------------------------
+ * Construction
+ * ------------------------------------------------------------------------------------- */
+
+/* Create a command that runs `binary` with argv[0] == binary.
+ * binary: an absolute or relative path (contains '/'), or a bare name looked up in the caller's
+ *   PATH when the command runs.  Copied; the caller keeps its string.
+ * Returns: a command owned by the caller (free it with subproc_free()); never NULL.  A NULL or
+ *   empty binary, or a failed allocation, is reported when the command runs.
+ * Thread safety: safe.  Async-signal safety: no (allocates). */
+SUBPROC_EXPORT subproc *subproc_new(const char *binary);
+
+/* Create a command from a NULL-terminated argv; argv[0] is the binary (see subproc_new()).
+ * Every string is copied.  Never NULL.  Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT subproc *subproc_new_argv(const char *const *argv);
+
+/* Create a command from the binary and a NULL-terminated list of further arguments.
+ * Example: subproc_new_args("/bin/echo", "hello", "world", NULL).
+ * Never NULL.  Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT subproc *subproc_new_args(const char *binary, ...) SUBPROC_SENTINEL;
+
+/* ---------------------------------------------------------------------------------------
+ * Arguments.  Every string is copied.  A NULL string is a deferred EINVAL error.
+ * Thread safety: one thread per command.  Async-signal safety: no.
+ * ------------------------------------------------------------------------------------- */
+
+/* Append one argument. */
+SUBPROC_EXPORT void subproc_add_arg(subproc *c, const char *arg);
+
+/* Append "name=value" as one argument; a NULL name or value is a deferred EINVAL. */
+SUBPROC_EXPORT void subproc_add_arg_pair(subproc *c, const char *name, const char *value);
+
+/* Append one argument built with printf-style formatting. */
+SUBPROC_EXPORT void subproc_add_arg_format(subproc *c, const char *fmt, ...) SUBPROC_PRINTF(2, 3);
+
+/* Append every argument of a NULL-terminated array (an empty array adds nothing). */
+SUBPROC_EXPORT void subproc_add_arg_set(subproc *c, const char *const *args);
+
+/* Append a NULL-terminated list of arguments. */
+SUBPROC_EXPORT void subproc_add_args(subproc *c, ...) SUBPROC_SENTINEL;
+
+/* ---------------------------------------------------------------------------------------
+ * Environment.  By default the child inherits the caller's whole environment as it is when the
+ * command runs.  The first call of any function below except subproc_env_inherit() and
+ * subproc_env_unset() switches the command to a clean environment holding only what is passed
+ * or set.  Setting a name that
+ * is already present replaces it in place.  Names must be non-empty and hold no '='.
+ * Thread safety: one thread per command; the functions that read the caller's environment
+ * (pass, pass_common, inherit) must not race with setenv() in another thread.
+ * Async-signal safety: no.
+ * ------------------------------------------------------------------------------------- */
+
+/* Pass PATH, LD_PRELOAD, LD_LIBRARY_PATH, HOME, USER, LOGNAME and TMPDIR from the caller (each
+ * only if set there) and set LC_ALL=C. */
+SUBPROC_EXPORT void subproc_env_pass_common(subproc *c);
+
+/* Copy `name` from the caller's environment now, if it is set there. */
+SUBPROC_EXPORT void subproc_env_pass(subproc *c, const char *name);
+
+/* Set `name` to `value` (both copied). */
+SUBPROC_EXPORT void subproc_env_set(subproc *c, const char *name, const char *value);
+
+/* Set from a "NAME=value" string (copied); a string without '=' is a deferred EINVAL. */
+SUBPROC_EXPORT void subproc_env_put(subproc *c, const char *name_equals_value);
+
+/* Start from a copy of the caller's whole environment, taken now, so that later sets and
+ * unsets edit it (env(1) without -i).  Inherited variables are not shown by to_string(). */
+SUBPROC_EXPORT void subproc_env_inherit(subproc *c);
+
+/* Remove `name` from the child's environment (a no-op if it is not there).  On a command whose
+ * environment was not touched yet this first does subproc_env_inherit(), so the child gets
+ * everything but `name`. */
+SUBPROC_EXPORT void subproc_env_unset(subproc *c, const char *name);
+
+/* ---------------------------------------------------------------------------------------
+ * Working directory
+ * ------------------------------------------------------------------------------------- */
+
+/* Run the child in `dir` (copied).  A directory that cannot be entered makes the run fail with
+ * the errno of chdir(2) and a message naming "chdir".  Setting it twice is a deferred EINVAL.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_cwd(subproc *c, const char *dir);
+
+/* ---------------------------------------------------------------------------------------
+ * File descriptors.  By default the child gets /dev/null on 0, 1 and 2 and every other fd is
+ * closed.  Thread safety: one thread per command.  Async-signal safety: no.
+ * ------------------------------------------------------------------------------------- */
+
+enum {
+        SUBPROC_PASS_FD_CLOSE_PARENT = 1 << 0, /* close the caller's fd once the child started */
+};
+
+/* Give the child the caller's `fd` under the same number.  fd must be >= 3 (use the stdio
+ * setters for 0..2); a smaller or negative fd is a deferred EINVAL.  Without
+ * SUBPROC_PASS_FD_CLOSE_PARENT the caller keeps ownership and the fd is passed again on every
+ * run.  With it, the library owns the fd from this call on: it is closed after the next spawn
+ * (even a failed one, and even when the command carries a deferred error) or by
+ * subproc_free(), and is not passed again on a rerun.  An fd that is not open when the command
+ * runs fails the run with EBADF, naming the fd. */
+SUBPROC_EXPORT void subproc_pass_fd(subproc *c, int fd, unsigned flags);
+
+/* Use the caller's `fd` as the child's stdin.  The caller keeps ownership.  A negative fd, or
+ * setting stdin twice (fd or buffer), is a deferred EINVAL. */
+SUBPROC_EXPORT void subproc_set_input_fd(subproc *c, int fd);
+
+/* Redirect the child's stdout.  If *fd >= 0 when this is called, the child writes to the fd
+ * that *fd holds when the command runs (the caller keeps ownership).  If *fd == -1 when this
+ * is called, every run makes a new pipe and stores its read end in *fd once the child has
+ * started; the caller owns that fd and must close it.  A pipe for the caller is only
+ * possible with subproc_run_async(): subproc_run() refuses it, as nobody would read it.
+ * `fd` must stay valid until the command is freed. */
+SUBPROC_EXPORT void subproc_set_output_fd(subproc *c, int *fd);
+
+/* The same for stderr.  Passing the same pointer as to subproc_set_output_fd() gives stdout
+ * and stderr one shared fd or pipe. */
+SUBPROC_EXPORT void subproc_set_error_fd(subproc *c, int *fd);
+
+/* Make the pipe ends created for the caller by the two functions above O_NONBLOCK. */
+SUBPROC_EXPORT void subproc_nonblocking_fds(subproc *c);
+
+/* ---------------------------------------------------------------------------------------
+ * Buffers, fed and captured by subproc_run(), or by subproc_wait() after subproc_run_async(),
+ * in one poll loop, so a child writing much to both stdout and stderr while reading much from
+ * stdin never deadlocks.  Thread safety: one thread per command.  Async-signal safety: no.
+ * ------------------------------------------------------------------------------------- */
+
+/* Feed the NUL-terminated `text` (copied, without its NUL) to the child's stdin. */
+SUBPROC_EXPORT void subproc_set_input_buffer(subproc *c, const char *text);
+
+/* Feed `len` bytes of `data` (copied; NULs allowed) to the child's stdin. */
+SUBPROC_EXPORT void subproc_set_input_bytes(subproc *c, const void *data, size_t len);
+
+/* Capture the child's stdout.  Sets *out = NULL now; after every run, successful or not, *out
+ * holds a NUL-terminated string allocated with malloc (partial on error, "" if nothing was
+ * written) that the caller owns and frees with free().  A rerun frees the string left by the
+ * previous run first, so copy it out or set *out = NULL to keep it.  `out` must stay valid
+ * until the command is freed. */
+SUBPROC_EXPORT void subproc_set_output_buffer(subproc *c, char **out);
+
+/* The same for stderr.  The same pointer as the output buffer captures both, interleaved,
+ * through one pipe. */
+SUBPROC_EXPORT void subproc_set_error_buffer(subproc *c, char **err);
+
+/* Byte length of the stdout (or shared) buffer captured by the last run; it may hold NULs.
+ * 0 before any run. */
+SUBPROC_EXPORT size_t subproc_output_len(const subproc *c);
+
+/* Byte length of the stderr buffer captured by the last run (the shared length when stdout
+ * and stderr share a buffer). */
+SUBPROC_EXPORT size_t subproc_error_len(const subproc *c);
+
+/* Hand the child `len` bytes of `data` (copied) on a pipe that it can read to EOF.
+ * Returns the fd number the child will see (for an argument such as "--config-fd=%d"), or -1
+ * with errno set; a failure is also remembered as the command's deferred error.  The pipe is
+ * recreated for every run and the child sees it under the same number each time. */
+SUBPROC_EXPORT int subproc_add_send_buffer(subproc *c, const void *data, size_t len);
+
+/* ---------------------------------------------------------------------------------------
+ * Logging
+ * ------------------------------------------------------------------------------------- */
+
+/* Describe the command as one shell command line: environment changes (NAME=value, and
+ * "env -u NAME" for removed inherited names) then argv, every word quoted so that pasting the
+ * line into /bin/sh runs the same argv with the same environment changes.  With `linebreaks`,
+ * a " \" line continuation is put before each environment entry, the binary and each option
+ * (an argument starting with '-'); an option's non-option value stays on its line.
+ * Returns: a malloc'd string the caller frees, or NULL with errno set (the command's deferred
+ * error, or ENOMEM).  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT char *subproc_to_string(const subproc *c, bool linebreaks);
+
+/* Write subproc_to_string(c, false) and a newline to `fd`.  Returns 0, or -1 with errno set
+ * (a deferred error or a write error).  Thread safety: one thread per command.
+ * Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_write_arg_log(const subproc *c, int fd);
+
+/* ---------------------------------------------------------------------------------------
+ * Running
+ * ------------------------------------------------------------------------------------- */
+
+/* Run the command to completion: spawn, feed and capture the buffers, wait.
+ * exitstatus: NULL, or where to store the child's exit code.
+ * Returns 0 on success.  -1 with errno set and a message when:
+ *   - the command carries a deferred error (its errno: EINVAL, ENOMEM, ...);
+ *   - the child could not be started: the errno of the failing step (ENOENT, EACCES, ENOTDIR,
+ *     EBADF, ...) and a message naming the step ("exec /x: ...", "chdir /y: ...");
+ *     no child is left behind;
+ *   - the command is already running (EBUSY);
+ *   - the child exited non-zero and exitstatus is NULL, or it died by a signal and
+ *     subproc_raw_status() was not called (EIO; the message names the command line, the exit
+ *     code or signal and, when buffers were used, the tail of the child's stderr).
+ * With exitstatus non-NULL a normal exit's code is stored there and is not an error; after
+ * subproc_raw_status() the raw wait status is stored (decode with WIFEXITED() and friends)
+ * and no status is an error.
+ * Thread safety: one thread per command; different commands may run from many threads at
+ * once.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_run(subproc *c, int *exitstatus);
+
+/* Make subproc_run(), subproc_wait() store the raw wait status, never failing on it. */
+SUBPROC_EXPORT void subproc_raw_status(subproc *c);
+
+/* Start the command and return at once (after the child has exec'd, or with the exec error).
+ * pid: NULL, or where to store the child's pid.  With NULL the command owns the child, which
+ *   is reaped by subproc_wait(), subproc_abort() or subproc_free().  With a pointer the caller
+ *   also may free the command and reap the pid later with subproc_pid_wait() or
+ *   subproc_pid_abort(); subproc_free() then leaves the child alone.
+ * Buffers set on the command are fed and captured by subproc_wait().
+ * Returns 0, or -1 with errno set as for subproc_run().
+ * Thread safety: as subproc_run().  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_run_async(subproc *c, pid_t *pid);
+
+/* Finish a run started by subproc_run_async(): feed and capture the buffers, reap the child.
+ * Status rules as subproc_run().  Waiting when nothing is running fails with ECHILD.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_wait(subproc *c, int *exitstatus);
+
+/* The running child's pid, or -1 if none.  Thread safety: one thread per command.
+ * Async-signal safety: yes. */
+SUBPROC_EXPORT pid_t subproc_pid(const subproc *c);
+
+/* The raw wait status of the last finished run, or -1 if there was none.
+ * Thread safety: one thread per command.  Async-signal safety: yes. */
+SUBPROC_EXPORT int subproc_status(const subproc *c);
+
+/* Stop a running child: SIGTERM, wait up to 200 ms, then SIGKILL, and reap it.  Captured
+ * buffers are left as they were.  Does nothing if nothing is running; never fails and leaves
+ * errno unchanged.  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_abort(subproc *c);
+
+/* Free the command.  NULL-safe.  A child still running that the command owns is aborted and
+ * reaped; a child whose pid was handed out by subproc_run_async() is left alone.  Pending
+ * SUBPROC_PASS_FD_CLOSE_PARENT fds are closed.  Thread safety: one thread per command.
+ * Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_free(subproc *c);
+
+/* Reap `pid` (a child of the caller) with the status rules of subproc_run(): with raw true,
+ * *exitstatus gets the raw wait status; otherwise a signal death, or a non-zero exit when
+ * exitstatus is NULL, is an error (EIO).  Retries on EINTR.  Returns 0 or -1 with errno set.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pid_wait(pid_t pid, int *exitstatus, bool raw);
+
+/* Stop and reap `pid` as subproc_abort() does.  Ignores pid <= 0.  Never fails; leaves errno
+ * unchanged.  Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_pid_abort(pid_t pid);
+
+/* ---------------------------------------------------------------------------------------
+ * Safe fork for callers that must fork themselves
+ * ------------------------------------------------------------------------------------- */
+
+/* fork() with every signal blocked around it, so no handler of the caller runs in the child.
+ * In the parent the caller's signal mask is restored; in the child every handler is reset to
+ * SIG_DFL and then every signal is unblocked.
+ * Returns: the child's pid in the parent, 0 in the child, -1 with errno set on failure.
+ * Thread safety: safe, with fork()'s rules: in a threaded caller the child may only use
+ * async-signal-safe functions until it execs.  Async-signal safety: no. */
+SUBPROC_EXPORT pid_t subproc_fork(void);
+
+/* ---------------------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------------------- */
+
+/* The calling thread's last error message, "" if none.  The string is owned by the library and
+ * stays valid until the next subproc call in this thread.
+ * Thread safety: safe (per-thread).  Async-signal safety: yes. */
+SUBPROC_EXPORT const char *subproc_errmsg(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SUBPROC_H */

@@ -1,0 +1,34 @@
+/* Per-thread error messages. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+static _Thread_local char error_message[1024];
+
+int sp_verror(int errnum, const char *fmt, va_list ap)
+{
+        vsnprintf(error_message, sizeof error_message, fmt, ap);
+        errno = errnum;
+        return -1;
+}
+
+int sp_error(int errnum, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        sp_verror(errnum, fmt, ap);
+        va_end(ap);
+        return -1;
+}
+
+void sp_error_clear(void)
+{
+        error_message[0] = '\0';
+}
+
+const char *subproc_errmsg(void)
+{
+        return error_message;
+}

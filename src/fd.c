@@ -1,0 +1,76 @@
+/* Small fd helpers for the parent side. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+int sp_set_cloexec(int fd, bool on)
+{
+        int flags = fcntl(fd, F_GETFD);
+
+        if (flags < 0)
+                return -errno;
+        if (!!(flags & FD_CLOEXEC) == on)
+                return 0;
+        if (fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC) < 0)
+                return -errno;
+        return 0;
+}
+
+int sp_set_nonblock(int fd, bool on)
+{
+        int flags = fcntl(fd, F_GETFL);
+
+        if (flags < 0)
+                return -errno;
+        if (!!(flags & O_NONBLOCK) == on)
+                return 0;
+        if (fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Both ends close-on-exec from birth, so a concurrent fork elsewhere cannot inherit them. */
+int sp_pipe_cloexec(int fds[2])
+{
+#if HAVE_PIPE2
+        return pipe2(fds, O_CLOEXEC);
+#else
+        /* Without pipe2 there is a window in which another thread's fork inherits the fds. */
+        if (pipe(fds) < 0)
+                return -1;
+        if (sp_set_cloexec(fds[0], true) < 0 || sp_set_cloexec(fds[1], true) < 0) {
+                int e = errno;
+
+                close(fds[0]);
+                close(fds[1]);
+                errno = e;
+                return -1;
+        }
+        return 0;
+#endif
+}
+
+int sp_fd_move_above(int fd, int min_fd)
+{
+        int moved;
+
+        if (fd >= min_fd)
+                return fd;
+        moved = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+        if (moved < 0)
+                return -errno;
+        close(fd);
+        return moved;
+}
+
+void sp_close(int *fd)
+{
+        int saved_errno = errno;
+
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+        errno = saved_errno;
+}

@@ -1,0 +1,77 @@
+/* Signal blocking around process creation, and subproc_fork(). */
+#include "internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sys/syscall.h>
+
+/* pthread_sigmask() refuses to block the signals glibc uses internally (SIGCANCEL and
+ * SIGSETXID); a child sharing our memory must not run their handlers either, so ask the
+ * kernel directly. */
+void sp_block_all_signals(sigset_t *old)
+{
+        unsigned long all[128 / sizeof(unsigned long)];
+
+        memset(all, 0xff, sizeof all);
+        memset(old, 0, sizeof *old);
+        syscall(SYS_rt_sigprocmask, SIG_BLOCK, all, old, _NSIG / 8);
+}
+
+void sp_restore_signals(const sigset_t *old)
+{
+        syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, _NSIG / 8);
+}
+#else
+void sp_block_all_signals(sigset_t *old)
+{
+        sigset_t all;
+
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
+void sp_restore_signals(const sigset_t *old)
+{
+        pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+#endif
+
+/* Runs in a forked child: async-signal-safe only. */
+static void reset_signals_in_child(void)
+{
+        struct sigaction dfl;
+        sigset_t none;
+
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void)sigaction(sig, &dfl, NULL); /* EINVAL for reserved ones is fine */
+        sigemptyset(&none);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+pid_t subproc_fork(void)
+{
+        sigset_t old;
+        pid_t pid;
+        int e;
+
+        sp_block_all_signals(&old);
+        pid = fork();
+        e = errno;
+        if (pid == 0) {
+                reset_signals_in_child();
+                return 0;
+        }
+        sp_restore_signals(&old);
+        if (pid < 0)
+                return sp_error(e, "fork: %s", strerror(e));
+        return pid;
+}

@@ -1,0 +1,254 @@
+/* Declarations shared inside the library.  Nothing here is installed or exported. */
+#ifndef SUBPROC_INTERNAL_H
+#define SUBPROC_INTERNAL_H
+
+#include "config.h"
+#include "subproc.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define SP_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- errors (error.c) ------------------------------------------------------------------ */
+
+/* Set errno to `errnum` and the calling thread's message; always returns -1. */
+SP_HIDDEN int sp_error(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+SP_HIDDEN int sp_verror(int errnum, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Clear the calling thread's message. */
+SP_HIDDEN void sp_error_clear(void);
+
+/* ---- a growable list of owned strings (command.c) ------------------------------------- */
+
+struct sp_strv {
+        char **items; /* NULL-terminated when n > 0 */
+        size_t n;
+        size_t cap;
+};
+
+SP_HIDDEN int sp_strv_push_take(struct sp_strv *v, char *s); /* -ENOMEM; frees s on failure */
+SP_HIDDEN void sp_strv_free(struct sp_strv *v);
+
+/* ---- the command ----------------------------------------------------------------------- */
+
+enum sp_env_mode {
+        SP_ENV_INHERIT,  /* the caller's environ as it is at run time */
+        SP_ENV_EXPLICIT, /* exactly env.vars */
+};
+
+struct sp_env {
+        enum sp_env_mode mode;
+        struct sp_strv vars;  /* "NAME=value" */
+        bool *shown;          /* per var: set by the caller (shown by to_string), not inherited */
+        size_t shown_cap;
+        struct sp_strv unset; /* inherited names removed, for to_string */
+};
+
+struct sp_passed_fd {
+        int fd;
+        unsigned flags;
+};
+
+struct sp_send_buffer {
+        unsigned char *data;
+        size_t len;
+        int child_fd; /* the number the child sees */
+        int read_fd;  /* this run's read end, -1 once handed to the child */
+        int write_fd; /* this run's write end, fed by the I/O loop */
+        size_t written;
+};
+
+/* A captured stream of the child (stdout, or stderr when it has a buffer of its own). */
+struct sp_capture {
+        char *data;
+        size_t len;
+        size_t cap;
+};
+
+/* Parent-side ends of the pipes of one run. */
+struct sp_run_io {
+        int in_fd;  /* write end feeding stdin, -1 if none */
+        int out_fd; /* read end for the output buffer, -1 if none */
+        int err_fd; /* read end for the error buffer, -1 if none or shared */
+        size_t in_written;
+        struct sp_capture out, err;
+};
+
+struct subproc {
+        int error;         /* deferred errno, 0 if none */
+        char errmsg[256];  /* its message */
+        bool is_static;    /* the out-of-memory sentinel: never written, never freed */
+
+        struct sp_strv argv;
+        struct sp_env env;
+        char *cwd;
+
+        struct sp_passed_fd *passed;
+        size_t npassed, passed_cap;
+
+        int input_fd;              /* caller's fd for stdin, -1 if none */
+        unsigned char *input_data; /* input buffer, if has_input_buffer */
+        size_t input_len;
+        bool has_input_buffer;
+        int *output_fdp;
+        int *error_fdp;
+        bool output_wants_pipe; /* *output_fdp was -1 when set: a new pipe for every run */
+        bool error_wants_pipe;
+        char **output_bufp;
+        char **error_bufp;
+        bool nonblocking;
+        bool raw_status;
+
+        struct sp_send_buffer *sends;
+        size_t nsends;
+
+        /* State of the current or last run. */
+        pid_t pid;           /* running child, -1 if none */
+        bool pid_handed_out; /* run_async(c, &pid): free() leaves the child alone */
+        bool io_pending;     /* buffers still to feed/capture in wait() */
+        int last_status;     /* raw wait status of the last finished run, -1 if none */
+        struct sp_run_io io;
+        size_t out_len, err_len;
+};
+
+/* Record a deferred error on c (first one wins) and return. */
+SP_HIDDEN void sp_command_fail(subproc *c, int errnum, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* true when builder calls must be ignored (sentinel, NULL, or a deferred error). */
+SP_HIDDEN bool sp_command_broken(const subproc *c);
+/* Report c's deferred error as the thread's error; returns -1. */
+SP_HIDDEN int sp_command_report(const subproc *c);
+
+/* ---- environment (env.c) ---------------------------------------------------------------- */
+
+SP_HIDDEN void sp_env_free(struct sp_env *env);
+/* The envp for a run: environ, or the explicit list (an empty list gives an empty envp). */
+SP_HIDDEN char *const *sp_env_envp(const struct sp_env *env);
+
+/* ---- PATH lookup (path.c) --------------------------------------------------------------- */
+
+/* Resolve argv[0] for exec: a name with '/' is used as it is; a bare name is searched in the
+ * caller's PATH (confstr(_CS_PATH) when unset; empty and relative entries skipped).
+ * On success *ret_path is a malloc'd string.  Sets the thread's error and returns -1. */
+SP_HIDDEN int sp_path_resolve(const char *name, char **ret_path);
+
+/* ---- quoting (quote.c) ------------------------------------------------------------------ */
+
+/* Append the shell-quoted form of s to the malloc'd string buffer. */
+struct sp_buf {
+        char *data;
+        size_t len;
+        size_t cap;
+        bool oom;
+};
+SP_HIDDEN void sp_buf_append(struct sp_buf *b, const char *s, size_t n);
+SP_HIDDEN void sp_buf_puts(struct sp_buf *b, const char *s);
+SP_HIDDEN void sp_buf_quote(struct sp_buf *b, const char *s);
+SP_HIDDEN char *sp_buf_steal(struct sp_buf *b); /* NULL (errno ENOMEM) if an append failed */
+
+/* ---- fds (fd.c) ------------------------------------------------------------------------ */
+
+SP_HIDDEN int sp_set_cloexec(int fd, bool on);
+SP_HIDDEN int sp_set_nonblock(int fd, bool on);
+SP_HIDDEN int sp_pipe_cloexec(int fds[2]);
+/* Move fd to a number >= min_fd, close-on-exec; closes the old one.  Returns the new fd or
+ * -errno. */
+SP_HIDDEN int sp_fd_move_above(int fd, int min_fd);
+/* close() that keeps errno and ignores -1. */
+SP_HIDDEN void sp_close(int *fd);
+
+/* ---- the child plan (child.c, spawn-*.c) ------------------------------------------------ */
+
+/* One fd the child must have: dst gets src (dup'd, or src's CLOEXEC cleared when equal). */
+struct sp_fd_map {
+        int src;
+        int dst;
+};
+
+enum sp_close_method {
+        SP_CLOSE_RANGE_CLOEXEC, /* close_range(CLOSE_RANGE_CLOEXEC) then clear the kept ones */
+        SP_CLOSE_RANGE_GAPS,    /* close_range over the gaps between kept fds */
+        SP_CLOSE_PROC_FD,       /* walk /proc/self/fd */
+        SP_CLOSE_LOOP,          /* close() every fd up to fd_limit */
+};
+
+/* Everything the child needs, prepared read-only in the parent before it starts. */
+struct sp_plan {
+        const char *path;   /* resolved binary */
+        char *const *argv;
+        char *const *envp;
+        const char *cwd;    /* NULL: stay */
+        const struct sp_fd_map *maps; /* applied in order; no src equals any dst of another */
+        size_t nmaps;
+        const int *keep;    /* sorted fds to keep open across exec (the dsts >= 3) */
+        size_t nkeep;
+        int fd_limit;       /* bound for SP_CLOSE_LOOP */
+        int first_method;   /* enum sp_close_method to try first */
+        int report_fd;      /* close-on-exec pipe to the parent, set by sp_spawn */
+};
+
+/* Stages reported by a child that fails before exec. */
+enum sp_stage {
+        SP_STAGE_SIGNALS = 1,
+        SP_STAGE_DUP2,
+        SP_STAGE_PASS_FD,
+        SP_STAGE_CLOSE_FDS,
+        SP_STAGE_CHDIR,
+        SP_STAGE_EXEC,
+};
+
+/* What a failing child writes on the report pipe: one write, well under PIPE_BUF. */
+struct sp_report {
+        int stage;
+        int error;
+        int arg; /* fd number for the fd stages */
+};
+
+/* Runs in the child: async-signal-safe only, never writes the parent's memory.  Applies the
+ * plan and execs; on failure writes a report and _exits.  Never returns. */
+SP_HIDDEN void sp_child_run(const struct sp_plan *plan) __attribute__((noreturn));
+
+/* Start a child for plan.  Returns the pid (>0) once the child has exec'd.  When the child
+ * failed before exec it is reaped, *ret_report describes the failure, and 0 is returned.
+ * A failure to start at all returns -errno. */
+SP_HIDDEN pid_t sp_spawn(struct sp_plan *plan, struct sp_report *ret_report);
+
+/* Platform part of sp_spawn (spawn-linux.c, spawn-posix.c), called with every signal blocked:
+ * create the child running sp_child_run(plan) and return its pid once it has exec'd or
+ * exited, or -errno. */
+SP_HIDDEN pid_t sp_start_child(const struct sp_plan *plan);
+
+/* Test knob: 0 automatic; 1 start at the /proc/self/fd walk; 2 start at the bounded loop. */
+extern SP_HIDDEN int sp_test_force_close_fallback;
+
+/* ---- I/O loop (io.c) -------------------------------------------------------------------- */
+
+/* Feed stdin and the send buffers, capture out/err, until every pipe is done. */
+SP_HIDDEN int sp_io_loop(subproc *c);
+SP_HIDDEN void sp_capture_free(struct sp_capture *cap);
+SP_HIDDEN void sp_run_io_close(subproc *c);
+
+/* ---- waiting (wait.c) ------------------------------------------------------------------- */
+
+/* waitpid(pid) retrying EINTR; -errno on failure. */
+SP_HIDDEN int sp_waitpid(pid_t pid, int *ret_status);
+/* Describe a raw wait status: "exit status 3", "signal 9 (Killed)". */
+SP_HIDDEN void sp_status_describe(int status, char *buf, size_t size);
+/* Apply the status rules of subproc_run(): 0 (with *exitstatus filled), or -1 with errno EIO
+ * and a message starting with `what` and ending with the stderr tail if any. */
+SP_HIDDEN int sp_check_status(const char *what, int status, int *exitstatus, bool raw,
+                              const char *tail);
+#define SP_ABORT_GRACE_MS 200
+/* SIGTERM, wait up to grace_ms, SIGKILL, reap.  Keeps errno. */
+SP_HIDDEN void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status);
+
+/* ---- signals (fork.c) ------------------------------------------------------------------- */
+
+/* Block every signal (glibc's internal ones too) in the calling thread; *old gets the mask. */
+SP_HIDDEN void sp_block_all_signals(sigset_t *old);
+SP_HIDDEN void sp_restore_signals(const sigset_t *old);
+
+#endif

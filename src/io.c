@@ -1,0 +1,219 @@
+/* The I/O loop: feed stdin and the send buffers, capture stdout and stderr, all in one poll
+ * loop so that no pipe can fill up while we block on another. */
+#include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CAPTURE_MIN_ROOM 16384
+
+void sp_capture_free(struct sp_capture *cap)
+{
+        free(cap->data);
+        *cap = (struct sp_capture){ 0 };
+}
+
+/* Make room for at least CAPTURE_MIN_ROOM more bytes and the final NUL, doubling. */
+static int capture_reserve(struct sp_capture *cap)
+{
+        size_t want = cap->len + CAPTURE_MIN_ROOM + 1;
+        size_t cap_new = cap->cap ? cap->cap : CAPTURE_MIN_ROOM;
+        char *data;
+
+        if (cap->cap >= want)
+                return 0;
+        while (cap_new < want)
+                cap_new *= 2;
+        data = realloc(cap->data, cap_new);
+        if (!data)
+                return -ENOMEM;
+        cap->data = data;
+        cap->cap = cap_new;
+        return 0;
+}
+
+/* Read what is there straight into the capture buffer.  0 at EOF, 1 to go on, or -errno. */
+static int capture_read(int fd, struct sp_capture *cap)
+{
+        ssize_t n;
+
+        if (capture_reserve(cap) < 0)
+                return -ENOMEM;
+        n = read(fd, cap->data + cap->len, cap->cap - cap->len - 1);
+        if (n < 0)
+                return errno == EINTR || errno == EAGAIN ? 1 : -errno;
+        if (n == 0)
+                return 0;
+        cap->len += (size_t)n;
+        return 1;
+}
+
+/* Write the next part of data.  0 when all is written or the reader is gone, 1 to go on, or
+ * -errno. */
+static int feed(int fd, const unsigned char *data, size_t len, size_t *written, bool *broken)
+{
+        ssize_t n;
+
+        if (*written >= len)
+                return 0;
+        n = write(fd, data + *written, len - *written);
+        if (n < 0) {
+                if (errno == EINTR || errno == EAGAIN)
+                        return 1;
+                if (errno == EPIPE) {
+                        /* The child closed its end: it wants no more.  Not an error. */
+                        *broken = true;
+                        return 0;
+                }
+                return -errno;
+        }
+        *written += (size_t)n;
+        return *written < len;
+}
+
+struct io_slot {
+        int *fd;                       /* the parent's end; closed and set to -1 when done */
+        struct sp_capture *capture;    /* reading: where to */
+        const unsigned char *data;     /* writing: what */
+        size_t len;
+        size_t *written;
+};
+
+static int collect_slots(subproc *c, struct io_slot *slots)
+{
+        int n = 0;
+
+        if (c->io.in_fd >= 0)
+                slots[n++] = (struct io_slot){ .fd = &c->io.in_fd, .data = c->input_data,
+                                               .len = c->input_len, .written = &c->io.in_written };
+        if (c->io.out_fd >= 0)
+                slots[n++] = (struct io_slot){ .fd = &c->io.out_fd, .capture = &c->io.out };
+        if (c->io.err_fd >= 0)
+                slots[n++] = (struct io_slot){ .fd = &c->io.err_fd, .capture = &c->io.err };
+        for (size_t i = 0; i < c->nsends; i++) {
+                struct sp_send_buffer *sb = &c->sends[i];
+
+                if (sb->write_fd >= 0)
+                        slots[n++] = (struct io_slot){ .fd = &sb->write_fd, .data = sb->data,
+                                                       .len = sb->len, .written = &sb->written };
+        }
+        return n;
+}
+
+/* Handle one ready slot: 1 to keep it, 0 when it is done, -errno on failure. */
+static int service_slot(struct io_slot *slot, bool *broken_pipe)
+{
+        if (slot->capture)
+                return capture_read(*slot->fd, slot->capture);
+        return feed(*slot->fd, slot->data, slot->len, slot->written, broken_pipe);
+}
+
+static int poll_slots(struct io_slot *slots, int nslots, bool *broken_pipe)
+{
+        struct pollfd *pfds = calloc((size_t)nslots, sizeof *pfds);
+        int left = nslots, r = 0;
+
+        if (!pfds)
+                return sp_error(ENOMEM, "out of memory in the I/O loop");
+        for (int i = 0; i < nslots; i++) {
+                if (slots[i].capture == NULL && slots[i].len == 0) {
+                        sp_close(slots[i].fd); /* nothing to feed: EOF at once */
+                        left--;
+                }
+        }
+        while (left > 0) {
+                for (int i = 0; i < nslots; i++) {
+                        pfds[i].fd = *slots[i].fd; /* -1 is ignored by poll */
+                        pfds[i].events = slots[i].capture ? POLLIN : POLLOUT;
+                        pfds[i].revents = 0;
+                }
+                if (poll(pfds, (nfds_t)nslots, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = sp_error(errno, "poll on the child's pipes: %s", strerror(errno));
+                        break;
+                }
+                for (int i = 0; i < nslots && r == 0; i++) {
+                        int s;
+
+                        if (pfds[i].fd < 0 || !pfds[i].revents)
+                                continue;
+                        s = service_slot(&slots[i], broken_pipe);
+                        if (s < 0)
+                                r = sp_error(-s, "I/O with the child on fd %d: %s", pfds[i].fd,
+                                             strerror(-s));
+                        else if (s == 0) {
+                                sp_close(slots[i].fd);
+                                left--;
+                        }
+                }
+                if (r < 0)
+                        break;
+        }
+        free(pfds);
+        return r;
+}
+
+/* A write to a pipe whose reader is gone raises SIGPIPE, which by default kills the caller.
+ * Block it in this thread for the loop and swallow the one we caused, leaving alone a SIGPIPE
+ * that was already pending. */
+static void sigpipe_block(sigset_t *old, bool *was_pending)
+{
+        sigset_t pipe_set, pending;
+
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_set, old);
+        sigpending(&pending);
+        *was_pending = sigismember(&pending, SIGPIPE) == 1;
+}
+
+static void sigpipe_restore(const sigset_t *old, bool was_pending, bool broken_pipe)
+{
+        if (broken_pipe && !was_pending) {
+                sigset_t pipe_set;
+                struct timespec zero = { 0, 0 };
+
+                sigemptyset(&pipe_set);
+                sigaddset(&pipe_set, SIGPIPE);
+                while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+                        ;
+        }
+        pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+int sp_io_loop(subproc *c)
+{
+        struct io_slot *slots = calloc(3 + c->nsends, sizeof *slots);
+        bool broken_pipe = false, was_pending;
+        int saved_errno, nslots, r;
+        sigset_t old;
+
+        if (!slots)
+                return sp_error(ENOMEM, "out of memory in the I/O loop");
+        nslots = collect_slots(c, slots);
+        sigpipe_block(&old, &was_pending);
+        r = poll_slots(slots, nslots, &broken_pipe);
+        saved_errno = errno;
+        sigpipe_restore(&old, was_pending, broken_pipe);
+        free(slots);
+        errno = saved_errno;
+        return r;
+}
+
+void sp_run_io_close(subproc *c)
+{
+        sp_close(&c->io.in_fd);
+        sp_close(&c->io.out_fd);
+        sp_close(&c->io.err_fd);
+        for (size_t i = 0; i < c->nsends; i++)
+                sp_close(&c->sends[i].write_fd);
+        sp_capture_free(&c->io.out);
+        sp_capture_free(&c->io.err);
+}

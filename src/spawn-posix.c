@@ -1,0 +1,15 @@
+/* Starting the child on systems without Linux's clone(): fork(), then the same child code.
+ * The child has its own copy of our memory here, so this costs more in a large parent. */
+#include "internal.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+pid_t sp_start_child(const struct sp_plan *plan)
+{
+        pid_t pid = fork();
+
+        if (pid == 0)
+                sp_child_run(plan);
+        return pid < 0 ? -errno : pid;
+}
