@@ -47,6 +47,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -227,6 +228,160 @@ SUBPROC_EXPORT size_t subproc_error_len(const subproc *c);
  * with errno set; a failure is also remembered as the command's deferred error.  The pipe is
  * recreated for every run and the child sees it under the same number each time. */
 SUBPROC_EXPORT int subproc_add_send_buffer(subproc *c, const void *data, size_t len);
+
+/* ---------------------------------------------------------------------------------------
+ * Daemons and pidfiles
+ * ------------------------------------------------------------------------------------- */
+
+/* Run the command as a daemon: the child calls setsid(), forks the daemon and exits, so the
+ * daemon is in its own session and is not a child of the caller.  subproc_run() returns once
+ * the intermediate process has exited and the daemon has exec'd (or failed, which is reported
+ * as for any child); by then the pidfile, if set, holds the daemon's pid.  The daemon's cwd is
+ * "/" unless subproc_set_cwd() was called, and its stdio is /dev/null unless redirected to fds.
+ * Only subproc_run() can start a daemon; buffers, subproc_set_death_signal() and the
+ * handshake cannot be combined with it (a run fails with EINVAL).
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_daemonize(subproc *c);
+
+/* The daemon's pid after a successful subproc_run() of a daemonized command, else -1.
+ * Thread safety: one thread per command.  Async-signal safety: yes. */
+SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
+
+/* Make the process that becomes the command hold a locked pidfile at `path` (copied).  Before
+ * exec it opens the file (O_NOFOLLOW: a symlink is refused), takes an open-file-description
+ * lock that survives fork and exec, writes its own pid, and keeps that fd open across exec, so
+ * the lock lives exactly as long as the command.  The program therefore sees one extra fd,
+ * which it must not close.  If another process holds the lock the run fails with EBUSY and a
+ * message naming the path and the holder's pid, and the file is left untouched.  Works with and
+ * without subproc_daemonize().
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_pidfile(subproc *c, const char *path);
+
+/* Create or open the pidfile at `path`, lock it (open-file-description lock) and, if pid > 0,
+ * write pid into it; with pid == 0 the content is kept.  Returns the locked fd (close-on-exec)
+ * which the caller owns and keeps open for as long as the lock must live; -1 with errno EBUSY
+ * when another process holds it (message naming the holder's pid), ELOOP for a symlink,
+ * EINVAL for a file that is not a regular file, or the errno of open/write.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pidfile_acquire(const char *path, pid_t pid);
+
+/* Unlink `path`, then close `fd` (from subproc_pidfile_acquire()); in that order, so that no
+ * other process can lock the file between the two and then lose it.  A missing file is fine.
+ * Returns 0 or -1 with errno set; fd is closed in every case.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pidfile_release(const char *path, int fd);
+
+/* Read the pid stored in `path` (decimal, optional trailing whitespace).  Returns 0 with *pid
+ * set, or -1 with errno: ENOENT, ELOOP (symlink), EINVAL for an empty file, trailing garbage,
+ * a pid <= 0 or one that overflows, or a file that is not regular (a FIFO is never opened
+ * blocking).  Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pidfile_read(const char *path, pid_t *pid);
+
+/* Whether a live process holds the pidfile, decided by its lock and never by a pid that may
+ * have been recycled: 0 with *pid the holder's pid, or 0 with *pid == -1 when nobody holds it
+ * (including a missing file).  -1 with errno set on other errors.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pidfile_read_if_alive(const char *path, pid_t *pid);
+
+/* Stop whoever holds the pidfile and remove it: if it is held, read the pid, send SIGTERM,
+ * wait up to 2 s for the lock to be released, then SIGKILL and wait up to 5 s more; then
+ * unlink.  If it is not held, just unlink.  A missing file is success.  A garbage or empty
+ * pidfile that is held is an error (EINVAL): no signal is ever sent to pid 0 or -1.
+ * Returns 0 or -1 with errno set (ETIMEDOUT when the lock is still held).
+ * Must not run twice at once for the same path.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pidfile_force_cleanup(const char *path);
+
+/* ---------------------------------------------------------------------------------------
+ * Lifetimes
+ * ------------------------------------------------------------------------------------- */
+
+/* Make the calling process receive SIGTERM when its parent exits (Linux PR_SET_PDEATHSIG,
+ * FreeBSD PROC_PDEATHSIG_CTL, macOS a kqueue watcher thread).  If the parent changed between
+ * the call's start and the arming (it died in between), SIGTERM is raised at once.
+ * On Linux the signal fires when the *thread* that created this process exits, not the whole
+ * parent process.  Returns 0, or -1 with errno ENOTSUP where the system has no way to do it.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_exit_with_parent(void);
+
+/* Whether subproc_exit_with_parent() can work on this system. */
+SUBPROC_EXPORT bool subproc_can_exit_with_parent(void);
+
+/* The child gets signal `sig` when the caller dies (Linux PR_SET_PDEATHSIG, armed in the child
+ * after every credential change, which would clear it).  If the caller died while the child
+ * was being set up, the child exits without running the program.  On Linux the signal follows
+ * the *thread* that spawned the child: if that thread exits, the child gets the signal even if
+ * the process lives on; spawn from a thread that lives as long as the child should.
+ * Not supported on systems without it (a run fails with ENOTSUP); contradicts
+ * subproc_daemonize() (a run fails with EINVAL).
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_death_signal(subproc *c, int sig);
+
+/* ---------------------------------------------------------------------------------------
+ * Hook and handshake
+ * ------------------------------------------------------------------------------------- */
+
+/* Run hook(opaque) in the child, after fds, session, pidfile, rlimits and umask are set up and
+ * before chdir, dropping privileges and exec.  A non-zero return stops the child before exec;
+ * the run then fails with errno set to the return value if it is a positive errno value, else
+ * ECANCELED, and a message naming the hook.  The hook runs in a forked copy of the caller
+ * (this command then spawns with fork(), whose cost grows with the caller's memory), possibly
+ * while other threads held locks: it may only call async-signal-safe functions (no malloc, no
+ * stdio, no locks).  Setting it twice is a deferred EINVAL.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_pre_exec_hook(subproc *c, int (*hook)(void *opaque), void *opaque);
+
+/* Make the child stop just before exec, with everything applied, until the caller lets it go,
+ * so the caller can act on its pid first (move it into a cgroup, set limits with prlimit,
+ * write id maps).  A child whose caller dies or frees the command without letting it go exits
+ * without running the program.  Use with subproc_run_async(), then subproc_handshake_wait(),
+ * then subproc_handshake_release().  The child is created with fork() (the caller keeps running
+ * while it waits).  Not with subproc_daemonize() or subproc_run() (EINVAL).
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
+
+/* After subproc_run_async(): wait until the child has applied everything and waits.  Returns
+ * 0; or -1 with errno and a message naming the step when the child failed before that (it is
+ * then reaped).  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_handshake_wait(subproc *c);
+
+/* Let the waiting child exec.  Returns 0 once it has exec'd, or -1 with errno and message if
+ * exec failed (the child is then reaped).  Calling it before subproc_handshake_wait() first
+ * waits.  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_handshake_release(subproc *c);
+
+/* ---------------------------------------------------------------------------------------
+ * Privileges and limits, applied in the child before exec.  A failure to apply any of them
+ * fails the run with the step named: the program never runs with more than was asked.
+ * Order in the child: rlimits, umask, hook, chdir, capability bounding set (while
+ * CAP_SETPCAP is still held), supplementary groups, gid, uid, the other capability sets,
+ * no_new_privs, death signal.
+ * Thread safety: one thread per command.  Async-signal safety: no.
+ * ------------------------------------------------------------------------------------- */
+
+/* Empty every capability set of the child: effective, permitted, inheritable, ambient and the
+ * bounding set (dropping the bounding set needs CAP_SETPCAP: as non-root the run fails with
+ * EPERM unless those sets are already empty). */
+SUBPROC_EXPORT void subproc_clear_caps(subproc *c);
+
+/* Run the child as `uid` (real, effective and saved).  Supplementary groups are dropped
+ * whenever a uid or gid is set. */
+SUBPROC_EXPORT void subproc_set_uid(subproc *c, uid_t uid);
+
+/* Run the child with group `gid` (real, effective and saved) and no supplementary groups. */
+SUBPROC_EXPORT void subproc_set_gid(subproc *c, gid_t gid);
+
+/* Set the child's umask (0 included). */
+SUBPROC_EXPORT void subproc_set_umask(subproc *c, mode_t mask);
+
+/* Set PR_SET_NO_NEW_PRIVS in the child (Linux): exec can never grant privileges (setuid bits,
+ * file capabilities).  Elsewhere a run fails with ENOTSUP. */
+SUBPROC_EXPORT void subproc_set_no_new_privs(subproc *c);
+
+/* Set a resource limit (RLIMIT_NOFILE, RLIMIT_CORE, ...) in the child.  soft > hard or an
+ * unknown resource is a deferred EINVAL; raising a hard limit needs privilege (EPERM at run).
+ * Setting the same resource again replaces the earlier values. */
+SUBPROC_EXPORT void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rlim_t hard);
 
 /* ---------------------------------------------------------------------------------------
  * Logging

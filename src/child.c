@@ -7,8 +7,11 @@
 #include "internal.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 
 #ifdef __linux__
 #include "sys-linux.h"
@@ -16,14 +19,13 @@
 #include "sys-posix.h"
 #endif
 
-/* Sanitizer instrumentation would write shadow memory, which is the parent's. */
-#define CHILD_CODE __attribute__((no_sanitize("address", "undefined")))
+#define CHILD_CODE SP_CHILD_CODE
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-enum { ERR_NOSYS = 38, ERR_INVAL = 22 };
+enum { ERR_NOSYS = 38, ERR_INVAL = 22, ERR_AGAIN = 11, ERR_ACCES = 13, ERR_BUSY = 16, ERR_INTR = 4, ERR_CANCELED = 125 };
 
 /* Runs in the child: async-signal-safe only.  Never returns. */
 CHILD_CODE __attribute__((noreturn)) static void child_fail(const struct sp_plan *plan,
@@ -73,6 +75,9 @@ CHILD_CODE static int next_kept(const struct sp_plan *plan, int from)
 {
         int best = plan->report_fd >= from ? plan->report_fd : -1;
 
+        if (plan->handshake_fd >= from && (best < 0 || plan->handshake_fd < best))
+                best = plan->handshake_fd;
+
         for (size_t i = 0; i < plan->nkeep; i++) {
                 if (plan->keep[i] >= from) {
                         if (best < 0 || plan->keep[i] < best)
@@ -85,7 +90,7 @@ CHILD_CODE static int next_kept(const struct sp_plan *plan, int from)
 
 CHILD_CODE static bool is_kept(const struct sp_plan *plan, int fd)
 {
-        if (fd < 3 || fd == plan->report_fd)
+        if (fd < 3 || fd == plan->report_fd || fd == plan->handshake_fd)
                 return true;
         for (size_t i = 0; i < plan->nkeep; i++)
                 if (plan->keep[i] == fd)
@@ -196,22 +201,237 @@ CHILD_CODE static void close_other_fds(const struct sp_plan *plan)
         close_fds_by_loop(plan);
 }
 
-CHILD_CODE void sp_child_run(const struct sp_plan *plan)
+/* Runs in the child: async-signal-safe only. */
+CHILD_CODE static void report_info(const struct sp_plan *plan, enum sp_stage stage, int arg)
 {
-        const uint64_t empty_mask = 0;
+        struct sp_report rep = { .stage = stage, .error = 0, .arg = arg };
+
+        (void)sp_sys_write(plan->report_fd, &rep, sizeof rep);
+}
+
+/* Runs in the child: async-signal-safe only.  Decimal digits of v (> 0) into buf. */
+CHILD_CODE static size_t format_pid(long v, char *buf)
+{
+        char tmp[24];
+        size_t n = 0, len = 0;
+
+        do {
+                tmp[n++] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v > 0);
+        while (n > 0)
+                buf[len++] = tmp[--n];
+        buf[len++] = '\n';
+        return len;
+}
+
+/* Runs in the child: async-signal-safe only.  Take the pidfile's lock for this process and
+ * write our pid, keeping the fd (and so the lock) open across exec.  The lock is taken
+ * before anything is written, so a held pidfile is left untouched. */
+CHILD_CODE static void hold_pidfile(const struct sp_plan *plan)
+{
+        struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+        struct stat opened, named;
+        char digits[24];
+        size_t len;
+        long fd, r;
+
+        for (;;) {
+                fd = sp_sys_open(plan->pidfile, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+                                 O_NONBLOCK, 0644);
+                if (fd < 0)
+                        child_fail(plan, SP_STAGE_PIDFILE, fd, -1);
+                r = sp_sys_fstat((int)fd, &opened);
+                if (r == 0 && !S_ISREG(opened.st_mode))
+                        r = -ERR_INVAL;
+                if (r == 0)
+                        r = sp_sys_fcntl((int)fd, F_OFD_SETLK, (long)&lock);
+                if (r == -ERR_AGAIN || r == -ERR_ACCES)
+                        r = -ERR_BUSY;
+                if (r < 0)
+                        child_fail(plan, SP_STAGE_PIDFILE, r, -1);
+                /* Someone may have unlinked or replaced the file between our open and our
+                 * lock (a release or a force cleanup): then our lock guards nothing. */
+                r = sp_sys_stat_nofollow(plan->pidfile, &named);
+                if (r == 0 && named.st_ino == opened.st_ino && named.st_dev == opened.st_dev)
+                        break;
+                (void)sp_sys_close((int)fd);
+        }
+        len = format_pid(sp_sys_getpid(), digits);
+        r = sp_sys_ftruncate((int)fd, 0);
+        if (r == 0)
+                r = sp_sys_write((int)fd, digits, len);
+        if (r >= 0 && (size_t)r != len)
+                r = -5; /* EIO: a short write to a regular file */
+        if (r >= 0)
+                r = sp_sys_fcntl((int)fd, F_SETFD, 0);
+        if (r < 0)
+                child_fail(plan, SP_STAGE_PIDFILE, r, -1);
+}
+
+/* Runs in the child: async-signal-safe only. */
+CHILD_CODE static void apply_limits(const struct sp_plan *plan)
+{
+        for (size_t i = 0; i < plan->nrlimits; i++) {
+                struct rlimit rl = { plan->rlimits[i].soft, plan->rlimits[i].hard };
+                long r = sp_sys_prlimit(plan->rlimits[i].resource, &rl);
+
+                if (r < 0)
+                        child_fail(plan, SP_STAGE_RLIMIT, r, plan->rlimits[i].resource);
+        }
+        if (plan->umask >= 0)
+                (void)sp_sys_umask(plan->umask);
+}
+
+/* Runs in the child: async-signal-safe only.  The bounding set can only shrink while we still
+ * hold CAP_SETPCAP, so this comes before the uid change. */
+CHILD_CODE static void drop_bounding_set(const struct sp_plan *plan)
+{
+        for (int cap = 0; cap < 64; cap++) {
+                long r = sp_sys_prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0);
+
+                if (r == -ERR_INVAL)
+                        break; /* past the kernel's last capability */
+                if (r < 0)
+                        child_fail(plan, SP_STAGE_CAPS_BOUNDING, r, cap);
+        }
+}
+
+/* Runs in the child: async-signal-safe only.  Groups first, then gid, then uid: after the uid
+ * change we would no longer be allowed to change the others. */
+CHILD_CODE static void change_credentials(const struct sp_plan *plan)
+{
         long r;
 
-        reset_signal_handlers();
-        apply_fd_maps(plan);
-        close_other_fds(plan);
-        if (plan->cwd) {
-                r = sp_sys_chdir(plan->cwd);
+        if (plan->drop_groups && (r = sp_sys_setgroups_none()) < 0)
+                child_fail(plan, SP_STAGE_SETGROUPS, r, -1);
+        if (plan->gid >= 0 && (r = sp_sys_setresgid(plan->gid)) < 0)
+                child_fail(plan, SP_STAGE_SETGID, r, (int)plan->gid);
+        if (plan->uid >= 0 && (r = sp_sys_setresuid(plan->uid)) < 0)
+                child_fail(plan, SP_STAGE_SETUID, r, (int)plan->uid);
+}
+
+/* Runs in the child: async-signal-safe only. */
+CHILD_CODE static void drop_privileges(const struct sp_plan *plan)
+{
+        long r;
+
+        if (plan->clear_caps)
+                drop_bounding_set(plan);
+        change_credentials(plan);
+        if (plan->clear_caps) {
+                r = sp_sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0);
+                if (r < 0 && r != -ERR_INVAL) /* EINVAL: a kernel without ambient caps */
+                        child_fail(plan, SP_STAGE_CAPS, r, -1);
+                r = sp_sys_capset_none();
                 if (r < 0)
-                        child_fail(plan, SP_STAGE_CHDIR, r, -1);
+                        child_fail(plan, SP_STAGE_CAPS, r, -1);
         }
+        if (plan->no_new_privs && (r = sp_sys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0)) < 0)
+                child_fail(plan, SP_STAGE_NO_NEW_PRIVS, r, -1);
+}
+
+/* Runs in the child: async-signal-safe only.  A credential change clears the death signal, so
+ * this comes after it.  If the parent died before we armed it, the signal will never come:
+ * check, and do not run the program for a caller that is gone. */
+CHILD_CODE static void arm_death_signal(const struct sp_plan *plan)
+{
+        long r;
+
+        if (!plan->death_signal)
+                return;
+        r = sp_sys_prctl(PR_SET_PDEATHSIG, (unsigned long)plan->death_signal, 0);
+        if (r < 0)
+                child_fail(plan, SP_STAGE_DEATH_SIGNAL, r, plan->death_signal);
+        if (sp_sys_getppid() != plan->parent_pid)
+                sp_sys_exit(127);
+}
+
+/* Runs in the child: async-signal-safe only.  Tell the parent we wait, then wait for its
+ * go-ahead; anything but '1' (EOF: the caller died or gave up) means do not run. */
+CHILD_CODE static void wait_for_handshake(const struct sp_plan *plan)
+{
+        char go = 0;
+        long r;
+
+        if (plan->handshake_fd < 0)
+                return;
+        report_info(plan, SP_STAGE_INFO_READY, 0);
+        do
+                r = sp_sys_read(plan->handshake_fd, &go, 1);
+        while (r == -ERR_INTR);
+        if (r != 1 || go != '1')
+                sp_sys_exit(127);
+        (void)sp_sys_close(plan->handshake_fd);
+}
+
+CHILD_CODE static void exec_program(const struct sp_plan *plan);
+
+/* Runs in the child: async-signal-safe only.  The intermediate of a daemon: it is suspended
+ * (CLONE_VFORK) until the daemon has exec'd or failed, then exits, so the daemon is nobody's
+ * child but init's (or a subreaper's). */
+CHILD_CODE static int daemon_entry(void *plan)
+{
+        exec_program(plan);
+        return 127;
+}
+
+CHILD_CODE static void become_daemon(const struct sp_plan *plan)
+{
+        long r = sp_sys_setsid();
+        pid_t pid;
+
+        if (r < 0)
+                child_fail(plan, SP_STAGE_SETSID, r, -1);
+        /* glibc's clone() wrapper writes no memory of ours in the child or on success; its
+         * errno on failure is restored by the parent (spawn.c). */
+        pid = clone(daemon_entry, plan->daemon_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                    (void *)plan);
+        if (pid < 0)
+                child_fail(plan, SP_STAGE_DAEMON_FORK, -ERR_AGAIN, -1);
+        sp_sys_exit(0);
+}
+
+/* Runs in the child: async-signal-safe only.  Everything after the session is set up, in the
+ * process that becomes the program. */
+CHILD_CODE static void exec_program(const struct sp_plan *plan)
+{
+        const uint64_t empty_mask = 0;
+        const char *cwd = plan->cwd ? plan->cwd : plan->daemonize ? "/" : NULL;
+        long r;
+
+        if (plan->daemonize)
+                report_info(plan, SP_STAGE_INFO_DAEMON_PID, (int)sp_sys_getpid());
+        if (plan->pidfile)
+                hold_pidfile(plan);
+        apply_limits(plan);
+        if (plan->hook) {
+                int hook_result = plan->hook(plan->hook_opaque);
+
+                if (hook_result != 0)
+                        child_fail(plan, SP_STAGE_HOOK,
+                                   hook_result > 0 && hook_result < 4096 ? -hook_result : -ERR_CANCELED,
+                                   hook_result);
+        }
+        if (cwd && (r = sp_sys_chdir(cwd)) < 0)
+                child_fail(plan, SP_STAGE_CHDIR, r, -1);
+        drop_privileges(plan);
+        arm_death_signal(plan);
+        wait_for_handshake(plan);
         r = sp_sys_sigmask_set(&empty_mask);
         if (r < 0)
                 child_fail(plan, SP_STAGE_SIGNALS, r, -1);
         r = sp_sys_execve(plan->path, plan->argv, plan->envp);
         child_fail(plan, SP_STAGE_EXEC, r, -1);
+}
+
+CHILD_CODE void sp_child_run(const struct sp_plan *plan)
+{
+        reset_signal_handlers();
+        apply_fd_maps(plan);
+        close_other_fds(plan);
+        if (plan->daemonize)
+                become_daemon(plan);
+        exec_program(plan);
+        sp_sys_exit(127);
 }

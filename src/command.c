@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,9 @@ static subproc out_of_memory_command = {
         .is_static = true,
         .input_fd = -1,
         .pid = -1,
+        .daemon_pid = -1,
+        .report_fd = -1,
+        .handshake_notify_fd = -1,
         .last_status = -1,
         .io = { .in_fd = -1, .out_fd = -1, .err_fd = -1 },
 };
@@ -85,7 +89,9 @@ subproc *subproc_new(const char *binary)
                 return &out_of_memory_command;
         c->input_fd = -1;
         c->pid = -1;
+        c->daemon_pid = -1;
         c->last_status = -1;
+        c->report_fd = c->handshake_notify_fd = -1;
         c->io.in_fd = c->io.out_fd = c->io.err_fd = -1;
         if (!binary)
                 sp_command_fail(c, EINVAL, "the binary is NULL");
@@ -465,6 +471,8 @@ void subproc_free(subproc *c)
                 subproc_abort(c);
         sp_run_io_close(c);
         close_pending_fds(c);
+        sp_close(&c->report_fd);
+        sp_close(&c->handshake_notify_fd);
         for (size_t i = 0; i < c->nsends; i++) {
                 /* A send buffer may carry secrets (keys, passwords): do not leave them in freed
                  * memory. */
@@ -475,10 +483,150 @@ void subproc_free(subproc *c)
         sp_strv_free(&c->argv);
         sp_env_free(&c->env);
         free(c->cwd);
+        free(c->pidfile);
+        free(c->exec_path);
         free(c->passed);
         if (c->input_data)
                 explicit_bzero(c->input_data, c->input_len);
         free(c->input_data);
         free(c);
         errno = saved_errno;
+}
+
+void subproc_daemonize(subproc *c)
+{
+        if (!sp_command_broken(c))
+                c->daemonize = true;
+}
+
+pid_t subproc_daemon_pid(const subproc *c)
+{
+        return c ? c->daemon_pid : -1;
+}
+
+void subproc_set_pidfile(subproc *c, const char *path)
+{
+        if (sp_command_broken(c))
+                return;
+        if (!path || !*path) {
+                sp_command_fail(c, EINVAL, "the pidfile path is %s", path ? "empty" : "NULL");
+                return;
+        }
+        if (c->pidfile) {
+                sp_command_fail(c, EINVAL, "the pidfile is set twice");
+                return;
+        }
+        c->pidfile = strdup(path);
+        if (!c->pidfile)
+                sp_command_fail(c, ENOMEM, "out of memory setting the pidfile");
+}
+
+void subproc_set_death_signal(subproc *c, int sig)
+{
+        if (sp_command_broken(c))
+                return;
+        if (sig <= 0 || sig >= NSIG)
+                sp_command_fail(c, EINVAL, "death signal %d is not a signal", sig);
+        else
+                c->death_signal = sig;
+}
+
+void subproc_set_pre_exec_hook(subproc *c, int (*hook)(void *opaque), void *opaque)
+{
+        if (sp_command_broken(c))
+                return;
+        if (!hook)
+                sp_command_fail(c, EINVAL, "the pre-exec hook is NULL");
+        else if (c->hook)
+                sp_command_fail(c, EINVAL, "the pre-exec hook is set twice");
+        else {
+                c->hook = hook;
+                c->hook_opaque = opaque;
+        }
+}
+
+void subproc_require_handshake(subproc *c)
+{
+        if (sp_command_broken(c))
+                return;
+        if (c->handshake != SP_HANDSHAKE_NONE)
+                sp_command_fail(c, EINVAL, "the handshake is required twice");
+        else
+                c->handshake = SP_HANDSHAKE_IDLE;
+}
+
+void subproc_clear_caps(subproc *c)
+{
+        if (!sp_command_broken(c))
+                c->clear_caps = true;
+}
+
+void subproc_set_uid(subproc *c, uid_t uid)
+{
+        if (sp_command_broken(c))
+                return;
+        if (uid == (uid_t)-1) {
+                sp_command_fail(c, EINVAL, "uid -1 is not a user");
+                return;
+        }
+        c->uid = uid;
+        c->has_uid = true;
+}
+
+void subproc_set_gid(subproc *c, gid_t gid)
+{
+        if (sp_command_broken(c))
+                return;
+        if (gid == (gid_t)-1) {
+                sp_command_fail(c, EINVAL, "gid -1 is not a group");
+                return;
+        }
+        c->gid = gid;
+        c->has_gid = true;
+}
+
+void subproc_set_umask(subproc *c, mode_t mask)
+{
+        if (sp_command_broken(c))
+                return;
+        if (mask & ~(mode_t)0777) {
+                sp_command_fail(c, EINVAL, "umask %o has bits beyond 0777", (unsigned)mask);
+                return;
+        }
+        c->umask = mask;
+        c->has_umask = true;
+}
+
+void subproc_set_no_new_privs(subproc *c)
+{
+        if (!sp_command_broken(c))
+                c->no_new_privs = true;
+}
+
+void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rlim_t hard)
+{
+        size_t i;
+
+        if (sp_command_broken(c))
+                return;
+        if (resource < 0 || resource >= RLIM_NLIMITS) {
+                sp_command_fail(c, EINVAL, "resource limit %d is unknown", resource);
+                return;
+        }
+        if (soft != RLIM_INFINITY && (hard == RLIM_INFINITY ? false : soft > hard)) {
+                sp_command_fail(c, EINVAL, "resource limit %d: soft limit %llu is above the "
+                                "hard limit %llu", resource, (unsigned long long)soft,
+                                (unsigned long long)hard);
+                return;
+        }
+        if (soft == RLIM_INFINITY && hard != RLIM_INFINITY) {
+                sp_command_fail(c, EINVAL, "resource limit %d: an infinite soft limit needs an "
+                                "infinite hard limit", resource);
+                return;
+        }
+        for (i = 0; i < c->nrlimits && c->rlimits[i].resource != resource; i++)
+                ;
+        if (i == c->nrlimits)
+                c->nrlimits++;
+        c->rlimits[i] = (struct sp_rlimit){ resource, soft, hard };
 }

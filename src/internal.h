@@ -12,6 +12,9 @@
 #include <sys/types.h>
 
 #define SP_HIDDEN __attribute__((visibility("hidden")))
+/* Code that runs in a child sharing the parent's memory: sanitizer instrumentation would write
+ * shadow memory, which is the parent's. */
+#define SP_CHILD_CODE __attribute__((no_sanitize("address", "undefined")))
 
 /* ---- errors (error.c) ------------------------------------------------------------------ */
 
@@ -45,6 +48,19 @@ struct sp_env {
         bool *shown;          /* per var: set by the caller (shown by to_string), not inherited */
         size_t shown_cap;
         struct sp_strv unset; /* inherited names removed, for to_string */
+};
+
+struct sp_rlimit {
+        int resource;
+        rlim_t soft;
+        rlim_t hard;
+};
+
+enum sp_handshake_state {
+        SP_HANDSHAKE_NONE,     /* not required */
+        SP_HANDSHAKE_IDLE,     /* required, no child yet */
+        SP_HANDSHAKE_STARTED,  /* child started, not yet known to wait */
+        SP_HANDSHAKE_WAITING,  /* child told us it waits */
 };
 
 struct sp_passed_fd {
@@ -104,6 +120,25 @@ struct subproc {
 
         struct sp_send_buffer *sends;
         size_t nsends;
+
+        /* Daemons, lifetimes, privileges (issue: daemons and lifetimes). */
+        bool daemonize;
+        char *pidfile;
+        int death_signal; /* 0: none */
+        int (*hook)(void *opaque);
+        void *hook_opaque;
+        bool clear_caps;
+        bool has_uid, has_gid, has_umask, no_new_privs;
+        uid_t uid;
+        gid_t gid;
+        mode_t umask;
+        struct sp_rlimit rlimits[32];
+        size_t nrlimits;
+        enum sp_handshake_state handshake;
+        int report_fd;           /* handshake: read end of the child's report pipe */
+        int handshake_notify_fd; /* handshake: write end the child waits on */
+        pid_t daemon_pid;
+        char *exec_path;         /* the resolved binary of the last run */
 
         /* State of the current or last run. */
         pid_t pid;           /* running child, -1 if none */
@@ -188,6 +223,23 @@ struct sp_plan {
         int fd_limit;       /* bound for SP_CLOSE_LOOP */
         int first_method;   /* enum sp_close_method to try first */
         int report_fd;      /* close-on-exec pipe to the parent, set by sp_spawn */
+        int handshake_fd;   /* close-on-exec pipe the child waits on, -1 if none */
+        bool use_fork;      /* the hook or the handshake need a copied address space */
+        bool handshake;     /* stop before exec until the parent says go */
+        char *daemon_stack; /* daemonize: top of the stack for the daemon, set by sp_spawn */
+        bool daemonize;
+        const char *pidfile;
+        const struct sp_rlimit *rlimits;
+        size_t nrlimits;
+        int umask;          /* -1: leave it */
+        int (*hook)(void *opaque);
+        void *hook_opaque;
+        bool clear_caps;
+        bool drop_groups;
+        long uid, gid;      /* -1: leave them */
+        bool no_new_privs;
+        int death_signal;
+        pid_t parent_pid;   /* for the death-signal race check */
 };
 
 /* Stages reported by a child that fails before exec. */
@@ -198,6 +250,22 @@ enum sp_stage {
         SP_STAGE_CLOSE_FDS,
         SP_STAGE_CHDIR,
         SP_STAGE_EXEC,
+        SP_STAGE_SETSID,
+        SP_STAGE_DAEMON_FORK,
+        SP_STAGE_PIDFILE,
+        SP_STAGE_RLIMIT,
+        SP_STAGE_HOOK,
+        SP_STAGE_CAPS_BOUNDING,
+        SP_STAGE_SETGROUPS,
+        SP_STAGE_SETGID,
+        SP_STAGE_SETUID,
+        SP_STAGE_CAPS,
+        SP_STAGE_NO_NEW_PRIVS,
+        SP_STAGE_DEATH_SIGNAL,
+        SP_STAGE_HANDSHAKE,
+        /* Not failures: information the parent collects. */
+        SP_STAGE_INFO_DAEMON_PID = 100, /* arg: the daemon's pid */
+        SP_STAGE_INFO_READY,            /* the child waits for the handshake */
 };
 
 /* What a failing child writes on the report pipe: one write, well under PIPE_BUF. */
@@ -211,24 +279,45 @@ struct sp_report {
  * plan and execs; on failure writes a report and _exits.  Never returns. */
 SP_HIDDEN void sp_child_run(const struct sp_plan *plan) __attribute__((noreturn));
 
-/* Start a child for plan.  Returns the pid (>0) once the child has exec'd.  When the child
- * failed before exec it is reaped, *ret_report describes the failure, and 0 is returned.
- * A failure to start at all returns -errno. */
-SP_HIDDEN pid_t sp_spawn(struct sp_plan *plan, struct sp_report *ret_report);
+struct sp_spawn_result {
+        pid_t pid;             /* the child (for a daemon: the intermediate, already reaped) */
+        pid_t daemon_pid;      /* -1 unless daemonized */
+        int report_fd;         /* handshake only: the report pipe, still to be read */
+        int handshake_fd;      /* handshake only: the write end the child waits on */
+        bool failed;           /* the child failed before exec (and was reaped): see report */
+        struct sp_report report;
+};
+
+/* Start a child for plan.  Without a handshake, returns once the child has exec'd or failed
+ * (a failed child is reaped and reported in ret->report).  With a handshake, returns at once
+ * with the pipes in ret.  A failure to start at all returns -errno, else 0. */
+SP_HIDDEN int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret);
+
+/* Read the next record from a report pipe, skipping none.  1 with *rep filled, 0 at EOF. */
+SP_HIDDEN int sp_report_read(int fd, struct sp_report *rep);
 
 /* Platform part of sp_spawn (spawn-linux.c, spawn-posix.c), called with every signal blocked:
  * create the child running sp_child_run(plan) and return its pid once it has exec'd or
  * exited, or -errno. */
-SP_HIDDEN pid_t sp_start_child(const struct sp_plan *plan);
+SP_HIDDEN pid_t sp_start_child(struct sp_plan *plan);
 
 /* Test knob: 0 automatic; 1 start at the /proc/self/fd walk; 2 start at the bounded loop. */
 extern SP_HIDDEN int sp_test_force_close_fallback;
+
+/* Set the thread's error from a failure report of the child; returns -1 (report.c). */
+SP_HIDDEN int sp_report_describe(const subproc *c, const struct sp_report *rep);
+/* Move the captures into the caller's buffers ("" when nothing came) (run.c). */
+SP_HIDDEN void sp_deliver_buffers(subproc *c);
 
 /* ---- I/O loop (io.c) -------------------------------------------------------------------- */
 
 /* Feed stdin and the send buffers, capture out/err, until every pipe is done. */
 SP_HIDDEN int sp_io_loop(subproc *c);
 SP_HIDDEN void sp_capture_free(struct sp_capture *cap);
+/* Block SIGPIPE in this thread around writes to pipes whose reader may be gone; the restore
+ * swallows a SIGPIPE we caused (broken_pipe) unless one was pending before. */
+SP_HIDDEN void sp_sigpipe_block(sigset_t *old, bool *was_pending);
+SP_HIDDEN void sp_sigpipe_restore(const sigset_t *old, bool was_pending, bool broken_pipe);
 SP_HIDDEN void sp_run_io_close(subproc *c);
 
 /* ---- waiting (wait.c) ------------------------------------------------------------------- */

@@ -163,7 +163,7 @@ static int poll_slots(struct io_slot *slots, int nslots, bool *broken_pipe)
 /* A write to a pipe whose reader is gone raises SIGPIPE, which by default kills the caller.
  * Block it in this thread for the loop and swallow the one we caused, leaving alone a SIGPIPE
  * that was already pending. */
-static void sigpipe_block(sigset_t *old, bool *was_pending)
+void sp_sigpipe_block(sigset_t *old, bool *was_pending)
 {
         sigset_t pipe_set, pending;
 
@@ -174,7 +174,7 @@ static void sigpipe_block(sigset_t *old, bool *was_pending)
         *was_pending = sigismember(&pending, SIGPIPE) == 1;
 }
 
-static void sigpipe_restore(const sigset_t *old, bool was_pending, bool broken_pipe)
+void sp_sigpipe_restore(const sigset_t *old, bool was_pending, bool broken_pipe)
 {
         if (broken_pipe && !was_pending) {
                 sigset_t pipe_set;
@@ -198,10 +198,10 @@ int sp_io_loop(subproc *c)
         if (!slots)
                 return sp_error(ENOMEM, "out of memory in the I/O loop");
         nslots = collect_slots(c, slots);
-        sigpipe_block(&old, &was_pending);
+        sp_sigpipe_block(&old, &was_pending);
         r = poll_slots(slots, nslots, &broken_pipe);
         saved_errno = errno;
-        sigpipe_restore(&old, was_pending, broken_pipe);
+        sp_sigpipe_restore(&old, was_pending, broken_pipe);
         free(slots);
         errno = saved_errno;
         return r;

@@ -225,31 +225,6 @@ static int fd_limit(void)
         return (int)rl.rlim_cur;
 }
 
-static int describe_report(const subproc *c, const struct sp_plan *plan,
-                            const struct sp_report *rep)
-{
-        const char *why = strerror(rep->error);
-
-        switch (rep->stage) {
-        case SP_STAGE_EXEC:
-                sp_error(rep->error, "exec %s: %s", plan->path, why);
-                break;
-        case SP_STAGE_CHDIR:
-                sp_error(rep->error, "chdir %s: %s", c->cwd, why);
-                break;
-        case SP_STAGE_DUP2:
-                sp_error(rep->error, "set up fd %d in the child (dup2): %s", rep->arg, why);
-                break;
-        case SP_STAGE_PASS_FD:
-                sp_error(rep->error, "pass fd %d: %s", rep->arg, why);
-                break;
-        default:
-                sp_error(rep->error, "prepare the child (stage %d): %s", rep->stage, why);
-                break;
-        }
-        return -1;
-}
-
 /* Give the caller its pipe read ends, and close what the child alone needed. */
 static void after_spawn(subproc *c, struct spawn_fds *s, bool started)
 {
@@ -282,7 +257,7 @@ static void after_spawn(subproc *c, struct spawn_fds *s, bool started)
 }
 
 /* Move the captures into the caller's buffers ("" when nothing came). */
-static void deliver_buffers(subproc *c)
+void sp_deliver_buffers(subproc *c)
 {
         struct sp_capture *caps[2] = { &c->io.out, &c->io.err };
         char **bufps[2] = { c->output_bufp, c->error_bufp };
@@ -324,26 +299,97 @@ static void reset_buffers(subproc *c)
         c->io.in_written = 0;
 }
 
-static int start(subproc *c)
+/* Combinations that cannot work, found before anything is created. */
+static int check_features(const subproc *c, bool async)
+{
+        bool buffers = c->has_input_buffer || c->output_bufp || c->error_bufp || c->nsends;
+
+#ifndef __linux__
+        if (c->death_signal || c->no_new_privs || c->clear_caps)
+                return sp_error(ENOTSUP, "death signals, no_new_privs and clearing capabilities "
+                                         "are only supported on Linux");
+#endif
+        if (c->daemonize) {
+                if (async)
+                        return sp_error(EINVAL, "a daemon can only be started with subproc_run");
+                if (c->death_signal)
+                        return sp_error(EINVAL, "a death signal contradicts daemonize: the "
+                                                "daemon must outlive the caller");
+                if (buffers)
+                        return sp_error(EINVAL, "a daemon cannot use input, output, error or "
+                                                "send buffers: nobody would serve them");
+                if (c->handshake != SP_HANDSHAKE_NONE)
+                        return sp_error(EINVAL, "the handshake is not supported with daemonize");
+        }
+        if (c->handshake != SP_HANDSHAKE_NONE && !async)
+                return sp_error(EINVAL, "a command with a handshake must be started with "
+                                        "subproc_run_async");
+        return 0;
+}
+
+static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
+{
+        plan->daemonize = c->daemonize;
+        plan->pidfile = c->pidfile;
+        plan->rlimits = c->rlimits;
+        plan->nrlimits = c->nrlimits;
+        plan->umask = c->has_umask ? (int)c->umask : -1;
+        plan->hook = c->hook;
+        plan->hook_opaque = c->hook_opaque;
+        plan->clear_caps = c->clear_caps;
+        plan->drop_groups = c->has_uid || c->has_gid;
+        plan->uid = c->has_uid ? (long)c->uid : -1;
+        plan->gid = c->has_gid ? (long)c->gid : -1;
+        plan->no_new_privs = c->no_new_privs;
+        plan->death_signal = c->death_signal;
+        plan->parent_pid = getpid();
+        plan->handshake = c->handshake != SP_HANDSHAKE_NONE;
+        plan->use_fork = c->hook || plan->handshake;
+}
+
+/* Record a started child; a daemon's intermediate is already reaped. */
+static void record_start(subproc *c, const struct sp_spawn_result *res)
+{
+        c->pid_handed_out = false;
+        c->daemon_pid = res->daemon_pid;
+        if (c->daemonize) {
+                c->pid = -1;
+                c->last_status = 0;
+                c->io_pending = false;
+                return;
+        }
+        c->pid = res->pid;
+        c->io_pending = true;
+        if (c->handshake != SP_HANDSHAKE_NONE) {
+                c->report_fd = res->report_fd;
+                c->handshake_notify_fd = res->handshake_fd;
+                c->handshake = SP_HANDSHAKE_STARTED;
+        }
+}
+
+static int start(subproc *c, bool async)
 {
         struct spawn_fds s = { .devnull = -1, .caller_read = { -1, -1 } };
         struct plan_storage st = { 0 };
         struct sp_plan plan = { 0 };
-        struct sp_report rep;
-        char *path = NULL;
-        pid_t pid = -1;
+        struct sp_spawn_result res;
         int r;
 
         if (c->pid > 0)
                 return sp_error(EBUSY, "the command is already running as pid %d", (int)c->pid);
+        if (check_features(c, async) < 0)
+                return -1;
         reset_buffers(c);
-        r = sp_path_resolve(c->argv.items[0], &path);
+        c->daemon_pid = -1;
+        free(c->exec_path);
+        c->exec_path = NULL;
+        r = sp_path_resolve(c->argv.items[0], &c->exec_path);
         if (r == 0)
                 r = prepare_send_buffers(c);
         if (r == 0)
                 r = build_fd_plan(c, &s, &plan, &st);
         if (r == 0) {
-                plan.path = path;
+                plan.path = c->exec_path;
                 plan.argv = c->argv.items;
                 plan.envp = sp_env_envp(&c->env);
                 plan.cwd = c->cwd;
@@ -351,27 +397,25 @@ static int start(subproc *c)
                 plan.first_method = sp_test_force_close_fallback == 1   ? SP_CLOSE_PROC_FD
                                     : sp_test_force_close_fallback == 2 ? SP_CLOSE_LOOP
                                                                         : SP_CLOSE_RANGE_CLOEXEC;
-                pid = sp_spawn(&plan, &rep);
-                if (pid < 0)
-                        r = sp_error(-pid, "cannot start %s: %s", path, strerror(-pid));
-                else if (pid == 0)
-                        r = describe_report(c, &plan, &rep);
+                fill_lifetime_plan(c, &plan);
+                r = sp_spawn(&plan, &res);
+                if (r < 0)
+                        r = sp_error(-r, "cannot start %s: %s", c->exec_path, strerror(-r));
+                else if (res.failed)
+                        r = sp_report_describe(c, &res.report);
         }
         after_spawn(c, &s, r == 0);
         free(st.maps);
         free(st.keep);
-        free(path);
         if (r < 0) {
                 int e = errno;
 
-                deliver_buffers(c);
+                sp_deliver_buffers(c);
                 sp_run_io_close(c);
                 errno = e;
                 return -1;
         }
-        c->pid = pid;
-        c->pid_handed_out = false;
-        c->io_pending = true;
+        record_start(c, &res);
         return 0;
 }
 
@@ -423,7 +467,7 @@ static int finish(subproc *c, int *exitstatus)
         c->pid = -1;
         c->last_status = r < 0 ? -1 : status;
         e = errno;
-        deliver_buffers(c);
+        sp_deliver_buffers(c);
         sp_run_io_close(c);
         errno = e;
         if (r < 0)
@@ -442,12 +486,17 @@ int subproc_run(subproc *c, int *exitstatus)
         if (sp_command_broken(c)) {
                 if (c && !c->is_static && (c->output_bufp || c->error_bufp)) {
                         reset_buffers(c);
-                        deliver_buffers(c);
+                        sp_deliver_buffers(c);
                 }
                 return sp_command_report(c);
         }
-        if (check_blocking_run(c) < 0 || start(c) < 0)
+        if (check_blocking_run(c) < 0 || start(c, false) < 0)
                 return -1;
+        if (c->daemonize) {
+                if (exitstatus)
+                        *exitstatus = 0;
+                return 0;
+        }
         return finish(c, exitstatus);
 }
 
@@ -455,7 +504,7 @@ int subproc_run_async(subproc *c, pid_t *pid)
 {
         if (sp_command_broken(c))
                 return sp_command_report(c);
-        if (start(c) < 0)
+        if (start(c, true) < 0)
                 return -1;
         c->pid_handed_out = pid != NULL;
         if (pid)
@@ -483,7 +532,7 @@ void subproc_abort(subproc *c)
         c->pid = -1;
         c->last_status = status;
         c->io_pending = false;
-        deliver_buffers(c);
+        sp_deliver_buffers(c);
         sp_run_io_close(c);
         errno = saved_errno;
 }

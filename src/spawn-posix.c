@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-pid_t sp_start_child(const struct sp_plan *plan)
+pid_t sp_start_child(struct sp_plan *plan)
 {
         pid_t pid = fork();
 

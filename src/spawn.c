@@ -5,15 +5,15 @@
 #include <signal.h>
 #include <unistd.h>
 
-/* Read the child's report: a full record means it failed, EOF means exec worked. */
-static ssize_t read_report(int fd, struct sp_report *rep)
+int sp_report_read(int fd, struct sp_report *rep)
 {
         ssize_t n;
 
         do
                 n = read(fd, rep, sizeof *rep);
         while (n < 0 && errno == EINTR);
-        return n;
+        /* The child writes whole records atomically; anything else means it is gone. */
+        return n == (ssize_t)sizeof *rep ? 1 : 0;
 }
 
 static int highest_kept(const struct sp_plan *plan)
@@ -21,44 +21,91 @@ static int highest_kept(const struct sp_plan *plan)
         return plan->nkeep ? plan->keep[plan->nkeep - 1] : 2;
 }
 
-pid_t sp_spawn(struct sp_plan *plan, struct sp_report *ret_report)
+/* A close-on-exec pipe whose child end is clear of every fd the child dup2()s onto. */
+static int private_pipe(const struct sp_plan *plan, int fds[2], bool child_writes)
+{
+        int *child_end = &fds[child_writes ? 1 : 0];
+        int r;
+
+        if (sp_pipe_cloexec(fds) < 0)
+                return -errno;
+        r = sp_fd_move_above(*child_end, highest_kept(plan) + 1);
+        if (r < 0) {
+                close(fds[0]);
+                close(fds[1]);
+                return r;
+        }
+        *child_end = r;
+        return 0;
+}
+
+/* Read records until EOF (exec worked) or a failure record. */
+static void collect_reports(int fd, struct sp_spawn_result *ret)
+{
+        struct sp_report rep;
+
+        while (sp_report_read(fd, &rep)) {
+                if (rep.stage == SP_STAGE_INFO_DAEMON_PID) {
+                        ret->daemon_pid = rep.arg;
+                        continue;
+                }
+                if (rep.stage >= SP_STAGE_INFO_DAEMON_PID)
+                        continue;
+                ret->failed = true;
+                ret->report = rep;
+                break;
+        }
+}
+
+int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
 {
         int saved_errno = errno;
-        int report[2], r;
+        int report[2], handshake[2] = { -1, -1 }, r;
+        bool wants_handshake = plan->handshake;
         sigset_t old_mask;
-        ssize_t n;
         pid_t pid;
 
-        if (sp_pipe_cloexec(report) < 0)
-                return -errno;
-        /* The child dup2()s onto every kept fd; its report pipe must not be one of them. */
-        r = sp_fd_move_above(report[1], highest_kept(plan) + 1);
-        if (r < 0) {
+        *ret = (struct sp_spawn_result){ .pid = -1, .daemon_pid = -1, .report_fd = -1,
+                                         .handshake_fd = -1 };
+        plan->handshake_fd = -1;
+        r = private_pipe(plan, report, true);
+        if (r < 0)
+                return r;
+        if (wants_handshake && (r = private_pipe(plan, handshake, false)) < 0) {
                 close(report[0]);
                 close(report[1]);
                 return r;
         }
-        report[1] = r;
         plan->report_fd = report[1];
+        plan->handshake_fd = handshake[0];
 
         /* No handler of ours may run in the child before it has reset them. */
         sp_block_all_signals(&old_mask);
         pid = sp_start_child(plan);
         sp_restore_signals(&old_mask);
         close(report[1]);
+        sp_close(&handshake[0]);
         if (pid < 0) {
                 close(report[0]);
+                sp_close(&handshake[1]);
                 return pid;
         }
-        n = read_report(report[0], ret_report);
+        ret->pid = pid;
+        if (wants_handshake) {
+                /* The child waits for us before exec: the reports are read later. */
+                ret->report_fd = report[0];
+                ret->handshake_fd = handshake[1];
+                return 0;
+        }
+        collect_reports(report[0], ret);
         close(report[0]);
-        if (n == (ssize_t)sizeof *ret_report) {
+        if (ret->failed || plan->daemonize) {
                 int status;
 
+                /* A failed child, or a daemon's intermediate, which has exited by now. */
                 (void)sp_waitpid(pid, &status);
-                pid = 0;
         }
         /* The child may have clobbered our errno if it shared our TLS (see sys-linux.h). */
         errno = saved_errno;
-        return pid;
+        return 0;
 }

@@ -11,11 +11,17 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* Inlined into the child code, and like it never instrumented: sanitizer code would write
+ * shadow memory, which the child shares with the parent. */
+#define SP_SYSCALL static inline __attribute__((no_sanitize("address", "undefined")))
+
 #if defined(__x86_64__)
-static inline long sp_sys6(long n, long a, long b, long c, long d, long e, long f)
+SP_SYSCALL long sp_sys6(long n, long a, long b, long c, long d, long e, long f)
 {
         unsigned long ret;
         register long r10 __asm__("r10") = d;
@@ -29,7 +35,7 @@ static inline long sp_sys6(long n, long a, long b, long c, long d, long e, long 
         return (long)ret;
 }
 #elif defined(__aarch64__)
-static inline long sp_sys6(long n, long a, long b, long c, long d, long e, long f)
+SP_SYSCALL long sp_sys6(long n, long a, long b, long c, long d, long e, long f)
 {
         register long x8 __asm__("x8") = n;
         register long x0 __asm__("x0") = a;
@@ -48,7 +54,7 @@ static inline long sp_sys6(long n, long a, long b, long c, long d, long e, long 
 #else
 #include <errno.h>
 #define SP_SYS_WRITES_ERRNO 1
-static inline long sp_sys6(long n, long a, long b, long c, long d, long e, long f)
+SP_SYSCALL long sp_sys6(long n, long a, long b, long c, long d, long e, long f)
 {
         long r = syscall(n, a, b, c, d, e, f);
 
@@ -58,28 +64,28 @@ static inline long sp_sys6(long n, long a, long b, long c, long d, long e, long 
 
 #define sp_sys(n, a, b, c) sp_sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 
-static inline long sp_sys_write(int fd, const void *buf, size_t len)
+SP_SYSCALL long sp_sys_write(int fd, const void *buf, size_t len)
 {
         return sp_sys(SYS_write, fd, buf, len);
 }
 
-static inline long sp_sys_close(int fd)
+SP_SYSCALL long sp_sys_close(int fd)
 {
         return sp_sys(SYS_close, fd, 0, 0);
 }
 
-static inline long sp_sys_dup2(int src, int dst)
+SP_SYSCALL long sp_sys_dup2(int src, int dst)
 {
         /* dup3 exists on every architecture; dup2 does not (arm64). src != dst here. */
         return sp_sys(SYS_dup3, src, dst, 0);
 }
 
-static inline long sp_sys_fcntl(int fd, int cmd, long arg)
+SP_SYSCALL long sp_sys_fcntl(int fd, int cmd, long arg)
 {
         return sp_sys(SYS_fcntl, fd, cmd, arg);
 }
 
-static inline long sp_sys_close_range(unsigned first, unsigned last, unsigned flags)
+SP_SYSCALL long sp_sys_close_range(unsigned first, unsigned last, unsigned flags)
 {
 #ifdef SYS_close_range
         return sp_sys(SYS_close_range, first, last, flags);
@@ -88,23 +94,23 @@ static inline long sp_sys_close_range(unsigned first, unsigned last, unsigned fl
 #endif
 }
 
-static inline long sp_sys_open_dir(const char *path)
+SP_SYSCALL long sp_sys_open_dir(const char *path)
 {
         return sp_sys6(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0,
                        0);
 }
 
-static inline long sp_sys_getdents64(int fd, void *buf, size_t len)
+SP_SYSCALL long sp_sys_getdents64(int fd, void *buf, size_t len)
 {
         return sp_sys(SYS_getdents64, fd, buf, len);
 }
 
-static inline long sp_sys_chdir(const char *path)
+SP_SYSCALL long sp_sys_chdir(const char *path)
 {
         return sp_sys(SYS_chdir, path, 0, 0);
 }
 
-static inline long sp_sys_execve(const char *path, char *const argv[], char *const envp[])
+SP_SYSCALL long sp_sys_execve(const char *path, char *const argv[], char *const envp[])
 {
         return sp_sys(SYS_execve, path, argv, envp);
 }
@@ -117,19 +123,111 @@ struct sp_kernel_sigaction {
         uint64_t mask;
 };
 
-static inline long sp_sys_sigaction_default(int sig)
+SP_SYSCALL long sp_sys_sigaction_default(int sig)
 {
         struct sp_kernel_sigaction dfl = { 0 };
 
         return sp_sys6(SYS_rt_sigaction, sig, (long)&dfl, 0, sizeof(uint64_t), 0, 0);
 }
 
-static inline long sp_sys_sigmask_set(const uint64_t *mask)
+SP_SYSCALL long sp_sys_sigmask_set(const uint64_t *mask)
 {
         return sp_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)mask, 0, sizeof *mask, 0, 0);
 }
 
-static inline void __attribute__((noreturn)) sp_sys_exit(int code)
+SP_SYSCALL long sp_sys_read(int fd, void *buf, size_t len)
+{
+        return sp_sys(SYS_read, fd, buf, len);
+}
+
+SP_SYSCALL long sp_sys_open(const char *path, int flags, int mode)
+{
+        return sp_sys6(SYS_openat, AT_FDCWD, (long)path, flags, mode, 0, 0);
+}
+
+SP_SYSCALL long sp_sys_fstat(int fd, struct stat *st)
+{
+        return sp_sys(SYS_fstat, fd, st, 0);
+}
+
+SP_SYSCALL long sp_sys_stat_nofollow(const char *path, struct stat *st)
+{
+        return sp_sys6(SYS_newfstatat, AT_FDCWD, (long)path, (long)st, AT_SYMLINK_NOFOLLOW, 0, 0);
+}
+
+SP_SYSCALL long sp_sys_ftruncate(int fd, long len)
+{
+        return sp_sys(SYS_ftruncate, fd, len, 0);
+}
+
+SP_SYSCALL long sp_sys_getpid(void)
+{
+        return sp_sys(SYS_getpid, 0, 0, 0);
+}
+
+SP_SYSCALL long sp_sys_getppid(void)
+{
+        return sp_sys(SYS_getppid, 0, 0, 0);
+}
+
+SP_SYSCALL long sp_sys_kill(long pid, int sig)
+{
+        return sp_sys(SYS_kill, pid, sig, 0);
+}
+
+SP_SYSCALL long sp_sys_setsid(void)
+{
+        return sp_sys(SYS_setsid, 0, 0, 0);
+}
+
+SP_SYSCALL long sp_sys_umask(int mask)
+{
+        return sp_sys(SYS_umask, mask, 0, 0);
+}
+
+SP_SYSCALL long sp_sys_prctl(int option, unsigned long a, unsigned long b)
+{
+        return sp_sys6(SYS_prctl, option, (long)a, (long)b, 0, 0, 0);
+}
+
+SP_SYSCALL long sp_sys_prlimit(int resource, const struct rlimit *limit)
+{
+        return sp_sys6(SYS_prlimit64, 0, resource, (long)limit, 0, 0, 0);
+}
+
+/* Credentials through raw calls change this process only.  glibc's setuid() family would
+ * instead signal every thread of the process to change them all, and a vfork-style child
+ * shares the parent's thread list in glibc's memory: that must never run here. */
+SP_SYSCALL long sp_sys_setgroups_none(void)
+{
+        return sp_sys(SYS_setgroups, 0, 0, 0);
+}
+
+SP_SYSCALL long sp_sys_setresgid(long gid)
+{
+        return sp_sys(SYS_setresgid, gid, gid, gid);
+}
+
+SP_SYSCALL long sp_sys_setresuid(long uid)
+{
+        return sp_sys(SYS_setresuid, uid, uid, uid);
+}
+
+/* Empty effective, permitted and inheritable sets (capability ABI version 3). */
+SP_SYSCALL long sp_sys_capset_none(void)
+{
+        struct {
+                uint32_t version;
+                int pid;
+        } header = { 0x20080522, 0 };
+        struct {
+                uint32_t effective, permitted, inheritable;
+        } data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+
+        return sp_sys(SYS_capset, &header, data, 0);
+}
+
+SP_SYSCALL __attribute__((noreturn)) void sp_sys_exit(int code)
 {
         for (;;)
                 sp_sys(SYS_exit_group, code, 0, 0);

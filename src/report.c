@@ -1,0 +1,89 @@
+/* Turning a child's failure report into a message that names the failing step. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+
+static const char *rlimit_name(int resource)
+{
+        static const struct {
+                int resource;
+                const char *name;
+        } names[] = {
+                { RLIMIT_AS, "AS" },           { RLIMIT_CORE, "CORE" },
+                { RLIMIT_CPU, "CPU" },         { RLIMIT_DATA, "DATA" },
+                { RLIMIT_FSIZE, "FSIZE" },     { RLIMIT_NOFILE, "NOFILE" },
+                { RLIMIT_STACK, "STACK" },
+#ifdef RLIMIT_NPROC
+                { RLIMIT_NPROC, "NPROC" },
+#endif
+#ifdef RLIMIT_MEMLOCK
+                { RLIMIT_MEMLOCK, "MEMLOCK" },
+#endif
+#ifdef RLIMIT_RSS
+                { RLIMIT_RSS, "RSS" },
+#endif
+        };
+
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+                if (names[i].resource == resource)
+                        return names[i].name;
+        return "?";
+}
+
+static int describe_pidfile(const subproc *c, const struct sp_report *rep)
+{
+        pid_t holder;
+
+        if (rep->error != EBUSY)
+                return sp_error(rep->error, "pidfile %s: %s", c->pidfile, strerror(rep->error));
+        if (subproc_pidfile_read(c->pidfile, &holder) == 0)
+                return sp_error(EBUSY, "pidfile %s is held by pid %d", c->pidfile, (int)holder);
+        return sp_error(EBUSY, "pidfile %s is held by another process", c->pidfile);
+}
+
+int sp_report_describe(const subproc *c, const struct sp_report *rep)
+{
+        const char *why = strerror(rep->error);
+        int e = rep->error;
+
+        switch (rep->stage) {
+        case SP_STAGE_EXEC:
+                return sp_error(e, "exec %s: %s", c->exec_path, why);
+        case SP_STAGE_CHDIR:
+                return sp_error(e, "chdir %s: %s", c->cwd ? c->cwd : "/", why);
+        case SP_STAGE_DUP2:
+                return sp_error(e, "set up fd %d in the child (dup2): %s", rep->arg, why);
+        case SP_STAGE_PASS_FD:
+                return sp_error(e, "pass fd %d: %s", rep->arg, why);
+        case SP_STAGE_SIGNALS:
+                return sp_error(e, "reset the signal mask: %s", why);
+        case SP_STAGE_SETSID:
+                return sp_error(e, "setsid: %s", why);
+        case SP_STAGE_DAEMON_FORK:
+                return sp_error(e, "fork the daemon: %s", why);
+        case SP_STAGE_PIDFILE:
+                return describe_pidfile(c, rep);
+        case SP_STAGE_RLIMIT:
+                return sp_error(e, "set resource limit %s: %s", rlimit_name(rep->arg), why);
+        case SP_STAGE_HOOK:
+                return sp_error(e, "the pre-exec hook failed (returned %d)", rep->arg);
+        case SP_STAGE_CAPS_BOUNDING:
+                return sp_error(e, "drop capability %d from the bounding set: %s", rep->arg, why);
+        case SP_STAGE_SETGROUPS:
+                return sp_error(e, "drop supplementary groups (setgroups): %s", why);
+        case SP_STAGE_SETGID:
+                return sp_error(e, "setgid %d: %s", rep->arg, why);
+        case SP_STAGE_SETUID:
+                return sp_error(e, "setuid %d: %s", rep->arg, why);
+        case SP_STAGE_CAPS:
+                return sp_error(e, "clear capabilities: %s", why);
+        case SP_STAGE_NO_NEW_PRIVS:
+                return sp_error(e, "set no_new_privs: %s", why);
+        case SP_STAGE_DEATH_SIGNAL:
+                return sp_error(e, "set death signal %d: %s", rep->arg, why);
+        default:
+                return sp_error(e, "prepare the child (stage %d): %s", rep->stage, why);
+        }
+}
