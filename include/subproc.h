@@ -470,6 +470,71 @@ SUBPROC_EXPORT int subproc_pid_wait(pid_t pid, int *exitstatus, bool raw);
  * unchanged.  Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_pid_abort(pid_t pid);
 
+/* Keep the caller's signal state for the child instead of the clean default: dispositions
+ * that the caller ignores stay ignored (so `nohup` keeps working through a wrapper) and the
+ * child starts with the caller's signal mask.  Handlers are still reset to SIG_DFL.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_inherit_signals(subproc *c);
+
+/* Apply everything to the calling process and exec the program in place, as
+ * virCommandExec does: fds, environment, cwd, pidfile (held by this process, which becomes
+ * the program), limits, hook, privileges, death signal (armed against this process's parent,
+ * which is what exit-with-parent wrappers want).  Returns only on failure: -1 with errno and a
+ * message naming the step.  The process may then be partly changed (fds closed or moved,
+ * privileges dropped): report the error and exit.  Daemonize, the handshake and buffers
+ * cannot be used (EINVAL).
+ * Thread safety: only in a single-threaded process (exec replaces every thread).
+ * Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_exec(subproc *c);
+
+/* ---------------------------------------------------------------------------------------
+ * Supervision
+ * ------------------------------------------------------------------------------------- */
+
+/* kill_after_ms for subproc_set_timeout(): send SIGTERM at the deadline, never SIGKILL. */
+#define SUBPROC_NO_KILL ((unsigned)-1)
+
+/* The pidfd of the running child (Linux 5.2+: it comes with the child from clone(), so it can
+ * never refer to a recycled pid), or -1 when nothing runs or the kernel has none.  It becomes
+ * readable when the child exits: poll it in an event loop, then reap with subproc_wait().
+ * Owned by the command: do not close it.  Thread safety: one thread per command.
+ * Async-signal safety: yes. */
+SUBPROC_EXPORT int subproc_pidfd(const subproc *c);
+
+/* Send `sig` to the running child: to its whole process group when subproc_new_session() or
+ * subproc_new_process_group() made one, else through its pidfd (never a recycled pid).
+ * Returns 0, or -1 with errno (ESRCH when nothing runs).  Thread safety: one thread per
+ * command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
+
+/* Bound the run: timeout_ms after the start, the child (its group, if it has one) gets
+ * SIGTERM, then SIGKILL kill_after_ms later if it still runs (0: SIGKILL at once at the
+ * deadline; SUBPROC_NO_KILL: never).  subproc_run() and subproc_wait() then fail with
+ * ETIMEDOUT and a message naming the signal that ended it; buffers keep what was captured.
+ * A grandchild that keeps the output pipes open cannot stall the run past the deadline and
+ * the grace: once the child is gone after a timeout, the pipes are let go.  0 disables.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigned kill_after_ms);
+
+/* setsid() in the child: its own session and process group (it loses the controlling
+ * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group. */
+SUBPROC_EXPORT void subproc_new_session(subproc *c);
+
+/* setpgid(0, 0) in the child: its own process group, same session.  Timeouts, subproc_kill()
+ * and subproc_abort() then hit the whole group. */
+SUBPROC_EXPORT void subproc_new_process_group(subproc *c);
+
+/* Start the child in the cgroup v2 directory `cgroup_dir` (copied): the child writes itself
+ * into cgroup_dir/cgroup.procs before exec, so the program never runs outside it.  A failure
+ * fails the run with the step named.  Thread safety: one thread per command.
+ * Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_cgroup(subproc *c, const char *cgroup_dir);
+
+/* subproc_wait() that gives up after timeout_ms (< 0: never): then -1 with errno ETIMEDOUT,
+ * the child still running and the command unchanged, so it can be called again.  Buffers are
+ * served meanwhile.  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms);
+
 /* ---------------------------------------------------------------------------------------
  * Safe fork for callers that must fork themselves
  * ------------------------------------------------------------------------------------- */

@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/prctl.h>
@@ -34,6 +35,11 @@ CHILD_CODE __attribute__((noreturn)) static void child_fail(const struct sp_plan
 {
         struct sp_report rep = { .stage = stage, .error = (int)-neg_errno, .arg = arg };
 
+        if (plan->in_place_jump) {
+                /* subproc_exec(): we are the caller itself, which gets the error back. */
+                *plan->in_place_report = rep;
+                siglongjmp(*plan->in_place_jump, 1);
+        }
         /* One write well below PIPE_BUF is atomic; if the parent is gone, nobody is left to
          * tell. */
         (void)sp_sys_write(plan->report_fd, &rep, sizeof rep);
@@ -41,13 +47,17 @@ CHILD_CODE __attribute__((noreturn)) static void child_fail(const struct sp_plan
 }
 
 /* Runs in the child: async-signal-safe only.  Every handler back to SIG_DFL, so a signal
- * arriving before exec runs no parent code, and ignored signals (SIGPIPE!) are not passed on.
- * The mask stays full until just before exec. */
-CHILD_CODE static void reset_signal_handlers(void)
+ * arriving before exec runs no parent code, and ignored signals (SIGPIPE!) are not passed on
+ * unless the caller asked to keep them.  The mask stays full until just before exec. */
+CHILD_CODE static void reset_signal_handlers(const struct sp_plan *plan)
 {
-        for (int sig = 1; sig <= 64; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void)sp_sys_sigaction_default(sig);
+        for (int sig = 1; sig <= 64; sig++) {
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                if (plan->keep_signals && sp_sys_sigaction_is_ignored(sig))
+                        continue;
+                (void)sp_sys_sigaction_default(sig);
+        }
 }
 
 /* Runs in the child: async-signal-safe only.  Give each fd of the plan its number; dup2 clears
@@ -343,8 +353,14 @@ CHILD_CODE static void arm_death_signal(const struct sp_plan *plan)
         r = sp_sys_prctl(PR_SET_PDEATHSIG, (unsigned long)plan->death_signal, 0);
         if (r < 0)
                 child_fail(plan, SP_STAGE_DEATH_SIGNAL, r, plan->death_signal);
-        if (sp_sys_getppid() != plan->parent_pid)
+        if (sp_sys_getppid() != plan->parent_pid) {
+                /* What the kernel would have done had we armed it in time. */
+                const uint64_t only_sig = 1ULL << (plan->death_signal - 1);
+
+                (void)sp_sys_kill(sp_sys_getpid(), plan->death_signal);
+                (void)sp_sys_sigmask_unblock(&only_sig);
                 sp_sys_exit(127);
+        }
 }
 
 /* Runs in the child: async-signal-safe only.  Tell the parent we wait, then wait for its
@@ -378,7 +394,7 @@ CHILD_CODE static int daemon_entry(void *plan)
 
 CHILD_CODE static void become_daemon(const struct sp_plan *plan)
 {
-        long r = sp_sys_setsid();
+        long r = plan->new_session ? 0 : sp_sys_setsid();
         pid_t pid;
 
         if (r < 0)
@@ -396,7 +412,7 @@ CHILD_CODE static void become_daemon(const struct sp_plan *plan)
  * process that becomes the program. */
 CHILD_CODE static void exec_program(const struct sp_plan *plan)
 {
-        const uint64_t empty_mask = 0;
+        const uint64_t exec_mask = plan->keep_signals ? plan->caller_mask : 0;
         const char *cwd = plan->cwd ? plan->cwd : plan->daemonize ? "/" : NULL;
         long r;
 
@@ -418,18 +434,46 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan)
         drop_privileges(plan);
         arm_death_signal(plan);
         wait_for_handshake(plan);
-        r = sp_sys_sigmask_set(&empty_mask);
+        r = sp_sys_sigmask_set(&exec_mask);
         if (r < 0)
                 child_fail(plan, SP_STAGE_SIGNALS, r, -1);
         r = sp_sys_execve(plan->path, plan->argv, plan->envp);
         child_fail(plan, SP_STAGE_EXEC, r, -1);
 }
 
+/* Runs in the child: async-signal-safe only.  Writing "0" moves the writer itself. */
+CHILD_CODE static void enter_cgroup(const struct sp_plan *plan)
+{
+        long fd = sp_sys_open(plan->cgroup_procs, O_WRONLY | O_CLOEXEC, 0);
+        long r = fd;
+
+        if (fd >= 0) {
+                r = sp_sys_write((int)fd, "0\n", 2);
+                (void)sp_sys_close((int)fd);
+        }
+        if (r < 0)
+                child_fail(plan, SP_STAGE_CGROUP, r, -1);
+}
+
+/* Runs in the child: async-signal-safe only. */
+CHILD_CODE static void set_up_session(const struct sp_plan *plan)
+{
+        long r;
+
+        if (plan->new_session && (r = sp_sys_setsid()) < 0)
+                child_fail(plan, SP_STAGE_SETSID, r, -1);
+        else if (plan->new_pgroup && !plan->new_session && (r = sp_sys_setpgid()) < 0)
+                child_fail(plan, SP_STAGE_SETPGID, r, -1);
+        if (plan->cgroup_procs)
+                enter_cgroup(plan);
+}
+
 CHILD_CODE void sp_child_run(const struct sp_plan *plan)
 {
-        reset_signal_handlers();
+        reset_signal_handlers(plan);
         apply_fd_maps(plan);
         close_other_fds(plan);
+        set_up_session(plan);
         if (plan->daemonize)
                 become_daemon(plan);
         exec_program(plan);

@@ -19,6 +19,7 @@ static subproc out_of_memory_command = {
         .daemon_pid = -1,
         .report_fd = -1,
         .handshake_notify_fd = -1,
+        .pidfd = -1,
         .last_status = -1,
         .io = { .in_fd = -1, .out_fd = -1, .err_fd = -1 },
 };
@@ -92,6 +93,7 @@ subproc *subproc_new(const char *binary)
         c->daemon_pid = -1;
         c->last_status = -1;
         c->report_fd = c->handshake_notify_fd = -1;
+        c->pidfd = -1;
         c->io.in_fd = c->io.out_fd = c->io.err_fd = -1;
         if (!binary)
                 sp_command_fail(c, EINVAL, "the binary is NULL");
@@ -472,6 +474,7 @@ void subproc_free(subproc *c)
         sp_run_io_close(c);
         close_pending_fds(c);
         sp_close(&c->report_fd);
+        sp_close(&c->pidfd);
         sp_close(&c->handshake_notify_fd);
         for (size_t i = 0; i < c->nsends; i++) {
                 /* A send buffer may carry secrets (keys, passwords): do not leave them in freed
@@ -485,6 +488,7 @@ void subproc_free(subproc *c)
         free(c->cwd);
         free(c->pidfile);
         free(c->exec_path);
+        free(c->cgroup_procs);
         free(c->passed);
         if (c->input_data)
                 explicit_bzero(c->input_data, c->input_len);

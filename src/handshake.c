@@ -14,6 +14,7 @@ static int handshake_failed(subproc *c, const struct sp_report *rep)
 
         (void)sp_waitpid(c->pid, &status);
         c->pid = -1;
+        sp_close(&c->pidfd);
         c->last_status = status;
         c->io_pending = false;
         c->handshake = SP_HANDSHAKE_IDLE;

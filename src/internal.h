@@ -7,8 +7,11 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <setjmp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define SP_HIDDEN __attribute__((visibility("hidden")))
@@ -127,6 +130,7 @@ struct subproc {
         int death_signal; /* 0: none */
         int (*hook)(void *opaque);
         void *hook_opaque;
+        bool keep_signals;
         bool clear_caps;
         bool has_uid, has_gid, has_umask, no_new_privs;
         uid_t uid;
@@ -138,6 +142,18 @@ struct subproc {
         int report_fd;           /* handshake: read end of the child's report pipe */
         int handshake_notify_fd; /* handshake: write end the child waits on */
         pid_t daemon_pid;
+
+        /* Supervision. */
+        int pidfd;                 /* of the running child, -1 if none */
+        unsigned timeout_ms;       /* 0: none */
+        unsigned kill_after_ms;
+        bool new_session, new_pgroup;
+        char *cgroup_procs;        /* "<dir>/cgroup.procs", or NULL */
+        long long started_ms;
+        int sv_phase;              /* 0 running, 1 SIGTERM sent at the deadline, 2 SIGKILL sent */
+        long long sv_kill_at;
+        int sv_last_signal;
+
         char *exec_path;         /* the resolved binary of the last run */
 
         /* State of the current or last run. */
@@ -240,6 +256,15 @@ struct sp_plan {
         bool no_new_privs;
         int death_signal;
         pid_t parent_pid;   /* for the death-signal race check */
+        bool new_session;
+        bool new_pgroup;
+        const char *cgroup_procs;
+        bool keep_signals;  /* keep ignored dispositions and the caller's mask */
+        uint64_t caller_mask; /* the caller's signal mask, set by sp_spawn / subproc_exec */
+        /* subproc_exec(): the calling process applies the plan itself, and a failure jumps
+         * back with the report instead of exiting. */
+        sigjmp_buf *in_place_jump;
+        struct sp_report *in_place_report;
 };
 
 /* Stages reported by a child that fails before exec. */
@@ -263,6 +288,8 @@ enum sp_stage {
         SP_STAGE_NO_NEW_PRIVS,
         SP_STAGE_DEATH_SIGNAL,
         SP_STAGE_HANDSHAKE,
+        SP_STAGE_SETPGID,
+        SP_STAGE_CGROUP,
         /* Not failures: information the parent collects. */
         SP_STAGE_INFO_DAEMON_PID = 100, /* arg: the daemon's pid */
         SP_STAGE_INFO_READY,            /* the child waits for the handshake */
@@ -276,11 +303,13 @@ struct sp_report {
 };
 
 /* Runs in the child: async-signal-safe only, never writes the parent's memory.  Applies the
- * plan and execs; on failure writes a report and _exits.  Never returns. */
+ * plan and execs; on failure writes a report and _exits (or, in place, jumps back).  Never
+ * returns. */
 SP_HIDDEN void sp_child_run(const struct sp_plan *plan) __attribute__((noreturn));
 
 struct sp_spawn_result {
         pid_t pid;             /* the child (for a daemon: the intermediate, already reaped) */
+        int pidfd;             /* the child's pidfd, -1 if the kernel has none */
         pid_t daemon_pid;      /* -1 unless daemonized */
         int report_fd;         /* handshake only: the report pipe, still to be read */
         int handshake_fd;      /* handshake only: the write end the child waits on */
@@ -299,10 +328,47 @@ SP_HIDDEN int sp_report_read(int fd, struct sp_report *rep);
 /* Platform part of sp_spawn (spawn-linux.c, spawn-posix.c), called with every signal blocked:
  * create the child running sp_child_run(plan) and return its pid once it has exec'd or
  * exited, or -errno. */
-SP_HIDDEN pid_t sp_start_child(struct sp_plan *plan);
+SP_HIDDEN pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd);
+
+/* Test knob: non-zero makes the library behave as on a kernel without pidfds. */
+extern SP_HIDDEN int sp_test_no_pidfd;
+/* A pidfd for our own unreaped child (race-free: its pid cannot be reused), or -1. */
+SP_HIDDEN int sp_pidfd_open(pid_t pid);
 
 /* Test knob: 0 automatic; 1 start at the /proc/self/fd walk; 2 start at the bounded loop. */
 extern SP_HIDDEN int sp_test_force_close_fallback;
+
+/* ---- building a plan (plan.c) ------------------------------------------------------------ */
+
+/* fds that exist only for the spawn: the child's pipe ends, /dev/null, moved copies. */
+struct sp_spawn_fds {
+        int *fds;
+        size_t n, cap;
+        int devnull;
+        int caller_read[2]; /* pipes for the caller (set_output_fd / set_error_fd with -1) */
+};
+
+struct sp_plan_storage {
+        struct sp_fd_map *maps;
+        int *keep;
+};
+
+struct sp_plan_builder {
+        struct sp_plan plan;
+        struct sp_spawn_fds fds;
+        struct sp_plan_storage storage;
+};
+
+/* Resolve the binary (into c->exec_path), make the pipes and fd maps, fill the plan.  Sets
+ * the thread's error and returns -1 on failure; call sp_plan_done() in every case. */
+SP_HIDDEN int sp_plan_build(subproc *c, struct sp_plan_builder *b);
+/* After the spawn (started: whether the child runs): hand the caller its pipe ends, close
+ * what only the child needed and the CLOSE_PARENT fds, free the plan. */
+SP_HIDDEN void sp_plan_done(subproc *c, struct sp_plan_builder *b, bool started);
+
+/* Feed, capture and reap with the command's timeout; give up (-1, ETIMEDOUT, child still
+ * running) at give_up_at_ms.  Status rules of subproc_run (supervise.c). */
+SP_HIDDEN int sp_finish(subproc *c, int *exitstatus, long long give_up_at_ms);
 
 /* Set the thread's error from a failure report of the child; returns -1 (report.c). */
 SP_HIDDEN int sp_report_describe(const subproc *c, const struct sp_report *rep);
@@ -311,8 +377,15 @@ SP_HIDDEN void sp_deliver_buffers(subproc *c);
 
 /* ---- I/O loop (io.c) -------------------------------------------------------------------- */
 
-/* Feed stdin and the send buffers, capture out/err, until every pipe is done. */
-SP_HIDDEN int sp_io_loop(subproc *c);
+#define SP_NEVER LLONG_MAX
+/* CLOCK_MONOTONIC in milliseconds. */
+SP_HIDDEN long long sp_now_ms(void);
+
+/* Feed stdin and the send buffers, capture out/err.  Returns 0 once every pipe is done,
+ * -ETIME when stop_at_ms (monotonic ms, SP_NEVER for none) came first, 1 when watch_fd (-1 for
+ * none) became readable first, or -1 with the thread's error set.  Progress is kept in c, so
+ * it can be called again. */
+SP_HIDDEN int sp_io_loop(subproc *c, long long stop_at_ms, int watch_fd);
 SP_HIDDEN void sp_capture_free(struct sp_capture *cap);
 /* Block SIGPIPE in this thread around writes to pipes whose reader may be gone; the restore
  * swallows a SIGPIPE we caused (broken_pipe) unless one was pending before. */
@@ -339,5 +412,7 @@ SP_HIDDEN void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status);
 /* Block every signal (glibc's internal ones too) in the calling thread; *old gets the mask. */
 SP_HIDDEN void sp_block_all_signals(sigset_t *old);
 SP_HIDDEN void sp_restore_signals(const sigset_t *old);
+/* Signals 1..64 of a sigset_t as the kernel's 64-bit mask. */
+SP_HIDDEN uint64_t sp_sigset_low64(const sigset_t *set);
 
 #endif

@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -114,29 +115,48 @@ static int service_slot(struct io_slot *slot, bool *broken_pipe)
         return feed(*slot->fd, slot->data, slot->len, slot->written, broken_pipe);
 }
 
-static int poll_slots(struct io_slot *slots, int nslots, bool *broken_pipe)
+static int poll_timeout(long long stop_at_ms)
 {
-        struct pollfd *pfds = calloc((size_t)nslots, sizeof *pfds);
-        int left = nslots, r = 0;
+        long long left;
+
+        if (stop_at_ms == SP_NEVER)
+                return -1;
+        left = stop_at_ms - sp_now_ms();
+        return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* Slots whose fd is -1 are done.  The watch fd, if any, sits in the last pollfd. */
+static int poll_slots(struct io_slot *slots, int nslots, long long stop_at_ms, int watch_fd,
+                      bool *broken_pipe)
+{
+        struct pollfd *pfds = calloc((size_t)nslots + 1, sizeof *pfds);
+        int left = 0, r = 0;
 
         if (!pfds)
                 return sp_error(ENOMEM, "out of memory in the I/O loop");
         for (int i = 0; i < nslots; i++) {
-                if (slots[i].capture == NULL && slots[i].len == 0) {
-                        sp_close(slots[i].fd); /* nothing to feed: EOF at once */
-                        left--;
-                }
+                if (slots[i].capture == NULL && *slots[i].written >= slots[i].len)
+                        sp_close(slots[i].fd); /* nothing (more) to feed: EOF at once */
+                left += *slots[i].fd >= 0;
         }
         while (left > 0) {
+                int ready;
+
                 for (int i = 0; i < nslots; i++) {
                         pfds[i].fd = *slots[i].fd; /* -1 is ignored by poll */
                         pfds[i].events = slots[i].capture ? POLLIN : POLLOUT;
                         pfds[i].revents = 0;
                 }
-                if (poll(pfds, (nfds_t)nslots, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
+                pfds[nslots] = (struct pollfd){ .fd = watch_fd, .events = POLLIN };
+                ready = poll(pfds, (nfds_t)nslots + 1, poll_timeout(stop_at_ms));
+                if (ready < 0 && errno == EINTR)
+                        continue;
+                if (ready < 0) {
                         r = sp_error(errno, "poll on the child's pipes: %s", strerror(errno));
+                        break;
+                }
+                if (ready == 0) {
+                        r = -ETIME;
                         break;
                 }
                 for (int i = 0; i < nslots && r == 0; i++) {
@@ -145,15 +165,17 @@ static int poll_slots(struct io_slot *slots, int nslots, bool *broken_pipe)
                         if (pfds[i].fd < 0 || !pfds[i].revents)
                                 continue;
                         s = service_slot(&slots[i], broken_pipe);
-                        if (s < 0)
+                        if (s < 0) {
                                 r = sp_error(-s, "I/O with the child on fd %d: %s", pfds[i].fd,
                                              strerror(-s));
-                        else if (s == 0) {
+                        } else if (s == 0) {
                                 sp_close(slots[i].fd);
                                 left--;
                         }
                 }
-                if (r < 0)
+                if (r == 0 && left > 0 && pfds[nslots].revents)
+                        r = 1;
+                if (r != 0)
                         break;
         }
         free(pfds);
@@ -188,7 +210,7 @@ void sp_sigpipe_restore(const sigset_t *old, bool was_pending, bool broken_pipe)
         pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-int sp_io_loop(subproc *c)
+int sp_io_loop(subproc *c, long long stop_at_ms, int watch_fd)
 {
         struct io_slot *slots = calloc(3 + c->nsends, sizeof *slots);
         bool broken_pipe = false, was_pending;
@@ -199,7 +221,7 @@ int sp_io_loop(subproc *c)
                 return sp_error(ENOMEM, "out of memory in the I/O loop");
         nslots = collect_slots(c, slots);
         sp_sigpipe_block(&old, &was_pending);
-        r = poll_slots(slots, nslots, &broken_pipe);
+        r = poll_slots(slots, nslots, stop_at_ms, watch_fd, &broken_pipe);
         saved_errno = errno;
         sp_sigpipe_restore(&old, was_pending, broken_pipe);
         free(slots);

@@ -81,6 +81,10 @@ int sp_report_describe(const subproc *c, const struct sp_report *rep)
                 return sp_error(e, "clear capabilities: %s", why);
         case SP_STAGE_NO_NEW_PRIVS:
                 return sp_error(e, "set no_new_privs: %s", why);
+        case SP_STAGE_SETPGID:
+                return sp_error(e, "setpgid: %s", why);
+        case SP_STAGE_CGROUP:
+                return sp_error(e, "enter cgroup (%s): %s", c->cgroup_procs, why);
         case SP_STAGE_DEATH_SIGNAL:
                 return sp_error(e, "set death signal %d: %s", rep->arg, why);
         default:

@@ -31,20 +31,34 @@ static pid_t fork_for_child(void)
 #endif
 }
 
-pid_t sp_start_child(struct sp_plan *plan)
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
 {
         char stack[CHILD_STACK_SIZE] __attribute__((aligned(64)));
+        int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
         pid_t pid;
 
+        *ret_pidfd = -1;
         /* The stack grows down on every architecture this file is built for. */
         plan->daemon_stack = stack + CHILD_STACK_SIZE / 2;
         if (plan->use_fork) {
                 pid = fork_for_child();
                 if (pid == 0)
                         sp_child_run(plan);
-        } else {
-                pid = clone(child_entry, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                            plan);
+                if (pid > 0)
+                        *ret_pidfd = sp_pidfd_open(pid);
+                return pid < 0 ? -errno : pid;
+        }
+        /* The pidfd comes with the child, so no later pidfd_open() can race with anything. */
+        pid = clone(child_entry, stack + sizeof stack, flags | (sp_test_no_pidfd ? 0 : CLONE_PIDFD),
+                    plan, ret_pidfd);
+        if (pid < 0 && errno == EINVAL && !sp_test_no_pidfd) {
+                /* Linux < 5.2 rejects CLONE_PIDFD. */
+                *ret_pidfd = -1;
+                pid = clone(child_entry, stack + sizeof stack, flags, plan);
         }
         return pid < 0 ? -errno : pid;
 }

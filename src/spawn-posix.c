@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <unistd.h>
 
-pid_t sp_start_child(struct sp_plan *plan)
+pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
 {
         pid_t pid = fork();
+
+        *ret_pidfd = -1;
 
         if (pid == 0)
                 sp_child_run(plan);

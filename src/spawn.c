@@ -3,7 +3,17 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
+
+uint64_t sp_sigset_low64(const sigset_t *set)
+{
+        uint64_t low = 0;
+
+        /* Signals 1..64 are the first 64 bits of the set, as the kernel lays it out. */
+        memcpy(&low, set, sizeof low < sizeof *set ? sizeof low : sizeof *set);
+        return low;
+}
 
 int sp_report_read(int fd, struct sp_report *rep)
 {
@@ -65,7 +75,7 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
         sigset_t old_mask;
         pid_t pid;
 
-        *ret = (struct sp_spawn_result){ .pid = -1, .daemon_pid = -1, .report_fd = -1,
+        *ret = (struct sp_spawn_result){ .pid = -1, .pidfd = -1, .daemon_pid = -1, .report_fd = -1,
                                          .handshake_fd = -1 };
         plan->handshake_fd = -1;
         r = private_pipe(plan, report, true);
@@ -81,7 +91,8 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
 
         /* No handler of ours may run in the child before it has reset them. */
         sp_block_all_signals(&old_mask);
-        pid = sp_start_child(plan);
+        plan->caller_mask = sp_sigset_low64(&old_mask);
+        pid = sp_start_child(plan, &ret->pidfd);
         sp_restore_signals(&old_mask);
         close(report[1]);
         sp_close(&handshake[0]);
@@ -91,6 +102,10 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 return pid;
         }
         ret->pid = pid;
+        if (plan->use_fork && (plan->new_pgroup || plan->new_session))
+                /* Also from here, so the group exists before we might signal it; the child
+                 * does the same, whichever runs first. */
+                (void)setpgid(pid, pid);
         if (wants_handshake) {
                 /* The child waits for us before exec: the reports are read later. */
                 ret->report_fd = report[0];
@@ -104,6 +119,7 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
 
                 /* A failed child, or a daemon's intermediate, which has exited by now. */
                 (void)sp_waitpid(pid, &status);
+                sp_close(&ret->pidfd);
         }
         /* The child may have clobbered our errno if it shared our TLS (see sys-linux.h). */
         errno = saved_errno;

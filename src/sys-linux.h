@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -130,6 +131,19 @@ SP_SYSCALL long sp_sys_sigaction_default(int sig)
         return sp_sys6(SYS_rt_sigaction, sig, (long)&dfl, 0, sizeof(uint64_t), 0, 0);
 }
 
+SP_SYSCALL bool sp_sys_sigaction_is_ignored(int sig)
+{
+        struct sp_kernel_sigaction old = { 0 };
+
+        return sp_sys6(SYS_rt_sigaction, sig, 0, (long)&old, sizeof(uint64_t), 0, 0) == 0 &&
+               old.handler == (void *)SIG_IGN;
+}
+
+SP_SYSCALL long sp_sys_sigmask_unblock(const uint64_t *mask)
+{
+        return sp_sys6(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)mask, 0, sizeof *mask, 0, 0);
+}
+
 SP_SYSCALL long sp_sys_sigmask_set(const uint64_t *mask)
 {
         return sp_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)mask, 0, sizeof *mask, 0, 0);
@@ -178,6 +192,11 @@ SP_SYSCALL long sp_sys_kill(long pid, int sig)
 SP_SYSCALL long sp_sys_setsid(void)
 {
         return sp_sys(SYS_setsid, 0, 0, 0);
+}
+
+SP_SYSCALL long sp_sys_setpgid(void)
+{
+        return sp_sys(SYS_setpgid, 0, 0, 0);
 }
 
 SP_SYSCALL long sp_sys_umask(int mask)

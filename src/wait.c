@@ -38,17 +38,22 @@ void sp_status_describe(int status, char *buf, size_t size)
                 snprintf(buf, size, "wait status 0x%x", (unsigned)status);
 }
 
-static int open_pidfd(pid_t pid)
+int sp_test_no_pidfd;
+
+int sp_pidfd_open(pid_t pid)
 {
 #if defined(__linux__) && defined(SYS_pidfd_open)
-        /* Race-free for our own unreaped child: its pid cannot be reused before we reap it. */
-        return (int)syscall(SYS_pidfd_open, pid, 0);
+        int saved_errno = errno;
+        int fd = sp_test_no_pidfd ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
+
+        errno = saved_errno; /* ENOSYS before Linux 5.3: we poll instead */
+        return fd;
 #else
         return -1;
 #endif
 }
 
-static long long now_ms(void)
+long long sp_now_ms(void)
 {
         struct timespec ts;
 
@@ -59,13 +64,13 @@ static long long now_ms(void)
 /* Wait up to timeout_ms for pid to exit and reap it; true when reaped (or gone). */
 static bool reap_within(pid_t pid, int timeout_ms, int *ret_status)
 {
-        long long deadline = now_ms() + timeout_ms;
-        int pidfd = open_pidfd(pid);
+        long long deadline = sp_now_ms() + timeout_ms;
+        int pidfd = sp_pidfd_open(pid);
         bool reaped = false;
 
         for (;;) {
                 pid_t r = waitpid(pid, ret_status, WNOHANG);
-                long long left = deadline - now_ms();
+                long long left = deadline - sp_now_ms();
 
                 if (r == pid || (r < 0 && errno != EINTR)) {
                         reaped = true;

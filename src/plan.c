@@ -1,0 +1,305 @@
+/* Turning a command into the child's plan: resolved binary, fd maps, lifetime steps.  Every
+ * fd and string the child will touch is made here, in the parent. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static int spawn_fds_add(struct sp_spawn_fds *s, int fd)
+{
+        if (s->n == s->cap) {
+                size_t cap = s->cap ? s->cap * 2 : 8;
+                int *fds = realloc(s->fds, cap * sizeof *fds);
+
+                if (!fds) {
+                        close(fd);
+                        return sp_error(ENOMEM, "out of memory preparing the child's fds");
+                }
+                s->fds = fds;
+                s->cap = cap;
+        }
+        s->fds[s->n++] = fd;
+        return 0;
+}
+
+static void spawn_fds_close(struct sp_spawn_fds *s)
+{
+        for (size_t i = 0; i < s->n; i++)
+                sp_close(&s->fds[i]);
+        free(s->fds);
+        s->fds = NULL;
+        s->n = s->cap = 0;
+}
+
+static int devnull_fd(struct sp_spawn_fds *s)
+{
+        if (s->devnull < 0) {
+                int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+                if (fd < 0)
+                        return sp_error(errno, "open /dev/null: %s", strerror(errno));
+                if (spawn_fds_add(s, fd) < 0)
+                        return -1;
+                s->devnull = fd;
+        }
+        return s->devnull;
+}
+
+/* A pipe whose child end is closed after the spawn; returns the child end, *ret_ours the
+ * other one. */
+static int make_pipe(struct sp_spawn_fds *s, bool child_reads, int *ret_ours)
+{
+        int p[2];
+
+        if (sp_pipe_cloexec(p) < 0)
+                return sp_error(errno, "cannot make a pipe for the child: %s", strerror(errno));
+        if (spawn_fds_add(s, child_reads ? p[0] : p[1]) < 0) {
+                close(child_reads ? p[1] : p[0]);
+                return -1;
+        }
+        *ret_ours = child_reads ? p[1] : p[0];
+        return child_reads ? p[0] : p[1];
+}
+
+static int stdin_source(subproc *c, struct sp_spawn_fds *s)
+{
+        int child_end;
+
+        if (c->input_fd >= 0)
+                return c->input_fd;
+        if (!c->has_input_buffer)
+                return devnull_fd(s);
+        child_end = make_pipe(s, true, &c->io.in_fd);
+        if (child_end >= 0 && sp_set_nonblock(c->io.in_fd, true) < 0)
+                return sp_error(errno, "cannot make the stdin pipe non-blocking: %s",
+                                strerror(errno));
+        return child_end;
+}
+
+/* Where the child's stdout (error false) or stderr goes.  out_src is stdout's source. */
+static int output_source(subproc *c, struct sp_spawn_fds *s, bool error, int out_src)
+{
+        int *fdp = error ? c->error_fdp : c->output_fdp;
+        char **bufp = error ? c->error_bufp : c->output_bufp;
+        bool wants_pipe = error ? c->error_wants_pipe : c->output_wants_pipe;
+
+        if (error && ((fdp && fdp == c->output_fdp) || (bufp && bufp == c->output_bufp)))
+                return out_src; /* one shared fd or pipe */
+        if (bufp)
+                return make_pipe(s, false, error ? &c->io.err_fd : &c->io.out_fd);
+        if (fdp && wants_pipe)
+                return make_pipe(s, false, &s->caller_read[error]);
+        if (fdp) {
+                if (*fdp < 0)
+                        return sp_error(EBADF, "the %s fd %d is invalid",
+                                        error ? "error" : "output", *fdp);
+                return *fdp;
+        }
+        return devnull_fd(s);
+}
+
+/* Send buffers get a fresh pipe for every run after the first. */
+static int prepare_send_buffers(subproc *c)
+{
+        for (size_t i = 0; i < c->nsends; i++) {
+                struct sp_send_buffer *sb = &c->sends[i];
+                int p[2];
+
+                sb->written = 0;
+                if (sb->read_fd < 0) {
+                        sp_close(&sb->write_fd);
+                        if (sp_pipe_cloexec(p) < 0)
+                                return sp_error(errno, "cannot make a pipe for send buffer %zu: %s",
+                                                i, strerror(errno));
+                        sb->read_fd = p[0];
+                        sb->write_fd = p[1];
+                }
+                if (sp_set_nonblock(sb->write_fd, true) < 0)
+                        return sp_error(errno, "cannot make send buffer %zu non-blocking: %s", i,
+                                        strerror(errno));
+        }
+        return 0;
+}
+
+static int compare_ints(const void *a, const void *b)
+{
+        int x = *(const int *)a, y = *(const int *)b;
+
+        return (x > y) - (x < y);
+}
+
+static bool is_target(const struct sp_fd_map *maps, size_t n, int fd)
+{
+        for (size_t i = 0; i < n; i++)
+                if (maps[i].dst == fd)
+                        return true;
+        return false;
+}
+
+/* A source that is also some map's target would be overwritten before it is copied: copy it
+ * first, above every target. */
+static int move_clobbered_sources(struct sp_fd_map *maps, size_t n, int above,
+                                  struct sp_spawn_fds *s)
+{
+        for (size_t i = 0; i < n; i++) {
+                int moved;
+
+                if (maps[i].src == maps[i].dst || !is_target(maps, n, maps[i].src))
+                        continue;
+                moved = fcntl(maps[i].src, F_DUPFD_CLOEXEC, above);
+                if (moved < 0)
+                        return sp_error(errno, "cannot set up fd %d for the child: %s",
+                                        maps[i].dst, strerror(errno));
+                if (spawn_fds_add(s, moved) < 0)
+                        return -1;
+                maps[i].src = moved;
+        }
+        return 0;
+}
+
+static int build_fd_plan(subproc *c, struct sp_spawn_fds *s, struct sp_plan *plan,
+                         struct sp_plan_storage *st)
+{
+        size_t nmaps = 3 + c->npassed + c->nsends, nkeep = 0, n = 0;
+        int in_src, out_src, err_src, highest = 2;
+
+        st->maps = calloc(nmaps, sizeof *st->maps);
+        st->keep = calloc(nmaps, sizeof *st->keep);
+        if (!st->maps || !st->keep)
+                return sp_error(ENOMEM, "out of memory preparing the child's fds");
+        if ((in_src = stdin_source(c, s)) < 0 || (out_src = output_source(c, s, false, -1)) < 0 ||
+            (err_src = output_source(c, s, true, out_src)) < 0)
+                return -1;
+        st->maps[n++] = (struct sp_fd_map){ in_src, 0 };
+        st->maps[n++] = (struct sp_fd_map){ out_src, 1 };
+        st->maps[n++] = (struct sp_fd_map){ err_src, 2 };
+        for (size_t i = 0; i < c->npassed; i++)
+                st->maps[n++] = (struct sp_fd_map){ c->passed[i].fd, c->passed[i].fd };
+        for (size_t i = 0; i < c->nsends; i++) {
+                int dst = c->sends[i].child_fd;
+
+                if (is_target(st->maps, n, dst))
+                        return sp_error(EINVAL, "fd %d is both passed and a send buffer", dst);
+                st->maps[n++] = (struct sp_fd_map){ c->sends[i].read_fd, dst };
+        }
+        for (size_t i = 3; i < n; i++) {
+                st->keep[nkeep++] = st->maps[i].dst;
+                if (st->maps[i].dst > highest)
+                        highest = st->maps[i].dst;
+        }
+        qsort(st->keep, nkeep, sizeof *st->keep, compare_ints);
+        if (move_clobbered_sources(st->maps, n, highest + 1, s) < 0)
+                return -1;
+        plan->maps = st->maps;
+        plan->nmaps = n;
+        plan->keep = st->keep;
+        plan->nkeep = nkeep;
+        return 0;
+}
+
+int sp_test_force_close_fallback;
+
+static int fd_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+            rl.rlim_cur > 1 << 30)
+                return 1 << 20;
+        return (int)rl.rlim_cur;
+}
+
+/* Give the caller its pipe read ends, and close what the child alone needed. */
+static void after_spawn(subproc *c, struct sp_spawn_fds *s, bool started)
+{
+        int *fdps[2] = { c->output_fdp, c->error_fdp };
+
+        for (int i = 0; i < 2; i++) {
+                if (s->caller_read[i] < 0)
+                        continue;
+                if (started) {
+                        if (c->nonblocking)
+                                (void)sp_set_nonblock(s->caller_read[i], true);
+                        *fdps[i] = s->caller_read[i];
+                        s->caller_read[i] = -1;
+                } else {
+                        sp_close(&s->caller_read[i]);
+                }
+        }
+        spawn_fds_close(s);
+        for (size_t i = 0; i < c->nsends; i++)
+                sp_close(&c->sends[i].read_fd);
+        /* CLOSE_PARENT fds were ours to close, and are not passed again on a rerun. */
+        size_t kept = 0;
+        for (size_t i = 0; i < c->npassed; i++) {
+                if (c->passed[i].flags & SUBPROC_PASS_FD_CLOSE_PARENT)
+                        sp_close(&c->passed[i].fd);
+                else
+                        c->passed[kept++] = c->passed[i];
+        }
+        c->npassed = kept;
+}
+
+static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
+{
+        plan->daemonize = c->daemonize;
+        plan->pidfile = c->pidfile;
+        plan->rlimits = c->rlimits;
+        plan->nrlimits = c->nrlimits;
+        plan->umask = c->has_umask ? (int)c->umask : -1;
+        plan->hook = c->hook;
+        plan->hook_opaque = c->hook_opaque;
+        plan->clear_caps = c->clear_caps;
+        plan->drop_groups = c->has_uid || c->has_gid;
+        plan->uid = c->has_uid ? (long)c->uid : -1;
+        plan->gid = c->has_gid ? (long)c->gid : -1;
+        plan->no_new_privs = c->no_new_privs;
+        plan->death_signal = c->death_signal;
+        plan->parent_pid = getpid();
+        plan->handshake = c->handshake != SP_HANDSHAKE_NONE;
+        plan->keep_signals = c->keep_signals;
+        plan->new_session = c->new_session;
+        plan->new_pgroup = c->new_pgroup;
+        plan->cgroup_procs = c->cgroup_procs;
+        plan->use_fork = c->hook || plan->handshake;
+}
+
+int sp_plan_build(subproc *c, struct sp_plan_builder *b)
+{
+        int r;
+
+        *b = (struct sp_plan_builder){ .fds = { .devnull = -1, .caller_read = { -1, -1 } } };
+        free(c->exec_path);
+        c->exec_path = NULL;
+        r = sp_path_resolve(c->argv.items[0], &c->exec_path);
+        if (r == 0)
+                r = prepare_send_buffers(c);
+        if (r == 0)
+                r = build_fd_plan(c, &b->fds, &b->plan, &b->storage);
+        if (r < 0)
+                return r;
+        b->plan.path = c->exec_path;
+        b->plan.argv = c->argv.items;
+        b->plan.envp = sp_env_envp(&c->env);
+        b->plan.cwd = c->cwd;
+        b->plan.fd_limit = fd_limit();
+        b->plan.first_method = sp_test_force_close_fallback == 1   ? SP_CLOSE_PROC_FD
+                               : sp_test_force_close_fallback == 2 ? SP_CLOSE_LOOP
+                                                                   : SP_CLOSE_RANGE_CLOEXEC;
+        b->plan.report_fd = b->plan.handshake_fd = -1;
+        fill_lifetime_plan(c, &b->plan);
+        return 0;
+}
+
+void sp_plan_done(subproc *c, struct sp_plan_builder *b, bool started)
+{
+        after_spawn(c, &b->fds, started);
+        free(b->storage.maps);
+        free(b->storage.keep);
+        b->storage.maps = NULL;
+        b->storage.keep = NULL;
+}

@@ -1,0 +1,311 @@
+/* Supervising a running child: timeouts with TERM then KILL, signalling through the pidfd or
+ * the process group, waiting with a deadline, reaping. */
+#include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+
+/* How often to look at a child we cannot watch with a pidfd (kernels before 5.3). */
+#define NO_PIDFD_STEP_MS 20
+
+/* The whole group when the child leads one; else the pidfd, which never hits a recycled pid. */
+static int signal_child(const subproc *c, int sig)
+{
+        if (c->new_pgroup || c->new_session)
+                /* Safe: the group leader is our unreaped child, so its id cannot be reused. */
+                return kill(-c->pid, sig);
+#if defined(__linux__) && defined(SYS_pidfd_send_signal)
+        if (c->pidfd >= 0)
+                return (int)syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0);
+#endif
+        return kill(c->pid, sig);
+}
+
+int subproc_pidfd(const subproc *c)
+{
+        return c && c->pid > 0 ? c->pidfd : -1;
+}
+
+int subproc_kill(subproc *c, int sig)
+{
+        if (!c || c->pid <= 0)
+                return sp_error(ESRCH, "cannot signal: the command is not running");
+        if (sig < 0 || sig >= NSIG)
+                return sp_error(EINVAL, "cannot send signal %d: no such signal", sig);
+        if (signal_child(c, sig) < 0)
+                return sp_error(errno, "cannot send signal %d to pid %d: %s", sig, (int)c->pid,
+                                strerror(errno));
+        return 0;
+}
+
+/* 1 when the child has exited and is reaped, 0 when stop_at came first, -1 on error. */
+static int wait_exit(subproc *c, long long stop_at, int *status)
+{
+        for (;;) {
+                pid_t r = waitpid(c->pid, status, WNOHANG);
+                long long left;
+
+                if (r == c->pid)
+                        return 1;
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return sp_error(errno, "cannot reap pid %d: %s (is SIGCHLD ignored, or "
+                                        "does a handler reap every child?)", (int)c->pid,
+                                        strerror(errno));
+                left = stop_at == SP_NEVER ? 24 * 3600 * 1000LL : stop_at - sp_now_ms();
+                if (left <= 0)
+                        return 0;
+                if (c->pidfd >= 0) {
+                        struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+
+                        (void)poll(&p, 1, left > 1 << 30 ? 1 << 30 : (int)left);
+                } else {
+                        long long step = left < NO_PIDFD_STEP_MS ? left : NO_PIDFD_STEP_MS;
+                        struct timespec ts = { 0, (long)step * 1000000L };
+
+                        nanosleep(&ts, NULL);
+                }
+        }
+}
+
+/* When the timeout state machine acts next. */
+static long long next_escalation(const subproc *c)
+{
+        if (!c->timeout_ms || c->sv_phase == 2)
+                return SP_NEVER;
+        if (c->sv_phase == 0)
+                return c->started_ms + c->timeout_ms;
+        return c->kill_after_ms == SUBPROC_NO_KILL ? SP_NEVER : c->sv_kill_at;
+}
+
+static void escalate(subproc *c)
+{
+        int sig = SIGKILL;
+
+        if (c->sv_phase == 0 && c->kill_after_ms > 0) {
+                sig = SIGTERM;
+                c->sv_kill_at = sp_now_ms() + c->kill_after_ms;
+        }
+        (void)signal_child(c, sig);
+        c->sv_last_signal = sig;
+        c->sv_phase = sig == SIGTERM ? 1 : 2;
+}
+
+/* After a timeout the child is gone but a grandchild holds its pipes: take what is there
+ * and stop reading, so the run ends at the deadline plus grace. */
+static void abandon_pipes(subproc *c)
+{
+        (void)sp_io_loop(c, sp_now_ms(), -1);
+        sp_close(&c->io.in_fd);
+        sp_close(&c->io.out_fd);
+        sp_close(&c->io.err_fd);
+        for (size_t i = 0; i < c->nsends; i++)
+                sp_close(&c->sends[i].write_fd);
+        c->io_pending = false;
+}
+
+/* Serve the pipes while any are open. 1: the child exited (reaped) and the pipes were let go;
+ * 0: go on; -1: error. */
+static int serve_pipes(subproc *c, long long stop, int *status)
+{
+        bool after_timeout = c->sv_phase > 0;
+        int watch = after_timeout ? c->pidfd : -1;
+        int r;
+
+        if (after_timeout && c->pidfd < 0 && stop - sp_now_ms() > NO_PIDFD_STEP_MS)
+                stop = sp_now_ms() + NO_PIDFD_STEP_MS;
+        r = sp_io_loop(c, stop, watch);
+        if (r == 0) {
+                c->io_pending = false;
+                return 0;
+        }
+        if (r == -1)
+                return -1;
+        if (!after_timeout)
+                return 0;
+        if (r == 1) {
+                abandon_pipes(c);
+                return wait_exit(c, SP_NEVER, status);
+        }
+        if (c->pidfd < 0 && waitpid(c->pid, status, WNOHANG) == c->pid) {
+                abandon_pipes(c);
+                return 1;
+        }
+        return 0;
+}
+
+/* Run the child to its end, or until give_up_at: 1 reaped, 0 gave up, -1 error. */
+static int supervise(subproc *c, long long give_up_at, int *status)
+{
+        for (;;) {
+                long long escalation = next_escalation(c);
+                long long stop = escalation < give_up_at ? escalation : give_up_at;
+                int r;
+
+                if (c->io_pending) {
+                        r = serve_pipes(c, stop, status);
+                        if (r != 0)
+                                return r;
+                }
+                if (!c->io_pending) {
+                        r = wait_exit(c, stop, status);
+                        if (r != 0)
+                                return r;
+                }
+                if (sp_now_ms() >= escalation)
+                        escalate(c);
+                else if (sp_now_ms() >= give_up_at)
+                        return 0;
+        }
+}
+
+/* The last part of the captured stderr, for error messages. */
+static const char *stderr_tail(const subproc *c)
+{
+        const char *err = c->error_bufp ? *c->error_bufp : NULL;
+        size_t len = c->err_len;
+
+        if (!err)
+                return NULL;
+        while (len > 0 && (err[len - 1] == '\n' || err[len - 1] == '\r'))
+                len--;
+        if (len > 512)
+                err += len - 512;
+        return err;
+}
+
+static int timeout_error(const subproc *c, const char *line, int status)
+{
+        char how[128];
+
+        sp_status_describe(status, how, sizeof how);
+        if (c->sv_last_signal == SIGKILL && c->sv_phase == 2 && c->kill_after_ms > 0)
+                return sp_error(ETIMEDOUT, "%s timed out after %u ms; SIGTERM was ignored for "
+                                "%u ms, so it was ended by SIGKILL (%s)", line, c->timeout_ms,
+                                c->kill_after_ms, how);
+        return sp_error(ETIMEDOUT, "%s timed out after %u ms and was sent %s (%s)", line,
+                        c->timeout_ms, c->sv_last_signal == SIGKILL ? "SIGKILL" : "SIGTERM",
+                        how);
+}
+
+/* The child is gone: forget it, hand over the buffers. */
+static void forget_child(subproc *c, int status, bool reaped)
+{
+        int saved_errno = errno;
+
+        c->pid = -1;
+        sp_close(&c->pidfd);
+        c->last_status = reaped ? status : -1;
+        c->io_pending = false;
+        sp_deliver_buffers(c);
+        sp_run_io_close(c);
+        errno = saved_errno;
+}
+
+int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
+{
+        int status = 0, r, e;
+        char *line;
+
+        r = supervise(c, give_up_at, &status);
+        if (r == 0)
+                return sp_error(ETIMEDOUT, "pid %d is still running", (int)c->pid);
+        if (r < 0) {
+                /* The child may block on a pipe nobody reads any more: do not wait for it. */
+                e = errno;
+                if (c->pid > 0 && errno != ECHILD)
+                        sp_kill_and_reap(c->pid, SP_ABORT_GRACE_MS, &status);
+                forget_child(c, status, false);
+                errno = e;
+                return -1;
+        }
+        forget_child(c, status, true);
+        line = subproc_to_string(c, false);
+        if (c->sv_phase > 0)
+                r = timeout_error(c, line ? line : c->argv.items[0], status);
+        else
+                r = sp_check_status(line ? line : c->argv.items[0], status, exitstatus,
+                                    c->raw_status, stderr_tail(c));
+        e = errno;
+        free(line);
+        errno = e;
+        return r;
+}
+
+int subproc_wait(subproc *c, int *exitstatus)
+{
+        return subproc_wait_timeout(c, exitstatus, -1);
+}
+
+int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms)
+{
+        if (!c || c->is_static)
+                return sp_error(EINVAL, "cannot wait: %s",
+                                c ? "the command is broken" : "NULL command");
+        if (c->pid <= 0)
+                return sp_error(ECHILD, "cannot wait: the command is not running");
+        return sp_finish(c, exitstatus, timeout_ms < 0 ? SP_NEVER : sp_now_ms() + timeout_ms);
+}
+
+void subproc_abort(subproc *c)
+{
+        int saved_errno = errno;
+        int status = 0;
+
+        if (!c || c->pid <= 0)
+                return;
+        (void)signal_child(c, SIGTERM);
+        if (wait_exit(c, sp_now_ms() + SP_ABORT_GRACE_MS, &status) == 0) {
+                (void)signal_child(c, SIGKILL);
+                (void)sp_waitpid(c->pid, &status);
+        }
+        forget_child(c, status, true);
+        errno = saved_errno;
+}
+
+void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigned kill_after_ms)
+{
+        if (sp_command_broken(c))
+                return;
+        c->timeout_ms = timeout_ms;
+        c->kill_after_ms = kill_after_ms;
+}
+
+void subproc_new_session(subproc *c)
+{
+        if (!sp_command_broken(c))
+                c->new_session = true;
+}
+
+void subproc_new_process_group(subproc *c)
+{
+        if (!sp_command_broken(c))
+                c->new_pgroup = true;
+}
+
+void subproc_set_cgroup(subproc *c, const char *cgroup_dir)
+{
+        if (sp_command_broken(c))
+                return;
+        if (!cgroup_dir || !*cgroup_dir) {
+                sp_command_fail(c, EINVAL, "the cgroup directory is %s",
+                                cgroup_dir ? "empty" : "NULL");
+                return;
+        }
+        free(c->cgroup_procs);
+        if (asprintf(&c->cgroup_procs, "%s/cgroup.procs", cgroup_dir) < 0) {
+                c->cgroup_procs = NULL;
+                sp_command_fail(c, ENOMEM, "out of memory setting the cgroup");
+        }
+}
