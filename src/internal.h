@@ -402,7 +402,7 @@ SP_HIDDEN void sp_status_describe(int status, char *buf, size_t size);
 /* Apply the status rules of subproc_run(): 0 (with *exitstatus filled), or -1 with errno EIO
  * and a message starting with `what` and ending with the stderr tail if any. */
 SP_HIDDEN int sp_check_status(const char *what, int status, int *exitstatus, bool raw,
-                              const char *tail);
+                              const char *tail, int tail_len);
 #define SP_ABORT_GRACE_MS 200
 /* SIGTERM, wait up to grace_ms, SIGKILL, reap.  Keeps errno. */
 SP_HIDDEN void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status);

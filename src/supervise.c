@@ -170,18 +170,22 @@ static int supervise(subproc *c, long long give_up_at, int *status)
         }
 }
 
-/* The last part of the captured stderr, for error messages. */
-static const char *stderr_tail(const subproc *c)
+/* The last part of the captured stderr, for error messages, without its final newline. */
+static const char *stderr_tail(const subproc *c, int *ret_len)
 {
         const char *err = c->error_bufp ? *c->error_bufp : NULL;
         size_t len = c->err_len;
 
+        *ret_len = 0;
         if (!err)
                 return NULL;
         while (len > 0 && (err[len - 1] == '\n' || err[len - 1] == '\r'))
                 len--;
-        if (len > 512)
+        if (len > 512) {
                 err += len - 512;
+                len = 512;
+        }
+        *ret_len = (int)len;
         return err;
 }
 
@@ -215,7 +219,8 @@ static void forget_child(subproc *c, int status, bool reaped)
 
 int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
 {
-        int status = 0, r, e;
+        int status = 0, tail_len, r, e;
+        const char *tail;
         char *line;
 
         r = supervise(c, give_up_at, &status);
@@ -234,9 +239,11 @@ int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
         line = subproc_to_string(c, false);
         if (c->sv_phase > 0)
                 r = timeout_error(c, line ? line : c->argv.items[0], status);
-        else
+        else {
+                tail = stderr_tail(c, &tail_len);
                 r = sp_check_status(line ? line : c->argv.items[0], status, exitstatus,
-                                    c->raw_status, stderr_tail(c));
+                                    c->raw_status, tail, tail_len);
+        }
         e = errno;
         free(line);
         errno = e;

@@ -110,7 +110,8 @@ void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status)
         errno = saved_errno;
 }
 
-int sp_check_status(const char *what, int status, int *exitstatus, bool raw, const char *tail)
+int sp_check_status(const char *what, int status, int *exitstatus, bool raw, const char *tail,
+                    int tail_len)
 {
         char how[128];
 
@@ -125,8 +126,8 @@ int sp_check_status(const char *what, int status, int *exitstatus, bool raw, con
                 return 0;
         }
         sp_status_describe(status, how, sizeof how);
-        return sp_error(EIO, "%s failed: %s%s%s", what, how, tail && *tail ? ": " : "",
-                        tail ? tail : "");
+        return sp_error(EIO, "%s failed: %s%s%.*s", what, how, tail_len > 0 ? ": " : "",
+                        tail_len, tail ? tail : "");
 }
 
 int subproc_pid_wait(pid_t pid, int *exitstatus, bool raw)
@@ -141,7 +142,7 @@ int subproc_pid_wait(pid_t pid, int *exitstatus, bool raw)
                 return sp_error(-r, "cannot wait for child process %d: %s", (int)pid,
                                 strerror(-r));
         snprintf(what, sizeof what, "child process %d", (int)pid);
-        return sp_check_status(what, status, exitstatus, raw, NULL);
+        return sp_check_status(what, status, exitstatus, raw, NULL, 0);
 }
 
 void subproc_pid_abort(pid_t pid)
