@@ -1,0 +1,466 @@
+/* subproc-test-helper: a child for the tests to spawn, which reports what it sees of itself.
+ *
+ * SPDX-License-Identifier: MIT
+ *
+ * Usage: subproc-test-helper [OPTION...] [-- DATA...]
+ *
+ * First, unless --no-report is given, it writes a report of its own state, one key=value per
+ * line, to stdout or to the file of --report=PATH (so a test that redirects stdout still gets
+ * it).  The state is taken before the helper opens anything, so the fd list is exactly what it
+ * inherited.  Values are escaped by helper_escape() (testutil.h): "\\", "\n", "\xHH".
+ *
+ *   argc=N
+ *   argv[I]=ARG                 one line per argument, I from 0
+ *   env=NAME=VALUE              one line per variable, sorted bytewise
+ *   fd=N                        one line per open fd, ascending
+ *   fdlink[N]=TARGET            readlink of /proc/self/fd/N ("/dev/null", "pipe:[123]")
+ *   fdstat[N]=DEV:INO           st_dev:st_ino in decimal, to compare with the caller's fstat()
+ *   fdflags[N]=0xFLAGS          fcntl(F_GETFL)
+ *   fdcloexec[N]=0|1            FD_CLOEXEC of the descriptor
+ *   cwd=DIR  umask=0022  pid=N  ppid=N
+ *   sigblk=HEX sigign=HEX sigcgt=HEX   the SigBlk/SigIgn/SigCgt masks of /proc/self/status
+ *   report_end=1                last line: a truncated report is detectable
+ *
+ * Then it runs the options in order; lines that actions report (stdin_bytes=..., read_bytes[N]
+ * = ...) go where the report goes, even with --no-report.  Arguments not starting with "--" are
+ * ignored, an unknown "--option" exits 99, and everything after "--" is data, never an option.
+ *
+ *   --report=PATH        report to PATH (created or truncated) instead of stdout
+ *   --no-report          no initial report
+ *   --stdout-bytes=N     write N pattern bytes (helper_pattern_byte(HELPER_STDOUT_SEED)) to stdout
+ *   --stderr-bytes=N     the same to stderr with HELPER_STDERR_SEED
+ *   --stdout-text=S      write S to stdout          --stderr-text=S   write S to stderr
+ *   --interleave=N       N lines alternately "out K\n" on stdout (K even), "err K\n" on stderr
+ *   --write-nul          write HELPER_NUL_OUTPUT (it holds NUL bytes) to stdout
+ *   --cat                copy stdin to stdout until EOF
+ *   --read-stdin-count   read stdin to EOF; report stdin_bytes=N and stdin_sum=CHECKSUM
+ *   --close-stdin        close fd 0
+ *   --read-fd=N          read fd N to EOF; report read_bytes[N], read_sum[N] and, for at most
+ *                        4096 bytes, read_text[N]
+ *   --notify-fd=N        write "R" to fd N and close it (tells the test "I got this far")
+ *   --ignore-term        ignore SIGTERM
+ *   --signal-parent=SIG  send SIG to the parent
+ *   --sleep-ms=N         sleep N milliseconds
+ *   --kill-self=SIG      die by signal SIG (its disposition is reset first)
+ *   --exit=N             exit with code N now
+ * With no --exit it exits 0 after the last option.  Failures of the helper itself exit 98
+ * with a message on stderr.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define MAX_FDS 4096
+#define READ_CHUNK 65536
+#define WRITE_CHUNK 65536
+
+extern char **environ;
+
+/* Where the report and action results go. */
+static int report_fd = STDOUT_FILENO;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs("subproc-test-helper: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        _exit(98);
+}
+
+static void write_all(int fd, const void *data, size_t len)
+{
+        const char *p = data;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        die("write to fd %d: %s", fd, strerror(errno));
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+}
+
+/* Read up to `len` bytes, retrying on EINTR; 0 at EOF. */
+static size_t read_some(int fd, void *buf, size_t len)
+{
+        for (;;) {
+                ssize_t n = read(fd, buf, len);
+
+                if (n >= 0)
+                        return (size_t)n;
+                if (errno != EINTR)
+                        die("read from fd %d: %s", fd, strerror(errno));
+        }
+}
+
+static long long parse_number(const char *option, const char *text)
+{
+        char *end;
+        long long value;
+
+        errno = 0;
+        value = strtoll(text, &end, 10);
+        if (errno != 0 || end == text || *end != '\0')
+                die("bad number in %s", option);
+        return value;
+}
+
+static int compare_ints(const void *a, const void *b)
+{
+        int x = *(const int *)a, y = *(const int *)b;
+
+        return (x > y) - (x < y);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The open fds, taken before the helper opens anything but the listing itself. */
+static size_t list_fds(int *fds)
+{
+        DIR *dir = opendir("/proc/self/fd");
+        struct dirent *entry;
+        size_t count = 0;
+
+        if (dir == NULL)
+                die("opendir /proc/self/fd: %s", strerror(errno));
+        while ((entry = readdir(dir)) != NULL) {
+                int fd;
+
+                if (entry->d_name[0] == '.')
+                        continue;
+                fd = atoi(entry->d_name);
+                if (fd == dirfd(dir))
+                        continue;
+                if (count == MAX_FDS)
+                        die("too many fds");
+                fds[count++] = fd;
+        }
+        closedir(dir);
+        qsort(fds, count, sizeof *fds, compare_ints);
+        return count;
+}
+
+static void report_signal_masks(FILE *out)
+{
+        static const struct {
+                const char *field;
+                const char *key;
+        } masks[] = {
+                { "SigBlk:", "sigblk" },
+                { "SigIgn:", "sigign" },
+                { "SigCgt:", "sigcgt" },
+        };
+        FILE *status = fopen("/proc/self/status", "re");
+        char line[512];
+
+        if (status == NULL)
+                die("open /proc/self/status: %s", strerror(errno));
+        while (fgets(line, sizeof line, status) != NULL) {
+                for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++) {
+                        size_t field_len = strlen(masks[i].field);
+                        char *value;
+
+                        if (strncmp(line, masks[i].field, field_len) != 0)
+                                continue;
+                        value = line + field_len;
+                        value += strspn(value, " \t");
+                        value[strcspn(value, "\n")] = '\0';
+                        fprintf(out, "%s=%s\n", masks[i].key, value);
+                }
+        }
+        fclose(status);
+}
+
+static void report_one_fd(FILE *out, int fd)
+{
+        char path[64], target[4096];
+        struct stat st;
+        ssize_t len;
+        int flags;
+
+        fprintf(out, "fd=%d\n", fd);
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        len = readlink(path, target, sizeof target - 1);
+        if (len >= 0) {
+                fprintf(out, "fdlink[%d]=", fd);
+                helper_escape(out, target, (size_t)len);
+                fputc('\n', out);
+        }
+        if (fstat(fd, &st) == 0)
+                fprintf(out, "fdstat[%d]=%ju:%ju\n", fd, (uintmax_t)st.st_dev,
+                        (uintmax_t)st.st_ino);
+        flags = fcntl(fd, F_GETFL);
+        if (flags >= 0)
+                fprintf(out, "fdflags[%d]=0x%x\n", fd, (unsigned)flags);
+        flags = fcntl(fd, F_GETFD);
+        if (flags >= 0)
+                fprintf(out, "fdcloexec[%d]=%d\n", fd, (flags & FD_CLOEXEC) ? 1 : 0);
+}
+
+static void write_report(int argc, char **argv, const int *fds, size_t nfds)
+{
+        char *text = NULL;
+        size_t text_len = 0, nenv = 0;
+        FILE *out = open_memstream(&text, &text_len);
+        char cwd[4096], **env;
+        mode_t mask;
+
+        if (out == NULL)
+                die("open_memstream: %s", strerror(errno));
+
+        fprintf(out, "argc=%d\n", argc);
+        for (int i = 0; i < argc; i++) {
+                fprintf(out, "argv[%d]=", i);
+                helper_escape(out, argv[i], strlen(argv[i]));
+                fputc('\n', out);
+        }
+
+        while (environ[nenv] != NULL)
+                nenv++;
+        env = malloc((nenv + 1) * sizeof *env);
+        if (env == NULL)
+                die("out of memory");
+        memcpy(env, environ, nenv * sizeof *env);
+        qsort(env, nenv, sizeof *env, compare_strings);
+        for (size_t i = 0; i < nenv; i++) {
+                fputs("env=", out);
+                helper_escape(out, env[i], strlen(env[i]));
+                fputc('\n', out);
+        }
+        free(env);
+
+        for (size_t i = 0; i < nfds; i++)
+                report_one_fd(out, fds[i]);
+
+        if (getcwd(cwd, sizeof cwd) != NULL) {
+                fputs("cwd=", out);
+                helper_escape(out, cwd, strlen(cwd));
+                fputc('\n', out);
+        }
+        mask = umask(0);
+        umask(mask);
+        fprintf(out, "umask=%04o\n", (unsigned)mask);
+        fprintf(out, "pid=%ld\nppid=%ld\n", (long)getpid(), (long)getppid());
+        report_signal_masks(out);
+        fputs("report_end=1\n", out);
+
+        if (fclose(out) != 0)
+                die("report: %s", strerror(errno));
+        write_all(report_fd, text, text_len);
+        free(text);
+}
+
+static void write_pattern(int fd, char seed, long long count)
+{
+        char chunk[WRITE_CHUNK];
+        size_t offset = 0;
+
+        while (count > 0) {
+                size_t n = count < WRITE_CHUNK ? (size_t)count : WRITE_CHUNK;
+
+                for (size_t i = 0; i < n; i++)
+                        chunk[i] = helper_pattern_byte(seed, offset + i);
+                write_all(fd, chunk, n);
+                offset += n;
+                count -= (long long)n;
+        }
+}
+
+/* Read `fd` to EOF; report its length, checksum and (if short) its text under `key`. */
+static void read_to_eof(int fd, const char *bytes_key, const char *sum_key, const char *text_key)
+{
+        static char chunk[READ_CHUNK];
+        char *text = NULL, *result = NULL;
+        size_t total = 0, n, result_len = 0;
+        uint64_t sum = HELPER_CHECKSUM_INIT;
+        FILE *out;
+
+        while ((n = read_some(fd, chunk, sizeof chunk)) > 0) {
+                sum = helper_checksum(sum, chunk, n);
+                if (text_key != NULL && total + n <= 4096) {
+                        char *grown = realloc(text, total + n);
+
+                        if (grown == NULL)
+                                die("out of memory");
+                        text = grown;
+                        memcpy(text + total, chunk, n);
+                }
+                total += n;
+        }
+
+        out = open_memstream(&result, &result_len);
+        if (out == NULL)
+                die("open_memstream: %s", strerror(errno));
+        fprintf(out, "%s=%zu\n%s=%016" PRIx64 "\n", bytes_key, total, sum_key, sum);
+        if (text_key != NULL && total <= 4096) {
+                fprintf(out, "%s=", text_key);
+                helper_escape(out, text != NULL ? text : "", total);
+                fputc('\n', out);
+        }
+        if (fclose(out) != 0)
+                die("report: %s", strerror(errno));
+        write_all(report_fd, result, result_len);
+        free(result);
+        free(text);
+}
+
+static void cat_stdin(void)
+{
+        static char chunk[READ_CHUNK];
+        size_t n;
+
+        while ((n = read_some(STDIN_FILENO, chunk, sizeof chunk)) > 0)
+                write_all(STDOUT_FILENO, chunk, n);
+}
+
+static void sleep_ms(long long ms)
+{
+        struct timespec left = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+        while (nanosleep(&left, &left) != 0 && errno == EINTR)
+                ;
+}
+
+static void kill_self(int sig)
+{
+        sigset_t set;
+
+        signal(sig, SIG_DFL);
+        sigemptyset(&set);
+        sigaddset(&set, sig);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        kill(getpid(), sig);
+        die("still alive after signal %d", sig);
+}
+
+/* If `arg` is "--name=VALUE" return VALUE, else NULL. */
+static const char *option_value(const char *arg, const char *name)
+{
+        size_t len = strlen(name);
+
+        if (strncmp(arg, name, len) == 0 && arg[len] == '=')
+                return arg + len + 1;
+        return NULL;
+}
+
+static void run_option(const char *arg)
+{
+        const char *value;
+        char key[3][64];
+
+        if (strcmp(arg, "--no-report") == 0 || option_value(arg, "--report") != NULL) {
+                /* Handled before the report. */
+        } else if ((value = option_value(arg, "--stdout-bytes")) != NULL) {
+                write_pattern(STDOUT_FILENO, HELPER_STDOUT_SEED, parse_number(arg, value));
+        } else if ((value = option_value(arg, "--stderr-bytes")) != NULL) {
+                write_pattern(STDERR_FILENO, HELPER_STDERR_SEED, parse_number(arg, value));
+        } else if ((value = option_value(arg, "--stdout-text")) != NULL) {
+                write_all(STDOUT_FILENO, value, strlen(value));
+        } else if ((value = option_value(arg, "--stderr-text")) != NULL) {
+                write_all(STDERR_FILENO, value, strlen(value));
+        } else if ((value = option_value(arg, "--interleave")) != NULL) {
+                long long lines = parse_number(arg, value);
+
+                for (long long i = 0; i < lines; i++) {
+                        char line[64];
+                        int len = snprintf(line, sizeof line, "%s %lld\n",
+                                           i % 2 == 0 ? "out" : "err", i);
+
+                        write_all(i % 2 == 0 ? STDOUT_FILENO : STDERR_FILENO, line,
+                                  (size_t)len);
+                }
+        } else if (strcmp(arg, "--write-nul") == 0) {
+                write_all(STDOUT_FILENO, HELPER_NUL_OUTPUT, HELPER_NUL_OUTPUT_LEN);
+        } else if (strcmp(arg, "--cat") == 0) {
+                cat_stdin();
+        } else if (strcmp(arg, "--read-stdin-count") == 0) {
+                read_to_eof(STDIN_FILENO, "stdin_bytes", "stdin_sum", NULL);
+        } else if (strcmp(arg, "--close-stdin") == 0) {
+                close(STDIN_FILENO);
+        } else if ((value = option_value(arg, "--read-fd")) != NULL) {
+                int fd = (int)parse_number(arg, value);
+
+                snprintf(key[0], sizeof key[0], "read_bytes[%d]", fd);
+                snprintf(key[1], sizeof key[1], "read_sum[%d]", fd);
+                snprintf(key[2], sizeof key[2], "read_text[%d]", fd);
+                read_to_eof(fd, key[0], key[1], key[2]);
+        } else if ((value = option_value(arg, "--notify-fd")) != NULL) {
+                int fd = (int)parse_number(arg, value);
+
+                write_all(fd, "R", 1);
+                close(fd);
+        } else if (strcmp(arg, "--ignore-term") == 0) {
+                signal(SIGTERM, SIG_IGN);
+        } else if ((value = option_value(arg, "--signal-parent")) != NULL) {
+                kill(getppid(), (int)parse_number(arg, value));
+        } else if ((value = option_value(arg, "--sleep-ms")) != NULL) {
+                sleep_ms(parse_number(arg, value));
+        } else if ((value = option_value(arg, "--kill-self")) != NULL) {
+                kill_self((int)parse_number(arg, value));
+        } else if ((value = option_value(arg, "--exit")) != NULL) {
+                _exit((int)parse_number(arg, value));
+        } else {
+                fprintf(stderr, "subproc-test-helper: unknown option %s\n", arg);
+                _exit(99);
+        }
+}
+
+int main(int argc, char **argv)
+{
+        static int fds[MAX_FDS];
+        size_t nfds = list_fds(fds);
+        const char *report_path = NULL;
+        bool report = true;
+        int last_option = argc;
+
+        for (int i = 1; i < argc; i++) {
+                const char *value;
+
+                if (strcmp(argv[i], "--") == 0) {
+                        last_option = i;
+                        break;
+                }
+                if (strcmp(argv[i], "--no-report") == 0)
+                        report = false;
+                else if ((value = option_value(argv[i], "--report")) != NULL)
+                        report_path = value;
+        }
+
+        if (report_path != NULL) {
+                report_fd = open(report_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                if (report_fd < 0)
+                        die("open %s: %s", report_path, strerror(errno));
+        }
+        if (report)
+                write_report(argc, argv, fds, nfds);
+
+        for (int i = 1; i < last_option; i++) {
+                if (strncmp(argv[i], "--", 2) == 0)
+                        run_option(argv[i]);
+        }
+        return 0;
+}

@@ -1,0 +1,241 @@
+/* Tests of the child's fds: passed fds, SUBPROC_PASS_FD_CLOSE_PARENT, and closing every other
+ * fd with close_range() or its fallbacks, also under a high RLIMIT_NOFILE.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* Internal test knob of the library: 0 = close_range(), 1 = /proc/self/fd walk, 2 = bounded
+ * loop.  Weak, so a library without it makes the fallback cases skip instead of not linking. */
+extern int sp_test_force_close_fallback __attribute__((weak));
+
+static const char *const close_method_names[] = { "close_range", "/proc/self/fd walk",
+                                                   "bounded loop" };
+
+/* ---------------------------------------------------------------------------------------
+ * Passed fds
+ * ------------------------------------------------------------------------------------- */
+
+static void test_pass_fds(void **state)
+{
+        int cloexec_pipe[2], plain_pipe[2], leaky[16];
+        size_t n_leaky = open_leaky_fds(leaky, -1);
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        char expected[64], *identity;
+
+        assert_ll_equal(pipe2(cloexec_pipe, O_CLOEXEC), 0);
+        assert_ll_equal(pipe(plain_pipe), 0);
+        subproc_pass_fd(c, cloexec_pipe[1], 0);
+        subproc_pass_fd(c, plain_pipe[0], 0);
+        r = run_report_file(c);
+
+        snprintf(expected, sizeof expected, "0 1 2 %d %d",
+                 cloexec_pipe[1] < plain_pipe[0] ? cloexec_pipe[1] : plain_pipe[0],
+                 cloexec_pipe[1] < plain_pipe[0] ? plain_pipe[0] : cloexec_pipe[1]);
+        check_fd_set(r, expected);
+        /* The very same open files, under the same numbers. */
+        identity = fd_identity(cloexec_pipe[1]);
+        assert_string_equal(report_getf(r, "fdstat[%d]", cloexec_pipe[1]), identity);
+        free(identity);
+        identity = fd_identity(plain_pipe[0]);
+        assert_string_equal(report_getf(r, "fdstat[%d]", plain_pipe[0]), identity);
+        free(identity);
+        /* The caller keeps its fds, and its close-on-exec flag is untouched. */
+        assert_true(fcntl(cloexec_pipe[1], F_GETFD) & FD_CLOEXEC);
+        assert_false(fcntl(plain_pipe[0], F_GETFD) & FD_CLOEXEC);
+        report_free(r);
+        subproc_free(c);
+        close_fds(cloexec_pipe, 2);
+        close_fds(plain_pipe, 2);
+        close_fds(leaky, n_leaky);
+}
+
+static void test_pass_fd_close_parent(void **state)
+{
+        int fds[2];
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        char expected[32], *identity;
+
+        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
+        identity = fd_identity(fds[1]);
+        subproc_pass_fd(c, fds[1], SUBPROC_PASS_FD_CLOSE_PARENT);
+        r = run_report_file(c);
+        snprintf(expected, sizeof expected, "0 1 2 %d", fds[1]);
+        check_fd_set(r, expected);
+        assert_string_equal(report_getf(r, "fdstat[%d]", fds[1]), identity);
+        assert_false(fd_is_open(fds[1]));
+        free(identity);
+        report_free(r);
+        subproc_free(c);
+        close(fds[0]);
+}
+
+static void test_failed_spawn_closes_close_parent_fd(void **state)
+{
+        int fds[2];
+        subproc *c = subproc_new("/nonexistent/subproc-binary");
+
+        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
+        subproc_pass_fd(c, fds[0], SUBPROC_PASS_FD_CLOSE_PARENT);
+        assert_run_fails(c, ENOENT, "exec");
+        assert_false(fd_is_open(fds[0]));
+        close(fds[1]);
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Closing the caller's fds: close_range() and its fallbacks
+ * ------------------------------------------------------------------------------------- */
+
+static bool have_close_knob(void)
+{
+        return &sp_test_force_close_fallback != NULL;
+}
+
+/* With leaky fds around a passed one, every close method gives exactly 0, 1, 2 and the passed
+ * fd (and a passed fd at `high_passed`, if >= 0). */
+static void check_close_methods(int high_leaky, int high_passed)
+{
+        int leaky[16], passed[2], after_passed;
+        size_t n_leaky = open_leaky_fds(leaky, high_leaky);
+        char expected[64];
+
+        assert_ll_equal(pipe2(passed, O_CLOEXEC), 0);
+        /* Another leaky fd right after the passed one. */
+        after_passed = dup(leaky[0]);
+        assert_true(after_passed >= 0);
+        if (high_passed >= 0) {
+                assert_ll_equal(dup2(passed[1], high_passed), high_passed);
+                snprintf(expected, sizeof expected, "0 1 2 %d %d", passed[1], high_passed);
+        } else {
+                snprintf(expected, sizeof expected, "0 1 2 %d", passed[1]);
+        }
+
+        for (int method = 0; method <= 2; method++) {
+                subproc *c = subproc_new(HELPER_PATH);
+                struct helper_report *r;
+                char *fds;
+
+                print_message("  close method %s\n", close_method_names[method]);
+                sp_test_force_close_fallback = method;
+                subproc_pass_fd(c, passed[1], 0);
+                if (high_passed >= 0)
+                        subproc_pass_fd(c, high_passed, 0);
+                r = run_report_file(c);
+                sp_test_force_close_fallback = 0;
+                fds = report_fd_set(r);
+                if (strcmp(fds, expected) != 0)
+                        print_error("close method %s leaves fds %s\n",
+                                    close_method_names[method], fds);
+                assert_string_equal(fds, expected);
+                free(fds);
+                report_free(r);
+                subproc_free(c);
+        }
+        if (high_passed >= 0)
+                close(high_passed);
+        close(after_passed);
+        close_fds(passed, 2);
+        close_fds(leaky, n_leaky);
+}
+
+static void test_close_fallbacks(void **state)
+{
+        if (!have_close_knob()) {
+                print_message("the library has no sp_test_force_close_fallback\n");
+                skip();
+        }
+        check_close_methods(high_fd_within_limit(), -1);
+}
+
+static void test_high_rlimit_nofile(void **state)
+{
+        struct rlimit old, raised;
+        double start, elapsed[3] = { 0 };
+
+        if (!have_close_knob()) {
+                print_message("the library has no sp_test_force_close_fallback\n");
+                skip();
+        }
+        assert_ll_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+        raised.rlim_max = old.rlim_max < 1048576 ? 1048576 : old.rlim_max;
+        raised.rlim_cur = raised.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) != 0) {
+                /* No CAP_SYS_RESOURCE: take what the hard limit allows. */
+                raised.rlim_max = old.rlim_max;
+                raised.rlim_cur = old.rlim_max;
+                assert_ll_equal(setrlimit(RLIMIT_NOFILE, &raised), 0);
+        }
+        if (raised.rlim_cur < 4096) {
+                setrlimit(RLIMIT_NOFILE, &old);
+                print_message("RLIMIT_NOFILE cannot be raised to 4096 (hard limit %llu)\n",
+                              (unsigned long long)old.rlim_max);
+                skip();
+        }
+        print_message("  RLIMIT_NOFILE %llu\n", (unsigned long long)raised.rlim_cur);
+
+        /* A leaky fd at the very top of the range, a passed one high up too. */
+        check_close_methods((int)raised.rlim_cur - 1, (int)raised.rlim_cur / 2);
+
+        /* Nothing passed: exactly 0, 1 and 2, whatever the method. */
+        for (int method = 0; method <= 2; method++) {
+                subproc *c = subproc_new(HELPER_PATH);
+                int top = dup2(0, (int)raised.rlim_cur - 1);
+                struct helper_report *r;
+
+                assert_ll_equal(top, (int)raised.rlim_cur - 1);
+                sp_test_force_close_fallback = method;
+                r = run_report_file(c);
+                sp_test_force_close_fallback = 0;
+                close(top);
+                check_fd_set(r, "0 1 2");
+                report_free(r);
+                subproc_free(c);
+        }
+
+        /* The methods are only timed, as their cost depends on the kernel. */
+        for (int method = 0; method <= 2; method++) {
+                subproc *c = subproc_new(HELPER_PATH);
+
+                subproc_add_arg(c, "--no-report");
+                sp_test_force_close_fallback = method;
+                start = monotonic_ms();
+                for (int i = 0; i < 5; i++)
+                        assert_ll_equal(subproc_run(c, NULL), 0);
+                elapsed[method] = (monotonic_ms() - start) / 5;
+                sp_test_force_close_fallback = 0;
+                subproc_free(c);
+        }
+        print_message("  ms per spawn: close_range %.2f, /proc walk %.2f, loop %.2f\n",
+                      elapsed[0], elapsed[1], elapsed[2]);
+        assert_ll_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                SP_TEST(test_pass_fds),
+                SP_TEST(test_pass_fd_close_parent),
+                SP_TEST(test_failed_spawn_closes_close_parent_fd),
+                SP_TEST(test_close_fallbacks),
+                SP_TEST(test_high_rlimit_nofile),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

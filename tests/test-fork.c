@@ -1,0 +1,119 @@
+/* Tests of subproc_fork(): the child starts with default handlers and an empty mask, the
+ * parent keeps its own.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* ---------------------------------------------------------------------------------------
+ * subproc_fork()
+ * ------------------------------------------------------------------------------------- */
+
+struct fork_child_view {
+        int handled_signal; /* first signal not at SIG_DFL, or 0 */
+        int blocked_signal; /* first blocked signal, or 0 */
+};
+
+/* Runs in the child of subproc_fork(): async-signal-safe only. */
+static void report_fork_child(int fd)
+{
+        struct fork_child_view view = { 0, 0 };
+        sigset_t mask;
+
+        for (int sig = 1; sig < NSIG && view.handled_signal == 0; sig++) {
+                struct sigaction sa;
+
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                if (sigaction(sig, NULL, &sa) != 0)
+                        continue;
+                if (sa.sa_handler != SIG_DFL)
+                        view.handled_signal = sig;
+        }
+        sigprocmask(SIG_SETMASK, NULL, &mask);
+        for (int sig = 1; sig < NSIG && view.blocked_signal == 0; sig++) {
+                if (sigismember(&mask, sig) == 1)
+                        view.blocked_signal = sig;
+        }
+        if (write(fd, &view, sizeof view) != (ssize_t)sizeof view)
+                _exit(2);
+        _exit(0);
+}
+
+static void test_fork_resets_child_keeps_parent(void **state)
+{
+        struct signal_state saved;
+        struct fork_child_view view;
+        sigset_t mask;
+        int fds[2], status = -1;
+        pid_t pid;
+        ssize_t n;
+
+        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
+        save_signal_state(&saved);
+        make_signals_hostile(&mask);
+        pid = subproc_fork();
+        if (pid == 0)
+                report_fork_child(fds[1]);
+        check_caller_signals_unchanged(&mask);
+        restore_signal_state(&saved);
+        assert_true(pid > 0);
+        close(fds[1]);
+        n = read(fds[0], &view, sizeof view);
+        close(fds[0]);
+        assert_ll_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_ll_equal(WEXITSTATUS(status), 0);
+        assert_ll_equal(n, sizeof view);
+        assert_ll_equal(view.handled_signal, 0);
+        assert_ll_equal(view.blocked_signal, 0);
+        assert_ll_equal(hostile_usr1_count, 0);
+}
+
+static void test_fork_child_can_exec(void **state)
+{
+        char *path = make_temp_path(), *report_arg;
+        struct helper_report *r;
+        int status = -1;
+        pid_t pid;
+
+        assert_true(asprintf(&report_arg, "--report=%s", path) > 0);
+        pid = subproc_fork();
+        if (pid == 0) {
+                execl(HELPER_PATH, HELPER_PATH, report_arg, (char *)NULL);
+                _exit(4);
+        }
+        free(report_arg);
+        assert_true(pid > 0);
+        assert_ll_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_ll_equal(WEXITSTATUS(status), 0);
+        r = report_read_file(path);
+        unlink(path);
+        check_child_signals_clean(r);
+        report_free(r);
+        free(path);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                SP_TEST(test_fork_resets_child_keeps_parent),
+                SP_TEST(test_fork_child_can_exec),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,205 @@
+/* Tests of binary lookup: bare names in the caller's PATH, never the command's PATH or the
+ * current directory, relative paths.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* ---------------------------------------------------------------------------------------
+ * PATH lookup
+ * ------------------------------------------------------------------------------------- */
+
+#define ALIAS "subproc-test-helper-alias"
+
+/* A directory holding a symlink ALIAS -> the helper. */
+static char *make_alias_dir(void)
+{
+        char *dir = make_temp_dir(), *link_path;
+
+        assert_true(asprintf(&link_path, "%s/%s", dir, ALIAS) > 0);
+        assert_ll_equal(symlink(HELPER_PATH, link_path), 0);
+        free(link_path);
+        return dir;
+}
+
+static void remove_alias_dir(char *dir)
+{
+        char *link_path;
+
+        assert_true(asprintf(&link_path, "%s/%s", dir, ALIAS) > 0);
+        unlink(link_path);
+        rmdir(dir);
+        free(link_path);
+        free(dir);
+}
+
+static void test_bare_name_not_in_path(void **state)
+{
+        subproc *c = subproc_new("subproc-no-such-command");
+
+        /* No child at all: assert_run_fails() also checks that. */
+        assert_run_fails(c, ENOENT, "cannot find 'subproc-no-such-command' in PATH");
+        assert_run_async_fails(c, ENOENT, "cannot find 'subproc-no-such-command' in PATH");
+        assert_ll_equal(subproc_pid(c), -1);
+        subproc_free(c);
+}
+
+static void test_bare_name_in_path(void **state)
+{
+        subproc *t = subproc_new("true");
+        subproc *sh = subproc_new_args("sh", "-c", "exit 7", NULL);
+        int status = -1;
+
+        assert_ll_equal(subproc_run(t, NULL), 0);
+        assert_ll_equal(subproc_run(sh, &status), 0);
+        assert_ll_equal(status, 7);
+        subproc_free(sh);
+        subproc_free(t);
+}
+
+static void test_bare_name_argv0(void **state)
+{
+        char *dir = make_alias_dir(), *path;
+        struct saved_env saved = { 0 };
+        subproc *c = subproc_new(ALIAS);
+        struct helper_report *r;
+        char *out;
+
+        assert_true(asprintf(&path, "/nonexistent/subproc:%s:/usr/bin:/bin", dir) > 0);
+        env_save_set(&saved, "PATH", path);
+        r = run_report(c, &out);
+        env_restore(&saved);
+        /* argv[0] is the name as given, not the resolved path. */
+        assert_string_equal(report_get(r, "argv[0]"), ALIAS);
+        report_free(r);
+        subproc_free(c);
+        free(path);
+        remove_alias_dir(dir);
+}
+
+static void test_path_from_caller_not_command_env(void **state)
+{
+        char *dir = make_alias_dir(), *path;
+        struct saved_env saved = { 0 };
+        subproc *found = subproc_new(ALIAS);
+        subproc *not_found = subproc_new(ALIAS);
+        struct helper_report *r;
+        char *out;
+
+        /* The caller's PATH has the alias, the command's PATH has not: found. */
+        assert_true(asprintf(&path, "/nonexistent/subproc:%s", dir) > 0);
+        env_save_set(&saved, "PATH", path);
+        subproc_env_set(found, "PATH", "/nonexistent/command-path");
+        r = run_report(found, &out);
+        assert_string_equal(report_env(r, "PATH"), "/nonexistent/command-path");
+        report_free(r);
+
+        /* The command's PATH has the alias, the caller's has not: not found. */
+        setenv("PATH", "/usr/bin:/bin", 1);
+        subproc_env_set(not_found, "PATH", dir);
+        assert_run_fails(not_found, ENOENT, "cannot find '" ALIAS "' in PATH");
+        env_restore(&saved);
+
+        subproc_free(not_found);
+        subproc_free(found);
+        free(path);
+        remove_alias_dir(dir);
+}
+
+static void test_path_unset_never_cwd(void **state)
+{
+        char *dir = make_alias_dir();
+        char cwd[PATH_MAX];
+        struct saved_env saved = { 0 };
+        subproc *c = subproc_new(ALIAS);
+        int rc, saved_errno;
+
+        assert_non_null(getcwd(cwd, sizeof cwd));
+        assert_ll_equal(chdir(dir), 0);
+        env_save_set(&saved, "PATH", NULL);
+        errno = 0;
+        rc = subproc_run(c, NULL);
+        saved_errno = errno;
+        env_restore(&saved);
+        assert_ll_equal(chdir(cwd), 0);
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, ENOENT);
+        assert_no_children();
+        subproc_free(c);
+        remove_alias_dir(dir);
+}
+
+static void test_path_skips_unusable_entries(void **state)
+{
+        char *good = make_alias_dir(), *bad = make_temp_dir(), *path, *entry;
+        struct saved_env saved = { 0 };
+        subproc *c = subproc_new(ALIAS);
+        struct helper_report *r;
+        char *out;
+
+        /* An earlier PATH directory holds a directory of that name: it is not a program. */
+        assert_true(asprintf(&entry, "%s/%s", bad, ALIAS) > 0);
+        assert_ll_equal(mkdir(entry, 0755), 0);
+        assert_true(asprintf(&path, "%s:%s", bad, good) > 0);
+        env_save_set(&saved, "PATH", path);
+        r = run_report(c, &out);
+        env_restore(&saved);
+        assert_string_equal(report_get(r, "argv[0]"), ALIAS);
+        report_free(r);
+        subproc_free(c);
+        rmdir(entry);
+        rmdir(bad);
+        free(entry);
+        free(bad);
+        free(path);
+        remove_alias_dir(good);
+}
+
+static void test_relative_path(void **state)
+{
+        char *helper_copy = strdup(HELPER_PATH);
+        char *helper_dir = dirname(helper_copy);
+        char cwd[PATH_MAX];
+        subproc *c = subproc_new("./subproc-test-helper");
+        struct helper_report *r;
+        char *out;
+
+        assert_non_null(getcwd(cwd, sizeof cwd));
+        assert_ll_equal(chdir(helper_dir), 0);
+        r = run_report(c, &out);
+        assert_ll_equal(chdir(cwd), 0);
+        assert_string_equal(report_get(r, "argv[0]"), "./subproc-test-helper");
+        report_free(r);
+        subproc_free(c);
+        free(helper_copy);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                SP_TEST(test_bare_name_not_in_path),
+                SP_TEST(test_bare_name_in_path),
+                SP_TEST(test_bare_name_argv0),
+                SP_TEST(test_path_from_caller_not_command_env),
+                SP_TEST(test_path_unset_never_cwd),
+                SP_TEST(test_path_skips_unusable_entries),
+                SP_TEST(test_relative_path),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,614 @@
+/* Tests of status reporting, async runs, waiting, aborting, reaping and reruns.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* A generous bound for things that should take milliseconds. */
+#define HANG_GUARD_MS 10000.0
+
+static subproc *helper_exiting(int code)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+        subproc_add_arg_format(c, "--exit=%d", code);
+        return c;
+}
+
+static subproc *helper_killing_itself(int sig)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+        subproc_add_arg_format(c, "--kill-self=%d", sig);
+        return c;
+}
+
+/* A helper that runs until its stdin (a pipe whose write end goes to *release_fd) is closed,
+ * then exits with `code`. */
+static subproc *helper_until_released(int code, int *read_fd, int *release_fd)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--read-stdin-count", NULL);
+        int fds[2];
+
+        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
+        subproc_add_arg_format(c, "--exit=%d", code);
+        subproc_set_input_fd(c, fds[0]);
+        *read_fd = fds[0];
+        *release_fd = fds[1];
+        return c;
+}
+
+/* A helper that sleeps a minute (a hang guard; it is always stopped before). */
+static subproc *helper_sleeping(void)
+{
+        return subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+}
+
+static bool signal_named(const char *msg, int sig)
+{
+        char number[16];
+
+        snprintf(number, sizeof number, "%d", sig);
+        return strstr(msg, number) != NULL || strstr(msg, sigabbrev_np(sig)) != NULL ||
+               strstr(msg, strsignal(sig)) != NULL;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Status rules
+ * ------------------------------------------------------------------------------------- */
+
+static void test_nonzero_exit_is_error_without_status(void **state)
+{
+        /* The code (42) appears only in the message's status part, not in the command line. */
+        subproc *c = subproc_new_args("/bin/sh", "-c", "exit $((6*7))", NULL);
+
+        assert_run_fails(c, EIO, "42");
+        /* The message names the command line. */
+        assert_contains(subproc_errmsg(), "/bin/sh");
+        assert_contains(subproc_errmsg(), "exit");
+        assert_true(WIFEXITED(subproc_status(c)));
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 42);
+        subproc_free(c);
+
+        c = helper_exiting(3);
+        assert_run_fails(c, EIO, "--exit=3");
+        assert_contains(subproc_errmsg(), HELPER_PATH);
+        subproc_free(c);
+}
+
+static void test_error_message_has_stderr_tail(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stderr-bytes=100000",
+                                      "--stderr-text=THE-END-OF-STDERR", "--exit=42", NULL);
+        char *out, *err;
+
+        subproc_set_output_buffer(c, &out);
+        subproc_set_error_buffer(c, &err);
+        assert_run_fails(c, EIO, "THE-END-OF-STDERR");
+        /* The tail only: not all 100000 bytes. */
+        assert_true(strlen(subproc_errmsg()) < 100000);
+        assert_ll_equal(subproc_error_len(c), 100000 + strlen("THE-END-OF-STDERR"));
+        free(out);
+        free(err);
+        subproc_free(c);
+}
+
+static void test_exit_code_with_status(void **state)
+{
+        static const int codes[] = { 0, 1, 3, 127, 255 };
+
+        for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+                subproc *c = helper_exiting(codes[i]);
+                int status = -1;
+
+                assert_ll_equal(subproc_run(c, &status), 0);
+                assert_ll_equal(status, codes[i]);
+                subproc_free(c);
+        }
+}
+
+static void test_zero_exit_without_status(void **state)
+{
+        subproc *c = helper_exiting(0);
+
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        subproc_free(c);
+}
+
+static void test_signal_death_is_error(void **state)
+{
+        /* The signal (15) appears only in the message's status part, not in the command
+         * line. */
+        subproc *c = subproc_new_args("/bin/sh", "-c", "kill -$((3*5)) $$", NULL);
+        int status = 1234, rc, saved_errno;
+
+        errno = 0;
+        rc = subproc_run(c, &status);
+        saved_errno = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, EIO);
+        if (!signal_named(subproc_errmsg(), SIGTERM))
+                fail_msg("message does not name SIGTERM: %s", subproc_errmsg());
+        assert_contains(subproc_errmsg(), "/bin/sh");
+        assert_true(WIFSIGNALED(subproc_status(c)));
+
+        assert_run_fails(c, EIO, NULL);
+        if (!signal_named(subproc_errmsg(), SIGTERM))
+                fail_msg("message does not name SIGTERM: %s", subproc_errmsg());
+        subproc_free(c);
+}
+
+static void test_raw_status(void **state)
+{
+        subproc *killed = helper_killing_itself(SIGTERM);
+        subproc *exited = helper_exiting(3);
+        int status = -1;
+
+        subproc_raw_status(killed);
+        assert_ll_equal(subproc_run(killed, &status), 0);
+        assert_true(WIFSIGNALED(status));
+        assert_ll_equal(WTERMSIG(status), SIGTERM);
+
+        subproc_raw_status(exited);
+        status = -1;
+        assert_ll_equal(subproc_run(exited, &status), 0);
+        assert_true(WIFEXITED(status));
+        assert_ll_equal(WEXITSTATUS(status), 3);
+        /* No status is an error, even without a place to store it. */
+        assert_ll_equal(subproc_run(exited, NULL), 0);
+        assert_ll_equal(subproc_run(killed, NULL), 0);
+
+        subproc_free(exited);
+        subproc_free(killed);
+}
+
+static void test_status_of_last_run(void **state)
+{
+        subproc *exited = helper_exiting(3);
+        subproc *killed = helper_killing_itself(SIGUSR2);
+        int status;
+
+        assert_ll_equal(subproc_status(exited), -1);
+        assert_ll_equal(subproc_run(exited, &status), 0);
+        assert_true(WIFEXITED(subproc_status(exited)));
+        assert_ll_equal(WEXITSTATUS(subproc_status(exited)), 3);
+
+        assert_ll_equal(subproc_status(killed), -1);
+        assert_ll_equal(subproc_run(killed, &status), -1);
+        assert_true(WIFSIGNALED(subproc_status(killed)));
+        assert_ll_equal(WTERMSIG(subproc_status(killed)), SIGUSR2);
+        subproc_free(killed);
+        subproc_free(exited);
+}
+
+static void test_wait_has_the_same_rules(void **state)
+{
+        subproc *exited = helper_exiting(3);
+        subproc *killed = helper_killing_itself(SIGTERM);
+        int status = -1, rc, saved_errno;
+
+        assert_ll_equal(subproc_run_async(exited, NULL), 0);
+        errno = 0;
+        rc = subproc_wait(exited, NULL);
+        saved_errno = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, EIO);
+        assert_contains(subproc_errmsg(), "3");
+
+        assert_ll_equal(subproc_run_async(exited, NULL), 0);
+        assert_ll_equal(subproc_wait(exited, &status), 0);
+        assert_ll_equal(status, 3);
+
+        assert_ll_equal(subproc_run_async(killed, NULL), 0);
+        errno = 0;
+        rc = subproc_wait(killed, &status);
+        saved_errno = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, EIO);
+
+        subproc_raw_status(killed);
+        assert_ll_equal(subproc_run_async(killed, NULL), 0);
+        status = -1;
+        assert_ll_equal(subproc_wait(killed, &status), 0);
+        assert_true(WIFSIGNALED(status));
+        assert_ll_equal(WTERMSIG(status), SIGTERM);
+
+        subproc_free(killed);
+        subproc_free(exited);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Async runs and reaping
+ * ------------------------------------------------------------------------------------- */
+
+static void test_async_then_wait(void **state)
+{
+        int read_fd, release_fd, status = -1;
+        subproc *c = helper_until_released(4, &read_fd, &release_fd);
+        char exe_link[64], exe[PATH_MAX], helper[PATH_MAX];
+        ssize_t exe_len;
+        pid_t pid = -1;
+
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        assert_true(pid > 0);
+        assert_ll_equal(subproc_pid(c), pid);
+        /* A real child of ours, still running, and already the helper: run_async() returns
+         * after the exec. */
+        assert_ll_equal(kill(pid, 0), 0);
+        assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
+        snprintf(exe_link, sizeof exe_link, "/proc/%ld/exe", (long)pid);
+        exe_len = readlink(exe_link, exe, sizeof exe - 1);
+        assert_true(exe_len > 0);
+        exe[exe_len] = '\0';
+        assert_non_null(realpath(HELPER_PATH, helper));
+        assert_string_equal(exe, helper);
+        close(release_fd);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_ll_equal(status, 4);
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_true(WIFEXITED(subproc_status(c)));
+        close(read_fd);
+        subproc_free(c);
+}
+
+static void test_async_without_pid_pointer(void **state)
+{
+        int read_fd, release_fd, status = -1;
+        subproc *c = helper_until_released(0, &read_fd, &release_fd);
+
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_true(subproc_pid(c) > 0);
+        close(release_fd);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_ll_equal(status, 0);
+        close(read_fd);
+        subproc_free(c);
+}
+
+static void test_free_reaps_owned_child(void **state)
+{
+        subproc *c = helper_sleeping();
+        double start;
+        pid_t pid;
+
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        pid = subproc_pid(c);
+        assert_true(pid > 0);
+        start = monotonic_ms();
+        subproc_free(c);
+        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
+        /* Killed and reaped: gone, not a zombie. */
+        assert_ll_equal(kill(pid, 0), -1);
+        assert_errno_equal(errno, ESRCH);
+        assert_no_children();
+}
+
+static void test_free_leaves_handed_out_child(void **state)
+{
+        int read_fd, release_fd, status = -1;
+        subproc *c = helper_until_released(5, &read_fd, &release_fd);
+        pid_t pid = -1;
+
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        assert_true(pid > 0);
+        subproc_free(c);
+        close(read_fd);
+        /* Still running: it waits for our release. */
+        assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
+        close(release_fd);
+        /* It exits normally, so nothing signalled it. */
+        assert_ll_equal(subproc_pid_wait(pid, &status, false), 0);
+        assert_ll_equal(status, 5);
+}
+
+static void test_pid_wait_rules(void **state)
+{
+        subproc *c;
+        pid_t pid = -1;
+        int status = -1, rc, saved_errno;
+
+        c = helper_exiting(4);
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        subproc_free(c);
+        errno = 0;
+        rc = subproc_pid_wait(pid, NULL, false);
+        saved_errno = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, EIO);
+        assert_no_children();
+
+        c = helper_killing_itself(SIGTERM);
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        subproc_free(c);
+        errno = 0;
+        rc = subproc_pid_wait(pid, &status, false);
+        saved_errno = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, EIO);
+        assert_no_children();
+
+        c = helper_killing_itself(SIGTERM);
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        subproc_free(c);
+        status = -1;
+        assert_ll_equal(subproc_pid_wait(pid, &status, true), 0);
+        assert_true(WIFSIGNALED(status));
+        assert_ll_equal(WTERMSIG(status), SIGTERM);
+
+        c = helper_exiting(6);
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        subproc_free(c);
+        status = -1;
+        assert_ll_equal(subproc_pid_wait(pid, &status, true), 0);
+        assert_true(WIFEXITED(status));
+        assert_ll_equal(WEXITSTATUS(status), 6);
+}
+
+static void test_pid_wait_not_a_child(void **state)
+{
+        int status = -1, rc, saved_errno;
+
+        errno = 0;
+        rc = subproc_pid_wait(getppid(), &status, false);
+        saved_errno = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, ECHILD);
+}
+
+static int usr1_count;
+
+static void count_usr1(int sig)
+{
+        usr1_count++;
+}
+
+static void test_pid_wait_retries_eintr(void **state)
+{
+        struct sigaction old_usr1, sa = { .sa_handler = count_usr1 };
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=50", NULL);
+        pid_t pid = -1;
+        int status = -1, rc;
+
+        /* No SA_RESTART: the signal interrupts waitpid() while subproc_pid_wait() waits. */
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, &old_usr1);
+        usr1_count = 0;
+        subproc_add_arg_format(c, "--signal-parent=%d", SIGUSR1);
+        subproc_add_args(c, "--sleep-ms=50", "--exit=6", NULL);
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        subproc_free(c);
+        rc = subproc_pid_wait(pid, &status, false);
+        sigaction(SIGUSR1, &old_usr1, NULL);
+        assert_ll_equal(rc, 0);
+        assert_ll_equal(status, 6);
+        assert_ll_equal(usr1_count, 1);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Running states and reruns
+ * ------------------------------------------------------------------------------------- */
+
+static void test_wait_when_nothing_runs(void **state)
+{
+        subproc *c = helper_exiting(0);
+        int status = -1, rc, saved_errno;
+
+        errno = 0;
+        rc = subproc_wait(c, &status);
+        saved_errno = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, ECHILD);
+
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        errno = 0;
+        rc = subproc_wait(c, NULL);
+        saved_errno = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, ECHILD);
+
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(subproc_wait(c, NULL), 0);
+        errno = 0;
+        rc = subproc_wait(c, NULL);
+        saved_errno = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, ECHILD);
+        subproc_free(c);
+}
+
+static void test_run_while_running_is_ebusy(void **state)
+{
+        int read_fd, release_fd, status = -1, rc, saved_errno;
+        subproc *c = helper_until_released(0, &read_fd, &release_fd);
+        pid_t pid = -1, second = -1;
+        char *text;
+
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        errno = 0;
+        rc = subproc_run_async(c, &second);
+        saved_errno = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, EBUSY);
+        errno = 0;
+        rc = subproc_run(c, &status);
+        saved_errno = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, EBUSY);
+        /* The first run is intact. */
+        assert_ll_equal(subproc_pid(c), pid);
+        text = subproc_to_string(c, false);
+        assert_non_null(text);
+        free(text);
+        close(release_fd);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_ll_equal(status, 0);
+        assert_no_children();
+        close(read_fd);
+        subproc_free(c);
+}
+
+static void test_rerun_same_result(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--", "arg one", "", NULL);
+        struct helper_report *first, *second;
+        char *out = NULL;
+        int status = -1;
+
+        subproc_env_set(c, "ONLY", "this");
+        first = run_report(c, &out);
+        second = run_report_again(c, &out);
+        assert_string_equal(report_get(first, "argv[2]"), "arg one");
+        assert_string_equal(report_get(second, "argv[2]"), "arg one");
+        assert_ll_equal(report_get_int(second, "argc"), report_get_int(first, "argc"));
+        assert_ll_equal(report_env_count(second), 1);
+        assert_string_equal(report_env(second, "ONLY"), "this");
+        assert_true(report_get_int(first, "pid") != report_get_int(second, "pid"));
+        report_free(first);
+        report_free(second);
+
+        /* A failing status is the same every time too, sync or async. */
+        subproc_free(c);
+        c = helper_exiting(3);
+        for (int i = 0; i < 3; i++) {
+                status = -1;
+                assert_ll_equal(subproc_run(c, &status), 0);
+                assert_ll_equal(status, 3);
+                status = -1;
+                assert_ll_equal(subproc_run_async(c, NULL), 0);
+                assert_ll_equal(subproc_wait(c, &status), 0);
+                assert_ll_equal(status, 3);
+                assert_run_fails(c, EIO, "3");
+        }
+        subproc_free(c);
+}
+
+static void test_rerun_does_not_repass_closed_fd(void **state)
+{
+        int fds[2], passed;
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        char expected[32], *out, *fd_set;
+
+        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
+        /* High, so that nothing else reuses the number once it is closed. */
+        passed = fcntl(fds[1], F_DUPFD_CLOEXEC, 500);
+        assert_true(passed >= 500);
+        close(fds[1]);
+        subproc_pass_fd(c, passed, SUBPROC_PASS_FD_CLOSE_PARENT);
+
+        r = run_report(c, &out);
+        snprintf(expected, sizeof expected, "0 1 2 %d", passed);
+        fd_set = report_fd_set(r);
+        assert_string_equal(fd_set, expected);
+        free(fd_set);
+        report_free(r);
+        assert_false(fd_is_open(passed));
+
+        /* The second run neither fails with EBADF nor passes anything. */
+        r = run_report_again(c, &out);
+        fd_set = report_fd_set(r);
+        assert_string_equal(fd_set, "0 1 2");
+        free(fd_set);
+        report_free(r);
+        close(fds[0]);
+        subproc_free(c);
+}
+
+static void test_rerun_repasses_kept_fd(void **state)
+{
+        int fds[2];
+        subproc *c = subproc_new(HELPER_PATH);
+        char expected[32], *out;
+
+        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
+        subproc_pass_fd(c, fds[1], 0);
+        snprintf(expected, sizeof expected, "0 1 2 %d", fds[1]);
+        for (int i = 0; i < 2; i++) {
+                struct helper_report *r = i == 0 ? run_report(c, &out)
+                                                 : run_report_again(c, &out);
+                char *fd_set = report_fd_set(r);
+
+                assert_string_equal(fd_set, expected);
+                free(fd_set);
+                report_free(r);
+                assert_true(fd_is_open(fds[1]));
+        }
+        close(fds[0]);
+        close(fds[1]);
+        subproc_free(c);
+}
+
+static void test_free_closes_pending_close_parent_fd(void **state)
+{
+        int fds[2];
+        subproc *c = subproc_new(HELPER_PATH);
+
+        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
+        subproc_pass_fd(c, fds[0], SUBPROC_PASS_FD_CLOSE_PARENT);
+        assert_true(fd_is_open(fds[0]));
+        subproc_free(c);
+        assert_false(fd_is_open(fds[0]));
+        close(fds[1]);
+}
+
+static void test_pid_is_minus_one_when_idle(void **state)
+{
+        subproc *c = helper_exiting(0);
+
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_ll_equal(subproc_pid(c), -1);
+        subproc_free(c);
+        c = subproc_new("/nonexistent/subproc-binary");
+        assert_run_fails(c, ENOENT, "exec");
+        assert_ll_equal(subproc_pid(c), -1);
+        subproc_free(c);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                SP_TEST(test_nonzero_exit_is_error_without_status),
+                SP_TEST(test_error_message_has_stderr_tail),
+                SP_TEST(test_exit_code_with_status),
+                SP_TEST(test_zero_exit_without_status),
+                SP_TEST(test_signal_death_is_error),
+                SP_TEST(test_raw_status),
+                SP_TEST(test_status_of_last_run),
+                SP_TEST(test_wait_has_the_same_rules),
+                SP_TEST(test_async_then_wait),
+                SP_TEST(test_async_without_pid_pointer),
+                SP_TEST(test_free_reaps_owned_child),
+                SP_TEST(test_free_leaves_handed_out_child),
+                SP_TEST(test_pid_wait_rules),
+                SP_TEST(test_pid_wait_not_a_child),
+                SP_TEST(test_pid_wait_retries_eintr),
+                SP_TEST(test_wait_when_nothing_runs),
+                SP_TEST(test_run_while_running_is_ebusy),
+                SP_TEST(test_rerun_same_result),
+                SP_TEST(test_rerun_does_not_repass_closed_fd),
+                SP_TEST(test_rerun_repasses_kept_fd),
+                SP_TEST(test_free_closes_pending_close_parent_fd),
+                SP_TEST(test_pid_is_minus_one_when_idle),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
