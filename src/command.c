@@ -452,11 +452,22 @@ int subproc_status(const subproc *c)
         return c ? c->last_status : -1;
 }
 
-static void close_pending_fds(subproc *c)
+void sp_close_passed_fds(subproc *c)
 {
-        for (size_t i = 0; i < c->npassed; i++)
+        size_t kept = 0;
+
+        for (size_t i = 0; i < c->npassed; i++) {
                 if (c->passed[i].flags & SUBPROC_PASS_FD_CLOSE_PARENT)
                         sp_close(&c->passed[i].fd);
+                else
+                        c->passed[kept++] = c->passed[i];
+        }
+        c->npassed = kept;
+}
+
+static void close_pending_fds(subproc *c)
+{
+        sp_close_passed_fds(c);
         for (size_t i = 0; i < c->nsends; i++) {
                 sp_close(&c->sends[i].read_fd);
                 sp_close(&c->sends[i].write_fd);

@@ -32,8 +32,11 @@ int subproc_exec(subproc *c)
         sigset_t old_mask;
         int r;
 
-        if (sp_command_broken(c))
+        if (sp_command_broken(c)) {
+                if (c && !c->is_static)
+                        sp_close_passed_fds(c);
                 return sp_command_report(c);
+        }
         if (check_exec_features(c) < 0)
                 return -1;
         r = sp_plan_build(c, &b);

@@ -234,14 +234,7 @@ static void after_spawn(subproc *c, struct sp_spawn_fds *s, bool started)
         for (size_t i = 0; i < c->nsends; i++)
                 sp_close(&c->sends[i].read_fd);
         /* CLOSE_PARENT fds were ours to close, and are not passed again on a rerun. */
-        size_t kept = 0;
-        for (size_t i = 0; i < c->npassed; i++) {
-                if (c->passed[i].flags & SUBPROC_PASS_FD_CLOSE_PARENT)
-                        sp_close(&c->passed[i].fd);
-                else
-                        c->passed[kept++] = c->passed[i];
-        }
-        c->npassed = kept;
+        sp_close_passed_fds(c);
 }
 
 static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)

@@ -167,10 +167,9 @@ char *subproc_to_string(const subproc *c, bool linebreaks)
         append_env(&b, &c->env, linebreaks, &first);
         for (size_t i = 0; i < c->argv.n; i++) {
                 const char *arg = c->argv.items[i];
-                bool option = arg[0] == '-';
-                bool after_option = i > 1 && c->argv.items[i - 1][0] == '-';
 
-                separate(&b, &first, linebreaks && (i == 0 || option || !after_option));
+                /* An option's value, and any other plain argument, stays on the line. */
+                separate(&b, &first, linebreaks && (i == 0 || arg[0] == '-'));
                 /* A leading word with '=' would read as an assignment: quote it. */
                 quote_word(&b, arg, i > 0);
         }

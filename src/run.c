@@ -46,8 +46,26 @@ static void reset_buffers(subproc *c)
                 *c->error_bufp = NULL;
         }
         c->out_len = c->err_len = 0;
-        sp_run_io_close(c);
+        /* Not the send buffers' pipes: the first run uses the ones made by add_send_buffer. */
+        sp_close(&c->io.in_fd);
+        sp_close(&c->io.out_fd);
+        sp_close(&c->io.err_fd);
+        sp_capture_free(&c->io.out);
+        sp_capture_free(&c->io.err);
         c->io.in_written = 0;
+}
+
+/* A run that cannot even start still owns the CLOSE_PARENT fds: close them as promised. */
+static int report_broken(subproc *c)
+{
+        if (c && !c->is_static) {
+                sp_close_passed_fds(c);
+                if (c->output_bufp || c->error_bufp) {
+                        reset_buffers(c);
+                        sp_deliver_buffers(c);
+                }
+        }
+        return sp_command_report(c);
 }
 
 /* Combinations that cannot work, found before anything is created. */
@@ -148,13 +166,8 @@ static int check_blocking_run(const subproc *c)
 
 int subproc_run(subproc *c, int *exitstatus)
 {
-        if (sp_command_broken(c)) {
-                if (c && !c->is_static && (c->output_bufp || c->error_bufp)) {
-                        reset_buffers(c);
-                        sp_deliver_buffers(c);
-                }
-                return sp_command_report(c);
-        }
+        if (sp_command_broken(c))
+                return report_broken(c);
         if (check_blocking_run(c) < 0 || start(c, false) < 0)
                 return -1;
         if (c->daemonize) {
@@ -168,7 +181,7 @@ int subproc_run(subproc *c, int *exitstatus)
 int subproc_run_async(subproc *c, pid_t *pid)
 {
         if (sp_command_broken(c))
-                return sp_command_report(c);
+                return report_broken(c);
         if (start(c, true) < 0)
                 return -1;
         c->pid_handed_out = pid != NULL;
