@@ -25,13 +25,16 @@
  *  - The caller's environment, unless an env function was called (then exactly the variables
  *    passed or set).
  *  - /dev/null on fds 0, 1 and 2 unless redirected, the fds passed with subproc_pass_fd() and
- *    send-buffer pipes, and no other fd.
+ *    send-buffer pipes, and no other fd (but the pidfile's, see subproc_set_pidfile()).
  *  - Every signal disposition at SIG_DFL and an empty signal mask.
  *
  * Errors
  * ------
- * Functions that fail return -1 (or NULL), set errno, and leave a one-line message for the
- * calling thread in subproc_errmsg().  The library never prints and never exits.
+ * Functions that fail return -1 (or NULL: subproc_to_string()), set errno, and leave a
+ * one-line message for the calling thread in subproc_errmsg().  Bad arguments and
+ * combinations that cannot work (a pipe for the caller in subproc_run(), a daemon started
+ * with subproc_run_async(), an environment name that is empty or holds '=', an output set
+ * twice, ...) give EINVAL.  The library never prints and never exits.
  * A child that exits non-zero or dies by a signal when that was not allowed is reported with
  * errno EIO (see subproc_run()).
  *
@@ -353,15 +356,18 @@ SUBPROC_EXPORT int subproc_handshake_release(subproc *c);
 /* ---------------------------------------------------------------------------------------
  * Privileges and limits, applied in the child before exec.  A failure to apply any of them
  * fails the run with the step named: the program never runs with more than was asked.
- * Order in the child: rlimits, umask, hook, chdir, capability bounding set (while
- * CAP_SETPCAP is still held), supplementary groups, gid, uid, the other capability sets,
- * no_new_privs, death signal.
+ * The whole order in the child: signal handlers reset; fds set up and the others closed;
+ * session or process group; cgroup; [daemon fork]; pidfile; rlimits; umask; hook; chdir;
+ * capability bounding set (while CAP_SETPCAP is still held); supplementary groups; gid; uid;
+ * the other capability sets; no_new_privs; death signal (a credential change clears it) and
+ * the parent check; handshake; signal mask; exec.
  * Thread safety: one thread per command.  Async-signal safety: no.
  * ------------------------------------------------------------------------------------- */
 
 /* Empty every capability set of the child: effective, permitted, inheritable, ambient and the
- * bounding set (dropping the bounding set needs CAP_SETPCAP: as non-root the run fails with
- * EPERM unless those sets are already empty). */
+ * bounding set.  Dropping from the bounding set needs CAP_SETPCAP: a caller without it gets a
+ * run that fails with EPERM (naming the bounding-set step) unless its bounding set is
+ * already empty. */
 SUBPROC_EXPORT void subproc_clear_caps(subproc *c);
 
 /* Run the child as `uid` (real, effective and saved).  Supplementary groups are dropped
@@ -426,7 +432,8 @@ SUBPROC_EXPORT int subproc_run(subproc *c, int *exitstatus);
 /* Make subproc_run(), subproc_wait() store the raw wait status, never failing on it. */
 SUBPROC_EXPORT void subproc_raw_status(subproc *c);
 
-/* Start the command and return at once (after the child has exec'd, or with the exec error).
+/* Start the command and return at once: after the child has exec'd, or with the exec error
+ * (with a handshake: as soon as the child exists; see subproc_require_handshake()).
  * pid: NULL, or where to store the child's pid.  With NULL the command owns the child, which
  *   is reaped by subproc_wait(), subproc_abort() or subproc_free().  With a pointer the caller
  *   also may free the command and reap the pid later with subproc_pid_wait() or
@@ -502,14 +509,18 @@ SUBPROC_EXPORT int subproc_exec(subproc *c);
 SUBPROC_EXPORT int subproc_pidfd(const subproc *c);
 
 /* Send `sig` to the running child: to its whole process group when subproc_new_session() or
- * subproc_new_process_group() made one, else through its pidfd (never a recycled pid).
- * Returns 0, or -1 with errno (ESRCH when nothing runs).  Thread safety: one thread per
+ * subproc_new_process_group() made one, else through its pidfd.  Without a pidfd (old
+ * kernels, other systems) kill() is used, which is as safe: until the library reaps the child
+ * its pid cannot be reused.  Returns 0, or -1 with errno (ESRCH when nothing runs, EINVAL for
+ * a bad signal number).  Thread safety: one thread per
  * command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
 
 /* Bound the run: timeout_ms after the start, the child (its group, if it has one) gets
- * SIGTERM, then SIGKILL kill_after_ms later if it still runs (0: SIGKILL at once at the
- * deadline; SUBPROC_NO_KILL: never).  subproc_run() and subproc_wait() then fail with
+ * SIGTERM, then SIGKILL kill_after_ms later if it still runs (0: SIGKILL at the deadline, no
+ * SIGTERM; SUBPROC_NO_KILL: SIGTERM only).  The timeout is enforced while the library waits:
+ * in subproc_run(), subproc_wait() and subproc_wait_timeout(); a caller that runs its own
+ * event loop after subproc_run_async() enforces its own deadline with subproc_kill().  subproc_run() and subproc_wait() then fail with
  * ETIMEDOUT and a message naming the signal that ended it; buffers keep what was captured.
  * A grandchild that keeps the output pipes open cannot stall the run past the deadline and
  * the grace: once the child is gone after a timeout, the pipes are let go.  0 disables.
@@ -531,7 +542,8 @@ SUBPROC_EXPORT void subproc_new_process_group(subproc *c);
 SUBPROC_EXPORT void subproc_set_cgroup(subproc *c, const char *cgroup_dir);
 
 /* subproc_wait() that gives up after timeout_ms (< 0: never): then -1 with errno ETIMEDOUT,
- * the child still running and the command unchanged, so it can be called again.  Buffers are
+ * the child still running and still owned by the command, so it can be waited for again.
+ * Status rules (subproc_raw_status() included) as subproc_wait().  Buffers are
  * served meanwhile.  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms);
 
