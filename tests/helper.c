@@ -19,6 +19,16 @@
  *   fdcloexec[N]=0|1            FD_CLOEXEC of the descriptor
  *   cwd=DIR  umask=0022  pid=N  ppid=N
  *   sigblk=HEX sigign=HEX sigcgt=HEX   the SigBlk/SigIgn/SigCgt masks of /proc/self/status
+ *   capinh=HEX capprm=HEX capeff=HEX capbnd=HEX capamb=HEX
+ *                               the CapInh/CapPrm/CapEff/CapBnd/CapAmb sets of /proc/self/status
+ *   nonewprivs=0|1              NoNewPrivs of /proc/self/status
+ *   uid=N euid=N suid=N gid=N egid=N sgid=N   getresuid(), getresgid()
+ *   ngroups=N                   the number of supplementary groups
+ *   group=G                     one line per supplementary group, as getgroups() lists them
+ *   rlimit[NAME]=SOFT:HARD      one line per resource (NOFILE, CORE, NPROC, AS, ...); "inf"
+ *                               for RLIM_INFINITY
+ *   sid=N pgid=N                getsid(0), getpgrp()
+ *   pdeathsig=N                 prctl(PR_GET_PDEATHSIG): the death signal, 0 if none
  *   report_end=1                last line: a truncated report is detectable
  *
  * Then it runs the options in order; lines that actions report (stdin_bytes=..., read_bytes[N]
@@ -41,6 +51,18 @@
  *   --ignore-term        ignore SIGTERM
  *   --signal-parent=SIG  send SIG to the parent
  *   --sleep-ms=N         sleep N milliseconds
+ *   --wait-fd=N          read fd N until EOF, discarding what comes
+ *   --write-file=PATH    create PATH (0666 before the umask) holding "pid=N\n": a marker that
+ *                        the program ran
+ *   --pidfile-check=PATH report how this process holds the pidfile PATH:
+ *                          pidfile_fd=N           the inherited fd open on PATH (-1 if none)
+ *                          pidfile_fd_conflict=0|1  F_OFD_GETLK through that fd sees a lock of
+ *                                                 another open file description (0: it is ours)
+ *                          pidfile_locked=0|1     a fresh open of PATH sees a write lock
+ *                          pidfile_locked_after_close=0|1  the same after that fresh fd was
+ *                                                 closed again (a classic per-process fcntl
+ *                                                 lock would be gone by then)
+ *                          pidfile_text=TEXT      the file's content
  *   --kill-self=SIG      die by signal SIG (its disposition is reset first)
  *   --exit=N             exit with code N now
  * With no --exit it exits 0 after the last option.  Failures of the helper itself exit 98
@@ -55,6 +77,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -173,6 +197,12 @@ static void report_signal_masks(FILE *out)
                 { "SigBlk:", "sigblk" },
                 { "SigIgn:", "sigign" },
                 { "SigCgt:", "sigcgt" },
+                { "CapInh:", "capinh" },
+                { "CapPrm:", "capprm" },
+                { "CapEff:", "capeff" },
+                { "CapBnd:", "capbnd" },
+                { "CapAmb:", "capamb" },
+                { "NoNewPrivs:", "nonewprivs" },
         };
         FILE *status = fopen("/proc/self/status", "re");
         char line[512];
@@ -221,6 +251,78 @@ static void report_one_fd(FILE *out, int fd)
                 fprintf(out, "fdcloexec[%d]=%d\n", fd, (flags & FD_CLOEXEC) ? 1 : 0);
 }
 
+static void report_credentials(FILE *out)
+{
+        uid_t ruid, euid, suid;
+        gid_t rgid, egid, sgid, *groups;
+        int ngroups;
+
+        if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0)
+                die("getresuid/getresgid: %s", strerror(errno));
+        fprintf(out, "uid=%ld\neuid=%ld\nsuid=%ld\n", (long)ruid, (long)euid, (long)suid);
+        fprintf(out, "gid=%ld\negid=%ld\nsgid=%ld\n", (long)rgid, (long)egid, (long)sgid);
+        ngroups = getgroups(0, NULL);
+        if (ngroups < 0)
+                die("getgroups: %s", strerror(errno));
+        groups = calloc((size_t)ngroups + 1, sizeof *groups);
+        if (groups == NULL)
+                die("out of memory");
+        ngroups = getgroups(ngroups, groups);
+        if (ngroups < 0)
+                die("getgroups: %s", strerror(errno));
+        fprintf(out, "ngroups=%d\n", ngroups);
+        for (int i = 0; i < ngroups; i++)
+                fprintf(out, "group=%ld\n", (long)groups[i]);
+        free(groups);
+}
+
+static void print_rlim(FILE *out, rlim_t value)
+{
+        if (value == RLIM_INFINITY)
+                fputs("inf", out);
+        else
+                fprintf(out, "%llu", (unsigned long long)value);
+}
+
+static void report_rlimits(FILE *out)
+{
+        static const struct {
+                int resource;
+                const char *name;
+        } limits[] = {
+                { RLIMIT_AS, "AS" },           { RLIMIT_CORE, "CORE" },
+                { RLIMIT_CPU, "CPU" },         { RLIMIT_DATA, "DATA" },
+                { RLIMIT_FSIZE, "FSIZE" },     { RLIMIT_LOCKS, "LOCKS" },
+                { RLIMIT_MEMLOCK, "MEMLOCK" }, { RLIMIT_MSGQUEUE, "MSGQUEUE" },
+                { RLIMIT_NICE, "NICE" },       { RLIMIT_NOFILE, "NOFILE" },
+                { RLIMIT_NPROC, "NPROC" },     { RLIMIT_RSS, "RSS" },
+                { RLIMIT_RTPRIO, "RTPRIO" },   { RLIMIT_RTTIME, "RTTIME" },
+                { RLIMIT_SIGPENDING, "SIGPENDING" }, { RLIMIT_STACK, "STACK" },
+        };
+
+        for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+                struct rlimit rl;
+
+                if (getrlimit(limits[i].resource, &rl) != 0)
+                        die("getrlimit %s: %s", limits[i].name, strerror(errno));
+                fprintf(out, "rlimit[%s]=", limits[i].name);
+                print_rlim(out, rl.rlim_cur);
+                fputc(':', out);
+                print_rlim(out, rl.rlim_max);
+                fputc('\n', out);
+        }
+}
+
+static void report_session(FILE *out)
+{
+        int sig = -1;
+
+        fprintf(out, "sid=%ld\npgid=%ld\n", (long)getsid(0), (long)getpgrp());
+        if (prctl(PR_GET_PDEATHSIG, &sig) != 0)
+                die("prctl(PR_GET_PDEATHSIG): %s", strerror(errno));
+        fprintf(out, "pdeathsig=%d\n", sig);
+}
+
 static void write_report(int argc, char **argv, const int *fds, size_t nfds)
 {
         char *text = NULL;
@@ -266,6 +368,9 @@ static void write_report(int argc, char **argv, const int *fds, size_t nfds)
         fprintf(out, "umask=%04o\n", (unsigned)mask);
         fprintf(out, "pid=%ld\nppid=%ld\n", (long)getpid(), (long)getppid());
         report_signal_masks(out);
+        report_credentials(out);
+        report_rlimits(out);
+        report_session(out);
         fputs("report_end=1\n", out);
 
         if (fclose(out) != 0)
@@ -326,6 +431,97 @@ static void read_to_eof(int fd, const char *bytes_key, const char *sum_key, cons
         write_all(report_fd, result, result_len);
         free(result);
         free(text);
+}
+
+static void wait_fd_eof(int fd)
+{
+        static char chunk[READ_CHUNK];
+
+        while (read_some(fd, chunk, sizeof chunk) > 0)
+                ;
+}
+
+static void write_marker(const char *path)
+{
+        char text[64];
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        int len;
+
+        if (fd < 0)
+                die("open %s: %s", path, strerror(errno));
+        len = snprintf(text, sizeof text, "pid=%ld\n", (long)getpid());
+        write_all(fd, text, (size_t)len);
+        close(fd);
+}
+
+/* Whether another open file description holds a lock on the file of `fd`: 1, 0, or -1 (with a
+ * message) when the lock cannot be tested. */
+static int ofd_conflict(int fd)
+{
+        struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+        if (fcntl(fd, F_OFD_GETLK, &lk) != 0)
+                die("fcntl(F_OFD_GETLK): %s", strerror(errno));
+        return lk.l_type != F_UNLCK;
+}
+
+static int fresh_open_sees_lock(const char *path)
+{
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        int locked;
+
+        if (fd < 0)
+                die("open %s: %s", path, strerror(errno));
+        locked = ofd_conflict(fd);
+        close(fd);
+        return locked;
+}
+
+static void check_pidfile(const char *path)
+{
+        static int fds[MAX_FDS];
+        struct stat named, st;
+        char text[128], *result = NULL;
+        size_t nfds, result_len = 0;
+        ssize_t len;
+        int held_fd = -1, conflict = -1, locked, locked_after, fd;
+        FILE *out;
+
+        if (stat(path, &named) != 0)
+                die("stat %s: %s", path, strerror(errno));
+        nfds = list_fds(fds);
+        for (size_t i = 0; i < nfds; i++) {
+                if (fds[i] != report_fd && fstat(fds[i], &st) == 0 &&
+                    st.st_dev == named.st_dev && st.st_ino == named.st_ino) {
+                        held_fd = fds[i];
+                        break;
+                }
+        }
+        if (held_fd >= 0)
+                conflict = ofd_conflict(held_fd);
+        locked = fresh_open_sees_lock(path);
+        locked_after = fresh_open_sees_lock(path);
+
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                die("open %s: %s", path, strerror(errno));
+        len = pread(fd, text, sizeof text, 0);
+        if (len < 0)
+                die("read %s: %s", path, strerror(errno));
+        close(fd);
+
+        out = open_memstream(&result, &result_len);
+        if (out == NULL)
+                die("open_memstream: %s", strerror(errno));
+        fprintf(out, "pidfile_fd=%d\npidfile_fd_conflict=%d\npidfile_locked=%d\n"
+                     "pidfile_locked_after_close=%d\npidfile_text=",
+                held_fd, conflict, locked, locked_after);
+        helper_escape(out, text, (size_t)len);
+        fputc('\n', out);
+        if (fclose(out) != 0)
+                die("report: %s", strerror(errno));
+        write_all(report_fd, result, result_len);
+        free(result);
 }
 
 static void cat_stdin(void)
@@ -419,6 +615,12 @@ static void run_option(const char *arg)
                 kill(getppid(), (int)parse_number(arg, value));
         } else if ((value = option_value(arg, "--sleep-ms")) != NULL) {
                 sleep_ms(parse_number(arg, value));
+        } else if ((value = option_value(arg, "--wait-fd")) != NULL) {
+                wait_fd_eof((int)parse_number(arg, value));
+        } else if ((value = option_value(arg, "--write-file")) != NULL) {
+                write_marker(value);
+        } else if ((value = option_value(arg, "--pidfile-check")) != NULL) {
+                check_pidfile(value);
         } else if ((value = option_value(arg, "--kill-self")) != NULL) {
                 kill_self((int)parse_number(arg, value));
         } else if ((value = option_value(arg, "--exit")) != NULL) {

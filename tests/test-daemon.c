@@ -1,0 +1,443 @@
+/* Tests of daemons: subproc_run() returns once the intermediate has exited and the daemon
+ * holds its pidfile; the daemon is in its own session, not the caller's child, in "/" (or the
+ * cwd set) with stdio on /dev/null (or the fds set); force_cleanup stops it.
+ *
+ * Every daemon reports through --report=PATH and then writes "R" to a pipe passed to it, so
+ * the test waits on the pipe, never on a timer.  Every daemon started is stopped by its case
+ * (and by lt_teardown() if the case failed half-way).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "lifetime-util.h"
+
+/* A daemon being set up: its command, a temp dir for its files, the notify pipe. */
+struct daemon_case {
+        subproc *c;
+        char *dir;
+        char *pidfile;
+        char *report;
+        char *marker;
+        int notify[2];
+        int notify_child_fd; /* notify[1]'s number, which the daemon sees */
+        pid_t pid;
+};
+
+static const char *const daemon_files[] = { "pid", "report", "ran", "out", NULL };
+
+/* A daemonized helper that reports to dir/report, runs `actions` (NULL-terminated), tells the
+ * test through the notify pipe, and sleeps a minute (a hang guard: it is always stopped). */
+static void daemon_prepare(struct daemon_case *d, bool with_pidfile, const char *const *actions)
+{
+        memset(d, 0, sizeof *d);
+        d->dir = lt_open_dir();
+        d->pidfile = lt_path(d->dir, "pid");
+        d->report = lt_path(d->dir, "report");
+        d->marker = lt_path(d->dir, "ran");
+        d->pid = -1;
+        assert_ll_equal(pipe2(d->notify, O_CLOEXEC), 0);
+        d->notify_child_fd = d->notify[1];
+
+        d->c = subproc_new(HELPER_PATH);
+        subproc_add_arg_format(d->c, "--report=%s", d->report);
+        if (with_pidfile) {
+                subproc_add_arg_format(d->c, "--pidfile-check=%s", d->pidfile);
+                subproc_set_pidfile(d->c, d->pidfile);
+        }
+        for (size_t i = 0; actions != NULL && actions[i] != NULL; i++)
+                subproc_add_arg(d->c, actions[i]);
+        subproc_add_arg_format(d->c, "--notify-fd=%d", d->notify[1]);
+        subproc_add_arg(d->c, "--sleep-ms=60000");
+        subproc_pass_fd(d->c, d->notify[1], 0);
+        subproc_daemonize(d->c);
+}
+
+/* Start it; returns the daemon's pid once subproc_run() has returned. */
+static pid_t daemon_start(struct daemon_case *d)
+{
+        int status = -1, rc;
+
+        assert_ll_equal(subproc_daemon_pid(d->c), -1);
+        rc = subproc_run(d->c, &status);
+        if (rc != 0)
+                print_error("subproc_run: %s\n", subproc_errmsg());
+        assert_ll_equal(rc, 0);
+        assert_ll_equal(status, 0);
+        d->pid = subproc_daemon_pid(d->c);
+        assert_true(d->pid > 0);
+        lt_track(d->pid);
+        return d->pid;
+}
+
+/* Wait for the daemon's "R", then read its report. */
+static struct helper_report *daemon_report(struct daemon_case *d)
+{
+        struct helper_report *r;
+        char byte = 0;
+
+        if (d->notify[1] >= 0) {
+                close(d->notify[1]);
+                d->notify[1] = -1;
+        }
+        lt_read_exact(d->notify[0], &byte, 1, LT_HANG_GUARD_MS);
+        assert_int_equal(byte, 'R');
+        r = report_read_file(d->report);
+        assert_non_null(report_get(r, "report_end"));
+        return r;
+}
+
+static void daemon_finish(struct daemon_case *d)
+{
+        if (d->notify[0] >= 0)
+                close(d->notify[0]);
+        if (d->notify[1] >= 0)
+                close(d->notify[1]);
+        subproc_free(d->c);
+        free(d->pidfile);
+        free(d->report);
+        free(d->marker);
+        lt_remove_dir(d->dir, daemon_files);
+}
+
+/* Kill a daemon started without a pidfile and wait until it is gone. */
+static void daemon_kill(pid_t pid, int sig)
+{
+        assert_true(lt_is_helper(pid));
+        assert_ll_equal(kill(pid, sig), 0);
+        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+}
+
+static char *fd_list(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *fd_list(const char *fmt, ...)
+{
+        va_list ap;
+        char *text;
+
+        va_start(ap, fmt);
+        assert_true(vasprintf(&text, fmt, ap) > 0);
+        va_end(ap);
+        return text;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The daemon's state
+ * ------------------------------------------------------------------------------------- */
+
+static void test_daemon_state(void **state)
+{
+        struct daemon_case d;
+        struct helper_report *r;
+        long long sid, pidfile_fd;
+        char *expected_fds;
+        pid_t pid;
+
+        daemon_prepare(&d, true, NULL);
+        pid = daemon_start(&d);
+        assert_true(pid != getpid());
+
+        /* When subproc_run() returns, the daemon has exec'd and holds the pidfile, which
+         * names it. */
+        assert_true(lt_is_helper(pid));
+        {
+                pid_t from_file = -1, alive = -1;
+
+                assert_ll_equal(subproc_pidfile_read(d.pidfile, &from_file), 0);
+                assert_ll_equal(from_file, pid);
+                assert_ll_equal(subproc_pidfile_read_if_alive(d.pidfile, &alive), 0);
+                assert_ll_equal(alive, pid);
+        }
+        /* The intermediate was reaped by subproc_run() (the teardown also checks that no
+         * child or zombie is left), and the daemon is not our child. */
+        assert_ll_equal(waitpid(-1, NULL, WNOHANG), -1);
+        assert_errno_equal(errno, ECHILD);
+
+        r = daemon_report(&d);
+        assert_ll_equal(report_get_int(r, "pid"), pid);
+        assert_true(report_get_int(r, "ppid") != getpid());
+        /* Its own session, which the intermediate created: the daemon is a member, not the
+         * leader (the child "calls setsid(), forks the daemon and exits"), so it can never
+         * get a controlling terminal back. */
+        sid = report_get_int(r, "sid");
+        assert_true(sid > 0);
+        assert_true(sid != getsid(0));
+        assert_true(sid != pid);
+        assert_ll_equal(report_get_int(r, "pgid"), sid);
+        /* The session leader, the intermediate, had exited before subproc_run() returned. */
+        assert_true(lt_exited((pid_t)sid));
+        assert_true(report_get_int(r, "ppid") != sid);
+
+        assert_string_equal(report_get(r, "cwd"), "/");
+        for (int fd = 0; fd < 3; fd++)
+                assert_string_equal(report_getf(r, "fdlink[%d]", fd), "/dev/null");
+        pidfile_fd = report_get_int(r, "pidfile_fd");
+        assert_string_equal(report_getf(r, "fdlink[%lld]", pidfile_fd), d.pidfile);
+        expected_fds = pidfile_fd < d.notify_child_fd
+                               ? fd_list("0 1 2 %lld %d", pidfile_fd, d.notify_child_fd)
+                               : fd_list("0 1 2 %d %lld", d.notify_child_fd, pidfile_fd);
+        check_fd_set(r, expected_fds);
+        free(expected_fds);
+        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
+        assert_ll_equal(report_get_int(r, "pidfile_fd_conflict"), 0);
+        assert_ll_equal(report_get_int(r, "pidfile_locked_after_close"), 1);
+        {
+                char text[32];
+
+                snprintf(text, sizeof text, "%ld\n", (long)pid);
+                assert_string_equal(report_get(r, "pidfile_text"), text);
+        }
+        assert_ll_equal(report_get_int(r, "pdeathsig"), 0);
+        report_free(r);
+
+        /* Stop it through its pidfile. */
+        assert_ll_equal(subproc_pidfile_force_cleanup(d.pidfile), 0);
+        assert_false(lt_file_exists(d.pidfile));
+        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+        daemon_finish(&d);
+}
+
+static void test_daemon_cwd_and_stdout(void **state)
+{
+        static const char *const actions[] = { "--stdout-text=to the file", NULL };
+        struct daemon_case d;
+        struct helper_report *r;
+        char *out_path, *out_text, *identity;
+        int out_fd;
+        pid_t pid;
+
+        daemon_prepare(&d, false, actions);
+        out_path = lt_path(d.dir, "out");
+        out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(out_fd >= 0);
+        subproc_set_output_fd(d.c, &out_fd);
+        subproc_set_cwd(d.c, d.dir);
+        pid = daemon_start(&d);
+        r = daemon_report(&d);
+
+        assert_string_equal(report_get(r, "cwd"), d.dir);
+        identity = fd_identity(out_fd);
+        assert_string_equal(report_get(r, "fdstat[1]"), identity);
+        free(identity);
+        assert_string_equal(report_get(r, "fdlink[0]"), "/dev/null");
+        assert_string_equal(report_get(r, "fdlink[2]"), "/dev/null");
+        /* The "R" comes after the text, so the text is there. */
+        out_text = read_file_all(out_path, NULL);
+        assert_string_equal(out_text, "to the file");
+        free(out_text);
+        /* Without a pidfile the daemon has no extra fd. */
+        {
+                char *expected = fd_list("0 1 2 %d", d.notify_child_fd);
+
+                check_fd_set(r, expected);
+                free(expected);
+        }
+        assert_ll_equal(report_get_int(r, "pid"), pid);
+        report_free(r);
+
+        daemon_kill(pid, SIGTERM);
+        close(out_fd);
+        free(out_path);
+        daemon_finish(&d);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Pidfiles of daemons
+ * ------------------------------------------------------------------------------------- */
+
+static void test_daemon_pidfile_busy_then_restart(void **state)
+{
+        struct daemon_case first, second;
+        char *content, *now, holder[32];
+        size_t content_len, now_len;
+        struct helper_report *r;
+        pid_t pid, pid2 = -1;
+
+        daemon_prepare(&first, true, NULL);
+        pid = daemon_start(&first);
+        r = daemon_report(&first);
+        report_free(r);
+        content = read_file_all(first.pidfile, &content_len);
+
+        /* A second daemon on the same pidfile: EBUSY naming the path and the holder, the
+         * file untouched, and nothing ran. */
+        daemon_prepare(&second, false, NULL);
+        subproc_add_arg_format(second.c, "--write-file=%s", second.marker);
+        subproc_set_pidfile(second.c, first.pidfile);
+        assert_run_fails(second.c, EBUSY, first.pidfile);
+        snprintf(holder, sizeof holder, "%ld", (long)pid);
+        assert_contains(subproc_errmsg(), holder);
+        assert_ll_equal(subproc_daemon_pid(second.c), -1);
+        now = read_file_all(first.pidfile, &now_len);
+        assert_bytes_equal(now, now_len, content, content_len);
+        free(now);
+        assert_false(lt_file_exists(second.marker));
+
+        /* SIGKILL the holder: it cannot clean up, yet the next start succeeds. */
+        daemon_kill(pid, SIGKILL);
+        {
+                pid_t alive = -2;
+
+                assert_ll_equal(subproc_pidfile_read_if_alive(first.pidfile, &alive), 0);
+                assert_ll_equal(alive, -1);
+        }
+        {
+                int status = -1;
+
+                assert_ll_equal(subproc_run(second.c, &status), 0);
+                pid2 = subproc_daemon_pid(second.c);
+                assert_true(pid2 > 0 && pid2 != pid);
+                lt_track(pid2);
+        }
+        {
+                pid_t from_file = -1;
+
+                assert_ll_equal(subproc_pidfile_read(first.pidfile, &from_file), 0);
+                assert_ll_equal(from_file, pid2);
+        }
+        r = daemon_report(&second);
+        assert_ll_equal(report_get_int(r, "pid"), pid2);
+        report_free(r);
+        assert_ll_equal(subproc_pidfile_force_cleanup(first.pidfile), 0);
+        assert_true(lt_wait_exit(pid2, LT_HANG_GUARD_MS) >= 0);
+        free(content);
+        daemon_finish(&second);
+        daemon_finish(&first);
+}
+
+static void test_force_cleanup_of_daemon(void **state)
+{
+        /* A daemon that ignores SIGTERM needs the SIGKILL; one that does not, does not. */
+        static const struct {
+                const char *action;
+                int expected_signal;
+        } cases[] = {
+                { "--ignore-term", SIGKILL },
+                { "--sleep-ms=0", SIGTERM },
+        };
+
+        /* Adopt the orphaned daemons so that their death can be checked. */
+        lt_become_subreaper();
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                const char *const actions[] = { cases[i].action, NULL };
+                struct daemon_case d;
+                struct helper_report *r;
+                int status;
+                pid_t pid;
+
+                daemon_prepare(&d, true, actions);
+                pid = daemon_start(&d);
+                /* "R" comes after --ignore-term has been applied. */
+                r = daemon_report(&d);
+                report_free(r);
+                assert_ll_equal(subproc_pidfile_force_cleanup(d.pidfile), 0);
+                assert_false(lt_file_exists(d.pidfile));
+                status = lt_reap(pid, LT_HANG_GUARD_MS);
+                assert_true(WIFSIGNALED(status));
+                assert_ll_equal(WTERMSIG(status), cases[i].expected_signal);
+                daemon_finish(&d);
+        }
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Failures and contradictions
+ * ------------------------------------------------------------------------------------- */
+
+static void test_daemon_failures(void **state)
+{
+        char *dir = lt_open_dir(), *pidfile = lt_path(dir, "pid"), *missing = lt_path(dir, "no");
+        const char *const names[] = { "pid", NULL };
+        subproc *c;
+        pid_t alive = -2;
+
+        /* The daemon's exec fails: reported like any child's, nothing left. */
+        c = subproc_new_args("/nonexistent/subproc-daemon", NULL);
+        subproc_daemonize(c);
+        subproc_set_pidfile(c, pidfile);
+        assert_run_fails(c, ENOENT, "exec");
+        assert_ll_equal(subproc_daemon_pid(c), -1);
+        /* It held the pidfile for a moment at most: nobody holds it now. */
+        assert_ll_equal(subproc_pidfile_read_if_alive(pidfile, &alive), 0);
+        assert_ll_equal(alive, -1);
+        subproc_free(c);
+
+        /* Its chdir fails. */
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        subproc_daemonize(c);
+        subproc_set_cwd(c, missing);
+        assert_run_fails(c, ENOENT, "chdir");
+        assert_ll_equal(subproc_daemon_pid(c), -1);
+        subproc_free(c);
+
+        free(pidfile);
+        free(missing);
+        lt_remove_dir(dir, names);
+}
+
+static void test_daemon_contradictions(void **state)
+{
+        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        const char *const names[] = { "ran", NULL };
+        char *out = NULL;
+
+        for (int i = 0; i < 4; i++) {
+                subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+                subproc_add_arg_format(c, "--write-file=%s", marker);
+                subproc_daemonize(c);
+                switch (i) {
+                case 0:
+                        /* Only subproc_run() can start a daemon. */
+                        assert_run_async_fails(c, EINVAL, NULL);
+                        break;
+                case 1:
+                        subproc_set_output_buffer(c, &out);
+                        assert_run_fails(c, EINVAL, NULL);
+                        free(out);
+                        out = NULL;
+                        break;
+                case 2:
+                        subproc_require_handshake(c);
+                        assert_run_fails(c, EINVAL, NULL);
+                        break;
+                default:
+                        subproc_set_input_buffer(c, "input");
+                        assert_run_fails(c, EINVAL, NULL);
+                        break;
+                }
+                assert_ll_equal(subproc_daemon_pid(c), -1);
+                assert_false(lt_file_exists(marker));
+                subproc_free(c);
+        }
+        free(marker);
+        lt_remove_dir(dir, names);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                LT_TEST(test_daemon_state),
+                LT_TEST(test_daemon_cwd_and_stdout),
+                LT_TEST(test_daemon_pidfile_busy_then_restart),
+                LT_TEST(test_force_cleanup_of_daemon),
+                LT_TEST(test_daemon_failures),
+                LT_TEST(test_daemon_contradictions),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

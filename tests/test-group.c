@@ -1,0 +1,441 @@
+/* Tests of subproc_new_session() and subproc_new_process_group(): the ids the child gets, and
+ * subproc_kill() and subproc_abort() reaching the whole tree (with and without pidfds).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* Internal test knob of the library: non-zero makes it behave as on a kernel without pidfds.
+ * Weak, so a library without it makes the fallback cases skip instead of not linking. */
+extern int sp_test_no_pidfd __attribute__((weak));
+
+/* A generous bound for things that should take milliseconds. */
+#define HANG_GUARD_MS 10000.0
+
+/* ---------------------------------------------------------------------------------------
+ * Modes
+ * ------------------------------------------------------------------------------------- */
+
+enum grouping { NO_GROUP, PROCESS_GROUP, SESSION, SESSION_AND_GROUP };
+
+struct mode {
+        enum grouping grouping;
+        int no_pidfd;
+};
+
+static int mode_setup(void **state)
+{
+        const struct mode *m = *state;
+
+        if (&sp_test_no_pidfd != NULL)
+                sp_test_no_pidfd = m->no_pidfd;
+        return sp_test_setup(state);
+}
+
+static int mode_teardown(void **state)
+{
+        int r = sp_test_teardown(state);
+
+        if (&sp_test_no_pidfd != NULL)
+                sp_test_no_pidfd = 0;
+        (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+        return r;
+}
+
+/* The mode of the case; skips the fallback when the library has no knob for it. */
+static const struct mode *enter_mode(void **state)
+{
+        const struct mode *m = *state;
+
+        if (m->no_pidfd && &sp_test_no_pidfd == NULL) {
+                print_message("the library has no sp_test_no_pidfd: fallback not tried\n");
+                skip();
+        }
+        return m;
+}
+
+static struct mode modes[] = {
+        { NO_GROUP, 0 },      { NO_GROUP, 1 },      { PROCESS_GROUP, 0 },     { PROCESS_GROUP, 1 },
+        { SESSION, 0 },       { SESSION, 1 },       { SESSION_AND_GROUP, 0 }, { SESSION_AND_GROUP, 1 },
+};
+
+#define MODE_TEST(f, name, i) { #f " (" name ")", f, mode_setup, mode_teardown, &modes[i] }
+#define GROUPED_MODES(f)                                                                      \
+        MODE_TEST(f, "process group, pidfd", 2), MODE_TEST(f, "process group, no pidfd", 3), \
+        MODE_TEST(f, "session, pidfd", 4), MODE_TEST(f, "session, no pidfd", 5)
+#define ALL_MODES(f)                                                                          \
+        MODE_TEST(f, "no group, pidfd", 0), MODE_TEST(f, "no group, no pidfd", 1),           \
+        GROUPED_MODES(f), MODE_TEST(f, "session and group, pidfd", 6),                       \
+        MODE_TEST(f, "session and group, no pidfd", 7)
+
+static void apply_grouping(subproc *c, enum grouping grouping)
+{
+        if (grouping == PROCESS_GROUP || grouping == SESSION_AND_GROUP)
+                subproc_new_process_group(c);
+        if (grouping == SESSION || grouping == SESSION_AND_GROUP)
+                subproc_new_session(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------------------- */
+
+#define assert_killed_by(status, sig) sp_assert_killed_by((status), (sig), __FILE__, __LINE__)
+
+static void sp_assert_killed_by(int status, int sig, const char *file, int line)
+{
+        if (status == -1 || !WIFSIGNALED(status) || WTERMSIG(status) != sig) {
+                print_error("wait status 0x%x, expected death by signal %d (%s)\n",
+                            (unsigned)status, sig, strsignal(sig));
+                _fail(file, line);
+        }
+}
+
+/* Fields 5 (pgrp) and 6 (session) of /proc/<pid>/stat. */
+static void read_ids(pid_t pid, pid_t *pgrp, pid_t *session)
+{
+        char path[64], buf[1024], *paren;
+        long group = -1, sid = -1;
+        FILE *f;
+
+        snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+        f = fopen(path, "re");
+        assert_non_null(f);
+        assert_non_null(fgets(buf, sizeof buf, f));
+        fclose(f);
+        /* The name (field 2) may hold spaces and parentheses: start after the last ')'. */
+        paren = strrchr(buf, ')');
+        assert_non_null(paren);
+        assert_ll_equal(sscanf(paren + 2, "%*c %*d %ld %ld", &group, &sid), 2);
+        *pgrp = (pid_t)group;
+        *session = (pid_t)sid;
+}
+
+/* Make this process the reaper of its orphaned descendants, so that the grandchildren can be
+ * checked and reaped (mode_teardown() undoes it). */
+static void become_subreaper(void)
+{
+        assert_ll_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+}
+
+/* Reap `pid` (a child of ours by now), waiting up to `ms` for it to exit.  True when reaped
+ * with *status set, false when it still runs at the deadline. */
+static bool reap_within(pid_t pid, double ms, int *status)
+{
+        double deadline = monotonic_ms() + ms;
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        bool reaped = false;
+
+        for (;;) {
+                pid_t r = waitpid(pid, status, WNOHANG);
+                double left;
+
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        print_error("waitpid %ld: %s\n", (long)pid, strerror(errno));
+                if (r != 0) {
+                        reaped = r == pid;
+                        break;
+                }
+                left = deadline - monotonic_ms();
+                if (left <= 0)
+                        break;
+                if (pidfd >= 0) {
+                        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+                        (void)poll(&p, 1, (int)left + 1);
+                } else {
+                        /* No pidfd_open: look again in a little while, until the deadline. */
+                        struct timespec step = { 0, 5 * 1000 * 1000 };
+
+                        nanosleep(&step, NULL);
+                }
+        }
+        if (pidfd >= 0)
+                close(pidfd);
+        return reaped;
+}
+
+/* Read lines from `fd` until one is "ready"; store the numbers of the lines before it in
+ * pids (at most max) and return how many. */
+static size_t read_pids_until_ready(int fd, pid_t *pids, size_t max)
+{
+        char buf[512];
+        size_t used = 0, n = 0;
+        double deadline = monotonic_ms() + HANG_GUARD_MS;
+
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                char *line = buf, *nl;
+                ssize_t got;
+                int left = (int)(deadline - monotonic_ms());
+
+                assert_true(left > 0);
+                if (poll(&p, 1, left) <= 0)
+                        continue;
+                got = read(fd, buf + used, sizeof buf - 1 - used);
+                if (got < 0 && errno == EINTR)
+                        continue;
+                assert_true(got > 0);
+                used += (size_t)got;
+                buf[used] = '\0';
+                if (strstr(buf, "ready\n") == NULL) {
+                        assert_true(used < sizeof buf - 1);
+                        continue;
+                }
+                while ((nl = strchr(line, '\n')) != NULL && strncmp(line, "ready\n", 6) != 0) {
+                        assert_true(n < max);
+                        pids[n] = (pid_t)strtol(line, NULL, 10);
+                        assert_true(pids[n] > 1);
+                        n++;
+                        line = nl + 1;
+                }
+                return n;
+        }
+}
+
+/* A shell that starts two background sleeps in its process group, prints their pids and
+ * "ready", then waits.  Its stdout is a pipe for the caller, in *out_fd. */
+static subproc *shell_tree(enum grouping grouping, int *out_fd)
+{
+        subproc *c = subproc_new_args("/bin/sh", "-c",
+                                      "sleep 30 & echo $!; sleep 30 & echo $!; echo ready; wait",
+                                      NULL);
+
+        *out_fd = -1;
+        subproc_set_output_fd(c, out_fd);
+        subproc_raw_status(c);
+        apply_grouping(c, grouping);
+        return c;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The ids of the child
+ * ------------------------------------------------------------------------------------- */
+
+static void test_child_ids(void **state)
+{
+        const struct mode *m = enter_mode(state);
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        pid_t pid, pgrp, session;
+
+        apply_grouping(c, m->grouping);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        pid = subproc_pid(c);
+        /* The child set its ids before exec, and run_async returns after exec. */
+        read_ids(pid, &pgrp, &session);
+        print_message("  pid %ld: pgrp %ld, session %ld (ours: %ld, %ld)\n", (long)pid,
+                      (long)pgrp, (long)session, (long)getpgrp(), (long)getsid(0));
+        switch (m->grouping) {
+        case NO_GROUP:
+                assert_ll_equal(pgrp, getpgrp());
+                assert_ll_equal(session, getsid(0));
+                break;
+        case PROCESS_GROUP:
+                assert_ll_equal(pgrp, pid);
+                assert_ll_equal(session, getsid(0));
+                break;
+        case SESSION:
+        case SESSION_AND_GROUP:
+                assert_ll_equal(pgrp, pid);
+                assert_ll_equal(session, pid);
+                break;
+        }
+        subproc_abort(c);
+        assert_killed_by(subproc_status(c), SIGTERM);
+        assert_no_children();
+        subproc_free(c);
+}
+
+/* The ids seen by the program itself, from a synchronous run. */
+static void test_child_ids_from_inside(void **state)
+{
+        const struct mode *m = enter_mode(state);
+        subproc *c = subproc_new_args("/bin/sh", "-c", "cat /proc/$$/stat", NULL);
+        char *out = NULL, *paren;
+        long pid, pgrp, session;
+
+        apply_grouping(c, m->grouping);
+        subproc_set_output_buffer(c, &out);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        pid = strtol(out, NULL, 10);
+        paren = strrchr(out, ')');
+        assert_non_null(paren);
+        assert_ll_equal(sscanf(paren + 2, "%*c %*d %ld %ld", &pgrp, &session), 2);
+        if (m->grouping == NO_GROUP) {
+                assert_ll_equal(pgrp, getpgrp());
+                assert_ll_equal(session, getsid(0));
+        } else {
+                assert_ll_equal(pgrp, pid);
+                assert_ll_equal(session, m->grouping == PROCESS_GROUP ? getsid(0) : pid);
+        }
+        free(out);
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Signalling the tree
+ * ------------------------------------------------------------------------------------- */
+
+enum stop_how { STOP_KILL, STOP_ABORT, STOP_TIMEOUT };
+
+static void check_tree_stopped(void **state, enum stop_how how)
+{
+        const struct mode *m = enter_mode(state);
+        pid_t grandchildren[2];
+        int out_fd, status = -1;
+        subproc *c;
+        size_t n;
+
+        become_subreaper();
+        c = shell_tree(m->grouping, &out_fd);
+        if (how == STOP_TIMEOUT)
+                subproc_set_timeout(c, 500, 5000);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        n = read_pids_until_ready(out_fd, grandchildren, 2);
+        assert_ll_equal(n, 2);
+
+        switch (how) {
+        case STOP_KILL:
+                assert_ll_equal(subproc_kill(c, SIGTERM), 0);
+                assert_ll_equal(subproc_wait(c, &status), 0);
+                assert_killed_by(status, SIGTERM);
+                break;
+        case STOP_ABORT:
+                subproc_abort(c);
+                break;
+        case STOP_TIMEOUT:
+                errno = 0;
+                assert_ll_equal(subproc_wait(c, NULL), -1);
+                assert_errno_equal(errno, ETIMEDOUT);
+                break;
+        }
+        /* The shell died of the SIGTERM (a shell in `wait` does not ignore it). */
+        assert_killed_by(subproc_status(c), SIGTERM);
+        assert_ll_equal(subproc_pid(c), -1);
+
+        /* Reaped, the shell has left its children to us, their subreaper. */
+        for (size_t i = 0; i < n; i++) {
+                bool reaped = reap_within(grandchildren[i], m->grouping == NO_GROUP ? 0 : 5000,
+                                          &status);
+
+                if (m->grouping == NO_GROUP) {
+                        /* Only the shell was signalled: the sleeps live on. */
+                        assert_false(reaped);
+                        assert_ll_equal(kill(grandchildren[i], SIGKILL), 0);
+                        assert_true(reap_within(grandchildren[i], HANG_GUARD_MS, &status));
+                        assert_killed_by(status, SIGKILL);
+                } else if (!reaped) {
+                        for (size_t j = i; j < n; j++) {
+                                kill(grandchildren[j], SIGKILL);
+                                (void)reap_within(grandchildren[j], HANG_GUARD_MS, &status);
+                        }
+                        close(out_fd);
+                        fail_msg("grandchild %ld survived: the signal missed the group",
+                                 (long)grandchildren[i]);
+                } else {
+                        assert_killed_by(status, SIGTERM);
+                }
+        }
+        close(out_fd);
+        assert_no_children();
+        subproc_free(c);
+}
+
+static void test_kill_tree(void **state)
+{
+        check_tree_stopped(state, STOP_KILL);
+}
+
+static void test_abort_tree(void **state)
+{
+        check_tree_stopped(state, STOP_ABORT);
+}
+
+static void test_timeout_tree(void **state)
+{
+        check_tree_stopped(state, STOP_TIMEOUT);
+}
+
+/* A group leader that exited but is not reaped yet keeps its group alive: subproc_kill()
+ * still reaches the rest of the tree. */
+static void test_kill_tree_after_leader_exit(void **state)
+{
+        const struct mode *m = enter_mode(state);
+        subproc *c = subproc_new_args("/bin/sh", "-c", "sleep 30 & echo $!; echo ready", NULL);
+        int out_fd = -1, status = -1, watch, ready;
+        pid_t grandchild;
+
+        become_subreaper();
+        subproc_set_output_fd(c, &out_fd);
+        apply_grouping(c, m->grouping);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(read_pids_until_ready(out_fd, &grandchild, 1), 1);
+        /* Wait until the shell has exited (a zombie, not reaped): the group is still there.
+         * A pidfd of our own, whatever the library uses. */
+        watch = (int)syscall(SYS_pidfd_open, subproc_pid(c), 0);
+        if (watch < 0) {
+                print_message("no pidfd_open (%s): cannot wait for the zombie\n",
+                              strerror(errno));
+                subproc_abort(c);
+                close(out_fd);
+                kill(grandchild, SIGKILL);
+                (void)reap_within(grandchild, HANG_GUARD_MS, &status);
+                subproc_free(c);
+                skip();
+        }
+        {
+                struct pollfd p = { .fd = watch, .events = POLLIN };
+
+                ready = poll(&p, 1, (int)HANG_GUARD_MS);
+        }
+        close(watch);
+        assert_ll_equal(ready, 1);
+        assert_ll_equal(subproc_kill(c, SIGTERM), 0);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_ll_equal(status, 0);
+        if (!reap_within(grandchild, 5000, &status)) {
+                kill(grandchild, SIGKILL);
+                (void)reap_within(grandchild, HANG_GUARD_MS, &status);
+                close(out_fd);
+                fail_msg("grandchild %ld survived", (long)grandchild);
+        }
+        assert_killed_by(status, SIGTERM);
+        close(out_fd);
+        assert_no_children();
+        subproc_free(c);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                ALL_MODES(test_child_ids),
+                ALL_MODES(test_child_ids_from_inside),
+                ALL_MODES(test_kill_tree),
+                ALL_MODES(test_abort_tree),
+                ALL_MODES(test_timeout_tree),
+                GROUPED_MODES(test_kill_tree_after_leader_exit),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

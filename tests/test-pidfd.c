@@ -1,0 +1,557 @@
+/* Tests of subproc_pidfd(), subproc_kill() and subproc_wait_timeout(), and of the fallback for
+ * kernels without pidfds: every case runs in both modes.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* Internal test knob of the library: non-zero makes it behave as on a kernel without pidfds.
+ * Weak, so a library without it makes the fallback cases skip instead of not linking. */
+extern int sp_test_no_pidfd __attribute__((weak));
+
+/* A generous bound for things that should take milliseconds. */
+#define HANG_GUARD_MS 10000.0
+/* Dates are taken in whole ms by the library: allow for the rounding. */
+#define ROUNDING_MS 10.0
+
+/* ---------------------------------------------------------------------------------------
+ * Modes
+ * ------------------------------------------------------------------------------------- */
+
+struct mode {
+        const char *name;
+        int no_pidfd;
+};
+
+static struct mode with_pidfd = { "pidfd", 0 };
+static struct mode without_pidfd = { "no pidfd", 1 };
+
+static int mode_setup(void **state)
+{
+        const struct mode *m = *state;
+
+        if (&sp_test_no_pidfd != NULL)
+                sp_test_no_pidfd = m->no_pidfd;
+        return sp_test_setup(state);
+}
+
+static int mode_teardown(void **state)
+{
+        int r = sp_test_teardown(state);
+
+        if (&sp_test_no_pidfd != NULL)
+                sp_test_no_pidfd = 0;
+        return r;
+}
+
+/* The mode of the case; skips the fallback when the library has no knob for it. */
+static bool uses_pidfd(void **state)
+{
+        const struct mode *m = *state;
+
+        if (m->no_pidfd && &sp_test_no_pidfd == NULL) {
+                print_message("the library has no sp_test_no_pidfd: fallback not tried\n");
+                skip();
+        }
+        return !m->no_pidfd;
+}
+
+#define BOTH_MODES(f)                                                                         \
+        { #f " (pidfd)", f, mode_setup, mode_teardown, &with_pidfd },                          \
+        { #f " (no pidfd)", f, mode_setup, mode_teardown, &without_pidfd }
+
+/* ---------------------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------------------- */
+
+/* A helper that sleeps a minute (a hang guard; it is always stopped before). */
+static subproc *helper_sleeping(void)
+{
+        return subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+}
+
+/* A helper that runs until its stdin (a pipe whose write end goes to *release_fd) is closed,
+ * then exits with `code`.  The caller closes *read_fd once the child has started. */
+static subproc *helper_until_released(int code, int *read_fd, int *release_fd)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--read-stdin-count", NULL);
+        int fds[2];
+
+        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
+        subproc_add_arg_format(c, "--exit=%d", code);
+        subproc_set_input_fd(c, fds[0]);
+        *read_fd = fds[0];
+        *release_fd = fds[1];
+        return c;
+}
+
+#define assert_killed_by(status, sig) sp_assert_killed_by((status), (sig), __FILE__, __LINE__)
+
+static void sp_assert_killed_by(int status, int sig, const char *file, int line)
+{
+        if (status == -1 || !WIFSIGNALED(status) || WTERMSIG(status) != sig) {
+                print_error("wait status 0x%x, expected death by signal %d (%s)\n",
+                            (unsigned)status, sig, strsignal(sig));
+                _fail(file, line);
+        }
+}
+
+/* poll() one fd for POLLIN; the number of ready fds. */
+static int poll_in(int fd, int timeout_ms)
+{
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r;
+
+        do
+                r = poll(&p, 1, timeout_ms);
+        while (r < 0 && errno == EINTR);
+        assert_true(r >= 0);
+        if (r > 0)
+                assert_true(p.revents & POLLIN);
+        return r;
+}
+
+/* The value of `key` ("Pid:") in /proc/self/fdinfo/<fd>, or -1. */
+static long fdinfo_value(int fd, const char *key)
+{
+        char path[64], line[256];
+        long value = -1;
+        FILE *f;
+
+        snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+        f = fopen(path, "re");
+        assert_non_null(f);
+        while (fgets(line, sizeof line, f) != NULL) {
+                if (strncmp(line, key, strlen(key)) == 0)
+                        value = strtol(line + strlen(key), NULL, 10);
+        }
+        fclose(f);
+        return value;
+}
+
+/* Check that `fd` is a close-on-exec pidfd of `pid`. */
+static void check_is_pidfd_of(int fd, pid_t pid)
+{
+        char path[64], target[128];
+        ssize_t len;
+
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        len = readlink(path, target, sizeof target - 1);
+        assert_true(len > 0);
+        target[len] = '\0';
+        assert_string_equal(target, "anon_inode:[pidfd]");
+        assert_ll_equal(fdinfo_value(fd, "Pid:"), pid);
+        /* Not inherited by what other threads of the caller may spawn. */
+        assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * subproc_pidfd() and subproc_kill()
+ * ------------------------------------------------------------------------------------- */
+
+static void test_pidfd_lifecycle(void **state)
+{
+        bool pidfd_mode = uses_pidfd(state);
+        subproc *c = helper_sleeping();
+        int fd, status = -1;
+        pid_t pid;
+
+        assert_ll_equal(subproc_pidfd(c), -1);
+        subproc_raw_status(c);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        pid = subproc_pid(c);
+        assert_true(pid > 0);
+        fd = subproc_pidfd(c);
+        if (pidfd_mode) {
+                assert_true(fd >= 0);
+                check_is_pidfd_of(fd, pid);
+                /* Not readable while the child runs. */
+                assert_ll_equal(poll_in(fd, 0), 0);
+        } else {
+                assert_ll_equal(fd, -1);
+        }
+
+        assert_ll_equal(subproc_kill(c, SIGUSR1), 0);
+        if (pidfd_mode) {
+                /* Readable once it died, and the library did not reap behind our back. */
+                assert_ll_equal(poll_in(fd, (int)HANG_GUARD_MS), 1);
+                assert_ll_equal(subproc_pid(c), pid);
+                assert_ll_equal(subproc_pidfd(c), fd);
+        }
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_killed_by(status, SIGUSR1);
+        assert_killed_by(subproc_status(c), SIGUSR1);
+        assert_ll_equal(subproc_pidfd(c), -1);
+        assert_ll_equal(subproc_pid(c), -1);
+        if (pidfd_mode)
+                assert_false(fd_is_open(fd));
+
+        /* The child is reaped: nothing to signal. */
+        errno = 0;
+        assert_ll_equal(subproc_kill(c, SIGTERM), -1);
+        assert_errno_equal(errno, ESRCH);
+        assert_no_children();
+        subproc_free(c);
+}
+
+/* The pidfd of a child that exits by itself becomes readable; then waiting does not block. */
+static void test_pidfd_readable_at_exit(void **state)
+{
+        bool pidfd_mode = uses_pidfd(state);
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=bye",
+                                      "--exit=4", NULL);
+        int fd, status = -1, rc;
+        char *out = NULL;
+        double start;
+
+        subproc_set_output_buffer(c, &out);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        fd = subproc_pidfd(c);
+        if (!pidfd_mode) {
+                assert_ll_equal(fd, -1);
+        } else {
+                assert_true(fd >= 0);
+                assert_ll_equal(poll_in(fd, (int)HANG_GUARD_MS), 1);
+        }
+        start = monotonic_ms();
+        rc = subproc_wait(c, &status);
+        assert_ll_equal(rc, 0);
+        assert_ll_equal(status, 4);
+        assert_string_equal(out, "bye");
+        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
+        assert_ll_equal(subproc_pidfd(c), -1);
+        free(out);
+        subproc_free(c);
+}
+
+/* A synchronous run leaves no pidfd behind, and none is there before any run. */
+static void test_pidfd_after_run(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=0", NULL);
+
+        (void)uses_pidfd(state);
+        assert_ll_equal(subproc_pidfd(c), -1);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_ll_equal(subproc_pidfd(c), -1);
+        assert_ll_equal(subproc_pid(c), -1);
+        subproc_free(c);
+}
+
+static void test_kill_when_not_running(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=0", NULL);
+
+        (void)uses_pidfd(state);
+        errno = 0;
+        assert_ll_equal(subproc_kill(c, SIGTERM), -1);
+        assert_errno_equal(errno, ESRCH);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        errno = 0;
+        assert_ll_equal(subproc_kill(c, SIGKILL), -1);
+        assert_errno_equal(errno, ESRCH);
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 0);
+        subproc_free(c);
+}
+
+/* Signal 0 checks that the child is there, and the child lives on. */
+static void test_kill_signal_zero(void **state)
+{
+        subproc *c = helper_sleeping();
+        int status = -1;
+
+        (void)uses_pidfd(state);
+        subproc_raw_status(c);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(subproc_kill(c, 0), 0);
+        assert_ll_equal(waitpid(subproc_pid(c), NULL, WNOHANG), 0);
+        assert_ll_equal(subproc_kill(c, SIGTERM), 0);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_killed_by(status, SIGTERM);
+        subproc_free(c);
+}
+
+/* The caller took the pid and reaped it: the command must not signal that pid (which the
+ * system may give to another process at any time) and says ESRCH. */
+static void test_kill_after_caller_reaped(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=6", NULL);
+        int status = -1;
+        pid_t pid = -1;
+
+        (void)uses_pidfd(state);
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        assert_true(pid > 0);
+        assert_ll_equal(subproc_pid_wait(pid, &status, false), 0);
+        assert_ll_equal(status, 6);
+        errno = 0;
+        assert_ll_equal(subproc_kill(c, SIGTERM), -1);
+        assert_errno_equal(errno, ESRCH);
+        subproc_free(c);
+        assert_no_children();
+}
+
+/* ---------------------------------------------------------------------------------------
+ * subproc_wait_timeout()
+ * ------------------------------------------------------------------------------------- */
+
+static void test_wait_timeout_then_exit(void **state)
+{
+        int read_fd, release_fd, status = -1, rc;
+        subproc *c;
+        double start, elapsed;
+        pid_t pid;
+
+        (void)uses_pidfd(state);
+        c = helper_until_released(7, &read_fd, &release_fd);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        close(read_fd);
+        pid = subproc_pid(c);
+
+        /* Twice: the command is unchanged after giving up. */
+        for (int i = 0; i < 2; i++) {
+                start = monotonic_ms();
+                errno = 0;
+                rc = subproc_wait_timeout(c, &status, 100);
+                elapsed = monotonic_ms() - start;
+                assert_ll_equal(rc, -1);
+                assert_errno_equal(errno, ETIMEDOUT);
+                assert_ll_equal(status, -1);
+                print_message("  gave up after %.1f ms\n", elapsed);
+                assert_true(elapsed >= 100 - ROUNDING_MS);
+                assert_true(elapsed < HANG_GUARD_MS);
+                assert_ll_equal(subproc_pid(c), pid);
+                assert_ll_equal(kill(pid, 0), 0);
+                assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
+        }
+        /* A zero timeout only looks. */
+        start = monotonic_ms();
+        errno = 0;
+        assert_ll_equal(subproc_wait_timeout(c, &status, 0), -1);
+        assert_errno_equal(errno, ETIMEDOUT);
+        assert_true(monotonic_ms() - start < 1000);
+        assert_ll_equal(subproc_pid(c), pid);
+
+        close(release_fd);
+        assert_ll_equal(subproc_wait_timeout(c, &status, (int)HANG_GUARD_MS), 0);
+        assert_ll_equal(status, 7);
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 7);
+        assert_ll_equal(subproc_pid(c), -1);
+        errno = 0;
+        assert_ll_equal(subproc_wait_timeout(c, &status, 10), -1);
+        assert_errno_equal(errno, ECHILD);
+        assert_no_children();
+        subproc_free(c);
+}
+
+/* The status rules of subproc_wait() apply to a child that ends in time. */
+static void test_wait_timeout_status_rules(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=9", NULL);
+
+        (void)uses_pidfd(state);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        errno = 0;
+        assert_ll_equal(subproc_wait_timeout(c, NULL, (int)HANG_GUARD_MS), -1);
+        assert_errno_equal(errno, EIO);
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 9);
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_no_children();
+        subproc_free(c);
+}
+
+static void test_wait_timeout_negative_waits(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=600", "--exit=5",
+                                      NULL);
+        int status = -1;
+        double start, elapsed;
+
+        (void)uses_pidfd(state);
+        start = monotonic_ms();
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(subproc_wait_timeout(c, &status, -1), 0);
+        elapsed = monotonic_ms() - start;
+        print_message("  waited %.1f ms\n", elapsed);
+        assert_ll_equal(status, 5);
+        assert_true(elapsed >= 600 - ROUNDING_MS);
+        assert_true(elapsed < HANG_GUARD_MS);
+        assert_no_children();
+        subproc_free(c);
+}
+
+/* While the caller waits in slices, the buffers are served: a child writing 1 MiB (far more
+ * than a pipe holds) gets it all out and tells us so, while it is still running. */
+static void test_wait_timeout_serves_buffers(void **state)
+{
+        const size_t size = 1024 * 1024;
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        char *out = NULL, *expected = make_pattern(HELPER_STDOUT_SEED, size);
+        int notify[2], status = -1, slices = 0, rc;
+        double deadline;
+
+        (void)uses_pidfd(state);
+        assert_ll_equal(pipe2(notify, O_CLOEXEC), 0);
+        subproc_pass_fd(c, notify[1], SUBPROC_PASS_FD_CLOSE_PARENT);
+        subproc_add_arg_format(c, "--stdout-bytes=%zu", size);
+        subproc_add_arg_format(c, "--notify-fd=%d", notify[1]);
+        subproc_add_arg(c, "--sleep-ms=60000");
+        subproc_set_output_buffer(c, &out);
+        subproc_raw_status(c);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+
+        deadline = monotonic_ms() + HANG_GUARD_MS;
+        while (poll_in(notify[0], 0) == 0) {
+                if (monotonic_ms() > deadline) {
+                        subproc_abort(c);
+                        close(notify[0]);
+                        fail_msg("the helper could not write 1 MiB while we waited");
+                }
+                errno = 0;
+                rc = subproc_wait_timeout(c, &status, 50);
+                assert_ll_equal(rc, -1);
+                assert_errno_equal(errno, ETIMEDOUT);
+                slices++;
+        }
+        close(notify[0]);
+        print_message("  1 MiB written after %d wait slices\n", slices);
+        assert_true(subproc_pid(c) > 0);
+        assert_ll_equal(subproc_kill(c, SIGTERM), 0);
+        assert_ll_equal(subproc_wait_timeout(c, &status, (int)HANG_GUARD_MS), 0);
+        assert_killed_by(status, SIGTERM);
+        assert_bytes_equal(out, subproc_output_len(c), expected, size);
+        free(expected);
+        free(out);
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The rest of the lifecycle, in both modes
+ * ------------------------------------------------------------------------------------- */
+
+static void test_run_and_wait(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-bytes=300000",
+                                      "--stderr-text=err", "--exit=3", NULL);
+        char *out = NULL, *err = NULL, *expected = make_pattern(HELPER_STDOUT_SEED, 300000);
+        int status = -1;
+
+        (void)uses_pidfd(state);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_error_buffer(c, &err);
+        assert_ll_equal(subproc_run(c, &status), 0);
+        assert_ll_equal(status, 3);
+        assert_bytes_equal(out, subproc_output_len(c), expected, 300000);
+        assert_string_equal(err, "err");
+
+        status = -1;
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_ll_equal(status, 3);
+        assert_bytes_equal(out, subproc_output_len(c), expected, 300000);
+        assert_no_children();
+        free(expected);
+        free(out);
+        free(err);
+        subproc_free(c);
+}
+
+static void test_abort_term(void **state)
+{
+        subproc *c = helper_sleeping();
+        double start;
+
+        (void)uses_pidfd(state);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        start = monotonic_ms();
+        subproc_abort(c);
+        assert_true(monotonic_ms() - start < 2000);
+        assert_killed_by(subproc_status(c), SIGTERM);
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_ll_equal(subproc_pidfd(c), -1);
+        assert_no_children();
+        subproc_free(c);
+}
+
+static void test_abort_kill(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", NULL);
+        int notify[2];
+        char ready = 0;
+        double start, elapsed;
+
+        (void)uses_pidfd(state);
+        assert_ll_equal(pipe2(notify, O_CLOEXEC), 0);
+        subproc_pass_fd(c, notify[1], SUBPROC_PASS_FD_CLOSE_PARENT);
+        subproc_add_arg_format(c, "--notify-fd=%d", notify[1]);
+        subproc_add_arg(c, "--sleep-ms=60000");
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(read(notify[0], &ready, 1), 1);
+        close(notify[0]);
+        start = monotonic_ms();
+        subproc_abort(c);
+        elapsed = monotonic_ms() - start;
+        print_message("  abort took %.1f ms\n", elapsed);
+        assert_killed_by(subproc_status(c), SIGKILL);
+        /* SIGKILL after the documented 200 ms. */
+        assert_true(elapsed >= 200 - ROUNDING_MS);
+        assert_true(elapsed < HANG_GUARD_MS);
+        assert_no_children();
+        subproc_free(c);
+}
+
+/* subproc_free() of a running child that the command owns stops and reaps it. */
+static void test_free_running(void **state)
+{
+        subproc *c = helper_sleeping();
+        pid_t pid;
+        int pidfd;
+
+        (void)uses_pidfd(state);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        pid = subproc_pid(c);
+        pidfd = subproc_pidfd(c);
+        subproc_free(c);
+        assert_ll_equal(kill(pid, 0), -1);
+        assert_errno_equal(errno, ESRCH);
+        if (pidfd >= 0)
+                assert_false(fd_is_open(pidfd));
+        assert_no_children();
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                BOTH_MODES(test_pidfd_lifecycle),
+                BOTH_MODES(test_pidfd_readable_at_exit),
+                BOTH_MODES(test_pidfd_after_run),
+                BOTH_MODES(test_kill_when_not_running),
+                BOTH_MODES(test_kill_signal_zero),
+                BOTH_MODES(test_kill_after_caller_reaped),
+                BOTH_MODES(test_wait_timeout_then_exit),
+                BOTH_MODES(test_wait_timeout_status_rules),
+                BOTH_MODES(test_wait_timeout_negative_waits),
+                BOTH_MODES(test_wait_timeout_serves_buffers),
+                BOTH_MODES(test_run_and_wait),
+                BOTH_MODES(test_abort_term),
+                BOTH_MODES(test_abort_kill),
+                BOTH_MODES(test_free_running),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,692 @@
+/* Tests of pidfiles that are held, not just written: the lock lives exactly as long as the
+ * command, a second start never overwrites a held file, "alive" is decided by the lock, and
+ * force_cleanup stops the holder and never signals a pid it cannot trust.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "lifetime-util.h"
+
+/* A guard for the calls that must not block on a FIFO: the default action ends the test. */
+#define FIFO_GUARD_S 10
+
+static char *pid_text(pid_t pid)
+{
+        char *text;
+
+        assert_true(asprintf(&text, "%ld", (long)pid) > 0);
+        return text;
+}
+
+static void write_file(const char *path, const void *content, size_t len)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        assert_true(fd >= 0);
+        write_fd_all(fd, content, len);
+        close(fd);
+}
+
+/* The pid stored in `path`, failing the test if it cannot be read. */
+static pid_t read_pid(const char *path)
+{
+        pid_t pid = -1;
+
+        if (subproc_pidfile_read(path, &pid) != 0)
+                print_error("subproc_pidfile_read %s: %s\n", path, subproc_errmsg());
+        assert_true(pid > 0);
+        return pid;
+}
+
+static pid_t read_alive(const char *path)
+{
+        pid_t pid = -2;
+        int rc = subproc_pidfile_read_if_alive(path, &pid);
+
+        if (rc != 0)
+                print_error("subproc_pidfile_read_if_alive %s: %s\n", path, subproc_errmsg());
+        assert_ll_equal(rc, 0);
+        return pid;
+}
+
+/* A helper that holds `pidfile` and runs until its stdin (whose write end goes to
+ * *release_fd) is closed. */
+static subproc *holder_start(const char *pidfile, int *release_fd, pid_t *ret_pid)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--wait-fd=0", NULL);
+        int fds[2];
+
+        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
+        subproc_set_input_fd(c, fds[0]);
+        subproc_set_pidfile(c, pidfile);
+        if (subproc_run_async(c, NULL) != 0)
+                print_error("start the holder: %s\n", subproc_errmsg());
+        assert_ll_equal(subproc_pid(c) > 0, 1);
+        close(fds[0]);
+        *release_fd = fds[1];
+        *ret_pid = subproc_pid(c);
+        return c;
+}
+
+static void holder_stop(subproc *c, int release_fd)
+{
+        close(release_fd);
+        assert_ll_equal(subproc_wait(c, NULL), 0);
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The program holds the pidfile
+ * ------------------------------------------------------------------------------------- */
+
+static void check_holds_pidfile(const struct helper_report *r, const char *path)
+{
+        long long fd = report_get_int(r, "pidfile_fd");
+        char expected[64];
+
+        /* One extra fd, and it is the pidfile, kept open across exec. */
+        assert_true(fd >= 3);
+        snprintf(expected, sizeof expected, "0 1 2 %lld", fd);
+        check_fd_set(r, expected);
+        assert_string_equal(report_getf(r, "fdlink[%lld]", fd), path);
+        assert_string_equal(report_getf(r, "fdcloexec[%lld]", fd), "0");
+        /* Locked, and the lock is that fd's: a fresh open sees it, the fd itself does not. */
+        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
+        assert_ll_equal(report_get_int(r, "pidfile_fd_conflict"), 0);
+        /* An open-file-description lock: closing another fd of the file keeps it. */
+        assert_ll_equal(report_get_int(r, "pidfile_locked_after_close"), 1);
+        /* It holds the program's own pid. */
+        snprintf(expected, sizeof expected, "%s\n", report_get(r, "pid"));
+        assert_string_equal(report_get(r, "pidfile_text"), expected);
+}
+
+static void test_program_holds_pidfile(void **state)
+{
+        char *path = make_temp_path(), *out = NULL;
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+
+        subproc_add_arg_format(c, "--pidfile-check=%s", path);
+        subproc_set_pidfile(c, path);
+        r = run_report(c, &out);
+        check_holds_pidfile(r, path);
+        /* The lock lived exactly as long as the command. */
+        assert_ll_equal(read_alive(path), -1);
+        report_free(r);
+
+        /* So the command can run again with the same pidfile. */
+        r = run_report_again(c, &out);
+        check_holds_pidfile(r, path);
+        report_free(r);
+        subproc_free(c);
+        (void)unlink(path);
+        free(path);
+}
+
+static void test_pidfile_while_running(void **state)
+{
+        char *path = make_temp_path();
+        int release_fd;
+        pid_t pid;
+        subproc *c = holder_start(path, &release_fd, &pid);
+
+        /* By the time run_async returns, the child holds it with its own pid. */
+        assert_ll_equal(read_pid(path), pid);
+        assert_ll_equal(read_alive(path), pid);
+        holder_stop(c, release_fd);
+        assert_ll_equal(read_alive(path), -1);
+        (void)unlink(path);
+        free(path);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * No overwrite
+ * ------------------------------------------------------------------------------------- */
+
+static void check_busy(subproc *c, const char *path, pid_t holder, const char *content,
+                       size_t content_len, ino_t ino)
+{
+        char *holder_text = pid_text(holder), *now;
+        size_t now_len;
+        struct stat st;
+
+        /* The holder still runs: the common assert_run_fails() would object to it. */
+        lt_assert_run_fails(c, EBUSY, path);
+        assert_contains(subproc_errmsg(), holder_text);
+        now = read_file_all(path, &now_len);
+        assert_bytes_equal(now, now_len, content, content_len);
+        assert_ll_equal(stat(path, &st), 0);
+        assert_ll_equal(st.st_ino, ino);
+        free(now);
+        free(holder_text);
+}
+
+static void test_second_start_is_ebusy(void **state)
+{
+        char *dir = lt_open_dir(), *path = lt_path(dir, "pid"), *marker = lt_path(dir, "ran");
+        const char *const names[] = { "pid", "ran", NULL };
+        char *content, *holder_text, *ran, expected[64];
+        size_t content_len;
+        int release_fd;
+        subproc *second, *daemon;
+        struct stat st;
+        pid_t holder;
+        subproc *first = holder_start(path, &release_fd, &holder);
+
+        content = read_file_all(path, &content_len);
+        assert_ll_equal(stat(path, &st), 0);
+
+        second = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc_add_arg_format(second, "--write-file=%s", marker);
+        subproc_set_pidfile(second, path);
+        check_busy(second, path, holder, content, content_len, st.st_ino);
+        assert_false(lt_file_exists(marker));
+
+        daemon = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc_add_arg_format(daemon, "--write-file=%s", marker);
+        subproc_set_pidfile(daemon, path);
+        subproc_daemonize(daemon);
+        check_busy(daemon, path, holder, content, content_len, st.st_ino);
+        assert_false(lt_file_exists(marker));
+        subproc_free(daemon);
+
+        /* subproc_pidfile_acquire() sees the same holder. */
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_acquire(path, 0), -1);
+        assert_errno_equal(errno, EBUSY);
+        holder_text = pid_text(holder);
+        assert_contains(subproc_errmsg(), holder_text);
+        free(holder_text);
+
+        /* Once the holder is gone, a new start succeeds and holds it. */
+        holder_stop(first, release_fd);
+        assert_ll_equal(subproc_run(second, NULL), 0);
+        /* It ran, and held the file with its own pid. */
+        ran = read_file_all(marker, NULL);
+        snprintf(expected, sizeof expected, "pid=%ld\n", (long)read_pid(path));
+        assert_string_equal(ran, expected);
+        free(ran);
+        subproc_free(second);
+        free(content);
+        free(path);
+        free(marker);
+        lt_remove_dir(dir, names);
+}
+
+static void test_restart_after_sigkill(void **state)
+{
+        char *path = make_temp_path();
+        int release_fd, status = -1;
+        pid_t first_pid, second_pid;
+        subproc *first = holder_start(path, &release_fd, &first_pid), *second;
+
+        assert_ll_equal(kill(first_pid, SIGKILL), 0);
+        subproc_raw_status(first);
+        assert_ll_equal(subproc_wait(first, &status), 0);
+        assert_true(WIFSIGNALED(status));
+        assert_ll_equal(WTERMSIG(status), SIGKILL);
+        close(release_fd);
+        subproc_free(first);
+
+        /* The file still names the dead holder, but nobody holds the lock. */
+        assert_ll_equal(read_pid(path), first_pid);
+        assert_ll_equal(read_alive(path), -1);
+
+        second = holder_start(path, &release_fd, &second_pid);
+        assert_ll_equal(read_pid(path), second_pid);
+        assert_ll_equal(read_alive(path), second_pid);
+        holder_stop(second, release_fd);
+        (void)unlink(path);
+        free(path);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Alive is decided by the lock
+ * ------------------------------------------------------------------------------------- */
+
+static void test_read_if_alive_decides_by_lock(void **state)
+{
+        char *path = make_temp_path(), *text;
+        pid_t live[2] = { getpid(), getppid() };
+        int fd;
+
+        /* A missing file: nobody holds it. */
+        assert_ll_equal(read_alive(path), -1);
+
+        /* Live but unrelated pids, written by hand without a lock: nobody holds it. */
+        for (size_t i = 0; i < 2; i++) {
+                text = pid_text(live[i]);
+                write_file(path, text, strlen(text));
+                free(text);
+                assert_ll_equal(read_pid(path), live[i]);
+                assert_ll_equal(read_alive(path), -1);
+        }
+
+        /* Held (by another open file description of this process): alive, with its pid. */
+        fd = subproc_pidfile_acquire(path, 0);
+        assert_true(fd >= 0);
+        assert_ll_equal(read_alive(path), getppid());
+        assert_ll_equal(subproc_pidfile_release(path, fd), 0);
+        assert_ll_equal(read_alive(path), -1);
+        free(path);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * acquire, release, read
+ * ------------------------------------------------------------------------------------- */
+
+static void test_acquire_and_release(void **state)
+{
+        char *path = make_temp_path(), *content, *again;
+        size_t content_len, again_len;
+        int fd, fd2;
+
+        fd = subproc_pidfile_acquire(path, 4242);
+        if (fd < 0)
+                print_error("acquire: %s\n", subproc_errmsg());
+        assert_true(fd >= 0);
+        assert_ll_equal(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+        assert_ll_equal(read_pid(path), 4242);
+        assert_ll_equal(read_alive(path), 4242);
+
+        /* A second acquire, even from this process, is refused and changes nothing. */
+        content = read_file_all(path, &content_len);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_acquire(path, 777), -1);
+        assert_errno_equal(errno, EBUSY);
+        assert_contains(subproc_errmsg(), "4242");
+        again = read_file_all(path, &again_len);
+        assert_bytes_equal(again, again_len, content, content_len);
+        free(again);
+        free(content);
+
+        /* Release removes the file and closes the fd. */
+        assert_ll_equal(subproc_pidfile_release(path, fd), 0);
+        assert_false(lt_file_exists(path));
+        assert_false(fd_is_open(fd));
+        assert_ll_equal(read_alive(path), -1);
+        /* A missing file is fine, and the fd is still closed. */
+        fd2 = subproc_pidfile_acquire(path, 0);
+        assert_true(fd2 >= 0);
+        assert_ll_equal(unlink(path), 0);
+        assert_ll_equal(subproc_pidfile_release(path, fd2), 0);
+        assert_false(fd_is_open(fd2));
+
+        /* pid 0 keeps what the file holds. */
+        write_file(path, "777\n", 4);
+        fd = subproc_pidfile_acquire(path, 0);
+        assert_true(fd >= 0);
+        content = read_file_all(path, &content_len);
+        assert_string_equal(content, "777\n");
+        free(content);
+        assert_ll_equal(subproc_pidfile_release(path, fd), 0);
+
+        /* Bad arguments. */
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_acquire(path, -5), -1);
+        assert_errno_equal(errno, EINVAL);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_acquire("", 1), -1);
+        assert_errno_equal(errno, EINVAL);
+        assert_false(lt_file_exists(path));
+        free(path);
+}
+
+static void test_symlink_refused(void **state)
+{
+        char *dir = make_temp_dir(), *target = lt_path(dir, "target"), *link = lt_path(dir, "link");
+        char *marker = lt_path(dir, "ran"), *now;
+        const char *const names[] = { "target", "link", "ran", NULL };
+        subproc *c;
+        pid_t pid = -2;
+
+        write_file(target, "55\n", 3);
+        assert_ll_equal(symlink(target, link), 0);
+
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_acquire(link, 1234), -1);
+        assert_errno_equal(errno, ELOOP);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_read(link, &pid), -1);
+        assert_errno_equal(errno, ELOOP);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_read_if_alive(link, &pid), -1);
+        assert_errno_equal(errno, ELOOP);
+
+        c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc_add_arg_format(c, "--write-file=%s", marker);
+        subproc_set_pidfile(c, link);
+        assert_run_fails(c, ELOOP, link);
+        assert_false(lt_file_exists(marker));
+        subproc_free(c);
+
+        /* force_cleanup does not follow it either: the target is left alone. */
+        (void)subproc_pidfile_force_cleanup(link);
+        now = read_file_all(target, NULL);
+        assert_string_equal(now, "55\n");
+        free(now);
+
+        free(target);
+        free(link);
+        free(marker);
+        lt_remove_dir(dir, names);
+}
+
+static void test_fifo_refused_without_blocking(void **state)
+{
+        char *dir = make_temp_dir(), *fifo = lt_path(dir, "fifo"), *marker = lt_path(dir, "ran");
+        const char *const names[] = { "fifo", "ran", NULL };
+        subproc *c;
+        pid_t pid = -2;
+        int rc, saved_errno;
+
+        assert_ll_equal(mkfifo(fifo, 0644), 0);
+        /* Nobody ever opens the other end: a blocking open would hang until the alarm. */
+        alarm(FIFO_GUARD_S);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_acquire(fifo, 1234), -1);
+        assert_errno_equal(errno, EINVAL);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_read(fifo, &pid), -1);
+        assert_errno_equal(errno, EINVAL);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_read_if_alive(fifo, &pid), -1);
+        assert_errno_equal(errno, EINVAL);
+
+        c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc_add_arg_format(c, "--write-file=%s", marker);
+        subproc_set_pidfile(c, fifo);
+        errno = 0;
+        rc = subproc_run(c, NULL);
+        saved_errno = errno;
+        alarm(0);
+        assert_ll_equal(rc, -1);
+        /* The header leaves this errno open: the child's open of a FIFO without a reader
+         * (O_NONBLOCK) fails with ENXIO before a file type check could say EINVAL. */
+        if (saved_errno != EINVAL && saved_errno != ENXIO)
+                assert_errno_equal(saved_errno, EINVAL);
+        assert_contains(subproc_errmsg(), fifo);
+        assert_false(lt_file_exists(marker));
+        subproc_free(c);
+
+        free(fifo);
+        free(marker);
+        lt_remove_dir(dir, names);
+}
+
+static void test_directory_refused(void **state)
+{
+        char *dir = make_temp_dir();
+        pid_t pid = -2;
+
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_acquire(dir, 1234), -1);
+        /* "EINVAL for a file that is not a regular file, or the errno of open": opening a
+         * directory for writing fails first, with EISDIR. */
+        if (errno != EISDIR)
+                assert_errno_equal(errno, EINVAL);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_read(dir, &pid), -1);
+        assert_errno_equal(errno, EINVAL);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_read_if_alive(dir, &pid), -1);
+        assert_errno_equal(errno, EINVAL);
+        assert_ll_equal(rmdir(dir), 0);
+        free(dir);
+}
+
+static void test_read_table(void **state)
+{
+        static const struct {
+                const char *content;
+                size_t len;
+                pid_t pid; /* 0: EINVAL expected */
+        } cases[] = {
+                { "", 0, 0 },
+                { "\n", 1, 0 },
+                { "abc", 3, 0 },
+                { "123abc", 6, 0 },
+                { "123 x", 5, 0 },
+                { "0", 1, 0 },
+                { "0\n", 2, 0 },
+                { "-5", 2, 0 },
+                { "-5\n", 3, 0 },
+                { "99999999999999999999", 20, 0 },
+                { "2147483648\n", 11, 0 },
+                { "123", 3, 123 },
+                { "123\n", 4, 123 },
+                { "123 \t\n", 6, 123 },
+                { "123\n\n", 5, 123 },
+                { "1", 1, 1 },
+                { "2147483647\n", 11, 2147483647 },
+        };
+        char *path = make_temp_path();
+        pid_t pid;
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                int rc;
+
+                write_file(path, cases[i].content, cases[i].len);
+                pid = -2;
+                errno = 0;
+                rc = subproc_pidfile_read(path, &pid);
+                if (cases[i].pid > 0) {
+                        if (rc != 0)
+                                print_error("case %zu: %s\n", i, subproc_errmsg());
+                        assert_ll_equal(rc, 0);
+                        assert_ll_equal(pid, cases[i].pid);
+                } else {
+                        if (rc != -1)
+                                print_error("case %zu (\"%s\") read as pid %ld\n", i,
+                                            cases[i].content, (long)pid);
+                        assert_ll_equal(rc, -1);
+                        assert_errno_equal(errno, EINVAL);
+                        assert_contains(subproc_errmsg(), path);
+                        /* Outputs are written only on success. */
+                        assert_ll_equal(pid, -2);
+                }
+        }
+        assert_ll_equal(unlink(path), 0);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_read(path, &pid), -1);
+        assert_errno_equal(errno, ENOENT);
+        free(path);
+}
+
+/* A NUL byte is not whitespace: "12\0" is trailing garbage, not pid 12. */
+static void test_read_trailing_nul_is_garbage(void **state)
+{
+        char *path = make_temp_path();
+        pid_t pid = -2;
+        int rc;
+
+        write_file(path, "12\0", 3);
+        errno = 0;
+        rc = subproc_pidfile_read(path, &pid);
+        if (rc == 0)
+                print_error("\"12\\0\" was read as pid %ld\n", (long)pid);
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(errno, EINVAL);
+        assert_ll_equal(pid, -2);
+        assert_ll_equal(unlink(path), 0);
+        free(path);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * force_cleanup
+ * ------------------------------------------------------------------------------------- */
+
+static void test_force_cleanup_missing_or_unheld(void **state)
+{
+        char *path = make_temp_path(), *text;
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        pid_t pid;
+        int status;
+
+        assert_ll_equal(subproc_pidfile_force_cleanup(path), 0);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_force_cleanup(""), -1);
+        assert_errno_equal(errno, EINVAL);
+
+        /* A live pid in a file nobody holds: the file goes, the process is not signalled. */
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        text = pid_text(pid);
+        write_file(path, text, strlen(text));
+        free(text);
+        assert_ll_equal(subproc_pidfile_force_cleanup(path), 0);
+        assert_false(lt_file_exists(path));
+        assert_ll_equal(waitpid(pid, &status, WNOHANG), 0);
+        subproc_abort(c);
+        subproc_free(c);
+        free(path);
+}
+
+struct cleanup_job {
+        const char *path;
+};
+
+static volatile sig_atomic_t term_count;
+
+static void count_term(int sig)
+{
+        term_count++;
+}
+
+/* Runs in a forked process in a process group of its own, which catches SIGTERM: a kill of
+ * pid 0 would reach it and be counted. */
+static void cleanup_in_own_group(void *arg, struct lt_result *res)
+{
+        const struct cleanup_job *job = arg;
+        struct sigaction sa = { .sa_handler = count_term };
+
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        if (setpgid(0, 0) != 0) {
+                res->rc = -2;
+                return;
+        }
+        lt_result_set(res, subproc_pidfile_force_cleanup(job->path));
+        res->value = term_count;
+}
+
+static void test_force_cleanup_garbage_held(void **state)
+{
+        static const struct {
+                const char *content;
+                size_t len;
+        } cases[] = {
+                { "", 0 },
+                { "garbage\n", 8 },
+                { "0\n", 2 },
+                { "00", 2 },
+        };
+        char *path = make_temp_path();
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                struct cleanup_job job = { path };
+                struct lt_result res;
+                char *now;
+                size_t now_len;
+                int fd;
+
+                write_file(path, cases[i].content, cases[i].len);
+                fd = subproc_pidfile_acquire(path, 0);
+                assert_true(fd >= 0);
+                lt_in_child(cleanup_in_own_group, &job, &res);
+                if (res.rc != -1)
+                        print_error("case %zu: force_cleanup returned %d\n", i, res.rc);
+                assert_ll_equal(res.rc, -1);
+                if (res.error != EINVAL)
+                        print_error("case %zu: %s\n", i, res.msg);
+                assert_errno_equal(res.error, EINVAL);
+                assert_contains(res.msg, path);
+                /* Nobody was signalled, and the held file is left as it was. */
+                assert_ll_equal(res.value, 0);
+                now = read_file_all(path, &now_len);
+                assert_bytes_equal(now, now_len, cases[i].content, cases[i].len);
+                free(now);
+                errno = 0;
+                assert_ll_equal(subproc_pidfile_acquire(path, 0), -1);
+                assert_errno_equal(errno, EBUSY);
+                assert_ll_equal(subproc_pidfile_release(path, fd), 0);
+        }
+        free(path);
+}
+
+static void test_force_cleanup_stops_holder(void **state)
+{
+        char *path = make_temp_path();
+        int release_fd, status = -1;
+        pid_t pid;
+        subproc *c = holder_start(path, &release_fd, &pid);
+
+        assert_ll_equal(subproc_pidfile_force_cleanup(path), 0);
+        assert_false(lt_file_exists(path));
+        subproc_raw_status(c);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_true(WIFSIGNALED(status));
+        assert_ll_equal(WTERMSIG(status), SIGTERM);
+        close(release_fd);
+        subproc_free(c);
+        free(path);
+}
+
+static void test_set_pidfile_bad_arguments(void **state)
+{
+        char *path = make_temp_path();
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+        subproc_set_pidfile(c, path);
+        subproc_set_pidfile(c, path);
+        assert_run_fails(c, EINVAL, NULL);
+        subproc_free(c);
+        c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc_set_pidfile(c, "");
+        assert_run_fails(c, EINVAL, NULL);
+        subproc_free(c);
+        c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc_set_pidfile(c, NULL);
+        assert_run_fails(c, EINVAL, NULL);
+        subproc_free(c);
+        assert_false(lt_file_exists(path));
+        free(path);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                LT_TEST(test_program_holds_pidfile),
+                LT_TEST(test_pidfile_while_running),
+                LT_TEST(test_second_start_is_ebusy),
+                LT_TEST(test_restart_after_sigkill),
+                LT_TEST(test_read_if_alive_decides_by_lock),
+                LT_TEST(test_acquire_and_release),
+                LT_TEST(test_symlink_refused),
+                LT_TEST(test_fifo_refused_without_blocking),
+                LT_TEST(test_directory_refused),
+                LT_TEST(test_read_table),
+                LT_TEST(test_read_trailing_nul_is_garbage),
+                LT_TEST(test_force_cleanup_missing_or_unheld),
+                LT_TEST(test_force_cleanup_garbage_held),
+                LT_TEST(test_force_cleanup_stops_holder),
+                LT_TEST(test_set_pidfile_bad_arguments),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

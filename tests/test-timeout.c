@@ -1,0 +1,617 @@
+/* Tests of subproc_set_timeout(): SIGTERM at the deadline, SIGKILL after the grace (or at once,
+ * or never), ETIMEDOUT with a message naming the signal, captured output kept, grandchildren
+ * holding the pipes, run and run_async + wait; each with and without pidfds.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* Internal test knob of the library: non-zero makes it behave as on a kernel without pidfds.
+ * Weak, so a library without it makes the fallback cases skip instead of not linking. */
+extern int sp_test_no_pidfd __attribute__((weak));
+
+/* A generous bound for a run that must end soon after its deadline and grace: it only catches
+ * hangs and obviously wrong behaviour. */
+#define SLACK_MS 2500.0
+/* Dates are taken in whole ms by the library: allow for the rounding. */
+#define ROUNDING_MS 10.0
+
+/* ---------------------------------------------------------------------------------------
+ * Modes: every case runs with pidfds and with the fallback for kernels without them
+ * ------------------------------------------------------------------------------------- */
+
+struct mode {
+        const char *name;
+        int no_pidfd;
+};
+
+static struct mode with_pidfd = { "pidfd", 0 };
+static struct mode without_pidfd = { "no pidfd", 1 };
+
+static int mode_setup(void **state)
+{
+        const struct mode *m = *state;
+
+        if (&sp_test_no_pidfd != NULL)
+                sp_test_no_pidfd = m->no_pidfd;
+        return sp_test_setup(state);
+}
+
+static int mode_teardown(void **state)
+{
+        int r = sp_test_teardown(state);
+
+        if (&sp_test_no_pidfd != NULL)
+                sp_test_no_pidfd = 0;
+        (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+        return r;
+}
+
+/* Skip the fallback mode when the library has no knob for it. */
+static void enter_mode(void **state)
+{
+        const struct mode *m = *state;
+
+        if (m->no_pidfd && &sp_test_no_pidfd == NULL) {
+                print_message("the library has no sp_test_no_pidfd: fallback not tried\n");
+                skip();
+        }
+}
+
+#define BOTH_MODES(f)                                                                         \
+        { #f " (pidfd)", f, mode_setup, mode_teardown, &with_pidfd },                          \
+        { #f " (no pidfd)", f, mode_setup, mode_teardown, &without_pidfd }
+
+/* ---------------------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------------------- */
+
+/* What a run returned, and how long it took. */
+struct outcome {
+        int rc;
+        int error;
+        double elapsed_ms;
+        char msg[1024];
+};
+
+static void finish_outcome(struct outcome *o, int rc, double start)
+{
+        o->error = errno;
+        o->rc = rc;
+        o->elapsed_ms = monotonic_ms() - start;
+        snprintf(o->msg, sizeof o->msg, "%s", subproc_errmsg());
+        print_message("  rc %d, errno %d (%s) after %.0f ms: %s\n", o->rc, o->error,
+                      strerror(o->error), o->elapsed_ms, o->msg);
+}
+
+static void run_timed(subproc *c, int *exitstatus, struct outcome *o)
+{
+        double start = monotonic_ms();
+
+        errno = 0;
+        finish_outcome(o, subproc_run(c, exitstatus), start);
+}
+
+#define assert_timed_out(o, sig) sp_assert_timed_out((o), (sig), __FILE__, __LINE__)
+
+/* The run failed with ETIMEDOUT and a message naming `sig` (and not the other one). */
+static void sp_assert_timed_out(const struct outcome *o, int sig, const char *file, int line)
+{
+        const char *name = sig == SIGKILL ? "SIGKILL" : "SIGTERM";
+
+        if (o->rc != -1) {
+                print_error("the run returned %d, expected -1 with ETIMEDOUT\n", o->rc);
+                _fail(file, line);
+        }
+        sp_assert_errno_equal(o->error, ETIMEDOUT, file, line);
+        sp_assert_contains(o->msg, name, file, line);
+        if (sig == SIGTERM && strstr(o->msg, "SIGKILL") != NULL) {
+                print_error("\"%s\" names SIGKILL, but SIGTERM ended the child\n", o->msg);
+                _fail(file, line);
+        }
+}
+
+#define assert_killed_by(status, sig) sp_assert_killed_by((status), (sig), __FILE__, __LINE__)
+
+static void sp_assert_killed_by(int status, int sig, const char *file, int line)
+{
+        if (status == -1 || !WIFSIGNALED(status) || WTERMSIG(status) != sig) {
+                print_error("wait status 0x%x, expected death by signal %d (%s)\n",
+                            (unsigned)status, sig, strsignal(sig));
+                _fail(file, line);
+        }
+}
+
+#define assert_elapsed_between(o, low, high)                                                  \
+        sp_assert_elapsed_between((o), (low), (high), __FILE__, __LINE__)
+
+static void sp_assert_elapsed_between(const struct outcome *o, double low, double high,
+                                      const char *file, int line)
+{
+        if (o->elapsed_ms >= low && o->elapsed_ms < high)
+                return;
+        print_error("the run took %.1f ms, expected [%.0f, %.0f)\n", o->elapsed_ms, low, high);
+        _fail(file, line);
+}
+
+/* A helper that writes `text` to stdout, then sleeps `ms` (always stopped before the end: the
+ * sleep is a hang guard). */
+static subproc *helper_writing_then_sleeping(const char *text, unsigned ms)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+        subproc_add_arg_format(c, "--stdout-text=%s", text);
+        subproc_add_arg_format(c, "--sleep-ms=%u", ms);
+        return c;
+}
+
+/* A pipe whose write end the helper gets, to say "I ignore SIGTERM now". */
+static void add_notify_fd(subproc *c, int *read_fd)
+{
+        int fds[2];
+
+        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
+        subproc_pass_fd(c, fds[1], SUBPROC_PASS_FD_CLOSE_PARENT);
+        subproc_add_arg_format(c, "--notify-fd=%d", fds[1]);
+        *read_fd = fds[0];
+}
+
+/* Block until the helper wrote its notification; fail if it died before. */
+static void wait_notified(int fd)
+{
+        char byte = 0;
+        ssize_t n;
+
+        do
+                n = read(fd, &byte, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                print_error("the helper died before it could ignore SIGTERM (the deadline "
+                            "came first on a very slow machine?)\n");
+        assert_ll_equal(n, 1);
+        assert_ll_equal(byte, 'R');
+}
+
+/* Make this process the reaper of its orphaned descendants, so that a grandchild left by a
+ * child can be checked and reaped (mode_teardown() undoes it). */
+static void become_subreaper(void)
+{
+        assert_ll_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+}
+
+/* Reap `pid` (a child of ours by now), waiting up to `ms` for it to exit.  True when reaped
+ * with *status set, false when it still runs at the deadline. */
+static bool reap_within(pid_t pid, double ms, int *status)
+{
+        double deadline = monotonic_ms() + ms;
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        bool reaped = false;
+
+        for (;;) {
+                pid_t r = waitpid(pid, status, WNOHANG);
+                double left;
+
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        print_error("waitpid %ld: %s\n", (long)pid, strerror(errno));
+                if (r != 0) {
+                        reaped = r == pid;
+                        break;
+                }
+                left = deadline - monotonic_ms();
+                if (left <= 0)
+                        break;
+                if (pidfd >= 0) {
+                        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+                        (void)poll(&p, 1, (int)left + 1);
+                } else {
+                        /* No pidfd_open: look again in a little while, until the deadline. */
+                        struct timespec step = { 0, 5 * 1000 * 1000 };
+
+                        nanosleep(&step, NULL);
+                }
+        }
+        if (pidfd >= 0)
+                close(pidfd);
+        return reaped;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Which signal ends the child
+ * ------------------------------------------------------------------------------------- */
+
+static void test_timeout_term_honoured(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report",
+                                      "--stdout-text=before the deadline\n",
+                                      "--stdout-bytes=100000", "--stderr-text=on stderr\n",
+                                      "--sleep-ms=10000", NULL);
+        static const char text[] = "before the deadline\n";
+        char *out = NULL, *err = NULL, *expected;
+        struct outcome o;
+        int status = 12345;
+
+        enter_mode(state);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_error_buffer(c, &err);
+        subproc_set_timeout(c, 200, 5000);
+        run_timed(c, &status, &o);
+        assert_timed_out(&o, SIGTERM);
+        /* Not before the deadline; long before the SIGKILL would have come. */
+        assert_elapsed_between(&o, 200 - ROUNDING_MS, 3000);
+        assert_killed_by(subproc_status(c), SIGTERM);
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_no_children();
+
+        /* What came before the deadline is kept, more than a pipe's worth included. */
+        expected = malloc(sizeof text - 1 + 100000);
+        assert_non_null(expected);
+        memcpy(expected, text, sizeof text - 1);
+        for (size_t i = 0; i < 100000; i++)
+                expected[sizeof text - 1 + i] = helper_pattern_byte(HELPER_STDOUT_SEED, i);
+        assert_bytes_equal(out, subproc_output_len(c), expected, sizeof text - 1 + 100000);
+        assert_string_equal(err, "on stderr\n");
+        free(expected);
+        free(out);
+        free(err);
+        subproc_free(c);
+}
+
+static void test_timeout_term_ignored(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term",
+                                      "--stdout-text=ignoring SIGTERM", "--sleep-ms=30000",
+                                      NULL);
+        char *out = NULL;
+        struct outcome o;
+
+        enter_mode(state);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_timeout(c, 300, 500);
+        run_timed(c, NULL, &o);
+        assert_timed_out(&o, SIGKILL);
+        /* SIGTERM at 300 ms, SIGKILL 500 ms later, and not the 30 s of the helper's sleep. */
+        assert_elapsed_between(&o, 300 + 500 - ROUNDING_MS, 300 + 500 + SLACK_MS);
+        assert_killed_by(subproc_status(c), SIGKILL);
+        assert_string_equal(out, "ignoring SIGTERM");
+        assert_no_children();
+        free(out);
+        subproc_free(c);
+}
+
+static void test_timeout_kill_at_once(void **state)
+{
+        subproc *c = helper_writing_then_sleeping("x", 10000);
+        struct outcome o;
+
+        enter_mode(state);
+        /* The helper would die of a SIGTERM: its death by SIGKILL proves no SIGTERM came. */
+        subproc_set_timeout(c, 200, 0);
+        run_timed(c, NULL, &o);
+        assert_timed_out(&o, SIGKILL);
+        assert_elapsed_between(&o, 200 - ROUNDING_MS, 3000);
+        assert_killed_by(subproc_status(c), SIGKILL);
+        assert_no_children();
+        subproc_free(c);
+}
+
+static void test_timeout_no_kill_term_honoured(void **state)
+{
+        subproc *c = helper_writing_then_sleeping("x", 10000);
+        struct outcome o;
+
+        enter_mode(state);
+        subproc_set_timeout(c, 200, SUBPROC_NO_KILL);
+        run_timed(c, NULL, &o);
+        assert_timed_out(&o, SIGTERM);
+        assert_elapsed_between(&o, 200 - ROUNDING_MS, 3000);
+        assert_killed_by(subproc_status(c), SIGTERM);
+        assert_no_children();
+        subproc_free(c);
+}
+
+static void test_timeout_no_kill_term_ignored(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", NULL);
+        struct outcome o;
+        double start;
+        int notify, status;
+
+        enter_mode(state);
+        /* Ignoring SIGTERM, it outlives the deadline by 1.3 s, then exits 0 on its own: never
+         * killed, however long that takes. */
+        add_notify_fd(c, &notify);
+        subproc_add_arg(c, "--sleep-ms=1500");
+        subproc_set_timeout(c, 200, SUBPROC_NO_KILL);
+        start = monotonic_ms();
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        wait_notified(notify);
+        close(notify);
+        errno = 0;
+        finish_outcome(&o, subproc_wait(c, NULL), start);
+        /* The run still timed out (SIGTERM was sent), but the child ended by itself. */
+        assert_timed_out(&o, SIGTERM);
+        assert_elapsed_between(&o, 1500 - ROUNDING_MS, 1500 + SLACK_MS);
+        status = subproc_status(c);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fail_msg("wait status 0x%x, expected exit 0 (no SIGKILL)", (unsigned)status);
+        assert_no_children();
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Where timeouts apply
+ * ------------------------------------------------------------------------------------- */
+
+static void test_timeout_async_wait(void **state)
+{
+        subproc *c = helper_writing_then_sleeping("async output", 10000);
+        char *out = NULL;
+        struct outcome o;
+        double start;
+        int rc;
+
+        enter_mode(state);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_timeout(c, 300, 5000);
+        start = monotonic_ms();
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+
+        /* Giving up waiting before the deadline is not the timeout: the child still runs. */
+        errno = 0;
+        rc = subproc_wait_timeout(c, NULL, 20);
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(errno, ETIMEDOUT);
+        assert_true(subproc_pid(c) > 0);
+        assert_ll_equal(kill(subproc_pid(c), 0), 0);
+
+        /* The deadline counts from the start, not from this wait. */
+        errno = 0;
+        finish_outcome(&o, subproc_wait(c, NULL), start);
+        assert_timed_out(&o, SIGTERM);
+        assert_elapsed_between(&o, 300 - ROUNDING_MS, 3000);
+        assert_killed_by(subproc_status(c), SIGTERM);
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_string_equal(out, "async output");
+        assert_no_children();
+        free(out);
+        subproc_free(c);
+}
+
+static void test_timeout_async_kill_after_grace(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", NULL);
+        struct outcome o;
+        double start;
+        int notify;
+
+        enter_mode(state);
+        add_notify_fd(c, &notify);
+        subproc_add_arg(c, "--sleep-ms=30000");
+        subproc_set_timeout(c, 200, 400);
+        start = monotonic_ms();
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        wait_notified(notify);
+        close(notify);
+        errno = 0;
+        finish_outcome(&o, subproc_wait(c, NULL), start);
+        assert_timed_out(&o, SIGKILL);
+        assert_elapsed_between(&o, 200 + 400 - ROUNDING_MS, 200 + 400 + SLACK_MS);
+        assert_killed_by(subproc_status(c), SIGKILL);
+        assert_no_children();
+        subproc_free(c);
+}
+
+static void test_timeout_not_reached(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=done",
+                                      "--exit=3", NULL);
+        char *out = NULL;
+        int status = -1;
+
+        enter_mode(state);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_timeout(c, 20000, 100);
+        assert_ll_equal(subproc_run(c, &status), 0);
+        assert_ll_equal(status, 3);
+        assert_string_equal(out, "done");
+        free(out);
+        subproc_free(c);
+}
+
+static void test_timeout_zero_disables(void **state)
+{
+        subproc *c = helper_writing_then_sleeping("slept", 300);
+        char *out = NULL;
+        int status = -1;
+
+        enter_mode(state);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_timeout(c, 0, 0);
+        assert_ll_equal(subproc_run(c, &status), 0);
+        assert_ll_equal(status, 0);
+        assert_string_equal(out, "slept");
+        free(out);
+        subproc_free(c);
+}
+
+static void test_timeout_rerun(void **state)
+{
+        subproc *c = helper_writing_then_sleeping("x", 10000);
+        struct outcome o;
+
+        enter_mode(state);
+        subproc_set_timeout(c, 200, 0);
+        for (int i = 0; i < 2; i++) {
+                /* Each run gets its own deadline and its own escalation. */
+                run_timed(c, NULL, &o);
+                assert_timed_out(&o, SIGKILL);
+                assert_elapsed_between(&o, 200 - ROUNDING_MS, 3000);
+                assert_killed_by(subproc_status(c), SIGKILL);
+        }
+        subproc_set_timeout(c, 200, 5000);
+        run_timed(c, NULL, &o);
+        assert_timed_out(&o, SIGTERM);
+        assert_killed_by(subproc_status(c), SIGTERM);
+        assert_no_children();
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * A grandchild that holds the output pipe
+ * ------------------------------------------------------------------------------------- */
+
+/* The shell prints the grandchild's pid, then becomes a `sleep` itself. */
+static const char grandchild_script[] = "sleep 30 & echo $!; echo started; exec sleep 30";
+
+enum grouping { NO_GROUP, PROCESS_GROUP, SESSION };
+
+static pid_t first_line_pid(const char *out)
+{
+        char *end;
+        long pid;
+
+        assert_non_null(out);
+        pid = strtol(out, &end, 10);
+        if (end == out || *end != '\n' || pid <= 1)
+                fail_msg("no grandchild pid in the output \"%s\"", out);
+        return (pid_t)pid;
+}
+
+static void check_grandchild_deadline(void **state, enum grouping grouping)
+{
+        subproc *c = subproc_new_args("/bin/sh", "-c", grandchild_script, NULL);
+        char *out = NULL;
+        struct outcome o;
+        pid_t grandchild;
+        int status = -1;
+
+        enter_mode(state);
+        become_subreaper();
+        subproc_set_output_buffer(c, &out);
+        subproc_set_timeout(c, 200, 300);
+        if (grouping == PROCESS_GROUP)
+                subproc_new_process_group(c);
+        else if (grouping == SESSION)
+                subproc_new_session(c);
+        run_timed(c, NULL, &o);
+        assert_timed_out(&o, SIGTERM);
+        /* The grandchild's `sleep 30` does not hold the run up: deadline + grace + 1 s. */
+        assert_elapsed_between(&o, 200 - ROUNDING_MS, 200 + 300 + 1000);
+        assert_killed_by(subproc_status(c), SIGTERM);
+        grandchild = first_line_pid(out);
+        assert_contains(out, "\nstarted\n");
+
+        if (grouping == NO_GROUP) {
+                /* Only the child was signalled: the grandchild lives on (now our child, as we
+                 * are its subreaper); stop it ourselves. */
+                assert_ll_equal(kill(grandchild, 0), 0);
+                assert_false(reap_within(grandchild, 0, &status));
+                assert_ll_equal(kill(grandchild, SIGKILL), 0);
+                assert_true(reap_within(grandchild, 10000, &status));
+                assert_killed_by(status, SIGKILL);
+        } else {
+                /* The deadline hit the whole group. */
+                if (!reap_within(grandchild, 5000, &status)) {
+                        kill(grandchild, SIGKILL);
+                        (void)reap_within(grandchild, 10000, &status);
+                        fail_msg("grandchild %ld survived the timeout of its process group",
+                                 (long)grandchild);
+                }
+                assert_killed_by(status, SIGTERM);
+        }
+        assert_no_children();
+        free(out);
+        subproc_free(c);
+}
+
+static void test_grandchild_holds_stdout(void **state)
+{
+        check_grandchild_deadline(state, NO_GROUP);
+}
+
+static void test_grandchild_in_process_group(void **state)
+{
+        check_grandchild_deadline(state, PROCESS_GROUP);
+}
+
+static void test_grandchild_in_session(void **state)
+{
+        check_grandchild_deadline(state, SESSION);
+}
+
+/* The same with a child that ignores SIGTERM while its grandchild holds stdout: SIGKILL
+ * after the grace, and still no wait for the grandchild. */
+static void test_grandchild_child_ignores_term(void **state)
+{
+        subproc *c = subproc_new_args("/bin/sh", "-c",
+                                      "trap '' TERM; sleep 30 & echo $!; echo started; "
+                                      "exec sleep 30",
+                                      NULL);
+        char *out = NULL;
+        struct outcome o;
+        pid_t grandchild;
+        int status = -1;
+
+        enter_mode(state);
+        become_subreaper();
+        subproc_set_output_buffer(c, &out);
+        subproc_set_timeout(c, 300, 300);
+        run_timed(c, NULL, &o);
+        assert_timed_out(&o, SIGKILL);
+        assert_elapsed_between(&o, 300 + 300 - ROUNDING_MS, 300 + 300 + 1000);
+        assert_killed_by(subproc_status(c), SIGKILL);
+        grandchild = first_line_pid(out);
+        assert_contains(out, "\nstarted\n");
+        /* An ignored SIGTERM survives exec, in both sleeps; the grandchild was not in a
+         * group the library could signal: stop it ourselves. */
+        assert_ll_equal(kill(grandchild, SIGKILL), 0);
+        assert_true(reap_within(grandchild, 10000, &status));
+        assert_killed_by(status, SIGKILL);
+        assert_no_children();
+        free(out);
+        subproc_free(c);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                BOTH_MODES(test_timeout_term_honoured),
+                BOTH_MODES(test_timeout_term_ignored),
+                BOTH_MODES(test_timeout_kill_at_once),
+                BOTH_MODES(test_timeout_no_kill_term_honoured),
+                BOTH_MODES(test_timeout_no_kill_term_ignored),
+                BOTH_MODES(test_timeout_async_wait),
+                BOTH_MODES(test_timeout_async_kill_after_grace),
+                BOTH_MODES(test_timeout_not_reached),
+                BOTH_MODES(test_timeout_zero_disables),
+                BOTH_MODES(test_timeout_rerun),
+                BOTH_MODES(test_grandchild_holds_stdout),
+                BOTH_MODES(test_grandchild_in_process_group),
+                BOTH_MODES(test_grandchild_in_session),
+                BOTH_MODES(test_grandchild_child_ignores_term),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
