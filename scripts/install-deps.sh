@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [EXTRA-PACKAGE]...   (as root, or with sudo available)
 set -euo pipefail
 
-packages=(gcc meson ninja-build pkg-config libcmocka-dev python3 "$@")
+packages=(gcc meson ninja-build pkg-config libcmocka-dev scdoc python3 "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,0 +1,415 @@
+/* The command line of the subproc tool: options, help, and the checks that refuse
+ * combinations before anything happens. */
+#include "cli.h"
+#include "parse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A mistake on the command line: say it, and where to look. */
+static int usage_error(const char *fmt, ...)
+{
+        char msg[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        say("%s", msg);
+        dprintf(STDERR_FILENO, "Try 'subproc --help' for more information.\n");
+        return -1;
+}
+
+enum {
+        OPT_ENV_PASS = 256,
+        OPT_ENV_PASS_COMMON,
+        OPT_STDIN,
+        OPT_STDOUT,
+        OPT_STDERR,
+        OPT_APPEND,
+        OPT_PASS_FD,
+        OPT_EXIT_WITH_PARENT,
+        OPT_DEATH_SIGNAL,
+        OPT_TIMEOUT,
+        OPT_KILL_AFTER,
+        OPT_CLEAR_CAPS,
+        OPT_UID,
+        OPT_GID,
+        OPT_UMASK,
+        OPT_NO_NEW_PRIVS,
+        OPT_RLIMIT,
+        OPT_RESET_SIGNALS,
+        OPT_NEW_SESSION,
+        OPT_PROCESS_GROUP,
+        OPT_STATUS,
+        OPT_STOP,
+        OPT_DRY_RUN,
+        OPT_HELP,
+        OPT_VERSION,
+};
+
+/* '+': the first non-option word is the program, and what follows it is the program's. */
+static const char short_options[] = "+:C:ie:u:dp:v";
+
+static const struct option long_options[] = {
+        { "cwd", required_argument, NULL, 'C' },
+        { "env-clear", no_argument, NULL, 'i' },
+        { "env-pass", required_argument, NULL, OPT_ENV_PASS },
+        { "env-pass-common", no_argument, NULL, OPT_ENV_PASS_COMMON },
+        { "env", required_argument, NULL, 'e' },
+        { "unset", required_argument, NULL, 'u' },
+        { "stdin", required_argument, NULL, OPT_STDIN },
+        { "stdout", required_argument, NULL, OPT_STDOUT },
+        { "stderr", required_argument, NULL, OPT_STDERR },
+        { "append", no_argument, NULL, OPT_APPEND },
+        { "pass-fd", required_argument, NULL, OPT_PASS_FD },
+        { "daemon", no_argument, NULL, 'd' },
+        { "pidfile", required_argument, NULL, 'p' },
+        { "exit-with-parent", no_argument, NULL, OPT_EXIT_WITH_PARENT },
+        { "death-signal", required_argument, NULL, OPT_DEATH_SIGNAL },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "kill-after", required_argument, NULL, OPT_KILL_AFTER },
+        { "clear-caps", no_argument, NULL, OPT_CLEAR_CAPS },
+        { "uid", required_argument, NULL, OPT_UID },
+        { "gid", required_argument, NULL, OPT_GID },
+        { "umask", required_argument, NULL, OPT_UMASK },
+        { "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
+        { "rlimit", required_argument, NULL, OPT_RLIMIT },
+        { "reset-signals", no_argument, NULL, OPT_RESET_SIGNALS },
+        { "new-session", no_argument, NULL, OPT_NEW_SESSION },
+        { "process-group", no_argument, NULL, OPT_PROCESS_GROUP },
+        { "verbose", no_argument, NULL, 'v' },
+        { "status", required_argument, NULL, OPT_STATUS },
+        { "stop", required_argument, NULL, OPT_STOP },
+        { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+        { "help", no_argument, NULL, OPT_HELP },
+        { "version", no_argument, NULL, OPT_VERSION },
+        { NULL, 0, NULL, 0 },
+};
+
+static void print_help(void)
+{
+        fputs("Usage: subproc [OPTION]... [--] PROGRAM [ARG]...\n"
+              "       subproc --status PIDFILE | --stop PIDFILE\n"
+              "Run PROGRAM with exactly the process state asked for.\n"
+              "\n"
+              "  -C, --cwd DIR              run in DIR\n"
+              "  -i, --env-clear            start from an empty environment\n"
+              "      --env-pass NAME        pass NAME from our environment (implies -i)\n"
+              "      --env-pass-common      pass PATH, HOME, ... and set LC_ALL=C (implies -i)\n"
+              "  -e, --env NAME=VALUE       set NAME\n"
+              "  -u, --unset NAME           remove NAME\n"
+              "      --stdin FILE           read stdin from FILE\n"
+              "      --stdout FILE          write stdout to FILE (truncated)\n"
+              "      --stderr FILE          write stderr to FILE (truncated)\n"
+              "      --append               append to the --stdout and --stderr files\n"
+              "      --pass-fd N            pass our fd N (>= 3); every other fd is closed\n"
+              "  -d, --daemon               run as a daemon (stdio /dev/null, cwd /)\n"
+              "  -p, --pidfile PATH         make the program hold a locked pidfile\n"
+              "      --exit-with-parent     end the program when our parent dies\n"
+              "      --death-signal SIG     signal the program gets when its parent dies\n"
+              "      --timeout DURATION     send TERM after DURATION (500ms, 2s, 1m, 1h)\n"
+              "      --kill-after DURATION  then KILL if it still runs DURATION later\n"
+              "      --clear-caps           empty every capability set\n"
+              "      --uid USER|UID         run as this user\n"
+              "      --gid GROUP|GID        run with this group, no supplementary groups\n"
+              "      --umask MODE           set the umask (octal)\n"
+              "      --no-new-privs         set no_new_privs\n"
+              "      --rlimit NAME=SOFT[:HARD]  set a resource limit (NOFILE=1024, CORE=0)\n"
+              "      --reset-signals        start with default signal dispositions\n"
+              "      --new-session          run in a new session\n"
+              "      --process-group        run in a new process group\n"
+              "  -v, --verbose              log the command line to stderr\n"
+              "      --dry-run              print the command line and environment, run nothing\n"
+              "      --status PIDFILE       print the pid holding PIDFILE (exit 1 if none)\n"
+              "      --stop PIDFILE         stop the holder of PIDFILE and remove it\n"
+              "      --help                 show this help\n"
+              "      --version              show the version\n"
+              "\n"
+              "Exit status: the program's; 128+N if it died by signal N; 124 on timeout\n"
+              "(137 if it needed KILL); 125 if subproc failed; 126 if the program could not\n"
+              "run; 127 if it was not found.  See subproc(1).\n",
+              stdout);
+}
+
+static const char *option_name(int opt)
+{
+        static char name[64];
+
+        for (const struct option *lo = long_options; lo->name; lo++) {
+                if (lo->val == opt) {
+                        snprintf(name, sizeof name, "--%s", lo->name);
+                        return name;
+                }
+        }
+        return "?";
+}
+
+static int bad_value(int opt, const char *what, const char *value)
+{
+        if (errno == ERANGE)
+                say("%s '%s' for %s is out of range", what, value, option_name(opt));
+        else if (errno == ENOENT && (opt == OPT_UID || opt == OPT_GID))
+                say("no such %s '%s' for %s", what, value, option_name(opt));
+        else if (errno != EINVAL && errno != ENOENT)
+                say("cannot look up %s '%s' for %s: %s", what, value, option_name(opt),
+                    strerror(errno));
+        else
+                say("invalid %s '%s' for %s", what, value, option_name(opt));
+        return -1;
+}
+
+/* Refuse here the names that the library would refuse later with a message meant for
+ * programmers ("invalid use of the command API"). */
+static int add_env_op(struct options *o, int opt, enum env_op_kind kind, const char *arg)
+{
+        const char *eq = arg ? strchr(arg, '=') : NULL;
+
+        if (kind == ENV_PUT && (!eq || eq == arg))
+                return bad_value(opt, "NAME=VALUE", arg);
+        if ((kind == ENV_UNSET || kind == ENV_PASS) && (!*arg || eq))
+                return bad_value(opt, "variable name", arg);
+        if (kind == ENV_PASS || kind == ENV_PASS_COMMON)
+                o->env_clear = true;
+        o->env_ops[o->n_env_ops++] = (struct env_op){ kind, arg };
+        return 0;
+}
+
+/* An fd the shell did not open would fail the run later; worse, one of our own files could
+ * take its number meanwhile and be passed instead. */
+static int add_pass_fd(struct options *o, const char *arg)
+{
+        int fd;
+
+        if (parse_fd(arg, &fd) < 0)
+                return bad_value(OPT_PASS_FD, "fd", arg);
+        if (fd < 3)
+                return usage_error("--pass-fd %s: use --stdin, --stdout and --stderr for fds "
+                                   "0, 1 and 2", arg);
+        if (fcntl(fd, F_GETFD) < 0)
+                return usage_error("--pass-fd %s: that fd is not open", arg);
+        o->pass_fds[o->n_pass_fds++] = fd;
+        return 0;
+}
+
+static int add_limit(struct options *o, const char *arg)
+{
+        struct limit *l = &o->limits[o->n_limits];
+
+        if (parse_rlimit(arg, &l->resource, &l->soft, &l->hard) < 0)
+                return bad_value(OPT_RLIMIT, "resource limit", arg);
+        if (l->soft > l->hard)
+                return usage_error("--rlimit %s: the soft limit is above the hard limit", arg);
+        o->n_limits++;
+        return 0;
+}
+
+static int set_mode(struct options *o, enum mode mode, const char *path)
+{
+        if (o->mode != MODE_RUN)
+                return usage_error("--status and --stop can only be given once");
+        o->mode = mode;
+        o->pidfile_query = path;
+        return 0;
+}
+
+/* The result of a value parser, said when it failed (from errno, so call it at once). */
+static int parsed(int r, int opt, const char *what, const char *value)
+{
+        return r < 0 ? bad_value(opt, what, value) : 0;
+}
+
+/* Options that take a value parsed into a number, signal or id. */
+static int value_option(struct options *o, int opt, const char *arg)
+{
+        switch (opt) {
+        case OPT_PASS_FD:
+                return add_pass_fd(o, arg);
+        case OPT_RLIMIT:
+                return add_limit(o, arg);
+        case OPT_DEATH_SIGNAL:
+                return parsed(parse_signal(arg, &o->death_signal), opt, "signal", arg);
+        case OPT_TIMEOUT:
+                return parsed(parse_duration(arg, &o->timeout_ms), opt, "duration", arg);
+        case OPT_KILL_AFTER:
+                return parsed(parse_duration(arg, &o->kill_after_ms), opt, "duration", arg);
+        case OPT_UID:
+                o->has_uid = true;
+                return parsed(parse_uid(arg, &o->uid), opt, "user", arg);
+        case OPT_GID:
+                o->has_gid = true;
+                return parsed(parse_gid(arg, &o->gid), opt, "group", arg);
+        case OPT_UMASK:
+                o->has_umask = true;
+                return parsed(parse_umask(arg, &o->umask), opt, "umask", arg);
+        default:
+                return usage_error("internal error: option %s not handled", option_name(opt));
+        }
+}
+
+/* Options that only switch something on. */
+static bool *flag_of(struct options *o, int opt)
+{
+        switch (opt) {
+        case 'i':
+                return &o->env_clear;
+        case OPT_APPEND:
+                return &o->append;
+        case 'd':
+                return &o->daemon;
+        case OPT_EXIT_WITH_PARENT:
+                return &o->exit_with_parent;
+        case OPT_CLEAR_CAPS:
+                return &o->clear_caps;
+        case OPT_NO_NEW_PRIVS:
+                return &o->no_new_privs;
+        case OPT_RESET_SIGNALS:
+                return &o->reset_signals;
+        case OPT_NEW_SESSION:
+                return &o->new_session;
+        case OPT_PROCESS_GROUP:
+                return &o->process_group;
+        case 'v':
+                return &o->verbose;
+        case OPT_DRY_RUN:
+                return &o->dry_run;
+        default:
+                return NULL;
+        }
+}
+
+/* Options that only record their string; the last one given wins. */
+static const char **string_of(struct options *o, int opt)
+{
+        switch (opt) {
+        case 'C':
+                return &o->cwd;
+        case OPT_STDIN:
+                return &o->std_path[0];
+        case OPT_STDOUT:
+                return &o->std_path[1];
+        case OPT_STDERR:
+                return &o->std_path[2];
+        case 'p':
+                return &o->pidfile;
+        default:
+                return NULL;
+        }
+}
+
+static int take_option(struct options *o, int opt, const char *arg)
+{
+        bool *flag = flag_of(o, opt);
+        const char **string = string_of(o, opt);
+
+        if (flag)
+                *flag = true;
+        else if (string)
+                *string = arg;
+        else if (opt == 'e')
+                return add_env_op(o, opt, ENV_PUT, arg);
+        else if (opt == 'u')
+                return add_env_op(o, opt, ENV_UNSET, arg);
+        else if (opt == OPT_ENV_PASS)
+                return add_env_op(o, opt, ENV_PASS, arg);
+        else if (opt == OPT_ENV_PASS_COMMON)
+                return add_env_op(o, opt, ENV_PASS_COMMON, NULL);
+        else if (opt == OPT_STATUS || opt == OPT_STOP)
+                return set_mode(o, opt == OPT_STATUS ? MODE_STATUS : MODE_STOP, arg);
+        else
+                return value_option(o, opt, arg);
+        return 0;
+}
+
+/* Combinations that cannot mean anything, refused before anything happens. */
+static int check_options(const struct options *o)
+{
+        if (o->mode != MODE_RUN) {
+                if (o->argv[0] || o->dry_run)
+                        return usage_error("--status and --stop take no program and no "
+                                           "--dry-run");
+                return 0;
+        }
+        if (!o->argv[0])
+                return usage_error("no program given");
+        if (o->kill_after_ms && !o->timeout_ms)
+                return usage_error("--kill-after needs --timeout");
+        if (o->daemon && o->timeout_ms)
+                return usage_error("--timeout cannot supervise a daemon, which is nobody's "
+                                   "child");
+        if (o->daemon && (o->exit_with_parent || o->death_signal))
+                return usage_error("a daemon cannot die with its parent: --exit-with-parent "
+                                   "and --death-signal contradict --daemon");
+        return 0;
+}
+
+/* getopt's own messages would name argv[0], which may be any path.  optopt holds the short
+ * option, or a long option's value, or 0 for an unknown or ambiguous long option. */
+static int getopt_error(int opt, char **argv)
+{
+        char short_opt[] = { '-', (char)optopt, '\0' };
+        bool is_short = optopt > 0 && optopt < OPT_ENV_PASS;
+
+        if (opt == ':')
+                return usage_error("option '%s' requires an argument",
+                                   is_short ? short_opt : argv[optind - 1]);
+        if (is_short)
+                return usage_error("invalid option '%s'", short_opt);
+        if (optopt)
+                return usage_error("option '%s' takes no argument", argv[optind - 1]);
+        return usage_error("unrecognized or ambiguous option '%s'", argv[optind - 1]);
+}
+
+static bool alloc_option_arrays(struct options *o, int argc)
+{
+        o->env_ops = calloc((size_t)argc, sizeof *o->env_ops);
+        o->pass_fds = calloc((size_t)argc, sizeof *o->pass_fds);
+        o->limits = calloc((size_t)argc, sizeof *o->limits);
+        if (o->env_ops && o->pass_fds && o->limits)
+                return true;
+        say("out of memory");
+        return false;
+}
+
+enum parse_result parse_options(int argc, char **argv, struct options *o)
+{
+        int opt;
+
+        if (!alloc_option_arrays(o, argc))
+                return PARSE_ERROR;
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+                if (opt == '?' || opt == ':') {
+                        getopt_error(opt, argv);
+                        return PARSE_ERROR;
+                }
+                if (opt == OPT_HELP) {
+                        print_help();
+                        return PARSE_DONE;
+                }
+                if (opt == OPT_VERSION) {
+                        printf("subproc %s\n", SUBPROC_VERSION_STRING);
+                        return PARSE_DONE;
+                }
+                if (take_option(o, opt, optarg) < 0)
+                        return PARSE_ERROR;
+        }
+        o->argv = argv + optind;
+        return check_options(o) < 0 ? PARSE_ERROR : PARSE_RUN;
+}
+
+void free_options(struct options *o)
+{
+        free(o->env_ops);
+        free(o->pass_fds);
+        free(o->limits);
+}
+

@@ -1,0 +1,435 @@
+/* subproc(1): run a program with exactly the process state asked for (environment, fds,
+ * limits, credentials, lifetime), in place, under a timeout or as a daemon; or ask about and
+ * stop the holder of a pidfile.  The only code of the project that prints.
+ *
+ * SPDX-License-Identifier: MIT */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Where messages go; see keep_stderr_copy(). */
+static int diag_fd = STDERR_FILENO;
+
+/* One line on stderr, named after the tool. */
+void say(const char *fmt, ...)
+{
+        char line[2048];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        dprintf(diag_fd, "subproc: %s\n", line);
+}
+
+/* ---- building the command ------------------------------------------------------------ */
+
+/* Our fds that become the program's 0, 1 and 2; -1 leaves the library's /dev/null. */
+struct stdio_fds {
+        int fd[3];
+};
+
+/* Open a redirection above 2, so that it never takes the number of one of our own stdio fds
+ * that happens to be closed (and is then mistaken for it). */
+static int open_above_stdio(const char *path, int flags)
+{
+        int fd = open(path, flags | O_CLOEXEC, 0666);
+        int moved, e;
+
+        if (fd < 0 || fd > 2)
+                return fd;
+        moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        e = errno;
+        close(fd);
+        errno = e;
+        return moved;
+}
+
+/* Unlike the library's default, the program gets our own stdio, as from env(1), except that
+ * a daemon keeps nothing of ours (it would hold our terminal or pipe open) and that a stdio fd
+ * we were started without becomes /dev/null.  The same file for --stdout and --stderr is
+ * opened once and shared, as with >FILE 2>&1, so neither overwrites the other. */
+static int open_stdio(const struct options *o, struct stdio_fds *s)
+{
+        int out_flags = O_WRONLY | O_CREAT | (o->append ? O_APPEND : O_TRUNC);
+        bool started_with[3];
+
+        for (int i = 0; i < 3; i++)
+                started_with[i] = fcntl(i, F_GETFD) >= 0;
+        for (int i = 0; i < 3; i++) {
+                const char *path = o->std_path[i];
+
+                s->fd[i] = !path && !o->daemon && started_with[i] ? i : -1;
+                if (!path)
+                        continue;
+                if (i == 2 && o->std_path[1] && strcmp(path, o->std_path[1]) == 0) {
+                        s->fd[2] = s->fd[1];
+                        continue;
+                }
+                s->fd[i] = open_above_stdio(path, i == 0 ? O_RDONLY : out_flags);
+                if (s->fd[i] < 0) {
+                        say("cannot open %s: %s", path, strerror(errno));
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static void apply_stdio(subproc *c, struct stdio_fds *s)
+{
+        if (s->fd[0] >= 0)
+                subproc_set_input_fd(c, s->fd[0]);
+        if (s->fd[1] >= 0)
+                subproc_set_output_fd(c, &s->fd[1]);
+        if (s->fd[2] >= 0)
+                subproc_set_error_fd(c, &s->fd[2]);
+}
+
+/* -i with nothing passed or set still means an empty environment, and the API has no call
+ * for that: setting a variable switches to an explicit list; removing it leaves that empty. */
+static void env_clear(subproc *c)
+{
+        subproc_env_set(c, "SUBPROC_EMPTY", "");
+        subproc_env_unset(c, "SUBPROC_EMPTY");
+}
+
+/* As env(1): inherited unless -i, then every edit in command-line order. */
+static void apply_env(subproc *c, const struct options *o)
+{
+        if (o->env_clear)
+                env_clear(c);
+        else
+                subproc_env_inherit(c);
+        for (size_t i = 0; i < o->n_env_ops; i++) {
+                const struct env_op *op = &o->env_ops[i];
+
+                switch (op->kind) {
+                case ENV_PUT:
+                        subproc_env_put(c, op->arg);
+                        break;
+                case ENV_UNSET:
+                        subproc_env_unset(c, op->arg);
+                        break;
+                case ENV_PASS:
+                        subproc_env_pass(c, op->arg);
+                        break;
+                case ENV_PASS_COMMON:
+                        subproc_env_pass_common(c);
+                        break;
+                }
+        }
+}
+
+static void apply_process(subproc *c, const struct options *o)
+{
+        if (o->cwd)
+                subproc_set_cwd(c, o->cwd);
+        for (size_t i = 0; i < o->n_pass_fds; i++)
+                subproc_pass_fd(c, o->pass_fds[i], 0);
+        if (o->pidfile)
+                subproc_set_pidfile(c, o->pidfile);
+        if (o->new_session)
+                subproc_new_session(c);
+        if (o->process_group)
+                subproc_new_process_group(c);
+        /* So that `nohup subproc ...` keeps SIGHUP ignored, as `nohup env ...` would. */
+        if (!o->reset_signals)
+                subproc_inherit_signals(c);
+        /* In place this is armed against our parent; under supervision, against us. */
+        if (o->exit_with_parent || o->death_signal)
+                subproc_set_death_signal(c, o->death_signal ? o->death_signal : SIGTERM);
+}
+
+static void apply_privileges(subproc *c, const struct options *o)
+{
+        for (size_t i = 0; i < o->n_limits; i++)
+                subproc_set_rlimit(c, o->limits[i].resource, o->limits[i].soft,
+                                   o->limits[i].hard);
+        if (o->has_umask)
+                subproc_set_umask(c, o->umask);
+        if (o->clear_caps)
+                subproc_clear_caps(c);
+        if (o->has_gid)
+                subproc_set_gid(c, o->gid);
+        if (o->has_uid)
+                subproc_set_uid(c, o->uid);
+        if (o->no_new_privs)
+                subproc_set_no_new_privs(c);
+}
+
+/* stdio is NULL for a dry run, which must not create or truncate any file. */
+static subproc *build_command(const struct options *o, struct stdio_fds *stdio)
+{
+        subproc *c = subproc_new_argv((const char *const *)o->argv);
+
+        apply_env(c, o);
+        if (stdio)
+                apply_stdio(c, stdio);
+        apply_process(c, o);
+        apply_privileges(c, o);
+        if (o->daemon)
+                subproc_daemonize(c);
+        return c;
+}
+
+/* ---- running ------------------------------------------------------------------------- */
+
+static bool starts_with(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The API tells the failing step only in the message: a failed lookup or exec of the program
+ * is the program's fault and gets env(1)'s 126, or 127 when there is no such file; anything
+ * else (a bad option, chdir, pidfile, credentials...) failed in subproc, 125. */
+static int failure_status(int err, const char *msg)
+{
+        bool program = starts_with(msg, "exec ") || starts_with(msg, "cannot find '") ||
+                       starts_with(msg, "cannot run '");
+
+        if (!program)
+                return EXIT_OURS;
+        return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+}
+
+/* Say why the last library call failed; returns the exit status for it. */
+static int report_failure(void)
+{
+        int err = errno;
+        const char *msg = subproc_errmsg();
+
+        say("%s", *msg ? msg : strerror(err));
+        return failure_status(err, msg);
+}
+
+static int status_exit_code(int status)
+{
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+                return EXIT_SIGNAL_BASE + WTERMSIG(status);
+        return EXIT_OURS;
+}
+
+static int flush_stdout(void)
+{
+        if (fflush(stdout) == 0 && !ferror(stdout))
+                return 0;
+        say("cannot write to stdout: %s", strerror(errno));
+        return EXIT_OURS;
+}
+
+/* The command line as subproc_to_string() gives it, for --dry-run and -v, with "env -i"
+ * first for a clean environment: to_string() lists what is set, not that nothing else is
+ * kept, and the pasted line would run with the whole environment of the shell.  Returns an
+ * exit status: 0 when written. */
+static int print_command(const subproc *c, const struct options *o, int fd)
+{
+        char *line = subproc_to_string(c, false);
+        int n;
+
+        if (!line)
+                return report_failure();
+        n = dprintf(fd, "%s%s\n", o->env_clear ? "env -i " : "", line);
+        free(line);
+        if (n >= 0)
+                return 0;
+        say("cannot write the command line: %s", strerror(errno));
+        return EXIT_OURS;
+}
+
+static struct stat stderr_copy_stat;
+
+/* subproc_exec() may fail after it has put the --stderr file on fd 2, but the message
+ * belongs on the stderr we were started with: keep a close-on-exec copy of that. */
+static void keep_stderr_copy(void)
+{
+        int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+
+        if (fd < 0)
+                return;
+        if (fstat(fd, &stderr_copy_stat) < 0) {
+                close(fd);
+                return;
+        }
+        diag_fd = fd;
+}
+
+/* The library may have closed the copy with the program's other fds, and given its number
+ * to a file of its own since: trust it only if it still is the same file. */
+static void check_stderr_copy(void)
+{
+        int saved_errno = errno;
+        struct stat now;
+
+        if (diag_fd != STDERR_FILENO &&
+            (fstat(diag_fd, &now) < 0 || now.st_dev != stderr_copy_stat.st_dev ||
+             now.st_ino != stderr_copy_stat.st_ino))
+                diag_fd = STDERR_FILENO;
+        errno = saved_errno; /* the exit status depends on the library's */
+}
+
+/* Nothing to supervise: become the program, so that it is our parent's child, its exit
+ * status reaches our parent unchanged and no process is left in between. */
+static int exec_in_place(subproc *c, const struct options *o)
+{
+        int r;
+
+        if (o->verbose && (r = print_command(c, o, STDERR_FILENO)) != 0)
+                return r;
+        if (o->std_path[2])
+                keep_stderr_copy();
+        (void)subproc_exec(c); /* returns only on failure */
+        check_stderr_copy();
+        return report_failure();
+}
+
+static int run_daemon(subproc *c, const struct options *o)
+{
+        int r;
+
+        if (o->verbose && (r = print_command(c, o, STDERR_FILENO)) != 0)
+                return r;
+        if (subproc_run(c, NULL) < 0)
+                return report_failure();
+        if (o->verbose)
+                say("daemon pid %d", (int)subproc_daemon_pid(c));
+        return 0;
+}
+
+/* ---- supervising --------------------------------------------------------------------- */
+
+/* As timeout(1): 124 however the program ended after the first signal, even if it handled
+ * TERM and exited 0; 137 when it ignored TERM and the kill-after SIGKILL ended it. */
+static int timed_out(const subproc *c, const struct options *o)
+{
+        int status;
+
+        if (o->verbose)
+                say("%s", subproc_errmsg());
+        status = subproc_status(c);
+        if (o->kill_after_ms && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+                return EXIT_SIGNAL_BASE + SIGKILL;
+        return EXIT_TIMED_OUT;
+}
+
+static int run_supervised(subproc *c, const struct options *o)
+{
+        int status, r;
+
+        subproc_raw_status(c);
+        if (o->timeout_ms)
+                subproc_set_timeout(c, o->timeout_ms,
+                                    o->kill_after_ms ? o->kill_after_ms : SUBPROC_NO_KILL);
+        /* We stand between our parent and the program: we die with the parent, and the
+         * program's death signal (armed against us) ends it when we are gone. */
+        if (o->exit_with_parent && subproc_exit_with_parent() < 0)
+                return report_failure();
+        if (o->verbose && (r = print_command(c, o, STDERR_FILENO)) != 0)
+                return r;
+        /* Our parent now, before any signal could announce its death. */
+        forward_signals(c, o->new_session || o->process_group,
+                        o->exit_with_parent ? getppid() : 0);
+        if (subproc_run_async(c, NULL) < 0)
+                return report_failure();
+        forward_pending();
+        if (subproc_wait(c, &status) == 0)
+                return status_exit_code(status);
+        if (errno == ETIMEDOUT)
+                return timed_out(c, o);
+        return report_failure();
+}
+
+/* A timeout needs somebody to watch the clock.  setsid() fails in a process group leader
+ * (what a job-control shell makes of us), so there the program must be our child too. */
+static bool needs_supervision(const struct options *o)
+{
+        return o->timeout_ms || (o->new_session && getpgrp() == getpid());
+}
+
+static int run(subproc *c, const struct options *o)
+{
+        if (o->dry_run)
+                return print_command(c, o, STDOUT_FILENO);
+        if (o->daemon)
+                return run_daemon(c, o);
+        if (needs_supervision(o))
+                return run_supervised(c, o);
+        return exec_in_place(c, o);
+}
+
+/* ---- pidfiles ------------------------------------------------------------------------ */
+
+static int pidfile_status(const char *path)
+{
+        pid_t pid;
+
+        if (subproc_pidfile_read_if_alive(path, &pid) < 0) {
+                say("%s", subproc_errmsg());
+                return EXIT_OURS;
+        }
+        if (pid < 0)
+                return EXIT_NOT_HELD;
+        printf("%d\n", (int)pid);
+        return flush_stdout();
+}
+
+static int pidfile_stop(const char *path)
+{
+        if (subproc_pidfile_force_cleanup(path) < 0) {
+                say("%s", subproc_errmsg());
+                return EXIT_OURS;
+        }
+        return 0;
+}
+
+static int run_command(const struct options *o)
+{
+        struct stdio_fds stdio;
+        subproc *c;
+        int r;
+
+        if (!o->dry_run && open_stdio(o, &stdio) < 0)
+                return EXIT_OURS;
+        c = build_command(o, o->dry_run ? NULL : &stdio);
+        r = run(c, o);
+        subproc_free(c);
+        return r;
+}
+
+int main(int argc, char **argv)
+{
+        struct options o = { 0 };
+        int r;
+
+        switch (parse_options(argc, argv, &o)) {
+        case PARSE_DONE:
+                r = flush_stdout();
+                break;
+        case PARSE_ERROR:
+                r = EXIT_OURS;
+                break;
+        default:
+                if (o.mode == MODE_STATUS)
+                        r = pidfile_status(o.pidfile_query);
+                else if (o.mode == MODE_STOP)
+                        r = pidfile_stop(o.pidfile_query);
+                else
+                        r = run_command(&o);
+                break;
+        }
+        free_options(&o);
+        return r;
+}

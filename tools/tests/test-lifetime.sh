@@ -1,0 +1,117 @@
+# Supervision and lifetimes: --timeout and --kill-after as timeout(1), signals passed on to a
+# supervised program, --exit-with-parent and --death-signal in place and supervised.
+. "$(dirname "$0")/lib.sh" "$@"
+
+# A program that ignores TERM and has no child that could outlive it.
+IGNORE_TERM='trap "" TERM; while :; do :; done'
+# One that handles TERM by exiting 0.
+HANDLE_TERM='trap "exit 0" TERM; while :; do :; done'
+
+start=$(now_ms)
+run "$SUBPROC" --timeout 200ms -- sleep 10
+took=$(($(now_ms) - start))
+check "--timeout 200ms -- sleep 10 exits 124 within a second" '[ "$RC" = 124 ] && [ "$took" -lt 1000 ]'
+
+start=$(now_ms)
+run "$SUBPROC" --timeout 200ms --kill-after 300ms -- sh -c "$IGNORE_TERM"
+took=$(($(now_ms) - start))
+check "a program ignoring TERM is killed after --kill-after: 137" \
+    '[ "$RC" = 137 ] && [ "$took" -ge 450 ] && [ "$took" -lt 2000 ]'
+
+run "$SUBPROC" --timeout 200ms -- sh -c "$HANDLE_TERM"
+expect "a program that handles TERM and exits 0 still gives 124, as timeout(1)" 124
+run "$SUBPROC" --timeout 200ms --kill-after 5s -- sh -c "$HANDLE_TERM"
+expect "with --kill-after unused, a timeout still gives 124" 124
+run "$SUBPROC" -v --timeout 0.2s -- sleep 10
+check "-v logs the command line, then says that the program timed out" \
+    '[ "$RC" = 124 ] && [[ $ERR == "sleep 10${NL}subproc: sleep 10 timed out after 200 ms"* ]]'
+run "$SUBPROC" --timeout 0 -- sh -c 'exit 3'
+expect "--timeout 0 disables the timeout (and the program's code is ours)" 3
+run "$SUBPROC" --timeout 1h -- sh -c 'echo quick'
+expect "a program ending before its timeout gives its own status" 0 quick
+
+# Signals sent to a supervising subproc reach the program, which dies of them: 128+15.
+"$SUBPROC" --timeout 60s -- sh -c 'echo $$ >"$1.tmp"; mv "$1.tmp" "$1"; exec sleep 30' sh "$TMP/fwd.pid" &
+tool=$!
+remember_pid "$tool"
+wait_for 5000 file_has_content "$TMP/fwd.pid"
+program=$(cat "$TMP/fwd.pid")
+remember_pid "$program"
+kill -TERM "$tool"
+wait "$tool"
+rc=$?
+check "TERM sent to a supervising subproc is passed on: it exits 143" \
+    '[ "$rc" = 143 ] && is_gone "$program"'
+
+# The program's parent is SIGKILLed: the program (in place) is gone within a second.
+# check_dies_with_parent NAME [OPTION]...
+check_dies_with_parent() {
+    local name=$1 parent program tool deadline
+    shift
+    rm -f "$TMP/ewp.pid" "$TMP/ewp.tool"
+    bash -c '"$1" "${@:4}" -- sh -c "trap \"\" TERM; echo \$\$ >$2.tmp; mv $2.tmp $2; exec sleep 30" &
+             echo $! >"$3"; wait' \
+        bash "$SUBPROC" "$TMP/ewp.pid" "$TMP/ewp.tool" "$@" &
+    parent=$!
+    remember_pid "$parent"
+    if ! wait_for 5000 file_has_content "$TMP/ewp.pid"; then
+        fail "$name" "the program did not start"
+        return
+    fi
+    program=$(cat "$TMP/ewp.pid")
+    tool=$(cat "$TMP/ewp.tool")
+    remember_pid "$program" "$tool"
+    { kill -KILL "$parent"; wait "$parent"; } 2>/dev/null
+    if wait_for 1000 is_gone "$program" && wait_for 1000 is_gone "$tool"; then
+        pass "$name"
+    else
+        fail "$name" "program $program or subproc $tool still alive a second after the parent died"
+    fi
+}
+
+# The program ignores TERM here, so --death-signal KILL is what ends it.
+check_dies_with_parent "--death-signal KILL: the program dies with subproc's parent (in place)" \
+    --death-signal KILL
+check_dies_with_parent "--death-signal KILL --exit-with-parent, supervised: both die with the parent" \
+    --exit-with-parent --death-signal KILL --timeout 60s
+
+# And with the default TERM, for a program that does not ignore it.
+rm -f "$TMP/plain.pid"
+bash -c '"$1" --exit-with-parent -- sh -c "echo \$\$ >$2.tmp; mv $2.tmp $2; exec sleep 30" & wait' \
+    bash "$SUBPROC" "$TMP/plain.pid" &
+parent=$!
+remember_pid "$parent"
+wait_for 5000 file_has_content "$TMP/plain.pid"
+program=$(cat "$TMP/plain.pid")
+remember_pid "$program"
+{ kill -KILL "$parent"; wait "$parent"; } 2>/dev/null
+check "--exit-with-parent: the program (in place) gets TERM when the parent dies" \
+    'wait_for 1000 is_gone "$program"'
+
+# Supervised, subproc itself SIGKILLed: the program's death signal ends it.
+rm -f "$TMP/sup.pid"
+"$SUBPROC" --exit-with-parent --timeout 60s -- sh -c 'echo $$ >"$1.tmp"; mv "$1.tmp" "$1"; exec sleep 30' sh "$TMP/sup.pid" &
+tool=$!
+remember_pid "$tool"
+wait_for 5000 file_has_content "$TMP/sup.pid"
+program=$(cat "$TMP/sup.pid")
+remember_pid "$program"
+{ kill -KILL "$tool"; wait "$tool"; } 2>/dev/null
+check "--exit-with-parent, supervised: the program dies when subproc is killed" \
+    'wait_for 1000 is_gone "$program"'
+
+# Without any of these, the program outlives its parent.
+rm -f "$TMP/free.pid"
+bash -c '"$1" -- sh -c "echo \$\$ >$2.tmp; mv $2.tmp $2; exec sleep 30" & wait' \
+    bash "$SUBPROC" "$TMP/free.pid" &
+parent=$!
+remember_pid "$parent"
+wait_for 5000 file_has_content "$TMP/free.pid"
+program=$(cat "$TMP/free.pid")
+remember_pid "$program"
+{ kill -KILL "$parent"; wait "$parent"; } 2>/dev/null
+check "without --exit-with-parent the program outlives its parent" \
+    '! wait_for 300 is_gone "$program"'
+kill -KILL "$program" 2>/dev/null
+
+finish
