@@ -144,6 +144,9 @@ SUBPROC_EXPORT void subproc_env_put(subproc *c, const char *name_equals_value);
  * unsets edit it (env(1) without -i).  Inherited variables are not shown by to_string(). */
 SUBPROC_EXPORT void subproc_env_inherit(subproc *c);
 
+/* Give the child an empty environment (env -i); later sets and passes add to it. */
+SUBPROC_EXPORT void subproc_env_clear(subproc *c);
+
 /* Remove `name` from the child's environment (a no-op if it is not there).  On a command whose
  * environment was not touched yet this first does subproc_env_inherit(), so the child gets
  * everything but `name`. */
@@ -153,7 +156,8 @@ SUBPROC_EXPORT void subproc_env_unset(subproc *c, const char *name);
  * Working directory
  * ------------------------------------------------------------------------------------- */
 
-/* Run the child in `dir` (copied).  A directory that cannot be entered makes the run fail with
+/* Run the child in `dir` (copied).  A relative binary (one with a '/' that does not start
+ * with '/') is then found relative to `dir`, as with env -C.  A directory that cannot be entered makes the run fail with
  * the errno of chdir(2) and a message naming "chdir".  Setting it twice is a deferred EINVAL.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_cwd(subproc *c, const char *dir);
@@ -241,6 +245,8 @@ SUBPROC_EXPORT int subproc_add_send_buffer(subproc *c, const void *data, size_t 
  * the intermediate process has exited and the daemon has exec'd (or failed, which is reported
  * as for any child); by then the pidfile, if set, holds the daemon's pid.  The daemon's cwd is
  * "/" unless subproc_set_cwd() was called, and its stdio is /dev/null unless redirected to fds.
+ * A relative binary ("./prog") is resolved against the caller's cwd before the daemon moves
+ * to "/" (or relative to the cwd set with subproc_set_cwd()).
  * Only subproc_run() can start a daemon; buffers, subproc_set_death_signal() and the
  * handshake cannot be combined with it (a run fails with EINVAL).
  * Thread safety: one thread per command.  Async-signal safety: no. */
@@ -562,6 +568,18 @@ SUBPROC_EXPORT pid_t subproc_fork(void);
 /* ---------------------------------------------------------------------------------------
  * Errors
  * ------------------------------------------------------------------------------------- */
+
+/* Which part of a run failed, for callers that map failures to exit codes (as env(1) does
+ * with 125, 126 and 127). */
+enum subproc_stage {
+        SUBPROC_STAGE_NONE = 0,  /* not a start failure: a bad command, I/O, the child's status */
+        SUBPROC_STAGE_SETUP = 1, /* a step before exec: fds, chdir, pidfile, privileges, hook... */
+        SUBPROC_STAGE_EXEC = 2,  /* finding or executing the program itself */
+};
+
+/* The stage of the calling thread's last error (see enum subproc_stage).
+ * Thread safety: safe (per-thread).  Async-signal safety: yes. */
+SUBPROC_EXPORT enum subproc_stage subproc_errstage(void);
 
 /* The calling thread's last error message, "" if none.  The string is owned by the library and
  * stays valid until the next subproc call in this thread.

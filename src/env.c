@@ -117,6 +117,14 @@ void subproc_env_inherit(subproc *c)
         }
 }
 
+void subproc_env_clear(subproc *c)
+{
+        if (sp_command_broken(c))
+                return;
+        sp_env_free(&c->env);
+        go_explicit(c);
+}
+
 void subproc_env_set(subproc *c, const char *name, const char *value)
 {
         const char *problem;

@@ -5,10 +5,12 @@
 #include <stdio.h>
 
 static _Thread_local char error_message[1024];
+static _Thread_local enum subproc_stage error_stage;
 
 int sp_verror(int errnum, const char *fmt, va_list ap)
 {
         vsnprintf(error_message, sizeof error_message, fmt, ap);
+        error_stage = SUBPROC_STAGE_NONE;
         errno = errnum;
         return -1;
 }
@@ -26,6 +28,17 @@ int sp_error(int errnum, const char *fmt, ...)
 void sp_error_clear(void)
 {
         error_message[0] = '\0';
+        error_stage = SUBPROC_STAGE_NONE;
+}
+
+void sp_error_set_stage(enum subproc_stage stage)
+{
+        error_stage = stage;
+}
+
+enum subproc_stage subproc_errstage(void)
+{
+        return error_stage;
 }
 
 const char *subproc_errmsg(void)

@@ -26,6 +26,8 @@ SP_HIDDEN int sp_error(int errnum, const char *fmt, ...) __attribute__((format(p
 SP_HIDDEN int sp_verror(int errnum, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Clear the calling thread's message. */
 SP_HIDDEN void sp_error_clear(void);
+/* Tag the error just set with the stage that failed (sp_error resets it to NONE). */
+SP_HIDDEN void sp_error_set_stage(enum subproc_stage stage);
 
 /* ---- a growable list of owned strings (command.c) ------------------------------------- */
 

@@ -82,7 +82,9 @@ int sp_path_resolve(const char *name, char **ret_path)
         }
         free(path);
         if (first_error == EACCES)
-                return sp_error(EACCES, "cannot run '%s' found in PATH: %s", name,
-                                strerror(EACCES));
-        return sp_error(ENOENT, "cannot find '%s' in PATH", name);
+                sp_error(EACCES, "cannot run '%s' found in PATH: %s", name, strerror(EACCES));
+        else
+                sp_error(ENOENT, "cannot find '%s' in PATH", name);
+        sp_error_set_stage(SUBPROC_STAGE_EXEC);
+        return -1;
 }

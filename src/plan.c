@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -261,6 +262,26 @@ static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
         plan->use_fork = c->hook || plan->handshake;
 }
 
+/* The daemon moves to "/" before exec: a path relative to our cwd must not follow it. */
+static int anchor_relative_path(char **path)
+{
+        char *cwd, *joined;
+
+        if ((*path)[0] == '/')
+                return 0;
+        cwd = getcwd(NULL, 0);
+        if (!cwd)
+                return sp_error(errno, "cannot resolve %s: getcwd: %s", *path, strerror(errno));
+        if (asprintf(&joined, "%s/%s", cwd, *path) < 0) {
+                free(cwd);
+                return sp_error(ENOMEM, "out of memory resolving %s", *path);
+        }
+        free(cwd);
+        free(*path);
+        *path = joined;
+        return 0;
+}
+
 int sp_plan_build(subproc *c, struct sp_plan_builder *b)
 {
         int r;
@@ -269,6 +290,8 @@ int sp_plan_build(subproc *c, struct sp_plan_builder *b)
         free(c->exec_path);
         c->exec_path = NULL;
         r = sp_path_resolve(c->argv.items[0], &c->exec_path);
+        if (r == 0 && c->daemonize && !c->cwd)
+                r = anchor_relative_path(&c->exec_path);
         if (r == 0)
                 r = prepare_send_buffers(c);
         if (r == 0)

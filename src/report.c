@@ -15,14 +15,12 @@ static const char *rlimit_name(int resource)
                 { RLIMIT_CPU, "CPU" },         { RLIMIT_DATA, "DATA" },
                 { RLIMIT_FSIZE, "FSIZE" },     { RLIMIT_NOFILE, "NOFILE" },
                 { RLIMIT_STACK, "STACK" },
-#ifdef RLIMIT_NPROC
-                { RLIMIT_NPROC, "NPROC" },
-#endif
-#ifdef RLIMIT_MEMLOCK
-                { RLIMIT_MEMLOCK, "MEMLOCK" },
-#endif
-#ifdef RLIMIT_RSS
-                { RLIMIT_RSS, "RSS" },
+#ifdef __linux__
+                { RLIMIT_NPROC, "NPROC" },     { RLIMIT_MEMLOCK, "MEMLOCK" },
+                { RLIMIT_RSS, "RSS" },         { RLIMIT_LOCKS, "LOCKS" },
+                { RLIMIT_MSGQUEUE, "MSGQUEUE" }, { RLIMIT_NICE, "NICE" },
+                { RLIMIT_RTPRIO, "RTPRIO" },   { RLIMIT_RTTIME, "RTTIME" },
+                { RLIMIT_SIGPENDING, "SIGPENDING" },
 #endif
         };
 
@@ -43,7 +41,17 @@ static int describe_pidfile(const subproc *c, const struct sp_report *rep)
         return sp_error(EBUSY, "pidfile %s is held by another process", c->pidfile);
 }
 
+static int describe(const subproc *c, const struct sp_report *rep);
+
 int sp_report_describe(const subproc *c, const struct sp_report *rep)
+{
+        int r = describe(c, rep);
+
+        sp_error_set_stage(rep->stage == SP_STAGE_EXEC ? SUBPROC_STAGE_EXEC : SUBPROC_STAGE_SETUP);
+        return r;
+}
+
+static int describe(const subproc *c, const struct sp_report *rep)
 {
         const char *why = strerror(rep->error);
         int e = rep->error;

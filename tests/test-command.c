@@ -539,6 +539,8 @@ static void check_deferred_error(const struct deferred_case *dc)
         free(logged);
 
         assert_run_fails(c, EINVAL, NULL);
+        /* A bad command is not a failure of the child's setup or of the program. */
+        assert_ll_equal(subproc_errstage(), SUBPROC_STAGE_NONE);
         assert_run_async_fails(c, EINVAL, NULL);
         /* With an exit status pointer, and again: the error stays. */
         errno = 0;

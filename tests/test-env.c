@@ -117,6 +117,32 @@ static void test_env_set_gives_clean_env(void **state)
         env_restore(&saved);
 }
 
+static void test_env_clear(void **state)
+{
+        static const char *const nothing[] = { NULL };
+        static const char *const only_one[] = { "SP_ONE=1", NULL };
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        char *out;
+
+        /* env -i: nothing at all, even though the caller has a full environment. */
+        subproc_env_clear(c);
+        r = run_report(c, &out);
+        check_env_exact(r, nothing);
+        report_free(r);
+        subproc_free(c);
+
+        /* Clearing drops what was set before; later sets add to the empty list. */
+        c = subproc_new(HELPER_PATH);
+        subproc_env_set(c, "SP_GONE", "x");
+        subproc_env_clear(c);
+        subproc_env_set(c, "SP_ONE", "1");
+        r = run_report(c, &out);
+        check_env_exact(r, only_one);
+        report_free(r);
+        subproc_free(c);
+}
+
 static void test_env_awkward_values(void **state)
 {
         subproc *c = subproc_new(HELPER_PATH);
@@ -394,6 +420,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 SP_TEST(test_env_inherited_by_default),
                 SP_TEST(test_env_set_gives_clean_env),
+                SP_TEST(test_env_clear),
                 SP_TEST(test_env_awkward_values),
                 SP_TEST(test_env_set_replaces_in_place),
                 SP_TEST(test_env_put),

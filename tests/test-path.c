@@ -54,7 +54,9 @@ static void test_bare_name_not_in_path(void **state)
 
         /* No child at all: assert_run_fails() also checks that. */
         assert_run_fails(c, ENOENT, "cannot find 'subproc-no-such-command' in PATH");
+        assert_ll_equal(subproc_errstage(), SUBPROC_STAGE_EXEC);
         assert_run_async_fails(c, ENOENT, "cannot find 'subproc-no-such-command' in PATH");
+        assert_ll_equal(subproc_errstage(), SUBPROC_STAGE_EXEC);
         assert_ll_equal(subproc_pid(c), -1);
         subproc_free(c);
 }

@@ -155,9 +155,15 @@ struct spawn_failure {
 
 static void check_spawn_failure(struct spawn_failure *f)
 {
+        /* Finding or running the program is the exec stage; anything before it is setup. */
+        enum subproc_stage stage = strncmp(f->msg_part, "exec", 4) == 0 ? SUBPROC_STAGE_EXEC
+                                                                       : SUBPROC_STAGE_SETUP;
+
         print_message("  case %s\n", f->what);
         assert_run_fails(f->c, f->expected_errno, f->msg_part);
+        assert_ll_equal(subproc_errstage(), stage);
         assert_run_async_fails(f->c, f->expected_errno, f->msg_part);
+        assert_ll_equal(subproc_errstage(), stage);
         assert_ll_equal(subproc_pid(f->c), -1);
         /* The same again: a failed spawn leaves the command reusable. */
         assert_run_fails(f->c, f->expected_errno, f->msg_part);

@@ -97,19 +97,11 @@ static void apply_stdio(subproc *c, struct stdio_fds *s)
                 subproc_set_error_fd(c, &s->fd[2]);
 }
 
-/* -i with nothing passed or set still means an empty environment, and the API has no call
- * for that: setting a variable switches to an explicit list; removing it leaves that empty. */
-static void env_clear(subproc *c)
-{
-        subproc_env_set(c, "SUBPROC_EMPTY", "");
-        subproc_env_unset(c, "SUBPROC_EMPTY");
-}
-
 /* As env(1): inherited unless -i, then every edit in command-line order. */
 static void apply_env(subproc *c, const struct options *o)
 {
         if (o->env_clear)
-                env_clear(c);
+                subproc_env_clear(c);
         else
                 subproc_env_inherit(c);
         for (size_t i = 0; i < o->n_env_ops; i++) {
@@ -186,20 +178,12 @@ static subproc *build_command(const struct options *o, struct stdio_fds *stdio)
 
 /* ---- running ------------------------------------------------------------------------- */
 
-static bool starts_with(const char *s, const char *prefix)
+/* A failed lookup or exec of the program is the program's fault and gets env(1)'s 126, or
+ * 127 when there is no such file; anything else (a bad option, chdir, pidfile,
+ * credentials...) failed in subproc: 125. */
+static int failure_status(int err)
 {
-        return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* The API tells the failing step only in the message: a failed lookup or exec of the program
- * is the program's fault and gets env(1)'s 126, or 127 when there is no such file; anything
- * else (a bad option, chdir, pidfile, credentials...) failed in subproc, 125. */
-static int failure_status(int err, const char *msg)
-{
-        bool program = starts_with(msg, "exec ") || starts_with(msg, "cannot find '") ||
-                       starts_with(msg, "cannot run '");
-
-        if (!program)
+        if (subproc_errstage() != SUBPROC_STAGE_EXEC)
                 return EXIT_OURS;
         return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
 }
@@ -211,7 +195,7 @@ static int report_failure(void)
         const char *msg = subproc_errmsg();
 
         say("%s", *msg ? msg : strerror(err));
-        return failure_status(err, msg);
+        return failure_status(err);
 }
 
 static int status_exit_code(int status)
