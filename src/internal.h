@@ -87,6 +87,8 @@ struct sp_capture {
         char *data;
         size_t len;
         size_t cap;
+        unsigned reads;  /* reads so far */
+        bool big_pipe;   /* the pipe was enlarged (F_SETPIPE_SZ) */
 };
 
 /* Parent-side ends of the pipes of one run. */
