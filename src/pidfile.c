@@ -74,8 +74,8 @@ static int parse_pid(const char *text, size_t len, pid_t *ret_pid)
         if (i == 0)
                 return -EINVAL;
         for (; i < len; i++)
-                if (!strchr(" \t\r\n", text[i]))
-                        return -EINVAL;
+                if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
+                        return -EINVAL; /* a NUL too: strchr() would have matched it */
         if (v <= 0)
                 return -ERANGE;
         *ret_pid = (pid_t)v;

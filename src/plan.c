@@ -308,6 +308,11 @@ int sp_plan_build(subproc *c, struct sp_plan_builder *b)
                                                                    : SP_CLOSE_RANGE_CLOEXEC;
         b->plan.report_fd = b->plan.handshake_fd = -1;
         fill_lifetime_plan(c, &b->plan);
+        /* A child that waits for the handshake must really close our fds, not just mark
+         * them close-on-exec: among them is the write end it waits on, and pipes whose
+         * readers wait for EOF. */
+        if (b->plan.handshake && b->plan.first_method == SP_CLOSE_RANGE_CLOEXEC)
+                b->plan.first_method = SP_CLOSE_RANGE_GAPS;
         return 0;
 }
 
