@@ -43,6 +43,17 @@ static const char *name_problem(const char *name)
         return NULL;
 }
 
+/* Record a deferred EINVAL naming the problem when `name` cannot be a variable name. */
+static bool valid_name(subproc *c, const char *name)
+{
+        const char *problem = name_problem(name);
+
+        if (problem)
+                sp_command_fail(c, EINVAL, "environment variable name '%s' %s",
+                                name ? name : "(null)", problem);
+        return !problem;
+}
+
 static bool entry_has_name(const char *entry, const char *name, size_t name_len)
 {
         return strncmp(entry, name, name_len) == 0 && entry[name_len] == '=';
@@ -127,17 +138,12 @@ void subproc_env_clear(subproc *c)
 
 void subproc_env_set(subproc *c, const char *name, const char *value)
 {
-        const char *problem;
         char *entry;
 
         if (sp_command_broken(c))
                 return;
-        problem = name_problem(name);
-        if (problem) {
-                sp_command_fail(c, EINVAL, "environment variable name '%s' %s",
-                                name ? name : "(null)", problem);
+        if (!valid_name(c, name))
                 return;
-        }
         if (!value) {
                 sp_command_fail(c, EINVAL, "environment variable %s has a NULL value", name);
                 return;
@@ -167,16 +173,12 @@ void subproc_env_put(subproc *c, const char *name_equals_value)
 
 void subproc_env_pass(subproc *c, const char *name)
 {
-        const char *problem, *value;
+        const char *value;
 
         if (sp_command_broken(c))
                 return;
-        problem = name_problem(name);
-        if (problem) {
-                sp_command_fail(c, EINVAL, "environment variable name '%s' %s",
-                                name ? name : "(null)", problem);
+        if (!valid_name(c, name))
                 return;
-        }
         go_explicit(c);
         value = getenv(name);
         if (value)
@@ -195,18 +197,13 @@ void subproc_env_pass_common(subproc *c)
 
 void subproc_env_unset(subproc *c, const char *name)
 {
-        const char *problem;
         ssize_t at;
         bool was_inherited;
 
         if (sp_command_broken(c))
                 return;
-        problem = name_problem(name);
-        if (problem) {
-                sp_command_fail(c, EINVAL, "environment variable name '%s' %s",
-                                name ? name : "(null)", problem);
+        if (!valid_name(c, name))
                 return;
-        }
         if (c->env.mode == SP_ENV_INHERIT)
                 subproc_env_inherit(c);
         at = find_var(&c->env, name, strlen(name));
