@@ -49,21 +49,20 @@ static int private_pipe(const struct sp_plan *plan, int fds[2], bool child_write
         return 0;
 }
 
-/* Read records until EOF (exec worked) or a failure record. */
+/* Read records until EOF: exec worked, or the failed child is gone.  Reading on after a
+ * failure matters for a daemon: we reap only its intermediate, which can exit before the
+ * daemon has closed its fds, pidfile lock included; EOF comes once they are all closed. */
 static void collect_reports(int fd, struct sp_spawn_result *ret)
 {
         struct sp_report rep;
 
         while (sp_report_read(fd, &rep)) {
-                if (rep.stage == SP_STAGE_INFO_DAEMON_PID) {
+                if (rep.stage == SP_STAGE_INFO_DAEMON_PID)
                         ret->daemon_pid = rep.arg;
-                        continue;
+                else if (rep.stage < SP_STAGE_INFO_DAEMON_PID && !ret->failed) {
+                        ret->failed = true;
+                        ret->report = rep;
                 }
-                if (rep.stage >= SP_STAGE_INFO_DAEMON_PID)
-                        continue;
-                ret->failed = true;
-                ret->report = rep;
-                break;
         }
 }
 

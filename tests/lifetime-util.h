@@ -244,6 +244,10 @@ struct lt_result {
         char msg[512];
 };
 
+/* In the forked process: the fd the result goes to (to keep it open across a
+ * subproc_exec() that fails, pass it with subproc_pass_fd()). */
+static int lt_child_result_fd = -1;
+
 static inline void lt_result_set(struct lt_result *res, int rc)
 {
         res->rc = rc;
@@ -266,6 +270,7 @@ static inline void lt_in_child(void (*fn)(void *arg, struct lt_result *res), voi
                 size_t left = sizeof mine;
 
                 close(fds[0]);
+                lt_child_result_fd = fds[1];
                 fn(arg, &mine);
                 while (left > 0) {
                         ssize_t n = write(fds[1], p, left);

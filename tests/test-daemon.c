@@ -179,9 +179,10 @@ static void test_daemon_state(void **state)
         assert_true(sid != getsid(0));
         assert_true(sid != pid);
         assert_ll_equal(report_get_int(r, "pgid"), sid);
-        /* The session leader, the intermediate, had exited before subproc_run() returned. */
+        /* The session leader, the intermediate, had exited before subproc_run() returned.
+         * (The daemon's ppid may still name it: the daemon may run before the intermediate
+         * finishes exiting.) */
         assert_true(lt_exited((pid_t)sid));
-        assert_true(report_get_int(r, "ppid") != sid);
 
         assert_string_equal(report_get(r, "cwd"), "/");
         for (int fd = 0; fd < 3; fd++)
@@ -371,8 +372,14 @@ static void test_daemon_failures(void **state)
         subproc_set_pidfile(c, pidfile);
         assert_run_fails(c, ENOENT, "exec");
         assert_ll_equal(subproc_daemon_pid(c), -1);
-        /* It held the pidfile for a moment at most: nobody holds it now. */
+        /* It held the pidfile for a moment at most.  The failed daemon may still be exiting
+         * when subproc_run() returns (it is nobody's child, so nobody waited for it): then
+         * the holder is that daemon, and it lets go as it ends. */
         assert_ll_equal(subproc_pidfile_read_if_alive(pidfile, &alive), 0);
+        if (alive > 0) {
+                assert_true(lt_wait_exit(alive, LT_HANG_GUARD_MS) >= 0);
+                assert_ll_equal(subproc_pidfile_read_if_alive(pidfile, &alive), 0);
+        }
         assert_ll_equal(alive, -1);
         subproc_free(c);
 

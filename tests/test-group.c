@@ -176,6 +176,23 @@ static bool reap_within(pid_t pid, double ms, int *status)
         return reaped;
 }
 
+/* Wait up to `ms` for `pid` to exit, without reaping it, with a pidfd of our own (whatever
+ * the library uses): 1 when it has exited, 0 at the deadline, -1 without pidfd_open. */
+static int poll_exit(pid_t pid, double ms)
+{
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int ready;
+
+        if (fd < 0)
+                return -1;
+        do
+                ready = poll(&p, 1, (int)ms);
+        while (ready < 0 && errno == EINTR);
+        close(fd);
+        return ready;
+}
+
 /* Read lines from `fd` until one is "ready"; store the numbers of the lines before it in
  * pids (at most max) and return how many. */
 static size_t read_pids_until_ready(int fd, pid_t *pids, size_t max)
@@ -383,7 +400,7 @@ static void test_kill_tree_after_leader_exit(void **state)
 {
         const struct mode *m = enter_mode(state);
         subproc *c = subproc_new_args("/bin/sh", "-c", "sleep 30 & echo $!; echo ready", NULL);
-        int out_fd = -1, status = -1, watch, ready;
+        int out_fd = -1, status = -1, ready;
         pid_t grandchild;
 
         become_subreaper();
@@ -391,10 +408,9 @@ static void test_kill_tree_after_leader_exit(void **state)
         apply_grouping(c, m->grouping);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(read_pids_until_ready(out_fd, &grandchild, 1), 1);
-        /* Wait until the shell has exited (a zombie, not reaped): the group is still there.
-         * A pidfd of our own, whatever the library uses. */
-        watch = (int)syscall(SYS_pidfd_open, subproc_pid(c), 0);
-        if (watch < 0) {
+        /* Wait until the shell has exited (a zombie, not reaped): the group is still there. */
+        ready = poll_exit(subproc_pid(c), HANG_GUARD_MS);
+        if (ready < 0) {
                 print_message("no pidfd_open (%s): cannot wait for the zombie\n",
                               strerror(errno));
                 subproc_abort(c);
@@ -404,12 +420,6 @@ static void test_kill_tree_after_leader_exit(void **state)
                 subproc_free(c);
                 skip();
         }
-        {
-                struct pollfd p = { .fd = watch, .events = POLLIN };
-
-                ready = poll(&p, 1, (int)HANG_GUARD_MS);
-        }
-        close(watch);
         assert_ll_equal(ready, 1);
         assert_ll_equal(subproc_kill(c, SIGTERM), 0);
         assert_ll_equal(subproc_wait(c, &status), 0);

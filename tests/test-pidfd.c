@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,6 +287,28 @@ static void test_kill_signal_zero(void **state)
         subproc_free(c);
 }
 
+/* A bad signal number is EINVAL, and the child is left alone. */
+static void test_kill_bad_signal(void **state)
+{
+        static const int bad[] = { -1, NSIG, 1000, -SIGTERM };
+        subproc *c = helper_sleeping();
+        int status = -1;
+
+        (void)uses_pidfd(state);
+        subproc_raw_status(c);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                errno = 0;
+                assert_ll_equal(subproc_kill(c, bad[i]), -1);
+                assert_errno_equal(errno, EINVAL);
+        }
+        assert_ll_equal(waitpid(subproc_pid(c), NULL, WNOHANG), 0);
+        assert_ll_equal(subproc_kill(c, SIGTERM), 0);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_killed_by(status, SIGTERM);
+        subproc_free(c);
+}
+
 /* The caller took the pid and reaped it: the command must not signal that pid (which the
  * system may give to another process at any time) and says ESRCH. */
 static void test_kill_after_caller_reaped(void **state)
@@ -304,6 +327,122 @@ static void test_kill_after_caller_reaped(void **state)
         assert_errno_equal(errno, ESRCH);
         subproc_free(c);
         assert_no_children();
+}
+
+/* Exit codes of the isolated child of test_kill_recycled_pid(). */
+enum {
+        RECYCLE_OK = 0,
+        RECYCLE_HIT_VICTIM = 1,
+        RECYCLE_WRONG_RESULT = 2,
+        RECYCLE_SETUP_FAILED = 3,
+        RECYCLE_UNSUPPORTED = 77,
+};
+
+/* Runs in a forked child: fork a process that gets `pid` (free again) by setting ns_last_pid.
+ * It runs until *release_fd is closed, then exits 0. */
+static bool fork_with_pid(pid_t pid, pid_t *victim, int *release_fd)
+{
+        int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+        int release[2], len;
+        char text[32];
+        bool written;
+        pid_t child;
+
+        if (fd < 0)
+                return false;
+        len = snprintf(text, sizeof text, "%ld", (long)pid - 1);
+        written = write(fd, text, (size_t)len) == len;
+        close(fd);
+        if (!written || pipe2(release, O_CLOEXEC) != 0)
+                return false;
+        child = fork();
+        if (child == 0) {
+                char byte;
+
+                close(release[1]);
+                while (read(release[0], &byte, 1) < 0 && errno == EINTR)
+                        ;
+                _exit(0);
+        }
+        close(release[0]);
+        if (child != pid) {
+                close(release[1]);
+                if (child > 0)
+                        waitpid(child, NULL, 0);
+                return false;
+        }
+        *victim = child;
+        *release_fd = release[1];
+        return true;
+}
+
+/* Runs in a forked child, the init of a new pid namespace, where no other process takes pids
+ * (in the caller's namespace, rewinding the pid counter could hand a pid that a test running
+ * beside us has just reaped to some new process).  Never returns. */
+static void kill_recycled_in_namespace(void)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=0", NULL);
+        int release_fd = -1, status = -1, rc, saved_errno;
+        pid_t pid = -1, victim = -1;
+
+        if (subproc_run_async(c, &pid) != 0 || subproc_pid_wait(pid, &status, false) != 0)
+                _exit(RECYCLE_SETUP_FAILED);
+        if (!fork_with_pid(pid, &victim, &release_fd))
+                _exit(RECYCLE_UNSUPPORTED);
+        errno = 0;
+        rc = subproc_kill(c, SIGTERM);
+        saved_errno = errno;
+        /* The victim exits 0 by itself, unless the SIGTERM reached it. */
+        close(release_fd);
+        if (waitpid(victim, &status, 0) != victim)
+                _exit(RECYCLE_SETUP_FAILED);
+        if (!WIFEXITED(status))
+                _exit(RECYCLE_HIT_VICTIM);
+        if (rc != -1 || saved_errno != ESRCH)
+                _exit(RECYCLE_WRONG_RESULT);
+        subproc_free(c);
+        _exit(RECYCLE_OK);
+}
+
+/* The same, with the pid really given to another process: that process must not get the
+ * signal.  Only a pidfd can tell; without one the library has nothing but the number. */
+static void test_kill_recycled_pid(void **state)
+{
+        int status = -1, result;
+        pid_t child;
+
+        if (!uses_pidfd(state)) {
+                print_message("without a pidfd, a pid reaped by the caller cannot be told "
+                              "from a recycled one: not tried\n");
+                skip();
+        }
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                pid_t init;
+
+                if (unshare(CLONE_NEWPID) != 0)
+                        _exit(RECYCLE_UNSUPPORTED);
+                init = fork();
+                if (init == 0)
+                        kill_recycled_in_namespace();
+                if (init < 0 || waitpid(init, &status, 0) != init)
+                        _exit(RECYCLE_SETUP_FAILED);
+                _exit(WIFEXITED(status) ? WEXITSTATUS(status) : RECYCLE_SETUP_FAILED);
+        }
+        assert_ll_equal(waitpid(child, &status, 0), child);
+        assert_true(WIFEXITED(status));
+        result = WEXITSTATUS(status);
+        if (result == RECYCLE_UNSUPPORTED) {
+                print_message("cannot give a pid to another process (needs a new pid namespace "
+                              "and a writable ns_last_pid): not tried\n");
+                skip();
+        }
+        if (result == RECYCLE_HIT_VICTIM)
+                fail_msg("subproc_kill() signalled the process that got the recycled pid");
+        if (result == RECYCLE_WRONG_RESULT)
+                fail_msg("subproc_kill() of a pid reaped by the caller did not fail with ESRCH");
+        assert_ll_equal(result, RECYCLE_OK);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -542,7 +681,9 @@ int main(void)
                 BOTH_MODES(test_pidfd_after_run),
                 BOTH_MODES(test_kill_when_not_running),
                 BOTH_MODES(test_kill_signal_zero),
+                BOTH_MODES(test_kill_bad_signal),
                 BOTH_MODES(test_kill_after_caller_reaped),
+                BOTH_MODES(test_kill_recycled_pid),
                 BOTH_MODES(test_wait_timeout_then_exit),
                 BOTH_MODES(test_wait_timeout_status_rules),
                 BOTH_MODES(test_wait_timeout_negative_waits),

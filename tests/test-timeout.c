@@ -47,10 +47,14 @@ struct mode {
 static struct mode with_pidfd = { "pidfd", 0 };
 static struct mode without_pidfd = { "no pidfd", 1 };
 
+/* The caller's SIGTERM action, which a case may set to SIG_IGN for its child to inherit. */
+static struct sigaction saved_term;
+
 static int mode_setup(void **state)
 {
         const struct mode *m = *state;
 
+        sigaction(SIGTERM, NULL, &saved_term);
         if (&sp_test_no_pidfd != NULL)
                 sp_test_no_pidfd = m->no_pidfd;
         return sp_test_setup(state);
@@ -60,6 +64,7 @@ static int mode_teardown(void **state)
 {
         int r = sp_test_teardown(state);
 
+        sigaction(SIGTERM, &saved_term, NULL);
         if (&sp_test_no_pidfd != NULL)
                 sp_test_no_pidfd = 0;
         (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
@@ -113,7 +118,8 @@ static void run_timed(subproc *c, int *exitstatus, struct outcome *o)
 
 #define assert_timed_out(o, sig) sp_assert_timed_out((o), (sig), __FILE__, __LINE__)
 
-/* The run failed with ETIMEDOUT and a message naming `sig` (and not the other one). */
+/* The run failed with ETIMEDOUT and a message naming `sig` (one naming SIGKILL cannot be
+ * right for a child that SIGTERM ended). */
 static void sp_assert_timed_out(const struct outcome *o, int sig, const char *file, int line)
 {
         const char *name = sig == SIGKILL ? "SIGKILL" : "SIGTERM";
@@ -162,6 +168,20 @@ static subproc *helper_writing_then_sleeping(const char *text, unsigned ms)
         subproc_add_arg_format(c, "--stdout-text=%s", text);
         subproc_add_arg_format(c, "--sleep-ms=%u", ms);
         return c;
+}
+
+/* Make the child ignore SIGTERM from its first instruction, so that no deadline can come
+ * before it does: the caller ignores SIGTERM during the run, and the child inherits that
+ * (mode_teardown() restores the caller's action even if the case fails). */
+static void child_ignores_term_from_start(subproc *c)
+{
+        assert_true(signal(SIGTERM, SIG_IGN) != SIG_ERR);
+        subproc_inherit_signals(c);
+}
+
+static void caller_term_back(void)
+{
+        sigaction(SIGTERM, &saved_term, NULL);
 }
 
 /* A pipe whose write end the helper gets, to say "I ignore SIGTERM now". */
@@ -287,9 +307,12 @@ static void test_timeout_term_ignored(void **state)
         struct outcome o;
 
         enter_mode(state);
+        /* The helper's --ignore-term alone might come after the deadline on a slow machine. */
+        child_ignores_term_from_start(c);
         subproc_set_output_buffer(c, &out);
         subproc_set_timeout(c, 300, 500);
         run_timed(c, NULL, &o);
+        caller_term_back();
         assert_timed_out(&o, SIGKILL);
         /* SIGTERM at 300 ms, SIGKILL 500 ms later, and not the 30 s of the helper's sleep. */
         assert_elapsed_between(&o, 300 + 500 - ROUNDING_MS, 300 + 500 + SLACK_MS);
@@ -374,28 +397,51 @@ static void test_timeout_async_wait(void **state)
 
         enter_mode(state);
         subproc_set_output_buffer(c, &out);
-        subproc_set_timeout(c, 300, 5000);
+        subproc_set_timeout(c, 600, 5000);
         start = monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
 
         /* Giving up waiting before the deadline is not the timeout: the child still runs. */
         errno = 0;
-        rc = subproc_wait_timeout(c, NULL, 20);
+        rc = subproc_wait_timeout(c, NULL, 500);
         assert_ll_equal(rc, -1);
         assert_errno_equal(errno, ETIMEDOUT);
         assert_true(subproc_pid(c) > 0);
         assert_ll_equal(kill(subproc_pid(c), 0), 0);
 
-        /* The deadline counts from the start, not from this wait. */
+        /* The deadline counts from the start, not from this wait (which would end it at about
+         * 500 + 600 ms). */
         errno = 0;
         finish_outcome(&o, subproc_wait(c, NULL), start);
         assert_timed_out(&o, SIGTERM);
-        assert_elapsed_between(&o, 300 - ROUNDING_MS, 3000);
+        assert_elapsed_between(&o, 600 - ROUNDING_MS, 1000);
         assert_killed_by(subproc_status(c), SIGTERM);
         assert_ll_equal(subproc_pid(c), -1);
         assert_string_equal(out, "async output");
         assert_no_children();
         free(out);
+        subproc_free(c);
+}
+
+/* The timeout is enforced in subproc_wait_timeout() as well: ETIMEDOUT then, but with the
+ * child gone, unlike giving up (the child still running). */
+static void test_timeout_in_wait_timeout(void **state)
+{
+        subproc *c = helper_writing_then_sleeping("x", 10000);
+        struct outcome o;
+        double start;
+
+        enter_mode(state);
+        subproc_set_timeout(c, 300, 0);
+        start = monotonic_ms();
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        errno = 0;
+        finish_outcome(&o, subproc_wait_timeout(c, NULL, 5000), start);
+        assert_timed_out(&o, SIGKILL);
+        assert_elapsed_between(&o, 300 - ROUNDING_MS, 3000);
+        assert_killed_by(subproc_status(c), SIGKILL);
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_no_children();
         subproc_free(c);
 }
 
@@ -566,8 +612,7 @@ static void test_grandchild_in_session(void **state)
 static void test_grandchild_child_ignores_term(void **state)
 {
         subproc *c = subproc_new_args("/bin/sh", "-c",
-                                      "trap '' TERM; sleep 30 & echo $!; echo started; "
-                                      "exec sleep 30",
+                                      "sleep 30 & echo $!; echo started; exec sleep 30",
                                       NULL);
         char *out = NULL;
         struct outcome o;
@@ -576,16 +621,18 @@ static void test_grandchild_child_ignores_term(void **state)
 
         enter_mode(state);
         become_subreaper();
+        child_ignores_term_from_start(c);
         subproc_set_output_buffer(c, &out);
         subproc_set_timeout(c, 300, 300);
         run_timed(c, NULL, &o);
+        caller_term_back();
         assert_timed_out(&o, SIGKILL);
         assert_elapsed_between(&o, 300 + 300 - ROUNDING_MS, 300 + 300 + 1000);
         assert_killed_by(subproc_status(c), SIGKILL);
         grandchild = first_line_pid(out);
         assert_contains(out, "\nstarted\n");
-        /* An ignored SIGTERM survives exec, in both sleeps; the grandchild was not in a
-         * group the library could signal: stop it ourselves. */
+        /* The ignored SIGTERM was inherited by both sleeps; the grandchild was not in a group
+         * the library could signal: stop it ourselves. */
         assert_ll_equal(kill(grandchild, SIGKILL), 0);
         assert_true(reap_within(grandchild, 10000, &status));
         assert_killed_by(status, SIGKILL);
@@ -603,6 +650,7 @@ int main(void)
                 BOTH_MODES(test_timeout_no_kill_term_honoured),
                 BOTH_MODES(test_timeout_no_kill_term_ignored),
                 BOTH_MODES(test_timeout_async_wait),
+                BOTH_MODES(test_timeout_in_wait_timeout),
                 BOTH_MODES(test_timeout_async_kill_after_grace),
                 BOTH_MODES(test_timeout_not_reached),
                 BOTH_MODES(test_timeout_zero_disables),

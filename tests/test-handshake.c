@@ -1,0 +1,287 @@
+/* Tests of the handshake: the child stops just before exec, with everything applied, until the
+ * caller lets it go; the caller acts on its pid meanwhile (here: prlimit).  A child that is
+ * never let go, because the command was freed or the caller died, exits without running the
+ * program.  Failures before the wait come from subproc_handshake_wait(), exec failures from
+ * subproc_handshake_release().
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "lifetime-util.h"
+
+static void test_act_on_waiting_child(void **state)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        struct rlimit limit = { 77, 99 };
+        struct helper_report *r;
+        char *out = NULL;
+        int status = -1, rc;
+        pid_t pid;
+
+        subproc_set_output_buffer(c, &out);
+        subproc_require_handshake(c);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        pid = subproc_pid(c);
+        assert_true(pid > 0);
+        rc = subproc_handshake_wait(c);
+        if (rc != 0)
+                print_error("handshake_wait: %s\n", subproc_errmsg());
+        assert_ll_equal(rc, 0);
+        /* It waits before exec: it is not the helper yet. */
+        assert_false(lt_is_helper(pid));
+        assert_ll_equal(prlimit(pid, RLIMIT_NOFILE, &limit, NULL), 0);
+        rc = subproc_handshake_release(c);
+        if (rc != 0)
+                print_error("handshake_release: %s\n", subproc_errmsg());
+        assert_ll_equal(rc, 0);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_ll_equal(status, 0);
+
+        r = report_parse(out, subproc_output_len(c));
+        assert_non_null(report_get(r, "report_end"));
+        assert_ll_equal(report_get_int(r, "pid"), pid);
+        assert_string_equal(report_get(r, "rlimit[NOFILE]"), "77:99");
+        report_free(r);
+        free(out);
+        subproc_free(c);
+}
+
+static void test_release_without_wait(void **state)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        char *out = NULL;
+        int status = -1, rc;
+
+        subproc_set_output_buffer(c, &out);
+        subproc_require_handshake(c);
+        subproc_set_umask(c, 0);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        /* release first waits. */
+        rc = subproc_handshake_release(c);
+        if (rc != 0)
+                print_error("handshake_release: %s\n", subproc_errmsg());
+        assert_ll_equal(rc, 0);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_ll_equal(status, 0);
+        r = report_parse(out, subproc_output_len(c));
+        assert_string_equal(report_get(r, "umask"), "0000");
+        report_free(r);
+        free(out);
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Never let go: the program never runs
+ * ------------------------------------------------------------------------------------- */
+
+static subproc *marker_writer(const char *marker)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+        subproc_add_arg_format(c, "--write-file=%s", marker);
+        subproc_require_handshake(c);
+        return c;
+}
+
+static void test_free_owned_without_release(void **state)
+{
+        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        const char *const names[] = { "ran", NULL };
+        subproc *c = marker_writer(marker);
+        pid_t pid;
+
+        /* The command owns the child: free stops it. */
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(subproc_handshake_wait(c), 0);
+        pid = subproc_pid(c);
+        subproc_free(c);
+        assert_true(lt_exited(pid));
+        assert_no_children();
+        assert_false(lt_file_exists(marker));
+        free(marker);
+        lt_remove_dir(dir, names);
+}
+
+/* The pid was handed out: free leaves the child alone, and the child, never let go, must exit
+ * by itself without running the program (with or without a handshake_wait() first). */
+static void test_free_handed_out_without_release(void **state)
+{
+        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        const char *const names[] = { "ran", NULL };
+
+        for (int waited = 1; waited >= 0; waited--) {
+                subproc *c = marker_writer(marker);
+                int status;
+                pid_t pid;
+
+                assert_ll_equal(subproc_run_async(c, &pid), 0);
+                if (waited)
+                        assert_ll_equal(subproc_handshake_wait(c), 0);
+                subproc_free(c);
+                status = lt_reap(pid, LT_HANG_GUARD_MS);
+                assert_true(WIFEXITED(status));
+                assert_false(lt_file_exists(marker));
+        }
+        free(marker);
+        lt_remove_dir(dir, names);
+}
+
+static void test_caller_dies_without_release(void **state)
+{
+        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        const char *const names[] = { "ran", NULL };
+        subproc *c = marker_writer(marker);
+        int report[2], status;
+        pid_t middle;
+        long pid = -1;
+
+        lt_become_subreaper();
+        assert_ll_equal(pipe2(report, O_CLOEXEC), 0);
+        middle = fork();
+        assert_true(middle >= 0);
+        if (middle == 0) {
+                pid_t child = -1;
+
+                close(report[0]);
+                if (subproc_run_async(c, &child) == 0 && subproc_handshake_wait(c) == 0)
+                        pid = child;
+                if (write(report[1], &pid, sizeof pid) != sizeof pid)
+                        _exit(2);
+                for (;;)
+                        pause();
+        }
+        close(report[1]);
+        lt_read_exact(report[0], &pid, sizeof pid, LT_HANG_GUARD_MS);
+        close(report[0]);
+        assert_true(pid > 0);
+
+        assert_ll_equal(kill(middle, SIGKILL), 0);
+        status = lt_reap(middle, LT_HANG_GUARD_MS);
+        assert_true(WIFSIGNALED(status));
+        /* We adopted the waiting child: it ends without running the program. */
+        status = lt_reap((pid_t)pid, LT_HANG_GUARD_MS);
+        assert_true(WIFEXITED(status));
+        assert_false(lt_file_exists(marker));
+        subproc_free(c);
+        free(marker);
+        lt_remove_dir(dir, names);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Failures
+ * ------------------------------------------------------------------------------------- */
+
+static void test_exec_failure_reported_by_release(void **state)
+{
+        subproc *c = subproc_new_args("/nonexistent/subproc-binary", NULL);
+        int rc;
+
+        subproc_require_handshake(c);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(subproc_handshake_wait(c), 0);
+        errno = 0;
+        rc = subproc_handshake_release(c);
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(errno, ENOENT);
+        assert_contains(subproc_errmsg(), "exec");
+        assert_contains(subproc_errmsg(), "/nonexistent/subproc-binary");
+        assert_ll_equal(subproc_errstage(), SUBPROC_STAGE_EXEC);
+        /* The child was reaped. */
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_no_children();
+        subproc_free(c);
+}
+
+static void test_setup_failure_reported_by_wait(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        int rc;
+
+        subproc_set_cwd(c, "/nonexistent/subproc-dir");
+        subproc_require_handshake(c);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        errno = 0;
+        rc = subproc_handshake_wait(c);
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(errno, ENOENT);
+        assert_contains(subproc_errmsg(), "chdir");
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_no_children();
+        subproc_free(c);
+}
+
+static void test_handshake_misuse(void **state)
+{
+        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        const char *const names[] = { "ran", NULL };
+        subproc *c;
+
+        /* Only with subproc_run_async(). */
+        c = marker_writer(marker);
+        assert_run_fails(c, EINVAL, NULL);
+        assert_false(lt_file_exists(marker));
+        subproc_free(c);
+
+        /* Not with a daemon. */
+        c = marker_writer(marker);
+        subproc_daemonize(c);
+        assert_run_fails(c, EINVAL, NULL);
+        assert_false(lt_file_exists(marker));
+        subproc_free(c);
+
+        /* Twice. */
+        c = marker_writer(marker);
+        subproc_require_handshake(c);
+        assert_run_async_fails(c, EINVAL, NULL);
+        subproc_free(c);
+
+        /* Wait and release without a handshake, or before the run. */
+        c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        errno = 0;
+        assert_ll_equal(subproc_handshake_wait(c), -1);
+        assert_errno_equal(errno, EINVAL);
+        errno = 0;
+        assert_ll_equal(subproc_handshake_release(c), -1);
+        assert_errno_equal(errno, EINVAL);
+        subproc_free(c);
+        c = marker_writer(marker);
+        errno = 0;
+        assert_ll_equal(subproc_handshake_wait(c), -1);
+        assert_errno_equal(errno, EINVAL);
+        subproc_free(c);
+        free(marker);
+        lt_remove_dir(dir, names);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                LT_TEST(test_act_on_waiting_child),
+                LT_TEST(test_release_without_wait),
+                LT_TEST(test_free_owned_without_release),
+                LT_TEST(test_free_handed_out_without_release),
+                LT_TEST(test_caller_dies_without_release),
+                LT_TEST(test_exec_failure_reported_by_release),
+                LT_TEST(test_setup_failure_reported_by_wait),
+                LT_TEST(test_handshake_misuse),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,234 @@
+/* Tests of subproc_exec() (the calling process becomes the program, with the whole plan
+ * applied to itself) and of subproc_inherit_signals().  subproc_exec() always runs in a
+ * forked process of the test, which then is the helper.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "lifetime-util.h"
+
+/* Fork; the child runs subproc_exec(c) with its stdout on a pipe and, if that returns, exits
+ * 100.  Returns the helper's report and stores the forked process's pid and status. */
+static struct helper_report *exec_in_fork(subproc *c, pid_t *ret_pid, int *ret_status)
+{
+        /* Static: the command keeps the pointer until it is freed. */
+        static int out[2];
+        struct helper_report *r;
+        size_t len;
+        char *text;
+        pid_t pid;
+
+        assert_ll_equal(pipe2(out, O_CLOEXEC), 0);
+        subproc_set_output_fd(c, &out[1]);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                (void)subproc_exec(c);
+                _exit(100);
+        }
+        close(out[1]);
+        assert_true(lt_wait_readable(out[0], LT_HANG_GUARD_MS));
+        text = read_fd_all(out[0], &len);
+        close(out[0]);
+        *ret_status = lt_reap(pid, LT_HANG_GUARD_MS);
+        *ret_pid = pid;
+        r = report_parse(text, len);
+        free(text);
+        return r;
+}
+
+static void test_exec_applies_plan(void **state)
+{
+        char *dir = make_temp_dir(), *pidfile = lt_path(dir, "pid"), *identity, expected[64];
+        const char *const names[] = { "pid", NULL };
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        int extra, status;
+        long long pidfile_fd;
+        pid_t pid;
+
+        subproc_add_arg_format(c, "--pidfile-check=%s", pidfile);
+        extra = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        assert_true(extra >= 3);
+        subproc_pass_fd(c, extra, 0);
+        subproc_env_set(c, "SP_IN_PLACE", "yes");
+        subproc_set_cwd(c, dir);
+        subproc_set_pidfile(c, pidfile);
+        subproc_set_death_signal(c, SIGTERM);
+        subproc_set_umask(c, 0077);
+        subproc_set_rlimit(c, RLIMIT_NOFILE, 90, 180);
+        r = exec_in_fork(c, &pid, &status);
+        assert_true(WIFEXITED(status));
+        assert_ll_equal(WEXITSTATUS(status), 0);
+        assert_non_null(report_get(r, "report_end"));
+
+        /* The forked process itself became the helper. */
+        assert_ll_equal(report_get_int(r, "pid"), pid);
+        assert_ll_equal(report_get_int(r, "ppid"), getpid());
+        assert_ll_equal(report_env_count(r), 1);
+        assert_string_equal(report_env(r, "SP_IN_PLACE"), "yes");
+        assert_string_equal(report_get(r, "cwd"), dir);
+        assert_string_equal(report_get(r, "umask"), "0077");
+        assert_string_equal(report_get(r, "rlimit[NOFILE]"), "90:180");
+        /* Armed against its parent, this test. */
+        assert_ll_equal(report_get_int(r, "pdeathsig"), SIGTERM);
+        /* Its fds: /dev/null on 0 and 2, the pipe on 1, the passed fd and the pidfile. */
+        assert_string_equal(report_get(r, "fdlink[0]"), "/dev/null");
+        assert_string_equal(report_get(r, "fdlink[2]"), "/dev/null");
+        identity = fd_identity(extra);
+        assert_string_equal(report_getf(r, "fdstat[%d]", extra), identity);
+        free(identity);
+        pidfile_fd = report_get_int(r, "pidfile_fd");
+        if (pidfile_fd < extra)
+                snprintf(expected, sizeof expected, "0 1 2 %lld %d", pidfile_fd, extra);
+        else
+                snprintf(expected, sizeof expected, "0 1 2 %d %lld", extra, pidfile_fd);
+        check_fd_set(r, expected);
+        /* It held the pidfile with its own pid. */
+        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
+        assert_ll_equal(report_get_int(r, "pidfile_fd_conflict"), 0);
+        snprintf(expected, sizeof expected, "%ld\n", (long)pid);
+        assert_string_equal(report_get(r, "pidfile_text"), expected);
+        report_free(r);
+        close(extra);
+        subproc_free(c);
+        free(pidfile);
+        lt_remove_dir(dir, names);
+}
+
+/* Runs in a forked process: no cmocka.  The result fd is passed to the program, so it stays
+ * open whatever subproc_exec() closed before failing. */
+static void exec_failing(void *arg, struct lt_result *res)
+{
+        int what = *(const int *)arg;
+        char *out = NULL;
+        subproc *c;
+
+        if (what == 0) {
+                c = subproc_new_args("/nonexistent/subproc-binary", NULL);
+        } else {
+                c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+                if (what == 1)
+                        subproc_daemonize(c);
+                else if (what == 2)
+                        subproc_require_handshake(c);
+                else
+                        subproc_set_output_buffer(c, &out);
+        }
+        subproc_pass_fd(c, lt_child_result_fd, 0);
+        lt_result_set(res, subproc_exec(c));
+        res->value = subproc_errstage();
+}
+
+static void test_exec_failure(void **state)
+{
+        static const struct {
+                int what;
+                int expected_errno;
+                const char *msg;
+        } cases[] = {
+                { 0, ENOENT, "exec" },
+                { 1, EINVAL, NULL },  /* daemonize */
+                { 2, EINVAL, NULL },  /* handshake */
+                { 3, EINVAL, NULL },  /* buffers */
+        };
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                struct lt_result res;
+
+                lt_in_child(exec_failing, (void *)&cases[i].what, &res);
+                if (res.rc != -1 || res.error != cases[i].expected_errno)
+                        print_error("case %zu: rc %d, errno %d: %s\n", i, res.rc, res.error,
+                                    res.msg);
+                assert_ll_equal(res.rc, -1);
+                assert_errno_equal(res.error, cases[i].expected_errno);
+                assert_true(res.msg[0] != '\0');
+                if (cases[i].msg != NULL)
+                        assert_contains(res.msg, cases[i].msg);
+                if (cases[i].what == 0) {
+                        assert_contains(res.msg, "/nonexistent/subproc-binary");
+                        assert_ll_equal(res.value, SUBPROC_STAGE_EXEC);
+                }
+        }
+}
+
+/* ---------------------------------------------------------------------------------------
+ * subproc_inherit_signals()
+ * ------------------------------------------------------------------------------------- */
+
+static void test_inherit_signals(void **state)
+{
+        const unsigned long long hup = 1ULL << (SIGHUP - 1), usr2 = 1ULL << (SIGUSR2 - 1);
+        struct signal_state saved;
+        struct helper_report *plain, *inherited;
+        subproc *c1 = subproc_new(HELPER_PATH), *c2 = subproc_new(HELPER_PATH);
+        struct sigaction sa = { .sa_handler = hostile_usr1_handler };
+        char *out1 = NULL, *out2 = NULL;
+        sigset_t block;
+        int rc1, rc2, status1 = -1, status2 = -1;
+
+        /* SIGHUP ignored (what nohup does), SIGUSR2 blocked, a handler on SIGUSR1. */
+        save_signal_state(&saved);
+        signal(SIGHUP, SIG_IGN);
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+        sigemptyset(&block);
+        sigaddset(&block, SIGUSR2);
+        sigprocmask(SIG_BLOCK, &block, NULL);
+        subproc_set_output_buffer(c1, &out1);
+        subproc_set_output_buffer(c2, &out2);
+        subproc_inherit_signals(c2);
+        rc1 = subproc_run(c1, &status1);
+        rc2 = subproc_run(c2, &status2);
+        restore_signal_state(&saved);
+
+        assert_ll_equal(rc1, 0);
+        assert_ll_equal(rc2, 0);
+        assert_ll_equal(status1, 0);
+        assert_ll_equal(status2, 0);
+        plain = report_parse(out1, subproc_output_len(c1));
+        inherited = report_parse(out2, subproc_output_len(c2));
+
+        /* The default: everything clean. */
+        check_child_signals_clean(plain);
+        /* With inherit_signals: the ignored one stays ignored, the mask is passed, the handler
+         * is not (it is reset to SIG_DFL). */
+        assert_ll_equal(report_hex(inherited, "sigign") & hup, hup);
+        assert_ll_equal(report_hex(inherited, "sigblk") & usr2, usr2);
+        assert_ll_equal(report_hex(inherited, "sigcgt"), 0);
+        assert_ll_equal(report_hex(inherited, "sigign") & (1ULL << (SIGUSR1 - 1)), 0);
+
+        report_free(plain);
+        report_free(inherited);
+        free(out1);
+        free(out2);
+        subproc_free(c1);
+        subproc_free(c2);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                LT_TEST(test_exec_applies_plan),
+                LT_TEST(test_exec_failure),
+                LT_TEST(test_inherit_signals),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,559 @@
+/* Tests of a caller with hostile signal state: SIGCHLD ignored, a SIGCHLD handler that reaps
+ * every child, every signal blocked, a storm of EINTR, and children of its own that the
+ * library must leave alone; with and without pidfds.  Every case restores the caller's signal
+ * state in its teardown, even when it fails.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* Internal test knob of the library: non-zero makes it behave as on a kernel without pidfds.
+ * Weak, so a library without it makes the fallback cases skip instead of not linking. */
+extern int sp_test_no_pidfd __attribute__((weak));
+
+/* A generous bound for things that should take milliseconds. */
+#define HANG_GUARD_MS 10000.0
+/* A library that hangs in a case is killed by SIGALRM after this long (not in the EINTR
+ * storm, which uses the same timer). */
+#define HANG_ALARM_S 60
+
+/* ---------------------------------------------------------------------------------------
+ * Modes, and the caller's signal state saved around each case
+ * ------------------------------------------------------------------------------------- */
+
+struct mode {
+        const char *name;
+        int no_pidfd;
+};
+
+static struct mode with_pidfd = { "pidfd", 0 };
+static struct mode without_pidfd = { "no pidfd", 1 };
+
+static struct signal_state saved_signals;
+
+static void stop_interval_timer(void)
+{
+        struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+        (void)setitimer(ITIMER_REAL, &off, NULL);
+}
+
+static int mode_setup(void **state)
+{
+        const struct mode *m = *state;
+
+        if (&sp_test_no_pidfd != NULL)
+                sp_test_no_pidfd = m->no_pidfd;
+        save_signal_state(&saved_signals);
+        alarm(HANG_ALARM_S);
+        return sp_test_setup(state);
+}
+
+static int mode_teardown(void **state)
+{
+        stop_interval_timer();
+        restore_signal_state(&saved_signals);
+        if (&sp_test_no_pidfd != NULL)
+                sp_test_no_pidfd = 0;
+        return sp_test_teardown(state);
+}
+
+static void enter_mode(void **state)
+{
+        const struct mode *m = *state;
+
+        if (m->no_pidfd && &sp_test_no_pidfd == NULL) {
+                print_message("the library has no sp_test_no_pidfd: fallback not tried\n");
+                skip();
+        }
+}
+
+#define BOTH_MODES(f)                                                                         \
+        { #f " (pidfd)", f, mode_setup, mode_teardown, &with_pidfd },                          \
+        { #f " (no pidfd)", f, mode_setup, mode_teardown, &without_pidfd }
+
+/* ---------------------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------------------- */
+
+struct outcome {
+        int rc;
+        int error;
+        double elapsed_ms;
+        char msg[1024];
+};
+
+static void finish_outcome(struct outcome *o, int rc, double start)
+{
+        o->error = errno;
+        o->rc = rc;
+        o->elapsed_ms = monotonic_ms() - start;
+        snprintf(o->msg, sizeof o->msg, "%s", subproc_errmsg());
+}
+
+/* Whether the library said it could not reap the child and why (the only honest answer when
+ * somebody else took the status); fails on any other error. */
+#define lost_status(o) sp_lost_status((o), __FILE__, __LINE__)
+
+static bool sp_lost_status(const struct outcome *o, const char *file, int line)
+{
+        if (o->rc == 0)
+                return false;
+        if (o->rc != -1 || o->error != ECHILD) {
+                print_error("rc %d errno %d (%s): %s; expected success or ECHILD\n", o->rc,
+                            o->error, strerror(o->error), o->msg);
+                _fail(file, line);
+        }
+        sp_assert_contains(o->msg, "SIGCHLD", file, line);
+        return true;
+}
+
+#define assert_killed_by(status, sig) sp_assert_killed_by((status), (sig), __FILE__, __LINE__)
+
+static void sp_assert_killed_by(int status, int sig, const char *file, int line)
+{
+        if (status == -1 || !WIFSIGNALED(status) || WTERMSIG(status) != sig) {
+                print_error("wait status 0x%x, expected death by signal %d (%s)\n",
+                            (unsigned)status, sig, strsignal(sig));
+                _fail(file, line);
+        }
+}
+
+/* Fail unless `pid` is gone (reaped by somebody) within the hang guard.  A child reaped by
+ * the kernel because SIGCHLD is ignored is no longer waitable (ECHILD) a moment before its pid
+ * is released, so look until the deadline. */
+static void assert_gone(pid_t pid)
+{
+        double deadline = monotonic_ms() + HANG_GUARD_MS;
+
+        while (kill(pid, 0) == 0 && monotonic_ms() < deadline) {
+                struct timespec step = { 0, 1000 * 1000 };
+
+                nanosleep(&step, NULL);
+        }
+        errno = 0;
+        assert_ll_equal(kill(pid, 0), -1);
+        assert_errno_equal(errno, ESRCH);
+}
+
+/* How many times each operation ends with the status and how many with ECHILD. */
+struct tally {
+        int ok;
+        int lost;
+};
+
+/* 1. subproc_run() of a child exiting 3, with its output captured. */
+static void run_exit_three(struct tally *t)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=hello",
+                                      "--exit=3", NULL);
+        struct outcome o;
+        char *out = NULL;
+        int status = -1;
+        double start = monotonic_ms();
+
+        subproc_set_output_buffer(c, &out);
+        errno = 0;
+        finish_outcome(&o, subproc_run(c, &status), start);
+        if (lost_status(&o)) {
+                t->lost++;
+        } else {
+                assert_ll_equal(status, 3);
+                t->ok++;
+        }
+        /* Either way the output is kept, and nothing is left behind. */
+        assert_string_equal(out, "hello");
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_true(o.elapsed_ms < HANG_GUARD_MS);
+        free(out);
+        subproc_free(c);
+}
+
+/* 2. subproc_run_async() and subproc_wait(), after a wait_timeout that gives up. */
+static void async_exit_three(struct tally *t)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=100", "--exit=3",
+                                      NULL);
+        struct outcome o;
+        int status = -1;
+        pid_t pid;
+        double start = monotonic_ms();
+
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        pid = subproc_pid(c);
+        errno = 0;
+        assert_ll_equal(subproc_wait_timeout(c, &status, 0), -1);
+        assert_errno_equal(errno, ETIMEDOUT);
+        errno = 0;
+        finish_outcome(&o, subproc_wait(c, &status), start);
+        if (lost_status(&o)) {
+                t->lost++;
+        } else {
+                assert_ll_equal(status, 3);
+                t->ok++;
+        }
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_gone(pid);
+        assert_true(o.elapsed_ms < HANG_GUARD_MS);
+        subproc_free(c);
+}
+
+/* 3. A timeout: ETIMEDOUT naming SIGTERM, or ECHILD. */
+static void run_timing_out(struct tally *t)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=10000", NULL);
+        struct outcome o;
+        double start = monotonic_ms();
+
+        subproc_set_timeout(c, 200, 5000);
+        errno = 0;
+        finish_outcome(&o, subproc_run(c, NULL), start);
+        assert_ll_equal(o.rc, -1);
+        if (o.error == ETIMEDOUT) {
+                assert_contains(o.msg, "SIGTERM");
+                assert_killed_by(subproc_status(c), SIGTERM);
+                t->ok++;
+        } else {
+                assert_true(lost_status(&o));
+                t->lost++;
+        }
+        assert_true(o.elapsed_ms < 3000);
+        assert_ll_equal(subproc_pid(c), -1);
+        subproc_free(c);
+}
+
+/* 4. subproc_abort(): returns soon and leaves no child. */
+static void abort_sleeping(void)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        double start;
+        pid_t pid;
+
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        pid = subproc_pid(c);
+        start = monotonic_ms();
+        subproc_abort(c);
+        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_gone(pid);
+        subproc_free(c);
+}
+
+static void run_all_operations(struct tally *t)
+{
+        run_exit_three(t);
+        async_exit_three(t);
+        run_timing_out(t);
+        abort_sleeping();
+}
+
+/* ---------------------------------------------------------------------------------------
+ * SIGCHLD ignored or reaped by the caller
+ * ------------------------------------------------------------------------------------- */
+
+/* With SIGCHLD ignored the kernel reaps every child at once: no status can be had, so the
+ * library must say so (ECHILD, naming SIGCHLD) rather than invent one or hang. */
+static void test_sigchld_ignored(void **state)
+{
+        struct tally t = { 0, 0 };
+
+        enter_mode(state);
+        assert_true(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
+        run_all_operations(&t);
+        print_message("  %d statuses, %d lost\n", t.ok, t.lost);
+        /* run and async: the status is gone for sure (the timeout may say ETIMEDOUT). */
+        assert_true(t.lost >= 2);
+        assert_no_children();
+}
+
+static volatile sig_atomic_t reaped_by_handler;
+
+static void reap_everything(int sig)
+{
+        int saved_errno = errno;
+
+        (void)sig;
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+                reaped_by_handler++;
+        errno = saved_errno;
+}
+
+/* A handler that reaps every child races with the library: each run either gets the right
+ * status or fails with ECHILD naming SIGCHLD; never a wrong status, a hang or a crash. */
+static void test_sigchld_reaping_handler(void **state)
+{
+        struct sigaction sa = { .sa_handler = reap_everything, .sa_flags = SA_NOCLDSTOP };
+        struct tally t = { 0, 0 };
+
+        enter_mode(state);
+        sigemptyset(&sa.sa_mask);
+        reaped_by_handler = 0;
+        assert_ll_equal(sigaction(SIGCHLD, &sa, NULL), 0);
+        for (int i = 0; i < 5; i++)
+                run_all_operations(&t);
+        print_message("  %d statuses, %d lost, %d reaped by the handler\n", t.ok, t.lost,
+                      (int)reaped_by_handler);
+        assert_ll_equal(t.ok + t.lost, 15);
+        assert_no_children();
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Every signal blocked
+ * ------------------------------------------------------------------------------------- */
+
+static void check_mask_is(const sigset_t *expected)
+{
+        sigset_t now;
+
+        assert_ll_equal(sigprocmask(SIG_SETMASK, NULL, &now), 0);
+        for (int sig = 1; sig < NSIG; sig++) {
+                if (sigismember(&now, sig) != sigismember(expected, sig))
+                        fail_msg("signal %d: blocked %d, expected %d", sig,
+                                 sigismember(&now, sig), sigismember(expected, sig));
+        }
+}
+
+static void test_all_signals_blocked(void **state)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        struct tally t = { 0, 0 };
+        sigset_t all, mask;
+        char *out;
+
+        enter_mode(state);
+        sigfillset(&all);
+        assert_ll_equal(sigprocmask(SIG_SETMASK, &all, NULL), 0);
+        assert_ll_equal(sigprocmask(SIG_SETMASK, NULL, &mask), 0);
+
+        /* The child starts with an empty mask and default dispositions. */
+        r = run_report(c, &out);
+        check_child_signals_clean(r);
+        report_free(r);
+        subproc_free(c);
+        check_mask_is(&mask);
+
+        /* Waiting, timeouts and aborts need no signal delivered to the caller. */
+        run_all_operations(&t);
+        assert_ll_equal(t.ok, 3);
+        check_mask_is(&mask);
+        assert_no_children();
+}
+
+/* ---------------------------------------------------------------------------------------
+ * An EINTR storm
+ * ------------------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t alarms;
+
+static void count_alarm(int sig)
+{
+        (void)sig;
+        alarms++;
+}
+
+/* SIGALRM every millisecond, without SA_RESTART: every blocking call of the library gets
+ * EINTR over and over. */
+static void start_storm(void)
+{
+        struct sigaction sa = { .sa_handler = count_alarm, .sa_flags = 0 };
+        struct itimerval every_ms = { { 0, 1000 }, { 0, 1000 } };
+
+        sigemptyset(&sa.sa_mask);
+        alarms = 0;
+        assert_ll_equal(sigaction(SIGALRM, &sa, NULL), 0);
+        assert_ll_equal(setitimer(ITIMER_REAL, &every_ms, NULL), 0);
+}
+
+static void test_eintr_storm(void **state)
+{
+        const size_t size = 1024 * 1024, send_size = 200000, err_size = 100000;
+        char *input = make_pattern('0', size), *send = make_pattern('s', send_size);
+        char *err_expected = make_pattern(HELPER_STDERR_SEED, err_size);
+        char *report_path = make_temp_path(), *out = NULL, *err = NULL, sum[17];
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        struct helper_report *r;
+        int status = -1, send_fd, rc, slices = 0;
+        struct outcome o;
+        double start;
+
+        enter_mode(state);
+        alarm(0);
+        /* Every kind of buffer at once, with a timeout that is never reached. */
+        subproc_set_input_bytes(c, input, size);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_error_buffer(c, &err);
+        send_fd = subproc_add_send_buffer(c, send, send_size);
+        assert_true(send_fd >= 3);
+        /* Sleeps first (the library blocks with full pipes) and last (it waits for the end),
+         * so that many alarms hit every kind of wait. */
+        subproc_add_arg_format(c, "--report=%s", report_path);
+        subproc_add_arg(c, "--sleep-ms=100");
+        subproc_add_arg_format(c, "--read-fd=%d", send_fd);
+        subproc_add_arg(c, "--cat");
+        subproc_add_arg_format(c, "--stderr-bytes=%zu", err_size);
+        subproc_add_arg(c, "--sleep-ms=100");
+        subproc_set_timeout(c, 60000, 1000);
+
+        start_storm();
+        rc = subproc_run(c, &status);
+        if (rc != 0)
+                print_error("subproc_run: %s (errno %d)\n", subproc_errmsg(), errno);
+        assert_ll_equal(rc, 0);
+        assert_ll_equal(status, 0);
+        stop_interval_timer();
+        print_message("  %d alarms during the run\n", (int)alarms);
+        assert_true(alarms >= 20);
+        assert_bytes_equal(out, subproc_output_len(c), input, size);
+        assert_bytes_equal(err, subproc_error_len(c), err_expected, err_size);
+        r = report_read_file(report_path);
+        assert_ll_equal(atoll(report_getf(r, "read_bytes[%d]", send_fd)), send_size);
+        format_checksum(sum, helper_checksum(HELPER_CHECKSUM_INIT, send, send_size));
+        assert_string_equal(report_getf(r, "read_sum[%d]", send_fd), sum);
+        report_free(r);
+        unlink(report_path);
+
+        /* The same through run_async and wait_timeout in slices: giving up is ETIMEDOUT,
+         * never EINTR. */
+        start_storm();
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        for (;;) {
+                errno = 0;
+                rc = subproc_wait_timeout(c, &status, 20);
+                if (rc == 0)
+                        break;
+                if (errno != ETIMEDOUT) {
+                        stop_interval_timer();
+                        fail_msg("wait_timeout: errno %d (%s): %s", errno, strerror(errno),
+                                 subproc_errmsg());
+                }
+                slices++;
+                assert_true(slices < 1000);
+        }
+        stop_interval_timer();
+        print_message("  async: %d slices, %d alarms\n", slices, (int)alarms);
+        assert_true(alarms >= 20);
+        assert_true(slices >= 2);
+        assert_ll_equal(status, 0);
+        assert_bytes_equal(out, subproc_output_len(c), input, size);
+        unlink(report_path);
+        subproc_free(c);
+
+        /* A timeout and an abort in the storm. */
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=10000", NULL);
+        subproc_set_timeout(c, 200, 0);
+        start_storm();
+        start = monotonic_ms();
+        errno = 0;
+        finish_outcome(&o, subproc_run(c, NULL), start);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        subproc_abort(c);
+        stop_interval_timer();
+        assert_ll_equal(o.rc, -1);
+        assert_errno_equal(o.error, ETIMEDOUT);
+        assert_contains(o.msg, "SIGKILL");
+        assert_true(o.elapsed_ms < 3000);
+        assert_ll_equal(subproc_pid(c), -1);
+        subproc_free(c);
+
+        assert_no_children();
+        free(input);
+        free(send);
+        free(err_expected);
+        free(report_path);
+        free(out);
+        free(err);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The caller's own children
+ * ------------------------------------------------------------------------------------- */
+
+/* Wait until `pid` has exited (not reaped), with a pidfd of our own. */
+static void wait_exited(pid_t pid)
+{
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int ready;
+
+        if (fd < 0) {
+                print_message("no pidfd_open: %s\n", strerror(errno));
+                skip();
+        }
+        ready = poll(&p, 1, (int)HANG_GUARD_MS);
+        close(fd);
+        assert_ll_equal(ready, 1);
+}
+
+/* The library never reaps a pid it did not start: a zombie and a running child of the
+ * caller keep their statuses through every operation. */
+static void test_caller_children_untouched(void **state)
+{
+        struct tally t = { 0, 0 };
+        pid_t zombie, running;
+        int release[2], status = -1;
+
+        enter_mode(state);
+        assert_ll_equal(pipe2(release, O_CLOEXEC), 0);
+        zombie = fork();
+        assert_true(zombie >= 0);
+        if (zombie == 0)
+                _exit(5);
+        running = fork();
+        assert_true(running >= 0);
+        if (running == 0) {
+                char byte;
+
+                close(release[1]);
+                while (read(release[0], &byte, 1) < 0 && errno == EINTR)
+                        ;
+                _exit(6);
+        }
+        close(release[0]);
+        wait_exited(zombie);
+
+        run_all_operations(&t);
+        assert_ll_equal(t.ok, 3);
+
+        assert_ll_equal(waitpid(running, &status, WNOHANG), 0);
+        assert_ll_equal(waitpid(zombie, &status, WNOHANG), zombie);
+        assert_true(WIFEXITED(status));
+        assert_ll_equal(WEXITSTATUS(status), 5);
+        close(release[1]);
+        assert_ll_equal(waitpid(running, &status, 0), running);
+        assert_true(WIFEXITED(status));
+        assert_ll_equal(WEXITSTATUS(status), 6);
+        assert_no_children();
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                BOTH_MODES(test_sigchld_ignored),
+                BOTH_MODES(test_sigchld_reaping_handler),
+                BOTH_MODES(test_all_signals_blocked),
+                BOTH_MODES(test_eintr_storm),
+                BOTH_MODES(test_caller_children_untouched),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
