@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Install the build into a temporary DESTDIR and build an example against it with
 # pkg-config, as an outside program would; check that only subproc_* symbols are exported.
-# Usage: test-install.sh BUILDDIR SOURCEDIR
+# Usage: test-install.sh BUILDDIR SOURCEDIR [SANITIZERS]
 set -euo pipefail
 builddir=$1
 srcdir=$2
+sanitize=${3:-none}
+extra=()
+# A sanitized library needs its runtime in the program too.
+[ "$sanitize" = none ] || extra=("-fsanitize=$sanitize")
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 
@@ -15,7 +19,7 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 export PKG_CONFIG_SYSROOT_DIR=$dest
 flags=$(pkg-config --cflags --libs subproc)
 echo "pkg-config: $flags"
-cc -Wall -Wextra -Werror "$srcdir/examples/capture.c" $flags -o "$dest/capture"
+cc -Wall -Wextra -Werror "${extra[@]}" "$srcdir/examples/capture.c" $flags -o "$dest/capture"
 libdir=$(dirname "$(find "$dest" -name 'libsubproc.so.0' | head -n 1)")
 LD_LIBRARY_PATH=$libdir "$dest/capture" | grep -q "as expected: exec /nonexistent/program"
 
