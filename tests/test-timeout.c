@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -184,33 +183,6 @@ static void caller_term_back(void)
         sigaction(SIGTERM, &saved_term, NULL);
 }
 
-/* A pipe whose write end the helper gets, to say "I ignore SIGTERM now". */
-static void add_notify_fd(subproc *c, int *read_fd)
-{
-        int fds[2];
-
-        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
-        subproc_pass_fd(c, fds[1], SUBPROC_PASS_FD_CLOSE_PARENT);
-        subproc_add_arg_format(c, "--notify-fd=%d", fds[1]);
-        *read_fd = fds[0];
-}
-
-/* Block until the helper wrote its notification; fail if it died before. */
-static void wait_notified(int fd)
-{
-        char byte = 0;
-        ssize_t n;
-
-        do
-                n = read(fd, &byte, 1);
-        while (n < 0 && errno == EINTR);
-        if (n != 1)
-                print_error("the helper died before it could ignore SIGTERM (the deadline "
-                            "came first on a very slow machine?)\n");
-        assert_ll_equal(n, 1);
-        assert_ll_equal(byte, 'R');
-}
-
 /* Make this process the reaper of its orphaned descendants, so that a grandchild left by a
  * child can be checked and reaped (mode_teardown() undoes it). */
 static void become_subreaper(void)
@@ -359,18 +331,17 @@ static void test_timeout_no_kill_term_ignored(void **state)
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", NULL);
         struct outcome o;
         double start;
-        int notify, status;
+        int status;
 
         enter_mode(state);
         /* Ignoring SIGTERM, it outlives the deadline by 1.3 s, then exits 0 on its own: never
          * killed, however long that takes. */
-        add_notify_fd(c, &notify);
+        child_ignores_term_from_start(c);
         subproc_add_arg(c, "--sleep-ms=1500");
         subproc_set_timeout(c, 200, SUBPROC_NO_KILL);
         start = monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
-        wait_notified(notify);
-        close(notify);
+        caller_term_back();
         errno = 0;
         finish_outcome(&o, subproc_wait(c, NULL), start);
         /* The run still timed out (SIGTERM was sent), but the child ended by itself. */
@@ -450,16 +421,14 @@ static void test_timeout_async_kill_after_grace(void **state)
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", NULL);
         struct outcome o;
         double start;
-        int notify;
 
         enter_mode(state);
-        add_notify_fd(c, &notify);
+        child_ignores_term_from_start(c);
         subproc_add_arg(c, "--sleep-ms=30000");
         subproc_set_timeout(c, 200, 400);
         start = monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
-        wait_notified(notify);
-        close(notify);
+        caller_term_back();
         errno = 0;
         finish_outcome(&o, subproc_wait(c, NULL), start);
         assert_timed_out(&o, SIGKILL);
