@@ -42,7 +42,9 @@
  * -------------------
  * A command is not thread-safe: use one command from one thread at a time.  Different
  * commands may be built and run from different threads at once.  The library never installs a
- * signal handler and never reaps a pid it did not start.  No function is async-signal-safe
+ * signal handler and never reaps a pid it did not start.  A caller that sets SIGCHLD to
+ * SIG_IGN, or reaps every child in a handler with waitpid(-1), takes the exit status away:
+ * waits then fail with ECHILD and a message saying so, after the buffers are delivered.  No function is async-signal-safe
  * unless its documentation says so.
  */
 #ifndef SUBPROC_H
@@ -518,18 +520,19 @@ SUBPROC_EXPORT int subproc_pidfd(const subproc *c);
  * subproc_new_process_group() made one, else through its pidfd.  Without a pidfd (old
  * kernels, other systems) kill() is used, which is as safe: until the library reaps the child
  * its pid cannot be reused.  Returns 0, or -1 with errno (ESRCH when nothing runs, EINVAL for
- * a bad signal number).  Thread safety: one thread per
- * command.  Async-signal safety: no. */
+ * a bad signal number).  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
 
 /* Bound the run: timeout_ms after the start, the child (its group, if it has one) gets
  * SIGTERM, then SIGKILL kill_after_ms later if it still runs (0: SIGKILL at the deadline, no
- * SIGTERM; SUBPROC_NO_KILL: SIGTERM only).  The timeout is enforced while the library waits:
- * in subproc_run(), subproc_wait() and subproc_wait_timeout(); a caller that runs its own
- * event loop after subproc_run_async() enforces its own deadline with subproc_kill().  subproc_run() and subproc_wait() then fail with
- * ETIMEDOUT and a message naming the signal that ended it; buffers keep what was captured.
- * A grandchild that keeps the output pipes open cannot stall the run past the deadline and
- * the grace: once the child is gone after a timeout, the pipes are let go.  0 disables.
+ * SIGTERM; SUBPROC_NO_KILL: SIGTERM only).  subproc_run() and subproc_wait() then fail with
+ * ETIMEDOUT and a message naming the signal sent; buffers keep what was captured.  A run past
+ * its deadline fails even if the child then handled SIGTERM and exited 0.  A grandchild that
+ * keeps the output pipes open cannot stall the run past the deadline and the grace: once the
+ * child is gone after a timeout, the pipes are let go.  0 disables.
+ * The timeout is enforced while the library waits: in subproc_run(), subproc_wait() and
+ * subproc_wait_timeout(); a caller that runs its own event loop after subproc_run_async()
+ * enforces its own deadline with subproc_kill().
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigned kill_after_ms);
 
@@ -548,7 +551,9 @@ SUBPROC_EXPORT void subproc_new_process_group(subproc *c);
 SUBPROC_EXPORT void subproc_set_cgroup(subproc *c, const char *cgroup_dir);
 
 /* subproc_wait() that gives up after timeout_ms (< 0: never): then -1 with errno ETIMEDOUT,
- * the child still running and still owned by the command, so it can be waited for again.
+ * the child still running and still owned by the command, so it can be waited for again
+ * (subproc_pid() > 0 tells this apart from a subproc_set_timeout() deadline, after which the
+ * child is reaped and subproc_pid() is -1); *exitstatus is left alone.
  * Status rules (subproc_raw_status() included) as subproc_wait().  Buffers are
  * served meanwhile.  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms);
