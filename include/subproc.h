@@ -44,8 +44,8 @@
  * commands may be built and run from different threads at once.  The library never installs a
  * signal handler and never reaps a pid it did not start.  A caller that sets SIGCHLD to
  * SIG_IGN, or reaps every child in a handler with waitpid(-1), takes the exit status away:
- * waits then fail with ECHILD and a message saying so, after the buffers are delivered.  No function is async-signal-safe
- * unless its documentation says so.
+ * waits then fail with ECHILD and a message saying so, after the buffers are delivered.  No
+ * function is async-signal-safe unless its documentation says so.
  */
 #ifndef SUBPROC_H
 #define SUBPROC_H
@@ -159,9 +159,10 @@ SUBPROC_EXPORT void subproc_env_unset(subproc *c, const char *name);
  * ------------------------------------------------------------------------------------- */
 
 /* Run the child in `dir` (copied).  A relative binary (one with a '/' that does not start
- * with '/') is then found relative to `dir`, as with env -C.  A directory that cannot be entered makes the run fail with
- * the errno of chdir(2) and a message naming "chdir".  Setting it twice is a deferred EINVAL.
- * Thread safety: one thread per command.  Async-signal safety: no. */
+ * with '/') is then found relative to `dir`, as with env -C.  A directory that cannot be
+ * entered makes the run fail with the errno of chdir(2) and a message naming "chdir".  Setting
+ * it twice is a deferred EINVAL. Thread safety: one thread per command.  Async-signal safety:
+ * no. */
 SUBPROC_EXPORT void subproc_set_cwd(subproc *c, const char *dir);
 
 /* ---------------------------------------------------------------------------------------

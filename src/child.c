@@ -26,7 +26,16 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-enum { ERR_NOSYS = 38, ERR_INVAL = 22, ERR_AGAIN = 11, ERR_ACCES = 13, ERR_BUSY = 16, ERR_INTR = 4, ERR_CANCELED = 125 };
+/* errno values, spelled out: <errno.h>'s errno itself must not be touched here. */
+enum {
+        ERR_INTR = 4,
+        ERR_AGAIN = 11,
+        ERR_ACCES = 13,
+        ERR_BUSY = 16,
+        ERR_INVAL = 22,
+        ERR_NOSYS = 38,
+        ERR_CANCELED = 125,
+};
 
 /* Runs in the child: async-signal-safe only.  Never returns. */
 CHILD_CODE __attribute__((noreturn)) static void child_fail(const struct sp_plan *plan,
@@ -422,12 +431,12 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan)
                 hold_pidfile(plan);
         apply_limits(plan);
         if (plan->hook) {
-                int hook_result = plan->hook(plan->hook_opaque);
+                int result = plan->hook(plan->hook_opaque);
+                bool is_errno = result > 0 && result < 4096;
 
-                if (hook_result != 0)
-                        child_fail(plan, SP_STAGE_HOOK,
-                                   hook_result > 0 && hook_result < 4096 ? -hook_result : -ERR_CANCELED,
-                                   hook_result);
+                if (result != 0)
+                        child_fail(plan, SP_STAGE_HOOK, is_errno ? -result : -ERR_CANCELED,
+                                   result);
         }
         if (cwd && (r = sp_sys_chdir(cwd)) < 0)
                 child_fail(plan, SP_STAGE_CHDIR, r, -1);

@@ -23,7 +23,8 @@
 
 /* Set errno to `errnum` and the calling thread's message; always returns -1. */
 SP_HIDDEN int sp_error(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-SP_HIDDEN int sp_verror(int errnum, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+SP_HIDDEN int sp_verror(int errnum, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
 /* Clear the calling thread's message. */
 SP_HIDDEN void sp_error_clear(void);
 /* Tag the error just set with the stage that failed (sp_error resets it to NONE). */

@@ -56,7 +56,8 @@ static bool is_plain_word(const char *s, bool allow_equals)
         for (; *s; s++) {
                 unsigned char ch = (unsigned char)*s;
 
-                if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+                if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9'))
                         continue;
                 if (strchr("_@%+:,./-", ch))
                         continue;
