@@ -357,6 +357,16 @@ static void set_buffer_destination(subproc *c, char **bufp, bool error)
 {
         const char *what = error ? "error" : "output";
 
+        /* "Sets *out = NULL now" holds even for a broken command: a caller may free it. */
+        if (bufp)
+                *bufp = NULL;
+        if (c && !c->is_static && c->error && bufp && !output_is_set(c, error)) {
+                /* Registered anyway, so a refused run still leaves "" there. */
+                if (error)
+                        c->error_bufp = bufp;
+                else
+                        c->output_bufp = bufp;
+        }
         if (sp_command_broken(c))
                 return;
         if (!bufp) {

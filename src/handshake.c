@@ -2,41 +2,55 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The child failed or died before exec: reap it, tidy up, and report why. */
-static int handshake_failed(subproc *c, const struct sp_report *rep)
+/* The child failed, died, or must not run: make sure it ends, reap it, tidy up.  Closing the
+ * pipes first matters: a child still waiting for the go-ahead exits on EOF, so the wait below
+ * cannot block on it. */
+static void end_child(subproc *c)
 {
-        char how[128];
-        int status = 0, saved_errno, r;
+        int status = 0;
+        bool reaped;
 
-        (void)sp_waitpid(c->pid, &status);
+        sp_close(&c->handshake_notify_fd);
+        sp_close(&c->report_fd);
+        reaped = sp_waitpid(c->pid, &status) == 0;
         c->pid = -1;
         sp_close(&c->pidfd);
-        c->last_status = status;
+        c->last_status = reaped ? status : -1;
         c->io_pending = false;
         c->handshake = SP_HANDSHAKE_IDLE;
-        sp_close(&c->report_fd);
-        sp_close(&c->handshake_notify_fd);
-        if (rep) {
-                r = sp_report_describe(c, rep);
-        } else {
-                sp_status_describe(status, how, sizeof how);
-                r = sp_error(ECHILD, "the child ended before exec during the handshake (%s)",
-                             how);
-        }
-        saved_errno = errno;
         sp_deliver_buffers(c);
         sp_run_io_close(c);
-        errno = saved_errno;
-        return r;
+}
+
+/* The child reported a failure before exec. */
+static int handshake_failed(subproc *c, const struct sp_report *rep)
+{
+        end_child(c);
+        return sp_report_describe(c, rep);
+}
+
+/* The child ended without a report, or we could not talk to it. */
+static int handshake_broken(subproc *c, int errnum, const char *what)
+{
+        char how[128];
+
+        end_child(c);
+        if (c->last_status >= 0)
+                sp_status_describe(c->last_status, how, sizeof how);
+        else
+                snprintf(how, sizeof how, "status unknown");
+        return sp_error(errnum, "handshake: %s (the child ended before exec: %s)", what, how);
 }
 
 int subproc_handshake_wait(subproc *c)
 {
         struct sp_report rep;
+        int r;
 
         if (!c || c->handshake == SP_HANDSHAKE_NONE)
                 return sp_error(EINVAL, "the command has no handshake");
@@ -44,7 +58,7 @@ int subproc_handshake_wait(subproc *c)
                 return sp_error(EINVAL, "the handshake's child is not running");
         if (c->handshake == SP_HANDSHAKE_WAITING)
                 return 0;
-        while (sp_report_read(c->report_fd, &rep)) {
+        while ((r = sp_report_read(c->report_fd, &rep)) == 1) {
                 if (rep.stage == SP_STAGE_INFO_READY) {
                         c->handshake = SP_HANDSHAKE_WAITING;
                         return 0;
@@ -52,7 +66,9 @@ int subproc_handshake_wait(subproc *c)
                 if (rep.stage < SP_STAGE_INFO_DAEMON_PID)
                         return handshake_failed(c, &rep);
         }
-        return handshake_failed(c, NULL);
+        if (r < 0)
+                return handshake_broken(c, errno, "cannot read the child's report");
+        return handshake_broken(c, ECHILD, "the child exited without reporting");
 }
 
 int subproc_handshake_release(subproc *c)
@@ -62,6 +78,7 @@ int subproc_handshake_release(subproc *c)
         bool was_pending;
         sigset_t old;
         ssize_t n;
+        int e, r;
 
         if (subproc_handshake_wait(c) < 0)
                 return -1;
@@ -69,12 +86,21 @@ int subproc_handshake_release(subproc *c)
         do
                 n = write(c->handshake_notify_fd, &go, 1);
         while (n < 0 && errno == EINTR);
-        sp_sigpipe_restore(&old, was_pending, n < 0 && errno == EPIPE);
-        /* A write error (the child died meanwhile) shows up below as EOF without exec. */
+        e = errno;
+        sp_sigpipe_restore(&old, was_pending, n < 0 && e == EPIPE);
+        if (n != 1)
+                /* Without the go-ahead the child exits on EOF: it never runs the program. */
+                return handshake_broken(c, n < 0 ? e : EIO, "cannot let the child go");
         sp_close(&c->handshake_notify_fd);
-        while (sp_report_read(c->report_fd, &rep))
+        /* EOF now means exec worked: the pipe is close-on-exec. */
+        while ((r = sp_report_read(c->report_fd, &rep)) == 1)
                 if (rep.stage < SP_STAGE_INFO_DAEMON_PID)
                         return handshake_failed(c, &rep);
+        if (r < 0) {
+                e = errno;
+                (void)subproc_kill(c, SIGKILL);
+                return handshake_broken(c, e, "cannot read the child's exec report");
+        }
         sp_close(&c->report_fd);
         c->handshake = SP_HANDSHAKE_IDLE;
         return 0;

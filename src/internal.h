@@ -157,6 +157,7 @@ struct subproc {
         long long started_ms;
         int sv_phase;              /* 0 running, 1 SIGTERM sent at the deadline, 2 SIGKILL sent */
         long long sv_kill_at;
+        long long sv_retry_at;     /* a signal failed: try again then (0: no retry pending) */
         int sv_last_signal;
 
         char *exec_path;         /* the resolved binary of the last run */
@@ -297,6 +298,7 @@ enum sp_stage {
         SP_STAGE_HANDSHAKE,
         SP_STAGE_SETPGID,
         SP_STAGE_CGROUP,
+        SP_STAGE_REPORT, /* the parent could not read the report pipe */
         /* Not failures: information the parent collects. */
         SP_STAGE_INFO_DAEMON_PID = 100, /* arg: the daemon's pid */
         SP_STAGE_INFO_READY,            /* the child waits for the handshake */
@@ -329,7 +331,8 @@ struct sp_spawn_result {
  * with the pipes in ret.  A failure to start at all returns -errno, else 0. */
 SP_HIDDEN int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret);
 
-/* Read the next record from a report pipe, skipping none.  1 with *rep filled, 0 at EOF. */
+/* Read the next record from a report pipe.  1 with *rep filled, 0 at EOF, -1 on a read
+ * error (errno set). */
 SP_HIDDEN int sp_report_read(int fd, struct sp_report *rep);
 
 /* Platform part of sp_spawn (spawn-linux.c, spawn-posix.c), called with every signal blocked:

@@ -83,6 +83,9 @@ int sp_path_resolve(const char *name, char **ret_path)
         free(path);
         if (first_error == EACCES)
                 sp_error(EACCES, "cannot run '%s' found in PATH: %s", name, strerror(EACCES));
+        else if (first_error)
+                sp_error(first_error, "cannot look for '%s' in PATH: %s", name,
+                         strerror(first_error));
         else
                 sp_error(ENOENT, "cannot find '%s' in PATH", name);
         sp_error_set_stage(SUBPROC_STAGE_EXEC);

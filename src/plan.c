@@ -92,8 +92,15 @@ static int output_source(subproc *c, struct sp_spawn_fds *s, bool error, int out
                 return out_src; /* one shared fd or pipe */
         if (bufp)
                 return make_pipe(s, false, error ? &c->io.err_fd : &c->io.out_fd);
-        if (fdp && wants_pipe)
-                return make_pipe(s, false, &s->caller_read[error]);
+        if (fdp && wants_pipe) {
+                int child_end = make_pipe(s, false, &s->caller_read[error]);
+
+                if (child_end >= 0 && c->nonblocking &&
+                    sp_set_nonblock(s->caller_read[error], true) < 0)
+                        return sp_error(errno, "cannot make the %s pipe non-blocking: %s",
+                                        error ? "error" : "output", strerror(errno));
+                return child_end;
+        }
         if (fdp) {
                 if (*fdp < 0)
                         return sp_error(EBADF, "the %s fd %d is invalid",
@@ -223,8 +230,6 @@ static void after_spawn(subproc *c, struct sp_spawn_fds *s, bool started)
                 if (s->caller_read[i] < 0)
                         continue;
                 if (started) {
-                        if (c->nonblocking)
-                                (void)sp_set_nonblock(s->caller_read[i], true);
                         *fdps[i] = s->caller_read[i];
                         s->caller_read[i] = -1;
                 } else {

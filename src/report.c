@@ -89,6 +89,8 @@ static int describe(const subproc *c, const struct sp_report *rep)
                 return sp_error(e, "clear capabilities: %s", why);
         case SP_STAGE_NO_NEW_PRIVS:
                 return sp_error(e, "set no_new_privs: %s", why);
+        case SP_STAGE_REPORT:
+                return sp_error(e, "cannot read the child's report: %s", why);
         case SP_STAGE_SETPGID:
                 return sp_error(e, "setpgid: %s", why);
         case SP_STAGE_CGROUP:

@@ -102,6 +102,7 @@ static void record_start(subproc *c, const struct sp_spawn_result *res)
         c->pid_handed_out = false;
         c->started_ms = sp_now_ms();
         c->sv_phase = 0;
+        c->sv_retry_at = 0;
         c->pidfd = res->pidfd;
         c->daemon_pid = res->daemon_pid;
         if (c->daemonize) {

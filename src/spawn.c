@@ -22,7 +22,9 @@ int sp_report_read(int fd, struct sp_report *rep)
         do
                 n = read(fd, rep, sizeof *rep);
         while (n < 0 && errno == EINTR);
-        /* The child writes whole records atomically; anything else means it is gone. */
+        if (n < 0)
+                return -1;
+        /* The child writes whole records atomically: a short one means it is gone. */
         return n == (ssize_t)sizeof *rep ? 1 : 0;
 }
 
@@ -51,12 +53,14 @@ static int private_pipe(const struct sp_plan *plan, int fds[2], bool child_write
 
 /* Read records until EOF: exec worked, or the failed child is gone.  Reading on after a
  * failure matters for a daemon: we reap only its intermediate, which can exit before the
- * daemon has closed its fds, pidfile lock included; EOF comes once they are all closed. */
-static void collect_reports(int fd, struct sp_spawn_result *ret)
+ * daemon has closed its fds, pidfile lock included; EOF comes once they are all closed.
+ * false when the pipe itself failed: then nobody knows how the child fares. */
+static bool collect_reports(int fd, struct sp_spawn_result *ret)
 {
         struct sp_report rep;
+        int r;
 
-        while (sp_report_read(fd, &rep)) {
+        while ((r = sp_report_read(fd, &rep)) == 1) {
                 if (rep.stage == SP_STAGE_INFO_DAEMON_PID)
                         ret->daemon_pid = rep.arg;
                 else if (rep.stage < SP_STAGE_INFO_DAEMON_PID && !ret->failed) {
@@ -64,6 +68,12 @@ static void collect_reports(int fd, struct sp_spawn_result *ret)
                         ret->report = rep;
                 }
         }
+        if (r < 0 && !ret->failed) {
+                ret->failed = true;
+                ret->report = (struct sp_report){ .stage = SP_STAGE_REPORT, .error = errno };
+                return false;
+        }
+        return true;
 }
 
 int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
@@ -111,7 +121,9 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 ret->handshake_fd = handshake[1];
                 return 0;
         }
-        collect_reports(report[0], ret);
+        if (!collect_reports(report[0], ret))
+                /* It may be running the program: it must not outlive a failed start. */
+                (void)kill(pid, SIGKILL);
         close(report[0]);
         if (ret->failed || plan->daemonize) {
                 int status;

@@ -30,7 +30,9 @@ static int signal_child(const subproc *c, int sig)
         if (c->pidfd >= 0) {
                 long r = syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0);
 
-                if (r == 0 || errno != ENOSYS)
+                /* ESRCH: it has exited.  Anything else (ENOSYS, or EPERM from a policy that
+                 * does not know pidfds): kill() is as safe until we reap the child. */
+                if (r == 0 || errno == ESRCH)
                         return (int)r;
         }
 #endif
@@ -88,6 +90,8 @@ static int wait_exit(subproc *c, long long stop_at, int *status)
 /* When the timeout state machine acts next. */
 static long long next_escalation(const subproc *c)
 {
+        if (c->sv_retry_at)
+                return c->sv_retry_at;
         if (!c->timeout_ms || c->sv_phase == 2)
                 return SP_NEVER;
         if (c->sv_phase == 0)
@@ -95,15 +99,20 @@ static long long next_escalation(const subproc *c)
         return c->kill_after_ms == SUBPROC_NO_KILL ? SP_NEVER : c->sv_kill_at;
 }
 
+/* A signal that could not be sent is tried again this often, rather than forgotten. */
+#define SIGNAL_RETRY_MS 100
+
 static void escalate(subproc *c)
 {
-        int sig = SIGKILL;
+        int sig = c->sv_phase == 0 && c->kill_after_ms > 0 ? SIGTERM : SIGKILL;
 
-        if (c->sv_phase == 0 && c->kill_after_ms > 0) {
-                sig = SIGTERM;
-                c->sv_kill_at = sp_now_ms() + c->kill_after_ms;
+        c->sv_retry_at = 0;
+        if (signal_child(c, sig) < 0 && errno != ESRCH) {
+                c->sv_retry_at = sp_now_ms() + SIGNAL_RETRY_MS;
+                return;
         }
-        (void)signal_child(c, sig);
+        if (sig == SIGTERM)
+                c->sv_kill_at = sp_now_ms() + c->kill_after_ms;
         c->sv_last_signal = sig;
         c->sv_phase = sig == SIGTERM ? 1 : 2;
 }
@@ -274,16 +283,21 @@ int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms)
 void subproc_abort(subproc *c)
 {
         int saved_errno = errno;
-        int status = 0;
+        int status = 0, r;
 
         if (!c || c->pid <= 0)
                 return;
         (void)signal_child(c, SIGTERM);
-        if (wait_exit(c, sp_now_ms() + SP_ABORT_GRACE_MS, &status) == 0) {
+        r = wait_exit(c, sp_now_ms() + SP_ABORT_GRACE_MS, &status);
+        /* SIGKILL, again if it could not be sent, before waiting for good. */
+        for (int tries = 0; r == 0 && tries < 10; tries++) {
                 (void)signal_child(c, SIGKILL);
-                (void)sp_waitpid(c->pid, &status);
+                r = wait_exit(c, sp_now_ms() + SIGNAL_RETRY_MS, &status);
         }
-        forget_child(c, status, true);
+        if (r == 0)
+                r = sp_waitpid(c->pid, &status) == 0 ? 1 : -1;
+        /* -1: someone else reaped it (SIGCHLD ignored...): its status is lost. */
+        forget_child(c, status, r == 1);
         errno = saved_errno;
 }
 

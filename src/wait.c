@@ -99,12 +99,17 @@ void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status)
 {
         int saved_errno = errno;
         int status = 0;
+        bool reaped;
 
         (void)kill(pid, SIGTERM); /* ESRCH: already gone; the wait below tells */
-        if (!reap_within(pid, grace_ms, &status)) {
+        reaped = reap_within(pid, grace_ms, &status);
+        /* SIGKILL, again if it could not be sent, before waiting for good. */
+        for (int tries = 0; !reaped && tries < 10; tries++) {
                 (void)kill(pid, SIGKILL);
-                (void)sp_waitpid(pid, &status);
+                reaped = reap_within(pid, 100, &status);
         }
+        if (!reaped)
+                (void)sp_waitpid(pid, &status);
         if (ret_status)
                 *ret_status = status;
         errno = saved_errno;
