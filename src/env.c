@@ -20,6 +20,7 @@ void sp_env_free(struct sp_env *env)
         env->shown = NULL;
         env->shown_cap = 0;
         env->mode = SP_ENV_INHERIT;
+        env->inherited = false;
 }
 
 char *const *sp_env_envp(const struct sp_env *env)
@@ -109,6 +110,14 @@ static void put_entry_take(subproc *c, char *entry, bool shown)
         env->shown[env->vars.n - 1] = shown;
 }
 
+static bool has_unset(const struct sp_env *env, const char *name)
+{
+        for (size_t i = 0; i < env->unset.n; i++)
+                if (strcmp(env->unset.items[i], name) == 0)
+                        return true;
+        return false;
+}
+
 static void go_explicit(subproc *c)
 {
         c->env.mode = SP_ENV_EXPLICIT;
@@ -119,6 +128,7 @@ void subproc_env_inherit(subproc *c)
         if (sp_command_broken(c))
                 return;
         go_explicit(c);
+        c->env.inherited = true;
         for (char **e = environ; e && *e; e++) {
                 /* An entry without '=' cannot be a variable: execve would pass it on, but
                  * no getenv() finds it, so leave it out. */
@@ -132,7 +142,7 @@ void subproc_env_clear(subproc *c)
 {
         if (sp_command_broken(c))
                 return;
-        sp_env_free(&c->env);
+        sp_env_free(&c->env); /* also forgets that it was inherited */
         go_explicit(c);
 }
 
@@ -209,12 +219,15 @@ void subproc_env_unset(subproc *c, const char *name)
         at = find_var(&c->env, name, strlen(name));
         if (at < 0)
                 return;
-        was_inherited = !c->env.shown[at];
+        /* Once inherited, the caller's environment (and a pasted command line's shell) may
+         * have the name, even when a set replaced the inherited value since. */
+        was_inherited = c->env.inherited || !c->env.shown[at];
         free(c->env.vars.items[at]);
         memmove(&c->env.vars.items[at], &c->env.vars.items[at + 1],
                 (c->env.vars.n - at) * sizeof(char *)); /* moves the NULL too */
         memmove(&c->env.shown[at], &c->env.shown[at + 1], (c->env.vars.n - at - 1) * sizeof(bool));
         c->env.vars.n--;
-        if (was_inherited && sp_strv_push_take(&c->env.unset, strdup(name)) < 0)
+        if (was_inherited && !has_unset(&c->env, name) &&
+            sp_strv_push_take(&c->env.unset, strdup(name)) < 0)
                 sp_command_fail(c, ENOMEM, "out of memory unsetting %s", name);
 }

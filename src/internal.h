@@ -54,6 +54,7 @@ struct sp_env {
         bool *shown;          /* per var: set by the caller (shown by to_string), not inherited */
         size_t shown_cap;
         struct sp_strv unset; /* inherited names removed, for to_string */
+        bool inherited;       /* started from the caller's environment (subproc_env_inherit) */
 };
 
 struct sp_rlimit {

@@ -103,16 +103,32 @@ static bool is_shell_name(const char *s, size_t n)
         return true;
 }
 
-/* A plain "NAME=value" prefix only works when every name is a shell identifier and nothing
- * is removed; otherwise env(1) carries the changes. */
+/* Names a shell treats specially in a "NAME=value cmd" prefix: it checks or refuses them
+ * (dash: OPTIND must be a number; bash: read-only PPID, UID...) instead of passing them on. */
+static bool is_special_to_shells(const char *s, size_t n)
+{
+        static const char *const names[] = {
+                "OPTIND", "OPTARG", "PPID", "UID", "EUID", "GROUPS", "BASHOPTS", "SHELLOPTS",
+                "BASH_VERSINFO", "BASHPID", "LINENO", "RANDOM", "SRANDOM", "SECONDS", "IFS",
+        };
+
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+                if (strlen(names[i]) == n && strncmp(s, names[i], n) == 0)
+                        return true;
+        return false;
+}
+
+/* A plain "NAME=value" prefix only works when every name is an ordinary shell identifier and
+ * nothing is removed; otherwise env(1) carries the changes. */
 static bool needs_env_command(const struct sp_env *env)
 {
         if (env->unset.n)
                 return true;
         for (size_t i = 0; i < env->vars.n; i++) {
                 const char *e = env->vars.items[i];
+                size_t n = strcspn(e, "=");
 
-                if (env->shown[i] && !is_shell_name(e, strcspn(e, "=")))
+                if (env->shown[i] && (!is_shell_name(e, n) || is_special_to_shells(e, n)))
                         return true;
         }
         return false;
@@ -125,12 +141,14 @@ static void separate(struct sp_buf *b, bool *first, bool linebreak)
         *first = false;
 }
 
-static void append_env(struct sp_buf *b, const struct sp_env *env, bool linebreaks, bool *first)
+/* Returns whether env(1) carries the changes. */
+static bool append_env(struct sp_buf *b, const struct sp_env *env, bool linebreaks,
+                       bool *first)
 {
-        bool use_env = needs_env_command(env);
+        bool use_env = env->mode != SP_ENV_INHERIT && needs_env_command(env);
 
         if (env->mode == SP_ENV_INHERIT)
-                return;
+                return false;
         if (use_env) {
                 separate(b, first, linebreaks);
                 sp_buf_puts(b, "env");
@@ -138,6 +156,8 @@ static void append_env(struct sp_buf *b, const struct sp_env *env, bool linebrea
                         sp_buf_puts(b, " -u ");
                         sp_buf_quote(b, env->unset.items[i]);
                 }
+                /* So that a name or a binary starting with '-' is no option of env's. */
+                sp_buf_puts(b, " --");
         }
         for (size_t i = 0; i < env->vars.n; i++) {
                 const char *e = env->vars.items[i];
@@ -153,6 +173,7 @@ static void append_env(struct sp_buf *b, const struct sp_env *env, bool linebrea
                 sp_buf_append(b, e, name_len + 1);
                 sp_buf_quote(b, e + name_len + 1);
         }
+        return use_env;
 }
 
 char *subproc_to_string(const subproc *c, bool linebreaks)
@@ -165,7 +186,12 @@ char *subproc_to_string(const subproc *c, bool linebreaks)
                 sp_command_report(c);
                 return NULL;
         }
-        append_env(&b, &c->env, linebreaks, &first);
+        if (append_env(&b, &c->env, linebreaks, &first) && strchr(c->argv.items[0], '=')) {
+                /* env(1) would take a binary with '=' for one more assignment: let a shell
+                 * exec it instead. */
+                separate(&b, &first, false);
+                sp_buf_puts(&b, "/bin/sh -c 'exec \"$0\" \"$@\"'");
+        }
         for (size_t i = 0; i < c->argv.n; i++) {
                 const char *arg = c->argv.items[i];
 

@@ -75,22 +75,25 @@ static int duration_unit(const char *suffix, unsigned long long *ret_ms)
 /* The fraction after the '.' at *p, in whole ms of `unit` rounded up (so that a positive
  * duration never becomes 0, which would disable the timeout).  Nine digits keep the
  * arithmetic exact; any non-zero digit beyond them only rounds up. */
+/* The fraction after the point, in ms of `unit`, rounded up.  Exact for any number of digits:
+ * Horner's rule from the last digit keeps the integer part and whether anything was lost,
+ * and every value stays below `unit`. */
 static unsigned long long fraction_ms(const char **p, unsigned long long unit, bool *digits)
 {
-        unsigned long long f = 0, scale = 1, extra = 0;
-        const char *s = *p;
+        const char *s = *p, *end = s + strspn(s, "0123456789");
+        unsigned long long ms = 0;
+        bool inexact = false;
 
-        for (; *s >= '0' && *s <= '9'; s++) {
+        if (end > s)
                 *digits = true;
-                if (scale < 1000000000ULL) {
-                        f = f * 10 + (unsigned long long)(*s - '0');
-                        scale *= 10;
-                } else if (*s != '0') {
-                        extra = 1;
-                }
+        for (const char *d = end; d > s; d--) {
+                unsigned long long n = (unsigned long long)(d[-1] - '0') * unit + ms;
+
+                inexact |= n % 10 != 0;
+                ms = n / 10;
         }
-        *p = s;
-        return (f * unit + scale - 1 + extra) / scale;
+        *p = end;
+        return ms + inexact;
 }
 
 int parse_duration(const char *s, unsigned *ret_ms)
@@ -250,8 +253,13 @@ static int limit_value(const char *s, size_t len, rlim_t current, rlim_t *ret)
                 *ret = current;
                 return 0;
         }
+        /* Leading zeros change nothing ("0000000010" is 10), but must not fill the buffer. */
+        while (len > 1 && s[0] == '0' && s[1] >= '0' && s[1] <= '9') {
+                s++;
+                len--;
+        }
         if (len >= sizeof buf)
-                return fail(ERANGE);
+                return fail(strspn(s, "0123456789") >= len ? ERANGE : EINVAL);
         memcpy(buf, s, len);
         buf[len] = '\0';
         if (strcasecmp(buf, "unlimited") == 0 || strcasecmp(buf, "infinity") == 0) {
