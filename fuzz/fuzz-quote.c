@@ -23,8 +23,7 @@
  * file, so its output never has to fit a pipe.
  *
  * Environment knobs: SUBPROC_FUZZ_SHELL (default /bin/sh; bash works too),
- * SUBPROC_FUZZ_PRINTER (default: the print-argv-env built beside this target),
- * SUBPROC_FUZZ_KNOWN=skip (leave out inputs that hit a bug listed in known_bugs[]). */
+ * SUBPROC_FUZZ_PRINTER (default: the print-argv-env built beside this target). */
 #include "subproc.h"
 
 #include <errno.h>
@@ -80,7 +79,6 @@ static char workdir[] = "/tmp/subproc-fuzz-quote.XXXXXX";
 static bool workdir_made;
 static char *binaries[N_BINARIES];
 static struct strv baseline; /* "NAME=value" as the shell exports it */
-static bool skip_known; /* SUBPROC_FUZZ_KNOWN=skip */
 /* bash exports "_" (the command's path) to every command it runs: not ours to compare. */
 static bool shell_sets_underscore;
 static pid_t shell_pid = -1;
@@ -443,7 +441,6 @@ static bool strv_equal(const struct strv *a, const struct strv *b)
 static void init(void)
 {
         const char *printer = getenv("SUBPROC_FUZZ_PRINTER");
-        const char *known = getenv("SUBPROC_FUZZ_KNOWN");
         ssize_t at;
         char *line;
         struct result r;
@@ -451,7 +448,6 @@ static void init(void)
 
         if (!printer || !*printer)
                 printer = FUZZ_PRINTER;
-        skip_known = known && strcmp(known, "skip") == 0;
         if (access(printer, X_OK) < 0)
                 die(printer);
         /* A shell that died shows as EPIPE on our next write, not as a fatal signal. */
@@ -587,66 +583,26 @@ static bool uses_env(const char *line)
         return strncmp(line, "env ", 4) == 0;
 }
 
-/* env(1) takes every leading argument with '=' as an assignment, quoted or not. */
-static bool env_binary_equals(const struct model *m, const char *line)
+static bool is_identifier(const char *s)
 {
-        return uses_env(line) && strchr(m->argv.s[0], '=');
+        if (!*s || (*s >= '0' && *s <= '9'))
+                return false;
+        for (; *s; s++)
+                if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9')))
+                        return false;
+        return true;
 }
 
-/* env(1) takes an argument starting with '-' before the command for options. */
-static bool env_dash_name(const struct model *m, const char *line)
+/* A limit documented in subproc.h: when env(1) carries the changes, a binary with '=' is
+ * exec'd through /bin/sh (env would take it for an assignment), and a shell drops variables
+ * whose names are not identifiers.  No shell line can do both. */
+static bool documented_limit(const struct model *m, const char *line)
 {
-        for (size_t i = 0; uses_env(line) && i < m->names.n; i++)
-                if (m->names.s[i][0] == '-')
-                        return true;
-        return false;
-}
-
-static bool env_dash_binary(const struct model *m, const char *line)
-{
-        return uses_env(line) && m->argv.s[0][0] == '-';
-}
-
-/* An inherited variable that the command sets and then unsets is gone from the child, but
- * the line has no "env -u" for it. */
-static bool inherited_set_unset(const struct model *m, const char *line)
-{
-        return m->lost_unset;
-}
-
-/* A "NAME=value" prefix to a name the shell keeps for itself fails before the command
- * runs: dash refuses a non-numeric OPTIND ("Illegal number"), bash refuses its read-only
- * variables.  env(1) would pass them. */
-static bool shell_special_name(const struct model *m, const char *line)
-{
-        static const char *const names[] = {
-                "OPTIND", "PPID", "UID", "EUID", "BASHOPTS", "SHELLOPTS", "BASH_VERSINFO",
-        };
-
-        for (size_t i = 0; !uses_env(line) && i < sizeof names / sizeof names[0]; i++)
-                if (strv_find(&m->names, names[i]) >= 0)
-                        return true;
-        return false;
-}
-
-/* Open bugs this target has found, so that a long campaign can look past them when
- * SUBPROC_FUZZ_KNOWN=skip.  The regression run never skips: the inputs saved under
- * corpus/fuzz-quote/ fail it until the library is fixed.  Remove an entry with its fix. */
-static const struct {
-        const char *name;
-        bool (*matches)(const struct model *m, const char *line);
-} known_bugs[] = {
-        { "env-binary-equals", env_binary_equals },
-        { "env-dash-name", env_dash_name },
-        { "env-dash-binary", env_dash_binary },
-        { "inherited-set-unset", inherited_set_unset },
-        { "shell-special-name", shell_special_name },
-};
-
-static bool is_known_bug(const struct model *m, const char *line)
-{
-        for (size_t i = 0; skip_known && i < sizeof known_bugs / sizeof known_bugs[0]; i++)
-                if (known_bugs[i].matches(m, line))
+        if (!uses_env(line) || !strchr(m->argv.s[0], '='))
+                return false;
+        for (size_t i = 0; i < m->names.n; i++)
+                if (!is_identifier(m->names.s[i]))
                         return true;
         return false;
 }
@@ -701,7 +657,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         fatal();
                 }
         }
-        if (is_known_bug(&m, lines[0]))
+        if (documented_limit(&m, lines[0]))
                 goto out;
         /* Without environment entries or options the two forms are the same line. */
         n = strcmp(lines[0], lines[1]) == 0 ? 1 : 2;
