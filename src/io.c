@@ -256,17 +256,23 @@ void sp_sigpipe_restore(const sigset_t *old, bool was_pending, bool broken_pipe)
 int sp_io_loop(subproc *c, long long stop_at_ms, int watch_fd)
 {
         struct io_slot *slots = calloc(3 + c->nsends, sizeof *slots);
-        bool broken_pipe = false, was_pending;
+        bool broken_pipe = false, was_pending = false, has_writer;
         int saved_errno, nslots, r;
         sigset_t old;
 
         if (!slots)
                 return sp_error(ENOMEM, "out of memory in the I/O loop");
         nslots = collect_slots(c, slots);
-        sp_sigpipe_block(&old, &was_pending);
+        /* Only writes raise SIGPIPE: spare the mask calls when we only read. */
+        has_writer = false;
+        for (int i = 0; i < nslots; i++)
+                has_writer |= slots[i].capture == NULL;
+        if (has_writer)
+                sp_sigpipe_block(&old, &was_pending);
         r = poll_slots(slots, nslots, stop_at_ms, watch_fd, &broken_pipe);
         saved_errno = errno;
-        sp_sigpipe_restore(&old, was_pending, broken_pipe);
+        if (has_writer)
+                sp_sigpipe_restore(&old, was_pending, broken_pipe);
         free(slots);
         errno = saved_errno;
         return r;

@@ -187,10 +187,11 @@ char *subproc_to_string(const subproc *c, bool linebreaks)
                 return NULL;
         }
         if (append_env(&b, &c->env, linebreaks, &first) && strchr(c->argv.items[0], '=')) {
-                /* env(1) would take a binary with '=' for one more assignment: let a shell
-                 * exec it instead. */
+                /* env(1) would take a binary with '=' for one more assignment: let nice(1)
+                 * exec it, which changes neither argv nor the environment (a shell would
+                 * drop odd names and set PWD). */
                 separate(&b, &first, false);
-                sp_buf_puts(&b, "/bin/sh -c 'exec \"$0\" \"$@\"'");
+                sp_buf_puts(&b, "nice -n 0 --");
         }
         for (size_t i = 0; i < c->argv.n; i++) {
                 const char *arg = c->argv.items[i];

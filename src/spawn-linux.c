@@ -55,8 +55,9 @@ pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
         /* The pidfd comes with the child, so no later pidfd_open() can race with anything. */
         pid = clone(child_entry, stack + sizeof stack, flags | (sp_test_no_pidfd ? 0 : CLONE_PIDFD),
                     plan, ret_pidfd);
-        if (pid < 0 && errno == EINVAL && !sp_test_no_pidfd) {
-                /* Linux < 5.2 rejects CLONE_PIDFD. */
+        if (pid < 0 && (errno == EINVAL || errno == ENOSYS || errno == EPERM) &&
+            !sp_test_no_pidfd) {
+                /* Linux < 5.2 rejects CLONE_PIDFD; a sandbox may refuse it otherwise. */
                 *ret_pidfd = -1;
                 pid = clone(child_entry, stack + sizeof stack, flags, plan);
         }

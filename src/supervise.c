@@ -59,6 +59,15 @@ int subproc_kill(subproc *c, int sig)
 /* 1 when the child has exited and is reaped, 0 when stop_at came first, -1 on error. */
 static int wait_exit(subproc *c, long long stop_at, int *status)
 {
+        if (stop_at == SP_NEVER) {
+                /* No deadline: one blocking wait, with or without a pidfd. */
+                int r = sp_waitpid(c->pid, status);
+
+                if (r == 0)
+                        return 1;
+                return sp_error(-r, "cannot reap pid %d: %s (is SIGCHLD ignored, or does a "
+                                "handler reap every child?)", (int)c->pid, strerror(-r));
+        }
         for (;;) {
                 pid_t r = waitpid(c->pid, status, WNOHANG);
                 long long left;

@@ -1,0 +1,342 @@
+/* The four ways of starting a child, each doing each task the same way: the same child, the
+ * same wait for its exit status, the same kind of buffer for its output.  Each method is used
+ * as its documentation suggests, with its default safety features on: subproc and GLib close
+ * the parent's other fds in the child, fork+exec and posix_spawn rely on O_CLOEXEC. */
+#include "bench.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <subproc.h>
+
+#ifdef HAVE_GLIB
+#include <glib.h>
+#endif
+
+extern char **environ;
+
+const char *const method_names[N_METHODS] = { "subproc", "fork+exec", "posix_spawn", "GLib" };
+
+bool method_available(enum method m)
+{
+#ifdef HAVE_GLIB
+        (void)m;
+        return true;
+#else
+        return m != METHOD_GLIB;
+#endif
+}
+
+__attribute__((format(printf, 2, 3))) static int fail(const struct job *job, const char *fmt,
+                                                      ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "subproc-bench: %s: ", method_names[job->method]);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return -1;
+}
+
+/* The captured bytes must be exactly what bench-emit wrote: a wrong length is a bug, not a
+ * fast run. */
+static int check_output(const struct job *job, const char *out, size_t len)
+{
+        if (len != (size_t)job->bytes || (len > 0 && out[len - 1] != '\n'))
+                return fail(job, "captured %zu bytes, expected %lld", len, job->bytes);
+        return 0;
+}
+
+static int check_status(const struct job *job, int status)
+{
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return fail(job, "child ended with wait status 0x%x", (unsigned)status);
+        return 0;
+}
+
+static int reap(const struct job *job, pid_t pid)
+{
+        int status;
+
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return fail(job, "waitpid: %s", strerror(errno));
+        return check_status(job, status);
+}
+
+/* ---- reading the child's stdout, shared by every method that leaves it to the caller ---- */
+
+#define READ_MIN_ROOM 16384
+
+/* Room for READ_MIN_ROOM more bytes and a NUL, doubling from 16 KiB, as subproc's capture
+ * grows: both pay the same page faults, and realloc() moves big blocks with mremap(). */
+static int reserve(char **buf, size_t *cap, size_t len)
+{
+        size_t want = len + READ_MIN_ROOM + 1, bigger = *cap ? *cap : READ_MIN_ROOM;
+        char *p;
+
+        if (*cap >= want)
+                return 0;
+        while (bigger < want)
+                bigger *= 2;
+        p = realloc(*buf, bigger);
+        if (!p)
+                return -1;
+        *buf = p;
+        *cap = bigger;
+        return 0;
+}
+
+/* Read to EOF straight into the free room of the buffer. */
+static int read_all(int fd, char **ret, size_t *ret_len)
+{
+        size_t len = 0, cap = 0;
+        char *buf = NULL;
+        ssize_t n;
+
+        do {
+                if (reserve(&buf, &cap, len) < 0) {
+                        free(buf);
+                        errno = ENOMEM;
+                        return -1;
+                }
+                n = read(fd, buf + len, cap - len - 1);
+                if (n > 0)
+                        len += (size_t)n;
+        } while (n > 0 || (n < 0 && errno == EINTR));
+        if (n < 0) {
+                free(buf);
+                return -1;
+        }
+        buf[len] = '\0';
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+/* Read to EOF and drop it: the raw cost of moving the bytes through a pipe. */
+static long long drain(int fd)
+{
+        static __thread char buf[256 * 1024];
+        long long total = 0;
+        ssize_t n;
+
+        while ((n = read(fd, buf, sizeof buf)) != 0) {
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -1;
+                total += n;
+        }
+        return total;
+}
+
+/* Everything a method does after it started the child with stdout on the pipe `fd`. */
+static int collect(const struct job *job, int fd, pid_t pid)
+{
+        char *out = NULL;
+        size_t len = 0;
+        long long drained;
+        int r;
+
+        if (job->task == TASK_CAPTURE) {
+                r = read_all(fd, &out, &len) < 0 ? fail(job, "read: %s", strerror(errno)) : 0;
+        } else {
+                drained = drain(fd);
+                len = drained < 0 ? 0 : (size_t)drained;
+                r = drained < 0 ? fail(job, "read: %s", strerror(errno)) : 0;
+        }
+        close(fd);
+        if (reap(job, pid) < 0)
+                r = -1;
+        if (r == 0 && job->task == TASK_CAPTURE)
+                r = check_output(job, out, len);
+        else if (r == 0 && len != (size_t)job->bytes)
+                r = fail(job, "drained %zu bytes, expected %lld", len, job->bytes);
+        free(out);
+        return r;
+}
+
+/* ---- subproc -------------------------------------------------------------------------- */
+
+/* A new command per run, as a program that runs a command now and then would do. */
+static int subproc_job(const struct job *job)
+{
+        subproc *c = subproc_new_argv((const char *const *)job->argv);
+        char *out = NULL;
+        int r, status = -1, fd = -1;
+        long long drained = 0;
+
+        subproc_raw_status(c);
+        if (job->task == TASK_CAPTURE)
+                subproc_set_output_buffer(c, &out);
+        if (job->task == TASK_DRAIN) {
+                subproc_set_output_fd(c, &fd);
+                r = subproc_run_async(c, NULL);
+                if (r == 0) {
+                        drained = drain(fd);
+                        close(fd);
+                        r = subproc_wait(c, &status);
+                }
+        } else {
+                r = subproc_run(c, &status);
+        }
+        if (r < 0)
+                r = fail(job, "%s", subproc_errmsg());
+        if (r == 0)
+                r = check_status(job, status);
+        if (r == 0 && job->task == TASK_CAPTURE)
+                r = check_output(job, out, subproc_output_len(c));
+        if (r == 0 && job->task == TASK_DRAIN && drained != job->bytes)
+                r = fail(job, "drained %lld bytes, expected %lld", drained, job->bytes);
+        subproc_free(c);
+        free(out);
+        return r;
+}
+
+/* ---- fork+exec ------------------------------------------------------------------------ */
+
+static int fork_exec_job(const struct job *job)
+{
+        int p[2] = { -1, -1 };
+        pid_t pid;
+
+        if (job->task != TASK_SPAWN_WAIT && pipe2(p, O_CLOEXEC) < 0)
+                return fail(job, "pipe2: %s", strerror(errno));
+        pid = fork();
+        if (pid == 0) {
+                /* Only async-signal-safe calls here: other threads may hold locks. */
+                if (p[1] >= 0 && dup2(p[1], STDOUT_FILENO) < 0)
+                        _exit(126);
+                execv(job->argv[0], job->argv);
+                _exit(127);
+        }
+        if (p[1] >= 0)
+                close(p[1]);
+        if (pid < 0) {
+                if (p[0] >= 0)
+                        close(p[0]);
+                return fail(job, "fork: %s", strerror(errno));
+        }
+        if (job->task == TASK_SPAWN_WAIT)
+                return reap(job, pid);
+        return collect(job, p[0], pid);
+}
+
+/* ---- posix_spawn ---------------------------------------------------------------------- */
+
+static int posix_spawn_job(const struct job *job)
+{
+        posix_spawn_file_actions_t actions, *pactions = NULL;
+        int p[2] = { -1, -1 };
+        pid_t pid;
+        int r;
+
+        if (job->task != TASK_SPAWN_WAIT) {
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return fail(job, "pipe2: %s", strerror(errno));
+                posix_spawn_file_actions_init(&actions);
+                /* dup2 onto 1 clears O_CLOEXEC on the copy only. */
+                posix_spawn_file_actions_adddup2(&actions, p[1], STDOUT_FILENO);
+                pactions = &actions;
+        }
+        r = posix_spawn(&pid, job->argv[0], pactions, NULL, job->argv, environ);
+        if (pactions) {
+                posix_spawn_file_actions_destroy(pactions);
+                close(p[1]);
+        }
+        if (r != 0) {
+                if (p[0] >= 0)
+                        close(p[0]);
+                return fail(job, "posix_spawn: %s", strerror(r));
+        }
+        if (job->task == TASK_SPAWN_WAIT)
+                return reap(job, pid);
+        return collect(job, p[0], pid);
+}
+
+/* ---- GLib ----------------------------------------------------------------------------- */
+
+#ifdef HAVE_GLIB
+/* g_spawn_sync returns no length.  bench-emit writes no NUL and ends with '\n', so the end is
+ * checked where it must be instead of paying strlen() over a GiB, which would be unfair. */
+static size_t glib_output_len(const struct job *job, char *out)
+{
+        size_t want = (size_t)job->bytes;
+
+        if (want > 0 && malloc_usable_size(out) > want && out[want - 1] == '\n' &&
+            out[want] == '\0')
+                return want;
+        return strlen(out);
+}
+
+/* G_SPAWN_DEFAULT: GLib's defaults, which close the parent's other fds in the child. */
+static int glib_sync_job(const struct job *job)
+{
+        gchar *out = NULL;
+        GError *error = NULL;
+        gint status = -1;
+        int r = 0;
+
+        if (!g_spawn_sync(NULL, (gchar **)job->argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                          job->task == TASK_CAPTURE ? &out : NULL, NULL, &status, &error)) {
+                r = fail(job, "%s", error->message);
+                g_error_free(error);
+                return r;
+        }
+        r = check_status(job, status);
+        if (r == 0 && job->task == TASK_CAPTURE)
+                r = check_output(job, out, glib_output_len(job, out));
+        g_free(out);
+        return r;
+}
+
+static int glib_job(const struct job *job)
+{
+        GError *error = NULL;
+        GPid pid;
+        gint fd;
+
+        if (job->task != TASK_DRAIN)
+                return glib_sync_job(job);
+        if (!g_spawn_async_with_pipes(NULL, (gchar **)job->argv, NULL,
+                                      G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL, &fd,
+                                      NULL, &error)) {
+                fail(job, "%s", error->message);
+                g_error_free(error);
+                return -1;
+        }
+        return collect(job, fd, pid);
+}
+#else
+static int glib_job(const struct job *job)
+{
+        return fail(job, "not built with GLib");
+}
+#endif
+
+int run_job(const struct job *job)
+{
+        switch (job->method) {
+        case METHOD_SUBPROC:
+                return subproc_job(job);
+        case METHOD_FORK_EXEC:
+                return fork_exec_job(job);
+        case METHOD_POSIX_SPAWN:
+                return posix_spawn_job(job);
+        case METHOD_GLIB:
+                return glib_job(job);
+        default:
+                return fail(job, "no such method");
+        }
+}

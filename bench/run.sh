@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build and run the benchmark: bash bench/run.sh [--quick]
+# As root on Debian/Ubuntu, installs libglib2.0-dev first if it is missing, so that the GLib
+# column is measured.  The test suite is not built (-Dtests=false): the benchmark needs none
+# of it, nor cmocka.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! pkg-config --exists glib-2.0 2>/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get install -y libglib2.0-dev >/dev/null ||
+            { apt-get update >/dev/null && apt-get install -y libglib2.0-dev >/dev/null; }
+    else
+        echo "run.sh: glib-2.0 not found and not root with apt-get: the GLib column will be n/a" >&2
+    fi
+fi
+
+builddir=build-bench
+options=(-Dbench=true -Dtests=false -Dbuildtype=release)
+if [ -d "$builddir" ]; then
+    # --reconfigure looks for GLib again, in case it was installed since.
+    meson setup --reconfigure "$builddir" "${options[@]}" >/dev/null
+else
+    meson setup "$builddir" "${options[@]}" >/dev/null
+fi
+meson compile -C "$builddir" >/dev/null
+exec "./$builddir/bench/subproc-bench" "$@"
