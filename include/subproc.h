@@ -409,7 +409,7 @@ SUBPROC_EXPORT void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rl
  * (an argument starting with '-'); an option's non-option value stays on its line.
  * env(1) carries the changes when a name is not an ordinary shell identifier, is one that
  * shells treat specially (OPTIND, PPID, ...), or an inherited name was removed; then a binary
- * with '=' is run through "nice -n 0 --", as env would take it for an assignment.
+ * with '=' is run through "/usr/bin/nice -n 0 --", as env would take it for an assignment.
  * Returns: a malloc'd string the caller frees, or NULL with errno set (the command's deferred
  * error, or ENOMEM).  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT char *subproc_to_string(const subproc *c, bool linebreaks);

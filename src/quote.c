@@ -188,10 +188,10 @@ char *subproc_to_string(const subproc *c, bool linebreaks)
         }
         if (append_env(&b, &c->env, linebreaks, &first) && strchr(c->argv.items[0], '=')) {
                 /* env(1) would take a binary with '=' for one more assignment: let nice(1)
-                 * exec it, which changes neither argv nor the environment (a shell would
-                 * drop odd names and set PWD). */
+                 * exec it, which changes neither argv nor the environment (a shell would drop
+                 * odd names and set PWD).  By path: the changes may include PATH. */
                 separate(&b, &first, false);
-                sp_buf_puts(&b, "nice -n 0 --");
+                sp_buf_puts(&b, "/usr/bin/nice -n 0 --");
         }
         for (size_t i = 0; i < c->argv.n; i++) {
                 const char *arg = c->argv.items[i];
