@@ -169,12 +169,42 @@ static int move_clobbered_sources(struct sp_fd_map *maps, size_t n, int above,
         return 0;
 }
 
+static int check_open(int fd, const char *what)
+{
+        if (fcntl(fd, F_GETFD) >= 0)
+                return 0;
+        sp_error(EBADF, "%s %d: %s", what, fd, strerror(EBADF));
+        sp_error_set_stage(SUBPROC_STAGE_SETUP); /* as if the child had found it closed */
+        return -1;
+}
+
+/* The caller's fds must be open before we make any of our own: a closed one would otherwise
+ * be the number our next pipe gets, and the child would be handed that instead. */
+static int check_caller_fds(const subproc *c)
+{
+        int *fdps[2] = { c->output_fdp, c->error_fdp };
+        bool pipes[2] = { c->output_wants_pipe, c->error_wants_pipe };
+
+        if (c->input_fd >= 0 && check_open(c->input_fd, "input fd") < 0)
+                return -1;
+        for (int i = 0; i < 2; i++)
+                if (fdps[i] && !pipes[i] && *fdps[i] >= 0 &&
+                    check_open(*fdps[i], i ? "error fd" : "output fd") < 0)
+                        return -1;
+        for (size_t i = 0; i < c->npassed; i++)
+                if (check_open(c->passed[i].fd, "pass fd") < 0)
+                        return -1;
+        return 0;
+}
+
 static int build_fd_plan(subproc *c, struct sp_spawn_fds *s, struct sp_plan *plan,
                          struct sp_plan_storage *st)
 {
         size_t nmaps = 3 + c->npassed + c->nsends, nkeep = 0, n = 0;
         int in_src, out_src, err_src, highest = 2;
 
+        if (check_caller_fds(c) < 0)
+                return -1;
         st->maps = calloc(nmaps, sizeof *st->maps);
         st->keep = calloc(nmaps, sizeof *st->keep);
         if (!st->maps || !st->keep)
