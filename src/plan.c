@@ -169,11 +169,16 @@ static int move_clobbered_sources(struct sp_fd_map *maps, size_t n, int above,
         return 0;
 }
 
-static int check_open(int fd, const char *what)
+/* target < 0: a passed fd; else the child's stdio fd that fd would become. */
+static int check_open(int fd, int target)
 {
         if (fcntl(fd, F_GETFD) >= 0)
                 return 0;
-        sp_error(EBADF, "%s %d: %s", what, fd, strerror(EBADF));
+        if (target < 0)
+                sp_error(EBADF, "pass fd %d: %s", fd, strerror(EBADF));
+        else
+                sp_error(EBADF, "cannot give the child fd %d from fd %d: %s", target, fd,
+                         strerror(EBADF));
         sp_error_set_stage(SUBPROC_STAGE_SETUP); /* as if the child had found it closed */
         return -1;
 }
@@ -185,14 +190,13 @@ static int check_caller_fds(const subproc *c)
         int *fdps[2] = { c->output_fdp, c->error_fdp };
         bool pipes[2] = { c->output_wants_pipe, c->error_wants_pipe };
 
-        if (c->input_fd >= 0 && check_open(c->input_fd, "input fd") < 0)
+        if (c->input_fd >= 0 && check_open(c->input_fd, 0) < 0)
                 return -1;
         for (int i = 0; i < 2; i++)
-                if (fdps[i] && !pipes[i] && *fdps[i] >= 0 &&
-                    check_open(*fdps[i], i ? "error fd" : "output fd") < 0)
+                if (fdps[i] && !pipes[i] && *fdps[i] >= 0 && check_open(*fdps[i], 1 + i) < 0)
                         return -1;
         for (size_t i = 0; i < c->npassed; i++)
-                if (check_open(c->passed[i].fd, "pass fd") < 0)
+                if (check_open(c->passed[i].fd, -1) < 0)
                         return -1;
         return 0;
 }
