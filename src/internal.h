@@ -17,7 +17,7 @@
 #define SP_HIDDEN __attribute__((visibility("hidden")))
 /* Code that runs in a child sharing the parent's memory: sanitizer instrumentation would write
  * shadow memory, which is the parent's. */
-#define SP_CHILD_CODE __attribute__((no_sanitize("address", "undefined")))
+#define SP_CHILD_CODE __attribute__((no_sanitize("address", "undefined", "thread")))
 
 /* ---- errors (error.c) ------------------------------------------------------------------ */
 
