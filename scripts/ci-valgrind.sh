@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# CI: the cmocka suites under valgrind memcheck, with fd tracking.
+# Usage: scripts/ci-valgrind.sh [BUILDDIR]      (default build-valgrind)
+# Ends with one line "N passed, N failed" counting test cases; exits non-zero on failure.
+#
+# Every test program of the core, lifetime, supervise, hostile and stress suites runs under
+#     valgrind --tool=memcheck --track-fds=yes --error-exitcode=1 --leak-check=full
+#              --child-silent-after-fork=yes --fair-sched=yes
+# A program fails when memcheck finds an error or a leak, or when an fd that the program
+# opened itself (not one inherited from whoever started it) is still open at its exit.
+# The children it spawns are not traced: the library is in the test programs, and the helper
+# child reports its own state.  --child-silent-after-fork: valgrind runs the library's
+# vfork-style child as a forked copy of the test (it has no CLONE_VM|CLONE_VFORK); a copy that
+# fails its exec on purpose exits with the parent's fds and memory, which is no leak.
+# --fair-sched: valgrind runs one thread at a time, and by default a thread in a tight loop
+# (the fd churners of test-spawn.c and test-stress.c) can starve the spawning one for minutes.
+#
+# Cases that cannot work under valgrind are skipped by name (the skip list below says why for
+# each) through tests/stress/cmocka-skip.c, and counted as skipped.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+# ---- the skip list: every case that cannot work under valgrind, and why --------------------
+skip_programs=()
+skip_cases=()
+skip_reasons=()
+skip() {
+    skip_programs+=("$1")
+    skip_cases+=("$2")
+    skip_reasons+=("$3")
+}
+
+why_pidfd_open="it waits for a process with pidfd_open(2) (tests/lifetime-util.h lt_wait_exit),"
+why_pidfd_open+=" which valgrind 3.19 does not implement (ENOSYS)"
+why_preload="valgrind puts its preloads in the test's LD_PRELOAD and strips them from the"
+why_preload+=" environment of every execve it does not follow, so the child's LD_PRELOAD differs"
+why_exec_failed="the real execve fails after valgrind's own checks passed, and valgrind cannot"
+why_exec_failed+=" recover from that (\"EXEC FAILED\", exit 101) to report the errno"
+why_nofile="valgrind keeps fds of its own just above the RLIMIT_NOFILE it shows the program"
+
+skip test-env test_env_inherited_by_default "$why_preload"
+skip test-env test_env_inherit_then_edit "$why_preload"
+skip test-env test_env_unset_alone_inherits "$why_preload"
+skip test-spawn test_exec_errors "a script with a missing interpreter: $why_exec_failed"
+skip test-spawn test_spawn_cost_independent_of_rss \
+    "timing: it compares spawn times at small and 2 GiB RSS, which valgrind distorts"
+skip test-privs test_rlimits \
+    "$why_nofile, and refuses the child's prlimit(RLIMIT_NOFILE) of another hard limit (EPERM)"
+skip test-privs test_clear_caps_inherited "$why_pidfd_open"
+skip test-privs test_failing_step_is_named "$why_pidfd_open"
+skip test-privs test_raise_hard_limit_fails "$why_pidfd_open"
+skip test-pidfile test_force_cleanup_garbage_held "$why_pidfd_open"
+skip test-daemon test_daemon_state "$why_pidfd_open"
+skip test-daemon test_daemon_cwd_and_stdout "$why_pidfd_open"
+skip test-daemon test_daemon_pidfile_busy_then_restart "$why_pidfd_open"
+skip test-daemon test_force_cleanup_of_daemon "$why_pidfd_open"
+skip test-lifetime test_death_signal_when_caller_killed "$why_pidfd_open"
+skip test-lifetime test_no_death_signal_by_default "$why_pidfd_open"
+skip test-lifetime test_caller_died_during_spawn "$why_pidfd_open"
+skip test-lifetime test_death_signal_follows_thread "$why_pidfd_open"
+skip test-lifetime test_exit_with_parent "$why_pidfd_open"
+skip test-hook test_hook_in_daemon "$why_pidfd_open"
+skip test-handshake test_free_owned_without_release "$why_pidfd_open"
+skip test-handshake test_free_handed_out_without_release "$why_pidfd_open"
+skip test-handshake test_caller_dies_without_release "$why_pidfd_open"
+skip test-inplace test_exec_applies_plan "$why_pidfd_open"
+skip test-inplace test_exec_failure "$why_pidfd_open"
+skip test-pidfd "test_kill_recycled_pid (pidfd)" \
+    "it proves that pidfd_send_signal(2) spares a recycled pid; valgrind 3.19 lacks that call,\
+ so the library falls back to kill(), as documented for systems without it"
+skip test-sigchld "test_eintr_storm (pidfd)" \
+    "a SIGALRM every millisecond: valgrind delivers signals only between translated blocks\
+ and feeds the 1 MiB some 50 times slower, so the case does not end"
+skip test-sigchld "test_eintr_storm (no pidfd)" "the same"
+skip test-sigchld "test_caller_children_untouched (pidfd)" \
+    "it needs pidfd_open(2) (ENOSYS under valgrind 3.19), and its skip() comes after it forked\
+ two children, which its teardown then reports as left behind"
+skip test-sigchld "test_caller_children_untouched (no pidfd)" "the same"
+skip test-hostile "argv: argument larger than MAX_ARG_STRLEN (E2BIG)" "E2BIG: $why_exec_failed"
+skip test-hostile "env: value larger than MAX_ARG_STRLEN (E2BIG)" "E2BIG: $why_exec_failed"
+skip test-hostile "ETXTBSY: binary held open for writing" "ETXTBSY: $why_exec_failed"
+skip test-hostile "ETXTBSY: binary released 30 ms after the run starts" \
+    "ETXTBSY: $why_exec_failed"
+skip test-hostile "fd: pass_fd of fd RLIMIT_NOFILE" "$why_nofile, so that fd is open"
+
+# The cases skipped in one program, one a line (SP_CMOCKA_SKIP); with "why", their reasons.
+skips_for() {
+    local i
+    for i in "${!skip_programs[@]}"; do
+        [ "${skip_programs[$i]}" = "$1" ] || continue
+        if [ "${2:-}" = why ]; then
+            printf '  %s: %s\n' "${skip_cases[$i]}" "${skip_reasons[$i]}"
+        else
+            printf '%s\n' "${skip_cases[$i]}"
+        fi
+    done
+}
+
+# ---- wrapper mode: meson test runs each program as: ci-valgrind.sh --wrap LOGDIR SHIM CMD...
+if [ "${1:-}" = --wrap ]; then
+    logdir=$2
+    shim=$3
+    shift 3
+    name=$(basename "$1")
+    log="$logdir/$name.log"
+    skip=$(skips_for "$name")
+    if [ -n "$skip" ]; then
+        echo "ci-valgrind: skipping in $name:" >&2
+        skips_for "$name" why >&2
+    fi
+    SP_CMOCKA_SKIP="$skip" LD_PRELOAD="$shim${LD_PRELOAD:+:$LD_PRELOAD}" \
+        valgrind --tool=memcheck --track-fds=yes --error-exitcode=1 --leak-check=full \
+        --child-silent-after-fork=yes --fair-sched=yes --log-file="$log" "$@"
+    rc=$?
+    cat "$log" >&2
+    # "Open file descriptor N: ..." (or "Open AF_UNIX socket N: ...") then either
+    # "<inherited from parent>" or the stack that opened it.
+    leaked=$(awk '
+        / Open .* [0-9]+:/ { pending = $0; next }
+        pending != "" { if ($0 !~ /inherited from parent/) print pending; pending = "" }
+    ' "$log")
+    if [ -n "$leaked" ]; then
+        echo "ci-valgrind: $name left fds open that it opened itself:" >&2
+        echo "$leaked" >&2
+        [ "$rc" -ne 0 ] || rc=1
+    fi
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+        echo "ci-valgrind: $name failed (exit $rc)" >&2
+    fi
+    exit "$rc"
+fi
+
+# ---- main mode ------------------------------------------------------------------------------
+bash scripts/install-deps.sh valgrind || { echo "0 passed, 1 failed"; exit 1; }
+builddir=${1:-build-valgrind}
+case $builddir in
+/*) abs=$builddir ;;
+*) abs=$PWD/$builddir ;;
+esac
+if [ ! -f "$builddir/build.ninja" ]; then
+    meson setup "$builddir" -Dwerror=true >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+fi
+# Only what the suites below need (meson test builds their programs); the hostile table also
+# runs the CLI.
+meson compile -C "$builddir" tools/subproc:executable || { echo "0 passed, 1 failed"; exit 1; }
+shim="$abs/cmocka-skip.so"
+cc -shared -fPIC -O1 -Wall -Wextra -Werror tests/stress/cmocka-skip.c -o "$shim" -ldl ||
+    { echo "0 passed, 1 failed"; exit 1; }
+logdir="$abs/valgrind-logs"
+rm -rf "$logdir"
+mkdir -p "$logdir"
+
+# valgrind runs threads one at a time and each spawn some 20 times slower: a smaller stress.
+export SUBPROC_STRESS_SPAWNS=${SUBPROC_STRESS_SPAWNS:-100}
+meson test -C "$builddir" --print-errorlogs --num-processes 2 --timeout-multiplier 10 \
+    --logbase testlog-valgrind \
+    --wrapper "bash $PWD/scripts/ci-valgrind.sh --wrap $logdir $shim" \
+    --suite core --suite lifetime --suite supervise --suite hostile --suite stress
+status=$?
+# meson names the log after the wrapper too: testlog-valgrind-bash.json.
+log=$(ls -t "$builddir"/meson-logs/testlog-valgrind*.json 2>/dev/null | head -n 1)
+python3 scripts/count-tests.py "${log:-/nonexistent}" || status=1
+exit $status

@@ -1,0 +1,1285 @@
+/* The hostile-input table: every row is one cmocka case that feeds the library (or the CLI)
+ * one input an attacker or a careless caller could give, and checks the documented answer:
+ * the errno, a message that names the offending input, no program run when the run failed,
+ * and (SP_TEST's teardown) no fd leaked and no child left.
+ *
+ * SPDX-License-Identifier: MIT
+ *
+ * Rows whose answer the header leaves open assert what it does promise and say what they saw
+ * with a "note:" line, so the gap shows in the log.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "parse.h"
+#include "testutil.h"
+
+#ifndef SUBPROC_CLI_PATH
+#define SUBPROC_CLI_PATH "subproc"
+#endif
+
+/* A FIFO that nobody opens must not block the library: a hang ends the case here. */
+#define HANG_GUARD_S 20
+/* Special fd numbers of the fd rows, resolved when the row runs. */
+#define FD_LOWEST_FREE (-1000) /* the lowest closed fd: the next one anybody opens gets it */
+#define FD_NOFILE_LIMIT (-1001) /* RLIMIT_NOFILE's soft limit: no fd can have this number */
+/* An argument or variable larger than the kernel's MAX_ARG_STRLEN (32 pages). */
+#define HUGE_STRING_LEN (256 * 1024)
+
+struct row;
+typedef void (*row_fn)(const struct row *row);
+
+struct row {
+        const char *name;
+        row_fn fn;
+        const char *input;     /* the hostile string */
+        size_t input_len;      /* for inputs holding NULs; 0: strlen(input) */
+        const char *value;     /* a second string (an env value, a CLI option, a kind) */
+        long number;           /* the hostile number */
+        int expected_errno;    /* 0: success expected */
+        const char *names;     /* what the message must contain; NULL: the input itself */
+        void (*build)(subproc **c, const struct row *row);
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Per-case state: every row may change the cwd, PATH and SIGPIPE; the teardown puts them
+ * back even when the row failed.
+ * ------------------------------------------------------------------------------------- */
+
+static int saved_cwd_fd = -1;
+static struct saved_env saved_path;
+static struct signal_state saved_signals;
+/* The row's temp directory, removed by the teardown. */
+static char *row_dir;
+
+static int hostile_setup(void **state)
+{
+        saved_cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (saved_cwd_fd < 0)
+                return -1;
+        save_signal_state(&saved_signals);
+        alarm(HANG_GUARD_S);
+        return sp_test_setup(state);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        (void)ftw;
+        return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int hostile_teardown(void **state)
+{
+        int r;
+
+        alarm(0);
+        restore_signal_state(&saved_signals);
+        env_restore(&saved_path);
+        if (fchdir(saved_cwd_fd) != 0)
+                print_error("cannot go back to the original cwd\n");
+        if (row_dir != NULL) {
+                (void)nftw(row_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+                free(row_dir);
+                row_dir = NULL;
+        }
+        r = sp_test_teardown(state);
+        close(saved_cwd_fd);
+        saved_cwd_fd = -1;
+        return r;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------------------- */
+
+static const char *row_names(const struct row *row)
+{
+        return row->names != NULL ? row->names : row->input;
+}
+
+/* A path inside the row's temp directory (made on first use); malloc'd. */
+static char *row_path(const char *name)
+{
+        char *path;
+
+        if (row_dir == NULL)
+                row_dir = make_temp_dir();
+        assert_true(asprintf(&path, "%s/%s", row_dir, name) > 0);
+        return path;
+}
+
+static void write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+
+        assert_true(fd >= 0);
+        write_fd_all(fd, data, len);
+        assert_ll_equal(fchmod(fd, mode), 0);
+        close(fd);
+}
+
+static bool path_exists(const char *path)
+{
+        struct stat st;
+
+        return lstat(path, &st) == 0;
+}
+
+/* The helper, told to leave a marker file once it runs: a failed run must leave none. */
+static subproc *helper_with_marker(const char *marker)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+        subproc_add_arg_format(c, "--write-file=%s", marker);
+        return c;
+}
+
+static int lowest_free_fd(void)
+{
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+        assert_true(fd >= 3);
+        close(fd);
+        return fd;
+}
+
+static int resolve_fd(long number)
+{
+        struct rlimit limit;
+
+        if (number == FD_LOWEST_FREE)
+                return lowest_free_fd();
+        if (number == FD_NOFILE_LIMIT) {
+                assert_ll_equal(getrlimit(RLIMIT_NOFILE, &limit), 0);
+                return limit.rlim_cur > INT_MAX ? INT_MAX : (int)limit.rlim_cur;
+        }
+        return (int)number;
+}
+
+/* Expect a failed start: errno, the message naming `names`, the stage, no child. */
+static void expect_start_failure(subproc *c, int expected_errno, const char *names,
+                                 enum subproc_stage stage)
+{
+        assert_run_fails(c, expected_errno, names);
+        if (subproc_errstage() != stage)
+                fail_msg("stage %d, expected %d (message: %s)", (int)subproc_errstage(),
+                         (int)stage, subproc_errmsg());
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Builder rows: a bad argument is a deferred EINVAL that names it, reported by run,
+ * run_async and to_string alike.
+ * ------------------------------------------------------------------------------------- */
+
+static void row_builder(const struct row *row)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        char *text;
+
+        row->build(&c, row);
+        assert_run_fails(c, row->expected_errno, row_names(row));
+        assert_run_async_fails(c, row->expected_errno, row_names(row));
+        errno = 0;
+        text = subproc_to_string(c, false);
+        assert_null(text);
+        assert_errno_equal(errno, row->expected_errno);
+        subproc_free(c);
+}
+
+static void b_new_null(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_free(*c);
+        *c = subproc_new(NULL);
+}
+
+static void b_new_input(subproc **c, const struct row *row)
+{
+        subproc_free(*c);
+        *c = subproc_new(row->input);
+}
+
+static void b_new_argv_null(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_free(*c);
+        *c = subproc_new_argv(NULL);
+}
+
+static void b_new_argv_input(subproc **c, const struct row *row)
+{
+        const char *argv[] = { row->input, "x", NULL };
+
+        subproc_free(*c);
+        *c = subproc_new_argv(argv);
+}
+
+static void b_new_args_null(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_free(*c);
+        *c = subproc_new_args(NULL, "x", (char *)NULL);
+}
+
+static void b_arg_null(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_add_arg(*c, NULL);
+}
+
+static void b_arg_pair_null(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_add_arg_pair(*c, NULL, "value");
+}
+
+static void b_arg_set_null(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_add_arg_set(*c, NULL);
+}
+
+static void b_env_set(subproc **c, const struct row *row)
+{
+        subproc_env_set(*c, row->input, row->value);
+}
+
+static void b_env_put(subproc **c, const struct row *row)
+{
+        subproc_env_put(*c, row->input);
+}
+
+static void b_env_unset(subproc **c, const struct row *row)
+{
+        subproc_env_unset(*c, row->input);
+}
+
+static void b_env_pass(subproc **c, const struct row *row)
+{
+        subproc_env_pass(*c, row->input);
+}
+
+static void b_pass_fd(subproc **c, const struct row *row)
+{
+        subproc_pass_fd(*c, (int)row->number, 0);
+}
+
+static void b_pass_fd_bad_flags(subproc **c, const struct row *row)
+{
+        (void)row;
+        /* The flag is refused, and the fd (the library's from the call on) is closed. */
+        subproc_pass_fd(*c, open("/dev/null", O_RDONLY | O_CLOEXEC),
+                        SUBPROC_PASS_FD_CLOSE_PARENT | 0x80);
+}
+
+static void b_input_fd(subproc **c, const struct row *row)
+{
+        subproc_set_input_fd(*c, (int)row->number);
+}
+
+static void b_output_fd(subproc **c, const struct row *row)
+{
+        static int fd;
+
+        fd = (int)row->number;
+        subproc_set_output_fd(*c, &fd);
+}
+
+static void b_cwd(subproc **c, const struct row *row)
+{
+        subproc_set_cwd(*c, row->input);
+}
+
+static void b_pidfile(subproc **c, const struct row *row)
+{
+        subproc_set_pidfile(*c, row->input);
+}
+
+static void b_death_signal(subproc **c, const struct row *row)
+{
+        subproc_set_death_signal(*c, (int)row->number);
+}
+
+static void b_rlimit_resource(subproc **c, const struct row *row)
+{
+        subproc_set_rlimit(*c, (int)row->number, 1, 1);
+}
+
+static void b_rlimit_soft_above_hard(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_set_rlimit(*c, RLIMIT_CORE, 2, 1);
+}
+
+static void b_umask(subproc **c, const struct row *row)
+{
+        subproc_set_umask(*c, (mode_t)row->number);
+}
+
+static void b_uid(subproc **c, const struct row *row)
+{
+        subproc_set_uid(*c, (uid_t)row->number);
+}
+
+static void b_gid(subproc **c, const struct row *row)
+{
+        subproc_set_gid(*c, (gid_t)row->number);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * argv and environment that must reach the child exactly
+ * ------------------------------------------------------------------------------------- */
+
+/* A newline (or any byte but NUL) is allowed in an argument: no shell, no line protocol. */
+static void row_argv_exact(const struct row *row)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--", row->input, NULL);
+        struct helper_report *r;
+        char *out;
+
+        r = run_report(c, &out);
+        assert_ll_equal(report_get_int(r, "argc"), 3);
+        assert_string_equal(report_get(r, "argv[2]"), row->input);
+        report_free(r);
+        subproc_free(c);
+}
+
+/* Run the line that to_string() gives through /bin/sh and return the helper's report. */
+static struct helper_report *run_through_shell(const subproc *c)
+{
+        char *line = subproc_to_string(c, false);
+        subproc *sh;
+        struct helper_report *r;
+        char *out;
+
+        assert_non_null(line);
+        sh = subproc_new_args("/bin/sh", "-c", line, NULL);
+        r = run_report(sh, &out);
+        subproc_free(sh);
+        free(line);
+        return r;
+}
+
+/* The header's only rules for names: non-empty, no '='.  Anything else (spaces, newlines,
+ * bytes a shell cannot name) is passed as it is, and to_string() must still give a line that
+ * a shell turns into the same environment. */
+static void row_env_exact(const struct row *row)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        char *out;
+
+        subproc_env_set(c, row->input, row->value);
+        r = run_report(c, &out);
+        assert_ll_equal(report_env_count(r), 1);
+        assert_non_null(report_env(r, row->input));
+        assert_string_equal(report_env(r, row->input), row->value);
+        report_free(r);
+
+        r = run_through_shell(c);
+        if (report_env(r, row->input) == NULL)
+                fail_msg("to_string() lost variable '%s' through /bin/sh", row->input);
+        assert_string_equal(report_env(r, row->input), row->value);
+        report_free(r);
+        subproc_free(c);
+}
+
+/* An argument or variable the kernel cannot take: exec fails with E2BIG, nothing runs. */
+static void row_e2big(const struct row *row)
+{
+        char *huge = malloc(HUGE_STRING_LEN + 1), *marker = row_path("ran");
+        subproc *c = helper_with_marker(marker);
+
+        assert_non_null(huge);
+        memset(huge, 'x', HUGE_STRING_LEN);
+        huge[HUGE_STRING_LEN] = '\0';
+        if (strcmp(row->value, "arg") == 0)
+                subproc_add_arg(c, huge);
+        else
+                subproc_env_set(c, "SP_HUGE", huge);
+        expect_start_failure(c, E2BIG, HELPER_PATH, SUBPROC_STAGE_EXEC);
+        assert_false(path_exists(marker));
+        subproc_free(c);
+        free(huge);
+        free(marker);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * fds that are not open, or cannot be
+ * ------------------------------------------------------------------------------------- */
+
+/* A closed fd given to pass_fd, set_input_fd or set_output_fd: EBADF at run, naming it, and
+ * the program never runs.  The lowest closed fd is the trap: the library's own /dev/null or
+ * pipes would get that number when it prepares the run, and the child would be handed one of
+ * them instead. */
+static void row_fd_closed(const struct row *row)
+{
+        char *marker = row_path("ran"), names[64];
+        subproc *c = helper_with_marker(marker);
+        int fd = resolve_fd(row->number), out_fd;
+
+        assert_false(fd_is_open(fd));
+        if (strcmp(row->value, "pass_fd") == 0) {
+                subproc_pass_fd(c, fd, 0);
+                snprintf(names, sizeof names, "fd %d", fd);
+        } else if (strcmp(row->value, "pass_fd CLOSE_PARENT") == 0) {
+                subproc_pass_fd(c, fd, SUBPROC_PASS_FD_CLOSE_PARENT);
+                snprintf(names, sizeof names, "fd %d", fd);
+        } else if (strcmp(row->value, "set_input_fd") == 0) {
+                /* The message names the child's fd 0 and the caller's fd. */
+                subproc_set_input_fd(c, fd);
+                snprintf(names, sizeof names, "fd 0");
+        } else {
+                out_fd = fd;
+                subproc_set_output_fd(c, &out_fd);
+                snprintf(names, sizeof names, "fd 1");
+        }
+        expect_start_failure(c, EBADF, names, SUBPROC_STAGE_SETUP);
+        snprintf(names, sizeof names, "fd %d", fd);
+        assert_contains(subproc_errmsg(), names);
+        assert_false(path_exists(marker));
+        subproc_free(c);
+        free(marker);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * cwd
+ * ------------------------------------------------------------------------------------- */
+
+static void row_cwd(const struct row *row)
+{
+        char *marker = row_path("ran"), *dir = row_path("cwd");
+        subproc *c = helper_with_marker(marker);
+
+        if (strcmp(row->value, "file") == 0)
+                write_file(dir, "x", 1, 0644);
+        else if (strcmp(row->value, "fifo") == 0)
+                assert_ll_equal(mkfifo(dir, 0644), 0);
+        else if (strcmp(row->value, "symlink to file") == 0) {
+                char *target = row_path("target");
+
+                write_file(target, "x", 1, 0644);
+                assert_ll_equal(symlink(target, dir), 0);
+                free(target);
+        }
+        subproc_set_cwd(c, dir);
+        expect_start_failure(c, row->expected_errno, "chdir", SUBPROC_STAGE_SETUP);
+        assert_contains(subproc_errmsg(), dir);
+        assert_false(path_exists(marker));
+        subproc_free(c);
+        free(dir);
+        free(marker);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Pidfiles
+ * ------------------------------------------------------------------------------------- */
+
+/* What a run with a pidfile in place of a symlink, FIFO or directory does: refused, naming
+ * the path, the program not run, nothing followed or created. */
+static void row_pidfile_refused(const struct row *row)
+{
+        char *marker = row_path("ran"), *path = row_path("pidfile"), *target = row_path("target");
+        subproc *c = helper_with_marker(marker);
+        pid_t pid = -2;
+        int rc, e;
+
+        if (strcmp(row->value, "symlink") == 0) {
+                write_file(target, "55\n", 3, 0644);
+                assert_ll_equal(symlink(target, path), 0);
+        } else if (strcmp(row->value, "dangling symlink") == 0) {
+                /* O_CREAT through it would create the target wherever it points. */
+                assert_ll_equal(symlink(target, path), 0);
+        } else if (strcmp(row->value, "fifo") == 0) {
+                assert_ll_equal(mkfifo(path, 0644), 0);
+        } else {
+                assert_ll_equal(mkdir(path, 0755), 0);
+        }
+
+        subproc_set_pidfile(c, path);
+        errno = 0;
+        rc = subproc_run(c, NULL);
+        e = errno;
+        assert_ll_equal(rc, -1);
+        if (e != row->expected_errno && e != (int)row->number)
+                fail_msg("run: errno %d (%s), expected %s; message: %s", e, strerror(e),
+                         strerror(row->expected_errno), subproc_errmsg());
+        assert_contains(subproc_errmsg(), path);
+        assert_false(path_exists(marker));
+        assert_no_children();
+        subproc_free(c);
+
+        /* The parent-side functions refuse it the same way. */
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_acquire(path, getpid()), -1);
+        if (errno != row->expected_errno && errno != (int)row->number)
+                fail_msg("acquire: errno %d (%s)", errno, strerror(errno));
+        assert_contains(subproc_errmsg(), path);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_read(path, &pid), -1);
+        assert_ll_equal(pid, -2);
+
+        if (strcmp(row->value, "symlink") == 0) {
+                char *now = read_file_all(target, NULL);
+
+                assert_string_equal(now, "55\n");
+                free(now);
+        } else if (strcmp(row->value, "dangling symlink") == 0) {
+                assert_false(path_exists(target));
+        }
+        free(target);
+        free(path);
+        free(marker);
+}
+
+/* subproc_pidfile_read() of hostile content: EINVAL naming the path, *pid untouched; or the
+ * pid for content that is valid. */
+static void row_pidfile_read(const struct row *row)
+{
+        char *path = row_path("pidfile"), *content = NULL;
+        size_t len = row->input_len ? row->input_len : strlen(row->input);
+        pid_t pid = -2;
+        int rc;
+
+        if (row->number > 0) {
+                /* A huge file: row->number bytes of the input repeated. */
+                content = malloc((size_t)row->number);
+                assert_non_null(content);
+                for (long i = 0; i < row->number; i++)
+                        content[i] = row->input[(size_t)i % len];
+                len = (size_t)row->number;
+        }
+        write_file(path, content != NULL ? content : row->input, len, 0644);
+        errno = 0;
+        rc = subproc_pidfile_read(path, &pid);
+        if (row->expected_errno == 0) {
+                if (rc != 0)
+                        fail_msg("read: %s", subproc_errmsg());
+                assert_ll_equal(pid, atol(row->names));
+        } else {
+                if (rc != -1)
+                        fail_msg("content read as pid %ld", (long)pid);
+                assert_errno_equal(errno, row->expected_errno);
+                assert_contains(subproc_errmsg(), path);
+                assert_ll_equal(pid, -2);
+        }
+        /* Nobody holds it: whatever it says, it is not alive. */
+        assert_ll_equal(subproc_pidfile_read_if_alive(path, &pid), 0);
+        assert_ll_equal(pid, -1);
+        free(content);
+        free(path);
+}
+
+/* A stale pidfile (nobody holds it) with hostile content: the run takes it over and leaves
+ * exactly the program's pid in it. */
+static void row_pidfile_stale(const struct row *row)
+{
+        char *path = row_path("pidfile"), *content, expected[32];
+        size_t len = strlen(row->input), total = row->number > 0 ? (size_t)row->number : len;
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        char *out;
+
+        content = malloc(total + 1);
+        assert_non_null(content);
+        for (size_t i = 0; i < total; i++)
+                content[i] = len ? row->input[i % len] : 'x';
+        write_file(path, content, len ? total : 0, 0644);
+        subproc_set_pidfile(c, path);
+        subproc_add_arg_format(c, "--pidfile-check=%s", path);
+        r = run_report(c, &out);
+        snprintf(expected, sizeof expected, "%s\n", report_get(r, "pid"));
+        assert_string_equal(report_get(r, "pidfile_text"), expected);
+        assert_string_equal(report_get(r, "pidfile_locked"), "1");
+        report_free(r);
+        subproc_free(c);
+        free(content);
+        free(path);
+}
+
+/* A pidfile in a world-writable (sticky, like /tmp) directory.  Anybody can create the name
+ * first; a root caller that then locks and writes it keeps using a file that its owner can
+ * rewrite at will (another pid for force_cleanup() to signal) and lock (to look alive).  The
+ * header does not say what happens: the row checks the documented part and prints what the
+ * library did. */
+static void row_pidfile_world_writable(const struct row *row)
+{
+        char *dir = row_path("sticky"), *path, *now;
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        struct stat st;
+        int rc, e;
+        char *out = NULL;
+
+        assert_ll_equal(mkdir(dir, 0755), 0);
+        assert_ll_equal(chmod(dir, 01777), 0);
+        assert_true(asprintf(&path, "%s/daemon.pid", dir) > 0);
+        if (strcmp(row->value, "new") == 0) {
+                /* Created by the library: ours, and nobody else may write it. */
+                subproc_set_pidfile(c, path);
+                subproc_add_arg_format(c, "--pidfile-check=%s", path);
+                r = run_report(c, &out);
+                assert_string_equal(report_get(r, "pidfile_locked"), "1");
+                report_free(r);
+                assert_ll_equal(lstat(path, &st), 0);
+                assert_ll_equal(st.st_uid, geteuid());
+                assert_ll_equal(st.st_mode & 0022, 0);
+                goto out;
+        }
+        if (geteuid() != 0) {
+                print_message("not root: cannot make a file of another user\n");
+                skip();
+        }
+        /* "Created first by somebody else": uid 65534 (nobody), holding pid 1. */
+        write_file(path, "1\n", 2, 0666);
+        assert_ll_equal(chown(path, 65534, 65534), 0);
+        subproc_set_pidfile(c, path);
+        subproc_set_output_buffer(c, &out);
+        subproc_add_arg_format(c, "--pidfile-check=%s", path);
+        errno = 0;
+        rc = subproc_run(c, NULL);
+        e = errno;
+        now = read_file_all(path, NULL);
+        if (rc == 0)
+                print_message("note: a pidfile owned by uid 65534 in a world-writable directory "
+                              "was accepted: now \"%.*s\", still owned by uid %ld (the header "
+                              "says nothing about it)\n",
+                              (int)strcspn(now, "\n"), now,
+                              lstat(path, &st) == 0 ? (long)st.st_uid : -1L);
+        else
+                print_message("note: refused with errno %d: %s\n", e, subproc_errmsg());
+        /* Whatever the answer: a clean one, no program left behind. */
+        assert_true(rc == 0 || subproc_errmsg()[0] != '\0');
+        assert_no_children();
+        free(now);
+out:
+        free(out);
+        subproc_free(c);
+        free(path);
+        free(dir);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * PATH
+ * ------------------------------------------------------------------------------------- */
+
+#define PROBE_NAME "subproc-hostile-probe"
+
+/* An executable named PROBE_NAME in the cwd, in ./bin and (without any x bit) in ./noexec:
+ * each leaves a marker when run.  A bare-name lookup must never find the first two through
+ * an empty, "." or relative PATH entry: the cwd is never searched implicitly. */
+static void make_probes(const char *marker)
+{
+        char *script;
+
+        assert_true(asprintf(&script, "#!/bin/sh\necho ran >>'%s'\n", marker) > 0);
+        assert_ll_equal(mkdir("bin", 0755), 0);
+        assert_ll_equal(mkdir("noexec", 0755), 0);
+        write_file(PROBE_NAME, script, strlen(script), 0755);
+        write_file("bin/" PROBE_NAME, script, strlen(script), 0755);
+        write_file("noexec/" PROBE_NAME, script, strlen(script), 0644);
+        free(script);
+}
+
+/* PATH from the row: NULL unsets it; "@" stands for the row's directory. */
+static char *expand_path(const char *pattern)
+{
+        char *out = malloc(strlen(pattern) * (strlen(row_dir) + 1) + 1), *o = out;
+
+        assert_non_null(out);
+        for (const char *p = pattern; *p; p++) {
+                if (*p == '@')
+                        o = stpcpy(o, row_dir);
+                else
+                        *o++ = *p;
+        }
+        *o = '\0';
+        return out;
+}
+
+static void row_path_lookup(const struct row *row)
+{
+        char *marker = row_path("ran"), *path_value = NULL;
+        subproc *c;
+        int status = -1, rc;
+
+        assert_ll_equal(chdir(row_dir), 0);
+        make_probes(marker);
+        if (row->input != NULL)
+                path_value = expand_path(row->input);
+        env_save_set(&saved_path, "PATH", path_value);
+
+        c = subproc_new(PROBE_NAME);
+        if (row->expected_errno != 0) {
+                expect_start_failure(c, row->expected_errno, "'" PROBE_NAME "'",
+                                     SUBPROC_STAGE_EXEC);
+                assert_false(path_exists(marker));
+        } else {
+                rc = subproc_run(c, &status);
+                if (rc != 0)
+                        fail_msg("PATH=%s: %s", path_value, subproc_errmsg());
+                assert_ll_equal(status, 0);
+                assert_true(path_exists(marker));
+        }
+        subproc_free(c);
+        free(path_value);
+        free(marker);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * A binary being written (ETXTBSY)
+ * ------------------------------------------------------------------------------------- */
+
+struct writer {
+        const char *path;
+        int release_after_ms;  /* < 0: hold until told to stop */
+        int ready[2];          /* the writer says it holds the file open */
+        int stop[2];           /* we say stop (EOF) */
+};
+
+/* Holds the binary open for writing, as a thread that is still writing it would. */
+static void *writer_main(void *arg)
+{
+        struct writer *w = arg;
+        int fd = open(w->path, O_WRONLY | O_CLOEXEC);
+        struct timespec step = { 0, 0 };
+        char byte;
+
+        (void)!write(w->ready[1], fd >= 0 ? "1" : "0", 1);
+        if (fd < 0)
+                return NULL;
+        if (w->release_after_ms >= 0) {
+                step.tv_sec = w->release_after_ms / 1000;
+                step.tv_nsec = (w->release_after_ms % 1000) * 1000000L;
+                nanosleep(&step, NULL);
+                close(fd);
+                return NULL;
+        }
+        while (read(w->stop[0], &byte, 1) < 0 && errno == EINTR)
+                ;
+        close(fd);
+        return NULL;
+}
+
+/* The header documents no retry on ETXTBSY: a run either works or fails clearly at exec,
+ * naming the binary, with no child left.  Held open for the whole run, it must fail; released
+ * shortly after the run starts, a library that retried briefly would run it (the row says
+ * which happened). */
+static void row_etxtbsy(const struct row *row)
+{
+        char *copy = row_path("busy-helper"), *image;
+        size_t len;
+        struct writer w = { .path = copy, .release_after_ms = (int)row->number };
+        pthread_t thread;
+        subproc *c;
+        int status = -1, rc, e;
+        char ok = 0;
+        double start, elapsed;
+
+        image = read_file_all(HELPER_PATH, &len);
+        write_file(copy, image, len, 0755);
+        free(image);
+        assert_ll_equal(pipe2(w.ready, O_CLOEXEC), 0);
+        assert_ll_equal(pipe2(w.stop, O_CLOEXEC), 0);
+        assert_ll_equal(pthread_create(&thread, NULL, writer_main, &w), 0);
+        assert_ll_equal(read(w.ready[0], &ok, 1), 1);
+
+        c = subproc_new_args(copy, "--no-report", "--exit=7", NULL);
+        start = monotonic_ms();
+        errno = 0;
+        rc = subproc_run(c, &status);
+        e = errno;
+        elapsed = monotonic_ms() - start;
+        close(w.stop[1]);
+        assert_ll_equal(pthread_join(thread, NULL), 0);
+        close(w.stop[0]);
+        close(w.ready[0]);
+        close(w.ready[1]);
+        assert_ll_equal(ok, '1');
+
+        if (rc == 0) {
+                print_message("note: ran after %.0f ms (status %d)\n", elapsed, status);
+                assert_ll_equal(status, 7);
+                assert_true(row->number >= 0);
+        } else {
+                print_message("note: failed after %.0f ms, no retry: %s\n", elapsed,
+                              subproc_errmsg());
+                assert_errno_equal(e, ETXTBSY);
+                assert_contains(subproc_errmsg(), copy);
+                assert_ll_equal(subproc_errstage(), SUBPROC_STAGE_EXEC);
+        }
+        assert_no_children();
+        subproc_free(c);
+        free(copy);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The CLI's parsers: durations, signals, limits, ids, umask, fds
+ * ------------------------------------------------------------------------------------- */
+
+/* The parser alone: -1 with EINVAL or ERANGE, outputs untouched. */
+static void check_parser(const struct row *row)
+{
+        const char *option = row->value;
+        unsigned ms = 12345;
+        int sig = -7, resource = -7, fd = -7, r;
+        rlim_t soft = 7, hard = 7;
+        uid_t uid = 7;
+        mode_t mask = 07;
+
+        errno = 0;
+        if (strcmp(option, "--timeout") == 0 || strcmp(option, "--kill-after") == 0) {
+                r = parse_duration(row->input, &ms);
+                assert_ll_equal(ms, 12345);
+        } else if (strcmp(option, "--death-signal") == 0) {
+                r = parse_signal(row->input, &sig);
+                assert_ll_equal(sig, -7);
+        } else if (strcmp(option, "--rlimit") == 0) {
+                r = parse_rlimit(row->input, &resource, &soft, &hard);
+                assert_ll_equal(resource, -7);
+        } else if (strcmp(option, "--uid") == 0) {
+                r = parse_uid(row->input, &uid);
+                assert_ll_equal(uid, 7);
+        } else if (strcmp(option, "--umask") == 0) {
+                r = parse_umask(row->input, &mask);
+                assert_ll_equal(mask, 07);
+        } else {
+                r = parse_fd(row->input, &fd);
+                assert_ll_equal(fd, -7);
+        }
+        assert_ll_equal(r, -1);
+        assert_errno_equal(errno, row->expected_errno);
+}
+
+/* The CLI refuses it with exit 125 and a message naming the value and the option; the
+ * program is never run. */
+static void row_cli(const struct row *row)
+{
+        char *marker = row_path("ran"), *err = NULL, quoted[256];
+        subproc *c;
+        int status = -1;
+
+        check_parser(row);
+        if (access(SUBPROC_CLI_PATH, X_OK) != 0)
+                fail_msg("%s is not built (run meson compile before meson test)",
+                         SUBPROC_CLI_PATH);
+        c = subproc_new_args(SUBPROC_CLI_PATH, row->value, row->input, "--", HELPER_PATH,
+                             "--no-report", NULL);
+        subproc_add_arg_format(c, "--write-file=%s", marker);
+        subproc_set_error_buffer(c, &err);
+        assert_ll_equal(subproc_run(c, &status), 0);
+        if (status != 125)
+                fail_msg("%s '%s': exit %d, expected 125; stderr: %s", row->value, row->input,
+                         status, err);
+        snprintf(quoted, sizeof quoted, "'%s'", row->input);
+        assert_contains(err, row->names != NULL ? row->names : quoted);
+        assert_contains(err, row->value);
+        assert_false(path_exists(marker));
+        free(err);
+        subproc_free(c);
+        free(marker);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Signals and reaping hazards that test-sigchld.c and test-io.c do not cover
+ * ------------------------------------------------------------------------------------- */
+
+/* SIGPIPE at its default (fatal) and unblocked while the child ignores a big send buffer:
+ * the library must swallow the EPIPE, not die of it. */
+static void row_sigpipe_send_buffer(const struct row *row)
+{
+        (void)row;
+        const size_t len = 4 * 1024 * 1024;
+        char *data = make_pattern('s', len);
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=0", NULL);
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        sigset_t unblock;
+        int status = -1;
+
+        sigemptyset(&dfl.sa_mask);
+        assert_ll_equal(sigaction(SIGPIPE, &dfl, NULL), 0);
+        sigemptyset(&unblock);
+        sigaddset(&unblock, SIGPIPE);
+        assert_ll_equal(sigprocmask(SIG_UNBLOCK, &unblock, NULL), 0);
+        assert_true(subproc_add_send_buffer(c, data, len) >= 3);
+        if (subproc_run(c, &status) != 0)
+                fail_msg("run: %s", subproc_errmsg());
+        assert_ll_equal(status, 0);
+        subproc_free(c);
+        free(data);
+}
+
+/* The process state letter of `pid` from /proc ('S', 'T', 'Z'...), or 0. */
+static char proc_state(pid_t pid)
+{
+        char path[64], buf[512], *paren;
+        FILE *f;
+        char state = 0;
+
+        snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+        f = fopen(path, "re");
+        if (f == NULL)
+                return 0;
+        if (fgets(buf, sizeof buf, f) != NULL && (paren = strrchr(buf, ')')) != NULL)
+                state = paren[2];
+        fclose(f);
+        return state;
+}
+
+static void wait_stopped(pid_t pid)
+{
+        double deadline = monotonic_ms() + 5000;
+
+        while (proc_state(pid) != 'T' && monotonic_ms() < deadline) {
+                struct timespec step = { 0, 1000000 };
+
+                nanosleep(&step, NULL);
+        }
+        assert_ll_equal(proc_state(pid), 'T');
+}
+
+/* A stopped child (SIGSTOP) is not finished: wait_timeout gives up, and abort still ends
+ * and reaps it at once (a fatal signal wakes a stopped process). */
+static void row_stopped_child_abort(const struct row *row)
+{
+        (void)row;
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        int status = -1;
+        double start;
+        pid_t pid;
+
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        pid = subproc_pid(c);
+        assert_ll_equal(subproc_kill(c, SIGSTOP), 0);
+        wait_stopped(pid);
+        errno = 0;
+        assert_ll_equal(subproc_wait_timeout(c, &status, 100), -1);
+        assert_errno_equal(errno, ETIMEDOUT);
+        assert_ll_equal(subproc_pid(c), pid);
+        start = monotonic_ms();
+        subproc_abort(c);
+        assert_true(monotonic_ms() - start < 2000);
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_true(WIFSIGNALED(subproc_status(c)));
+        assert_no_children();
+        subproc_free(c);
+}
+
+/* A child that stops itself under a timeout: SIGTERM (ignored) and then SIGKILL still end it
+ * by the deadline plus the grace. */
+static void row_stopped_child_timeout(const struct row *row)
+{
+        (void)row;
+        char sigstop[32];
+        subproc *c;
+        double start;
+        int rc, e;
+
+        snprintf(sigstop, sizeof sigstop, "--kill-self=%d", SIGSTOP);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", sigstop, NULL);
+        subproc_set_timeout(c, 200, 200);
+        start = monotonic_ms();
+        errno = 0;
+        rc = subproc_run(c, NULL);
+        e = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(e, ETIMEDOUT);
+        assert_contains(subproc_errmsg(), "SIGKILL");
+        assert_true(monotonic_ms() - start < 3000);
+        assert_true(WIFSIGNALED(subproc_status(c)));
+        assert_ll_equal(WTERMSIG(subproc_status(c)), SIGKILL);
+        assert_no_children();
+        subproc_free(c);
+}
+
+/* Signal numbers that are no signals: EINVAL, and nothing is sent. */
+static void row_kill_bad_signal(const struct row *row)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        errno = 0;
+        assert_ll_equal(subproc_kill(c, (int)row->number), -1);
+        assert_errno_equal(errno, EINVAL);
+        assert_true(proc_state(subproc_pid(c)) != 0);
+        assert_true(proc_state(subproc_pid(c)) != 'Z');
+        subproc_abort(c);
+        /* Nothing runs any more. */
+        errno = 0;
+        assert_ll_equal(subproc_kill(c, SIGTERM), -1);
+        assert_errno_equal(errno, ESRCH);
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The table
+ * ------------------------------------------------------------------------------------- */
+
+#define BUILDER(label, b, in, val, num, names_)                                              \
+        { .name = "builder: " label, .fn = row_builder, .build = (b), .input = (in),         \
+          .value = (val), .number = (num), .expected_errno = EINVAL, .names = (names_) }
+#define ARGV(label, in) { .name = "argv exact: " label, .fn = row_argv_exact, .input = (in) }
+#define ENV(label, name_, val)                                                               \
+        { .name = "env exact: " label, .fn = row_env_exact, .input = (name_), .value = (val) }
+#define FD(label, setter, num)                                                               \
+        { .name = "fd: " label, .fn = row_fd_closed, .value = (setter), .number = (num) }
+#define CWD(label, kind, e)                                                                  \
+        { .name = "cwd: " label, .fn = row_cwd, .value = (kind), .expected_errno = (e) }
+#define PIDFILE_READ(label, content, len, e, pid_text)                                       \
+        { .name = "pidfile read: " label, .fn = row_pidfile_read, .input = (content),        \
+          .input_len = (len), .expected_errno = (e), .names = (pid_text) }
+#define PIDFILE_HUGE(label, content, size)                                                   \
+        { .name = "pidfile read: " label, .fn = row_pidfile_read, .input = (content),        \
+          .number = (size), .expected_errno = EINVAL }
+#define STALE(label, content, size)                                                          \
+        { .name = "pidfile stale: " label, .fn = row_pidfile_stale, .input = (content),      \
+          .number = (size) }
+#define PATHROW(label, value, e)                                                             \
+        { .name = "PATH " label, .fn = row_path_lookup, .input = (value),                    \
+          .expected_errno = (e) }
+#define CLI(option, in, e) { .name = "cli: " option " " in, .fn = row_cli, .value = (option), \
+                             .input = (in), .expected_errno = (e) }
+#define CLI_NAMES(option, in, e, names_)                                                     \
+        { .name = "cli: " option " " in, .fn = row_cli, .value = (option), .input = (in),    \
+          .expected_errno = (e), .names = (names_) }
+
+static const struct row rows[] = {
+        /* The binary and argv. */
+        BUILDER("binary NULL", b_new_null, NULL, NULL, 0, "binary is NULL"),
+        BUILDER("binary empty", b_new_input, "", NULL, 0, "binary is an empty string"),
+        BUILDER("argv NULL", b_new_argv_null, NULL, NULL, 0, "binary is NULL"),
+        BUILDER("argv[0] empty", b_new_argv_input, "", NULL, 0, "binary is an empty string"),
+        BUILDER("new_args binary NULL", b_new_args_null, NULL, NULL, 0, "binary is NULL"),
+        BUILDER("argument NULL", b_arg_null, NULL, NULL, 0, "argument 1 is NULL"),
+        BUILDER("argument pair with NULL name", b_arg_pair_null, NULL, NULL, 0, "NULL name"),
+        BUILDER("argument set NULL", b_arg_set_null, NULL, NULL, 0, "argument set is NULL"),
+        ARGV("embedded newline", "a\nb"),
+        ARGV("newline alone", "\n"),
+        ARGV("trailing newlines", "value\n\n"),
+        ARGV("CR LF", "a\r\nb"),
+        ARGV("newline then an option", "x\n--exit=3"),
+        ARGV("control bytes", "\x01\x1b[31m\x7f"),
+        ARGV("'=' and quotes", "NAME=\"$(id)\"; `id`"),
+        ARGV("not UTF-8", "\xff\xfe\xc3("),
+        { .name = "argv: argument larger than MAX_ARG_STRLEN (E2BIG)", .fn = row_e2big,
+          .value = "arg" },
+
+        /* The environment. */
+        BUILDER("env name with '='", b_env_set, "A=B", "v", 0, "'A=B' contains '='"),
+        BUILDER("env name '=' alone", b_env_set, "=", "v", 0, "'=' contains '='"),
+        BUILDER("env name empty", b_env_set, "", "v", 0, "'' is empty"),
+        BUILDER("env name NULL", b_env_set, NULL, "v", 0, "'(null)' is NULL"),
+        BUILDER("env value NULL", b_env_set, "SP_X", NULL, 0, "SP_X has a NULL value"),
+        BUILDER("env_put without '='", b_env_put, "NOVALUE", NULL, 0, "'NOVALUE'"),
+        BUILDER("env_put with empty name", b_env_put, "=value", NULL, 0, "'=value'"),
+        BUILDER("env_unset with '='", b_env_unset, "A=B", NULL, 0, "'A=B' contains '='"),
+        BUILDER("env_unset empty", b_env_unset, "", NULL, 0, "'' is empty"),
+        BUILDER("env_pass with '='", b_env_pass, "PATH=/x", NULL, 0, "'PATH=/x'"),
+        ENV("value with newline", "SP_NL", "line1\nline2\n"),
+        ENV("value with '='", "SP_EQ", "a=b=c"),
+        ENV("value empty", "SP_EMPTY", ""),
+        ENV("name with a space", "MY VAR", "x"),
+        ENV("name with a newline", "A\nB", "x"),
+        ENV("name with shell syntax", "$(id);x", "y"),
+        ENV("name not UTF-8", "N\xff", "y"),
+        { .name = "env: value larger than MAX_ARG_STRLEN (E2BIG)", .fn = row_e2big,
+          .value = "env" },
+
+        /* fds. */
+        BUILDER("pass_fd 0", b_pass_fd, NULL, NULL, 0, "cannot pass fd 0"),
+        BUILDER("pass_fd 1", b_pass_fd, NULL, NULL, 1, "cannot pass fd 1"),
+        BUILDER("pass_fd 2", b_pass_fd, NULL, NULL, 2, "cannot pass fd 2"),
+        BUILDER("pass_fd -1", b_pass_fd, NULL, NULL, -1, "cannot pass fd -1"),
+        BUILDER("pass_fd INT_MIN", b_pass_fd, NULL, NULL, INT_MIN, "cannot pass fd -2147483648"),
+        BUILDER("pass_fd unknown flags", b_pass_fd_bad_flags, NULL, NULL, 0, "unknown flags"),
+        BUILDER("set_input_fd -1", b_input_fd, NULL, NULL, -1, "input fd -1"),
+        BUILDER("set_output_fd -5", b_output_fd, NULL, NULL, -5, "output fd -5"),
+        FD("pass_fd of a closed high fd", "pass_fd", 900),
+        FD("pass_fd of fd RLIMIT_NOFILE", "pass_fd", FD_NOFILE_LIMIT),
+        FD("pass_fd of fd INT_MAX", "pass_fd", INT_MAX),
+        FD("pass_fd of the lowest closed fd", "pass_fd", FD_LOWEST_FREE),
+        FD("pass_fd CLOSE_PARENT of the lowest closed fd", "pass_fd CLOSE_PARENT",
+           FD_LOWEST_FREE),
+        FD("set_input_fd of a closed high fd", "set_input_fd", 900),
+        FD("set_input_fd of fd INT_MAX", "set_input_fd", INT_MAX),
+        FD("set_input_fd of the lowest closed fd", "set_input_fd", FD_LOWEST_FREE),
+        FD("set_output_fd of a closed high fd", "set_output_fd", 900),
+        FD("set_output_fd of the lowest closed fd", "set_output_fd", FD_LOWEST_FREE),
+
+        /* cwd. */
+        BUILDER("cwd empty", b_cwd, "", NULL, 0, "working directory is empty"),
+        BUILDER("cwd NULL", b_cwd, NULL, NULL, 0, "working directory is NULL"),
+        CWD("a regular file", "file", ENOTDIR),
+        CWD("a FIFO (no blocking)", "fifo", ENOTDIR),
+        CWD("a symlink to a file", "symlink to file", ENOTDIR),
+        CWD("missing", "missing", ENOENT),
+
+        /* Pidfiles.  .number is a second errno the header allows (see test-pidfile.c). */
+        BUILDER("pidfile path empty", b_pidfile, "", NULL, 0, "pidfile path is empty"),
+        BUILDER("pidfile path NULL", b_pidfile, NULL, NULL, 0, "pidfile path is NULL"),
+        { .name = "pidfile: a symlink (O_NOFOLLOW), target untouched", .fn = row_pidfile_refused,
+          .value = "symlink", .expected_errno = ELOOP, .number = ELOOP },
+        { .name = "pidfile: a dangling symlink, target not created",
+          .fn = row_pidfile_refused, .value = "dangling symlink", .expected_errno = ELOOP,
+          .number = ELOOP },
+        { .name = "pidfile: a FIFO, refused without blocking", .fn = row_pidfile_refused,
+          .value = "fifo", .expected_errno = EINVAL, .number = ENXIO },
+        { .name = "pidfile: a directory", .fn = row_pidfile_refused, .value = "directory",
+          .expected_errno = EINVAL, .number = EISDIR },
+        { .name = "pidfile: in a world-writable directory, created by the library",
+          .fn = row_pidfile_world_writable, .value = "new" },
+        { .name = "pidfile: in a world-writable directory, created first by another user",
+          .fn = row_pidfile_world_writable, .value = "other owner" },
+        PIDFILE_READ("empty", "", 0, EINVAL, NULL),
+        PIDFILE_READ("only a newline", "\n", 0, EINVAL, NULL),
+        PIDFILE_READ("trailing garbage", "123abc\n", 0, EINVAL, NULL),
+        PIDFILE_READ("a second line", "123\n456\n", 0, EINVAL, NULL),
+        PIDFILE_READ("leading space", " 123\n", 0, EINVAL, NULL),
+        PIDFILE_READ("plus sign", "+123\n", 0, EINVAL, NULL),
+        PIDFILE_READ("negative pid", "-5\n", 0, EINVAL, NULL),
+        PIDFILE_READ("pid -1", "-1\n", 0, EINVAL, NULL),
+        PIDFILE_READ("zero pid", "0\n", 0, EINVAL, NULL),
+        PIDFILE_READ("zeros", "000\n", 0, EINVAL, NULL),
+        PIDFILE_READ("pid INT_MAX + 1", "2147483648\n", 0, EINVAL, NULL),
+        PIDFILE_READ("pid 2^32 + 5 (wraps to 5 in 32 bits)", "4294967301\n", 0, EINVAL, NULL),
+        PIDFILE_READ("pid overflowing 64 bits", "99999999999999999999999\n", 0, EINVAL, NULL),
+        PIDFILE_READ("embedded NUL", "12\0" "34", 5, EINVAL, NULL),
+        PIDFILE_READ("hex", "0x10\n", 0, EINVAL, NULL),
+        PIDFILE_READ("valid, trailing whitespace", "123 \t\r\n", 0, 0, "123"),
+        PIDFILE_HUGE("huge (8 KiB of digits)", "1", 8192),
+        PIDFILE_HUGE("huge (the line \"42\" repeated to 8 KiB)", "42\n", 8192),
+        PIDFILE_HUGE("just over 4 KiB", "7", 4097),
+        STALE("empty", "", 0),
+        STALE("garbage", "not a pid\n", 0),
+        STALE("pid 1", "1\n", 0),
+        STALE("huge (64 KiB)", "12345 ", 65536),
+
+        /* PATH: the cwd is never searched implicitly.  '@' is the row's directory, which is
+         * also the cwd, and holds the probe in ./, ./bin and (not executable) ./noexec. */
+        PATHROW("unset", NULL, ENOENT),
+        PATHROW("empty", "", ENOENT),
+        PATHROW("':' (two empty entries)", ":", ENOENT),
+        PATHROW("'::/nonexistent::'", "::/nonexistent::", ENOENT),
+        PATHROW("'.'", ".", ENOENT),
+        PATHROW("'./bin'", "./bin", ENOENT),
+        PATHROW("'bin' (relative)", "bin", ENOENT),
+        PATHROW("'bin:.:' (relative and empty)", "bin:.:", ENOENT),
+        PATHROW("a file as an entry", "/etc/passwd:/nonexistent", ENOENT),
+        PATHROW("absolute entry finds it (the probe works)", "@/bin", 0),
+        PATHROW("relative entry skipped, absolute used", "bin:.:@/bin", 0),
+        PATHROW("a non-executable match is skipped", "@/noexec:@/bin", 0),
+        PATHROW("only a non-executable match (EACCES)", "@/noexec", EACCES),
+
+        /* A binary that another thread holds open for writing. */
+        { .name = "ETXTBSY: binary held open for writing", .fn = row_etxtbsy, .number = -1 },
+        { .name = "ETXTBSY: binary released 30 ms after the run starts", .fn = row_etxtbsy,
+          .number = 30 },
+
+        /* The CLI: durations, signals, limits, ids that overflow or are negative. */
+        CLI("--timeout", "-1", EINVAL),
+        CLI("--timeout", "-0.5s", EINVAL),
+        CLI("--timeout", "+1s", EINVAL),
+        CLI("--timeout", "99999999999999999999", ERANGE),
+        CLI("--timeout", "18446744073709551616ms", ERANGE),
+        CLI("--timeout", "4294967295ms", ERANGE),
+        CLI("--timeout", "49711d", ERANGE),
+        CLI("--timeout", "1e3", EINVAL),
+        CLI("--timeout", "0x10", EINVAL),
+        CLI("--timeout", "inf", EINVAL),
+        CLI("--timeout", "nan", EINVAL),
+        CLI("--timeout", " 1s", EINVAL),
+        CLI("--timeout", "1s ", EINVAL),
+        CLI("--timeout", "1ss", EINVAL),
+        CLI("--timeout", "1.5.5s", EINVAL),
+        CLI("--timeout", "", EINVAL),
+        CLI("--kill-after", "-1", EINVAL),
+        CLI("--kill-after", "99999999999999999999s", ERANGE),
+        CLI("--death-signal", "-9", EINVAL),
+        CLI("--death-signal", "-1", EINVAL),
+        CLI("--death-signal", "0", EINVAL),
+        CLI("--death-signal", "65", EINVAL),
+        CLI("--death-signal", "4294967305", EINVAL),
+        CLI("--death-signal", "99999999999999999999", ERANGE),
+        CLI("--death-signal", "SIG", EINVAL),
+        CLI("--death-signal", "SIGSIGTERM", EINVAL),
+        CLI("--death-signal", "TERM ", EINVAL),
+        CLI("--death-signal", "9x", EINVAL),
+        CLI("--death-signal", "", EINVAL),
+        CLI("--rlimit", "NOFILE=-1", EINVAL),
+        CLI("--rlimit", "NOFILE=99999999999999999999999", ERANGE),
+        CLI("--rlimit", "NOFILE=18446744073709551615", ERANGE),
+        CLI("--rlimit", "NOSUCH=1", EINVAL),
+        CLI("--uid", "4294967295", ERANGE),
+        CLI("--uid", "99999999999999999999", ERANGE),
+        CLI("--umask", "-022", EINVAL),
+        CLI("--umask", "1777", ERANGE),
+        CLI("--pass-fd", "-1", EINVAL),
+        CLI("--pass-fd", "2147483648", ERANGE),
+
+        /* Other builder numbers. */
+        BUILDER("death signal 0", b_death_signal, NULL, NULL, 0, "death signal 0"),
+        BUILDER("death signal -1", b_death_signal, NULL, NULL, -1, "death signal -1"),
+        BUILDER("death signal NSIG", b_death_signal, NULL, NULL, NSIG, "is not a signal"),
+        BUILDER("rlimit resource -1", b_rlimit_resource, NULL, NULL, -1,
+                "resource limit -1 is unknown"),
+        BUILDER("rlimit resource RLIM_NLIMITS", b_rlimit_resource, NULL, NULL, RLIM_NLIMITS,
+                "is unknown"),
+        BUILDER("rlimit soft above hard", b_rlimit_soft_above_hard, NULL, NULL, 0,
+                "soft limit 2 is above the hard limit 1"),
+        BUILDER("umask 01000", b_umask, NULL, NULL, 01000, "umask 1000"),
+        BUILDER("uid -1", b_uid, NULL, NULL, -1, "uid -1"),
+        BUILDER("gid -1", b_gid, NULL, NULL, -1, "gid -1"),
+
+        /* Signals and reaping hazards. */
+        { .name = "signals: SIGPIPE at default, child ignores a 4 MiB send buffer",
+          .fn = row_sigpipe_send_buffer },
+        { .name = "signals: stopped child, wait_timeout gives up, abort ends it",
+          .fn = row_stopped_child_abort },
+        { .name = "signals: child stops itself under a timeout", .fn = row_stopped_child_timeout },
+        { .name = "signals: subproc_kill with signal -1", .fn = row_kill_bad_signal,
+          .number = -1 },
+        { .name = "signals: subproc_kill with signal 65", .fn = row_kill_bad_signal,
+          .number = 65 },
+        { .name = "signals: subproc_kill with signal INT_MAX", .fn = row_kill_bad_signal,
+          .number = INT_MAX },
+};
+
+#define N_ROWS (sizeof rows / sizeof rows[0])
+
+static void run_row(void **state)
+{
+        const struct row *row = *state;
+
+        row->fn(row);
+}
+
+int main(void)
+{
+        struct CMUnitTest tests[N_ROWS];
+
+        for (size_t i = 0; i < N_ROWS; i++)
+                tests[i] = (struct CMUnitTest){ .name = rows[i].name, .test_func = run_row,
+                                                .setup_func = hostile_setup,
+                                                .teardown_func = hostile_teardown,
+                                                .initial_state = (void *)&rows[i] };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
