@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "supervise-util.h"
 
 /* Internal test knob of the library: non-zero makes it behave as on a kernel without pidfds.
  * Weak, so a library without it makes the fallback cases skip instead of not linking. */
@@ -99,16 +100,6 @@ static void apply_grouping(subproc *c, enum grouping grouping)
  * Helpers
  * ------------------------------------------------------------------------------------- */
 
-#define assert_killed_by(status, sig) sp_assert_killed_by((status), (sig), __FILE__, __LINE__)
-
-static void sp_assert_killed_by(int status, int sig, const char *file, int line)
-{
-        if (status == -1 || !WIFSIGNALED(status) || WTERMSIG(status) != sig) {
-                print_error("wait status 0x%x, expected death by signal %d (%s)\n",
-                            (unsigned)status, sig, strsignal(sig));
-                _fail(file, line);
-        }
-}
 
 /* Fields 5 (pgrp) and 6 (session) of /proc/<pid>/stat. */
 static void read_ids(pid_t pid, pid_t *pgrp, pid_t *session)
@@ -132,49 +123,6 @@ static void read_ids(pid_t pid, pid_t *pgrp, pid_t *session)
 
 /* Make this process the reaper of its orphaned descendants, so that the grandchildren can be
  * checked and reaped (mode_teardown() undoes it). */
-static void become_subreaper(void)
-{
-        assert_ll_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
-}
-
-/* Reap `pid` (a child of ours by now), waiting up to `ms` for it to exit.  True when reaped
- * with *status set, false when it still runs at the deadline. */
-static bool reap_within(pid_t pid, double ms, int *status)
-{
-        double deadline = monotonic_ms() + ms;
-        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        bool reaped = false;
-
-        for (;;) {
-                pid_t r = waitpid(pid, status, WNOHANG);
-                double left;
-
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r < 0)
-                        print_error("waitpid %ld: %s\n", (long)pid, strerror(errno));
-                if (r != 0) {
-                        reaped = r == pid;
-                        break;
-                }
-                left = deadline - monotonic_ms();
-                if (left <= 0)
-                        break;
-                if (pidfd >= 0) {
-                        struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-                        (void)poll(&p, 1, (int)left + 1);
-                } else {
-                        /* No pidfd_open: look again in a little while, until the deadline. */
-                        struct timespec step = { 0, 5 * 1000 * 1000 };
-
-                        nanosleep(&step, NULL);
-                }
-        }
-        if (pidfd >= 0)
-                close(pidfd);
-        return reaped;
-}
 
 /* Wait up to `ms` for `pid` to exit, without reaping it, with a pidfd of our own (whatever
  * the library uses): 1 when it has exited, 0 at the deadline, -1 without pidfd_open. */
