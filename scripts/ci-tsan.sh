@@ -12,10 +12,13 @@
 #    straight to glibc, as glibc's own posix_spawn() does.  TSan then sees the parent only:
 #    the child runs while the spawning thread is suspended, and every other thread of the
 #    parent is checked as usual.
-#  - The child code is compiled with TSan instrumentation (SP_CHILD_CODE turns off address
-#    and undefined only), so each spawn leaves the child's function entries on the spawning
-#    thread's TSan shadow stack: the race reports stay right at their top frame but their
-#    stack traces below it are unreliable.  See the final report of issue 6.
+#  - no_sanitize("thread") (SP_CHILD_CODE, SP_SYSCALL) drops TSan's memory-access hooks, but
+#    clang still emits __tsan_func_entry/exit there, and child_entry() (spawn-linux.c) has no
+#    attribute at all (gcc instruments it too): each spawn leaves the child's frames, about
+#    three with clang, on the spawning thread's TSan shadow stack, which the child shares.
+#    Race reports stay right at their top frame, but the stack below it repeats stale frames.
+#    SP_CHILD_CODE on child_entry() plus __attribute__((disable_sanitizer_instrumentation))
+#    (clang 14+) removes them; see the final report of issue 6.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

@@ -52,17 +52,30 @@ int sp_pipe_cloexec(int fds[2])
 #endif
 }
 
-int sp_fd_move_above(int fd, int min_fd)
+static bool is_listed(int fd, const int *list, size_t n)
 {
-        int moved;
+        for (size_t i = 0; i < n; i++)
+                if (list[i] == fd)
+                        return true;
+        return false;
+}
 
-        if (fd >= min_fd)
-                return fd;
-        moved = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
-        if (moved < 0)
-                return -errno;
-        close(fd);
-        return moved;
+int sp_fd_dup_avoiding(int fd, const int *avoid, size_t n)
+{
+        int min = 3;
+
+        /* The lowest free number that is not to be avoided: never above the fd limit unless
+         * the table really is that full. */
+        for (;;) {
+                int copy = fcntl(fd, F_DUPFD_CLOEXEC, min);
+
+                if (copy < 0)
+                        return -errno;
+                if (!is_listed(copy, avoid, n))
+                        return copy;
+                close(copy);
+                min = copy + 1;
+        }
 }
 
 void sp_close(int *fd)

@@ -214,9 +214,8 @@ SP_HIDDEN char *sp_buf_steal(struct sp_buf *b); /* NULL (errno ENOMEM) if an app
 SP_HIDDEN int sp_set_cloexec(int fd, bool on);
 SP_HIDDEN int sp_set_nonblock(int fd, bool on);
 SP_HIDDEN int sp_pipe_cloexec(int fds[2]);
-/* Move fd to a number >= min_fd, close-on-exec; closes the old one.  Returns the new fd or
- * -errno. */
-SP_HIDDEN int sp_fd_move_above(int fd, int min_fd);
+/* A close-on-exec copy of fd numbered >= 3 and listed nowhere in avoid[0..n), or -errno. */
+SP_HIDDEN int sp_fd_dup_avoiding(int fd, const int *avoid, size_t n);
 /* close() that keeps errno and ignores -1. */
 SP_HIDDEN void sp_close(int *fd);
 

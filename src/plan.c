@@ -149,19 +149,19 @@ static bool is_target(const struct sp_fd_map *maps, size_t n, int fd)
 }
 
 /* A source that is also some map's target would be overwritten before it is copied: copy it
- * first, above every target. */
-static int move_clobbered_sources(struct sp_fd_map *maps, size_t n, int above,
-                                  struct sp_spawn_fds *s)
+ * first, to a number that is no target (targets >= 3 are in keep). */
+static int move_clobbered_sources(struct sp_fd_map *maps, size_t n, const int *keep,
+                                  size_t nkeep, struct sp_spawn_fds *s)
 {
         for (size_t i = 0; i < n; i++) {
                 int moved;
 
                 if (maps[i].src == maps[i].dst || !is_target(maps, n, maps[i].src))
                         continue;
-                moved = fcntl(maps[i].src, F_DUPFD_CLOEXEC, above);
+                moved = sp_fd_dup_avoiding(maps[i].src, keep, nkeep);
                 if (moved < 0)
-                        return sp_error(errno, "cannot set up fd %d for the child: %s",
-                                        maps[i].dst, strerror(errno));
+                        return sp_error(-moved, "cannot set up fd %d for the child: %s",
+                                        maps[i].dst, strerror(-moved));
                 if (spawn_fds_add(s, moved) < 0)
                         return -1;
                 maps[i].src = moved;
@@ -205,7 +205,7 @@ static int build_fd_plan(subproc *c, struct sp_spawn_fds *s, struct sp_plan *pla
                          struct sp_plan_storage *st)
 {
         size_t nmaps = 3 + c->npassed + c->nsends, nkeep = 0, n = 0;
-        int in_src, out_src, err_src, highest = 2;
+        int in_src, out_src, err_src;
 
         if (check_caller_fds(c) < 0)
                 return -1;
@@ -228,13 +228,10 @@ static int build_fd_plan(subproc *c, struct sp_spawn_fds *s, struct sp_plan *pla
                         return sp_error(EINVAL, "fd %d is both passed and a send buffer", dst);
                 st->maps[n++] = (struct sp_fd_map){ c->sends[i].read_fd, dst };
         }
-        for (size_t i = 3; i < n; i++) {
+        for (size_t i = 3; i < n; i++)
                 st->keep[nkeep++] = st->maps[i].dst;
-                if (st->maps[i].dst > highest)
-                        highest = st->maps[i].dst;
-        }
         qsort(st->keep, nkeep, sizeof *st->keep, compare_ints);
-        if (move_clobbered_sources(st->maps, n, highest + 1, s) < 0)
+        if (move_clobbered_sources(st->maps, n, st->keep, nkeep, s) < 0)
                 return -1;
         plan->maps = st->maps;
         plan->nmaps = n;

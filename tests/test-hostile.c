@@ -66,6 +66,8 @@ struct row {
 
 static int saved_cwd_fd = -1;
 static struct saved_env saved_path;
+static struct rlimit saved_nofile;
+static bool nofile_changed;
 static struct signal_state saved_signals;
 /* The row's temp directory, removed by the teardown. */
 static char *row_dir;
@@ -94,6 +96,9 @@ static int hostile_teardown(void **state)
         alarm(0);
         restore_signal_state(&saved_signals);
         env_restore(&saved_path);
+        if (nofile_changed && setrlimit(RLIMIT_NOFILE, &saved_nofile) != 0)
+                print_error("cannot restore RLIMIT_NOFILE\n");
+        nofile_changed = false;
         if (fchdir(saved_cwd_fd) != 0)
                 print_error("cannot go back to the original cwd\n");
         if (row_dir != NULL) {
@@ -461,6 +466,39 @@ static void row_fd_closed(const struct row *row)
         free(marker);
 }
 
+/* The highest fd this process may have, RLIMIT_NOFILE - 1, open and passed: a valid input
+ * that the child must get like any other.  A soft limit above 65536 is lowered to it for the
+ * row, so the fd table stays small. */
+static void row_fd_top_open(const struct row *row)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        struct rlimit low;
+        char expected[64], *out;
+        int fd, top;
+
+        (void)row;
+        assert_ll_equal(getrlimit(RLIMIT_NOFILE, &saved_nofile), 0);
+        if (saved_nofile.rlim_cur > 65536) {
+                low = saved_nofile;
+                low.rlim_cur = 65536;
+                assert_ll_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+                nofile_changed = true;
+        }
+        assert_ll_equal(getrlimit(RLIMIT_NOFILE, &low), 0);
+        top = (int)low.rlim_cur - 1;
+        fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_ll_equal(dup3(fd, top, O_CLOEXEC), top);
+        close(fd);
+        subproc_pass_fd(c, top, SUBPROC_PASS_FD_CLOSE_PARENT);
+        r = run_report(c, &out);
+        snprintf(expected, sizeof expected, "0 1 2 %d", top);
+        check_fd_set(r, expected);
+        report_free(r);
+        subproc_free(c);
+}
+
 /* ---------------------------------------------------------------------------------------
  * cwd
  * ------------------------------------------------------------------------------------- */
@@ -819,7 +857,14 @@ static void row_etxtbsy(const struct row *row)
         if (rc == 0) {
                 print_message("note: ran after %.0f ms (status %d)\n", elapsed, status);
                 assert_ll_equal(status, 7);
-                assert_true(row->number >= 0);
+                if (row->number < 0) {
+                        /* Never waited for a release: the kernel itself allowed it. */
+                        print_message("this kernel executes a file open for writing: no "
+                                      "ETXTBSY to test\n");
+                        subproc_free(c);
+                        free(copy);
+                        skip();
+                }
         } else {
                 print_message("note: failed after %.0f ms, no retry: %s\n", elapsed,
                               subproc_errmsg());
@@ -1124,6 +1169,7 @@ static const struct row rows[] = {
         FD("set_input_fd of the lowest closed fd", "set_input_fd", FD_LOWEST_FREE),
         FD("set_output_fd of a closed high fd", "set_output_fd", 900),
         FD("set_output_fd of the lowest closed fd", "set_output_fd", FD_LOWEST_FREE),
+        { .name = "fd: pass_fd of an open fd at RLIMIT_NOFILE - 1", .fn = row_fd_top_open },
 
         /* cwd. */
         BUILDER("cwd empty", b_cwd, "", NULL, 0, "working directory is empty"),
