@@ -89,8 +89,10 @@ struct sp_capture {
         char *data;
         size_t len;
         size_t cap;
-        unsigned reads;  /* reads so far */
-        bool big_pipe;   /* the pipe was enlarged (F_SETPIPE_SZ) */
+        size_t prefaulted; /* bytes of data known faulted in (big buffers only) */
+        unsigned reads;    /* reads so far */
+        bool big_pipe;     /* the pipe was enlarged (F_SETPIPE_SZ) */
+        bool no_prefault;  /* MADV_POPULATE_WRITE is not supported here */
 };
 
 /* Parent-side ends of the pipes of one run. */
@@ -397,6 +399,9 @@ SP_HIDDEN long long sp_now_ms(void);
  * it can be called again. */
 SP_HIDDEN int sp_io_loop(subproc *c, long long stop_at_ms, int watch_fd);
 SP_HIDDEN void sp_capture_free(struct sp_capture *cap);
+/* Read what is there into the capture buffer, growing it: 1 to go on (also on EINTR and
+ * EAGAIN), 0 at EOF, or -errno. */
+SP_HIDDEN int sp_capture_read(int fd, struct sp_capture *cap);
 /* Block SIGPIPE in this thread around writes to pipes whose reader may be gone; the restore
  * swallows a SIGPIPE we caused (broken_pipe) unless one was pending before. */
 SP_HIDDEN void sp_sigpipe_block(sigset_t *old, bool *was_pending);

@@ -13,62 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CAPTURE_MIN_ROOM 16384
-/* A child that fills the default 64 KiB pipe gets a bigger one: fewer wakeups and syscalls
- * for large outputs (1 MiB is also the default limit for unprivileged callers). */
-#define BIG_PIPE_SIZE (1 << 20)
-
-void sp_capture_free(struct sp_capture *cap)
-{
-        free(cap->data);
-        *cap = (struct sp_capture){ 0 };
-}
-
-/* Make room for at least `room` more bytes and the final NUL, doubling. */
-static int capture_reserve(struct sp_capture *cap, size_t room)
-{
-        size_t want = cap->len + room + 1;
-        size_t cap_new = cap->cap ? cap->cap : CAPTURE_MIN_ROOM;
-        char *data;
-
-        if (cap->cap >= want)
-                return 0;
-        while (cap_new < want)
-                cap_new *= 2;
-        data = realloc(cap->data, cap_new);
-        if (!data)
-                return -ENOMEM;
-        cap->data = data;
-        cap->cap = cap_new;
-        return 0;
-}
-
-/* Read what is there straight into the capture buffer, with room for a full pipe so one
- * read empties it.  0 at EOF, 1 to go on, or -errno. */
-static int capture_read(int fd, struct sp_capture *cap)
-{
-        size_t room = cap->big_pipe ? BIG_PIPE_SIZE : CAPTURE_MIN_ROOM;
-        ssize_t n;
-
-        if (capture_reserve(cap, room) < 0)
-                return -ENOMEM;
-        n = read(fd, cap->data + cap->len, cap->cap - cap->len - 1);
-        if (n < 0)
-                return errno == EINTR || errno == EAGAIN ? 1 : -errno;
-        if (n == 0)
-                return 0;
-        cap->len += (size_t)n;
-        cap->reads++;
-#ifdef F_SETPIPE_SZ
-        /* Several full reads: this child writes a lot.  Failure only costs speed. */
-        if (!cap->big_pipe && cap->reads >= 4 && (size_t)n >= CAPTURE_MIN_ROOM) {
-                cap->big_pipe = true;
-                (void)fcntl(fd, F_SETPIPE_SZ, BIG_PIPE_SIZE);
-        }
-#endif
-        return 1;
-}
-
 /* Write the next part of data.  0 when all is written or the reader is gone, 1 to go on, or
  * -errno. */
 static int feed(int fd, const unsigned char *data, size_t len, size_t *written, bool *broken)
@@ -125,7 +69,7 @@ static int collect_slots(subproc *c, struct io_slot *slots)
 static int service_slot(struct io_slot *slot, bool *broken_pipe)
 {
         if (slot->capture)
-                return capture_read(*slot->fd, slot->capture);
+                return sp_capture_read(*slot->fd, slot->capture);
         return feed(*slot->fd, slot->data, slot->len, slot->written, broken_pipe);
 }
 
@@ -144,7 +88,7 @@ static int drain_capture(struct io_slot *slot)
 {
         int s;
 
-        while ((s = capture_read(*slot->fd, slot->capture)) == 1)
+        while ((s = sp_capture_read(*slot->fd, slot->capture)) == 1)
                 ;
         if (s < 0)
                 return sp_error(-s, "I/O with the child on fd %d: %s", *slot->fd, strerror(-s));

@@ -333,6 +333,30 @@ static void test_megabytes_everywhere(void **state)
         subproc_free(c);
 }
 
+/* Past 8 MiB the capture buffer grows in other sizes, asks for huge pages and is faulted in
+ * ahead of the reads: every byte must still arrive, in order, NUL-terminated. */
+static void test_big_capture_is_exact(void **state)
+{
+        const size_t out_len = 40 * MIB + 12345;
+        char *expected_out = make_pattern(HELPER_STDOUT_SEED, out_len);
+        subproc *c = subproc_new(HELPER_PATH);
+        char *out;
+
+        subproc_add_arg(c, "--no-report");
+        subproc_add_arg_format(c, "--stdout-bytes=%zu", out_len);
+        subproc_set_output_buffer(c, &out);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_bytes_equal(out, subproc_output_len(c), expected_out, out_len);
+        assert_int_equal(out[out_len], '\0');
+
+        /* A second run replaces the first buffer with a new one just as exact. */
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_bytes_equal(out, subproc_output_len(c), expected_out, out_len);
+        free(out);
+        free(expected_out);
+        subproc_free(c);
+}
+
 static void test_megabytes_cat_with_stderr(void **state)
 {
         const size_t len = 8 * MIB, err_len = 2 * MIB;
@@ -662,6 +686,7 @@ int main(void)
                 SP_TEST(test_rerun_replaces_buffer),
                 SP_TEST(test_input_fd),
                 SP_TEST(test_megabytes_everywhere),
+                SP_TEST(test_big_capture_is_exact),
                 SP_TEST(test_megabytes_cat_with_stderr),
                 SP_TEST(test_child_closes_stdin_early),
                 SP_TEST(test_io_survives_eintr),
