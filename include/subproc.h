@@ -429,7 +429,8 @@ SUBPROC_EXPORT int subproc_write_arg_log(const subproc *c, int fd);
  *   - the command carries a deferred error (its errno: EINVAL, ENOMEM, ...);
  *   - the child could not be started: the errno of the failing step (ENOENT, EACCES, ENOTDIR,
  *     EBADF, ...) and a message naming the step ("exec /x: ...", "chdir /y: ...");
- *     no child is left behind;
+ *     no child is left behind.  A binary still open for writing elsewhere (ETXTBSY) is
+ *     retried for 127 ms (pauses of 1, 2, 4 ... 64 ms) before the run fails with ETXTBSY;
  *   - the command is already running (EBUSY);
  *   - the child exited non-zero and exitstatus is NULL, or it died by a signal and
  *     subproc_raw_status() was not called (EIO; the message names the command line, the exit

@@ -6,6 +6,7 @@
  * child's own stack and the report pipe.  The plan was prepared, read-only, by the parent. */
 #include "internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -419,6 +420,26 @@ CHILD_CODE static void become_daemon(const struct sp_plan *plan)
 
 /* Runs in the child: async-signal-safe only.  Everything after the session is set up, in the
  * process that becomes the program. */
+/* A binary that some process still holds open for writing cannot be run (ETXTBSY).  That
+ * is often momentary: a build step that has just written it, or a fork elsewhere that
+ * briefly inherited the writer's fd.  Retry, doubling the pause, for SP_EXEC_BUSY_MS in
+ * all; the parent thread stays suspended (CLONE_VFORK) for that long at most. */
+CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan)
+{
+        long r = sp_sys_execve(plan->path, plan->argv, plan->envp);
+
+        /* Our own copy of the fd table may be the holder: a writer's fd that another thread
+         * had open when we were cloned is so far only marked close-on-exec.  Close for real
+         * now (exec would close them anyway), or no retry could ever succeed. */
+        if (r == -ETXTBSY && plan->first_method == SP_CLOSE_RANGE_CLOEXEC)
+                (void)close_gaps(plan, 0);
+        for (unsigned i = 0; r == -ETXTBSY && i < SP_EXEC_BUSY_RETRIES; i++) {
+                sp_sys_sleep_ms(1u << i);
+                r = sp_sys_execve(plan->path, plan->argv, plan->envp);
+        }
+        return r;
+}
+
 CHILD_CODE static void exec_program(const struct sp_plan *plan)
 {
         const uint64_t exec_mask = plan->keep_signals ? plan->caller_mask : 0;
@@ -446,7 +467,7 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan)
         r = sp_sys_sigmask_set(&exec_mask);
         if (r < 0)
                 child_fail(plan, SP_STAGE_SIGNALS, r, -1);
-        r = sp_sys_execve(plan->path, plan->argv, plan->envp);
+        r = exec_retrying_busy(plan);
         child_fail(plan, SP_STAGE_EXEC, r, -1);
 }
 

@@ -95,6 +95,10 @@ struct sp_capture {
         bool no_prefault;  /* MADV_POPULATE_WRITE is not supported here */
 };
 
+/* exec retries on ETXTBSY, pausing 1, 2, 4 ... ms: SP_EXEC_BUSY_MS in all. */
+#define SP_EXEC_BUSY_RETRIES 7
+#define SP_EXEC_BUSY_MS ((1u << SP_EXEC_BUSY_RETRIES) - 1)
+
 /* Parent-side ends of the pipes of one run. */
 struct sp_run_io {
         int in_fd;  /* write end feeding stdin, -1 if none */

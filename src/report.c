@@ -58,6 +58,9 @@ static int describe(const subproc *c, const struct sp_report *rep)
 
         switch (rep->stage) {
         case SP_STAGE_EXEC:
+                if (e == ETXTBSY)
+                        return sp_error(e, "exec %s: %s (still open for writing after %u ms of "
+                                        "retries)", c->exec_path, why, SP_EXEC_BUSY_MS);
                 return sp_error(e, "exec %s: %s", c->exec_path, why);
         case SP_STAGE_CHDIR:
                 return sp_error(e, "chdir %s: %s", c->cwd ? c->cwd : "/", why);

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Inlined into the child code, and like it never instrumented: sanitizer code would write
@@ -114,6 +115,13 @@ SP_SYSCALL long sp_sys_chdir(const char *path)
 SP_SYSCALL long sp_sys_execve(const char *path, char *const argv[], char *const envp[])
 {
         return sp_sys(SYS_execve, path, argv, envp);
+}
+
+SP_SYSCALL long sp_sys_sleep_ms(unsigned ms)
+{
+        struct timespec pause = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+        return sp_sys6(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, (long)&pause, 0, 0, 0);
 }
 
 /* The kernel's struct sigaction for SIG_DFL: no handler, so no restorer is needed. */

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SP_RET(expr) ((expr) < 0 ? -(long)errno : 0L)
@@ -84,6 +85,13 @@ static inline long sp_sys_sigmask_set(const uint64_t *mask)
         sigemptyset(&set); /* callers only ever ask for the empty mask */
         (void)mask;
         return SP_RET(sigprocmask(SIG_SETMASK, &set, NULL));
+}
+
+static inline long sp_sys_sleep_ms(unsigned ms)
+{
+        struct timespec pause = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+        return SP_RET(nanosleep(&pause, NULL));
 }
 
 static inline void __attribute__((noreturn)) sp_sys_exit(int code)
