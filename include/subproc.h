@@ -264,7 +264,9 @@ SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
  * lock that survives fork and exec, writes its own pid, and keeps that fd open across exec, so
  * the lock lives exactly as long as the command.  The program therefore sees one extra fd,
  * which it must not close.  If another process holds the lock the run fails with EBUSY and a
- * message naming the path and the holder's pid, and the file is left untouched.  Works with and
+ * message naming the path and the holder's pid, and the file is left untouched.  A pidfile
+ * owned by a user other than the effective uid and root is refused (EPERM, naming the owner):
+ * in a world-writable directory someone else may have created it first.  Works with and
  * without subproc_daemonize().
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_pidfile(subproc *c, const char *path);
@@ -273,7 +275,8 @@ SUBPROC_EXPORT void subproc_set_pidfile(subproc *c, const char *path);
  * write pid into it; with pid == 0 the content is kept.  Returns the locked fd (close-on-exec)
  * which the caller owns and keeps open for as long as the lock must live; -1 with errno EBUSY
  * when another process holds it (message naming the holder's pid), ELOOP for a symlink,
- * EINVAL for a file that is not a regular file, or the errno of open/write.
+ * EINVAL for a file that is not a regular file, EPERM for a file owned by neither the
+ * effective uid nor root (every pidfile function refuses those), or the errno of open/write.
  * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pidfile_acquire(const char *path, pid_t pid);
 
@@ -284,7 +287,8 @@ SUBPROC_EXPORT int subproc_pidfile_acquire(const char *path, pid_t pid);
 SUBPROC_EXPORT int subproc_pidfile_release(const char *path, int fd);
 
 /* Read the pid stored in `path` (decimal, optional trailing whitespace).  Returns 0 with *pid
- * set, or -1 with errno: ENOENT, ELOOP (symlink), EINVAL for an empty file, trailing garbage,
+ * set, or -1 with errno: ENOENT, ELOOP (symlink), EPERM (owned by neither us nor root),
+ * EINVAL for an empty file, trailing garbage,
  * a pid <= 0 or one that overflows, or a file that is not regular (a FIFO is never opened
  * blocking).  Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pidfile_read(const char *path, pid_t *pid);

@@ -29,6 +29,7 @@
 
 /* errno values, spelled out: <errno.h>'s errno itself must not be touched here. */
 enum {
+        ERR_PERM = 1,
         ERR_INTR = 4,
         ERR_AGAIN = 11,
         ERR_ACCES = 13,
@@ -264,6 +265,9 @@ CHILD_CODE static void hold_pidfile(const struct sp_plan *plan)
                 r = sp_sys_fstat((int)fd, &opened);
                 if (r == 0 && !S_ISREG(opened.st_mode))
                         r = -ERR_INVAL;
+                /* Only our own file or root's (see trusted_owner() in pidfile.c). */
+                if (r == 0 && opened.st_uid != 0 && (long)opened.st_uid != sp_sys_geteuid())
+                        r = -ERR_PERM;
                 if (r == 0)
                         r = sp_sys_fcntl((int)fd, F_OFD_SETLK, (long)&lock);
                 if (r == -ERR_AGAIN || r == -ERR_ACCES)

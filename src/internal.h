@@ -350,6 +350,8 @@ SP_HIDDEN pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd);
 extern SP_HIDDEN int sp_test_no_pidfd;
 /* A pidfd for our own unreaped child (race-free: its pid cannot be reused), or -1. */
 SP_HIDDEN int sp_pidfd_open(pid_t pid);
+/* The error for a pidfile the child refused with EPERM: names its owner when that is why. */
+SP_HIDDEN int sp_pidfile_refused(const char *path);
 
 /* Test knob: 0 automatic; 1 start at the /proc/self/fd walk; 2 start at the bounded loop. */
 extern SP_HIDDEN int sp_test_force_close_fallback;

@@ -17,24 +17,33 @@
 #define TERM_GRACE_MS 2000
 #define KILL_GRACE_MS 5000
 
-/* Open without following a symlink and without blocking on a FIFO; refuse anything but a
- * regular file.  -errno on failure. */
-static int open_pidfile(const char *path, int flags)
+/* Whose pidfile we trust: our own (effective uid) or root's.  A file somebody else made
+ * (first, in a world-writable directory) could be rewritten by its owner at any time, with
+ * another pid for force_cleanup() to signal, or locked to make a dead service look alive. */
+static bool trusted_owner(uid_t owner)
 {
-        struct stat st;
+        return owner == geteuid() || owner == 0;
+}
+
+/* Open without following a symlink and without blocking on a FIFO; refuse anything but a
+ * regular file with a trusted owner.  The fd, or -errno with *st filled when the file was
+ * refused for its type or owner. */
+static int open_pidfile(const char *path, int flags, struct stat *st)
+{
         int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+        int r = 0;
 
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, &st) < 0) {
-                int e = errno;
-
+        if (fstat(fd, st) < 0)
+                r = -errno;
+        else if (!S_ISREG(st->st_mode))
+                r = -EINVAL;
+        else if (!trusted_owner(st->st_uid))
+                r = -EPERM;
+        if (r < 0) {
                 close(fd);
-                return -e;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                close(fd);
-                return -EINVAL;
+                return r;
         }
         return fd;
 }
@@ -105,24 +114,37 @@ static int read_pid_fd(int fd, const char *path, pid_t *ret_pid)
         return 0;
 }
 
-static int open_error(const char *path, int neg_errno)
+static int open_error(const char *path, int neg_errno, const struct stat *st)
 {
         if (neg_errno == -ELOOP)
                 return sp_error(ELOOP, "pidfile %s is a symbolic link: refused", path);
         if (neg_errno == -EINVAL)
                 return sp_error(EINVAL, "pidfile %s is not a regular file", path);
+        if (neg_errno == -EPERM && !trusted_owner(st->st_uid))
+                return sp_error(EPERM, "pidfile %s is owned by uid %ld, neither us (uid %ld) "
+                                "nor root: refused", path, (long)st->st_uid, (long)geteuid());
         return sp_error(-neg_errno, "open pidfile %s: %s", path, strerror(-neg_errno));
+}
+
+int sp_pidfile_refused(const char *path)
+{
+        struct stat st = { 0 };
+
+        if (lstat(path, &st) < 0)
+                st.st_uid = 0;
+        return open_error(path, -EPERM, &st);
 }
 
 int subproc_pidfile_read(const char *path, pid_t *pid)
 {
+        struct stat st = { 0 };
         int fd, r;
 
         if (!path || !pid)
                 return sp_error(EINVAL, "subproc_pidfile_read: NULL argument");
-        fd = open_pidfile(path, O_RDONLY);
+        fd = open_pidfile(path, O_RDONLY, &st);
         if (fd < 0)
-                return open_error(path, fd);
+                return open_error(path, fd, &st);
         r = read_pid_fd(fd, path, pid);
         close(fd);
         return r;
@@ -144,12 +166,12 @@ static int write_pid(int fd, const char *path, pid_t pid)
 static int lock_current_file(const char *path)
 {
         for (;;) {
-                struct stat opened, named;
-                int fd = open_pidfile(path, O_RDWR | O_CREAT);
+                struct stat opened = { 0 }, named;
+                int fd = open_pidfile(path, O_RDWR | O_CREAT, &opened);
                 int r;
 
                 if (fd < 0)
-                        return open_error(path, fd);
+                        return open_error(path, fd, &opened);
                 r = try_lock(fd);
                 if (r == -EBUSY) {
                         pid_t holder;
@@ -210,18 +232,19 @@ int subproc_pidfile_release(const char *path, int fd)
 
 int subproc_pidfile_read_if_alive(const char *path, pid_t *pid)
 {
+        struct stat st = { 0 };
         bool locked = false;
         int fd, r;
 
         if (!path || !pid)
                 return sp_error(EINVAL, "subproc_pidfile_read_if_alive: NULL argument");
-        fd = open_pidfile(path, O_RDONLY);
+        fd = open_pidfile(path, O_RDONLY, &st);
         if (fd == -ENOENT) {
                 *pid = -1;
                 return 0;
         }
         if (fd < 0)
-                return open_error(path, fd);
+                return open_error(path, fd, &st);
         r = is_locked(fd, &locked);
         if (r < 0)
                 r = sp_error(-r, "test the lock of pidfile %s: %s", path, strerror(-r));
@@ -256,16 +279,17 @@ static int lock_within(int fd, int timeout_ms)
 
 int subproc_pidfile_force_cleanup(const char *path)
 {
+        struct stat st = { 0 };
         pid_t holder;
         int fd, r;
 
         if (!path || !*path)
                 return sp_error(EINVAL, "the pidfile path is %s", path ? "empty" : "NULL");
-        fd = open_pidfile(path, O_RDWR);
+        fd = open_pidfile(path, O_RDWR, &st);
         if (fd == -ENOENT)
                 return 0;
         if (fd < 0)
-                return open_error(path, fd);
+                return open_error(path, fd, &st);
         r = try_lock(fd);
         if (r == -EBUSY) {
                 if (read_pid_fd(fd, path, &holder) < 0) {

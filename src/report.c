@@ -34,6 +34,8 @@ static int describe_pidfile(const subproc *c, const struct sp_report *rep)
 {
         pid_t holder;
 
+        if (rep->error == EPERM)
+                return sp_pidfile_refused(c->pidfile);
         if (rep->error != EBUSY)
                 return sp_error(rep->error, "pidfile %s: %s", c->pidfile, strerror(rep->error));
         if (subproc_pidfile_read(c->pidfile, &holder) == 0)

@@ -187,6 +187,11 @@ SP_SYSCALL long sp_sys_getpid(void)
         return sp_sys(SYS_getpid, 0, 0, 0);
 }
 
+SP_SYSCALL long sp_sys_geteuid(void)
+{
+        return sp_sys(SYS_geteuid, 0, 0, 0);
+}
+
 SP_SYSCALL long sp_sys_getppid(void)
 {
         return sp_sys(SYS_getppid, 0, 0, 0);

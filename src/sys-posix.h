@@ -87,6 +87,11 @@ static inline long sp_sys_sigmask_set(const uint64_t *mask)
         return SP_RET(sigprocmask(SIG_SETMASK, &set, NULL));
 }
 
+static inline long sp_sys_geteuid(void)
+{
+        return (long)geteuid();
+}
+
 static inline long sp_sys_sleep_ms(unsigned ms)
 {
         struct timespec pause = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };

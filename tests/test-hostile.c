@@ -655,10 +655,9 @@ static void row_pidfile_stale(const struct row *row)
 }
 
 /* A pidfile in a world-writable (sticky, like /tmp) directory.  Anybody can create the name
- * first; a root caller that then locks and writes it keeps using a file that its owner can
- * rewrite at will (another pid for force_cleanup() to signal) and lock (to look alive).  The
- * header does not say what happens: the row checks the documented part and prints what the
- * library did. */
+ * first; a root caller that then locked and wrote it would keep using a file that its owner
+ * can rewrite at will (another pid for force_cleanup() to signal) and lock (to look alive).
+ * The library refuses a pidfile owned by anyone but us or root, and leaves it untouched. */
 static void row_pidfile_world_writable(const struct row *row)
 {
         char *dir = row_path("sticky"), *path, *now;
@@ -696,17 +695,17 @@ static void row_pidfile_world_writable(const struct row *row)
         errno = 0;
         rc = subproc_run(c, NULL);
         e = errno;
+        print_message("note: %s\n", subproc_errmsg());
+        assert_ll_equal(rc, -1);
+        /* EACCES where fs.protected_regular refuses the open itself. */
+        assert_true(e == EPERM || e == EACCES);
+        if (e == EPERM)
+                assert_contains(subproc_errmsg(), "owned by uid 65534");
+        assert_contains(subproc_errmsg(), path);
         now = read_file_all(path, NULL);
-        if (rc == 0)
-                print_message("note: a pidfile owned by uid 65534 in a world-writable directory "
-                              "was accepted: now \"%.*s\", still owned by uid %ld (the header "
-                              "says nothing about it)\n",
-                              (int)strcspn(now, "\n"), now,
-                              lstat(path, &st) == 0 ? (long)st.st_uid : -1L);
-        else
-                print_message("note: refused with errno %d: %s\n", e, subproc_errmsg());
-        /* Whatever the answer: a clean one, no program left behind. */
-        assert_true(rc == 0 || subproc_errmsg()[0] != '\0');
+        assert_string_equal(now, "1\n");
+        assert_ll_equal(lstat(path, &st), 0);
+        assert_ll_equal(st.st_uid, 65534);
         assert_no_children();
         free(now);
 out:
@@ -714,6 +713,42 @@ out:
         subproc_free(c);
         free(path);
         free(dir);
+}
+
+/* A pidfile owned by another user (not root) in an ordinary directory: every pidfile
+ * function refuses it, naming the owner, and leaves it as it was. */
+static void row_pidfile_other_owner(const struct row *row)
+{
+        char *path = row_path("other.pid"), *now;
+        pid_t pid = 12345;
+        int rc, e;
+
+        if (geteuid() != 0) {
+                print_message("not root: cannot make a file of another user\n");
+                free(path);
+                skip();
+        }
+        write_file(path, "1\n", 2, 0644);
+        assert_ll_equal(chown(path, 65534, 65534), 0);
+        errno = 0;
+        if (strcmp(row->value, "read") == 0)
+                rc = subproc_pidfile_read(path, &pid);
+        else if (strcmp(row->value, "read_if_alive") == 0)
+                rc = subproc_pidfile_read_if_alive(path, &pid);
+        else if (strcmp(row->value, "acquire") == 0)
+                rc = subproc_pidfile_acquire(path, getpid());
+        else
+                rc = subproc_pidfile_force_cleanup(path);
+        e = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(e, EPERM);
+        assert_contains(subproc_errmsg(), path);
+        assert_contains(subproc_errmsg(), "owned by uid 65534");
+        assert_ll_equal(pid, 12345);
+        now = read_file_all(path, NULL);
+        assert_string_equal(now, "1\n");
+        free(now);
+        free(path);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -1196,6 +1231,14 @@ static const struct row rows[] = {
           .fn = row_pidfile_world_writable, .value = "new" },
         { .name = "pidfile: in a world-writable directory, created first by another user",
           .fn = row_pidfile_world_writable, .value = "other owner" },
+        { .name = "pidfile: owned by another user: read", .fn = row_pidfile_other_owner,
+          .value = "read" },
+        { .name = "pidfile: owned by another user: read_if_alive",
+          .fn = row_pidfile_other_owner, .value = "read_if_alive" },
+        { .name = "pidfile: owned by another user: acquire", .fn = row_pidfile_other_owner,
+          .value = "acquire" },
+        { .name = "pidfile: owned by another user: force_cleanup",
+          .fn = row_pidfile_other_owner, .value = "force_cleanup" },
         PIDFILE_READ("empty", "", 0, EINVAL, NULL),
         PIDFILE_READ("only a newline", "\n", 0, EINVAL, NULL),
         PIDFILE_READ("trailing garbage", "123abc\n", 0, EINVAL, NULL),
