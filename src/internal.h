@@ -16,8 +16,19 @@
 
 #define SP_HIDDEN __attribute__((visibility("hidden")))
 /* Code that runs in a child sharing the parent's memory: sanitizer instrumentation would write
- * shadow memory, which is the parent's. */
-#define SP_CHILD_CODE __attribute__((no_sanitize("address", "undefined", "thread")))
+ * shadow memory, which is the parent's.  no_sanitize drops the memory-access hooks; clang
+ * still emits ThreadSanitizer's function entry/exit hooks (which push frames onto the
+ * spawning thread's shadow stack) unless instrumentation is disabled altogether. */
+#if defined(__has_attribute)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define SP_NO_INSTRUMENTATION __attribute__((disable_sanitizer_instrumentation))
+#endif
+#endif
+#ifndef SP_NO_INSTRUMENTATION
+#define SP_NO_INSTRUMENTATION
+#endif
+#define SP_CHILD_CODE \
+        __attribute__((no_sanitize("address", "undefined", "thread"))) SP_NO_INSTRUMENTATION
 
 /* ---- errors (error.c) ------------------------------------------------------------------ */
 

@@ -20,7 +20,7 @@
 
 /* Inlined into the child code, and like it never instrumented: sanitizer code would write
  * shadow memory, which the child shares with the parent. */
-#define SP_SYSCALL static inline __attribute__((no_sanitize("address", "undefined", "thread")))
+#define SP_SYSCALL static inline SP_CHILD_CODE
 
 #if defined(__x86_64__)
 SP_SYSCALL long sp_sys6(long n, long a, long b, long c, long d, long e, long f)
