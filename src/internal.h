@@ -435,8 +435,22 @@ SP_HIDDEN void sp_status_describe(int status, char *buf, size_t size);
  * and a message starting with `what` and ending with the stderr tail if any. */
 SP_HIDDEN int sp_check_status(const char *what, int status, int *exitstatus, bool raw,
                               const char *tail, int tail_len);
+/* Wait until `deadline` (sp_now_ms() time) for pid to exit, sleeping on pidfd if >= 0, and
+ * reap it: 1 reaped with *ret_status set, 0 still running at the deadline, -errno when it
+ * cannot be reaped (ECHILD: someone else did). */
+SP_HIDDEN int sp_reap_until(pid_t pid, int pidfd, long long deadline, int *ret_status);
+/* How sp_stop_child() signals the child: 0, or -1 with errno. */
+typedef int sp_send_signal_fn(const void *ctx, int sig);
+/* Stop a child for good: SIGTERM, up to grace_ms for it to go, then SIGKILL, sent again
+ * every SP_SIGNAL_RETRY_MS should sending fail (ten times), then a blocking reap.  Returns
+ * sp_reap_until()'s 1 or -errno. */
+SP_HIDDEN int sp_stop_child(pid_t pid, int pidfd, int grace_ms, sp_send_signal_fn *send,
+                            const void *ctx, int *ret_status);
 #define SP_ABORT_GRACE_MS 200
-/* SIGTERM, wait up to grace_ms, SIGKILL, reap.  Keeps errno. */
+/* A signal that could not be sent is sent again this often, rather than forgotten. */
+#define SP_SIGNAL_RETRY_MS 100
+/* sp_stop_child() signalling by pid (our child, not yet reaped, so the pid is safe), with a
+ * pidfd of its own when the kernel has them.  Keeps errno. */
 SP_HIDDEN void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status);
 
 /* ---- signals (fork.c) ------------------------------------------------------------------- */

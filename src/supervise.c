@@ -59,41 +59,14 @@ int subproc_kill(subproc *c, int sig)
 /* 1 when the child has exited and is reaped, 0 when stop_at came first, -1 on error. */
 static int wait_exit(subproc *c, long long stop_at, int *status)
 {
-        if (stop_at == SP_NEVER) {
-                /* No deadline: one blocking wait, with or without a pidfd. */
-                int r = sp_waitpid(c->pid, status);
+        /* No deadline: one blocking wait, with or without a pidfd. */
+        int r = stop_at == SP_NEVER ? (sp_waitpid(c->pid, status) == 0 ? 1 : -errno)
+                                    : sp_reap_until(c->pid, c->pidfd, stop_at, status);
 
-                if (r == 0)
-                        return 1;
-                return sp_error(-r, "cannot reap pid %d: %s (is SIGCHLD ignored, or does a "
-                                "handler reap every child?)", (int)c->pid, strerror(-r));
-        }
-        for (;;) {
-                pid_t r = waitpid(c->pid, status, WNOHANG);
-                long long left;
-
-                if (r == c->pid)
-                        return 1;
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r < 0)
-                        return sp_error(errno, "cannot reap pid %d: %s (is SIGCHLD ignored, or "
-                                        "does a handler reap every child?)", (int)c->pid,
-                                        strerror(errno));
-                left = stop_at == SP_NEVER ? 24 * 3600 * 1000LL : stop_at - sp_now_ms();
-                if (left <= 0)
-                        return 0;
-                if (c->pidfd >= 0) {
-                        struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
-
-                        (void)poll(&p, 1, left > 1 << 30 ? 1 << 30 : (int)left);
-                } else {
-                        long long step = left < NO_PIDFD_STEP_MS ? left : NO_PIDFD_STEP_MS;
-                        struct timespec ts = { 0, (long)step * 1000000L };
-
-                        nanosleep(&ts, NULL);
-                }
-        }
+        if (r >= 0)
+                return r;
+        return sp_error(-r, "cannot reap pid %d: %s (is SIGCHLD ignored, or does a handler "
+                        "reap every child?)", (int)c->pid, strerror(-r));
 }
 
 /* When the timeout state machine acts next. */
@@ -108,16 +81,13 @@ static long long next_escalation(const subproc *c)
         return c->kill_after_ms == SUBPROC_NO_KILL ? SP_NEVER : c->sv_kill_at;
 }
 
-/* A signal that could not be sent is tried again this often, rather than forgotten. */
-#define SIGNAL_RETRY_MS 100
-
 static void escalate(subproc *c)
 {
         int sig = c->sv_phase == 0 && c->kill_after_ms > 0 ? SIGTERM : SIGKILL;
 
         c->sv_retry_at = 0;
         if (signal_child(c, sig) < 0 && errno != ESRCH) {
-                c->sv_retry_at = sp_now_ms() + SIGNAL_RETRY_MS;
+                c->sv_retry_at = sp_now_ms() + SP_SIGNAL_RETRY_MS;
                 return;
         }
         if (sig == SIGTERM)
@@ -289,6 +259,11 @@ int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms)
         return sp_finish(c, exitstatus, timeout_ms < 0 ? SP_NEVER : sp_now_ms() + timeout_ms);
 }
 
+static int send_to_command(const void *ctx, int sig)
+{
+        return signal_child(ctx, sig);
+}
+
 void subproc_abort(subproc *c)
 {
         int saved_errno = errno;
@@ -296,16 +271,8 @@ void subproc_abort(subproc *c)
 
         if (!c || c->pid <= 0)
                 return;
-        (void)signal_child(c, SIGTERM);
-        r = wait_exit(c, sp_now_ms() + SP_ABORT_GRACE_MS, &status);
-        /* SIGKILL, again if it could not be sent, before waiting for good. */
-        for (int tries = 0; r == 0 && tries < 10; tries++) {
-                (void)signal_child(c, SIGKILL);
-                r = wait_exit(c, sp_now_ms() + SIGNAL_RETRY_MS, &status);
-        }
-        if (r == 0)
-                r = sp_waitpid(c->pid, &status) == 0 ? 1 : -1;
-        /* -1: someone else reaped it (SIGCHLD ignored...): its status is lost. */
+        r = sp_stop_child(c->pid, c->pidfd, SP_ABORT_GRACE_MS, send_to_command, c, &status);
+        /* < 0: someone else reaped it (SIGCHLD ignored...): its status is lost. */
         forget_child(c, status, r == 1);
         errno = saved_errno;
 }

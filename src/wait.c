@@ -61,55 +61,74 @@ long long sp_now_ms(void)
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait up to timeout_ms for pid to exit and reap it; true when reaped (or gone). */
-static bool reap_within(pid_t pid, int timeout_ms, int *ret_status)
+/* Sleep until pid may have exited or the deadline: on its pidfd when we have one, else in
+ * steps growing from 1 to 20 ms (a quick exit is seen quickly, a slow one costs few wakeups). */
+static void await_exit(int pidfd, long long left_ms, int *step_ms)
 {
-        long long deadline = sp_now_ms() + timeout_ms;
-        int pidfd = sp_pidfd_open(pid);
-        bool reaped = false;
+        if (pidfd >= 0) {
+                struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+                (void)poll(&p, 1, left_ms > 1 << 30 ? 1 << 30 : (int)left_ms);
+        } else {
+                long long step = left_ms < *step_ms ? left_ms : *step_ms;
+                struct timespec ts = { 0, (long)step * 1000000L };
+
+                nanosleep(&ts, NULL);
+                if (*step_ms < 20)
+                        *step_ms *= 2;
+        }
+}
+
+int sp_reap_until(pid_t pid, int pidfd, long long deadline, int *ret_status)
+{
+        int step_ms = 1;
 
         for (;;) {
                 pid_t r = waitpid(pid, ret_status, WNOHANG);
-                long long left = deadline - sp_now_ms();
+                long long left;
 
-                if (r == pid || (r < 0 && errno != EINTR)) {
-                        reaped = true;
-                        break;
-                }
-                if (r < 0)
+                if (r == pid)
+                        return 1;
+                if (r < 0 && errno == EINTR)
                         continue;
+                if (r < 0)
+                        return -errno;
+                left = deadline - sp_now_ms();
                 if (left <= 0)
-                        break;
-                if (pidfd >= 0) {
-                        struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-                        (void)poll(&p, 1, (int)left);
-                } else {
-                        /* No pidfd (old kernel): poll the status in short steps. */
-                        struct timespec step = { 0, 2 * 1000 * 1000 };
-
-                        nanosleep(&step, NULL);
-                }
+                        return 0;
+                await_exit(pidfd, left, &step_ms);
         }
-        sp_close(&pidfd);
-        return reaped;
+}
+
+int sp_stop_child(pid_t pid, int pidfd, int grace_ms, sp_send_signal_fn *send, const void *ctx,
+                  int *ret_status)
+{
+        int r;
+
+        (void)send(ctx, SIGTERM); /* ESRCH: already gone; the reap tells */
+        r = sp_reap_until(pid, pidfd, sp_now_ms() + grace_ms, ret_status);
+        for (int tries = 0; r == 0 && tries < 10; tries++) {
+                (void)send(ctx, SIGKILL);
+                r = sp_reap_until(pid, pidfd, sp_now_ms() + SP_SIGNAL_RETRY_MS, ret_status);
+        }
+        if (r == 0)
+                r = sp_waitpid(pid, ret_status) == 0 ? 1 : -errno;
+        return r;
+}
+
+static int send_by_pid(const void *ctx, int sig)
+{
+        return kill(*(const pid_t *)ctx, sig);
 }
 
 void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status)
 {
         int saved_errno = errno;
+        int pidfd = sp_pidfd_open(pid);
         int status = 0;
-        bool reaped;
 
-        (void)kill(pid, SIGTERM); /* ESRCH: already gone; the wait below tells */
-        reaped = reap_within(pid, grace_ms, &status);
-        /* SIGKILL, again if it could not be sent, before waiting for good. */
-        for (int tries = 0; !reaped && tries < 10; tries++) {
-                (void)kill(pid, SIGKILL);
-                reaped = reap_within(pid, 100, &status);
-        }
-        if (!reaped)
-                (void)sp_waitpid(pid, &status);
+        (void)sp_stop_child(pid, pidfd, grace_ms, send_by_pid, &pid, &status);
+        sp_close(&pidfd);
         if (ret_status)
                 *ret_status = status;
         errno = saved_errno;
