@@ -371,8 +371,9 @@ SUBPROC_EXPORT int subproc_handshake_release(subproc *c);
 /* ---------------------------------------------------------------------------------------
  * Privileges and limits, applied in the child before exec.  A failure to apply any of them
  * fails the run with the step named: the program never runs with more than was asked.
- * The whole order in the child: signal handlers reset; fds set up and the others closed;
- * session or process group; cgroup; [daemon fork]; pidfile; rlimits; umask; hook; chdir;
+ * The whole order in the child: cgroup (unless created in it); signal handlers reset; fds set
+ * up and the others closed; session or process group; [daemon fork]; pidfile; rlimits; umask;
+ * hook; chdir;
  * capability bounding set (while CAP_SETPCAP is still held); supplementary groups; gid; uid;
  * the other capability sets; no_new_privs; death signal (a credential change clears it) and
  * the parent check; handshake; signal mask; exec.
@@ -555,10 +556,17 @@ SUBPROC_EXPORT void subproc_new_session(subproc *c);
  * and subproc_abort() then hit the whole group. */
 SUBPROC_EXPORT void subproc_new_process_group(subproc *c);
 
-/* Start the child in the cgroup v2 directory `cgroup_dir` (copied): the child writes itself
- * into cgroup_dir/cgroup.procs before exec, so the program never runs outside it.  A failure
- * fails the run with the step named.  Thread safety: one thread per command.
- * Async-signal safety: no. */
+/* Start the child in the cgroup v2 directory `cgroup_dir` (copied), so the program never runs
+ * outside it.  The run opens the directory first: one that does not exist fails the run with
+ * its errno, one on no cgroup file system with EINVAL ("cgroup DIR: not a cgroup directory").
+ * On Linux 5.7 and later the child is created inside the cgroup (clone3 with
+ * CLONE_INTO_CGROUP).  Where that is refused (an older kernel, a sandbox, a cgroup v1
+ * directory, a cgroup that refuses processes) and for a child with a pre-exec hook or a
+ * handshake, the child instead writes itself into cgroup_dir/cgroup.procs before any other
+ * step; a failure there fails the run with the step named ("enter cgroup DIR: ...").  A fork
+ * refused with EAGAIN or ENOMEM, which may be the cgroup's own pids or memory limit, fails
+ * the run without that retry.  Linux only: elsewhere a run fails with EOPNOTSUPP.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_cgroup(subproc *c, const char *cgroup_dir);
 
 /* subproc_wait() that gives up after timeout_ms (< 0: never): then -1 with errno ETIMEDOUT,

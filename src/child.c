@@ -475,12 +475,18 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan)
         child_fail(plan, SP_STAGE_EXEC, r, -1);
 }
 
-/* Runs in the child: async-signal-safe only.  Writing "0" moves the writer itself. */
+/* Runs in the child: async-signal-safe only.  Needed when the parent could not create us in
+ * the cgroup (clone3 missing or refused, a v1 hierarchy, the fork path): writing "0" moves the
+ * writer itself.  The first step, as if we had been created there, and one the fd maps cannot
+ * upset: they may yet reuse the cgroup fd's number. */
 CHILD_CODE static void enter_cgroup(const struct sp_plan *plan)
 {
-        long fd = sp_sys_open(plan->cgroup_procs, O_WRONLY | O_CLOEXEC, 0);
-        long r = fd;
+        long fd, r;
 
+        if (plan->cgroup_fd < 0 || plan->cgroup_placed)
+                return;
+        fd = sp_sys_openat(plan->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        r = fd;
         if (fd >= 0) {
                 r = sp_sys_write((int)fd, "0\n", 2);
                 (void)sp_sys_close((int)fd);
@@ -498,12 +504,11 @@ CHILD_CODE static void set_up_session(const struct sp_plan *plan)
                 child_fail(plan, SP_STAGE_SETSID, r, -1);
         else if (plan->new_pgroup && !plan->new_session && (r = sp_sys_setpgid()) < 0)
                 child_fail(plan, SP_STAGE_SETPGID, r, -1);
-        if (plan->cgroup_procs)
-                enter_cgroup(plan);
 }
 
 CHILD_CODE void sp_child_run(const struct sp_plan *plan)
 {
+        enter_cgroup(plan);
         reset_signal_handlers(plan);
         apply_fd_maps(plan);
         close_other_fds(plan);

@@ -509,7 +509,7 @@ void subproc_free(subproc *c)
         free(c->cwd);
         free(c->pidfile);
         free(c->exec_path);
-        free(c->cgroup_procs);
+        free(c->cgroup_dir);
         free(c->passed);
         if (c->input_data)
                 explicit_bzero(c->input_data, c->input_len);

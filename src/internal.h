@@ -171,7 +171,7 @@ struct subproc {
         unsigned timeout_ms;       /* 0: none */
         unsigned kill_after_ms;
         bool new_session, new_pgroup;
-        char *cgroup_procs;        /* "<dir>/cgroup.procs", or NULL */
+        char *cgroup_dir;          /* as given to subproc_set_cgroup, or NULL */
         long long started_ms;
         int sv_phase;              /* 0 running, 1 SIGTERM sent at the deadline, 2 SIGKILL sent */
         long long sv_kill_at;
@@ -283,7 +283,10 @@ struct sp_plan {
         pid_t parent_pid;   /* for the death-signal race check */
         bool new_session;
         bool new_pgroup;
-        const char *cgroup_procs;
+        int cgroup_fd;      /* the cgroup directory (sp_cgroup_open), -1: none */
+        /* Written by the parent before each attempt to start the child, read by the child:
+         * true when the child is created in the cgroup (clone3), so it must not enter it. */
+        bool cgroup_placed;
         bool keep_signals;  /* keep ignored dispositions and the caller's mask */
         uint64_t caller_mask; /* the caller's signal mask, set by sp_spawn / subproc_exec */
         /* subproc_exec(): the calling process applies the plan itself, and a failure jumps
@@ -356,6 +359,17 @@ SP_HIDDEN int sp_report_read(int fd, struct sp_report *rep);
  * create the child running sp_child_run(plan) and return its pid once it has exec'd or
  * exited, or -errno. */
 SP_HIDDEN pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd);
+
+/* The cgroup directory for plan->cgroup_fd: close-on-exec, numbered >= 3 and listed nowhere in
+ * avoid[0..n), on a cgroup file system (v2, or v1 where only the write in the child can
+ * enter it).  Sets the thread's error naming dir and returns -1 (spawn-*.c). */
+SP_HIDDEN int sp_cgroup_open(const char *dir, const int *avoid, size_t n);
+
+/* Test knob: non-zero makes the library behave as on a kernel without clone3(), so the child
+ * writes itself into its cgroup. */
+extern SP_HIDDEN int sp_test_no_clone3;
+/* For the tests: children the parent created inside their cgroup with clone3(). */
+extern SP_HIDDEN unsigned sp_test_clone3_cgroup_spawns;
 
 /* Test knob: non-zero makes the library behave as on a kernel without pidfds. */
 extern SP_HIDDEN int sp_test_no_pidfd;

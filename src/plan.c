@@ -294,8 +294,23 @@ static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
         plan->keep_signals = c->keep_signals;
         plan->new_session = c->new_session;
         plan->new_pgroup = c->new_pgroup;
-        plan->cgroup_procs = c->cgroup_procs;
         plan->use_fork = c->hook || plan->handshake;
+}
+
+/* The cgroup is opened here, in the parent, so the child can be created in it and the write
+ * fallback reaches the very directory that was checked.  Our fd, like every private one,
+ * stays off the numbers the child is told to use. */
+static int open_cgroup(const subproc *c, struct sp_spawn_fds *s, struct sp_plan *plan)
+{
+        int fd;
+
+        if (!c->cgroup_dir)
+                return 0;
+        fd = sp_cgroup_open(c->cgroup_dir, plan->keep, plan->nkeep);
+        if (fd < 0 || spawn_fds_add(s, fd) < 0)
+                return -1;
+        plan->cgroup_fd = fd;
+        return 0;
 }
 
 /* The daemon moves to "/" before exec: a path relative to our cwd must not follow it. */
@@ -322,7 +337,8 @@ int sp_plan_build(subproc *c, struct sp_plan_builder *b)
 {
         int r;
 
-        *b = (struct sp_plan_builder){ .fds = { .devnull = -1, .caller_read = { -1, -1 } } };
+        *b = (struct sp_plan_builder){ .plan = { .cgroup_fd = -1 },
+                                       .fds = { .devnull = -1, .caller_read = { -1, -1 } } };
         free(c->exec_path);
         c->exec_path = NULL;
         r = sp_path_resolve(c->argv.items[0], &c->exec_path);
@@ -332,6 +348,8 @@ int sp_plan_build(subproc *c, struct sp_plan_builder *b)
                 r = prepare_send_buffers(c);
         if (r == 0)
                 r = build_fd_plan(c, &b->fds, &b->plan, &b->storage);
+        if (r == 0)
+                r = open_cgroup(c, &b->fds, &b->plan);
         if (r < 0)
                 return r;
         b->plan.path = c->exec_path;

@@ -99,7 +99,7 @@ static int describe(const subproc *c, const struct sp_report *rep)
         case SP_STAGE_SETPGID:
                 return sp_error(e, "setpgid: %s", why);
         case SP_STAGE_CGROUP:
-                return sp_error(e, "enter cgroup (%s): %s", c->cgroup_procs, why);
+                return sp_error(e, "enter cgroup %s: %s", c->cgroup_dir, why);
         case SP_STAGE_DEATH_SIGNAL:
                 return sp_error(e, "set death signal %d: %s", rep->arg, why);
         default:

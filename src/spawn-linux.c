@@ -4,19 +4,43 @@
  * parent of 10 MiB or 10 GiB; CLONE_VFORK suspends this thread until the child has exec'd or
  * exited, so the plan and the stack stay valid for as long as the child uses them.  Other
  * threads keep running.  A pre-exec hook (arbitrary caller code) or a handshake (we must run
- * while the child waits) needs a child with memory of its own: fork. */
+ * while the child waits) needs a child with memory of its own: fork.  A child with a cgroup is
+ * created inside it with clone3(CLONE_INTO_CGROUP) where the kernel allows. */
 #include "internal.h"
+#include "sys-linux.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 /* Two halves: the child's, and below it the daemon's when daemonizing.  Each holds
  * sp_child_run's frames (a 2 KiB dirent buffer at most); no libc code runs on them. */
 #define CHILD_STACK_SIZE (32 * 1024)
 
-static int child_entry(void *plan)
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef CGROUP_SUPER_MAGIC
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#endif
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+int sp_test_no_clone3;
+unsigned sp_test_clone3_cgroup_spawns;
+
+/* Runs in the child: async-signal-safe only.  Never returns. */
+SP_CHILD_CODE static int child_entry(void *plan)
 {
         sp_child_run(plan);
 }
@@ -31,20 +55,118 @@ static pid_t fork_for_child(void)
 #endif
 }
 
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000
-#endif
+static bool is_listed(int fd, const int *list, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (list[i] == fd)
+                        return true;
+        return false;
+}
+
+static int cgroup_error(const char *dir, int err, const char *why)
+{
+        sp_error(err, "cgroup %s: %s", dir, why);
+        sp_error_set_stage(SUBPROC_STAGE_SETUP); /* as if the child had failed to enter it */
+        return -1;
+}
+
+int sp_cgroup_open(const char *dir, const int *avoid, size_t n)
+{
+        int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), moved;
+        struct statfs fs;
+
+        if (fd < 0)
+                return cgroup_error(dir, errno, strerror(errno));
+        if (fstatfs(fd, &fs) < 0) {
+                int e = errno;
+
+                close(fd);
+                return cgroup_error(dir, e, strerror(e));
+        }
+        /* Anywhere else, the fallback would write "0" into whatever file is called
+         * cgroup.procs there. */
+        if (fs.f_type != CGROUP2_SUPER_MAGIC && fs.f_type != CGROUP_SUPER_MAGIC) {
+                close(fd);
+                return cgroup_error(dir, EINVAL, "not a cgroup directory");
+        }
+        if (fd >= 3 && !is_listed(fd, avoid, n))
+                return fd;
+        moved = sp_fd_dup_avoiding(fd, avoid, n);
+        close(fd);
+        if (moved < 0)
+                return cgroup_error(dir, -moved, strerror(-moved));
+        return moved;
+}
+
+/* The kernel's struct clone_args up to the cgroup field (Linux 5.7, CLONE_ARGS_SIZE_VER2). */
+struct sp_clone_args {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+        uint64_t set_tid, set_tid_size, cgroup;
+};
+
+/* The child created in its cgroup: it never runs outside, and writes nothing to enter it. */
+static pid_t clone_into_cgroup(struct sp_plan *plan, char *stack, size_t size, int *ret_pidfd)
+{
+        struct sp_clone_args args = {
+                .flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP |
+                         (sp_test_no_pidfd ? 0 : CLONE_PIDFD),
+                .pidfd = (uintptr_t)ret_pidfd,
+                .exit_signal = SIGCHLD,
+                .stack = (uintptr_t)stack,
+                .stack_size = size,
+                .cgroup = (uint64_t)plan->cgroup_fd,
+        };
+        long pid;
+
+        plan->cgroup_placed = true;
+        pid = sp_sys_clone3_run(&args, sizeof args, child_entry, plan);
+        if (pid > 0)
+                __atomic_fetch_add(&sp_test_clone3_cgroup_spawns, 1, __ATOMIC_RELAXED);
+        return (pid_t)pid;
+}
+
+/* After clone3 failed with err: whether the child should be made the old way, to write itself
+ * into cgroup.procs.  Almost always: the kernel is older than 5.7 (ENOSYS, E2BIG, EINVAL), a
+ * sandbox refuses clone3 (ENOSYS, EPERM), the cgroup is in a v1 hierarchy (EBADF), or the
+ * cgroup refuses us, and the write then fails the same way with the step named.  Not when no
+ * process could be made: EAGAIN and ENOMEM may be the cgroup's own pids and memory limits,
+ * which a process moved in afterwards would get around. */
+static bool cgroup_write_may_work(int err)
+{
+        return err != EAGAIN && err != ENOMEM;
+}
+
+static pid_t clone_vfork(struct sp_plan *plan, char *stack_top, int *ret_pidfd)
+{
+        int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+        pid_t pid;
+
+        /* The pidfd comes with the child, so no later pidfd_open() can race with anything. */
+        pid = clone(child_entry, stack_top, flags | (sp_test_no_pidfd ? 0 : CLONE_PIDFD), plan,
+                    ret_pidfd);
+        if (pid < 0 && (errno == EINVAL || errno == ENOSYS || errno == EPERM) &&
+            !sp_test_no_pidfd) {
+                /* Linux < 5.2 rejects CLONE_PIDFD; a sandbox may refuse it otherwise. */
+                *ret_pidfd = -1;
+                pid = clone(child_entry, stack_top, flags, plan);
+        }
+        return pid < 0 ? -errno : pid;
+}
 
 pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
 {
         char stack[CHILD_STACK_SIZE] __attribute__((aligned(64)));
-        int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+        char *half = stack + CHILD_STACK_SIZE / 2;
         pid_t pid;
 
         *ret_pidfd = -1;
         /* The stack grows down on every architecture this file is built for. */
-        plan->daemon_stack = stack + CHILD_STACK_SIZE / 2;
+        plan->daemon_stack = half;
+        plan->cgroup_placed = false;
         if (plan->use_fork) {
+                /* A forked child writes itself into its cgroup: clone3 without a libc
+                 * wrapper would leave libc's idea of the process (its tid) stale for the
+                 * hook. */
                 pid = fork_for_child();
                 if (pid == 0)
                         sp_child_run(plan);
@@ -52,14 +174,13 @@ pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
                         *ret_pidfd = sp_pidfd_open(pid);
                 return pid < 0 ? -errno : pid;
         }
-        /* The pidfd comes with the child, so no later pidfd_open() can race with anything. */
-        pid = clone(child_entry, stack + sizeof stack, flags | (sp_test_no_pidfd ? 0 : CLONE_PIDFD),
-                    plan, ret_pidfd);
-        if (pid < 0 && (errno == EINVAL || errno == ENOSYS || errno == EPERM) &&
-            !sp_test_no_pidfd) {
-                /* Linux < 5.2 rejects CLONE_PIDFD; a sandbox may refuse it otherwise. */
+        if (plan->cgroup_fd >= 0 && !sp_test_no_clone3) {
+                pid = clone_into_cgroup(plan, half, CHILD_STACK_SIZE / 2, ret_pidfd);
+                if (pid > 0 || !cgroup_write_may_work(-pid))
+                        return pid;
+                /* Before the next child reads the plan: it must enter the cgroup itself. */
+                plan->cgroup_placed = false;
                 *ret_pidfd = -1;
-                pid = clone(child_entry, stack + sizeof stack, flags, plan);
         }
-        return pid < 0 ? -errno : pid;
+        return clone_vfork(plan, stack + sizeof stack, ret_pidfd);
 }

@@ -306,9 +306,8 @@ void subproc_set_cgroup(subproc *c, const char *cgroup_dir)
                                 cgroup_dir ? "empty" : "NULL");
                 return;
         }
-        free(c->cgroup_procs);
-        if (asprintf(&c->cgroup_procs, "%s/cgroup.procs", cgroup_dir) < 0) {
-                c->cgroup_procs = NULL;
+        free(c->cgroup_dir);
+        c->cgroup_dir = strdup(cgroup_dir);
+        if (!c->cgroup_dir)
                 sp_command_fail(c, ENOMEM, "out of memory setting the cgroup");
-        }
 }

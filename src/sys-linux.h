@@ -167,6 +167,11 @@ SP_SYSCALL long sp_sys_open(const char *path, int flags, int mode)
         return sp_sys6(SYS_openat, AT_FDCWD, (long)path, flags, mode, 0, 0);
 }
 
+SP_SYSCALL long sp_sys_openat(int dir_fd, const char *path, int flags)
+{
+        return sp_sys6(SYS_openat, dir_fd, (long)path, flags, 0, 0, 0);
+}
+
 SP_SYSCALL long sp_sys_fstat(int fd, struct stat *st)
 {
         return sp_sys(SYS_fstat, fd, st, 0);
@@ -264,5 +269,83 @@ SP_SYSCALL __attribute__((noreturn)) void sp_sys_exit(int code)
         for (;;)
                 sp_sys(SYS_exit_group, code, 0, 0);
 }
+
+#ifndef SYS_clone3
+#define SYS_clone3 435 /* the same number on every architecture */
+#endif
+
+/* clone3(args) for a child on a stack of its own (args->stack), which then runs fn(arg) and
+ * exits with its value; returns the child's pid, or -errno, in the parent.
+ *
+ * Unlike clone(), clone3() has no libc wrapper taking a function: the child returns from the
+ * system call itself, but on the new stack, where no frame of the caller exists.  So the call
+ * to fn must follow the syscall instruction inside the same asm, with fn and arg held in
+ * registers the asm declares (the child gets the parent's registers): not one instruction of C
+ * may run in the child before fn.  Architectures without a version here get ENOSYS, and the
+ * caller uses clone() instead. */
+#if defined(__x86_64__)
+SP_SYSCALL long sp_sys_clone3_run(void *args, size_t size, int (*fn)(void *), void *arg)
+{
+        unsigned long ret;
+
+        /* In the child: rax is 0, rsp the new stack, every other register the parent's but
+         * rcx and r11 (the syscall clobbers them).  fn and arg leave their registers, either
+         * of which may be rbp, before rbp is cleared to end the frame chain.  The ABI wants
+         * rsp 16-byte aligned at the call. */
+        __asm__ __volatile__("syscall\n\t"
+                             "test %%rax, %%rax\n\t"
+                             "jnz 1f\n\t"
+                             "mov %[fn], %%rcx\n\t"
+                             "mov %[arg], %%rdi\n\t"
+                             "xor %%ebp, %%ebp\n\t"
+                             "and $-16, %%rsp\n\t"
+                             "call *%%rcx\n\t"
+                             "mov %%eax, %%edi\n\t"
+                             "mov %[nr_exit], %%eax\n\t"
+                             "syscall\n\t"
+                             "hlt\n"
+                             "1:"
+                             : "=a"(ret)
+                             : "a"((long)SYS_clone3), "D"(args), "S"(size), [fn] "r"(fn),
+                               [arg] "r"(arg), [nr_exit] "i"(SYS_exit_group)
+                             : "rcx", "r11", "memory", "cc");
+        return (long)ret;
+}
+#elif defined(__aarch64__)
+SP_SYSCALL long sp_sys_clone3_run(void *args, size_t size, int (*fn)(void *), void *arg)
+{
+        register long x8 __asm__("x8") = SYS_clone3;
+        register long x0 __asm__("x0") = (long)args;
+        register long x1 __asm__("x1") = (long)size;
+        register long x2 __asm__("x2") = (long)fn;
+        register long x3 __asm__("x3") = (long)arg;
+        register long x4 __asm__("x4") = SYS_exit_group;
+
+        /* In the child: x0 is 0, sp the new stack, every other register the parent's.  x9 and
+         * the frame register are ours there: that path never leaves the asm.  sp must stay
+         * 16-byte aligned. */
+        __asm__ __volatile__("svc 0\n\t"
+                             "cbnz x0, 1f\n\t"
+                             "mov x9, sp\n\t"
+                             "and x9, x9, #-16\n\t"
+                             "mov sp, x9\n\t"
+                             "mov x29, xzr\n\t"
+                             "mov x0, x3\n\t"
+                             "blr x2\n\t"
+                             "mov x8, x4\n\t"
+                             "svc 0\n\t"
+                             "brk #0\n"
+                             "1:"
+                             : "+r"(x0)
+                             : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4)
+                             : "x9", "memory", "cc");
+        return x0;
+}
+#else
+SP_SYSCALL long sp_sys_clone3_run(void *args, size_t size, int (*fn)(void *), void *arg)
+{
+        return -38; /* ENOSYS */
+}
+#endif
 
 #endif

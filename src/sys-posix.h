@@ -58,6 +58,13 @@ static inline long sp_sys_getdents64(int fd, void *buf, size_t len)
         return -ENOSYS;
 }
 
+static inline long sp_sys_openat(int dir_fd, const char *path, int flags)
+{
+        int fd = openat(dir_fd, path, flags);
+
+        return fd < 0 ? -(long)errno : fd;
+}
+
 static inline long sp_sys_chdir(const char *path)
 {
         return SP_RET(chdir(path));

@@ -29,6 +29,8 @@
  *                               for RLIM_INFINITY
  *   sid=N pgid=N                getsid(0), getpgrp()
  *   pdeathsig=N                 prctl(PR_GET_PDEATHSIG): the death signal, 0 if none
+ *   cgroup=PATH                 the cgroup v2 line of /proc/self/cgroup ("0::PATH"), if any
+ *   cgroup[CONTROLLERS]=PATH    one line per cgroup v1 hierarchy ("cgroup[pids]=/x")
  *   report_end=1                last line: a truncated report is detectable
  *
  * Then it runs the options in order; lines that actions report (stdin_bytes=..., read_bytes[N]
@@ -323,6 +325,33 @@ static void report_session(FILE *out)
         fprintf(out, "pdeathsig=%d\n", sig);
 }
 
+/* After the fd list: this opens a file. */
+static void report_cgroups(FILE *out)
+{
+        FILE *f = fopen("/proc/self/cgroup", "re");
+        char line[4096];
+
+        if (f == NULL)
+                return; /* not Linux, or no /proc */
+        /* "ID:CONTROLLERS:PATH"; the v2 hierarchy is "0::PATH". */
+        while (fgets(line, sizeof line, f) != NULL) {
+                char *controllers = strchr(line, ':'), *path;
+
+                line[strcspn(line, "\n")] = '\0';
+                if (controllers == NULL || (path = strchr(controllers + 1, ':')) == NULL)
+                        continue;
+                *path++ = '\0';
+                controllers++;
+                if (*controllers == '\0')
+                        fputs("cgroup=", out);
+                else
+                        fprintf(out, "cgroup[%s]=", controllers);
+                helper_escape(out, path, strlen(path));
+                fputc('\n', out);
+        }
+        fclose(f);
+}
+
 static void write_report(int argc, char **argv, const int *fds, size_t nfds)
 {
         char *text = NULL;
@@ -371,6 +400,7 @@ static void write_report(int argc, char **argv, const int *fds, size_t nfds)
         report_credentials(out);
         report_rlimits(out);
         report_session(out);
+        report_cgroups(out);
         fputs("report_end=1\n", out);
 
         if (fclose(out) != 0)
