@@ -13,13 +13,10 @@
 #    the child runs while the spawning thread is suspended, and every other thread of the
 #    parent is checked as usual.  A child with a cgroup is made by a raw clone3 system call
 #    (spawn-linux.c), which TSan never sees either.
-#  - no_sanitize("thread") (SP_CHILD_CODE, SP_SYSCALL) drops TSan's memory-access hooks, but
-#    clang still emits __tsan_func_entry/exit there (child_entry() in spawn-linux.c included):
-#    each spawn leaves the child's frames, about three with clang, on the spawning thread's
-#    TSan shadow stack, which the child shares.  Race reports stay right at their top frame,
-#    but the stack below it repeats stale frames.  __attribute__((
-#    disable_sanitizer_instrumentation)) (clang 14+) removes them; see the final report of
-#    issue 6.
+#  - The child code (SP_CHILD_CODE, SP_SYSCALL, child_entry() in spawn-linux.c) carries
+#    no_sanitize("thread") and, with clang, disable_sanitizer_instrumentation: without the
+#    latter clang still emits __tsan_func_entry/exit there, and each spawn would leave the
+#    child's frames on the spawning thread's TSan shadow stack, which the child shares.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
