@@ -160,14 +160,6 @@ static ssize_t strv_find_var(const struct strv *v, const char *name, size_t name
         return -1;
 }
 
-static ssize_t strv_find(const struct strv *v, const char *s)
-{
-        for (size_t i = 0; i < v->n; i++)
-                if (strcmp(v->s[i], s) == 0)
-                        return (ssize_t)i;
-        return -1;
-}
-
 static void strv_remove(struct strv *v, size_t at)
 {
         free(v->s[at]);
@@ -488,11 +480,7 @@ static void init(void)
 struct model {
         subproc *c;
         struct strv argv, env;
-        /* For telling known bugs apart: every name set; the names set and not unset since;
-         * the inherited names unset, which the line must show as "env -u". */
-        struct strv names, shown, removed;
         bool inherit, env_touched;
-        bool lost_unset; /* an inherited name set, then unset: see known_bugs */
 };
 
 static void model_set(struct model *m, const char *rec, size_t len)
@@ -505,20 +493,16 @@ static void model_set(struct model *m, const char *rec, size_t len)
         if (name_len > 0 && !(shell_sets_underscore && strcmp(name, "_") == 0)) {
                 subproc_env_set(m->c, name, value);
                 strv_set_var(&m->env, xasprintf("%s=%s", name, value));
-                if (strv_find(&m->shown, name) < 0)
-                        strv_push(&m->shown, xstrndup(name, name_len));
-                strv_push(&m->names, name);
                 m->env_touched = true;
-        } else {
-                free(name);
         }
+        free(name);
         free(value);
 }
 
 static void model_unset(struct model *m, const char *rec, size_t len)
 {
         char *name = xstrndup(rec, len);
-        ssize_t at, base, shown;
+        ssize_t at, base;
 
         if (len == 0 || strchr(name, '=') || (shell_sets_underscore && strcmp(name, "_") == 0)) {
                 free(name);
@@ -531,13 +515,6 @@ static void model_unset(struct model *m, const char *rec, size_t len)
         subproc_env_unset(m->c, name);
         at = strv_find_var(&m->env, name, len);
         base = strv_find_var(&baseline, name, len);
-        shown = strv_find(&m->shown, name);
-        if (m->inherit && shown >= 0 && base >= 0 && strv_find(&m->removed, name) < 0)
-                m->lost_unset = true;
-        if (m->inherit && shown < 0 && at >= 0)
-                strv_push(&m->removed, xstrndup(name, len));
-        if (shown >= 0)
-                strv_remove(&m->shown, (size_t)shown);
         if (at >= 0)
                 strv_remove(&m->env, (size_t)at);
         if (!m->inherit && base >= 0)
@@ -641,8 +618,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         subproc_free(m.c);
         strv_free(&m.argv);
         strv_free(&m.env);
-        strv_free(&m.names);
-        strv_free(&m.shown);
-        strv_free(&m.removed);
         return 0;
 }

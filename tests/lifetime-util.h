@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A bound for things that take milliseconds: it only catches hangs. */
@@ -33,8 +34,30 @@ static inline int lt_pidfd_open(pid_t pid)
         return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
+/* Whether `pid` (any process) has exited: it is gone, or a zombie, which kill() still finds
+ * (without /proc, a zombie looks alive). */
+static inline bool lt_gone_or_zombie(pid_t pid)
+{
+        char path[64], line[512], *paren = NULL;
+        FILE *f;
+
+        if (kill(pid, 0) < 0 && errno == ESRCH)
+                return true;
+        snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+        f = fopen(path, "re");
+        if (f == NULL)
+                /* Reaped since kill() looked, or no /proc: ask kill() again. */
+                return kill(pid, 0) < 0 && errno == ESRCH;
+        if (fgets(line, sizeof line, f) != NULL)
+                paren = strrchr(line, ')');
+        fclose(f);
+        /* Field 3, the state, follows the name, which may hold spaces and parentheses. */
+        return paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 /* Wait up to timeout_ms for `pid` (any process) to exit; a zombie has exited.  Returns the
- * milliseconds it took, or -1 if it still runs. */
+ * milliseconds it took, or -1 if it still runs.  Without pidfd_open (ENOSYS on old kernels,
+ * EPERM under some seccomp filters) it looks every millisecond until the deadline. */
 static inline double lt_wait_exit(pid_t pid, int timeout_ms)
 {
         double start = monotonic_ms();
@@ -42,6 +65,16 @@ static inline double lt_wait_exit(pid_t pid, int timeout_ms)
         int r;
 
         pfd.fd = lt_pidfd_open(pid);
+        if (pfd.fd < 0 && (errno == ENOSYS || errno == EPERM)) {
+                struct timespec step = { 0, 1000 * 1000 };
+
+                while (!lt_gone_or_zombie(pid)) {
+                        if (monotonic_ms() - start >= timeout_ms)
+                                return -1;
+                        nanosleep(&step, NULL);
+                }
+                return monotonic_ms() - start;
+        }
         if (pfd.fd < 0) {
                 if (errno == ESRCH)
                         return 0;

@@ -16,8 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,59 +23,31 @@
 #include "testutil.h"
 #include "supervise-util.h"
 
-/* Internal test knob of the library: non-zero makes it behave as on a kernel without pidfds.
- * Weak, so a library without it makes the fallback cases skip instead of not linking. */
-extern int sp_test_no_pidfd __attribute__((weak));
-
-/* A generous bound for things that should take milliseconds. */
-#define HANG_GUARD_MS 10000.0
-
 /* ---------------------------------------------------------------------------------------
  * Modes
  * ------------------------------------------------------------------------------------- */
 
 enum grouping { NO_GROUP, PROCESS_GROUP, SESSION, SESSION_AND_GROUP };
 
+/* The pidfd mode first: mode_setup() and enter_mode() read it from a case's state. */
 struct mode {
+        struct pidfd_mode pidfd;
         enum grouping grouping;
-        int no_pidfd;
 };
-
-static int mode_setup(void **state)
-{
-        const struct mode *m = *state;
-
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = m->no_pidfd;
-        return sp_test_setup(state);
-}
-
-static int mode_teardown(void **state)
-{
-        int r = sp_test_teardown(state);
-
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = 0;
-        (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-        return r;
-}
-
-/* The mode of the case; skips the fallback when the library has no knob for it. */
-static const struct mode *enter_mode(void **state)
-{
-        const struct mode *m = *state;
-
-        if (m->no_pidfd && &sp_test_no_pidfd == NULL) {
-                print_message("the library has no sp_test_no_pidfd: fallback not tried\n");
-                skip();
-        }
-        return m;
-}
 
 static struct mode modes[] = {
-        { NO_GROUP, 0 },      { NO_GROUP, 1 },      { PROCESS_GROUP, 0 },     { PROCESS_GROUP, 1 },
-        { SESSION, 0 },       { SESSION, 1 },       { SESSION_AND_GROUP, 0 }, { SESSION_AND_GROUP, 1 },
+        { { false }, NO_GROUP },          { { true }, NO_GROUP },
+        { { false }, PROCESS_GROUP },     { { true }, PROCESS_GROUP },
+        { { false }, SESSION },           { { true }, SESSION },
+        { { false }, SESSION_AND_GROUP }, { { true }, SESSION_AND_GROUP },
 };
+
+/* The mode of the case; skips the fallback when the library has no knob for it. */
+static const struct mode *group_mode(void **state)
+{
+        enter_mode(state);
+        return *state;
+}
 
 #define MODE_TEST(f, name, i) { #f " (" name ")", f, mode_setup, mode_teardown, &modes[i] }
 #define GROUPED_MODES(f)                                                                      \
@@ -119,26 +89,6 @@ static void read_ids(pid_t pid, pid_t *pgrp, pid_t *session)
         assert_ll_equal(sscanf(paren + 2, "%*c %*d %ld %ld", &group, &sid), 2);
         *pgrp = (pid_t)group;
         *session = (pid_t)sid;
-}
-
-/* Make this process the reaper of its orphaned descendants, so that the grandchildren can be
- * checked and reaped (mode_teardown() undoes it). */
-
-/* Wait up to `ms` for `pid` to exit, without reaping it, with a pidfd of our own (whatever
- * the library uses): 1 when it has exited, 0 at the deadline, -1 without pidfd_open. */
-static int poll_exit(pid_t pid, double ms)
-{
-        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        int ready;
-
-        if (fd < 0)
-                return -1;
-        do
-                ready = poll(&p, 1, (int)ms);
-        while (ready < 0 && errno == EINTR);
-        close(fd);
-        return ready;
 }
 
 /* Read lines from `fd` until one is "ready"; store the numbers of the lines before it in
@@ -200,7 +150,7 @@ static subproc *shell_tree(enum grouping grouping, int *out_fd)
 
 static void test_child_ids(void **state)
 {
-        const struct mode *m = enter_mode(state);
+        const struct mode *m = group_mode(state);
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
         pid_t pid, pgrp, session;
 
@@ -235,7 +185,7 @@ static void test_child_ids(void **state)
 /* The ids seen by the program itself, from a synchronous run. */
 static void test_child_ids_from_inside(void **state)
 {
-        const struct mode *m = enter_mode(state);
+        const struct mode *m = group_mode(state);
         subproc *c = subproc_new_args("/bin/sh", "-c", "cat /proc/$$/stat", NULL);
         char *out = NULL, *paren;
         long pid, pgrp, session;
@@ -266,7 +216,7 @@ enum stop_how { STOP_KILL, STOP_ABORT, STOP_TIMEOUT };
 
 static void check_tree_stopped(void **state, enum stop_how how)
 {
-        const struct mode *m = enter_mode(state);
+        const struct mode *m = group_mode(state);
         pid_t grandchildren[2];
         int out_fd, status = -1;
         subproc *c;
@@ -346,9 +296,9 @@ static void test_timeout_tree(void **state)
  * still reaches the rest of the tree. */
 static void test_kill_tree_after_leader_exit(void **state)
 {
-        const struct mode *m = enter_mode(state);
+        const struct mode *m = group_mode(state);
         subproc *c = subproc_new_args("/bin/sh", "-c", "sleep 30 & echo $!; echo ready", NULL);
-        int out_fd = -1, status = -1, ready;
+        int out_fd = -1, status = -1;
         pid_t grandchild;
 
         become_subreaper();
@@ -357,18 +307,7 @@ static void test_kill_tree_after_leader_exit(void **state)
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(read_pids_until_ready(out_fd, &grandchild, 1), 1);
         /* Wait until the shell has exited (a zombie, not reaped): the group is still there. */
-        ready = poll_exit(subproc_pid(c), HANG_GUARD_MS);
-        if (ready < 0) {
-                print_message("no pidfd_open (%s): cannot wait for the zombie\n",
-                              strerror(errno));
-                subproc_abort(c);
-                close(out_fd);
-                kill(grandchild, SIGKILL);
-                (void)reap_within(grandchild, HANG_GUARD_MS, &status);
-                subproc_free(c);
-                skip();
-        }
-        assert_ll_equal(ready, 1);
+        assert_true(wait_exited(subproc_pid(c), HANG_GUARD_MS));
         assert_ll_equal(subproc_kill(c, SIGTERM), 0);
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(status, 0);

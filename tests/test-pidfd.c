@@ -21,61 +21,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-
-/* Internal test knob of the library: non-zero makes it behave as on a kernel without pidfds.
- * Weak, so a library without it makes the fallback cases skip instead of not linking. */
-extern int sp_test_no_pidfd __attribute__((weak));
-
-/* A generous bound for things that should take milliseconds. */
-#define HANG_GUARD_MS 10000.0
-/* Dates are taken in whole ms by the library: allow for the rounding. */
-#define ROUNDING_MS 10.0
-
-/* ---------------------------------------------------------------------------------------
- * Modes
- * ------------------------------------------------------------------------------------- */
-
-struct mode {
-        const char *name;
-        int no_pidfd;
-};
-
-static struct mode with_pidfd = { "pidfd", 0 };
-static struct mode without_pidfd = { "no pidfd", 1 };
-
-static int mode_setup(void **state)
-{
-        const struct mode *m = *state;
-
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = m->no_pidfd;
-        return sp_test_setup(state);
-}
-
-static int mode_teardown(void **state)
-{
-        int r = sp_test_teardown(state);
-
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = 0;
-        return r;
-}
-
-/* The mode of the case; skips the fallback when the library has no knob for it. */
-static bool uses_pidfd(void **state)
-{
-        const struct mode *m = *state;
-
-        if (m->no_pidfd && &sp_test_no_pidfd == NULL) {
-                print_message("the library has no sp_test_no_pidfd: fallback not tried\n");
-                skip();
-        }
-        return !m->no_pidfd;
-}
-
-#define BOTH_MODES(f)                                                                         \
-        { #f " (pidfd)", f, mode_setup, mode_teardown, &with_pidfd },                          \
-        { #f " (no pidfd)", f, mode_setup, mode_teardown, &without_pidfd }
+#include "supervise-util.h"
 
 /* ---------------------------------------------------------------------------------------
  * Helpers
@@ -100,17 +46,6 @@ static subproc *helper_until_released(int code, int *read_fd, int *release_fd)
         *read_fd = fds[0];
         *release_fd = fds[1];
         return c;
-}
-
-#define assert_killed_by(status, sig) sp_assert_killed_by((status), (sig), __FILE__, __LINE__)
-
-static void sp_assert_killed_by(int status, int sig, const char *file, int line)
-{
-        if (status == -1 || !WIFSIGNALED(status) || WTERMSIG(status) != sig) {
-                print_error("wait status 0x%x, expected death by signal %d (%s)\n",
-                            (unsigned)status, sig, strsignal(sig));
-                _fail(file, line);
-        }
 }
 
 /* poll() one fd for POLLIN; the number of ready fds. */
@@ -168,7 +103,7 @@ static void check_is_pidfd_of(int fd, pid_t pid)
 
 static void test_pidfd_lifecycle(void **state)
 {
-        bool pidfd_mode = uses_pidfd(state);
+        bool pidfd_mode = enter_mode(state);
         subproc *c = helper_sleeping();
         int fd, status = -1;
         pid_t pid;
@@ -214,7 +149,7 @@ static void test_pidfd_lifecycle(void **state)
 /* The pidfd of a child that exits by itself becomes readable; then waiting does not block. */
 static void test_pidfd_readable_at_exit(void **state)
 {
-        bool pidfd_mode = uses_pidfd(state);
+        bool pidfd_mode = enter_mode(state);
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=bye",
                                       "--exit=4", NULL);
         int fd, status = -1, rc;
@@ -246,7 +181,7 @@ static void test_pidfd_after_run(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=0", NULL);
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         assert_ll_equal(subproc_pidfd(c), -1);
         assert_ll_equal(subproc_run(c, NULL), 0);
         assert_ll_equal(subproc_pidfd(c), -1);
@@ -258,7 +193,7 @@ static void test_kill_when_not_running(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=0", NULL);
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         errno = 0;
         assert_ll_equal(subproc_kill(c, SIGTERM), -1);
         assert_errno_equal(errno, ESRCH);
@@ -276,7 +211,7 @@ static void test_kill_signal_zero(void **state)
         subproc *c = helper_sleeping();
         int status = -1;
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         subproc_raw_status(c);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(subproc_kill(c, 0), 0);
@@ -294,7 +229,7 @@ static void test_kill_bad_signal(void **state)
         subproc *c = helper_sleeping();
         int status = -1;
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         subproc_raw_status(c);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -317,7 +252,7 @@ static void test_kill_after_caller_reaped(void **state)
         int status = -1;
         pid_t pid = -1;
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         assert_ll_equal(subproc_run_async(c, &pid), 0);
         assert_true(pid > 0);
         assert_ll_equal(subproc_pid_wait(pid, &status, false), 0);
@@ -411,7 +346,7 @@ static void test_kill_recycled_pid(void **state)
         int status = -1, result;
         pid_t child;
 
-        if (!uses_pidfd(state)) {
+        if (!enter_mode(state)) {
                 print_message("without a pidfd, a pid reaped by the caller cannot be told "
                               "from a recycled one: not tried\n");
                 skip();
@@ -456,7 +391,7 @@ static void test_wait_timeout_then_exit(void **state)
         double start, elapsed;
         pid_t pid;
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         c = helper_until_released(7, &read_fd, &release_fd);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         close(read_fd);
@@ -503,7 +438,7 @@ static void test_wait_timeout_status_rules(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=9", NULL);
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         errno = 0;
         assert_ll_equal(subproc_wait_timeout(c, NULL, (int)HANG_GUARD_MS), -1);
@@ -521,7 +456,7 @@ static void test_wait_timeout_negative_waits(void **state)
         int status = -1;
         double start, elapsed;
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         start = monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(subproc_wait_timeout(c, &status, -1), 0);
@@ -544,7 +479,7 @@ static void test_wait_timeout_serves_buffers(void **state)
         int notify[2], status = -1, slices = 0, rc;
         double deadline;
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         assert_ll_equal(pipe2(notify, O_CLOEXEC), 0);
         subproc_pass_fd(c, notify[1], SUBPROC_PASS_FD_CLOSE_PARENT);
         subproc_add_arg_format(c, "--stdout-bytes=%zu", size);
@@ -590,7 +525,7 @@ static void test_run_and_wait(void **state)
         char *out = NULL, *err = NULL, *expected = make_pattern(HELPER_STDOUT_SEED, 300000);
         int status = -1;
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         subproc_set_output_buffer(c, &out);
         subproc_set_error_buffer(c, &err);
         assert_ll_equal(subproc_run(c, &status), 0);
@@ -615,7 +550,7 @@ static void test_abort_term(void **state)
         subproc *c = helper_sleeping();
         double start;
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         start = monotonic_ms();
         subproc_abort(c);
@@ -634,7 +569,7 @@ static void test_abort_kill(void **state)
         char ready = 0;
         double start, elapsed;
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         assert_ll_equal(pipe2(notify, O_CLOEXEC), 0);
         subproc_pass_fd(c, notify[1], SUBPROC_PASS_FD_CLOSE_PARENT);
         subproc_add_arg_format(c, "--notify-fd=%d", notify[1]);
@@ -661,7 +596,7 @@ static void test_free_running(void **state)
         pid_t pid;
         int pidfd;
 
-        (void)uses_pidfd(state);
+        enter_mode(state);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         pid = subproc_pid(c);
         pidfd = subproc_pidfd(c);

@@ -348,26 +348,44 @@ static void test_acquire_and_release(void **state)
         free(path);
 }
 
+#define assert_pidfile_refused(path, expected_errno, acquire_also)                            \
+        sp_assert_pidfile_refused((path), (expected_errno), (acquire_also), __FILE__, __LINE__)
+
+/* subproc_pidfile_acquire(), subproc_pidfile_read() and subproc_pidfile_read_if_alive() all
+ * fail on `path` with `expected_errno`; acquire may say `acquire_also` instead (0: it may
+ * not). */
+static void sp_assert_pidfile_refused(const char *path, int expected_errno, int acquire_also,
+                                      const char *file, int line)
+{
+        pid_t pid = -2;
+        int e;
+
+        errno = 0;
+        sp_assert_ll_equal(subproc_pidfile_acquire(path, 1234), -1, "subproc_pidfile_acquire",
+                           file, line);
+        e = errno;
+        if (acquire_also == 0 || e != acquire_also)
+                sp_assert_errno_equal(e, expected_errno, file, line);
+        errno = 0;
+        sp_assert_ll_equal(subproc_pidfile_read(path, &pid), -1, "subproc_pidfile_read", file,
+                           line);
+        sp_assert_errno_equal(errno, expected_errno, file, line);
+        errno = 0;
+        sp_assert_ll_equal(subproc_pidfile_read_if_alive(path, &pid), -1,
+                           "subproc_pidfile_read_if_alive", file, line);
+        sp_assert_errno_equal(errno, expected_errno, file, line);
+}
+
 static void test_symlink_refused(void **state)
 {
         char *dir = make_temp_dir(), *target = lt_path(dir, "target"), *link = lt_path(dir, "link");
         char *marker = lt_path(dir, "ran"), *now;
         const char *const names[] = { "target", "link", "ran", NULL };
         subproc *c;
-        pid_t pid = -2;
 
         write_file(target, "55\n", 3);
         assert_ll_equal(symlink(target, link), 0);
-
-        errno = 0;
-        assert_ll_equal(subproc_pidfile_acquire(link, 1234), -1);
-        assert_errno_equal(errno, ELOOP);
-        errno = 0;
-        assert_ll_equal(subproc_pidfile_read(link, &pid), -1);
-        assert_errno_equal(errno, ELOOP);
-        errno = 0;
-        assert_ll_equal(subproc_pidfile_read_if_alive(link, &pid), -1);
-        assert_errno_equal(errno, ELOOP);
+        assert_pidfile_refused(link, ELOOP, 0);
 
         c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         subproc_add_arg_format(c, "--write-file=%s", marker);
@@ -393,21 +411,12 @@ static void test_fifo_refused_without_blocking(void **state)
         char *dir = make_temp_dir(), *fifo = lt_path(dir, "fifo"), *marker = lt_path(dir, "ran");
         const char *const names[] = { "fifo", "ran", NULL };
         subproc *c;
-        pid_t pid = -2;
         int rc, saved_errno;
 
         assert_ll_equal(mkfifo(fifo, 0644), 0);
         /* Nobody ever opens the other end: a blocking open would hang until the alarm. */
         alarm(FIFO_GUARD_S);
-        errno = 0;
-        assert_ll_equal(subproc_pidfile_acquire(fifo, 1234), -1);
-        assert_errno_equal(errno, EINVAL);
-        errno = 0;
-        assert_ll_equal(subproc_pidfile_read(fifo, &pid), -1);
-        assert_errno_equal(errno, EINVAL);
-        errno = 0;
-        assert_ll_equal(subproc_pidfile_read_if_alive(fifo, &pid), -1);
-        assert_errno_equal(errno, EINVAL);
+        assert_pidfile_refused(fifo, EINVAL, 0);
 
         c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         subproc_add_arg_format(c, "--write-file=%s", marker);
@@ -433,22 +442,39 @@ static void test_fifo_refused_without_blocking(void **state)
 static void test_directory_refused(void **state)
 {
         char *dir = make_temp_dir();
-        pid_t pid = -2;
 
-        errno = 0;
-        assert_ll_equal(subproc_pidfile_acquire(dir, 1234), -1);
         /* "EINVAL for a file that is not a regular file, or the errno of open": opening a
          * directory for writing fails first, with EISDIR. */
-        if (errno != EISDIR)
-                assert_errno_equal(errno, EINVAL);
-        errno = 0;
-        assert_ll_equal(subproc_pidfile_read(dir, &pid), -1);
-        assert_errno_equal(errno, EINVAL);
-        errno = 0;
-        assert_ll_equal(subproc_pidfile_read_if_alive(dir, &pid), -1);
-        assert_errno_equal(errno, EINVAL);
+        assert_pidfile_refused(dir, EINVAL, EISDIR);
         assert_ll_equal(rmdir(dir), 0);
         free(dir);
+}
+
+/* subproc_pidfile_read() of a file holding `len` bytes of `content`: `expected` (0: EINVAL,
+ * with a message naming the file and no pid written). */
+static void check_read(const char *path, const char *content, size_t len, pid_t expected)
+{
+        pid_t pid = -2;
+        int rc;
+
+        write_file(path, content, len);
+        errno = 0;
+        rc = subproc_pidfile_read(path, &pid);
+        if (expected > 0) {
+                if (rc != 0)
+                        print_error("\"%s\": %s\n", content, subproc_errmsg());
+                assert_ll_equal(rc, 0);
+                assert_ll_equal(pid, expected);
+        } else {
+                if (rc != -1)
+                        print_error("\"%s\" (%zu bytes) was read as pid %ld\n", content, len,
+                                    (long)pid);
+                assert_ll_equal(rc, -1);
+                assert_errno_equal(errno, EINVAL);
+                assert_contains(subproc_errmsg(), path);
+                /* Outputs are written only on success. */
+                assert_ll_equal(pid, -2);
+        }
 }
 
 static void test_read_table(void **state)
@@ -479,29 +505,8 @@ static void test_read_table(void **state)
         char *path = make_temp_path();
         pid_t pid;
 
-        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-                int rc;
-
-                write_file(path, cases[i].content, cases[i].len);
-                pid = -2;
-                errno = 0;
-                rc = subproc_pidfile_read(path, &pid);
-                if (cases[i].pid > 0) {
-                        if (rc != 0)
-                                print_error("case %zu: %s\n", i, subproc_errmsg());
-                        assert_ll_equal(rc, 0);
-                        assert_ll_equal(pid, cases[i].pid);
-                } else {
-                        if (rc != -1)
-                                print_error("case %zu (\"%s\") read as pid %ld\n", i,
-                                            cases[i].content, (long)pid);
-                        assert_ll_equal(rc, -1);
-                        assert_errno_equal(errno, EINVAL);
-                        assert_contains(subproc_errmsg(), path);
-                        /* Outputs are written only on success. */
-                        assert_ll_equal(pid, -2);
-                }
-        }
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+                check_read(path, cases[i].content, cases[i].len, cases[i].pid);
         assert_ll_equal(unlink(path), 0);
         errno = 0;
         assert_ll_equal(subproc_pidfile_read(path, &pid), -1);
@@ -513,17 +518,8 @@ static void test_read_table(void **state)
 static void test_read_trailing_nul_is_garbage(void **state)
 {
         char *path = make_temp_path();
-        pid_t pid = -2;
-        int rc;
 
-        write_file(path, "12\0", 3);
-        errno = 0;
-        rc = subproc_pidfile_read(path, &pid);
-        if (rc == 0)
-                print_error("\"12\\0\" was read as pid %ld\n", (long)pid);
-        assert_ll_equal(rc, -1);
-        assert_errno_equal(errno, EINVAL);
-        assert_ll_equal(pid, -2);
+        check_read(path, "12\0", 3, 0);
         assert_ll_equal(unlink(path), 0);
         free(path);
 }

@@ -13,40 +13,25 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
+#include "supervise-util.h"
 
-/* Internal test knob of the library: non-zero makes it behave as on a kernel without pidfds.
- * Weak, so a library without it makes the fallback cases skip instead of not linking. */
-extern int sp_test_no_pidfd __attribute__((weak));
-
-/* A generous bound for things that should take milliseconds. */
-#define HANG_GUARD_MS 10000.0
 /* A library that hangs in a case is killed by SIGALRM after this long (not in the EINTR
  * storm, which uses the same timer). */
 #define HANG_ALARM_S 60
 
 /* ---------------------------------------------------------------------------------------
- * Modes, and the caller's signal state saved around each case
+ * The caller's signal state, saved around each case (run in both modes)
  * ------------------------------------------------------------------------------------- */
-
-struct mode {
-        const char *name;
-        int no_pidfd;
-};
-
-static struct mode with_pidfd = { "pidfd", 0 };
-static struct mode without_pidfd = { "no pidfd", 1 };
 
 static struct signal_state saved_signals;
 
@@ -57,58 +42,26 @@ static void stop_interval_timer(void)
         (void)setitimer(ITIMER_REAL, &off, NULL);
 }
 
-static int mode_setup(void **state)
+static int signals_setup(void **state)
 {
-        const struct mode *m = *state;
-
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = m->no_pidfd;
         save_signal_state(&saved_signals);
         alarm(HANG_ALARM_S);
-        return sp_test_setup(state);
+        return mode_setup(state);
 }
 
-static int mode_teardown(void **state)
+static int signals_teardown(void **state)
 {
         stop_interval_timer();
         restore_signal_state(&saved_signals);
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = 0;
-        return sp_test_teardown(state);
+        return mode_teardown(state);
 }
 
-static void enter_mode(void **state)
-{
-        const struct mode *m = *state;
-
-        if (m->no_pidfd && &sp_test_no_pidfd == NULL) {
-                print_message("the library has no sp_test_no_pidfd: fallback not tried\n");
-                skip();
-        }
-}
-
-#define BOTH_MODES(f)                                                                         \
-        { #f " (pidfd)", f, mode_setup, mode_teardown, &with_pidfd },                          \
-        { #f " (no pidfd)", f, mode_setup, mode_teardown, &without_pidfd }
+/* A case in both modes, with the caller's signal state restored after it. */
+#define BOTH_SIGNAL_MODES(f) BOTH_MODES_WITH(f, signals_setup, signals_teardown)
 
 /* ---------------------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------------------- */
-
-struct outcome {
-        int rc;
-        int error;
-        double elapsed_ms;
-        char msg[1024];
-};
-
-static void finish_outcome(struct outcome *o, int rc, double start)
-{
-        o->error = errno;
-        o->rc = rc;
-        o->elapsed_ms = monotonic_ms() - start;
-        snprintf(o->msg, sizeof o->msg, "%s", subproc_errmsg());
-}
 
 /* Whether the library said it could not reap the child and why (the only honest answer when
  * somebody else took the status); fails on any other error. */
@@ -125,17 +78,6 @@ static bool sp_lost_status(const struct outcome *o, const char *file, int line)
         }
         sp_assert_contains(o->msg, "SIGCHLD", file, line);
         return true;
-}
-
-#define assert_killed_by(status, sig) sp_assert_killed_by((status), (sig), __FILE__, __LINE__)
-
-static void sp_assert_killed_by(int status, int sig, const char *file, int line)
-{
-        if (status == -1 || !WIFSIGNALED(status) || WTERMSIG(status) != sig) {
-                print_error("wait status 0x%x, expected death by signal %d (%s)\n",
-                            (unsigned)status, sig, strsignal(sig));
-                _fail(file, line);
-        }
 }
 
 /* Fail unless `pid` is gone (reaped by somebody) within the hang guard.  A child reaped by
@@ -488,22 +430,6 @@ static void test_eintr_storm(void **state)
  * The caller's own children
  * ------------------------------------------------------------------------------------- */
 
-/* Wait until `pid` has exited (not reaped), with a pidfd of our own. */
-static void wait_exited(pid_t pid)
-{
-        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        int ready;
-
-        if (fd < 0) {
-                print_message("no pidfd_open: %s\n", strerror(errno));
-                skip();
-        }
-        ready = poll(&p, 1, (int)HANG_GUARD_MS);
-        close(fd);
-        assert_ll_equal(ready, 1);
-}
-
 /* The library never reaps a pid it did not start: a zombie and a running child of the
  * caller keep their statuses through every operation. */
 static void test_caller_children_untouched(void **state)
@@ -529,7 +455,7 @@ static void test_caller_children_untouched(void **state)
                 _exit(6);
         }
         close(release[0]);
-        wait_exited(zombie);
+        assert_true(wait_exited(zombie, HANG_GUARD_MS));
 
         run_all_operations(&t);
         assert_ll_equal(t.ok, 3);
@@ -548,11 +474,11 @@ static void test_caller_children_untouched(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                BOTH_MODES(test_sigchld_ignored),
-                BOTH_MODES(test_sigchld_reaping_handler),
-                BOTH_MODES(test_all_signals_blocked),
-                BOTH_MODES(test_eintr_storm),
-                BOTH_MODES(test_caller_children_untouched),
+                BOTH_SIGNAL_MODES(test_sigchld_ignored),
+                BOTH_SIGNAL_MODES(test_sigchld_reaping_handler),
+                BOTH_SIGNAL_MODES(test_all_signals_blocked),
+                BOTH_SIGNAL_MODES(test_eintr_storm),
+                BOTH_SIGNAL_MODES(test_caller_children_untouched),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

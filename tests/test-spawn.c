@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,15 +350,15 @@ static void test_threads_spawn_concurrently(void **state)
 /* A child spawned while other threads hold fds without O_CLOEXEC for a moment still gets
  * only what it was given. */
 struct fd_churner {
-        volatile int stop;
-        int cycles;
+        atomic_bool stop;
+        int cycles; /* read after pthread_join() */
 };
 
 static void *churn_fds(void *arg)
 {
         struct fd_churner *churner = arg;
 
-        while (!churner->stop) {
+        while (!atomic_load(&churner->stop)) {
                 int fds[2];
 
                 if (pipe(fds) == 0) {
@@ -371,7 +372,7 @@ static void *churn_fds(void *arg)
 
 static void test_threads_fd_churn(void **state)
 {
-        struct fd_churner churner = { 0, 0 };
+        struct fd_churner churner = { .stop = false, .cycles = 0 };
         pthread_t thread;
 
         assert_ll_equal(pthread_create(&thread, NULL, churn_fds, &churner), 0);
@@ -385,7 +386,7 @@ static void test_threads_fd_churn(void **state)
                 report_free(r);
                 subproc_free(c);
         }
-        churner.stop = 1;
+        atomic_store(&churner.stop, true);
         assert_ll_equal(pthread_join(thread, NULL), 0);
         print_message("  %d pipe cycles meanwhile\n", churner.cycles);
 }

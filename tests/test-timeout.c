@@ -11,102 +11,46 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
 #include "supervise-util.h"
 
-/* Internal test knob of the library: non-zero makes it behave as on a kernel without pidfds.
- * Weak, so a library without it makes the fallback cases skip instead of not linking. */
-extern int sp_test_no_pidfd __attribute__((weak));
-
 /* A generous bound for a run that must end soon after its deadline and grace: it only catches
  * hangs and obviously wrong behaviour. */
 #define SLACK_MS 2500.0
-/* Dates are taken in whole ms by the library: allow for the rounding. */
-#define ROUNDING_MS 10.0
 
 /* ---------------------------------------------------------------------------------------
- * Modes: every case runs with pidfds and with the fallback for kernels without them
+ * Every case runs in both modes, with the caller's SIGTERM action restored after it
  * ------------------------------------------------------------------------------------- */
-
-struct mode {
-        const char *name;
-        int no_pidfd;
-};
-
-static struct mode with_pidfd = { "pidfd", 0 };
-static struct mode without_pidfd = { "no pidfd", 1 };
 
 /* The caller's SIGTERM action, which a case may set to SIG_IGN for its child to inherit. */
 static struct sigaction saved_term;
 
-static int mode_setup(void **state)
+static int term_setup(void **state)
 {
-        const struct mode *m = *state;
-
         sigaction(SIGTERM, NULL, &saved_term);
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = m->no_pidfd;
-        return sp_test_setup(state);
+        return mode_setup(state);
 }
 
-static int mode_teardown(void **state)
+static int term_teardown(void **state)
 {
-        int r = sp_test_teardown(state);
+        int r = mode_teardown(state);
 
         sigaction(SIGTERM, &saved_term, NULL);
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = 0;
-        (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
         return r;
 }
 
-/* Skip the fallback mode when the library has no knob for it. */
-static void enter_mode(void **state)
-{
-        const struct mode *m = *state;
-
-        if (m->no_pidfd && &sp_test_no_pidfd == NULL) {
-                print_message("the library has no sp_test_no_pidfd: fallback not tried\n");
-                skip();
-        }
-}
-
-#define BOTH_MODES(f)                                                                         \
-        { #f " (pidfd)", f, mode_setup, mode_teardown, &with_pidfd },                          \
-        { #f " (no pidfd)", f, mode_setup, mode_teardown, &without_pidfd }
+#define BOTH_TERM_MODES(f) BOTH_MODES_WITH(f, term_setup, term_teardown)
 
 /* ---------------------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------------------- */
-
-/* What a run returned, and how long it took. */
-struct outcome {
-        int rc;
-        int error;
-        double elapsed_ms;
-        char msg[1024];
-};
-
-static void finish_outcome(struct outcome *o, int rc, double start)
-{
-        o->error = errno;
-        o->rc = rc;
-        o->elapsed_ms = monotonic_ms() - start;
-        snprintf(o->msg, sizeof o->msg, "%s", subproc_errmsg());
-        print_message("  rc %d, errno %d (%s) after %.0f ms: %s\n", o->rc, o->error,
-                      strerror(o->error), o->elapsed_ms, o->msg);
-}
 
 static void run_timed(subproc *c, int *exitstatus, struct outcome *o)
 {
@@ -136,7 +80,6 @@ static void sp_assert_timed_out(const struct outcome *o, int sig, const char *fi
         }
 }
 
-
 #define assert_elapsed_between(o, low, high)                                                  \
         sp_assert_elapsed_between((o), (low), (high), __FILE__, __LINE__)
 
@@ -147,6 +90,19 @@ static void sp_assert_elapsed_between(const struct outcome *o, double low, doubl
                 return;
         print_error("the run took %.1f ms, expected [%.0f, %.0f)\n", o->elapsed_ms, low, high);
         _fail(file, line);
+}
+
+#define assert_ended_by_deadline(c, o, sig, low, high)                                        \
+        sp_assert_ended_by_deadline((c), (o), (sig), (low), (high), __FILE__, __LINE__)
+
+/* The run timed out naming `sig` (assert_timed_out()) after [low, high) ms, and `sig` is what
+ * ended the child. */
+static void sp_assert_ended_by_deadline(subproc *c, const struct outcome *o, int sig, double low,
+                                        double high, const char *file, int line)
+{
+        sp_assert_timed_out(o, sig, file, line);
+        sp_assert_elapsed_between(o, low, high, file, line);
+        sp_assert_killed_by(subproc_status(c), sig, file, line);
 }
 
 /* A helper that writes `text` to stdout, then sleeps `ms` (always stopped before the end: the
@@ -162,7 +118,7 @@ static subproc *helper_writing_then_sleeping(const char *text, unsigned ms)
 
 /* Make the child ignore SIGTERM from its first instruction, so that no deadline can come
  * before it does: the caller ignores SIGTERM during the run, and the child inherits that
- * (mode_teardown() restores the caller's action even if the case fails). */
+ * (term_teardown() restores the caller's action even if the case fails). */
 static void child_ignores_term_from_start(subproc *c)
 {
         assert_true(signal(SIGTERM, SIG_IGN) != SIG_ERR);
@@ -173,9 +129,6 @@ static void caller_term_back(void)
 {
         sigaction(SIGTERM, &saved_term, NULL);
 }
-
-/* Make this process the reaper of its orphaned descendants, so that a grandchild left by a
- * child can be checked and reaped (mode_teardown() undoes it). */
 
 /* ---------------------------------------------------------------------------------------
  * Which signal ends the child
@@ -197,10 +150,8 @@ static void test_timeout_term_honoured(void **state)
         subproc_set_error_buffer(c, &err);
         subproc_set_timeout(c, 200, 5000);
         run_timed(c, &status, &o);
-        assert_timed_out(&o, SIGTERM);
         /* Not before the deadline; long before the SIGKILL would have come. */
-        assert_elapsed_between(&o, 200 - ROUNDING_MS, 3000);
-        assert_killed_by(subproc_status(c), SIGTERM);
+        assert_ended_by_deadline(c, &o, SIGTERM, 200 - ROUNDING_MS, 3000);
         assert_ll_equal(subproc_pid(c), -1);
         assert_no_children();
 
@@ -233,45 +184,40 @@ static void test_timeout_term_ignored(void **state)
         subproc_set_timeout(c, 300, 500);
         run_timed(c, NULL, &o);
         caller_term_back();
-        assert_timed_out(&o, SIGKILL);
         /* SIGTERM at 300 ms, SIGKILL 500 ms later, and not the 30 s of the helper's sleep. */
-        assert_elapsed_between(&o, 300 + 500 - ROUNDING_MS, 300 + 500 + SLACK_MS);
-        assert_killed_by(subproc_status(c), SIGKILL);
+        assert_ended_by_deadline(c, &o, SIGKILL, 300 + 500 - ROUNDING_MS, 300 + 500 + SLACK_MS);
         assert_string_equal(out, "ignoring SIGTERM");
         assert_no_children();
         free(out);
         subproc_free(c);
 }
 
-static void test_timeout_kill_at_once(void **state)
+/* A deadline of 200 ms and a grace of `grace_ms` for a helper that would die of a SIGTERM:
+ * `sig` ends it. */
+static void check_deadline_ends_child(unsigned grace_ms, int sig)
 {
         subproc *c = helper_writing_then_sleeping("x", 10000);
         struct outcome o;
 
-        enter_mode(state);
-        /* The helper would die of a SIGTERM: its death by SIGKILL proves no SIGTERM came. */
-        subproc_set_timeout(c, 200, 0);
+        subproc_set_timeout(c, 200, grace_ms);
         run_timed(c, NULL, &o);
-        assert_timed_out(&o, SIGKILL);
-        assert_elapsed_between(&o, 200 - ROUNDING_MS, 3000);
-        assert_killed_by(subproc_status(c), SIGKILL);
+        assert_ended_by_deadline(c, &o, sig, 200 - ROUNDING_MS, 3000);
         assert_no_children();
         subproc_free(c);
 }
 
+/* No grace: its death by SIGKILL proves that no SIGTERM came. */
+static void test_timeout_kill_at_once(void **state)
+{
+        enter_mode(state);
+        check_deadline_ends_child(0, SIGKILL);
+}
+
+/* No SIGKILL ever: the SIGTERM, which the helper honours, ends it. */
 static void test_timeout_no_kill_term_honoured(void **state)
 {
-        subproc *c = helper_writing_then_sleeping("x", 10000);
-        struct outcome o;
-
         enter_mode(state);
-        subproc_set_timeout(c, 200, SUBPROC_NO_KILL);
-        run_timed(c, NULL, &o);
-        assert_timed_out(&o, SIGTERM);
-        assert_elapsed_between(&o, 200 - ROUNDING_MS, 3000);
-        assert_killed_by(subproc_status(c), SIGTERM);
-        assert_no_children();
-        subproc_free(c);
+        check_deadline_ends_child(SUBPROC_NO_KILL, SIGTERM);
 }
 
 static void test_timeout_no_kill_term_ignored(void **state)
@@ -332,9 +278,7 @@ static void test_timeout_async_wait(void **state)
          * 500 + 600 ms). */
         errno = 0;
         finish_outcome(&o, subproc_wait(c, NULL), start);
-        assert_timed_out(&o, SIGTERM);
-        assert_elapsed_between(&o, 600 - ROUNDING_MS, 1000);
-        assert_killed_by(subproc_status(c), SIGTERM);
+        assert_ended_by_deadline(c, &o, SIGTERM, 600 - ROUNDING_MS, 1000);
         assert_ll_equal(subproc_pid(c), -1);
         assert_string_equal(out, "async output");
         assert_no_children();
@@ -356,9 +300,7 @@ static void test_timeout_in_wait_timeout(void **state)
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         errno = 0;
         finish_outcome(&o, subproc_wait_timeout(c, NULL, 5000), start);
-        assert_timed_out(&o, SIGKILL);
-        assert_elapsed_between(&o, 300 - ROUNDING_MS, 3000);
-        assert_killed_by(subproc_status(c), SIGKILL);
+        assert_ended_by_deadline(c, &o, SIGKILL, 300 - ROUNDING_MS, 3000);
         assert_ll_equal(subproc_pid(c), -1);
         assert_no_children();
         subproc_free(c);
@@ -379,44 +321,41 @@ static void test_timeout_async_kill_after_grace(void **state)
         caller_term_back();
         errno = 0;
         finish_outcome(&o, subproc_wait(c, NULL), start);
-        assert_timed_out(&o, SIGKILL);
-        assert_elapsed_between(&o, 200 + 400 - ROUNDING_MS, 200 + 400 + SLACK_MS);
-        assert_killed_by(subproc_status(c), SIGKILL);
+        assert_ended_by_deadline(c, &o, SIGKILL, 200 + 400 - ROUNDING_MS, 200 + 400 + SLACK_MS);
         assert_no_children();
+        subproc_free(c);
+}
+
+/* A run that ends before its deadline, or that has none, is an ordinary run: a child that
+ * writes `text`, sleeps `sleep_ms` and exits with `code` gives its status and output. */
+static void check_runs_to_the_end(unsigned timeout_ms, unsigned grace_ms, const char *text,
+                                  unsigned sleep_ms, int code)
+{
+        subproc *c = helper_writing_then_sleeping(text, sleep_ms);
+        char *out = NULL;
+        int status = -1;
+
+        subproc_add_arg_format(c, "--exit=%d", code);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_timeout(c, timeout_ms, grace_ms);
+        assert_ll_equal(subproc_run(c, &status), 0);
+        assert_ll_equal(status, code);
+        assert_string_equal(out, text);
+        free(out);
         subproc_free(c);
 }
 
 static void test_timeout_not_reached(void **state)
 {
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=done",
-                                      "--exit=3", NULL);
-        char *out = NULL;
-        int status = -1;
-
         enter_mode(state);
-        subproc_set_output_buffer(c, &out);
-        subproc_set_timeout(c, 20000, 100);
-        assert_ll_equal(subproc_run(c, &status), 0);
-        assert_ll_equal(status, 3);
-        assert_string_equal(out, "done");
-        free(out);
-        subproc_free(c);
+        check_runs_to_the_end(20000, 100, "done", 0, 3);
 }
 
+/* A zero timeout is none: the child sleeps 300 ms and ends by itself. */
 static void test_timeout_zero_disables(void **state)
 {
-        subproc *c = helper_writing_then_sleeping("slept", 300);
-        char *out = NULL;
-        int status = -1;
-
         enter_mode(state);
-        subproc_set_output_buffer(c, &out);
-        subproc_set_timeout(c, 0, 0);
-        assert_ll_equal(subproc_run(c, &status), 0);
-        assert_ll_equal(status, 0);
-        assert_string_equal(out, "slept");
-        free(out);
-        subproc_free(c);
+        check_runs_to_the_end(0, 0, "slept", 300, 0);
 }
 
 static void test_timeout_rerun(void **state)
@@ -429,14 +368,11 @@ static void test_timeout_rerun(void **state)
         for (int i = 0; i < 2; i++) {
                 /* Each run gets its own deadline and its own escalation. */
                 run_timed(c, NULL, &o);
-                assert_timed_out(&o, SIGKILL);
-                assert_elapsed_between(&o, 200 - ROUNDING_MS, 3000);
-                assert_killed_by(subproc_status(c), SIGKILL);
+                assert_ended_by_deadline(c, &o, SIGKILL, 200 - ROUNDING_MS, 3000);
         }
         subproc_set_timeout(c, 200, 5000);
         run_timed(c, NULL, &o);
-        assert_timed_out(&o, SIGTERM);
-        assert_killed_by(subproc_status(c), SIGTERM);
+        assert_ended_by_deadline(c, &o, SIGTERM, 200 - ROUNDING_MS, 3000);
         assert_no_children();
         subproc_free(c);
 }
@@ -479,10 +415,8 @@ static void check_grandchild_deadline(void **state, enum grouping grouping)
         else if (grouping == SESSION)
                 subproc_new_session(c);
         run_timed(c, NULL, &o);
-        assert_timed_out(&o, SIGTERM);
         /* The grandchild's `sleep 30` does not hold the run up: deadline + grace + 1 s. */
-        assert_elapsed_between(&o, 200 - ROUNDING_MS, 200 + 300 + 1000);
-        assert_killed_by(subproc_status(c), SIGTERM);
+        assert_ended_by_deadline(c, &o, SIGTERM, 200 - ROUNDING_MS, 200 + 300 + 1000);
         grandchild = first_line_pid(out);
         assert_contains(out, "\nstarted\n");
 
@@ -528,9 +462,7 @@ static void test_grandchild_in_session(void **state)
  * after the grace, and still no wait for the grandchild. */
 static void test_grandchild_child_ignores_term(void **state)
 {
-        subproc *c = subproc_new_args("/bin/sh", "-c",
-                                      "sleep 30 & echo $!; echo started; exec sleep 30",
-                                      NULL);
+        subproc *c = subproc_new_args("/bin/sh", "-c", grandchild_script, NULL);
         char *out = NULL;
         struct outcome o;
         pid_t grandchild;
@@ -543,9 +475,7 @@ static void test_grandchild_child_ignores_term(void **state)
         subproc_set_timeout(c, 300, 300);
         run_timed(c, NULL, &o);
         caller_term_back();
-        assert_timed_out(&o, SIGKILL);
-        assert_elapsed_between(&o, 300 + 300 - ROUNDING_MS, 300 + 300 + 1000);
-        assert_killed_by(subproc_status(c), SIGKILL);
+        assert_ended_by_deadline(c, &o, SIGKILL, 300 + 300 - ROUNDING_MS, 300 + 300 + 1000);
         grandchild = first_line_pid(out);
         assert_contains(out, "\nstarted\n");
         /* The ignored SIGTERM was inherited by both sleeps; the grandchild was not in a group
@@ -561,21 +491,21 @@ static void test_grandchild_child_ignores_term(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                BOTH_MODES(test_timeout_term_honoured),
-                BOTH_MODES(test_timeout_term_ignored),
-                BOTH_MODES(test_timeout_kill_at_once),
-                BOTH_MODES(test_timeout_no_kill_term_honoured),
-                BOTH_MODES(test_timeout_no_kill_term_ignored),
-                BOTH_MODES(test_timeout_async_wait),
-                BOTH_MODES(test_timeout_in_wait_timeout),
-                BOTH_MODES(test_timeout_async_kill_after_grace),
-                BOTH_MODES(test_timeout_not_reached),
-                BOTH_MODES(test_timeout_zero_disables),
-                BOTH_MODES(test_timeout_rerun),
-                BOTH_MODES(test_grandchild_holds_stdout),
-                BOTH_MODES(test_grandchild_in_process_group),
-                BOTH_MODES(test_grandchild_in_session),
-                BOTH_MODES(test_grandchild_child_ignores_term),
+                BOTH_TERM_MODES(test_timeout_term_honoured),
+                BOTH_TERM_MODES(test_timeout_term_ignored),
+                BOTH_TERM_MODES(test_timeout_kill_at_once),
+                BOTH_TERM_MODES(test_timeout_no_kill_term_honoured),
+                BOTH_TERM_MODES(test_timeout_no_kill_term_ignored),
+                BOTH_TERM_MODES(test_timeout_async_wait),
+                BOTH_TERM_MODES(test_timeout_in_wait_timeout),
+                BOTH_TERM_MODES(test_timeout_async_kill_after_grace),
+                BOTH_TERM_MODES(test_timeout_not_reached),
+                BOTH_TERM_MODES(test_timeout_zero_disables),
+                BOTH_TERM_MODES(test_timeout_rerun),
+                BOTH_TERM_MODES(test_grandchild_holds_stdout),
+                BOTH_TERM_MODES(test_grandchild_in_process_group),
+                BOTH_TERM_MODES(test_grandchild_in_session),
+                BOTH_TERM_MODES(test_grandchild_child_ignores_term),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -823,11 +824,11 @@ char *make_temp_dir(void)
 
 char *make_temp_path(void)
 {
-        static unsigned counter;
+        static atomic_uint counter;
         char *path;
 
         assert_true(asprintf(&path, "%s/subproc-test-%ld-%u-%ld", temp_root(), (long)getpid(),
-                             __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED),
+                             atomic_fetch_add(&counter, 1) + 1,
                              (long)time(NULL)) > 0);
         unlink(path);
         return path;

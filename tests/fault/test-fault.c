@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,10 +79,13 @@ static struct {
         char *expect_lines;         /* to_string(c, true) */
 } g;
 
-/* Between the parent and a worker: a shared anonymous mapping. */
+/* Between the parent and a worker: a shared anonymous mapping.  The two counters are read
+ * by one process while the other writes them: atomics, lock-free so that they work across
+ * processes. */
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2, "unsigned long atomics must be lock-free");
 struct shared {
-        volatile unsigned long seq;      /* bumped by the worker at every point */
-        volatile unsigned long hung_seq; /* set by the parent when that point hung */
+        atomic_ulong seq;                /* bumped by the worker at every point */
+        atomic_ulong hung_seq;           /* set by the parent when that point hung */
         unsigned long points[FAULT_NMODES];
         unsigned long problems;
         char where[160];                 /* the current point, for a crash report */
@@ -1235,7 +1239,7 @@ static int check_point(const struct scenario *sc, const struct point *pt,
                         fault_live_print(stderr, 8);
                 fault_live_forget();
         }
-        if (shared->hung_seq == shared->seq)
+        if (atomic_load(&shared->hung_seq) == atomic_load(&shared->seq))
                 PROBLEM("hang", " the point took more than %d ms; its processes were killed",
                         POINT_HANG_MS);
 #undef PROBLEM
@@ -1251,7 +1255,7 @@ static void sweep(const struct scenario *sc, enum fault_mode mode, struct sweep_
                 list_fds(&before);
                 snprintf(shared->where, sizeof shared->where, "scenario %s, mode %s, N=%lu",
                          sc->name, mode_names[mode], n);
-                shared->seq++;
+                atomic_fetch_add(&shared->seq, 1);
                 sc->run(&pt);
                 stats->problems += check_point(sc, &pt, &before, stats);
                 if (fault_calls() < n) {
@@ -1321,22 +1325,23 @@ static void __attribute__((noreturn)) worker(const struct scenario *sc)
  * that does not help.  Returns its wait status. */
 static int watch_worker(pid_t worker_pid)
 {
-        unsigned long seen = shared->seq;
+        unsigned long seen = atomic_load(&shared->seq);
         double since = monotonic_ms(), killed_at = 0;
         struct timespec step = { 0, 20 * 1000 * 1000 };
         int status;
 
         while (waitpid(worker_pid, &status, WNOHANG) == 0) {
                 double now = monotonic_ms();
+                unsigned long seq = atomic_load(&shared->seq);
 
-                if (shared->seq != seen) {
-                        seen = shared->seq;
+                if (seq != seen) {
+                        seen = seq;
                         since = now;
                         killed_at = 0;
                 } else if (killed_at == 0 && now - since > POINT_HANG_MS) {
                         char buf[512] = "";
 
-                        shared->hung_seq = seen;
+                        atomic_store(&shared->hung_seq, seen);
                         kill_leftovers(worker_pid, true, buf, sizeof buf);
                         killed_at = now;
                 } else if (killed_at != 0 && now - killed_at > WORKER_KILL_MS) {

@@ -35,6 +35,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +77,7 @@ static pthread_mutex_t failures_lock = PTHREAD_MUTEX_INITIALIZER;
 static int n_failures;
 static char recorded[MAX_RECORDED][512];
 /* Set on the first failure: the workers stop early rather than pile up the same error. */
-static int stop_workers;
+static atomic_bool stop_workers;
 
 static void record_failure(int thread, int iteration, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -95,7 +96,7 @@ static void record_failure(int thread, int iteration, const char *fmt, ...)
                          thread, iteration, msg);
         n_failures++;
         pthread_mutex_unlock(&failures_lock);
-        __atomic_store_n(&stop_workers, 1, __ATOMIC_RELAXED);
+        atomic_store(&stop_workers, true);
 }
 
 static void reset_failures(void)
@@ -103,7 +104,7 @@ static void reset_failures(void)
         pthread_mutex_lock(&failures_lock);
         n_failures = 0;
         pthread_mutex_unlock(&failures_lock);
-        __atomic_store_n(&stop_workers, 0, __ATOMIC_RELAXED);
+        atomic_store(&stop_workers, false);
 }
 
 /* Fail the case (main thread only) if any thread recorded a failure. */
@@ -398,7 +399,7 @@ static void *worker_main(void *arg)
 {
         struct worker *w = arg;
 
-        for (int i = 0; i < w->spawns && !__atomic_load_n(&stop_workers, __ATOMIC_RELAXED);
+        for (int i = 0; i < w->spawns && !atomic_load(&stop_workers);
              i++) {
                 enum kind k = (enum kind)((w->id + i) % N_KINDS);
 
@@ -430,7 +431,7 @@ static void *worker_main(void *arg)
 
 struct leaker {
         pthread_t thread;
-        int stop;
+        atomic_bool stop;
         unsigned long opened;
         int slots[LEAKER_SLOTS][2];
 };
@@ -484,7 +485,7 @@ static void *leaker_main(void *arg)
         struct leaker *l = arg;
         unsigned long cycle = 0;
 
-        while (!__atomic_load_n(&l->stop, __ATOMIC_RELAXED)) {
+        while (!atomic_load(&l->stop)) {
                 int s = (int)(cycle % LEAKER_SLOTS);
 
                 leaker_close_slot(l, s);
@@ -567,7 +568,7 @@ static void run_stress(const struct stress_config *cfg)
         const int per_thread = spawns / cfg->spawn_divisor > 0 ? spawns / cfg->spawn_divisor
                                                                 : 1;
         static struct worker workers[MAX_THREADS];
-        struct leaker leaker = { .stop = 0 };
+        struct leaker leaker = { .stop = false };
         long totals[N_KINDS] = { 0 }, total = 0;
         double start, seconds;
 
@@ -596,7 +597,7 @@ static void run_stress(const struct stress_config *cfg)
         }
         for (int t = 0; t < threads; t++)
                 assert_ll_equal(pthread_join(workers[t].thread, NULL), 0);
-        __atomic_store_n(&leaker.stop, 1, __ATOMIC_RELAXED);
+        atomic_store(&leaker.stop, true);
         assert_ll_equal(pthread_join(leaker.thread, NULL), 0);
         seconds = (monotonic_ms() - start) / 1000.0;
 
