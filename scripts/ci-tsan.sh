@@ -28,21 +28,11 @@ case $builddir in
 esac
 mkdir -p "$aux"
 
-# Known races in the tests themselves, never in the library: each entry says why.
-cat >"$aux/ignorelist.txt" <<'EOF'
-# tests/test-spawn.c test_threads_fd_churn: the churner thread's stop flag is a plain
-# `volatile int` written by the main thread (a race in the test, not in the library; it
-# should be an atomic).  A suppression would not do: matching it starts llvm-symbolizer as a
-# child of the test, which the case's teardown then reports as a leftover child and fds.
-fun:churn_fds
-EOF
-
 clang -O1 -fPIC -Wall -Wextra -Werror -c tests/stress/tsan-vfork-clone.c -o "$aux/tsan-vfork-clone.o" ||
     { echo "0 passed, 1 failed"; exit 1; }
 
 if [ ! -f "$builddir/build.ninja" ]; then
     CC=clang meson setup "$builddir" -Dwerror=true -Db_sanitize=thread -Db_lundef=false \
-        "-Dc_args=-fsanitize-ignorelist=$aux/ignorelist.txt" \
         "-Dc_link_args=$aux/tsan-vfork-clone.o -Wl,--wrap=clone" >/dev/null ||
         { echo "0 passed, 1 failed"; exit 1; }
 fi
