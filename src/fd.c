@@ -78,6 +78,17 @@ int sp_fd_dup_avoiding(int fd, const int *avoid, size_t n)
         }
 }
 
+int sp_fd_move_avoiding(int fd, const int *avoid, size_t n)
+{
+        int moved;
+
+        if (fd >= 3 && !is_listed(fd, avoid, n))
+                return fd;
+        moved = sp_fd_dup_avoiding(fd, avoid, n);
+        close(fd);
+        return moved;
+}
+
 void sp_close(int *fd)
 {
         int saved_errno = errno;

@@ -233,6 +233,9 @@ SP_HIDDEN int sp_set_nonblock(int fd, bool on);
 SP_HIDDEN int sp_pipe_cloexec(int fds[2]);
 /* A close-on-exec copy of fd numbered >= 3 and listed nowhere in avoid[0..n), or -errno. */
 SP_HIDDEN int sp_fd_dup_avoiding(int fd, const int *avoid, size_t n);
+/* fd itself when it already is such a number, else such a copy with fd closed (in every
+ * case); -errno on failure. */
+SP_HIDDEN int sp_fd_move_avoiding(int fd, const int *avoid, size_t n);
 /* close() that keeps errno and ignores -1. */
 SP_HIDDEN void sp_close(int *fd);
 

@@ -55,14 +55,6 @@ static pid_t fork_for_child(void)
 #endif
 }
 
-static bool is_listed(int fd, const int *list, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                if (list[i] == fd)
-                        return true;
-        return false;
-}
-
 static int cgroup_error(const char *dir, int err, const char *why)
 {
         sp_error(err, "cgroup %s: %s", dir, why);
@@ -89,10 +81,7 @@ int sp_cgroup_open(const char *dir, const int *avoid, size_t n)
                 close(fd);
                 return cgroup_error(dir, EINVAL, "not a cgroup directory");
         }
-        if (fd >= 3 && !is_listed(fd, avoid, n))
-                return fd;
-        moved = sp_fd_dup_avoiding(fd, avoid, n);
-        close(fd);
+        moved = sp_fd_move_avoiding(fd, avoid, n);
         if (moved < 0)
                 return cgroup_error(dir, -moved, strerror(-moved));
         return moved;

@@ -28,14 +28,6 @@ int sp_report_read(int fd, struct sp_report *rep)
         return n == (ssize_t)sizeof *rep ? 1 : 0;
 }
 
-static bool is_kept(const struct sp_plan *plan, int fd)
-{
-        for (size_t i = 0; i < plan->nkeep; i++)
-                if (plan->keep[i] == fd)
-                        return true;
-        return false;
-}
-
 /* A close-on-exec pipe whose child end is clear of every fd the child dup2()s onto. */
 static int private_pipe(const struct sp_plan *plan, int fds[2], bool child_writes)
 {
@@ -44,15 +36,12 @@ static int private_pipe(const struct sp_plan *plan, int fds[2], bool child_write
 
         if (sp_pipe_cloexec(fds) < 0)
                 return -errno;
-        if (*child_end >= 3 && !is_kept(plan, *child_end))
-                return 0;
-        r = sp_fd_dup_avoiding(*child_end, plan->keep, plan->nkeep);
+        r = sp_fd_move_avoiding(*child_end, plan->keep, plan->nkeep);
         if (r < 0) {
-                close(fds[0]);
-                close(fds[1]);
+                close(fds[child_writes ? 0 : 1]); /* the child end is closed already */
+                fds[0] = fds[1] = -1;
                 return r;
         }
-        close(*child_end);
         *child_end = r;
         return 0;
 }
