@@ -269,7 +269,8 @@ SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
  * message naming the path and the holder's pid, and the file is left untouched.  A pidfile
  * owned by a user other than the effective uid and root is refused (EPERM, naming the owner):
  * in a world-writable directory someone else may have created it first.  Works with and
- * without subproc_daemonize().
+ * without subproc_daemonize().  Needs open-file-description locks (Linux F_OFD_SETLK): where
+ * the system has none (FreeBSD, macOS) a run fails with ENOTSUP and a message saying why.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_pidfile(subproc *c, const char *path);
 
@@ -316,22 +317,28 @@ SUBPROC_EXPORT int subproc_pidfile_force_cleanup(const char *path);
 
 /* Make the calling process receive SIGTERM when its parent exits (Linux PR_SET_PDEATHSIG,
  * FreeBSD PROC_PDEATHSIG_CTL, macOS a kqueue watcher thread).  If the parent changed between
- * the call's start and the arming (it died in between), SIGTERM is raised at once.
+ * the call's start and the arming (it died in between), SIGTERM is sent at once.
  * On Linux the signal fires when the *thread* that created this process exits, not the whole
- * parent process.  Returns 0, or -1 with errno ENOTSUP where the system has no way to do it.
+ * parent process.  On macOS the watcher is a thread of this process image: it does not survive
+ * exec (subproc_exec() included) nor reach fork()ed children.  Exec of a set-user-ID program
+ * clears it on Linux and FreeBSD.
+ * Returns 0, or -1 with errno ENOTSUP where the system has no way to do it.
  * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_exit_with_parent(void);
 
 /* Whether subproc_exit_with_parent() can work on this system. */
 SUBPROC_EXPORT bool subproc_can_exit_with_parent(void);
 
-/* The child gets signal `sig` when the caller dies (Linux PR_SET_PDEATHSIG, armed in the child
- * after every credential change, which would clear it).  If the caller died while the child
+/* The child gets signal `sig` when the caller dies (Linux PR_SET_PDEATHSIG, FreeBSD
+ * PROC_PDEATHSIG_CTL, armed in the child after every credential change, which clears it on
+ * Linux).  If the caller died while the child
  * was being set up, the child exits without running the program.  On Linux the signal follows
  * the *thread* that spawned the child: if that thread exits, the child gets the signal even if
  * the process lives on; spawn from a thread that lives as long as the child should.
- * Not supported on systems without it (a run fails with ENOTSUP); contradicts
- * subproc_daemonize() (a run fails with EINVAL).
+ * On FreeBSD it follows the caller process instead.  Not supported on macOS (no kernel death
+ * signal; a watcher thread would not survive exec) nor other systems: a run fails with
+ * ENOTSUP and a message saying why.  Contradicts subproc_daemonize() (a run fails with
+ * EINVAL).
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_death_signal(subproc *c, int sig);
 
@@ -383,7 +390,7 @@ SUBPROC_EXPORT int subproc_handshake_release(subproc *c);
 /* Empty every capability set of the child: effective, permitted, inheritable, ambient and the
  * bounding set.  Dropping from the bounding set needs CAP_SETPCAP: a caller without it gets a
  * run that fails with EPERM (naming the bounding-set step) unless its bounding set is
- * already empty. */
+ * already empty.  Linux only: elsewhere a run fails with ENOTSUP. */
 SUBPROC_EXPORT void subproc_clear_caps(subproc *c);
 
 /* Run the child as `uid` (real, effective and saved).  Supplementary groups are dropped
@@ -396,8 +403,9 @@ SUBPROC_EXPORT void subproc_set_gid(subproc *c, gid_t gid);
 /* Set the child's umask (0 included). */
 SUBPROC_EXPORT void subproc_set_umask(subproc *c, mode_t mask);
 
-/* Set PR_SET_NO_NEW_PRIVS in the child (Linux): exec can never grant privileges (setuid bits,
- * file capabilities).  Elsewhere a run fails with ENOTSUP. */
+/* Set no_new_privs in the child (Linux PR_SET_NO_NEW_PRIVS, FreeBSD 14 PROC_NO_NEW_PRIVS_CTL):
+ * exec can never grant privileges (setuid bits, file capabilities).  Elsewhere a run fails
+ * with ENOTSUP and a message saying why. */
 SUBPROC_EXPORT void subproc_set_no_new_privs(subproc *c);
 
 /* Set a resource limit (RLIMIT_NOFILE, RLIMIT_CORE, ...) in the child.  soft > hard or an
@@ -507,8 +515,8 @@ SUBPROC_EXPORT void subproc_inherit_signals(subproc *c);
  * virCommandExec does: fds, environment, cwd, pidfile (held by this process, which becomes
  * the program), limits, hook, privileges, death signal (armed against this process's parent,
  * which is what exit-with-parent wrappers want).  Returns only on failure: -1 with errno and a
- * message naming the step.  The process may then be partly changed (fds closed or moved,
- * privileges dropped): report the error and exit.  Daemonize, the handshake and buffers
+ * message naming the step.  The process may then be partly changed (fds moved, the others
+ * left open but close-on-exec, privileges dropped): report the error and exit.  Daemonize, the handshake and buffers
  * cannot be used (EINVAL).
  * Thread safety: only in a single-threaded process (exec replaces every thread).
  * Async-signal safety: no. */

@@ -3,22 +3,58 @@
  * Everything here runs in the child, which on Linux shares the parent's memory (clone with
  * CLONE_VM|CLONE_VFORK) while the parent thread is suspended.  So: async-signal-safe system
  * calls only, no malloc, no stdio, no locks, no errno, and no write to any memory but this
- * child's own stack and the report pipe.  The plan was prepared, read-only, by the parent. */
+ * child's own stack and the report pipe.  The plan was prepared, read-only, by the parent.
+ * Elsewhere, and on Linux with -Dspawn=fork, the child is a fork()ed copy (spawn-posix.c) and
+ * the system calls are libc's (sys-posix.h); the rules stay the same. */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 
-#ifdef __linux__
-#include "sys-linux.h"
-#else
+#if SUBPROC_SPAWN_FORK
 #include "sys-posix.h"
+#else
+#include <sched.h>
+#include <sys/prctl.h>
+
+#include "sys-linux.h"
+
+/* The steps that sys-posix.h implements one by one, from sys-linux.h's raw calls. */
+SP_SYSCALL long sp_sys_lock_file(int fd)
+{
+        struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+        return sp_sys_fcntl(fd, F_OFD_SETLK, (long)&lock);
+}
+
+SP_SYSCALL long sp_sys_cap_bound_drop(int cap)
+{
+        return sp_sys_prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0);
+}
+
+SP_SYSCALL long sp_sys_cap_ambient_clear(void)
+{
+        return sp_sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0);
+}
+
+SP_SYSCALL long sp_sys_no_new_privs(void)
+{
+        return sp_sys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0);
+}
+
+SP_SYSCALL long sp_sys_death_signal(int sig)
+{
+        return sp_sys_prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0);
+}
+#endif
+
+/* Handlers reset in the child: 1..64 unless the system has more (sys-posix.h). */
+#ifndef SP_SYS_SIGNAL_MAX
+#define SP_SYS_SIGNAL_MAX 64
 #endif
 
 #define CHILD_CODE SP_CHILD_CODE
@@ -27,16 +63,18 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-/* errno values, spelled out: <errno.h>'s errno itself must not be touched here. */
+/* <errno.h>'s values, which differ between systems (EAGAIN is 11 on Linux, 35 on the BSDs);
+ * errno itself must never be read or written here. */
 enum {
-        ERR_PERM = 1,
-        ERR_INTR = 4,
-        ERR_AGAIN = 11,
-        ERR_ACCES = 13,
-        ERR_BUSY = 16,
-        ERR_INVAL = 22,
-        ERR_NOSYS = 38,
-        ERR_CANCELED = 125,
+        ERR_PERM = EPERM,
+        ERR_INTR = EINTR,
+        ERR_AGAIN = EAGAIN,
+        ERR_ACCES = EACCES,
+        ERR_BUSY = EBUSY,
+        ERR_INVAL = EINVAL,
+        ERR_NOSYS = ENOSYS,
+        ERR_CANCELED = ECANCELED,
+        ERR_IO = EIO,
 };
 
 /* Runs in the child: async-signal-safe only.  Never returns. */
@@ -62,7 +100,7 @@ CHILD_CODE __attribute__((noreturn)) static void child_fail(const struct sp_plan
  * unless the caller asked to keep them.  The mask stays full until just before exec. */
 CHILD_CODE static void reset_signal_handlers(const struct sp_plan *plan)
 {
-        for (int sig = 1; sig <= 64; sig++) {
+        for (int sig = 1; sig <= SP_SYS_SIGNAL_MAX; sig++) {
                 if (sig == SIGKILL || sig == SIGSTOP)
                         continue;
                 if (plan->keep_signals && sp_sys_sigaction_is_ignored(sig))
@@ -165,6 +203,18 @@ struct dirent64_head {
         char name[];
 };
 
+/* Runs in the child: async-signal-safe only.  In place (subproc_exec) a failure returns to
+ * the caller, whose fds must outlive it: there they are only marked close-on-exec, as
+ * CLOSE_RANGE_CLOEXEC does.  Systems without that flag (macOS, FreeBSD < 13.3, Linux < 5.11)
+ * come here for every fd. */
+CHILD_CODE static void drop_fd(const struct sp_plan *plan, int fd)
+{
+        if (plan->in_place_jump)
+                (void)sp_sys_fcntl(fd, F_SETFD, FD_CLOEXEC);
+        else
+                (void)sp_sys_close(fd);
+}
+
 /* Runs in the child: async-signal-safe only.  Close what /proc/self/fd lists. */
 CHILD_CODE static long close_listed_fds(const struct sp_plan *plan)
 {
@@ -180,7 +230,7 @@ CHILD_CODE static long close_listed_fds(const struct sp_plan *plan)
                         int fd = parse_fd_name(d->name);
 
                         if (fd >= 0 && fd != dir && !is_kept(plan, fd))
-                                (void)sp_sys_close(fd);
+                                drop_fd(plan, fd);
                         off += d->reclen;
                 }
         }
@@ -193,11 +243,11 @@ CHILD_CODE static void close_fds_by_loop(const struct sp_plan *plan)
 {
         for (int fd = 3; fd < plan->fd_limit; fd++)
                 if (!is_kept(plan, fd))
-                        (void)sp_sys_close(fd);
+                        drop_fd(plan, fd);
 }
 
 /* Runs in the child: async-signal-safe only.  Leave open exactly 0, 1, 2, the kept fds and
- * the report pipe (which is close-on-exec). */
+ * the report pipe (which is close-on-exec); in place, the others close at exec (drop_fd). */
 CHILD_CODE static void close_other_fds(const struct sp_plan *plan)
 {
         long r = -ERR_NOSYS;
@@ -205,7 +255,7 @@ CHILD_CODE static void close_other_fds(const struct sp_plan *plan)
         switch (plan->first_method) {
         case SP_CLOSE_RANGE_CLOEXEC:
                 r = close_gaps(plan, CLOSE_RANGE_CLOEXEC);
-                if (r != -ERR_INVAL)
+                if (r != -ERR_INVAL || plan->in_place_jump)
                         break;
                 /* Linux 5.9 and 5.10 have close_range without the flag. */
                 /* fall through */
@@ -251,7 +301,6 @@ CHILD_CODE static size_t format_pid(long v, char *buf)
  * before anything is written, so a held pidfile is left untouched. */
 CHILD_CODE static void hold_pidfile(const struct sp_plan *plan)
 {
-        struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
         struct stat opened, named;
         char digits[24];
         size_t len;
@@ -269,7 +318,7 @@ CHILD_CODE static void hold_pidfile(const struct sp_plan *plan)
                 if (r == 0 && opened.st_uid != 0 && (long)opened.st_uid != sp_sys_geteuid())
                         r = -ERR_PERM;
                 if (r == 0)
-                        r = sp_sys_fcntl((int)fd, F_OFD_SETLK, (long)&lock);
+                        r = sp_sys_lock_file((int)fd);
                 if (r == -ERR_AGAIN || r == -ERR_ACCES)
                         r = -ERR_BUSY;
                 if (r < 0)
@@ -286,7 +335,7 @@ CHILD_CODE static void hold_pidfile(const struct sp_plan *plan)
         if (r == 0)
                 r = sp_sys_write((int)fd, digits, len);
         if (r >= 0 && (size_t)r != len)
-                r = -5; /* EIO: a short write to a regular file */
+                r = -ERR_IO; /* a short write to a regular file */
         if (r >= 0)
                 r = sp_sys_fcntl((int)fd, F_SETFD, 0);
         if (r < 0)
@@ -312,7 +361,7 @@ CHILD_CODE static void apply_limits(const struct sp_plan *plan)
 CHILD_CODE static void drop_bounding_set(const struct sp_plan *plan)
 {
         for (int cap = 0; cap < 64; cap++) {
-                long r = sp_sys_prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0);
+                long r = sp_sys_cap_bound_drop(cap);
 
                 if (r == -ERR_INVAL)
                         break; /* past the kernel's last capability */
@@ -344,14 +393,14 @@ CHILD_CODE static void drop_privileges(const struct sp_plan *plan)
                 drop_bounding_set(plan);
         change_credentials(plan);
         if (plan->clear_caps) {
-                r = sp_sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0);
+                r = sp_sys_cap_ambient_clear();
                 if (r < 0 && r != -ERR_INVAL) /* EINVAL: a kernel without ambient caps */
                         child_fail(plan, SP_STAGE_CAPS, r, -1);
                 r = sp_sys_capset_none();
                 if (r < 0)
                         child_fail(plan, SP_STAGE_CAPS, r, -1);
         }
-        if (plan->no_new_privs && (r = sp_sys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0)) < 0)
+        if (plan->no_new_privs && (r = sp_sys_no_new_privs()) < 0)
                 child_fail(plan, SP_STAGE_NO_NEW_PRIVS, r, -1);
 }
 
@@ -364,7 +413,7 @@ CHILD_CODE static void arm_death_signal(const struct sp_plan *plan)
 
         if (!plan->death_signal)
                 return;
-        r = sp_sys_prctl(PR_SET_PDEATHSIG, (unsigned long)plan->death_signal, 0);
+        r = sp_sys_death_signal(plan->death_signal);
         if (r < 0)
                 child_fail(plan, SP_STAGE_DEATH_SIGNAL, r, plan->death_signal);
         if (sp_sys_getppid() != plan->parent_pid) {
@@ -397,6 +446,34 @@ CHILD_CODE static void wait_for_handshake(const struct sp_plan *plan)
 
 CHILD_CODE static void exec_program(const struct sp_plan *plan);
 
+#if SUBPROC_SPAWN_FORK
+/* Runs in the child: async-signal-safe only.  Start the daemon, which becomes the program, and
+ * return once it has exec'd or failed, as the Linux intermediate (CLONE_VFORK) does: the
+ * parent may kill this intermediate if the report pipe fails, and by then the daemon must
+ * hold its pidfile, for the caller to find and stop it.  We are a private copy already, so
+ * fork() gives the daemon its own; the gate's write end closes at its exec or exit. */
+CHILD_CODE static long start_daemon(const struct sp_plan *plan)
+{
+        int gate[2];
+        long pid, r = sp_sys_pipe_cloexec(gate);
+        char byte;
+
+        if (r < 0)
+                return r;
+        pid = sp_sys_fork();
+        if (pid == 0) {
+                (void)sp_sys_close(gate[0]);
+                exec_program(plan);
+        }
+        (void)sp_sys_close(gate[1]);
+        /* EOF: the daemon has exec'd or exited.  Every signal is blocked, but a stop and
+         * continue may still interrupt a read on some systems. */
+        while (pid > 0 && sp_sys_read(gate[0], &byte, 1) == -ERR_INTR)
+                ;
+        (void)sp_sys_close(gate[0]);
+        return pid;
+}
+#else
 /* Runs in the child: async-signal-safe only.  The intermediate of a daemon: it is suspended
  * (CLONE_VFORK) until the daemon has exec'd or failed, then exits, so the daemon is nobody's
  * child but init's (or a subreaper's). */
@@ -406,24 +483,31 @@ CHILD_CODE static int daemon_entry(void *plan)
         return 127;
 }
 
+CHILD_CODE static long start_daemon(const struct sp_plan *plan)
+{
+        /* glibc's clone() wrapper writes no memory of ours in the child or on success; its
+         * errno on failure is restored by the parent (spawn.c). */
+        pid_t pid = clone(daemon_entry, plan->daemon_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                          (void *)plan);
+
+        return pid < 0 ? -ERR_AGAIN : pid;
+}
+#endif
+
+/* Runs in the child: async-signal-safe only.  The daemon is nobody's child but init's (or a
+ * subreaper's) once this intermediate exits. */
 CHILD_CODE static void become_daemon(const struct sp_plan *plan)
 {
         long r = plan->new_session ? 0 : sp_sys_setsid();
-        pid_t pid;
 
         if (r < 0)
                 child_fail(plan, SP_STAGE_SETSID, r, -1);
-        /* glibc's clone() wrapper writes no memory of ours in the child or on success; its
-         * errno on failure is restored by the parent (spawn.c). */
-        pid = clone(daemon_entry, plan->daemon_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                    (void *)plan);
-        if (pid < 0)
-                child_fail(plan, SP_STAGE_DAEMON_FORK, -ERR_AGAIN, -1);
+        r = start_daemon(plan);
+        if (r < 0)
+                child_fail(plan, SP_STAGE_DAEMON_FORK, r, -1);
         sp_sys_exit(0);
 }
 
-/* Runs in the child: async-signal-safe only.  Everything after the session is set up, in the
- * process that becomes the program. */
 /* A binary that some process still holds open for writing cannot be run (ETXTBSY).  That
  * is often momentary: a build step that has just written it, or a fork elsewhere that
  * briefly inherited the writer's fd.  Retry, doubling the pause, for SP_EXEC_BUSY_MS in
@@ -435,7 +519,8 @@ CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan)
         /* Our own copy of the fd table may be the holder: a writer's fd that another thread
          * had open when we were cloned is so far only marked close-on-exec.  Close for real
          * now (exec would close them anyway), or no retry could ever succeed. */
-        if (r == -ETXTBSY && plan->first_method == SP_CLOSE_RANGE_CLOEXEC)
+        if (r == -ETXTBSY && plan->first_method == SP_CLOSE_RANGE_CLOEXEC &&
+            !plan->in_place_jump) /* in place a failure must leave the caller its fds */
                 (void)close_gaps(plan, 0);
         for (unsigned i = 0; r == -ETXTBSY && i < SP_EXEC_BUSY_RETRIES; i++) {
                 sp_sys_sleep_ms(1u << i);
@@ -444,6 +529,8 @@ CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan)
         return r;
 }
 
+/* Runs in the child: async-signal-safe only.  Everything after the session is set up, in the
+ * process that becomes the program. */
 CHILD_CODE static void exec_program(const struct sp_plan *plan)
 {
         const uint64_t exec_mask = plan->keep_signals ? plan->caller_mask : 0;

@@ -8,6 +8,8 @@
 
 static int check_exec_features(const subproc *c)
 {
+        if (sp_check_features(c) < 0)
+                return -1;
         if (c->daemonize || c->handshake != SP_HANDSHAKE_NONE)
                 return sp_error(EINVAL, "subproc_exec cannot daemonize or hand-shake: the "
                                         "caller itself becomes the program");

@@ -239,6 +239,12 @@ SP_HIDDEN int sp_fd_move_avoiding(int fd, const int *avoid, size_t n);
 /* close() that keeps errno and ignores -1. */
 SP_HIDDEN void sp_close(int *fd);
 
+/* ---- what the child can be given here (features.c) -------------------------------------- */
+
+/* -1 with errno ENOTSUP and a message naming the reason when c asks the child for something
+ * this system cannot do (a death signal on macOS, say); else 0. */
+SP_HIDDEN int sp_check_features(const subproc *c);
+
 /* ---- the child plan (child.c, spawn-*.c) ------------------------------------------------ */
 
 /* One fd the child must have: dst gets src (dup'd, or src's CLOEXEC cleared when equal). */

@@ -48,6 +48,7 @@ static int open_pidfile(const char *path, int flags, struct stat *st)
         return fd;
 }
 
+#ifdef F_OFD_SETLK
 /* 0 with *locked telling whether another open file description holds a write lock. */
 static int is_locked(int fd, bool *locked)
 {
@@ -67,6 +68,21 @@ static int try_lock(int fd)
                 return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
         return 0;
 }
+#else
+/* FreeBSD and macOS have no open-file-description fcntl() locks.  Their flock() has the same
+ * lifetime but nothing like F_OFD_GETLK to test a lock without taking it, which
+ * subproc_pidfile_read_if_alive() needs; until that is settled, these functions fail with
+ * ENOTSUP, and a run refuses subproc_set_pidfile() (features.c). */
+static int is_locked(int fd, bool *locked)
+{
+        return -ENOTSUP;
+}
+
+static int try_lock(int fd)
+{
+        return -ENOTSUP;
+}
+#endif
 
 static int parse_pid(const char *text, size_t len, pid_t *ret_pid)
 {

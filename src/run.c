@@ -73,11 +73,8 @@ static int check_features(const subproc *c, bool async)
 {
         bool buffers = c->has_input_buffer || c->output_bufp || c->error_bufp || c->nsends;
 
-#ifndef __linux__
-        if (c->death_signal || c->no_new_privs || c->clear_caps)
-                return sp_error(ENOTSUP, "death signals, no_new_privs and clearing capabilities "
-                                         "are only supported on Linux");
-#endif
+        if (sp_check_features(c) < 0)
+                return -1;
         if (c->daemonize) {
                 if (async)
                         return sp_error(EINVAL, "a daemon can only be started with subproc_run");
