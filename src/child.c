@@ -19,37 +19,8 @@
 #include "sys-posix.h"
 #else
 #include <sched.h>
-#include <sys/prctl.h>
 
 #include "sys-linux.h"
-
-/* The steps that sys-posix.h implements one by one, from sys-linux.h's raw calls. */
-SP_SYSCALL long sp_sys_lock_file(int fd)
-{
-        struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-
-        return sp_sys_fcntl(fd, F_OFD_SETLK, (long)&lock);
-}
-
-SP_SYSCALL long sp_sys_cap_bound_drop(int cap)
-{
-        return sp_sys_prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0);
-}
-
-SP_SYSCALL long sp_sys_cap_ambient_clear(void)
-{
-        return sp_sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0);
-}
-
-SP_SYSCALL long sp_sys_no_new_privs(void)
-{
-        return sp_sys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0);
-}
-
-SP_SYSCALL long sp_sys_death_signal(int sig)
-{
-        return sp_sys_prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0);
-}
 #endif
 
 /* Handlers reset in the child: 1..64 unless the system has more (sys-posix.h). */

@@ -371,7 +371,7 @@ SP_HIDDEN pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd);
 
 /* The cgroup directory for plan->cgroup_fd: close-on-exec, numbered >= 3 and listed nowhere in
  * avoid[0..n), on a cgroup file system (v2, or v1 where only the write in the child can
- * enter it).  Sets the thread's error naming dir and returns -1 (spawn-*.c). */
+ * enter it).  Sets the thread's error naming dir and returns -1 (cgroup-*.c). */
 SP_HIDDEN int sp_cgroup_open(const char *dir, const int *avoid, size_t n);
 
 /* Test knob: non-zero makes the library behave as on a kernel without clone3(), so the child

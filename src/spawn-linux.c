@@ -11,12 +11,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 /* Two halves: the child's, and below it the daemon's when daemonizing.  Each holds
@@ -28,12 +26,6 @@
 #endif
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-#ifndef CGROUP_SUPER_MAGIC
-#define CGROUP_SUPER_MAGIC 0x27e0eb
-#endif
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
 int sp_test_no_clone3;
@@ -53,38 +45,6 @@ static pid_t fork_for_child(void)
 #else
         return fork();
 #endif
-}
-
-static int cgroup_error(const char *dir, int err, const char *why)
-{
-        sp_error(err, "cgroup %s: %s", dir, why);
-        sp_error_set_stage(SUBPROC_STAGE_SETUP); /* as if the child had failed to enter it */
-        return -1;
-}
-
-int sp_cgroup_open(const char *dir, const int *avoid, size_t n)
-{
-        int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), moved;
-        struct statfs fs;
-
-        if (fd < 0)
-                return cgroup_error(dir, errno, strerror(errno));
-        if (fstatfs(fd, &fs) < 0) {
-                int e = errno;
-
-                close(fd);
-                return cgroup_error(dir, e, strerror(e));
-        }
-        /* Anywhere else, the fallback would write "0" into whatever file is called
-         * cgroup.procs there. */
-        if (fs.f_type != CGROUP2_SUPER_MAGIC && fs.f_type != CGROUP_SUPER_MAGIC) {
-                close(fd);
-                return cgroup_error(dir, EINVAL, "not a cgroup directory");
-        }
-        moved = sp_fd_move_avoiding(fd, avoid, n);
-        if (moved < 0)
-                return cgroup_error(dir, -moved, strerror(-moved));
-        return moved;
 }
 
 /* The kernel's struct clone_args up to the cgroup field (Linux 5.7, CLONE_ARGS_SIZE_VER2). */

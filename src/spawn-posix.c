@@ -8,7 +8,6 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <string.h>
 #include <unistd.h>
 
 pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
@@ -23,12 +22,4 @@ pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
         /* Race-free while the child is unreaped; -1 where the system has no pidfds. */
         *ret_pidfd = sp_pidfd_open(pid);
         return pid;
-}
-
-/* cgroups are Linux's. */
-int sp_cgroup_open(const char *dir, const int *avoid, size_t n)
-{
-        sp_error(EOPNOTSUPP, "cgroup %s: %s", dir, strerror(EOPNOTSUPP));
-        sp_error_set_stage(SUBPROC_STAGE_SETUP);
-        return -1;
 }

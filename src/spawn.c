@@ -116,8 +116,11 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 ret->handshake_fd = handshake[1];
                 return 0;
         }
-        if (!collect_reports(report[0], ret))
-                /* It may be running the program: it must not outlive a failed start. */
+        /* It may be running the program: it must not outlive a failed start.  Not a daemon's
+         * intermediate: it exits by itself once the daemon has exec'd or failed, and waiting
+         * for that (below) means a daemon we could not hear from already holds its pidfile,
+         * for the caller to find and stop.  (With CLONE_VFORK it has exited by now anyway.) */
+        if (!collect_reports(report[0], ret) && !plan->daemonize)
                 (void)kill(pid, SIGKILL);
         close(report[0]);
         if (ret->failed || plan->daemonize) {

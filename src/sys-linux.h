@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -270,6 +271,33 @@ SP_SYSCALL __attribute__((noreturn)) void sp_sys_exit(int code)
                 sp_sys(SYS_exit_group, code, 0, 0);
 }
 
+/* One function per step that sys-posix.h implements differently per system. */
+SP_SYSCALL long sp_sys_lock_file(int fd)
+{
+        struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+        return sp_sys_fcntl(fd, F_OFD_SETLK, (long)&lock);
+}
+
+SP_SYSCALL long sp_sys_cap_bound_drop(int cap)
+{
+        return sp_sys_prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0);
+}
+
+SP_SYSCALL long sp_sys_cap_ambient_clear(void)
+{
+        return sp_sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0);
+}
+
+SP_SYSCALL long sp_sys_no_new_privs(void)
+{
+        return sp_sys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0);
+}
+
+SP_SYSCALL long sp_sys_death_signal(int sig)
+{
+        return sp_sys_prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0);
+}
 #ifndef SYS_clone3
 #define SYS_clone3 435 /* the same number on every architecture */
 #endif
