@@ -6,17 +6,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <string.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#ifndef CGROUP_SUPER_MAGIC
+/* <linux/magic.h>'s values, spelled out: musl builds have no kernel headers. */
 #define CGROUP_SUPER_MAGIC 0x27e0eb
-#endif
-#ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 static int cgroup_error(const char *dir, int err, const char *why)
 {
