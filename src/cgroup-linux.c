@@ -10,6 +10,10 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+/* Test knobs (internal.h), here so that both Linux children have them. */
+int sp_test_no_clone3;
+unsigned sp_test_clone3_cgroup_spawns;
+
 /* <linux/magic.h>'s values, spelled out: musl builds have no kernel headers. */
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 #define CGROUP2_SUPER_MAGIC 0x63677270

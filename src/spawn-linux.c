@@ -28,8 +28,6 @@
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-int sp_test_no_clone3;
-unsigned sp_test_clone3_cgroup_spawns;
 
 /* Runs in the child: async-signal-safe only.  Never returns. */
 SP_CHILD_CODE static int child_entry(void *plan)
