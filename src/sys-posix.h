@@ -250,11 +250,6 @@ static inline long sp_sys_umask(int mask)
         return (long)umask((mode_t)mask);
 }
 
-static inline long sp_sys_nanosleep(const struct timespec *duration)
-{
-        return SP_RET(nanosleep(duration, NULL));
-}
-
 /* setrlimit() is not on POSIX's list, but it is a bare system call in every libc. */
 static inline long sp_sys_prlimit(int resource, const struct rlimit *limit)
 {
