@@ -41,13 +41,9 @@
 
 static uintptr_t page_size(void)
 {
-        static uintptr_t size;
+        long size = sysconf(_SC_PAGESIZE); /* no cache: captures run in many threads at once */
 
-        if (!size) {
-                long s = sysconf(_SC_PAGESIZE);
-                size = s > 0 ? (uintptr_t)s : 4096;
-        }
-        return size;
+        return size > 0 ? (uintptr_t)size : 4096;
 }
 
 void sp_capture_free(struct sp_capture *cap)
