@@ -30,8 +30,9 @@ skip() {
     skip_reasons+=("$3")
 }
 
-why_pidfd_open="it waits for a process with pidfd_open(2) (tests/lifetime-util.h lt_wait_exit),"
-why_pidfd_open+=" which valgrind 3.19 does not implement (ENOSYS)"
+why_forked_part="its forked part (subproc_exec in a child of the test) ends with the test's"
+why_forked_part+=" memory still allocated, which valgrind's leak check counts as lost and turns"
+why_forked_part+=" into exit status 1 (--error-exitcode)"
 why_preload="valgrind puts its preloads in the test's LD_PRELOAD and strips them from the"
 why_preload+=" environment of every execve it does not follow, so the child's LD_PRELOAD differs"
 why_exec_failed="the real execve fails after valgrind's own checks passed, and valgrind cannot"
@@ -46,31 +47,12 @@ skip test-spawn test_spawn_cost_independent_of_rss \
     "timing: it compares spawn times at small and 2 GiB RSS, which valgrind distorts"
 skip test-privs test_rlimits \
     "$why_nofile, and refuses the child's prlimit(RLIMIT_NOFILE) of another hard limit (EPERM)"
-skip test-privs test_clear_caps_inherited "$why_pidfd_open"
-skip test-privs test_failing_step_is_named "$why_pidfd_open"
-skip test-privs test_raise_hard_limit_fails "$why_pidfd_open"
-skip test-pidfile test_force_cleanup_garbage_held "$why_pidfd_open"
-skip test-daemon test_daemon_state "$why_pidfd_open"
-skip test-daemon test_daemon_cwd_and_stdout "$why_pidfd_open"
-skip test-daemon test_daemon_pidfile_busy_then_restart "$why_pidfd_open"
-skip test-daemon test_force_cleanup_of_daemon "$why_pidfd_open"
-skip test-lifetime test_death_signal_when_caller_killed "$why_pidfd_open"
-skip test-lifetime test_no_death_signal_by_default "$why_pidfd_open"
-skip test-lifetime test_caller_died_during_spawn "$why_pidfd_open"
-skip test-lifetime test_death_signal_follows_thread "$why_pidfd_open"
-skip test-lifetime test_exit_with_parent "$why_pidfd_open"
-skip test-hook test_hook_in_daemon "$why_pidfd_open"
-skip test-handshake test_free_owned_without_release "$why_pidfd_open"
-skip test-handshake test_free_handed_out_without_release "$why_pidfd_open"
-skip test-handshake test_caller_dies_without_release "$why_pidfd_open"
-skip test-inplace test_exec_applies_plan "$why_pidfd_open"
-skip test-inplace test_exec_failure "$why_pidfd_open"
+skip test-inplace test_exec_applies_plan "$why_forked_part"
+skip test-inplace test_exec_failure "$why_forked_part"
 skip test-cgroup test_placement_modes \
     "its fork-for-a-hook mode expects the pidfd that pidfd_open(2) gives, which valgrind 3.19\
  does not implement (ENOSYS); it refuses clone3(2) too, so the clone3 modes are not tried"
-skip test-cgroup test_exec_in_place \
-    "its forked part ends with the test's memory still allocated, which valgrind's leak check\
- counts as lost and turns into exit status 1 (--error-exitcode)"
+skip test-cgroup test_exec_in_place "$why_forked_part"
 skip test-pidfd "test_kill_recycled_pid (pidfd)" \
     "it proves that pidfd_send_signal(2) spares a recycled pid; valgrind 3.19 lacks that call,\
  so the library falls back to kill(), as documented for systems without it"
@@ -78,10 +60,6 @@ skip test-sigchld "test_eintr_storm (pidfd)" \
     "a SIGALRM every millisecond: valgrind delivers signals only between translated blocks\
  and feeds the 1 MiB some 50 times slower, so the case does not end"
 skip test-sigchld "test_eintr_storm (no pidfd)" "the same"
-skip test-sigchld "test_caller_children_untouched (pidfd)" \
-    "it needs pidfd_open(2) (ENOSYS under valgrind 3.19), and its skip() comes after it forked\
- two children, which its teardown then reports as left behind"
-skip test-sigchld "test_caller_children_untouched (no pidfd)" "the same"
 skip test-hostile "argv: argument larger than MAX_ARG_STRLEN (E2BIG)" "E2BIG: $why_exec_failed"
 skip test-hostile "env: value larger than MAX_ARG_STRLEN (E2BIG)" "E2BIG: $why_exec_failed"
 skip test-hostile "ETXTBSY: binary held open for writing" "ETXTBSY: $why_exec_failed"
