@@ -40,7 +40,7 @@ struct options {
         char **argv;               /* PROGRAM [ARG]... */
         bool dry_run, verbose, daemon, env_clear, append, exit_with_parent;
         bool clear_caps, no_new_privs, reset_signals, new_session, process_group;
-        const char *cwd, *pidfile, *std_path[3];
+        const char *cwd, *pidfile, *cgroup, *std_path[3];
         struct env_op *env_ops;
         size_t n_env_ops;
         int *pass_fds;

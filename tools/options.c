@@ -49,6 +49,7 @@ enum {
         OPT_RESET_SIGNALS,
         OPT_NEW_SESSION,
         OPT_PROCESS_GROUP,
+        OPT_CGROUP,
         OPT_STATUS,
         OPT_STOP,
         OPT_DRY_RUN,
@@ -86,6 +87,7 @@ static const struct option long_options[] = {
         { "reset-signals", no_argument, NULL, OPT_RESET_SIGNALS },
         { "new-session", no_argument, NULL, OPT_NEW_SESSION },
         { "process-group", no_argument, NULL, OPT_PROCESS_GROUP },
+        { "cgroup", required_argument, NULL, OPT_CGROUP },
         { "verbose", no_argument, NULL, 'v' },
         { "status", required_argument, NULL, OPT_STATUS },
         { "stop", required_argument, NULL, OPT_STOP },
@@ -127,6 +129,7 @@ static void print_help(void)
               "      --reset-signals        start with default signal dispositions\n"
               "      --new-session          run in a new session\n"
               "      --process-group        run in a new process group\n"
+              "      --cgroup DIR           start the program inside the cgroup DIR\n"
               "  -v, --verbose              log the command line to stderr\n"
               "      --dry-run              print the command line and environment, run nothing\n"
               "      --status PIDFILE       print the pid holding PIDFILE (exit 1 if none)\n"
@@ -300,6 +303,8 @@ static const char **string_of(struct options *o, int opt)
                 return &o->std_path[2];
         case 'p':
                 return &o->pidfile;
+        case OPT_CGROUP:
+                return &o->cgroup;
         default:
                 return NULL;
         }

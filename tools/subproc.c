@@ -136,6 +136,8 @@ static void apply_process(subproc *c, const struct options *o)
                 subproc_new_session(c);
         if (o->process_group)
                 subproc_new_process_group(c);
+        if (o->cgroup)
+                subproc_set_cgroup(c, o->cgroup);
         /* So that `nohup subproc ...` keeps SIGHUP ignored, as `nohup env ...` would. */
         if (!o->reset_signals)
                 subproc_inherit_signals(c);

@@ -1,5 +1,6 @@
 # The process state options: -C, --umask, --rlimit, --no-new-privs, --new-session,
-# --process-group, and the signal dispositions passed on (or reset with --reset-signals).
+# --process-group, --cgroup, and the signal dispositions passed on (or reset with
+# --reset-signals).
 . "$(dirname "$0")/lib.sh" "$@"
 
 mkdir "$TMP/dir with space"
@@ -91,6 +92,26 @@ if command -v setsid >/dev/null; then
         '[ "$RC" = 138 ] && [ "$pid" = "$pgrp" ] && [ "$pid" = "$sid" ]'
 else
     pass "# skip --new-session as a group leader: no setsid(1)"
+fi
+
+# --cgroup: a cgroup of our own under the first writable cgroup v2 mount.
+run "$SUBPROC" --cgroup "$TMP" -- true
+expect_err "--cgroup of a directory that is no cgroup gives 125" 125 "cgroup $TMP: not a cgroup"
+run "$SUBPROC" --cgroup "$TMP/missing" -- true
+expect_err "--cgroup of a missing directory gives 125" 125 "cgroup $TMP/missing: No such file"
+cgroot=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+cg="$cgroot/subproc-cli-test-$$"
+if [ -n "$cgroot" ] && mkdir "$cg" 2>/dev/null; then
+    rel=${cg#"$cgroot"}
+    run "$SUBPROC" --cgroup "$cg" -- sed -n 's/^0:://p' /proc/self/cgroup
+    expect "--cgroup DIR: the program runs in DIR (in place)" 0 "$rel"
+    run "$SUBPROC" --cgroup "$cg" --timeout 30s -- sed -n 's/^0:://p' /proc/self/cgroup
+    expect "--cgroup DIR: the program runs in DIR (supervised)" 0 "$rel"
+    run "$SUBPROC" --cgroup "$cg" --timeout 30s -- sh -c 'grep -qx "$$" "$1/cgroup.procs" && echo listed' sh "$cg"
+    expect "--cgroup DIR: the program's pid is in DIR/cgroup.procs" 0 listed
+    rmdir "$cg"
+else
+    pass "# skip --cgroup placement: no writable cgroup v2 mount"
 fi
 
 # Signals ignored when subproc starts stay ignored (nohup), unless --reset-signals.
