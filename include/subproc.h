@@ -516,8 +516,8 @@ SUBPROC_EXPORT void subproc_inherit_signals(subproc *c);
  * the program), limits, hook, privileges, death signal (armed against this process's parent,
  * which is what exit-with-parent wrappers want).  Returns only on failure: -1 with errno and a
  * message naming the step.  The process may then be partly changed (fds moved, the others
- * left open but close-on-exec, privileges dropped): report the error and exit.  Daemonize, the handshake and buffers
- * cannot be used (EINVAL).
+ * left open but close-on-exec, privileges dropped): report the error and exit.  Daemonize,
+ * the handshake and buffers cannot be used (EINVAL).
  * Thread safety: only in a single-threaded process (exec replaces every thread).
  * Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_exec(subproc *c);

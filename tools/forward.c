@@ -70,7 +70,8 @@ static void forward_signal(int sig, siginfo_t *info, void *ucontext)
 
 void forward_signals(subproc *c, bool own_group, pid_t parent)
 {
-        struct sigaction sa = { .sa_sigaction = forward_signal, .sa_flags = SA_SIGINFO | SA_RESTART };
+        struct sigaction sa = { .sa_sigaction = forward_signal,
+                                .sa_flags = SA_SIGINFO | SA_RESTART };
         struct sigaction old;
 
         forward_target = c;
