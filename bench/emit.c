@@ -1,29 +1,15 @@
 /* The writing child of the capture rows: bench-emit BYTES writes BYTES bytes to stdout, all
  * 'x' but a final '\n', in writes of up to 1 MiB.  Linked -static, like bench-noop.
  * It exits 0 only once every byte is written, so the parent can trust a clean exit. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "full-io.h"
+
 #define CHUNK (1024 * 1024)
 
 static char chunk[CHUNK];
-
-static int write_fully(const char *p, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(STDOUT_FILENO, p, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return -1;
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -41,7 +27,7 @@ int main(int argc, char **argv)
                 /* The last byte of all is a newline: the parent checks it to see the end. */
                 if (len == left)
                         chunk[len - 1] = '\n';
-                if (write_fully(chunk, len) < 0)
+                if (write_full(STDOUT_FILENO, chunk, len) < 0)
                         return 1;
                 left -= len;
         }

@@ -4,6 +4,7 @@
  * machine cannot pass for an effect of RSS, as it could if 4 GiB were measured 30 s after
  * RSS 0. */
 #include "bench.h"
+#include "full-io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,40 +95,6 @@ static void make_ballast(size_t size)
         (void)madvise(base, size, MADV_NOHUGEPAGE);
         for (size_t off = 0; off < size; off += page)
                 base[off] = 1;
-}
-
-static int read_full(int fd, void *buf, size_t len)
-{
-        char *p = buf;
-
-        while (len > 0) {
-                ssize_t n = read(fd, p, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return -1;
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-        const char *p = buf;
-
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return -1;
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
 }
 
 /* The worker: build the ballast, say how big it is, then serve slices until EOF. */
