@@ -235,6 +235,35 @@ SUBPROC_EXPORT size_t subproc_output_len(const subproc *c);
  * and stderr share a buffer). */
 SUBPROC_EXPORT size_t subproc_error_len(const subproc *c);
 
+/* Capture the child's stdout in a memory file instead of a pipe: for big outputs, and for
+ * output that must not be cut short or stall the run.  The child's stdout is an anonymous
+ * memory file (memfd_create), so every byte is copied once, by the child's own write(), and
+ * nothing is read back while it runs; the caller gets the file's pages mapped.
+ * Sets *out = NULL now; after every run, successful or not, *out points to a private,
+ * readable and writable mapping of all the child wrote, followed by a NUL (NULs inside are
+ * kept; subproc_output_len() gives the length), which the caller owns and releases with
+ * subproc_unmap(*out, subproc_output_len(c)) (never free()).  A rerun unmaps the one left by
+ * the previous run first, so set *out = NULL to keep it.  `out` must stay valid until the
+ * command is freed.
+ * What the child sees differs from a pipe: its stdout is a regular file (seekable, fstat says
+ * S_IFREG, writes never block, no SIGPIPE).  Once the child has exited (or been killed by a
+ * timeout) the file is sealed (F_SEAL_WRITE and friends): a grandchild still holding it gets
+ * EPERM for every later write, and nothing it does changes what the caller got.  Output up to
+ * then is kept.  Pages are mapped in as they are read.  There is no size limit but memory.
+ * Errors: EINVAL for a NULL pointer, for a stream set twice, or for the same pointer given to
+ * a mapping for one stream and a buffer for the other; ENOTSUP where memfd_create is missing
+ * (macOS); a failure to map after the run fails the run (ENOMEM, EFBIG) with *out NULL. */
+SUBPROC_EXPORT void subproc_set_output_mapping(subproc *c, char **out);
+
+/* The same for stderr.  The same pointer as the output mapping captures both into one file,
+ * interleaved in the order the child wrote them. */
+SUBPROC_EXPORT void subproc_set_error_mapping(subproc *c, char **err);
+
+/* Release a mapping made by subproc_set_output_mapping() or subproc_set_error_mapping():
+ * `len` is the length the command reported for it.  NULL does nothing.  Async-signal-safe
+ * (it only calls munmap). */
+SUBPROC_EXPORT void subproc_unmap(char *data, size_t len);
+
 /* Hand the child `len` bytes of `data` (copied) on a pipe that it can read to EOF.
  * Returns the fd number the child will see (for an argument such as "--config-fd=%d"), or -1
  * with errno set; a failure is also remembered as the command's deferred error.  The pipe is

@@ -21,7 +21,7 @@ static subproc out_of_memory_command = {
         .handshake_notify_fd = -1,
         .pidfd = -1,
         .last_status = -1,
-        .io = { .in_fd = -1, .out_fd = -1, .err_fd = -1 },
+        .io = { .in_fd = -1, .out_fd = -1, .err_fd = -1, .out_memfd = -1, .err_memfd = -1 },
 };
 
 int sp_strv_push_take(struct sp_strv *v, char *s)
@@ -95,6 +95,7 @@ subproc *subproc_new(const char *binary)
         c->report_fd = c->handshake_notify_fd = -1;
         c->pidfd = -1;
         c->io.in_fd = c->io.out_fd = c->io.err_fd = -1;
+        c->io.out_memfd = c->io.err_memfd = -1;
         if (!binary)
                 sp_command_fail(c, EINVAL, "the binary is NULL");
         else if (!*binary)
@@ -353,45 +354,73 @@ void subproc_nonblocking_fds(subproc *c)
                 c->nonblocking = true;
 }
 
-static void set_buffer_destination(subproc *c, char **bufp, bool error)
+/* Where a buffer or mapping (`mapped`) pointer goes; one pointer for both streams must be of
+ * one kind. */
+static void register_buffer(subproc *c, char **bufp, bool error, bool mapped)
+{
+        if (error) {
+                c->error_bufp = bufp;
+                c->error_mapped = mapped;
+        } else {
+                c->output_bufp = bufp;
+                c->output_mapped = mapped;
+        }
+}
+
+static bool shares_kind(const subproc *c, char **bufp, bool error, bool mapped)
+{
+        char **other = error ? c->output_bufp : c->error_bufp;
+
+        return other != bufp || (error ? c->output_mapped : c->error_mapped) == mapped;
+}
+
+static void set_buffer_destination(subproc *c, char **bufp, bool error, bool mapped)
 {
         const char *what = error ? "error" : "output";
+        const char *kind = mapped ? "mapping" : "buffer";
 
         /* "Sets *out = NULL now" holds even for a broken command: a caller may free it. */
         if (bufp)
                 *bufp = NULL;
-        if (c && !c->is_static && c->error && bufp && !output_is_set(c, error)) {
-                /* Registered anyway, so a refused run still leaves "" there. */
-                if (error)
-                        c->error_bufp = bufp;
-                else
-                        c->output_bufp = bufp;
-        }
+        if (c && !c->is_static && c->error && bufp && !output_is_set(c, error) &&
+            shares_kind(c, bufp, error, mapped))
+                register_buffer(c, bufp, error, mapped); /* so a refused run still leaves "" */
         if (sp_command_broken(c))
                 return;
         if (!bufp) {
-                sp_command_fail(c, EINVAL, "the %s buffer pointer is NULL", what);
+                sp_command_fail(c, EINVAL, "the %s %s pointer is NULL", what, kind);
                 return;
         }
         if (output_is_set(c, error)) {
                 sp_command_fail(c, EINVAL, "the %s is set twice", what);
                 return;
         }
-        *bufp = NULL;
-        if (error)
-                c->error_bufp = bufp;
-        else
-                c->output_bufp = bufp;
+        if (!shares_kind(c, bufp, error, mapped)) {
+                sp_command_fail(c, EINVAL, "one pointer cannot be a buffer for one stream and "
+                                           "a mapping for the other");
+                return;
+        }
+        register_buffer(c, bufp, error, mapped);
 }
 
 void subproc_set_output_buffer(subproc *c, char **out)
 {
-        set_buffer_destination(c, out, false);
+        set_buffer_destination(c, out, false, false);
 }
 
 void subproc_set_error_buffer(subproc *c, char **err)
 {
-        set_buffer_destination(c, err, true);
+        set_buffer_destination(c, err, true, false);
+}
+
+void subproc_set_output_mapping(subproc *c, char **out)
+{
+        set_buffer_destination(c, out, false, true);
+}
+
+void subproc_set_error_mapping(subproc *c, char **err)
+{
+        set_buffer_destination(c, err, true, true);
 }
 
 size_t subproc_output_len(const subproc *c)

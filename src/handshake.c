@@ -23,7 +23,7 @@ static void end_child(subproc *c)
         c->last_status = reaped ? status : -1;
         c->io_pending = false;
         c->handshake = SP_HANDSHAKE_IDLE;
-        sp_deliver_buffers(c);
+        (void)sp_deliver_buffers(c, false);
         sp_run_io_close(c);
 }
 

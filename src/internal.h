@@ -115,6 +115,8 @@ struct sp_run_io {
         int in_fd;  /* write end feeding stdin, -1 if none */
         int out_fd; /* read end for the output buffer, -1 if none */
         int err_fd; /* read end for the error buffer, -1 if none or shared */
+        int out_memfd; /* memory file of the output mapping, -1 if none */
+        int err_memfd; /* memory file of the error mapping, -1 if none or shared */
         size_t in_written;
         struct sp_capture out, err;
 };
@@ -141,6 +143,8 @@ struct subproc {
         bool error_wants_pipe;
         char **output_bufp;
         char **error_bufp;
+        bool output_mapped; /* output_bufp gets a mapping (subproc_set_output_mapping) */
+        bool error_mapped;
         bool nonblocking;
         bool raw_status;
 
@@ -424,8 +428,20 @@ SP_HIDDEN int sp_finish(subproc *c, int *exitstatus, long long give_up_at_ms);
 
 /* Set the thread's error from a failure report of the child; returns -1 (report.c). */
 SP_HIDDEN int sp_report_describe(const subproc *c, const struct sp_report *rep);
-/* Move the captures into the caller's buffers ("" when nothing came) (run.c). */
-SP_HIDDEN void sp_deliver_buffers(subproc *c);
+/* Move the captures into the caller's buffers and mappings ("" when nothing came); call only
+ * once the child is gone.  A mapping that fails leaves NULL; then, with `report`, the
+ * thread's error is set and -1 returned, else 0 (run.c). */
+SP_HIDDEN int sp_deliver_buffers(subproc *c, bool report);
+
+/* ---- captures into a memory file (mapping.c) -------------------------------------------- */
+
+/* A new memory file for the child's output: an fd (close-on-exec), or -1 with the thread's
+ * error set. */
+SP_HIDDEN int sp_mapping_open(void);
+/* Freeze the memory file `fd` (-1: none, the mapping is empty) and map what it holds, followed
+ * by a NUL, into *ret_data.  0, or -errno with *ret_data NULL and *ret_len the size that
+ * could not be mapped (for the message). */
+SP_HIDDEN int sp_mapping_deliver(int fd, char **ret_data, size_t *ret_len);
 
 /* ---- I/O loop (io.c) -------------------------------------------------------------------- */
 

@@ -227,6 +227,8 @@ void sp_run_io_close(subproc *c)
         sp_close(&c->io.in_fd);
         sp_close(&c->io.out_fd);
         sp_close(&c->io.err_fd);
+        sp_close(&c->io.out_memfd);
+        sp_close(&c->io.err_memfd);
         for (size_t i = 0; i < c->nsends; i++)
                 sp_close(&c->sends[i].write_fd);
         sp_capture_free(&c->io.out);

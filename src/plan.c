@@ -90,6 +90,13 @@ static int output_source(subproc *c, struct sp_spawn_fds *s, bool error, int out
 
         if (error && ((fdp && fdp == c->output_fdp) || (bufp && bufp == c->output_bufp)))
                 return out_src; /* one shared fd or pipe */
+        if (bufp && (error ? c->error_mapped : c->output_mapped)) {
+                int *memfd = error ? &c->io.err_memfd : &c->io.out_memfd;
+
+                /* Ours until the mapping is made: the child gets a copy, not this fd. */
+                *memfd = sp_mapping_open();
+                return *memfd;
+        }
         if (bufp)
                 return make_pipe(s, false, error ? &c->io.err_fd : &c->io.out_fd);
         if (fdp && wants_pipe) {

@@ -7,12 +7,28 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Move the captures into the caller's buffers ("" when nothing came). */
-void sp_deliver_buffers(subproc *c)
+/* A buffer's result: what was captured, or "" (NULL if even that fails). */
+static void deliver_buffer(struct sp_capture *cap, char **bufp, size_t *lenp)
+{
+        if (cap->data) {
+                cap->data[cap->len] = '\0';
+                *bufp = cap->data;
+                *lenp = cap->len;
+                *cap = (struct sp_capture){ 0 };
+        } else {
+                *bufp = strdup("");
+                *lenp = 0;
+        }
+}
+
+int sp_deliver_buffers(subproc *c, bool report)
 {
         struct sp_capture *caps[2] = { &c->io.out, &c->io.err };
+        int memfds[2] = { c->io.out_memfd, c->io.err_memfd };
         char **bufps[2] = { c->output_bufp, c->error_bufp };
+        bool mapped[2] = { c->output_mapped, c->error_mapped };
         size_t *lens[2] = { &c->out_len, &c->err_len };
+        int r = 0, e;
 
         for (int i = 0; i < 2; i++) {
                 if (!bufps[i])
@@ -21,35 +37,43 @@ void sp_deliver_buffers(subproc *c)
                         c->err_len = c->out_len;
                         continue;
                 }
-                free(*bufps[i]);
-                if (caps[i]->data) {
-                        caps[i]->data[caps[i]->len] = '\0';
-                        *bufps[i] = caps[i]->data;
-                        *lens[i] = caps[i]->len;
-                        *caps[i] = (struct sp_capture){ 0 };
-                } else {
-                        *bufps[i] = strdup("");
+                if (!mapped[i]) {
+                        free(*bufps[i]);
+                        deliver_buffer(caps[i], bufps[i], lens[i]);
+                } else if ((e = sp_mapping_deliver(memfds[i], bufps[i], lens[i])) < 0) {
+                        if (report)
+                                r = sp_error(-e, "cannot map the captured %s (%zu bytes): %s",
+                                             i == 0 ? "output" : "error output", *lens[i],
+                                             strerror(-e));
                         *lens[i] = 0;
                 }
         }
+        return r;
 }
 
-/* Forget the strings of the previous run: a rerun frees them, as documented. */
+/* Forget the results of the previous run: a rerun frees or unmaps them, as documented. */
+static void release_result(char **bufp, bool mapped, size_t len)
+{
+        if (mapped)
+                subproc_unmap(*bufp, len);
+        else
+                free(*bufp);
+        *bufp = NULL;
+}
+
 static void reset_buffers(subproc *c)
 {
-        if (c->output_bufp) {
-                free(*c->output_bufp);
-                *c->output_bufp = NULL;
-        }
-        if (c->error_bufp && c->error_bufp != c->output_bufp) {
-                free(*c->error_bufp);
-                *c->error_bufp = NULL;
-        }
+        if (c->output_bufp)
+                release_result(c->output_bufp, c->output_mapped, c->out_len);
+        if (c->error_bufp && c->error_bufp != c->output_bufp)
+                release_result(c->error_bufp, c->error_mapped, c->err_len);
         c->out_len = c->err_len = 0;
         /* Not the send buffers' pipes: the first run uses the ones made by add_send_buffer. */
         sp_close(&c->io.in_fd);
         sp_close(&c->io.out_fd);
         sp_close(&c->io.err_fd);
+        sp_close(&c->io.out_memfd);
+        sp_close(&c->io.err_memfd);
         sp_capture_free(&c->io.out);
         sp_capture_free(&c->io.err);
         c->io.in_written = 0;
@@ -62,7 +86,7 @@ static int report_broken(subproc *c)
                 sp_close_passed_fds(c);
                 if (c->output_bufp || c->error_bufp) {
                         reset_buffers(c);
-                        sp_deliver_buffers(c);
+                        (void)sp_deliver_buffers(c, false);
                 }
         }
         return sp_command_report(c);
@@ -141,7 +165,7 @@ static int start(subproc *c, bool async)
         if (r < 0) {
                 int e = errno;
 
-                sp_deliver_buffers(c);
+                (void)sp_deliver_buffers(c, false);
                 sp_run_io_close(c);
                 errno = e;
                 return -1;

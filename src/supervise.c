@@ -197,18 +197,21 @@ static int timeout_error(const subproc *c, const char *line, int status)
                         how);
 }
 
-/* The child is gone: forget it, hand over the buffers. */
-static void forget_child(subproc *c, int status, bool reaped)
+/* The child is gone: forget it, hand over the buffers.  With `report`, a mapping that failed
+ * sets the thread's error and returns -1; errno is kept otherwise. */
+static int forget_child(subproc *c, int status, bool reaped, bool report)
 {
-        int saved_errno = errno;
+        int saved_errno = errno, r;
 
         c->pid = -1;
         sp_close(&c->pidfd);
         c->last_status = reaped ? status : -1;
         c->io_pending = false;
-        sp_deliver_buffers(c);
+        r = sp_deliver_buffers(c, report);
         sp_run_io_close(c);
-        errno = saved_errno;
+        if (r == 0)
+                errno = saved_errno;
+        return r;
 }
 
 int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
@@ -225,11 +228,12 @@ int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
                 e = errno;
                 if (c->pid > 0 && errno != ECHILD)
                         sp_kill_and_reap(c->pid, SP_ABORT_GRACE_MS, &status);
-                forget_child(c, status, false);
+                forget_child(c, status, false, false);
                 errno = e;
                 return -1;
         }
-        forget_child(c, status, true);
+        if (forget_child(c, status, true, true) < 0)
+                return -1;
         line = subproc_to_string(c, false);
         if (c->sv_phase > 0)
                 r = timeout_error(c, line ? line : c->argv.items[0], status);
@@ -273,7 +277,7 @@ void subproc_abort(subproc *c)
                 return;
         r = sp_stop_child(c->pid, c->pidfd, SP_ABORT_GRACE_MS, send_to_command, c, &status);
         /* < 0: someone else reaped it (SIGCHLD ignored...): its status is lost. */
-        forget_child(c, status, r == 1);
+        forget_child(c, status, r == 1, false);
         errno = saved_errno;
 }
 
