@@ -19,6 +19,7 @@ enum task {
         TASK_SPAWN_WAIT, /* start it, wait for it, check that it exited 0 */
         TASK_CAPTURE,    /* the same, holding all of its stdout in one malloc'd buffer */
         TASK_DRAIN,      /* the same, reading its stdout from a pipe and dropping it */
+        TASK_MAP,        /* the same, its stdout a memory file (memfd), mapped once it exited */
 };
 
 struct job {

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -141,7 +143,57 @@ static long long drain(int fd)
         return total;
 }
 
-/* Everything a method does after it started the child with stdout on the pipe `fd`. */
+/* ---- memory files: the child's stdout is a memfd, mapped once the child has exited ------ */
+
+/* The child's stdout: a pipe, or for TASK_MAP a memory file, in two fds so that the child's
+ * "end" is closed after the start like a pipe's. */
+static int open_stdout(const struct job *job, int p[2])
+{
+        if (job->task != TASK_MAP)
+                return pipe2(p, O_CLOEXEC);
+        p[0] = memfd_create("bench-output", MFD_CLOEXEC);
+        if (p[0] < 0)
+                return -1;
+        p[1] = fcntl(p[0], F_DUPFD_CLOEXEC, 3);
+        if (p[1] < 0) {
+                close(p[0]);
+                return -1;
+        }
+        return 0;
+}
+
+/* A mapping's pages come in as they are read: read one byte of each, as a reader of the output
+ * would, so the row pays for them as the buffer rows pay for their page faults. */
+static int read_every_page(const struct job *job, const char *out, size_t len)
+{
+        volatile char sink = 0;
+
+        for (size_t i = 0; i < len; i += 4096)
+                sink ^= out[i];
+        (void)sink;
+        return check_output(job, out, len);
+}
+
+/* What a caller that gave the child its own memfd does once the child has exited. */
+static int map_output(const struct job *job, int fd)
+{
+        struct stat st;
+        char *out;
+        int r;
+
+        if (fstat(fd, &st) < 0)
+                return fail(job, "fstat: %s", strerror(errno));
+        if (st.st_size == 0)
+                return check_output(job, "", 0);
+        out = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (out == MAP_FAILED)
+                return fail(job, "mmap: %s", strerror(errno));
+        r = read_every_page(job, out, (size_t)st.st_size);
+        munmap(out, (size_t)st.st_size);
+        return r;
+}
+
+/* Everything a method does after it started the child with stdout on `fd` (see open_stdout). */
 static int collect(const struct job *job, int fd, pid_t pid)
 {
         char *out = NULL;
@@ -149,6 +201,13 @@ static int collect(const struct job *job, int fd, pid_t pid)
         long long drained;
         int r;
 
+        if (job->task == TASK_MAP) {
+                r = reap(job, pid);
+                if (r == 0)
+                        r = map_output(job, fd);
+                close(fd);
+                return r;
+        }
         if (job->task == TASK_CAPTURE) {
                 r = read_all(fd, &out, &len) < 0 ? fail(job, "read: %s", strerror(errno)) : 0;
         } else {
@@ -176,10 +235,13 @@ static int subproc_job(const struct job *job)
         char *out = NULL;
         int r, status = -1, fd = -1;
         long long drained = 0;
+        size_t len;
 
         subproc_raw_status(c);
         if (job->task == TASK_CAPTURE)
                 subproc_set_output_buffer(c, &out);
+        if (job->task == TASK_MAP)
+                subproc_set_output_mapping(c, &out);
         if (job->task == TASK_DRAIN) {
                 subproc_set_output_fd(c, &fd);
                 r = subproc_run_async(c, NULL);
@@ -191,16 +253,22 @@ static int subproc_job(const struct job *job)
         } else {
                 r = subproc_run(c, &status);
         }
+        len = subproc_output_len(c);
         if (r < 0)
                 r = fail(job, "%s", subproc_errmsg());
         if (r == 0)
                 r = check_status(job, status);
         if (r == 0 && job->task == TASK_CAPTURE)
-                r = check_output(job, out, subproc_output_len(c));
+                r = check_output(job, out, len);
+        if (r == 0 && job->task == TASK_MAP)
+                r = read_every_page(job, out, len);
         if (r == 0 && job->task == TASK_DRAIN && drained != job->bytes)
                 r = fail(job, "drained %lld bytes, expected %lld", drained, job->bytes);
         subproc_free(c);
-        free(out);
+        if (job->task == TASK_MAP)
+                subproc_unmap(out, len);
+        else
+                free(out);
         return r;
 }
 
@@ -211,8 +279,8 @@ static int fork_exec_job(const struct job *job)
         int p[2] = { -1, -1 };
         pid_t pid;
 
-        if (job->task != TASK_SPAWN_WAIT && pipe2(p, O_CLOEXEC) < 0)
-                return fail(job, "pipe2: %s", strerror(errno));
+        if (job->task != TASK_SPAWN_WAIT && open_stdout(job, p) < 0)
+                return fail(job, "pipe2/memfd_create: %s", strerror(errno));
         pid = fork();
         if (pid == 0) {
                 /* Only async-signal-safe calls here: other threads may hold locks. */
@@ -243,8 +311,8 @@ static int posix_spawn_job(const struct job *job)
         int r;
 
         if (job->task != TASK_SPAWN_WAIT) {
-                if (pipe2(p, O_CLOEXEC) < 0)
-                        return fail(job, "pipe2: %s", strerror(errno));
+                if (open_stdout(job, p) < 0)
+                        return fail(job, "pipe2/memfd_create: %s", strerror(errno));
                 posix_spawn_file_actions_init(&actions);
                 /* dup2 onto 1 clears O_CLOEXEC on the copy only. */
                 posix_spawn_file_actions_adddup2(&actions, p[1], STDOUT_FILENO);
@@ -307,6 +375,23 @@ static int glib_job(const struct job *job)
         GPid pid;
         gint fd;
 
+        int p[2];
+
+        if (job->task == TASK_MAP) {
+                /* GLib has no capture into a file: hand it the memfd as the child's stdout. */
+                if (open_stdout(job, p) < 0)
+                        return fail(job, "memfd_create: %s", strerror(errno));
+                close(p[1]);
+                if (!g_spawn_async_with_fds(NULL, (gchar **)job->argv, NULL,
+                                            G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, -1,
+                                            p[0], -1, &error)) {
+                        close(p[0]);
+                        fail(job, "%s", error->message);
+                        g_error_free(error);
+                        return -1;
+                }
+                return collect(job, p[0], pid);
+        }
         if (job->task != TASK_DRAIN)
                 return glib_sync_job(job);
         if (!g_spawn_async_with_pipes(NULL, (gchar **)job->argv, NULL,
