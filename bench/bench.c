@@ -244,6 +244,7 @@ struct layout {
         int n;
         int spawn[MAX_RSS][2]; /* [rss][0: NOFILE 1024, 1: hard limit] */
         int small, capture, mapped, raw, threads;
+        double fresh_memory[2]; /* GB/s: [0] small pages, [1] huge pages; medians */
         unsigned long long nofile[2];
 };
 
@@ -295,6 +296,29 @@ static void measure_small_capture(struct layout *t, const struct settings *s)
         measure_row(row, &spec, 1);
 }
 
+static int compare_doubles(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return (x > y) - (x < y);
+}
+
+/* The floor under every capture: 1 GiB of fresh memory, faulted in and freed, right after the
+ * 1 GiB rows and with as many turns, so in the same state of the machine. */
+static void measure_fresh_memory(struct layout *t, const struct settings *s)
+{
+        double rates[2][MAX_SAMPLES];
+        int n = s->transfers < MAX_SAMPLES ? s->transfers : MAX_SAMPLES;
+
+        for (int i = 0; i < n; i++)
+                for (int huge = 0; huge < 2; huge++)
+                        rates[huge][i] = fresh_memory_gbps((size_t)BIG_OUTPUT_BYTES, huge);
+        for (int huge = 0; huge < 2; huge++) {
+                qsort(rates[huge], (size_t)n, sizeof rates[huge][0], compare_doubles);
+                t->fresh_memory[huge] = rates[huge][n / 2];
+        }
+}
+
 /* One sample is one whole transfer: already ~0.3 s or more. */
 static void measure_big_output(struct layout *t, const struct settings *s)
 {
@@ -328,6 +352,8 @@ static void measure_big_output(struct layout *t, const struct settings *s)
         spec.task = TASK_DRAIN;
         snprintf(row->label, sizeof row->label, "raw pipe: read and drop");
         measure_row(row, &spec, (double)BIG_OUTPUT_BYTES);
+
+        measure_fresh_memory(t, s);
 }
 
 static void measure_threads(struct layout *t, const struct settings *s)
@@ -434,6 +460,9 @@ static void capture_goals(const struct layout *t)
                      "%.2f GB/s = %.0f%% of %.2f GB/s", capture / 1e9,
                      raw > 0 ? capture / raw * 100 : 0, raw / 1e9);
         }
+        printf("    (yardstick: 1 GiB of fresh memory alone, faulted in and freed: %.2f GB/s "
+               "with 4 KiB pages,\n     %.2f GB/s with huge pages)\n",
+               t->fresh_memory[0] / 1e9, t->fresh_memory[1] / 1e9);
         for (int i = 0; i < 2; i++) {
                 double capture = median_of(t, rows[i], METHOD_SUBPROC);
                 char what[80];

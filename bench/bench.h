@@ -49,6 +49,10 @@ struct tally {
 /* Run one slice and add its runs and time to *t.  0, or -1 after a failed run. */
 int measure_slice(const struct job *job, const struct slice_plan *plan, struct tally *t);
 
+/* GB/s of faulting in `bytes` of fresh anonymous memory (a write to every 4 KiB) and freeing
+ * it, with transparent huge pages asked for or refused: what any capture pays at least. */
+double fresh_memory_gbps(size_t bytes, bool huge_pages);
+
 /* workers.c: parents of several sizes at once, as worker processes */
 unsigned long long nofile_hard_limit(void);
 unsigned long long set_nofile(unsigned long long soft);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 static double now(void)
@@ -140,4 +141,19 @@ double cell_spread_percent(const struct cell *c)
                 return 0;
         sorted_samples(c, s);
         return (s[c->n - 1 - skip] - s[skip]) / 2 / median * 100;
+}
+
+double fresh_memory_gbps(size_t bytes, bool huge_pages)
+{
+        double start = now();
+        volatile char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        if (p == MAP_FAILED)
+                return 0;
+        (void)madvise((void *)p, bytes, huge_pages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+        for (size_t i = 0; i < bytes; i += 4096)
+                p[i] = 1;
+        munmap((void *)p, bytes);
+        return (double)bytes / (now() - start);
 }

@@ -4,6 +4,7 @@
 #include <gnu/libc-version.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -53,6 +54,12 @@ static void read_line(const char *path, char *out, size_t len)
                 fclose(f);
 }
 
+/* Free page reporting (virtio-balloon): the guest hands freed blocks of 2^order pages back to
+ * the host, which backs them again, one fault per page, when they are next used.  Fresh
+ * memory, and so every capture of 1 GiB, then costs much more than on bare metal.  Only
+ * `page_reporting_order` is upstream; some kernels also count what was reported. */
+#define PAGE_REPORTING "/sys/module/page_reporting/parameters/"
+
 /* Like nproc(1): the CPUs this process may run on. */
 static int usable_cpus(void)
 {
@@ -65,7 +72,7 @@ static int usable_cpus(void)
 
 void print_machine(void)
 {
-        char cpu[256], mem[64], thp[128], load[64];
+        char cpu[256], mem[64], thp[128], load[64], order[32];
         struct utsname u;
 
         uname(&u);
@@ -77,6 +84,10 @@ void print_machine(void)
                cpu, usable_cpus(), mem, thp);
         /* Other work on the machine slows every column; the load shows whether there was any. */
         printf("load average at start: %s\n", load);
+        read_line(PAGE_REPORTING "page_reporting_order", order, sizeof order);
+        if (strcmp(order, "?") != 0)
+                printf("free page reporting: built in, order %s (freed blocks of that order go "
+                       "back to a hypervisor that asks for them)\n", order);
         printf("software: glibc %s; subproc %s; ", gnu_get_libc_version(),
                SUBPROC_VERSION_STRING);
 #ifdef HAVE_GLIB
@@ -101,6 +112,16 @@ struct cpu_snapshot {
 };
 
 static struct cpu_snapshot run_start;
+
+static long long reported_kib_at_start = -1;
+
+static long long reported_kib(void)
+{
+        char value[64];
+
+        read_line(PAGE_REPORTING "reported_kib", value, sizeof value);
+        return strcmp(value, "?") == 0 ? -1 : atoll(value);
+}
 
 static double rusage_seconds(int who)
 {
@@ -134,6 +155,7 @@ static void take_snapshot(struct cpu_snapshot *snap)
 void watch_start(void)
 {
         take_snapshot(&run_start);
+        reported_kib_at_start = reported_kib();
 }
 
 /* What else ran while we measured: other work slows every column, and a table taken on a busy
@@ -150,6 +172,10 @@ double watch_report(void)
                "hypervisor stole %.0f%%\n",
                end.wall - run_start.wall, others > 0 ? others / capacity * 100 : 0,
                (end.steal - run_start.steal) / capacity * 100);
+        if (reported_kib_at_start >= 0 && reported_kib() >= reported_kib_at_start)
+                printf("free page reporting handed %.1f GiB of freed memory back to the "
+                       "hypervisor\n",
+                       (double)(reported_kib() - reported_kib_at_start) / (1024.0 * 1024.0));
         return others > 0 ? others / capacity : 0;
 }
 

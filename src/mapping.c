@@ -95,13 +95,14 @@ static int map_frozen(int fd, char *frame, size_t len)
         return 0;
 }
 
-/* Somebody may still write through a shared mapping: take a copy of what is there now. */
-static int copy_unfrozen(int fd, char *frame, size_t len)
+/* Somebody may still write through a shared mapping: take a copy of what is there now.
+ * *len becomes what was read, less than before if the file shrank meanwhile. */
+static int copy_unfrozen(int fd, char *frame, size_t *len)
 {
         size_t done = 0;
 
-        while (done < len) {
-                ssize_t n = pread(fd, frame + done, len - done, (off_t)done);
+        while (done < *len) {
+                ssize_t n = pread(fd, frame + done, *len - done, (off_t)done);
 
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -112,7 +113,16 @@ static int copy_unfrozen(int fd, char *frame, size_t len)
                 done += (size_t)n;
         }
         frame[done] = '\0';
-        return (int)(len - done); /* >= 0: bytes missing at the end */
+        if (done < *len) {
+                size_t keep = page_round_up(done + 1);
+
+                /* Give back the pages past the shorter length, so that subproc_unmap() with
+                 * that length releases the whole frame. */
+                if (keep < page_round_up(*len + 1))
+                        (void)munmap(frame + keep, page_round_up(*len + 1) - keep);
+                *len = done;
+        }
+        return 0;
 }
 
 int sp_mapping_deliver(int fd, char **ret_data, size_t *ret_len)
@@ -138,18 +148,8 @@ int sp_mapping_deliver(int fd, char **ret_data, size_t *ret_len)
                 r = 0;
         else if (frozen)
                 r = map_frozen(fd, frame, len);
-        else {
-                r = copy_unfrozen(fd, frame, len);
-                if (r > 0) {
-                        size_t keep = page_round_up(len - (size_t)r + 1);
-
-                        /* Give back the pages past the shorter length, so that
-                         * subproc_unmap() with that length releases the whole frame. */
-                        (void)munmap(frame + keep, page_round_up(len + 1) - keep);
-                        len -= (size_t)r;
-                        r = 0;
-                }
-        }
+        else
+                r = copy_unfrozen(fd, frame, &len);
         if (r < 0) {
                 subproc_unmap(frame, len);
                 return r;
