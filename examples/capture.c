@@ -27,6 +27,19 @@ int main(void)
         subproc_free(c);
         free(out);
 
+        /* Big output: the child writes into a memory file, mapped for us once it has
+         * exited (released with subproc_unmap, not free). */
+        c = subproc_new_args("seq", "1", "1000000", NULL);
+        subproc_set_output_mapping(c, &out);
+        if (subproc_run(c, NULL) < 0) {
+                fprintf(stderr, "capture: %s\n", subproc_errmsg());
+                return 1;
+        }
+        printf("mapped %zu bytes of seq 1 1000000, the last line: %s",
+               subproc_output_len(c), out + subproc_output_len(c) - strlen("1000000\n"));
+        subproc_unmap(out, subproc_output_len(c));
+        subproc_free(c);
+
         /* Errors are synchronous and name the failing step. */
         c = subproc_new("/nonexistent/program");
         if (subproc_run(c, NULL) == 0 || errno != ENOENT) {
