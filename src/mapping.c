@@ -88,8 +88,9 @@ static int map_frozen(int fd, char *frame, size_t len)
         if (len > 0 && mmap(frame, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) ==
                                 MAP_FAILED)
                 return -errno;
-        /* Bytes past the end in the last page read as zero, unless the child left some there
-         * (written, then truncated away): the one page copied by this write is cheap. */
+        /* Bytes past the end in the last page read as zero, unless the child put some there
+         * through a shared mapping (which does not grow the file): the one page this write
+         * copies is cheap. */
         if (frame[len] != '\0')
                 frame[len] = '\0';
         return 0;

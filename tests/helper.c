@@ -56,6 +56,10 @@
  *   --wait-fd=N          read fd N until EOF, discarding what comes
  *   --write-file=PATH    create PATH (0666 before the umask) holding "pid=N\n": a marker that
  *                        the program ran
+ *   --hold-stdout-map=PATH map 4096 bytes of stdout (which must hold a byte) shared and
+ *                        writable, then fork and go on; the grandchild sleeps 200 ms, writes
+ *                        '!' into byte 0 through that mapping, creates PATH (empty) and exits 0:
+ *                        a descendant that outlives the helper and can still write its output
  *   --pidfile-check=PATH report how this process holds the pidfile PATH:
  *                          pidfile_fd=N           the inherited fd open on PATH (-1 if none)
  *                          pidfile_fd_conflict=0|1  F_OFD_GETLK through that fd sees a lock of
@@ -79,6 +83,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -571,6 +576,34 @@ static void sleep_ms(long long ms)
                 ;
 }
 
+/* --hold-stdout-map: a grandchild keeps a shared writable mapping of stdout after the helper
+ * exits, and writes through it later. */
+static void hold_stdout_map(const char *path)
+{
+        char *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, STDOUT_FILENO, 0);
+        pid_t pid;
+        int fd;
+
+        if (shared == MAP_FAILED)
+                die("mmap stdout: %s", strerror(errno));
+        pid = fork();
+        if (pid < 0)
+                die("fork: %s", strerror(errno));
+        if (pid > 0) {
+                /* Only the grandchild holds it from now on. */
+                munmap(shared, 4096);
+                return;
+        }
+        sleep_ms(200);
+        /* Byte 0 is inside the file: past its end the write would be SIGBUS. */
+        shared[0] = '!';
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd < 0)
+                die("open %s: %s", path, strerror(errno));
+        close(fd);
+        _exit(0);
+}
+
 static void kill_self(int sig)
 {
         sigset_t set;
@@ -649,6 +682,8 @@ static void run_option(const char *arg)
                 wait_fd_eof((int)parse_number(arg, value));
         } else if ((value = option_value(arg, "--write-file")) != NULL) {
                 write_marker(value);
+        } else if ((value = option_value(arg, "--hold-stdout-map")) != NULL) {
+                hold_stdout_map(value);
         } else if ((value = option_value(arg, "--pidfile-check")) != NULL) {
                 check_pidfile(value);
         } else if ((value = option_value(arg, "--kill-self")) != NULL) {

@@ -1,0 +1,578 @@
+/* Tests of capture into a memory file (subproc_set_output_mapping, subproc_set_error_mapping,
+ * subproc_unmap): exact content and length with a NUL after it, one file for both streams,
+ * mixed with buffers, what the child sees, sealing against a grandchild and the copy taken
+ * when sealing is impossible, reruns, run_async, timeouts and refused combinations.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define MIB (1024 * 1024)
+
+/* How long a grandchild may take to leave its marker file before the case fails. */
+#define GRANDCHILD_WAIT_MS 10000.0
+
+/* The argument that makes this test program, run as a child, scribble past its output's end. */
+#define SCRIBBLE_ARG "--scribble-past-end-of-stdout"
+
+/* What --interleave=N writes to one shared file: "out 0\nerr 1\nout 2\n...". */
+static char *expected_interleave(int lines)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+
+        assert_non_null(out);
+        for (int i = 0; i < lines; i++)
+                fprintf(out, "%s %d\n", i % 2 == 0 ? "out" : "err", i);
+        fclose(out);
+        return text;
+}
+
+static char *expected_interleave_half(int lines, bool odd)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+
+        assert_non_null(out);
+        for (int i = odd ? 1 : 0; i < lines; i += 2)
+                fprintf(out, "%s %d\n", odd ? "err" : "out", i);
+        fclose(out);
+        return text;
+}
+
+/* Lines of /proc/self/maps that map one of the library's memory files. */
+static int count_output_file_mappings(void)
+{
+        char *maps = read_file_all("/proc/self/maps", NULL);
+        char *saved = NULL;
+        int count = 0;
+
+        for (char *line = strtok_r(maps, "\n", &saved); line; line = strtok_r(NULL, "\n", &saved))
+                count += strstr(line, "memfd:subproc-output") != NULL;
+        free(maps);
+        return count;
+}
+
+/* Wait for a grandchild to create `path` (and, with `whole_line`, to finish a line in it);
+ * returns the content.  A grandchild is not ours to wait for: poll. */
+static char *wait_for_file(const char *path, bool whole_line)
+{
+        const double give_up_at = monotonic_ms() + GRANDCHILD_WAIT_MS;
+
+        for (;;) {
+                if (access(path, F_OK) == 0) {
+                        size_t len = 0;
+                        char *text = read_file_all(path, &len);
+
+                        if (!whole_line || (len > 0 && text[len - 1] == '\n'))
+                                return text;
+                        free(text);
+                }
+                if (monotonic_ms() > give_up_at)
+                        fail_msg("%s did not appear within %.0f ms", path, GRANDCHILD_WAIT_MS);
+                usleep(10000);
+        }
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Content, length and the NUL after it
+ * ------------------------------------------------------------------------------------- */
+
+static void check_pattern_output(size_t len)
+{
+        char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+        subproc *c = subproc_new(HELPER_PATH);
+        char not_a_mapping = 'x';
+        char *out = &not_a_mapping;
+
+        print_message("output of %zu bytes\n", len);
+        subproc_add_arg(c, "--no-report");
+        subproc_add_arg_format(c, "--stdout-bytes=%zu", len);
+        subproc_set_output_mapping(c, &out);
+        assert_null(out);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_non_null(out);
+        assert_bytes_equal(out, subproc_output_len(c), expected, len);
+        /* At a page boundary the NUL is in the frame's extra page, past the file. */
+        assert_ll_equal(out[len], '\0');
+        subproc_unmap(out, subproc_output_len(c));
+        free(expected);
+        subproc_free(c);
+}
+
+static void test_sizes_are_exact_and_nul_terminated(void **state)
+{
+        static const size_t sizes[] = { 0, 1, 4095, 4096, 4097, 3 * MIB + 1 };
+
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+                check_pattern_output(sizes[i]);
+}
+
+static void test_empty_output_is_empty_string(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        char *out;
+
+        subproc_set_output_mapping(c, &out);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_non_null(out);
+        assert_string_equal(out, "");
+        assert_ll_equal(subproc_output_len(c), 0);
+        subproc_unmap(out, 0);
+        subproc_free(c);
+}
+
+static void test_nuls_inside_are_kept(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--write-nul", NULL);
+        char *out;
+
+        subproc_set_output_mapping(c, &out);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_bytes_equal(out, subproc_output_len(c), HELPER_NUL_OUTPUT,
+                           HELPER_NUL_OUTPUT_LEN);
+        assert_ll_equal(out[HELPER_NUL_OUTPUT_LEN], '\0');
+        subproc_unmap(out, subproc_output_len(c));
+        subproc_free(c);
+}
+
+/* As a child (see main): write "data", then a byte just past the end of the file through a
+ * shared mapping.  It lands in the file's last page, not in the file, and shows through a
+ * mapping of that page unless the library puts the NUL back. */
+static int scribble_past_end_of_stdout(void)
+{
+        char *shared;
+
+        if (write(STDOUT_FILENO, "data", 4) != 4)
+                return 1;
+        shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, STDOUT_FILENO, 0);
+        if (shared == MAP_FAILED)
+                return 1;
+        shared[4] = 'X';
+        munmap(shared, 4096);
+        return 0;
+}
+
+static void test_nul_replaces_bytes_past_the_end(void **state)
+{
+        char self[PATH_MAX];
+        ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
+        subproc *c;
+        char *out;
+        int status = -1;
+
+        assert_true(self_len > 0);
+        self[self_len] = '\0';
+        c = subproc_new_args(self, SCRIBBLE_ARG, NULL);
+        subproc_set_output_mapping(c, &out);
+        assert_ll_equal(subproc_run(c, &status), 0);
+        assert_ll_equal(status, 0);
+        assert_bytes_equal(out, subproc_output_len(c), "data", 4);
+        assert_ll_equal(out[4], '\0');
+        subproc_unmap(out, subproc_output_len(c));
+        subproc_free(c);
+}
+
+static void test_big_output_is_exact(void **state)
+{
+        const size_t len = 40 * MIB + 12345;
+        char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+        subproc *c = subproc_new(HELPER_PATH);
+        char *out;
+
+        subproc_add_arg(c, "--no-report");
+        subproc_add_arg_format(c, "--stdout-bytes=%zu", len);
+        subproc_set_output_mapping(c, &out);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_bytes_equal(out, subproc_output_len(c), expected, len);
+        assert_ll_equal(out[len], '\0');
+        subproc_unmap(out, subproc_output_len(c));
+        free(expected);
+        subproc_free(c);
+}
+
+static void test_mapping_is_writable(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=hello", NULL);
+        char *out;
+
+        subproc_set_output_mapping(c, &out);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        out[0] = 'J';
+        assert_string_equal(out, "Jello");
+        subproc_unmap(out, subproc_output_len(c));
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Both streams, and mappings mixed with buffers
+ * ------------------------------------------------------------------------------------- */
+
+static void test_one_pointer_interleaves(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--interleave=200", NULL);
+        char *both, *expected = expected_interleave(200);
+
+        subproc_set_output_mapping(c, &both);
+        subproc_set_error_mapping(c, &both);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_non_null(both);
+        assert_string_equal(both, expected);
+        assert_ll_equal(subproc_output_len(c), strlen(expected));
+        assert_ll_equal(subproc_error_len(c), subproc_output_len(c));
+        /* One mapping: released once. */
+        subproc_unmap(both, subproc_output_len(c));
+        free(expected);
+        subproc_free(c);
+}
+
+/* Each stream captured on its own, as a mapping or a buffer, released the matching way. */
+static void check_separate_streams(bool out_mapped, bool err_mapped)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--interleave=9", NULL);
+        char *out, *err, *expected_out = expected_interleave_half(9, false);
+        char *expected_err = expected_interleave_half(9, true);
+
+        if (out_mapped)
+                subproc_set_output_mapping(c, &out);
+        else
+                subproc_set_output_buffer(c, &out);
+        if (err_mapped)
+                subproc_set_error_mapping(c, &err);
+        else
+                subproc_set_error_buffer(c, &err);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_string_equal(out, expected_out);
+        assert_string_equal(err, expected_err);
+        assert_ll_equal(subproc_output_len(c), strlen(expected_out));
+        assert_ll_equal(subproc_error_len(c), strlen(expected_err));
+        if (out_mapped)
+                subproc_unmap(out, subproc_output_len(c));
+        else
+                free(out);
+        if (err_mapped)
+                subproc_unmap(err, subproc_error_len(c));
+        else
+                free(err);
+        free(expected_out);
+        free(expected_err);
+        subproc_free(c);
+}
+
+static void test_separate_mappings(void **state)
+{
+        check_separate_streams(true, true);
+}
+
+static void test_output_mapping_error_buffer(void **state)
+{
+        check_separate_streams(true, false);
+}
+
+static void test_output_buffer_error_mapping(void **state)
+{
+        check_separate_streams(false, true);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * What the child and the caller see
+ * ------------------------------------------------------------------------------------- */
+
+static void test_child_writes_to_memory_files(void **state)
+{
+        char *fds_before = caller_fd_set(), *fds_after;
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        char *out, *err;
+
+        subproc_set_output_mapping(c, &out);
+        subproc_set_error_mapping(c, &err);
+        r = run_report_file(c);
+        assert_contains(report_get(r, "fdlink[1]"), "memfd:subproc-output");
+        assert_contains(report_get(r, "fdlink[2]"), "memfd:subproc-output");
+        /* Two streams, two files. */
+        assert_string_not_equal(report_get(r, "fdstat[1]"), report_get(r, "fdstat[2]"));
+        /* The library's own fd of each file stays out of the child. */
+        check_fd_set(r, "0 1 2");
+        /* And is closed in the caller once the mapping is made. */
+        fds_after = caller_fd_set();
+        assert_string_equal(fds_after, fds_before);
+        /* The report went to its file: nothing was written to stdout. */
+        assert_string_equal(out, "");
+        subproc_unmap(out, subproc_output_len(c));
+        subproc_unmap(err, subproc_error_len(c));
+        report_free(r);
+        free(fds_before);
+        free(fds_after);
+        subproc_free(c);
+}
+
+/* A background grandchild writes after the run: appending ("late", which F_SEAL_GROW stops)
+ * and in place through a new open of the file ("LATE", which only F_SEAL_WRITE stops), then
+ * records both exit statuses. */
+#define LATE_WRITER_SCRIPT                                                                    \
+        "(sleep 0.3; printf late; appended=$?; printf LATE 1<>/dev/stdout;"                  \
+        " echo $appended $? > \"$1\") 2>/dev/null & printf early"
+
+static void test_grandchild_cannot_change_sealed_output(void **state)
+{
+        char *status_path = make_temp_path(), *status_text;
+        subproc *c = subproc_new_args("/bin/sh", "-c", LATE_WRITER_SCRIPT, "sh", status_path,
+                                      NULL);
+        int appended = 0, overwritten = 0;
+        double started;
+        char *out;
+
+        subproc_set_output_mapping(c, &out);
+        started = monotonic_ms();
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        /* A memory file has no EOF to wait for: the run ends with the shell. */
+        assert_true(monotonic_ms() - started < 3000.0);
+        assert_string_equal(out, "early");
+
+        /* The grandchild is not our child (it is reparented when the shell exits), so the
+         * case must not end before it has written: its status file says it is done. */
+        status_text = wait_for_file(status_path, true);
+        assert_ll_equal(sscanf(status_text, "%d %d", &appended, &overwritten), 2);
+        assert_true(appended != 0);
+        assert_true(overwritten != 0);
+        assert_string_equal(out, "early");
+        assert_ll_equal(subproc_output_len(c), 5);
+
+        subproc_unmap(out, subproc_output_len(c));
+        unlink(status_path);
+        free(status_path);
+        free(status_text);
+        subproc_free(c);
+}
+
+static void test_shared_writable_mapping_gets_a_copy(void **state)
+{
+        char *marker_path = make_temp_path(), *marker_text;
+        subproc *c = subproc_new(HELPER_PATH);
+        char *out;
+
+        /* The helper's grandchild still maps the file shared and writable when the run ends,
+         * so it cannot be sealed; 200 ms later it writes '!' over byte 0. */
+        subproc_add_arg(c, "--no-report");
+        subproc_add_arg(c, "--stdout-text=hello");
+        subproc_add_arg_format(c, "--hold-stdout-map=%s", marker_path);
+        subproc_set_output_mapping(c, &out);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_string_equal(out, "hello");
+        marker_text = wait_for_file(marker_path, false);
+        /* A mapping of the unsealed file would now read "!ello". */
+        assert_string_equal(out, "hello");
+        assert_ll_equal(subproc_output_len(c), 5);
+
+        subproc_unmap(out, subproc_output_len(c));
+        unlink(marker_path);
+        free(marker_path);
+        free(marker_text);
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Reruns, run_async, timeouts
+ * ------------------------------------------------------------------------------------- */
+
+static void test_rerun_unmaps_previous_mapping(void **state)
+{
+        const size_t len = 8192;
+        char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+        const int mappings_before = count_output_file_mappings();
+        subproc *c = subproc_new(HELPER_PATH);
+        char *out;
+
+        /* Enough output that the file part of the frame exists and shows in the maps. */
+        subproc_add_arg(c, "--no-report");
+        subproc_add_arg_format(c, "--stdout-bytes=%zu", len);
+        subproc_set_output_mapping(c, &out);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_ll_equal(count_output_file_mappings(), mappings_before + 1);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        assert_ll_equal(count_output_file_mappings(), mappings_before + 1);
+        assert_bytes_equal(out, subproc_output_len(c), expected, len);
+        subproc_unmap(out, subproc_output_len(c));
+        assert_ll_equal(count_output_file_mappings(), mappings_before);
+        free(expected);
+        subproc_free(c);
+}
+
+static void test_run_async_then_wait(void **state)
+{
+        const size_t len = MIB + 3;
+        char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+        subproc *c = subproc_new(HELPER_PATH);
+        pid_t pid = -1;
+        int status = -1;
+        char *out;
+
+        subproc_add_arg(c, "--no-report");
+        subproc_add_arg_format(c, "--stdout-bytes=%zu", len);
+        subproc_set_output_mapping(c, &out);
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        assert_true(pid > 0);
+        /* Mapped once the child is gone, by the wait. */
+        assert_null(out);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_ll_equal(status, 0);
+        assert_bytes_equal(out, subproc_output_len(c), expected, len);
+        assert_ll_equal(out[len], '\0');
+        subproc_unmap(out, subproc_output_len(c));
+        free(expected);
+        subproc_free(c);
+}
+
+static void test_timeout_keeps_partial_output(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=partial",
+                                      "--sleep-ms=20000", NULL);
+        char *out;
+
+        subproc_set_output_mapping(c, &out);
+        subproc_set_timeout(c, 200, 1000);
+        assert_run_fails(c, ETIMEDOUT, "timed out");
+        assert_non_null(out);
+        assert_string_equal(out, "partial");
+        assert_ll_equal(subproc_output_len(c), 7);
+        subproc_unmap(out, subproc_output_len(c));
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Refused combinations
+ * ------------------------------------------------------------------------------------- */
+
+/* After a refused run a registered mapping is an empty one, to be released as usual. */
+static void check_empty_mapping(char *data, size_t len)
+{
+        assert_non_null(data);
+        assert_string_equal(data, "");
+        assert_ll_equal(len, 0);
+        subproc_unmap(data, len);
+}
+
+static void test_set_twice_is_refused(void **state)
+{
+        subproc *twice = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc *mixed = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        char *out, *again, *buffer;
+
+        subproc_set_output_mapping(twice, &out);
+        subproc_set_output_mapping(twice, &again);
+        assert_run_fails(twice, EINVAL, "set twice");
+        check_empty_mapping(out, subproc_output_len(twice));
+        assert_null(again);
+
+        subproc_set_output_buffer(mixed, &buffer);
+        subproc_set_output_mapping(mixed, &out);
+        assert_run_fails(mixed, EINVAL, "set twice");
+        /* The buffer was registered first: it gets the (malloc'd) "". */
+        assert_non_null(buffer);
+        assert_string_equal(buffer, "");
+        assert_null(out);
+        free(buffer);
+        subproc_free(mixed);
+        subproc_free(twice);
+}
+
+static void test_null_pointer_is_refused(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        char *err;
+
+        subproc_set_error_mapping(c, &err);
+        subproc_set_output_mapping(c, NULL);
+        assert_run_fails(c, EINVAL, "mapping pointer is NULL");
+        check_empty_mapping(err, subproc_error_len(c));
+        subproc_free(c);
+}
+
+static void test_buffer_and_mapping_cannot_share_a_pointer(void **state)
+{
+        subproc *mapped_first = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc *buffer_first = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        char *shared;
+
+        subproc_set_output_mapping(mapped_first, &shared);
+        subproc_set_error_buffer(mapped_first, &shared);
+        assert_run_fails(mapped_first, EINVAL, "one pointer cannot be");
+        check_empty_mapping(shared, subproc_output_len(mapped_first));
+
+        subproc_set_output_buffer(buffer_first, &shared);
+        subproc_set_error_mapping(buffer_first, &shared);
+        assert_run_fails(buffer_first, EINVAL, "one pointer cannot be");
+        assert_non_null(shared);
+        assert_string_equal(shared, "");
+        free(shared);
+        subproc_free(buffer_first);
+        subproc_free(mapped_first);
+}
+
+static void test_daemon_refuses_mapping(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        char *out;
+
+        subproc_daemonize(c);
+        subproc_set_output_mapping(c, &out);
+        assert_run_fails(c, EINVAL, "daemon");
+        /* Whatever it left (nothing was started), releasing it must be safe. */
+        subproc_unmap(out, subproc_output_len(c));
+        subproc_free(c);
+}
+
+static void test_unmap_null_does_nothing(void **state)
+{
+        subproc_unmap(NULL, 0);
+        subproc_unmap(NULL, 4096);
+}
+
+int main(int argc, char **argv)
+{
+        const struct CMUnitTest tests[] = {
+                SP_TEST(test_sizes_are_exact_and_nul_terminated),
+                SP_TEST(test_empty_output_is_empty_string),
+                SP_TEST(test_nuls_inside_are_kept),
+                SP_TEST(test_nul_replaces_bytes_past_the_end),
+                SP_TEST(test_big_output_is_exact),
+                SP_TEST(test_mapping_is_writable),
+                SP_TEST(test_one_pointer_interleaves),
+                SP_TEST(test_separate_mappings),
+                SP_TEST(test_output_mapping_error_buffer),
+                SP_TEST(test_output_buffer_error_mapping),
+                SP_TEST(test_child_writes_to_memory_files),
+                SP_TEST(test_grandchild_cannot_change_sealed_output),
+                SP_TEST(test_shared_writable_mapping_gets_a_copy),
+                SP_TEST(test_rerun_unmaps_previous_mapping),
+                SP_TEST(test_run_async_then_wait),
+                SP_TEST(test_timeout_keeps_partial_output),
+                SP_TEST(test_set_twice_is_refused),
+                SP_TEST(test_null_pointer_is_refused),
+                SP_TEST(test_buffer_and_mapping_cannot_share_a_pointer),
+                SP_TEST(test_daemon_refuses_mapping),
+                SP_TEST(test_unmap_null_does_nothing),
+        };
+
+        /* Run by test_nul_replaces_bytes_past_the_end as its child. */
+        if (argc == 2 && strcmp(argv[1], SCRIBBLE_ARG) == 0)
+                return scribble_past_end_of_stdout();
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
