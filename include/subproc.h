@@ -253,7 +253,7 @@ SUBPROC_EXPORT size_t subproc_error_len(const subproc *c);
  * The length is the file's size when the child is gone: like any file it may have holes (a
  * child that seeks past the end, or extends it with ftruncate(), which costs it nothing), and
  * holes read as zeros but take memory as they are touched, so a caller that distrusts the
- * child checks subproc_output_len() before reading everything. */
+ * child checks subproc_output_len() before reading everything.
  * Errors: EINVAL for a NULL pointer, for a stream set twice, or for the same pointer given to
  * a mapping for one stream and a buffer for the other; ENOTSUP where memfd_create is missing
  * (macOS); a failure to map after the run fails the run (ENOMEM, EFBIG) with *out NULL. */
