@@ -285,8 +285,10 @@ SUBPROC_EXPORT int subproc_add_send_buffer(subproc *c, const void *data, size_t 
  * "/" unless subproc_set_cwd() was called, and its stdio is /dev/null unless redirected to fds.
  * A relative binary ("./prog") is resolved against the caller's cwd before the daemon moves
  * to "/" (or relative to the cwd set with subproc_set_cwd()).
- * Only subproc_run() can start a daemon; buffers, subproc_set_death_signal() and the
- * handshake cannot be combined with it (a run fails with EINVAL).
+ * Only subproc_run() can start a daemon; buffers and subproc_set_death_signal() cannot be
+ * combined with it (a run fails with EINVAL).  With subproc_require_handshake(), subproc_run()
+ * returns once the daemon holds its pidfile and waits before exec (subproc_daemon_pid() is
+ * known then); subproc_handshake_release() lets it exec, as libvirt starts QEMU.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_daemonize(subproc *c);
 
@@ -394,7 +396,9 @@ SUBPROC_EXPORT void subproc_set_pre_exec_hook(subproc *c, int (*hook)(void *opaq
  * write id maps).  A child whose caller dies or frees the command without letting it go exits
  * without running the program.  Use with subproc_run_async(), then subproc_handshake_wait(),
  * then subproc_handshake_release().  The child is created with fork() (the caller keeps running
- * while it waits).  Not with subproc_daemonize() or subproc_run() (EINVAL).
+ * while it waits).  subproc_run() refuses it (EINVAL), except for a daemon: there
+ * subproc_run() returns with the daemon waiting (see subproc_daemonize()), and a failure of
+ * the daemon's exec after the release is reported by subproc_handshake_release().
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
 
@@ -404,7 +408,7 @@ SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
 SUBPROC_EXPORT int subproc_handshake_wait(subproc *c);
 
 /* Let the waiting child exec.  Returns 0 once it has exec'd, or -1 with errno and message if
- * exec failed (the child is then reaped).  Calling it before subproc_handshake_wait() first
+ * exec failed (the child is then reaped; a daemon exits by itself).  Calling it before subproc_handshake_wait() first
  * waits.  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_handshake_release(subproc *c);
 

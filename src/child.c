@@ -398,8 +398,10 @@ CHILD_CODE static void arm_death_signal(const struct sp_plan *plan)
 }
 
 /* Runs in the child: async-signal-safe only.  Tell the parent we wait, then wait for its
- * go-ahead; anything but '1' (EOF: the caller died or gave up) means do not run. */
-CHILD_CODE static void wait_for_handshake(const struct sp_plan *plan)
+ * go-ahead; anything but '1' (EOF: the caller died or gave up) means do not run.  A daemon
+ * closes `gate_fd` first: that lets its intermediate exit, and the caller's subproc_run()
+ * return, while the daemon waits. */
+CHILD_CODE static void wait_for_handshake(const struct sp_plan *plan, int gate_fd)
 {
         char go = 0;
         long r;
@@ -407,6 +409,8 @@ CHILD_CODE static void wait_for_handshake(const struct sp_plan *plan)
         if (plan->handshake_fd < 0)
                 return;
         report_info(plan, SP_STAGE_INFO_READY, 0);
+        if (gate_fd >= 0)
+                (void)sp_sys_close(gate_fd);
         do
                 r = sp_sys_read(plan->handshake_fd, &go, 1);
         while (r == -ERR_INTR);
@@ -415,15 +419,14 @@ CHILD_CODE static void wait_for_handshake(const struct sp_plan *plan)
         (void)sp_sys_close(plan->handshake_fd);
 }
 
-CHILD_CODE static void exec_program(const struct sp_plan *plan);
+CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd);
 
-#if SUBPROC_SPAWN_FORK
-/* Runs in the child: async-signal-safe only.  Start the daemon, which becomes the program, and
- * return once it has exec'd or failed, as the Linux intermediate (CLONE_VFORK) does: the
+/* Runs in the child: async-signal-safe only.  Start the daemon, which becomes the program, in
+ * a copy of our memory of its own, and return once it has exec'd, failed, or (with a
+ * handshake) waits for the caller: the gate's write end closes then.  Waiting matters: the
  * parent may kill this intermediate if the report pipe fails, and by then the daemon must
- * hold its pidfile, for the caller to find and stop it.  We are a private copy already, so
- * fork() gives the daemon its own; the gate's write end closes at its exec or exit. */
-CHILD_CODE static long start_daemon(const struct sp_plan *plan)
+ * hold its pidfile, for the caller to find and stop it. */
+CHILD_CODE static long start_daemon_forked(const struct sp_plan *plan)
 {
         int gate[2];
         long pid, r = sp_sys_pipe_cloexec(gate);
@@ -434,7 +437,7 @@ CHILD_CODE static long start_daemon(const struct sp_plan *plan)
         pid = sp_sys_fork();
         if (pid == 0) {
                 (void)sp_sys_close(gate[0]);
-                exec_program(plan);
+                exec_program(plan, gate[1]);
         }
         (void)sp_sys_close(gate[1]);
         /* EOF: the daemon has exec'd or exited.  Every signal is blocked, but a stop and
@@ -444,23 +447,34 @@ CHILD_CODE static long start_daemon(const struct sp_plan *plan)
         (void)sp_sys_close(gate[0]);
         return pid;
 }
+
+#if SUBPROC_SPAWN_FORK
+CHILD_CODE static long start_daemon(const struct sp_plan *plan)
+{
+        return start_daemon_forked(plan);
+}
 #else
 /* Runs in the child: async-signal-safe only.  The intermediate of a daemon: it is suspended
  * (CLONE_VFORK) until the daemon has exec'd or failed, then exits, so the daemon is nobody's
  * child but init's (or a subreaper's). */
 CHILD_CODE static int daemon_entry(void *plan)
 {
-        exec_program(plan);
+        exec_program(plan, -1);
         return 127;
 }
 
 CHILD_CODE static long start_daemon(const struct sp_plan *plan)
 {
+        pid_t pid;
+
+        /* A daemon waiting for the handshake outlives its intermediate, whose memory and
+         * stack it would otherwise share (the intermediate is a fork() already then). */
+        if (plan->handshake_fd >= 0)
+                return start_daemon_forked(plan);
         /* glibc's clone() wrapper writes no memory of ours in the child or on success; its
          * errno on failure is restored by the parent (spawn.c). */
-        pid_t pid = clone(daemon_entry, plan->daemon_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                          (void *)plan);
-
+        pid = clone(daemon_entry, plan->daemon_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                    (void *)plan);
         return pid < 0 ? -ERR_AGAIN : pid;
 }
 #endif
@@ -502,7 +516,7 @@ CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan)
 
 /* Runs in the child: async-signal-safe only.  Everything after the session is set up, in the
  * process that becomes the program. */
-CHILD_CODE static void exec_program(const struct sp_plan *plan)
+CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
 {
         const uint64_t exec_mask = plan->keep_signals ? plan->caller_mask : 0;
         const char *cwd = plan->cwd ? plan->cwd : plan->daemonize ? "/" : NULL;
@@ -525,7 +539,7 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan)
                 child_fail(plan, SP_STAGE_CHDIR, r, -1);
         drop_privileges(plan);
         arm_death_signal(plan);
-        wait_for_handshake(plan);
+        wait_for_handshake(plan, gate_fd);
         r = sp_sys_sigmask_set(&exec_mask);
         if (r < 0)
                 child_fail(plan, SP_STAGE_SIGNALS, r, -1);
@@ -573,6 +587,6 @@ CHILD_CODE void sp_child_run(const struct sp_plan *plan)
         set_up_session(plan);
         if (plan->daemonize)
                 become_daemon(plan);
-        exec_program(plan);
+        exec_program(plan, -1);
         sp_sys_exit(127);
 }

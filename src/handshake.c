@@ -17,7 +17,8 @@ static void end_child(subproc *c)
 
         sp_close(&c->handshake_notify_fd);
         sp_close(&c->report_fd);
-        reaped = sp_waitpid(c->pid, &status) == 0;
+        /* A daemon is not our child: it exits by itself on EOF or failure. */
+        reaped = c->pid > 0 && sp_waitpid(c->pid, &status) == 0;
         c->pid = -1;
         sp_close(&c->pidfd);
         c->last_status = reaped ? status : -1;
@@ -54,10 +55,10 @@ int subproc_handshake_wait(subproc *c)
 
         if (!c || c->handshake == SP_HANDSHAKE_NONE)
                 return sp_error(EINVAL, "the command has no handshake");
+        if (c->handshake == SP_HANDSHAKE_WAITING)
+                return 0; /* also a daemon's, which subproc_run() left waiting */
         if (c->handshake == SP_HANDSHAKE_IDLE || c->pid <= 0)
                 return sp_error(EINVAL, "the handshake's child is not running");
-        if (c->handshake == SP_HANDSHAKE_WAITING)
-                return 0;
         while ((r = sp_report_read(c->report_fd, &rep)) == 1) {
                 if (rep.stage == SP_STAGE_INFO_READY) {
                         c->handshake = SP_HANDSHAKE_WAITING;

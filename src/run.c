@@ -108,10 +108,8 @@ static int check_features(const subproc *c, bool async)
                 if (buffers)
                         return sp_error(EINVAL, "a daemon cannot use input, output, error or "
                                                 "send buffers: nobody would serve them");
-                if (c->handshake != SP_HANDSHAKE_NONE)
-                        return sp_error(EINVAL, "the handshake is not supported with daemonize");
         }
-        if (c->handshake != SP_HANDSHAKE_NONE && !async)
+        if (c->handshake != SP_HANDSHAKE_NONE && !async && !c->daemonize)
                 return sp_error(EINVAL, "a command with a handshake must be started with "
                                         "subproc_run_async");
         return 0;
@@ -126,6 +124,12 @@ static void record_start(subproc *c, const struct sp_spawn_result *res)
         c->sv_retry_at = 0;
         c->pidfd = res->pidfd;
         c->daemon_pid = res->daemon_pid;
+        if (c->handshake != SP_HANDSHAKE_NONE) {
+                c->report_fd = res->report_fd;
+                c->handshake_notify_fd = res->handshake_fd;
+                /* A daemon's start returned once it waited for us. */
+                c->handshake = c->daemonize ? SP_HANDSHAKE_WAITING : SP_HANDSHAKE_STARTED;
+        }
         if (c->daemonize) {
                 c->pid = -1;
                 c->last_status = 0;
@@ -134,11 +138,6 @@ static void record_start(subproc *c, const struct sp_spawn_result *res)
         }
         c->pid = res->pid;
         c->io_pending = true;
-        if (c->handshake != SP_HANDSHAKE_NONE) {
-                c->report_fd = res->report_fd;
-                c->handshake_notify_fd = res->handshake_fd;
-                c->handshake = SP_HANDSHAKE_STARTED;
-        }
 }
 
 static int start(subproc *c, bool async)

@@ -71,6 +71,30 @@ static bool collect_reports(int fd, struct sp_spawn_result *ret)
         return true;
 }
 
+/* A daemon with a handshake: read its reports until it waits for the go-ahead, or failed
+ * (then on to EOF, as collect_reports does).  Its intermediate has exited or is about to. */
+static void collect_until_ready(int fd, struct sp_spawn_result *ret)
+{
+        struct sp_report rep;
+        int r;
+
+        while ((r = sp_report_read(fd, &rep)) == 1) {
+                if (rep.stage == SP_STAGE_INFO_DAEMON_PID)
+                        ret->daemon_pid = rep.arg;
+                else if (rep.stage == SP_STAGE_INFO_READY)
+                        return;
+                else if (rep.stage < SP_STAGE_INFO_DAEMON_PID) {
+                        ret->failed = true;
+                        ret->report = rep;
+                        (void)collect_reports(fd, ret);
+                        return;
+                }
+        }
+        ret->failed = true;
+        ret->report = (struct sp_report){ .stage = SP_STAGE_REPORT,
+                                          .error = r < 0 ? errno : ECHILD };
+}
+
 int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
 {
         int saved_errno = errno;
@@ -110,10 +134,25 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 /* Also from here, so the group exists before we might signal it; the child
                  * does the same, whichever runs first. */
                 (void)setpgid(pid, pid);
+        if (wants_handshake && plan->daemonize) {
+                int status;
+
+                /* The daemon holds its pidfile and waits for us; its intermediate exits. */
+                collect_until_ready(report[0], ret);
+                (void)sp_waitpid(pid, &status);
+                sp_close(&ret->pidfd);
+                if (ret->failed) {
+                        close(report[0]);
+                        sp_close(&handshake[1]);
+                        errno = saved_errno;
+                        return 0;
+                }
+        }
         if (wants_handshake) {
                 /* The child waits for us before exec: the reports are read later. */
                 ret->report_fd = report[0];
                 ret->handshake_fd = handshake[1];
+                errno = saved_errno;
                 return 0;
         }
         /* It may be running the program: it must not outlive a failed start.  Not a daemon's

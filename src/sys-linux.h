@@ -67,6 +67,18 @@ SP_SYSCALL long sp_sys6(long n, long a, long b, long c, long d, long e, long f)
 
 #define sp_sys(n, a, b, c) sp_sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 
+/* A daemon that must outlive its intermediate before exec (it waits for a handshake) cannot
+ * share memory with it: a raw clone without CLONE_VM, a fork that runs no atfork handlers. */
+SP_SYSCALL long sp_sys_fork(void)
+{
+        return sp_sys(SYS_clone, SIGCHLD, 0, 0);
+}
+
+SP_SYSCALL long sp_sys_pipe_cloexec(int fds[2])
+{
+        return sp_sys(SYS_pipe2, fds, O_CLOEXEC, 0);
+}
+
 SP_SYSCALL long sp_sys_write(int fd, const void *buf, size_t len)
 {
         return sp_sys(SYS_write, fd, buf, len);

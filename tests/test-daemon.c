@@ -419,8 +419,8 @@ static void test_daemon_contradictions(void **state)
                         out = NULL;
                         break;
                 case 2:
-                        subproc_require_handshake(c);
-                        assert_run_fails(c, EINVAL, NULL);
+                        subproc_set_death_signal(c, SIGTERM);
+                        assert_run_fails(c, EINVAL, "death signal");
                         break;
                 default:
                         subproc_set_input_buffer(c, "input");
@@ -435,6 +435,136 @@ static void test_daemon_contradictions(void **state)
         lt_remove_dir(dir, names);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * Daemon and handshake together: subproc_run() returns with the daemon holding its pidfile
+ * and waiting before exec; subproc_handshake_release() lets it exec.
+ * ------------------------------------------------------------------------------------- */
+
+/* The daemon is up, holds the pidfile, and is still our own image: it has not exec'd. */
+static void assert_waiting_daemon(const struct daemon_case *d, pid_t pid)
+{
+        pid_t alive = -1;
+
+        assert_ll_equal(subproc_pidfile_read_if_alive(d->pidfile, &alive), 0);
+        assert_ll_equal(alive, pid);
+        assert_false(lt_is_helper(pid));
+        assert_false(lt_file_exists(d->report));
+        /* Its intermediate is reaped, and the daemon is not our child. */
+        assert_ll_equal(waitpid(-1, NULL, WNOHANG), -1);
+        assert_errno_equal(errno, ECHILD);
+}
+
+static void test_daemon_handshake(void **state)
+{
+        struct daemon_case d;
+        struct helper_report *r;
+        long long pidfile_fd;
+        char *expected_fds;
+        pid_t pid;
+
+        daemon_prepare(&d, true, NULL);
+        subproc_require_handshake(d.c);
+        pid = daemon_start(&d);
+        assert_waiting_daemon(&d, pid);
+        assert_ll_equal(subproc_handshake_wait(d.c), 0);
+        assert_waiting_daemon(&d, pid);
+
+        assert_ll_equal(subproc_handshake_release(d.c), 0);
+        /* Released: it has exec'd by now, and none of the handshake's pipes (nor the gate
+         * its intermediate waited on) reached the program. */
+        assert_true(lt_is_helper(pid));
+        r = daemon_report(&d);
+        assert_ll_equal(report_get_int(r, "pid"), pid);
+        assert_true(report_get_int(r, "sid") != getsid(0));
+        pidfile_fd = report_get_int(r, "pidfile_fd");
+        expected_fds = pidfile_fd < d.notify_child_fd
+                               ? fd_list("0 1 2 %lld %d", pidfile_fd, d.notify_child_fd)
+                               : fd_list("0 1 2 %d %lld", d.notify_child_fd, pidfile_fd);
+        check_fd_set(r, expected_fds);
+        free(expected_fds);
+        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
+        report_free(r);
+        /* Released once is all: a second release has nothing to release. */
+        assert_ll_equal(subproc_handshake_release(d.c), -1);
+
+        assert_ll_equal(subproc_pidfile_force_cleanup(d.pidfile), 0);
+        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+        daemon_finish(&d);
+}
+
+/* Its exec fails after the release: subproc_handshake_release() says so, and the daemon is
+ * gone, its pidfile no longer held. */
+static void test_daemon_handshake_exec_fails(void **state)
+{
+        struct daemon_case d;
+        pid_t pid, alive = -2;
+
+        daemon_prepare(&d, true, NULL);
+        subproc_free(d.c);
+        d.c = subproc_new("/nonexistent/subproc-test-program");
+        subproc_set_pidfile(d.c, d.pidfile);
+        subproc_daemonize(d.c);
+        subproc_require_handshake(d.c);
+        pid = daemon_start(&d);
+        assert_waiting_daemon(&d, pid);
+
+        assert_ll_equal(subproc_handshake_release(d.c), -1);
+        assert_errno_equal(errno, ENOENT);
+        assert_contains(subproc_errmsg(), "exec /nonexistent/subproc-test-program");
+        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+        assert_ll_equal(subproc_pidfile_read_if_alive(d.pidfile, &alive), 0);
+        assert_ll_equal(alive, -1);
+        daemon_finish(&d);
+}
+
+/* Freed without the release: the daemon exits without running the program. */
+static void test_daemon_handshake_abandoned(void **state)
+{
+        struct daemon_case d;
+        const char *const actions[] = { NULL };
+        pid_t pid;
+
+        daemon_prepare(&d, true, actions);
+        subproc_add_arg_format(d.c, "--write-file=%s", d.marker);
+        subproc_require_handshake(d.c);
+        pid = daemon_start(&d);
+        assert_waiting_daemon(&d, pid);
+        subproc_free(d.c);
+        d.c = NULL;
+        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+        assert_false(lt_file_exists(d.marker));
+        assert_false(lt_file_exists(d.report));
+        daemon_finish(&d);
+}
+
+/* A daemon that fails before it waits (its pidfile is held): subproc_run() fails, naming the
+ * holder, and no daemon is left waiting. */
+static void test_daemon_handshake_pidfile_busy(void **state)
+{
+        struct daemon_case first, second;
+        struct helper_report *r;
+        pid_t pid;
+
+        daemon_prepare(&first, true, NULL);
+        pid = daemon_start(&first);
+        r = daemon_report(&first);
+        report_free(r);
+
+        daemon_prepare(&second, false, NULL);
+        subproc_add_arg_format(second.c, "--write-file=%s", second.marker);
+        subproc_set_pidfile(second.c, first.pidfile);
+        subproc_require_handshake(second.c);
+        assert_run_fails(second.c, EBUSY, first.pidfile);
+        assert_ll_equal(subproc_daemon_pid(second.c), -1);
+        assert_ll_equal(subproc_handshake_release(second.c), -1);
+        assert_false(lt_file_exists(second.marker));
+
+        assert_ll_equal(subproc_pidfile_force_cleanup(first.pidfile), 0);
+        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+        daemon_finish(&second);
+        daemon_finish(&first);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -444,6 +574,10 @@ int main(void)
                 LT_TEST(test_force_cleanup_of_daemon),
                 LT_TEST(test_daemon_failures),
                 LT_TEST(test_daemon_contradictions),
+                LT_TEST(test_daemon_handshake),
+                LT_TEST(test_daemon_handshake_exec_fails),
+                LT_TEST(test_daemon_handshake_abandoned),
+                LT_TEST(test_daemon_handshake_pidfile_busy),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -239,10 +239,10 @@ static void test_handshake_misuse(void **state)
         assert_false(lt_file_exists(marker));
         subproc_free(c);
 
-        /* Not with a daemon. */
+        /* A daemon with a handshake starts with subproc_run() only (test-daemon.c). */
         c = marker_writer(marker);
         subproc_daemonize(c);
-        assert_run_fails(c, EINVAL, NULL);
+        assert_run_async_fails(c, EINVAL, "subproc_run");
         assert_false(lt_file_exists(marker));
         subproc_free(c);
 

@@ -558,6 +558,51 @@ static void sc_daemon(struct point *pt)
         unlink(g.daemon_pidfile);
 }
 
+static bool has_marker(pid_t pid);
+
+/* A daemon with a handshake: subproc_run() leaves it waiting, holding its pidfile, and the
+ * release lets it exec.  Stopped afterwards with subproc_pidfile_force_cleanup(). */
+static void sc_daemon_handshake(struct point *pt)
+{
+        pid_t daemon_pid = -1, holder = -1;
+        bool started, released = false;
+        char why[256];
+        subproc *c;
+
+        unlink(g.daemon_pidfile);
+        window_open(pt);
+        c = subproc_new_args(g.helper_rel, "--no-report", "--sleep-ms=30000", g.marker, NULL);
+        subproc_daemonize(c);
+        subproc_set_pidfile(c, g.daemon_pidfile);
+        subproc_require_handshake(c);
+        started = TRY(pt, subproc_run(c, NULL));
+        if (started) {
+                daemon_pid = subproc_daemon_pid(c);
+                released = TRY(pt, subproc_handshake_release(c));
+        }
+        snprintf(why, sizeof why, "%s", started ? "" : subproc_errmsg());
+        /* Frees a daemon that was never let go: it exits without running the program. */
+        subproc_free(c);
+        window_close();
+
+        if (subproc_pidfile_read_if_alive(g.daemon_pidfile, &holder) < 0 && errno != ENOENT)
+                wrongf(pt, "cannot test the pidfile afterwards: %s", subproc_errmsg());
+        if (started && daemon_pid <= 0)
+                wrongf(pt, "the daemon started but subproc_daemon_pid() is %d",
+                       (int)daemon_pid);
+        else if (released && (holder != daemon_pid || !has_marker(holder)))
+                wrongf(pt, "released, but the pidfile is held by %d, not by the daemon %d "
+                       "running the program", (int)holder, (int)daemon_pid);
+        /* A failed start reads the reports to EOF: the daemon has closed everything, its
+         * pidfile lock included (the known limit of sc_daemon aside). */
+        if (!started && holder > 0 && !strstr(why, "cannot read the child's report"))
+                wrongf(pt, "the run failed but a daemon (pid %d) holds the pidfile",
+                       (int)holder);
+        if (subproc_pidfile_force_cleanup(g.daemon_pidfile) < 0)
+                wrongf(pt, "cannot stop the daemon: %s", subproc_errmsg());
+        unlink(g.daemon_pidfile);
+}
+
 /* The pidfile functions on their own: acquire, read, read_if_alive, release, and
  * force_cleanup of a pidfile held by a running child. */
 static void sc_pidfile(struct point *pt)
@@ -868,6 +913,7 @@ static const struct scenario scenarios[] = {
         { "to_string", sc_to_string, 0 },
         { "timeout", sc_timeout, ETIMEDOUT },
         { "daemon", sc_daemon, 0 },
+        { "daemon_handshake", sc_daemon_handshake, 0 },
         { "pidfile", sc_pidfile, 0 },
         { "handshake", sc_handshake, 0 },
         { "path", sc_path, 0 },
