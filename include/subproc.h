@@ -408,8 +408,9 @@ SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
 SUBPROC_EXPORT int subproc_handshake_wait(subproc *c);
 
 /* Let the waiting child exec.  Returns 0 once it has exec'd, or -1 with errno and message if
- * exec failed (the child is then reaped; a daemon exits by itself).  Calling it before subproc_handshake_wait() first
- * waits.  Thread safety: one thread per command.  Async-signal safety: no. */
+ * exec failed (the child is then reaped; a daemon exits by itself).  Calling it before
+ * subproc_handshake_wait() first waits.  Thread safety: one thread per command.
+ * Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_handshake_release(subproc *c);
 
 /* ---------------------------------------------------------------------------------------

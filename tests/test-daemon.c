@@ -140,12 +140,27 @@ static char *fd_list(const char *fmt, ...)
  * The daemon's state
  * ------------------------------------------------------------------------------------- */
 
+/* The daemon has exactly 0, 1, 2, its pidfile (locked, and the file it holds) and the notify
+ * pipe: none of the library's own pipes reached the program. */
+static void check_daemon_fds(const struct daemon_case *d, const struct helper_report *r)
+{
+        long long pidfile_fd = report_get_int(r, "pidfile_fd");
+        char *expected_fds;
+
+        assert_string_equal(report_getf(r, "fdlink[%lld]", pidfile_fd), d->pidfile);
+        expected_fds = pidfile_fd < d->notify_child_fd
+                               ? fd_list("0 1 2 %lld %d", pidfile_fd, d->notify_child_fd)
+                               : fd_list("0 1 2 %d %lld", d->notify_child_fd, pidfile_fd);
+        check_fd_set(r, expected_fds);
+        free(expected_fds);
+        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
+}
+
 static void test_daemon_state(void **state)
 {
         struct daemon_case d;
         struct helper_report *r;
-        long long sid, pidfile_fd;
-        char *expected_fds;
+        long long sid;
         pid_t pid;
 
         daemon_prepare(&d, true, NULL);
@@ -187,14 +202,7 @@ static void test_daemon_state(void **state)
         assert_string_equal(report_get(r, "cwd"), "/");
         for (int fd = 0; fd < 3; fd++)
                 assert_string_equal(report_getf(r, "fdlink[%d]", fd), "/dev/null");
-        pidfile_fd = report_get_int(r, "pidfile_fd");
-        assert_string_equal(report_getf(r, "fdlink[%lld]", pidfile_fd), d.pidfile);
-        expected_fds = pidfile_fd < d.notify_child_fd
-                               ? fd_list("0 1 2 %lld %d", pidfile_fd, d.notify_child_fd)
-                               : fd_list("0 1 2 %d %lld", d.notify_child_fd, pidfile_fd);
-        check_fd_set(r, expected_fds);
-        free(expected_fds);
-        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
+        check_daemon_fds(&d, r);
         assert_ll_equal(report_get_int(r, "pidfile_fd_conflict"), 0);
         assert_ll_equal(report_get_int(r, "pidfile_locked_after_close"), 1);
         {
@@ -458,8 +466,6 @@ static void test_daemon_handshake(void **state)
 {
         struct daemon_case d;
         struct helper_report *r;
-        long long pidfile_fd;
-        char *expected_fds;
         pid_t pid;
 
         daemon_prepare(&d, true, NULL);
@@ -476,13 +482,7 @@ static void test_daemon_handshake(void **state)
         r = daemon_report(&d);
         assert_ll_equal(report_get_int(r, "pid"), pid);
         assert_true(report_get_int(r, "sid") != getsid(0));
-        pidfile_fd = report_get_int(r, "pidfile_fd");
-        expected_fds = pidfile_fd < d.notify_child_fd
-                               ? fd_list("0 1 2 %lld %d", pidfile_fd, d.notify_child_fd)
-                               : fd_list("0 1 2 %d %lld", d.notify_child_fd, pidfile_fd);
-        check_fd_set(r, expected_fds);
-        free(expected_fds);
-        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
+        check_daemon_fds(&d, r);
         report_free(r);
         /* Released once is all: a second release has nothing to release. */
         assert_ll_equal(subproc_handshake_release(d.c), -1);

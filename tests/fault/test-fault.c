@@ -518,11 +518,54 @@ static void sc_timeout(struct point *pt)
         free(out);
 }
 
-/* A daemon holding a pidfile, started by a relative path (anchored to our cwd); stopped
- * afterwards with subproc_pidfile_force_cleanup(), outside the window. */
+static bool has_marker(pid_t pid);
+
+/* The daemon's report pipe (or gate) closes during its exec, a moment before the kernel
+ * shows the new command line: give it that moment. */
+static bool runs_the_program(pid_t pid)
+{
+        const struct timespec step = { 0, 1000 * 1000 };
+
+        for (int i = 0; i < 2000; i++) {
+                if (has_marker(pid))
+                        return true;
+                nanosleep(&step, NULL);
+        }
+        return false;
+}
+
+/* After a daemon scenario, outside the window: a daemon that started has a pid; one that must
+ * be running the program (must_hold) holds the pidfile; a failed start left nobody holding
+ * it.  Then the daemon is stopped. */
+static void finish_daemon(struct point *pt, bool started, pid_t daemon_pid, bool must_hold,
+                          const char *why)
+{
+        pid_t holder = -1;
+
+        if (subproc_pidfile_read_if_alive(g.daemon_pidfile, &holder) < 0 && errno != ENOENT)
+                wrongf(pt, "cannot test the pidfile afterwards: %s", subproc_errmsg());
+        if (started && daemon_pid <= 0)
+                wrongf(pt, "the daemon started but subproc_daemon_pid() is %d",
+                       (int)daemon_pid);
+        else if (must_hold && (holder != daemon_pid || !runs_the_program(holder)))
+                wrongf(pt, "the pidfile is held by %d, not by the daemon %d running the program",
+                       (int)holder, (int)daemon_pid);
+        /* A failed start reads the reports to EOF, by when the daemon has closed everything,
+         * its pidfile lock included.  Known limit: when reading the report pipe itself fails
+         * (an injected EIO; Linux pipes do not fail so) before the daemon's pid arrives, the
+         * library cannot know whom to stop.  It says so ("cannot read the child's report"). */
+        if (!started && holder > 0 && !strstr(why, "cannot read the child's report"))
+                wrongf(pt, "the run failed but a daemon (pid %d) holds the pidfile",
+                       (int)holder);
+        if (subproc_pidfile_force_cleanup(g.daemon_pidfile) < 0)
+                wrongf(pt, "cannot stop the daemon: %s", subproc_errmsg());
+        unlink(g.daemon_pidfile);
+}
+
+/* A daemon holding a pidfile, started by a relative path (anchored to our cwd). */
 static void sc_daemon(struct point *pt)
 {
-        pid_t daemon_pid = -1, holder = -1;
+        pid_t daemon_pid = -1;
         char why[256];
         bool ok;
         subproc *c;
@@ -538,34 +581,15 @@ static void sc_daemon(struct point *pt)
                 daemon_pid = subproc_daemon_pid(c);
         subproc_free(c);
         window_close();
-
-        if (subproc_pidfile_read_if_alive(g.daemon_pidfile, &holder) < 0 && errno != ENOENT)
-                wrongf(pt, "cannot test the pidfile afterwards: %s", subproc_errmsg());
-        if (ok && daemon_pid <= 0)
-                wrongf(pt, "the daemon started but subproc_daemon_pid() is %d",
-                       (int)daemon_pid);
-        else if (ok && holder != daemon_pid)
-                wrongf(pt, "the pidfile is held by %d, not by the daemon %d", (int)holder,
-                       (int)daemon_pid);
-        /* Known limit: when reading the report pipe itself fails (an injected EIO; Linux pipes
-         * do not fail so) before the daemon's pid arrives, the library cannot know whom to
-         * stop.  It says so ("cannot read the child's report"); the daemon is stopped below. */
-        if (!ok && holder > 0 && !strstr(why, "cannot read the child's report"))
-                wrongf(pt, "the run failed but a daemon (pid %d) holds the pidfile",
-                       (int)holder);
-        if (subproc_pidfile_force_cleanup(g.daemon_pidfile) < 0)
-                wrongf(pt, "cannot stop the daemon: %s", subproc_errmsg());
-        unlink(g.daemon_pidfile);
+        finish_daemon(pt, ok, daemon_pid, ok, why);
 }
 
-static bool has_marker(pid_t pid);
-
 /* A daemon with a handshake: subproc_run() leaves it waiting, holding its pidfile, and the
- * release lets it exec.  Stopped afterwards with subproc_pidfile_force_cleanup(). */
+ * release lets it exec.  A daemon never let go exits without running the program. */
 static void sc_daemon_handshake(struct point *pt)
 {
-        pid_t daemon_pid = -1, holder = -1;
         bool started, released = false;
+        pid_t daemon_pid = -1;
         char why[256];
         subproc *c;
 
@@ -576,31 +600,14 @@ static void sc_daemon_handshake(struct point *pt)
         subproc_set_pidfile(c, g.daemon_pidfile);
         subproc_require_handshake(c);
         started = TRY(pt, subproc_run(c, NULL));
+        snprintf(why, sizeof why, "%s", started ? "" : subproc_errmsg());
         if (started) {
                 daemon_pid = subproc_daemon_pid(c);
                 released = TRY(pt, subproc_handshake_release(c));
         }
-        snprintf(why, sizeof why, "%s", started ? "" : subproc_errmsg());
-        /* Frees a daemon that was never let go: it exits without running the program. */
         subproc_free(c);
         window_close();
-
-        if (subproc_pidfile_read_if_alive(g.daemon_pidfile, &holder) < 0 && errno != ENOENT)
-                wrongf(pt, "cannot test the pidfile afterwards: %s", subproc_errmsg());
-        if (started && daemon_pid <= 0)
-                wrongf(pt, "the daemon started but subproc_daemon_pid() is %d",
-                       (int)daemon_pid);
-        else if (released && (holder != daemon_pid || !has_marker(holder)))
-                wrongf(pt, "released, but the pidfile is held by %d, not by the daemon %d "
-                       "running the program", (int)holder, (int)daemon_pid);
-        /* A failed start reads the reports to EOF: the daemon has closed everything, its
-         * pidfile lock included (the known limit of sc_daemon aside). */
-        if (!started && holder > 0 && !strstr(why, "cannot read the child's report"))
-                wrongf(pt, "the run failed but a daemon (pid %d) holds the pidfile",
-                       (int)holder);
-        if (subproc_pidfile_force_cleanup(g.daemon_pidfile) < 0)
-                wrongf(pt, "cannot stop the daemon: %s", subproc_errmsg());
-        unlink(g.daemon_pidfile);
+        finish_daemon(pt, started, daemon_pid, released, why);
 }
 
 /* The pidfile functions on their own: acquire, read, read_if_alive, release, and
