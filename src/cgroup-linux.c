@@ -13,6 +13,7 @@
 /* Test knobs (internal.h), here so that both Linux children have them. */
 int sp_test_no_clone3;
 unsigned sp_test_clone3_cgroup_spawns;
+unsigned sp_test_clone3_attempts;
 
 /* <linux/magic.h>'s values, spelled out: musl builds have no kernel headers. */
 #define CGROUP_SUPER_MAGIC 0x27e0eb

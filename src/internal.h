@@ -381,8 +381,10 @@ SP_HIDDEN int sp_cgroup_open(const char *dir, const int *avoid, size_t n);
 /* Test knob: non-zero makes the library behave as on a kernel without clone3(), so the child
  * writes itself into its cgroup. */
 extern SP_HIDDEN int sp_test_no_clone3;
-/* For the tests: children the parent created inside their cgroup with clone3(). */
+/* For the tests: children the parent created inside their cgroup with clone3(), and clone3()
+ * calls tried for that (failed ones included). */
 extern SP_HIDDEN unsigned sp_test_clone3_cgroup_spawns;
+extern SP_HIDDEN unsigned sp_test_clone3_attempts;
 
 /* Test knob: non-zero makes the library behave as on a kernel without pidfds. */
 extern SP_HIDDEN int sp_test_no_pidfd;

@@ -66,10 +66,29 @@ static pid_t clone_into_cgroup(struct sp_plan *plan, char *stack, size_t size, i
         long pid;
 
         plan->cgroup_placed = true;
+        __atomic_fetch_add(&sp_test_clone3_attempts, 1, __ATOMIC_RELAXED);
         pid = sp_sys_clone3_run(&args, sizeof args, child_entry, plan);
         if (pid > 0)
                 __atomic_fetch_add(&sp_test_clone3_cgroup_spawns, 1, __ATOMIC_RELAXED);
         return (pid_t)pid;
+}
+
+/* Set once clone3() turned out to be missing (ENOSYS: before Linux 5.3, or a seccomp policy
+ * such as Docker's default one) or too old for CLONE_INTO_CGROUP (E2BIG: 5.3 to 5.6).  Both
+ * last as long as the process, so later spawns go straight to the write instead of paying
+ * for a failed system call each time.  Any thread may set it; a stale read costs one more
+ * try, nothing else. */
+static int clone3_unusable;
+
+static bool clone3_usable(void)
+{
+        return !sp_test_no_clone3 && !__atomic_load_n(&clone3_unusable, __ATOMIC_RELAXED);
+}
+
+static void note_clone3_failure(int err)
+{
+        if (err == ENOSYS || err == E2BIG)
+                __atomic_store_n(&clone3_unusable, 1, __ATOMIC_RELAXED);
 }
 
 /* After clone3 failed with err: whether the child should be made the old way, to write itself
@@ -121,10 +140,11 @@ pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
                         *ret_pidfd = sp_pidfd_open(pid);
                 return pid < 0 ? -errno : pid;
         }
-        if (plan->cgroup_fd >= 0 && !sp_test_no_clone3) {
+        if (plan->cgroup_fd >= 0 && clone3_usable()) {
                 pid = clone_into_cgroup(plan, half, CHILD_STACK_SIZE / 2, ret_pidfd);
                 if (pid > 0 || !cgroup_write_may_work(-pid))
                         return pid;
+                note_clone3_failure(-pid);
                 /* Before the next child reads the plan: it must enter the cgroup itself. */
                 plan->cgroup_placed = false;
                 *ret_pidfd = -1;

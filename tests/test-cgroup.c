@@ -27,7 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 #include "config.h" /* SUBPROC_SPAWN_FORK: which child this build starts */
@@ -42,6 +46,7 @@
 extern int sp_test_no_clone3 __attribute__((weak));
 extern int sp_test_no_pidfd __attribute__((weak));
 extern unsigned sp_test_clone3_cgroup_spawns __attribute__((weak));
+extern unsigned sp_test_clone3_attempts __attribute__((weak));
 extern int sp_cgroup_open(const char *dir, const int *avoid, size_t n) __attribute__((weak));
 
 static void require_knobs(void)
@@ -448,6 +453,97 @@ static void test_placement_modes(void **state)
         assert_ll_equal(remove_test_cgroup(), 0);
 }
 
+#if defined(__x86_64__)
+#define FILTER_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define FILTER_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* Make clone3() fail with ENOSYS in this process from now on, as Docker's default seccomp
+ * profile does (and as kernels before 5.3 do).  false if the filter cannot be installed. */
+static bool deny_clone3(void)
+{
+#ifdef FILTER_ARCH
+        struct sock_filter code[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 1, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
+
+        return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+               prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+#else
+        return false;
+#endif
+}
+
+/* In the forked process of the case below, without cmocka: 0 when three spawns all landed in
+ * `dir` with a single clone3() tried, else a code saying what went wrong. */
+static int spawn_three_without_clone3(const char *dir)
+{
+        const char *own = strstr(dir, "/subproc-test-");
+        unsigned before = __atomic_load_n(&sp_test_clone3_attempts, __ATOMIC_RELAXED);
+
+        if (!deny_clone3())
+                return 77;
+        for (int i = 0; i < 3; i++) {
+                subproc *c = subproc_new_args("/bin/cat", "/proc/self/cgroup", NULL);
+                char *out = NULL;
+                bool placed;
+                int rc;
+
+                subproc_set_cgroup(c, dir);
+                subproc_set_output_buffer(c, &out);
+                rc = subproc_run(c, NULL);
+                placed = rc == 0 && own != NULL && strstr(out, own) != NULL;
+                if (rc != 0)
+                        fprintf(stderr, "run %d: %s\n", i, subproc_errmsg());
+                free(out);
+                subproc_free(c);
+                if (!placed)
+                        return 1;
+        }
+        /* One try that found it missing; none if this process knew already (valgrind, which
+         * has no clone3 either, gets there first). */
+        return __atomic_load_n(&sp_test_clone3_attempts, __ATOMIC_RELAXED) - before <= 1 ? 0 : 2;
+}
+
+/* The first spawn into a cgroup that finds clone3() missing falls back to the write and
+ * remembers: the next ones do not try clone3() again. */
+static void test_missing_clone3_is_remembered(void **state)
+{
+        const char *dir = make_test_cgroup();
+        int status = -1;
+        pid_t pid;
+
+        (void)state;
+        require_knobs();
+        if (&sp_test_clone3_attempts == NULL || SUBPROC_SPAWN_FORK) {
+                print_message("no clone3 in this build's spawn path: case not tried\n");
+                skip();
+        }
+        /* The filter stays with the process that installs it: a forked copy of us. */
+        pid = fork();
+        if (pid == 0)
+                _exit(spawn_three_without_clone3(dir));
+        assert_true(pid > 0);
+        assert_ll_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77) {
+                print_message("cannot install a seccomp filter here: case not tried\n");
+                skip();
+        }
+        if (WEXITSTATUS(status) == 2)
+                fail_msg("clone3() was tried again after it was found missing");
+        assert_ll_equal(WEXITSTATUS(status), 0);
+        assert_ll_equal(remove_test_cgroup(), 0);
+}
+
 /* The first writable cgroup v1 "pids" hierarchy, or NULL. */
 static char *cgroup1_pids_root(void)
 {
@@ -743,6 +839,7 @@ int main(void)
                 CGROUP_TEST(test_not_a_cgroup),
                 CGROUP_TEST(test_cgroup_fd_avoids_child_targets),
                 CGROUP_TEST(test_missing_cgroup),
+                CGROUP_TEST(test_missing_clone3_is_remembered),
                 SP_TEST(test_cgroup_bad_argument),
         };
 
