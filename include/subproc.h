@@ -235,6 +235,17 @@ SUBPROC_EXPORT size_t subproc_output_len(const subproc *c);
  * and stderr share a buffer). */
 SUBPROC_EXPORT size_t subproc_error_len(const subproc *c);
 
+/* Cap what each buffer or mapping of the command may hold at `max_bytes` (0, the default: no
+ * cap).  A child that writes more is neither blocked nor stopped (a timeout is what stops a
+ * child): the rest of a buffer's output is read and dropped.  Once the child has ended with a
+ * status that is no error of its own, the run fails with EFBIG and a message naming the
+ * stream, the limit and how much was dropped; the buffer holds the first `max_bytes` (its
+ * length says so).  A mapping is cut to `max_bytes` the same way, but its memory file took all
+ * the child wrote: the cap spares the caller's reading, not the memory.  One buffer for both
+ * streams is capped for both together.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_capture_limit(subproc *c, size_t max_bytes);
+
 /* Capture the child's stdout in a memory file instead of a pipe: for big outputs, and for
  * output that must not be cut short or stall the run.  The child's stdout is an anonymous
  * memory file (memfd_create), so every byte is copied once, by the child's own write(), and

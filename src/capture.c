@@ -132,15 +132,34 @@ static void prefault(struct sp_capture *cap, size_t room)
         cap->prefaulted = end - (uintptr_t)cap->data;
 }
 
+/* Past the capture limit: read and drop, so that the child never blocks on a full pipe. */
+static int drop(int fd, struct sp_capture *cap)
+{
+        char scratch[16384];
+        ssize_t n = read(fd, scratch, sizeof scratch);
+
+        if (n < 0)
+                return errno == EINTR || errno == EAGAIN ? 1 : -errno;
+        cap->dropped += (size_t)n;
+        return n > 0;
+}
+
 int sp_capture_read(int fd, struct sp_capture *cap)
 {
-        size_t room = cap->big_pipe ? BIG_PIPE_SIZE : CAPTURE_MIN_ROOM;
+        size_t room = cap->big_pipe ? BIG_PIPE_SIZE : CAPTURE_MIN_ROOM, want;
         ssize_t n;
 
+        if (cap->limit > 0 && cap->len >= cap->limit)
+                return drop(fd, cap);
+        if (cap->limit > 0 && room > cap->limit - cap->len)
+                room = cap->limit - cap->len;
         if (capture_reserve(cap, room) < 0)
                 return -ENOMEM;
         prefault(cap, room);
-        n = read(fd, cap->data + cap->len, cap->cap - cap->len - 1);
+        want = cap->cap - cap->len - 1;
+        if (cap->limit > 0 && want > cap->limit - cap->len)
+                want = cap->limit - cap->len;
+        n = read(fd, cap->data + cap->len, want);
         if (n < 0)
                 return errno == EINTR || errno == EAGAIN ? 1 : -errno;
         if (n == 0)

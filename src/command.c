@@ -413,6 +413,12 @@ void subproc_set_error_buffer(subproc *c, char **err)
         set_buffer_destination(c, err, true, false);
 }
 
+void subproc_set_capture_limit(subproc *c, size_t max_bytes)
+{
+        if (!sp_command_broken(c))
+                c->capture_limit = max_bytes;
+}
+
 void subproc_set_output_mapping(subproc *c, char **out)
 {
         set_buffer_destination(c, out, false, true);

@@ -102,6 +102,8 @@ struct sp_capture {
         size_t cap;
         size_t prefaulted; /* bytes of data known faulted in (big buffers only) */
         unsigned reads;    /* reads so far */
+        size_t limit;      /* subproc_set_capture_limit(), 0 for none */
+        size_t dropped;    /* bytes read past the limit and dropped */
         bool big_pipe;     /* the pipe was enlarged (F_SETPIPE_SZ) */
         bool no_prefault;  /* MADV_POPULATE_WRITE is not supported here */
 };
@@ -145,6 +147,7 @@ struct subproc {
         char **error_bufp;
         bool output_mapped; /* output_bufp gets a mapping (subproc_set_output_mapping) */
         bool error_mapped;
+        size_t capture_limit; /* subproc_set_capture_limit(), 0 for none */
         bool nonblocking;
         bool raw_status;
 
@@ -191,6 +194,7 @@ struct subproc {
         int last_status;     /* raw wait status of the last finished run, -1 if none */
         struct sp_run_io io;
         size_t out_len, err_len;
+        size_t out_dropped, err_dropped; /* past the capture limit, in the last run */
 };
 
 /* Record a deferred error on c (first one wins) and return. */
@@ -440,10 +444,12 @@ SP_HIDDEN int sp_deliver_buffers(subproc *c, bool report);
 /* A new memory file for the child's output: an fd (close-on-exec), or -1 with the thread's
  * error set. */
 SP_HIDDEN int sp_mapping_open(void);
-/* Freeze the memory file `fd` (-1: none, the mapping is empty) and map what it holds, followed
- * by a NUL, into *ret_data.  0, or -errno with *ret_data NULL and *ret_len the size that
- * could not be mapped (for the message). */
-SP_HIDDEN int sp_mapping_deliver(int fd, char **ret_data, size_t *ret_len);
+/* Freeze the memory file `fd` (-1: none, the mapping is empty) and map what it holds, at most
+ * `limit` bytes (0: all) with *ret_dropped the rest, followed by a NUL, into *ret_data.  0, or
+ * -errno with *ret_data NULL and *ret_len the size that could not be mapped (for the
+ * message). */
+SP_HIDDEN int sp_mapping_deliver(int fd, size_t limit, char **ret_data, size_t *ret_len,
+                                 size_t *ret_dropped);
 
 /* ---- I/O loop (io.c) -------------------------------------------------------------------- */
 

@@ -40,6 +40,16 @@ void subproc_unmap(char *data, size_t len)
                 (void)munmap(data, page_round_up(len + 1));
 }
 
+/* Give back the pages of a frame made for old_len bytes that new_len (< old_len) does not
+ * need, so that subproc_unmap() with new_len releases the whole frame. */
+static void shrink_frame(char *frame, size_t old_len, size_t new_len)
+{
+        size_t keep = page_round_up(new_len + 1), had = page_round_up(old_len + 1);
+
+        if (keep < had)
+                (void)munmap(frame + keep, had - keep);
+}
+
 /* Room for len bytes and the NUL, all zero: the frame the file is mapped into. */
 static char *reserve(size_t len)
 {
@@ -114,19 +124,13 @@ static int copy_unfrozen(int fd, char *frame, size_t *len)
                 done += (size_t)n;
         }
         frame[done] = '\0';
-        if (done < *len) {
-                size_t keep = page_round_up(done + 1);
-
-                /* Give back the pages past the shorter length, so that subproc_unmap() with
-                 * that length releases the whole frame. */
-                if (keep < page_round_up(*len + 1))
-                        (void)munmap(frame + keep, page_round_up(*len + 1) - keep);
-                *len = done;
-        }
+        shrink_frame(frame, *len, done);
+        *len = done;
         return 0;
 }
 
-int sp_mapping_deliver(int fd, char **ret_data, size_t *ret_len)
+int sp_mapping_deliver(int fd, size_t limit, char **ret_data, size_t *ret_len,
+                       size_t *ret_dropped)
 {
         bool frozen = fd >= 0 && freeze(fd);
         struct stat st = { 0 };
@@ -136,6 +140,7 @@ int sp_mapping_deliver(int fd, char **ret_data, size_t *ret_len)
 
         *ret_data = NULL;
         *ret_len = 0;
+        *ret_dropped = 0;
         if (fd >= 0 && fstat(fd, &st) < 0)
                 return -errno;
         *ret_len = (size_t)st.st_size;
@@ -155,6 +160,13 @@ int sp_mapping_deliver(int fd, char **ret_data, size_t *ret_len)
                 subproc_unmap(frame, len);
                 return r;
         }
+        if (limit > 0 && len > limit) {
+                /* Past the cap: out of the caller's view, the NUL right after it. */
+                shrink_frame(frame, len, limit);
+                *ret_dropped = len - limit;
+                len = limit;
+                frame[len] = '\0';
+        }
         *ret_data = frame;
         *ret_len = len;
         return 0;
@@ -168,11 +180,14 @@ int sp_mapping_open(void)
                                  "memfd_create with sealing");
 }
 
-int sp_mapping_deliver(int fd, char **ret_data, size_t *ret_len)
+int sp_mapping_deliver(int fd, size_t limit, char **ret_data, size_t *ret_len,
+                       size_t *ret_dropped)
 {
         (void)fd;
+        (void)limit;
         *ret_data = reserve(0);
         *ret_len = 0;
+        *ret_dropped = 0;
         return *ret_data ? 0 : -errno;
 }
 

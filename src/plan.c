@@ -97,8 +97,10 @@ static int output_source(subproc *c, struct sp_spawn_fds *s, bool error, int out
                 *memfd = sp_mapping_open();
                 return *memfd;
         }
-        if (bufp)
+        if (bufp) {
+                (error ? &c->io.err : &c->io.out)->limit = c->capture_limit;
                 return make_pipe(s, false, error ? &c->io.err_fd : &c->io.out_fd);
+        }
         if (fdp && wants_pipe) {
                 int child_end = make_pipe(s, false, &s->caller_read[error]);
 

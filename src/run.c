@@ -28,6 +28,7 @@ int sp_deliver_buffers(subproc *c, bool report)
         char **bufps[2] = { c->output_bufp, c->error_bufp };
         bool mapped[2] = { c->output_mapped, c->error_mapped };
         size_t *lens[2] = { &c->out_len, &c->err_len };
+        size_t *dropped[2] = { &c->out_dropped, &c->err_dropped };
         int r = 0, e;
 
         for (int i = 0; i < 2; i++) {
@@ -39,8 +40,10 @@ int sp_deliver_buffers(subproc *c, bool report)
                 }
                 if (!mapped[i]) {
                         free(*bufps[i]);
+                        *dropped[i] = caps[i]->dropped;
                         deliver_buffer(caps[i], bufps[i], lens[i]);
-                } else if ((e = sp_mapping_deliver(memfds[i], bufps[i], lens[i])) < 0) {
+                } else if ((e = sp_mapping_deliver(memfds[i], c->capture_limit, bufps[i],
+                                                   lens[i], dropped[i])) < 0) {
                         if (report)
                                 r = sp_error(-e, "cannot map the captured %s (%zu bytes): %s",
                                              i == 0 ? "output" : "error output", *lens[i],
@@ -68,6 +71,7 @@ static void reset_buffers(subproc *c)
         if (c->error_bufp && c->error_bufp != c->output_bufp)
                 release_result(c->error_bufp, c->error_mapped, c->err_len);
         c->out_len = c->err_len = 0;
+        c->out_dropped = c->err_dropped = 0;
         /* Not the send buffers' pipes: the first run uses the ones made by add_send_buffer. */
         sp_close(&c->io.in_fd);
         sp_close(&c->io.out_fd);

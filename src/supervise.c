@@ -214,6 +214,24 @@ static int forget_child(subproc *c, int status, bool reaped, bool report)
         return r;
 }
 
+/* A capture past subproc_set_capture_limit() fails a run that went well otherwise. */
+static int limit_error(const subproc *c, const char *line)
+{
+        const char *stream;
+
+        if (c->out_dropped == 0 && c->err_dropped == 0)
+                return 0;
+        if (c->error_bufp && c->error_bufp == c->output_bufp)
+                stream = "stdout and stderr";
+        else if (c->out_dropped && c->err_dropped)
+                stream = "stdout and to stderr";
+        else
+                stream = c->out_dropped ? "stdout" : "stderr";
+        return sp_error(EFBIG, "%s wrote more than the capture limit of %zu bytes to %s: the "
+                        "first %zu were kept, %zu more dropped", line, c->capture_limit, stream,
+                        c->capture_limit, c->out_dropped + c->err_dropped);
+}
+
 int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
 {
         int status = 0, tail_len, r, e;
@@ -241,6 +259,8 @@ int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
                 tail = stderr_tail(c, &tail_len);
                 r = sp_check_status(line ? line : c->argv.items[0], status, exitstatus,
                                     c->raw_status, tail, tail_len);
+                if (r == 0)
+                        r = limit_error(c, line ? line : c->argv.items[0]);
         }
         e = errno;
         free(line);

@@ -464,6 +464,125 @@ static void test_io_survives_eintr(void **state)
 }
 
 /* ---------------------------------------------------------------------------------------
+ * Capture limits
+ * ------------------------------------------------------------------------------------- */
+
+/* A helper writing `len` pattern bytes to stdout, then exiting with `code`. */
+static subproc *stdout_writer(size_t len, int code)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+
+        subproc_add_arg(c, "--no-report");
+        subproc_add_arg_format(c, "--stdout-bytes=%zu", len);
+        subproc_add_arg_format(c, "--exit=%d", code);
+        return c;
+}
+
+/* Past the limit: the run fails with EFBIG once the child is done, the first bytes kept. */
+static void test_capture_limit_keeps_first_bytes(void **state)
+{
+        const size_t len = 3 * MIB + 7, limit = 1000;
+        char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+        subproc *c = stdout_writer(len, 0);
+        char *out, dropped[64];
+
+        subproc_set_capture_limit(c, limit);
+        subproc_set_output_buffer(c, &out);
+        assert_run_fails(c, EFBIG, "capture limit of 1000 bytes to stdout");
+        snprintf(dropped, sizeof dropped, "%zu more dropped", len - limit);
+        assert_contains(subproc_errmsg(), dropped);
+        assert_bytes_equal(out, subproc_output_len(c), expected, limit);
+        assert_ll_equal(out[limit], '\0');
+        /* The child was neither blocked nor stopped: it wrote everything and exited 0. */
+        assert_true(WIFEXITED(subproc_status(c)));
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 0);
+        free(out);
+        free(expected);
+        subproc_free(c);
+}
+
+static void test_capture_limit_not_reached(void **state)
+{
+        const size_t limit = 1000;
+
+        for (size_t len = limit - 1; len <= limit; len++) {
+                char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+                subproc *c = stdout_writer(len, 0);
+                char *out;
+
+                subproc_set_capture_limit(c, limit);
+                subproc_set_output_buffer(c, &out);
+                assert_ll_equal(subproc_run(c, NULL), 0);
+                assert_bytes_equal(out, subproc_output_len(c), expected, len);
+                free(out);
+                free(expected);
+                subproc_free(c);
+        }
+}
+
+/* The stream is named; one buffer for both streams is capped for both together. */
+static void test_capture_limit_streams(void **state)
+{
+        char *expected = expected_interleave(50), *out, *err;
+        subproc *c = subproc_new(HELPER_PATH);
+
+        subproc_add_arg(c, "--no-report");
+        subproc_add_arg(c, "--stderr-bytes=5000");
+        subproc_set_capture_limit(c, 100);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_error_buffer(c, &err);
+        assert_run_fails(c, EFBIG, "100 bytes to stderr: the first 100 were kept, 4900 more");
+        assert_string_equal(out, "");
+        assert_ll_equal(subproc_error_len(c), 100);
+        free(out);
+        free(err);
+        subproc_free(c);
+
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--interleave=50", NULL);
+        subproc_set_capture_limit(c, 30);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_error_buffer(c, &out);
+        assert_run_fails(c, EFBIG, "30 bytes to stdout and stderr");
+        assert_bytes_equal(out, subproc_output_len(c), expected, 30);
+        assert_ll_equal(subproc_error_len(c), 30);
+        free(out);
+        free(expected);
+        subproc_free(c);
+}
+
+/* The child's own failure is the error to report; the buffer is still capped. */
+static void test_capture_limit_child_failure_wins(void **state)
+{
+        subproc *c = stdout_writer(2000, 3);
+        char *out;
+
+        subproc_set_capture_limit(c, 100);
+        subproc_set_output_buffer(c, &out);
+        assert_run_fails(c, EIO, "exit status 3");
+        assert_ll_equal(subproc_output_len(c), 100);
+        free(out);
+        subproc_free(c);
+}
+
+/* A mapping is cut to the limit, with the NUL right after it. */
+static void test_capture_limit_mapping(void **state)
+{
+        const size_t len = 3 * MIB + 1, limit = 4096 + 5;
+        char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+        subproc *c = stdout_writer(len, 0);
+        char *out;
+
+        subproc_set_capture_limit(c, limit);
+        subproc_set_output_mapping(c, &out);
+        assert_run_fails(c, EFBIG, "capture limit of 4101 bytes to stdout");
+        assert_bytes_equal(out, subproc_output_len(c), expected, limit);
+        assert_ll_equal(out[limit], '\0');
+        subproc_unmap(out, subproc_output_len(c));
+        free(expected);
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
  * Output fds and pipes for the caller
  * ------------------------------------------------------------------------------------- */
 
@@ -690,6 +809,11 @@ int main(void)
                 SP_TEST(test_megabytes_cat_with_stderr),
                 SP_TEST(test_child_closes_stdin_early),
                 SP_TEST(test_io_survives_eintr),
+                SP_TEST(test_capture_limit_keeps_first_bytes),
+                SP_TEST(test_capture_limit_not_reached),
+                SP_TEST(test_capture_limit_streams),
+                SP_TEST(test_capture_limit_child_failure_wins),
+                SP_TEST(test_capture_limit_mapping),
                 SP_TEST(test_output_pipe_with_run_async),
                 SP_TEST(test_run_refuses_output_pipe),
                 SP_TEST(test_output_to_existing_fd),
