@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -68,6 +69,8 @@ static const char *const call_names[FC_COUNT] = {
         [FC_SIGTIMEDWAIT] = "sigtimedwait",
         [FC_PIDFD_OPEN] = "pidfd_open",
         [FC_PIDFD_SEND_SIGNAL] = "pidfd_send_signal",
+        [FC_MEMFD_CREATE] = "memfd_create",
+        [FC_MMAP] = "mmap",
 };
 
 static struct {
@@ -238,6 +241,8 @@ int __real_vasprintf(char **strp, const char *fmt, va_list ap)
         __attribute__((format(printf, 2, 0)));
 char *__real_getcwd(char *buf, size_t size);
 int __real_pipe2(int fds[2], int flags);
+int __real_memfd_create(const char *name, unsigned flags);
+void *__real_mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off);
 int __real_open64(const char *path, int flags, ...);
 int __real_fcntl64(int fd, int cmd, ...);
 int __real_close(int fd);
@@ -273,6 +278,8 @@ int __wrap_vasprintf(char **strp, const char *fmt, va_list ap)
         __attribute__((format(printf, 2, 0)));
 char *__wrap_getcwd(char *buf, size_t size);
 int __wrap_pipe2(int fds[2], int flags);
+int __wrap_memfd_create(const char *name, unsigned flags);
+void *__wrap_mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off);
 int __wrap_open64(const char *path, int flags, ...);
 int __wrap_fcntl64(int fd, int cmd, ...);
 int __wrap_close(int fd);
@@ -414,6 +421,21 @@ int __wrap_pipe2(int fds[2], int flags)
         if (inject(FC_PIPE2, false, EMFILE, SITE))
                 return -1;
         return __real_pipe2(fds, flags);
+}
+
+int __wrap_memfd_create(const char *name, unsigned flags)
+{
+        if (inject(FC_MEMFD_CREATE, false, EMFILE, SITE))
+                return -1;
+        return __real_memfd_create(name, flags);
+}
+
+/* Only the library's own mmap() calls come here: malloc's are internal to libc. */
+void *__wrap_mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+{
+        if (inject(FC_MMAP, false, ENOMEM, SITE))
+                return MAP_FAILED;
+        return __real_mmap64(addr, len, prot, flags, fd, off);
 }
 
 int __wrap_open64(const char *path, int flags, ...)

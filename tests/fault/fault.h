@@ -69,6 +69,8 @@ enum fault_call {
         FC_SIGTIMEDWAIT,
         FC_PIDFD_OPEN,
         FC_PIDFD_SEND_SIGNAL,
+        FC_MEMFD_CREATE,
+        FC_MMAP,
         FC_COUNT
 };
 

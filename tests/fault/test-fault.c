@@ -240,6 +240,47 @@ static void sc_capture(struct point *pt)
         free(err);
 }
 
+/* A mapping after a run: like a buffer (see buffer_present), but released with
+ * subproc_unmap(). */
+static void release_mapping(struct point *pt, bool ok, char *data, size_t len, const char *what)
+{
+        char *p = data;
+
+        if (buffer_present(pt, ok, &p, what))
+                subproc_unmap(p, len);
+}
+
+/* Captures into memory files, stdout and stderr each its own, capped at 4 bytes: the clean
+ * run ends with EFBIG, stdout cut to "mapp", stderr whole. */
+static void sc_mapping(struct point *pt)
+{
+        char *out = not_reset, *err = not_reset;
+        size_t out_len, err_len;
+        bool clean;
+        subproc *c;
+
+        window_open(pt);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=mapped",
+                             "--stderr-text=err", g.marker, NULL);
+        subproc_set_output_mapping(c, &out);
+        subproc_set_error_mapping(c, &err);
+        subproc_set_capture_limit(c, 4);
+        (void)TRY(pt, subproc_run(c, NULL));
+        out_len = subproc_output_len(c);
+        err_len = subproc_error_len(c);
+        subproc_free(c);
+        window_close();
+
+        clean = pt->failed && pt->error == EFBIG;
+        if (clean && out && out != not_reset &&
+            (out_len != 4 || memcmp(out, "mapp", 5) != 0))
+                wrongf(pt, "stdout is \"%.100s\" (%zu bytes), not \"mapp\"", out, out_len);
+        if (clean && err && err != not_reset && (err_len != 3 || strcmp(err, "err") != 0))
+                wrongf(pt, "stderr is \"%.100s\" (%zu bytes), not \"err\"", err, err_len);
+        release_mapping(pt, clean, out, out_len, "output");
+        release_mapping(pt, clean, err, err_len, "error");
+}
+
 /* subproc_run_async() then subproc_wait(), which feeds and captures; exit status 3. */
 static void sc_async_wait(struct point *pt)
 {
@@ -911,6 +952,7 @@ struct scenario {
 
 static const struct scenario scenarios[] = {
         { "capture", sc_capture, 0 },
+        { "mapping", sc_mapping, EFBIG },
         { "async_wait", sc_async_wait, 0 },
         { "async_abort", sc_async_abort, 0 },
         { "send", sc_send, 0 },
