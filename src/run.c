@@ -152,6 +152,9 @@ static int start(subproc *c, bool async)
 
         if (c->pid > 0)
                 return sp_error(EBUSY, "the command is already running as pid %d", (int)c->pid);
+        if (c->daemonize && c->handshake == SP_HANDSHAKE_WAITING)
+                return sp_error(EBUSY, "the daemon of the last run (pid %d) still waits for "
+                                "subproc_handshake_release()", (int)c->daemon_pid);
         if (check_features(c, async) < 0)
                 return -1;
         reset_buffers(c);

@@ -474,6 +474,12 @@ static void test_daemon_handshake(void **state)
         assert_waiting_daemon(&d, pid);
         assert_ll_equal(subproc_handshake_wait(d.c), 0);
         assert_waiting_daemon(&d, pid);
+        /* No second start while this one waits: it would lose the first one's pipes. */
+        assert_ll_equal(subproc_run(d.c, NULL), -1);
+        assert_errno_equal(errno, EBUSY);
+        assert_contains(subproc_errmsg(), "still waits for subproc_handshake_release()");
+        assert_ll_equal(subproc_daemon_pid(d.c), pid);
+        assert_waiting_daemon(&d, pid);
 
         assert_ll_equal(subproc_handshake_release(d.c), 0);
         /* Released: it has exec'd by now, and none of the handshake's pipes (nor the gate
