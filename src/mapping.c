@@ -61,21 +61,22 @@ static char *reserve(size_t len)
 
 #if CAN_MAP
 
+/* Never executable: kernels with vm.memfd_noexec=2 refuse memfds that could be. */
+static int make_memfd(unsigned flags)
+{
+#ifdef MFD_NOEXEC_SEAL
+        int fd = memfd_create("subproc-output", flags | MFD_NOEXEC_SEAL);
+
+        if (fd >= 0 || errno != EINVAL)
+                return fd;
+#endif
+        return memfd_create("subproc-output", flags); /* before Linux 6.3 */
+}
+
 int sp_mapping_open(void)
 {
-        /* Never executable: kernels with vm.memfd_noexec=2 refuse memfds that could be. */
-        unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
-        int fd;
+        int fd = make_memfd(MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
-#ifdef MFD_NOEXEC_SEAL
-        fd = memfd_create("subproc-output", flags | MFD_NOEXEC_SEAL);
-        if (fd >= 0 || errno != EINVAL)
-                goto done;
-#endif
-        fd = memfd_create("subproc-output", flags); /* before Linux 6.3 */
-#ifdef MFD_NOEXEC_SEAL
-done:
-#endif
         if (fd < 0)
                 return sp_error(errno, "cannot make a memory file for the output: %s",
                                 strerror(errno));
