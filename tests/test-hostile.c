@@ -1111,6 +1111,43 @@ static void row_kill_bad_signal(const struct row *row)
         subproc_free(c);
 }
 
+/* A child's output that claims the whole file-size range: truncate(1) makes its memory file
+ * 2^63-1 bytes long at no cost.  The mapping must be refused with EFBIG naming the size, not
+ * attempted, and nothing left behind. */
+static void row_sparse_mapping(const struct row *row)
+{
+        subproc *c;
+        char *out = NULL;
+
+        if (access("/usr/bin/truncate", X_OK) != 0) {
+                print_message("no /usr/bin/truncate here: row not tried\n");
+                skip();
+        }
+        c = subproc_new_args("/usr/bin/truncate", "-s", row->input, "/dev/stdout", NULL);
+        subproc_set_output_mapping(c, &out);
+        assert_run_fails(c, row->expected_errno, row->names);
+        assert_null(out);
+        assert_ll_equal(subproc_output_len(c), 0);
+        subproc_free(c);
+}
+
+/* An endless writer against a capture limit and a timeout: the limit keeps the buffer small
+ * while the child is drained, never blocked, and the timeout ends it. */
+static void row_endless_writer(const struct row *row)
+{
+        subproc *c = subproc_new_args("/usr/bin/yes", NULL);
+        char *out = NULL;
+
+        subproc_set_capture_limit(c, (size_t)row->number);
+        subproc_set_timeout(c, 300, 1000);
+        subproc_set_output_buffer(c, &out);
+        assert_run_fails(c, row->expected_errno, row->names);
+        assert_ll_equal(subproc_output_len(c), row->number);
+        assert_ll_equal(strspn(out, "y\n"), row->number);
+        free(out);
+        subproc_free(c);
+}
+
 /* ---------------------------------------------------------------------------------------
  * The table
  * ------------------------------------------------------------------------------------- */
@@ -1278,6 +1315,14 @@ static const struct row rows[] = {
         PATHROW("relative entry skipped, absolute used", "bin:.:@/bin", 0),
         PATHROW("a non-executable match is skipped", "@/noexec:@/bin", 0),
         PATHROW("only a non-executable match (EACCES)", "@/noexec", EACCES),
+
+        /* Outputs that would take the caller's memory. */
+        { .name = "mapping: child sizes its output 2^63-1 bytes (sparse)",
+          .fn = row_sparse_mapping, .input = "9223372036854775807", .expected_errno = EFBIG,
+          .names = "cannot map the captured output (9223372036854775807 bytes)" },
+        { .name = "capture limit: endless writer, ended by its timeout",
+          .fn = row_endless_writer, .number = 1000, .expected_errno = ETIMEDOUT,
+          .names = "timed out" },
 
         /* A binary that another thread holds open for writing. */
         { .name = "ETXTBSY: binary held open for writing", .fn = row_etxtbsy, .number = -1 },
