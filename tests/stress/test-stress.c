@@ -282,16 +282,22 @@ static size_t capture_size(int i)
         return ((size_t)i * 7919u) % (96 * 1024);
 }
 
+/* Every other time stderr goes to a memory file (subproc_set_error_mapping) instead of a
+ * pipe. */
 static void spawn_capture(struct worker *w, int i)
 {
         const size_t err_len = capture_size(i);
+        const bool mapped = i % 2 == 1;
         subproc *c = subproc_new(HELPER_PATH);
         char *out = NULL, *err = NULL, fds[256];
         int status = -1;
 
         subproc_add_arg_format(c, "--stderr-bytes=%zu", err_len);
         subproc_set_output_buffer(c, &out);
-        subproc_set_error_buffer(c, &err);
+        if (mapped)
+                subproc_set_error_mapping(c, &err);
+        else
+                subproc_set_error_buffer(c, &err);
         if (subproc_run(c, &status) != 0 || status != 0) {
                 record_failure(w->id, i, "capture: rc errno %d status %d: %s", errno, status,
                                subproc_errmsg());
@@ -319,7 +325,10 @@ static void spawn_capture(struct worker *w, int i)
         }
 out:
         free(out);
-        free(err);
+        if (mapped)
+                subproc_unmap(err, subproc_error_len(c));
+        else
+                free(err);
         subproc_free(c);
 }
 
