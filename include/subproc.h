@@ -315,8 +315,10 @@ SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
  * message naming the path and the holder's pid, and the file is left untouched.  A pidfile
  * owned by a user other than the effective uid and root is refused (EPERM, naming the owner):
  * in a world-writable directory someone else may have created it first.  Works with and
- * without subproc_daemonize().  Needs open-file-description locks (Linux F_OFD_SETLK): where
- * the system has none (FreeBSD, macOS) a run fails with ENOTSUP and a message saying why.
+ * without subproc_daemonize().  The lock is an open-file-description fcntl() lock on Linux
+ * (F_OFD_SETLK) and flock() on FreeBSD and macOS, which has the same lifetime; a flock() lock
+ * can only be tested by taking it, so subproc_pidfile_read_if_alive() holds it shared for a
+ * moment, which a starting command waits out (a few 1 ms retries).
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_pidfile(subproc *c, const char *path);
 

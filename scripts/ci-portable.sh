@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI: build the portable child, the one FreeBSD, macOS and the other systems run (fork(), then
 # libc's async-signal-safe calls: src/spawn-posix.c and src/sys-posix.h), on Linux with
-# -Dspawn=fork, and run the whole test suite against it.  No machine here runs those systems,
+# -Dspawn=fork, with their pidfile lock, flock() (-Dpidfile_lock=flock), and run the whole
+# test suite against it.  No machine here runs those systems,
 # so this is where that code is compiled with -Werror and tested.
 # Usage: scripts/ci-portable.sh [BUILDDIR]          (default build-portable)
 # Ends with one line "N passed, N failed" counting test cases; exits non-zero on failure.
@@ -13,12 +14,13 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 builddir=${1:-build-portable}
 if [ ! -f "$builddir/build.ninja" ]; then
-    meson setup -Dspawn=fork -Dwerror=true "$builddir" >/dev/null ||
+    meson setup -Dspawn=fork -Dpidfile_lock=flock -Dwerror=true "$builddir" >/dev/null ||
         { echo "0 passed, 1 failed"; exit 1; }
 fi
 # A build dir set up earlier without the option would test the Linux child instead.
-if ! grep -q '^#define SUBPROC_SPAWN_FORK 1' "$builddir/config.h"; then
-    echo "$builddir is not a -Dspawn=fork build"
+if ! grep -q '^#define SUBPROC_SPAWN_FORK 1' "$builddir/config.h" ||
+   ! grep -q '^#define SUBPROC_PIDFILE_FLOCK 1' "$builddir/config.h"; then
+    echo "$builddir is not a -Dspawn=fork -Dpidfile_lock=flock build"
     echo "0 passed, 1 failed"
     exit 1
 fi

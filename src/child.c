@@ -267,6 +267,19 @@ CHILD_CODE static size_t format_pid(long v, char *buf)
         return len;
 }
 
+/* Runs in the child: async-signal-safe only.  With flock() a reader testing the lock holds it
+ * shared for a moment (pidfile.c's is_locked()): ride that out as its try_lock() does. */
+CHILD_CODE static long lock_pidfile_fd(int fd)
+{
+        long r = sp_sys_lock_file(fd);
+
+        for (int i = 0; SUBPROC_PIDFILE_FLOCK && r == -ERR_AGAIN && i < 3; i++) {
+                sp_sys_sleep_ms(1);
+                r = sp_sys_lock_file(fd);
+        }
+        return r;
+}
+
 /* Runs in the child: async-signal-safe only.  Take the pidfile's lock for this process and
  * write our pid, keeping the fd (and so the lock) open across exec.  The lock is taken
  * before anything is written, so a held pidfile is left untouched. */
@@ -289,7 +302,7 @@ CHILD_CODE static void hold_pidfile(const struct sp_plan *plan)
                 if (r == 0 && opened.st_uid != 0 && (long)opened.st_uid != sp_sys_geteuid())
                         r = -ERR_PERM;
                 if (r == 0)
-                        r = sp_sys_lock_file((int)fd);
+                        r = lock_pidfile_fd((int)fd);
                 if (r == -ERR_AGAIN || r == -ERR_ACCES)
                         r = -ERR_BUSY;
                 if (r < 0)

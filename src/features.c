@@ -18,9 +18,6 @@
 #ifndef SP_SYS_CAPS_MISSING
 #define SP_SYS_CAPS_MISSING NULL
 #endif
-#ifndef SP_SYS_LOCK_FILE_MISSING
-#define SP_SYS_LOCK_FILE_MISSING NULL
-#endif
 
 #if !HAVE_MEMFD_CREATE
 #define MAPPING_MISSING "no memfd_create() to make the memory file"
@@ -40,7 +37,6 @@ int sp_check_features(const subproc *c)
         if (refuse(c->death_signal != 0, "a death signal", SP_SYS_DEATH_SIGNAL_MISSING) < 0 ||
             refuse(c->no_new_privs, "no_new_privs", SP_SYS_NO_NEW_PRIVS_MISSING) < 0 ||
             refuse(c->clear_caps, "clearing capabilities", SP_SYS_CAPS_MISSING) < 0 ||
-            refuse(c->pidfile != NULL, "a pidfile", SP_SYS_LOCK_FILE_MISSING) < 0 ||
             refuse(c->output_mapped || c->error_mapped, "capturing into a memory file",
                    MAPPING_MISSING) < 0)
                 return -1;

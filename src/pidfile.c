@@ -1,5 +1,6 @@
-/* Pidfiles that are held, not just written: an open-file-description lock lives exactly as
- * long as the process (and its exec'd program) that keeps the fd open. */
+/* Pidfiles that are held, not just written: an open-file-description lock (or flock(), see
+ * below) lives exactly as long as the process (and its exec'd program) that keeps the fd
+ * open. */
 #include "internal.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,7 +50,42 @@ static int open_pidfile(const char *path, int flags, struct stat *st)
         return fd;
 }
 
-#ifdef F_OFD_SETLK
+#if SUBPROC_PIDFILE_FLOCK
+/* flock() (FreeBSD, macOS; -Dpidfile_lock=flock on Linux): like an open-file-description lock
+ * it belongs to the open file description, survives fork and exec and dies with its last fd.
+ * Unlike one it cannot be tested without being taken: is_locked() takes a shared lock for a
+ * moment, and an exclusive try in that moment fails; try_lock() rides that out with a few
+ * short retries, longer than any test holds it. */
+#define LOCK_RETRIES 3
+
+static int is_locked(int fd, bool *locked)
+{
+        if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+                (void)flock(fd, LOCK_UN);
+                *locked = false;
+                return 0;
+        }
+        if (errno != EWOULDBLOCK)
+                return -errno;
+        *locked = true;
+        return 0;
+}
+
+static int try_lock(int fd)
+{
+        const struct timespec pause = { 0, 1000 * 1000 };
+
+        for (int i = 0;; i++) {
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+                        return 0;
+                if (errno != EWOULDBLOCK && errno != EINTR)
+                        return -errno;
+                if (i == LOCK_RETRIES)
+                        return -EBUSY;
+                nanosleep(&pause, NULL);
+        }
+}
+#else
 /* 0 with *locked telling whether another open file description holds a write lock. */
 static int is_locked(int fd, bool *locked)
 {
@@ -67,20 +104,6 @@ static int try_lock(int fd)
         if (fcntl(fd, F_OFD_SETLK, &lk) < 0)
                 return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
         return 0;
-}
-#else
-/* FreeBSD and macOS have no open-file-description fcntl() locks.  Their flock() has the same
- * lifetime but nothing like F_OFD_GETLK to test a lock without taking it, which
- * subproc_pidfile_read_if_alive() needs; until that is settled, these functions fail with
- * ENOTSUP, and a run refuses subproc_set_pidfile() (features.c). */
-static int is_locked(int fd, bool *locked)
-{
-        return -ENOTSUP;
-}
-
-static int try_lock(int fd)
-{
-        return -ENOTSUP;
 }
 #endif
 

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -283,12 +284,17 @@ SP_SYSCALL __attribute__((noreturn)) void sp_sys_exit(int code)
                 sp_sys(SYS_exit_group, code, 0, 0);
 }
 
-/* One function per step that sys-posix.h implements differently per system. */
+/* One function per step that sys-posix.h implements differently per system.  The pidfile's
+ * lock is pidfile.c's: an open-file-description lock, or flock() (-Dpidfile_lock=flock). */
 SP_SYSCALL long sp_sys_lock_file(int fd)
 {
+#if SUBPROC_PIDFILE_FLOCK
+        return sp_sys(SYS_flock, fd, LOCK_EX | LOCK_NB, 0);
+#else
         struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 
         return sp_sys_fcntl(fd, F_OFD_SETLK, (long)&lock);
+#endif
 }
 
 SP_SYSCALL long sp_sys_cap_bound_drop(int cap)

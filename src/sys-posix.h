@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,21 +131,20 @@ static inline long sp_sys_ftruncate(int fd, long len)
         return SP_RET(ftruncate(fd, (off_t)len));
 }
 
-/* The pidfile's lock: an open-file-description lock survives fork and exec and dies with the
- * last fd, as pidfile.c expects.  FreeBSD and macOS have no such fcntl() lock (their flock()
- * has the lifetime but not pidfile.c's F_OFD_GETLK test), so pidfiles are refused there. */
-#ifdef F_OFD_SETLK
+/* The pidfile's lock, pidfile.c's: it survives fork and exec and dies with the last fd of its
+ * open file description.  An open-file-description fcntl() lock where there is one (Linux),
+ * else flock() (FreeBSD, macOS), which is no POSIX call but a plain system call there. */
+#if SUBPROC_PIDFILE_FLOCK
+static inline long sp_sys_lock_file(int fd)
+{
+        return SP_RET(flock(fd, LOCK_EX | LOCK_NB));
+}
+#else
 static inline long sp_sys_lock_file(int fd)
 {
         struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 
         return SP_RET(fcntl(fd, F_OFD_SETLK, &lock));
-}
-#else
-#define SP_SYS_LOCK_FILE_MISSING "this system has no open-file-description locks (F_OFD_SETLK)"
-static inline long sp_sys_lock_file(int fd)
-{
-        return -ENOTSUP;
 }
 #endif
 

@@ -62,7 +62,7 @@
  *                        a descendant that outlives the helper and can still write its output
  *   --pidfile-check=PATH report how this process holds the pidfile PATH:
  *                          pidfile_fd=N           the inherited fd open on PATH (-1 if none)
- *                          pidfile_fd_conflict=0|1  F_OFD_GETLK through that fd sees a lock of
+ *                          pidfile_fd_conflict=0|1  a test through that fd sees a lock of
  *                                                 another open file description (0: it is ours)
  *                          pidfile_locked=0|1     a fresh open of PATH sees a write lock
  *                          pidfile_locked_after_close=0|1  the same after that fresh fd was
@@ -489,15 +489,15 @@ static void write_marker(const char *path)
         close(fd);
 }
 
-/* Whether another open file description holds a lock on the file of `fd`: 1, 0, or -1 (with a
- * message) when the lock cannot be tested. */
-static int ofd_conflict(int fd)
+/* Whether another open file description holds the pidfile lock on the file of `fd` (see
+ * pidfile_lock_conflict()); dies when that cannot be told. */
+static int lock_conflict(int fd, bool holder)
 {
-        struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+        int r = pidfile_lock_conflict(fd, holder);
 
-        if (fcntl(fd, F_OFD_GETLK, &lk) != 0)
-                die("fcntl(F_OFD_GETLK): %s", strerror(errno));
-        return lk.l_type != F_UNLCK;
+        if (r < 0)
+                die("test the lock: %s", strerror(errno));
+        return r;
 }
 
 static int fresh_open_sees_lock(const char *path)
@@ -507,7 +507,7 @@ static int fresh_open_sees_lock(const char *path)
 
         if (fd < 0)
                 die("open %s: %s", path, strerror(errno));
-        locked = ofd_conflict(fd);
+        locked = lock_conflict(fd, false);
         close(fd);
         return locked;
 }
@@ -532,10 +532,12 @@ static void check_pidfile(const char *path)
                         break;
                 }
         }
-        if (held_fd >= 0)
-                conflict = ofd_conflict(held_fd);
+        /* Fresh opens first: with flock() the holder's own test could take a lock that was
+         * missing, and hide that. */
         locked = fresh_open_sees_lock(path);
         locked_after = fresh_open_sees_lock(path);
+        if (held_fd >= 0)
+                conflict = lock_conflict(held_fd, true);
 
         fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)

@@ -66,12 +66,10 @@ static int observing_hook(void *opaque)
                 view.cwd[0] = '\0';
         view.pidfile_locked = -1;
         if (arg->pidfile != NULL) {
-                struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
                 int fd = open(arg->pidfile, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
                 if (fd >= 0) {
-                        if (fcntl(fd, F_OFD_GETLK, &lk) == 0)
-                                view.pidfile_locked = lk.l_type != F_UNLCK;
+                        view.pidfile_locked = pidfile_lock_conflict(fd, false);
                         len = pread(fd, view.pidfile_text, sizeof view.pidfile_text - 1, 0);
                         if (len < 0)
                                 view.pidfile_text[0] = '\0';
