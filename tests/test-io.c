@@ -23,33 +23,6 @@
 
 #define MIB (1024 * 1024)
 
-/* What --interleave=N writes to one shared pipe: "out 0\nerr 1\nout 2\n...". */
-static char *expected_interleave(int lines)
-{
-        char *text = NULL;
-        size_t len = 0;
-        FILE *out = open_memstream(&text, &len);
-
-        assert_non_null(out);
-        for (int i = 0; i < lines; i++)
-                fprintf(out, "%s %d\n", i % 2 == 0 ? "out" : "err", i);
-        fclose(out);
-        return text;
-}
-
-static char *expected_interleave_half(int lines, bool odd)
-{
-        char *text = NULL;
-        size_t len = 0;
-        FILE *out = open_memstream(&text, &len);
-
-        assert_non_null(out);
-        for (int i = odd ? 1 : 0; i < lines; i += 2)
-                fprintf(out, "%s %d\n", odd ? "err" : "out", i);
-        fclose(out);
-        return text;
-}
-
 static char *checksum_text(const void *data, size_t len)
 {
         char *text = malloc(17);

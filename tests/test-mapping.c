@@ -29,33 +29,6 @@
 /* The argument that makes this test program, run as a child, scribble past its output's end. */
 #define SCRIBBLE_ARG "--scribble-past-end-of-stdout"
 
-/* What --interleave=N writes to one shared file: "out 0\nerr 1\nout 2\n...". */
-static char *expected_interleave(int lines)
-{
-        char *text = NULL;
-        size_t len = 0;
-        FILE *out = open_memstream(&text, &len);
-
-        assert_non_null(out);
-        for (int i = 0; i < lines; i++)
-                fprintf(out, "%s %d\n", i % 2 == 0 ? "out" : "err", i);
-        fclose(out);
-        return text;
-}
-
-static char *expected_interleave_half(int lines, bool odd)
-{
-        char *text = NULL;
-        size_t len = 0;
-        FILE *out = open_memstream(&text, &len);
-
-        assert_non_null(out);
-        for (int i = odd ? 1 : 0; i < lines; i += 2)
-                fprintf(out, "%s %d\n", odd ? "err" : "out", i);
-        fclose(out);
-        return text;
-}
-
 /* Lines of /proc/self/maps that map one of the library's memory files. */
 static int count_output_file_mappings(void)
 {

@@ -894,6 +894,32 @@ void write_fd_all(int fd, const void *data, size_t len)
         }
 }
 
+char *expected_interleave(int lines)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+
+        assert_non_null(out);
+        for (int i = 0; i < lines; i++)
+                fprintf(out, "%s %d\n", i % 2 == 0 ? "out" : "err", i);
+        fclose(out);
+        return text;
+}
+
+char *expected_interleave_half(int lines, bool odd)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+
+        assert_non_null(out);
+        for (int i = odd ? 1 : 0; i < lines; i += 2)
+                fprintf(out, "%s %d\n", odd ? "err" : "out", i);
+        fclose(out);
+        return text;
+}
+
 char *make_pattern(char seed, size_t len)
 {
         char *buf = malloc(len + 1);

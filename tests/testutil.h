@@ -194,6 +194,11 @@ char *read_fd_all(int fd, size_t *len);
 char *read_file_all(const char *path, size_t *len);
 void write_fd_all(int fd, const void *data, size_t len);
 
+/* What --interleave=N writes to one shared pipe or file: "out 0\nerr 1\nout 2\n..."
+ * (malloc'd); and the half of it on one stream (odd: stderr's lines). */
+char *expected_interleave(int lines);
+char *expected_interleave_half(int lines, bool odd);
+
 /* A malloc'd buffer of `len` pattern bytes (see helper_pattern_byte()). */
 char *make_pattern(char seed, size_t len);
 /* A checksum as the helper prints it ("%016llx") into `buf`. */
