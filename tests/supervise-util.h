@@ -33,9 +33,9 @@
  * Modes: every case runs with pidfds, and as on a kernel without them
  * ------------------------------------------------------------------------------------- */
 
-/* Internal test knob of the library: non-zero makes it behave as on a kernel without pidfds.
- * Weak, so a library without it makes the fallback cases skip instead of not linking. */
-extern int sp_test_no_pidfd __attribute__((weak));
+/* The library's test knobs (sp_test_no_pidfd: behave as on a kernel without pidfds): a knob
+ * renamed or removed fails this build. */
+#include "src/test-knobs.h"
 
 /* The initial state of a case.  A file that varies more embeds it as its first member. */
 struct pidfd_mode {
@@ -48,8 +48,7 @@ static inline int mode_setup(void **state)
 {
         const struct pidfd_mode *m = *state;
 
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = m->no_pidfd;
+        sp_test_no_pidfd = m->no_pidfd;
         return sp_test_setup(state);
 }
 
@@ -59,22 +58,16 @@ static inline int mode_teardown(void **state)
 {
         int r = sp_test_teardown(state);
 
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = 0;
+        sp_test_no_pidfd = 0;
         (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
         return r;
 }
 
-/* Call first in a case: skips the fallback mode when the library has no knob for it.
- * True when the case runs with pidfds. */
+/* Call first in a case: true when the case runs with pidfds. */
 static inline bool enter_mode(void **state)
 {
         const struct pidfd_mode *m = *state;
 
-        if (m->no_pidfd && &sp_test_no_pidfd == NULL) {
-                print_message("the library has no sp_test_no_pidfd: fallback not tried\n");
-                skip();
-        }
         return !m->no_pidfd;
 }
 
