@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h> /* sigabbrev_np() */
 #include <sys/mman.h>
@@ -26,7 +27,9 @@
 #endif
 #ifdef __linux__
 #include <sched.h>
+#include <sys/syscall.h>
 #endif
+#include <unistd.h>
 
 /* waitpid(): Linux's __WALL also reports clone() children that exit with a signal other than
  * SIGCHLD; elsewhere every child is reported anyway. */
@@ -49,6 +52,37 @@ static inline int tc_get_death_signal(int *ret_sig)
         return procctl(P_PID, 0, PROC_PDEATHSIG_STATUS, ret_sig);
 #else
         *ret_sig = 0;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+/* A pidfd for any process (pidfd_open(2), Linux 5.3); -1 with errno ENOSYS where there are
+ * none, and the callers poll instead. */
+static inline int tc_pidfd_open(pid_t pid)
+{
+#if defined(__linux__) && defined(SYS_pidfd_open)
+        return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+        (void)pid;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+/* Adopt orphaned descendants (on) or stop (off): Linux's PR_SET_CHILD_SUBREAPER, FreeBSD's
+ * reaper (PROC_REAP_ACQUIRE).  -1 with errno ENOSYS where there is none (macOS). */
+static inline int tc_set_subreaper(bool on)
+{
+#if HAVE_SYS_PRCTL_H
+        return prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0);
+#elif HAVE_SYS_PROCCTL_H
+        if (procctl(P_PID, getpid(), on ? PROC_REAP_ACQUIRE : PROC_REAP_RELEASE, NULL) == 0)
+                return 0;
+        /* Releasing when not a reaper is EINVAL there, a no-op on Linux. */
+        return !on && errno == EINVAL ? 0 : -1;
+#else
+        (void)on;
         errno = ENOSYS;
         return -1;
 #endif
