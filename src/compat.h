@@ -67,10 +67,10 @@ static inline void sp_explicit_bzero(void *p, size_t len)
 #endif
 
 /* sigtimedwait() with a zero timeout: take one of the set's signals if it is pending, else
- * fail with EAGAIN at once.  macOS has no sigtimedwait(); there the signal is taken with
- * sigwait() only once sigpending() shows it, so the call cannot block for a signal that is
- * pending for this thread (a synchronous one, such as the SIGPIPE of our own write) or that
- * another thread does not take first.  The callers block the set in this thread. */
+ * fail with EAGAIN at once.  macOS has no sigtimedwait(); there sigwait() is called only for a
+ * signal sigpending() shows, so it returns at once.  The one caller (io.c) blocks the set in
+ * this thread and takes the SIGPIPE its own write() raised, which is pending for this thread:
+ * no other thread can take it between the two calls. */
 #ifdef __APPLE__
 static inline int sp_sigtimedwait_now(const sigset_t *set)
 {
