@@ -136,6 +136,9 @@ tr '\n' ' ' <include/subproc.h | tr ';' '\n' |
     grep -oE 'SUBPROC_EXPORT[^(]*[^a-z0-9_]subproc_[a-z0-9_]+ *\(' |
     grep -oE 'subproc_[a-z0-9_]+ *\($' | tr -d ' (' | sed 's/^/_/' | sort -u >"$tmp/exported"
 
+# llvm-nm reads Mach-O (GNU nm does not): Debian's llvm package, or clang's own llvm-14.
+nm=$(command -v llvm-nm || ls /usr/lib/llvm-*/bin/llvm-nm 2>/dev/null | sort -V | tail -n 1)
+
 cflags=(-std=gnu11 -O2 -pthread -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -fvisibility=hidden -w
     -I include -I "$tmp" -I . -I src)
 
@@ -170,11 +173,13 @@ link_target() {
         return 1
     fi
     echo "PASS $t libsubproc.0.dylib"
-    if command -v llvm-nm >/dev/null; then
+    if [ -z "$nm" ]; then
+        echo "SKIP $t exports: no llvm-nm to read the dylib with (Debian: apt-get install llvm)"
+    else
         # Defined, external, neither weak nor private external: zig 0.11's linker also lists
         # hidden symbols (private external) and its own compiler_rt (weak) in the exports,
         # which Apple's ld does not do; the objects' visibility is what this checks.
-        llvm-nm -m "$dir/libsubproc.0.dylib" | grep -v '(undefined)' | grep ') external ' |
+        "$nm" -m "$dir/libsubproc.0.dylib" | grep -v '(undefined)' | grep ') external ' |
             awk '{ print $NF }' | sort -u >"$dir/exports"
         if cmp -s "$dir/exports" "$tmp/exported"; then
             echo "PASS $t exports: the $(wc -l <"$tmp/exported") functions of subproc.h, nothing else"
