@@ -25,8 +25,10 @@ sysroots=$(cd "${1:-../shared/sysroots}" 2>/dev/null && pwd) || {
 }
 export ZIG_CACHE=${ZIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/subproc-zig}
 export ZIG_GLOBAL_CACHE_DIR=${ZIG_GLOBAL_CACHE_DIR:-$ZIG_CACHE/zig-cache}
-export ZIG_LOCAL_CACHE_DIR=${ZIG_LOCAL_CACHE_DIR:-$ZIG_GLOBAL_CACHE_DIR}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ci-crosscheck.XXXXXX")
+# zig keeps what it builds once per target (compiler_rt, libSystem stubs) in the global cache;
+# this run's objects go to a local cache removed with it, so the kept one does not grow.
+export ZIG_LOCAL_CACHE_DIR=${ZIG_LOCAL_CACHE_DIR:-$tmp/zig-local-cache}
 [ -n "${CROSSCHECK_KEEP:-}" ] && echo "ci-crosscheck.sh: keeping $tmp" >&2 || trap 'rm -rf "$tmp"' EXIT
 
 passed=0
