@@ -101,19 +101,26 @@ static void test_signal_numbers_library_and_cli_agree(void **state)
 static void test_kill_takes_the_highest_signal(void **state)
 {
         const int max = system_signal_max();
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
-        int status = -1;
+        subproc *c;
+        int status = -1, top = max;
 
         (void)state;
+        /* valgrind keeps the highest real-time signal for itself (kill() fails with EINVAL,
+         * where a pid that cannot exist gives ESRCH): then send the highest one it leaves. */
+        while (top > SIGTERM && kill(INT_MAX, top) != 0 && errno == EINVAL)
+                top--;
+        if (top != max)
+                print_message("signal %d is reserved here (valgrind?): sending %d\n", max, top);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         errno = 0;
         assert_ll_equal(subproc_kill(c, max + 1), -1);
         assert_errno_equal(errno, EINVAL);
         assert_ll_equal(subproc_kill(c, 0), 0);
-        assert_ll_equal(subproc_kill(c, max), 0);
+        assert_ll_equal(subproc_kill(c, top), 0);
         (void)subproc_wait(c, &status);
         assert_true(WIFSIGNALED(subproc_status(c)));
-        assert_int_equal(WTERMSIG(subproc_status(c)), max);
+        assert_int_equal(WTERMSIG(subproc_status(c)), top);
         subproc_free(c);
 }
 
