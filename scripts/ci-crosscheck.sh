@@ -25,7 +25,7 @@ sysroots=$(cd "${1:-../shared/sysroots}" 2>/dev/null && pwd) || {
     echo "0 passed, 1 failed"
     exit 1
 }
-export ZIG_CACHE=${ZIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/subproc-zig}
+export ZIG_CACHE=${ZIG_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/subproc-zig}
 export ZIG_GLOBAL_CACHE_DIR=${ZIG_GLOBAL_CACHE_DIR:-$ZIG_CACHE/zig-cache}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ci-crosscheck.XXXXXX")
 # zig keeps what it builds once per target (compiler_rt, libSystem stubs) in the global cache;
