@@ -67,7 +67,7 @@ static void reset_signals_in_child(void)
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
         sigemptyset(&dfl.sa_mask);
-        for (int sig = 1; sig < _NSIG; sig++)
+        for (int sig = 1; sig <= sp_signal_max(); sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         (void)sigaction(sig, &dfl, NULL); /* EINVAL for reserved ones is fine */
         reset_reserved_signals();

@@ -17,6 +17,7 @@
 #define SP_HIDDEN __attribute__((visibility("hidden")))
 
 #include "test-knobs.h"
+#include "compat.h"
 /* Code that runs in a child sharing the parent's memory: sanitizer instrumentation would write
  * shadow memory, which is the parent's.  no_sanitize drops the memory-access hooks; clang
  * still emits ThreadSanitizer's function entry/exit hooks (which push frames onto the

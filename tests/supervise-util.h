@@ -16,8 +16,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,7 +57,7 @@ static inline int mode_teardown(void **state)
         int r = sp_test_teardown(state);
 
         sp_test_no_pidfd = 0;
-        (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+        (void)tc_set_subreaper(false);
         return r;
 }
 
@@ -121,7 +119,7 @@ static inline void sp_assert_killed_by(int status, int sig, const char *file, in
  * turns it off again). */
 static inline void become_subreaper(void)
 {
-        assert_ll_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+        assert_ll_equal(tc_set_subreaper(true), 0);
 }
 
 /* Wait up to `ms` for `pid` (a child of ours) to exit, without reaping it.  True once it has
@@ -129,7 +127,7 @@ static inline void become_subreaper(void)
 static inline bool wait_exited(pid_t pid, double ms)
 {
         double deadline = monotonic_ms() + ms;
-        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        int pidfd = tc_pidfd_open(pid);
         bool exited = false;
 
         for (;;) {
