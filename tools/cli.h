@@ -58,6 +58,10 @@ struct options {
 /* Write "subproc: MESSAGE" and a newline on stderr (subproc.c). */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Write all `len` bytes to fd, never dying of SIGPIPE (write.c): 0, or -1 with errno (EPIPE
+ * for a pipe nobody reads). */
+int write_quietly(int fd, const char *buf, size_t len);
+
 enum parse_result { PARSE_RUN, PARSE_DONE, PARSE_ERROR };
 
 /* Parse the command line into *o (zeroed by the caller).  PARSE_DONE after --help or

@@ -17,6 +17,7 @@ static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 /* A mistake on the command line: say it, and where to look. */
 static int usage_error(const char *fmt, ...)
 {
+        static const char hint[] = "Try 'subproc --help' for more information.\n";
         char msg[1024];
         va_list ap;
 
@@ -24,7 +25,7 @@ static int usage_error(const char *fmt, ...)
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
         say("%s", msg);
-        dprintf(STDERR_FILENO, "Try 'subproc --help' for more information.\n");
+        (void)write_quietly(STDERR_FILENO, hint, sizeof hint - 1);
         return -1;
 }
 
