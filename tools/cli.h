@@ -49,7 +49,10 @@ struct options {
         size_t n_limits;
         int death_signal;
         unsigned timeout_ms, kill_after_ms;
-        bool has_uid, has_gid, has_umask;
+        bool has_timeout, has_uid, has_gid, has_umask;
+        /* --uid's passwd entry, if it has one: its primary group is the default --gid. */
+        bool uid_has_passwd;
+        gid_t uid_primary_gid;
         uid_t uid;
         gid_t gid;
         mode_t umask;

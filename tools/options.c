@@ -177,6 +177,7 @@ static int add_env_op(struct options *o, int opt, enum env_op_kind kind, const c
 {
         const char *eq = arg ? strchr(arg, '=') : NULL;
 
+        errno = EINVAL; /* what bad_value() reports; anything older would be stale */
         if (kind == ENV_PUT && (!eq || eq == arg))
                 return bad_value(opt, "NAME=VALUE", arg);
         if ((kind == ENV_UNSET || kind == ENV_PASS) && (!*arg || eq))
@@ -242,12 +243,14 @@ static int value_option(struct options *o, int opt, const char *arg)
         case OPT_DEATH_SIGNAL:
                 return parsed(parse_signal(arg, &o->death_signal), opt, "signal", arg);
         case OPT_TIMEOUT:
+                o->has_timeout = true;
                 return parsed(parse_duration(arg, &o->timeout_ms), opt, "duration", arg);
         case OPT_KILL_AFTER:
                 return parsed(parse_duration(arg, &o->kill_after_ms), opt, "duration", arg);
         case OPT_UID:
                 o->has_uid = true;
-                return parsed(parse_uid(arg, &o->uid), opt, "user", arg);
+                return parsed(parse_user(arg, &o->uid, &o->uid_primary_gid, &o->uid_has_passwd),
+                              opt, "user", arg);
         case OPT_GID:
                 o->has_gid = true;
                 return parsed(parse_gid(arg, &o->gid), opt, "group", arg);
@@ -335,6 +338,21 @@ static int take_option(struct options *o, int opt, const char *arg)
         return 0;
 }
 
+/* --uid without --gid runs with the user's primary group, as start-stop-daemon --chuid and
+ * su do: keeping ours (root's 0) would leave the program root's group rights.  A uid that no
+ * passwd entry names has no group to take: refuse rather than guess. */
+static int default_group(struct options *o)
+{
+        if (!o->has_uid || o->has_gid || o->mode != MODE_RUN)
+                return 0;
+        if (!o->uid_has_passwd)
+                return usage_error("--uid %u is in no passwd entry, so it has no primary group "
+                                   "to run with: give --gid too", (unsigned)o->uid);
+        o->gid = o->uid_primary_gid;
+        o->has_gid = true;
+        return 0;
+}
+
 /* Combinations that cannot mean anything, refused before anything happens. */
 static int check_options(const struct options *o)
 {
@@ -346,7 +364,8 @@ static int check_options(const struct options *o)
         }
         if (!o->argv[0])
                 return usage_error("no program given");
-        if (o->kill_after_ms && !o->timeout_ms)
+        /* As timeout(1): --timeout 0 disables the timeout, and the --kill-after with it. */
+        if (o->kill_after_ms && !o->has_timeout)
                 return usage_error("--kill-after needs --timeout");
         if (o->daemon && o->timeout_ms)
                 return usage_error("--timeout cannot supervise a daemon, which is nobody's "
@@ -409,7 +428,7 @@ enum parse_result parse_options(int argc, char **argv, struct options *o)
                         return PARSE_ERROR;
         }
         o->argv = argv + optind;
-        return check_options(o) < 0 ? PARSE_ERROR : PARSE_RUN;
+        return check_options(o) < 0 || default_group(o) < 0 ? PARSE_ERROR : PARSE_RUN;
 }
 
 void free_options(struct options *o)
