@@ -122,7 +122,7 @@ static void print_help(void)
               "      --timeout DURATION     send TERM after DURATION (500ms, 2s, 1m, 1h)\n"
               "      --kill-after DURATION  then KILL if it still runs DURATION later\n"
               "      --clear-caps           empty every capability set\n"
-              "      --uid USER|UID         run as this user\n"
+              "      --uid USER|UID         run as this user (in its group unless --gid)\n"
               "      --gid GROUP|GID        run with this group, no supplementary groups\n"
               "      --umask MODE           set the umask (octal)\n"
               "      --no-new-privs         set no_new_privs\n"
