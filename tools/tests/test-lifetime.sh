@@ -7,16 +7,16 @@ IGNORE_TERM='trap "" TERM; while :; do :; done'
 # One that handles TERM by exiting 0.
 HANDLE_TERM='trap "exit 0" TERM; while :; do :; done'
 
-start=$(now_ms)
+# 124 is the proof: sleep 10 ending by itself would give 0.  No bound on how fast.
 run "$SUBPROC" --timeout 200ms -- sleep 10
-took=$(($(now_ms) - start))
-check "--timeout 200ms -- sleep 10 exits 124 within a second" '[ "$RC" = 124 ] && [ "$took" -lt 1000 ]'
+expect "--timeout 200ms -- sleep 10 exits 124" 124
 
 start=$(now_ms)
 run "$SUBPROC" --timeout 200ms --kill-after 300ms -- sh -c "$IGNORE_TERM"
 took=$(($(now_ms) - start))
+# Not before 500 ms (timers never fire early); the upper bound only catches a hang.
 check "a program ignoring TERM is killed after --kill-after: 137" \
-    '[ "$RC" = 137 ] && [ "$took" -ge 450 ] && [ "$took" -lt 2000 ]'
+    '[ "$RC" = 137 ] && [ "$took" -ge 450 ] && [ "$took" -lt 20000 ]'
 
 run "$SUBPROC" --timeout 200ms -- sh -c "$HANDLE_TERM"
 expect "a program that handles TERM and exits 0 still gives 124, as timeout(1)" 124
@@ -34,7 +34,7 @@ expect "a program ending before its timeout gives its own status" 0 quick
 "$SUBPROC" --timeout 60s -- sh -c 'echo $$ >"$1.tmp"; mv "$1.tmp" "$1"; exec sleep 30' sh "$TMP/fwd.pid" &
 tool=$!
 remember_pid "$tool"
-wait_for 5000 file_has_content "$TMP/fwd.pid"
+wait_for 20000 file_has_content "$TMP/fwd.pid"
 program=$(cat "$TMP/fwd.pid")
 remember_pid "$program"
 kill -TERM "$tool"
@@ -137,7 +137,7 @@ check_dies_with_parent() {
         bash "$SUBPROC" "$TMP/ewp.pid" "$TMP/ewp.tool" "$@" &
     parent=$!
     remember_pid "$parent"
-    if ! wait_for 5000 file_has_content "$TMP/ewp.pid"; then
+    if ! wait_for 20000 file_has_content "$TMP/ewp.pid"; then
         fail "$name" "the program did not start"
         return
     fi
@@ -145,10 +145,11 @@ check_dies_with_parent() {
     tool=$(cat "$TMP/ewp.tool")
     remember_pid "$program" "$tool"
     { kill -KILL "$parent"; wait "$parent"; } 2>/dev/null
-    if wait_for 1000 is_gone "$program" && wait_for 1000 is_gone "$tool"; then
+    # The death signal comes at once; the bound only catches one that never comes.
+    if wait_for 10000 is_gone "$program" && wait_for 10000 is_gone "$tool"; then
         pass "$name"
     else
-        fail "$name" "program $program or subproc $tool still alive a second after the parent died"
+        fail "$name" "program $program or subproc $tool still alive 10 s after the parent died"
     fi
 }
 
@@ -164,24 +165,24 @@ bash -c '"$1" --exit-with-parent -- sh -c "echo \$\$ >$2.tmp; mv $2.tmp $2; exec
     bash "$SUBPROC" "$TMP/plain.pid" &
 parent=$!
 remember_pid "$parent"
-wait_for 5000 file_has_content "$TMP/plain.pid"
+wait_for 20000 file_has_content "$TMP/plain.pid"
 program=$(cat "$TMP/plain.pid")
 remember_pid "$program"
 { kill -KILL "$parent"; wait "$parent"; } 2>/dev/null
 check "--exit-with-parent: the program (in place) gets TERM when the parent dies" \
-    'wait_for 1000 is_gone "$program"'
+    'wait_for 10000 is_gone "$program"'
 
 # Supervised, subproc itself SIGKILLed: the program's death signal ends it.
 rm -f "$TMP/sup.pid"
 "$SUBPROC" --exit-with-parent --timeout 60s -- sh -c 'echo $$ >"$1.tmp"; mv "$1.tmp" "$1"; exec sleep 30' sh "$TMP/sup.pid" &
 tool=$!
 remember_pid "$tool"
-wait_for 5000 file_has_content "$TMP/sup.pid"
+wait_for 20000 file_has_content "$TMP/sup.pid"
 program=$(cat "$TMP/sup.pid")
 remember_pid "$program"
 { kill -KILL "$tool"; wait "$tool"; } 2>/dev/null
 check "--exit-with-parent, supervised: the program dies when subproc is killed" \
-    'wait_for 1000 is_gone "$program"'
+    'wait_for 10000 is_gone "$program"'
 
 # Without any of these, the program outlives its parent.
 rm -f "$TMP/free.pid"
@@ -189,7 +190,7 @@ bash -c '"$1" -- sh -c "echo \$\$ >$2.tmp; mv $2.tmp $2; exec sleep 30" & wait' 
     bash "$SUBPROC" "$TMP/free.pid" &
 parent=$!
 remember_pid "$parent"
-wait_for 5000 file_has_content "$TMP/free.pid"
+wait_for 20000 file_has_content "$TMP/free.pid"
 program=$(cat "$TMP/free.pid")
 remember_pid "$program"
 { kill -KILL "$parent"; wait "$parent"; } 2>/dev/null
