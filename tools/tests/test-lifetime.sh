@@ -121,6 +121,11 @@ check "-v with stderr a closed pipe: the program runs, its status is ours (super
 "$SUBPROC" -v --timeout 200ms -- sleep 10 2>&9
 rc=$?
 check "-v with stderr a closed pipe: a timeout still gives 124" '[ "$rc" = 124 ]'
+rm -f "$TMP/ran"
+"$SUBPROC" -v -d -- sh -c 'echo ran >"$1"' sh "$TMP/ran" 2>&9
+rc=$?
+check "-v -d with stderr a closed pipe: the daemon starts, subproc exits 0" \
+    '[ "$rc" = 0 ] && wait_for 20000 file_has_content "$TMP/ran"'
 "$SUBPROC" --timeout 30s -- "$TMP/nonexistent" 2>&9
 rc=$?
 check "with stderr a closed pipe, an error still gives its status (127), not SIGPIPE's" '[ "$rc" = 127 ]'
