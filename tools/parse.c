@@ -337,10 +337,10 @@ int parse_user(const char *s, uid_t *ret_uid, gid_t *ret_gid, bool *ret_has_pass
 
         if (parse_uid(s, &uid) < 0)
                 return -1;
-        /* The entry again for a name (a second lookup, but one code path); getpwuid()'s "no
-         * such entry" is a NULL with errno 0 or one of these, by its manual page. */
+        /* A name's own entry: another name may share its uid with another group.  "No such
+         * entry" is a NULL with errno 0 or one of these, by getpwuid(3). */
         errno = 0;
-        pw = getpwuid(uid);
+        pw = all_digits(s) ? getpwuid(uid) : getpwnam(s);
         if (!pw && errno && errno != ENOENT && errno != ESRCH && errno != EBADF && errno != EPERM)
                 return -1;
         *ret_uid = uid;
