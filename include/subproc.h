@@ -598,7 +598,8 @@ SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
 
 /* Bound the run: timeout_ms after the start, the child (its group, if it has one) gets
  * SIGTERM, then SIGKILL kill_after_ms later if it still runs (0: SIGKILL at the deadline, no
- * SIGTERM; SUBPROC_NO_KILL: SIGTERM only).  subproc_run() and subproc_wait() then fail with
+ * SIGTERM; SUBPROC_NO_KILL: SIGTERM only).  SIGCONT follows the SIGTERM, so that a stopped
+ * child acts on it, as with timeout(1).  subproc_run() and subproc_wait() then fail with
  * ETIMEDOUT and a message naming the signal sent; buffers keep what was captured.  A run past
  * its deadline fails even if the child then handled SIGTERM and exited 0.  A grandchild that
  * keeps the output pipes open cannot stall the run past the deadline and the grace: once the

@@ -90,8 +90,12 @@ static void escalate(subproc *c)
                 c->sv_retry_at = sp_now_ms() + SP_SIGNAL_RETRY_MS;
                 return;
         }
-        if (sig == SIGTERM)
+        if (sig == SIGTERM) {
+                /* A stopped child (SIGSTOP, or SIGTTIN in a background group) would keep the
+                 * SIGTERM pending for good: wake it to act on it, as timeout(1) does. */
+                (void)signal_child(c, SIGCONT);
                 c->sv_kill_at = sp_now_ms() + c->kill_after_ms;
+        }
         c->sv_last_signal = sig;
         c->sv_phase = sig == SIGTERM ? 1 : 2;
 }

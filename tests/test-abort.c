@@ -60,7 +60,8 @@ static void test_abort_sends_sigterm(void **state)
         assert_true(WIFSIGNALED(subproc_status(c)));
         assert_ll_equal(WTERMSIG(subproc_status(c)), SIGTERM);
         print_message("  abort took %.1f ms\n", elapsed);
-        assert_true(elapsed < 2000);
+        /* Only a hang: how soon a SIGTERMed child is scheduled to die is the machine's. */
+        assert_true(elapsed < HANG_GUARD_MS);
         subproc_free(c);
 }
 

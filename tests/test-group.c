@@ -224,8 +224,10 @@ static void check_tree_stopped(void **state, enum stop_how how)
 
         become_subreaper();
         c = shell_tree(m->grouping, &out_fd);
+        /* Long enough for the shell to start its two sleepers and say so on a slow machine:
+         * a timeout that fires first fails the test on speed, not on a bug. */
         if (how == STOP_TIMEOUT)
-                subproc_set_timeout(c, 500, 5000);
+                subproc_set_timeout(c, 2000, 5000);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         n = read_pids_until_ready(out_fd, grandchildren, 2);
         assert_ll_equal(n, 2);

@@ -418,7 +418,7 @@ static void test_wait_timeout_then_exit(void **state)
         errno = 0;
         assert_ll_equal(subproc_wait_timeout(c, &status, 0), -1);
         assert_errno_equal(errno, ETIMEDOUT);
-        assert_true(monotonic_ms() - start < 1000);
+        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
         assert_ll_equal(subproc_pid(c), pid);
 
         close(release_fd);
@@ -554,7 +554,7 @@ static void test_abort_term(void **state)
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         start = monotonic_ms();
         subproc_abort(c);
-        assert_true(monotonic_ms() - start < 2000);
+        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
         assert_killed_by(subproc_status(c), SIGTERM);
         assert_ll_equal(subproc_pid(c), -1);
         assert_ll_equal(subproc_pidfd(c), -1);

@@ -49,7 +49,10 @@ struct options {
         size_t n_limits;
         int death_signal;
         unsigned timeout_ms, kill_after_ms;
-        bool has_uid, has_gid, has_umask;
+        bool has_timeout, has_uid, has_gid, has_umask;
+        /* --uid's passwd entry, if it has one: its primary group is the default --gid. */
+        bool uid_has_passwd;
+        gid_t uid_primary_gid;
         uid_t uid;
         gid_t gid;
         mode_t umask;
@@ -57,6 +60,10 @@ struct options {
 
 /* Write "subproc: MESSAGE" and a newline on stderr (subproc.c). */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Write all `len` bytes to fd, never dying of SIGPIPE (write.c): 0, or -1 with errno (EPIPE
+ * for a pipe nobody reads). */
+int write_quietly(int fd, const char *buf, size_t len);
 
 enum parse_result { PARSE_RUN, PARSE_DONE, PARSE_ERROR };
 

@@ -11,15 +11,34 @@
 #endif
 #include <unistd.h>
 
-/* The signals whose default action would end us.  The terminal's signals reach the program
- * by themselves when it shares our process group. */
-static const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
-
 static subproc *forward_target;
 static bool forward_terminal_signals;
 static volatile sig_atomic_t pending_signal;
 /* With --exit-with-parent: our parent when we started, and 0 otherwise. */
 static pid_t parent_to_die_with;
+
+/* Whether the default action of `sig` would end us: every signal but those whose default is
+ * to stop, continue or do nothing (and KILL and STOP, which cannot be caught).  Real-time
+ * signals end a process too: leaving one out would let it kill us and orphan the program. */
+static bool ends_us(int sig)
+{
+        switch (sig) {
+        case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
+        case SIGTSTP: case SIGTTIN: case SIGTTOU:
+#ifdef SIGINFO
+        case SIGINFO:
+#endif
+#ifdef SIGTHR
+        case SIGTHR:
+#endif
+#ifdef SIGLIBRT
+        case SIGLIBRT:
+#endif
+                return false;
+        default:
+                return true;
+        }
+}
 
 /* Async-signal-safe: subproc_pidfd() and subproc_pid() are.  The pidfd can never hit a
  * recycled pid.  -1 while no program runs. */
@@ -47,6 +66,33 @@ static bool from_terminal(const siginfo_t *info)
 #endif
 }
 
+/* A fault of our own (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS from the kernel for an
+ * instruction we ran): si_code is positive only then, never for a signal a process sent. */
+static bool is_own_fault(int sig, const siginfo_t *info)
+{
+        switch (sig) {
+        case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP: case SIGSYS:
+                return info->si_code > 0;
+        default:
+                return false;
+        }
+}
+
+/* Sent by ourselves: abort(), or the kernel on our behalf (SIGPIPE for a write to a pipe
+ * nobody reads, SIGXFSZ past our file size limit; it names our own pid).  Ours to handle, not
+ * the program's: the write then fails with EPIPE or EFBIG and is reported. */
+static bool from_ourselves(const siginfo_t *info)
+{
+        return info->si_code <= 0 && info->si_pid == getpid();
+}
+
+/* Async-signal-safe.  Die of `sig` as if no handler had been installed. */
+static void die_of(int sig)
+{
+        (void)signal(sig, SIG_DFL);
+        (void)raise(sig); /* delivered when the handler returns: the signal is blocked in it */
+}
+
 /* Async-signal-safe.  Our parent died and sent us its SIGTERM: rather than pass that on, die
  * of it, so that the program gets its own death signal (--death-signal), as it would in
  * place.  The kernel has already given us a new parent when it sends the signal. */
@@ -54,8 +100,7 @@ static bool parent_died(int sig)
 {
         if (!parent_to_die_with || getppid() == parent_to_die_with)
                 return false;
-        (void)signal(sig, SIG_DFL);
-        (void)raise(sig); /* delivered when the handler returns: the signal is blocked in it */
+        die_of(sig);
         return true;
 }
 
@@ -64,8 +109,10 @@ static void forward_signal(int sig, siginfo_t *info, void *ucontext)
         int saved_errno = errno;
 
         (void)ucontext;
-        if (!parent_died(sig) && (forward_terminal_signals || !from_terminal(info)) &&
-            send_to_program(sig) < 0)
+        if (is_own_fault(sig, info))
+                die_of(sig); /* returning alone would run the faulting instruction forever */
+        else if (!from_ourselves(info) && !parent_died(sig) &&
+                 (forward_terminal_signals || !from_terminal(info)) && send_to_program(sig) < 0)
                 pending_signal = sig; /* before the program started: see forward_pending() */
         errno = saved_errno;
 }
@@ -80,11 +127,10 @@ void forward_signals(subproc *c, bool own_group, pid_t parent)
         forward_terminal_signals = own_group;
         parent_to_die_with = parent;
         sigemptyset(&sa.sa_mask);
-        for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++) {
-                int sig = forwarded_signals[i];
-
-                /* What we were started ignoring stays ignored, for us and the program. */
-                if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        for (int sig = 1; sig < NSIG; sig++) {
+                /* What we were started ignoring stays ignored, for us and the program.  The C
+                 * library refuses the signals it keeps for itself (glibc's 32 and 33). */
+                if (ends_us(sig) && sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
                         (void)sigaction(sig, &sa, NULL);
         }
 }
@@ -94,4 +140,3 @@ void forward_pending(void)
         if (pending_signal)
                 (void)send_to_program(pending_signal);
 }
-

@@ -17,6 +17,7 @@ static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 /* A mistake on the command line: say it, and where to look. */
 static int usage_error(const char *fmt, ...)
 {
+        static const char hint[] = "Try 'subproc --help' for more information.\n";
         char msg[1024];
         va_list ap;
 
@@ -24,7 +25,7 @@ static int usage_error(const char *fmt, ...)
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
         say("%s", msg);
-        dprintf(STDERR_FILENO, "Try 'subproc --help' for more information.\n");
+        (void)write_quietly(STDERR_FILENO, hint, sizeof hint - 1);
         return -1;
 }
 
@@ -121,7 +122,7 @@ static void print_help(void)
               "      --timeout DURATION     send TERM after DURATION (500ms, 2s, 1m, 1h)\n"
               "      --kill-after DURATION  then KILL if it still runs DURATION later\n"
               "      --clear-caps           empty every capability set\n"
-              "      --uid USER|UID         run as this user\n"
+              "      --uid USER|UID         run as this user (in its group unless --gid)\n"
               "      --gid GROUP|GID        run with this group, no supplementary groups\n"
               "      --umask MODE           set the umask (octal)\n"
               "      --no-new-privs         set no_new_privs\n"
@@ -176,6 +177,7 @@ static int add_env_op(struct options *o, int opt, enum env_op_kind kind, const c
 {
         const char *eq = arg ? strchr(arg, '=') : NULL;
 
+        errno = EINVAL; /* what bad_value() reports; anything older would be stale */
         if (kind == ENV_PUT && (!eq || eq == arg))
                 return bad_value(opt, "NAME=VALUE", arg);
         if ((kind == ENV_UNSET || kind == ENV_PASS) && (!*arg || eq))
@@ -241,12 +243,14 @@ static int value_option(struct options *o, int opt, const char *arg)
         case OPT_DEATH_SIGNAL:
                 return parsed(parse_signal(arg, &o->death_signal), opt, "signal", arg);
         case OPT_TIMEOUT:
+                o->has_timeout = true;
                 return parsed(parse_duration(arg, &o->timeout_ms), opt, "duration", arg);
         case OPT_KILL_AFTER:
                 return parsed(parse_duration(arg, &o->kill_after_ms), opt, "duration", arg);
         case OPT_UID:
                 o->has_uid = true;
-                return parsed(parse_uid(arg, &o->uid), opt, "user", arg);
+                return parsed(parse_user(arg, &o->uid, &o->uid_primary_gid, &o->uid_has_passwd),
+                              opt, "user", arg);
         case OPT_GID:
                 o->has_gid = true;
                 return parsed(parse_gid(arg, &o->gid), opt, "group", arg);
@@ -334,6 +338,21 @@ static int take_option(struct options *o, int opt, const char *arg)
         return 0;
 }
 
+/* --uid without --gid runs with the user's primary group, as start-stop-daemon --chuid and
+ * su do: keeping ours (root's 0) would leave the program root's group rights.  A uid that no
+ * passwd entry names has no group to take: refuse rather than guess. */
+static int default_group(struct options *o)
+{
+        if (!o->has_uid || o->has_gid || o->mode != MODE_RUN)
+                return 0;
+        if (!o->uid_has_passwd)
+                return usage_error("--uid %u is in no passwd entry, so it has no primary group "
+                                   "to run with: give --gid too", (unsigned)o->uid);
+        o->gid = o->uid_primary_gid;
+        o->has_gid = true;
+        return 0;
+}
+
 /* Combinations that cannot mean anything, refused before anything happens. */
 static int check_options(const struct options *o)
 {
@@ -345,7 +364,8 @@ static int check_options(const struct options *o)
         }
         if (!o->argv[0])
                 return usage_error("no program given");
-        if (o->kill_after_ms && !o->timeout_ms)
+        /* As timeout(1): --timeout 0 disables the timeout, and the --kill-after with it. */
+        if (o->kill_after_ms && !o->has_timeout)
                 return usage_error("--kill-after needs --timeout");
         if (o->daemon && o->timeout_ms)
                 return usage_error("--timeout cannot supervise a daemon, which is nobody's "
@@ -408,7 +428,7 @@ enum parse_result parse_options(int argc, char **argv, struct options *o)
                         return PARSE_ERROR;
         }
         o->argv = argv + optind;
-        return check_options(o) < 0 ? PARSE_ERROR : PARSE_RUN;
+        return check_options(o) < 0 || default_group(o) < 0 ? PARSE_ERROR : PARSE_RUN;
 }
 
 void free_options(struct options *o)

@@ -329,6 +329,25 @@ int parse_uid(const char *s, uid_t *ret_uid)
         return 0;
 }
 
+int parse_user(const char *s, uid_t *ret_uid, gid_t *ret_gid, bool *ret_has_passwd)
+{
+        struct passwd *pw;
+        uid_t uid;
+
+        if (parse_uid(s, &uid) < 0)
+                return -1;
+        /* A name's own entry: another name may share its uid with another group.  "No such
+         * entry" is a NULL with errno 0 or one of these, by getpwuid(3). */
+        errno = 0;
+        pw = all_digits(s) ? getpwuid(uid) : getpwnam(s);
+        if (!pw && errno && errno != ENOENT && errno != ESRCH && errno != EBADF && errno != EPERM)
+                return -1;
+        *ret_uid = uid;
+        *ret_gid = pw ? pw->pw_gid : 0;
+        *ret_has_passwd = pw != NULL;
+        return 0;
+}
+
 int parse_gid(const char *s, gid_t *ret_gid)
 {
         unsigned long long n;

@@ -5,6 +5,7 @@
 #ifndef SUBPROC_TOOL_PARSE_H
 #define SUBPROC_TOOL_PARSE_H
 
+#include <stdbool.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -23,6 +24,10 @@ int parse_rlimit(const char *s, int *ret_resource, rlim_t *ret_soft, rlim_t *ret
 
 /* A user name from the passwd database, or a number. */
 int parse_uid(const char *s, uid_t *ret_uid);
+
+/* parse_uid(), and the passwd entry of that uid: *ret_has_passwd tells whether a passwd
+ * entry names that user (always, for a name), *ret_gid is then its primary group. */
+int parse_user(const char *s, uid_t *ret_uid, gid_t *ret_gid, bool *ret_has_passwd);
 
 /* A group name from the group database, or a number. */
 int parse_gid(const char *s, gid_t *ret_gid);

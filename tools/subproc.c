@@ -19,19 +19,25 @@
 /* Where messages go; see keep_stderr_copy(). */
 static int diag_fd = STDERR_FILENO;
 
-/* One line on stderr, named after the tool. */
+/* One line on stderr, named after the tool; a stderr nobody reads loses it (and does not kill
+ * us: the exit status still tells). */
 void say(const char *fmt, ...)
 {
+        static const char prefix[] = "subproc: ";
         char line[2048];
+        size_t len = sizeof prefix - 1, room = sizeof line - len - 1; /* 1: the newline */
         va_list ap;
         int n;
 
+        memcpy(line, prefix, len);
         va_start(ap, fmt);
-        n = vsnprintf(line, sizeof line, fmt, ap);
+        n = vsnprintf(line + len, room, fmt, ap);
         va_end(ap);
         if (n < 0)
                 return;
-        dprintf(diag_fd, "subproc: %s\n", line);
+        len += (size_t)n < room ? (size_t)n : room - 1; /* truncated: room - 1 bytes and NUL */
+        line[len++] = '\n';
+        (void)write_quietly(diag_fd, line, len);
 }
 
 /* ---- building the command ------------------------------------------------------------ */
@@ -236,6 +242,29 @@ static int print_command(const subproc *c, const struct options *o, int fd)
         return EXIT_OURS;
 }
 
+/* -v: the same line on stderr, as a log.  A log that cannot be written (a stderr nobody reads,
+ * a full disk) does not keep the program from running: the program's own status is what the
+ * caller gets.  Returns an exit status only when the line could not even be made. */
+static int log_command(const subproc *c, const struct options *o)
+{
+        const char *prefix = o->env_clear ? "env -i " : "";
+        char *line = subproc_to_string(c, false);
+        size_t len;
+        char *text;
+
+        if (!line)
+                return report_failure();
+        len = strlen(prefix) + strlen(line) + 1;
+        text = malloc(len + 1);
+        if (text) {
+                snprintf(text, len + 1, "%s%s\n", prefix, line);
+                (void)write_quietly(STDERR_FILENO, text, len);
+        }
+        free(text);
+        free(line);
+        return 0;
+}
+
 static struct stat stderr_copy_stat;
 
 /* subproc_exec() may fail after it has put the --stderr file on fd 2, but the message
@@ -273,7 +302,7 @@ static int exec_in_place(subproc *c, const struct options *o)
 {
         int r;
 
-        if (o->verbose && (r = print_command(c, o, STDERR_FILENO)) != 0)
+        if (o->verbose && (r = log_command(c, o)) != 0)
                 return r;
         if (o->std_path[2])
                 keep_stderr_copy();
@@ -286,7 +315,7 @@ static int run_daemon(subproc *c, const struct options *o)
 {
         int r;
 
-        if (o->verbose && (r = print_command(c, o, STDERR_FILENO)) != 0)
+        if (o->verbose && (r = log_command(c, o)) != 0)
                 return r;
         if (subproc_run(c, NULL) < 0)
                 return report_failure();
@@ -311,10 +340,36 @@ static int timed_out(const subproc *c, const struct options *o)
         return EXIT_TIMED_OUT;
 }
 
+/* Runs in the forked child before exec (a pre-exec hook): async-signal-safe only. */
+static int ignore_sigchld(void *opaque)
+{
+        struct sigaction ignore = { .sa_handler = SIG_IGN };
+
+        (void)opaque;
+        sigemptyset(&ignore.sa_mask);
+        return sigaction(SIGCHLD, &ignore, NULL) < 0 ? errno : 0;
+}
+
+/* Started with SIGCHLD ignored, we would have the kernel reap the program and lose its status
+ * (every run would end in "cannot reap"): we reap our children ourselves.  The program still
+ * gets SIGCHLD ignored, as it would from env(1), unless --reset-signals asked otherwise; only
+ * a hook can set that after the library has put our dispositions in the child. */
+static void reap_own_children(subproc *c, const struct options *o)
+{
+        struct sigaction old;
+
+        if (sigaction(SIGCHLD, NULL, &old) < 0 || old.sa_handler != SIG_IGN)
+                return;
+        (void)signal(SIGCHLD, SIG_DFL);
+        if (!o->reset_signals)
+                subproc_set_pre_exec_hook(c, ignore_sigchld, NULL);
+}
+
 static int run_supervised(subproc *c, const struct options *o)
 {
         int status, r;
 
+        reap_own_children(c, o);
         subproc_raw_status(c);
         if (o->timeout_ms)
                 subproc_set_timeout(c, o->timeout_ms,
@@ -323,7 +378,7 @@ static int run_supervised(subproc *c, const struct options *o)
          * program's death signal (armed against us) ends it when we are gone. */
         if (o->exit_with_parent && subproc_exit_with_parent() < 0)
                 return report_failure();
-        if (o->verbose && (r = print_command(c, o, STDERR_FILENO)) != 0)
+        if (o->verbose && (r = log_command(c, o)) != 0)
                 return r;
         /* Our parent now, before any signal could announce its death. */
         forward_signals(c, o->new_session || o->process_group,

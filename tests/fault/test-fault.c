@@ -529,8 +529,8 @@ static void sc_to_string(struct point *pt)
 }
 
 /* A child that ignores SIGTERM and outlives its 20 ms timeout: SIGTERM, then SIGKILL 20 ms
- * later; the run fails with ETIMEDOUT.  The child would sleep 2 s: a run that long was not
- * stopped. */
+ * later; the run fails with ETIMEDOUT.  The child would sleep 5 s: a run of 4 s was not
+ * stopped (a bound far above any start time, and below POINT_HANG_MS). */
 static void sc_timeout(struct point *pt)
 {
         char *out = not_reset;
@@ -541,7 +541,7 @@ static void sc_timeout(struct point *pt)
         start = monotonic_ms();
         window_open(pt);
         c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", "--stdout-text=partial",
-                             "--sleep-ms=2000", g.marker, NULL);
+                             "--sleep-ms=5000", g.marker, NULL);
         subproc_set_timeout(c, 20, 20);
         subproc_set_output_buffer(c, &out);
         ok = TRY(pt, subproc_run(c, NULL));
@@ -551,7 +551,7 @@ static void sc_timeout(struct point *pt)
 
         if (ok)
                 wrongf(pt, "the run succeeded although the child outlived its timeout");
-        if (took > 1200)
+        if (took > 4000)
                 wrongf(pt, "the run took %.0f ms: the timeout was not enforced", took);
         if (buffer_present(pt, false, &out, "output") && pt->error == ETIMEDOUT &&
             !fault_fired(NULL) && strcmp(out, "partial") != 0)
@@ -567,7 +567,8 @@ static bool runs_the_program(pid_t pid)
 {
         const struct timespec step = { 0, 1000 * 1000 };
 
-        for (int i = 0; i < 2000; i++) {
+        /* Up to 10 s, only reached when something is wrong: no speed is assumed. */
+        for (int i = 0; i < 10000; i++) {
                 if (has_marker(pid))
                         return true;
                 nanosleep(&step, NULL);
@@ -885,8 +886,8 @@ static void sc_abort_stubborn(struct point *pt)
         b = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", NULL);
         subproc_add_arg_format(a, "--notify-fd=%d", p[1]);
         subproc_add_arg_format(b, "--notify-fd=%d", p[1]);
-        subproc_add_args(a, "--sleep-ms=2000", g.marker, NULL);
-        subproc_add_args(b, "--sleep-ms=2000", g.marker, NULL);
+        subproc_add_args(a, "--sleep-ms=5000", g.marker, NULL);
+        subproc_add_args(b, "--sleep-ms=5000", g.marker, NULL);
         subproc_pass_fd(a, p[1], 0);
         subproc_pass_fd(b, p[1], 0);
         if (subproc_run_async(a, NULL) < 0 || subproc_run_async(b, &pid_b) < 0)
@@ -916,8 +917,9 @@ static void sc_abort_stubborn(struct point *pt)
         window_close();
         took = monotonic_ms() - start;
 
-        /* 2 x 200 ms of grace, then SIGKILL; the children would sleep 2 s. */
-        if (took > 1200)
+        /* 2 x 200 ms of grace, then SIGKILL; the children would sleep 5 s (4 s: a bound far
+         * above any start time, and below POINT_HANG_MS). */
+        if (took > 4000)
                 wrongf(pt, "the aborts took %.0f ms: the children were not killed", took);
         if (pid_after != -1)
                 wrongf(pt, "subproc_pid() is %d after subproc_abort()", (int)pid_after);

@@ -70,6 +70,16 @@ run "$SUBPROC" -e =value -- true
 expect_err "-e with an empty name gives 125" 125 "'=value' for --env"
 run "$SUBPROC" -u A=B -- true
 expect_err "-u of a name with '=' gives 125" 125 "variable name 'A=B' for --unset"
+# Said as invalid input, never as a failed lookup ending in a stale errno ("...: Success").
+for bad in a=b 'A=B' =; do
+    run "$SUBPROC" -u "$bad" true
+    expect_err "-u '$bad' says the name is invalid, and nothing more" 125 \
+        "^subproc: invalid variable name '$bad' for --unset\$"
+done
+run "$SUBPROC" --env-pass "a=b" true
+expect_err "--env-pass 'a=b' says the name is invalid" 125 "^subproc: invalid variable name 'a=b' for --env-pass\$"
+run "$SUBPROC" -e "=b" true
+expect_err "-e '=b' says the NAME=VALUE is invalid" 125 "^subproc: invalid NAME=VALUE '=b' for --env\$"
 run "$SUBPROC" --env-pass '' -- true
 expect_err "--env-pass of an empty name gives 125" 125 "variable name '' for --env-pass"
 

@@ -64,6 +64,12 @@ run "$SUBPROC" --help=x
 expect_err "an argument to a flag gives 125" 125 "'--help=x' takes no argument"
 run "$SUBPROC" --kill-after 1s true
 expect_err "--kill-after without --timeout gives 125" 125 "needs --timeout"
+# As timeout(1): --timeout 0 is no limit at all, and the --kill-after goes with it.  The
+# program outlives its --kill-after (which could only be early, never late, on a slow machine).
+run "$SUBPROC" --timeout 0 --kill-after 0.1 -- sh -c 'sleep 0.5; exit 3'
+expect "--timeout 0 --kill-after 0.1: no limit, as timeout(1); the program's status" 3
+run "$SUBPROC" --kill-after 1s --timeout 0s -- true
+expect "--kill-after before --timeout 0s is accepted too" 0
 run "$SUBPROC" -C "$TMP/nonexistent" -- true
 expect_err "a missing -C directory gives 125, not 127" 125 "chdir .*nonexistent"
 
@@ -71,10 +77,15 @@ for bad in 5x -1 1e3 0x10 '' . s 1.2.3s ' 5' 5ms2 99999999999999999999 50d 42949
     run "$SUBPROC" --timeout "$bad" -- true
     expect_err "--timeout '$bad' gives 125 naming it" 125 "duration '${bad//./\\.}' for --timeout"
 done
+# --dry-run: whether a duration parses must not depend on how fast a program starts (a real
+# run under --timeout 0.0001s is a race that a slow machine loses with 124).
 for good in 0 1 0.5 0.5s 1.5m 1h 1d 500ms 0.0001s 4294967294ms .5s 1.; do
-    run "$SUBPROC" --timeout "$good" -- true
-    expect "--timeout '$good' is accepted" 0
+    run "$SUBPROC" --dry-run --timeout "$good" -- true
+    expect "--timeout '$good' is accepted" 0 true
 done
+# And a real run under a timeout that no program start can reach.
+run "$SUBPROC" --timeout 1d -- sh -c 'exit 5'
+expect "a program under --timeout 1d runs and gives its own status" 5
 run "$SUBPROC" --timeout 30s --kill-after 5x -- true
 expect_err "a bad --kill-after names it" 125 "duration '5x' for --kill-after"
 

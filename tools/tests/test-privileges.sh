@@ -19,8 +19,39 @@ run "$SUBPROC" --uid nobody --gid nogroup -- sh -c "$IDS"
 expect "--uid nobody --gid nogroup: uid, gid and only that group" 0 "$nobody $nogroup $nogroup"
 run "$SUBPROC" --uid "$nobody" --gid "$nogroup" --timeout 30s -- sh -c "$IDS"
 expect "--uid and --gid by number, supervised" 0 "$nobody $nogroup $nogroup"
+# --uid without --gid: the user's primary group (never root's), as start-stop-daemon --chuid.
+nobody_gid=$(id -g nobody)
 run "$SUBPROC" --uid nobody -- sh -c "$IDS"
-expect "--uid alone keeps our gid and drops supplementary groups" 0 "$nobody $(id -g) $(id -g)"
+expect "--uid nobody alone runs with nobody's primary group, no supplementary groups" 0 \
+    "$nobody $nobody_gid $nobody_gid"
+run "$SUBPROC" --uid "$nobody" --timeout 30s -- sh -c "$IDS"
+expect "--uid by number alone: the primary group of its passwd entry (supervised)" 0 \
+    "$nobody $nobody_gid $nobody_gid"
+run "$SUBPROC" --gid nogroup --uid nobody --gid 0 -- sh -c "$IDS"
+expect "--gid given (the last one, before or after --uid) wins over the primary group" 0 "$nobody 0 0"
+# A uid that no passwd entry names has no primary group: refused, rather than keep root's.
+orphan_uid=
+for u in 4000000000 3999999999 3999999998; do
+    getent passwd "$u" >/dev/null || { orphan_uid=$u; break; }
+done
+if [ -n "$orphan_uid" ]; then
+    run "$SUBPROC" --uid "$orphan_uid" -- touch "$TMP/ran"
+    check "--uid of a uid without passwd entry and no --gid gives 125, naming it, and runs nothing" \
+        '[ "$RC" = 125 ] && [[ $ERR == *"--uid $orphan_uid"*"give --gid"* ]] && [ ! -e "$TMP/ran" ]'
+    run "$SUBPROC" --uid "$orphan_uid" --gid "$nogroup" -- sh -c "$IDS"
+    expect "--uid without passwd entry runs with an explicit --gid" 0 "$orphan_uid $nogroup $nogroup"
+fi
+# The README's example (without dnsmasq and its pidfile): a daemon as nobody without
+# capabilities, in nobody's group.
+run "$SUBPROC" -d -i --env-pass-common --uid nobody --clear-caps --stdout "$TMP/readme.out" -- \
+    sh -c "$IDS; grep CapEff /proc/self/status | tr -s '\t' ' '"
+if [ "$RC" = 0 ] && wait_for 20000 grep -q CapEff "$TMP/readme.out"; then
+    check "the README's daemon example runs as nobody in nobody's group, without capabilities" \
+        '[ "$(cat "$TMP/readme.out")" = "$nobody $nobody_gid $nobody_gid${NL}CapEff: 0000000000000000" ]'
+else
+    fail "the README's daemon example runs as nobody in nobody's group, without capabilities" \
+        "rc $RC" "stderr: $ERR"
+fi
 run "$SUBPROC" --gid nogroup -- sh -c "$IDS"
 expect "--gid alone keeps our uid" 0 "0 $nogroup $nogroup"
 run "$SUBPROC" --uid nobody --gid nogroup -- sh -c 'grep -E "^(Uid|Gid):" /proc/$$/status | tr -s "\t" " "'
