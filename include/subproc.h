@@ -612,7 +612,8 @@ SUBPROC_EXPORT void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigne
 SUBPROC_EXPORT void subproc_new_session(subproc *c);
 
 /* setpgid(0, 0) in the child: its own process group, same session.  Timeouts, subproc_kill()
- * and subproc_abort() then hit the whole group. */
+ * and subproc_abort() then hit the whole group.  With subproc_daemonize(), the daemon itself
+ * leads a group of its own, in the new session its intermediate made. */
 SUBPROC_EXPORT void subproc_new_process_group(subproc *c);
 
 /* Start the child in the cgroup v2 directory `cgroup_dir` (copied), so the program never runs

@@ -527,6 +527,17 @@ CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan)
         return r;
 }
 
+/* Runs in the child: async-signal-safe only.  A daemon asked for a process group of its own
+ * leads one, in the session its intermediate made (it is no session leader: allowed). */
+CHILD_CODE static void daemon_group(const struct sp_plan *plan)
+{
+        long r;
+
+        if (plan->daemonize && plan->new_pgroup && !plan->new_session &&
+            (r = sp_sys_setpgid()) < 0)
+                child_fail(plan, SP_STAGE_SETPGID, r, -1);
+}
+
 /* Runs in the child: async-signal-safe only.  Everything after the session is set up, in the
  * process that becomes the program. */
 CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
@@ -537,6 +548,7 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
 
         if (plan->daemonize)
                 report_info(plan, SP_STAGE_INFO_DAEMON_PID, (int)sp_sys_getpid());
+        daemon_group(plan);
         if (plan->pidfile)
                 hold_pidfile(plan);
         apply_limits(plan);
@@ -587,7 +599,10 @@ CHILD_CODE static void set_up_session(const struct sp_plan *plan)
 
         if (plan->new_session && (r = sp_sys_setsid()) < 0)
                 child_fail(plan, SP_STAGE_SETSID, r, -1);
-        else if (plan->new_pgroup && !plan->new_session && (r = sp_sys_setpgid()) < 0)
+        /* Not in a daemon's intermediate: the setsid() it is about to make fails in a group
+         * leader.  The daemon makes its own group (daemon_group()). */
+        else if (plan->new_pgroup && !plan->new_session && !plan->daemonize &&
+                 (r = sp_sys_setpgid()) < 0)
                 child_fail(plan, SP_STAGE_SETPGID, r, -1);
 }
 

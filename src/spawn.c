@@ -130,9 +130,12 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 return pid;
         }
         ret->pid = pid;
-        if (plan->use_fork && (plan->new_pgroup || plan->new_session))
+        if (plan->use_fork && plan->new_pgroup && !plan->new_session && !plan->daemonize)
                 /* Also from here, so the group exists before we might signal it; the child
-                 * does the same, whichever runs first. */
+                 * does the same, whichever runs first.  Never for a new session: setsid()
+                 * fails in a group leader, so a setpgid() of ours that ran first would fail
+                 * the child's.  Its session exists once it reports (exec, or the handshake's
+                 * ready), and a daemon's group is made by the daemon itself. */
                 (void)setpgid(pid, pid);
         if (wants_handshake && plan->daemonize) {
                 int status;
