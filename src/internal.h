@@ -310,6 +310,9 @@ struct sp_plan {
          * back with the report instead of exiting. */
         sigjmp_buf *in_place_jump;
         struct sp_report *in_place_report;
+        /* Monotonic ms (SP_NEVER: none) by which a forked child must have exec'd: the run's
+         * timeout also bounds a pre-exec hook.  Not for a daemon (not our child to end). */
+        long long report_deadline_ms;
 };
 
 /* Stages reported by a child that fails before exec. */
@@ -371,6 +374,8 @@ SP_HIDDEN int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret);
 /* Read the next record from a report pipe.  1 with *rep filled, 0 at EOF, -1 on a read
  * error (errno set). */
 SP_HIDDEN int sp_report_read(int fd, struct sp_report *rep);
+/* The same, giving up at deadline_ms (monotonic, SP_NEVER: never) with -1 and ETIMEDOUT. */
+SP_HIDDEN int sp_report_read_until(int fd, struct sp_report *rep, long long deadline_ms);
 
 /* Platform part of sp_spawn (spawn-linux.c, spawn-posix.c), called with every signal blocked:
  * create the child running sp_child_run(plan) and return its pid once it has exec'd or

@@ -2,6 +2,8 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +30,28 @@ int sp_report_read(int fd, struct sp_report *rep)
         return n == (ssize_t)sizeof *rep ? 1 : 0;
 }
 
+int sp_report_read_until(int fd, struct sp_report *rep, long long deadline_ms)
+{
+        while (deadline_ms != SP_NEVER) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                long long left = deadline_ms - sp_now_ms();
+                int n;
+
+                if (left < 0)
+                        left = 0;
+                n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+                if (n > 0)
+                        break;
+                if (n == 0 && left == 0) {
+                        errno = ETIMEDOUT;
+                        return -1;
+                }
+                if (n < 0 && errno != EINTR)
+                        return -1;
+        }
+        return sp_report_read(fd, rep);
+}
+
 /* A close-on-exec pipe whose child end is clear of every fd the child dup2()s onto. */
 static int private_pipe(const struct sp_plan *plan, int fds[2], bool child_writes)
 {
@@ -50,12 +74,12 @@ static int private_pipe(const struct sp_plan *plan, int fds[2], bool child_write
  * failure matters for a daemon: we reap only its intermediate, which can exit before the
  * daemon has closed its fds, pidfile lock included; EOF comes once they are all closed.
  * false when the pipe itself failed: then nobody knows how the child fares. */
-static bool collect_reports(int fd, struct sp_spawn_result *ret)
+static bool collect_reports(int fd, long long deadline_ms, struct sp_spawn_result *ret)
 {
         struct sp_report rep;
         int r;
 
-        while ((r = sp_report_read(fd, &rep)) == 1) {
+        while ((r = sp_report_read_until(fd, &rep, deadline_ms)) == 1) {
                 if (rep.stage == SP_STAGE_INFO_DAEMON_PID)
                         ret->daemon_pid = rep.arg;
                 else if (rep.stage < SP_STAGE_INFO_DAEMON_PID && !ret->failed) {
@@ -86,7 +110,7 @@ static void collect_until_ready(int fd, struct sp_spawn_result *ret)
                 else if (rep.stage < SP_STAGE_INFO_DAEMON_PID) {
                         ret->failed = true;
                         ret->report = rep;
-                        (void)collect_reports(fd, ret);
+                        (void)collect_reports(fd, SP_NEVER, ret);
                         return;
                 }
         }
@@ -161,8 +185,10 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
         /* It may be running the program: it must not outlive a failed start.  Not a daemon's
          * intermediate: it exits by itself once the daemon has exec'd or failed, and waiting
          * for that (below) means a daemon we could not hear from already holds its pidfile,
-         * for the caller to find and stop.  (With CLONE_VFORK it has exited by now anyway.) */
-        if (!collect_reports(report[0], ret) && !plan->daemonize)
+         * for the caller to find and stop.  (With CLONE_VFORK it has exited by now anyway.)
+         * Past the run's deadline a forked child still before exec (a hook that hangs) is
+         * killed the same way: it is not the program yet, and nobody else would end it. */
+        if (!collect_reports(report[0], plan->report_deadline_ms, ret) && !plan->daemonize)
                 (void)kill(pid, SIGKILL);
         close(report[0]);
         if (ret->failed || plan->daemonize) {
