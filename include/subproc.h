@@ -408,9 +408,10 @@ SUBPROC_EXPORT void subproc_set_death_signal(subproc *c, int sig);
  * caller's with subproc_inherit_signals()) and every handler at SIG_DFL: a child stuck in it
  * dies of SIGTERM or a hangup, and a timeout set with subproc_set_timeout() also bounds the
  * wait for it: past the deadline the child is killed (SIGKILL, it is not the program yet) and
- * subproc_run(), subproc_run_async() or subproc_handshake_wait() fail with ETIMEDOUT.  Not
- * for a daemon, which is not ours to kill.  In subproc_exec() the caller itself runs it, with
- * every signal blocked and its other fds open (close-on-exec).
+ * subproc_run(), subproc_run_async() or subproc_handshake_wait() fail with ETIMEDOUT; a
+ * daemon's too (killed through a pidfd taken while its intermediate, our child, proves it has
+ * not exec'd, and through that intermediate's group).  In subproc_exec() the caller runs it,
+ * with every signal blocked and its other fds open (close-on-exec).
  * Setting it twice is a deferred EINVAL.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_pre_exec_hook(subproc *c, int (*hook)(void *opaque), void *opaque);

@@ -100,14 +100,21 @@ CHILD_CODE static void apply_fd_maps(const struct sp_plan *plan)
         }
 }
 
-/* Runs in the child: async-signal-safe only.  The smallest kept fd >= from, or -1.  `extra`
- * (-1: none) is one more fd to keep: the pidfile's, when closing what a hook opened. */
-CHILD_CODE static int next_kept(const struct sp_plan *plan, int from, int extra)
+/* Fds kept on top of the plan's around a hook: the pidfile's and a daemon's gate (-1: none). */
+struct extra_fds {
+        int fd[2];
+};
+
+/* Runs in the child: async-signal-safe only.  The smallest kept fd >= from, or -1.  `extra`:
+ * NULL, or more fds to keep. */
+CHILD_CODE static int next_kept(const struct sp_plan *plan, int from,
+                                const struct extra_fds *extra)
 {
         int best = plan->report_fd >= from ? plan->report_fd : -1;
 
-        if (extra >= from && (best < 0 || extra < best))
-                best = extra;
+        for (int i = 0; extra && i < 2; i++)
+                if (extra->fd[i] >= from && (best < 0 || extra->fd[i] < best))
+                        best = extra->fd[i];
 
         if (plan->handshake_fd >= from && (best < 0 || plan->handshake_fd < best))
                 best = plan->handshake_fd;
@@ -122,9 +129,12 @@ CHILD_CODE static int next_kept(const struct sp_plan *plan, int from, int extra)
         return best;
 }
 
-CHILD_CODE static bool is_kept(const struct sp_plan *plan, int fd, int extra)
+CHILD_CODE static bool is_kept(const struct sp_plan *plan, int fd,
+                               const struct extra_fds *extra)
 {
-        if (fd < 3 || fd == plan->report_fd || fd == plan->handshake_fd || fd == extra)
+        if (fd < 3 || fd == plan->report_fd || fd == plan->handshake_fd)
+                return true;
+        if (extra && (fd == extra->fd[0] || fd == extra->fd[1]))
                 return true;
         for (size_t i = 0; i < plan->nkeep; i++)
                 if (plan->keep[i] == fd)
@@ -135,7 +145,8 @@ CHILD_CODE static bool is_kept(const struct sp_plan *plan, int fd, int extra)
 /* Runs in the child: async-signal-safe only.  close_range() over every gap between kept fds:
  * a handful of calls, whatever RLIMIT_NOFILE is.  With CLOSE_RANGE_CLOEXEC the fds are only
  * marked, which is cheaper for a large table and closes them at exec. */
-CHILD_CODE static long close_gaps(const struct sp_plan *plan, unsigned flags, int extra)
+CHILD_CODE static long close_gaps(const struct sp_plan *plan, unsigned flags,
+                                  const struct extra_fds *extra)
 {
         int lo = 3;
 
@@ -191,7 +202,8 @@ CHILD_CODE static void drop_fd(const struct sp_plan *plan, int fd)
 }
 
 /* Runs in the child: async-signal-safe only.  Close what /proc/self/fd lists. */
-CHILD_CODE static long close_listed_fds(const struct sp_plan *plan, int extra)
+CHILD_CODE static long close_listed_fds(const struct sp_plan *plan,
+                                        const struct extra_fds *extra)
 {
         char buf[2048] __attribute__((aligned(8)));
         long dir = sp_sys_open_dir("/proc/self/fd");
@@ -214,7 +226,8 @@ CHILD_CODE static long close_listed_fds(const struct sp_plan *plan, int extra)
 }
 
 /* Runs in the child: async-signal-safe only.  Last resort: every fd below the limit. */
-CHILD_CODE static void close_fds_by_loop(const struct sp_plan *plan, int extra)
+CHILD_CODE static void close_fds_by_loop(const struct sp_plan *plan,
+                                         const struct extra_fds *extra)
 {
         for (int fd = 3; fd < plan->fd_limit; fd++)
                 if (!is_kept(plan, fd, extra))
@@ -222,9 +235,10 @@ CHILD_CODE static void close_fds_by_loop(const struct sp_plan *plan, int extra)
 }
 
 /* Runs in the child: async-signal-safe only.  Leave open exactly 0, 1, 2, the kept fds,
- * `extra` (-1: none) and the report pipe (which is close-on-exec); in place, the others close
- * at exec (drop_fd).  `method`: the enum sp_close_method to try first. */
-CHILD_CODE static void close_other_fds(const struct sp_plan *plan, int method, int extra)
+ * `extra` (NULL: none) and the report pipe (which is close-on-exec); in place, the others
+ * close at exec (drop_fd).  `method`: the enum sp_close_method to try first. */
+CHILD_CODE static void close_other_fds(const struct sp_plan *plan, int method,
+                                       const struct extra_fds *extra)
 {
         long r = -ERR_NOSYS;
 
@@ -526,7 +540,7 @@ CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan)
          * now (exec would close them anyway), or no retry could ever succeed. */
         if (r == -ETXTBSY && plan->first_method == SP_CLOSE_RANGE_CLOEXEC &&
             !plan->in_place_jump) /* in place a failure must leave the caller its fds */
-                (void)close_gaps(plan, 0, -1);
+                (void)close_gaps(plan, 0, NULL);
         for (unsigned i = 0; r == -ETXTBSY && i < SP_EXEC_BUSY_RETRIES; i++) {
                 sp_sys_sleep_ms(1u << i);
                 r = sp_sys_execve(plan->path, plan->argv, plan->envp);
@@ -536,15 +550,15 @@ CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan)
 
 /* Runs in the child: async-signal-safe only (the hook is the caller's code, bound by the same
  * rule).  The hook sees the fds the program will get (0-2, the passed ones, the pidfile's) and
- * our close-on-exec report pipes, all others really closed, and after it returns whatever it
- * opened is closed again: a hook hands the program an fd only by dup2()ing it onto one of the
- * numbers the program gets.  It runs with the program's signal mask, every handler at
- * SIG_DFL (or ignored, as kept): a child stuck in it dies of SIGTERM or a hangup like any
- * process, and a caller's timeout ends it whoever is left to wait.  In place the caller itself
- * runs it: its fds stay open (they close at exec) and its mask full, as a failure returns to
- * it. */
+ * our close-on-exec pipes (reports, handshake, a daemon's gate), all others really closed;
+ * after it returns, whatever it opened is closed again: a hook hands the program an fd only by
+ * dup2()ing it onto one of the numbers the program gets.  It runs with the program's signal
+ * mask, every handler at SIG_DFL (or ignored, as kept): a child stuck in it dies of SIGTERM or
+ * a hangup like any process, and a caller's timeout ends it whoever is left to wait.  In place
+ * the caller itself runs it: its fds stay open (they close at exec) and its mask full, as a
+ * failure returns to it. */
 CHILD_CODE static void run_hook(const struct sp_plan *plan, const uint64_t *exec_mask,
-                                int pidfile_fd)
+                                const struct extra_fds *extra)
 {
         const int method = plan->first_method == SP_CLOSE_RANGE_CLOEXEC && !plan->in_place_jump
                                    ? SP_CLOSE_RANGE_GAPS
@@ -553,7 +567,7 @@ CHILD_CODE static void run_hook(const struct sp_plan *plan, const uint64_t *exec
         long r;
 
         if (!plan->in_place_jump) {
-                close_other_fds(plan, method, pidfile_fd);
+                close_other_fds(plan, method, extra);
                 r = sp_sys_sigmask_set(exec_mask);
                 if (r < 0)
                         child_fail(plan, SP_STAGE_SIGNALS, r, -1);
@@ -562,7 +576,7 @@ CHILD_CODE static void run_hook(const struct sp_plan *plan, const uint64_t *exec
         if (result != 0)
                 child_fail(plan, SP_STAGE_HOOK,
                            result > 0 && result < 4096 ? -result : -ERR_CANCELED, result);
-        close_other_fds(plan, method, pidfile_fd);
+        close_other_fds(plan, method, extra);
 }
 
 /* Runs in the child: async-signal-safe only.  A daemon asked for a process group of its own
@@ -582,16 +596,17 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
 {
         const uint64_t exec_mask = plan->keep_signals ? plan->caller_mask : 0;
         const char *cwd = plan->cwd ? plan->cwd : plan->daemonize ? "/" : NULL;
-        int pidfile_fd;
+        struct extra_fds extra = { { -1, gate_fd } };
         long r;
 
         if (plan->daemonize)
                 report_info(plan, SP_STAGE_INFO_DAEMON_PID, (int)sp_sys_getpid());
         daemon_group(plan);
-        pidfile_fd = plan->pidfile ? hold_pidfile(plan) : -1;
+        if (plan->pidfile)
+                extra.fd[0] = hold_pidfile(plan);
         apply_limits(plan);
         if (plan->hook)
-                run_hook(plan, &exec_mask, pidfile_fd);
+                run_hook(plan, &exec_mask, &extra);
         if (cwd && (r = sp_sys_chdir(cwd)) < 0)
                 child_fail(plan, SP_STAGE_CHDIR, r, -1);
         drop_privileges(plan);
@@ -643,7 +658,7 @@ CHILD_CODE void sp_child_run(const struct sp_plan *plan)
         enter_cgroup(plan);
         reset_signal_handlers(plan);
         apply_fd_maps(plan);
-        close_other_fds(plan, plan->first_method, -1);
+        close_other_fds(plan, plan->first_method, NULL);
         set_up_session(plan);
         if (plan->daemonize)
                 become_daemon(plan);

@@ -310,8 +310,8 @@ struct sp_plan {
          * back with the report instead of exiting. */
         sigjmp_buf *in_place_jump;
         struct sp_report *in_place_report;
-        /* Monotonic ms (SP_NEVER: none) by which a forked child must have exec'd: the run's
-         * timeout also bounds a pre-exec hook.  Not for a daemon (not our child to end). */
+        /* Monotonic ms (SP_NEVER: none) by which a child running a hook must have exec'd (a
+         * daemon: or be waiting for the handshake): the run's timeout bounds the hook too. */
         long long report_deadline_ms;
 };
 

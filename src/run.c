@@ -163,7 +163,7 @@ static int start(subproc *c, bool async)
         r = sp_plan_build(c, &b);
         if (r == 0) {
                 /* Only a hook can keep a child from exec (the rest is system calls). */
-                if (c->timeout_ms && c->hook && !c->daemonize)
+                if (c->timeout_ms && c->hook)
                         b.plan.report_deadline_ms = c->started_ms + c->timeout_ms;
                 r = sp_spawn(&b.plan, &res);
                 if (r < 0)

@@ -6,7 +6,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 
 uint64_t sp_sigset_low64(const sigset_t *set)
 {
@@ -96,27 +100,51 @@ static bool collect_reports(int fd, long long deadline_ms, struct sp_spawn_resul
 }
 
 /* A daemon with a handshake: read its reports until it waits for the go-ahead, or failed
- * (then on to EOF, as collect_reports does).  Its intermediate has exited or is about to. */
-static void collect_until_ready(int fd, struct sp_spawn_result *ret)
+ * (then on to EOF, as collect_reports does).  Its intermediate has exited or is about to.
+ * false when the deadline came first. */
+static bool collect_until_ready(int fd, long long deadline_ms, struct sp_spawn_result *ret)
 {
         struct sp_report rep;
         int r;
 
-        while ((r = sp_report_read(fd, &rep)) == 1) {
+        while ((r = sp_report_read_until(fd, &rep, deadline_ms)) == 1) {
                 if (rep.stage == SP_STAGE_INFO_DAEMON_PID)
                         ret->daemon_pid = rep.arg;
                 else if (rep.stage == SP_STAGE_INFO_READY)
-                        return;
+                        return true;
                 else if (rep.stage < SP_STAGE_INFO_DAEMON_PID) {
                         ret->failed = true;
                         ret->report = rep;
                         (void)collect_reports(fd, SP_NEVER, ret);
-                        return;
+                        return true;
                 }
         }
         ret->failed = true;
         ret->report = (struct sp_report){ .stage = SP_STAGE_REPORT,
                                           .error = r < 0 ? errno : ECHILD };
+        return !(r < 0 && errno == ETIMEDOUT);
+}
+
+/* A daemon still before exec at the deadline (its hook hangs): end it, and its intermediate.
+ * Both are proven ours.  The intermediate is our unreaped child, so the group it leads (the
+ * daemon's too, unless it made its own) cannot be anybody else's.  And until the
+ * intermediate exits the daemon has neither exec'd nor exited (the intermediate waits for
+ * that), so a pidfd taken before that check names the daemon. */
+static void end_daemon_before_exec(pid_t intermediate, pid_t daemon)
+{
+        int pidfd = daemon > 0 ? sp_pidfd_open(daemon) : -1;
+        siginfo_t info;
+
+        memset(&info, 0, sizeof info);
+        if (pidfd >= 0 &&
+            waitid(P_PID, (id_t)intermediate, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            info.si_pid == 0) {
+#if defined(__linux__) && defined(SYS_pidfd_send_signal)
+                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+#endif
+        }
+        sp_close(&pidfd);
+        (void)kill(-intermediate, SIGKILL);
 }
 
 int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
@@ -165,7 +193,8 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 int status;
 
                 /* The daemon holds its pidfile and waits for us; its intermediate exits. */
-                collect_until_ready(report[0], ret);
+                if (!collect_until_ready(report[0], plan->report_deadline_ms, ret))
+                        end_daemon_before_exec(pid, ret->daemon_pid);
                 (void)sp_waitpid(pid, &status);
                 sp_close(&ret->pidfd);
                 if (ret->failed) {
@@ -188,8 +217,12 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
          * for the caller to find and stop.  (With CLONE_VFORK it has exited by now anyway.)
          * Past the run's deadline a forked child still before exec (a hook that hangs) is
          * killed the same way: it is not the program yet, and nobody else would end it. */
-        if (!collect_reports(report[0], plan->report_deadline_ms, ret) && !plan->daemonize)
-                (void)kill(pid, SIGKILL);
+        if (!collect_reports(report[0], plan->report_deadline_ms, ret)) {
+                if (!plan->daemonize)
+                        (void)kill(pid, SIGKILL);
+                else if (ret->report.error == ETIMEDOUT)
+                        end_daemon_before_exec(pid, ret->daemon_pid);
+        }
         close(report[0]);
         if (ret->failed || plan->daemonize) {
                 int status;

@@ -493,6 +493,44 @@ static void test_hook_hang_times_out(void **state)
         }
 }
 
+/* A daemon whose hook never returns: the run's timeout ends the run and the daemon, in its
+ * intermediate's group or in one of its own, with or without a handshake. */
+static void test_hook_hang_in_daemon_times_out(void **state)
+{
+        for (int variant = 0; variant < 3; variant++) {
+                subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+                long daemon = -1;
+                int p[2], r;
+
+                assert_ll_equal(pipe2(p, O_CLOEXEC), 0);
+                subproc_pass_fd(c, p[1], 0);
+                subproc_set_pre_exec_hook(c, hanging_hook, &p[1]);
+                subproc_daemonize(c);
+                subproc_set_timeout(c, 300, 0);
+                if (variant == 1)
+                        subproc_new_process_group(c);
+                if (variant == 2)
+                        subproc_require_handshake(c);
+                alarm(HANG_ALARM_S);
+                errno = 0;
+                r = subproc_run(c, NULL);
+                alarm(0);
+                close(p[1]);
+                print_message("  variant %d: %s\n", variant, subproc_errmsg());
+                assert_ll_equal(r, -1);
+                assert_errno_equal(errno, ETIMEDOUT);
+                lt_read_exact(p[0], &daemon, sizeof daemon, LT_HANG_GUARD_MS);
+                close(p[0]);
+                assert_true(daemon > 1);
+                if (lt_wait_exit((pid_t)daemon, LT_HANG_GUARD_MS) < 0) {
+                        kill((pid_t)daemon, SIGKILL);
+                        fail_msg("variant %d: the daemon %ld stuck in its hook survived",
+                                 variant, daemon);
+                }
+                subproc_free(c);
+        }
+}
+
 /* Runs in the child. */
 static void caller_stuck_in_hook(int pid_fd)
 {
@@ -612,6 +650,7 @@ int main(void)
                 LT_TEST(test_hook_fds_same_with_handshake),
                 LT_TEST(test_hook_mask_is_program_mask),
                 LT_TEST(test_hook_hang_times_out),
+                LT_TEST(test_hook_hang_in_daemon_times_out),
                 LT_TEST(test_hook_orphan_ends_on_sigterm),
                 LT_TEST(test_hook_setgid_with_threads),
         };

@@ -307,8 +307,8 @@ static long compare_views(const struct self_view *a, const struct self_view *b, 
                 if (!differs[i])
                         continue;
                 if (!bits)
-                        snprintf(msg, size, "%s changed (fds before: %.200s after: %.200s)", names[i],
-                                 a->fds, b->fds);
+                        snprintf(msg, size, "%s changed (fds before: %.200s after: %.200s)",
+                                 names[i], a->fds, b->fds);
                 bits |= 1L << i;
         }
         return bits;
