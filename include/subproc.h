@@ -409,8 +409,9 @@ SUBPROC_EXPORT void subproc_set_death_signal(subproc *c, int sig);
  * dies of SIGTERM or a hangup, and a timeout set with subproc_set_timeout() also bounds the
  * wait for it: past the deadline the child is killed (SIGKILL, it is not the program yet) and
  * subproc_run(), subproc_run_async() or subproc_handshake_wait() fail with ETIMEDOUT; a
- * daemon's too (killed through a pidfd taken while its intermediate, our child, proves it has
- * not exec'd, and through that intermediate's group).  In subproc_exec() the caller runs it,
+ * daemon's too (killed through that intermediate's group, and, where the system has pidfds,
+ * through one taken while its intermediate, our child, proves it has not exec'd: so a daemon
+ * in a group of its own is ended only there).  In subproc_exec() the caller runs it,
  * with every signal blocked and its other fds open (close-on-exec).
  * Setting it twice is a deferred EINVAL.
  * Thread safety: one thread per command.  Async-signal safety: no. */

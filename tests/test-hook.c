@@ -497,10 +497,21 @@ static void test_hook_hang_times_out(void **state)
  * intermediate's group or in one of its own, with or without a handshake. */
 static void test_hook_hang_in_daemon_times_out(void **state)
 {
+        int self = lt_pidfd_open(getpid());
+
+        if (self >= 0)
+                close(self);
         for (int variant = 0; variant < 3; variant++) {
-                subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+                subproc *c;
                 long daemon = -1;
                 int p[2], r;
+
+                if (variant == 1 && self < 0) {
+                        /* valgrind 3.19, Linux < 5.3: no proof it is ours, so not killed. */
+                        print_message("  variant 1 skipped: no pidfd_open here\n");
+                        continue;
+                }
+                c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
 
                 assert_ll_equal(pipe2(p, O_CLOEXEC), 0);
                 subproc_pass_fd(c, p[1], 0);
