@@ -627,8 +627,8 @@ SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
 SUBPROC_EXPORT void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigned kill_after_ms);
 
 /* setsid() in the child: its own session and process group (it loses the controlling
- * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group.  With a
- * handshake the session exists once subproc_handshake_wait() has returned. */
+ * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group (with a
+ * handshake too: subproc_run_async() returns once the child has made its session). */
 SUBPROC_EXPORT void subproc_new_session(subproc *c);
 
 /* setpgid(0, 0) in the child: its own process group, same session.  Timeouts, subproc_kill()

@@ -646,6 +646,9 @@ CHILD_CODE static void set_up_session(const struct sp_plan *plan)
 
         if (plan->new_session && (r = sp_sys_setsid()) < 0)
                 child_fail(plan, SP_STAGE_SETSID, r, -1);
+        /* sp_spawn() waits for this before it lets the caller signal the group. */
+        if (plan->new_session && plan->handshake_fd >= 0 && !plan->daemonize)
+                report_info(plan, SP_STAGE_INFO_SESSION, 0);
         /* Not in a daemon's intermediate: the setsid() it is about to make fails in a group
          * leader.  The daemon makes its own group (daemon_group()). */
         else if (plan->new_pgroup && !plan->new_session && !plan->daemonize &&

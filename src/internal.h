@@ -342,6 +342,7 @@ enum sp_stage {
         /* Not failures: information the parent collects. */
         SP_STAGE_INFO_DAEMON_PID = 100, /* arg: the daemon's pid */
         SP_STAGE_INFO_READY,            /* the child waits for the handshake */
+        SP_STAGE_INFO_SESSION,          /* a handshake's child has made its session */
 };
 
 /* What a failing child writes on the report pipe: one write, well under PIPE_BUF. */

@@ -125,6 +125,28 @@ static bool collect_until_ready(int fd, long long deadline_ms, struct sp_spawn_r
         return !(r < 0 && errno == ETIMEDOUT);
 }
 
+/* A handshake's child in a new session: wait until it has made the session, so that its group
+ * exists before the caller may signal it (we cannot make it for the child: setsid() fails in
+ * a group leader).  Only system calls come before that, no hook. */
+static void await_session(int fd, struct sp_spawn_result *ret)
+{
+        struct sp_report rep;
+        int r;
+
+        while ((r = sp_report_read(fd, &rep)) == 1) {
+                if (rep.stage == SP_STAGE_INFO_SESSION)
+                        return;
+                if (rep.stage < SP_STAGE_INFO_DAEMON_PID) {
+                        ret->failed = true;
+                        ret->report = rep;
+                        return;
+                }
+        }
+        ret->failed = true;
+        ret->report = (struct sp_report){ .stage = SP_STAGE_REPORT,
+                                          .error = r < 0 ? errno : ECHILD };
+}
+
 /* A daemon still before exec at the deadline (its hook hangs): end it, and its intermediate.
  * Both are proven ours.  The intermediate is our unreaped child, so the group it leads (the
  * daemon's too, unless it made its own) cannot be anybody else's.  And until the
@@ -204,13 +226,16 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                         return 0;
                 }
         }
-        if (wants_handshake) {
+        if (wants_handshake && !plan->daemonize && plan->new_session)
+                await_session(report[0], ret);
+        if (wants_handshake && !ret->failed) {
                 /* The child waits for us before exec: the reports are read later. */
                 ret->report_fd = report[0];
                 ret->handshake_fd = handshake[1];
                 errno = saved_errno;
                 return 0;
         }
+        sp_close(&handshake[1]); /* a handshake's child that failed: on as without one */
         /* It may be running the program: it must not outlive a failed start.  Not a daemon's
          * intermediate: it exits by itself once the daemon has exec'd or failed, and waiting
          * for that (below) means a daemon we could not hear from already holds its pidfile,

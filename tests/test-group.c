@@ -414,6 +414,27 @@ static void test_group_with_hook(void **state)
         }
 }
 
+/* A handshake's child in a new session can be signalled as soon as subproc_run_async()
+ * returns: its group exists by then (the parent no longer makes it, see above). */
+static void test_session_handshake_kill_at_once(void **state)
+{
+        (void)state;
+        for (int i = 0; i < RACE_ROUNDS; i++) {
+                subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+                int status = -1;
+
+                subproc_new_session(c);
+                subproc_require_handshake(c);
+                subproc_raw_status(c);
+                assert_ll_equal(subproc_run_async(c, NULL), 0);
+                if (subproc_kill(c, SIGKILL) < 0)
+                        fail_msg("round %d: %s", i, subproc_errmsg());
+                assert_ll_equal(subproc_wait(c, &status), 0);
+                assert_killed_by(status, SIGKILL);
+                subproc_free(c);
+        }
+}
+
 /* A daemon with its own process group (`subproc -d --process-group`): the intermediate's
  * setsid() used to fail every time, as the child had made itself a group leader first.  The
  * daemon leads its own group, in the new session. */
@@ -466,6 +487,7 @@ int main(void)
                 GROUPED_MODES(test_kill_tree_after_leader_exit),
                 SP_TEST(test_session_with_hook),
                 SP_TEST(test_session_with_handshake),
+                SP_TEST(test_session_handshake_kill_at_once),
                 SP_TEST(test_group_with_hook),
                 SP_TEST(test_daemon_process_group),
         };
