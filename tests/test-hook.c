@@ -624,15 +624,16 @@ static void test_hook_setgid_with_threads(void **state)
         __atomic_store_n(&churn_stop, 0, __ATOMIC_RELAXED);
         for (int i = 0; i < 2; i++)
                 assert_ll_equal(pthread_create(&churners[i], NULL, thread_churn, NULL), 0);
-        alarm(HANG_ALARM_S);
         for (int i = 0; i < SETGID_ROUNDS; i++) {
                 subproc *c = subproc_new_args("/bin/true", NULL);
                 int r;
 
+                alarm(HANG_ALARM_S); /* per round */
                 subproc_set_pre_exec_hook(c, setgid_hook, NULL);
                 subproc_set_timeout(c, 20000, 0); /* a hang bound, never a speed */
                 r = subproc_run(c, NULL);
                 if (r < 0) {
+                        alarm(0);
                         __atomic_store_n(&churn_stop, 1, __ATOMIC_RELAXED);
                         for (int j = 0; j < 2; j++)
                                 pthread_join(churners[j], NULL);
