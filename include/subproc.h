@@ -399,9 +399,22 @@ SUBPROC_EXPORT void subproc_set_death_signal(subproc *c, int sig);
  * before chdir, dropping privileges and exec.  A non-zero return stops the child before exec;
  * the run then fails with errno set to the return value if it is a positive errno value, else
  * ECANCELED, and a message naming the hook.  The hook runs in a forked copy of the caller
- * (this command then spawns with fork(), whose cost grows with the caller's memory), possibly
- * while other threads held locks: it may only call async-signal-safe functions (no malloc, no
- * stdio, no locks).  Setting it twice is a deferred EINVAL.
+ * (this command then spawns with fork(), whose cost grows with the caller's memory, and runs
+ * the caller's pthread_atfork() handlers), possibly while other threads held locks: it may
+ * only call async-signal-safe functions (no malloc, no stdio, no locks); set*id() and the
+ * like work.  It sees the fds the program will get (0-2, the passed fds, the pidfile's) and
+ * the library's close-on-exec report pipes, no other, with or without a handshake; every fd
+ * it opens is closed when it returns: to hand the program an fd, dup2() it onto a number the
+ * program gets (0-2 or a passed fd's).  It runs with the program's signal mask (empty, or the
+ * caller's with subproc_inherit_signals()) and every handler at SIG_DFL: a child stuck in it
+ * dies of SIGTERM or a hangup, and a timeout set with subproc_set_timeout() also bounds the
+ * wait for it: past the deadline the child is killed (SIGKILL, it is not the program yet) and
+ * subproc_run(), subproc_run_async() or subproc_handshake_wait() fail with ETIMEDOUT; a
+ * daemon's too (killed through that intermediate's group, and, where the system has pidfds,
+ * through one taken while its intermediate, our child, proves it has not exec'd: so a daemon
+ * in a group of its own is ended only there).  In subproc_exec() the caller runs it,
+ * with every signal blocked and its other fds open (close-on-exec).
+ * Setting it twice is a deferred EINVAL.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_pre_exec_hook(subproc *c, int (*hook)(void *opaque), void *opaque);
 
@@ -567,9 +580,14 @@ SUBPROC_EXPORT void subproc_inherit_signals(subproc *c);
  * virCommandExec does: fds, environment, cwd, pidfile (held by this process, which becomes
  * the program), limits, hook, privileges, death signal (armed against this process's parent,
  * which is what exit-with-parent wrappers want).  Returns only on failure: -1 with errno and a
- * message naming the step.  The process may then be partly changed (fds moved, the others
- * left open but close-on-exec, privileges dropped): report the error and exit.  Daemonize,
- * the handshake and buffers cannot be used (EINVAL).
+ * message naming the step.  What can be undone then is: every signal disposition and handler
+ * (SIGPIPE ignored stays ignored) and the signal mask; fds 0-2 and the close-on-exec flag of
+ * every fd, and any fd opened on the way (the pidfile's, whose lock goes with it, and a
+ * hook's) closed; the cwd, umask and death signal; resource limits as far as allowed (a
+ * lowered hard limit stays lowered without CAP_SYS_RESOURCE).  What cannot be undone stays:
+ * a new session or process group, dropped privileges (groups, gid, uid, capabilities,
+ * no_new_privs), cgroup membership, the pidfile's content (naming this process, unlocked),
+ * and whatever a hook did.  Daemonize, the handshake and buffers cannot be used (EINVAL).
  * Thread safety: only in a single-threaded process (exec replaces every thread).
  * Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_exec(subproc *c);
@@ -596,7 +614,8 @@ SUBPROC_EXPORT int subproc_pidfd(const subproc *c);
  * nothing runs, EINVAL for any other number).  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
 
-/* Bound the run: timeout_ms after the start, the child (its group, if it has one) gets
+/* Bound the run: timeout_ms after the start (a pre-exec hook's time included: see
+ * subproc_set_pre_exec_hook()), the child (its group, if it has one) gets
  * SIGTERM, then SIGKILL kill_after_ms later if it still runs (0: SIGKILL at the deadline, no
  * SIGTERM; SUBPROC_NO_KILL: SIGTERM only).  SIGCONT follows the SIGTERM, so that a stopped
  * child acts on it, as with timeout(1).  subproc_run() and subproc_wait() then fail with
@@ -611,11 +630,13 @@ SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
 SUBPROC_EXPORT void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigned kill_after_ms);
 
 /* setsid() in the child: its own session and process group (it loses the controlling
- * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group. */
+ * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group (with a
+ * handshake too: subproc_run_async() returns once the child has made its session). */
 SUBPROC_EXPORT void subproc_new_session(subproc *c);
 
 /* setpgid(0, 0) in the child: its own process group, same session.  Timeouts, subproc_kill()
- * and subproc_abort() then hit the whole group. */
+ * and subproc_abort() then hit the whole group.  With subproc_daemonize(), the daemon itself
+ * leads a group of its own, in the new session its intermediate made. */
 SUBPROC_EXPORT void subproc_new_process_group(subproc *c);
 
 /* Start the child in the cgroup v2 directory `cgroup_dir` (copied), so the program never runs

@@ -100,10 +100,21 @@ CHILD_CODE static void apply_fd_maps(const struct sp_plan *plan)
         }
 }
 
-/* Runs in the child: async-signal-safe only.  The smallest kept fd >= from, or -1. */
-CHILD_CODE static int next_kept(const struct sp_plan *plan, int from)
+/* Fds kept on top of the plan's around a hook: the pidfile's and a daemon's gate (-1: none). */
+struct extra_fds {
+        int fd[2];
+};
+
+/* Runs in the child: async-signal-safe only.  The smallest kept fd >= from, or -1.  `extra`:
+ * NULL, or more fds to keep. */
+CHILD_CODE static int next_kept(const struct sp_plan *plan, int from,
+                                const struct extra_fds *extra)
 {
         int best = plan->report_fd >= from ? plan->report_fd : -1;
+
+        for (int i = 0; extra && i < 2; i++)
+                if (extra->fd[i] >= from && (best < 0 || extra->fd[i] < best))
+                        best = extra->fd[i];
 
         if (plan->handshake_fd >= from && (best < 0 || plan->handshake_fd < best))
                 best = plan->handshake_fd;
@@ -118,9 +129,12 @@ CHILD_CODE static int next_kept(const struct sp_plan *plan, int from)
         return best;
 }
 
-CHILD_CODE static bool is_kept(const struct sp_plan *plan, int fd)
+CHILD_CODE static bool is_kept(const struct sp_plan *plan, int fd,
+                               const struct extra_fds *extra)
 {
         if (fd < 3 || fd == plan->report_fd || fd == plan->handshake_fd)
+                return true;
+        if (extra && (fd == extra->fd[0] || fd == extra->fd[1]))
                 return true;
         for (size_t i = 0; i < plan->nkeep; i++)
                 if (plan->keep[i] == fd)
@@ -131,12 +145,13 @@ CHILD_CODE static bool is_kept(const struct sp_plan *plan, int fd)
 /* Runs in the child: async-signal-safe only.  close_range() over every gap between kept fds:
  * a handful of calls, whatever RLIMIT_NOFILE is.  With CLOSE_RANGE_CLOEXEC the fds are only
  * marked, which is cheaper for a large table and closes them at exec. */
-CHILD_CODE static long close_gaps(const struct sp_plan *plan, unsigned flags)
+CHILD_CODE static long close_gaps(const struct sp_plan *plan, unsigned flags,
+                                  const struct extra_fds *extra)
 {
         int lo = 3;
 
         for (;;) {
-                int kept = next_kept(plan, lo);
+                int kept = next_kept(plan, lo, extra);
                 long r;
 
                 if (kept < 0)
@@ -187,7 +202,8 @@ CHILD_CODE static void drop_fd(const struct sp_plan *plan, int fd)
 }
 
 /* Runs in the child: async-signal-safe only.  Close what /proc/self/fd lists. */
-CHILD_CODE static long close_listed_fds(const struct sp_plan *plan)
+CHILD_CODE static long close_listed_fds(const struct sp_plan *plan,
+                                        const struct extra_fds *extra)
 {
         char buf[2048] __attribute__((aligned(8)));
         long dir = sp_sys_open_dir("/proc/self/fd");
@@ -200,7 +216,7 @@ CHILD_CODE static long close_listed_fds(const struct sp_plan *plan)
                         struct dirent64_head *d = (struct dirent64_head *)(buf + off);
                         int fd = parse_fd_name(d->name);
 
-                        if (fd >= 0 && fd != dir && !is_kept(plan, fd))
+                        if (fd >= 0 && fd != dir && !is_kept(plan, fd, extra))
                                 drop_fd(plan, fd);
                         off += d->reclen;
                 }
@@ -210,37 +226,40 @@ CHILD_CODE static long close_listed_fds(const struct sp_plan *plan)
 }
 
 /* Runs in the child: async-signal-safe only.  Last resort: every fd below the limit. */
-CHILD_CODE static void close_fds_by_loop(const struct sp_plan *plan)
+CHILD_CODE static void close_fds_by_loop(const struct sp_plan *plan,
+                                         const struct extra_fds *extra)
 {
         for (int fd = 3; fd < plan->fd_limit; fd++)
-                if (!is_kept(plan, fd))
+                if (!is_kept(plan, fd, extra))
                         drop_fd(plan, fd);
 }
 
-/* Runs in the child: async-signal-safe only.  Leave open exactly 0, 1, 2, the kept fds and
- * the report pipe (which is close-on-exec); in place, the others close at exec (drop_fd). */
-CHILD_CODE static void close_other_fds(const struct sp_plan *plan)
+/* Runs in the child: async-signal-safe only.  Leave open exactly 0, 1, 2, the kept fds,
+ * `extra` (NULL: none) and the report pipe (which is close-on-exec); in place, the others
+ * close at exec (drop_fd).  `method`: the enum sp_close_method to try first. */
+CHILD_CODE static void close_other_fds(const struct sp_plan *plan, int method,
+                                       const struct extra_fds *extra)
 {
         long r = -ERR_NOSYS;
 
-        switch (plan->first_method) {
+        switch (method) {
         case SP_CLOSE_RANGE_CLOEXEC:
-                r = close_gaps(plan, CLOSE_RANGE_CLOEXEC);
+                r = close_gaps(plan, CLOSE_RANGE_CLOEXEC, extra);
                 if (r != -ERR_INVAL || plan->in_place_jump)
                         break;
                 /* Linux 5.9 and 5.10 have close_range without the flag. */
                 /* fall through */
         case SP_CLOSE_RANGE_GAPS:
-                r = close_gaps(plan, 0);
+                r = close_gaps(plan, 0, extra);
                 break;
         default:
                 break;
         }
         if (r >= 0)
                 return;
-        if (plan->first_method <= SP_CLOSE_PROC_FD && close_listed_fds(plan) >= 0)
+        if (method <= SP_CLOSE_PROC_FD && close_listed_fds(plan, extra) >= 0)
                 return;
-        close_fds_by_loop(plan);
+        close_fds_by_loop(plan, extra);
 }
 
 /* Runs in the child: async-signal-safe only. */
@@ -282,8 +301,9 @@ CHILD_CODE static long lock_pidfile_fd(int fd)
 
 /* Runs in the child: async-signal-safe only.  Take the pidfile's lock for this process and
  * write our pid, keeping the fd (and so the lock) open across exec.  The lock is taken
- * before anything is written, so a held pidfile is left untouched. */
-CHILD_CODE static void hold_pidfile(const struct sp_plan *plan)
+ * before anything is written, so a held pidfile is left untouched.  Returns that fd (the
+ * hook's fd cleanup must spare it). */
+CHILD_CODE static int hold_pidfile(const struct sp_plan *plan)
 {
         struct stat opened, named;
         char digits[24];
@@ -324,6 +344,7 @@ CHILD_CODE static void hold_pidfile(const struct sp_plan *plan)
                 r = sp_sys_fcntl((int)fd, F_SETFD, 0);
         if (r < 0)
                 child_fail(plan, SP_STAGE_PIDFILE, r, -1);
+        return (int)fd;
 }
 
 /* Runs in the child: async-signal-safe only. */
@@ -519,12 +540,54 @@ CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan)
          * now (exec would close them anyway), or no retry could ever succeed. */
         if (r == -ETXTBSY && plan->first_method == SP_CLOSE_RANGE_CLOEXEC &&
             !plan->in_place_jump) /* in place a failure must leave the caller its fds */
-                (void)close_gaps(plan, 0);
+                (void)close_gaps(plan, 0, NULL);
         for (unsigned i = 0; r == -ETXTBSY && i < SP_EXEC_BUSY_RETRIES; i++) {
                 sp_sys_sleep_ms(1u << i);
                 r = sp_sys_execve(plan->path, plan->argv, plan->envp);
         }
         return r;
+}
+
+/* Runs in the child: async-signal-safe only (the hook is the caller's code, bound by the same
+ * rule).  The hook sees the fds the program will get (0-2, the passed ones, the pidfile's) and
+ * our close-on-exec pipes (reports, handshake, a daemon's gate), all others really closed;
+ * after it returns, whatever it opened is closed again: a hook hands the program an fd only by
+ * dup2()ing it onto one of the numbers the program gets.  It runs with the program's signal
+ * mask, every handler at SIG_DFL (or ignored, as kept): a child stuck in it dies of SIGTERM or
+ * a hangup like any process, and a caller's timeout ends it whoever is left to wait.  In place
+ * the caller itself runs it: its fds stay open (they close at exec) and its mask full, as a
+ * failure returns to it. */
+CHILD_CODE static void run_hook(const struct sp_plan *plan, const uint64_t *exec_mask,
+                                const struct extra_fds *extra)
+{
+        const int method = plan->first_method == SP_CLOSE_RANGE_CLOEXEC && !plan->in_place_jump
+                                   ? SP_CLOSE_RANGE_GAPS
+                                   : plan->first_method;
+        int result;
+        long r;
+
+        if (!plan->in_place_jump) {
+                close_other_fds(plan, method, extra);
+                r = sp_sys_sigmask_set(exec_mask);
+                if (r < 0)
+                        child_fail(plan, SP_STAGE_SIGNALS, r, -1);
+        }
+        result = plan->hook(plan->hook_opaque);
+        if (result != 0)
+                child_fail(plan, SP_STAGE_HOOK,
+                           result > 0 && result < 4096 ? -result : -ERR_CANCELED, result);
+        close_other_fds(plan, method, extra);
+}
+
+/* Runs in the child: async-signal-safe only.  A daemon asked for a process group of its own
+ * leads one, in the session its intermediate made (it is no session leader: allowed). */
+CHILD_CODE static void daemon_group(const struct sp_plan *plan)
+{
+        long r;
+
+        if (plan->daemonize && plan->new_pgroup && !plan->new_session &&
+            (r = sp_sys_setpgid()) < 0)
+                child_fail(plan, SP_STAGE_SETPGID, r, -1);
 }
 
 /* Runs in the child: async-signal-safe only.  Everything after the session is set up, in the
@@ -533,21 +596,17 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
 {
         const uint64_t exec_mask = plan->keep_signals ? plan->caller_mask : 0;
         const char *cwd = plan->cwd ? plan->cwd : plan->daemonize ? "/" : NULL;
+        struct extra_fds extra = { { -1, gate_fd } };
         long r;
 
         if (plan->daemonize)
                 report_info(plan, SP_STAGE_INFO_DAEMON_PID, (int)sp_sys_getpid());
+        daemon_group(plan);
         if (plan->pidfile)
-                hold_pidfile(plan);
+                extra.fd[0] = hold_pidfile(plan);
         apply_limits(plan);
-        if (plan->hook) {
-                int result = plan->hook(plan->hook_opaque);
-                bool is_errno = result > 0 && result < 4096;
-
-                if (result != 0)
-                        child_fail(plan, SP_STAGE_HOOK, is_errno ? -result : -ERR_CANCELED,
-                                   result);
-        }
+        if (plan->hook)
+                run_hook(plan, &exec_mask, &extra);
         if (cwd && (r = sp_sys_chdir(cwd)) < 0)
                 child_fail(plan, SP_STAGE_CHDIR, r, -1);
         drop_privileges(plan);
@@ -587,7 +646,13 @@ CHILD_CODE static void set_up_session(const struct sp_plan *plan)
 
         if (plan->new_session && (r = sp_sys_setsid()) < 0)
                 child_fail(plan, SP_STAGE_SETSID, r, -1);
-        else if (plan->new_pgroup && !plan->new_session && (r = sp_sys_setpgid()) < 0)
+        /* sp_spawn() waits for this before it lets the caller signal the group. */
+        if (plan->new_session && plan->handshake_fd >= 0 && !plan->daemonize)
+                report_info(plan, SP_STAGE_INFO_SESSION, 0);
+        /* Not in a daemon's intermediate: the setsid() it is about to make fails in a group
+         * leader.  The daemon makes its own group (daemon_group()). */
+        else if (plan->new_pgroup && !plan->new_session && !plan->daemonize &&
+                 (r = sp_sys_setpgid()) < 0)
                 child_fail(plan, SP_STAGE_SETPGID, r, -1);
 }
 
@@ -596,7 +661,7 @@ CHILD_CODE void sp_child_run(const struct sp_plan *plan)
         enter_cgroup(plan);
         reset_signal_handlers(plan);
         apply_fd_maps(plan);
-        close_other_fds(plan);
+        close_other_fds(plan, plan->first_method, NULL);
         set_up_session(plan);
         if (plan->daemonize)
                 become_daemon(plan);

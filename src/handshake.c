@@ -48,6 +48,13 @@ static int handshake_broken(subproc *c, int errnum, const char *what)
         return sp_error(errnum, "handshake: %s (the child ended before exec: %s)", what, how);
 }
 
+/* The run's timeout bounds the wait for a child that runs a hook before it gets ready; the
+ * rest of its way there is system calls. */
+static long long ready_deadline(const subproc *c)
+{
+        return c->timeout_ms && c->hook ? c->started_ms + c->timeout_ms : SP_NEVER;
+}
+
 int subproc_handshake_wait(subproc *c)
 {
         struct sp_report rep;
@@ -59,13 +66,20 @@ int subproc_handshake_wait(subproc *c)
                 return 0; /* also a daemon's, which subproc_run() left waiting */
         if (c->handshake == SP_HANDSHAKE_IDLE || c->pid <= 0)
                 return sp_error(EINVAL, "the handshake's child is not running");
-        while ((r = sp_report_read(c->report_fd, &rep)) == 1) {
+        while ((r = sp_report_read_until(c->report_fd, &rep, ready_deadline(c))) == 1) {
                 if (rep.stage == SP_STAGE_INFO_READY) {
                         c->handshake = SP_HANDSHAKE_WAITING;
                         return 0;
                 }
                 if (rep.stage < SP_STAGE_INFO_DAEMON_PID)
                         return handshake_failed(c, &rep);
+        }
+        if (r < 0 && errno == ETIMEDOUT) {
+                /* Still before exec (in the hook): not the program yet.  Our unreaped
+                 * child, so its pid cannot have been reused. */
+                (void)kill(c->pid, SIGKILL);
+                return handshake_broken(c, ETIMEDOUT, "not ready when the timeout came "
+                                                      "(a pre-exec hook still running?): killed");
         }
         if (r < 0)
                 return handshake_broken(c, errno, "cannot read the child's report");

@@ -313,6 +313,9 @@ struct sp_plan {
          * back with the report instead of exiting. */
         sigjmp_buf *in_place_jump;
         struct sp_report *in_place_report;
+        /* Monotonic ms (SP_NEVER: none) by which a child running a hook must have exec'd (a
+         * daemon: or be waiting for the handshake): the run's timeout bounds the hook too. */
+        long long report_deadline_ms;
 };
 
 /* Stages reported by a child that fails before exec. */
@@ -342,6 +345,7 @@ enum sp_stage {
         /* Not failures: information the parent collects. */
         SP_STAGE_INFO_DAEMON_PID = 100, /* arg: the daemon's pid */
         SP_STAGE_INFO_READY,            /* the child waits for the handshake */
+        SP_STAGE_INFO_SESSION,          /* a handshake's child has made its session */
 };
 
 /* What a failing child writes on the report pipe: one write, well under PIPE_BUF. */
@@ -374,6 +378,8 @@ SP_HIDDEN int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret);
 /* Read the next record from a report pipe.  1 with *rep filled, 0 at EOF, -1 on a read
  * error (errno set). */
 SP_HIDDEN int sp_report_read(int fd, struct sp_report *rep);
+/* The same, giving up at deadline_ms (monotonic, SP_NEVER: never) with -1 and ETIMEDOUT. */
+SP_HIDDEN int sp_report_read_until(int fd, struct sp_report *rep, long long deadline_ms);
 
 /* Platform part of sp_spawn (spawn-linux.c, spawn-posix.c), called with every signal blocked:
  * create the child running sp_child_run(plan) and return its pid once it has exec'd or

@@ -346,7 +346,8 @@ int sp_plan_build(subproc *c, struct sp_plan_builder *b)
 {
         int r;
 
-        *b = (struct sp_plan_builder){ .plan = { .cgroup_fd = -1 },
+        *b = (struct sp_plan_builder){ .plan = { .cgroup_fd = -1,
+                                                 .report_deadline_ms = SP_NEVER },
                                        .fds = { .devnull = -1, .caller_read = { -1, -1 } } };
         free(c->exec_path);
         c->exec_path = NULL;

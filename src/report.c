@@ -95,6 +95,10 @@ static int describe(const subproc *c, const struct sp_report *rep)
         case SP_STAGE_NO_NEW_PRIVS:
                 return sp_error(e, "set no_new_privs: %s", why);
         case SP_STAGE_REPORT:
+                if (e == ETIMEDOUT)
+                        return sp_error(e, "the child had not exec'd %s when the %u ms "
+                                        "timeout came (a pre-exec hook still running?): "
+                                        "killed", c->exec_path, c->timeout_ms);
                 return sp_error(e, "cannot read the child's report: %s", why);
         case SP_STAGE_SETPGID:
                 return sp_error(e, "setpgid: %s", why);

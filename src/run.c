@@ -123,7 +123,6 @@ static int check_features(const subproc *c, bool async)
 static void record_start(subproc *c, const struct sp_spawn_result *res)
 {
         c->pid_handed_out = false;
-        c->started_ms = sp_now_ms();
         c->sv_phase = 0;
         c->sv_retry_at = 0;
         c->pidfd = res->pidfd;
@@ -159,8 +158,13 @@ static int start(subproc *c, bool async)
                 return -1;
         reset_buffers(c);
         c->daemon_pid = -1;
+        /* The timeout counts from here: a pre-exec hook's time is the run's time. */
+        c->started_ms = sp_now_ms();
         r = sp_plan_build(c, &b);
         if (r == 0) {
+                /* Only a hook can keep a child from exec (the rest is system calls). */
+                if (c->timeout_ms && c->hook)
+                        b.plan.report_deadline_ms = c->started_ms + c->timeout_ms;
                 r = sp_spawn(&b.plan, &res);
                 if (r < 0)
                         r = sp_error(-r, "cannot start %s: %s", c->exec_path, strerror(-r));

@@ -35,16 +35,6 @@ SP_CHILD_CODE static int child_entry(void *plan)
         sp_child_run(plan);
 }
 
-/* fork without the atfork handlers, which may take locks: glibc 2.34's _Fork. */
-static pid_t fork_for_child(void)
-{
-#if HAVE__FORK
-        return _Fork();
-#else
-        return fork();
-#endif
-}
-
 /* The kernel's struct clone_args up to the cgroup field (Linux 5.7, CLONE_ARGS_SIZE_VER2). */
 struct sp_clone_args {
         uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
@@ -132,8 +122,14 @@ pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
         if (plan->use_fork) {
                 /* A forked child writes itself into its cgroup: clone3 without a libc
                  * wrapper would leave libc's idea of the process (its tid) stale for the
-                 * hook. */
-                pid = fork_for_child();
+                 * hook.  fork(), not _Fork(): only fork() makes glibc (2.34 to 2.36 at least)
+                 * forget the caller's other threads in the child (reclaim_stacks()).  After
+                 * _Fork() a hook's setgid() (async-signal-safe, so allowed) runs glibc's
+                 * set*id broadcast over threads that do not exist here, and waits forever for
+                 * one the caller was creating at the time (setxid_futex still -1) or for the
+                 * stack-list lock another thread held.  The atfork handlers fork() runs are
+                 * the price: fork() is made to be called from any thread. */
+                pid = fork();
                 if (pid == 0)
                         sp_child_run(plan);
                 if (pid > 0)

@@ -2,9 +2,15 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 
 uint64_t sp_sigset_low64(const sigset_t *set)
 {
@@ -26,6 +32,28 @@ int sp_report_read(int fd, struct sp_report *rep)
                 return -1;
         /* The child writes whole records atomically: a short one means it is gone. */
         return n == (ssize_t)sizeof *rep ? 1 : 0;
+}
+
+int sp_report_read_until(int fd, struct sp_report *rep, long long deadline_ms)
+{
+        while (deadline_ms != SP_NEVER) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                long long left = deadline_ms - sp_now_ms();
+                int n;
+
+                if (left < 0)
+                        left = 0;
+                n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+                if (n > 0)
+                        break;
+                if (n == 0 && left == 0) {
+                        errno = ETIMEDOUT;
+                        return -1;
+                }
+                if (n < 0 && errno != EINTR)
+                        return -1;
+        }
+        return sp_report_read(fd, rep);
 }
 
 /* A close-on-exec pipe whose child end is clear of every fd the child dup2()s onto. */
@@ -50,12 +78,12 @@ static int private_pipe(const struct sp_plan *plan, int fds[2], bool child_write
  * failure matters for a daemon: we reap only its intermediate, which can exit before the
  * daemon has closed its fds, pidfile lock included; EOF comes once they are all closed.
  * false when the pipe itself failed: then nobody knows how the child fares. */
-static bool collect_reports(int fd, struct sp_spawn_result *ret)
+static bool collect_reports(int fd, long long deadline_ms, struct sp_spawn_result *ret)
 {
         struct sp_report rep;
         int r;
 
-        while ((r = sp_report_read(fd, &rep)) == 1) {
+        while ((r = sp_report_read_until(fd, &rep, deadline_ms)) == 1) {
                 if (rep.stage == SP_STAGE_INFO_DAEMON_PID)
                         ret->daemon_pid = rep.arg;
                 else if (rep.stage < SP_STAGE_INFO_DAEMON_PID && !ret->failed) {
@@ -72,27 +100,73 @@ static bool collect_reports(int fd, struct sp_spawn_result *ret)
 }
 
 /* A daemon with a handshake: read its reports until it waits for the go-ahead, or failed
- * (then on to EOF, as collect_reports does).  Its intermediate has exited or is about to. */
-static void collect_until_ready(int fd, struct sp_spawn_result *ret)
+ * (then on to EOF, as collect_reports does).  Its intermediate has exited or is about to.
+ * false when the deadline came first. */
+static bool collect_until_ready(int fd, long long deadline_ms, struct sp_spawn_result *ret)
+{
+        struct sp_report rep;
+        int r;
+
+        while ((r = sp_report_read_until(fd, &rep, deadline_ms)) == 1) {
+                if (rep.stage == SP_STAGE_INFO_DAEMON_PID)
+                        ret->daemon_pid = rep.arg;
+                else if (rep.stage == SP_STAGE_INFO_READY)
+                        return true;
+                else if (rep.stage < SP_STAGE_INFO_DAEMON_PID) {
+                        ret->failed = true;
+                        ret->report = rep;
+                        (void)collect_reports(fd, SP_NEVER, ret);
+                        return true;
+                }
+        }
+        ret->failed = true;
+        ret->report = (struct sp_report){ .stage = SP_STAGE_REPORT,
+                                          .error = r < 0 ? errno : ECHILD };
+        return !(r < 0 && errno == ETIMEDOUT);
+}
+
+/* A handshake's child in a new session: wait until it has made the session, so that its group
+ * exists before the caller may signal it (we cannot make it for the child: setsid() fails in
+ * a group leader).  Only system calls come before that, no hook. */
+static void await_session(int fd, struct sp_spawn_result *ret)
 {
         struct sp_report rep;
         int r;
 
         while ((r = sp_report_read(fd, &rep)) == 1) {
-                if (rep.stage == SP_STAGE_INFO_DAEMON_PID)
-                        ret->daemon_pid = rep.arg;
-                else if (rep.stage == SP_STAGE_INFO_READY)
+                if (rep.stage == SP_STAGE_INFO_SESSION)
                         return;
-                else if (rep.stage < SP_STAGE_INFO_DAEMON_PID) {
+                if (rep.stage < SP_STAGE_INFO_DAEMON_PID) {
                         ret->failed = true;
                         ret->report = rep;
-                        (void)collect_reports(fd, ret);
                         return;
                 }
         }
         ret->failed = true;
         ret->report = (struct sp_report){ .stage = SP_STAGE_REPORT,
                                           .error = r < 0 ? errno : ECHILD };
+}
+
+/* A daemon still before exec at the deadline (its hook hangs): end it, and its intermediate.
+ * Both are proven ours.  The intermediate is our unreaped child, so the group it leads (the
+ * daemon's too, unless it made its own) cannot be anybody else's.  And until the
+ * intermediate exits the daemon has neither exec'd nor exited (the intermediate waits for
+ * that), so a pidfd taken before that check names the daemon. */
+static void end_daemon_before_exec(pid_t intermediate, pid_t daemon)
+{
+        int pidfd = daemon > 0 ? sp_pidfd_open(daemon) : -1;
+        siginfo_t info;
+
+        memset(&info, 0, sizeof info);
+        if (pidfd >= 0 &&
+            waitid(P_PID, (id_t)intermediate, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            info.si_pid == 0) {
+#if defined(__linux__) && defined(SYS_pidfd_send_signal)
+                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+#endif
+        }
+        sp_close(&pidfd);
+        (void)kill(-intermediate, SIGKILL);
 }
 
 int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
@@ -130,15 +204,19 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 return pid;
         }
         ret->pid = pid;
-        if (plan->use_fork && (plan->new_pgroup || plan->new_session))
+        if (plan->use_fork && plan->new_pgroup && !plan->new_session && !plan->daemonize)
                 /* Also from here, so the group exists before we might signal it; the child
-                 * does the same, whichever runs first. */
+                 * does the same, whichever runs first.  Never for a new session: setsid()
+                 * fails in a group leader, so a setpgid() of ours that ran first would fail
+                 * the child's.  Its session exists once it reports (exec, or the handshake's
+                 * ready), and a daemon's group is made by the daemon itself. */
                 (void)setpgid(pid, pid);
         if (wants_handshake && plan->daemonize) {
                 int status;
 
                 /* The daemon holds its pidfile and waits for us; its intermediate exits. */
-                collect_until_ready(report[0], ret);
+                if (!collect_until_ready(report[0], plan->report_deadline_ms, ret))
+                        end_daemon_before_exec(pid, ret->daemon_pid);
                 (void)sp_waitpid(pid, &status);
                 sp_close(&ret->pidfd);
                 if (ret->failed) {
@@ -148,19 +226,28 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                         return 0;
                 }
         }
-        if (wants_handshake) {
+        if (wants_handshake && !plan->daemonize && plan->new_session)
+                await_session(report[0], ret);
+        if (wants_handshake && !ret->failed) {
                 /* The child waits for us before exec: the reports are read later. */
                 ret->report_fd = report[0];
                 ret->handshake_fd = handshake[1];
                 errno = saved_errno;
                 return 0;
         }
+        sp_close(&handshake[1]); /* a handshake's child that failed: on as without one */
         /* It may be running the program: it must not outlive a failed start.  Not a daemon's
          * intermediate: it exits by itself once the daemon has exec'd or failed, and waiting
          * for that (below) means a daemon we could not hear from already holds its pidfile,
-         * for the caller to find and stop.  (With CLONE_VFORK it has exited by now anyway.) */
-        if (!collect_reports(report[0], ret) && !plan->daemonize)
-                (void)kill(pid, SIGKILL);
+         * for the caller to find and stop.  (With CLONE_VFORK it has exited by now anyway.)
+         * Past the run's deadline a forked child still before exec (a hook that hangs) is
+         * killed the same way: it is not the program yet, and nobody else would end it. */
+        if (!collect_reports(report[0], plan->report_deadline_ms, ret)) {
+                if (!plan->daemonize)
+                        (void)kill(pid, SIGKILL);
+                else if (ret->report.error == ETIMEDOUT)
+                        end_daemon_before_exec(pid, ret->daemon_pid);
+        }
         close(report[0]);
         if (ret->failed || plan->daemonize) {
                 int status;

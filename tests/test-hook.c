@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,6 +276,378 @@ static void test_hook_bad_arguments(void **state)
         subproc_free(c);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * What a hook can do, and what it leaves (issue 11, items 13 and 19)
+ * ------------------------------------------------------------------------------------- */
+
+/* Runs in the child: async-signal-safe only.  Opens an fd without O_CLOEXEC and keeps it. */
+static int fd_opening_hook(void *opaque)
+{
+        (void)opaque;
+        return open("/dev/null", O_RDONLY) < 0 ? errno : 0;
+}
+
+/* An fd a hook opens never reaches the program ("no other fd"), as CPython closes the fds
+ * left after its preexec_fn. */
+static void test_hook_fd_does_not_reach_program(void **state)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        char *out = NULL, *fds;
+
+        subproc_set_pre_exec_hook(c, fd_opening_hook, NULL);
+        r = run_report(c, &out);
+        fds = report_fd_set(r);
+        assert_string_equal(fds, "0 1 2");
+        free(fds);
+        report_free(r);
+        subproc_free(c);
+}
+
+struct dup_arg {
+        int target; /* a number the program gets: the hook dup2()s /dev/zero onto it */
+};
+
+/* Runs in the child: async-signal-safe only. */
+static int fd_handing_hook(void *opaque)
+{
+        const struct dup_arg *arg = opaque;
+        int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0 || dup2(fd, arg->target) < 0)
+                return errno;
+        close(fd);
+        return 0;
+}
+
+/* The documented way for a hook to hand the program an fd: dup2() onto a number it gets. */
+static void test_hook_hands_fd_by_number(void **state)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        struct dup_arg arg;
+        char *out = NULL, *fds, want[32];
+        int p[2];
+
+        assert_ll_equal(pipe2(p, O_CLOEXEC), 0);
+        arg.target = p[0];
+        subproc_pass_fd(c, p[0], 0);
+        subproc_set_pre_exec_hook(c, fd_handing_hook, &arg);
+        r = run_report(c, &out);
+        fds = report_fd_set(r);
+        snprintf(want, sizeof want, "0 1 2 %d", p[0]);
+        assert_string_equal(fds, want);
+        assert_string_equal(report_getf(r, "fdlink[%d]", p[0]), "/dev/zero");
+        free(fds);
+        report_free(r);
+        close(p[0]);
+        close(p[1]);
+        subproc_free(c);
+}
+
+struct fd_view_arg {
+        int report_fd; /* passed: where the hook writes what it sees */
+        int probe_fd;  /* one of the caller's fds, not passed */
+};
+
+/* What a hook sees of its fds: whether the caller's probe fd is open, and how many fds
+ * without close-on-exec it has (the program's). */
+struct fd_view {
+        int probe_open;
+        int inheritable;
+};
+
+/* Runs in the child: async-signal-safe only. */
+static int fd_viewing_hook(void *opaque)
+{
+        const struct fd_view_arg *arg = opaque;
+        struct fd_view view = { 0, 0 };
+
+        view.probe_open = fcntl(arg->probe_fd, F_GETFD) >= 0;
+        for (int fd = 0; fd < 1024; fd++) {
+                int flags = fcntl(fd, F_GETFD);
+
+                if (flags >= 0 && !(flags & FD_CLOEXEC))
+                        view.inheritable++;
+        }
+        return write(arg->report_fd, &view, sizeof view) == (ssize_t)sizeof view ? 0 : EIO;
+}
+
+static void hook_fd_view(bool handshake, bool probe_cloexec, struct fd_view *view)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        struct fd_view_arg arg;
+        int p[2], status = -1;
+
+        assert_ll_equal(pipe2(p, O_CLOEXEC), 0);
+        arg.report_fd = p[1];
+        arg.probe_fd = open("/dev/null", O_RDONLY | (probe_cloexec ? O_CLOEXEC : 0));
+        assert_true(arg.probe_fd >= 0);
+        subproc_pass_fd(c, p[1], 0);
+        subproc_set_pre_exec_hook(c, fd_viewing_hook, &arg);
+        if (handshake) {
+                subproc_require_handshake(c);
+                assert_ll_equal(subproc_run_async(c, NULL), 0);
+                assert_ll_equal(subproc_handshake_release(c), 0);
+                assert_ll_equal(subproc_wait(c, &status), 0);
+        } else {
+                assert_ll_equal(subproc_run(c, &status), 0);
+        }
+        assert_ll_equal(status, 0);
+        lt_read_exact(p[0], view, sizeof *view, LT_HANG_GUARD_MS);
+        close(arg.probe_fd);
+        close(p[0]);
+        close(p[1]);
+        subproc_free(c);
+}
+
+/* The hook sees the same fds with and without a handshake: none of the caller's unpassed
+ * ones (they were open in it without a handshake, marked close-on-exec only), and exactly
+ * the program's inheritable ones (0, 1, 2 and the passed pipe). */
+static void test_hook_fds_same_with_handshake(void **state)
+{
+        for (int i = 0; i < 4; i++) {
+                struct fd_view view = { -1, -1 };
+
+                hook_fd_view(i & 1, i & 2, &view);
+                print_message("  handshake %d, probe cloexec %d: probe open %d, inheritable %d\n",
+                              i & 1, !!(i & 2), view.probe_open, view.inheritable);
+                assert_ll_equal(view.probe_open, 0);
+                assert_ll_equal(view.inheritable, 4);
+        }
+}
+
+/* Runs in the child: async-signal-safe only.  Writes its signal mask, as 64 bits. */
+static int mask_reporting_hook(void *opaque)
+{
+        const int *fd = opaque;
+        uint64_t bits = 0;
+        sigset_t set;
+
+        if (sigprocmask(SIG_SETMASK, NULL, &set) < 0)
+                return errno;
+        for (int sig = 1; sig <= 64; sig++)
+                if (sigismember(&set, sig) == 1)
+                        bits |= UINT64_C(1) << (sig - 1);
+        return write(*fd, &bits, sizeof bits) == (ssize_t)sizeof bits ? 0 : EIO;
+}
+
+/* A hook runs with the program's mask: a child stuck in it still dies of SIGTERM. */
+static void test_hook_mask_is_program_mask(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        uint64_t bits = ~UINT64_C(0);
+        int p[2];
+
+        assert_ll_equal(pipe2(p, O_CLOEXEC), 0);
+        subproc_pass_fd(c, p[1], 0);
+        subproc_set_pre_exec_hook(c, mask_reporting_hook, &p[1]);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        lt_read_exact(p[0], &bits, sizeof bits, LT_HANG_GUARD_MS);
+        assert_ll_equal(bits, 0);
+        close(p[0]);
+        close(p[1]);
+        subproc_free(c);
+}
+
+/* Runs in the child: async-signal-safe only.  Says its pid, then never returns. */
+static int hanging_hook(void *opaque)
+{
+        const int *fd = opaque;
+        long pid = (long)getpid();
+
+        if (fd && write(*fd, &pid, sizeof pid) != (ssize_t)sizeof pid)
+                return EIO;
+        for (;;)
+                pause();
+}
+
+#define HANG_ALARM_S 60 /* only a hang (the old code) gets this far: it ends the test binary */
+
+/* A hook that never returns: the run's timeout still ends the run, and the child. */
+static void test_hook_hang_times_out(void **state)
+{
+        for (int handshake = 0; handshake < 2; handshake++) {
+                subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+                double start = monotonic_ms();
+                int r;
+
+                subproc_set_pre_exec_hook(c, hanging_hook, NULL);
+                subproc_set_timeout(c, 300, 0);
+                alarm(HANG_ALARM_S);
+                errno = 0;
+                if (handshake) {
+                        subproc_require_handshake(c);
+                        assert_ll_equal(subproc_run_async(c, NULL), 0);
+                        r = subproc_handshake_wait(c);
+                } else {
+                        r = subproc_run(c, NULL);
+                }
+                alarm(0);
+                assert_ll_equal(r, -1);
+                assert_errno_equal(errno, ETIMEDOUT);
+                print_message("  handshake %d: %s (%.0f ms)\n", handshake, subproc_errmsg(),
+                              monotonic_ms() - start);
+                assert_ll_equal(subproc_pid(c), -1);
+                subproc_free(c);
+        }
+}
+
+/* A daemon whose hook never returns: the run's timeout ends the run and the daemon, in its
+ * intermediate's group or in one of its own, with or without a handshake. */
+static void test_hook_hang_in_daemon_times_out(void **state)
+{
+        int self = lt_pidfd_open(getpid());
+
+        if (self >= 0)
+                close(self);
+        for (int variant = 0; variant < 3; variant++) {
+                subproc *c;
+                long daemon = -1;
+                int p[2], r;
+
+                if (variant == 1 && self < 0) {
+                        /* valgrind 3.19, Linux < 5.3: no proof it is ours, so not killed. */
+                        print_message("  variant 1 skipped: no pidfd_open here\n");
+                        continue;
+                }
+                c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+                assert_ll_equal(pipe2(p, O_CLOEXEC), 0);
+                subproc_pass_fd(c, p[1], 0);
+                subproc_set_pre_exec_hook(c, hanging_hook, &p[1]);
+                subproc_daemonize(c);
+                subproc_set_timeout(c, 300, 0);
+                if (variant == 1)
+                        subproc_new_process_group(c);
+                if (variant == 2)
+                        subproc_require_handshake(c);
+                alarm(HANG_ALARM_S);
+                errno = 0;
+                r = subproc_run(c, NULL);
+                alarm(0);
+                close(p[1]);
+                print_message("  variant %d: %s\n", variant, subproc_errmsg());
+                assert_ll_equal(r, -1);
+                assert_errno_equal(errno, ETIMEDOUT);
+                lt_read_exact(p[0], &daemon, sizeof daemon, LT_HANG_GUARD_MS);
+                close(p[0]);
+                assert_true(daemon > 1);
+                if (lt_wait_exit((pid_t)daemon, LT_HANG_GUARD_MS) < 0) {
+                        kill((pid_t)daemon, SIGKILL);
+                        fail_msg("variant %d: the daemon %ld stuck in its hook survived",
+                                 variant, daemon);
+                }
+                subproc_free(c);
+        }
+}
+
+/* Runs in the child. */
+static void caller_stuck_in_hook(int pid_fd)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+        subproc_pass_fd(c, pid_fd, 0);
+        subproc_set_pre_exec_hook(c, hanging_hook, &pid_fd);
+        (void)subproc_run(c, NULL);
+        _exit(1);
+}
+
+/* The caller dies while its child hangs in the hook: the orphan still ends on SIGTERM, as any
+ * process does, instead of blocking everything but SIGKILL. */
+static void test_hook_orphan_ends_on_sigterm(void **state)
+{
+        long hook_pid = -1;
+        pid_t caller;
+        int p[2], status;
+
+        lt_become_subreaper();
+        assert_ll_equal(pipe2(p, O_CLOEXEC), 0);
+        caller = fork();
+        assert_true(caller >= 0);
+        if (caller == 0) {
+                close(p[0]);
+                caller_stuck_in_hook(p[1]);
+        }
+        close(p[1]);
+        lt_read_exact(p[0], &hook_pid, sizeof hook_pid, LT_HANG_GUARD_MS);
+        close(p[0]);
+        assert_ll_equal(kill(caller, SIGKILL), 0);
+        status = lt_reap(caller, LT_HANG_GUARD_MS);
+        assert_true(WIFSIGNALED(status));
+        /* Now our child (we are its subreaper), unreaped: its pid is safe to signal. */
+        assert_ll_equal(kill((pid_t)hook_pid, SIGTERM), 0);
+        if (lt_wait_exit((pid_t)hook_pid, LT_HANG_GUARD_MS) < 0) {
+                kill((pid_t)hook_pid, SIGKILL);
+                (void)lt_reap((pid_t)hook_pid, LT_HANG_GUARD_MS);
+                fail_msg("the orphan stuck in the hook survived SIGTERM");
+        }
+        status = lt_reap((pid_t)hook_pid, LT_HANG_GUARD_MS);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+}
+
+/* Runs in the child: async-signal-safe only (setgid() is). */
+static int setgid_hook(void *opaque)
+{
+        (void)opaque;
+        return setgid(getgid()) == 0 ? 0 : errno;
+}
+
+static int churn_stop;
+
+static void *idle_thread(void *arg)
+{
+        return arg;
+}
+
+/* Other threads of the caller being created and joined all the time. */
+static void *thread_churn(void *arg)
+{
+        while (!__atomic_load_n(&churn_stop, __ATOMIC_RELAXED)) {
+                pthread_t t;
+
+                if (pthread_create(&t, NULL, idle_thread, NULL) == 0)
+                        pthread_join(t, NULL);
+        }
+        return arg;
+}
+
+#define SETGID_ROUNDS 300
+
+/* A hook's setgid() while other threads are being created: after _Fork() glibc's set*id
+ * broadcast waited forever for threads that do not exist in the child. */
+static void test_hook_setgid_with_threads(void **state)
+{
+        pthread_t churners[2];
+        double start = monotonic_ms();
+
+        __atomic_store_n(&churn_stop, 0, __ATOMIC_RELAXED);
+        for (int i = 0; i < 2; i++)
+                assert_ll_equal(pthread_create(&churners[i], NULL, thread_churn, NULL), 0);
+        for (int i = 0; i < SETGID_ROUNDS; i++) {
+                subproc *c = subproc_new_args("/bin/true", NULL);
+                int r;
+
+                alarm(HANG_ALARM_S); /* per round */
+                subproc_set_pre_exec_hook(c, setgid_hook, NULL);
+                subproc_set_timeout(c, 20000, 0); /* a hang bound, never a speed */
+                r = subproc_run(c, NULL);
+                if (r < 0) {
+                        alarm(0);
+                        __atomic_store_n(&churn_stop, 1, __ATOMIC_RELAXED);
+                        for (int j = 0; j < 2; j++)
+                                pthread_join(churners[j], NULL);
+                        fail_msg("round %d: %s", i, subproc_errmsg());
+                }
+                subproc_free(c);
+        }
+        alarm(0);
+        __atomic_store_n(&churn_stop, 1, __ATOMIC_RELAXED);
+        for (int i = 0; i < 2; i++)
+                assert_ll_equal(pthread_join(churners[i], NULL), 0);
+        print_message("  %d rounds in %.0f ms\n", SETGID_ROUNDS, monotonic_ms() - start);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -284,6 +657,14 @@ int main(void)
                 LT_TEST(test_hook_runs_before_privilege_drop),
                 LT_TEST(test_hook_in_daemon),
                 LT_TEST(test_hook_bad_arguments),
+                LT_TEST(test_hook_fd_does_not_reach_program),
+                LT_TEST(test_hook_hands_fd_by_number),
+                LT_TEST(test_hook_fds_same_with_handshake),
+                LT_TEST(test_hook_mask_is_program_mask),
+                LT_TEST(test_hook_hang_times_out),
+                LT_TEST(test_hook_hang_in_daemon_times_out),
+                LT_TEST(test_hook_orphan_ends_on_sigterm),
+                LT_TEST(test_hook_setgid_with_threads),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

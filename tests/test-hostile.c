@@ -1212,6 +1212,53 @@ static void row_endless_writer(const struct row *row)
         { .name = "cli: " option " " in, .fn = row_cli, .value = (option), .input = (in),    \
           .expected_errno = (e), .names = (names_) }
 
+/* Runs in the child: async-signal-safe only.  Never returns. */
+static int hostile_hanging_hook(void *opaque)
+{
+        (void)opaque;
+        for (;;)
+                pause();
+        return 0; /* not reached */
+}
+
+/* Runs in the child: async-signal-safe only.  Leaves an fd without close-on-exec open. */
+static int hostile_fd_hook(void *opaque)
+{
+        (void)opaque;
+        return open("/dev/null", O_RDONLY) < 0 ? errno : 0;
+}
+
+/* A pre-exec hook that never returns: the run's timeout still ends the run and the child. */
+static void row_hook_hangs(const struct row *row)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+        subproc_set_pre_exec_hook(c, hostile_hanging_hook, NULL);
+        subproc_set_timeout(c, 200, 0);
+        alarm(HANG_GUARD_S);
+        assert_run_fails(c, ETIMEDOUT, "pre-exec hook");
+        alarm(0);
+        subproc_free(c);
+        (void)row;
+}
+
+/* An fd a hook leaves open never reaches the program. */
+static void row_hook_leaks_fd(const struct row *row)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        char *out = NULL, *fds;
+
+        subproc_set_pre_exec_hook(c, hostile_fd_hook, NULL);
+        r = run_report(c, &out);
+        fds = report_fd_set(r);
+        assert_string_equal(fds, "0 1 2");
+        free(fds);
+        report_free(r);
+        subproc_free(c);
+        (void)row;
+}
+
 static const struct row rows[] = {
         /* The binary and argv. */
         BUILDER("binary NULL", b_new_null, NULL, NULL, 0, "binary is NULL"),
@@ -1430,6 +1477,10 @@ static const struct row rows[] = {
           .number = 127 },
         { .name = "signals: subproc_kill with signal INT_MAX", .fn = row_kill_bad_signal,
           .number = INT_MAX },
+
+        /* Pre-exec hooks. */
+        { .name = "hook: never returns, under a timeout", .fn = row_hook_hangs },
+        { .name = "hook: leaves an fd open for the program", .fn = row_hook_leaks_fd },
 };
 
 #define N_ROWS (sizeof rows / sizeof rows[0])

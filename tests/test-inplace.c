@@ -15,6 +15,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -222,12 +224,168 @@ static void test_inherit_signals(void **state)
         subproc_free(c2);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * A failed subproc_exec() gives the caller its process back (issue 11, item 10)
+ * ------------------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t usr1_seen;
+
+static void count_usr1(int sig)
+{
+        (void)sig;
+        usr1_seen++;
+}
+
+/* Runs in the child: async-signal-safe only.  Opens an fd and leaves it to the program. */
+static int leaky_hook(void *opaque)
+{
+        (void)opaque;
+        return open("/dev/null", O_RDONLY) < 0 ? errno : 0;
+}
+
+/* What the forked caller can see of itself. */
+struct self_view {
+        struct sigaction usr1, pipe, term;
+        sigset_t mask;
+        char cwd[512];
+        mode_t umask;
+        struct rlimit nofile;
+        int pdeathsig;
+        struct stat out; /* fd 1 */
+        char fds[512];   /* "fd:cloexec " for each open fd */
+};
+
+static void view_self(struct self_view *v)
+{
+        char path[64];
+
+        memset(v, 0, sizeof *v);
+        sigaction(SIGUSR1, NULL, &v->usr1);
+        sigaction(SIGPIPE, NULL, &v->pipe);
+        sigaction(SIGTERM, NULL, &v->term);
+        sigprocmask(SIG_SETMASK, NULL, &v->mask);
+        if (!getcwd(v->cwd, sizeof v->cwd))
+                v->cwd[0] = '\0';
+        v->umask = umask(0);
+        umask(v->umask);
+        getrlimit(RLIMIT_NOFILE, &v->nofile);
+        prctl(PR_GET_PDEATHSIG, &v->pdeathsig);
+        fstat(1, &v->out);
+        for (int fd = 0; fd < 256; fd++) {
+                int flags = fcntl(fd, F_GETFD);
+                size_t used = strlen(v->fds);
+
+                snprintf(path, sizeof path, "%d:%d ", fd, flags & FD_CLOEXEC);
+                if (flags >= 0 && used + strlen(path) < sizeof v->fds)
+                        strcat(v->fds, path);
+        }
+}
+
+/* Which parts differ, one bit each (0: none), and a word on the first. */
+static long compare_views(const struct self_view *a, const struct self_view *b, char *msg,
+                          size_t size)
+{
+        const char *names[] = { "SIGUSR1 handler", "SIGPIPE disposition", "SIGTERM handler",
+                                "signal mask", "cwd", "umask", "RLIMIT_NOFILE",
+                                "death signal", "fd 1", "open fds or their flags" };
+        bool differs[10] = {
+                a->usr1.sa_handler != b->usr1.sa_handler,
+                a->pipe.sa_handler != b->pipe.sa_handler,
+                a->term.sa_handler != b->term.sa_handler,
+                memcmp(&a->mask, &b->mask, sizeof a->mask) != 0,
+                strcmp(a->cwd, b->cwd) != 0,
+                a->umask != b->umask,
+                a->nofile.rlim_cur != b->nofile.rlim_cur,
+                a->pdeathsig != b->pdeathsig,
+                a->out.st_dev != b->out.st_dev || a->out.st_ino != b->out.st_ino,
+                strcmp(a->fds, b->fds) != 0,
+        };
+        long bits = 0;
+
+        msg[0] = '\0';
+        for (int i = 0; i < 10; i++) {
+                if (!differs[i])
+                        continue;
+                if (!bits)
+                        snprintf(msg, size, "%s changed (fds before: %.200s after: %.200s)",
+                                 names[i], a->fds, b->fds);
+                bits |= 1L << i;
+        }
+        return bits;
+}
+
+/* Runs in a forked process: no cmocka. */
+static void exec_fails_and_restores(void *arg, struct lt_result *res)
+{
+        const char *pidfile = arg;
+        struct sigaction sa = { .sa_handler = count_usr1 };
+        struct self_view before, after;
+        struct rlimit nofile;
+        sigset_t block;
+        int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        subproc *c = subproc_new_args("/nonexistent/subproc-binary", NULL);
+        int r;
+
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        sigemptyset(&block);
+        sigaddset(&block, SIGUSR2);
+        sigprocmask(SIG_BLOCK, &block, NULL);
+        getrlimit(RLIMIT_NOFILE, &nofile);
+        subproc_set_output_fd(c, &devnull);
+        subproc_set_cwd(c, "/");
+        subproc_set_umask(c, 077);
+        subproc_set_rlimit(c, RLIMIT_NOFILE, nofile.rlim_cur - 1, nofile.rlim_max);
+        subproc_set_death_signal(c, SIGTERM);
+        subproc_set_pre_exec_hook(c, leaky_hook, NULL);
+        subproc_set_pidfile(c, pidfile);
+        subproc_pass_fd(c, lt_child_result_fd, 0);
+        view_self(&before);
+        r = subproc_exec(c);
+        lt_result_set(res, r);
+        view_self(&after);
+        if (r == 0 || res->error != ENOENT)
+                res->value |= 1L << 20; /* res->msg says why */
+        else
+                res->value = compare_views(&before, &after, res->msg, sizeof res->msg);
+        /* The pidfile's lock went with the fd that held it. */
+        {
+                int fd = open(pidfile, O_RDONLY | O_CLOEXEC);
+
+                if (fd < 0 || pidfile_lock_conflict(fd, false) != 0)
+                        res->value |= 1L << 21;
+                if (fd >= 0)
+                        close(fd);
+        }
+        subproc_free(c);
+        close(devnull);
+}
+
+static void test_exec_failure_restores_caller(void **state)
+{
+        char *dir = make_temp_dir(), *pidfile = lt_path(dir, "pid");
+        const char *const names[] = { "pid", NULL };
+        struct lt_result res;
+
+        assert_ll_equal(chdir(dir), 0);
+        lt_in_child(exec_fails_and_restores, pidfile, &res);
+        assert_ll_equal(chdir("/"), 0);
+        if (res.value != 0)
+                print_error("differences 0x%lx: %s\n", res.value, res.msg);
+        assert_ll_equal(res.value, 0);
+        free(pidfile);
+        lt_remove_dir(dir, names);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 LT_TEST(test_exec_applies_plan),
                 LT_TEST(test_exec_failure),
                 LT_TEST(test_inherit_signals),
+                LT_TEST(test_exec_failure_restores_caller),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,6 +83,15 @@ check_ids "--new-session: the program leads a new session" session --new-session
 check_ids "--process-group: the program leads a new group in our session" group --process-group
 check_ids "--new-session under supervision" session --new-session --timeout 30s
 check_ids "--process-group under supervision" group --process-group --timeout 30s
+# -d --process-group: the daemon leads a group of its own in the session its intermediate
+# made (the intermediate's setsid() used to fail: the child had made itself a group leader).
+run "$SUBPROC" -d --process-group -- sh -c "$IDS >'$TMP/dids.tmp'; mv '$TMP/dids.tmp' '$TMP/dids'"
+expect "-d --process-group starts the daemon" 0
+for _ in $(seq 200); do [ -s "$TMP/dids" ] && break; sleep 0.05; done
+read -r pid pgrp sid <"$TMP/dids" || pid=
+read -r _ _ _ _ _ oursid _ </proc/$$/stat
+check "-d --process-group: the daemon leads its own group in a new session" \
+    '[ -n "$pid" ] && [ "$pid" = "$pgrp" ] && [ "$pid" != "$sid" ] && [ "$sid" != "$oursid" ]'
 if command -v setsid >/dev/null; then
     # As a process group leader (a job-control shell makes us one), setsid() is impossible
     # in place: the program must become our child.
