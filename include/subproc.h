@@ -588,9 +588,14 @@ SUBPROC_EXPORT int subproc_exec(subproc *c);
 SUBPROC_EXPORT int subproc_pidfd(const subproc *c);
 
 /* Send `sig` to the running child: to its whole process group when subproc_new_session() or
- * subproc_new_process_group() made one, else through its pidfd.  Without a pidfd (old
- * kernels, other systems) kill() is used, which is as safe: until the library reaps the child
- * its pid cannot be reused.  Returns 0, or -1 with errno (ESRCH when nothing runs, EINVAL for
+ * subproc_new_process_group() made one (and to the child itself too if it has left that
+ * group), else through its pidfd.  A pid or group id is only signalled while it is proven to
+ * be the child's: the group through the pidfd (Linux 6.9+, exact even after the child is
+ * gone), else kill() only while the child is unreaped (a check just before the kill: with
+ * SIGCHLD ignored, on kernels before 6.9 or without pidfds, the child could still exit and
+ * its id be reused in the moment between the two).  Once the child was reaped behind the
+ * library's back (SIGCHLD ignored, a handler reaping every child), nothing is signalled.
+ * Returns 0, or -1 with errno (ESRCH when nothing runs, EINVAL for
  * a bad signal number).  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
 
@@ -608,11 +613,15 @@ SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
 SUBPROC_EXPORT void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigned kill_after_ms);
 
 /* setsid() in the child: its own session and process group (it loses the controlling
- * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group. */
+ * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group.
+ * Descendants that leave the group (setsid(), setpgid()) escape them: put the child in a
+ * cgroup (subproc_set_cgroup()) to keep them in reach. */
 SUBPROC_EXPORT void subproc_new_session(subproc *c);
 
 /* setpgid(0, 0) in the child: its own process group, same session.  Timeouts, subproc_kill()
- * and subproc_abort() then hit the whole group. */
+ * and subproc_abort() then hit the whole group, and the child itself (through its pidfd) if
+ * it has moved to another group.  Other descendants that leave the group escape them (a
+ * cgroup-based kill is for later; subproc_set_cgroup() keeps them countable). */
 SUBPROC_EXPORT void subproc_new_process_group(subproc *c);
 
 /* Start the child in the cgroup v2 directory `cgroup_dir` (copied), so the program never runs

@@ -486,6 +486,14 @@ SP_HIDDEN int sp_check_status(const char *what, int status, int *exitstatus, boo
  * reap it: 1 reaped with *ret_status set, 0 still running at the deadline, -errno when it
  * cannot be reaped (ECHILD: someone else did). */
 SP_HIDDEN int sp_reap_until(pid_t pid, int pidfd, long long deadline, int *ret_status);
+/* Reap our child, blocking: 0 with *ret_status, or -errno (ECHILD: reaped elsewhere).  Waits
+ * through pidfd when >= 0, so a pid recycled after someone else reaped ours is never waited
+ * for; sp_reap_until() does the same. */
+SP_HIDDEN int sp_reap_child(pid_t pid, int pidfd, int *ret_status);
+/* Whether our child is still unreaped (running, stopped or a zombie): the one state in which
+ * its pid, and the id of a process group it leads, cannot belong to anyone else.  Through
+ * pidfd when >= 0 (exact), else by pid.  Keeps errno. */
+SP_HIDDEN bool sp_child_unreaped(pid_t pid, int pidfd);
 /* How sp_stop_child() signals the child: 0, or -1 with errno. */
 typedef int sp_send_signal_fn(const void *ctx, int sig);
 /* Stop a child for good: SIGTERM, up to grace_ms for it to go, then SIGKILL, sent again
