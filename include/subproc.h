@@ -241,7 +241,9 @@ SUBPROC_EXPORT size_t subproc_error_len(const subproc *c);
  * status that is no error of its own, the run fails with EFBIG and a message naming the
  * stream, the limit and how much was dropped; the buffer holds the first `max_bytes` (its
  * length says so).  A mapping is cut to `max_bytes` the same way, but its memory file took all
- * the child wrote: the cap spares the caller's reading, not the memory.  One buffer for both
+ * the child wrote: the cap spares the caller's reading, not the memory.  Only the first
+ * `max_bytes` of the file are mapped, so a file of any size (a child may make it 1 TiB of hole
+ * for free) still gives them, and EFBIG.  One buffer for both
  * streams is capped for both together.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_capture_limit(subproc *c, size_t max_bytes);
@@ -264,7 +266,9 @@ SUBPROC_EXPORT void subproc_set_capture_limit(subproc *c, size_t max_bytes);
  * The length is the file's size when the child is gone: like any file it may have holes (a
  * child that seeks past the end, or extends it with ftruncate(), which costs it nothing), and
  * holes read as zeros but take memory as they are touched, so a caller that distrusts the
- * child checks subproc_output_len() before reading everything.
+ * child checks subproc_output_len() before reading everything, or sets a capture limit.  A
+ * size the kernel gives no address space for (overcommit refuses a 1 TiB frame) fails the
+ * run with ENOMEM, EFBIG past SIZE_MAX / 2, the message naming the size.
  * Errors: EINVAL for a NULL pointer, for a stream set twice, or for the same pointer given to
  * a mapping for one stream and a buffer for the other; ENOTSUP where memfd_create is missing
  * (macOS); a failure to map after the run fails the run (ENOMEM, EFBIG) with *out NULL. */
