@@ -83,7 +83,11 @@ typedef struct subproc subproc;
 
 /* Create a command that runs `binary` with argv[0] == binary.
  * binary: an absolute or relative path (contains '/'), or a bare name looked up in the caller's
- *   PATH when the command runs.  Copied; the caller keeps its string.
+ *   PATH when the command runs (absolute entries only).  Copied; the caller keeps its string.
+ *   A name found nowhere fails the run with ENOENT; with EACCES, as execvp() and Python say
+ *   it, when a match cannot be run (the message names it) or when a PATH directory could not
+ *   be searched (the message says the name was not found and names the directory: the
+ *   program may be in there); with another lookup error (ELOOP...) naming its directory.
  * Returns: a command owned by the caller (free it with subproc_free()); never NULL.  A NULL or
  *   empty binary, or a failed allocation, is reported when the command runs.
  * Thread safety: safe.  Async-signal safety: no (allocates). */
