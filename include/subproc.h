@@ -28,6 +28,12 @@
  *    send-buffer pipes, and no other fd (but the pidfile's, see subproc_set_pidfile()).
  *  - Every signal disposition at SIG_DFL and an empty signal mask.
  *
+ * The caller's fds
+ * ----------------
+ * The library's own fds in the caller (pipes, memory files, /dev/null, pidfds) are
+ * close-on-exec and never numbered 0, 1 or 2, even when the caller has closed those: its
+ * stdio numbers stay free for it (a send buffer's fd is 3 or above).
+ *
  * Errors
  * ------
  * Functions that fail return -1 (or NULL: subproc_to_string()), set errno, and leave a

@@ -238,7 +238,12 @@ SP_HIDDEN char *sp_buf_steal(struct sp_buf *b); /* NULL (errno ENOMEM) if an app
 
 SP_HIDDEN int sp_set_cloexec(int fd, bool on);
 SP_HIDDEN int sp_set_nonblock(int fd, bool on);
+/* pipe2(O_CLOEXEC) with both ends at 3 or above (sp_fd_above_stdio()): 0 or -1 with errno. */
 SP_HIDDEN int sp_pipe_cloexec(int fds[2]);
+/* Every fd the library opens for itself in the parent goes through this: fd itself when it
+ * is not 0, 1 or 2 (or < 0), else a close-on-exec copy at 3 or above, fd closed (-1 with errno
+ * if that fails).  A caller may run with its stdio closed. */
+SP_HIDDEN int sp_fd_above_stdio(int fd);
 /* A close-on-exec copy of fd numbered >= 3 and listed nowhere in avoid[0..n), or -errno. */
 SP_HIDDEN int sp_fd_dup_avoiding(int fd, const int *avoid, size_t n);
 /* fd itself when it already is such a number, else such a copy with fd closed (in every

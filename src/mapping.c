@@ -75,7 +75,7 @@ static int make_memfd(unsigned flags)
 
 int sp_mapping_open(void)
 {
-        int fd = make_memfd(MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        int fd = sp_fd_above_stdio(make_memfd(MFD_CLOEXEC | MFD_ALLOW_SEALING));
 
         if (fd < 0)
                 return sp_error(errno, "cannot make a memory file for the output: %s",

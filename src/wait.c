@@ -47,7 +47,7 @@ int sp_pidfd_open(pid_t pid)
 {
 #if defined(__linux__) && defined(SYS_pidfd_open)
         int saved_errno = errno;
-        int fd = sp_test_no_pidfd ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
+        int fd = sp_test_no_pidfd ? -1 : sp_fd_above_stdio((int)syscall(SYS_pidfd_open, pid, 0));
 
         errno = saved_errno; /* ENOSYS before Linux 5.3: we poll instead */
         return fd;
