@@ -563,16 +563,22 @@ static int recycle_scenario(void)
 
                 nanosleep(&step, NULL);
         }
-        if (fork() == 0)
-                spawn_victim_at(old, cmd[0], reply[1]);
+        /* The kernel may free the number a moment after kill() stops finding the process
+         * (Linux 6.14+ frees pids after dropping its lock): try again until it is free. */
+        for (int tries = 0;; tries++) {
+                if (fork() == 0)
+                        spawn_victim_at(old, cmd[0], reply[1]);
+                if (read(reply[0], &victim, sizeof victim) != sizeof victim)
+                        return RECYCLE_SETUP;
+                if (victim == old)
+                        break;
+                kill(victim, SIGKILL);
+                if (tries == 1000)
+                        return RECYCLE_NO_REUSE;
+                nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
+        }
         close(cmd[0]);
         close(reply[1]);
-        if (read(reply[0], &victim, sizeof victim) != sizeof victim)
-                return RECYCLE_SETUP;
-        if (victim != old) {
-                kill(victim, SIGKILL);
-                return RECYCLE_NO_REUSE;
-        }
         subproc_free(c);
         /* The victim handles a SIGTERM sent before this byte before it answers it. */
         if (write(cmd[1], "x", 1) != 1)
