@@ -296,6 +296,8 @@ static int limit_error(const subproc *c, const char *line)
                         c->capture_limit, c->out_dropped + c->err_dropped);
 }
 
+static int send_to_command(const void *ctx, int sig);
+
 int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
 {
         int status = 0, tail_len, r, e;
@@ -309,7 +311,8 @@ int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
                 /* The child may block on a pipe nobody reads any more: do not wait for it. */
                 e = errno;
                 if (c->pid > 0 && errno != ECHILD)
-                        sp_kill_and_reap(c->pid, SP_ABORT_GRACE_MS, &status);
+                        (void)sp_stop_child(c->pid, c->pidfd, SP_ABORT_GRACE_MS,
+                                            send_to_command, c, &status);
                 forget_child(c, status, false, false);
                 errno = e;
                 return -1;

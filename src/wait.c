@@ -183,19 +183,43 @@ int sp_stop_child(pid_t pid, int pidfd, int grace_ms, sp_send_signal_fn *send, c
         return r;
 }
 
+struct pid_and_fd {
+        pid_t pid;
+        int pidfd;
+};
+
+/* Through the pidfd when there is one; else by pid, only while the child is unreaped (a
+ * recycled pid is someone else's). */
 static int send_by_pid(const void *ctx, int sig)
 {
-        return kill(*(const pid_t *)ctx, sig);
+        const struct pid_and_fd *p = ctx;
+
+#if defined(__linux__) && defined(SYS_pidfd_send_signal)
+        if (p->pidfd >= 0) {
+                long r = syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
+
+                if (r == 0 || errno == ESRCH)
+                        return (int)r;
+        }
+#endif
+        if (!sp_child_unreaped(p->pid, p->pidfd)) {
+                errno = ESRCH;
+                return -1;
+        }
+        return kill(p->pid, sig);
 }
 
 void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status)
 {
         int saved_errno = errno;
-        int pidfd = sp_pidfd_open(pid);
+        struct pid_and_fd p = { pid, -1 };
         int status = 0;
 
-        (void)sp_stop_child(pid, pidfd, grace_ms, send_by_pid, &pid, &status);
-        sp_close(&pidfd);
+        /* Only while the child is unreaped does its pid open a pidfd of our child. */
+        if (sp_child_unreaped(pid, -1))
+                p.pidfd = sp_pidfd_open(pid);
+        (void)sp_stop_child(pid, p.pidfd, grace_ms, send_by_pid, &p, &status);
+        sp_close(&p.pidfd);
         if (ret_status)
                 *ret_status = status;
         errno = saved_errno;

@@ -539,24 +539,34 @@ static _Noreturn void spawn_victim_at(pid_t pid, int cmd, int reply)
 /* In a pid namespace, with SIGCHLD ignored: a child leading its process group is killed
  * behind the library's back and reaped by the kernel; a victim takes its pid, so its group
  * has the old group's id; then subproc_free(), which stops a child it still thinks it has. */
-static int recycle_scenario(void)
+/* What the scenario does with the child it loses. */
+enum recycle_how {
+        RECYCLE_FREE_GROUP, /* SIGCHLD ignored, a process group, subproc_free() */
+        RECYCLE_PID_ABORT,  /* a pid handed out, reaped by the caller, subproc_pid_abort() */
+};
+
+static int recycle_scenario(enum recycle_how how)
 {
         struct sigaction ignore = { .sa_handler = SIG_IGN };
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
         double deadline = monotonic_ms() + HANG_GUARD_MS;
-        int cmd[2], reply[2];
-        pid_t old, victim;
+        int cmd[2], reply[2], status;
+        pid_t old = -1, victim;
         char byte = 0;
         ssize_t n;
 
         sigemptyset(&ignore.sa_mask);
-        if (sigaction(SIGCHLD, &ignore, NULL) != 0 || pipe(cmd) != 0 || pipe(reply) != 0)
+        if ((how == RECYCLE_FREE_GROUP && sigaction(SIGCHLD, &ignore, NULL) != 0) ||
+            pipe(cmd) != 0 || pipe(reply) != 0)
                 return RECYCLE_SETUP;
-        subproc_new_process_group(c);
-        if (subproc_run_async(c, NULL) != 0)
+        if (how == RECYCLE_FREE_GROUP)
+                subproc_new_process_group(c);
+        if (subproc_run_async(c, how == RECYCLE_PID_ABORT ? &old : NULL) != 0)
                 return RECYCLE_SETUP;
-        old = subproc_pid(c);
+        old = subproc_pid(c) > 0 ? subproc_pid(c) : old;
         if (kill(old, SIGKILL) != 0)
+                return RECYCLE_SETUP;
+        if (how == RECYCLE_PID_ABORT && waitpid(old, &status, 0) != old)
                 return RECYCLE_SETUP;
         while (kill(old, 0) == 0 && monotonic_ms() < deadline) {
                 struct timespec step = { 0, 1000 * 1000 };
@@ -579,6 +589,8 @@ static int recycle_scenario(void)
         }
         close(cmd[0]);
         close(reply[1]);
+        if (how == RECYCLE_PID_ABORT)
+                subproc_pid_abort(old);
         subproc_free(c);
         /* The victim handles a SIGTERM sent before this byte before it answers it. */
         if (write(cmd[1], "x", 1) != 1)
@@ -592,7 +604,7 @@ static int recycle_scenario(void)
 
 /* Runs as pid 1 of the namespace: the scenario runs in a child of its own, so that the
  * victim (adopted by this init) is not the scenario's child; its status is ours. */
-static int namespace_init(void)
+static int namespace_init(enum recycle_how how)
 {
         pid_t scenario = fork();
         int status;
@@ -601,7 +613,7 @@ static int namespace_init(void)
         if (scenario < 0)
                 return RECYCLE_SETUP;
         if (scenario == 0)
-                _exit(recycle_scenario());
+                _exit(recycle_scenario(how));
         for (;;) {
                 r = waitpid(-1, &status, 0);
                 if (r == scenario)
@@ -611,16 +623,12 @@ static int namespace_init(void)
         }
 }
 
-/* subproc_free() of a child leading a process group, with SIGCHLD ignored, never signals the
- * group once the kernel has reaped the child: its id may lead a stranger's group by then.
- * Forced here with a victim given that id in a pid namespace. */
-static void test_free_spares_recycled_group(void **state)
+/* Run the scenario in a pid namespace of its own: its result. */
+static int run_recycle_scenario(enum recycle_how how)
 {
-        pid_t outer = -1;
+        pid_t outer = fork();
         int status = -1;
 
-        enter_mode(state);
-        outer = fork();
         assert_true(outer >= 0);
         if (outer == 0) {
                 pid_t init;
@@ -629,7 +637,7 @@ static void test_free_spares_recycled_group(void **state)
                         _exit(RECYCLE_SKIP);
                 init = fork();
                 if (init == 0)
-                        _exit(namespace_init());
+                        _exit(namespace_init(how));
                 if (init < 0 || waitpid(init, &status, 0) != init || !WIFEXITED(status))
                         _exit(RECYCLE_SETUP);
                 _exit(WEXITSTATUS(status));
@@ -641,10 +649,27 @@ static void test_free_spares_recycled_group(void **state)
                 skip();
         }
         if (WEXITSTATUS(status) == RECYCLE_SIGNALLED)
-                print_error("the victim leading the recycled group id had a SIGTERM\n");
+                print_error("the victim with the recycled pid had a SIGTERM\n");
         else if (WEXITSTATUS(status) == RECYCLE_DIED)
-                print_error("the victim leading the recycled group id died\n");
-        assert_ll_equal(WEXITSTATUS(status), RECYCLE_SPARED);
+                print_error("the victim with the recycled pid died\n");
+        return WEXITSTATUS(status);
+}
+
+/* subproc_free() of a child leading a process group, with SIGCHLD ignored, never signals the
+ * group once the kernel has reaped the child: its id may lead a stranger's group by then.
+ * Forced here with a victim given that id in a pid namespace. */
+static void test_free_spares_recycled_group(void **state)
+{
+        enter_mode(state);
+        assert_ll_equal(run_recycle_scenario(RECYCLE_FREE_GROUP), RECYCLE_SPARED);
+}
+
+/* subproc_pid_abort() of a pid the caller has reaped itself leaves alone the process that has
+ * that pid now. */
+static void test_pid_abort_spares_recycled_pid(void **state)
+{
+        enter_mode(state);
+        assert_ll_equal(run_recycle_scenario(RECYCLE_PID_ABORT), RECYCLE_SPARED);
 }
 
 int main(void)
@@ -656,6 +681,7 @@ int main(void)
                 BOTH_SIGNAL_MODES(test_eintr_storm),
                 BOTH_SIGNAL_MODES(test_caller_children_untouched),
                 BOTH_SIGNAL_MODES(test_free_spares_recycled_group),
+                BOTH_SIGNAL_MODES(test_pid_abort_spares_recycled_pid),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
