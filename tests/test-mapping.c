@@ -480,9 +480,12 @@ static void test_sparse_huge_output_without_limit(void **state)
                 assert_memory_equal(out, "hello\0", 6);
                 subproc_unmap(out, subproc_output_len(c));
         } else {
+                /* ENOMEM from the kernel; valgrind's own address space manager says EINVAL. */
+                print_message("%s\n", subproc_errmsg());
                 assert_ll_equal(rc, -1);
-                assert_true(errno == ENOMEM || errno == EFBIG);
-                assert_contains(subproc_errmsg(), "(1099511627776 bytes)");
+                assert_true(errno == ENOMEM || errno == EFBIG || errno == EINVAL);
+                assert_contains(subproc_errmsg(), "cannot map the captured output "
+                                                  "(1099511627776 bytes)");
                 assert_null(out);
                 assert_ll_equal(subproc_output_len(c), 0);
         }
