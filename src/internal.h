@@ -397,6 +397,9 @@ extern SP_HIDDEN unsigned sp_test_clone3_attempts;
 
 /* Test knob: non-zero makes the library behave as on a kernel without pidfds. */
 extern SP_HIDDEN int sp_test_no_pidfd;
+/* Test knob: non-zero makes the library behave as on a kernel before 6.9, whose pidfds cannot
+ * signal a process group (the kill() fallback of supervise.c). */
+extern SP_HIDDEN int sp_test_no_pidfd_group;
 /* A pidfd for our own unreaped child (race-free: its pid cannot be reused), or -1. */
 SP_HIDDEN int sp_pidfd_open(pid_t pid);
 /* The error for a pidfile the child refused with EPERM: names its owner when that is why. */

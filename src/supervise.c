@@ -58,10 +58,12 @@ static int signal_pid(const subproc *c, int sig)
  * as members are left.  Elsewhere: kill(-pgid) only while the leader is proven unreaped, and
  * through its pidfd when there is one (exact); the moment between the proof and the kill is
  * the one gap left on those kernels. */
+int sp_test_no_pidfd_group;
+
 static int signal_group(const subproc *c, int sig)
 {
 #if defined(__linux__) && defined(SYS_pidfd_send_signal)
-        if (c->pidfd >= 0) {
+        if (c->pidfd >= 0 && !sp_test_no_pidfd_group) {
                 long r = syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL,
                                  SP_PIDFD_SIGNAL_PROCESS_GROUP);
 

@@ -50,8 +50,12 @@ static int signals_setup(void **state)
         return mode_setup(state);
 }
 
+/* Internal test knob of the library (not weak: a library without it must not link). */
+extern int sp_test_no_pidfd_group;
+
 static int signals_teardown(void **state)
 {
+        sp_test_no_pidfd_group = 0;
         stop_interval_timer();
         restore_signal_state(&saved_signals);
         return mode_teardown(state);
@@ -664,6 +668,15 @@ static void test_free_spares_recycled_group(void **state)
         assert_ll_equal(run_recycle_scenario(RECYCLE_FREE_GROUP), RECYCLE_SPARED);
 }
 
+/* The same as on a kernel before 6.9, whose pidfds cannot signal a group: the kill() fallback,
+ * after proving the child unreaped through its pidfd or pid. */
+static void test_free_spares_recycled_group_old_kernel(void **state)
+{
+        enter_mode(state);
+        sp_test_no_pidfd_group = 1; /* back to 0 in signals_teardown() */
+        assert_ll_equal(run_recycle_scenario(RECYCLE_FREE_GROUP), RECYCLE_SPARED);
+}
+
 /* subproc_pid_abort() of a pid the caller has reaped itself leaves alone the process that has
  * that pid now. */
 static void test_pid_abort_spares_recycled_pid(void **state)
@@ -682,6 +695,7 @@ int main(void)
                 BOTH_SIGNAL_MODES(test_caller_children_untouched),
                 BOTH_SIGNAL_MODES(test_free_spares_recycled_group),
                 BOTH_SIGNAL_MODES(test_pid_abort_spares_recycled_pid),
+                BOTH_SIGNAL_MODES(test_free_spares_recycled_group_old_kernel),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
