@@ -568,7 +568,8 @@ SUBPROC_EXPORT int subproc_pid_wait(pid_t pid, int *exitstatus, bool raw);
 
 /* Stop and reap `pid` as subproc_abort() does.  Ignores pid <= 0, and a pid that is no
  * unreaped child of the caller any more (reaped already: the number may be someone else's),
- * which is never signalled.  Never fails; leaves errno unchanged.  Thread safety: safe.  Async-signal safety: no. */
+ * which is never signalled.  Never fails; leaves errno unchanged.
+ * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_pid_abort(pid_t pid);
 
 /* Keep the caller's signal state for the child instead of the clean default: dispositions
