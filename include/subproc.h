@@ -400,7 +400,8 @@ SUBPROC_EXPORT bool subproc_can_exit_with_parent(void);
  * On FreeBSD it follows the caller process instead.  Not supported on macOS (no kernel death
  * signal; a watcher thread would not survive exec) nor other systems: a run fails with
  * ENOTSUP and a message saying why.  Contradicts subproc_daemonize() (a run fails with
- * EINVAL).
+ * EINVAL).  `sig` is 1..SIGRTMAX on systems with real-time signals (64 on Linux, 126 on
+ * FreeBSD), else 1..NSIG-1 (31 on macOS); any other number fails the run with EINVAL.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_death_signal(subproc *c, int sig);
 
@@ -611,8 +612,9 @@ SUBPROC_EXPORT int subproc_pidfd(const subproc *c);
  * SIGCHLD ignored, on kernels before 6.9 or without pidfds, the child could still exit and
  * its id be reused in the moment between the two).  Once the child was reaped behind the
  * library's back (SIGCHLD ignored, a handler reaping every child), nothing is signalled.
- * Returns 0, or -1 with errno (ESRCH when nothing runs, EINVAL for
- * a bad signal number).  Thread safety: one thread per command.  Async-signal safety: no. */
+ * `sig` is 0 (only checks that the child can be signalled) or a signal number as for
+ * subproc_set_death_signal().  Returns 0, or -1 with errno (ESRCH when nothing runs, EINVAL
+ * for any other number).  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
 
 /* Bound the run: timeout_ms after the start, the child (its group, if it has one) gets

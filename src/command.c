@@ -535,7 +535,7 @@ void subproc_free(subproc *c)
         for (size_t i = 0; i < c->nsends; i++) {
                 /* A send buffer may carry secrets (keys, passwords): do not leave them in freed
                  * memory. */
-                explicit_bzero(c->sends[i].data, c->sends[i].len);
+                sp_explicit_bzero(c->sends[i].data, c->sends[i].len);
                 free(c->sends[i].data);
         }
         free(c->sends);
@@ -547,7 +547,7 @@ void subproc_free(subproc *c)
         free(c->cgroup_dir);
         free(c->passed);
         if (c->input_data)
-                explicit_bzero(c->input_data, c->input_len);
+                sp_explicit_bzero(c->input_data, c->input_len);
         free(c->input_data);
         free(c);
         errno = saved_errno;
@@ -585,7 +585,7 @@ void subproc_set_death_signal(subproc *c, int sig)
 {
         if (sp_command_broken(c))
                 return;
-        if (sig <= 0 || sig >= NSIG)
+        if (!sp_signal_valid(sig))
                 sp_command_fail(c, EINVAL, "death signal %d is not a signal", sig);
         else
                 c->death_signal = sig;

@@ -26,6 +26,19 @@ void sp_restore_signals(const sigset_t *old)
 {
         syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, _NSIG / 8);
 }
+
+/* Runs in a forked child: async-signal-safe only.  sigaction() refuses the signals the C
+ * library reserves (32 and 33 with glibc, 32 to 34 with musl), so an ignored disposition
+ * inherited for them (GNU make, which runs every Debian package build, ignores 32 and 33) would
+ * reach the program; reset them with the kernel's call.  An all-zero kernel sigaction is
+ * SIG_DFL with no flags on every architecture; the buffer is larger than any of them. */
+static void reset_reserved_signals(void)
+{
+        unsigned long dfl[8] = { 0 };
+
+        for (int sig = 32; sig < SIGRTMIN; sig++)
+                syscall(SYS_rt_sigaction, sig, dfl, NULL, _NSIG / 8);
+}
 #else
 void sp_block_all_signals(sigset_t *old)
 {
@@ -39,6 +52,10 @@ void sp_restore_signals(const sigset_t *old)
 {
         pthread_sigmask(SIG_SETMASK, old, NULL);
 }
+
+static void reset_reserved_signals(void)
+{
+}
 #endif
 
 /* Runs in a forked child: async-signal-safe only. */
@@ -50,9 +67,10 @@ static void reset_signals_in_child(void)
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
         sigemptyset(&dfl.sa_mask);
-        for (int sig = 1; sig < _NSIG; sig++)
+        for (int sig = 1; sig <= sp_signal_max(); sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         (void)sigaction(sig, &dfl, NULL); /* EINVAL for reserved ones is fine */
+        reset_reserved_signals();
         sigemptyset(&none);
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -15,6 +15,9 @@
 #include <sys/types.h>
 
 #define SP_HIDDEN __attribute__((visibility("hidden")))
+
+#include "test-knobs.h"
+#include "compat.h"
 /* Code that runs in a child sharing the parent's memory: sanitizer instrumentation would write
  * shadow memory, which is the parent's.  no_sanitize drops the memory-access hooks; clang
  * still emits ThreadSanitizer's function entry/exit hooks (which push frames onto the
@@ -387,26 +390,11 @@ SP_HIDDEN pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd);
  * enter it).  Sets the thread's error naming dir and returns -1 (cgroup-*.c). */
 SP_HIDDEN int sp_cgroup_open(const char *dir, const int *avoid, size_t n);
 
-/* Test knob: non-zero makes the library behave as on a kernel without clone3(), so the child
- * writes itself into its cgroup. */
-extern SP_HIDDEN int sp_test_no_clone3;
-/* For the tests: children the parent created inside their cgroup with clone3(), and clone3()
- * calls tried for that (failed ones included). */
-extern SP_HIDDEN unsigned sp_test_clone3_cgroup_spawns;
-extern SP_HIDDEN unsigned sp_test_clone3_attempts;
-
-/* Test knob: non-zero makes the library behave as on a kernel without pidfds. */
-extern SP_HIDDEN int sp_test_no_pidfd;
-/* Test knob: non-zero makes the library behave as on a kernel before 6.9, whose pidfds cannot
- * signal a process group (the kill() fallback of supervise.c). */
-extern SP_HIDDEN int sp_test_no_pidfd_group;
 /* A pidfd for our own unreaped child (race-free: its pid cannot be reused), or -1. */
 SP_HIDDEN int sp_pidfd_open(pid_t pid);
 /* The error for a pidfile the child refused with EPERM: names its owner when that is why. */
 SP_HIDDEN int sp_pidfile_refused(const char *path);
 
-/* Test knob: 0 automatic; 1 start at the /proc/self/fd walk; 2 start at the bounded loop. */
-extern SP_HIDDEN int sp_test_force_close_fallback;
 
 /* ---- building a plan (plan.c) ------------------------------------------------------------ */
 

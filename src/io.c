@@ -187,11 +187,10 @@ void sp_sigpipe_restore(const sigset_t *old, bool was_pending, bool broken_pipe)
 {
         if (broken_pipe && !was_pending) {
                 sigset_t pipe_set;
-                struct timespec zero = { 0, 0 };
 
                 sigemptyset(&pipe_set);
                 sigaddset(&pipe_set, SIGPIPE);
-                while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+                while (sp_sigtimedwait_now(&pipe_set) < 0 && errno == EINTR)
                         ;
         }
         pthread_sigmask(SIG_SETMASK, old, NULL);

@@ -40,6 +40,7 @@ void subproc_unmap(char *data, size_t len)
                 (void)munmap(data, page_round_up(len + 1));
 }
 
+#if CAN_MAP
 /* Give back the pages of a frame made for old_len bytes that new_len (< old_len) does not
  * need, so that subproc_unmap() with new_len releases the whole frame. */
 static void shrink_frame(char *frame, size_t old_len, size_t new_len)
@@ -49,6 +50,7 @@ static void shrink_frame(char *frame, size_t old_len, size_t new_len)
         if (keep < had)
                 (void)munmap(frame + keep, had - keep);
 }
+#endif
 
 /* Room for len bytes and the NUL, all zero: the frame the file is mapped into. */
 static char *reserve(size_t len)

@@ -111,7 +111,7 @@ int subproc_kill(subproc *c, int sig)
 {
         if (!c || c->pid <= 0)
                 return sp_error(ESRCH, "cannot signal: the command is not running");
-        if (sig < 0 || sig >= NSIG)
+        if (sig != 0 && !sp_signal_valid(sig))
                 return sp_error(EINVAL, "cannot send signal %d: no such signal", sig);
         if (signal_child(c, sig) < 0)
                 return sp_error(errno, "cannot send signal %d to pid %d: %s", sig, (int)c->pid,

@@ -84,7 +84,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -299,12 +298,15 @@ static void report_rlimits(FILE *out)
         } limits[] = {
                 { RLIMIT_AS, "AS" },           { RLIMIT_CORE, "CORE" },
                 { RLIMIT_CPU, "CPU" },         { RLIMIT_DATA, "DATA" },
-                { RLIMIT_FSIZE, "FSIZE" },     { RLIMIT_LOCKS, "LOCKS" },
-                { RLIMIT_MEMLOCK, "MEMLOCK" }, { RLIMIT_MSGQUEUE, "MSGQUEUE" },
-                { RLIMIT_NICE, "NICE" },       { RLIMIT_NOFILE, "NOFILE" },
-                { RLIMIT_NPROC, "NPROC" },     { RLIMIT_RSS, "RSS" },
-                { RLIMIT_RTPRIO, "RTPRIO" },   { RLIMIT_RTTIME, "RTTIME" },
-                { RLIMIT_SIGPENDING, "SIGPENDING" }, { RLIMIT_STACK, "STACK" },
+                { RLIMIT_FSIZE, "FSIZE" },     { RLIMIT_MEMLOCK, "MEMLOCK" },
+                { RLIMIT_NOFILE, "NOFILE" },   { RLIMIT_NPROC, "NPROC" },
+                { RLIMIT_RSS, "RSS" },         { RLIMIT_STACK, "STACK" },
+                /* Linux's own (the BSDs and macOS have none of these) */
+#ifdef RLIMIT_LOCKS
+                { RLIMIT_LOCKS, "LOCKS" },     { RLIMIT_MSGQUEUE, "MSGQUEUE" },
+                { RLIMIT_NICE, "NICE" },       { RLIMIT_RTPRIO, "RTPRIO" },
+                { RLIMIT_RTTIME, "RTTIME" },   { RLIMIT_SIGPENDING, "SIGPENDING" },
+#endif
         };
 
         for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
@@ -325,8 +327,8 @@ static void report_session(FILE *out)
         int sig = -1;
 
         fprintf(out, "sid=%ld\npgid=%ld\n", (long)getsid(0), (long)getpgrp());
-        if (prctl(PR_GET_PDEATHSIG, &sig) != 0)
-                die("prctl(PR_GET_PDEATHSIG): %s", strerror(errno));
+        if (tc_get_death_signal(&sig) != 0 && errno != ENOSYS)
+                die("reading the death signal: %s", strerror(errno));
         fprintf(out, "pdeathsig=%d\n", sig);
 }
 

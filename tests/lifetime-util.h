@@ -18,9 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +29,7 @@
 /* A pidfd for any process, child or not; -1 with errno ESRCH if it is gone. */
 static inline int lt_pidfd_open(pid_t pid)
 {
-        return (int)syscall(SYS_pidfd_open, pid, 0);
+        return tc_pidfd_open(pid);
 }
 
 /* Whether `pid` (any process) has exited: it is gone, or a zombie, which kill() still finds
@@ -229,7 +227,7 @@ static inline int lt_teardown(void **state)
         bool leftover;
         int r;
 
-        (void)prctl(PR_SET_CHILD_SUBREAPER, 0);
+        (void)tc_set_subreaper(false);
         leftover = lt_kill_tracked();
         r = sp_test_teardown(state);
         return leftover ? -1 : r;
@@ -241,7 +239,7 @@ static inline int lt_teardown(void **state)
  * status checked.  lt_teardown() turns it off again. */
 static inline void lt_become_subreaper(void)
 {
-        assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+        assert_int_equal(tc_set_subreaper(true), 0);
 }
 
 /* Reap `pid` (a child), waiting up to timeout_ms; returns its raw status. */

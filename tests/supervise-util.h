@@ -16,8 +16,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,9 +31,9 @@
  * Modes: every case runs with pidfds, and as on a kernel without them
  * ------------------------------------------------------------------------------------- */
 
-/* Internal test knob of the library: non-zero makes it behave as on a kernel without pidfds.
- * Weak, so a library without it makes the fallback cases skip instead of not linking. */
-extern int sp_test_no_pidfd __attribute__((weak));
+/* The library's test knobs (sp_test_no_pidfd: behave as on a kernel without pidfds): a knob
+ * renamed or removed fails this build. */
+#include "src/test-knobs.h"
 
 /* The initial state of a case.  A file that varies more embeds it as its first member. */
 struct pidfd_mode {
@@ -48,8 +46,7 @@ static inline int mode_setup(void **state)
 {
         const struct pidfd_mode *m = *state;
 
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = m->no_pidfd;
+        sp_test_no_pidfd = m->no_pidfd;
         return sp_test_setup(state);
 }
 
@@ -59,22 +56,16 @@ static inline int mode_teardown(void **state)
 {
         int r = sp_test_teardown(state);
 
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = 0;
-        (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+        sp_test_no_pidfd = 0;
+        (void)tc_set_subreaper(false);
         return r;
 }
 
-/* Call first in a case: skips the fallback mode when the library has no knob for it.
- * True when the case runs with pidfds. */
+/* Call first in a case: true when the case runs with pidfds. */
 static inline bool enter_mode(void **state)
 {
         const struct pidfd_mode *m = *state;
 
-        if (m->no_pidfd && &sp_test_no_pidfd == NULL) {
-                print_message("the library has no sp_test_no_pidfd: fallback not tried\n");
-                skip();
-        }
         return !m->no_pidfd;
 }
 
@@ -128,7 +119,7 @@ static inline void sp_assert_killed_by(int status, int sig, const char *file, in
  * turns it off again). */
 static inline void become_subreaper(void)
 {
-        assert_ll_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+        assert_ll_equal(tc_set_subreaper(true), 0);
 }
 
 /* Wait up to `ms` for `pid` (a child of ours) to exit, without reaping it.  True once it has
@@ -136,7 +127,7 @@ static inline void become_subreaper(void)
 static inline bool wait_exited(pid_t pid, double ms)
 {
         double deadline = monotonic_ms() + ms;
-        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        int pidfd = tc_pidfd_open(pid);
         bool exited = false;
 
         for (;;) {

@@ -208,7 +208,7 @@ static void test_pid_abort_ignores_nonpositive(void **state)
                 pid_t inner;
                 int status;
 
-                if (unshare(CLONE_NEWPID) != 0)
+                if (tc_unshare_pid() != 0)
                         _exit(ISOLATED_UNSUPPORTED);
                 inner = fork();
                 if (inner == 0)

@@ -108,11 +108,61 @@ static void test_fork_child_can_exec(void **state)
         free(path);
 }
 
+#ifdef __linux__
+#include <sys/syscall.h>
+
+/* The kernel's struct sigaction where the handler comes first (x86, arm, riscv, ...). */
+struct kernel_sigaction {
+        void (*handler)(int);
+        unsigned long flags;
+        void *restorer;
+        uint64_t mask;
+};
+
+/* glibc's sigaction() refuses 32 and 33, but a parent can leave them ignored (GNU make does,
+ * so every Debian package build runs under it); subproc_fork() must not pass that on. */
+static void test_fork_resets_reserved_signals(void **state)
+{
+        struct kernel_sigaction ign = { .handler = SIG_IGN }, saved[2];
+        char *path = make_temp_path(), *report_arg;
+        struct helper_report *r;
+        int status = -1;
+        pid_t pid;
+
+        for (int i = 0; i < 2; i++)
+                assert_ll_equal(syscall(SYS_rt_sigaction, 32 + i, &ign, &saved[i], 8), 0);
+        assert_true(asprintf(&report_arg, "--report=%s", path) > 0);
+        pid = subproc_fork();
+        if (pid == 0) {
+                execl(HELPER_PATH, HELPER_PATH, report_arg, (char *)NULL);
+                _exit(4);
+        }
+        for (int i = 0; i < 2; i++)
+                assert_ll_equal(syscall(SYS_rt_sigaction, 32 + i, &saved[i], NULL, 8), 0);
+        free(report_arg);
+        assert_true(pid > 0);
+        assert_ll_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_ll_equal(WEXITSTATUS(status), 0);
+        r = report_read_file(path);
+        unlink(path);
+        check_child_signals_clean(r);
+        report_free(r);
+        free(path);
+}
+#else
+static void test_fork_resets_reserved_signals(void **state)
+{
+        skip();
+}
+#endif
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 SP_TEST(test_fork_resets_child_keeps_parent),
                 SP_TEST(test_fork_child_can_exec),
+                SP_TEST(test_fork_resets_reserved_signals),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

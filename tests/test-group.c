@@ -42,7 +42,7 @@ static struct mode modes[] = {
         { { false }, SESSION_AND_GROUP }, { { true }, SESSION_AND_GROUP },
 };
 
-/* The mode of the case; skips the fallback when the library has no knob for it. */
+/* The mode of the case. */
 static const struct mode *group_mode(void **state)
 {
         enter_mode(state);

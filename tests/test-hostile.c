@@ -1376,7 +1376,7 @@ static const struct row rows[] = {
         CLI("--death-signal", "-9", EINVAL),
         CLI("--death-signal", "-1", EINVAL),
         CLI("--death-signal", "0", EINVAL),
-        CLI("--death-signal", "65", EINVAL),
+        CLI("--death-signal", "127", EINVAL), /* above SIGRTMAX everywhere (FreeBSD: 126) */
         CLI("--death-signal", "4294967305", EINVAL),
         CLI("--death-signal", "99999999999999999999", ERANGE),
         CLI("--death-signal", "SIG", EINVAL),
@@ -1398,7 +1398,7 @@ static const struct row rows[] = {
         /* Other builder numbers. */
         BUILDER("death signal 0", b_death_signal, NULL, NULL, 0, "death signal 0"),
         BUILDER("death signal -1", b_death_signal, NULL, NULL, -1, "death signal -1"),
-        BUILDER("death signal NSIG", b_death_signal, NULL, NULL, NSIG, "is not a signal"),
+        BUILDER("death signal 127", b_death_signal, NULL, NULL, 127, "is not a signal"),
         BUILDER("rlimit resource -1", b_rlimit_resource, NULL, NULL, -1,
                 "resource limit -1 is unknown"),
         BUILDER("rlimit resource RLIM_NLIMITS", b_rlimit_resource, NULL, NULL, RLIM_NLIMITS,
@@ -1417,8 +1417,8 @@ static const struct row rows[] = {
         { .name = "signals: child stops itself under a timeout", .fn = row_stopped_child_timeout },
         { .name = "signals: subproc_kill with signal -1", .fn = row_kill_bad_signal,
           .number = -1 },
-        { .name = "signals: subproc_kill with signal 65", .fn = row_kill_bad_signal,
-          .number = 65 },
+        { .name = "signals: subproc_kill with signal 127", .fn = row_kill_bad_signal,
+          .number = 127 },
         { .name = "signals: subproc_kill with signal INT_MAX", .fn = row_kill_bad_signal,
           .number = INT_MAX },
 };

@@ -50,9 +50,6 @@ static int signals_setup(void **state)
         return mode_setup(state);
 }
 
-/* Internal test knob of the library (not weak: a library without it must not link). */
-extern int sp_test_no_pidfd_group;
-
 static int signals_teardown(void **state)
 {
         sp_test_no_pidfd_group = 0;

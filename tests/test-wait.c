@@ -63,10 +63,11 @@ static subproc *helper_sleeping(void)
 
 static bool signal_named(const char *msg, int sig)
 {
+        const char *abbrev = tc_sigabbrev(sig);
         char number[16];
 
         snprintf(number, sizeof number, "%d", sig);
-        return strstr(msg, number) != NULL || strstr(msg, sigabbrev_np(sig)) != NULL ||
+        return strstr(msg, number) != NULL || (abbrev && strstr(msg, abbrev) != NULL) ||
                strstr(msg, strsignal(sig)) != NULL;
 }
 

@@ -26,6 +26,7 @@
 #include <subproc.h>
 
 #include "config.h" /* SUBPROC_PIDFILE_FLOCK: which lock the library's pidfiles take */
+#include "test-compat.h"
 
 /* ---------------------------------------------------------------------------------------
  * Helper protocol

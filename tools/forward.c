@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#ifdef __linux__
 #include <sys/syscall.h>
+#endif
 #include <unistd.h>
 
 /* The signals whose default action would end us.  The terminal's signals reach the program

@@ -1,6 +1,7 @@
 /* Parsing the values of the subproc tool's options: strict, so that a typo is an error that
  * names the input instead of a silently different limit, signal or duration. */
 #include "parse.h"
+#include "../src/compat.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -159,11 +160,7 @@ static const struct {
 
 static int highest_signal(void)
 {
-#ifdef SIGRTMAX
-        return SIGRTMAX;
-#else
-        return NSIG - 1;
-#endif
+        return sp_signal_max(); /* the library's rule (compat.h) */
 }
 
 int parse_signal(const char *s, int *ret_sig)
@@ -268,8 +265,10 @@ static int limit_value(const char *s, size_t len, rlim_t current, rlim_t *ret)
         }
         if (parse_number(buf, &n) < 0)
                 return -1;
-        /* RLIM_INFINITY is a number too: spell it "unlimited" rather than get it by accident. */
-        if ((rlim_t)n != n || (rlim_t)n == RLIM_INFINITY)
+        /* Within rlim_t itself, which is signed on FreeBSD (18446744073709551615 would become -1,
+         * which its kernel takes as RLIM_INFINITY).  RLIM_INFINITY is a number too: spell it
+         * "unlimited" rather than get it by accident. */
+        if (!SP_FITS_TYPE(n, rlim_t) || (rlim_t)n == RLIM_INFINITY)
                 return fail(ERANGE);
         *ret = (rlim_t)n;
         return 0;

@@ -33,6 +33,16 @@
 #error "the wrappers assume -D_FILE_OFFSET_BITS=64 (open64, fcntl64, ...), as meson sets it"
 #endif
 
+/* The wrapped names are glibc's, and -Wl,--wrap is GNU ld's: tests/meson.build builds this
+ * harness on Linux only.  Elsewhere the file must still compile (scripts/ci-crosscheck.sh
+ * checks it against FreeBSD's headers), with the 64-bit types being the plain ones. */
+#ifndef __GLIBC__
+#define stat64 stat
+#define rlimit64 rlimit
+#define off64_t off_t
+typedef int __rlimit_resource_t;
+#endif
+
 /* Never instrumented: runs in a child that shares our memory (see __wrap_clone). */
 #define NO_SANITIZE __attribute__((no_sanitize("address", "undefined")))
 
@@ -438,15 +448,27 @@ void *__wrap_mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t
         return __real_mmap64(addr, len, prot, flags, fd, off);
 }
 
+/* Whether open() reads its third argument. */
+static bool open_takes_mode(int flags)
+{
+#ifdef O_TMPFILE
+        if ((flags & O_TMPFILE) == O_TMPFILE)
+                return true;
+#endif
+        return (flags & O_CREAT) != 0;
+}
+
 int __wrap_open64(const char *path, int flags, ...)
 {
         mode_t mode = 0;
 
-        if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
+        if (open_takes_mode(flags)) {
                 va_list ap;
 
                 va_start(ap, flags);
-                mode = va_arg(ap, mode_t);
+                /* Promoted: mode_t is 16 bits on FreeBSD and macOS, and reading it as such
+                 * would be undefined.  open() reads an int too. */
+                mode = (mode_t)va_arg(ap, int);
                 va_end(ap);
         }
         if (inject(FC_OPEN, false, EMFILE, SITE))
@@ -464,15 +486,29 @@ static int fcntl_error(int cmd)
         case F_GETLK:
         case F_SETLK:
         case F_SETLKW:
+#ifdef F_OFD_GETLK
         case F_OFD_GETLK:
         case F_OFD_SETLK:
         case F_OFD_SETLKW:
+#endif
                 return ENOLCK;
+#ifdef F_SETPIPE_SZ
         case F_SETPIPE_SZ:
                 return EPERM;
+#endif
         default:
                 return EBADF;
         }
+}
+
+/* Whether the command may wait (a lock held elsewhere). */
+static bool fcntl_blocks(int cmd)
+{
+#ifdef F_OFD_SETLKW
+        if (cmd == F_OFD_SETLKW)
+                return true;
+#endif
+        return cmd == F_SETLKW;
 }
 
 int __wrap_fcntl64(int fd, int cmd, ...)
@@ -485,7 +521,7 @@ int __wrap_fcntl64(int fd, int cmd, ...)
         va_start(ap, cmd);
         arg = va_arg(ap, void *);
         va_end(ap);
-        if (inject(FC_FCNTL, cmd == F_SETLKW || cmd == F_OFD_SETLKW, fcntl_error(cmd), SITE))
+        if (inject(FC_FCNTL, fcntl_blocks(cmd), fcntl_error(cmd), SITE))
                 return -1;
         return __real_fcntl64(fd, cmd, arg);
 }

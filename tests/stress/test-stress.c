@@ -48,9 +48,8 @@
 
 #include "testutil.h"
 
-/* Internal test knobs of the library (weak: without them the fallback cases skip). */
-extern int sp_test_no_pidfd __attribute__((weak));
-extern int sp_test_force_close_fallback __attribute__((weak));
+/* The library's test knobs: a knob renamed or removed fails this build. */
+#include "src/test-knobs.h"
 
 #define DEFAULT_SPAWNS 2000
 #define DEFAULT_THREADS 8
@@ -552,10 +551,8 @@ static void lower_nofile(void)
 /* The teardown puts the limit and the knobs back even when the case failed half way. */
 static int stress_teardown(void **state)
 {
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = 0;
-        if (&sp_test_force_close_fallback != NULL)
-                sp_test_force_close_fallback = 0;
+        sp_test_no_pidfd = 0;
+        sp_test_force_close_fallback = 0;
         if (nofile_lowered) {
                 (void)setrlimit(RLIMIT_NOFILE, &saved_nofile);
                 nofile_lowered = false;
@@ -581,15 +578,8 @@ static void run_stress(const struct stress_config *cfg)
         long totals[N_KINDS] = { 0 }, total = 0;
         double start, seconds;
 
-        if ((cfg->no_pidfd && &sp_test_no_pidfd == NULL) ||
-            (cfg->close_fallback && &sp_test_force_close_fallback == NULL)) {
-                print_message("the library has no test knobs: %s not tried\n", cfg->name);
-                skip();
-        }
-        if (&sp_test_no_pidfd != NULL)
-                sp_test_no_pidfd = cfg->no_pidfd;
-        if (&sp_test_force_close_fallback != NULL)
-                sp_test_force_close_fallback = cfg->close_fallback;
+        sp_test_no_pidfd = cfg->no_pidfd;
+        sp_test_force_close_fallback = cfg->close_fallback;
         if (cfg->close_fallback == 2)
                 lower_nofile();
         reset_failures();

@@ -1,0 +1,35 @@
+/* Test knobs: variables the test suite sets to take the library down paths this machine would
+ * not take on its own (no pidfds, no clone3, a close fallback), and counters it reads.
+ *
+ * The tests include this header and reference the knobs strongly: a knob renamed or removed
+ * fails the build of the tests, instead of letting their cases skip.  Nothing outside the
+ * library and its tests may use them.  Plain ints, written by a test only while no spawn is
+ * under way. */
+#ifndef SUBPROC_TEST_KNOBS_H
+#define SUBPROC_TEST_KNOBS_H
+
+#ifndef SP_HIDDEN
+#define SP_HIDDEN __attribute__((visibility("hidden")))
+#endif
+
+/* Non-zero: behave as on a kernel without pidfds (wait.c, spawn-linux.c). */
+extern SP_HIDDEN int sp_test_no_pidfd;
+
+/* 0 automatic; 1 start at the /proc/self/fd walk; 2 start at the bounded loop (plan.c). */
+extern SP_HIDDEN int sp_test_force_close_fallback;
+
+/* Non-zero: behave as on a kernel before 6.9, whose pidfds cannot signal a process group: the
+ * kill() fallback of supervise.c, after proving the child unreaped. */
+extern SP_HIDDEN int sp_test_no_pidfd_group;
+
+#ifdef __linux__
+/* Non-zero: behave as on a kernel without clone3(), so the child writes itself into its
+ * cgroup (cgroup-linux.c). */
+extern SP_HIDDEN int sp_test_no_clone3;
+/* Children the parent created inside their cgroup with clone3(), and clone3() calls tried for
+ * that (failed ones included). */
+extern SP_HIDDEN unsigned sp_test_clone3_cgroup_spawns;
+extern SP_HIDDEN unsigned sp_test_clone3_attempts;
+#endif
+
+#endif
