@@ -21,6 +21,8 @@
 /* pidfd_send_signal() to the process group of the pidfd's process (Linux 6.9). */
 #define SP_PIDFD_SIGNAL_PROCESS_GROUP 4
 
+int sp_test_no_pidfd_group;
+
 /* The child itself, through its pidfd, which never hits a recycled pid. */
 static int signal_pid(const subproc *c, int sig)
 {
@@ -58,8 +60,6 @@ static int signal_pid(const subproc *c, int sig)
  * as members are left.  Elsewhere: kill(-pgid) only while the leader is proven unreaped, and
  * through its pidfd when there is one (exact); the moment between the proof and the kill is
  * the one gap left on those kernels. */
-int sp_test_no_pidfd_group;
-
 static int signal_group(const subproc *c, int sig)
 {
 #if defined(__linux__) && defined(SYS_pidfd_send_signal)
