@@ -28,6 +28,12 @@
  *    send-buffer pipes, and no other fd (but the pidfile's, see subproc_set_pidfile()).
  *  - Every signal disposition at SIG_DFL and an empty signal mask.
  *
+ * The caller's fds
+ * ----------------
+ * The library's own fds in the caller (pipes, memory files, /dev/null, pidfds) are
+ * close-on-exec and never numbered 0, 1 or 2, even when the caller has closed those: its
+ * stdio numbers stay free for it (a send buffer's fd is 3 or above).
+ *
  * Errors
  * ------
  * Functions that fail return -1 (or NULL: subproc_to_string()), set errno, and leave a
@@ -83,7 +89,11 @@ typedef struct subproc subproc;
 
 /* Create a command that runs `binary` with argv[0] == binary.
  * binary: an absolute or relative path (contains '/'), or a bare name looked up in the caller's
- *   PATH when the command runs.  Copied; the caller keeps its string.
+ *   PATH when the command runs (absolute entries only).  Copied; the caller keeps its string.
+ *   A name found nowhere fails the run with ENOENT; with EACCES, as execvp() and Python say
+ *   it, when a match cannot be run (the message names it) or when a PATH directory could not
+ *   be searched (the message says the name was not found and names the directory: the
+ *   program may be in there); with another lookup error (ELOOP...) naming its directory.
  * Returns: a command owned by the caller (free it with subproc_free()); never NULL.  A NULL or
  *   empty binary, or a failed allocation, is reported when the command runs.
  * Thread safety: safe.  Async-signal safety: no (allocates). */
@@ -241,7 +251,9 @@ SUBPROC_EXPORT size_t subproc_error_len(const subproc *c);
  * status that is no error of its own, the run fails with EFBIG and a message naming the
  * stream, the limit and how much was dropped; the buffer holds the first `max_bytes` (its
  * length says so).  A mapping is cut to `max_bytes` the same way, but its memory file took all
- * the child wrote: the cap spares the caller's reading, not the memory.  One buffer for both
+ * the child wrote: the cap spares the caller's reading, not the memory.  Only the first
+ * `max_bytes` of the file are mapped, so a file of any size (a child may make it 1 TiB of hole
+ * for free) still gives them, and EFBIG.  One buffer for both
  * streams is capped for both together.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_capture_limit(subproc *c, size_t max_bytes);
@@ -264,7 +276,9 @@ SUBPROC_EXPORT void subproc_set_capture_limit(subproc *c, size_t max_bytes);
  * The length is the file's size when the child is gone: like any file it may have holes (a
  * child that seeks past the end, or extends it with ftruncate(), which costs it nothing), and
  * holes read as zeros but take memory as they are touched, so a caller that distrusts the
- * child checks subproc_output_len() before reading everything.
+ * child checks subproc_output_len() before reading everything, or sets a capture limit.  A
+ * size the kernel gives no address space for (overcommit refuses a 1 TiB frame) fails the
+ * run with ENOMEM, EFBIG past SIZE_MAX / 2, the message naming the size.
  * Errors: EINVAL for a NULL pointer, for a stream set twice, or for the same pointer given to
  * a mapping for one stream and a buffer for the other; ENOTSUP where memfd_create is missing
  * (macOS); a failure to map after the run fails the run (ENOMEM, EFBIG) with *out NULL. */
@@ -566,8 +580,10 @@ SUBPROC_EXPORT void subproc_free(subproc *c);
  * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pid_wait(pid_t pid, int *exitstatus, bool raw);
 
-/* Stop and reap `pid` as subproc_abort() does.  Ignores pid <= 0.  Never fails; leaves errno
- * unchanged.  Thread safety: safe.  Async-signal safety: no. */
+/* Stop and reap `pid` as subproc_abort() does.  Ignores pid <= 0, and a pid that is no
+ * unreaped child of the caller any more (reaped already: the number may be someone else's),
+ * which is never signalled.  Never fails; leaves errno unchanged.
+ * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_pid_abort(pid_t pid);
 
 /* Keep the caller's signal state for the child instead of the clean default: dispositions
@@ -607,11 +623,16 @@ SUBPROC_EXPORT int subproc_exec(subproc *c);
 SUBPROC_EXPORT int subproc_pidfd(const subproc *c);
 
 /* Send `sig` to the running child: to its whole process group when subproc_new_session() or
- * subproc_new_process_group() made one, else through its pidfd.  Without a pidfd (old
- * kernels, other systems) kill() is used, which is as safe: until the library reaps the child
- * its pid cannot be reused.  `sig` is 0 (only checks that the child can be signalled) or a
- * signal number as for subproc_set_death_signal().  Returns 0, or -1 with errno (ESRCH when
- * nothing runs, EINVAL for any other number).  Thread safety: one thread per command.  Async-signal safety: no. */
+ * subproc_new_process_group() made one (and to the child itself too if it has left that
+ * group), else through its pidfd.  A pid or group id is only signalled while it is proven to
+ * be the child's: the group through the pidfd (Linux 6.9+, exact even after the child is
+ * gone), else kill() only while the child is unreaped (a check just before the kill: with
+ * SIGCHLD ignored, on kernels before 6.9 or without pidfds, the child could still exit and
+ * its id be reused in the moment between the two).  Once the child was reaped behind the
+ * library's back (SIGCHLD ignored, a handler reaping every child), nothing is signalled.
+ * `sig` is 0 (only checks that the child can be signalled) or a signal number as for
+ * subproc_set_death_signal().  Returns 0, or -1 with errno (ESRCH when nothing runs, EINVAL
+ * for any other number).  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
 
 /* Bound the run: timeout_ms after the start (a pre-exec hook's time included: see
@@ -631,12 +652,17 @@ SUBPROC_EXPORT void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigne
 
 /* setsid() in the child: its own session and process group (it loses the controlling
  * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group (with a
- * handshake too: subproc_run_async() returns once the child has made its session). */
+ * handshake too: subproc_run_async() returns once the child has made its session).
+ * Descendants that leave the group (setsid(), setpgid()) escape them: put the child in a
+ * cgroup (subproc_set_cgroup()) to keep them in reach. */
 SUBPROC_EXPORT void subproc_new_session(subproc *c);
 
 /* setpgid(0, 0) in the child: its own process group, same session.  Timeouts, subproc_kill()
- * and subproc_abort() then hit the whole group.  With subproc_daemonize(), the daemon itself
- * leads a group of its own, in the new session its intermediate made. */
+ * and subproc_abort() then hit the whole group, and the child itself (through its pidfd) if
+ * it has moved to another group.  Other descendants that leave the group escape them (a
+ * cgroup-based kill is for later; subproc_set_cgroup() keeps them countable).  With
+ * subproc_daemonize(), the daemon itself leads a group of its own, in the new session its
+ * intermediate made. */
 SUBPROC_EXPORT void subproc_new_process_group(subproc *c);
 
 /* Start the child in the cgroup v2 directory `cgroup_dir` (copied), so the program never runs

@@ -31,11 +31,29 @@ int sp_set_nonblock(int fd, bool on)
         return 0;
 }
 
-/* Both ends close-on-exec from birth, so a concurrent fork elsewhere cannot inherit them. */
+int sp_fd_above_stdio(int fd)
+{
+        int copy, e;
+
+        /* A caller that closed 0, 1 or 2 makes the kernel hand out that number next: an fd of
+         * ours there would be taken for the caller's stdio (passed to the child as its stdin,
+         * or clobbered when the child's stdio is set up).  Move it to 3 or above. */
+        if (fd < 0 || fd > 2)
+                return fd;
+        copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        e = errno;
+        close(fd);
+        errno = e;
+        return copy;
+}
+
+/* Both ends close-on-exec from birth, so a concurrent fork elsewhere cannot inherit them, and
+ * at 3 or above. */
 int sp_pipe_cloexec(int fds[2])
 {
 #if HAVE_PIPE2
-        return pipe2(fds, O_CLOEXEC);
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -1;
 #else
         /* Without pipe2 there is a window in which another thread's fork inherits the fds. */
         if (pipe(fds) < 0)
@@ -48,8 +66,18 @@ int sp_pipe_cloexec(int fds[2])
                 errno = e;
                 return -1;
         }
-        return 0;
 #endif
+        fds[0] = sp_fd_above_stdio(fds[0]);
+        fds[1] = sp_fd_above_stdio(fds[1]);
+        if (fds[0] < 0 || fds[1] < 0) {
+                int e = errno;
+
+                sp_close(&fds[0]);
+                sp_close(&fds[1]);
+                errno = e;
+                return -1;
+        }
+        return 0;
 }
 
 static bool is_listed(int fd, const int *list, size_t n)

@@ -241,7 +241,12 @@ SP_HIDDEN char *sp_buf_steal(struct sp_buf *b); /* NULL (errno ENOMEM) if an app
 
 SP_HIDDEN int sp_set_cloexec(int fd, bool on);
 SP_HIDDEN int sp_set_nonblock(int fd, bool on);
+/* pipe2(O_CLOEXEC) with both ends at 3 or above (sp_fd_above_stdio()): 0 or -1 with errno. */
 SP_HIDDEN int sp_pipe_cloexec(int fds[2]);
+/* Every fd the library opens for itself in the parent goes through this: fd itself when it
+ * is not 0, 1 or 2 (or < 0), else a close-on-exec copy at 3 or above, fd closed (-1 with errno
+ * if that fails).  A caller may run with its stdio closed. */
+SP_HIDDEN int sp_fd_above_stdio(int fd);
 /* A close-on-exec copy of fd numbered >= 3 and listed nowhere in avoid[0..n), or -errno. */
 SP_HIDDEN int sp_fd_dup_avoiding(int fd, const int *avoid, size_t n);
 /* fd itself when it already is such a number, else such a copy with fd closed (in every
@@ -483,6 +488,14 @@ SP_HIDDEN int sp_check_status(const char *what, int status, int *exitstatus, boo
  * reap it: 1 reaped with *ret_status set, 0 still running at the deadline, -errno when it
  * cannot be reaped (ECHILD: someone else did). */
 SP_HIDDEN int sp_reap_until(pid_t pid, int pidfd, long long deadline, int *ret_status);
+/* Reap our child, blocking: 0 with *ret_status, or -errno (ECHILD: reaped elsewhere).  Waits
+ * through pidfd when >= 0, so a pid recycled after someone else reaped ours is never waited
+ * for; sp_reap_until() does the same. */
+SP_HIDDEN int sp_reap_child(pid_t pid, int pidfd, int *ret_status);
+/* Whether our child is still unreaped (running, stopped or a zombie): the one state in which
+ * its pid, and the id of a process group it leads, cannot belong to anyone else.  Through
+ * pidfd when >= 0 (exact), else by pid.  Keeps errno. */
+SP_HIDDEN bool sp_child_unreaped(pid_t pid, int pidfd);
 /* How sp_stop_child() signals the child: 0, or -1 with errno. */
 typedef int sp_send_signal_fn(const void *ctx, int sig);
 /* Stop a child for good: SIGTERM, up to grace_ms for it to go, then SIGKILL, sent again

@@ -77,7 +77,7 @@ static int make_memfd(unsigned flags)
 
 int sp_mapping_open(void)
 {
-        int fd = make_memfd(MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        int fd = sp_fd_above_stdio(make_memfd(MFD_CLOEXEC | MFD_ALLOW_SEALING));
 
         if (fd < 0)
                 return sp_error(errno, "cannot make a memory file for the output: %s",
@@ -137,6 +137,7 @@ int sp_mapping_deliver(int fd, size_t limit, char **ret_data, size_t *ret_len,
 {
         bool frozen = fd >= 0 && freeze(fd);
         struct stat st = { 0 };
+        uintmax_t size;
         size_t len;
         char *frame;
         int r;
@@ -146,10 +147,16 @@ int sp_mapping_deliver(int fd, size_t limit, char **ret_data, size_t *ret_len,
         *ret_dropped = 0;
         if (fd >= 0 && fstat(fd, &st) < 0)
                 return -errno;
-        *ret_len = (size_t)st.st_size;
-        if ((uintmax_t)st.st_size >= SIZE_MAX / 2)
+        size = (uintmax_t)st.st_size;
+        /* On errors, the size the child gave its file, for the message. */
+        *ret_len = size > SIZE_MAX ? SIZE_MAX : (size_t)size;
+        /* Past the cap nothing is mapped at all: a child may size its file 1 TiB at no cost
+         * to itself (ftruncate() makes a hole), which no frame of the caller's could hold. */
+        if (limit > 0 && size > limit)
+                size = limit;
+        if (size >= SIZE_MAX / 2)
                 return -EFBIG;
-        len = (size_t)st.st_size;
+        len = (size_t)size;
         frame = reserve(len);
         if (!frame)
                 return -errno;
@@ -163,13 +170,11 @@ int sp_mapping_deliver(int fd, size_t limit, char **ret_data, size_t *ret_len,
                 subproc_unmap(frame, len);
                 return r;
         }
-        if (limit > 0 && len > limit) {
-                /* Past the cap: out of the caller's view, the NUL right after it. */
-                shrink_frame(frame, len, limit);
-                *ret_dropped = len - limit;
-                len = limit;
-                frame[len] = '\0';
-        }
+        /* A file that shrank while copied (not sealed) dropped nothing of ours. */
+        if (limit > 0 && (uintmax_t)st.st_size > limit)
+                *ret_dropped = (uintmax_t)st.st_size - limit > SIZE_MAX
+                                       ? SIZE_MAX
+                                       : (size_t)((uintmax_t)st.st_size - limit);
         *ret_data = frame;
         *ret_len = len;
         return 0;

@@ -44,10 +44,63 @@ static char *search_path(void)
         return buf;
 }
 
+/* Why a search found nothing runnable: the first of each kind of trouble, for the message. */
+struct miss {
+        char *not_runnable;    /* a match that exists but cannot be run (EACCES) */
+        char *unsearchable;    /* a PATH directory that could not be searched (EACCES) */
+        char *failed_dir;      /* a PATH directory where the lookup failed otherwise */
+        int failed_errno;
+};
+
+/* Remember why `candidate` (in `dir`) was no good.  Takes candidate. */
+static void note_miss(struct miss *m, const char *dir, char *candidate, int e)
+{
+        if (e == EACCES && access(candidate, F_OK) == 0 && !m->not_runnable) {
+                /* It is there (a non-executable file, a directory): as execvp does, a file
+                 * that exists but cannot be run beats "not found". */
+                m->not_runnable = candidate;
+                return;
+        }
+        free(candidate);
+        if (e == EACCES && !m->unsearchable)
+                m->unsearchable = strdup(dir);
+        else if (e != EACCES && e != ENOENT && e != ENOTDIR && !m->failed_dir) {
+                m->failed_dir = strdup(dir);
+                m->failed_errno = e;
+        }
+}
+
+/* The error for a search that found nothing runnable.  errno as execvp() gives it, which
+ * Python's PermissionError and posix_spawnp() callers expect: EACCES when a match could not
+ * be run or a directory could not be searched (the program may be in there), the error of a
+ * lookup that failed otherwise (ELOOP...), else ENOENT.  The message says whether it was
+ * found, and names the file or directory. */
+static int miss_error(const char *name, struct miss *m)
+{
+        int r;
+
+        if (m->not_runnable)
+                r = sp_error(EACCES, "cannot run '%s', found in PATH as %s: %s", name,
+                             m->not_runnable, strerror(EACCES));
+        else if (m->unsearchable)
+                r = sp_error(EACCES, "cannot find '%s' in PATH: directory %s (in PATH) cannot "
+                             "be searched: %s", name, m->unsearchable, strerror(EACCES));
+        else if (m->failed_dir)
+                r = sp_error(m->failed_errno, "cannot find '%s' in PATH: looking in %s: %s",
+                             name, m->failed_dir, strerror(m->failed_errno));
+        else
+                r = sp_error(ENOENT, "cannot find '%s' in PATH", name);
+        free(m->not_runnable);
+        free(m->unsearchable);
+        free(m->failed_dir);
+        sp_error_set_stage(SUBPROC_STAGE_EXEC);
+        return r;
+}
+
 int sp_path_resolve(const char *name, char **ret_path)
 {
         size_t name_len = strlen(name);
-        int first_error = 0;
+        struct miss miss = { 0 };
         char *path, *dir, *save = NULL, *candidate;
 
         if (strchr(name, '/')) {
@@ -67,27 +120,20 @@ int sp_path_resolve(const char *name, char **ret_path)
                 candidate = malloc(strlen(dir) + name_len + 2);
                 if (!candidate) {
                         free(path);
+                        miss_error(name, &miss);
                         return sp_error(ENOMEM, "out of memory resolving '%s'", name);
                 }
                 strcpy(stpcpy(stpcpy(candidate, dir), "/"), name);
                 if (is_executable_file(candidate, &e)) {
                         free(path);
+                        free(miss.not_runnable);
+                        free(miss.unsearchable);
+                        free(miss.failed_dir);
                         *ret_path = candidate;
                         return 0;
                 }
-                free(candidate);
-                /* As execvp does: a file that exists but cannot be run beats "not found". */
-                if (e == EACCES || (first_error == 0 && e != ENOENT && e != ENOTDIR))
-                        first_error = e;
+                note_miss(&miss, dir, candidate, e);
         }
         free(path);
-        if (first_error == EACCES)
-                sp_error(EACCES, "cannot run '%s' found in PATH: %s", name, strerror(EACCES));
-        else if (first_error)
-                sp_error(first_error, "cannot look for '%s' in PATH: %s", name,
-                         strerror(first_error));
-        else
-                sp_error(ENOENT, "cannot find '%s' in PATH", name);
-        sp_error_set_stage(SUBPROC_STAGE_EXEC);
-        return -1;
+        return miss_error(name, &miss);
 }

@@ -39,7 +39,7 @@ static void spawn_fds_close(struct sp_spawn_fds *s)
 static int devnull_fd(struct sp_spawn_fds *s)
 {
         if (s->devnull < 0) {
-                int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+                int fd = sp_fd_above_stdio(open("/dev/null", O_RDWR | O_CLOEXEC));
 
                 if (fd < 0)
                         return sp_error(errno, "open /dev/null: %s", strerror(errno));

@@ -125,7 +125,8 @@ static void record_start(subproc *c, const struct sp_spawn_result *res)
         c->pid_handed_out = false;
         c->sv_phase = 0;
         c->sv_retry_at = 0;
-        c->pidfd = res->pidfd;
+        /* clone(CLONE_PIDFD) takes the lowest free number: keep ours off the caller's stdio. */
+        c->pidfd = sp_fd_above_stdio(res->pidfd);
         c->daemon_pid = res->daemon_pid;
         if (c->handshake != SP_HANDSHAKE_NONE) {
                 c->report_fd = res->report_fd;

@@ -18,25 +18,88 @@
 /* How often to look at a child we cannot watch with a pidfd (kernels before 5.3). */
 #define NO_PIDFD_STEP_MS 20
 
-/* The whole group when the child leads one; else the pidfd, which never hits a recycled pid. */
-static int signal_child(const subproc *c, int sig)
+/* pidfd_send_signal() to the process group of the pidfd's process (Linux 6.9). */
+#define SP_PIDFD_SIGNAL_PROCESS_GROUP 4
+
+int sp_test_no_pidfd_group;
+
+/* The child itself, through its pidfd, which never hits a recycled pid. */
+static int signal_pid(const subproc *c, int sig)
 {
-        if (c->new_pgroup || c->new_session)
-                /* Safe: the group leader is our unreaped child, so its id cannot be reused. */
-                return kill(-c->pid, sig);
 #if defined(__linux__) && defined(SYS_pidfd_send_signal)
-        /* ENOSYS where a sandbox (seccomp, valgrind) hides the call: kill() is as safe
-         * until we reap the child. */
         if (c->pidfd >= 0) {
                 long r = syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0);
 
-                /* ESRCH: it has exited.  Anything else (ENOSYS, or EPERM from a policy that
-                 * does not know pidfds): kill() is as safe until we reap the child. */
+                /* ESRCH: it has exited.  Anything else (ENOSYS where a sandbox such as seccomp
+                 * or valgrind hides the call, or EPERM from a policy that does not know
+                 * pidfds): fall back to kill(), below. */
                 if (r == 0 || errno == ESRCH)
                         return (int)r;
         }
 #endif
+        /* Hazard: with SIGCHLD ignored (or a handler reaping every child) the kernel or the
+         * caller may have reaped the child already, and its pid may be someone else's.  The
+         * pid is ours only while the child is unreaped: look first.  What is left is the
+         * moment between this look and kill(), where it would have to exit, be reaped and
+         * its pid be taken again: only without a working pidfd. */
+        if (!sp_child_unreaped(c->pid, c->pidfd)) {
+                errno = ESRCH;
+                return -1;
+        }
         return kill(c->pid, sig);
+}
+
+/* The process group the child leads (subproc_new_process_group(), subproc_new_session()).
+ *
+ * Hazard: a process group id is the leader's pid.  It stays ours while the leader is unreaped
+ * (its pid cannot be given out then) or while any member is left; once the leader is reaped
+ * and the group empty, the id is free and may lead a stranger's group, which kill(-pgid)
+ * would hit.  The child may be reaped behind our back (SIGCHLD ignored: at once, by the
+ * kernel).  So: on Linux 6.9 and later the pidfd names the group itself (the kernel's struct
+ * pid, which a recycled number does not share): exact, even after the leader is gone, as long
+ * as members are left.  Elsewhere: kill(-pgid) only while the leader is proven unreaped, and
+ * through its pidfd when there is one (exact); the moment between the proof and the kill is
+ * the one gap left on those kernels. */
+static int signal_group(const subproc *c, int sig)
+{
+#if defined(__linux__) && defined(SYS_pidfd_send_signal)
+        if (c->pidfd >= 0 && !sp_test_no_pidfd_group) {
+                long r = syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL,
+                                 SP_PIDFD_SIGNAL_PROCESS_GROUP);
+
+                /* EINVAL: a kernel before 6.9; ENOSYS, EPERM: a sandbox. */
+                if (r == 0 || errno == ESRCH)
+                        return (int)r;
+        }
+#endif
+        if (!sp_child_unreaped(c->pid, c->pidfd)) {
+                errno = ESRCH;
+                return -1;
+        }
+        return kill(-c->pid, sig);
+}
+
+/* The whole group when the child leads one, and the child itself if it has left that group
+ * (setpgid() to another group of the session): a timeout must end at least the child.
+ * Descendants that left both are out of reach (a cgroup can hold them: subproc_set_cgroup). */
+static int signal_child(const subproc *c, int sig)
+{
+        int r, e;
+
+        if (!c->new_pgroup && !c->new_session)
+                return signal_pid(c, sig);
+        r = signal_group(c, sig);
+        e = errno;
+        /* Still in its group: it had the signal already (a second one could be handled
+         * twice).  getpgid() only reads; signal_pid() proves the pid again. */
+        if (r == 0 && getpgid(c->pid) == c->pid)
+                return 0;
+        if (signal_pid(c, sig) == 0)
+                return 0;
+        if (r == 0)
+                return 0;
+        errno = e == ESRCH ? errno : e;
+        return -1;
 }
 
 int subproc_pidfd(const subproc *c)
@@ -60,8 +123,11 @@ int subproc_kill(subproc *c, int sig)
 static int wait_exit(subproc *c, long long stop_at, int *status)
 {
         /* No deadline: one blocking wait, with or without a pidfd. */
-        int r = stop_at == SP_NEVER ? (sp_waitpid(c->pid, status) == 0 ? 1 : -errno)
+        int r = stop_at == SP_NEVER ? sp_reap_child(c->pid, c->pidfd, status)
                                     : sp_reap_until(c->pid, c->pidfd, stop_at, status);
+
+        if (stop_at == SP_NEVER && r == 0)
+                r = 1;
 
         if (r >= 0)
                 return r;
@@ -236,6 +302,8 @@ static int limit_error(const subproc *c, const char *line)
                         c->capture_limit, c->out_dropped + c->err_dropped);
 }
 
+static int send_to_command(const void *ctx, int sig);
+
 int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
 {
         int status = 0, tail_len, r, e;
@@ -249,7 +317,8 @@ int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
                 /* The child may block on a pipe nobody reads any more: do not wait for it. */
                 e = errno;
                 if (c->pid > 0 && errno != ECHILD)
-                        sp_kill_and_reap(c->pid, SP_ABORT_GRACE_MS, &status);
+                        (void)sp_stop_child(c->pid, c->pidfd, SP_ABORT_GRACE_MS,
+                                            send_to_command, c, &status);
                 forget_child(c, status, false, false);
                 errno = e;
                 return -1;

@@ -13,6 +13,9 @@
 #include <sys/syscall.h>
 #endif
 
+/* waitid() on a pidfd (Linux 5.4); older C libraries lack the name. */
+#define SP_P_PIDFD 3
+
 int sp_waitpid(pid_t pid, int *ret_status)
 {
         int status;
@@ -44,7 +47,7 @@ int sp_pidfd_open(pid_t pid)
 {
 #if defined(__linux__) && defined(SYS_pidfd_open)
         int saved_errno = errno;
-        int fd = sp_test_no_pidfd ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
+        int fd = sp_test_no_pidfd ? -1 : sp_fd_above_stdio((int)syscall(SYS_pidfd_open, pid, 0));
 
         errno = saved_errno; /* ENOSYS before Linux 5.3: we poll instead */
         return fd;
@@ -79,20 +82,82 @@ static void await_exit(int pidfd, long long left_ms, int *step_ms)
         }
 }
 
+/* A waitid() result as the status waitpid() would have given. */
+static int status_of(const siginfo_t *si)
+{
+        switch (si->si_code) {
+        case CLD_EXITED:
+                return (si->si_status & 0xff) << 8;
+        case CLD_DUMPED:
+                return (si->si_status & 0x7f) | 0x80;
+        default:
+                return si->si_status & 0x7f;
+        }
+}
+
+/* One waitid() for our child, through its pidfd when there is one: once our child has been
+ * reaped elsewhere (SIGCHLD ignored, a handler reaping every child), its pid may belong to
+ * another process, even another child of the caller's, which a wait by pid would take (or
+ * block on for good).  1: it has exited (reaped unless WNOWAIT), 0: not yet (WNOHANG),
+ * -errno (ECHILD: it is not ours to wait for any more). */
+static int wait_child(pid_t pid, int pidfd, int options, int *ret_status)
+{
+        siginfo_t si;
+        int r;
+
+        for (;;) {
+                memset(&si, 0, sizeof si);
+#if defined(__linux__)
+                if (pidfd >= 0) {
+                        /* P_PIDFD is Linux 5.4; before, EINVAL: fall back to the pid. */
+                        r = waitid((idtype_t)SP_P_PIDFD, (id_t)pidfd, &si, WEXITED | options);
+                        if (r < 0 && errno == EINVAL)
+                                pidfd = -1;
+                        else if (r < 0 && errno == EINTR)
+                                continue;
+                        else
+                                break;
+                }
+#endif
+                r = waitid(P_PID, (id_t)pid, &si, WEXITED | options);
+                if (r == 0 || errno != EINTR)
+                        break;
+        }
+        if (r < 0)
+                return -errno;
+        if (si.si_pid == 0)
+                return 0;
+        if (ret_status)
+                *ret_status = status_of(&si);
+        return 1;
+}
+
+bool sp_child_unreaped(pid_t pid, int pidfd)
+{
+        int saved_errno = errno;
+        int r = wait_child(pid, pidfd, WNOHANG | WNOWAIT, NULL);
+
+        errno = saved_errno;
+        return r >= 0;
+}
+
+int sp_reap_child(pid_t pid, int pidfd, int *ret_status)
+{
+        int r = wait_child(pid, pidfd, 0, ret_status);
+
+        return r < 0 ? r : 0;
+}
+
 int sp_reap_until(pid_t pid, int pidfd, long long deadline, int *ret_status)
 {
         int step_ms = 1;
 
         for (;;) {
-                pid_t r = waitpid(pid, ret_status, WNOHANG);
+                int r = wait_child(pid, pidfd, WNOHANG, ret_status);
                 long long left;
 
-                if (r == pid)
-                        return 1;
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r < 0)
-                        return -errno;
+                if (r != 0)
+                        return r;
                 left = deadline - sp_now_ms();
                 if (left <= 0)
                         return 0;
@@ -111,24 +176,50 @@ int sp_stop_child(pid_t pid, int pidfd, int grace_ms, sp_send_signal_fn *send, c
                 (void)send(ctx, SIGKILL);
                 r = sp_reap_until(pid, pidfd, sp_now_ms() + SP_SIGNAL_RETRY_MS, ret_status);
         }
-        if (r == 0)
-                r = sp_waitpid(pid, ret_status) == 0 ? 1 : -errno;
+        if (r == 0) {
+                r = sp_reap_child(pid, pidfd, ret_status);
+                r = r == 0 ? 1 : r;
+        }
         return r;
 }
 
+struct pid_and_fd {
+        pid_t pid;
+        int pidfd;
+};
+
+/* Through the pidfd when there is one; else by pid, only while the child is unreaped (a
+ * recycled pid is someone else's). */
 static int send_by_pid(const void *ctx, int sig)
 {
-        return kill(*(const pid_t *)ctx, sig);
+        const struct pid_and_fd *p = ctx;
+
+#if defined(__linux__) && defined(SYS_pidfd_send_signal)
+        if (p->pidfd >= 0) {
+                long r = syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
+
+                if (r == 0 || errno == ESRCH)
+                        return (int)r;
+        }
+#endif
+        if (!sp_child_unreaped(p->pid, p->pidfd)) {
+                errno = ESRCH;
+                return -1;
+        }
+        return kill(p->pid, sig);
 }
 
 void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status)
 {
         int saved_errno = errno;
-        int pidfd = sp_pidfd_open(pid);
+        struct pid_and_fd p = { pid, -1 };
         int status = 0;
 
-        (void)sp_stop_child(pid, pidfd, grace_ms, send_by_pid, &pid, &status);
-        sp_close(&pidfd);
+        /* Only while the child is unreaped does its pid open a pidfd of our child. */
+        if (sp_child_unreaped(pid, -1))
+                p.pidfd = sp_pidfd_open(pid);
+        (void)sp_stop_child(pid, p.pidfd, grace_ms, send_by_pid, &p, &status);
+        sp_close(&p.pidfd);
         if (ret_status)
                 *ret_status = status;
         errno = saved_errno;

@@ -692,6 +692,10 @@ static void run_option(const char *arg)
                 check_pidfile(value);
         } else if ((value = option_value(arg, "--kill-self")) != NULL) {
                 kill_self((int)parse_number(arg, value));
+        } else if ((value = option_value(arg, "--setpgid")) != NULL) {
+                /* Leave the process group the parent gave us, for another of the session. */
+                if (setpgid(0, (pid_t)parse_number(arg, value)) != 0)
+                        die("setpgid %s: %s", value, strerror(errno));
         } else if ((value = option_value(arg, "--exit")) != NULL) {
                 _exit((int)parse_number(arg, value));
         } else {

@@ -1163,6 +1163,28 @@ static void row_sparse_mapping(const struct row *row)
         subproc_free(c);
 }
 
+/* The same past a capture limit of row->number bytes: the first bytes (here all zeros, a hole)
+ * and EFBIG, never a failure to map what the cap leaves out. */
+static void row_sparse_mapping_capped(const struct row *row)
+{
+        subproc *c;
+        char *out = NULL;
+
+        if (access("/usr/bin/truncate", X_OK) != 0) {
+                print_message("no /usr/bin/truncate here: row not tried\n");
+                skip();
+        }
+        c = subproc_new_args("/usr/bin/truncate", "-s", row->input, "/dev/stdout", NULL);
+        subproc_set_output_mapping(c, &out);
+        subproc_set_capture_limit(c, (size_t)row->number);
+        assert_run_fails(c, row->expected_errno, row->names);
+        assert_non_null(out);
+        assert_ll_equal(subproc_output_len(c), row->number);
+        assert_ll_equal(out[0], '\0');
+        subproc_unmap(out, subproc_output_len(c));
+        subproc_free(c);
+}
+
 /* An endless writer against a capture limit and a timeout: the limit keeps the buffer small
  * while the child is drained, never blocked, and the timeout ends it. */
 static void row_endless_writer(const struct row *row)
@@ -1399,6 +1421,9 @@ static const struct row rows[] = {
         { .name = "mapping: child sizes its output 2^63-1 bytes (sparse)",
           .fn = row_sparse_mapping, .input = "9223372036854775807", .expected_errno = EFBIG,
           .names = "cannot map the captured output (9223372036854775807 bytes)" },
+        { .name = "mapping: child sizes its output 1 TiB past a capture limit (sparse)",
+          .fn = row_sparse_mapping_capped, .input = "1T", .number = 4096,
+          .expected_errno = EFBIG, .names = "capture limit of 4096 bytes" },
         { .name = "capture limit: endless writer, ended by its timeout",
           .fn = row_endless_writer, .number = 1000, .expected_errno = ETIMEDOUT,
           .names = "timed out" },

@@ -10,12 +10,16 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -191,6 +195,99 @@ static void test_relative_path(void **state)
         free(helper_copy);
 }
 
+/* Resolve `name` as user nobody, in a child of ours (root can search every directory), with
+ * PATH set to `path`; the message of the failure goes to `msg`, the errno is returned (0:
+ * found; -2: not tried, no user nobody or not root). */
+static int resolve_as_nobody(const char *name, const char *path, char *msg, size_t size)
+{
+        struct { int error; char msg[480]; } res = { -2, "" };
+        struct passwd *pw = getpwnam("nobody");
+        int channel[2], status = -1;
+        pid_t child;
+
+        if (!pw || geteuid() != 0)
+                return -2;
+        assert_ll_equal(pipe2(channel, O_CLOEXEC), 0);
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                subproc *c = subproc_new(name);
+
+                if (setgroups(0, NULL) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) ||
+                    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0 ||
+                    setenv("PATH", path, 1) != 0)
+                        _exit(1);
+                res.error = subproc_run(c, NULL) == 0 ? 0 : errno;
+                snprintf(res.msg, sizeof res.msg, "%s", subproc_errmsg());
+                (void)!write(channel[1], &res, sizeof res);
+                _exit(0);
+        }
+        close(channel[1]);
+        assert_ll_equal(read(channel[0], &res, sizeof res), sizeof res);
+        close(channel[0]);
+        assert_ll_equal(waitpid(child, &status, 0), child);
+        assert_ll_equal(status, 0);
+        snprintf(msg, size, "%s", res.msg);
+        return res.error;
+}
+
+/* A program found nowhere, with a directory of PATH the caller cannot search: not "cannot
+ * run ... found", but not found, naming that directory; errno EACCES as execvp() gives it
+ * (the program may be in there). */
+static void test_unsearchable_directory_in_path(void **state)
+{
+        char *closed = make_temp_dir(), *path, *expected, msg[512];
+        int e;
+
+        assert_ll_equal(chmod(closed, 0700), 0);
+        assert_true(asprintf(&path, "%s:/nonexistent/subproc", closed) > 0);
+        e = resolve_as_nobody("subproc-no-such-command", path, msg, sizeof msg);
+        if (e == -2) {
+                print_message("not root, or no user nobody: not tried\n");
+                rmdir(closed);
+                free(closed);
+                free(path);
+                skip();
+        }
+        print_message("%s\n", msg);
+        assert_errno_equal(e, EACCES);
+        assert_true(asprintf(&expected, "cannot find 'subproc-no-such-command' in PATH: "
+                             "directory %s (in PATH) cannot be searched", closed) > 0);
+        assert_contains(msg, expected);
+        assert_null(strstr(msg, "cannot run"));
+        rmdir(closed);
+        free(expected);
+        free(closed);
+        free(path);
+}
+
+/* A match that cannot be run is named, by its path. */
+static void test_non_executable_match_is_named(void **state)
+{
+        char *dir = make_temp_dir(), *file, *path, *expected;
+        struct saved_env saved = { 0 };
+        subproc *c = subproc_new(ALIAS);
+        FILE *f;
+
+        assert_true(asprintf(&file, "%s/%s", dir, ALIAS) > 0);
+        f = fopen(file, "w");
+        assert_non_null(f);
+        fclose(f);
+        assert_ll_equal(chmod(file, 0644), 0);
+        assert_true(asprintf(&path, "/nonexistent/subproc:%s", dir) > 0);
+        assert_true(asprintf(&expected, "cannot run '%s', found in PATH as %s", ALIAS, file) > 0);
+        env_save_set(&saved, "PATH", path);
+        assert_run_fails(c, EACCES, expected);
+        env_restore(&saved);
+        subproc_free(c);
+        unlink(file);
+        rmdir(dir);
+        free(expected);
+        free(path);
+        free(file);
+        free(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -201,6 +298,8 @@ int main(void)
                 SP_TEST(test_path_unset_never_cwd),
                 SP_TEST(test_path_skips_unusable_entries),
                 SP_TEST(test_relative_path),
+                SP_TEST(test_unsearchable_directory_in_path),
+                SP_TEST(test_non_executable_match_is_named),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,12 +10,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -175,6 +177,195 @@ static void test_send_buffer_with_stdin_and_output(void **state)
         subproc_free(c);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * A caller with some of its stdio closed
+ * ------------------------------------------------------------------------------------- */
+
+/* Where a scenario run with closed stdio says what went wrong: the only fd it writes. */
+static int stdio_report_fd = -1;
+/* Which of fds 0, 1, 2 the scenario closed (bit n: fd n). */
+static unsigned stdio_closed;
+
+/* In the forked caller: fail the scenario, saying why. */
+static _Noreturn void stdio_fail(const char *what)
+{
+        char line[600];
+        int len = snprintf(line, sizeof line, "%s (library: %s)", what, subproc_errmsg());
+
+        (void)!write(stdio_report_fd, line, (size_t)len);
+        _exit(1);
+}
+
+/* The fds the caller closed are still closed: the library put nothing of its own there. */
+static void stdio_still_closed(const char *when)
+{
+        char what[128];
+
+        for (int fd = 0; fd < 3; fd++) {
+                if ((stdio_closed & (1u << fd)) && fcntl(fd, F_GETFD) != -1) {
+                        snprintf(what, sizeof what, "%s: the closed fd %d is open", when, fd);
+                        stdio_fail(what);
+                }
+        }
+}
+
+/* Input and send buffers, output and error captured in buffers. */
+static void stdio_buffers(void)
+{
+        subproc *c = subproc_new("/bin/sh");
+        char *out = NULL, *err = NULL;
+        int fd = subproc_add_send_buffer(c, "sent", 4);
+
+        if (fd < 3)
+                stdio_fail("the send buffer's fd is below 3");
+        subproc_add_arg(c, "-c");
+        subproc_add_arg_format(c, "cat; cat <&%d >&2", fd);
+        subproc_set_input_buffer(c, "in");
+        subproc_set_output_buffer(c, &out);
+        subproc_set_error_buffer(c, &err);
+        if (subproc_run(c, NULL) != 0)
+                stdio_fail("run with buffers failed");
+        if (strcmp(out, "in") != 0 || strcmp(err, "sent") != 0)
+                stdio_fail("buffers: wrong output");
+        stdio_still_closed("after a run with buffers");
+        free(out);
+        free(err);
+        subproc_free(c);
+}
+
+/* Output and error captured in memory files, while the child runs (pidfd, memfds). */
+static void stdio_mappings(void)
+{
+        subproc *c = subproc_new_args("/bin/sh", "-c", "printf out; printf err >&2", NULL);
+        char *out = NULL, *err = NULL;
+
+        /* The memfds and the pidfd are open until the wait, whether or not it has exited. */
+        subproc_set_output_mapping(c, &out);
+        subproc_set_error_mapping(c, &err);
+        if (subproc_run_async(c, NULL) != 0)
+                stdio_fail("run_async with mappings failed");
+        stdio_still_closed("while a child with mappings runs");
+        if (subproc_wait(c, NULL) != 0)
+                stdio_fail("wait with mappings failed");
+        if (strcmp(out, "out") != 0 || strcmp(err, "err") != 0)
+                stdio_fail("mappings: wrong output");
+        subproc_unmap(out, subproc_output_len(c));
+        subproc_unmap(err, subproc_error_len(c));
+        subproc_free(c);
+}
+
+/* A handshake: its pipes live while the child waits. */
+static void stdio_handshake(void)
+{
+        subproc *c = subproc_new_args("/bin/true", NULL);
+
+        subproc_require_handshake(c);
+        if (subproc_run_async(c, NULL) != 0 || subproc_handshake_wait(c) != 0)
+                stdio_fail("handshake start failed");
+        stdio_still_closed("while a child waits for its handshake");
+        if (subproc_handshake_release(c) != 0 || subproc_wait(c, NULL) != 0)
+                stdio_fail("handshake release failed");
+        subproc_free(c);
+}
+
+/* A daemon with a pidfile. */
+static void stdio_daemon(const char *pidfile)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        pid_t daemon;
+
+        subproc_daemonize(c);
+        subproc_set_pidfile(c, pidfile);
+        if (subproc_run(c, NULL) != 0)
+                stdio_fail("daemon start failed");
+        daemon = subproc_daemon_pid(c);
+        stdio_still_closed("after a daemon start");
+        if (daemon > 0)
+                kill(daemon, SIGKILL);
+        subproc_free(c);
+}
+
+enum stdio_scenario { STDIO_BUFFERS, STDIO_MAPPINGS, STDIO_HANDSHAKE, STDIO_DAEMON, STDIO_N };
+
+/* Run one scenario in a forked caller with the `closed` fds closed: true if it went well. */
+static bool scenario_with_stdio_closed(unsigned closed, enum stdio_scenario which)
+{
+        char *dir = make_temp_dir(), pidfile[PATH_MAX], message[700] = "";
+        int channel[2], status = -1;
+        ssize_t n;
+        pid_t caller;
+
+        /* On the stack: the forked caller leaks nothing (valgrind checks it too). */
+        snprintf(pidfile, sizeof pidfile, "%s/pid", dir);
+        assert_ll_equal(pipe2(channel, O_CLOEXEC), 0);
+        assert_true(channel[0] > 2 && channel[1] > 2);
+        caller = fork();
+        assert_true(caller >= 0);
+        if (caller == 0) {
+                free(dir);
+                stdio_report_fd = channel[1];
+                stdio_closed = closed;
+                for (int fd = 0; fd < 3; fd++)
+                        if (closed & (1u << fd))
+                                close(fd);
+                if (which == STDIO_BUFFERS)
+                        stdio_buffers();
+                else if (which == STDIO_MAPPINGS)
+                        stdio_mappings();
+                else if (which == STDIO_HANDSHAKE)
+                        stdio_handshake();
+                else
+                        stdio_daemon(pidfile);
+                stdio_still_closed("at the end");
+                _exit(0);
+        }
+        close(channel[1]);
+        n = read(channel[0], message, sizeof message - 1);
+        close(channel[0]);
+        assert_ll_equal(waitpid(caller, &status, 0), caller);
+        if (n > 0) {
+                message[n] = '\0';
+                print_error("with fds%s%s%s closed: %s\n", closed & 1 ? " 0" : "",
+                            closed & 2 ? " 1" : "", closed & 4 ? " 2" : "", message);
+        }
+        /* The daemon, killed, may still hold its pidfile a moment: its removal can wait. */
+        unlink(pidfile);
+        rmdir(dir);
+        free(dir);
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void run_with_stdio_closed(unsigned closed)
+{
+        int failed = 0;
+
+        for (int which = 0; which < STDIO_N; which++)
+                failed += !scenario_with_stdio_closed(closed, (enum stdio_scenario)which);
+        assert_ll_equal(failed, 0);
+}
+
+/* The library's own fds never land on 0, 1 or 2, which the kernel gives out first when the
+ * caller has closed them: each of them closed, then all three. */
+static void test_stdin_closed(void **state)
+{
+        run_with_stdio_closed(1);
+}
+
+static void test_stdout_closed(void **state)
+{
+        run_with_stdio_closed(2);
+}
+
+static void test_stderr_closed(void **state)
+{
+        run_with_stdio_closed(4);
+}
+
+static void test_all_stdio_closed(void **state)
+{
+        run_with_stdio_closed(7);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -182,6 +373,10 @@ int main(void)
                 SP_TEST(test_send_buffer_text_and_empty),
                 SP_TEST(test_send_buffer_rerun),
                 SP_TEST(test_send_buffer_with_stdin_and_output),
+                SP_TEST(test_stdin_closed),
+                SP_TEST(test_stdout_closed),
+                SP_TEST(test_stderr_closed),
+                SP_TEST(test_all_stdio_closed),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

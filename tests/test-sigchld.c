@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +52,7 @@ static int signals_setup(void **state)
 
 static int signals_teardown(void **state)
 {
+        sp_test_no_pidfd_group = 0;
         stop_interval_timer();
         restore_signal_state(&saved_signals);
         return mode_teardown(state);
@@ -471,6 +473,219 @@ static void test_caller_children_untouched(void **state)
         assert_no_children();
 }
 
+/* ---------------------------------------------------------------------------------------
+ * A recycled process group id
+ * ------------------------------------------------------------------------------------- */
+
+/* What the scenario in the pid namespace saw: its exit status. */
+enum recycle_result {
+        RECYCLE_SPARED = 0,    /* the victim was not signalled */
+        RECYCLE_SETUP = 1,     /* something around the library failed */
+        RECYCLE_SIGNALLED = 2, /* the victim had a SIGTERM */
+        RECYCLE_DIED = 3,      /* the victim is gone */
+        RECYCLE_NO_REUSE = 4,  /* the victim did not get the old pid */
+        RECYCLE_SKIP = 77,     /* no pid namespace (not root, or a sandbox) */
+};
+
+static int victim_reply_fd = -1;
+
+static void victim_on_term(int sig)
+{
+        (void)sig;
+        (void)!write(victim_reply_fd, "T", 1);
+}
+
+/* Runs in the victim: leads a process group (whose id is its pid), tells its pid on `reply`,
+ * then answers each byte on `cmd` with "P", and any SIGTERM with "T" before that. */
+static _Noreturn void victim_main(int cmd, int reply)
+{
+        struct sigaction sa = { .sa_handler = victim_on_term, .sa_flags = SA_RESTART };
+        pid_t me = getpid();
+        char byte;
+        ssize_t n;
+
+        victim_reply_fd = reply;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGTERM, &sa, NULL) != 0 || setpgid(0, 0) != 0 ||
+            write(reply, &me, sizeof me) != sizeof me)
+                _exit(1);
+        for (;;) {
+                n = read(cmd, &byte, 1);
+                if (n == 0)
+                        _exit(0);
+                if (n > 0)
+                        (void)!write(reply, "P", 1);
+        }
+}
+
+/* Runs in a child of the victim's would-be parent: make the next pid of this namespace
+ * `pid` (root may), then fork the victim; exits at once, leaving the victim to the
+ * namespace's init, so that it is no child of the process using the library. */
+static _Noreturn void spawn_victim_at(pid_t pid, int cmd, int reply)
+{
+        char last[32];
+        int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+        int len = snprintf(last, sizeof last, "%d", (int)pid - 1);
+        pid_t victim;
+
+        if (fd < 0 || write(fd, last, (size_t)len) != len)
+                _exit(1);
+        close(fd);
+        victim = fork();
+        if (victim == 0)
+                victim_main(cmd, reply);
+        _exit(victim > 0 ? 0 : 1);
+}
+
+/* In a pid namespace, with SIGCHLD ignored: a child leading its process group is killed
+ * behind the library's back and reaped by the kernel; a victim takes its pid, so its group
+ * has the old group's id; then subproc_free(), which stops a child it still thinks it has. */
+/* What the scenario does with the child it loses. */
+enum recycle_how {
+        RECYCLE_FREE_GROUP, /* SIGCHLD ignored, a process group, subproc_free() */
+        RECYCLE_PID_ABORT,  /* a pid handed out, reaped by the caller, subproc_pid_abort() */
+};
+
+static int recycle_scenario(enum recycle_how how)
+{
+        struct sigaction ignore = { .sa_handler = SIG_IGN };
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        double deadline = monotonic_ms() + HANG_GUARD_MS;
+        int cmd[2], reply[2], status;
+        pid_t old = -1, victim;
+        char byte = 0;
+        ssize_t n;
+
+        sigemptyset(&ignore.sa_mask);
+        if ((how == RECYCLE_FREE_GROUP && sigaction(SIGCHLD, &ignore, NULL) != 0) ||
+            pipe(cmd) != 0 || pipe(reply) != 0)
+                return RECYCLE_SETUP;
+        if (how == RECYCLE_FREE_GROUP)
+                subproc_new_process_group(c);
+        if (subproc_run_async(c, how == RECYCLE_PID_ABORT ? &old : NULL) != 0)
+                return RECYCLE_SETUP;
+        old = subproc_pid(c) > 0 ? subproc_pid(c) : old;
+        if (kill(old, SIGKILL) != 0)
+                return RECYCLE_SETUP;
+        if (how == RECYCLE_PID_ABORT && waitpid(old, &status, 0) != old)
+                return RECYCLE_SETUP;
+        while (kill(old, 0) == 0 && monotonic_ms() < deadline) {
+                struct timespec step = { 0, 1000 * 1000 };
+
+                nanosleep(&step, NULL);
+        }
+        /* The kernel may free the number a moment after kill() stops finding the process
+         * (Linux 6.14+ frees pids after dropping its lock): try again until it is free. */
+        for (int tries = 0;; tries++) {
+                if (fork() == 0)
+                        spawn_victim_at(old, cmd[0], reply[1]);
+                if (read(reply[0], &victim, sizeof victim) != sizeof victim)
+                        return RECYCLE_SETUP;
+                if (victim == old)
+                        break;
+                kill(victim, SIGKILL);
+                if (tries == 1000)
+                        return RECYCLE_NO_REUSE;
+                nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
+        }
+        close(cmd[0]);
+        close(reply[1]);
+        if (how == RECYCLE_PID_ABORT)
+                subproc_pid_abort(old);
+        subproc_free(c);
+        /* The victim handles a SIGTERM sent before this byte before it answers it. */
+        if (write(cmd[1], "x", 1) != 1)
+                return RECYCLE_SETUP;
+        n = read(reply[0], &byte, 1);
+        kill(victim, SIGKILL);
+        if (n <= 0)
+                return RECYCLE_DIED;
+        return byte == 'T' ? RECYCLE_SIGNALLED : byte == 'P' ? RECYCLE_SPARED : RECYCLE_SETUP;
+}
+
+/* Runs as pid 1 of the namespace: the scenario runs in a child of its own, so that the
+ * victim (adopted by this init) is not the scenario's child; its status is ours. */
+static int namespace_init(enum recycle_how how)
+{
+        pid_t scenario = fork();
+        int status;
+        pid_t r;
+
+        if (scenario < 0)
+                return RECYCLE_SETUP;
+        if (scenario == 0)
+                _exit(recycle_scenario(how));
+        for (;;) {
+                r = waitpid(-1, &status, 0);
+                if (r == scenario)
+                        return WIFEXITED(status) ? WEXITSTATUS(status) : RECYCLE_SETUP;
+                if (r < 0 && errno != EINTR)
+                        return RECYCLE_SETUP;
+        }
+}
+
+/* Run the scenario in a pid namespace of its own: its result. */
+static int run_recycle_scenario(enum recycle_how how)
+{
+        pid_t outer = fork();
+        int status = -1;
+
+        assert_true(outer >= 0);
+        if (outer == 0) {
+                pid_t init;
+
+#ifdef __linux__
+                if (unshare(CLONE_NEWPID) != 0)
+                        _exit(RECYCLE_SKIP);
+#else
+                _exit(RECYCLE_SKIP); /* pid namespaces, ns_last_pid: Linux only */
+#endif
+                init = fork();
+                if (init == 0)
+                        _exit(namespace_init(how));
+                if (init < 0 || waitpid(init, &status, 0) != init || !WIFEXITED(status))
+                        _exit(RECYCLE_SETUP);
+                _exit(WEXITSTATUS(status));
+        }
+        assert_ll_equal(waitpid(outer, &status, 0), outer);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == RECYCLE_SKIP) {
+                print_message("cannot make a pid namespace: %s\n", "not tried");
+                skip();
+        }
+        if (WEXITSTATUS(status) == RECYCLE_SIGNALLED)
+                print_error("the victim with the recycled pid had a SIGTERM\n");
+        else if (WEXITSTATUS(status) == RECYCLE_DIED)
+                print_error("the victim with the recycled pid died\n");
+        return WEXITSTATUS(status);
+}
+
+/* subproc_free() of a child leading a process group, with SIGCHLD ignored, never signals the
+ * group once the kernel has reaped the child: its id may lead a stranger's group by then.
+ * Forced here with a victim given that id in a pid namespace. */
+static void test_free_spares_recycled_group(void **state)
+{
+        enter_mode(state);
+        assert_ll_equal(run_recycle_scenario(RECYCLE_FREE_GROUP), RECYCLE_SPARED);
+}
+
+/* The same as on a kernel before 6.9, whose pidfds cannot signal a group: the kill() fallback,
+ * after proving the child unreaped through its pidfd or pid. */
+static void test_free_spares_recycled_group_old_kernel(void **state)
+{
+        enter_mode(state);
+        sp_test_no_pidfd_group = 1; /* back to 0 in signals_teardown() */
+        assert_ll_equal(run_recycle_scenario(RECYCLE_FREE_GROUP), RECYCLE_SPARED);
+}
+
+/* subproc_pid_abort() of a pid the caller has reaped itself leaves alone the process that has
+ * that pid now. */
+static void test_pid_abort_spares_recycled_pid(void **state)
+{
+        enter_mode(state);
+        assert_ll_equal(run_recycle_scenario(RECYCLE_PID_ABORT), RECYCLE_SPARED);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -479,6 +694,9 @@ int main(void)
                 BOTH_SIGNAL_MODES(test_all_signals_blocked),
                 BOTH_SIGNAL_MODES(test_eintr_storm),
                 BOTH_SIGNAL_MODES(test_caller_children_untouched),
+                BOTH_SIGNAL_MODES(test_free_spares_recycled_group),
+                BOTH_SIGNAL_MODES(test_pid_abort_spares_recycled_pid),
+                BOTH_SIGNAL_MODES(test_free_spares_recycled_group_old_kernel),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

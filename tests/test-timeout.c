@@ -488,6 +488,25 @@ static void test_grandchild_child_ignores_term(void **state)
         subproc_free(c);
 }
 
+/* A child that leaves the process group the library made for it (setpgid() into the caller's
+ * group) is still ended by the timeout: through its pidfd, or its pid while unreaped. */
+static void test_timeout_child_left_its_group(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        struct outcome o;
+
+        enter_mode(state);
+        subproc_new_process_group(c);
+        subproc_add_arg_format(c, "--setpgid=%d", (int)getpgrp());
+        /* The hang guard: before the fix the child slept all of it. */
+        subproc_add_arg(c, "--sleep-ms=20000");
+        subproc_set_timeout(c, 1000, 1000);
+        run_timed(c, NULL, &o);
+        assert_ended_by_deadline(c, &o, SIGTERM, 1000 - ROUNDING_MS, 1000 + SLACK_MS);
+        assert_no_children();
+        subproc_free(c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -506,6 +525,7 @@ int main(void)
                 BOTH_TERM_MODES(test_grandchild_in_process_group),
                 BOTH_TERM_MODES(test_grandchild_in_session),
                 BOTH_TERM_MODES(test_grandchild_child_ignores_term),
+                BOTH_TERM_MODES(test_timeout_child_left_its_group),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
