@@ -46,6 +46,7 @@ enum {
         ERR_NOSYS = ENOSYS,
         ERR_CANCELED = ECANCELED,
         ERR_IO = EIO,
+        ERR_MLINK = EMLINK,
 };
 
 /* Runs in the child: async-signal-safe only.  Never returns. */
@@ -100,10 +101,14 @@ CHILD_CODE static void apply_fd_maps(const struct sp_plan *plan)
         }
 }
 
-/* Runs in the child: async-signal-safe only.  The smallest kept fd >= from, or -1. */
-CHILD_CODE static int next_kept(const struct sp_plan *plan, int from)
+/* Runs in the child: async-signal-safe only.  The smallest kept fd >= from, or -1; `extra`
+ * (or -1) is kept too: the pidfile's fd, which the plan cannot know. */
+CHILD_CODE static int next_kept(const struct sp_plan *plan, int from, int extra)
 {
         int best = plan->report_fd >= from ? plan->report_fd : -1;
+
+        if (extra >= from && (best < 0 || extra < best))
+                best = extra;
 
         if (plan->handshake_fd >= from && (best < 0 || plan->handshake_fd < best))
                 best = plan->handshake_fd;
@@ -131,12 +136,12 @@ CHILD_CODE static bool is_kept(const struct sp_plan *plan, int fd)
 /* Runs in the child: async-signal-safe only.  close_range() over every gap between kept fds:
  * a handful of calls, whatever RLIMIT_NOFILE is.  With CLOSE_RANGE_CLOEXEC the fds are only
  * marked, which is cheaper for a large table and closes them at exec. */
-CHILD_CODE static long close_gaps(const struct sp_plan *plan, unsigned flags)
+CHILD_CODE static long close_gaps(const struct sp_plan *plan, unsigned flags, int extra)
 {
         int lo = 3;
 
         for (;;) {
-                int kept = next_kept(plan, lo);
+                int kept = next_kept(plan, lo, extra);
                 long r;
 
                 if (kept < 0)
@@ -225,13 +230,13 @@ CHILD_CODE static void close_other_fds(const struct sp_plan *plan)
 
         switch (plan->first_method) {
         case SP_CLOSE_RANGE_CLOEXEC:
-                r = close_gaps(plan, CLOSE_RANGE_CLOEXEC);
+                r = close_gaps(plan, CLOSE_RANGE_CLOEXEC, -1);
                 if (r != -ERR_INVAL || plan->in_place_jump)
                         break;
                 /* Linux 5.9 and 5.10 have close_range without the flag. */
                 /* fall through */
         case SP_CLOSE_RANGE_GAPS:
-                r = close_gaps(plan, 0);
+                r = close_gaps(plan, 0, -1);
                 break;
         default:
                 break;
@@ -267,40 +272,77 @@ CHILD_CODE static size_t format_pid(long v, char *buf)
         return len;
 }
 
-/* Runs in the child: async-signal-safe only.  With flock() a reader testing the lock holds it
- * shared for a moment (pidfile.c's is_locked()): ride that out as its try_lock() does. */
+/* Runs in the child: async-signal-safe only.  pidfile.c's status and stop test the lock by
+ * taking it for a moment: ride that out as its try_lock() does. */
 CHILD_CODE static long lock_pidfile_fd(int fd)
 {
         long r = sp_sys_lock_file(fd);
 
-        for (int i = 0; SUBPROC_PIDFILE_FLOCK && r == -ERR_AGAIN && i < 3; i++) {
+        for (int i = 0; r == -ERR_AGAIN && i < 3; i++) {
                 sp_sys_sleep_ms(1);
                 r = sp_sys_lock_file(fd);
         }
         return r;
 }
 
+/* Runs in the child: async-signal-safe only.  What pidfile.c's refusal() refuses: not a
+ * regular file (EINVAL), not our own file or root's, writable by group or others (EPERM),
+ * more than one hard link (EMLINK). */
+CHILD_CODE static long check_pidfile(const struct stat *st)
+{
+        if (!S_ISREG(st->st_mode))
+                return -ERR_INVAL;
+        if (st->st_uid != 0 && (long)st->st_uid != sp_sys_geteuid())
+                return -ERR_PERM;
+        if (st->st_mode & (S_IWGRP | S_IWOTH))
+                return -ERR_PERM;
+        if (st->st_nlink > 1)
+                return -ERR_MLINK;
+        return 0;
+}
+
+/* Runs in the child: async-signal-safe only.  Write our pid through a second fd, closed at
+ * once, after checking that it is the file we locked. */
+CHILD_CODE static long write_own_pid(const struct sp_plan *plan, const struct stat *locked)
+{
+        struct stat st;
+        char digits[24];
+        size_t len = format_pid(sp_sys_getpid(), digits);
+        long r, fd = sp_sys_open(plan->pidfile, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+
+        if (fd < 0)
+                return fd;
+        r = sp_sys_fstat((int)fd, &st);
+        if (r == 0 && (st.st_ino != locked->st_ino || st.st_dev != locked->st_dev))
+                r = -ERR_AGAIN;
+        if (r == 0)
+                r = sp_sys_ftruncate((int)fd, 0);
+        if (r == 0)
+                r = sp_sys_write((int)fd, digits, len);
+        if (r >= 0 && (size_t)r != len)
+                r = -ERR_IO; /* a short write to a regular file */
+        (void)sp_sys_close((int)fd);
+        return r < 0 ? r : 0;
+}
+
 /* Runs in the child: async-signal-safe only.  Take the pidfile's lock for this process and
- * write our pid, keeping the fd (and so the lock) open across exec.  The lock is taken
- * before anything is written, so a held pidfile is left untouched. */
-CHILD_CODE static void hold_pidfile(const struct sp_plan *plan)
+ * write our pid; the lock rides on a read-only fd kept open across exec, so the program, as
+ * whatever user, cannot rewrite the file through it (reopening it through /proc/self/fd
+ * checks the file's permissions again).  The lock is taken before anything is written, so a
+ * held pidfile is left untouched.  Returns the locked fd. */
+CHILD_CODE static int hold_pidfile(const struct sp_plan *plan)
 {
         struct stat opened, named;
-        char digits[24];
-        size_t len;
         long fd, r;
 
         for (;;) {
-                fd = sp_sys_open(plan->pidfile, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+                fd = sp_sys_open(plan->pidfile, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
                                  O_NONBLOCK, 0644);
                 if (fd < 0)
                         child_fail(plan, SP_STAGE_PIDFILE, fd, -1);
                 r = sp_sys_fstat((int)fd, &opened);
-                if (r == 0 && !S_ISREG(opened.st_mode))
-                        r = -ERR_INVAL;
-                /* Only our own file or root's (see trusted_owner() in pidfile.c). */
-                if (r == 0 && opened.st_uid != 0 && (long)opened.st_uid != sp_sys_geteuid())
-                        r = -ERR_PERM;
+                if (r == 0)
+                        r = check_pidfile(&opened);
                 if (r == 0)
                         r = lock_pidfile_fd((int)fd);
                 if (r == -ERR_AGAIN || r == -ERR_ACCES)
@@ -308,22 +350,18 @@ CHILD_CODE static void hold_pidfile(const struct sp_plan *plan)
                 if (r < 0)
                         child_fail(plan, SP_STAGE_PIDFILE, r, -1);
                 /* Someone may have unlinked or replaced the file between our open and our
-                 * lock (a release or a force cleanup): then our lock guards nothing. */
+                 * lock (a release or a stop): then our lock guards nothing. */
                 r = sp_sys_stat_nofollow(plan->pidfile, &named);
                 if (r == 0 && named.st_ino == opened.st_ino && named.st_dev == opened.st_dev)
                         break;
                 (void)sp_sys_close((int)fd);
         }
-        len = format_pid(sp_sys_getpid(), digits);
-        r = sp_sys_ftruncate((int)fd, 0);
-        if (r == 0)
-                r = sp_sys_write((int)fd, digits, len);
-        if (r >= 0 && (size_t)r != len)
-                r = -ERR_IO; /* a short write to a regular file */
+        r = write_own_pid(plan, &opened);
         if (r >= 0)
                 r = sp_sys_fcntl((int)fd, F_SETFD, 0);
         if (r < 0)
                 child_fail(plan, SP_STAGE_PIDFILE, r, -1);
+        return (int)fd;
 }
 
 /* Runs in the child: async-signal-safe only. */
@@ -510,16 +548,17 @@ CHILD_CODE static void become_daemon(const struct sp_plan *plan)
  * is often momentary: a build step that has just written it, or a fork elsewhere that
  * briefly inherited the writer's fd.  Retry, doubling the pause, for SP_EXEC_BUSY_MS in
  * all; the parent thread stays suspended (CLONE_VFORK) for that long at most. */
-CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan)
+CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan, int pidfile_fd)
 {
         long r = sp_sys_execve(plan->path, plan->argv, plan->envp);
 
         /* Our own copy of the fd table may be the holder: a writer's fd that another thread
          * had open when we were cloned is so far only marked close-on-exec.  Close for real
-         * now (exec would close them anyway), or no retry could ever succeed. */
+         * now (exec would close them anyway), or no retry could ever succeed.  But not the
+         * pidfile's: without it the program would run with nobody holding its pidfile. */
         if (r == -ETXTBSY && plan->first_method == SP_CLOSE_RANGE_CLOEXEC &&
             !plan->in_place_jump) /* in place a failure must leave the caller its fds */
-                (void)close_gaps(plan, 0);
+                (void)close_gaps(plan, 0, pidfile_fd);
         for (unsigned i = 0; r == -ETXTBSY && i < SP_EXEC_BUSY_RETRIES; i++) {
                 sp_sys_sleep_ms(1u << i);
                 r = sp_sys_execve(plan->path, plan->argv, plan->envp);
@@ -533,12 +572,13 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
 {
         const uint64_t exec_mask = plan->keep_signals ? plan->caller_mask : 0;
         const char *cwd = plan->cwd ? plan->cwd : plan->daemonize ? "/" : NULL;
+        int pidfile_fd = -1;
         long r;
 
         if (plan->daemonize)
                 report_info(plan, SP_STAGE_INFO_DAEMON_PID, (int)sp_sys_getpid());
         if (plan->pidfile)
-                hold_pidfile(plan);
+                pidfile_fd = hold_pidfile(plan);
         apply_limits(plan);
         if (plan->hook) {
                 int result = plan->hook(plan->hook_opaque);
@@ -556,7 +596,7 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
         r = sp_sys_sigmask_set(&exec_mask);
         if (r < 0)
                 child_fail(plan, SP_STAGE_SIGNALS, r, -1);
-        r = exec_retrying_busy(plan);
+        r = exec_retrying_busy(plan, pidfile_fd);
         child_fail(plan, SP_STAGE_EXEC, r, -1);
 }
 

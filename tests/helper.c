@@ -69,6 +69,8 @@
  *                                                 closed again (a classic per-process fcntl
  *                                                 lock would be gone by then)
  *                          pidfile_text=TEXT      the file's content
+ *   --rewrite-fds=TEXT   as an attacking program would: through every inherited fd >= 3,
+ *                        truncate the file and write TEXT at offset 0 (failures ignored)
  *   --kill-self=SIG      die by signal SIG (its disposition is reset first)
  *   --exit=N             exit with code N now
  * With no --exit it exits 0 after the last option.  Failures of the helper itself exit 98
@@ -606,6 +608,14 @@ static void hold_stdout_map(const char *path)
         _exit(0);
 }
 
+static void rewrite_fds(const char *text)
+{
+        for (int fd = 3; fd < 64; fd++) {
+                (void)!ftruncate(fd, 0);
+                (void)!pwrite(fd, text, strlen(text), 0);
+        }
+}
+
 static void kill_self(int sig)
 {
         sigset_t set;
@@ -688,6 +698,8 @@ static void run_option(const char *arg)
                 hold_stdout_map(value);
         } else if ((value = option_value(arg, "--pidfile-check")) != NULL) {
                 check_pidfile(value);
+        } else if ((value = option_value(arg, "--rewrite-fds")) != NULL) {
+                rewrite_fds(value);
         } else if ((value = option_value(arg, "--kill-self")) != NULL) {
                 kill_self((int)parse_number(arg, value));
         } else if ((value = option_value(arg, "--exit")) != NULL) {
