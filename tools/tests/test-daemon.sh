@@ -176,16 +176,22 @@ if is_root && command -v setpriv >/dev/null; then
     remember_pid "$rdaemon"
     run setpriv --reuid nobody --regid nogroup --clear-groups "$SUBPROC" --status "$TMP/pub/r.pid"
     expect_err "--status as nobody of root's daemon: 4, cannot tell, saying why" 4 "not ours to see"
-    # Item 1: the daemon runs as nobody and cannot rewrite its pidfile through its fd.
-    run "$SUBPROC" -d -p "$TMP/pub/n.pid" --uid nobody --gid nogroup -- sh -c \
-        'for n in 3 4 5 6 7 8 9; do echo 1 >&$n; done 2>/dev/null; exec sleep 30'
-    ndaemon=$(cat "$TMP/pub/n.pid")
+    # Item 1: the daemon runs as nobody and cannot rewrite its pidfile through its fd (it
+    # tries to write a victim's pid through every inherited fd).
+    sleep 30 &
+    victim=$!
+    remember_pid "$victim"
+    run "$SUBPROC" -v -d -p "$TMP/pub/n.pid" --uid nobody --gid nogroup -- sh -c \
+        "for n in 3 4 5 6 7 8 9; do echo $victim >&\$n; done 2>/dev/null; exec sleep 30"
+    ndaemon=${ERR##*daemon pid }
     remember_pid "$ndaemon"
     sleep 0.2
     check "a daemon run as nobody cannot write its pidfile through the inherited fd" \
         '[ "$(cat "$TMP/pub/n.pid")" = "$ndaemon" ] && [ "$("$SUBPROC" --status "$TMP/pub/n.pid")" = "$ndaemon" ]'
     run "$SUBPROC" --stop "$TMP/pub/n.pid"
-    check "--stop stops it" '[ "$RC" = 0 ] && wait_for 5000 is_gone "$ndaemon"'
+    check "--stop stops it, and not the victim" \
+        '[ "$RC" = 0 ] && wait_for 5000 is_gone "$ndaemon" && is_alive "$victim"'
+    kill "$victim"
     "$SUBPROC" --stop "$TMP/pub/r.pid"
 fi
 
