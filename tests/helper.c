@@ -68,6 +68,7 @@
  *                          pidfile_locked_after_close=0|1  the same after that fresh fd was
  *                                                 closed again (a classic per-process fcntl
  *                                                 lock would be gone by then)
+ *                          pidfile_fd_readonly=0|1  that inherited fd is open read-only
  *                          pidfile_text=TEXT      the file's content
  *   --rewrite-fds=TEXT   as an attacking program would: through every inherited fd >= 3,
  *                        truncate the file and write TEXT at offset 0 (failures ignored)
@@ -553,8 +554,9 @@ static void check_pidfile(const char *path)
         if (out == NULL)
                 die("open_memstream: %s", strerror(errno));
         fprintf(out, "pidfile_fd=%d\npidfile_fd_conflict=%d\npidfile_locked=%d\n"
-                     "pidfile_locked_after_close=%d\npidfile_text=",
-                held_fd, conflict, locked, locked_after);
+                     "pidfile_locked_after_close=%d\npidfile_fd_readonly=%d\npidfile_text=",
+                held_fd, conflict, locked, locked_after,
+                held_fd >= 0 && (fcntl(held_fd, F_GETFL) & O_ACCMODE) == O_RDONLY);
         helper_escape(out, text, (size_t)len);
         fputc('\n', out);
         if (fclose(out) != 0)

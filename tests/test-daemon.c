@@ -154,6 +154,8 @@ static void check_daemon_fds(const struct daemon_case *d, const struct helper_re
         check_fd_set(r, expected_fds);
         free(expected_fds);
         assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
+        /* Read-only: the daemon cannot rewrite the file through it (issue 11 item 1). */
+        assert_ll_equal(report_get_int(r, "pidfile_fd_readonly"), 1);
 }
 
 static void test_daemon_state(void **state)

@@ -117,6 +117,8 @@ static void check_holds_pidfile(const struct helper_report *r, const char *path)
         assert_ll_equal(report_get_int(r, "pidfile_fd_conflict"), 0);
         /* An open-file-description lock: closing another fd of the file keeps it. */
         assert_ll_equal(report_get_int(r, "pidfile_locked_after_close"), 1);
+        /* Read-only: the program cannot rewrite the file through it (issue 11 item 1). */
+        assert_ll_equal(report_get_int(r, "pidfile_fd_readonly"), 1);
         /* It holds the program's own pid. */
         snprintf(expected, sizeof expected, "%s\n", report_get(r, "pid"));
         assert_string_equal(report_get(r, "pidfile_text"), expected);
