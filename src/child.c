@@ -356,6 +356,8 @@ CHILD_CODE static int hold_pidfile(const struct sp_plan *plan)
                         break;
                 (void)sp_sys_close((int)fd);
         }
+        if (plan->in_place_pidfile_fd) /* the caller itself: its memory is ours */
+                *plan->in_place_pidfile_fd = (int)fd;
         r = write_own_pid(plan, &opened);
         if (r >= 0)
                 r = sp_sys_fcntl((int)fd, F_SETFD, 0);

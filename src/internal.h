@@ -310,6 +310,9 @@ struct sp_plan {
          * back with the report instead of exiting. */
         sigjmp_buf *in_place_jump;
         struct sp_report *in_place_report;
+        /* In place only (NULL otherwise): where the pidfile's locked fd is noted, for the
+         * caller to close and discard the file when a later step fails. */
+        int *in_place_pidfile_fd;
 };
 
 /* Stages reported by a child that fails before exec. */

@@ -126,6 +126,10 @@ run "$SUBPROC" -d -p "$TMP/failed.pid" -C "$TMP/nonexistent-dir" -- sleep 30
 check "a daemon that cannot chdir: 125, and no pidfile left" \
     '[ "$RC" = 125 ] && [ ! -e "$TMP/failed.pid" ]'
 
+run "$SUBPROC" -p "$TMP/failed.pid" -- "$TMP/nonexistent"
+check "in place, a missing program: 127, and no pidfile left" \
+    '[ "$RC" = 127 ] && [ ! -e "$TMP/failed.pid" ]'
+
 # Items 2 and 8: pidfiles that others may write, or hard links, are refused by every mode.
 echo 1 >"$TMP/w.pid"
 chmod 666 "$TMP/w.pid"
