@@ -101,12 +101,17 @@ static int fd_holds_lock(int info_dir, const char *name)
 /* 1 when a listed fd is the file (dev, ino) with a write lock, 0 if none, or -errno. */
 static int scan_fds(int fd_dir, int info_dir, dev_t dev, ino_t ino)
 {
-        DIR *d = fdopendir(dup(fd_dir));
+        int copy = fcntl(fd_dir, F_DUPFD_CLOEXEC, 0);
+        DIR *d = copy < 0 ? NULL : fdopendir(copy);
         struct dirent *e;
         int r = 0;
 
-        if (!d)
-                return -errno;
+        if (!d) {
+                r = -errno;
+                if (copy >= 0)
+                        close(copy);
+                return r;
+        }
         while (r == 0 && (e = readdir(d)) != NULL) {
                 struct stat st;
 

@@ -354,6 +354,14 @@ static void drop_holders(struct probe *p)
         p->nholders = 0;
 }
 
+/* Let go at once of a lock taken only to test it: a start waits for us meanwhile. */
+static void unlock_probe(struct probe *p)
+{
+        if (p->locked)
+                (void)flock(p->fd, LOCK_UN);
+        p->locked = false;
+}
+
 static void probe_close(struct probe *p)
 {
         drop_holders(p);
@@ -462,6 +470,7 @@ int subproc_pidfile_holder(const char *path, pid_t *ret_pid, int *ret_pidfd)
         if (r != 0)
                 return r < 0 ? -1 : (*ret_pid = -1, ret_pidfd ? *ret_pidfd = -1 : 0, 0);
         r = find_holders(&p);
+        unlock_probe(&p);
         if (r > 0) {
                 *ret_pid = p.holders[0].pid;
                 if (ret_pidfd) {
@@ -500,6 +509,7 @@ int subproc_pidfile_status(const char *path, const char *exe, pid_t *ret_pid)
         if (r != 0)
                 return r < 0 ? -1 : SUBPROC_PIDFILE_MISSING;
         r = find_holders(&p);
+        unlock_probe(&p);
         if (r > 0) {
                 *ret_pid = p.holders[0].pid;
                 r = SUBPROC_PIDFILE_RUNNING;
