@@ -462,29 +462,31 @@ static int named_runs_exe(const struct probe *p, const struct stat *exe, int *re
 int subproc_pidfile_holder(const char *path, pid_t *ret_pid, int *ret_pidfd)
 {
         struct probe p;
-        int r;
+        pid_t pid = -1;
+        int pidfd = -1, r;
 
         if (!ret_pid)
                 return sp_error(EINVAL, "subproc_pidfile_holder: NULL argument");
         r = probe_open(&p, path);
-        if (r != 0)
-                return r < 0 ? -1 : (*ret_pid = -1, ret_pidfd ? *ret_pidfd = -1 : 0, 0);
-        r = find_holders(&p);
-        unlock_probe(&p);
-        if (r > 0) {
-                *ret_pid = p.holders[0].pid;
-                if (ret_pidfd) {
-                        *ret_pidfd = p.holders[0].pidfd;
+        if (r == 0) {
+                r = find_holders(&p);
+                unlock_probe(&p);
+                if (r > 0) {
+                        pid = p.holders[0].pid;
+                        pidfd = p.holders[0].pidfd;
                         p.holders[0].pidfd = -1;
                 }
-                r = 0;
-        } else if (r == 0) {
-                *ret_pid = -1;
-                if (ret_pidfd)
-                        *ret_pidfd = -1;
+                probe_close(&p); /* closing the fd drops a lock we took to test */
         }
-        probe_close(&p); /* closing the fd drops a lock we took to test */
-        return r;
+        if (r < 0)
+                return -1;
+        /* Outputs only on success; no file (r == 1) or nobody (r == 0): -1. */
+        *ret_pid = pid;
+        if (ret_pidfd)
+                *ret_pidfd = pidfd;
+        else if (pidfd >= 0)
+                close(pidfd);
+        return 0;
 }
 
 int subproc_pidfile_read_if_alive(const char *path, pid_t *pid)
@@ -494,36 +496,51 @@ int subproc_pidfile_read_if_alive(const char *path, pid_t *pid)
         return subproc_pidfile_holder(path, pid, NULL);
 }
 
+/* The state when nobody holds the lock: the named pid, matched by exe or else judged by
+ * unproven_alive().  Sets *pid when it runs. */
+static int unlocked_state(const struct probe *p, const struct stat *exe, pid_t *pid)
+{
+        int r, pidfd;
+
+        if (!exe)
+                return unproven_alive(p) ? -1 : SUBPROC_PIDFILE_STALE;
+        r = named_runs_exe(p, exe, &pidfd);
+        if (r <= 0)
+                return r < 0 ? -1 : SUBPROC_PIDFILE_STALE;
+        close(pidfd);
+        *pid = p->named;
+        return SUBPROC_PIDFILE_RUNNING;
+}
+
 int subproc_pidfile_status(const char *path, const char *exe, pid_t *ret_pid)
 {
         struct stat exe_st;
         struct probe p;
-        int r, pidfd;
+        pid_t pid = -1;
+        int r;
 
         if (!ret_pid)
                 return sp_error(EINVAL, "subproc_pidfile_status: NULL argument");
-        *ret_pid = -1;
         if (exe && stat_exe(exe, &exe_st) < 0)
                 return -1;
         r = probe_open(&p, path);
-        if (r != 0)
-                return r < 0 ? -1 : SUBPROC_PIDFILE_MISSING;
+        if (r < 0)
+                return -1;
+        if (r == 1) {
+                *ret_pid = -1;
+                return SUBPROC_PIDFILE_MISSING;
+        }
         r = find_holders(&p);
         unlock_probe(&p);
         if (r > 0) {
-                *ret_pid = p.holders[0].pid;
+                pid = p.holders[0].pid;
                 r = SUBPROC_PIDFILE_RUNNING;
-        } else if (r == 0 && exe) {
-                r = named_runs_exe(&p, &exe_st, &pidfd);
-                if (r > 0) {
-                        close(pidfd);
-                        *ret_pid = p.named;
-                }
-                r = r < 0 ? -1 : r ? SUBPROC_PIDFILE_RUNNING : SUBPROC_PIDFILE_STALE;
         } else if (r == 0) {
-                r = unproven_alive(&p) ? -1 : SUBPROC_PIDFILE_STALE;
+                r = unlocked_state(&p, exe ? &exe_st : NULL, &pid);
         }
         probe_close(&p);
+        if (r >= 0)
+                *ret_pid = pid; /* outputs only on success */
         return r;
 }
 
