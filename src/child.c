@@ -273,7 +273,7 @@ CHILD_CODE static size_t format_pid(long v, char *buf)
 }
 
 /* Runs in the child: async-signal-safe only.  pidfile.c's status and stop test the lock by
- * taking it for a moment: ride that out as its try_lock() does. */
+ * taking it for a moment: ride that out as its sp_pidfile_try_lock() does. */
 CHILD_CODE static long lock_pidfile_fd(int fd)
 {
         long r = sp_sys_lock_file(fd);

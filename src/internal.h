@@ -406,37 +406,6 @@ SP_HIDDEN void sp_pidfile_discard(const char *path, pid_t pid);
  * shows it (pidfile.c). */
 SP_HIDDEN int sp_pidfile_busy(const char *path);
 
-/* The kernel's word on pidfile holders (pidfile-proc-*.c).  A holder is a live process with
- * an fd on the pidfile's inode (dev, ino) whose open file description carries a write lock. */
-struct stat;
-struct sp_holder {
-        pid_t pid;
-        int pidfd; /* taken before the check; -1 without pidfds */
-};
-/* 1 when pid is a holder (*ret_pidfd its pidfd, or -1 on kernels without pidfds), 0 when it
- * is not or is gone (a zombie too), -EACCES when its fds are not ours to see, -ENOTSUP
- * without /proc. */
-SP_HIDDEN int sp_pidfile_prove(pid_t pid, dev_t dev, ino_t ino, int *ret_pidfd);
-/* Every holder among all processes, up to max: their number, with *ret_incomplete set when
- * some process could not be looked at; -ENOTSUP without /proc. */
-SP_HIDDEN int sp_pidfile_find_holders(dev_t dev, ino_t ino, struct sp_holder *ret, size_t max,
-                                      bool *ret_incomplete);
-/* 1 when the live process pid runs the executable `exe` (dev + ino of /proc/PID/exe), with
- * *ret_pidfd its pidfd taken before the check; 0 if not or gone; -errno if it cannot be told
- * (-ENOSYS without pidfds). */
-SP_HIDDEN int sp_pid_runs_exe(pid_t pid, const struct stat *exe, int *ret_pidfd);
-/* 1 when the kernel shows a flock() read lock on the file (dev, ino) (/proc/locks): then no
- * process holds a write lock, which would exclude it; 0 if it shows none, -errno. */
-SP_HIDDEN int sp_pidfile_read_locked(dev_t dev, ino_t ino);
-/* 1 when pid names a live process (a zombie counts as gone), 0 if not, -errno. */
-SP_HIDDEN int sp_pid_alive(pid_t pid);
-/* Whether the process of a pidfd is still running (not exited, not a zombie). */
-SP_HIDDEN bool sp_pidfd_alive(int pidfd);
-/* pidfd_send_signal(): 0 or -errno. */
-SP_HIDDEN int sp_pidfd_signal(int pidfd, int sig);
-/* Wait up to timeout_ms for the process of a pidfd to exit: 0, or -ETIMEDOUT. */
-SP_HIDDEN int sp_pidfd_wait_exit(int pidfd, int timeout_ms);
-
 /* Test knob: 0 automatic; 1 start at the /proc/self/fd walk; 2 start at the bounded loop. */
 extern SP_HIDDEN int sp_test_force_close_fallback;
 

@@ -5,6 +5,7 @@
  * before the check and tested after it: if the process was gone by then, its pid may name
  * another process, and the answer is "not the holder". */
 #include "internal.h"
+#include "pidfile.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -3,6 +3,7 @@
  * can be proven, so every question is answered "cannot tell" (ENOTSUP), and no pidfile
  * function signals anybody. */
 #include "internal.h"
+#include "pidfile.h"
 
 #include <errno.h>
 #include <signal.h>
