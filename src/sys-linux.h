@@ -285,16 +285,10 @@ SP_SYSCALL __attribute__((noreturn)) void sp_sys_exit(int code)
 }
 
 /* One function per step that sys-posix.h implements differently per system.  The pidfile's
- * lock is pidfile.c's: an open-file-description lock, or flock() (-Dpidfile_lock=flock). */
+ * lock is pidfile.c's: flock(), which a read-only fd can carry (see hold_pidfile()). */
 SP_SYSCALL long sp_sys_lock_file(int fd)
 {
-#if SUBPROC_PIDFILE_FLOCK
         return sp_sys(SYS_flock, fd, LOCK_EX | LOCK_NB, 0);
-#else
-        struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-
-        return sp_sys_fcntl(fd, F_OFD_SETLK, (long)&lock);
-#endif
 }
 
 SP_SYSCALL long sp_sys_cap_bound_drop(int cap)
