@@ -247,10 +247,11 @@ int subproc_pidfile_status(const char *path, const char *exe, pid_t *ret_pid)
  * that process and no other that got its pid since.  0, or -1 (message set). */
 static int signal_holders(struct probe *p, int sig)
 {
-        for (size_t i = 0; i < p->nholders; i++) {
+        for (size_t i = 0; i < p->nholders; i++)
                 if (p->holders[i].pid == getpid())
                         return sp_error(EDEADLK, "pidfile %s is held by this very process",
                                         p->path);
+        for (size_t i = 0; i < p->nholders; i++) {
                 if (p->holders[i].pidfd < 0)
                         return sp_error(ENOTSUP, "cannot signal pid %d, holder of pidfile %s, "
                                         "safely: this kernel has no pidfds (Linux 5.3)",

@@ -217,7 +217,7 @@ static void test_daemon_state(void **state)
         report_free(r);
 
         /* Stop it through its pidfile. */
-        assert_ll_equal(subproc_pidfile_force_cleanup(d.pidfile), 0);
+        assert_ll_equal(lt_stop_pidfile(d.pidfile), 0);
         assert_false(lt_file_exists(d.pidfile));
         assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
         daemon_finish(&d);
@@ -324,7 +324,7 @@ static void test_daemon_pidfile_busy_then_restart(void **state)
         r = daemon_report(&second);
         assert_ll_equal(report_get_int(r, "pid"), pid2);
         report_free(r);
-        assert_ll_equal(subproc_pidfile_force_cleanup(first.pidfile), 0);
+        assert_ll_equal(lt_stop_pidfile(first.pidfile), 0);
         assert_true(lt_wait_exit(pid2, LT_HANG_GUARD_MS) >= 0);
         free(content);
         daemon_finish(&second);
@@ -342,6 +342,10 @@ static void test_force_cleanup_of_daemon(void **state)
                 { "--sleep-ms=0", SIGTERM },
         };
 
+        if (!lt_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                skip();
+        }
         /* Adopt the orphaned daemons so that their death can be checked. */
         lt_become_subreaper();
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -495,7 +499,7 @@ static void test_daemon_handshake(void **state)
         /* Released once is all: a second release has nothing to release. */
         assert_ll_equal(subproc_handshake_release(d.c), -1);
 
-        assert_ll_equal(subproc_pidfile_force_cleanup(d.pidfile), 0);
+        assert_ll_equal(lt_stop_pidfile(d.pidfile), 0);
         assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
         daemon_finish(&d);
 }
@@ -567,7 +571,7 @@ static void test_daemon_handshake_pidfile_busy(void **state)
         assert_ll_equal(subproc_handshake_release(second.c), -1);
         assert_false(lt_file_exists(second.marker));
 
-        assert_ll_equal(subproc_pidfile_force_cleanup(first.pidfile), 0);
+        assert_ll_equal(lt_stop_pidfile(first.pidfile), 0);
         assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
         daemon_finish(&second);
         daemon_finish(&first);
