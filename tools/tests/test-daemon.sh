@@ -197,6 +197,20 @@ if is_root && command -v setpriv >/dev/null; then
         '[ "$RC" = 0 ] && wait_for 5000 is_gone "$ndaemon" && is_alive "$victim"'
     kill "$victim"
     "$SUBPROC" --stop "$TMP/pub/r.pid"
+    # Not root: a user's own daemon is seen, stopped, and its file removed.
+    mkdir -m 755 "$TMP/own"
+    chown nobody "$TMP/own"
+    as_nobody() {
+        setpriv --reuid nobody --regid nogroup --clear-groups "$@"
+    }
+    run as_nobody "$SUBPROC" -v -d -p "$TMP/own/o.pid" -- sleep 30
+    odaemon=${ERR##*daemon pid }
+    remember_pid "$odaemon"
+    run as_nobody "$SUBPROC" --status "$TMP/own/o.pid"
+    expect "--status as nobody of its own daemon: 0 and its pid" 0 "$odaemon"
+    run as_nobody "$SUBPROC" --stop "$TMP/own/o.pid"
+    check "--stop as nobody of its own daemon: stopped, file removed" \
+        '[ "$RC" = 0 ] && wait_for 5000 is_gone "$odaemon" && [ ! -e "$TMP/own/o.pid" ]'
 fi
 
 # Item 4: the lock passes to a grandchild and the pid in the file (the shell's) is recycled:
