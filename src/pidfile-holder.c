@@ -86,9 +86,10 @@ static int cannot_tell(const struct probe *p, int err)
  * of ours takes); -1 when it cannot be told (message set). */
 static int find_holders(struct probe *p)
 {
+        bool incomplete = false;
+
         drop_holders(p);
         for (int round = 0; round < 3; round++) {
-                bool incomplete = false;
                 int pidfd, r = sp_pidfile_try_lock(p->fd);
 
                 if (r == 0) {
@@ -113,13 +114,16 @@ static int find_holders(struct probe *p)
                 }
                 if (r < 0)
                         return cannot_tell(p, -r);
-                /* Some processes were not ours to look at.  A read lock the kernel shows
-                 * excludes any write lock: then only readers hold it.  Else we cannot tell. */
-                if (incomplete && sp_pidfile_read_locked(p->st.st_dev, p->st.st_ino) != 1)
-                        return cannot_tell(p, EACCES);
-                /* Held, but by no writer: readers, or a holder that just exited. */
+                /* Held, yet no process we saw holds a write lock.  A read lock the kernel
+                 * shows excludes any write lock: then only readers hold it. */
+                if (sp_pidfile_read_locked(p->st.st_dev, p->st.st_ino) == 1)
+                        return 0;
+                /* Else a holder that just exited (look again), or one we cannot see. */
         }
-        return 0;
+        if (incomplete)
+                return cannot_tell(p, EACCES);
+        return sp_error(EBUSY, "cannot tell who holds pidfile %s: a process this system does "
+                        "not show us (in another pid namespace?)", p->path);
 }
 
 /* The named pid, when it lives without holding the lock: 1 (message set), else 0. */

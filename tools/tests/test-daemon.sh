@@ -239,6 +239,17 @@ reuse_case() {
     return 0
 }
 if is_root && unshare --pid --fork --mount-proc true 2>/dev/null; then
+    # A holder this /proc does not show (asked from a pid namespace of our own): nothing can
+    # be proven, so --status cannot tell and --stop refuses, the file and the holder kept.
+    run "$SUBPROC" -d -p "$TMP/outside.pid" -- sleep 30
+    outside=$(cat "$TMP/outside.pid")
+    remember_pid "$outside"
+    run unshare --pid --fork --mount-proc "$SUBPROC" --status "$TMP/outside.pid"
+    expect_err "--status where the holder is not visible: 4, cannot tell" 4 "does not show us"
+    run unshare --pid --fork --mount-proc "$SUBPROC" --stop "$TMP/outside.pid"
+    check "--stop where the holder is not visible: refused, nothing removed or stopped" \
+        '[ "$RC" = 125 ] && [ -e "$TMP/outside.pid" ] && is_alive "$outside"'
+    "$SUBPROC" --stop "$TMP/outside.pid"
     export -f reuse_case wait_for now_ms is_alive is_gone
     out=$(SUBPROC=$SUBPROC unshare --pid --fork --mount-proc bash -c 'reuse_case "$1"' _ "$TMP/reuse.pid" 2>&1)
     rc=$?
