@@ -358,7 +358,8 @@ SUBPROC_EXPORT int subproc_pidfile_read(const char *path, pid_t *pid);
  * caller owns it; -1 on kernels without pidfds); 0 with *ret_pid == -1 (and *ret_pidfd == -1)
  * when nobody holds it, including a missing file and a file only read-locked.  -1 with errno:
  * EACCES when it cannot be told because the holder's open files are not ours to see (another
- * user's process; run as root), ENOTSUP on systems without /proc (FreeBSD, macOS: not yet),
+ * user's process; run as root), EBUSY when the lock is held by no process /proc shows (one in
+ * another pid namespace), ENOTSUP on systems without /proc (FreeBSD, macOS: not yet),
  * or the refusals of subproc_pidfile_read().
  * Anyone who can read a pidfile can flock() it: such a process then is the holder, the
  * answer names it (never a dead pid the file names), and a start on that pidfile is refused

@@ -1189,6 +1189,27 @@ static void test_unlocked_daemon_matched_by_exe(void **state)
         free(path);
 }
 
+/* release() removes the file of its fd, never another file that the name leads to now. */
+static void test_release_removes_only_its_file(void **state)
+{
+        char *path = make_temp_path(), *moved = make_temp_path(), *now;
+        int fd = subproc_pidfile_acquire(path, getpid());
+
+        assert_true(fd >= 0);
+        /* The name now leads to another file (renamed over it by the directory's owner). */
+        assert_ll_equal(rename(path, moved), 0);
+        write_file(path, "fresh\n", 6);
+        assert_ll_equal(subproc_pidfile_release(path, fd), 0);
+        assert_false(fd_is_open(fd));
+        now = read_file_all(path, NULL);
+        assert_string_equal(now, "fresh\n");
+        free(now);
+        assert_ll_equal(unlink(path), 0);
+        assert_ll_equal(unlink(moved), 0);
+        free(moved);
+        free(path);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1215,6 +1236,7 @@ int main(void)
                 LT_TEST(test_failed_start_leaves_no_pidfile),
                 LT_TEST(test_no_pidfd_no_signal),
                 LT_TEST(test_unlocked_daemon_matched_by_exe),
+                LT_TEST(test_release_removes_only_its_file),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
