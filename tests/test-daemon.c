@@ -526,6 +526,8 @@ static void test_daemon_handshake_exec_fails(void **state)
         assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
         assert_ll_equal(subproc_pidfile_read_if_alive(d.pidfile, &alive), 0);
         assert_ll_equal(alive, -1);
+        /* A failed start leaves no pidfile naming it (issue 11 item 7). */
+        assert_false(lt_file_exists(d.pidfile));
         daemon_finish(&d);
 }
 
@@ -546,6 +548,8 @@ static void test_daemon_handshake_abandoned(void **state)
         assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
         assert_false(lt_file_exists(d.marker));
         assert_false(lt_file_exists(d.report));
+        /* It never ran the program: no pidfile naming it (issue 11 item 7). */
+        assert_false(lt_file_exists(d.pidfile));
         daemon_finish(&d);
 }
 
