@@ -285,6 +285,21 @@ CHILD_CODE static long lock_pidfile_fd(int fd)
         return r;
 }
 
+/* Runs in the child: async-signal-safe only.  A write lock of the fcntl() kind that another
+ * holds (a daemon's own lockf(), an earlier subproc's OFD lock), which flock() does not see:
+ * -ERR_BUSY then, else 0.  Read locks are anyone's and ignored (see pidfile.c). */
+CHILD_CODE static long check_fcntl_lock(int fd)
+{
+        struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+#ifdef F_OFD_GETLK
+        long r = sp_sys_fcntl(fd, F_OFD_GETLK, (long)&lk);
+#else
+        long r = sp_sys_fcntl(fd, F_GETLK, (long)&lk);
+#endif
+
+        return r == 0 && lk.l_type == F_WRLCK ? -ERR_BUSY : 0;
+}
+
 /* Runs in the child: async-signal-safe only.  What pidfile.c's refusal() refuses: not a
  * regular file (EINVAL), not our own file or root's, writable by group or others (EPERM),
  * more than one hard link (EMLINK). */
@@ -345,6 +360,8 @@ CHILD_CODE static int hold_pidfile(const struct sp_plan *plan)
                         r = check_pidfile(&opened);
                 if (r == 0)
                         r = lock_pidfile_fd((int)fd);
+                if (r == 0)
+                        r = check_fcntl_lock((int)fd);
                 if (r == -ERR_AGAIN || r == -ERR_ACCES)
                         r = -ERR_BUSY;
                 if (r < 0)

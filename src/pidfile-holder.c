@@ -21,7 +21,9 @@ struct probe {
         int fd;         /* read-only, on the checked file */
         struct stat st;
         pid_t named;    /* the pid the file names (a hint), or -1 */
-        bool locked;    /* we took the lock: nobody else holds it */
+        bool locked;    /* we took the flock(): nobody else holds that */
+        bool by_exit;   /* the holders are proven otherwise: wait for their exit, not for
+                         * the flock() (which they do not hold) */
         struct sp_holder holders[MAX_HOLDERS];
         size_t nholders;
 };
@@ -89,11 +91,23 @@ static int find_holders(struct probe *p)
         bool incomplete = false;
 
         drop_holders(p);
+        p->by_exit = false;
         for (int round = 0; round < 3; round++) {
                 int pidfd, r = sp_pidfile_try_lock(p->fd);
 
                 if (r == 0) {
                         p->locked = true;
+                        /* A daemon's own fcntl() lock (lockf()), or an earlier subproc's
+                         * OFD lock, is no flock(): the named pid may hold one all the same.
+                         * (Not us: our own fd now carries the flock() we just took.) */
+                        if (p->named > 0 && p->named != getpid() &&
+                            sp_pidfile_prove(p->named, p->st.st_dev, p->st.st_ino,
+                                             &pidfd) == 1) {
+                                p->holders[0] = (struct sp_holder){ p->named, pidfd };
+                                p->nholders = 1;
+                                p->by_exit = true;
+                                return 1;
+                        }
                         return 0;
                 }
                 if (r != -EBUSY)
@@ -271,13 +285,14 @@ static int signal_holders(struct probe *p, int sig)
         return 0;
 }
 
-/* One round of stop: who to signal now.  1 with p->holders set (by_exe: the named pid,
- * matched by its executable), 0 when nothing runs, -1 on refusal. */
+/* One round of stop: who to signal now.  1 with p->holders set (by_exe: wait for it to exit:
+ * the named pid, matched by its executable or holding an fcntl() lock), 0 when nothing runs,
+ * -1 on refusal. */
 static int stop_targets(struct probe *p, const struct stat *exe, bool first, bool *by_exe)
 {
         int r = find_holders(p), pidfd;
 
-        *by_exe = false;
+        *by_exe = p->by_exit;
         if (r != 0)
                 return r;
         if (exe) {

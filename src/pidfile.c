@@ -242,6 +242,21 @@ int sp_pidfile_busy(const char *path)
         return r;
 }
 
+/* A write lock of the fcntl() kind held by another process or open file description: a
+ * daemon's own lockf() on its pidfile, or the open-file-description lock of an earlier
+ * subproc.  flock() does not see those, so a start checks for them too.  Read locks are
+ * ignored: anyone who can read the file can take one. */
+static bool fcntl_write_locked(int fd)
+{
+        struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+#ifdef F_OFD_GETLK
+        return fcntl(fd, F_OFD_GETLK, &lk) == 0 && lk.l_type == F_WRLCK;
+#else
+        return fcntl(fd, F_GETLK, &lk) == 0 && lk.l_type == F_WRLCK;
+#endif
+}
+
 /* Lock the file that `path` names right now: if it was unlinked or replaced between our
  * open and our lock, our lock would guard nothing, so start over. */
 static int lock_current_file(const char *path, struct stat *ret_st)
@@ -254,6 +269,8 @@ static int lock_current_file(const char *path, struct stat *ret_st)
                 if (fd < 0)
                         return sp_pidfile_open_error(path, fd, &opened);
                 r = sp_pidfile_try_lock(fd);
+                if (r == 0 && fcntl_write_locked(fd))
+                        r = -EBUSY;
                 if (r < 0) {
                         r = r == -EBUSY ? busy_error(path, fd, &opened)
                                         : sp_error(-r, "lock pidfile %s: %s", path, strerror(-r));

@@ -1210,6 +1210,65 @@ static void test_release_removes_only_its_file(void **state)
         free(path);
 }
 
+/* A daemon that locks its own pidfile with fcntl() (lockf()), as many do, or one started by
+ * an earlier subproc (an open-file-description lock): flock() does not see those locks, yet
+ * the daemon is the proven holder; a start is refused and stop stops it. */
+static void test_fcntl_locked_daemon(void **state)
+{
+        static const int kinds[] = { F_SETLK, F_OFD_SETLK };
+
+        if (!lt_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                skip();
+        }
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+                char *path = make_temp_path();
+                int ready[2], status;
+                pid_t daemon_pid, held = -2;
+                char ok = 0;
+                subproc *c;
+
+                assert_ll_equal(pipe2(ready, O_CLOEXEC), 0);
+                daemon_pid = fork();
+                assert_true(daemon_pid >= 0);
+                if (daemon_pid == 0) {
+                        struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+                        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+                        char *text = pid_text(getpid());
+
+                        ok = fd >= 0 && fcntl(fd, kinds[i], &lk) == 0 &&
+                             write(fd, text, strlen(text)) > 0 ? '1' : '0';
+                        (void)!write(ready[1], &ok, 1);
+                        pause();
+                        _exit(0);
+                }
+                close(ready[1]);
+                lt_read_exact(ready[0], &ok, 1, LT_HANG_GUARD_MS);
+                close(ready[0]);
+                assert_ll_equal(ok, '1');
+
+                assert_ll_equal(subproc_pidfile_read_if_alive(path, &held), 0);
+                assert_ll_equal(held, daemon_pid);
+                errno = 0;
+                assert_ll_equal(subproc_pidfile_acquire(path, 0), -1);
+                assert_errno_equal(errno, EBUSY);
+                c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+                subproc_set_pidfile(c, path);
+                errno = 0;
+                assert_ll_equal(subproc_run(c, NULL), -1);
+                assert_errno_equal(errno, EBUSY);
+                subproc_free(c);
+                assert_ll_equal(read_pid(path), daemon_pid);
+                if (subproc_pidfile_force_cleanup(path) != 0)
+                        print_error("stop: %s\n", subproc_errmsg());
+                assert_ll_equal(waitpid(daemon_pid, &status, 0), daemon_pid);
+                assert_true(WIFSIGNALED(status));
+                assert_ll_equal(WTERMSIG(status), SIGTERM);
+                assert_false(lt_file_exists(path));
+                free(path);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1237,6 +1296,7 @@ int main(void)
                 LT_TEST(test_no_pidfd_no_signal),
                 LT_TEST(test_unlocked_daemon_matched_by_exe),
                 LT_TEST(test_release_removes_only_its_file),
+                LT_TEST(test_fcntl_locked_daemon),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
