@@ -313,8 +313,9 @@ SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
  * and keeps the read-only fd open across exec, so the lock lives exactly as long as the command
  * and the program (whatever uid it runs as) cannot change the file through what it was given.
  * The program therefore sees one extra read-only fd, which it must not close.  If another
- * process holds the lock the run fails with EBUSY and a message naming the holder's pid when
- * the kernel shows it, and the file is left untouched.  Refused (the run fails, the file is
+ * process holds the lock, or a fcntl() write lock on the file (a daemon's own lockf(), an
+ * earlier subproc's open-file-description lock), the run fails with EBUSY and a message
+ * naming the holder's pid when the kernel shows it, and the file is left untouched.  Refused (the run fails, the file is
  * left untouched): a file owned by a user other than the effective uid and root, or writable
  * by group or others (EPERM, naming the reason); one with more than one hard link (EMLINK);
  * one that is not a regular file (EINVAL).  When the start fails after the pidfile was written
@@ -350,8 +351,8 @@ SUBPROC_EXPORT int subproc_pidfile_release(const char *path, int fd);
 SUBPROC_EXPORT int subproc_pidfile_read(const char *path, pid_t *pid);
 
 /* Who holds the pidfile, as the kernel shows it: a live process (not a zombie) with an fd on
- * that very file (device + inode) whose open file description carries a write lock (on
- * Linux: /proc/PID/fd and /proc/PID/fdinfo).  The pid written in the file is only where to
+ * that very file (device + inode) whose open file description carries a write lock, flock()
+ * or fcntl() (on Linux: /proc/PID/fd and /proc/PID/fdinfo).  The pid written in the file is only where to
  * look first: if the lock passed on (`sh -c 'daemon &'`), every process is looked at.
  * Returns 0 with *ret_pid the holder and, if ret_pidfd is not NULL, *ret_pidfd a pidfd for it
  * (taken before the check, so it names that process and no later one with its pid; the
