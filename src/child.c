@@ -292,9 +292,9 @@ CHILD_CODE static long check_fcntl_lock(int fd)
 {
         struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 #ifdef F_OFD_GETLK
-        long r = sp_sys_fcntl(fd, F_OFD_GETLK, (long)&lk);
+        long r = sp_sys_fcntl_lock(fd, F_OFD_GETLK, &lk);
 #else
-        long r = sp_sys_fcntl(fd, F_GETLK, (long)&lk);
+        long r = sp_sys_fcntl_lock(fd, F_GETLK, &lk);
 #endif
 
         return r == 0 && lk.l_type == F_WRLCK ? -ERR_BUSY : 0;

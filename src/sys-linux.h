@@ -101,6 +101,12 @@ SP_SYSCALL long sp_sys_fcntl(int fd, int cmd, long arg)
         return sp_sys(SYS_fcntl, fd, cmd, arg);
 }
 
+/* The lock commands (F_GETLK, F_OFD_GETLK), whose argument is a pointer. */
+SP_SYSCALL long sp_sys_fcntl_lock(int fd, int cmd, struct flock *lk)
+{
+        return sp_sys_fcntl(fd, cmd, (long)lk);
+}
+
 SP_SYSCALL long sp_sys_close_range(unsigned first, unsigned last, unsigned flags)
 {
 #ifdef SYS_close_range

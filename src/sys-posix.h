@@ -78,6 +78,12 @@ static inline long sp_sys_fcntl(int fd, int cmd, long arg)
         return r < 0 ? -(long)errno : r;
 }
 
+/* The lock commands (F_GETLK, F_OFD_GETLK), whose argument is a pointer. */
+static inline long sp_sys_fcntl_lock(int fd, int cmd, struct flock *lk)
+{
+        return SP_RET(fcntl(fd, cmd, lk));
+}
+
 /* close_range() is no POSIX call, but a bare system call where libc has it (FreeBSD 12.2+,
  * glibc 2.34+); CLOSE_RANGE_CLOEXEC needs FreeBSD 13.3 or Linux 5.11, and EINVAL without it
  * makes the caller close instead.  -ENOSYS sends the caller to its bounded loop. */
