@@ -308,19 +308,20 @@ SUBPROC_EXPORT void subproc_daemonize(subproc *c);
 SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
 
 /* Make the process that becomes the command hold a locked pidfile at `path` (copied).  Before
- * exec it opens the file read-only (O_NOFOLLOW: a symlink is refused), takes a flock() lock
- * that survives fork and exec, writes its own pid through a second fd that it closes at once,
- * and keeps the read-only fd open across exec, so the lock lives exactly as long as the command
- * and the program (whatever uid it runs as) cannot change the file through what it was given.
- * The program therefore sees one extra read-only fd, which it must not close.  If another
- * process holds the lock, or a fcntl() write lock on the file (a daemon's own lockf(), an
- * earlier subproc's open-file-description lock), the run fails with EBUSY and a message
- * naming the holder's pid when the kernel shows it, and the file is left untouched.  Refused (the run fails, the file is
- * left untouched): a file owned by a user other than the effective uid and root, or writable
- * by group or others (EPERM, naming the reason); one with more than one hard link (EMLINK);
- * one that is not a regular file (EINVAL).  When the start fails after the pidfile was written
- * (the program was not found, a later step failed), the file is removed again if it still
- * names the failed process and nobody holds it.  Works with and without subproc_daemonize().
+ * exec it opens the file read-only (O_NOFOLLOW: a symlink is refused), takes a flock() lock that
+ * survives fork and exec, writes its own pid through a second fd that it closes at once, and
+ * keeps the read-only fd open across exec, so the lock lives exactly as long as the command and
+ * the program (whatever uid it runs as) cannot change the file through what it was given. The
+ * program therefore sees one extra read-only fd, which it must not close.  If another process
+ * holds the lock, or a fcntl() write lock on the file (a daemon's own lockf(), an earlier
+ * subproc's open-file-description lock), the run fails with EBUSY and a message naming the
+ * holder's pid when the kernel shows it, and the file is left untouched.  Refused (the run fails,
+ * the file is left untouched): a file owned by a user other than the effective uid and root, or
+ * writable by group or others (EPERM, naming the reason); one with more than one hard link
+ * (EMLINK); one that is not a regular file (EINVAL).  When the start fails after the pidfile was
+ * written (the program was not found, a later step failed), the file is removed again if it
+ * still names the failed process and nobody holds it.  Works with and without
+ * subproc_daemonize().
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_pidfile(subproc *c, const char *path);
 
@@ -351,17 +352,17 @@ SUBPROC_EXPORT int subproc_pidfile_release(const char *path, int fd);
 SUBPROC_EXPORT int subproc_pidfile_read(const char *path, pid_t *pid);
 
 /* Who holds the pidfile, as the kernel shows it: a live process (not a zombie) with an fd on
- * that very file (device + inode) whose open file description carries a write lock, flock()
- * or fcntl() (on Linux: /proc/PID/fd and /proc/PID/fdinfo).  The pid written in the file is only where to
- * look first: if the lock passed on (`sh -c 'daemon &'`), every process is looked at.
+ * that very file (device + inode) whose open file description carries a write lock, flock() or
+ * fcntl() (on Linux: /proc/PID/fd and /proc/PID/fdinfo).  The pid written in the file is only
+ * where to look first: if the lock passed on (`sh -c 'daemon &'`), every process is looked at.
  * Returns 0 with *ret_pid the holder and, if ret_pidfd is not NULL, *ret_pidfd a pidfd for it
- * (taken before the check, so it names that process and no later one with its pid; the
- * caller owns it; -1 on kernels without pidfds); 0 with *ret_pid == -1 (and *ret_pidfd == -1)
- * when nobody holds it, including a missing file and a file only read-locked.  -1 with errno:
- * EACCES when it cannot be told because the holder's open files are not ours to see (another
- * user's process; run as root), EBUSY when the lock is held by no process /proc shows (one in
- * another pid namespace), ENOTSUP on systems without /proc (FreeBSD, macOS: not yet),
- * or the refusals of subproc_pidfile_read().
+ * (taken before the check, so it names that process and no later one with its pid; the caller
+ * owns it; -1 on kernels without pidfds); 0 with *ret_pid == -1 (and *ret_pidfd == -1) when
+ * nobody holds it, including a missing file and a file only read-locked.  -1 with errno: EACCES
+ * when it cannot be told because the holder's open files are not ours to see (another user's
+ * process; run as root), EBUSY when the lock is held by no process /proc shows (one in another
+ * pid namespace), ENOTSUP on systems without /proc (FreeBSD, macOS: not yet), or the refusals of
+ * subproc_pidfile_read().
  * Anyone who can read a pidfile can flock() it: such a process then is the holder, the
  * answer names it (never a dead pid the file names), and a start on that pidfile is refused
  * until it lets go.  Thread safety: safe.  Async-signal safety: no. */
@@ -394,15 +395,15 @@ SUBPROC_EXPORT int subproc_pidfile_status(const char *path, const char *exe, pid
  * through a pidfd taken before the proof: the holders of the lock (subproc_pidfile_holder());
  * or, when nobody holds it and `exe` is given, the pid the file names if it runs `exe` (see
  * subproc_pidfile_status()).  Each gets SIGTERM, then up to 2 s to let go (to exit, for one
- * matched by exe), then SIGKILL and up to 5 s more.  Then the file is removed if the path
- * still names the file that was checked (device + inode), and we hold its lock (or only
- * readers do): a fresh start's pidfile made meanwhile is left alone.  A missing file is
- * success.  Returns 0, or -1 with errno, having signalled nobody and removed nothing unless
- * said: ENOLCK when nobody holds the lock, exe is NULL and the pid the file names is running
- * (it may be the daemon: it is not stopped, and the file stays), EACCES or ENOTSUP when it cannot be
- * told, ENOTSUP on kernels without pidfds (no signal without one), EDEADLK when the caller
- * itself holds the file, ETIMEDOUT when it is still held after SIGKILL (signals were sent),
- * or the refusals of subproc_pidfile_read().  Must not run twice at once for the same path.
+ * matched by exe), then SIGKILL and up to 5 s more.  Then the file is removed if the path still
+ * names the file that was checked (device + inode), and we hold its lock (or only readers do): a
+ * fresh start's pidfile made meanwhile is left alone.  A missing file is success.  Returns 0, or
+ * -1 with errno, having signalled nobody and removed nothing unless said: ENOLCK when nobody
+ * holds the lock, exe is NULL and the pid the file names is running (it may be the daemon: it is
+ * not stopped, and the file stays), EACCES or ENOTSUP when it cannot be told, ENOTSUP on kernels
+ * without pidfds (no signal without one), EDEADLK when the caller itself holds the file,
+ * ETIMEDOUT when it is still held after SIGKILL (signals were sent), or the refusals of
+ * subproc_pidfile_read().  Must not run twice at once for the same path.
  * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pidfile_stop(const char *path, const char *exe);
 

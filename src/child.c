@@ -272,8 +272,8 @@ CHILD_CODE static size_t format_pid(long v, char *buf)
         return len;
 }
 
-/* Runs in the child: async-signal-safe only.  pidfile-holder.c's status and stop test the lock by
- * taking it for a moment: ride that out as its sp_pidfile_try_lock() does. */
+/* Runs in the child: async-signal-safe only.  pidfile-holder.c's status and stop test the
+ * lock by taking it for a moment: ride that out as sp_pidfile_try_lock() does. */
 CHILD_CODE static long lock_pidfile_fd(int fd)
 {
         long r = sp_sys_lock_file(fd);

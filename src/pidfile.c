@@ -353,7 +353,8 @@ void sp_pidfile_discard(const char *path, pid_t pid)
         if (fd < 0)
                 return;
         /* The failed process wrote it under its lock; it may not have exited quite yet. */
-        if (sp_pidfile_peek(fd, &named) == 0 && named == pid && sp_pidfile_lock_within(fd, DISCARD_WAIT_MS) == 0 &&
+        if (sp_pidfile_peek(fd, &named) == 0 && named == pid &&
+            sp_pidfile_lock_within(fd, DISCARD_WAIT_MS) == 0 &&
             sp_pidfile_peek(fd, &named) == 0 && named == pid && sp_pidfile_names(path, &st))
                 (void)unlink(path);
         close(fd);
