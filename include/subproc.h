@@ -322,54 +322,106 @@ SUBPROC_EXPORT void subproc_daemonize(subproc *c);
 SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
 
 /* Make the process that becomes the command hold a locked pidfile at `path` (copied).  Before
- * exec it opens the file (O_NOFOLLOW: a symlink is refused), takes an open-file-description
- * lock that survives fork and exec, writes its own pid, and keeps that fd open across exec, so
- * the lock lives exactly as long as the command.  The program therefore sees one extra fd,
- * which it must not close.  If another process holds the lock the run fails with EBUSY and a
- * message naming the path and the holder's pid, and the file is left untouched.  A pidfile
- * owned by a user other than the effective uid and root is refused (EPERM, naming the owner):
- * in a world-writable directory someone else may have created it first.  Works with and
- * without subproc_daemonize().  The lock is an open-file-description fcntl() lock on Linux
- * (F_OFD_SETLK) and flock() on FreeBSD and macOS, which has the same lifetime; a flock() lock
- * can only be tested by taking it, so subproc_pidfile_read_if_alive() holds it shared for a
- * moment, which a starting command waits out (a few 1 ms retries).
+ * exec it opens the file read-only (O_NOFOLLOW: a symlink is refused), takes a flock() lock that
+ * survives fork and exec, writes its own pid through a second fd that it closes at once, and
+ * keeps the read-only fd open across exec, so the lock lives exactly as long as the command and
+ * the program (whatever uid it runs as) cannot change the file through what it was given. The
+ * program therefore sees one extra read-only fd, which it must not close.  If another process
+ * holds the lock, or a fcntl() write lock on the file (a daemon's own lockf(), an earlier
+ * subproc's open-file-description lock), the run fails with EBUSY and a message naming the
+ * holder's pid when the kernel shows it, and the file is left untouched.  Refused (the run fails,
+ * the file is left untouched): a file owned by a user other than the effective uid and root, or
+ * writable by group or others (EPERM, naming the reason); one with more than one hard link
+ * (EMLINK); one that is not a regular file (EINVAL).  When the start fails after the pidfile was
+ * written (the program was not found, a later step failed), the file is removed again if it
+ * still names the failed process and nobody holds it.  Works with and without
+ * subproc_daemonize().
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_pidfile(subproc *c, const char *path);
 
-/* Create or open the pidfile at `path`, lock it (open-file-description lock) and, if pid > 0,
- * write pid into it; with pid == 0 the content is kept.  Returns the locked fd (close-on-exec)
- * which the caller owns and keeps open for as long as the lock must live; -1 with errno EBUSY
- * when another process holds it (message naming the holder's pid), ELOOP for a symlink,
- * EINVAL for a file that is not a regular file, EPERM for a file owned by neither the
- * effective uid nor root (every pidfile function refuses those), or the errno of open/write.
+/* Create or open the pidfile at `path` (mode 0644 when created), lock it (flock(), on a
+ * read-only fd) and, if pid > 0, write pid into it through a second fd closed before return;
+ * with pid == 0 the content is kept.  Returns the locked read-only fd (close-on-exec), which
+ * the caller owns and keeps open for as long as the lock must live; -1 with errno EBUSY when
+ * another process holds it (message naming the holder's pid when the kernel shows it), ELOOP
+ * for a symlink, EINVAL for a file that is not a regular file, EPERM for a file owned by
+ * neither the effective uid nor root or writable by group or others, EMLINK for a file with
+ * more than one hard link (every pidfile function refuses those), or the errno of open/write.
  * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pidfile_acquire(const char *path, pid_t pid);
 
-/* Unlink `path`, then close `fd` (from subproc_pidfile_acquire()); in that order, so that no
- * other process can lock the file between the two and then lose it.  A missing file is fine.
+/* If `path` still names the file of `fd` (from subproc_pidfile_acquire()), unlink it; then
+ * close `fd`.  In that order, so that no other process can lock the file between the two and
+ * then lose it.  A missing file is fine; with fd < 0 the path is unlinked unchecked.
  * Returns 0 or -1 with errno set; fd is closed in every case.
  * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pidfile_release(const char *path, int fd);
 
-/* Read the pid stored in `path` (decimal, optional trailing whitespace).  Returns 0 with *pid
- * set, or -1 with errno: ENOENT, ELOOP (symlink), EPERM (owned by neither us nor root),
- * EINVAL for an empty file, trailing garbage,
- * a pid <= 0 or one that overflows, or a file that is not regular (a FIFO is never opened
- * blocking).  Thread safety: safe.  Async-signal safety: no. */
+/* Read the pid stored in `path` (decimal, optional trailing whitespace).  This is what the
+ * file says, not who holds it: use subproc_pidfile_holder() for that.  Returns 0 with *pid
+ * set, or -1 with errno: ENOENT, ELOOP (symlink), EPERM (owned by neither us nor root, or
+ * writable by group or others), EMLINK (hard-linked), EINVAL for an empty file, trailing
+ * garbage, a pid <= 0 or one that overflows, or a file that is not regular (a FIFO is never
+ * opened blocking).  Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pidfile_read(const char *path, pid_t *pid);
 
-/* Whether a live process holds the pidfile, decided by its lock and never by a pid that may
- * have been recycled: 0 with *pid the holder's pid, or 0 with *pid == -1 when nobody holds it
- * (including a missing file).  -1 with errno set on other errors.
- * Thread safety: safe.  Async-signal safety: no. */
+/* Who holds the pidfile, as the kernel shows it: a live process (not a zombie) with an fd on
+ * that very file (device + inode) whose open file description carries a write lock, flock() or
+ * fcntl() (on Linux: /proc/PID/fd and /proc/PID/fdinfo).  The pid written in the file is only
+ * where to look first: if the lock passed on (`sh -c 'daemon &'`), every process is looked at.
+ * Returns 0 with *ret_pid the holder and, if ret_pidfd is not NULL, *ret_pidfd a pidfd for it
+ * (taken before the check, so it names that process and no later one with its pid; the caller
+ * owns it; -1 on kernels without pidfds); 0 with *ret_pid == -1 (and *ret_pidfd == -1) when
+ * nobody holds it, including a missing file and a file only read-locked.  -1 with errno: EACCES
+ * when it cannot be told because the holder's open files are not ours to see (another user's
+ * process; run as root), EBUSY when the lock is held by no process /proc shows (one in another
+ * pid namespace), ENOTSUP on systems without /proc (FreeBSD, macOS: not yet), or the refusals of
+ * subproc_pidfile_read().
+ * Anyone who can read a pidfile can flock() it: such a process then is the holder, the
+ * answer names it (never a dead pid the file names), and a start on that pidfile is refused
+ * until it lets go.  Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pidfile_holder(const char *path, pid_t *ret_pid, int *ret_pidfd);
+
+/* subproc_pidfile_holder() without the pidfd: 0 with *pid the holder or -1; -1 with errno
+ * (EACCES, ENOTSUP: cannot tell).  Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pidfile_read_if_alive(const char *path, pid_t *pid);
 
-/* Stop whoever holds the pidfile and remove it: if it is held, read the pid, send SIGTERM,
- * wait up to 2 s for the lock to be released, then SIGKILL and wait up to 5 s more; then
- * unlink.  If it is not held, just unlink.  A missing file is success.  A garbage or empty
- * pidfile that is held is an error (EINVAL): no signal is ever sent to pid 0 or -1.
- * Returns 0 or -1 with errno set (ETIMEDOUT when the lock is still held).
- * Must not run twice at once for the same path.
+/* The LSB init-script status codes (as start-stop-daemon --status returns them). */
+enum {
+        SUBPROC_PIDFILE_RUNNING = 0, /* a process is proven to hold (or, with exe, to be) it */
+        SUBPROC_PIDFILE_STALE = 1,   /* not running, but the pidfile exists */
+        SUBPROC_PIDFILE_MISSING = 3, /* not running, no pidfile */
+        /* 4, "cannot tell": -1 is returned instead, with errno and a message saying why */
+};
+
+/* The status of the service of a pidfile: SUBPROC_PIDFILE_RUNNING with *ret_pid the holder
+ * (subproc_pidfile_holder()), SUBPROC_PIDFILE_STALE or SUBPROC_PIDFILE_MISSING; -1 with errno
+ * when it cannot be told: EACCES, ENOTSUP as for subproc_pidfile_holder(), ENOLCK when nobody
+ * holds the lock but the pid the file names is running (a daemon that writes its pidfile
+ * without locking it, or a recycled pid: not trusted), or the refusals of
+ * subproc_pidfile_read().  With `exe` (a path) and nobody holding the lock, the pid the file
+ * names counts as running when its executable (/proc/PID/exe) is that very file (device +
+ * inode), as start-stop-daemon --exec checks it; else the service is STALE.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pidfile_status(const char *path, const char *exe, pid_t *ret_pid);
+
+/* Stop the service of a pidfile and remove the file.  Only proven processes are signalled, and
+ * through a pidfd taken before the proof: the holders of the lock (subproc_pidfile_holder());
+ * or, when nobody holds it and `exe` is given, the pid the file names if it runs `exe` (see
+ * subproc_pidfile_status()).  Each gets SIGTERM, then up to 2 s to let go (to exit, for one
+ * matched by exe), then SIGKILL and up to 5 s more.  Then the file is removed if the path still
+ * names the file that was checked (device + inode), and we hold its lock (or only readers do): a
+ * fresh start's pidfile made meanwhile is left alone.  A missing file is success.  Returns 0, or
+ * -1 with errno, having signalled nobody and removed nothing unless said: ENOLCK when nobody
+ * holds the lock, exe is NULL and the pid the file names is running (it may be the daemon: it is
+ * not stopped, and the file stays), EACCES or ENOTSUP when it cannot be told, ENOTSUP on kernels
+ * without pidfds (no signal without one), EDEADLK when the caller itself holds the file,
+ * ETIMEDOUT when it is still held after SIGKILL (signals were sent), or the refusals of
+ * subproc_pidfile_read().  Must not run twice at once for the same path.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pidfile_stop(const char *path, const char *exe);
+
+/* subproc_pidfile_stop(path, NULL).
  * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pidfile_force_cleanup(const char *path);
 

@@ -69,6 +69,8 @@ skip test-hostile "env: value larger than MAX_ARG_STRLEN (E2BIG)" "E2BIG: $why_e
 skip test-hostile "ETXTBSY: binary held open for writing" "ETXTBSY: $why_exec_failed"
 skip test-hostile "ETXTBSY: binary released 30 ms after the run starts" \
     "ETXTBSY: $why_exec_failed"
+skip test-hostile "ETXTBSY: released after 30 ms, with a pidfile: the program still holds it" \
+    "ETXTBSY: $why_exec_failed"
 skip test-hostile "fd: pass_fd of fd RLIMIT_NOFILE" "$why_nofile, so that fd is open"
 
 # The cases skipped in one program, one a line (SP_CMOCKA_SKIP); with "why", their reasons.

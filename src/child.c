@@ -46,6 +46,7 @@ enum {
         ERR_NOSYS = ENOSYS,
         ERR_CANCELED = ECANCELED,
         ERR_IO = EIO,
+        ERR_MLINK = EMLINK,
 };
 
 /* Runs in the child: async-signal-safe only.  Never returns. */
@@ -286,60 +287,111 @@ CHILD_CODE static size_t format_pid(long v, char *buf)
         return len;
 }
 
-/* Runs in the child: async-signal-safe only.  With flock() a reader testing the lock holds it
- * shared for a moment (pidfile.c's is_locked()): ride that out as its try_lock() does. */
+/* Runs in the child: async-signal-safe only.  pidfile-holder.c's status and stop test the
+ * lock by taking it for a moment: ride that out as sp_pidfile_try_lock() does. */
 CHILD_CODE static long lock_pidfile_fd(int fd)
 {
         long r = sp_sys_lock_file(fd);
 
-        for (int i = 0; SUBPROC_PIDFILE_FLOCK && r == -ERR_AGAIN && i < 3; i++) {
+        for (int i = 0; r == -ERR_AGAIN && i < 3; i++) {
                 sp_sys_sleep_ms(1);
                 r = sp_sys_lock_file(fd);
         }
         return r;
 }
 
+/* Runs in the child: async-signal-safe only.  A write lock of the fcntl() kind that another
+ * holds (a daemon's own lockf(), an earlier subproc's OFD lock), which flock() does not see:
+ * -ERR_BUSY then, else 0.  Read locks are anyone's and ignored (see pidfile.c). */
+CHILD_CODE static long check_fcntl_lock(int fd)
+{
+        struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+#ifdef F_OFD_GETLK
+        long r = sp_sys_fcntl_lock(fd, F_OFD_GETLK, &lk);
+#else
+        long r = sp_sys_fcntl_lock(fd, F_GETLK, &lk);
+#endif
+
+        return r == 0 && lk.l_type == F_WRLCK ? -ERR_BUSY : 0;
+}
+
+/* Runs in the child: async-signal-safe only.  What pidfile.c's refusal() refuses: not a
+ * regular file (EINVAL), not our own file or root's, writable by group or others (EPERM),
+ * more than one hard link (EMLINK). */
+CHILD_CODE static long check_pidfile(const struct stat *st)
+{
+        if (!S_ISREG(st->st_mode))
+                return -ERR_INVAL;
+        if (st->st_uid != 0 && (long)st->st_uid != sp_sys_geteuid())
+                return -ERR_PERM;
+        if (st->st_mode & (S_IWGRP | S_IWOTH))
+                return -ERR_PERM;
+        if (st->st_nlink > 1)
+                return -ERR_MLINK;
+        return 0;
+}
+
+/* Runs in the child: async-signal-safe only.  Write our pid through a second fd, closed at
+ * once, after checking that it is the file we locked. */
+CHILD_CODE static long write_own_pid(const struct sp_plan *plan, const struct stat *locked)
+{
+        struct stat st;
+        char digits[24];
+        size_t len = format_pid(sp_sys_getpid(), digits);
+        long r, fd = sp_sys_open(plan->pidfile, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+
+        if (fd < 0)
+                return fd;
+        r = sp_sys_fstat((int)fd, &st);
+        if (r == 0 && (st.st_ino != locked->st_ino || st.st_dev != locked->st_dev))
+                r = -ERR_AGAIN;
+        if (r == 0)
+                r = sp_sys_ftruncate((int)fd, 0);
+        if (r == 0)
+                r = sp_sys_write((int)fd, digits, len);
+        if (r >= 0 && (size_t)r != len)
+                r = -ERR_IO; /* a short write to a regular file */
+        (void)sp_sys_close((int)fd);
+        return r < 0 ? r : 0;
+}
+
 /* Runs in the child: async-signal-safe only.  Take the pidfile's lock for this process and
- * write our pid, keeping the fd (and so the lock) open across exec.  The lock is taken
- * before anything is written, so a held pidfile is left untouched.  Returns that fd (the
- * hook's fd cleanup must spare it). */
+ * write our pid; the lock rides on a read-only fd kept open across exec, so the program, as
+ * whatever user, cannot rewrite the file through it (reopening it through /proc/self/fd
+ * checks the file's permissions again).  The lock is taken before anything is written, so a
+ * held pidfile is left untouched.  Returns the locked fd (the hook's fd cleanup and the
+ * ETXTBSY retry's must spare it). */
 CHILD_CODE static int hold_pidfile(const struct sp_plan *plan)
 {
         struct stat opened, named;
-        char digits[24];
-        size_t len;
         long fd, r;
 
         for (;;) {
-                fd = sp_sys_open(plan->pidfile, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+                fd = sp_sys_open(plan->pidfile, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
                                  O_NONBLOCK, 0644);
                 if (fd < 0)
                         child_fail(plan, SP_STAGE_PIDFILE, fd, -1);
                 r = sp_sys_fstat((int)fd, &opened);
-                if (r == 0 && !S_ISREG(opened.st_mode))
-                        r = -ERR_INVAL;
-                /* Only our own file or root's (see trusted_owner() in pidfile.c). */
-                if (r == 0 && opened.st_uid != 0 && (long)opened.st_uid != sp_sys_geteuid())
-                        r = -ERR_PERM;
+                if (r == 0)
+                        r = check_pidfile(&opened);
                 if (r == 0)
                         r = lock_pidfile_fd((int)fd);
+                if (r == 0)
+                        r = check_fcntl_lock((int)fd);
                 if (r == -ERR_AGAIN || r == -ERR_ACCES)
                         r = -ERR_BUSY;
                 if (r < 0)
                         child_fail(plan, SP_STAGE_PIDFILE, r, -1);
                 /* Someone may have unlinked or replaced the file between our open and our
-                 * lock (a release or a force cleanup): then our lock guards nothing. */
+                 * lock (a release or a stop): then our lock guards nothing. */
                 r = sp_sys_stat_nofollow(plan->pidfile, &named);
                 if (r == 0 && named.st_ino == opened.st_ino && named.st_dev == opened.st_dev)
                         break;
                 (void)sp_sys_close((int)fd);
         }
-        len = format_pid(sp_sys_getpid(), digits);
-        r = sp_sys_ftruncate((int)fd, 0);
-        if (r == 0)
-                r = sp_sys_write((int)fd, digits, len);
-        if (r >= 0 && (size_t)r != len)
-                r = -ERR_IO; /* a short write to a regular file */
+        if (plan->in_place_pidfile_fd) /* the caller itself: its memory is ours */
+                *plan->in_place_pidfile_fd = (int)fd;
+        r = write_own_pid(plan, &opened);
         if (r >= 0)
                 r = sp_sys_fcntl((int)fd, F_SETFD, 0);
         if (r < 0)
@@ -531,16 +583,18 @@ CHILD_CODE static void become_daemon(const struct sp_plan *plan)
  * is often momentary: a build step that has just written it, or a fork elsewhere that
  * briefly inherited the writer's fd.  Retry, doubling the pause, for SP_EXEC_BUSY_MS in
  * all; the parent thread stays suspended (CLONE_VFORK) for that long at most. */
-CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan)
+CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan,
+                                          const struct extra_fds *extra)
 {
         long r = sp_sys_execve(plan->path, plan->argv, plan->envp);
 
         /* Our own copy of the fd table may be the holder: a writer's fd that another thread
          * had open when we were cloned is so far only marked close-on-exec.  Close for real
-         * now (exec would close them anyway), or no retry could ever succeed. */
+         * now (exec would close them anyway), or no retry could ever succeed.  But not the
+         * pidfile's: without it the program would run with nobody holding its pidfile. */
         if (r == -ETXTBSY && plan->first_method == SP_CLOSE_RANGE_CLOEXEC &&
             !plan->in_place_jump) /* in place a failure must leave the caller its fds */
-                (void)close_gaps(plan, 0, NULL);
+                (void)close_gaps(plan, 0, extra);
         for (unsigned i = 0; r == -ETXTBSY && i < SP_EXEC_BUSY_RETRIES; i++) {
                 sp_sys_sleep_ms(1u << i);
                 r = sp_sys_execve(plan->path, plan->argv, plan->envp);
@@ -615,7 +669,7 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
         r = sp_sys_sigmask_set(&exec_mask);
         if (r < 0)
                 child_fail(plan, SP_STAGE_SIGNALS, r, -1);
-        r = exec_retrying_busy(plan);
+        r = exec_retrying_busy(plan, &extra);
         child_fail(plan, SP_STAGE_EXEC, r, -1);
 }
 

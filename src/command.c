@@ -532,6 +532,10 @@ void subproc_free(subproc *c)
         sp_close(&c->report_fd);
         sp_close(&c->pidfd);
         sp_close(&c->handshake_notify_fd);
+        /* A daemon left waiting for the go-ahead exits on that EOF without running the
+         * program: its pidfile must not outlive it. */
+        if (c->daemonize && c->handshake == SP_HANDSHAKE_WAITING && c->pidfile)
+                sp_pidfile_discard(c->pidfile, c->daemon_pid);
         for (size_t i = 0; i < c->nsends; i++) {
                 /* A send buffer may carry secrets (keys, passwords): do not leave them in freed
                  * memory. */

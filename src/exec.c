@@ -242,6 +242,7 @@ int subproc_exec(subproc *c)
         struct saved_state saved;
         sigjmp_buf back;
         sigset_t old_mask;
+        volatile int pidfile_fd = -1;
         int r;
 
         if (sp_command_broken(c)) {
@@ -263,10 +264,17 @@ int subproc_exec(subproc *c)
                 b.plan.caller_mask = sp_sigset_low64(&old_mask);
                 b.plan.in_place_jump = &back;
                 b.plan.in_place_report = &report;
+                b.plan.in_place_pidfile_fd = (int *)&pidfile_fd;
                 if (sigsetjmp(back, 0) == 0)
                         sp_child_run(&b.plan);
                 restore_state(&b.plan, &saved);
                 r = sp_report_describe(c, &report);
+                /* We held the pidfile for a program that never ran: let it go, and remove
+                 * the file that names us. */
+                if (pidfile_fd >= 0) {
+                        close(pidfile_fd);
+                        sp_pidfile_discard(c->pidfile, getpid());
+                }
         }
         free_state(&saved);
         sp_restore_signals(&old_mask);

@@ -12,6 +12,7 @@
  * cannot block on it. */
 static void end_child(subproc *c)
 {
+        pid_t held_by = c->daemonize ? c->daemon_pid : c->pid;
         int status = 0;
         bool reaped;
 
@@ -19,6 +20,9 @@ static void end_child(subproc *c)
         sp_close(&c->report_fd);
         /* A daemon is not our child: it exits by itself on EOF or failure. */
         reaped = c->pid > 0 && sp_waitpid(c->pid, &status) == 0;
+        /* It never ran the program: its pidfile must not outlive it. */
+        if (c->pidfile && held_by > 0)
+                sp_pidfile_discard(c->pidfile, held_by);
         c->pid = -1;
         sp_close(&c->pidfd);
         c->last_status = reaped ? status : -1;

@@ -321,6 +321,9 @@ struct sp_plan {
         /* Monotonic ms (SP_NEVER: none) by which a child running a hook must have exec'd (a
          * daemon: or be waiting for the handshake): the run's timeout bounds the hook too. */
         long long report_deadline_ms;
+        /* In place only (NULL otherwise): where the pidfile's locked fd is noted, for the
+         * caller to close and discard the file when a later step fails. */
+        int *in_place_pidfile_fd;
 };
 
 /* Stages reported by a child that fails before exec. */
@@ -400,6 +403,12 @@ SP_HIDDEN int sp_cgroup_open(const char *dir, const int *avoid, size_t n);
 SP_HIDDEN int sp_pidfd_open(pid_t pid);
 /* The error for a pidfile the child refused with EPERM: names its owner when that is why. */
 SP_HIDDEN int sp_pidfile_refused(const char *path);
+/* After a failed start: remove the pidfile at `path` if it names `pid` (the process that
+ * failed), is the file the path names and nobody holds its lock (pidfile.c). */
+SP_HIDDEN void sp_pidfile_discard(const char *path, pid_t pid);
+/* The EBUSY error for a pidfile another process holds, naming the holder when the kernel
+ * shows it (pidfile.c). */
+SP_HIDDEN int sp_pidfile_busy(const char *path);
 
 
 /* ---- building a plan (plan.c) ------------------------------------------------------------ */

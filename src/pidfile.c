@@ -1,7 +1,8 @@
-/* Pidfiles that are held, not just written: an open-file-description lock (or flock(), see
- * below) lives exactly as long as the process (and its exec'd program) that keeps the fd
- * open. */
+/* Pidfiles that are held, not just written: a flock() lock lives exactly as long as the
+ * process (and its exec'd program) that keeps the fd open.  Who holds it is asked of the
+ * kernel (pidfile-proc-*.c); the pid written in the file is a hint, never authority. */
 #include "internal.h"
+#include "pidfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,33 +17,42 @@
 #include <unistd.h>
 
 #define PIDFILE_MAX_BYTES 32
-#define TERM_GRACE_MS 2000
-#define KILL_GRACE_MS 5000
+#define DISCARD_WAIT_MS 1000
+#define LOCK_RETRIES 3
 
 /* Whose pidfile we trust: our own (effective uid) or root's.  A file somebody else made
- * (first, in a world-writable directory) could be rewritten by its owner at any time, with
- * another pid for force_cleanup() to signal, or locked to make a dead service look alive. */
+ * (first, in a world-writable directory) could be rewritten by its owner at any time. */
 static bool trusted_owner(uid_t owner)
 {
         return owner == geteuid() || owner == 0;
 }
 
-/* Open without following a symlink and without blocking on a FIFO; refuse anything but a
- * regular file with a trusted owner.  The fd, or -errno with *st filled when the file was
- * refused for its type or owner. */
-static int open_pidfile(const char *path, int flags, struct stat *st)
+/* Why a pidfile may not be used, or 0.  Writable by others: anyone could name a victim's
+ * pid.  A second hard link: the name may be a link to a file that is not a pidfile at all
+ * (with fs.protected_hardlinks=0 anyone can make one), which we would truncate. */
+static int refusal(const struct stat *st)
+{
+        if (!S_ISREG(st->st_mode))
+                return REFUSED_TYPE;
+        if (!trusted_owner(st->st_uid))
+                return REFUSED_OWNER;
+        if (st->st_mode & (S_IWGRP | S_IWOTH))
+                return REFUSED_WRITABLE;
+        if (st->st_nlink > 1)
+                return REFUSED_LINKED;
+        return 0;
+}
+
+/* Open without following a symlink and without blocking on a FIFO; refuse what refusal()
+ * refuses.  The fd, or -errno / REFUSED_* with *st filled. */
+int sp_pidfile_open(const char *path, int flags, struct stat *st)
 {
         int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-        int r = 0;
+        int r;
 
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, st) < 0)
-                r = -errno;
-        else if (!S_ISREG(st->st_mode))
-                r = -EINVAL;
-        else if (!trusted_owner(st->st_uid))
-                r = -EPERM;
+        r = fstat(fd, st) < 0 ? -errno : refusal(st);
         if (r < 0) {
                 close(fd);
                 return r;
@@ -50,28 +60,43 @@ static int open_pidfile(const char *path, int flags, struct stat *st)
         return fd;
 }
 
-#if SUBPROC_PIDFILE_FLOCK
-/* flock() (FreeBSD, macOS; -Dpidfile_lock=flock on Linux): like an open-file-description lock
- * it belongs to the open file description, survives fork and exec and dies with its last fd.
- * Unlike one it cannot be tested without being taken: is_locked() takes a shared lock for a
- * moment, and an exclusive try in that moment fails; try_lock() rides that out with a few
- * short retries, longer than any test holds it. */
-#define LOCK_RETRIES 3
-
-static int is_locked(int fd, bool *locked)
+int sp_pidfile_open_error(const char *path, int r, const struct stat *st)
 {
-        if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-                (void)flock(fd, LOCK_UN);
-                *locked = false;
-                return 0;
+        switch (r) {
+        case -ELOOP:
+                return sp_error(ELOOP, "pidfile %s is a symbolic link: refused", path);
+        case REFUSED_TYPE:
+                return sp_error(EINVAL, "pidfile %s is not a regular file", path);
+        case REFUSED_OWNER:
+                return sp_error(EPERM, "pidfile %s is owned by uid %ld, neither us (uid %ld) "
+                                "nor root: refused", path, (long)st->st_uid, (long)geteuid());
+        case REFUSED_WRITABLE:
+                return sp_error(EPERM, "pidfile %s is writable by group or others (mode %04o): "
+                                "refused", path, (unsigned)(st->st_mode & 07777));
+        case REFUSED_LINKED:
+                return sp_error(EMLINK, "pidfile %s has %lu hard links: refused", path,
+                                (unsigned long)st->st_nlink);
+        default:
+                return sp_error(-r, "open pidfile %s: %s", path, strerror(-r));
         }
-        if (errno != EWOULDBLOCK)
-                return -errno;
-        *locked = true;
-        return 0;
 }
 
-static int try_lock(int fd)
+int sp_pidfile_refused(const char *path)
+{
+        struct stat st = { 0 };
+        int r;
+
+        if (lstat(path, &st) < 0)
+                return sp_error(EPERM, "pidfile %s: refused", path);
+        r = S_ISLNK(st.st_mode) ? -ELOOP : refusal(&st);
+        return sp_pidfile_open_error(path, r ? r : -EPERM, &st);
+}
+
+/* flock(): like an open-file-description lock it belongs to the open file description,
+ * survives fork and exec and dies with its last fd; unlike a fcntl() write lock it can be
+ * taken on a read-only fd, so the fd that carries it into the program allows no writing.
+ * Status and stop test it by taking it for a moment; a start rides that out. */
+int sp_pidfile_try_lock(int fd)
 {
         const struct timespec pause = { 0, 1000 * 1000 };
 
@@ -85,27 +110,6 @@ static int try_lock(int fd)
                 nanosleep(&pause, NULL);
         }
 }
-#else
-/* 0 with *locked telling whether another open file description holds a write lock. */
-static int is_locked(int fd, bool *locked)
-{
-        struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-
-        if (fcntl(fd, F_OFD_GETLK, &lk) < 0)
-                return -errno;
-        *locked = lk.l_type != F_UNLCK;
-        return 0;
-}
-
-static int try_lock(int fd)
-{
-        struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-
-        if (fcntl(fd, F_OFD_SETLK, &lk) < 0)
-                return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
-        return 0;
-}
-#endif
 
 static int parse_pid(const char *text, size_t len, pid_t *ret_pid)
 {
@@ -130,48 +134,37 @@ static int parse_pid(const char *text, size_t len, pid_t *ret_pid)
         return 0;
 }
 
-static int read_pid_fd(int fd, const char *path, pid_t *ret_pid)
+/* The pid the file names: 0, -EINVAL etc. (no message), or -errno of the read. */
+int sp_pidfile_peek(int fd, pid_t *ret_pid)
 {
         char buf[PIDFILE_MAX_BYTES + 1];
         ssize_t n;
-        int r;
 
         do
                 n = pread(fd, buf, sizeof buf, 0);
         while (n < 0 && errno == EINTR);
         if (n < 0)
-                return sp_error(errno, "read pidfile %s: %s", path, strerror(errno));
+                return -errno;
         if (n > PIDFILE_MAX_BYTES)
+                return -E2BIG;
+        return parse_pid(buf, (size_t)n, ret_pid);
+}
+
+static int read_pid_fd(int fd, const char *path, pid_t *ret_pid)
+{
+        int r = sp_pidfile_peek(fd, ret_pid);
+
+        if (r == -E2BIG)
                 return sp_error(EINVAL, "pidfile %s is too long to hold a pid", path);
-        r = parse_pid(buf, (size_t)n, ret_pid);
         if (r == -ENODATA)
                 return sp_error(EINVAL, "pidfile %s is empty", path);
         if (r == -ERANGE)
                 return sp_error(EINVAL, "pidfile %s holds a pid out of range", path);
-        if (r < 0)
+        if (r == -EINVAL)
                 return sp_error(EINVAL, "pidfile %s does not hold a pid", path);
+        if (r < 0)
+                return sp_error(-r, "read pidfile %s: %s", path, strerror(-r));
         return 0;
-}
-
-static int open_error(const char *path, int neg_errno, const struct stat *st)
-{
-        if (neg_errno == -ELOOP)
-                return sp_error(ELOOP, "pidfile %s is a symbolic link: refused", path);
-        if (neg_errno == -EINVAL)
-                return sp_error(EINVAL, "pidfile %s is not a regular file", path);
-        if (neg_errno == -EPERM && !trusted_owner(st->st_uid))
-                return sp_error(EPERM, "pidfile %s is owned by uid %ld, neither us (uid %ld) "
-                                "nor root: refused", path, (long)st->st_uid, (long)geteuid());
-        return sp_error(-neg_errno, "open pidfile %s: %s", path, strerror(-neg_errno));
-}
-
-int sp_pidfile_refused(const char *path)
-{
-        struct stat st = { 0 };
-
-        if (lstat(path, &st) < 0)
-                st.st_uid = 0;
-        return open_error(path, -EPERM, &st);
 }
 
 int subproc_pidfile_read(const char *path, pid_t *pid)
@@ -181,72 +174,130 @@ int subproc_pidfile_read(const char *path, pid_t *pid)
 
         if (!path || !pid)
                 return sp_error(EINVAL, "subproc_pidfile_read: NULL argument");
-        fd = open_pidfile(path, O_RDONLY, &st);
+        fd = sp_pidfile_open(path, O_RDONLY, &st);
         if (fd < 0)
-                return open_error(path, fd, &st);
+                return sp_pidfile_open_error(path, fd, &st);
         r = read_pid_fd(fd, path, pid);
         close(fd);
         return r;
 }
 
-static int write_pid(int fd, const char *path, pid_t pid)
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+        return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Whether `path` names the file of `st` right now. */
+bool sp_pidfile_names(const char *path, const struct stat *st)
+{
+        struct stat named = { 0 };
+
+        return lstat(path, &named) == 0 && same_file(&named, st);
+}
+
+/* Write the pid through an fd of its own, closed at once: the locked fd stays read-only. */
+static int write_pid(const char *path, const struct stat *locked, pid_t pid)
 {
         char text[24];
-        int len = snprintf(text, sizeof text, "%d\n", (int)pid);
+        int len = snprintf(text, sizeof text, "%d\n", (int)pid), r = 0;
+        struct stat st = { 0 };
+        int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
-        if (ftruncate(fd, 0) < 0 || pwrite(fd, text, (size_t)len, 0) != len)
-                return sp_error(errno ? errno : EIO, "write pidfile %s: %s", path,
-                                strerror(errno ? errno : EIO));
-        return 0;
+        if (fd < 0)
+                return sp_error(errno, "open pidfile %s for writing: %s", path, strerror(errno));
+        if (fstat(fd, &st) < 0 || !same_file(&st, locked))
+                r = sp_error(EAGAIN, "pidfile %s was replaced while we wrote it", path);
+        else if (ftruncate(fd, 0) < 0 || pwrite(fd, text, (size_t)len, 0) != len)
+                r = sp_error(errno ? errno : EIO, "write pidfile %s: %s", path,
+                             strerror(errno ? errno : EIO));
+        close(fd);
+        return r;
+}
+
+/* The message for a pidfile whose lock another process holds: the holder's pid when the
+ * kernel shows who it is, never just the pid the file names. */
+static int busy_error(const char *path, int fd, const struct stat *st)
+{
+        pid_t named;
+        int pidfd;
+
+        if (sp_pidfile_peek(fd, &named) == 0 && sp_pidfile_prove(named, st->st_dev, st->st_ino,
+                                                          &pidfd) == 1) {
+                if (pidfd >= 0)
+                        close(pidfd);
+                return sp_error(EBUSY, "pidfile %s is held by pid %d", path, (int)named);
+        }
+        return sp_error(EBUSY, "pidfile %s is held by another process", path);
+}
+
+int sp_pidfile_busy(const char *path)
+{
+        struct stat st = { 0 };
+        int fd = sp_pidfile_open(path, O_RDONLY, &st), r;
+
+        if (fd < 0)
+                return sp_error(EBUSY, "pidfile %s is held by another process", path);
+        r = busy_error(path, fd, &st);
+        close(fd);
+        return r;
+}
+
+/* A write lock of the fcntl() kind held by another process or open file description: a
+ * daemon's own lockf() on its pidfile, or the open-file-description lock of an earlier
+ * subproc.  flock() does not see those, so a start checks for them too.  Read locks are
+ * ignored: anyone who can read the file can take one. */
+static bool fcntl_write_locked(int fd)
+{
+        struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+#ifdef F_OFD_GETLK
+        return fcntl(fd, F_OFD_GETLK, &lk) == 0 && lk.l_type == F_WRLCK;
+#else
+        return fcntl(fd, F_GETLK, &lk) == 0 && lk.l_type == F_WRLCK;
+#endif
 }
 
 /* Lock the file that `path` names right now: if it was unlinked or replaced between our
  * open and our lock, our lock would guard nothing, so start over. */
-static int lock_current_file(const char *path)
+static int lock_current_file(const char *path, struct stat *ret_st)
 {
         for (;;) {
-                struct stat opened = { 0 }, named;
-                int fd = open_pidfile(path, O_RDWR | O_CREAT, &opened);
+                struct stat opened = { 0 };
+                int fd = sp_pidfile_open(path, O_RDONLY | O_CREAT, &opened);
                 int r;
 
                 if (fd < 0)
-                        return open_error(path, fd, &opened);
-                r = try_lock(fd);
-                if (r == -EBUSY) {
-                        pid_t holder;
-
-                        if (read_pid_fd(fd, path, &holder) == 0)
-                                r = sp_error(EBUSY, "pidfile %s is held by pid %d", path,
-                                             (int)holder);
-                        else
-                                r = sp_error(EBUSY, "pidfile %s is held by another process",
-                                             path);
+                        return sp_pidfile_open_error(path, fd, &opened);
+                r = sp_pidfile_try_lock(fd);
+                if (r == 0 && fcntl_write_locked(fd))
+                        r = -EBUSY;
+                if (r < 0) {
+                        r = r == -EBUSY ? busy_error(path, fd, &opened)
+                                        : sp_error(-r, "lock pidfile %s: %s", path, strerror(-r));
                         close(fd);
                         return r;
                 }
-                if (r < 0) {
-                        close(fd);
-                        return sp_error(-r, "lock pidfile %s: %s", path, strerror(-r));
-                }
-                if (fstat(fd, &opened) == 0 && lstat(path, &named) == 0 &&
-                    opened.st_ino == named.st_ino && opened.st_dev == named.st_dev)
+                if (sp_pidfile_names(path, &opened)) {
+                        *ret_st = opened;
                         return fd;
+                }
                 close(fd);
         }
 }
 
 int subproc_pidfile_acquire(const char *path, pid_t pid)
 {
+        struct stat st = { 0 };
         int fd;
 
         if (!path || !*path)
                 return sp_error(EINVAL, "the pidfile path is %s", path ? "empty" : "NULL");
         if (pid < 0)
                 return sp_error(EINVAL, "cannot write pid %d into pidfile %s", (int)pid, path);
-        fd = lock_current_file(path);
+        fd = lock_current_file(path, &st);
         if (fd < 0)
                 return -1;
-        if (pid > 0 && write_pid(fd, path, pid) < 0) {
+        if (pid > 0 && write_pid(path, &st, pid) < 0) {
                 int e = errno;
 
                 close(fd);
@@ -258,40 +309,16 @@ int subproc_pidfile_acquire(const char *path, pid_t pid)
 
 int subproc_pidfile_release(const char *path, int fd)
 {
+        struct stat st = { 0 };
         int r = 0;
 
         /* Unlink first: once we close, someone else may lock the file, and our unlink would
-         * then remove their pidfile. */
-        if (path && unlink(path) < 0 && errno != ENOENT)
+         * then remove their pidfile.  Only our file: the name may be somebody else's now. */
+        if (path && (fd < 0 || (fstat(fd, &st) == 0 && sp_pidfile_names(path, &st))) &&
+            unlink(path) < 0 && errno != ENOENT)
                 r = sp_error(errno, "unlink pidfile %s: %s", path, strerror(errno));
         if (fd >= 0)
                 close(fd);
-        return r;
-}
-
-int subproc_pidfile_read_if_alive(const char *path, pid_t *pid)
-{
-        struct stat st = { 0 };
-        bool locked = false;
-        int fd, r;
-
-        if (!path || !pid)
-                return sp_error(EINVAL, "subproc_pidfile_read_if_alive: NULL argument");
-        fd = open_pidfile(path, O_RDONLY, &st);
-        if (fd == -ENOENT) {
-                *pid = -1;
-                return 0;
-        }
-        if (fd < 0)
-                return open_error(path, fd, &st);
-        r = is_locked(fd, &locked);
-        if (r < 0)
-                r = sp_error(-r, "test the lock of pidfile %s: %s", path, strerror(-r));
-        else if (!locked)
-                *pid = -1;
-        else
-                r = read_pid_fd(fd, path, pid);
-        close(fd);
         return r;
 }
 
@@ -304,52 +331,32 @@ static long long monotonic_ms(void)
 }
 
 /* Try to take the lock for up to timeout_ms; 0 once we hold it. */
-static int lock_within(int fd, int timeout_ms)
+int sp_pidfile_lock_within(int fd, int timeout_ms)
 {
         long long deadline = monotonic_ms() + timeout_ms;
         struct timespec step = { 0, 5 * 1000 * 1000 };
         int r;
 
         /* No lock wait takes a timeout; the holder is dying, so short polls are cheap. */
-        while ((r = try_lock(fd)) == -EBUSY && monotonic_ms() < deadline)
+        while ((r = sp_pidfile_try_lock(fd)) == -EBUSY && monotonic_ms() < deadline)
                 nanosleep(&step, NULL);
         return r;
 }
 
-int subproc_pidfile_force_cleanup(const char *path)
+void sp_pidfile_discard(const char *path, pid_t pid)
 {
+        int saved_errno = errno;
         struct stat st = { 0 };
-        pid_t holder;
-        int fd, r;
+        pid_t named;
+        int fd = sp_pidfile_open(path, O_RDONLY, &st);
 
-        if (!path || !*path)
-                return sp_error(EINVAL, "the pidfile path is %s", path ? "empty" : "NULL");
-        fd = open_pidfile(path, O_RDWR, &st);
-        if (fd == -ENOENT)
-                return 0;
         if (fd < 0)
-                return open_error(path, fd, &st);
-        r = try_lock(fd);
-        if (r == -EBUSY) {
-                if (read_pid_fd(fd, path, &holder) < 0) {
-                        close(fd);
-                        return -1;
-                }
-                (void)kill(holder, SIGTERM);
-                r = lock_within(fd, TERM_GRACE_MS);
-                if (r == -EBUSY) {
-                        (void)kill(holder, SIGKILL);
-                        r = lock_within(fd, KILL_GRACE_MS);
-                }
-                if (r == -EBUSY) {
-                        close(fd);
-                        return sp_error(ETIMEDOUT, "pidfile %s is still held after SIGKILL to "
-                                                   "pid %d", path, (int)holder);
-                }
-        }
-        if (r < 0) {
-                close(fd);
-                return sp_error(-r, "lock pidfile %s: %s", path, strerror(-r));
-        }
-        return subproc_pidfile_release(path, fd);
+                return;
+        /* The failed process wrote it under its lock; it may not have exited quite yet. */
+        if (sp_pidfile_peek(fd, &named) == 0 && named == pid &&
+            sp_pidfile_lock_within(fd, DISCARD_WAIT_MS) == 0 &&
+            sp_pidfile_peek(fd, &named) == 0 && named == pid && sp_pidfile_names(path, &st))
+                (void)unlink(path);
+        close(fd);
+        errno = saved_errno;
 }

@@ -32,15 +32,11 @@ static const char *rlimit_name(int resource)
 
 static int describe_pidfile(const subproc *c, const struct sp_report *rep)
 {
-        pid_t holder;
-
-        if (rep->error == EPERM)
+        if (rep->error == EPERM || rep->error == EMLINK)
                 return sp_pidfile_refused(c->pidfile);
         if (rep->error != EBUSY)
                 return sp_error(rep->error, "pidfile %s: %s", c->pidfile, strerror(rep->error));
-        if (subproc_pidfile_read(c->pidfile, &holder) == 0)
-                return sp_error(EBUSY, "pidfile %s is held by pid %d", c->pidfile, (int)holder);
-        return sp_error(EBUSY, "pidfile %s is held by another process", c->pidfile);
+        return sp_pidfile_busy(c->pidfile);
 }
 
 static int describe(const subproc *c, const struct sp_report *rep);

@@ -169,6 +169,16 @@ static void end_daemon_before_exec(pid_t intermediate, pid_t daemon)
         (void)kill(-intermediate, SIGKILL);
 }
 
+/* A failed start leaves no pidfile naming the process that failed (it may have written it
+ * before a later step failed). */
+static void discard_pidfile(const struct sp_plan *plan, const struct sp_spawn_result *ret)
+{
+        pid_t failed = plan->daemonize ? ret->daemon_pid : ret->pid;
+
+        if (ret->failed && plan->pidfile && failed > 0)
+                sp_pidfile_discard(plan->pidfile, failed);
+}
+
 int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
 {
         int saved_errno = errno;
@@ -222,6 +232,7 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 if (ret->failed) {
                         close(report[0]);
                         sp_close(&handshake[1]);
+                        discard_pidfile(plan, ret);
                         errno = saved_errno;
                         return 0;
                 }
@@ -256,6 +267,7 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 (void)sp_waitpid(pid, &status);
                 sp_close(&ret->pidfd);
         }
+        discard_pidfile(plan, ret);
         /* The child may have clobbered our errno if it shared our TLS (see sys-linux.h). */
         errno = saved_errno;
         return 0;

@@ -101,6 +101,12 @@ SP_SYSCALL long sp_sys_fcntl(int fd, int cmd, long arg)
         return sp_sys(SYS_fcntl, fd, cmd, arg);
 }
 
+/* The lock commands (F_GETLK, F_OFD_GETLK), whose argument is a pointer. */
+SP_SYSCALL long sp_sys_fcntl_lock(int fd, int cmd, struct flock *lk)
+{
+        return sp_sys_fcntl(fd, cmd, (long)lk);
+}
+
 SP_SYSCALL long sp_sys_close_range(unsigned first, unsigned last, unsigned flags)
 {
 #ifdef SYS_close_range
@@ -285,16 +291,10 @@ SP_SYSCALL __attribute__((noreturn)) void sp_sys_exit(int code)
 }
 
 /* One function per step that sys-posix.h implements differently per system.  The pidfile's
- * lock is pidfile.c's: an open-file-description lock, or flock() (-Dpidfile_lock=flock). */
+ * lock is pidfile.c's: flock(), which a read-only fd can carry (see hold_pidfile()). */
 SP_SYSCALL long sp_sys_lock_file(int fd)
 {
-#if SUBPROC_PIDFILE_FLOCK
         return sp_sys(SYS_flock, fd, LOCK_EX | LOCK_NB, 0);
-#else
-        struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-
-        return sp_sys_fcntl(fd, F_OFD_SETLK, (long)&lock);
-#endif
 }
 
 SP_SYSCALL long sp_sys_cap_bound_drop(int cap)

@@ -78,6 +78,12 @@ static inline long sp_sys_fcntl(int fd, int cmd, long arg)
         return r < 0 ? -(long)errno : r;
 }
 
+/* The lock commands (F_GETLK, F_OFD_GETLK), whose argument is a pointer. */
+static inline long sp_sys_fcntl_lock(int fd, int cmd, struct flock *lk)
+{
+        return SP_RET(fcntl(fd, cmd, lk));
+}
+
 /* close_range() is no POSIX call, but a bare system call where libc has it (FreeBSD 12.2+,
  * glibc 2.34+); CLOSE_RANGE_CLOEXEC needs FreeBSD 13.3 or Linux 5.11, and EINVAL without it
  * makes the caller close instead.  -ENOSYS sends the caller to its bounded loop. */
@@ -131,22 +137,13 @@ static inline long sp_sys_ftruncate(int fd, long len)
         return SP_RET(ftruncate(fd, (off_t)len));
 }
 
-/* The pidfile's lock, pidfile.c's: it survives fork and exec and dies with the last fd of its
- * open file description.  An open-file-description fcntl() lock where there is one (Linux),
- * else flock() (FreeBSD, macOS), which is no POSIX call but a plain system call there. */
-#if SUBPROC_PIDFILE_FLOCK
+/* The pidfile's lock, pidfile.c's: flock(), on every system.  It survives fork and exec, dies
+ * with the last fd of its open file description, and a read-only fd can carry it; it is no
+ * POSIX call but a plain system call on Linux, FreeBSD and macOS. */
 static inline long sp_sys_lock_file(int fd)
 {
         return SP_RET(flock(fd, LOCK_EX | LOCK_NB));
 }
-#else
-static inline long sp_sys_lock_file(int fd)
-{
-        struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-
-        return SP_RET(fcntl(fd, F_OFD_SETLK, &lock));
-}
-#endif
 
 static inline long sp_sys_chdir(const char *path)
 {

@@ -68,7 +68,10 @@
  *                          pidfile_locked_after_close=0|1  the same after that fresh fd was
  *                                                 closed again (a classic per-process fcntl
  *                                                 lock would be gone by then)
+ *                          pidfile_fd_readonly=0|1  that inherited fd is open read-only
  *                          pidfile_text=TEXT      the file's content
+ *   --rewrite-fds=TEXT   as an attacking program would: through every inherited fd >= 3,
+ *                        truncate the file and write TEXT at offset 0 (failures ignored)
  *   --kill-self=SIG      die by signal SIG (its disposition is reset first)
  *   --exit=N             exit with code N now
  * With no --exit it exits 0 after the last option.  Failures of the helper itself exit 98
@@ -553,8 +556,9 @@ static void check_pidfile(const char *path)
         if (out == NULL)
                 die("open_memstream: %s", strerror(errno));
         fprintf(out, "pidfile_fd=%d\npidfile_fd_conflict=%d\npidfile_locked=%d\n"
-                     "pidfile_locked_after_close=%d\npidfile_text=",
-                held_fd, conflict, locked, locked_after);
+                     "pidfile_locked_after_close=%d\npidfile_fd_readonly=%d\npidfile_text=",
+                held_fd, conflict, locked, locked_after,
+                held_fd >= 0 && (fcntl(held_fd, F_GETFL) & O_ACCMODE) == O_RDONLY);
         helper_escape(out, text, (size_t)len);
         fputc('\n', out);
         if (fclose(out) != 0)
@@ -606,6 +610,14 @@ static void hold_stdout_map(const char *path)
                 die("open %s: %s", path, strerror(errno));
         close(fd);
         _exit(0);
+}
+
+static void rewrite_fds(const char *text)
+{
+        for (int fd = 3; fd < 64; fd++) {
+                (void)!ftruncate(fd, 0);
+                (void)!pwrite(fd, text, strlen(text), 0);
+        }
 }
 
 static void kill_self(int sig)
@@ -690,6 +702,8 @@ static void run_option(const char *arg)
                 hold_stdout_map(value);
         } else if ((value = option_value(arg, "--pidfile-check")) != NULL) {
                 check_pidfile(value);
+        } else if ((value = option_value(arg, "--rewrite-fds")) != NULL) {
+                rewrite_fds(value);
         } else if ((value = option_value(arg, "--kill-self")) != NULL) {
                 kill_self((int)parse_number(arg, value));
         } else if ((value = option_value(arg, "--setpgid")) != NULL) {

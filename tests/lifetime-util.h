@@ -389,4 +389,34 @@ static inline void lt_remove_dir(char *dir, const char *const *names)
         free(dir);
 }
 
+/* Whether this kernel (or valgrind) gives pidfds: without them the library's pidfile stop
+ * refuses to signal anybody (ENOTSUP), and the cases about stopping skip. */
+static inline bool lt_have_pidfds(void)
+{
+        int fd = lt_pidfd_open(getpid());
+
+        if (fd < 0)
+                return false;
+        close(fd);
+        return true;
+}
+
+/* Stop the holder of a pidfile as a case's cleanup: subproc_pidfile_force_cleanup(), or,
+ * without pidfds, where it must refuse, a SIGKILL by pid to the holder it names.  0 or -1. */
+static inline int lt_stop_pidfile(const char *path)
+{
+        pid_t holder = -1;
+
+        if (subproc_pidfile_force_cleanup(path) == 0)
+                return 0;
+        if (errno != ENOTSUP || lt_have_pidfds())
+                return -1;
+        if (subproc_pidfile_read_if_alive(path, &holder) != 0 || holder <= 0)
+                return -1;
+        (void)kill(holder, SIGKILL);
+        if (lt_wait_exit(holder, LT_HANG_GUARD_MS) < 0)
+                return -1;
+        return unlink(path);
+}
+
 #endif /* SUBPROC_LIFETIME_UTIL_H */

@@ -250,7 +250,7 @@ static void test_hook_in_daemon(void **state)
         /* It ran in the daemon itself, which already held the pidfile. */
         assert_ll_equal(view.pid, daemon);
         assert_ll_equal(view.pidfile_locked, 1);
-        assert_ll_equal(subproc_pidfile_force_cleanup(pidfile), 0);
+        assert_ll_equal(lt_stop_pidfile(pidfile), 0);
         assert_true(lt_wait_exit(daemon, LT_HANG_GUARD_MS) >= 0);
         subproc_free(c);
         free(pidfile);

@@ -549,6 +549,15 @@ static void row_pidfile_refused(const struct row *row)
                 assert_ll_equal(symlink(target, path), 0);
         } else if (strcmp(row->value, "fifo") == 0) {
                 assert_ll_equal(mkfifo(path, 0644), 0);
+        } else if (strcmp(row->value, "world-writable") == 0 ||
+                   strcmp(row->value, "group-writable") == 0) {
+                /* Anyone (in the group) could write a victim's pid into it. */
+                write_file(path, "55\n", 3, 0644);
+                assert_ll_equal(chmod(path, row->value[0] == 'w' ? 0666 : 0664), 0);
+        } else if (strcmp(row->value, "hard link") == 0) {
+                /* Another file that the name also links to: never truncated. */
+                write_file(target, "55\n", 3, 0644);
+                assert_ll_equal(link(target, path), 0);
         } else {
                 assert_ll_equal(mkdir(path, 0755), 0);
         }
@@ -576,7 +585,7 @@ static void row_pidfile_refused(const struct row *row)
         assert_ll_equal(subproc_pidfile_read(path, &pid), -1);
         assert_ll_equal(pid, -2);
 
-        if (strcmp(row->value, "symlink") == 0) {
+        if (strcmp(row->value, "symlink") == 0 || strcmp(row->value, "hard link") == 0) {
                 char *now = read_file_all(target, NULL);
 
                 assert_string_equal(now, "55\n");
@@ -910,6 +919,46 @@ static void row_etxtbsy(const struct row *row)
         }
         assert_no_children();
         subproc_free(c);
+        free(copy);
+}
+
+/* ETXTBSY with a pidfile: the retry must not close the pidfile's fd, or the program would
+ * run with nobody holding its pidfile and a second start would succeed (issue 11 item 6).
+ * Released 30 ms after the run starts, as above. */
+static void row_etxtbsy_pidfile(const struct row *row)
+{
+        char *copy = row_path("busy-helper"), *pidfile = row_path("pidfile"), *image, *out;
+        size_t len;
+        struct writer w = { .path = copy, .release_after_ms = (int)row->number };
+        struct helper_report *r;
+        pthread_t thread;
+        subproc *c;
+        char ok = 0;
+
+        image = read_file_all(HELPER_PATH, &len);
+        write_file(copy, image, len, 0755);
+        free(image);
+        assert_ll_equal(pipe2(w.ready, O_CLOEXEC), 0);
+        assert_ll_equal(pipe2(w.stop, O_CLOEXEC), 0);
+        assert_ll_equal(pthread_create(&thread, NULL, writer_main, &w), 0);
+        assert_ll_equal(read(w.ready[0], &ok, 1), 1);
+        assert_ll_equal(ok, '1');
+
+        c = subproc_new(copy);
+        subproc_add_arg_format(c, "--pidfile-check=%s", pidfile);
+        subproc_set_pidfile(c, pidfile);
+        r = run_report(c, &out);
+        close(w.stop[1]);
+        assert_ll_equal(pthread_join(thread, NULL), 0);
+        close(w.stop[0]);
+        close(w.ready[0]);
+        close(w.ready[1]);
+        /* The program held its pidfile: the fd is there and carries the lock. */
+        assert_true(report_get_int(r, "pidfile_fd") >= 3);
+        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
+        report_free(r);
+        subproc_free(c);
+        free(pidfile);
         free(copy);
 }
 
@@ -1365,6 +1414,13 @@ static const struct row rows[] = {
           .value = "fifo", .expected_errno = EINVAL, .number = ENXIO },
         { .name = "pidfile: a directory", .fn = row_pidfile_refused, .value = "directory",
           .expected_errno = EINVAL, .number = EISDIR },
+        { .name = "pidfile: writable by others (0666), refused", .fn = row_pidfile_refused,
+          .value = "world-writable", .expected_errno = EPERM, .number = EPERM },
+        { .name = "pidfile: writable by the group (0664), refused", .fn = row_pidfile_refused,
+          .value = "group-writable", .expected_errno = EPERM, .number = EPERM },
+        { .name = "pidfile: a hard link to another file, that file untouched",
+          .fn = row_pidfile_refused, .value = "hard link", .expected_errno = EMLINK,
+          .number = EMLINK },
         { .name = "pidfile: in a world-writable directory, created by the library",
           .fn = row_pidfile_world_writable, .value = "new" },
         { .name = "pidfile: in a world-writable directory, created first by another user",
@@ -1432,6 +1488,8 @@ static const struct row rows[] = {
         { .name = "ETXTBSY: binary held open for writing", .fn = row_etxtbsy, .number = -1 },
         { .name = "ETXTBSY: binary released 30 ms after the run starts", .fn = row_etxtbsy,
           .number = 30 },
+        { .name = "ETXTBSY: released after 30 ms, with a pidfile: the program still holds it",
+          .fn = row_etxtbsy_pidfile, .number = 30 },
 
         /* The CLI: durations, signals, limits, ids that overflow or are negative. */
         CLI("--timeout", "-1", EINVAL),

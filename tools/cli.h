@@ -11,7 +11,9 @@
 
 /* Exit statuses of env(1) and timeout(1), which scripts already test for. */
 enum {
-        EXIT_NOT_HELD = 1,       /* --status: nobody holds the pidfile */
+        EXIT_NOT_HELD = 1,       /* --status: nobody holds the pidfile, which exists */
+        EXIT_NO_PIDFILE = 3,     /* --status: no pidfile (LSB "not running") */
+        EXIT_UNKNOWN = 4,        /* --status: cannot tell (LSB "status unknown") */
         EXIT_TIMED_OUT = 124,    /* the timeout's first signal ended the program */
         EXIT_OURS = 125,         /* subproc itself failed */
         EXIT_CANNOT_RUN = 126,   /* the program was found but could not run */
@@ -37,6 +39,7 @@ struct limit {
 struct options {
         enum mode mode;
         const char *pidfile_query; /* --status / --stop */
+        const char *exec_match;    /* --exec: the executable an unlocked pidfile's pid runs */
         char **argv;               /* PROGRAM [ARG]... */
         bool dry_run, verbose, daemon, env_clear, append, exit_with_parent;
         bool clear_caps, no_new_privs, reset_signals, new_session, process_group;

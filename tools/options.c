@@ -53,6 +53,7 @@ enum {
         OPT_CGROUP,
         OPT_STATUS,
         OPT_STOP,
+        OPT_EXEC,
         OPT_DRY_RUN,
         OPT_HELP,
         OPT_VERSION,
@@ -92,6 +93,7 @@ static const struct option long_options[] = {
         { "verbose", no_argument, NULL, 'v' },
         { "status", required_argument, NULL, OPT_STATUS },
         { "stop", required_argument, NULL, OPT_STOP },
+        { "exec", required_argument, NULL, OPT_EXEC },
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
         { "help", no_argument, NULL, OPT_HELP },
         { "version", no_argument, NULL, OPT_VERSION },
@@ -101,7 +103,7 @@ static const struct option long_options[] = {
 static void print_help(void)
 {
         fputs("Usage: subproc [OPTION]... [--] PROGRAM [ARG]...\n"
-              "       subproc --status PIDFILE | --stop PIDFILE\n"
+              "       subproc --status PIDFILE | --stop PIDFILE [--exec PATH]\n"
               "Run PROGRAM with exactly the process state asked for.\n"
               "\n"
               "  -C, --cwd DIR              run in DIR\n"
@@ -133,8 +135,11 @@ static void print_help(void)
               "      --cgroup DIR           start the program inside the cgroup DIR\n"
               "  -v, --verbose              log the command line to stderr\n"
               "      --dry-run              print the command line and environment, run nothing\n"
-              "      --status PIDFILE       print the pid holding PIDFILE (exit 1 if none)\n"
-              "      --stop PIDFILE         stop the holder of PIDFILE and remove it\n"
+              "      --status PIDFILE       print the pid proven to hold PIDFILE; exit 0 running,\n"
+              "                             1 not running, 3 no PIDFILE, 4 cannot tell\n"
+              "      --stop PIDFILE         stop the proven holder of PIDFILE and remove it\n"
+              "      --exec PATH            with --status/--stop: an unlocked PIDFILE's pid\n"
+              "                             counts if it runs PATH (daemons that do not lock)\n"
               "      --help                 show this help\n"
               "      --version              show the version\n"
               "\n"
@@ -307,6 +312,8 @@ static const char **string_of(struct options *o, int opt)
                 return &o->std_path[2];
         case 'p':
                 return &o->pidfile;
+        case OPT_EXEC:
+                return &o->exec_match;
         case OPT_CGROUP:
                 return &o->cgroup;
         default:
@@ -362,6 +369,8 @@ static int check_options(const struct options *o)
                                            "--dry-run");
                 return 0;
         }
+        if (o->exec_match)
+                return usage_error("--exec only goes with --status or --stop");
         if (!o->argv[0])
                 return usage_error("no program given");
         /* As timeout(1): --timeout 0 disables the timeout, and the --kill-after with it. */

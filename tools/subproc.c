@@ -413,23 +413,30 @@ static int run(subproc *c, const struct options *o)
 
 /* ---- pidfiles ------------------------------------------------------------------------ */
 
-static int pidfile_status(const char *path)
+/* LSB codes, as start-stop-daemon --status: 0 running (the proven pid printed), 1 not
+ * running but the pidfile exists, 3 no pidfile, 4 cannot tell (said why). */
+static int pidfile_status(const char *path, const char *exe)
 {
         pid_t pid;
+        int r = subproc_pidfile_status(path, exe, &pid);
 
-        if (subproc_pidfile_read_if_alive(path, &pid) < 0) {
+        if (r < 0) {
                 say("%s", subproc_errmsg());
-                return EXIT_OURS;
+                return EXIT_UNKNOWN;
         }
-        if (pid < 0)
+        if (r == SUBPROC_PIDFILE_MISSING)
+                return EXIT_NO_PIDFILE;
+        if (r == SUBPROC_PIDFILE_STALE)
                 return EXIT_NOT_HELD;
         printf("%d\n", (int)pid);
         return flush_stdout();
 }
 
-static int pidfile_stop(const char *path)
+/* 0 once nothing proven to be the service runs and the file is gone (or never was); 125,
+ * having said why, when it refused or failed: never success for a process left running. */
+static int pidfile_stop(const char *path, const char *exe)
 {
-        if (subproc_pidfile_force_cleanup(path) < 0) {
+        if (subproc_pidfile_stop(path, exe) < 0) {
                 say("%s", subproc_errmsg());
                 return EXIT_OURS;
         }
@@ -464,9 +471,9 @@ int main(int argc, char **argv)
                 break;
         default:
                 if (o.mode == MODE_STATUS)
-                        r = pidfile_status(o.pidfile_query);
+                        r = pidfile_status(o.pidfile_query, o.exec_match);
                 else if (o.mode == MODE_STOP)
-                        r = pidfile_stop(o.pidfile_query);
+                        r = pidfile_stop(o.pidfile_query, o.exec_match);
                 else
                         r = run_command(&o);
                 break;

@@ -1,0 +1,360 @@
+/* Who holds a pidfile, and stopping it: asked of the kernel (pidfile-proc-*.c), never read
+ * from the file, whose content is only where to look first. */
+#include "internal.h"
+#include "pidfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TERM_GRACE_MS 2000
+#define KILL_GRACE_MS 5000
+#define MAX_HOLDERS 16
+
+struct probe {
+        const char *path;
+        int fd;         /* read-only, on the checked file */
+        struct stat st;
+        pid_t named;    /* the pid the file names (a hint), or -1 */
+        bool locked;    /* we took the flock(): nobody else holds that */
+        bool by_exit;   /* the holders are proven otherwise: wait for their exit, not for
+                         * the flock() (which they do not hold) */
+        struct sp_holder holders[MAX_HOLDERS];
+        size_t nholders;
+};
+
+/* 0 with the file open, 1 when there is no file, -1 when it is refused. */
+static int probe_open(struct probe *p, const char *path)
+{
+        int fd;
+
+        *p = (struct probe){ .path = path, .fd = -1, .named = -1 };
+        if (!path || !*path)
+                return sp_error(EINVAL, "the pidfile path is %s", path ? "empty" : "NULL");
+        fd = sp_pidfile_open(path, O_RDONLY, &p->st);
+        if (fd == -ENOENT)
+                return 1;
+        if (fd < 0)
+                return sp_pidfile_open_error(path, fd, &p->st);
+        p->fd = fd;
+        if (sp_pidfile_peek(fd, &p->named) < 0)
+                p->named = -1;
+        return 0;
+}
+
+static void drop_holders(struct probe *p)
+{
+        for (size_t i = 0; i < p->nholders; i++)
+                if (p->holders[i].pidfd >= 0)
+                        close(p->holders[i].pidfd);
+        p->nholders = 0;
+}
+
+/* Let go at once of a lock taken only to test it: a start waits for us meanwhile. */
+static void unlock_probe(struct probe *p)
+{
+        if (p->locked)
+                (void)flock(p->fd, LOCK_UN);
+        p->locked = false;
+}
+
+static void probe_close(struct probe *p)
+{
+        drop_holders(p);
+        if (p->fd >= 0)
+                close(p->fd);
+        p->fd = -1;
+}
+
+static int cannot_tell(const struct probe *p, int err)
+{
+        if (err == EACCES)
+                return sp_error(EACCES, "cannot tell who holds pidfile %s: the open files of "
+                                "its holder are not ours to see (run as root or as its user)",
+                                p->path);
+        if (err == ENOTSUP)
+                return sp_error(ENOTSUP, "cannot tell who holds pidfile %s: this system shows "
+                                "no other process's locks (no /proc)", p->path);
+        return sp_error(err, "cannot tell who holds pidfile %s: %s", p->path, strerror(err));
+}
+
+/* 1 with p->holders the processes the kernel shows holding the lock; 0 when nobody holds a
+ * write lock (p->locked: we now hold it; else only read locks are held, which no pidfile
+ * of ours takes); -1 when it cannot be told (message set). */
+static int find_holders(struct probe *p)
+{
+        bool incomplete = false;
+
+        drop_holders(p);
+        p->by_exit = false;
+        for (int round = 0; round < 3; round++) {
+                int pidfd, r = sp_pidfile_try_lock(p->fd);
+
+                if (r == 0) {
+                        p->locked = true;
+                        /* A daemon's own fcntl() lock (lockf()), or an earlier subproc's
+                         * OFD lock, is no flock(): the named pid may hold one all the same.
+                         * (Not us: our own fd now carries the flock() we just took.) */
+                        if (p->named > 0 && p->named != getpid() &&
+                            sp_pidfile_prove(p->named, p->st.st_dev, p->st.st_ino,
+                                             &pidfd) == 1) {
+                                p->holders[0] = (struct sp_holder){ p->named, pidfd };
+                                p->nholders = 1;
+                                p->by_exit = true;
+                                return 1;
+                        }
+                        return 0;
+                }
+                if (r != -EBUSY)
+                        return sp_error(-r, "lock pidfile %s: %s", p->path, strerror(-r));
+                /* The pid the file names first: the usual holder, and cheap to check. */
+                if (p->named > 0 &&
+                    sp_pidfile_prove(p->named, p->st.st_dev, p->st.st_ino, &pidfd) == 1) {
+                        p->holders[0] = (struct sp_holder){ p->named, pidfd };
+                        p->nholders = 1;
+                        return 1;
+                }
+                /* Else everyone: the lock may have passed on (sh -c 'daemon &'). */
+                r = sp_pidfile_find_holders(p->st.st_dev, p->st.st_ino, p->holders,
+                                            MAX_HOLDERS, &incomplete);
+                if (r > 0) {
+                        p->nholders = (size_t)r;
+                        return 1;
+                }
+                if (r < 0)
+                        return cannot_tell(p, -r);
+                /* Held, yet no process we saw holds a write lock.  A read lock the kernel
+                 * shows excludes any write lock: then only readers hold it. */
+                if (sp_pidfile_read_locked(p->st.st_dev, p->st.st_ino) == 1)
+                        return 0;
+                /* Else a holder that just exited (look again), or one we cannot see. */
+        }
+        if (incomplete)
+                return cannot_tell(p, EACCES);
+        return sp_error(EBUSY, "cannot tell who holds pidfile %s: a process this system does "
+                        "not show us (in another pid namespace?)", p->path);
+}
+
+/* The named pid, when it lives without holding the lock: 1 (message set), else 0. */
+static int unproven_alive(const struct probe *p)
+{
+        if (p->named <= 0 || sp_pid_alive(p->named) != 1)
+                return 0;
+        sp_error(ENOLCK, "pidfile %s names pid %d, which is running but does not hold the "
+                 "pidfile's lock: a daemon that does not lock its pidfile, or a process that "
+                 "got a recycled pid; not trusted (match the daemon's executable to tell)",
+                 p->path, (int)p->named);
+        return 1;
+}
+
+static int stat_exe(const char *exe, struct stat *st)
+{
+        if (stat(exe, st) < 0)
+                return sp_error(errno, "executable %s: %s", exe, strerror(errno));
+        return 0;
+}
+
+/* Whether the named pid runs `exe`: 1 with *ret_pidfd, 0, or -1 (message set). */
+static int named_runs_exe(const struct probe *p, const struct stat *exe, int *ret_pidfd)
+{
+        int r;
+
+        *ret_pidfd = -1;
+        if (p->named <= 0)
+                return 0;
+        r = sp_pid_runs_exe(p->named, exe, ret_pidfd);
+        if (r == -ENOSYS)
+                return sp_error(ENOTSUP, "cannot match pid %d of pidfile %s to its executable "
+                                "safely: this kernel has no pidfds", (int)p->named, p->path);
+        if (r < 0)
+                return cannot_tell(p, -r);
+        return r;
+}
+
+int subproc_pidfile_holder(const char *path, pid_t *ret_pid, int *ret_pidfd)
+{
+        struct probe p;
+        pid_t pid = -1;
+        int pidfd = -1, r;
+
+        if (!ret_pid)
+                return sp_error(EINVAL, "subproc_pidfile_holder: NULL argument");
+        r = probe_open(&p, path);
+        if (r == 0) {
+                r = find_holders(&p);
+                unlock_probe(&p);
+                if (r > 0) {
+                        pid = p.holders[0].pid;
+                        pidfd = p.holders[0].pidfd;
+                        p.holders[0].pidfd = -1;
+                }
+                probe_close(&p); /* closing the fd drops a lock we took to test */
+        }
+        if (r < 0)
+                return -1;
+        /* Outputs only on success; no file (r == 1) or nobody (r == 0): -1. */
+        *ret_pid = pid;
+        if (ret_pidfd)
+                *ret_pidfd = pidfd;
+        else if (pidfd >= 0)
+                close(pidfd);
+        return 0;
+}
+
+int subproc_pidfile_read_if_alive(const char *path, pid_t *pid)
+{
+        if (!path || !pid)
+                return sp_error(EINVAL, "subproc_pidfile_read_if_alive: NULL argument");
+        return subproc_pidfile_holder(path, pid, NULL);
+}
+
+/* The state when nobody holds the lock: the named pid, matched by exe or else judged by
+ * unproven_alive().  Sets *pid when it runs. */
+static int unlocked_state(const struct probe *p, const struct stat *exe, pid_t *pid)
+{
+        int r, pidfd;
+
+        if (!exe)
+                return unproven_alive(p) ? -1 : SUBPROC_PIDFILE_STALE;
+        r = named_runs_exe(p, exe, &pidfd);
+        if (r <= 0)
+                return r < 0 ? -1 : SUBPROC_PIDFILE_STALE;
+        close(pidfd);
+        *pid = p->named;
+        return SUBPROC_PIDFILE_RUNNING;
+}
+
+int subproc_pidfile_status(const char *path, const char *exe, pid_t *ret_pid)
+{
+        struct stat exe_st;
+        struct probe p;
+        pid_t pid = -1;
+        int r;
+
+        if (!ret_pid)
+                return sp_error(EINVAL, "subproc_pidfile_status: NULL argument");
+        if (exe && stat_exe(exe, &exe_st) < 0)
+                return -1;
+        r = probe_open(&p, path);
+        if (r < 0)
+                return -1;
+        if (r == 1) {
+                *ret_pid = -1;
+                return SUBPROC_PIDFILE_MISSING;
+        }
+        r = find_holders(&p);
+        unlock_probe(&p);
+        if (r > 0) {
+                pid = p.holders[0].pid;
+                r = SUBPROC_PIDFILE_RUNNING;
+        } else if (r == 0) {
+                r = unlocked_state(&p, exe ? &exe_st : NULL, &pid);
+        }
+        probe_close(&p);
+        if (r >= 0)
+                *ret_pid = pid; /* outputs only on success */
+        return r;
+}
+
+/* Signal every holder through the pidfd taken before it was proven, so the signal reaches
+ * that process and no other that got its pid since.  0, or -1 (message set). */
+static int signal_holders(struct probe *p, int sig)
+{
+        for (size_t i = 0; i < p->nholders; i++)
+                if (p->holders[i].pid == getpid())
+                        return sp_error(EDEADLK, "pidfile %s is held by this very process",
+                                        p->path);
+        for (size_t i = 0; i < p->nholders; i++) {
+                if (p->holders[i].pidfd < 0)
+                        return sp_error(ENOTSUP, "cannot signal pid %d, holder of pidfile %s, "
+                                        "safely: this kernel has no pidfds (Linux 5.3)",
+                                        (int)p->holders[i].pid, p->path);
+        }
+        for (size_t i = 0; i < p->nholders; i++) {
+                int r = sp_pidfd_signal(p->holders[i].pidfd, sig);
+
+                if (r < 0 && r != -ESRCH)
+                        return sp_error(-r, "signal pid %d, holder of pidfile %s: %s",
+                                        (int)p->holders[i].pid, p->path, strerror(-r));
+        }
+        return 0;
+}
+
+/* One round of stop: who to signal now.  1 with p->holders set (by_exe: wait for it to exit:
+ * the named pid, matched by its executable or holding an fcntl() lock), 0 when nothing runs,
+ * -1 on refusal. */
+static int stop_targets(struct probe *p, const struct stat *exe, bool first, bool *by_exe)
+{
+        int r = find_holders(p), pidfd;
+
+        *by_exe = p->by_exit;
+        if (r != 0)
+                return r;
+        if (exe) {
+                r = named_runs_exe(p, exe, &pidfd);
+                if (r > 0) {
+                        p->holders[0] = (struct sp_holder){ p->named, pidfd };
+                        p->nholders = 1;
+                        *by_exe = true;
+                }
+                return r;
+        }
+        /* Once we have stopped a holder, the pid it left in the file is not ours to judge. */
+        return first && unproven_alive(p) ? -1 : 0;
+}
+
+/* Remove the file we checked, or nothing: the name may be a fresh start's file by now. */
+static int remove_checked(struct probe *p)
+{
+        if (sp_pidfile_names(p->path, &p->st) && unlink(p->path) < 0 && errno != ENOENT)
+                return sp_error(errno, "unlink pidfile %s: %s", p->path, strerror(errno));
+        return 0;
+}
+
+int subproc_pidfile_stop(const char *path, const char *exe)
+{
+        static const int signals[] = { SIGTERM, SIGKILL };
+        static const int grace_ms[] = { TERM_GRACE_MS, KILL_GRACE_MS };
+        struct stat exe_st;
+        struct probe p;
+        int r;
+
+        if (exe && stat_exe(exe, &exe_st) < 0)
+                return -1;
+        r = probe_open(&p, path);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        for (size_t step = 0;; step++) {
+                bool by_exe;
+
+                r = stop_targets(&p, exe ? &exe_st : NULL, step == 0, &by_exe);
+                if (r <= 0)
+                        break;
+                if (step == 2) {
+                        r = sp_error(ETIMEDOUT, "pidfile %s is still held by pid %d after "
+                                     "SIGKILL", path, (int)p.holders[0].pid);
+                        break;
+                }
+                r = signal_holders(&p, signals[step]);
+                if (r < 0)
+                        break;
+                if (by_exe)
+                        (void)sp_pidfd_wait_exit(p.holders[0].pidfd, grace_ms[step]);
+                else
+                        (void)sp_pidfile_lock_within(p.fd, grace_ms[step]);
+        }
+        if (r == 0)
+                r = remove_checked(&p);
+        probe_close(&p);
+        return r;
+}
+
+int subproc_pidfile_force_cleanup(const char *path)
+{
+        return subproc_pidfile_stop(path, NULL);
+}

@@ -1,0 +1,64 @@
+/* Shared by the pidfile files (pidfile.c: opening, checking, locking; pidfile-holder.c:
+ * holder, status, stop; pidfile-proc-*.c: what the kernel shows). */
+#ifndef SUBPROC_PIDFILE_H
+#define SUBPROC_PIDFILE_H
+
+#include "internal.h"
+
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* Refusals of sp_pidfile_open() beyond the errno values of open() itself. */
+enum {
+        REFUSED_TYPE = -100001,     /* not a regular file */
+        REFUSED_OWNER = -100002,    /* owned by neither us nor root */
+        REFUSED_WRITABLE = -100003, /* writable by group or others */
+        REFUSED_LINKED = -100004,   /* more than one hard link */
+};
+
+/* Open without following a symlink and without blocking on a FIFO; refuse what the
+ * REFUSED_* codes name.  The fd, or -errno / REFUSED_* with *st filled. */
+SP_HIDDEN int sp_pidfile_open(const char *path, int flags, struct stat *st);
+/* The error (message, errno, -1) for what sp_pidfile_open() returned. */
+SP_HIDDEN int sp_pidfile_open_error(const char *path, int r, const struct stat *st);
+/* flock(LOCK_EX | LOCK_NB), riding out a test lock held for a moment: 0, -EBUSY, -errno. */
+SP_HIDDEN int sp_pidfile_try_lock(int fd);
+/* The same for up to timeout_ms. */
+SP_HIDDEN int sp_pidfile_lock_within(int fd, int timeout_ms);
+/* The pid the file names: 0, or -errno (no message). */
+SP_HIDDEN int sp_pidfile_peek(int fd, pid_t *ret_pid);
+/* Whether `path` names the file of `st` (device and inode) right now. */
+SP_HIDDEN bool sp_pidfile_names(const char *path, const struct stat *st);
+
+/* The kernel's word on pidfile holders (pidfile-proc-*.c).  A holder is a live process with
+ * an fd on the pidfile's inode (dev, ino) whose open file description carries a write lock. */
+struct sp_holder {
+        pid_t pid;
+        int pidfd; /* taken before the check; -1 without pidfds */
+};
+/* 1 when pid is a holder (*ret_pidfd its pidfd, or -1 on kernels without pidfds), 0 when it
+ * is not or is gone (a zombie too), -EACCES when its fds are not ours to see, -ENOTSUP
+ * without /proc. */
+SP_HIDDEN int sp_pidfile_prove(pid_t pid, dev_t dev, ino_t ino, int *ret_pidfd);
+/* Every holder among all processes, up to max: their number, with *ret_incomplete set when
+ * some process could not be looked at; -ENOTSUP without /proc. */
+SP_HIDDEN int sp_pidfile_find_holders(dev_t dev, ino_t ino, struct sp_holder *ret, size_t max,
+                                      bool *ret_incomplete);
+/* 1 when the live process pid runs the executable `exe` (dev + ino of /proc/PID/exe), with
+ * *ret_pidfd its pidfd taken before the check; 0 if not or gone; -errno if it cannot be told
+ * (-ENOSYS without pidfds). */
+SP_HIDDEN int sp_pid_runs_exe(pid_t pid, const struct stat *exe, int *ret_pidfd);
+/* 1 when the kernel shows a flock() read lock on the file (dev, ino) (/proc/locks): then no
+ * process holds a write lock, which would exclude it; 0 if it shows none, -errno. */
+SP_HIDDEN int sp_pidfile_read_locked(dev_t dev, ino_t ino);
+/* 1 when pid names a live process (a zombie counts as gone), 0 if not, -errno. */
+SP_HIDDEN int sp_pid_alive(pid_t pid);
+/* Whether the process of a pidfd is still running (not exited, not a zombie). */
+SP_HIDDEN bool sp_pidfd_alive(int pidfd);
+/* pidfd_send_signal(): 0 or -errno. */
+SP_HIDDEN int sp_pidfd_signal(int pidfd, int sig);
+/* Wait up to timeout_ms for the process of a pidfd to exit: 0, or -ETIMEDOUT. */
+SP_HIDDEN int sp_pidfd_wait_exit(int pidfd, int timeout_ms);
+
+#endif /* SUBPROC_PIDFILE_H */

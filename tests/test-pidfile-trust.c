@@ -1,0 +1,622 @@
+/* Tests of pidfile trust (issue 11): who holds a pidfile is asked of the kernel, never read
+ * from the file; what the program was handed cannot rewrite it; files others could write are
+ * refused; stop signals only proven processes, through pidfds, and removes only the file it
+ * checked; a failed start leaves no pidfile.  The attackers run for real, as nobody.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "lifetime-util.h"
+#include "pidfile-util.h"
+
+/* Test knob of the library (internal.h): behave as on a kernel without pidfds. */
+extern int sp_test_no_pidfd;
+
+/* ---------------------------------------------------------------------------------------
+ * Content is a hint: the kernel says who holds it (issue 11)
+ * ------------------------------------------------------------------------------------- */
+
+/* A helper that sleeps and holds nothing: a process whose pid a pidfile may name by accident
+ * (a recycled pid) or on purpose (an attacker's victim). */
+static subproc *victim_start(pid_t *ret_pid)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+
+        assert_ll_equal(subproc_run_async(c, ret_pid), 0);
+        return c;
+}
+
+/* The victim was never signalled: it still runs. */
+static void victim_check_and_stop(subproc *c, pid_t pid)
+{
+        int status;
+
+        if (waitpid(pid, &status, WNOHANG) != 0) {
+                print_error("the victim %d was signalled\n", (int)pid);
+                fail();
+        }
+        subproc_abort(c);
+        subproc_free(c);
+}
+
+static void test_garbage_or_false_pid_holder_is_stopped(void **state)
+{
+        static const char *const contents[] = { "garbage\n", "", "VICTIM" };
+        char *path;
+
+        if (!lt_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                skip();
+        }
+        path = make_temp_path();
+
+        for (size_t i = 0; i < sizeof contents / sizeof contents[0]; i++) {
+                int release_fd, status = -1;
+                pid_t pid, victim, held = -2;
+                subproc *v = victim_start(&victim);
+                subproc *c = holder_start(path, &release_fd, &pid);
+                char *text = pid_text(victim);
+
+                /* The owner rewrites the content: the holder stays who it is. */
+                if (strcmp(contents[i], "VICTIM") == 0)
+                        write_file(path, text, strlen(text));
+                else
+                        write_file(path, contents[i], strlen(contents[i]));
+                free(text);
+                assert_ll_equal(subproc_pidfile_read_if_alive(path, &held), 0);
+                assert_ll_equal(held, pid);
+                assert_ll_equal(subproc_pidfile_status(path, NULL, &held), SUBPROC_PIDFILE_RUNNING);
+                assert_ll_equal(held, pid);
+                if (subproc_pidfile_force_cleanup(path) != 0)
+                        print_error("case %zu: %s\n", i, subproc_errmsg());
+                assert_false(lt_file_exists(path));
+                subproc_raw_status(c);
+                assert_ll_equal(subproc_wait_timeout(c, &status, LT_HANG_GUARD_MS), 0);
+                assert_true(WIFSIGNALED(status));
+                assert_ll_equal(WTERMSIG(status), SIGTERM);
+                close(release_fd);
+                subproc_free(c);
+                victim_check_and_stop(v, victim);
+        }
+        free(path);
+}
+
+/* Issue 11 item 1: a daemon started as root with --uid nobody cannot rewrite its pidfile
+ * through the fd that carries the lock (read-only now), so root's stop still stops it and
+ * never the pid it tried to write. */
+static void test_program_cannot_rewrite_pidfile(void **state)
+{
+        char *path, *marker, *text;
+        struct passwd *nobody = getpwnam("nobody");
+        pid_t victim, daemon_pid, named = -1;
+        subproc *v, *c;
+
+        if (geteuid() != 0 || !nobody)
+                skip();
+        if (!lt_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                skip();
+        }
+        path = make_temp_path();
+        marker = make_temp_path();
+        v = victim_start(&victim);
+        text = pid_text(victim);
+        c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc_add_arg_format(c, "--rewrite-fds=%s\n", text);
+        subproc_add_arg_format(c, "--write-file=%s", marker);
+        subproc_add_arg(c, "--sleep-ms=60000");
+        subproc_daemonize(c);
+        subproc_set_pidfile(c, path);
+        subproc_set_gid(c, nobody->pw_gid);
+        subproc_set_uid(c, nobody->pw_uid);
+        if (subproc_run(c, NULL) != 0)
+                print_error("start: %s\n", subproc_errmsg());
+        daemon_pid = subproc_daemon_pid(c);
+        assert_true(daemon_pid > 0);
+        lt_track(daemon_pid);
+        subproc_free(c);
+        free(text);
+        /* The attack has been made once the marker exists. */
+        for (int i = 0; i < LT_HANG_GUARD_MS && !lt_file_exists(marker); i++)
+                usleep(1000);
+        assert_true(lt_file_exists(marker));
+        assert_ll_equal(subproc_pidfile_read(path, &named), 0);
+        assert_ll_equal(named, daemon_pid);
+        if (subproc_pidfile_force_cleanup(path) != 0)
+                print_error("stop: %s\n", subproc_errmsg());
+        assert_true(lt_wait_exit(daemon_pid, LT_HANG_GUARD_MS) >= 0);
+        assert_false(lt_file_exists(path));
+        victim_check_and_stop(v, victim);
+        (void)unlink(marker);
+        free(marker);
+        free(path);
+}
+
+/* ---- attackers: forked processes that become nobody ---------------------------------- */
+
+enum attack {
+        ATTACK_WRITE_AND_LOCK, /* open for writing, take every kind of write lock, write */
+        ATTACK_OFD_READ_LOCK,  /* open read-only, take an F_RDLCK open-file-description lock */
+        ATTACK_FLOCK_SHARED,   /* open read-only, flock(LOCK_SH) */
+        ATTACK_FLOCK_EXCLUSIVE, /* open read-only, flock(LOCK_EX) */
+};
+
+struct attacker {
+        pid_t pid;
+        int release_fd; /* closing it ends the attacker */
+};
+
+static int become_nobody(void)
+{
+        struct passwd *pw = getpwnam("nobody");
+
+        if (!pw || setgroups(0, NULL) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+            setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
+                return -1;
+        return 0;
+}
+
+/* Runs in the attacker: 0 when the attack was made. */
+static int attack(const char *path, enum attack how, const char *text)
+{
+        struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+        int fd = open(path, (how == ATTACK_WRITE_AND_LOCK ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+
+        if (fd < 0)
+                return -1;
+        switch (how) {
+        case ATTACK_WRITE_AND_LOCK:
+                lk.l_type = F_WRLCK;
+                if (fcntl(fd, F_OFD_SETLK, &lk) != 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+                    ftruncate(fd, 0) != 0 || pwrite(fd, text, strlen(text), 0) < 0)
+                        return -1;
+                return 0;
+        case ATTACK_OFD_READ_LOCK:
+                return fcntl(fd, F_OFD_SETLK, &lk);
+        case ATTACK_FLOCK_SHARED:
+                return flock(fd, LOCK_SH | LOCK_NB);
+        default:
+                return flock(fd, LOCK_EX | LOCK_NB);
+        }
+}
+
+/* Start an attacker on `path` as nobody; fails the test unless the attack was made. */
+static void attacker_start(struct attacker *a, const char *path, enum attack how, pid_t victim)
+{
+        int ready[2], release[2];
+        char ok = 0, *text = pid_text(victim);
+
+        assert_ll_equal(pipe2(ready, O_CLOEXEC), 0);
+        assert_ll_equal(pipe2(release, O_CLOEXEC), 0);
+        a->pid = fork();
+        assert_true(a->pid >= 0);
+        if (a->pid == 0) {
+                char byte;
+
+                close(ready[0]);
+                close(release[1]);
+                ok = become_nobody() == 0 && attack(path, how, text) == 0 ? '1' : '0';
+                (void)!write(ready[1], &ok, 1);
+                while (read(release[0], &byte, 1) < 0 && errno == EINTR)
+                        ;
+                _exit(0);
+        }
+        free(text);
+        close(ready[1]);
+        close(release[0]);
+        lt_read_exact(ready[0], &ok, 1, LT_HANG_GUARD_MS);
+        close(ready[0]);
+        a->release_fd = release[1];
+        assert_ll_equal(ok, '1');
+}
+
+static void attacker_stop(struct attacker *a)
+{
+        int status;
+
+        close(a->release_fd);
+        assert_ll_equal(waitpid(a->pid, &status, 0), a->pid);
+}
+
+/* Issue 11 item 2: a pidfile that others may write is refused by every function, so a
+ * victim's pid written (and locked) by nobody is never signalled by root. */
+/* What the file says, read past the library's refusals. */
+static pid_t raw_pid(const char *path)
+{
+        char *text = read_file_all(path, NULL);
+        pid_t pid = (pid_t)atol(text);
+
+        free(text);
+        return pid;
+}
+
+static void test_writable_pidfile_refused(void **state)
+{
+        static const mode_t modes[] = { 0666, 0664, 0646 };
+
+        if (geteuid() != 0)
+                skip();
+        for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+                char *path = make_temp_path();
+                struct attacker a;
+                pid_t victim, pid = -2;
+                subproc *v = victim_start(&victim), *c;
+
+                write_file(path, "1\n", 2);
+                /* Root's file; group-writable ones in nobody's group: writable by nobody. */
+                if (modes[i] & S_IWGRP)
+                        assert_ll_equal(chown(path, 0, getpwnam("nobody")->pw_gid), 0);
+                assert_ll_equal(chmod(path, modes[i]), 0);
+                attacker_start(&a, path, ATTACK_WRITE_AND_LOCK, victim);
+                assert_ll_equal(raw_pid(path), victim);
+
+                errno = 0;
+                assert_ll_equal(subproc_pidfile_force_cleanup(path), -1);
+                assert_errno_equal(errno, EPERM);
+                assert_contains(subproc_errmsg(), "writable by group or others");
+                assert_contains(subproc_errmsg(), path);
+                errno = 0;
+                assert_ll_equal(subproc_pidfile_read_if_alive(path, &pid), -1);
+                assert_errno_equal(errno, EPERM);
+                errno = 0;
+                assert_ll_equal(subproc_pidfile_status(path, NULL, &pid), -1);
+                assert_errno_equal(errno, EPERM);
+                errno = 0;
+                assert_ll_equal(subproc_pidfile_read(path, &pid), -1);
+                assert_errno_equal(errno, EPERM);
+                errno = 0;
+                assert_ll_equal(subproc_pidfile_acquire(path, getpid()), -1);
+                assert_errno_equal(errno, EPERM);
+                c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+                subproc_set_pidfile(c, path);
+                errno = 0;
+                assert_ll_equal(subproc_run(c, NULL), -1);
+                assert_errno_equal(errno, EPERM);
+                assert_contains(subproc_errmsg(), "writable by group or others");
+                subproc_free(c);
+                assert_ll_equal(raw_pid(path), victim);
+                attacker_stop(&a);
+                victim_check_and_stop(v, victim);
+                assert_ll_equal(unlink(path), 0);
+                free(path);
+        }
+}
+
+/* Issue 11 item 3: nobody, able to read a leftover 0644 pidfile, locks it.  The pid it names
+ * (a live process: a recycled pid) never counts as alive and is never signalled. */
+static void test_reader_lock_never_makes_named_pid_alive(void **state)
+{
+        static const enum attack attacks[] = { ATTACK_OFD_READ_LOCK, ATTACK_FLOCK_SHARED,
+                                               ATTACK_FLOCK_EXCLUSIVE };
+
+        if (geteuid() != 0)
+                skip();
+        if (!lt_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                skip();
+        }
+        for (size_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
+                char *path = make_temp_path(), *text;
+                struct attacker a;
+                pid_t victim, pid = -2;
+                subproc *v = victim_start(&victim);
+                int rc;
+
+                text = pid_text(victim);
+                write_file(path, text, strlen(text));
+                free(text);
+                attacker_start(&a, path, attacks[i], victim);
+
+                rc = subproc_pidfile_read_if_alive(path, &pid);
+                if (rc != 0)
+                        print_error("attack %zu: %s\n", i, subproc_errmsg());
+                assert_ll_equal(rc, 0);
+                if (attacks[i] == ATTACK_FLOCK_EXCLUSIVE)
+                        /* Its lock is a write lock: the attacker is the holder, and it is
+                         * named, not the victim. */
+                        assert_ll_equal(pid, a.pid);
+                else
+                        assert_ll_equal(pid, -1);
+                rc = subproc_pidfile_status(path, NULL, &pid);
+                if (attacks[i] == ATTACK_FLOCK_EXCLUSIVE) {
+                        assert_ll_equal(rc, SUBPROC_PIDFILE_RUNNING);
+                        assert_ll_equal(pid, a.pid);
+                } else {
+                        /* Nobody holds it but the victim runs: cannot tell, never "alive". */
+                        assert_ll_equal(rc, -1);
+                        assert_errno_equal(errno, ENOLCK);
+                }
+                rc = subproc_pidfile_force_cleanup(path);
+                if (attacks[i] == ATTACK_FLOCK_EXCLUSIVE) {
+                        /* The attacker's own process is what was stopped. */
+                        assert_ll_equal(rc, 0);
+                } else {
+                        assert_ll_equal(rc, -1);
+                        assert_errno_equal(errno, ENOLCK);
+                }
+                attacker_stop(&a);
+                victim_check_and_stop(v, victim);
+                (void)unlink(path);
+                free(path);
+        }
+}
+
+/* Issue 11 item 5: the holder, on SIGTERM, lets a fresh start make a new pidfile at the same
+ * path before it exits; stop then must not remove that new file. */
+static void test_stop_removes_only_the_checked_file(void **state)
+{
+        char *path;
+        int ready[2], release[2], status, fd = -1;
+        pid_t holder;
+        char ok = 0;
+        sigset_t term;
+
+        if (!lt_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                skip();
+        }
+        path = make_temp_path();
+
+        assert_ll_equal(pipe2(ready, O_CLOEXEC), 0);
+        assert_ll_equal(pipe2(release, O_CLOEXEC), 0);
+        holder = fork();
+        assert_true(holder >= 0);
+        if (holder == 0) {
+                int sig, old_fd, new_fd;
+                pid_t fresh;
+
+                sigemptyset(&term);
+                sigaddset(&term, SIGTERM);
+                sigprocmask(SIG_BLOCK, &term, NULL);
+                close(ready[0]);
+                close(release[1]);
+                old_fd = subproc_pidfile_acquire(path, getpid());
+                (void)!write(ready[1], old_fd >= 0 ? "1" : "0", 1);
+                sigwait(&term, &sig);
+                /* Gone from the name, and a fresh start holds a new file there. */
+                (void)unlink(path);
+                new_fd = subproc_pidfile_acquire(path, 0);
+                fresh = fork();
+                if (fresh == 0) {
+                        char byte;
+
+                        close(old_fd);
+                        (void)!write(ready[1], new_fd >= 0 ? "2" : "0", 1);
+                        while (read(release[0], &byte, 1) < 0 && errno == EINTR)
+                                ;
+                        _exit(0);
+                }
+                _exit(fresh > 0 ? 0 : 1);
+        }
+        close(ready[1]);
+        close(release[0]);
+        lt_read_exact(ready[0], &ok, 1, LT_HANG_GUARD_MS);
+        assert_ll_equal(ok, '1');
+        if (subproc_pidfile_force_cleanup(path) != 0)
+                print_error("stop: %s\n", subproc_errmsg());
+        lt_read_exact(ready[0], &ok, 1, LT_HANG_GUARD_MS);
+        assert_ll_equal(ok, '2');
+        assert_ll_equal(waitpid(holder, &status, 0), holder);
+        /* The fresh start's file is still there, and still held. */
+        assert_true(lt_file_exists(path));
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_acquire(path, 0), -1);
+        assert_errno_equal(errno, EBUSY);
+        close(release[1]);
+        close(ready[0]);
+        /* Once the fresh holder is gone, the file is free again. */
+        for (int i = 0; i < LT_HANG_GUARD_MS; i++) {
+                fd = subproc_pidfile_acquire(path, 0);
+                if (fd >= 0)
+                        break;
+                usleep(1000);
+        }
+        assert_true(fd >= 0);
+        assert_ll_equal(subproc_pidfile_release(path, fd), 0);
+        free(path);
+}
+
+/* Issue 11 item 7: a start that fails after the pidfile was written leaves none behind (and
+ * a held pidfile of someone else is left alone, see test_second_start_is_ebusy). */
+static void test_failed_start_leaves_no_pidfile(void **state)
+{
+        for (int daemon = 0; daemon < 2; daemon++) {
+                char *path = make_temp_path();
+                subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+                /* A stale file from before: it goes too, once the failed start rewrote it. */
+                write_file(path, "99999\n", 6);
+                subproc_set_pidfile(c, path);
+                subproc_set_cwd(c, "/nonexistent-dir-of-subproc-tests");
+                if (daemon)
+                        subproc_daemonize(c);
+                assert_run_fails(c, ENOENT, "nonexistent-dir");
+                subproc_free(c);
+                assert_false(lt_file_exists(path));
+                free(path);
+        }
+}
+
+/* On kernels without pidfds nothing binds a check to a signal: stop refuses, signals
+ * nobody; the holder is still reported. */
+static void test_no_pidfd_no_signal(void **state)
+{
+        char *path = make_temp_path();
+        int release_fd;
+        pid_t pid, held = -2;
+        subproc *c = holder_start(path, &release_fd, &pid);
+
+        sp_test_no_pidfd = 1;
+        assert_ll_equal(subproc_pidfile_read_if_alive(path, &held), 0);
+        assert_ll_equal(held, pid);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_force_cleanup(path), -1);
+        assert_errno_equal(errno, ENOTSUP);
+        assert_contains(subproc_errmsg(), "no pidfds");
+        sp_test_no_pidfd = 0;
+        assert_true(lt_file_exists(path));
+        assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
+        holder_stop(c, release_fd);
+        free(path);
+}
+
+/* A daemon that writes its pidfile without a lock (nginx, sshd): stop refuses unless told
+ * its executable, then stops exactly that process. */
+static void test_unlocked_daemon_matched_by_exe(void **state)
+{
+        char *path, *text;
+        pid_t pid, held = -2;
+        subproc *c;
+        int status = -1;
+
+        if (!lt_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                skip();
+        }
+        path = make_temp_path();
+        c = victim_start(&pid);
+
+        text = pid_text(pid);
+        write_file(path, text, strlen(text));
+        free(text);
+        assert_ll_equal(subproc_pidfile_status(path, NULL, &held), -1);
+        assert_errno_equal(errno, ENOLCK);
+        assert_ll_equal(subproc_pidfile_status(path, "/bin/sh", &held), SUBPROC_PIDFILE_STALE);
+        assert_ll_equal(subproc_pidfile_status(path, HELPER_PATH, &held),
+                        SUBPROC_PIDFILE_RUNNING);
+        assert_ll_equal(held, pid);
+        /* Another executable: not the daemon, which then is not running; nobody signalled. */
+        assert_ll_equal(subproc_pidfile_stop(path, "/bin/sh"), 0);
+        assert_false(lt_file_exists(path));
+        assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
+        text = pid_text(pid);
+        write_file(path, text, strlen(text));
+        free(text);
+        if (subproc_pidfile_stop(path, HELPER_PATH) != 0)
+                print_error("stop: %s\n", subproc_errmsg());
+        assert_false(lt_file_exists(path));
+        subproc_raw_status(c);
+        assert_ll_equal(subproc_wait_timeout(c, &status, LT_HANG_GUARD_MS), 0);
+        assert_true(WIFSIGNALED(status));
+        assert_ll_equal(WTERMSIG(status), SIGTERM);
+        subproc_free(c);
+        assert_ll_equal(subproc_pidfile_status(path, NULL, &held), SUBPROC_PIDFILE_MISSING);
+        free(path);
+}
+
+/* release() removes the file of its fd, never another file that the name leads to now. */
+static void test_release_removes_only_its_file(void **state)
+{
+        char *path = make_temp_path(), *moved = make_temp_path(), *now;
+        int fd = subproc_pidfile_acquire(path, getpid());
+
+        assert_true(fd >= 0);
+        /* The name now leads to another file (renamed over it by the directory's owner). */
+        assert_ll_equal(rename(path, moved), 0);
+        write_file(path, "fresh\n", 6);
+        assert_ll_equal(subproc_pidfile_release(path, fd), 0);
+        assert_false(fd_is_open(fd));
+        now = read_file_all(path, NULL);
+        assert_string_equal(now, "fresh\n");
+        free(now);
+        assert_ll_equal(unlink(path), 0);
+        assert_ll_equal(unlink(moved), 0);
+        free(moved);
+        free(path);
+}
+
+/* A daemon that locks its own pidfile with fcntl() (lockf()), as many do, or one started by
+ * an earlier subproc (an open-file-description lock): flock() does not see those locks, yet
+ * the daemon is the proven holder; a start is refused and stop stops it. */
+static void test_fcntl_locked_daemon(void **state)
+{
+        static const int kinds[] = { F_SETLK, F_OFD_SETLK };
+
+        if (!lt_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                skip();
+        }
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+                char *path = make_temp_path();
+                int ready[2], status;
+                pid_t daemon_pid, held = -2;
+                char ok = 0;
+                subproc *c;
+
+                assert_ll_equal(pipe2(ready, O_CLOEXEC), 0);
+                daemon_pid = fork();
+                assert_true(daemon_pid >= 0);
+                if (daemon_pid == 0) {
+                        struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+                        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+                        char *text = pid_text(getpid());
+
+                        ok = fd >= 0 && fcntl(fd, kinds[i], &lk) == 0 &&
+                             write(fd, text, strlen(text)) > 0 ? '1' : '0';
+                        (void)!write(ready[1], &ok, 1);
+                        pause();
+                        _exit(0);
+                }
+                close(ready[1]);
+                lt_read_exact(ready[0], &ok, 1, LT_HANG_GUARD_MS);
+                close(ready[0]);
+                assert_ll_equal(ok, '1');
+
+                assert_ll_equal(subproc_pidfile_read_if_alive(path, &held), 0);
+                assert_ll_equal(held, daemon_pid);
+                errno = 0;
+                assert_ll_equal(subproc_pidfile_acquire(path, 0), -1);
+                assert_errno_equal(errno, EBUSY);
+                c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+                subproc_set_pidfile(c, path);
+                errno = 0;
+                assert_ll_equal(subproc_run(c, NULL), -1);
+                assert_errno_equal(errno, EBUSY);
+                subproc_free(c);
+                assert_ll_equal(read_pid(path), daemon_pid);
+                if (subproc_pidfile_force_cleanup(path) != 0)
+                        print_error("stop: %s\n", subproc_errmsg());
+                assert_ll_equal(waitpid(daemon_pid, &status, 0), daemon_pid);
+                assert_true(WIFSIGNALED(status));
+                assert_ll_equal(WTERMSIG(status), SIGTERM);
+                assert_false(lt_file_exists(path));
+                free(path);
+        }
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                LT_TEST(test_garbage_or_false_pid_holder_is_stopped),
+                LT_TEST(test_program_cannot_rewrite_pidfile),
+                LT_TEST(test_writable_pidfile_refused),
+                LT_TEST(test_reader_lock_never_makes_named_pid_alive),
+                LT_TEST(test_stop_removes_only_the_checked_file),
+                LT_TEST(test_failed_start_leaves_no_pidfile),
+                LT_TEST(test_no_pidfd_no_signal),
+                LT_TEST(test_unlocked_daemon_matched_by_exe),
+                LT_TEST(test_release_removes_only_its_file),
+                LT_TEST(test_fcntl_locked_daemon),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
