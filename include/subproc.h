@@ -339,8 +339,9 @@ SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_pidfile(subproc *c, const char *path);
 
-/* Create or open the pidfile at `path` (mode 0644 when created), lock it (flock(), on a
- * read-only fd) and, if pid > 0, write pid into it through a second fd closed before return;
+/* Create or open the pidfile at `path` (mode 0600 when created; an existing file loses its
+ * group and other permission bits once locked, since anyone who can open it could lock it
+ * after us), lock it (flock(), on a read-only fd) and, if pid > 0, write pid into it through a second fd closed before return;
  * with pid == 0 the content is kept.  Returns the locked read-only fd (close-on-exec), which
  * the caller owns and keeps open for as long as the lock must live; -1 with errno EBUSY when
  * another process holds it (message naming the holder's pid when the kernel shows it), ELOOP

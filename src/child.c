@@ -368,7 +368,7 @@ CHILD_CODE static int hold_pidfile(const struct sp_plan *plan)
 
         for (;;) {
                 fd = sp_sys_open(plan->pidfile, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-                                 O_NONBLOCK, 0644);
+                                 O_NONBLOCK, SP_PIDFILE_MODE);
                 if (fd < 0)
                         child_fail(plan, SP_STAGE_PIDFILE, fd, -1);
                 r = sp_sys_fstat((int)fd, &opened);
@@ -391,6 +391,12 @@ CHILD_CODE static int hold_pidfile(const struct sp_plan *plan)
         }
         if (plan->in_place_pidfile_fd) /* the caller itself: its memory is ours */
                 *plan->in_place_pidfile_fd = (int)fd;
+        /* flock() needs no write access: whoever can open the file can lock it once our
+         * holder is gone (a shared lock blocks a restart, an exclusive one makes them the
+         * holder).  Keep it to its owner from now on (a reader that opened it before keeps
+         * its fd: see pidfile.c). */
+        if (opened.st_mode & SP_PIDFILE_FOREIGN_BITS)
+                (void)sp_sys_fchmod((int)fd, opened.st_mode & SP_PIDFILE_MODE);
         r = write_own_pid(plan, &opened);
         if (r >= 0)
                 r = sp_sys_fcntl((int)fd, F_SETFD, 0);

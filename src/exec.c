@@ -269,12 +269,11 @@ int subproc_exec(subproc *c)
                         sp_child_run(&b.plan);
                 restore_state(&b.plan, &saved);
                 r = sp_report_describe(c, &report);
-                /* We held the pidfile for a program that never ran: let it go, and remove
-                 * the file that names us. */
-                if (pidfile_fd >= 0) {
-                        close(pidfile_fd);
+                /* We held the pidfile for a program that never ran: restore_state() closed
+                 * its fd with everything else the attempt opened, which let the lock go;
+                 * now remove the file that names us (sp_pidfile_discard keeps errno). */
+                if (pidfile_fd >= 0)
                         sp_pidfile_discard(c->pidfile, getpid());
-                }
         }
         free_state(&saved);
         sp_restore_signals(&old_mask);

@@ -401,6 +401,10 @@ SP_HIDDEN int sp_cgroup_open(const char *dir, const int *avoid, size_t n);
 
 /* A pidfd for our own unreaped child (race-free: its pid cannot be reused), or -1. */
 SP_HIDDEN int sp_pidfd_open(pid_t pid);
+/* Pidfiles are made, and the ones we lock are kept, private to their owner: flock() needs no
+ * write access, so any user who could open one could lock it once our holder is gone. */
+#define SP_PIDFILE_MODE 0600
+#define SP_PIDFILE_FOREIGN_BITS 0077
 /* The error for a pidfile the child refused with EPERM: names its owner when that is why. */
 SP_HIDDEN int sp_pidfile_refused(const char *path);
 /* After a failed start: remove the pidfile at `path` if it names `pid` (the process that

@@ -47,7 +47,7 @@ static int refusal(const struct stat *st)
  * refuses.  The fd, or -errno / REFUSED_* with *st filled. */
 int sp_pidfile_open(const char *path, int flags, struct stat *st)
 {
-        int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+        int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, SP_PIDFILE_MODE);
         int r;
 
         if (fd < 0)
@@ -278,6 +278,10 @@ static int lock_current_file(const char *path, struct stat *ret_st)
                         return r;
                 }
                 if (sp_pidfile_names(path, &opened)) {
+                        /* As the child does (hold_pidfile()): nobody but the owner may open
+                         * the file from now on, so nobody else can take its lock later. */
+                        if (opened.st_mode & SP_PIDFILE_FOREIGN_BITS)
+                                (void)fchmod(fd, opened.st_mode & SP_PIDFILE_MODE);
                         *ret_st = opened;
                         return fd;
                 }

@@ -207,6 +207,11 @@ SP_SYSCALL long sp_sys_ftruncate(int fd, long len)
         return sp_sys(SYS_ftruncate, fd, len, 0);
 }
 
+SP_SYSCALL long sp_sys_fchmod(int fd, unsigned mode)
+{
+        return sp_sys(SYS_fchmod, fd, mode, 0);
+}
+
 SP_SYSCALL long sp_sys_getpid(void)
 {
         return sp_sys(SYS_getpid, 0, 0, 0);

@@ -137,6 +137,11 @@ static inline long sp_sys_ftruncate(int fd, long len)
         return SP_RET(ftruncate(fd, (off_t)len));
 }
 
+static inline long sp_sys_fchmod(int fd, unsigned mode)
+{
+        return SP_RET(fchmod(fd, (mode_t)mode));
+}
+
 /* The pidfile's lock, pidfile.c's: flock(), on every system.  It survives fork and exec, dies
  * with the last fd of its open file description, and a read-only fd can carry it; it is no
  * POSIX call but a plain system call on Linux, FreeBSD and macOS. */

@@ -28,8 +28,8 @@
 #include "lifetime-util.h"
 #include "pidfile-util.h"
 
-/* Test knob of the library (internal.h): behave as on a kernel without pidfds. */
-extern int sp_test_no_pidfd;
+/* The library's test knobs (sp_test_no_pidfd: behave as on a kernel without pidfds). */
+#include "src/test-knobs.h"
 
 /* ---------------------------------------------------------------------------------------
  * Content is a hint: the kernel says who holds it (issue 11)
@@ -603,6 +603,74 @@ static void test_fcntl_locked_daemon(void **state)
         }
 }
 
+/* Runs nobody's attack in a forked child: '1' when nobody could open `path` and lock it. */
+static char nobody_can_lock(const char *path)
+{
+        int ready[2], status;
+        char ok = 0;
+        pid_t pid;
+
+        assert_ll_equal(pipe2(ready, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                ok = become_nobody() == 0 && attack(path, ATTACK_FLOCK_SHARED, "") == 0 ? '1'
+                                                                                     : '0';
+                (void)!write(ready[1], &ok, 1);
+                _exit(0);
+        }
+        close(ready[1]);
+        lt_read_exact(ready[0], &ok, 1, LT_HANG_GUARD_MS);
+        close(ready[0]);
+        assert_ll_equal(waitpid(pid, &status, 0), pid);
+        return ok;
+}
+
+/* flock() needs no write access: a user who can read a pidfile can lock it once its holder is
+ * gone, blocking a restart or posing as the holder.  So the pidfiles subproc makes are 0600,
+ * and one it locks (a leftover 0644 one too) loses its group and other bits: once the program
+ * has run, nobody cannot even open it, in the child's path and the caller's. */
+static void test_locked_pidfile_keeps_readers_out(void **state)
+{
+        if (geteuid() != 0 || !getpwnam("nobody"))
+                skip();
+        for (int leftover = 0; leftover <= 1; leftover++) {
+                for (int in_caller = 0; in_caller <= 1; in_caller++) {
+                        char *path = make_temp_path();
+                        struct stat st;
+                        subproc *c = NULL;
+                        int fd = -1;
+
+                        if (leftover) {
+                                write_file(path, "1\n", 2);
+                                assert_ll_equal(chmod(path, 0644), 0);
+                                assert_ll_equal(nobody_can_lock(path), '1');
+                        }
+                        if (in_caller) {
+                                fd = subproc_pidfile_acquire(path, getpid());
+                                assert_true(fd >= 0);
+                        } else {
+                                c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+                                subproc_set_pidfile(c, path);
+                                if (subproc_run(c, NULL) != 0)
+                                        print_error("run: %s\n", subproc_errmsg());
+                                subproc_free(c);
+                        }
+                        assert_ll_equal(stat(path, &st), 0);
+                        if ((st.st_mode & 0777) != 0600)
+                                print_error("leftover %d, in the caller %d: mode %o\n",
+                                            leftover, in_caller, st.st_mode & 0777);
+                        assert_ll_equal(st.st_mode & 0777, 0600);
+                        /* The holder is gone (or about to be): nobody still cannot lock it. */
+                        if (fd >= 0)
+                                close(fd);
+                        assert_ll_equal(nobody_can_lock(path), '0');
+                        (void)unlink(path);
+                        free(path);
+                }
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -616,6 +684,7 @@ int main(void)
                 LT_TEST(test_unlocked_daemon_matched_by_exe),
                 LT_TEST(test_release_removes_only_its_file),
                 LT_TEST(test_fcntl_locked_daemon),
+                LT_TEST(test_locked_pidfile_keeps_readers_out),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,14 +172,19 @@ run "$SUBPROC" --exec "$SLEEP" -- true
 expect_err "--exec without --status/--stop is a usage error" 125 "--exec only goes with"
 
 if is_root && command -v setpriv >/dev/null; then
-    # --status as another user of root's daemon: its fds are not ours to see.
+    # --status as another user of root's daemon: its pidfile is private (0600), and its fds
+    # would not be ours to see either.
     mkdir -m 755 "$TMP/pub"
     chmod 711 "$TMP"
     run "$SUBPROC" -d -p "$TMP/pub/r.pid" -- sleep 30
     rdaemon=$(cat "$TMP/pub/r.pid")
     remember_pid "$rdaemon"
     run setpriv --reuid nobody --regid nogroup --clear-groups "$SUBPROC" --status "$TMP/pub/r.pid"
-    expect_err "--status as nobody of root's daemon: 4, cannot tell, saying why" 4 "not ours to see"
+    expect_err "--status as nobody of root's daemon: 4, cannot tell, saying why" 4 "Permission denied"
+    # Made readable by hand: still cannot tell, its holder is not ours to see.
+    chmod 644 "$TMP/pub/r.pid"
+    run setpriv --reuid nobody --regid nogroup --clear-groups "$SUBPROC" --status "$TMP/pub/r.pid"
+    expect_err "--status as nobody of root's daemon, pidfile 0644: 4, not ours to see" 4 "not ours to see"
     # Item 1: the daemon runs as nobody and cannot rewrite its pidfile through its fd (it
     # tries to write a victim's pid through every inherited fd).
     sleep 30 &
