@@ -508,4 +508,29 @@ SP_HIDDEN void sp_restore_signals(const sigset_t *old);
 /* Signals 1..64 of a sigset_t as the kernel's 64-bit mask. */
 SP_HIDDEN uint64_t sp_sigset_low64(const sigset_t *set);
 
+/* ---- children sharing our memory: their stacks, the dumpable flag (Linux) -------------- */
+
+/* Each of the two stacks a spawn may need: the child's, and the daemon's below it. */
+#define SP_CLONE_STACK_SIZE (32 * 1024)
+
+struct sp_clone_stacks {
+        void *base;       /* the mapping, NULL when none is held */
+        char *child_top;  /* top of the child's stack */
+        char *daemon_top; /* top of the daemon's stack */
+};
+
+/* Stacks with guard pages, from a small lock-free cache or a new mapping; -1 with errno
+ * (ENOMEM) when none can be mapped.  Thread safety: any thread.  (clonestack-linux.c) */
+SP_HIDDEN int sp_clone_stacks_take(struct sp_clone_stacks *ret);
+/* Back to the cache (or unmapped) once no child runs on them; NULL base: nothing to do. */
+SP_HIDDEN void sp_clone_stacks_give(struct sp_clone_stacks *stacks);
+
+/* Around a child that shares our memory and changes credentials: hold saves the caller's
+ * dumpable flag if no such child is in flight, release restores it when the last one is gone
+ * (unless the caller's own credentials changed meanwhile).  hold returns -1 when the flag
+ * cannot be restored (it is 2): then the child must get memory of its own.  Thread safety: any
+ * thread.  (dumpable-linux.c) */
+SP_HIDDEN int sp_dumpable_hold(void);
+SP_HIDDEN void sp_dumpable_release(void);
+
 #endif
