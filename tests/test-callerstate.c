@@ -8,8 +8,12 @@
  * cgroup v2 hierarchy), a daemon (an intermediate that clones the daemon into the same
  * memory), and a uid/gid change (as root; skipped otherwise).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -245,6 +249,189 @@ static void test_dumpable_kept_under_concurrent_spawns(void **state)
         assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
 }
 
+/* The attacker of the window: a process of nobody's that scans /proc for our children running
+ * as nobody and tries to open their memory.  A child that shares our memory (its exe is still
+ * ours: it has not exec'd) must never be open to it; that is what the lowered flag is for.  It
+ * reports "<breaches> <sightings>" (sightings: such children it was refused) when stop_fd
+ * closes. */
+static void attacker_main(pid_t victim_parent, const char *our_exe, int report_fd, int stop_fd)
+{
+        struct pollfd stop = { .fd = stop_fd, .events = POLLIN };
+        long breaches = 0, sightings = 0;
+        char line[256];
+
+        if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+            setresuid(NOBODY, NOBODY, NOBODY) < 0)
+                _exit(2);
+        while (poll(&stop, 1, 0) == 0) {
+                DIR *proc = opendir("/proc");
+                struct dirent *d;
+
+                while (proc && (d = readdir(proc)) != NULL) {
+                        char path[300], exe[PATH_MAX];
+                        int ppid = -1, uid = -1, fd;
+                        ssize_t n;
+                        FILE *f;
+
+                        if (d->d_name[0] < '1' || d->d_name[0] > '9')
+                                continue;
+                        snprintf(path, sizeof path, "/proc/%s/status", d->d_name);
+                        if ((f = fopen(path, "re")) == NULL)
+                                continue;
+                        while (fgets(line, sizeof line, f)) {
+                                sscanf(line, "PPid: %d", &ppid);
+                                sscanf(line, "Uid: %d", &uid);
+                        }
+                        fclose(f);
+                        if (ppid != victim_parent || uid != NOBODY)
+                                continue;
+                        snprintf(path, sizeof path, "/proc/%s/mem", d->d_name);
+                        fd = open(path, O_RDONLY | O_CLOEXEC);
+                        if (fd < 0) {
+                                sightings++;
+                                continue;
+                        }
+                        close(fd);
+                        snprintf(path, sizeof path, "/proc/%s/exe", d->d_name);
+                        n = readlink(path, exe, sizeof exe - 1);
+                        if (n > 0 && (exe[n] = '\0', strcmp(exe, our_exe) == 0))
+                                breaches++;
+                }
+                if (proc)
+                        closedir(proc);
+        }
+        snprintf(line, sizeof line, "%ld %ld", breaches, sightings);
+        (void)!write(report_fd, line, strlen(line));
+        _exit(0);
+}
+
+struct lingering {
+        pthread_t thread;
+        const char *program; /* exec fails with ETXTBSY: retried for SP_EXEC_BUSY_MS */
+        int runs;
+        char why[512];
+        int failed;
+};
+
+/* Spawns as nobody whose child stays before exec, sharing our memory, for a while each. */
+static void *linger_many(void *arg)
+{
+        struct lingering *l = arg;
+
+        for (int i = 0; i < l->runs && !l->failed; i++) {
+                subproc *c = subproc_new(l->program);
+                int status = -1;
+
+                subproc_set_uid(c, NOBODY);
+                subproc_set_gid(c, NOBODY);
+                if (subproc_run(c, &status) == 0 || errno != ETXTBSY) {
+                        snprintf(l->why, sizeof l->why, "a run of a binary open for writing: "
+                                 "%s", subproc_errmsg());
+                        l->failed = 1;
+                }
+                subproc_free(c);
+        }
+        return NULL;
+}
+
+struct repeating {
+        pthread_t thread;
+        int stop; /* atomic */
+        char why[512];
+        int failed;
+};
+
+/* Short credential-changing spawns, each of which ends (and would restore the flag) while the
+ * lingering ones are in flight. */
+static void *repeat_until_stopped(void *arg)
+{
+        struct repeating *r = arg;
+
+        while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED) && !r->failed)
+                r->failed = run_paths(RUN_UID, r->why, sizeof r->why) != 0;
+        return NULL;
+}
+
+/* The window's guard, attacked for real: while one thread's child lingers before exec as
+ * nobody in our memory, other threads' credential-changing spawns come and go; a process of
+ * nobody's tries all the while to open that child's memory.  The flag may come back only when
+ * the last such child is gone, so every attempt must fail. */
+static void test_window_closed_to_the_new_user(void **state)
+{
+        char dir[] = "/tmp/subproc-callerstate-XXXXXX", program[PATH_MAX], our_exe[PATH_MAX];
+        char result[64] = "";
+        struct lingering lingering = { .runs = 4 };
+        struct repeating repeating = { .stop = 0 };
+        int report[2], stop[2], writer, status;
+        long breaches = -1, sightings = -1;
+        char *image;
+        size_t len;
+        ssize_t n;
+        pid_t attacker;
+
+        (void)state;
+        if (skip_unless(RUN_UID))
+                skip();
+        n = readlink("/proc/self/exe", our_exe, sizeof our_exe - 1);
+        assert_true(n > 0);
+        our_exe[n] = '\0';
+        /* A copy of a program, kept open for writing: every exec of it fails with ETXTBSY. */
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(chmod(dir, 0755), 0);
+        snprintf(program, sizeof program, "%s/busy", dir);
+        image = read_file_all("/bin/true", &len);
+        writer = open(program, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+        assert_true(writer >= 0);
+        write_fd_all(writer, image, len);
+        free(image);
+        lingering.program = program;
+
+        assert_int_equal(pipe2(report, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(stop, O_CLOEXEC), 0);
+        fflush(NULL);
+        attacker = fork();
+        assert_true(attacker >= 0);
+        if (attacker == 0) {
+                close(report[0]);
+                close(stop[1]);
+                attacker_main(getppid(), our_exe, report[1], stop[0]);
+        }
+        close(report[1]);
+        close(stop[0]);
+
+        assert_int_equal(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
+        assert_int_equal(pthread_create(&repeating.thread, NULL, repeat_until_stopped,
+                                        &repeating), 0);
+        assert_int_equal(pthread_create(&lingering.thread, NULL, linger_many, &lingering), 0);
+        pthread_join(lingering.thread, NULL);
+        __atomic_store_n(&repeating.stop, 1, __ATOMIC_RELAXED);
+        pthread_join(repeating.thread, NULL);
+
+        close(stop[1]);
+        n = read(report[0], result, sizeof result - 1);
+        close(report[0]);
+        assert_int_equal(waitpid(attacker, &status, 0), attacker);
+        close(writer);
+        unlink(program);
+        rmdir(dir);
+        if (lingering.failed)
+                fail_msg("%s", lingering.why);
+        if (repeating.failed)
+                fail_msg("%s", repeating.why);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_true(n > 0);
+        assert_int_equal(sscanf(result, "%ld %ld", &breaches, &sightings), 2);
+        if (breaches > 0)
+                fail_msg("a process of nobody's opened the memory of a child sharing ours "
+                         "%ld times", breaches);
+        assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+        if (sightings == 0) {
+                print_message("the attacker never saw a lingering child: not tried\n");
+                skip();
+        }
+        print_message("note: refused %ld times\n", sightings);
+}
+
 /* ---------------------------------------------------------------------------------------
  * Item 14: a caller with a small stack
  * ------------------------------------------------------------------------------------- */
@@ -426,6 +613,7 @@ int main(int argc, char **argv)
                 SP_TEST(test_dumpable_kept_after_credential_change),
                 SP_TEST(test_nondumpable_kept_after_credential_change),
                 SP_TEST(test_dumpable_kept_under_concurrent_spawns),
+                SP_TEST(test_window_closed_to_the_new_user),
                 SP_TEST(test_small_stack_16k),
                 SP_TEST(test_small_stack_32k),
                 SP_TEST(test_no_lazy_binding_in_child),
