@@ -27,8 +27,20 @@
 #ifndef SP_NO_INSTRUMENTATION
 #define SP_NO_INSTRUMENTATION
 #endif
+/* Nor a stack protector (-fstack-protector-strong, as distributions build): on a smashed
+ * canary it calls __stack_chk_fail through the PLT, and glibc's abort() then signals the
+ * thread whose TLS the child shares, the caller's. */
+#if defined(__has_attribute)
+#if __has_attribute(no_stack_protector)
+#define SP_NO_STACK_PROTECTOR __attribute__((no_stack_protector))
+#endif
+#endif
+#ifndef SP_NO_STACK_PROTECTOR
+#define SP_NO_STACK_PROTECTOR
+#endif
 #define SP_CHILD_CODE \
-        __attribute__((no_sanitize("address", "undefined", "thread"))) SP_NO_INSTRUMENTATION
+        __attribute__((no_sanitize("address", "undefined", "thread"))) SP_NO_INSTRUMENTATION \
+        SP_NO_STACK_PROTECTOR
 
 /* ---- errors (error.c) ------------------------------------------------------------------ */
 
