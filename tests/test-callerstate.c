@@ -48,6 +48,8 @@ enum {
         RUN_DAEMON = 1 << 2,    /* subproc_daemonize() */
         RUN_CGROUP = 1 << 3,    /* subproc_set_cgroup() */
         RUN_EXEC_FAILS = 1 << 4, /* the program is root's alone: exec fails after setresuid */
+        RUN_CAPTURE = 1 << 5,    /* 200000 bytes of stdout into a buffer capped at 10: EFBIG */
+        RUN_TIMEOUT = 1 << 6,    /* supervised with a timeout it never reaches (60 s) */
 };
 
 /* ---------------------------------------------------------------------------------------
@@ -124,7 +126,10 @@ static bool skip_unless(unsigned what)
 static int run_paths(unsigned what, char *why, size_t why_len)
 {
         const char *program = (what & RUN_EXEC_FAILS) ? program_root_only() : "/bin/true";
-        subproc *c = subproc_new(program);
+        subproc *c = (what & RUN_CAPTURE)
+                             ? subproc_new_args("/bin/sh", "-c", "head -c 200000 /dev/zero", NULL)
+                             : subproc_new(program);
+        char *out = NULL;
         int status = -1, r;
 
         if (what & RUN_UID)
@@ -135,8 +140,22 @@ static int run_paths(unsigned what, char *why, size_t why_len)
                 subproc_daemonize(c);
         if (what & RUN_CGROUP)
                 subproc_set_cgroup(c, cgroup_path);
+        if (what & RUN_TIMEOUT)
+                subproc_set_timeout(c, 60000, 1000);
+        if (what & RUN_CAPTURE) {
+                subproc_set_output_buffer(c, &out);
+                subproc_set_capture_limit(c, 10);
+        }
         r = subproc_run(c, &status);
-        if (what & RUN_EXEC_FAILS) {
+        if (what & RUN_CAPTURE) {
+                /* The rest of the output is read and dropped past the limit. */
+                if (r == 0 || errno != EFBIG || subproc_output_len(c) != 10)
+                        r = snprintf(why, why_len, "capture past its limit: r=%d len=%zu %s", r,
+                                     subproc_output_len(c), subproc_errmsg());
+                else
+                        r = 0;
+                free(out);
+        } else if (what & RUN_EXEC_FAILS) {
                 if (r == 0 || errno != EACCES)
                         r = snprintf(why, why_len, "exec as nobody of a 0700 file: r=%d %s", r,
                                      subproc_errmsg());
@@ -470,7 +489,8 @@ static void small_stack_process(size_t stack_size, unsigned what)
 
 static void check_small_stack(size_t stack_size)
 {
-        static const unsigned paths[] = { 0, RUN_CGROUP, RUN_DAEMON, RUN_UID,
+        static const unsigned paths[] = { 0, RUN_CAPTURE, RUN_TIMEOUT | RUN_CAPTURE,
+                                          RUN_CGROUP, RUN_DAEMON, RUN_UID,
                                           RUN_CGROUP | RUN_DAEMON | RUN_UID };
 
         if (stack_size < (size_t)PTHREAD_STACK_MIN) {
