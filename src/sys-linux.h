@@ -365,7 +365,6 @@ SP_SYSCALL long sp_sys_clone3_run(void *args, size_t size, int (*fn)(void *), vo
         register long x1 __asm__("x1") = (long)size;
         register long x2 __asm__("x2") = (long)fn;
         register long x3 __asm__("x3") = (long)arg;
-        register long x4 __asm__("x4") = SYS_exit_group;
 
         /* In the child: x0 is 0, sp the new stack, every other register the parent's.  x9 and
          * the frame register are ours there: that path never leaves the asm.  sp must stay
@@ -378,12 +377,12 @@ SP_SYSCALL long sp_sys_clone3_run(void *args, size_t size, int (*fn)(void *), vo
                              "mov x29, xzr\n\t"
                              "mov x0, x3\n\t"
                              "blr x2\n\t"
-                             "mov x8, x4\n\t"
+                             "mov x8, %[nr_exit]\n\t" /* x4 may not survive fn */
                              "svc 0\n\t"
                              "brk #0\n"
                              "1:"
                              : "+r"(x0)
-                             : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4)
+                             : "r"(x8), "r"(x1), "r"(x2), "r"(x3), [nr_exit] "i"(SYS_exit_group)
                              : "x9", "memory", "cc");
         return x0;
 }
@@ -439,8 +438,8 @@ SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)
         register long x4 __asm__("x4") = 0; /* child_tid */
         register long x5 __asm__("x5") = (long)fn;
         register long x6 __asm__("x6") = (long)arg;
-        register long x7 __asm__("x7") = SYS_exit_group;
 
+        /* After fn returns, only x0 (its value) is known: the exit number is an immediate. */
         __asm__ __volatile__("svc 0\n\t"
                              "cbnz x0, 1f\n\t"
                              "mov x9, sp\n\t"
@@ -449,13 +448,13 @@ SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)
                              "mov x29, xzr\n\t"
                              "mov x0, x6\n\t"
                              "blr x5\n\t"
-                             "mov x8, x7\n\t"
+                             "mov x8, %[nr_exit]\n\t"
                              "svc 0\n\t"
                              "brk #0\n"
                              "1:"
                              : "+r"(x0)
                              : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5), "r"(x6),
-                               "r"(x7)
+                               [nr_exit] "i"(SYS_exit_group)
                              : "x9", "memory", "cc");
         return x0;
 }
