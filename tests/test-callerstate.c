@@ -3,10 +3,11 @@
  *
  * SPDX-License-Identifier: MIT
  *
- * Every case runs each path a child can take on Linux: plain (clone CLONE_VM|CLONE_VFORK),
- * created in a cgroup (clone3 CLONE_INTO_CGROUP; the cgroup cases skip without a writable
- * cgroup v2 hierarchy), a daemon (an intermediate that clones the daemon into the same
- * memory), and a uid/gid change (as root; skipped otherwise).
+ * The cases run the paths a child can take on Linux: plain (clone CLONE_VM|CLONE_VFORK),
+ * created in a cgroup (clone3 CLONE_INTO_CGROUP; skipped without a writable cgroup v2
+ * hierarchy), a daemon (an intermediate that clones the daemon into the same memory), and a
+ * uid/gid change (as root; skipped otherwise).  The window in which the flag is lowered is
+ * attacked for real by a process of nobody's (test_window_closed_to_the_new_user).
  */
 #include <dirent.h>
 #include <errno.h>
