@@ -62,8 +62,19 @@ static void read_ids(struct dumpable_ids *ids)
         }
 }
 
-/* A fork() while a spawn is in flight copies the lock, the count and the lowered flag into a
- * process where no child of ours shares the memory: start over there, flag restored. */
+/* A fork() while a spawn is in flight copies the count and the lowered flag into a process
+ * where no child of ours shares the memory: start over there, flag restored.  The lock is
+ * held across the fork so that the count and the flag are copied consistent. */
+static void lock_for_fork(void)
+{
+        pthread_mutex_lock(&lock);
+}
+
+static void unlock_in_parent(void)
+{
+        pthread_mutex_unlock(&lock);
+}
+
 static void reset_in_child(void)
 {
         if (in_flight > 0)
@@ -74,7 +85,7 @@ static void reset_in_child(void)
 
 static void register_atfork(void)
 {
-        (void)pthread_atfork(NULL, NULL, reset_in_child);
+        (void)pthread_atfork(lock_for_fork, unlock_in_parent, reset_in_child);
 }
 
 int sp_dumpable_hold(void)

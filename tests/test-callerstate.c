@@ -269,6 +269,23 @@ static void test_dumpable_kept_under_concurrent_spawns(void **state)
         assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
 }
 
+/* A busy copy of /bin/true in a directory anyone can search: every exec of it fails with
+ * ETXTBSY for as long as *ret_writer is open.  Writes the directory to dir. */
+static void make_busy_program(char *dir, char *program, size_t len, int *ret_writer)
+{
+        char *image;
+        size_t size;
+
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(chmod(dir, 0755), 0);
+        snprintf(program, len, "%s/busy", dir);
+        image = read_file_all("/bin/true", &size);
+        *ret_writer = open(program, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+        assert_true(*ret_writer >= 0);
+        write_fd_all(*ret_writer, image, size);
+        free(image);
+}
+
 /* The attacker of the window: a process of nobody's that scans /proc for our children running
  * as nobody and tries to open their memory.  A child that shares our memory (its exe is still
  * ours: it has not exec'd) must never be open to it; that is what the lowered flag is for.  It
@@ -384,8 +401,6 @@ static void test_window_closed_to_the_new_user(void **state)
         struct repeating repeating = { .stop = 0 };
         int report[2], stop[2], writer, status;
         long breaches = -1, sightings = -1;
-        char *image;
-        size_t len;
         ssize_t n;
         pid_t attacker;
 
@@ -395,15 +410,7 @@ static void test_window_closed_to_the_new_user(void **state)
         n = readlink("/proc/self/exe", our_exe, sizeof our_exe - 1);
         assert_true(n > 0);
         our_exe[n] = '\0';
-        /* A copy of a program, kept open for writing: every exec of it fails with ETXTBSY. */
-        assert_non_null(mkdtemp(dir));
-        assert_int_equal(chmod(dir, 0755), 0);
-        snprintf(program, sizeof program, "%s/busy", dir);
-        image = read_file_all("/bin/true", &len);
-        writer = open(program, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
-        assert_true(writer >= 0);
-        write_fd_all(writer, image, len);
-        free(image);
+        make_busy_program(dir, program, sizeof program, &writer);
         lingering.program = program;
 
         assert_int_equal(pipe2(report, O_CLOEXEC), 0);
@@ -450,6 +457,50 @@ static void test_window_closed_to_the_new_user(void **state)
                 skip();
         }
         print_message("note: refused %ld times\n", sightings);
+}
+
+/* A fork() of the caller while the flag is lowered (another thread's child lingers before
+ * exec as nobody) gives a process with its flag restored: it shares memory with no child. */
+static void test_fork_during_window_gets_the_flag_back(void **state)
+{
+        char dir[] = "/tmp/subproc-callerstate-XXXXXX", program[PATH_MAX];
+        struct lingering lingering = { .runs = 3 };
+        int writer, in_window = 0, wrong = 0;
+
+        (void)state;
+        if (skip_unless(RUN_UID))
+                skip();
+        make_busy_program(dir, program, sizeof program, &writer);
+        lingering.program = program;
+        assert_int_equal(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
+        assert_int_equal(pthread_create(&lingering.thread, NULL, linger_many, &lingering), 0);
+        for (int i = 0; i < 200; i++) {
+                int status, lowered = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0;
+                pid_t pid = fork();
+
+                assert_true(pid >= 0);
+                if (pid == 0)
+                        _exit(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1 ? 0 : 1);
+                assert_int_equal(waitpid(pid, &status, 0), pid);
+                in_window += lowered;
+                wrong += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+                usleep(1000);
+        }
+        pthread_join(lingering.thread, NULL);
+        close(writer);
+        unlink(program);
+        rmdir(dir);
+        if (lingering.failed)
+                fail_msg("%s", lingering.why);
+        if (wrong > 0)
+                fail_msg("%d of 200 forks (%d while the flag was lowered) were not dumpable",
+                         wrong, in_window);
+        assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+        if (in_window == 0) {
+                print_message("no fork happened while the flag was lowered: not tried\n");
+                skip();
+        }
+        print_message("note: %d forks while the flag was lowered\n", in_window);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -635,6 +686,7 @@ int main(int argc, char **argv)
                 SP_TEST(test_nondumpable_kept_after_credential_change),
                 SP_TEST(test_dumpable_kept_under_concurrent_spawns),
                 SP_TEST(test_window_closed_to_the_new_user),
+                SP_TEST(test_fork_during_window_gets_the_flag_back),
                 SP_TEST(test_small_stack_16k),
                 SP_TEST(test_small_stack_32k),
                 SP_TEST(test_no_lazy_binding_in_child),
