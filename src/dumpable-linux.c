@@ -70,22 +70,23 @@ static void lock_for_fork(void)
         pthread_mutex_lock(&lock);
 }
 
-static void unlock_in_parent(void)
+static void unlock_after_fork(void)
 {
         pthread_mutex_unlock(&lock);
 }
 
+/* The child is the forking thread's copy, which holds the lock (lock_for_fork). */
 static void reset_in_child(void)
 {
         if (in_flight > 0)
                 (void)prctl(PR_SET_DUMPABLE, saved_flag, 0, 0, 0);
         in_flight = 0;
-        pthread_mutex_init(&lock, NULL);
+        pthread_mutex_unlock(&lock);
 }
 
 static void register_atfork(void)
 {
-        (void)pthread_atfork(lock_for_fork, unlock_in_parent, reset_in_child);
+        (void)pthread_atfork(lock_for_fork, unlock_after_fork, reset_in_child);
 }
 
 int sp_dumpable_hold(void)
