@@ -109,6 +109,7 @@ struct runner {
         int (*run)(const struct runner *r, int row, const struct job *job,
                    const struct slice_plan *plan, struct tally *t);
         unsigned long long nofile[2]; /* spawn grid: row % 2 picks the limit */
+        int nrss;                     /* spawn grid: after nrss x 2 rows, one as nobody each */
 };
 
 static int run_here(const struct runner *r, int row, const struct job *job,
@@ -119,11 +120,17 @@ static int run_here(const struct runner *r, int row, const struct job *job,
         return measure_slice(job, plan, t);
 }
 
-/* Spawn grid: rows go by RSS, then NOFILE 1024 and hard limit. */
+/* Spawn grid: rows go by RSS, then NOFILE 1024 and hard limit; then, as root, one row per
+ * RSS whose child runs as nobody (NOFILE 1024). */
 static int run_in_worker(const struct runner *r, int row, const struct job *job,
                          const struct slice_plan *plan, struct tally *t)
 {
-        return worker_slice(row / 2, r->nofile[row % 2], job, plan, t);
+        struct job as_nobody = *job;
+
+        if (row < 2 * r->nrss)
+                return worker_slice(row / 2, r->nofile[row % 2], job, plan, t);
+        as_nobody.as_nobody = true;
+        return worker_slice(row - 2 * r->nrss, r->nofile[0], &as_nobody, plan, t);
 }
 
 /* The samples of every cell of a group of rows, as they are gathered. */
@@ -139,7 +146,8 @@ static void warm_up(struct row *rows, int nrows, const struct row_spec *spec,
 
         for (int i = 0; i < nrows; i++) {
                 for (int m = 0; m < N_METHODS; m++) {
-                        struct job job = { (enum method)m, spec->task, spec->argv, spec->bytes };
+                        struct job job = { (enum method)m, spec->task, spec->argv, spec->bytes,
+                                           false };
                         struct tally ignored = { 0, 0 };
 
                         if (!rows[i].cells[m].skipped &&
@@ -162,7 +170,7 @@ static void take_turn(struct row *rows, int i, enum method m, int pool,
                       const struct row_spec *spec, const struct runner *runner,
                       struct gathering *g)
 {
-        struct job job = { m, spec->task, spec->argv, spec->bytes };
+        struct job job = { m, spec->task, spec->argv, spec->bytes, false };
         struct tally slice = { 0, 0 };
         struct cell *c = &rows[i].cells[m];
 
@@ -243,6 +251,7 @@ struct layout {
         struct row rows[MAX_ROWS];
         int n;
         int spawn[MAX_RSS][2]; /* [rss][0: NOFILE 1024, 1: hard limit] */
+        int nobody[MAX_RSS];   /* [rss]: the child as nobody, NOFILE 1024; -1: not measured */
         int small, capture, mapped, raw, threads;
         double fresh_memory[2]; /* GB/s: [0] small pages, [1] huge pages; medians */
         unsigned long long nofile[2];
@@ -265,6 +274,7 @@ static void measure_spawn_rows(struct layout *t, const struct settings *s)
         int first = t->n;
         char rss[32];
 
+        workers.nrss = s->nrss;
         workers_start(rss_targets, s->nrss);
         workers.nofile[0] = t->nofile[0] = set_nofile(1024);
         workers.nofile[1] = t->nofile[1] = nofile_hard_limit();
@@ -277,6 +287,19 @@ static void measure_spawn_rows(struct layout *t, const struct settings *s)
                         snprintf(row->label, sizeof row->label, "%s, NOFILE %llu%s", rss,
                                  t->nofile[lim], lim ? " (hard)" : "");
                 }
+        }
+        for (int i = 0; i < s->nrss; i++) {
+                struct row *row;
+
+                t->nobody[i] = -1;
+                /* Changing the uid needs root; without it the rows are left out. */
+                if (geteuid() != 0)
+                        continue;
+                format_rss(worker_rss(i), rss, sizeof rss);
+                row = new_row(t, i ? NULL : "spawn+wait as nobody: uid and gid 65534 "
+                              "(posix_spawn cannot: its plain spawn)", &t->nobody[i]);
+                snprintf(row->label, sizeof row->label, "%s, NOFILE %llu, as nobody", rss,
+                         t->nofile[0]);
         }
         t->rows[first].section = "spawn+wait, static no-op child (spawns/s)";
         measure_rows(&t->rows[first], t->n - first, &spec, 1, &workers);
@@ -438,6 +461,35 @@ static void spawn_goals(const struct layout *t, const struct settings *s)
         }
 }
 
+/* A child that changes credentials (issue 11, item 9): its cost next to posix_spawn's plain
+ * spawn, and at 4 GiB next to RSS 0. */
+static void nobody_goals(const struct layout *t, const struct settings *s)
+{
+        double worst = 0, cost;
+
+        if (t->nobody[0] < 0) {
+                goal("spawn as nobody >= 0.95x posix_spawn's plain spawn", -1, "not root");
+                return;
+        }
+        for (int i = 0; i < s->nrss; i++) {
+                double ratio = row_ratio(&t->rows[t->nobody[i]], METHOD_SUBPROC,
+                                         METHOD_POSIX_SPAWN);
+
+                if (worst == 0 || ratio < worst)
+                        worst = ratio;
+        }
+        goal("spawn as nobody >= 0.95x posix_spawn's plain spawn", worst >= 0.95,
+             "worst %.2fx", worst);
+        if (s->nrss < 3) {
+                goal("  ... at RSS 4 GiB within 10% of RSS 0", -1, "not measured (--quick)");
+                return;
+        }
+        cost = median_of(t, t->nobody[0], METHOD_SUBPROC) /
+               median_of(t, t->nobody[2], METHOD_SUBPROC);
+        goal("  ... at RSS 4 GiB within 10% of RSS 0", cost <= 1.10,
+             "subproc %+.1f%% time per spawn", (cost - 1) * 100);
+}
+
 /* Both ways subproc captures, each against the raw pipe and against GLib's capture
  * (g_spawn_sync, GLib's way to capture output). */
 static void capture_goals(const struct layout *t)
@@ -497,6 +549,7 @@ static void print_goals(const struct layout *t, const struct settings *s)
 {
         printf("\ngoals (from the medians above):\n");
         spawn_goals(t, s);
+        nobody_goals(t, s);
         capture_goals(t);
         thread_goal(t);
 }

@@ -27,7 +27,12 @@ struct job {
         enum task task;
         char *const *argv;
         long long bytes; /* what the child writes to stdout; 0 for TASK_SPAWN_WAIT */
+        /* The child runs as nobody (uid and gid NOBODY_ID, no supplementary groups), which
+         * needs root.  posix_spawn cannot change the uid: it runs its plain spawn. */
+        bool as_nobody;
 };
+
+#define NOBODY_ID 65534
 
 /* methods.c */
 extern const char *const method_names[N_METHODS];

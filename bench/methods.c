@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <malloc.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -238,6 +239,10 @@ static int subproc_job(const struct job *job)
         size_t len;
 
         subproc_raw_status(c);
+        if (job->as_nobody) {
+                subproc_set_uid(c, NOBODY_ID);
+                subproc_set_gid(c, NOBODY_ID);
+        }
         if (job->task == TASK_CAPTURE)
                 subproc_set_output_buffer(c, &out);
         if (job->task == TASK_MAP)
@@ -274,6 +279,15 @@ static int subproc_job(const struct job *job)
 
 /* ---- fork+exec ------------------------------------------------------------------------ */
 
+/* In a forked child: groups, gid, uid, in the order that keeps the right to change them. */
+static int become_nobody(void)
+{
+        if (setgroups(0, NULL) < 0 || setresgid(NOBODY_ID, NOBODY_ID, NOBODY_ID) < 0 ||
+            setresuid(NOBODY_ID, NOBODY_ID, NOBODY_ID) < 0)
+                return -1;
+        return 0;
+}
+
 static int fork_exec_job(const struct job *job)
 {
         int p[2] = { -1, -1 };
@@ -285,6 +299,8 @@ static int fork_exec_job(const struct job *job)
         if (pid == 0) {
                 /* Only async-signal-safe calls here: other threads may hold locks. */
                 if (p[1] >= 0 && dup2(p[1], STDOUT_FILENO) < 0)
+                        _exit(126);
+                if (job->as_nobody && become_nobody() < 0)
                         _exit(126);
                 execv(job->argv[0], job->argv);
                 _exit(127);
@@ -348,6 +364,14 @@ static size_t glib_output_len(const struct job *job, char *out)
         return strlen(out);
 }
 
+/* GLib's child_setup runs in its forked child, as become_nobody() does for fork+exec. */
+static void glib_become_nobody(gpointer unused)
+{
+        (void)unused;
+        if (become_nobody() < 0)
+                _exit(126);
+}
+
 /* G_SPAWN_DEFAULT: GLib's defaults, which close the parent's other fds in the child. */
 static int glib_sync_job(const struct job *job)
 {
@@ -356,7 +380,8 @@ static int glib_sync_job(const struct job *job)
         gint status = -1;
         int r = 0;
 
-        if (!g_spawn_sync(NULL, (gchar **)job->argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+        if (!g_spawn_sync(NULL, (gchar **)job->argv, NULL, G_SPAWN_DEFAULT,
+                          job->as_nobody ? glib_become_nobody : NULL, NULL,
                           job->task == TASK_CAPTURE ? &out : NULL, NULL, &status, &error)) {
                 r = fail(job, "%s", error->message);
                 g_error_free(error);

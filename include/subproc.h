@@ -526,10 +526,26 @@ SUBPROC_EXPORT int subproc_handshake_release(subproc *c);
 SUBPROC_EXPORT void subproc_clear_caps(subproc *c);
 
 /* Run the child as `uid` (real, effective and saved).  Supplementary groups are dropped
- * whenever a uid or gid is set. */
+ * whenever a uid or gid is set.
+ *
+ * The caller's dumpable flag (PR_GET_DUMPABLE) is the same after the run as before.  On Linux
+ * the child changes its uid or gid (this or subproc_set_gid()) while it still shares the
+ * caller's memory (vfork-style), and the kernel then marks that memory non-dumpable
+ * (fs.suid_dumpable), as it must while a child running as the new user shares it: otherwise
+ * that user could ptrace the child and read or write the caller's memory.  The library puts
+ * the flag back once the child has exec'd or failed, and with several threads spawning so,
+ * once the last of them has.  So for that window (the spawning thread is suspended in it;
+ * longer only if exec keeps hitting ETXTBSY) the caller's memory is non-dumpable: another
+ * thread crashing in it writes no core, a ptrace attach or /proc/PID read by a non-root
+ * process fails, and /proc/PID of a non-root caller is owned by root.  A caller whose own
+ * credentials change meanwhile keeps the flag the kernel gave it; one that sets the flag
+ * itself (prctl) while such a spawn is in flight may see it put back when the spawn ends.  A
+ * caller whose flag is 2 (fs.suid_dumpable=2), which prctl cannot set back, gets a child
+ * started with fork instead. */
 SUBPROC_EXPORT void subproc_set_uid(subproc *c, uid_t uid);
 
-/* Run the child with group `gid` (real, effective and saved) and no supplementary groups. */
+/* Run the child with group `gid` (real, effective and saved) and no supplementary groups.
+ * The caller's dumpable flag: as for subproc_set_uid(). */
 SUBPROC_EXPORT void subproc_set_gid(subproc *c, gid_t gid);
 
 /* Set the child's umask (0 included). */

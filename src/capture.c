@@ -132,10 +132,11 @@ static void prefault(struct sp_capture *cap, size_t room)
         cap->prefaulted = end - (uintptr_t)cap->data;
 }
 
-/* Past the capture limit: read and drop, so that the child never blocks on a full pipe. */
+/* Past the capture limit: read and drop, so that the child never blocks on a full pipe.
+ * One page at a time: the caller may be a thread with a 16 KiB stack. */
 static int drop(int fd, struct sp_capture *cap)
 {
-        char scratch[16384];
+        char scratch[4096];
         ssize_t n = read(fd, scratch, sizeof scratch);
 
         if (n < 0)

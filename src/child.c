@@ -557,17 +557,20 @@ CHILD_CODE static int daemon_entry(void *plan)
 
 CHILD_CODE static long start_daemon(const struct sp_plan *plan)
 {
-        pid_t pid;
+        long r;
 
         /* A daemon waiting for the handshake outlives its intermediate, whose memory and
          * stack it would otherwise share (the intermediate is a fork() already then). */
         if (plan->handshake_fd >= 0)
                 return start_daemon_forked(plan);
-        /* glibc's clone() wrapper writes no memory of ours in the child or on success; its
-         * errno on failure is restored by the parent (spawn.c). */
-        pid = clone(daemon_entry, plan->daemon_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                    (void *)plan);
-        return pid < 0 ? -ERR_AGAIN : pid;
+        /* Not libc's clone(): in this child, which shares the caller's memory, its PLT
+         * entry may still be unbound (the parent made us with clone3), and the lazy resolver
+         * would write the caller's GOT; on failure it would set the caller's errno. */
+        r = sp_sys_clone_run(CLONE_VM | CLONE_VFORK | SIGCHLD, plan->daemon_stack, daemon_entry,
+                             (void *)plan);
+        if (r == -ERR_NOSYS) /* no version for this architecture in sys-linux.h */
+                return start_daemon_forked(plan);
+        return r;
 }
 #endif
 

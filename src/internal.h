@@ -30,8 +30,20 @@
 #ifndef SP_NO_INSTRUMENTATION
 #define SP_NO_INSTRUMENTATION
 #endif
+/* Nor a stack protector (-fstack-protector-strong, as distributions build): on a smashed
+ * canary it calls __stack_chk_fail through the PLT, and glibc's abort() then signals the
+ * thread whose TLS the child shares, the caller's. */
+#if defined(__has_attribute)
+#if __has_attribute(no_stack_protector)
+#define SP_NO_STACK_PROTECTOR __attribute__((no_stack_protector))
+#endif
+#endif
+#ifndef SP_NO_STACK_PROTECTOR
+#define SP_NO_STACK_PROTECTOR
+#endif
 #define SP_CHILD_CODE \
-        __attribute__((no_sanitize("address", "undefined", "thread"))) SP_NO_INSTRUMENTATION
+        __attribute__((no_sanitize("address", "undefined", "thread"))) SP_NO_INSTRUMENTATION \
+        SP_NO_STACK_PROTECTOR
 
 /* ---- errors (error.c) ------------------------------------------------------------------ */
 
@@ -530,5 +542,30 @@ SP_HIDDEN void sp_block_all_signals(sigset_t *old);
 SP_HIDDEN void sp_restore_signals(const sigset_t *old);
 /* Signals 1..64 of a sigset_t as the kernel's 64-bit mask. */
 SP_HIDDEN uint64_t sp_sigset_low64(const sigset_t *set);
+
+/* ---- children sharing our memory: their stacks, the dumpable flag (Linux) -------------- */
+
+/* Each of the two stacks a spawn may need: the child's, and the daemon's below it. */
+#define SP_CLONE_STACK_SIZE (32 * 1024)
+
+struct sp_clone_stacks {
+        void *base;       /* the mapping, NULL when none is held */
+        char *child_top;  /* top of the child's stack */
+        char *daemon_top; /* top of the daemon's stack */
+};
+
+/* Stacks with guard pages, from a small lock-free cache or a new mapping; -1 with errno
+ * (ENOMEM) when none can be mapped.  Thread safety: any thread.  (clonestack-linux.c) */
+SP_HIDDEN int sp_clone_stacks_take(struct sp_clone_stacks *ret);
+/* Back to the cache (or unmapped) once no child runs on them; NULL base: nothing to do. */
+SP_HIDDEN void sp_clone_stacks_give(struct sp_clone_stacks *stacks);
+
+/* Around a child that shares our memory and changes credentials: hold saves the caller's
+ * dumpable flag if no such child is in flight, release restores it when the last one is gone
+ * (unless the caller's own credentials changed meanwhile).  hold returns -1 when the flag
+ * cannot be restored (it is 2): then the child must get memory of its own.  Thread safety: any
+ * thread.  (dumpable-linux.c) */
+SP_HIDDEN int sp_dumpable_hold(void);
+SP_HIDDEN void sp_dumpable_release(void);
 
 #endif

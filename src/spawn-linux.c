@@ -1,4 +1,4 @@
-/* Starting the child on Linux: clone(CLONE_VM|CLONE_VFORK) on a small stack of our own.
+/* Starting the child on Linux: clone(CLONE_VM|CLONE_VFORK) on a small mapped stack.
  *
  * The child shares our memory, so creating it copies no page tables and costs the same in a
  * parent of 10 MiB or 10 GiB; CLONE_VFORK suspends this thread until the child has exec'd or
@@ -16,10 +16,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Two halves: the child's, and below it the daemon's when daemonizing.  Each holds
- * sp_child_run's frames (a 2 KiB dirent buffer at most); no libc code runs on them. */
-#define CHILD_STACK_SIZE (32 * 1024)
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -109,35 +105,38 @@ static pid_t clone_vfork(struct sp_plan *plan, char *stack_top, int *ret_pidfd)
         return pid < 0 ? -errno : pid;
 }
 
-pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
+/* A child with memory of its own: for a hook or a handshake, or a caller whose dumpable flag
+ * could not be restored after a child sharing its memory changed credentials. */
+static pid_t start_forked(struct sp_plan *plan, int *ret_pidfd)
 {
-        char stack[CHILD_STACK_SIZE] __attribute__((aligned(64)));
-        char *half = stack + CHILD_STACK_SIZE / 2;
         pid_t pid;
 
-        *ret_pidfd = -1;
-        /* The stack grows down on every architecture this file is built for. */
-        plan->daemon_stack = half;
-        plan->cgroup_placed = false;
-        if (plan->use_fork) {
-                /* A forked child writes itself into its cgroup: clone3 without a libc
-                 * wrapper would leave libc's idea of the process (its tid) stale for the
-                 * hook.  fork(), not _Fork(): only fork() makes glibc (2.34 to 2.36 at least)
-                 * forget the caller's other threads in the child (reclaim_stacks()).  After
-                 * _Fork() a hook's setgid() (async-signal-safe, so allowed) runs glibc's
-                 * set*id broadcast over threads that do not exist here, and waits forever for
-                 * one the caller was creating at the time (setxid_futex still -1) or for the
-                 * stack-list lock another thread held.  The atfork handlers fork() runs are
-                 * the price: fork() is made to be called from any thread. */
-                pid = fork();
-                if (pid == 0)
-                        sp_child_run(plan);
-                if (pid > 0)
-                        *ret_pidfd = sp_pidfd_open(pid);
-                return pid < 0 ? -errno : pid;
-        }
+        /* A forked child writes itself into its cgroup: clone3 without a libc wrapper would
+         * leave libc's idea of the process (its tid) stale for the hook.  fork(), not
+         * _Fork(): only fork() makes glibc (2.34 to 2.36 at least) forget the caller's other
+         * threads in the child (reclaim_stacks()).  After _Fork() a hook's setgid()
+         * (async-signal-safe, so allowed) runs glibc's set*id broadcast over threads that do
+         * not exist here, and waits forever for one the caller was creating at the time
+         * (setxid_futex still -1) or for the stack-list lock another thread held.  The
+         * atfork handlers fork() runs are the price (the dumpable lock's among them, which
+         * is what they are for): fork() is made to be called from any thread. */
+        pid = fork();
+        if (pid == 0)
+                sp_child_run(plan);
+        if (pid > 0)
+                *ret_pidfd = sp_pidfd_open(pid);
+        return pid < 0 ? -errno : pid;
+}
+
+/* A child sharing our memory: suspended here until it has exec'd or exited. */
+static pid_t start_sharing(struct sp_plan *plan, char *stack_top, int *ret_pidfd)
+{
+        pid_t pid;
+
         if (plan->cgroup_fd >= 0 && clone3_usable()) {
-                pid = clone_into_cgroup(plan, half, CHILD_STACK_SIZE / 2, ret_pidfd);
+                /* clone3 takes the lowest address of the stack and its size. */
+                pid = clone_into_cgroup(plan, stack_top - SP_CLONE_STACK_SIZE,
+                                        SP_CLONE_STACK_SIZE, ret_pidfd);
                 if (pid > 0 || !cgroup_write_may_work(-pid))
                         return pid;
                 note_clone3_failure(-pid);
@@ -145,5 +144,38 @@ pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
                 plan->cgroup_placed = false;
                 *ret_pidfd = -1;
         }
-        return clone_vfork(plan, stack + sizeof stack, ret_pidfd);
+        return clone_vfork(plan, stack_top, ret_pidfd);
+}
+
+/* Whether the child's set*id() would lower the dumpable flag of the memory it runs in. */
+static bool changes_credentials(const struct sp_plan *plan)
+{
+        return plan->uid >= 0 || plan->gid >= 0;
+}
+
+pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
+{
+        struct sp_clone_stacks stacks;
+        pid_t pid;
+
+        *ret_pidfd = -1;
+        /* Never on the caller's stack, whose size we do not know.  The fork path needs them
+         * too: a daemon's intermediate clones the daemon onto its copy of daemon_top. */
+        if (sp_clone_stacks_take(&stacks) < 0)
+                return -ENOMEM;
+        plan->daemon_stack = stacks.daemon_top;
+        plan->cgroup_placed = false;
+        if (plan->use_fork)
+                pid = start_forked(plan, ret_pidfd);
+        else if (!changes_credentials(plan))
+                pid = start_sharing(plan, stacks.child_top, ret_pidfd);
+        else if (sp_dumpable_hold() < 0)
+                pid = start_forked(plan, ret_pidfd);
+        else {
+                pid = start_sharing(plan, stacks.child_top, ret_pidfd);
+                /* The child, and a daemon sharing its memory, have exec'd or exited. */
+                sp_dumpable_release();
+        }
+        sp_clone_stacks_give(&stacks);
+        return pid;
 }

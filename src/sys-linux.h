@@ -370,7 +370,6 @@ SP_SYSCALL long sp_sys_clone3_run(void *args, size_t size, int (*fn)(void *), vo
         register long x1 __asm__("x1") = (long)size;
         register long x2 __asm__("x2") = (long)fn;
         register long x3 __asm__("x3") = (long)arg;
-        register long x4 __asm__("x4") = SYS_exit_group;
 
         /* In the child: x0 is 0, sp the new stack, every other register the parent's.  x9 and
          * the frame register are ours there: that path never leaves the asm.  sp must stay
@@ -383,17 +382,90 @@ SP_SYSCALL long sp_sys_clone3_run(void *args, size_t size, int (*fn)(void *), vo
                              "mov x29, xzr\n\t"
                              "mov x0, x3\n\t"
                              "blr x2\n\t"
-                             "mov x8, x4\n\t"
+                             "mov x8, %[nr_exit]\n\t" /* x4 may not survive fn */
                              "svc 0\n\t"
                              "brk #0\n"
                              "1:"
                              : "+r"(x0)
-                             : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4)
+                             : "r"(x8), "r"(x1), "r"(x2), "r"(x3), [nr_exit] "i"(SYS_exit_group)
                              : "x9", "memory", "cc");
         return x0;
 }
 #else
 SP_SYSCALL long sp_sys_clone3_run(void *args, size_t size, int (*fn)(void *), void *arg)
+{
+        return -38; /* ENOSYS */
+}
+#endif
+
+/* clone(flags, stack_top) for a child that runs fn(arg) on that stack and exits with its
+ * value; returns the child's pid, or -errno, in the parent.  What glibc's clone() does, minus
+ * what must not happen in a child that shares our memory: the call goes through no PLT entry
+ * (the lazy resolver would write the GOT and take the loader's locks) and sets no errno.  The
+ * child side is as in sp_sys_clone3_run.  Elsewhere -ENOSYS: callers fork instead. */
+#if defined(__x86_64__)
+SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)(void *),
+                                 void *arg)
+{
+        unsigned long ret;
+        register long r10 __asm__("r10") = 0; /* child_tid */
+        register long r8 __asm__("r8") = 0;   /* tls */
+
+        __asm__ __volatile__("syscall\n\t"
+                             "test %%rax, %%rax\n\t"
+                             "jnz 1f\n\t"
+                             "mov %[fn], %%rcx\n\t"
+                             "mov %[arg], %%rdi\n\t"
+                             "xor %%ebp, %%ebp\n\t"
+                             "and $-16, %%rsp\n\t"
+                             "call *%%rcx\n\t"
+                             "mov %%eax, %%edi\n\t"
+                             "mov %[nr_exit], %%eax\n\t"
+                             "syscall\n\t"
+                             "hlt\n"
+                             "1:"
+                             : "=a"(ret)
+                             : "a"((long)SYS_clone), "D"(flags), "S"(stack_top), "d"(0L),
+                               "r"(r10), "r"(r8), [fn] "r"(fn), [arg] "r"(arg),
+                               [nr_exit] "i"(SYS_exit_group)
+                             : "rcx", "r11", "memory", "cc");
+        return (long)ret;
+}
+#elif defined(__aarch64__)
+SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)(void *),
+                                 void *arg)
+{
+        register long x8 __asm__("x8") = SYS_clone;
+        register long x0 __asm__("x0") = (long)flags;
+        register long x1 __asm__("x1") = (long)stack_top;
+        register long x2 __asm__("x2") = 0; /* parent_tid */
+        register long x3 __asm__("x3") = 0; /* tls */
+        register long x4 __asm__("x4") = 0; /* child_tid */
+        register long x5 __asm__("x5") = (long)fn;
+        register long x6 __asm__("x6") = (long)arg;
+
+        /* After fn returns, only x0 (its value) is known: the exit number is an immediate. */
+        __asm__ __volatile__("svc 0\n\t"
+                             "cbnz x0, 1f\n\t"
+                             "mov x9, sp\n\t"
+                             "and x9, x9, #-16\n\t"
+                             "mov sp, x9\n\t"
+                             "mov x29, xzr\n\t"
+                             "mov x0, x6\n\t"
+                             "blr x5\n\t"
+                             "mov x8, %[nr_exit]\n\t"
+                             "svc 0\n\t"
+                             "brk #0\n"
+                             "1:"
+                             : "+r"(x0)
+                             : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5), "r"(x6),
+                               [nr_exit] "i"(SYS_exit_group)
+                             : "x9", "memory", "cc");
+        return x0;
+}
+#else
+SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)(void *),
+                                 void *arg)
 {
         return -38; /* ENOSYS */
 }

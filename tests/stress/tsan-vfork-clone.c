@@ -11,8 +11,9 @@
  * the same kind of child through an internal clone that TSan never sees; this gives the
  * library's clone() the same treatment.  Any other clone still goes to TSan.
  *
- * It must not itself be instrumented: the daemon path calls clone() from inside the child,
- * where nothing but the raw call may run (so the real clone is looked up beforehand). */
+ * It must not itself be instrumented: it runs in the parent right around the clone.  (The
+ * daemon's intermediate, a child sharing our memory, makes a raw clone system call of its own,
+ * sp_sys_clone_run() in src/sys-linux.h, which no wrapper sees.) */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <gnu/lib-names.h>
