@@ -322,7 +322,8 @@ SUBPROC_EXPORT void subproc_daemonize(subproc *c);
 SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
 
 /* Make the process that becomes the command hold a locked pidfile at `path` (copied).  Before
- * exec it opens the file read-only (O_NOFOLLOW: a symlink is refused), takes a flock() lock that
+ * exec it opens the file read-only (O_NOFOLLOW: a symlink is refused; created with mode 0600,
+ * and an existing file loses its group and other bits once locked), takes a flock() lock that
  * survives fork and exec, writes its own pid through a second fd that it closes at once, and
  * keeps the read-only fd open across exec, so the lock lives exactly as long as the command and
  * the program (whatever uid it runs as) cannot change the file through what it was given. The
