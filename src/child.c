@@ -560,8 +560,10 @@ CHILD_CODE static long start_daemon(const struct sp_plan *plan)
         long r;
 
         /* A daemon waiting for the handshake outlives its intermediate, whose memory and
-         * stack it would otherwise share (the intermediate is a fork() already then). */
-        if (plan->handshake_fd >= 0)
+         * stack it would otherwise share (the intermediate is a fork() already then).  A
+         * hook is the caller's code: it gets a process of its own and a full-size stack, not
+         * our small clone stack (the intermediate is a fork() then too). */
+        if (plan->handshake_fd >= 0 || plan->hook)
                 return start_daemon_forked(plan);
         /* Not libc's clone(): in this child, which shares the caller's memory, its PLT
          * entry may still be unbound (the parent made us with clone3), and the lazy resolver

@@ -159,7 +159,8 @@ static int save_state(const struct sp_plan *plan, struct saved_state *s)
                 if (was_open(s, i) && (s->stdio[i] = fcntl(i, F_DUPFD_CLOEXEC, 3)) < 0)
                         return sp_error(errno, "cannot save fd %d: %s", i, strerror(errno));
         if (plan->cwd)
-                s->cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                /* Above 2: on 0-2 the plan's redirections would replace it. */
+                s->cwd_fd = sp_fd_above_stdio(open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (plan->umask >= 0) {
                 s->umask = (int)umask(0);
                 (void)umask((mode_t)s->umask);

@@ -79,9 +79,11 @@ int subproc_handshake_wait(subproc *c)
                         return handshake_failed(c, &rep);
         }
         if (r < 0 && errno == ETIMEDOUT) {
-                /* Still before exec (in the hook): not the program yet.  Our unreaped
-                 * child, so its pid cannot have been reused. */
-                (void)kill(c->pid, SIGKILL);
+                /* Still before exec (in the hook): not the program yet.  Through its pidfd,
+                 * or by pid only while it is proven unreaped: with SIGCHLD ignored it may
+                 * have exec'd, exited and been reaped already, while a process the hook
+                 * left behind keeps the report pipe open. */
+                (void)sp_signal_child(c->pid, c->pidfd, SIGKILL);
                 return handshake_broken(c, ETIMEDOUT, "not ready when the timeout came "
                                                       "(a pre-exec hook still running?): killed");
         }

@@ -534,6 +534,9 @@ SP_HIDDEN int sp_stop_child(pid_t pid, int pidfd, int grace_ms, sp_send_signal_f
 /* sp_stop_child() signalling by pid (our child, not yet reaped, so the pid is safe), with a
  * pidfd of its own when the kernel has them.  Keeps errno. */
 SP_HIDDEN void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status);
+/* Send sig to our child: through its pidfd when there is one, else by pid only while it is
+ * proven unreaped (a recycled pid is someone else's).  0, or -1 with errno (ESRCH: gone). */
+SP_HIDDEN int sp_signal_child(pid_t pid, int pidfd, int sig);
 
 /* ---- signals (fork.c) ------------------------------------------------------------------- */
 

@@ -47,7 +47,9 @@ static int refusal(const struct stat *st)
  * refuses.  The fd, or -errno / REFUSED_* with *st filled. */
 int sp_pidfile_open(const char *path, int flags, struct stat *st)
 {
-        int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, SP_PIDFILE_MODE);
+        /* Never on 0-2, even in a caller that closed them (acquire hands it to the caller). */
+        int fd = sp_fd_above_stdio(open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                                        SP_PIDFILE_MODE));
         int r;
 
         if (fd < 0)

@@ -166,7 +166,10 @@ static void end_daemon_before_exec(pid_t intermediate, pid_t daemon)
 #endif
         }
         sp_close(&pidfd);
-        (void)kill(-intermediate, SIGKILL);
+        /* Its group only while it is proven unreaped: with SIGCHLD ignored it may be gone
+         * and its id a stranger's group. */
+        if (sp_child_unreaped(intermediate, -1))
+                (void)kill(-intermediate, SIGKILL);
 }
 
 /* A failed start leaves no pidfile naming the process that failed (it may have written it
@@ -255,7 +258,7 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
          * killed the same way: it is not the program yet, and nobody else would end it. */
         if (!collect_reports(report[0], plan->report_deadline_ms, ret)) {
                 if (!plan->daemonize)
-                        (void)kill(pid, SIGKILL);
+                        (void)sp_signal_child(pid, ret->pidfd, SIGKILL);
                 else if (ret->report.error == ETIMEDOUT)
                         end_daemon_before_exec(pid, ret->daemon_pid);
         }

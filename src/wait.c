@@ -188,25 +188,28 @@ struct pid_and_fd {
         int pidfd;
 };
 
-/* Through the pidfd when there is one; else by pid, only while the child is unreaped (a
- * recycled pid is someone else's). */
-static int send_by_pid(const void *ctx, int sig)
+int sp_signal_child(pid_t pid, int pidfd, int sig)
 {
-        const struct pid_and_fd *p = ctx;
-
 #if defined(__linux__) && defined(SYS_pidfd_send_signal)
-        if (p->pidfd >= 0) {
-                long r = syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
+        if (pidfd >= 0) {
+                long r = syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 
                 if (r == 0 || errno == ESRCH)
                         return (int)r;
         }
 #endif
-        if (!sp_child_unreaped(p->pid, p->pidfd)) {
+        if (!sp_child_unreaped(pid, pidfd)) {
                 errno = ESRCH;
                 return -1;
         }
-        return kill(p->pid, sig);
+        return kill(pid, sig);
+}
+
+static int send_by_pid(const void *ctx, int sig)
+{
+        const struct pid_and_fd *p = ctx;
+
+        return sp_signal_child(p->pid, p->pidfd, sig);
 }
 
 void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status)
@@ -215,9 +218,22 @@ void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status)
         struct pid_and_fd p = { pid, -1 };
         int status = 0;
 
-        /* Only while the child is unreaped does its pid open a pidfd of our child. */
-        if (sp_child_unreaped(pid, -1))
+        /* Only while the child is unreaped does its pid open a pidfd of our child; and it
+         * could be reaped (SIGCHLD ignored) and its pid reused between that look and the
+         * open, so the pidfd must prove itself ours too: waitid() through it. */
+        if (sp_child_unreaped(pid, -1)) {
                 p.pidfd = sp_pidfd_open(pid);
+                if (p.pidfd >= 0 && !sp_child_unreaped(pid, p.pidfd)) {
+                        sp_close(&p.pidfd);
+                        p.pid = -1; /* not ours: signal nothing, reap nothing */
+                }
+        }
+        if (p.pid < 0) {
+                if (ret_status)
+                        *ret_status = 0;
+                errno = saved_errno;
+                return;
+        }
         (void)sp_stop_child(pid, p.pidfd, grace_ms, send_by_pid, &p, &status);
         sp_close(&p.pidfd);
         if (ret_status)

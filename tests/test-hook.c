@@ -648,6 +648,43 @@ static void test_hook_setgid_with_threads(void **state)
         print_message("  %d rounds in %.0f ms\n", SETGID_ROUNDS, monotonic_ms() - start);
 }
 
+/* A hook that uses a lot of stack (a 256 KiB buffer), as caller code may, in a daemon: it
+ * runs in a process of its own with a full-size stack, not on the library's small clone
+ * stack, and the daemon runs the program. */
+static int deep_stack_hook(void *opaque)
+{
+        volatile char buf[256 * 1024];
+
+        (void)opaque;
+        for (size_t i = 0; i < sizeof buf; i += 256)
+                buf[i] = (char)i;
+        return buf[256] == (char)256 ? 0 : EIO;
+}
+
+static void test_hook_deep_stack_in_daemon(void **state)
+{
+        char *dir = make_temp_dir(), *marker = lt_path(dir, "ran");
+        const char *const names[] = { "ran", NULL };
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        pid_t daemon;
+
+        (void)state;
+        subproc_add_arg_format(c, "--write-file=%s", marker);
+        subproc_daemonize(c);
+        subproc_set_pre_exec_hook(c, deep_stack_hook, NULL);
+        if (subproc_run(c, NULL) != 0)
+                print_error("subproc_run: %s\n", subproc_errmsg());
+        daemon = subproc_daemon_pid(c);
+        assert_true(daemon > 0);
+        assert_true(lt_wait_exit(daemon, LT_HANG_GUARD_MS) >= 0);
+        if (!lt_file_exists(marker))
+                print_error("the daemon never ran the program (its hook crashed?)\n");
+        assert_true(lt_file_exists(marker));
+        subproc_free(c);
+        free(marker);
+        lt_remove_dir(dir, names);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -656,6 +693,7 @@ int main(void)
                 LT_TEST(test_hook_sees_setup_done),
                 LT_TEST(test_hook_runs_before_privilege_drop),
                 LT_TEST(test_hook_in_daemon),
+                LT_TEST(test_hook_deep_stack_in_daemon),
                 LT_TEST(test_hook_bad_arguments),
                 LT_TEST(test_hook_fd_does_not_reach_program),
                 LT_TEST(test_hook_hands_fd_by_number),

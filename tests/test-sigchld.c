@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
@@ -544,11 +545,39 @@ static _Noreturn void spawn_victim_at(pid_t pid, int cmd, int reply)
 enum recycle_how {
         RECYCLE_FREE_GROUP, /* SIGCHLD ignored, a process group, subproc_free() */
         RECYCLE_PID_ABORT,  /* a pid handed out, reaped by the caller, subproc_pid_abort() */
+        RECYCLE_HOOK_TIMEOUT, /* SIGCHLD ignored, a hook leaving a process that keeps the
+                               * report pipe open, the run's timeout */
 };
+
+/* The hook's side of RECYCLE_HOOK_TIMEOUT: the fd it tells the child's pid on. */
+static int hook_pid_fd = -1;
+
+/* Leaves a process behind that holds every fd of the child (the library's report pipe too)
+ * for a while, so the run cannot see the exec; tells the child's pid. */
+static int leave_a_holder_hook(void *opaque)
+{
+        pid_t me = getpid();
+
+        (void)opaque;
+        if (fork() == 0) {
+                struct timespec t = { 30, 0 };
+
+                nanosleep(&t, NULL); /* ends with the namespace at the latest */
+                _exit(0);
+        }
+        return write(hook_pid_fd, &me, sizeof me) == sizeof me ? 0 : EIO;
+}
+
+static void *run_in_thread(void *c)
+{
+        (void)subproc_run(c, NULL);
+        return NULL;
+}
 
 static int recycle_scenario(enum recycle_how how)
 {
         struct sigaction ignore = { .sa_handler = SIG_IGN };
+        pthread_t runner;
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
         double deadline = monotonic_ms() + HANG_GUARD_MS;
         int cmd[2], reply[2], status;
@@ -562,11 +591,32 @@ static int recycle_scenario(enum recycle_how how)
                 return RECYCLE_SETUP;
         if (how == RECYCLE_FREE_GROUP)
                 subproc_new_process_group(c);
-        if (subproc_run_async(c, how == RECYCLE_PID_ABORT ? &old : NULL) != 0)
-                return RECYCLE_SETUP;
-        old = subproc_pid(c) > 0 ? subproc_pid(c) : old;
-        if (kill(old, SIGKILL) != 0)
-                return RECYCLE_SETUP;
+        if (how == RECYCLE_HOOK_TIMEOUT) {
+                /* The child runs the program (which exits at once) and is reaped by the
+                 * kernel while the run still waits for the exec's EOF; at the timeout the
+                 * run must not kill whoever has the pid by then. */
+                int hook_pipe[2];
+
+                subproc_free(c);
+                c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+                if (sigaction(SIGCHLD, &ignore, NULL) != 0 || pipe(hook_pipe) != 0)
+                        return RECYCLE_SETUP;
+                hook_pid_fd = hook_pipe[1];
+                /* A hook sees only the fds the program gets: hand it this one. */
+                subproc_pass_fd(c, hook_pipe[1], 0);
+                subproc_set_pre_exec_hook(c, leave_a_holder_hook, NULL);
+                alarm((unsigned)(HANG_GUARD_MS / 1000 * 3)); /* a hang ends this scenario, not the suite */
+                subproc_set_timeout(c, 3000, 0);
+                if (pthread_create(&runner, NULL, run_in_thread, c) != 0 ||
+                    read(hook_pipe[0], &old, sizeof old) != sizeof old)
+                        return RECYCLE_SETUP;
+        } else {
+                if (subproc_run_async(c, how == RECYCLE_PID_ABORT ? &old : NULL) != 0)
+                        return RECYCLE_SETUP;
+                old = subproc_pid(c) > 0 ? subproc_pid(c) : old;
+                if (kill(old, SIGKILL) != 0)
+                        return RECYCLE_SETUP;
+        }
         if (how == RECYCLE_PID_ABORT && waitpid(old, &status, 0) != old)
                 return RECYCLE_SETUP;
         while (kill(old, 0) == 0 && monotonic_ms() < deadline) {
@@ -592,6 +642,8 @@ static int recycle_scenario(enum recycle_how how)
         close(reply[1]);
         if (how == RECYCLE_PID_ABORT)
                 subproc_pid_abort(old);
+        if (how == RECYCLE_HOOK_TIMEOUT && pthread_join(runner, NULL) != 0)
+                return RECYCLE_SETUP;
         subproc_free(c);
         /* The victim handles a SIGTERM sent before this byte before it answers it. */
         if (write(cmd[1], "x", 1) != 1)
@@ -686,6 +738,16 @@ static void test_pid_abort_spares_recycled_pid(void **state)
         assert_ll_equal(run_recycle_scenario(RECYCLE_PID_ABORT), RECYCLE_SPARED);
 }
 
+/* A hook left a process holding the report pipe, so the run cannot tell that the program has
+ * started (and, SIGCHLD ignored, ended and been reaped); at its timeout it kills the child it
+ * thinks is still in its hook, through the pidfd or only while proven unreaped: never the
+ * stranger that has the pid by then. */
+static void test_hook_timeout_spares_recycled_pid(void **state)
+{
+        enter_mode(state);
+        assert_ll_equal(run_recycle_scenario(RECYCLE_HOOK_TIMEOUT), RECYCLE_SPARED);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -697,6 +759,7 @@ int main(void)
                 BOTH_SIGNAL_MODES(test_free_spares_recycled_group),
                 BOTH_SIGNAL_MODES(test_pid_abort_spares_recycled_pid),
                 BOTH_SIGNAL_MODES(test_free_spares_recycled_group_old_kernel),
+                BOTH_SIGNAL_MODES(test_hook_timeout_spares_recycled_pid),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
