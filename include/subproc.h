@@ -408,13 +408,16 @@ enum {
 SUBPROC_EXPORT int subproc_pidfile_status(const char *path, const char *exe, pid_t *ret_pid);
 
 /* Stop the service of a pidfile and remove the file.  Only proven processes are signalled, and
- * through a pidfd taken before the proof: the holders of the lock (subproc_pidfile_holder());
- * or, when nobody holds it and `exe` is given, the pid the file names if it runs `exe` (see
+ * through a pidfd taken before the proof: the holders of the lock (subproc_pidfile_holder())
+ * when the file names one of them; holders the file does not name (the lock passed on, as with
+ * sh -c 'daemon &') only if they run `exe`, since a program can hand its locked fd to any
+ * process that accepts fds (EPERM without `exe`); or, when nobody holds it and `exe` is given, the pid the file names if it runs `exe` (see
  * subproc_pidfile_status()).  Each gets SIGTERM, then up to 2 s to let go (to exit, for one
  * matched by exe), then SIGKILL and up to 5 s more.  Then the file is removed if the path still
  * names the file that was checked (device + inode), and we hold its lock (or only readers do): a
  * fresh start's pidfile made meanwhile is left alone.  A missing file is success.  Returns 0, or
- * -1 with errno, having signalled nobody and removed nothing unless said: ENOLCK when nobody
+ * -1 with errno, having signalled nobody and removed nothing unless said: EPERM for holders the
+ * file does not name (see above); ENOLCK when nobody
  * holds the lock, exe is NULL and the pid the file names is running (it may be the daemon: it is
  * not stopped, and the file stays), EACCES or ENOTSUP when it cannot be told, ENOTSUP on kernels
  * without pidfds (no signal without one), EDEADLK when the caller itself holds the file,

@@ -46,7 +46,8 @@ export SUBPROC_STRESS_SPAWNS=${SUBPROC_STRESS_SPAWNS:-2000}
 # The fault-injection suite has a clone wrapper of its own and is not meant for TSan; the CLI,
 # example and install suites have no threads.
 meson test -C "$builddir" --print-errorlogs --num-processes 2 \
-    --suite core --suite lifetime --suite supervise --suite hostile --suite stress
+    --suite core --suite lifetime --suite supervise --suite hostile --suite stress \
+    --no-suite attacks
 status=$?
 python3 scripts/count-tests.py "$builddir/meson-logs/testlog.json" || status=1
 exit $status

@@ -24,6 +24,7 @@ struct probe {
         bool locked;    /* we took the flock(): nobody else holds that */
         bool by_exit;   /* the holders are proven otherwise: wait for their exit, not for
                          * the flock() (which they do not hold) */
+        bool by_scan;   /* the holders are processes the file does not name */
         struct sp_holder holders[MAX_HOLDERS];
         size_t nholders;
 };
@@ -92,6 +93,7 @@ static int find_holders(struct probe *p)
 
         drop_holders(p);
         p->by_exit = false;
+        p->by_scan = false;
         for (int round = 0; round < 3; round++) {
                 int pidfd, r = sp_pidfile_try_lock(p->fd);
 
@@ -124,6 +126,7 @@ static int find_holders(struct probe *p)
                                             MAX_HOLDERS, &incomplete);
                 if (r > 0) {
                         p->nholders = (size_t)r;
+                        p->by_scan = true;
                         return 1;
                 }
                 if (r < 0)
@@ -285,7 +288,42 @@ static int signal_holders(struct probe *p, int sig)
         return 0;
 }
 
-/* One round of stop: who to signal now.  1 with p->holders set (by_exe: wait for it to exit:
+/* Holders the file does not name (the lock passed on: sh -c 'daemon &').  Holding is not
+ * enough to be signalled then: a program can hand its locked fd to any process that takes
+ * fds (SCM_RIGHTS to a service that keeps them, inheritance by a setuid program), which would
+ * then hold the lock too.  Only those running `exe`, the daemon's executable the caller
+ * names, are signalled; without it, refuse.  1 with p->holders those, or -1. */
+static int scan_targets(struct probe *p, const struct stat *exe)
+{
+        size_t kept = 0;
+
+        for (size_t i = 0; i < p->nholders; i++)
+                if (p->holders[i].pid == getpid())
+                        return sp_error(EDEADLK, "pidfile %s is held by this very process",
+                                        p->path);
+        if (!exe)
+                return sp_error(EPERM, "pidfile %s is held by pid %d, which it does not name "
+                                "(it names pid %d): the lock may have been handed on to it; "
+                                "not stopped without the daemon's executable to match "
+                                "(--exec)", p->path, (int)p->holders[0].pid, (int)p->named);
+        for (size_t i = 0; i < p->nholders; i++) {
+                int pidfd = -1, r = sp_pid_runs_exe(p->holders[i].pid, exe, &pidfd);
+
+                if (pidfd >= 0)
+                        close(pidfd);
+                if (r == 1)
+                        p->holders[kept++] = p->holders[i];
+                else if (p->holders[i].pidfd >= 0)
+                        close(p->holders[i].pidfd);
+        }
+        p->nholders = kept;
+        if (kept == 0)
+                return sp_error(EPERM, "pidfile %s is held only by processes that do not run "
+                                "the executable given: not stopped", p->path);
+        return 1;
+}
+
+/* One round of stop: who to signal now.  `first`: no lock holder has had a signal yet.  1 with p->holders set (by_exe: wait for it to exit:
  * the named pid, matched by its executable or holding an fcntl() lock), 0 when nothing runs,
  * -1 on refusal. */
 static int stop_targets(struct probe *p, const struct stat *exe, bool first, bool *by_exe)
@@ -293,9 +331,13 @@ static int stop_targets(struct probe *p, const struct stat *exe, bool first, boo
         int r = find_holders(p), pidfd;
 
         *by_exe = p->by_exit;
+        if (r > 0 && p->by_scan)
+                return scan_targets(p, exe);
         if (r != 0)
                 return r;
-        if (exe) {
+        /* Only before we stopped anyone: the pid a holder we stopped left in the file may be
+         * anybody's by now, even another instance of the same executable. */
+        if (exe && first) {
                 r = named_runs_exe(p, exe, &pidfd);
                 if (r > 0) {
                         p->holders[0] = (struct sp_holder){ p->named, pidfd };
@@ -320,6 +362,7 @@ int subproc_pidfile_stop(const char *path, const char *exe)
 {
         static const int signals[] = { SIGTERM, SIGKILL };
         static const int grace_ms[] = { TERM_GRACE_MS, KILL_GRACE_MS };
+        bool stopped_holder = false; /* a lock holder had a signal: see stop_targets() */
         struct stat exe_st;
         struct probe p;
         int r;
@@ -332,7 +375,7 @@ int subproc_pidfile_stop(const char *path, const char *exe)
         for (size_t step = 0;; step++) {
                 bool by_exe;
 
-                r = stop_targets(&p, exe ? &exe_st : NULL, step == 0, &by_exe);
+                r = stop_targets(&p, exe ? &exe_st : NULL, !stopped_holder, &by_exe);
                 if (r <= 0)
                         break;
                 if (step == 2) {
@@ -343,6 +386,7 @@ int subproc_pidfile_stop(const char *path, const char *exe)
                 r = signal_holders(&p, signals[step]);
                 if (r < 0)
                         break;
+                stopped_holder = stopped_holder || !by_exe;
                 if (by_exe)
                         (void)sp_pidfd_wait_exit(p.holders[0].pidfd, grace_ms[step]);
                 else

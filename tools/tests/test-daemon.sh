@@ -219,7 +219,8 @@ if is_root && command -v setpriv >/dev/null; then
 fi
 
 # Item 4: the lock passes to a grandchild and the pid in the file (the shell's) is recycled:
-# --stop stops the holder, never the process that got the shell's pid.  The recycling is made
+# --stop never signals the process that got the shell's pid; it stops the holder when told its
+# executable (--exec), and refuses without.  The recycling is made
 # certain in a pid namespace of our own, through ns_last_pid.
 reuse_case() {
     local f=$1 shell victim holder rc st
@@ -232,7 +233,11 @@ reuse_case() {
     [ "$victim" = "$shell" ] || return 13
     holder=$(pgrep -x -P 1 sleep | grep -vx "$victim" | head -1)
     st=$("$SUBPROC" --status "$f")
-    "$SUBPROC" --stop "$f"
+    # Not without the executable to match: the holder is not the pid the file names, and a
+    # locked fd can be handed to any process.
+    "$SUBPROC" --stop "$f" 2>/dev/null && return 25
+    is_alive "$holder" || return 26
+    "$SUBPROC" --stop "$f" --exec "$(command -v sleep)"
     rc=$?
     echo "status=$st holder=$holder stop=$rc"
     is_alive "$victim" || return 20
@@ -258,7 +263,7 @@ if is_root && unshare --pid --fork --mount-proc true 2>/dev/null; then
     export -f reuse_case wait_for now_ms is_alive is_gone
     out=$(SUBPROC=$SUBPROC unshare --pid --fork --mount-proc bash -c 'reuse_case "$1"' _ "$TMP/reuse.pid" 2>&1)
     rc=$?
-    check "item 4: --stop stops the grandchild holding the lock, not the recycled pid ($out)" \
+    check "item 4: --stop --exec stops the grandchild holding the lock, not the recycled pid ($out)" \
         '[ "$rc" = 0 ]'
 else
     echo "# skipped: item 4 needs root and unshare --pid"
