@@ -539,7 +539,7 @@ SUBPROC_EXPORT void subproc_clear_caps(subproc *c);
  * that user could ptrace the child and read or write the caller's memory.  The library puts
  * the flag back once the child has exec'd or failed, and with several threads spawning so,
  * once the last of them has.  So for that window (the spawning thread is suspended in it;
- * longer only if exec keeps hitting ETXTBSY) the caller's memory is non-dumpable: another
+ * ETXTBSY is not retried as another user) the caller's memory is non-dumpable: another
  * thread crashing in it writes no core, a ptrace attach or /proc/PID read by a non-root
  * process fails, and /proc/PID of a non-root caller is owned by root.  A caller whose own
  * credentials change meanwhile keeps the flag the kernel gave it; one that sets the flag
@@ -597,7 +597,9 @@ SUBPROC_EXPORT int subproc_write_arg_log(const subproc *c, int fd);
  *   - the child could not be started: the errno of the failing step (ENOENT, EACCES, ENOTDIR,
  *     EBADF, ...) and a message naming the step ("exec /x: ...", "chdir /y: ...");
  *     no child is left behind.  A binary still open for writing elsewhere (ETXTBSY) is
- *     retried for 127 ms (pauses of 1, 2, 4 ... 64 ms) before the run fails with ETXTBSY;
+ *     retried for 127 ms (pauses of 1, 2, 4 ... 64 ms) before the run fails with ETXTBSY,
+ *     except with subproc_set_uid(): the child, already that user, could be stopped by
+ *     that user (SIGSTOP) while the caller waits for its exec;
  *   - the command is already running (EBUSY);
  *   - the child exited non-zero and exitstatus is NULL, or it died by a signal and
  *     subproc_raw_status() was not called (EIO; the message names the command line, the exit

@@ -599,6 +599,12 @@ CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan,
 {
         long r = sp_sys_execve(plan->path, plan->argv, plan->envp);
 
+        /* Not as another user: that user may signal us now (SIGSTOP included), and the
+         * longer we wait here, the longer a caller suspended until our exec (CLONE_VFORK)
+         * stays at that user's mercy.  The run fails with ETXTBSY instead. */
+        if (plan->uid >= 0)
+                return r;
+
         /* Our own copy of the fd table may be the holder: a writer's fd that another thread
          * had open when we were cloned is so far only marked close-on-exec.  Close for real
          * now (exec would close them anyway), or no retry could ever succeed.  But not the
