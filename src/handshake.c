@@ -113,10 +113,18 @@ int subproc_handshake_release(subproc *c)
                 /* Without the go-ahead the child exits on EOF: it never runs the program. */
                 return handshake_broken(c, n < 0 ? e : EIO, "cannot let the child go");
         sp_close(&c->handshake_notify_fd);
-        /* EOF now means exec worked: the pipe is close-on-exec. */
-        while ((r = sp_report_read(c->report_fd, &rep)) == 1)
+        /* EOF now means exec worked: the pipe is close-on-exec.  Bounded by the run's timeout
+         * like the wait for ready: a process a hook left behind may hold the pipe open. */
+        while ((r = sp_report_read_until(c->report_fd, &rep, ready_deadline(c))) == 1)
                 if (rep.stage < SP_STAGE_INFO_DAEMON_PID)
                         return handshake_failed(c, &rep);
+        if (r < 0 && errno == ETIMEDOUT) {
+                /* Past the run's deadline: the timeout ends the child, whatever it runs. */
+                (void)subproc_kill(c, SIGKILL);
+                return handshake_broken(c, ETIMEDOUT, "no exec report when the timeout came "
+                                                      "(a process the pre-exec hook left "
+                                                      "holds it?): killed");
+        }
         if (r < 0) {
                 e = errno;
                 (void)subproc_kill(c, SIGKILL);

@@ -356,8 +356,10 @@ void sp_pidfile_discard(const char *path, pid_t pid)
         pid_t named;
         int fd = sp_pidfile_open(path, O_RDONLY, &st);
 
-        if (fd < 0)
+        if (fd < 0) {
+                errno = saved_errno;
                 return;
+        }
         /* The failed process wrote it under its lock; it may not have exited quite yet. */
         if (sp_pidfile_peek(fd, &named) == 0 && named == pid &&
             sp_pidfile_lock_within(fd, DISCARD_WAIT_MS) == 0 &&

@@ -493,6 +493,53 @@ static void test_hook_hang_times_out(void **state)
         }
 }
 
+/* The fd a leaving hook tells its holder's pid on. */
+static int holder_pid_fd = -1;
+
+/* Leaves a process behind that holds the child's fds (the report pipe too) until killed. */
+static int leaving_hook(void *opaque)
+{
+        pid_t holder = fork();
+
+        (void)opaque;
+        if (holder == 0) {
+                pause();
+                _exit(0);
+        }
+        return write(holder_pid_fd, &holder, sizeof holder) == sizeof holder ? 0 : EIO;
+}
+
+/* After a handshake's release, the wait for the exec report is bounded by the run's timeout
+ * too: a process the hook left behind keeps the pipe open, and the program has exec'd. */
+static void test_handshake_release_bounded_by_timeout(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        int fds[2], r;
+        pid_t holder = -1;
+
+        (void)state;
+        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
+        holder_pid_fd = fds[1];
+        subproc_pass_fd(c, fds[1], 0);
+        subproc_set_pre_exec_hook(c, leaving_hook, NULL);
+        subproc_require_handshake(c);
+        subproc_set_timeout(c, 1000, 0);
+        alarm(HANG_ALARM_S);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(subproc_handshake_wait(c), 0);
+        lt_read_exact(fds[0], &holder, sizeof holder, LT_HANG_GUARD_MS);
+        errno = 0;
+        r = subproc_handshake_release(c);
+        alarm(0);
+        kill(holder, SIGKILL);
+        assert_ll_equal(r, -1);
+        assert_errno_equal(errno, ETIMEDOUT);
+        assert_ll_equal(subproc_pid(c), -1);
+        subproc_free(c);
+        close(fds[0]);
+        close(fds[1]);
+}
+
 /* A daemon whose hook never returns: the run's timeout ends the run and the daemon, in its
  * intermediate's group or in one of its own, with or without a handshake. */
 static void test_hook_hang_in_daemon_times_out(void **state)
@@ -700,6 +747,7 @@ int main(void)
                 LT_TEST(test_hook_fds_same_with_handshake),
                 LT_TEST(test_hook_mask_is_program_mask),
                 LT_TEST(test_hook_hang_times_out),
+                LT_TEST(test_handshake_release_bounded_by_timeout),
                 LT_TEST(test_hook_hang_in_daemon_times_out),
                 LT_TEST(test_hook_orphan_ends_on_sigterm),
                 LT_TEST(test_hook_setgid_with_threads),
