@@ -84,6 +84,23 @@ static int cannot_tell(const struct probe *p, int err)
         return sp_error(err, "cannot tell who holds pidfile %s: %s", p->path, strerror(err));
 }
 
+/* When the named pid is among the holders a scan found: keep only it (the others may have
+ * been handed the lock: see scan_targets()) and say true. */
+static bool keep_named(struct probe *p)
+{
+        for (size_t i = 0; i < p->nholders; i++) {
+                if (p->holders[i].pid != p->named)
+                        continue;
+                for (size_t j = 0; j < p->nholders; j++)
+                        if (j != i && p->holders[j].pidfd >= 0)
+                                close(p->holders[j].pidfd);
+                p->holders[0] = p->holders[i];
+                p->nholders = 1;
+                return true;
+        }
+        return false;
+}
+
 /* 1 with p->holders the processes the kernel shows holding the lock; 0 when nobody holds a
  * write lock (p->locked: we now hold it; else only read locks are held, which no pidfile
  * of ours takes); -1 when it cannot be told (message set). */
@@ -126,7 +143,9 @@ static int find_holders(struct probe *p)
                                             MAX_HOLDERS, &incomplete);
                 if (r > 0) {
                         p->nholders = (size_t)r;
-                        p->by_scan = true;
+                        /* Processes the file does not name, unless the scan found the named
+                         * one after all (a look at it above that failed, EINTR say). */
+                        p->by_scan = !keep_named(p);
                         return 1;
                 }
                 if (r < 0)

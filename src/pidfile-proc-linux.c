@@ -91,7 +91,9 @@ static int fd_holds_lock(int info_dir, const char *name)
 
         if (fd < 0)
                 return errno == ENOENT ? 0 : -errno; /* closed meanwhile */
-        n = read(fd, info, sizeof info - 1);
+        do
+                n = read(fd, info, sizeof info - 1);
+        while (n < 0 && errno == EINTR);
         close(fd);
         if (n < 0)
                 return -errno;
