@@ -678,7 +678,11 @@ SUBPROC_EXPORT void subproc_inherit_signals(subproc *c);
  * lowered hard limit stays lowered without CAP_SYS_RESOURCE).  What cannot be undone stays:
  * a new session or process group, dropped privileges (groups, gid, uid, capabilities,
  * no_new_privs), cgroup membership, the pidfile's content (naming this process, unlocked),
- * and whatever a hook did.  Daemonize, the handshake and buffers cannot be used (EINVAL).
+ * and whatever a hook did.  A signal that arrives in the instant between the reset of the
+ * handlers and the execve() (the mask is emptied for the program just before it) gets the
+ * default action, as it would in the program: with exec then failing, a caught signal sent
+ * at that instant can end the caller.  Daemonize, the handshake and buffers cannot be used
+ * (EINVAL).
  * Thread safety: only in a single-threaded process (exec replaces every thread).
  * Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_exec(subproc *c);
