@@ -677,8 +677,8 @@ SUBPROC_EXPORT void subproc_inherit_signals(subproc *c);
  * hook's) closed; the cwd, umask and death signal; resource limits as far as allowed (a
  * lowered hard limit stays lowered without CAP_SYS_RESOURCE).  What cannot be undone stays:
  * a new session or process group, dropped privileges (groups, gid, uid, capabilities,
- * no_new_privs), cgroup membership, the pidfile's content (naming this process, unlocked),
- * and whatever a hook did.  A signal that arrives in the instant between the reset of the
+ * no_new_privs), cgroup membership, a pidfile this process can no longer remove once its
+ * privileges are dropped (otherwise the pidfile it wrote is removed), and whatever a hook did.  A signal that arrives in the instant between the reset of the
  * handlers and the execve() (the mask is emptied for the program just before it) gets the
  * default action, as it would in the program: with exec then failing, a caught signal sent
  * at that instant can end the caller.  Daemonize, the handshake and buffers cannot be used
