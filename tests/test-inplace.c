@@ -15,7 +15,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __linux__
 #include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -269,7 +271,9 @@ static void view_self(struct self_view *v)
         v->umask = umask(0);
         umask(v->umask);
         getrlimit(RLIMIT_NOFILE, &v->nofile);
+#ifdef __linux__
         prctl(PR_GET_PDEATHSIG, &v->pdeathsig);
+#endif
         fstat(1, &v->out);
         for (int fd = 0; fd < 256; fd++) {
                 int flags = fcntl(fd, F_GETFD);

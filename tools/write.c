@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <time.h>
 #include <unistd.h>
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -27,10 +26,9 @@ static int write_all(int fd, const char *buf, size_t len)
  * pending it would stay pending across exec and kill the program when it unblocks it. */
 int write_quietly(int fd, const char *buf, size_t len)
 {
-        static const struct timespec no_wait = { 0, 0 };
         sigset_t pipe_only, old, pending;
         bool was_pending;
-        int r, saved_errno;
+        int r, saved_errno, sig;
 
         sigemptyset(&pipe_only);
         sigaddset(&pipe_only, SIGPIPE);
@@ -39,8 +37,11 @@ int write_quietly(int fd, const char *buf, size_t len)
         was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
         r = write_all(fd, buf, len);
         saved_errno = errno;
-        if (r < 0 && saved_errno == EPIPE && !was_pending)
-                (void)sigtimedwait(&pipe_only, NULL, &no_wait);
+        /* sigwait(), not sigtimedwait() (macOS has none): called only when sigpending()
+         * shows the SIGPIPE our write raised for this thread, so it returns at once. */
+        if (r < 0 && saved_errno == EPIPE && !was_pending && sigpending(&pending) == 0 &&
+            sigismember(&pending, SIGPIPE) == 1)
+                (void)sigwait(&pipe_only, &sig);
         (void)sigprocmask(SIG_SETMASK, &old, NULL);
         errno = saved_errno;
         return r;
