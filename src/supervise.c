@@ -23,30 +23,10 @@
 
 int sp_test_no_pidfd_group;
 
-/* The child itself, through its pidfd, which never hits a recycled pid. */
+/* The child itself, through its pidfd, which never hits a recycled pid (wait.c). */
 static int signal_pid(const subproc *c, int sig)
 {
-#if defined(__linux__) && defined(SYS_pidfd_send_signal)
-        if (c->pidfd >= 0) {
-                long r = syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0);
-
-                /* ESRCH: it has exited.  Anything else (ENOSYS where a sandbox such as seccomp
-                 * or valgrind hides the call, or EPERM from a policy that does not know
-                 * pidfds): fall back to kill(), below. */
-                if (r == 0 || errno == ESRCH)
-                        return (int)r;
-        }
-#endif
-        /* Hazard: with SIGCHLD ignored (or a handler reaping every child) the kernel or the
-         * caller may have reaped the child already, and its pid may be someone else's.  The
-         * pid is ours only while the child is unreaped: look first.  What is left is the
-         * moment between this look and kill(), where it would have to exit, be reaped and
-         * its pid be taken again: only without a working pidfd. */
-        if (!sp_child_unreaped(c->pid, c->pidfd)) {
-                errno = ESRCH;
-                return -1;
-        }
-        return kill(c->pid, sig);
+        return sp_signal_child(c->pid, c->pidfd, sig);
 }
 
 /* The process group the child leads (subproc_new_process_group(), subproc_new_session()).

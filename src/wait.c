@@ -194,10 +194,18 @@ int sp_signal_child(pid_t pid, int pidfd, int sig)
         if (pidfd >= 0) {
                 long r = syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 
+                /* ESRCH: it has exited.  Anything else (ENOSYS where a sandbox such as seccomp
+                 * or valgrind hides the call, or EPERM from a policy that does not know
+                 * pidfds): fall back to kill(), below. */
                 if (r == 0 || errno == ESRCH)
                         return (int)r;
         }
 #endif
+        /* Hazard: with SIGCHLD ignored (or a handler reaping every child) the kernel or the
+         * caller may have reaped the child already, and its pid may be someone else's.  The
+         * pid is ours only while the child is unreaped: look first.  What is left is the
+         * moment between this look and kill(), where it would have to exit, be reaped and
+         * its pid be taken again: only without a working pidfd. */
         if (!sp_child_unreaped(pid, pidfd)) {
                 errno = ESRCH;
                 return -1;
