@@ -83,7 +83,9 @@ static void test_fork_resets_child_keeps_parent(void **state)
         assert_ll_equal(hostile_usr1_count, 0);
 }
 
-static void test_fork_child_can_exec(void **state)
+/* subproc_fork(), the child execs the helper, which reports its signals into a file: they
+ * must be clean.  `restore` (or NULL) runs in the parent right after the fork. */
+static void fork_exec_and_check_signals(void (*restore)(void))
 {
         char *path = make_temp_path(), *report_arg;
         struct helper_report *r;
@@ -96,6 +98,8 @@ static void test_fork_child_can_exec(void **state)
                 execl(HELPER_PATH, HELPER_PATH, report_arg, (char *)NULL);
                 _exit(4);
         }
+        if (restore)
+                restore();
         free(report_arg);
         assert_true(pid > 0);
         assert_ll_equal(waitpid(pid, &status, 0), pid);
@@ -106,6 +110,12 @@ static void test_fork_child_can_exec(void **state)
         check_child_signals_clean(r);
         report_free(r);
         free(path);
+}
+
+static void test_fork_child_can_exec(void **state)
+{
+        (void)state;
+        fork_exec_and_check_signals(NULL);
 }
 
 #ifdef __linux__
@@ -121,34 +131,22 @@ struct kernel_sigaction {
 
 /* glibc's sigaction() refuses 32 and 33, but a parent can leave them ignored (GNU make does,
  * so every Debian package build runs under it); subproc_fork() must not pass that on. */
+static struct kernel_sigaction reserved_saved[2];
+
+static void restore_reserved_signals(void)
+{
+        for (int i = 0; i < 2; i++)
+                assert_ll_equal(syscall(SYS_rt_sigaction, 32 + i, &reserved_saved[i], NULL, 8), 0);
+}
+
 static void test_fork_resets_reserved_signals(void **state)
 {
-        struct kernel_sigaction ign = { .handler = SIG_IGN }, saved[2];
-        char *path = make_temp_path(), *report_arg;
-        struct helper_report *r;
-        int status = -1;
-        pid_t pid;
+        struct kernel_sigaction ign = { .handler = SIG_IGN };
 
+        (void)state;
         for (int i = 0; i < 2; i++)
-                assert_ll_equal(syscall(SYS_rt_sigaction, 32 + i, &ign, &saved[i], 8), 0);
-        assert_true(asprintf(&report_arg, "--report=%s", path) > 0);
-        pid = subproc_fork();
-        if (pid == 0) {
-                execl(HELPER_PATH, HELPER_PATH, report_arg, (char *)NULL);
-                _exit(4);
-        }
-        for (int i = 0; i < 2; i++)
-                assert_ll_equal(syscall(SYS_rt_sigaction, 32 + i, &saved[i], NULL, 8), 0);
-        free(report_arg);
-        assert_true(pid > 0);
-        assert_ll_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFEXITED(status));
-        assert_ll_equal(WEXITSTATUS(status), 0);
-        r = report_read_file(path);
-        unlink(path);
-        check_child_signals_clean(r);
-        report_free(r);
-        free(path);
+                assert_ll_equal(syscall(SYS_rt_sigaction, 32 + i, &ign, &reserved_saved[i], 8), 0);
+        fork_exec_and_check_signals(restore_reserved_signals);
 }
 #else
 static void test_fork_resets_reserved_signals(void **state)
