@@ -496,13 +496,15 @@ static void test_hook_hang_times_out(void **state)
 /* The fd a leaving hook tells its holder's pid on. */
 static int holder_pid_fd = -1;
 
-/* Leaves a process behind that holds the child's fds (the report pipe too) until killed. */
+/* Leaves a process behind that holds the child's fds (the report pipe too) until killed (or
+ * HANG_ALARM_S later at most). */
 static int leaving_hook(void *opaque)
 {
         pid_t holder = fork();
 
         (void)opaque;
         if (holder == 0) {
+                alarm(HANG_ALARM_S); /* gone by then even if the case fails before its kill */
                 pause();
                 _exit(0);
         }
