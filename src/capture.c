@@ -8,7 +8,7 @@
  * per 2 MiB instead of per 4 KiB, and a cheaper copy: fewer TLB misses), and faulted in a
  * few MiB ahead of the reads, outside the pipe's lock.  All of that is advice: where it fails
  * (no THP, old kernel, another allocator) only speed is lost. */
-#include "internal.h"
+#include "run.h"
 
 #include <errno.h>
 #include <fcntl.h>

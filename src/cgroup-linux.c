@@ -2,7 +2,8 @@
  * creates the child inside it with clone3(CLONE_INTO_CGROUP), and a child that was not (an
  * old kernel, a v1 hierarchy, the fork() path) writes itself into its cgroup.procs through
  * this very fd. */
-#include "internal.h"
+#include "spawn.h"
+#include "test-knobs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +11,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-/* Test knobs (internal.h), here so that both Linux children have them. */
+/* Test knobs (test-knobs.h), here so that both Linux children have them. */
 int sp_test_no_clone3;
 unsigned sp_test_clone3_cgroup_spawns;
 unsigned sp_test_clone3_attempts;

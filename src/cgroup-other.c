@@ -1,5 +1,5 @@
 /* cgroups are Linux's: subproc_set_cgroup() makes a run fail elsewhere. */
-#include "internal.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <string.h>

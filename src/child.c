@@ -6,7 +6,7 @@
  * child's own stack and the report pipe.  The plan was prepared, read-only, by the parent.
  * Elsewhere, and on Linux with -Dspawn=fork, the child is a fork()ed copy (spawn-posix.c) and
  * the system calls are libc's (sys-posix.h); the rules stay the same. */
-#include "internal.h"
+#include "child.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +51,7 @@ enum {
 
 /* Runs in the child: async-signal-safe only.  Never returns. */
 CHILD_CODE __attribute__((noreturn)) static void child_fail(const struct sp_plan *plan,
-                                                            enum sp_stage stage, long neg_errno,
+                                                            enum sp_step stage, long neg_errno,
                                                             int arg)
 {
         struct sp_report rep = { .stage = stage, .error = (int)-neg_errno, .arg = arg };
@@ -92,12 +92,12 @@ CHILD_CODE static void apply_fd_maps(const struct sp_plan *plan)
                 if (m->src != m->dst) {
                         r = sp_sys_dup2(m->src, m->dst);
                         if (r < 0)
-                                child_fail(plan, SP_STAGE_DUP2, r, m->dst);
+                                child_fail(plan, SP_STEP_DUP2, r, m->dst);
                         continue;
                 }
                 r = sp_sys_fcntl(m->src, F_SETFD, 0);
                 if (r < 0)
-                        child_fail(plan, SP_STAGE_PASS_FD, r, m->src);
+                        child_fail(plan, SP_STEP_PASS_FD, r, m->src);
         }
 }
 
@@ -264,7 +264,7 @@ CHILD_CODE static void close_other_fds(const struct sp_plan *plan, int method,
 }
 
 /* Runs in the child: async-signal-safe only. */
-CHILD_CODE static void report_info(const struct sp_plan *plan, enum sp_stage stage, int arg)
+CHILD_CODE static void report_info(const struct sp_plan *plan, enum sp_step stage, int arg)
 {
         struct sp_report rep = { .stage = stage, .error = 0, .arg = arg };
 
@@ -370,7 +370,7 @@ CHILD_CODE static int hold_pidfile(const struct sp_plan *plan)
                 fd = sp_sys_open(plan->pidfile, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
                                  O_NONBLOCK, SP_PIDFILE_MODE);
                 if (fd < 0)
-                        child_fail(plan, SP_STAGE_PIDFILE, fd, -1);
+                        child_fail(plan, SP_STEP_PIDFILE, fd, -1);
                 r = sp_sys_fstat((int)fd, &opened);
                 if (r == 0)
                         r = check_pidfile(&opened);
@@ -381,7 +381,7 @@ CHILD_CODE static int hold_pidfile(const struct sp_plan *plan)
                 if (r == -ERR_AGAIN || r == -ERR_ACCES)
                         r = -ERR_BUSY;
                 if (r < 0)
-                        child_fail(plan, SP_STAGE_PIDFILE, r, -1);
+                        child_fail(plan, SP_STEP_PIDFILE, r, -1);
                 /* Someone may have unlinked or replaced the file between our open and our
                  * lock (a release or a stop): then our lock guards nothing. */
                 r = sp_sys_stat_nofollow(plan->pidfile, &named);
@@ -401,7 +401,7 @@ CHILD_CODE static int hold_pidfile(const struct sp_plan *plan)
         if (r >= 0)
                 r = sp_sys_fcntl((int)fd, F_SETFD, 0);
         if (r < 0)
-                child_fail(plan, SP_STAGE_PIDFILE, r, -1);
+                child_fail(plan, SP_STEP_PIDFILE, r, -1);
         return (int)fd;
 }
 
@@ -413,7 +413,7 @@ CHILD_CODE static void apply_limits(const struct sp_plan *plan)
                 long r = sp_sys_prlimit(plan->rlimits[i].resource, &rl);
 
                 if (r < 0)
-                        child_fail(plan, SP_STAGE_RLIMIT, r, plan->rlimits[i].resource);
+                        child_fail(plan, SP_STEP_RLIMIT, r, plan->rlimits[i].resource);
         }
         if (plan->umask >= 0)
                 (void)sp_sys_umask(plan->umask);
@@ -429,7 +429,7 @@ CHILD_CODE static void drop_bounding_set(const struct sp_plan *plan)
                 if (r == -ERR_INVAL)
                         break; /* past the kernel's last capability */
                 if (r < 0)
-                        child_fail(plan, SP_STAGE_CAPS_BOUNDING, r, cap);
+                        child_fail(plan, SP_STEP_CAPS_BOUNDING, r, cap);
         }
 }
 
@@ -440,11 +440,11 @@ CHILD_CODE static void change_credentials(const struct sp_plan *plan)
         long r;
 
         if (plan->drop_groups && (r = sp_sys_setgroups_none()) < 0)
-                child_fail(plan, SP_STAGE_SETGROUPS, r, -1);
+                child_fail(plan, SP_STEP_SETGROUPS, r, -1);
         if (plan->gid >= 0 && (r = sp_sys_setresgid(plan->gid)) < 0)
-                child_fail(plan, SP_STAGE_SETGID, r, (int)plan->gid);
+                child_fail(plan, SP_STEP_SETGID, r, (int)plan->gid);
         if (plan->uid >= 0 && (r = sp_sys_setresuid(plan->uid)) < 0)
-                child_fail(plan, SP_STAGE_SETUID, r, (int)plan->uid);
+                child_fail(plan, SP_STEP_SETUID, r, (int)plan->uid);
 }
 
 /* Runs in the child: async-signal-safe only. */
@@ -458,13 +458,13 @@ CHILD_CODE static void drop_privileges(const struct sp_plan *plan)
         if (plan->clear_caps) {
                 r = sp_sys_cap_ambient_clear();
                 if (r < 0 && r != -ERR_INVAL) /* EINVAL: a kernel without ambient caps */
-                        child_fail(plan, SP_STAGE_CAPS, r, -1);
+                        child_fail(plan, SP_STEP_CAPS, r, -1);
                 r = sp_sys_capset_none();
                 if (r < 0)
-                        child_fail(plan, SP_STAGE_CAPS, r, -1);
+                        child_fail(plan, SP_STEP_CAPS, r, -1);
         }
         if (plan->no_new_privs && (r = sp_sys_no_new_privs()) < 0)
-                child_fail(plan, SP_STAGE_NO_NEW_PRIVS, r, -1);
+                child_fail(plan, SP_STEP_NO_NEW_PRIVS, r, -1);
 }
 
 /* Runs in the child: async-signal-safe only.  A credential change clears the death signal, so
@@ -478,7 +478,7 @@ CHILD_CODE static void arm_death_signal(const struct sp_plan *plan)
                 return;
         r = sp_sys_death_signal(plan->death_signal);
         if (r < 0)
-                child_fail(plan, SP_STAGE_DEATH_SIGNAL, r, plan->death_signal);
+                child_fail(plan, SP_STEP_DEATH_SIGNAL, r, plan->death_signal);
         if (sp_sys_getppid() != plan->parent_pid) {
                 /* What the kernel would have done had we armed it in time. */
                 const uint64_t only_sig = 1ULL << (plan->death_signal - 1);
@@ -500,7 +500,7 @@ CHILD_CODE static void wait_for_handshake(const struct sp_plan *plan, int gate_f
 
         if (plan->handshake_fd < 0)
                 return;
-        report_info(plan, SP_STAGE_INFO_READY, 0);
+        report_info(plan, SP_STEP_INFO_READY, 0);
         if (gate_fd >= 0)
                 (void)sp_sys_close(gate_fd);
         do
@@ -583,10 +583,10 @@ CHILD_CODE static void become_daemon(const struct sp_plan *plan)
         long r = plan->new_session ? 0 : sp_sys_setsid();
 
         if (r < 0)
-                child_fail(plan, SP_STAGE_SETSID, r, -1);
+                child_fail(plan, SP_STEP_SETSID, r, -1);
         r = start_daemon(plan);
         if (r < 0)
-                child_fail(plan, SP_STAGE_DAEMON_FORK, r, -1);
+                child_fail(plan, SP_STEP_DAEMON_FORK, r, -1);
         sp_sys_exit(0);
 }
 
@@ -641,11 +641,11 @@ CHILD_CODE static void run_hook(const struct sp_plan *plan, const uint64_t *exec
                 close_other_fds(plan, method, extra);
                 r = sp_sys_sigmask_set(exec_mask);
                 if (r < 0)
-                        child_fail(plan, SP_STAGE_SIGNALS, r, -1);
+                        child_fail(plan, SP_STEP_SIGNALS, r, -1);
         }
         result = plan->hook(plan->hook_opaque);
         if (result != 0)
-                child_fail(plan, SP_STAGE_HOOK,
+                child_fail(plan, SP_STEP_HOOK,
                            result > 0 && result < 4096 ? -result : -ERR_CANCELED, result);
         close_other_fds(plan, method, extra);
 }
@@ -658,7 +658,7 @@ CHILD_CODE static void daemon_group(const struct sp_plan *plan)
 
         if (plan->daemonize && plan->new_pgroup && !plan->new_session &&
             (r = sp_sys_setpgid()) < 0)
-                child_fail(plan, SP_STAGE_SETPGID, r, -1);
+                child_fail(plan, SP_STEP_SETPGID, r, -1);
 }
 
 /* Runs in the child: async-signal-safe only.  Everything after the session is set up, in the
@@ -671,7 +671,7 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
         long r;
 
         if (plan->daemonize)
-                report_info(plan, SP_STAGE_INFO_DAEMON_PID, (int)sp_sys_getpid());
+                report_info(plan, SP_STEP_INFO_DAEMON_PID, (int)sp_sys_getpid());
         daemon_group(plan);
         if (plan->pidfile)
                 extra.fd[0] = hold_pidfile(plan);
@@ -679,15 +679,15 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
         if (plan->hook)
                 run_hook(plan, &exec_mask, &extra);
         if (cwd && (r = sp_sys_chdir(cwd)) < 0)
-                child_fail(plan, SP_STAGE_CHDIR, r, -1);
+                child_fail(plan, SP_STEP_CHDIR, r, -1);
         drop_privileges(plan);
         arm_death_signal(plan);
         wait_for_handshake(plan, gate_fd);
         r = sp_sys_sigmask_set(&exec_mask);
         if (r < 0)
-                child_fail(plan, SP_STAGE_SIGNALS, r, -1);
+                child_fail(plan, SP_STEP_SIGNALS, r, -1);
         r = exec_retrying_busy(plan, &extra);
-        child_fail(plan, SP_STAGE_EXEC, r, -1);
+        child_fail(plan, SP_STEP_EXEC, r, -1);
 }
 
 /* Runs in the child: async-signal-safe only.  Needed when the parent could not create us in
@@ -707,7 +707,7 @@ CHILD_CODE static void enter_cgroup(const struct sp_plan *plan)
                 (void)sp_sys_close((int)fd);
         }
         if (r < 0)
-                child_fail(plan, SP_STAGE_CGROUP, r, -1);
+                child_fail(plan, SP_STEP_CGROUP, r, -1);
 }
 
 /* Runs in the child: async-signal-safe only. */
@@ -716,15 +716,15 @@ CHILD_CODE static void set_up_session(const struct sp_plan *plan)
         long r;
 
         if (plan->new_session && (r = sp_sys_setsid()) < 0)
-                child_fail(plan, SP_STAGE_SETSID, r, -1);
+                child_fail(plan, SP_STEP_SETSID, r, -1);
         /* sp_spawn() waits for this before it lets the caller signal the group. */
         if (plan->new_session && plan->handshake_fd >= 0 && !plan->daemonize)
-                report_info(plan, SP_STAGE_INFO_SESSION, 0);
+                report_info(plan, SP_STEP_INFO_SESSION, 0);
         /* Not in a daemon's intermediate: the setsid() it is about to make fails in a group
          * leader.  The daemon makes its own group (daemon_group()). */
         else if (plan->new_pgroup && !plan->new_session && !plan->daemonize &&
                  (r = sp_sys_setpgid()) < 0)
-                child_fail(plan, SP_STAGE_SETPGID, r, -1);
+                child_fail(plan, SP_STEP_SETPGID, r, -1);
 }
 
 CHILD_CODE void sp_child_run(const struct sp_plan *plan)

@@ -7,7 +7,7 @@
  * system calls and a few page faults each time: a few stacks are kept for reuse in slots that
  * any thread takes from and gives back to with one atomic exchange, so there is no lock (a
  * fork() at any moment leaves nothing held) and no ABA problem. */
-#include "internal.h"
+#include "spawn.h"
 
 #include <stdint.h>
 #include <sys/mman.h>

@@ -1,7 +1,7 @@
 /* Portability: the few names Linux has and FreeBSD or macOS lack, and the rules that depend on
  * the system (which signal numbers exist, how wide rlim_t is).  One helper per difference, so
  * that the code using it reads the same everywhere; the library includes this through
- * internal.h, the CLI directly (it only needs system headers).
+ * its own headers, the CLI directly (it only needs system headers).
  *
  * What is checked where: scripts/ci-crosscheck.sh compiles the library, the tool, the examples
  * (and for FreeBSD the tests) against FreeBSD 14 and macOS headers, and links for macOS. */
@@ -14,6 +14,12 @@
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
+
+/* Library-internal symbols: never exported from the shared library (src/libsubproc.sym lists
+ * the public ones). */
+#ifndef SP_HIDDEN
+#define SP_HIDDEN __attribute__((visibility("hidden")))
+#endif
 
 /* io.c's "the deadline came first" and pidfile.c's "the file is empty" are internal results
  * that never reach the caller as errno values; FreeBSD has neither name. */

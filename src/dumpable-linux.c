@@ -16,7 +16,7 @@
  * mm would open exactly the hole above).  Between the two, the caller's mm is non-dumpable:
  * that window, and what else could upset the restore, are described in include/subproc.h
  * (subproc_set_uid) and bench/README.md. */
-#include "internal.h"
+#include "spawn.h"
 
 #include <pthread.h>
 #include <stdbool.h>

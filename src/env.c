@@ -1,5 +1,5 @@
 /* The child's environment: inherited whole, or an explicit list edited by the caller. */
-#include "internal.h"
+#include "command.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -86,7 +86,7 @@ static int grow_shown(struct sp_env *env)
 /* Add or replace (in place) the entry "NAME=value", taking ownership of it. */
 static void put_entry_take(subproc *c, char *entry, bool shown)
 {
-        struct sp_env *env = &c->env;
+        struct sp_env *env = &c->cfg.env;
         size_t name_len;
         ssize_t at;
 
@@ -120,7 +120,7 @@ static bool has_unset(const struct sp_env *env, const char *name)
 
 static void go_explicit(subproc *c)
 {
-        c->env.mode = SP_ENV_EXPLICIT;
+        c->cfg.env.mode = SP_ENV_EXPLICIT;
 }
 
 void subproc_env_inherit(subproc *c)
@@ -128,7 +128,7 @@ void subproc_env_inherit(subproc *c)
         if (sp_command_broken(c))
                 return;
         go_explicit(c);
-        c->env.inherited = true;
+        c->cfg.env.inherited = true;
         for (char **e = environ; e && *e; e++) {
                 /* An entry without '=' cannot be a variable: execve would pass it on, but
                  * no getenv() finds it, so leave it out. */
@@ -142,7 +142,7 @@ void subproc_env_clear(subproc *c)
 {
         if (sp_command_broken(c))
                 return;
-        sp_env_free(&c->env); /* also forgets that it was inherited */
+        sp_env_free(&c->cfg.env); /* also forgets that it was inherited */
         go_explicit(c);
 }
 
@@ -214,20 +214,20 @@ void subproc_env_unset(subproc *c, const char *name)
                 return;
         if (!valid_name(c, name))
                 return;
-        if (c->env.mode == SP_ENV_INHERIT)
+        if (c->cfg.env.mode == SP_ENV_INHERIT)
                 subproc_env_inherit(c);
-        at = find_var(&c->env, name, strlen(name));
+        at = find_var(&c->cfg.env, name, strlen(name));
         if (at < 0)
                 return;
         /* Once inherited, the caller's environment (and a pasted command line's shell) may
          * have the name, even when a set replaced the inherited value since. */
-        was_inherited = c->env.inherited || !c->env.shown[at];
-        free(c->env.vars.items[at]);
-        memmove(&c->env.vars.items[at], &c->env.vars.items[at + 1],
-                (c->env.vars.n - at) * sizeof(char *)); /* moves the NULL too */
-        memmove(&c->env.shown[at], &c->env.shown[at + 1], (c->env.vars.n - at - 1) * sizeof(bool));
-        c->env.vars.n--;
-        if (was_inherited && !has_unset(&c->env, name) &&
-            sp_strv_push_take(&c->env.unset, strdup(name)) < 0)
+        was_inherited = c->cfg.env.inherited || !c->cfg.env.shown[at];
+        free(c->cfg.env.vars.items[at]);
+        memmove(&c->cfg.env.vars.items[at], &c->cfg.env.vars.items[at + 1],
+                (c->cfg.env.vars.n - at) * sizeof(char *)); /* moves the NULL too */
+        memmove(&c->cfg.env.shown[at], &c->cfg.env.shown[at + 1], (c->cfg.env.vars.n - at - 1) * sizeof(bool));
+        c->cfg.env.vars.n--;
+        if (was_inherited && !has_unset(&c->cfg.env, name) &&
+            sp_strv_push_take(&c->cfg.env.unset, strdup(name)) < 0)
                 sp_command_fail(c, ENOMEM, "out of memory unsetting %s", name);
 }

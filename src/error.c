@@ -1,5 +1,5 @@
 /* Per-thread error messages. */
-#include "internal.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,8 @@
 /* subproc_exec(): the calling process becomes the program, after applying the whole plan to
  * itself with the same child code a spawned child runs.  If that fails, what can be put back
  * is put back (saved_state below), so the caller finds its own process again. */
-#include "internal.h"
+#include "run.h"
+#include "pidfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -50,26 +51,6 @@ struct saved_state {
         struct rlimit rlimits[32];
         int death_signal;      /* -1: not saved */
 };
-
-static int check_exec_features(const subproc *c)
-{
-        if (sp_check_features(c) < 0)
-                return -1;
-        if (c->daemonize || c->handshake != SP_HANDSHAKE_NONE)
-                return sp_error(EINVAL, "subproc_exec cannot daemonize or hand-shake: the "
-                                        "caller itself becomes the program");
-        if (c->has_input_buffer || c->output_bufp || c->error_bufp || c->nsends ||
-            (c->output_fdp && c->output_wants_pipe) || (c->error_fdp && c->error_wants_pipe))
-                return sp_error(EINVAL, "subproc_exec cannot serve buffers or pipes: nobody "
-                                        "is left to do it");
-        return 0;
-}
-
-void subproc_inherit_signals(subproc *c)
-{
-        if (!sp_command_broken(c))
-                c->keep_signals = true;
-}
 
 static bool get_action(int sig, void *ret)
 {
@@ -248,12 +229,12 @@ int subproc_exec(subproc *c)
 
         if (sp_command_broken(c)) {
                 if (c && !c->is_static)
-                        sp_close_passed_fds(c);
+                        sp_close_passed_fds(&c->cfg);
                 return sp_command_report(c);
         }
-        if (check_exec_features(c) < 0)
+        if (sp_check_run(c, SP_RUN_IN_PLACE) < 0)
                 return -1;
-        r = sp_plan_build(c, &b);
+        r = sp_plan_build(c, &c->run, &b);
         if (r < 0)
                 goto out;
         /* The death signal is about our own parent: we become the program. */
@@ -274,7 +255,7 @@ int subproc_exec(subproc *c)
                  * its fd with everything else the attempt opened, which let the lock go;
                  * now remove the file that names us (sp_pidfile_discard keeps errno). */
                 if (pidfile_fd >= 0)
-                        sp_pidfile_discard(c->pidfile, getpid());
+                        sp_pidfile_discard(c->cfg.pidfile, getpid());
         }
         free_state(&saved);
         sp_restore_signals(&old_mask);

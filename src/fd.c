@@ -1,5 +1,5 @@
 /* Small fd helpers for the parent side. */
-#include "internal.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* Signal blocking around process creation, and subproc_fork(). */
-#include "internal.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -73,6 +73,15 @@ static void reset_signals_in_child(void)
         reset_reserved_signals();
         sigemptyset(&none);
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+uint64_t sp_sigset_low64(const sigset_t *set)
+{
+        uint64_t low = 0;
+
+        /* Signals 1..64 are the first 64 bits of the set, as the kernel lays it out. */
+        memcpy(&low, set, sizeof low < sizeof *set ? sizeof low : sizeof *set);
+        return low;
 }
 
 pid_t subproc_fork(void)

@@ -1,6 +1,6 @@
 /* The I/O loop: feed stdin and the send buffers, capture stdout and stderr, all in one poll
  * loop so that no pipe can fill up while we block on another. */
-#include "internal.h"
+#include "run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,13 +15,13 @@
 
 /* Write the next part of data.  0 when all is written or the reader is gone, 1 to go on, or
  * -errno. */
-static int feed(int fd, const unsigned char *data, size_t len, size_t *written, bool *broken)
+static int feed_some(struct sp_feed *f, bool *broken)
 {
         ssize_t n;
 
-        if (*written >= len)
+        if (f->written >= f->len)
                 return 0;
-        n = write(fd, data + *written, len - *written);
+        n = write(f->fd, f->data + f->written, f->len - f->written);
         if (n < 0) {
                 if (errno == EINTR || errno == EAGAIN)
                         return 1;
@@ -32,36 +32,28 @@ static int feed(int fd, const unsigned char *data, size_t len, size_t *written, 
                 }
                 return -errno;
         }
-        *written += (size_t)n;
-        return *written < len;
+        f->written += (size_t)n;
+        return f->written < f->len;
 }
 
 struct io_slot {
-        int *fd;                       /* the parent's end; closed and set to -1 when done */
-        struct sp_capture *capture;    /* reading: where to */
-        const unsigned char *data;     /* writing: what */
-        size_t len;
-        size_t *written;
+        int *fd;                    /* the parent's end; closed and set to -1 when done */
+        struct sp_capture *capture; /* reading: where to */
+        struct sp_feed *feed;       /* writing: what */
 };
 
-static int collect_slots(subproc *c, struct io_slot *slots)
+static int collect_slots(struct sp_run *run, struct io_slot *slots)
 {
         int n = 0;
 
-        if (c->io.in_fd >= 0)
-                slots[n++] = (struct io_slot){ .fd = &c->io.in_fd, .data = c->input_data,
-                                               .len = c->input_len, .written = &c->io.in_written };
-        if (c->io.out_fd >= 0)
-                slots[n++] = (struct io_slot){ .fd = &c->io.out_fd, .capture = &c->io.out };
-        if (c->io.err_fd >= 0)
-                slots[n++] = (struct io_slot){ .fd = &c->io.err_fd, .capture = &c->io.err };
-        for (size_t i = 0; i < c->nsends; i++) {
-                struct sp_send_buffer *sb = &c->sends[i];
-
-                if (sb->write_fd >= 0)
-                        slots[n++] = (struct io_slot){ .fd = &sb->write_fd, .data = sb->data,
-                                                       .len = sb->len, .written = &sb->written };
-        }
+        for (size_t i = 0; i < run->nfeeds; i++)
+                if (run->feeds[i].fd >= 0)
+                        slots[n++] = (struct io_slot){ .fd = &run->feeds[i].fd,
+                                                       .feed = &run->feeds[i] };
+        if (run->out_fd >= 0)
+                slots[n++] = (struct io_slot){ .fd = &run->out_fd, .capture = &run->out };
+        if (run->err_fd >= 0)
+                slots[n++] = (struct io_slot){ .fd = &run->err_fd, .capture = &run->err };
         return n;
 }
 
@@ -70,7 +62,7 @@ static int service_slot(struct io_slot *slot, bool *broken_pipe)
 {
         if (slot->capture)
                 return sp_capture_read(*slot->fd, slot->capture);
-        return feed(*slot->fd, slot->data, slot->len, slot->written, broken_pipe);
+        return feed_some(slot->feed, broken_pipe);
 }
 
 /* The only open slot, or NULL. */
@@ -116,7 +108,7 @@ static int poll_slots(struct io_slot *slots, int nslots, long long stop_at_ms, i
         if (!pfds)
                 return sp_error(ENOMEM, "out of memory in the I/O loop");
         for (int i = 0; i < nslots; i++) {
-                if (slots[i].capture == NULL && *slots[i].written >= slots[i].len)
+                if (slots[i].feed && slots[i].feed->written >= slots[i].feed->len)
                         sp_close(slots[i].fd); /* nothing (more) to feed: EOF at once */
                 left += *slots[i].fd >= 0;
         }
@@ -196,20 +188,20 @@ void sp_sigpipe_restore(const sigset_t *old, bool was_pending, bool broken_pipe)
         pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-int sp_io_loop(subproc *c, long long stop_at_ms, int watch_fd)
+int sp_io_loop(struct sp_run *run, long long stop_at_ms, int watch_fd)
 {
-        struct io_slot *slots = calloc(3 + c->nsends, sizeof *slots);
+        struct io_slot *slots = calloc(2 + run->nfeeds, sizeof *slots);
         bool broken_pipe = false, was_pending = false, has_writer;
         int saved_errno, nslots, r;
         sigset_t old;
 
         if (!slots)
                 return sp_error(ENOMEM, "out of memory in the I/O loop");
-        nslots = collect_slots(c, slots);
+        nslots = collect_slots(run, slots);
         /* Only writes raise SIGPIPE: spare the mask calls when we only read. */
         has_writer = false;
         for (int i = 0; i < nslots; i++)
-                has_writer |= slots[i].capture == NULL;
+                has_writer |= slots[i].feed != NULL;
         if (has_writer)
                 sp_sigpipe_block(&old, &was_pending);
         r = poll_slots(slots, nslots, stop_at_ms, watch_fd, &broken_pipe);
@@ -221,15 +213,12 @@ int sp_io_loop(subproc *c, long long stop_at_ms, int watch_fd)
         return r;
 }
 
-void sp_run_io_close(subproc *c)
+void sp_io_abandon(struct sp_run *run)
 {
-        sp_close(&c->io.in_fd);
-        sp_close(&c->io.out_fd);
-        sp_close(&c->io.err_fd);
-        sp_close(&c->io.out_memfd);
-        sp_close(&c->io.err_memfd);
-        for (size_t i = 0; i < c->nsends; i++)
-                sp_close(&c->sends[i].write_fd);
-        sp_capture_free(&c->io.out);
-        sp_capture_free(&c->io.err);
+        (void)sp_io_loop(run, sp_now_ms(), -1); /* what is there already */
+        for (size_t i = 0; i < run->nfeeds; i++)
+                sp_close(&run->feeds[i].fd);
+        sp_close(&run->out_fd);
+        sp_close(&run->err_fd);
+        run->io_pending = false;
 }

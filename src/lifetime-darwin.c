@@ -6,7 +6,7 @@
  * process image only.  A fork()ed child gets neither (kqueues are not inherited across fork),
  * and exec ends the thread, so the program a process becomes is no longer watched.  That is
  * also why a death signal for a spawned child (subproc_set_death_signal) is refused here. */
-#include "internal.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>

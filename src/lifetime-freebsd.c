@@ -4,7 +4,7 @@
  * that forked us; setuid() and friends keep it (Linux clears it); like Linux it is not
  * inherited by children and is cleared by exec of a set-user-ID or set-group-ID program, so a
  * program that is one is no longer covered. */
-#include "internal.h"
+#include "util.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 /* Exit with the parent on Linux: PR_SET_PDEATHSIG. */
-#include "internal.h"
+#include "util.h"
 
 #include <errno.h>
 #include <signal.h>

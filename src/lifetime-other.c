@@ -1,5 +1,5 @@
 /* Exit with the parent where the system offers no way to do it. */
-#include "internal.h"
+#include "util.h"
 
 #include <errno.h>
 

@@ -6,7 +6,7 @@
  * Why seal: a grandchild may still hold the file.  F_SEAL_WRITE makes its later writes fail
  * (EPERM) instead of changing the caller's bytes under it; F_SEAL_GROW and F_SEAL_SHRINK fix
  * the size, so a truncation cannot turn the mapping's pages into SIGBUS. */
-#include "internal.h"
+#include "run.h"
 
 #include <errno.h>
 #include <fcntl.h>

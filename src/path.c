@@ -1,5 +1,5 @@
 /* Resolving argv[0] against the caller's PATH, in the parent, before any child exists. */
-#include "internal.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>

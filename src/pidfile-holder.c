@@ -1,6 +1,6 @@
 /* Who holds a pidfile, and stopping it: asked of the kernel (pidfile-proc-*.c), never read
  * from the file, whose content is only where to look first. */
-#include "internal.h"
+#include "process.h"
 #include "pidfile.h"
 
 #include <errno.h>

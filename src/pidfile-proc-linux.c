@@ -4,8 +4,9 @@
  * open file description).  The content of the file is never consulted here.  A pidfd is taken
  * before the check and tested after it: if the process was gone by then, its pid may name
  * another process, and the answer is "not the holder". */
-#include "internal.h"
+#include "process.h"
 #include "pidfile.h"
+#include "test-knobs.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
  * open files and their locks (FreeBSD and macOS have their own, not written yet): nothing
  * can be proven, so every question is answered "cannot tell" (ENOTSUP), and no pidfile
  * function signals anybody. */
-#include "internal.h"
+#include "process.h"
 #include "pidfile.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* Pidfiles that are held, not just written: a flock() lock lives exactly as long as the
  * process (and its exec'd program) that keeps the fd open.  Who holds it is asked of the
  * kernel (pidfile-proc-*.c); the pid written in the file is a hint, never authority. */
-#include "internal.h"
+#include "process.h"
 #include "pidfile.h"
 
 #include <errno.h>

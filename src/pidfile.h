@@ -1,13 +1,25 @@
-/* Shared by the pidfile files (pidfile.c: opening, checking, locking; pidfile-holder.c:
- * holder, status, stop; pidfile-proc-*.c: what the kernel shows). */
+/* Pidfiles on the parent's side: what the run needs after a start (the first three), and what
+ * the pidfile files share among themselves (pidfile.c: opening, checking, locking;
+ * pidfile-holder.c: holder, status, stop; pidfile-proc-*.c: what the kernel shows).  The
+ * child's side (create, lock, write) is child.c's. */
 #ifndef SUBPROC_PIDFILE_H
 #define SUBPROC_PIDFILE_H
 
-#include "internal.h"
+#include "child.h" /* SP_PIDFILE_MODE, the rule both sides apply */
+#include "util.h"
 
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+/* The error for a pidfile the child refused with EPERM: names its owner when that is why. */
+SP_HIDDEN int sp_pidfile_refused(const char *path);
+/* After a failed start: remove the pidfile at `path` if it names `pid` (the process that
+ * failed), is the file the path names and nobody holds its lock.  Keeps errno. */
+SP_HIDDEN void sp_pidfile_discard(const char *path, pid_t pid);
+/* The EBUSY error for a pidfile another process holds, naming the holder when the kernel
+ * shows it. */
+SP_HIDDEN int sp_pidfile_busy(const char *path);
 
 /* Refusals of sp_pidfile_open() beyond the errno values of open() itself. */
 enum {

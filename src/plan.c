@@ -1,6 +1,7 @@
 /* Turning a command into the child's plan: resolved binary, fd maps, lifetime steps.  Every
  * fd and string the child will touch is made here, in the parent. */
-#include "internal.h"
+#include "run.h"
+#include "test-knobs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,45 +67,65 @@ static int make_pipe(struct sp_spawn_fds *s, bool child_reads, int *ret_ours)
         return child_reads ? p[0] : p[1];
 }
 
-static int stdin_source(subproc *c, struct sp_spawn_fds *s)
+/* The feeds of a run: stdin's input buffer first, then the send buffers; their pipes are
+ * made below. */
+static int make_feeds(const struct sp_config *cfg, struct sp_run *run)
+{
+        size_t n = (cfg->has_input_buffer ? 1 : 0) + cfg->nsends, k = 0;
+
+        if (n == 0)
+                return 0;
+        run->feeds = calloc(n, sizeof *run->feeds);
+        if (!run->feeds)
+                return sp_error(ENOMEM, "out of memory preparing the child's input");
+        if (cfg->has_input_buffer)
+                run->feeds[k++] = (struct sp_feed){ -1, cfg->input_data, cfg->input_len, 0 };
+        for (size_t i = 0; i < cfg->nsends; i++)
+                run->feeds[k++] = (struct sp_feed){ -1, cfg->sends[i].data, cfg->sends[i].len, 0 };
+        run->nfeeds = n;
+        return 0;
+}
+
+static int stdin_source(const struct sp_config *cfg, struct sp_run *run, struct sp_spawn_fds *s)
 {
         int child_end;
 
-        if (c->input_fd >= 0)
-                return c->input_fd;
-        if (!c->has_input_buffer)
+        if (cfg->input_fd >= 0)
+                return cfg->input_fd;
+        if (!cfg->has_input_buffer)
                 return devnull_fd(s);
-        child_end = make_pipe(s, true, &c->io.in_fd);
-        if (child_end >= 0 && sp_set_nonblock(c->io.in_fd, true) < 0)
+        child_end = make_pipe(s, true, &run->feeds[0].fd);
+        if (child_end >= 0 && sp_set_nonblock(run->feeds[0].fd, true) < 0)
                 return sp_error(errno, "cannot make the stdin pipe non-blocking: %s",
                                 strerror(errno));
         return child_end;
 }
 
 /* Where the child's stdout (error false) or stderr goes.  out_src is stdout's source. */
-static int output_source(subproc *c, struct sp_spawn_fds *s, bool error, int out_src)
+static int output_source(const struct sp_config *cfg, struct sp_run *run, struct sp_spawn_fds *s,
+                         bool error, int out_src)
 {
-        int *fdp = error ? c->error_fdp : c->output_fdp;
-        char **bufp = error ? c->error_bufp : c->output_bufp;
-        bool wants_pipe = error ? c->error_wants_pipe : c->output_wants_pipe;
+        int *fdp = error ? cfg->error_fdp : cfg->output_fdp;
+        char **bufp = error ? cfg->error_bufp : cfg->output_bufp;
+        bool wants_pipe = error ? cfg->error_wants_pipe : cfg->output_wants_pipe;
 
-        if (error && ((fdp && fdp == c->output_fdp) || (bufp && bufp == c->output_bufp)))
+        if (error && ((fdp && fdp == cfg->output_fdp) || (bufp && bufp == cfg->output_bufp)))
                 return out_src; /* one shared fd or pipe */
-        if (bufp && (error ? c->error_mapped : c->output_mapped)) {
-                int *memfd = error ? &c->io.err_memfd : &c->io.out_memfd;
+        if (bufp && (error ? cfg->error_mapped : cfg->output_mapped)) {
+                int *memfd = error ? &run->err_memfd : &run->out_memfd;
 
                 /* Ours until the mapping is made: the child gets a copy, not this fd. */
                 *memfd = sp_mapping_open();
                 return *memfd;
         }
         if (bufp) {
-                (error ? &c->io.err : &c->io.out)->limit = c->capture_limit;
-                return make_pipe(s, false, error ? &c->io.err_fd : &c->io.out_fd);
+                (error ? &run->err : &run->out)->limit = cfg->capture_limit;
+                return make_pipe(s, false, error ? &run->err_fd : &run->out_fd);
         }
         if (fdp && wants_pipe) {
                 int child_end = make_pipe(s, false, &s->caller_read[error]);
 
-                if (child_end >= 0 && c->nonblocking &&
+                if (child_end >= 0 && cfg->nonblocking &&
                     sp_set_nonblock(s->caller_read[error], true) < 0)
                         return sp_error(errno, "cannot make the %s pipe non-blocking: %s",
                                         error ? "error" : "output", strerror(errno));
@@ -119,27 +140,25 @@ static int output_source(subproc *c, struct sp_spawn_fds *s, bool error, int out
         return devnull_fd(s);
 }
 
-/* Send buffers get a fresh pipe for every run after the first. */
-static int prepare_send_buffers(subproc *c)
+/* The read end the child gets for send buffer `sb`, our write end going to its feed: the pipe
+ * subproc_add_send_buffer() made for the first run (its read end's number is the one the
+ * caller was told), a fresh one for every later run. */
+static int send_source(struct sp_send_buffer *sb, size_t i, struct sp_feed *feed,
+                       struct sp_spawn_fds *s)
 {
-        for (size_t i = 0; i < c->nsends; i++) {
-                struct sp_send_buffer *sb = &c->sends[i];
-                int p[2];
+        int p[2] = { sb->first_pipe[0], sb->first_pipe[1] };
 
-                sb->written = 0;
-                if (sb->read_fd < 0) {
-                        sp_close(&sb->write_fd);
-                        if (sp_pipe_cloexec(p) < 0)
-                                return sp_error(errno, "cannot make a pipe for send buffer %zu: %s",
-                                                i, strerror(errno));
-                        sb->read_fd = p[0];
-                        sb->write_fd = p[1];
-                }
-                if (sp_set_nonblock(sb->write_fd, true) < 0)
-                        return sp_error(errno, "cannot make send buffer %zu non-blocking: %s", i,
-                                        strerror(errno));
-        }
-        return 0;
+        sb->first_pipe[0] = sb->first_pipe[1] = -1;
+        if (p[0] < 0 && sp_pipe_cloexec(p) < 0)
+                return sp_error(errno, "cannot make a pipe for send buffer %zu: %s", i,
+                                strerror(errno));
+        feed->fd = p[1];
+        if (spawn_fds_add(s, p[0]) < 0)
+                return -1;
+        if (sp_set_nonblock(feed->fd, true) < 0)
+                return sp_error(errno, "cannot make send buffer %zu non-blocking: %s", i,
+                                strerror(errno));
+        return p[0];
 }
 
 static int compare_ints(const void *a, const void *b)
@@ -196,24 +215,25 @@ static int check_open(int fd, int target)
  * be the number our next pipe gets, and the child would be handed that instead. */
 static int check_caller_fds(const subproc *c)
 {
-        int *fdps[2] = { c->output_fdp, c->error_fdp };
-        bool pipes[2] = { c->output_wants_pipe, c->error_wants_pipe };
+        int *fdps[2] = { c->cfg.output_fdp, c->cfg.error_fdp };
+        bool pipes[2] = { c->cfg.output_wants_pipe, c->cfg.error_wants_pipe };
 
-        if (c->input_fd >= 0 && check_open(c->input_fd, 0) < 0)
+        if (c->cfg.input_fd >= 0 && check_open(c->cfg.input_fd, 0) < 0)
                 return -1;
         for (int i = 0; i < 2; i++)
                 if (fdps[i] && !pipes[i] && *fdps[i] >= 0 && check_open(*fdps[i], 1 + i) < 0)
                         return -1;
-        for (size_t i = 0; i < c->npassed; i++)
-                if (check_open(c->passed[i].fd, -1) < 0)
+        for (size_t i = 0; i < c->cfg.npassed; i++)
+                if (check_open(c->cfg.passed[i].fd, -1) < 0)
                         return -1;
         return 0;
 }
 
-static int build_fd_plan(subproc *c, struct sp_spawn_fds *s, struct sp_plan *plan,
-                         struct sp_plan_storage *st)
+static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
+                         struct sp_plan *plan, struct sp_plan_storage *st)
 {
-        size_t nmaps = 3 + c->npassed + c->nsends, nkeep = 0, n = 0;
+        struct sp_feed *send_feeds = run->feeds + (c->cfg.has_input_buffer ? 1 : 0);
+        size_t nmaps = 3 + c->cfg.npassed + c->cfg.nsends, nkeep = 0, n = 0;
         int in_src, out_src, err_src;
 
         if (check_caller_fds(c) < 0)
@@ -222,20 +242,24 @@ static int build_fd_plan(subproc *c, struct sp_spawn_fds *s, struct sp_plan *pla
         st->keep = calloc(nmaps, sizeof *st->keep);
         if (!st->maps || !st->keep)
                 return sp_error(ENOMEM, "out of memory preparing the child's fds");
-        if ((in_src = stdin_source(c, s)) < 0 || (out_src = output_source(c, s, false, -1)) < 0 ||
-            (err_src = output_source(c, s, true, out_src)) < 0)
+        if ((in_src = stdin_source(&c->cfg, run, s)) < 0 ||
+            (out_src = output_source(&c->cfg, run, s, false, -1)) < 0 ||
+            (err_src = output_source(&c->cfg, run, s, true, out_src)) < 0)
                 return -1;
         st->maps[n++] = (struct sp_fd_map){ in_src, 0 };
         st->maps[n++] = (struct sp_fd_map){ out_src, 1 };
         st->maps[n++] = (struct sp_fd_map){ err_src, 2 };
-        for (size_t i = 0; i < c->npassed; i++)
-                st->maps[n++] = (struct sp_fd_map){ c->passed[i].fd, c->passed[i].fd };
-        for (size_t i = 0; i < c->nsends; i++) {
-                int dst = c->sends[i].child_fd;
+        for (size_t i = 0; i < c->cfg.npassed; i++)
+                st->maps[n++] = (struct sp_fd_map){ c->cfg.passed[i].fd, c->cfg.passed[i].fd };
+        for (size_t i = 0; i < c->cfg.nsends; i++) {
+                int dst = c->cfg.sends[i].child_fd, src;
 
                 if (is_target(st->maps, n, dst))
                         return sp_error(EINVAL, "fd %d is both passed and a send buffer", dst);
-                st->maps[n++] = (struct sp_fd_map){ c->sends[i].read_fd, dst };
+                src = send_source(&c->cfg.sends[i], i, &send_feeds[i], s);
+                if (src < 0)
+                        return -1;
+                st->maps[n++] = (struct sp_fd_map){ src, dst };
         }
         for (size_t i = 3; i < n; i++)
                 st->keep[nkeep++] = st->maps[i].dst;
@@ -264,7 +288,7 @@ static int fd_limit(void)
 /* Give the caller its pipe read ends, and close what the child alone needed. */
 static void after_spawn(subproc *c, struct sp_spawn_fds *s, bool started)
 {
-        int *fdps[2] = { c->output_fdp, c->error_fdp };
+        int *fdps[2] = { c->cfg.output_fdp, c->cfg.error_fdp };
 
         for (int i = 0; i < 2; i++) {
                 if (s->caller_read[i] < 0)
@@ -277,33 +301,31 @@ static void after_spawn(subproc *c, struct sp_spawn_fds *s, bool started)
                 }
         }
         spawn_fds_close(s);
-        for (size_t i = 0; i < c->nsends; i++)
-                sp_close(&c->sends[i].read_fd);
         /* CLOSE_PARENT fds were ours to close, and are not passed again on a rerun. */
-        sp_close_passed_fds(c);
+        sp_close_passed_fds(&c->cfg);
 }
 
 static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
 {
-        plan->daemonize = c->daemonize;
-        plan->pidfile = c->pidfile;
-        plan->rlimits = c->rlimits;
-        plan->nrlimits = c->nrlimits;
-        plan->umask = c->has_umask ? (int)c->umask : -1;
-        plan->hook = c->hook;
-        plan->hook_opaque = c->hook_opaque;
-        plan->clear_caps = c->clear_caps;
-        plan->drop_groups = c->has_uid || c->has_gid;
-        plan->uid = c->has_uid ? (long)c->uid : -1;
-        plan->gid = c->has_gid ? (long)c->gid : -1;
-        plan->no_new_privs = c->no_new_privs;
-        plan->death_signal = c->death_signal;
+        plan->daemonize = c->cfg.daemonize;
+        plan->pidfile = c->cfg.pidfile;
+        plan->rlimits = c->cfg.rlimits;
+        plan->nrlimits = c->cfg.nrlimits;
+        plan->umask = c->cfg.has_umask ? (int)c->cfg.umask : -1;
+        plan->hook = c->cfg.hook;
+        plan->hook_opaque = c->cfg.hook_opaque;
+        plan->clear_caps = c->cfg.clear_caps;
+        plan->drop_groups = c->cfg.has_uid || c->cfg.has_gid;
+        plan->uid = c->cfg.has_uid ? (long)c->cfg.uid : -1;
+        plan->gid = c->cfg.has_gid ? (long)c->cfg.gid : -1;
+        plan->no_new_privs = c->cfg.no_new_privs;
+        plan->death_signal = c->cfg.death_signal;
         plan->parent_pid = getpid();
-        plan->handshake = c->handshake != SP_HANDSHAKE_NONE;
-        plan->keep_signals = c->keep_signals;
-        plan->new_session = c->new_session;
-        plan->new_pgroup = c->new_pgroup;
-        plan->use_fork = c->hook || plan->handshake;
+        plan->handshake = c->cfg.handshake;
+        plan->keep_signals = c->cfg.inherit_signals;
+        plan->new_session = c->cfg.new_session;
+        plan->new_pgroup = c->cfg.new_pgroup;
+        plan->use_fork = c->cfg.hook || plan->handshake;
 }
 
 /* The cgroup is opened here, in the parent, so the child can be created in it and the write
@@ -313,9 +335,9 @@ static int open_cgroup(const subproc *c, struct sp_spawn_fds *s, struct sp_plan 
 {
         int fd;
 
-        if (!c->cgroup_dir)
+        if (!c->cfg.cgroup_dir)
                 return 0;
-        fd = sp_cgroup_open(c->cgroup_dir, plan->keep, plan->nkeep);
+        fd = sp_cgroup_open(c->cfg.cgroup_dir, plan->keep, plan->nkeep);
         if (fd < 0 || spawn_fds_add(s, fd) < 0)
                 return -1;
         plan->cgroup_fd = fd;
@@ -342,30 +364,30 @@ static int anchor_relative_path(char **path)
         return 0;
 }
 
-int sp_plan_build(subproc *c, struct sp_plan_builder *b)
+int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
 {
         int r;
 
         *b = (struct sp_plan_builder){ .plan = { .cgroup_fd = -1,
                                                  .report_deadline_ms = SP_NEVER },
                                        .fds = { .devnull = -1, .caller_read = { -1, -1 } } };
-        free(c->exec_path);
-        c->exec_path = NULL;
-        r = sp_path_resolve(c->argv.items[0], &c->exec_path);
-        if (r == 0 && c->daemonize && !c->cwd)
-                r = anchor_relative_path(&c->exec_path);
+        free(run->exec_path);
+        run->exec_path = NULL;
+        r = sp_path_resolve(c->cfg.argv.items[0], &run->exec_path);
+        if (r == 0 && c->cfg.daemonize && !c->cfg.cwd)
+                r = anchor_relative_path(&run->exec_path);
         if (r == 0)
-                r = prepare_send_buffers(c);
+                r = make_feeds(&c->cfg, run);
         if (r == 0)
-                r = build_fd_plan(c, &b->fds, &b->plan, &b->storage);
+                r = build_fd_plan(c, run, &b->fds, &b->plan, &b->storage);
         if (r == 0)
                 r = open_cgroup(c, &b->fds, &b->plan);
         if (r < 0)
                 return r;
-        b->plan.path = c->exec_path;
-        b->plan.argv = c->argv.items;
-        b->plan.envp = sp_env_envp(&c->env);
-        b->plan.cwd = c->cwd;
+        b->plan.path = run->exec_path;
+        b->plan.argv = c->cfg.argv.items;
+        b->plan.envp = sp_env_envp(&c->cfg.env);
+        b->plan.cwd = c->cfg.cwd;
         b->plan.fd_limit = fd_limit();
         b->plan.first_method = sp_test_force_close_fallback == 1   ? SP_CLOSE_PROC_FD
                                : sp_test_force_close_fallback == 2 ? SP_CLOSE_LOOP

@@ -1,5 +1,5 @@
 /* Shell quoting and the command's printable form (subproc_to_string, subproc_write_arg_log). */
-#include "internal.h"
+#include "command.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -186,15 +186,15 @@ char *subproc_to_string(const subproc *c, bool linebreaks)
                 sp_command_report(c);
                 return NULL;
         }
-        if (append_env(&b, &c->env, linebreaks, &first) && strchr(c->argv.items[0], '=')) {
+        if (append_env(&b, &c->cfg.env, linebreaks, &first) && strchr(c->cfg.argv.items[0], '=')) {
                 /* env(1) would take a binary with '=' for one more assignment: let nice(1)
                  * exec it, which changes neither argv nor the environment (a shell would drop
                  * odd names and set PWD).  By path: the changes may include PATH. */
                 separate(&b, &first, false);
                 sp_buf_puts(&b, "/usr/bin/nice -n 0 --");
         }
-        for (size_t i = 0; i < c->argv.n; i++) {
-                const char *arg = c->argv.items[i];
+        for (size_t i = 0; i < c->cfg.argv.n; i++) {
+                const char *arg = c->cfg.argv.items[i];
 
                 /* An option's value, and any other plain argument, stays on the line. */
                 separate(&b, &first, linebreaks && (i == 0 || arg[0] == '-'));

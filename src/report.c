@@ -1,5 +1,6 @@
 /* Turning a child's failure report into a message that names the failing step. */
-#include "internal.h"
+#include "run.h"
+#include "pidfile.h"
 
 #include <errno.h>
 #include <string.h>
@@ -33,10 +34,10 @@ static const char *rlimit_name(int resource)
 static int describe_pidfile(const subproc *c, const struct sp_report *rep)
 {
         if (rep->error == EPERM || rep->error == EMLINK)
-                return sp_pidfile_refused(c->pidfile);
+                return sp_pidfile_refused(c->cfg.pidfile);
         if (rep->error != EBUSY)
-                return sp_error(rep->error, "pidfile %s: %s", c->pidfile, strerror(rep->error));
-        return sp_pidfile_busy(c->pidfile);
+                return sp_error(rep->error, "pidfile %s: %s", c->cfg.pidfile, strerror(rep->error));
+        return sp_pidfile_busy(c->cfg.pidfile);
 }
 
 static int describe(const subproc *c, const struct sp_report *rep);
@@ -45,7 +46,7 @@ int sp_report_describe(const subproc *c, const struct sp_report *rep)
 {
         int r = describe(c, rep);
 
-        sp_error_set_stage(rep->stage == SP_STAGE_EXEC ? SUBPROC_STAGE_EXEC : SUBPROC_STAGE_SETUP);
+        sp_error_set_stage(rep->stage == SP_STEP_EXEC ? SUBPROC_STAGE_EXEC : SUBPROC_STAGE_SETUP);
         return r;
 }
 
@@ -55,52 +56,52 @@ static int describe(const subproc *c, const struct sp_report *rep)
         int e = rep->error;
 
         switch (rep->stage) {
-        case SP_STAGE_EXEC:
+        case SP_STEP_EXEC:
                 if (e == ETXTBSY)
                         return sp_error(e, "exec %s: %s (still open for writing after %u ms of "
-                                        "retries)", c->exec_path, why, SP_EXEC_BUSY_MS);
-                return sp_error(e, "exec %s: %s", c->exec_path, why);
-        case SP_STAGE_CHDIR:
-                return sp_error(e, "chdir %s: %s", c->cwd ? c->cwd : "/", why);
-        case SP_STAGE_DUP2:
+                                        "retries)", c->run.exec_path, why, SP_EXEC_BUSY_MS);
+                return sp_error(e, "exec %s: %s", c->run.exec_path, why);
+        case SP_STEP_CHDIR:
+                return sp_error(e, "chdir %s: %s", c->cfg.cwd ? c->cfg.cwd : "/", why);
+        case SP_STEP_DUP2:
                 return sp_error(e, "set up fd %d in the child (dup2): %s", rep->arg, why);
-        case SP_STAGE_PASS_FD:
+        case SP_STEP_PASS_FD:
                 return sp_error(e, "pass fd %d: %s", rep->arg, why);
-        case SP_STAGE_SIGNALS:
+        case SP_STEP_SIGNALS:
                 return sp_error(e, "reset the signal mask: %s", why);
-        case SP_STAGE_SETSID:
+        case SP_STEP_SETSID:
                 return sp_error(e, "setsid: %s", why);
-        case SP_STAGE_DAEMON_FORK:
+        case SP_STEP_DAEMON_FORK:
                 return sp_error(e, "fork the daemon: %s", why);
-        case SP_STAGE_PIDFILE:
+        case SP_STEP_PIDFILE:
                 return describe_pidfile(c, rep);
-        case SP_STAGE_RLIMIT:
+        case SP_STEP_RLIMIT:
                 return sp_error(e, "set resource limit %s: %s", rlimit_name(rep->arg), why);
-        case SP_STAGE_HOOK:
+        case SP_STEP_HOOK:
                 return sp_error(e, "the pre-exec hook failed (returned %d)", rep->arg);
-        case SP_STAGE_CAPS_BOUNDING:
+        case SP_STEP_CAPS_BOUNDING:
                 return sp_error(e, "drop capability %d from the bounding set: %s", rep->arg, why);
-        case SP_STAGE_SETGROUPS:
+        case SP_STEP_SETGROUPS:
                 return sp_error(e, "drop supplementary groups (setgroups): %s", why);
-        case SP_STAGE_SETGID:
+        case SP_STEP_SETGID:
                 return sp_error(e, "setgid %d: %s", rep->arg, why);
-        case SP_STAGE_SETUID:
+        case SP_STEP_SETUID:
                 return sp_error(e, "setuid %d: %s", rep->arg, why);
-        case SP_STAGE_CAPS:
+        case SP_STEP_CAPS:
                 return sp_error(e, "clear capabilities: %s", why);
-        case SP_STAGE_NO_NEW_PRIVS:
+        case SP_STEP_NO_NEW_PRIVS:
                 return sp_error(e, "set no_new_privs: %s", why);
-        case SP_STAGE_REPORT:
+        case SP_STEP_REPORT:
                 if (e == ETIMEDOUT)
                         return sp_error(e, "the child had not exec'd %s when the %u ms "
                                         "timeout came (a pre-exec hook still running?): "
-                                        "killed", c->exec_path, c->timeout_ms);
+                                        "killed", c->run.exec_path, c->cfg.timeout_ms);
                 return sp_error(e, "cannot read the child's report: %s", why);
-        case SP_STAGE_SETPGID:
+        case SP_STEP_SETPGID:
                 return sp_error(e, "setpgid: %s", why);
-        case SP_STAGE_CGROUP:
-                return sp_error(e, "enter cgroup %s: %s", c->cgroup_dir, why);
-        case SP_STAGE_DEATH_SIGNAL:
+        case SP_STEP_CGROUP:
+                return sp_error(e, "enter cgroup %s: %s", c->cfg.cgroup_dir, why);
+        case SP_STEP_DEATH_SIGNAL:
                 return sp_error(e, "set death signal %d: %s", rep->arg, why);
         default:
                 return sp_error(e, "prepare the child (stage %d): %s", rep->stage, why);

@@ -1,11 +1,34 @@
-/* Running a command: turn it into a child plan, start it, then feed, capture and reap. */
-#include "internal.h"
+/* The run's one end.  However a run stops (the child reaped, a start that failed, a handshake
+ * that broke, an abort, the command freed, a rerun), it ends here: the captures go to the
+ * caller, every fd of the run is closed, the child is forgotten.  Also what the caller reads
+ * of the last run. */
+#include "run.h"
+#include "pidfile.h"
+#include "process.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+void sp_run_close(struct sp_run *run)
+{
+        for (size_t i = 0; i < run->nfeeds; i++)
+                sp_close(&run->feeds[i].fd);
+        free(run->feeds);
+        run->feeds = NULL;
+        run->nfeeds = 0;
+        sp_close(&run->out_fd);
+        sp_close(&run->err_fd);
+        sp_close(&run->out_memfd);
+        sp_close(&run->err_memfd);
+        sp_close(&run->report_fd);
+        sp_close(&run->notify_fd);
+        sp_close(&run->pidfd);
+        sp_capture_free(&run->out);
+        sp_capture_free(&run->err);
+        run->io_pending = false;
+}
 
 /* A buffer's result: what was captured, or "" (NULL if even that fails). */
 static void deliver_buffer(struct sp_capture *cap, char **bufp, size_t *lenp)
@@ -21,28 +44,30 @@ static void deliver_buffer(struct sp_capture *cap, char **bufp, size_t *lenp)
         }
 }
 
-int sp_deliver_buffers(subproc *c, bool report)
+/* Move the captures into the caller's buffers and mappings ("" when nothing came).  A mapping
+ * that fails leaves NULL; then, with `report`, the thread's error is set and -1 returned. */
+static int deliver_buffers(const struct sp_config *cfg, struct sp_run *run, bool report)
 {
-        struct sp_capture *caps[2] = { &c->io.out, &c->io.err };
-        int memfds[2] = { c->io.out_memfd, c->io.err_memfd };
-        char **bufps[2] = { c->output_bufp, c->error_bufp };
-        bool mapped[2] = { c->output_mapped, c->error_mapped };
-        size_t *lens[2] = { &c->out_len, &c->err_len };
-        size_t *dropped[2] = { &c->out_dropped, &c->err_dropped };
+        struct sp_capture *caps[2] = { &run->out, &run->err };
+        int memfds[2] = { run->out_memfd, run->err_memfd };
+        char **bufps[2] = { cfg->output_bufp, cfg->error_bufp };
+        bool mapped[2] = { cfg->output_mapped, cfg->error_mapped };
+        size_t *lens[2] = { &run->out_len, &run->err_len };
+        size_t *dropped[2] = { &run->out_dropped, &run->err_dropped };
         int r = 0, e;
 
         for (int i = 0; i < 2; i++) {
                 if (!bufps[i])
                         continue;
                 if (i == 1 && bufps[1] == bufps[0]) {
-                        c->err_len = c->out_len;
+                        run->err_len = run->out_len;
                         continue;
                 }
                 if (!mapped[i]) {
                         free(*bufps[i]);
                         *dropped[i] = caps[i]->dropped;
                         deliver_buffer(caps[i], bufps[i], lens[i]);
-                } else if ((e = sp_mapping_deliver(memfds[i], c->capture_limit, bufps[i],
+                } else if ((e = sp_mapping_deliver(memfds[i], cfg->capture_limit, bufps[i],
                                                    lens[i], dropped[i])) < 0) {
                         if (report)
                                 r = sp_error(-e, "cannot map the captured %s (%zu bytes): %s",
@@ -54,7 +79,7 @@ int sp_deliver_buffers(subproc *c, bool report)
         return r;
 }
 
-/* Forget the results of the previous run: a rerun frees or unmaps them, as documented. */
+/* Forget a result of the previous run: a rerun frees or unmaps it, as documented. */
 static void release_result(char **bufp, bool mapped, size_t len)
 {
         if (mapped)
@@ -64,162 +89,106 @@ static void release_result(char **bufp, bool mapped, size_t len)
         *bufp = NULL;
 }
 
-static void reset_buffers(subproc *c)
+void sp_run_reset(subproc *c)
 {
-        if (c->output_bufp)
-                release_result(c->output_bufp, c->output_mapped, c->out_len);
-        if (c->error_bufp && c->error_bufp != c->output_bufp)
-                release_result(c->error_bufp, c->error_mapped, c->err_len);
-        c->out_len = c->err_len = 0;
-        c->out_dropped = c->err_dropped = 0;
-        /* Not the send buffers' pipes: the first run uses the ones made by add_send_buffer. */
-        sp_close(&c->io.in_fd);
-        sp_close(&c->io.out_fd);
-        sp_close(&c->io.err_fd);
-        sp_close(&c->io.out_memfd);
-        sp_close(&c->io.err_memfd);
-        sp_capture_free(&c->io.out);
-        sp_capture_free(&c->io.err);
-        c->io.in_written = 0;
+        const struct sp_config *cfg = &c->cfg;
+
+        if (cfg->output_bufp)
+                release_result(cfg->output_bufp, cfg->output_mapped, c->run.out_len);
+        if (cfg->error_bufp && cfg->error_bufp != cfg->output_bufp)
+                release_result(cfg->error_bufp, cfg->error_mapped, c->run.err_len);
+        sp_run_close(&c->run);
+        free(c->run.exec_path);
+        c->run = (struct sp_run)SP_RUN_IDLE;
 }
 
-/* A run that cannot even start still owns the CLOSE_PARENT fds: close them as promised. */
-static int report_broken(subproc *c)
+int sp_run_end(subproc *c, int status, bool report)
 {
-        if (c && !c->is_static) {
-                sp_close_passed_fds(c);
-                if (c->output_bufp || c->error_bufp) {
-                        reset_buffers(c);
-                        (void)sp_deliver_buffers(c, false);
-                }
-        }
-        return sp_command_report(c);
+        struct sp_run *run = &c->run;
+        int saved_errno = errno, r;
+        /* A child stopped before exec by the handshake never ran the program (a daemon left
+         * waiting exits on the EOF of sp_run_close): its pidfile must not outlive it. */
+        pid_t held_by = run->handshake == SP_HANDSHAKE_NONE ? -1
+                        : c->cfg.daemonize                  ? run->daemon_pid
+                                                            : run->pid;
+
+        run->pid = -1;
+        run->status = status;
+        run->handshake = SP_HANDSHAKE_NONE;
+        r = deliver_buffers(&c->cfg, run, report);
+        sp_run_close(run);
+        if (c->cfg.pidfile && held_by > 0)
+                sp_pidfile_discard(c->cfg.pidfile, held_by);
+        if (r == 0)
+                errno = saved_errno;
+        return r;
 }
 
-/* Combinations that cannot work, found before anything is created. */
-static int check_features(const subproc *c, bool async)
+static int send_to_run(const void *ctx, int sig)
 {
-        bool buffers = c->has_input_buffer || c->output_bufp || c->error_bufp || c->nsends;
-
-        if (sp_check_features(c) < 0)
-                return -1;
-        if (c->daemonize) {
-                if (async)
-                        return sp_error(EINVAL, "a daemon can only be started with subproc_run");
-                if (c->death_signal)
-                        return sp_error(EINVAL, "a death signal contradicts daemonize: the "
-                                                "daemon must outlive the caller");
-                if (buffers)
-                        return sp_error(EINVAL, "a daemon cannot use input, output, error or "
-                                                "send buffers: nobody would serve them");
-        }
-        if (c->handshake != SP_HANDSHAKE_NONE && !async && !c->daemonize)
-                return sp_error(EINVAL, "a command with a handshake must be started with "
-                                        "subproc_run_async");
-        return 0;
+        return sp_run_signal(ctx, sig);
 }
 
-/* Record a started child; a daemon's intermediate is already reaped. */
-static void record_start(subproc *c, const struct sp_spawn_result *res)
+void sp_run_abort(subproc *c)
 {
-        c->pid_handed_out = false;
-        c->sv_phase = 0;
-        c->sv_retry_at = 0;
-        /* clone(CLONE_PIDFD) takes the lowest free number: keep ours off the caller's stdio. */
-        c->pidfd = sp_fd_above_stdio(res->pidfd);
-        c->daemon_pid = res->daemon_pid;
-        if (c->handshake != SP_HANDSHAKE_NONE) {
-                c->report_fd = res->report_fd;
-                c->handshake_notify_fd = res->handshake_fd;
-                /* A daemon's start returned once it waited for us. */
-                c->handshake = c->daemonize ? SP_HANDSHAKE_WAITING : SP_HANDSHAKE_STARTED;
-        }
-        if (c->daemonize) {
-                c->pid = -1;
-                c->last_status = 0;
-                c->io_pending = false;
+        int saved_errno = errno;
+        int status = 0, r;
+
+        r = sp_stop_child(c->run.pid, c->run.pidfd, SP_ABORT_GRACE_MS, send_to_run, c, &status);
+        /* < 0: someone else reaped it (SIGCHLD ignored...): its status is lost. */
+        (void)sp_run_end(c, r == 1 ? status : -1, false);
+        errno = saved_errno;
+}
+
+void subproc_abort(subproc *c)
+{
+        if (c && c->run.pid > 0)
+                sp_run_abort(c);
+}
+
+void subproc_free(subproc *c)
+{
+        int saved_errno = errno;
+
+        if (!c || c->is_static)
                 return;
-        }
-        c->pid = res->pid;
-        c->io_pending = true;
+        if (c->run.pid > 0 && !c->run.pid_handed_out)
+                sp_run_abort(c);
+        else if (c->cfg.daemonize && c->run.handshake == SP_HANDSHAKE_WAITING)
+                (void)sp_run_end(c, -1, false); /* a daemon left waiting for the go-ahead */
+        sp_run_close(&c->run);
+        free(c->run.exec_path);
+        sp_config_free(&c->cfg);
+        free(c);
+        errno = saved_errno;
 }
 
-static int start(subproc *c, bool async)
+pid_t subproc_pid(const subproc *c)
 {
-        struct sp_plan_builder b;
-        struct sp_spawn_result res;
-        int r;
-
-        if (c->pid > 0)
-                return sp_error(EBUSY, "the command is already running as pid %d", (int)c->pid);
-        if (c->daemonize && c->handshake == SP_HANDSHAKE_WAITING)
-                return sp_error(EBUSY, "the daemon of the last run (pid %d) still waits for "
-                                "subproc_handshake_release()", (int)c->daemon_pid);
-        if (check_features(c, async) < 0)
-                return -1;
-        reset_buffers(c);
-        c->daemon_pid = -1;
-        /* The timeout counts from here: a pre-exec hook's time is the run's time. */
-        c->started_ms = sp_now_ms();
-        r = sp_plan_build(c, &b);
-        if (r == 0) {
-                /* Only a hook can keep a child from exec (the rest is system calls). */
-                if (c->timeout_ms && c->hook)
-                        b.plan.report_deadline_ms = c->started_ms + c->timeout_ms;
-                r = sp_spawn(&b.plan, &res);
-                if (r < 0)
-                        r = sp_error(-r, "cannot start %s: %s", c->exec_path, strerror(-r));
-                else if (res.failed)
-                        r = sp_report_describe(c, &res.report);
-        }
-        sp_plan_done(c, &b, r == 0);
-        if (r < 0) {
-                int e = errno;
-
-                (void)sp_deliver_buffers(c, false);
-                sp_run_io_close(c);
-                errno = e;
-                return -1;
-        }
-        record_start(c, &res);
-        return 0;
+        return c ? c->run.pid : -1;
 }
 
-/* Everything that has a pipe for the caller needs somebody to read it while we wait. */
-static int check_blocking_run(const subproc *c)
+int subproc_pidfd(const subproc *c)
 {
-        if (c->output_fdp && c->output_wants_pipe)
-                return sp_error(EINVAL, "subproc_run cannot give the caller an output pipe: "
-                                        "nobody would read it; use subproc_run_async");
-        if (c->error_fdp && c->error_wants_pipe)
-                return sp_error(EINVAL, "subproc_run cannot give the caller an error pipe: "
-                                        "nobody would read it; use subproc_run_async");
-        return 0;
+        return c && c->run.pid > 0 ? c->run.pidfd : -1;
 }
 
-int subproc_run(subproc *c, int *exitstatus)
+pid_t subproc_daemon_pid(const subproc *c)
 {
-        if (sp_command_broken(c))
-                return report_broken(c);
-        if (check_blocking_run(c) < 0 || start(c, false) < 0)
-                return -1;
-        if (c->daemonize) {
-                if (exitstatus)
-                        *exitstatus = 0;
-                return 0;
-        }
-        return sp_finish(c, exitstatus, SP_NEVER);
+        return c ? c->run.daemon_pid : -1;
 }
 
-int subproc_run_async(subproc *c, pid_t *pid)
+int subproc_status(const subproc *c)
 {
-        if (sp_command_broken(c))
-                return report_broken(c);
-        if (start(c, true) < 0)
-                return -1;
-        c->pid_handed_out = pid != NULL;
-        if (pid)
-                *pid = c->pid;
-        return 0;
+        return c ? c->run.status : -1;
 }
 
+size_t subproc_output_len(const subproc *c)
+{
+        return c ? c->run.out_len : 0;
+}
+
+size_t subproc_error_len(const subproc *c)
+{
+        return c ? c->run.err_len : 0;
+}

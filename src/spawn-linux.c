@@ -6,7 +6,9 @@
  * threads keep running.  A pre-exec hook (arbitrary caller code) or a handshake (we must run
  * while the child waits) needs a child with memory of its own: fork.  A child with a cgroup is
  * created inside it with clone3(CLONE_INTO_CGROUP) where the kernel allows. */
-#include "internal.h"
+#include "spawn.h"
+#include "process.h"
+#include "test-knobs.h"
 #include "sys-linux.h"
 
 #include <errno.h>

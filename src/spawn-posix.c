@@ -5,7 +5,8 @@
  * fork(), not _Fork(): the child calls libc (sys-posix.h), and glibc puts its thread state
  * right for a one-thread child only in fork(); without that its setresuid() would try to
  * signal threads that are not there, under a lock another thread may have held. */
-#include "internal.h"
+#include "spawn.h"
+#include "process.h"
 
 #include <errno.h>
 #include <unistd.h>

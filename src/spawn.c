@@ -1,5 +1,7 @@
 /* Starting a child for a plan and learning, synchronously, whether its exec worked. */
-#include "internal.h"
+#include "spawn.h"
+#include "pidfile.h"
+#include "process.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -12,16 +14,8 @@
 #include <sys/syscall.h>
 #endif
 
-uint64_t sp_sigset_low64(const sigset_t *set)
-{
-        uint64_t low = 0;
-
-        /* Signals 1..64 are the first 64 bits of the set, as the kernel lays it out. */
-        memcpy(&low, set, sizeof low < sizeof *set ? sizeof low : sizeof *set);
-        return low;
-}
-
-int sp_report_read(int fd, struct sp_report *rep)
+/* One record: 1 with *rep filled, 0 at EOF, -1 on a read error (errno set). */
+static int read_report(int fd, struct sp_report *rep)
 {
         ssize_t n;
 
@@ -34,7 +28,8 @@ int sp_report_read(int fd, struct sp_report *rep)
         return n == (ssize_t)sizeof *rep ? 1 : 0;
 }
 
-int sp_report_read_until(int fd, struct sp_report *rep, long long deadline_ms)
+/* Wait until fd is readable: 0, or -1 with errno (ETIMEDOUT at deadline_ms). */
+static int await_report(int fd, long long deadline_ms)
 {
         while (deadline_ms != SP_NEVER) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -53,7 +48,40 @@ int sp_report_read_until(int fd, struct sp_report *rep, long long deadline_ms)
                 if (n < 0 && errno != EINTR)
                         return -1;
         }
-        return sp_report_read(fd, rep);
+        return 0;
+}
+
+int sp_reports_read(int fd, int until, long long deadline_ms, struct sp_reports *got)
+{
+        struct sp_report rep;
+        int r;
+
+        for (;;) {
+                if (await_report(fd, deadline_ms) < 0)
+                        return -1;
+                r = read_report(fd, &rep);
+                if (r <= 0)
+                        return r;
+                if (rep.stage == SP_STEP_INFO_DAEMON_PID)
+                        got->daemon_pid = rep.arg;
+                else if (until && rep.stage == until)
+                        return 1;
+                else if (rep.stage < SP_STEP_INFO_DAEMON_PID) {
+                        if (!got->failed) {
+                                got->failed = true;
+                                got->failure = rep;
+                        }
+                        return SP_REPORT_FAILED;
+                }
+        }
+}
+
+void sp_reports_lost(struct sp_reports *got, int errnum)
+{
+        if (got->failed)
+                return;
+        got->failed = true;
+        got->failure = (struct sp_report){ .stage = SP_STEP_REPORT, .error = errnum };
 }
 
 /* A close-on-exec pipe whose child end is clear of every fd the child dup2()s onto. */
@@ -74,77 +102,48 @@ static int private_pipe(const struct sp_plan *plan, int fds[2], bool child_write
         return 0;
 }
 
-/* Read records until EOF: exec worked, or the failed child is gone.  Reading on after a
- * failure matters for a daemon: we reap only its intermediate, which can exit before the
- * daemon has closed its fds, pidfile lock included; EOF comes once they are all closed.
- * false when the pipe itself failed: then nobody knows how the child fares. */
-static bool collect_reports(int fd, long long deadline_ms, struct sp_spawn_result *ret)
+/* Read reports to EOF: exec worked, or the failed child is gone (a daemon: with every fd it
+ * had, its pidfile lock included).  false when the pipe itself failed: then nobody knows how
+ * the child fares. */
+static bool collect_reports(int fd, long long deadline_ms, struct sp_reports *got)
 {
-        struct sp_report rep;
         int r;
 
-        while ((r = sp_report_read_until(fd, &rep, deadline_ms)) == 1) {
-                if (rep.stage == SP_STAGE_INFO_DAEMON_PID)
-                        ret->daemon_pid = rep.arg;
-                else if (rep.stage < SP_STAGE_INFO_DAEMON_PID && !ret->failed) {
-                        ret->failed = true;
-                        ret->report = rep;
-                }
-        }
-        if (r < 0 && !ret->failed) {
-                ret->failed = true;
-                ret->report = (struct sp_report){ .stage = SP_STAGE_REPORT, .error = errno };
+        while ((r = sp_reports_read(fd, 0, deadline_ms, got)) == SP_REPORT_FAILED)
+                ;
+        if (r < 0 && !got->failed) {
+                sp_reports_lost(got, errno);
                 return false;
         }
         return true;
 }
 
 /* A daemon with a handshake: read its reports until it waits for the go-ahead, or failed
- * (then on to EOF, as collect_reports does).  Its intermediate has exited or is about to.
- * false when the deadline came first. */
-static bool collect_until_ready(int fd, long long deadline_ms, struct sp_spawn_result *ret)
+ * (then on to EOF).  Its intermediate has exited or is about to.  false when the deadline
+ * came first. */
+static bool collect_until_ready(int fd, long long deadline_ms, struct sp_reports *got)
 {
-        struct sp_report rep;
-        int r;
+        int r = sp_reports_read(fd, SP_STEP_INFO_READY, deadline_ms, got);
 
-        while ((r = sp_report_read_until(fd, &rep, deadline_ms)) == 1) {
-                if (rep.stage == SP_STAGE_INFO_DAEMON_PID)
-                        ret->daemon_pid = rep.arg;
-                else if (rep.stage == SP_STAGE_INFO_READY)
-                        return true;
-                else if (rep.stage < SP_STAGE_INFO_DAEMON_PID) {
-                        ret->failed = true;
-                        ret->report = rep;
-                        (void)collect_reports(fd, SP_NEVER, ret);
-                        return true;
-                }
+        if (r == 1)
+                return true;
+        if (r == SP_REPORT_FAILED) {
+                (void)collect_reports(fd, SP_NEVER, got);
+                return true;
         }
-        ret->failed = true;
-        ret->report = (struct sp_report){ .stage = SP_STAGE_REPORT,
-                                          .error = r < 0 ? errno : ECHILD };
+        sp_reports_lost(got, r < 0 ? errno : ECHILD);
         return !(r < 0 && errno == ETIMEDOUT);
 }
 
 /* A handshake's child in a new session: wait until it has made the session, so that its group
  * exists before the caller may signal it (we cannot make it for the child: setsid() fails in
  * a group leader).  Only system calls come before that, no hook. */
-static void await_session(int fd, struct sp_spawn_result *ret)
+static void await_session(int fd, struct sp_reports *got)
 {
-        struct sp_report rep;
-        int r;
+        int r = sp_reports_read(fd, SP_STEP_INFO_SESSION, SP_NEVER, got);
 
-        while ((r = sp_report_read(fd, &rep)) == 1) {
-                if (rep.stage == SP_STAGE_INFO_SESSION)
-                        return;
-                if (rep.stage < SP_STAGE_INFO_DAEMON_PID) {
-                        ret->failed = true;
-                        ret->report = rep;
-                        return;
-                }
-        }
-        ret->failed = true;
-        ret->report = (struct sp_report){ .stage = SP_STAGE_REPORT,
-                                          .error = r < 0 ? errno : ECHILD };
+        if (r == 0 || r < 0)
+                sp_reports_lost(got, r < 0 ? errno : ECHILD);
 }
 
 /* A daemon still before exec at the deadline (its hook hangs): end it, and its intermediate.
@@ -160,25 +159,21 @@ static void end_daemon_before_exec(pid_t intermediate, pid_t daemon)
         memset(&info, 0, sizeof info);
         if (pidfd >= 0 &&
             waitid(P_PID, (id_t)intermediate, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-            info.si_pid == 0) {
-#if defined(__linux__) && defined(SYS_pidfd_send_signal)
-                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-#endif
-        }
+            info.si_pid == 0)
+                (void)sp_signal_child(daemon, pidfd, SIGKILL); /* through the pidfd */
         sp_close(&pidfd);
         /* Its group only while it is proven unreaped: with SIGCHLD ignored it may be gone
          * and its id a stranger's group. */
-        if (sp_child_unreaped(intermediate, -1))
-                (void)kill(-intermediate, SIGKILL);
+        (void)sp_signal_group(intermediate, -1, SIGKILL);
 }
 
 /* A failed start leaves no pidfile naming the process that failed (it may have written it
  * before a later step failed). */
 static void discard_pidfile(const struct sp_plan *plan, const struct sp_spawn_result *ret)
 {
-        pid_t failed = plan->daemonize ? ret->daemon_pid : ret->pid;
+        pid_t failed = plan->daemonize ? ret->reports.daemon_pid : ret->pid;
 
-        if (ret->failed && plan->pidfile && failed > 0)
+        if (ret->reports.failed && plan->pidfile && failed > 0)
                 sp_pidfile_discard(plan->pidfile, failed);
 }
 
@@ -190,8 +185,8 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
         sigset_t old_mask;
         pid_t pid;
 
-        *ret = (struct sp_spawn_result){ .pid = -1, .pidfd = -1, .daemon_pid = -1, .report_fd = -1,
-                                         .handshake_fd = -1 };
+        *ret = (struct sp_spawn_result){ .pid = -1, .pidfd = -1, .report_fd = -1, .handshake_fd = -1,
+                                         .reports = { .daemon_pid = -1 } };
         plan->handshake_fd = -1;
         r = private_pipe(plan, report, true);
         if (r < 0)
@@ -228,11 +223,11 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 int status;
 
                 /* The daemon holds its pidfile and waits for us; its intermediate exits. */
-                if (!collect_until_ready(report[0], plan->report_deadline_ms, ret))
-                        end_daemon_before_exec(pid, ret->daemon_pid);
+                if (!collect_until_ready(report[0], plan->report_deadline_ms, &ret->reports))
+                        end_daemon_before_exec(pid, ret->reports.daemon_pid);
                 (void)sp_waitpid(pid, &status);
                 sp_close(&ret->pidfd);
-                if (ret->failed) {
+                if (ret->reports.failed) {
                         close(report[0]);
                         sp_close(&handshake[1]);
                         discard_pidfile(plan, ret);
@@ -241,8 +236,8 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 }
         }
         if (wants_handshake && !plan->daemonize && plan->new_session)
-                await_session(report[0], ret);
-        if (wants_handshake && !ret->failed) {
+                await_session(report[0], &ret->reports);
+        if (wants_handshake && !ret->reports.failed) {
                 /* The child waits for us before exec: the reports are read later. */
                 ret->report_fd = report[0];
                 ret->handshake_fd = handshake[1];
@@ -256,14 +251,14 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
          * for the caller to find and stop.  (With CLONE_VFORK it has exited by now anyway.)
          * Past the run's deadline a forked child still before exec (a hook that hangs) is
          * killed the same way: it is not the program yet, and nobody else would end it. */
-        if (!collect_reports(report[0], plan->report_deadline_ms, ret)) {
+        if (!collect_reports(report[0], plan->report_deadline_ms, &ret->reports)) {
                 if (!plan->daemonize)
                         (void)sp_signal_child(pid, ret->pidfd, SIGKILL);
-                else if (ret->report.error == ETIMEDOUT)
-                        end_daemon_before_exec(pid, ret->daemon_pid);
+                else if (ret->reports.failure.error == ETIMEDOUT)
+                        end_daemon_before_exec(pid, ret->reports.daemon_pid);
         }
         close(report[0]);
-        if (ret->failed || plan->daemonize) {
+        if (ret->reports.failed || plan->daemonize) {
                 int status;
 
                 /* A failed child, or a daemon's intermediate, which has exited by now. */

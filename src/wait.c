@@ -1,5 +1,5 @@
-/* Reaping, status decoding and stopping children. */
-#include "internal.h"
+/* Reaping, status decoding and stopping children; the pid-level API. */
+#include "process.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -39,29 +39,6 @@ void sp_status_describe(int status, char *buf, size_t size)
                          strsignal(WTERMSIG(status)), WCOREDUMP(status) ? ", core dumped" : "");
         else
                 snprintf(buf, size, "wait status 0x%x", (unsigned)status);
-}
-
-int sp_test_no_pidfd;
-
-int sp_pidfd_open(pid_t pid)
-{
-#if defined(__linux__) && defined(SYS_pidfd_open)
-        int saved_errno = errno;
-        int fd = sp_test_no_pidfd ? -1 : sp_fd_above_stdio((int)syscall(SYS_pidfd_open, pid, 0));
-
-        errno = saved_errno; /* ENOSYS before Linux 5.3: we poll instead */
-        return fd;
-#else
-        return -1;
-#endif
-}
-
-long long sp_now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Sleep until pid may have exited or the deadline: on its pidfd when we have one, else in
@@ -187,31 +164,6 @@ struct pid_and_fd {
         pid_t pid;
         int pidfd;
 };
-
-int sp_signal_child(pid_t pid, int pidfd, int sig)
-{
-#if defined(__linux__) && defined(SYS_pidfd_send_signal)
-        if (pidfd >= 0) {
-                long r = syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-
-                /* ESRCH: it has exited.  Anything else (ENOSYS where a sandbox such as seccomp
-                 * or valgrind hides the call, or EPERM from a policy that does not know
-                 * pidfds): fall back to kill(), below. */
-                if (r == 0 || errno == ESRCH)
-                        return (int)r;
-        }
-#endif
-        /* Hazard: with SIGCHLD ignored (or a handler reaping every child) the kernel or the
-         * caller may have reaped the child already, and its pid may be someone else's.  The
-         * pid is ours only while the child is unreaped: look first.  What is left is the
-         * moment between this look and kill(), where it would have to exit, be reaped and
-         * its pid be taken again: only without a working pidfd. */
-        if (!sp_child_unreaped(pid, pidfd)) {
-                errno = ESRCH;
-                return -1;
-        }
-        return kill(pid, sig);
-}
 
 static int send_by_pid(const void *ctx, int sig)
 {

@@ -1,0 +1,115 @@
+/* Whether a command can run here and now, decided before anything is created, in one place:
+ * what this system can give a child (a feature it lacks is refused with the reason, never
+ * silently left out; the reasons are those of the child's own system calls, sys-posix.h
+ * SP_SYS_*_MISSING, and the Linux child has everything), which combinations of options can
+ * work for the way it is run, and whether the last run is out of the way. */
+#include "run.h"
+
+#include <errno.h>
+
+#if SUBPROC_SPAWN_FORK
+#include "sys-posix.h"
+#endif
+
+#ifndef SP_SYS_DEATH_SIGNAL_MISSING
+#define SP_SYS_DEATH_SIGNAL_MISSING NULL
+#endif
+#ifndef SP_SYS_NO_NEW_PRIVS_MISSING
+#define SP_SYS_NO_NEW_PRIVS_MISSING NULL
+#endif
+#ifndef SP_SYS_CAPS_MISSING
+#define SP_SYS_CAPS_MISSING NULL
+#endif
+
+#if !HAVE_MEMFD_CREATE
+#define MAPPING_MISSING "no memfd_create() to make the memory file"
+#else
+#define MAPPING_MISSING NULL
+#endif
+
+static int refuse(bool asked, const char *what, const char *why)
+{
+        if (!asked || !why)
+                return 0;
+        return sp_error(ENOTSUP, "%s is not supported here: %s", what, why);
+}
+
+static int check_features(const struct sp_config *cfg)
+{
+        if (refuse(cfg->death_signal != 0, "a death signal", SP_SYS_DEATH_SIGNAL_MISSING) < 0 ||
+            refuse(cfg->no_new_privs, "no_new_privs", SP_SYS_NO_NEW_PRIVS_MISSING) < 0 ||
+            refuse(cfg->clear_caps, "clearing capabilities", SP_SYS_CAPS_MISSING) < 0 ||
+            refuse(cfg->output_mapped || cfg->error_mapped, "capturing into a memory file",
+                   MAPPING_MISSING) < 0)
+                return -1;
+        return 0;
+}
+
+/* The last run must be out of the way. */
+static int check_state(const subproc *c)
+{
+        if (c->run.pid > 0)
+                return sp_error(EBUSY, "the command is already running as pid %d",
+                                (int)c->run.pid);
+        if (c->cfg.daemonize && c->run.handshake == SP_HANDSHAKE_WAITING)
+                return sp_error(EBUSY, "the daemon of the last run (pid %d) still waits for "
+                                "subproc_handshake_release()", (int)c->run.daemon_pid);
+        return 0;
+}
+
+static bool has_buffers(const struct sp_config *cfg)
+{
+        return cfg->has_input_buffer || cfg->output_bufp || cfg->error_bufp || cfg->nsends;
+}
+
+/* Everything that has a pipe for the caller needs somebody to read it while we wait. */
+static int check_blocking(const struct sp_config *cfg)
+{
+        if (cfg->output_fdp && cfg->output_wants_pipe)
+                return sp_error(EINVAL, "subproc_run cannot give the caller an output pipe: "
+                                        "nobody would read it; use subproc_run_async");
+        if (cfg->error_fdp && cfg->error_wants_pipe)
+                return sp_error(EINVAL, "subproc_run cannot give the caller an error pipe: "
+                                        "nobody would read it; use subproc_run_async");
+        return 0;
+}
+
+static int check_spawn(const struct sp_config *cfg, bool async)
+{
+        if (cfg->daemonize) {
+                if (async)
+                        return sp_error(EINVAL, "a daemon can only be started with subproc_run");
+                if (cfg->death_signal)
+                        return sp_error(EINVAL, "a death signal contradicts daemonize: the "
+                                                "daemon must outlive the caller");
+                if (has_buffers(cfg))
+                        return sp_error(EINVAL, "a daemon cannot use input, output, error or "
+                                                "send buffers: nobody would serve them");
+        }
+        if (cfg->handshake && !async && !cfg->daemonize)
+                return sp_error(EINVAL, "a command with a handshake must be started with "
+                                        "subproc_run_async");
+        return 0;
+}
+
+static int check_in_place(const struct sp_config *cfg)
+{
+        if (cfg->daemonize || cfg->handshake)
+                return sp_error(EINVAL, "subproc_exec cannot daemonize or hand-shake: the "
+                                        "caller itself becomes the program");
+        if (has_buffers(cfg) || (cfg->output_fdp && cfg->output_wants_pipe) ||
+            (cfg->error_fdp && cfg->error_wants_pipe))
+                return sp_error(EINVAL, "subproc_exec cannot serve buffers or pipes: nobody "
+                                        "is left to do it");
+        return 0;
+}
+
+int sp_check_run(const subproc *c, enum sp_run_kind kind)
+{
+        if (kind == SP_RUN_IN_PLACE)
+                return check_features(&c->cfg) < 0 ? -1 : check_in_place(&c->cfg);
+        if ((kind == SP_RUN_BLOCKING && check_blocking(&c->cfg) < 0) || check_state(c) < 0 ||
+            check_features(&c->cfg) < 0)
+                return -1;
+        return check_spawn(&c->cfg, kind == SP_RUN_ASYNC);
+}

@@ -1,0 +1,170 @@
+/* The child side: what the code between process creation and exec (child.c, and the
+ * platform parts that start it) may see.  Nothing here may need the parent's runtime: the
+ * plan is prepared, read-only, by the parent (plan.c), and the child answers only through a
+ * report on a pipe.  child.c includes this header alone (with its system-call layer,
+ * sys-linux.h or sys-posix.h). */
+#ifndef SUBPROC_CHILD_H
+#define SUBPROC_CHILD_H
+
+#include "config.h"
+#include "compat.h"
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+/* Code that runs in a child sharing the parent's memory: sanitizer instrumentation would write
+ * shadow memory, which is the parent's.  no_sanitize drops the memory-access hooks; clang
+ * still emits ThreadSanitizer's function entry/exit hooks (which push frames onto the
+ * spawning thread's shadow stack) unless instrumentation is disabled altogether. */
+#if defined(__has_attribute)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define SP_NO_INSTRUMENTATION __attribute__((disable_sanitizer_instrumentation))
+#endif
+#endif
+#ifndef SP_NO_INSTRUMENTATION
+#define SP_NO_INSTRUMENTATION
+#endif
+/* Nor a stack protector (-fstack-protector-strong, as distributions build): on a smashed
+ * canary it calls __stack_chk_fail through the PLT, and glibc's abort() then signals the
+ * thread whose TLS the child shares, the caller's. */
+#if defined(__has_attribute)
+#if __has_attribute(no_stack_protector)
+#define SP_NO_STACK_PROTECTOR __attribute__((no_stack_protector))
+#endif
+#endif
+#ifndef SP_NO_STACK_PROTECTOR
+#define SP_NO_STACK_PROTECTOR
+#endif
+#define SP_CHILD_CODE \
+        __attribute__((no_sanitize("address", "undefined", "thread"))) SP_NO_INSTRUMENTATION \
+        SP_NO_STACK_PROTECTOR
+
+/* One resource limit to set (subproc_set_rlimit). */
+struct sp_rlimit {
+        int resource;
+        rlim_t soft;
+        rlim_t hard;
+};
+
+/* exec retries on ETXTBSY, pausing 1, 2, 4 ... ms: SP_EXEC_BUSY_MS in all. */
+#define SP_EXEC_BUSY_RETRIES 7
+#define SP_EXEC_BUSY_MS ((1u << SP_EXEC_BUSY_RETRIES) - 1)
+
+/* Pidfiles are made, and the ones we lock are kept, private to their owner: flock() needs no
+ * write access, so any user who could open one could lock it once our holder is gone. */
+#define SP_PIDFILE_MODE 0600
+#define SP_PIDFILE_FOREIGN_BITS 0077
+
+/* One fd the child must have: dst gets src (dup'd, or src's CLOEXEC cleared when equal). */
+struct sp_fd_map {
+        int src;
+        int dst;
+};
+
+enum sp_close_method {
+        SP_CLOSE_RANGE_CLOEXEC, /* close_range(CLOSE_RANGE_CLOEXEC) then clear the kept ones */
+        SP_CLOSE_RANGE_GAPS,    /* close_range over the gaps between kept fds */
+        SP_CLOSE_PROC_FD,       /* walk /proc/self/fd */
+        SP_CLOSE_LOOP,          /* close() every fd up to fd_limit */
+};
+
+/* Everything the child needs, prepared read-only in the parent before it starts. */
+struct sp_plan {
+        const char *path;   /* resolved binary */
+        char *const *argv;
+        char *const *envp;
+        const char *cwd;    /* NULL: stay */
+        const struct sp_fd_map *maps; /* applied in order; no src equals any dst of another */
+        size_t nmaps;
+        const int *keep;    /* sorted fds to keep open across exec (the dsts >= 3) */
+        size_t nkeep;
+        int fd_limit;       /* bound for SP_CLOSE_LOOP */
+        int first_method;   /* enum sp_close_method to try first */
+        int report_fd;      /* close-on-exec pipe to the parent, set by sp_spawn */
+        int handshake_fd;   /* close-on-exec pipe the child waits on, -1 if none */
+        bool use_fork;      /* the hook or the handshake need a copied address space */
+        bool handshake;     /* stop before exec until the parent says go */
+        char *daemon_stack; /* daemonize: top of the stack for the daemon, set by sp_spawn */
+        bool daemonize;
+        const char *pidfile;
+        const struct sp_rlimit *rlimits;
+        size_t nrlimits;
+        int umask;          /* -1: leave it */
+        int (*hook)(void *opaque);
+        void *hook_opaque;
+        bool clear_caps;
+        bool drop_groups;
+        long uid, gid;      /* -1: leave them */
+        bool no_new_privs;
+        int death_signal;
+        pid_t parent_pid;   /* for the death-signal race check */
+        bool new_session;
+        bool new_pgroup;
+        int cgroup_fd;      /* the cgroup directory (sp_cgroup_open), -1: none */
+        /* Written by the parent before each attempt to start the child, read by the child:
+         * true when the child is created in the cgroup (clone3), so it must not enter it. */
+        bool cgroup_placed;
+        bool keep_signals;  /* keep ignored dispositions and the caller's mask */
+        uint64_t caller_mask; /* the caller's signal mask, set by sp_spawn / subproc_exec */
+        /* subproc_exec(): the calling process applies the plan itself, and a failure jumps
+         * back with the report instead of exiting. */
+        sigjmp_buf *in_place_jump;
+        struct sp_report *in_place_report;
+        /* Monotonic ms (SP_NEVER: none) by which a child running a hook must have exec'd (a
+         * daemon: or be waiting for the handshake): the run's timeout bounds the hook too. */
+        long long report_deadline_ms;
+        /* In place only (NULL otherwise): where the pidfile's locked fd is noted, for the
+         * caller to close and discard the file when a later step fails. */
+        int *in_place_pidfile_fd;
+};
+
+/* The steps a child takes before exec, as its failure reports name them. */
+enum sp_step {
+        SP_STEP_SIGNALS = 1,
+        SP_STEP_DUP2,
+        SP_STEP_PASS_FD,
+        SP_STEP_CLOSE_FDS,
+        SP_STEP_CHDIR,
+        SP_STEP_EXEC,
+        SP_STEP_SETSID,
+        SP_STEP_DAEMON_FORK,
+        SP_STEP_PIDFILE,
+        SP_STEP_RLIMIT,
+        SP_STEP_HOOK,
+        SP_STEP_CAPS_BOUNDING,
+        SP_STEP_SETGROUPS,
+        SP_STEP_SETGID,
+        SP_STEP_SETUID,
+        SP_STEP_CAPS,
+        SP_STEP_NO_NEW_PRIVS,
+        SP_STEP_DEATH_SIGNAL,
+        SP_STEP_HANDSHAKE,
+        SP_STEP_SETPGID,
+        SP_STEP_CGROUP,
+        SP_STEP_REPORT, /* the parent could not read the report pipe */
+        /* Not failures: information the parent collects. */
+        SP_STEP_INFO_DAEMON_PID = 100, /* arg: the daemon's pid */
+        SP_STEP_INFO_READY,            /* the child waits for the handshake */
+        SP_STEP_INFO_SESSION,          /* a handshake's child has made its session */
+};
+
+/* What a failing child writes on the report pipe: one write, well under PIPE_BUF. */
+struct sp_report {
+        int stage;
+        int error;
+        int arg; /* fd number for the fd stages */
+};
+
+/* Runs in the child: async-signal-safe only, never writes the parent's memory.  Applies the
+ * plan and execs; on failure writes a report and _exits (or, in place, jumps back).  Never
+ * returns. */
+/* Runs in the child: async-signal-safe only, never writes the parent's memory.  Applies the
+ * plan and execs; on failure writes a report and _exits (or, in place, jumps back).  Never
+ * returns. */
+SP_HIDDEN void sp_child_run(const struct sp_plan *plan) __attribute__((noreturn));
+
+#endif

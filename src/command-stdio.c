@@ -1,0 +1,275 @@
+/* The builder's fds and buffers: what the child gets on 0, 1 and 2, the fds passed to it, the
+ * buffers fed to it and captured from it. */
+#include "command.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void subproc_pass_fd(subproc *c, int fd, unsigned flags)
+{
+        /* The caller gave us the fd with CLOSE_PARENT: it is ours even when we refuse it. */
+        bool take = flags & SUBPROC_PASS_FD_CLOSE_PARENT;
+
+        if (sp_command_broken(c) || fd <= 2) {
+                if (!sp_command_broken(c))
+                        sp_command_fail(c, EINVAL,
+                                        "cannot pass fd %d: only fds >= 3 can be passed; use "
+                                        "the stdio setters for 0, 1 and 2", fd);
+                if (take && fd > 2)
+                        close(fd);
+                return;
+        }
+        if (flags & ~(unsigned)SUBPROC_PASS_FD_CLOSE_PARENT) {
+                sp_command_fail(c, EINVAL, "unknown flags 0x%x passing fd %d", flags, fd);
+                goto refuse;
+        }
+        for (size_t i = 0; i < c->cfg.npassed; i++) {
+                if (c->cfg.passed[i].fd == fd) {
+                        c->cfg.passed[i].flags |= flags;
+                        return;
+                }
+        }
+        if (c->cfg.npassed == c->cfg.passed_cap) {
+                size_t cap = c->cfg.passed_cap ? c->cfg.passed_cap * 2 : 4;
+                struct sp_passed_fd *p = realloc(c->cfg.passed, cap * sizeof *p);
+
+                if (!p) {
+                        sp_command_fail(c, ENOMEM, "out of memory passing fd %d", fd);
+                        goto refuse;
+                }
+                c->cfg.passed = p;
+                c->cfg.passed_cap = cap;
+        }
+        c->cfg.passed[c->cfg.npassed++] = (struct sp_passed_fd){ .fd = fd, .flags = flags };
+        return;
+refuse:
+        if (take)
+                close(fd);
+}
+
+void sp_close_passed_fds(struct sp_config *cfg)
+{
+        size_t kept = 0;
+
+        for (size_t i = 0; i < cfg->npassed; i++) {
+                if (cfg->passed[i].flags & SUBPROC_PASS_FD_CLOSE_PARENT)
+                        sp_close(&cfg->passed[i].fd);
+                else
+                        cfg->passed[kept++] = cfg->passed[i];
+        }
+        cfg->npassed = kept;
+}
+
+static bool input_is_set(const subproc *c)
+{
+        return c->cfg.input_fd >= 0 || c->cfg.has_input_buffer;
+}
+
+void subproc_set_input_fd(subproc *c, int fd)
+{
+        if (sp_command_broken(c))
+                return;
+        if (fd < 0)
+                sp_command_fail(c, EINVAL, "the input fd %d is negative", fd);
+        else if (input_is_set(c))
+                sp_command_fail(c, EINVAL, "the input is set twice");
+        else
+                c->cfg.input_fd = fd;
+}
+
+void subproc_set_input_bytes(subproc *c, const void *data, size_t len)
+{
+        if (sp_command_broken(c))
+                return;
+        if (!data && len) {
+                sp_command_fail(c, EINVAL, "the input buffer is NULL");
+                return;
+        }
+        if (input_is_set(c)) {
+                sp_command_fail(c, EINVAL, "the input is set twice");
+                return;
+        }
+        c->cfg.input_data = malloc(len ? len : 1);
+        if (!c->cfg.input_data) {
+                sp_command_fail(c, ENOMEM, "out of memory copying %zu bytes of input", len);
+                return;
+        }
+        if (len)
+                memcpy(c->cfg.input_data, data, len);
+        c->cfg.input_len = len;
+        c->cfg.has_input_buffer = true;
+}
+
+void subproc_set_input_buffer(subproc *c, const char *text)
+{
+        if (sp_command_broken(c))
+                return;
+        if (!text) {
+                sp_command_fail(c, EINVAL, "the input buffer is NULL");
+                return;
+        }
+        subproc_set_input_bytes(c, text, strlen(text));
+}
+
+/* The output and error destinations: one fd pointer or one buffer pointer each. */
+static bool output_is_set(const subproc *c, bool error)
+{
+        return error ? (c->cfg.error_fdp || c->cfg.error_bufp) : (c->cfg.output_fdp || c->cfg.output_bufp);
+}
+
+static void set_fd_destination(subproc *c, int *fdp, bool error)
+{
+        const char *what = error ? "error" : "output";
+
+        if (sp_command_broken(c))
+                return;
+        if (!fdp)
+                sp_command_fail(c, EINVAL, "the %s fd pointer is NULL", what);
+        else if (*fdp < -1)
+                sp_command_fail(c, EINVAL, "the %s fd %d is invalid", what, *fdp);
+        else if (output_is_set(c, error))
+                sp_command_fail(c, EINVAL, "the %s is set twice", what);
+        else if (error) {
+                c->cfg.error_fdp = fdp;
+                c->cfg.error_wants_pipe = *fdp == -1;
+        } else {
+                c->cfg.output_fdp = fdp;
+                c->cfg.output_wants_pipe = *fdp == -1;
+        }
+}
+
+void subproc_set_output_fd(subproc *c, int *fd)
+{
+        set_fd_destination(c, fd, false);
+}
+
+void subproc_set_error_fd(subproc *c, int *fd)
+{
+        set_fd_destination(c, fd, true);
+}
+
+void subproc_nonblocking_fds(subproc *c)
+{
+        if (!sp_command_broken(c))
+                c->cfg.nonblocking = true;
+}
+
+/* Where a buffer or mapping (`mapped`) pointer goes; one pointer for both streams must be of
+ * one kind. */
+static void register_buffer(subproc *c, char **bufp, bool error, bool mapped)
+{
+        if (error) {
+                c->cfg.error_bufp = bufp;
+                c->cfg.error_mapped = mapped;
+        } else {
+                c->cfg.output_bufp = bufp;
+                c->cfg.output_mapped = mapped;
+        }
+}
+
+static bool shares_kind(const subproc *c, char **bufp, bool error, bool mapped)
+{
+        char **other = error ? c->cfg.output_bufp : c->cfg.error_bufp;
+
+        return other != bufp || (error ? c->cfg.output_mapped : c->cfg.error_mapped) == mapped;
+}
+
+static void set_buffer_destination(subproc *c, char **bufp, bool error, bool mapped)
+{
+        const char *what = error ? "error" : "output";
+        const char *kind = mapped ? "mapping" : "buffer";
+
+        /* "Sets *out = NULL now" holds even for a broken command: a caller may free it. */
+        if (bufp)
+                *bufp = NULL;
+        if (c && !c->is_static && c->error && bufp && !output_is_set(c, error) &&
+            shares_kind(c, bufp, error, mapped))
+                register_buffer(c, bufp, error, mapped); /* so a refused run still leaves "" */
+        if (sp_command_broken(c))
+                return;
+        if (!bufp) {
+                sp_command_fail(c, EINVAL, "the %s %s pointer is NULL", what, kind);
+                return;
+        }
+        if (output_is_set(c, error)) {
+                sp_command_fail(c, EINVAL, "the %s is set twice", what);
+                return;
+        }
+        if (!shares_kind(c, bufp, error, mapped)) {
+                sp_command_fail(c, EINVAL, "one pointer cannot be a buffer for one stream and "
+                                           "a mapping for the other");
+                return;
+        }
+        register_buffer(c, bufp, error, mapped);
+}
+
+void subproc_set_output_buffer(subproc *c, char **out)
+{
+        set_buffer_destination(c, out, false, false);
+}
+
+void subproc_set_error_buffer(subproc *c, char **err)
+{
+        set_buffer_destination(c, err, true, false);
+}
+
+void subproc_set_output_mapping(subproc *c, char **out)
+{
+        set_buffer_destination(c, out, false, true);
+}
+
+void subproc_set_error_mapping(subproc *c, char **err)
+{
+        set_buffer_destination(c, err, true, true);
+}
+
+void subproc_set_capture_limit(subproc *c, size_t max_bytes)
+{
+        if (!sp_command_broken(c))
+                c->cfg.capture_limit = max_bytes;
+}
+
+int subproc_add_send_buffer(subproc *c, const void *data, size_t len)
+{
+        struct sp_send_buffer *sends, *sb;
+        int fds[2];
+
+        if (sp_command_broken(c))
+                return c ? sp_command_report(c) : sp_error(EINVAL, "the command is NULL");
+        if (!data && len) {
+                sp_command_fail(c, EINVAL, "send buffer %zu is NULL", c->cfg.nsends);
+                return sp_command_report(c);
+        }
+        sends = realloc(c->cfg.sends, (c->cfg.nsends + 1) * sizeof *sends);
+        if (!sends) {
+                sp_command_fail(c, ENOMEM, "out of memory adding a send buffer");
+                return sp_command_report(c);
+        }
+        c->cfg.sends = sends;
+        sb = &sends[c->cfg.nsends];
+        *sb = (struct sp_send_buffer){ .first_pipe = { -1, -1 }, .len = len };
+        sb->data = malloc(len ? len : 1);
+        if (!sb->data) {
+                sp_command_fail(c, ENOMEM, "out of memory copying a %zu-byte send buffer", len);
+                return sp_command_report(c);
+        }
+        if (len)
+                memcpy(sb->data, data, len);
+        /* The first run uses this pipe, so the fd number we return is really free. */
+        if (sp_pipe_cloexec(fds) < 0) {
+                int e = errno;
+
+                free(sb->data);
+                sp_command_fail(c, e, "cannot make a pipe for send buffer %zu: %s", c->cfg.nsends,
+                                strerror(e));
+                return sp_command_report(c);
+        }
+        sb->first_pipe[0] = fds[0];
+        sb->first_pipe[1] = fds[1];
+        sb->child_fd = fds[0];
+        c->cfg.nsends++;
+        return sb->child_fd;
+}

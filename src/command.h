@@ -1,0 +1,197 @@
+/* The command object: what the builder sets (struct sp_config, written only by the builder's
+ * files: command.c, command-stdio.c, command-process.c, env.c) and the state of its current or
+ * last run (struct sp_run, owned by the run's files: run.c creates and ends it, start.c,
+ * supervise.c, handshake.c and io.c move it along). */
+#ifndef SUBPROC_COMMAND_H
+#define SUBPROC_COMMAND_H
+
+#include "child.h"
+#include "util.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* ---- the configuration ------------------------------------------------------------------ */
+
+enum sp_env_mode {
+        SP_ENV_INHERIT,  /* the caller's environ as it is at run time */
+        SP_ENV_EXPLICIT, /* exactly env.vars */
+};
+
+struct sp_env {
+        enum sp_env_mode mode;
+        struct sp_strv vars;  /* "NAME=value" */
+        bool *shown;          /* per var: set by the caller (shown by to_string), not inherited */
+        size_t shown_cap;
+        struct sp_strv unset; /* inherited names removed, for to_string */
+        bool inherited;       /* started from the caller's environment (subproc_env_inherit) */
+};
+
+struct sp_passed_fd {
+        int fd;
+        unsigned flags;
+};
+
+struct sp_send_buffer {
+        unsigned char *data;
+        size_t len;
+        int child_fd; /* the number the child sees */
+        /* The pipe made by subproc_add_send_buffer() (so the number returned is really free),
+         * for the first run to take; -1 once taken.  Later runs make their own. */
+        int first_pipe[2];
+};
+
+/* Everything the builder sets.  A run reads it and never writes it, with one exception the
+ * API promises: the fds passed with SUBPROC_PASS_FD_CLOSE_PARENT are closed and forgotten by
+ * the first run (sp_close_passed_fds). */
+struct sp_config {
+        struct sp_strv argv;
+        struct sp_env env;
+        char *cwd;
+
+        /* Standard streams, passed fds, buffers. */
+        struct sp_passed_fd *passed;
+        size_t npassed, passed_cap;
+        int input_fd;              /* caller's fd for stdin, -1 if none */
+        unsigned char *input_data; /* input buffer, if has_input_buffer */
+        size_t input_len;
+        bool has_input_buffer;
+        int *output_fdp;
+        int *error_fdp;
+        bool output_wants_pipe; /* *output_fdp was -1 when set: a new pipe for every run */
+        bool error_wants_pipe;
+        char **output_bufp;
+        char **error_bufp;
+        bool output_mapped; /* output_bufp gets a mapping (subproc_set_output_mapping) */
+        bool error_mapped;
+        size_t capture_limit; /* 0 for none */
+        bool nonblocking;
+        struct sp_send_buffer *sends;
+        size_t nsends;
+
+        /* The process: daemon, pidfile, lifetime, privileges, limits. */
+        bool daemonize;
+        char *pidfile;
+        int death_signal; /* 0: none */
+        int (*hook)(void *opaque);
+        void *hook_opaque;
+        bool handshake; /* subproc_require_handshake() */
+        bool inherit_signals;
+        bool clear_caps;
+        bool has_uid, has_gid, has_umask, no_new_privs;
+        uid_t uid;
+        gid_t gid;
+        mode_t umask;
+        struct sp_rlimit rlimits[32];
+        size_t nrlimits;
+
+        /* Supervision and results. */
+        unsigned timeout_ms; /* 0: none */
+        unsigned kill_after_ms;
+        bool new_session, new_pgroup;
+        char *cgroup_dir; /* as given to subproc_set_cgroup, or NULL */
+        bool raw_status;
+};
+
+/* ---- the run ------------------------------------------------------------------------------ */
+
+/* Where a child that waits for the handshake stands. */
+enum sp_handshake_state {
+        SP_HANDSHAKE_NONE,    /* no child waits for the go-ahead */
+        SP_HANDSHAKE_STARTED, /* child started, not yet known to wait */
+        SP_HANDSHAKE_WAITING, /* child told us it waits */
+};
+
+/* A captured stream of the child (stdout, or stderr when it has a buffer of its own). */
+struct sp_capture {
+        char *data;
+        size_t len;
+        size_t cap;
+        size_t prefaulted; /* bytes of data known faulted in (big buffers only) */
+        unsigned reads;    /* reads so far */
+        size_t limit;      /* subproc_set_capture_limit(), 0 for none */
+        size_t dropped;    /* bytes read past the limit and dropped */
+        bool big_pipe;     /* the pipe was enlarged (F_SETPIPE_SZ) */
+        bool no_prefault;  /* MADV_POPULATE_WRITE is not supported here */
+};
+
+/* Bytes the parent writes into a pipe of the child: stdin's input buffer, a send buffer. */
+struct sp_feed {
+        int fd; /* our write end, -1 once done */
+        const unsigned char *data; /* the configuration's bytes */
+        size_t len;
+        size_t written;
+};
+
+/* The state of the current or last run.  Every fd here is closed by sp_run_close() and
+ * nowhere else: a new per-run fd is a field here, -1 in SP_RUN_IDLE, and a line there. */
+struct sp_run {
+        /* The child. */
+        pid_t pid;           /* running child, -1 if none */
+        int pidfd;           /* its pidfd, -1 if none */
+        bool pid_handed_out; /* run_async(c, &pid): free() leaves the child alone */
+        pid_t daemon_pid;    /* -1 unless the last run started a daemon */
+        char *exec_path;     /* the binary it runs, resolved by the plan (for messages) */
+        long long started_ms;
+
+        /* The handshake. */
+        enum sp_handshake_state handshake;
+        int report_fd; /* read end of the child's report pipe */
+        int notify_fd; /* write end the child waits on */
+
+        /* I/O served while it runs (io.c). */
+        bool io_pending;       /* feeds or captures still to serve */
+        struct sp_feed *feeds; /* [nfeeds]: stdin's buffer first, then the send buffers */
+        size_t nfeeds;
+        int out_fd, err_fd;       /* read ends for the output and error buffers, -1: none */
+        int out_memfd, err_memfd; /* memory files of the mappings, -1: none */
+        struct sp_capture out, err;
+
+        /* The timeout's escalation (supervise.c). */
+        int phase; /* 0 running, 1 SIGTERM sent at the deadline, 2 SIGKILL sent */
+        long long kill_at;
+        long long retry_at; /* a signal failed: try again then (0: no retry pending) */
+        int last_signal;
+
+        /* Results of the last finished run. */
+        int status; /* raw wait status, -1 if none */
+        size_t out_len, err_len;
+        size_t out_dropped, err_dropped; /* past the capture limit */
+};
+
+#define SP_RUN_IDLE                                                                           \
+        {                                                                                     \
+                .pid = -1, .pidfd = -1, .daemon_pid = -1, .report_fd = -1, .notify_fd = -1,  \
+                .out_fd = -1, .err_fd = -1, .out_memfd = -1, .err_memfd = -1, .status = -1,   \
+        }
+
+/* ---- the command ------------------------------------------------------------------------ */
+
+struct subproc {
+        int error;        /* deferred errno of a builder call, 0 if none */
+        char errmsg[256]; /* its message */
+        bool is_static;   /* the out-of-memory sentinel: never written, never freed */
+        struct sp_config cfg;
+        struct sp_run run;
+};
+
+/* Record a deferred error on c (first one wins) and return. */
+SP_HIDDEN void sp_command_fail(subproc *c, int errnum, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* true when builder calls must be ignored (sentinel, NULL, or a deferred error). */
+SP_HIDDEN bool sp_command_broken(const subproc *c);
+/* Report c's deferred error as the thread's error; returns -1. */
+SP_HIDDEN int sp_command_report(const subproc *c);
+/* Close the CLOSE_PARENT fds (ours since subproc_pass_fd) and forget them. */
+SP_HIDDEN void sp_close_passed_fds(struct sp_config *cfg);
+/* Free everything the builder allocated, closing the fds it holds (command.c). */
+SP_HIDDEN void sp_config_free(struct sp_config *cfg);
+
+/* ---- environment (env.c) ---------------------------------------------------------------- */
+
+SP_HIDDEN void sp_env_free(struct sp_env *env);
+/* The envp for a run: environ, or the explicit list (an empty list gives an empty envp). */
+SP_HIDDEN char *const *sp_env_envp(const struct sp_env *env);
+
+#endif

@@ -1,0 +1,124 @@
+/* Signalling our children, the one place that does: never a recycled pid, never a stranger's
+ * process group.  A pidfd names the process itself (and, on Linux 6.9 and later, its group);
+ * without one, a pid or group id is used only while the child is proven unreaped, the one
+ * state in which its number cannot be anybody else's. */
+#include "run.h"
+#include "process.h"
+#include "test-knobs.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+
+/* pidfd_send_signal() to the process group of the pidfd's process (Linux 6.9). */
+#define SP_PIDFD_SIGNAL_PROCESS_GROUP 4
+
+int sp_test_no_pidfd;
+int sp_test_no_pidfd_group;
+
+int sp_pidfd_open(pid_t pid)
+{
+#if defined(__linux__) && defined(SYS_pidfd_open)
+        int saved_errno = errno;
+        int fd = sp_test_no_pidfd ? -1 : sp_fd_above_stdio((int)syscall(SYS_pidfd_open, pid, 0));
+
+        errno = saved_errno; /* ENOSYS before Linux 5.3: we poll instead */
+        return fd;
+#else
+        (void)pid;
+        return -1;
+#endif
+}
+
+int sp_signal_child(pid_t pid, int pidfd, int sig)
+{
+#if defined(__linux__) && defined(SYS_pidfd_send_signal)
+        if (pidfd >= 0) {
+                long r = syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+
+                /* ESRCH: it has exited.  Anything else (ENOSYS where a sandbox such as seccomp
+                 * or valgrind hides the call, or EPERM from a policy that does not know
+                 * pidfds): fall back to kill(), below. */
+                if (r == 0 || errno == ESRCH)
+                        return (int)r;
+        }
+#endif
+        /* Hazard: with SIGCHLD ignored (or a handler reaping every child) the kernel or the
+         * caller may have reaped the child already, and its pid may be someone else's.  The
+         * pid is ours only while the child is unreaped: look first.  What is left is the
+         * moment between this look and kill(), where it would have to exit, be reaped and
+         * its pid be taken again: only without a working pidfd. */
+        if (!sp_child_unreaped(pid, pidfd)) {
+                errno = ESRCH;
+                return -1;
+        }
+        return kill(pid, sig);
+}
+
+/* Hazard: a process group id is the leader's pid.  It stays ours while the leader is unreaped
+ * (its pid cannot be given out then) or while any member is left; once the leader is reaped
+ * and the group empty, the id is free and may lead a stranger's group, which kill(-pgid)
+ * would hit.  The child may be reaped behind our back (SIGCHLD ignored: at once, by the
+ * kernel).  So: on Linux 6.9 and later the pidfd names the group itself (the kernel's struct
+ * pid, which a recycled number does not share): exact, even after the leader is gone, as long
+ * as members are left.  Elsewhere: kill(-pgid) only while the leader is proven unreaped, and
+ * through its pidfd when there is one (exact); the moment between the proof and the kill is
+ * the one gap left on those kernels. */
+int sp_signal_group(pid_t pid, int pidfd, int sig)
+{
+#if defined(__linux__) && defined(SYS_pidfd_send_signal)
+        if (pidfd >= 0 && !sp_test_no_pidfd_group) {
+                long r = syscall(SYS_pidfd_send_signal, pidfd, sig, NULL,
+                                 SP_PIDFD_SIGNAL_PROCESS_GROUP);
+
+                /* EINVAL: a kernel before 6.9; ENOSYS, EPERM: a sandbox. */
+                if (r == 0 || errno == ESRCH)
+                        return (int)r;
+        }
+#endif
+        if (!sp_child_unreaped(pid, pidfd)) {
+                errno = ESRCH;
+                return -1;
+        }
+        return kill(-pid, sig);
+}
+
+/* The whole group when the child leads one, and the child itself if it has left that group
+ * (setpgid() to another group of the session): a timeout must end at least the child.
+ * Descendants that left both are out of reach (a cgroup can hold them: subproc_set_cgroup). */
+int sp_run_signal(const subproc *c, int sig)
+{
+        const struct sp_run *run = &c->run;
+        int r, e;
+
+        if (!c->cfg.new_pgroup && !c->cfg.new_session)
+                return sp_signal_child(run->pid, run->pidfd, sig);
+        r = sp_signal_group(run->pid, run->pidfd, sig);
+        e = errno;
+        /* Still in its group: it had the signal already (a second one could be handled
+         * twice).  getpgid() only reads; sp_signal_child() proves the pid again. */
+        if (r == 0 && getpgid(run->pid) == run->pid)
+                return 0;
+        if (sp_signal_child(run->pid, run->pidfd, sig) == 0)
+                return 0;
+        if (r == 0)
+                return 0;
+        errno = e == ESRCH ? errno : e;
+        return -1;
+}
+
+int subproc_kill(subproc *c, int sig)
+{
+        if (!c || c->run.pid <= 0)
+                return sp_error(ESRCH, "cannot signal: the command is not running");
+        if (sig != 0 && !sp_signal_valid(sig))
+                return sp_error(EINVAL, "cannot send signal %d: no such signal", sig);
+        if (sp_run_signal(c, sig) < 0)
+                return sp_error(errno, "cannot send signal %d to pid %d: %s", sig,
+                                (int)c->run.pid, strerror(errno));
+        return 0;
+}
