@@ -18,6 +18,10 @@
  *  5. Free it with subproc_free(), which kills and reaps a child that is still running unless
  *     its pid was handed to the caller by subproc_run_async().
  *
+ * The declarations below follow that order: 1. build a command, 2. run it, 3. observe and
+ * control it while it runs or after, and free it; then 4. the process and pidfile utilities
+ * that need no command, and 5. errors.
+ *
  * What the child gets
  * -------------------
  *  - argv exactly as built; no shell is ever involved.  A bare binary name is resolved against
@@ -83,8 +87,20 @@ extern "C" {
 /* An opaque command: what to run and how, plus the state of its last or current run. */
 typedef struct subproc subproc;
 
+/* =======================================================================================
+ * 1. Build a command: what to run and how.  Nothing in this part starts a process or fails on
+ * the spot: the first error is kept and reported by the run (see "Lifecycle of a command").
+ * ===================================================================================== */
+
 /* ---------------------------------------------------------------------------------------
- * Construction
+ * Construction: a new command for a binary, with its first arguments.
+ *
+ * Setting an option twice.  A setter that takes a value (cwd, input, output, error, pidfile,
+ * timeout, cgroup, umask, uid, gid, death signal, hook, capture limit, ...) may be called once: a
+ * second call is a deferred EINVAL error naming the option ("the timeout is set twice").
+ * Switches without a value (subproc_daemonize(), ...) may be repeated.  Lists grow: arguments,
+ * environment entries, passed fds, send buffers; resource limits hold one value per resource, a
+ * second subproc_set_rlimit() of the same resource is the same EINVAL.
  * ------------------------------------------------------------------------------------- */
 
 /* Create a command that runs `binary` with argv[0] == binary.
@@ -100,16 +116,19 @@ typedef struct subproc subproc;
 SUBPROC_EXPORT subproc *subproc_new(const char *binary);
 
 /* Create a command from a NULL-terminated argv; argv[0] is the binary (see subproc_new()).
- * Every string is copied.  Never NULL.  Thread safety: safe.  Async-signal safety: no. */
+ * Every string is copied.  Returns a command owned by the caller (free it with subproc_free());
+ * never NULL.  Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT subproc *subproc_new_argv(const char *const *argv);
 
 /* Create a command from the binary and a NULL-terminated list of further arguments.
  * Example: subproc_new_args("/bin/echo", "hello", "world", NULL).
- * Never NULL.  Thread safety: safe.  Async-signal safety: no. */
+ * Returns a command owned by the caller (free it with subproc_free()); never NULL.
+ * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT subproc *subproc_new_args(const char *binary, ...) SUBPROC_SENTINEL;
 
 /* ---------------------------------------------------------------------------------------
- * Arguments.  Every string is copied.  A NULL string is a deferred EINVAL error.
+ * Arguments: the words after argv[0], appended in the order given.  Every string is copied.
+ * A NULL string is a deferred EINVAL error.
  * Thread safety: one thread per command.  Async-signal safety: no.
  * ------------------------------------------------------------------------------------- */
 
@@ -129,11 +148,11 @@ SUBPROC_EXPORT void subproc_add_arg_set(subproc *c, const char *const *args);
 SUBPROC_EXPORT void subproc_add_args(subproc *c, ...) SUBPROC_SENTINEL;
 
 /* ---------------------------------------------------------------------------------------
- * Environment.  By default the child inherits the caller's whole environment as it is when the
- * command runs.  The first call of any function below except subproc_env_inherit() and
- * subproc_env_unset() switches the command to a clean environment holding only what is passed
- * or set.  Setting a name that
- * is already present replaces it in place.  Names must be non-empty and hold no '='.
+ * Environment: the variables the child gets.  By default the child inherits the caller's
+ * whole environment as it is when the command runs.  The first call of any function below except
+ * subproc_env_inherit() and subproc_env_unset() switches the command to a clean environment
+ * holding only what is passed or set.  Setting a name that is already present replaces it in
+ * place.  Names must be non-empty and hold no '='.
  * Thread safety: one thread per command; the functions that read the caller's environment
  * (pass, pass_common, inherit) must not race with setenv() in another thread.
  * Async-signal safety: no.
@@ -165,7 +184,7 @@ SUBPROC_EXPORT void subproc_env_clear(subproc *c);
 SUBPROC_EXPORT void subproc_env_unset(subproc *c, const char *name);
 
 /* ---------------------------------------------------------------------------------------
- * Working directory
+ * Working directory: where the child starts.
  * ------------------------------------------------------------------------------------- */
 
 /* Run the child in `dir` (copied).  A relative binary (one with a '/' that does not start
@@ -176,8 +195,9 @@ SUBPROC_EXPORT void subproc_env_unset(subproc *c, const char *name);
 SUBPROC_EXPORT void subproc_set_cwd(subproc *c, const char *dir);
 
 /* ---------------------------------------------------------------------------------------
- * File descriptors.  By default the child gets /dev/null on 0, 1 and 2 and every other fd is
- * closed.  Thread safety: one thread per command.  Async-signal safety: no.
+ * File descriptors: what the child gets on fds 0, 1, 2 and above, and pipes to the caller.
+ * By default the child gets /dev/null on 0, 1 and 2 and every other fd is closed.
+ * Thread safety: one thread per command.  Async-signal safety: no.
  * ------------------------------------------------------------------------------------- */
 
 enum {
@@ -213,9 +233,10 @@ SUBPROC_EXPORT void subproc_set_error_fd(subproc *c, int *fd);
 SUBPROC_EXPORT void subproc_nonblocking_fds(subproc *c);
 
 /* ---------------------------------------------------------------------------------------
- * Buffers, fed and captured by subproc_run(), or by subproc_wait() after subproc_run_async(),
- * in one poll loop, so a child writing much to both stdout and stderr while reading much from
- * stdin never deadlocks.  Thread safety: one thread per command.  Async-signal safety: no.
+ * Buffers and captures: data the library itself feeds to the child and collects from it.
+ * Buffers, fed and captured by subproc_run(), or by subproc_wait() after subproc_run_async(), in
+ * one poll loop, so a child writing much to both stdout and stderr while reading much from stdin
+ * never deadlocks.  Thread safety: one thread per command.  Async-signal safety: no.
  * ------------------------------------------------------------------------------------- */
 
 /* Feed the NUL-terminated `text` (copied, without its NUL) to the child's stdin. */
@@ -236,14 +257,6 @@ SUBPROC_EXPORT void subproc_set_output_buffer(subproc *c, char **out);
 /* The same for stderr.  The same pointer as the output buffer captures both, interleaved,
  * through one pipe. */
 SUBPROC_EXPORT void subproc_set_error_buffer(subproc *c, char **err);
-
-/* Byte length of the stdout (or shared) buffer captured by the last run; it may hold NULs.
- * 0 before any run. */
-SUBPROC_EXPORT size_t subproc_output_len(const subproc *c);
-
-/* Byte length of the stderr buffer captured by the last run (the shared length when stdout
- * and stderr share a buffer). */
-SUBPROC_EXPORT size_t subproc_error_len(const subproc *c);
 
 /* Cap what each buffer or mapping of the command may hold at `max_bytes` (0, the default: no
  * cap).  A child that writes more is neither blocked nor stopped (a timeout is what stops a
@@ -288,11 +301,6 @@ SUBPROC_EXPORT void subproc_set_output_mapping(subproc *c, char **out);
  * interleaved in the order the child wrote them. */
 SUBPROC_EXPORT void subproc_set_error_mapping(subproc *c, char **err);
 
-/* Release a mapping made by subproc_set_output_mapping() or subproc_set_error_mapping():
- * `len` is the length the command reported for it.  NULL does nothing.  Async-signal-safe
- * (it only calls munmap). */
-SUBPROC_EXPORT void subproc_unmap(char *data, size_t len);
-
 /* Hand the child `len` bytes of `data` (copied) on a pipe that it can read to EOF.
  * Returns the fd number the child will see (for an argument such as "--config-fd=%d"), or -1
  * with errno set; a failure is also remembered as the command's deferred error.  The pipe is
@@ -300,7 +308,8 @@ SUBPROC_EXPORT void subproc_unmap(char *data, size_t len);
 SUBPROC_EXPORT int subproc_add_send_buffer(subproc *c, const void *data, size_t len);
 
 /* ---------------------------------------------------------------------------------------
- * Daemons and pidfiles
+ * Daemons and pidfiles: start the program as a daemon, and make it hold a locked pidfile.
+ * The functions that lock, read or stop a pidfile without a command are in part 4.
  * ------------------------------------------------------------------------------------- */
 
 /* Run the command as a daemon: the child calls setsid(), forks the daemon and exits, so the
@@ -316,10 +325,6 @@ SUBPROC_EXPORT int subproc_add_send_buffer(subproc *c, const void *data, size_t 
  * known then); subproc_handshake_release() lets it exec, as libvirt starts QEMU.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_daemonize(subproc *c);
-
-/* The daemon's pid after a successful subproc_run() of a daemonized command, else -1.
- * Thread safety: one thread per command.  Async-signal safety: yes. */
-SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
 
 /* Make the process that becomes the command hold a locked pidfile at `path` (copied).  Before
  * exec it opens the file read-only (O_NOFOLLOW: a symlink is refused; created with mode 0600,
@@ -339,6 +344,395 @@ SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
  * subproc_daemonize().
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_pidfile(subproc *c, const char *path);
+
+/* ---------------------------------------------------------------------------------------
+ * Lifetimes: a child that does not outlive its caller.  (subproc_exit_with_parent(), in part 4,
+ * does the same for the calling process.)
+ * ------------------------------------------------------------------------------------- */
+
+/* The child gets signal `sig` when the caller dies (Linux PR_SET_PDEATHSIG, FreeBSD
+ * PROC_PDEATHSIG_CTL, armed in the child after every credential change, which clears it on
+ * Linux).  If the caller died while the child
+ * was being set up, the child exits without running the program.  On Linux the signal follows
+ * the *thread* that spawned the child: if that thread exits, the child gets the signal even if
+ * the process lives on; spawn from a thread that lives as long as the child should.
+ * On FreeBSD it follows the caller process instead.  Not supported on macOS (no kernel death
+ * signal; a watcher thread would not survive exec) nor other systems: a run fails with
+ * ENOTSUP and a message saying why.  Contradicts subproc_daemonize() (a run fails with
+ * EINVAL).  `sig` is 1..SIGRTMAX on systems with real-time signals (64 on Linux, 126 on
+ * FreeBSD), else 1..NSIG-1 (31 on macOS); any other number fails the run with EINVAL.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_death_signal(subproc *c, int sig);
+
+/* ---------------------------------------------------------------------------------------
+ * Hook and handshake: run the caller's code in the child before exec, or stop the child before
+ * exec until the caller lets it go.  Waiting for that stop and letting go are in part 2.
+ * ------------------------------------------------------------------------------------- */
+
+/* Run hook(opaque) in the child, after fds, session, pidfile, rlimits and umask are set up and
+ * before chdir, dropping privileges and exec.  A non-zero return stops the child before exec;
+ * the run then fails with errno set to the return value if it is a positive errno value, else
+ * ECANCELED, and a message naming the hook.  The hook runs in a forked copy of the caller
+ * (this command then spawns with fork(), whose cost grows with the caller's memory, and runs
+ * the caller's pthread_atfork() handlers), possibly while other threads held locks: it may
+ * only call async-signal-safe functions (no malloc, no stdio, no locks); set*id() and the
+ * like work.  It sees the fds the program will get (0-2, the passed fds, the pidfile's) and
+ * the library's close-on-exec report pipes, no other, with or without a handshake; every fd
+ * it opens is closed when it returns: to hand the program an fd, dup2() it onto a number the
+ * program gets (0-2 or a passed fd's).  It runs with the program's signal mask (empty, or the
+ * caller's with subproc_inherit_signals()) and every handler at SIG_DFL: a child stuck in it
+ * dies of SIGTERM or a hangup, and a timeout set with subproc_set_timeout() also bounds the
+ * wait for it: past the deadline the child is killed (SIGKILL, it is not the program yet) and
+ * subproc_run(), subproc_run_async() or subproc_handshake_wait() fail with ETIMEDOUT; a
+ * daemon's too (killed through that intermediate's group, and, where the system has pidfds,
+ * through one taken while its intermediate, our child, proves it has not exec'd: so a daemon
+ * in a group of its own is ended only there).  In subproc_exec() the caller runs it,
+ * with every signal blocked and its other fds open (close-on-exec).
+ * Setting it twice is a deferred EINVAL.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_pre_exec_hook(subproc *c, int (*hook)(void *opaque), void *opaque);
+
+/* Make the child stop just before exec, with everything applied, until the caller lets it go,
+ * so the caller can act on its pid first (move it into a cgroup, set limits with prlimit,
+ * write id maps).  A child whose caller dies or frees the command without letting it go exits
+ * without running the program.  Use with subproc_run_async(), then subproc_handshake_wait(),
+ * then subproc_handshake_release().  The child is created with fork() (the caller keeps running
+ * while it waits).  subproc_run() refuses it (EINVAL), except for a daemon: there
+ * subproc_run() returns with the daemon waiting (see subproc_daemonize()), and a failure of
+ * the daemon's exec after the release is reported by subproc_handshake_release().
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
+
+/* ---------------------------------------------------------------------------------------
+ * Privileges and limits, applied in the child before exec.  A failure to apply any of them
+ * fails the run with the step named: the program never runs with more than was asked.
+ * The whole order in the child: cgroup (unless created in it); signal handlers reset; fds set
+ * up and the others closed; session or process group; [daemon fork]; pidfile; rlimits; umask;
+ * hook; chdir;
+ * capability bounding set (while CAP_SETPCAP is still held); supplementary groups; gid; uid;
+ * the other capability sets; no_new_privs; death signal (a credential change clears it) and
+ * the parent check; handshake; signal mask; exec.
+ * Thread safety: one thread per command.  Async-signal safety: no.
+ * ------------------------------------------------------------------------------------- */
+
+/* Empty every capability set of the child: effective, permitted, inheritable, ambient and the
+ * bounding set.  Dropping from the bounding set needs CAP_SETPCAP: a caller without it gets a
+ * run that fails with EPERM (naming the bounding-set step) unless its bounding set is
+ * already empty.  Linux only: elsewhere a run fails with ENOTSUP. */
+SUBPROC_EXPORT void subproc_clear_caps(subproc *c);
+
+/* Run the child as `uid` (real, effective and saved).  Supplementary groups are dropped
+ * whenever a uid or gid is set.
+ *
+ * The caller's dumpable flag (PR_GET_DUMPABLE) is the same after the run as before.  On Linux
+ * the child changes its uid or gid (this or subproc_set_gid()) while it still shares the
+ * caller's memory (vfork-style), and the kernel then marks that memory non-dumpable
+ * (fs.suid_dumpable), as it must while a child running as the new user shares it: otherwise
+ * that user could ptrace the child and read or write the caller's memory.  The library puts
+ * the flag back once the child has exec'd or failed, and with several threads spawning so,
+ * once the last of them has.  So for that window (the spawning thread is suspended in it;
+ * ETXTBSY is not retried as another user) the caller's memory is non-dumpable: another
+ * thread crashing in it writes no core, a ptrace attach or /proc/PID read by a non-root
+ * process fails, and /proc/PID of a non-root caller is owned by root.  A caller whose own
+ * credentials change meanwhile keeps the flag the kernel gave it; one that sets the flag
+ * itself (prctl) while such a spawn is in flight may see it put back when the spawn ends.  A
+ * caller whose flag is 2 (fs.suid_dumpable=2), which prctl cannot set back, gets a child
+ * started with fork instead. */
+SUBPROC_EXPORT void subproc_set_uid(subproc *c, uid_t uid);
+
+/* Run the child with group `gid` (real, effective and saved) and no supplementary groups.
+ * The caller's dumpable flag: as for subproc_set_uid(). */
+SUBPROC_EXPORT void subproc_set_gid(subproc *c, gid_t gid);
+
+/* Set the child's umask (0 included). */
+SUBPROC_EXPORT void subproc_set_umask(subproc *c, mode_t mask);
+
+/* Set no_new_privs in the child (Linux PR_SET_NO_NEW_PRIVS, FreeBSD 14 PROC_NO_NEW_PRIVS_CTL):
+ * exec can never grant privileges (setuid bits, file capabilities).  Elsewhere a run fails
+ * with ENOTSUP and a message saying why. */
+SUBPROC_EXPORT void subproc_set_no_new_privs(subproc *c);
+
+/* Set a resource limit (RLIMIT_NOFILE, RLIMIT_CORE, ...) in the child.  soft > hard or an
+ * unknown resource is a deferred EINVAL; raising a hard limit needs privilege (EPERM at run).
+ * Setting the same resource again is a deferred EINVAL (see "Setting an option twice"). */
+SUBPROC_EXPORT void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rlim_t hard);
+
+/* ---------------------------------------------------------------------------------------
+ * Supervision options: how the run is bounded in time, which process group or cgroup the child
+ * starts in, how its wait status is reported and which signal state it starts with.  Acting on a
+ * running child is in part 3.
+ * Thread safety: one thread per command.  Async-signal safety: no.
+ * ------------------------------------------------------------------------------------- */
+
+/* kill_after_ms for subproc_set_timeout(): send SIGTERM at the deadline, never SIGKILL. */
+#define SUBPROC_NO_KILL ((unsigned)-1)
+
+/* Bound the run: timeout_ms after the start (a pre-exec hook's time included: see
+ * subproc_set_pre_exec_hook()), the child (its group, if it has one) gets
+ * SIGTERM, then SIGKILL kill_after_ms later if it still runs (0: SIGKILL at the deadline, no
+ * SIGTERM; SUBPROC_NO_KILL: SIGTERM only).  SIGCONT follows the SIGTERM, so that a stopped
+ * child acts on it, as with timeout(1).  subproc_run() and subproc_wait() then fail with
+ * ETIMEDOUT and a message naming the signal sent; buffers keep what was captured.  A run past
+ * its deadline fails even if the child then handled SIGTERM and exited 0.  A grandchild that
+ * keeps the output pipes open cannot stall the run past the deadline and the grace: once the
+ * child is gone after a timeout, the pipes are let go.  0 disables.
+ * The timeout is enforced while the library waits: in subproc_run(), subproc_wait() and
+ * subproc_wait_timeout(); a caller that runs its own event loop after subproc_run_async()
+ * enforces its own deadline with subproc_kill().
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigned kill_after_ms);
+
+/* setsid() in the child: its own session and process group (it loses the controlling
+ * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group (with a
+ * handshake too: subproc_run_async() returns once the child has made its session).
+ * Descendants that leave the group (setsid(), setpgid()) escape them: put the child in a
+ * cgroup (subproc_set_cgroup()) to keep them in reach. */
+SUBPROC_EXPORT void subproc_new_session(subproc *c);
+
+/* setpgid(0, 0) in the child: its own process group, same session.  Timeouts, subproc_kill()
+ * and subproc_abort() then hit the whole group, and the child itself (through its pidfd) if
+ * it has moved to another group.  Other descendants that leave the group escape them (a
+ * cgroup-based kill is for later; subproc_set_cgroup() keeps them countable).  With
+ * subproc_daemonize(), the daemon itself leads a group of its own, in the new session its
+ * intermediate made. */
+SUBPROC_EXPORT void subproc_new_process_group(subproc *c);
+
+/* Start the child in the cgroup v2 directory `cgroup_dir` (copied), so the program never runs
+ * outside it.  The run opens the directory first: one that does not exist fails the run with
+ * its errno, one on no cgroup file system with EINVAL ("cgroup DIR: not a cgroup directory").
+ * On Linux 5.7 and later the child is created inside the cgroup (clone3 with
+ * CLONE_INTO_CGROUP).  Where that is refused (an older kernel, a sandbox, a cgroup v1
+ * directory, a cgroup that refuses processes) and for a child with a pre-exec hook or a
+ * handshake, the child instead writes itself into cgroup_dir/cgroup.procs before any other
+ * step; a failure there fails the run with the step named ("enter cgroup DIR: ...").  A fork
+ * refused with EAGAIN or ENOMEM, which may be the cgroup's own pids or memory limit, fails
+ * the run without that retry.  Linux only: elsewhere a run fails with EOPNOTSUPP.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_cgroup(subproc *c, const char *cgroup_dir);
+
+/* Make subproc_run(), subproc_wait() store the raw wait status, never failing on it. */
+SUBPROC_EXPORT void subproc_raw_status(subproc *c);
+
+/* Keep the caller's signal state for the child instead of the clean default: dispositions
+ * that the caller ignores stay ignored (so `nohup` keeps working through a wrapper) and the
+ * child starts with the caller's signal mask.  Handlers are still reset to SIG_DFL.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_inherit_signals(subproc *c);
+
+/* ---------------------------------------------------------------------------------------
+ * Logging: describe the command as a shell command line, for logs and messages, without
+ * running it.
+ * ------------------------------------------------------------------------------------- */
+
+/* Describe the command as one shell command line: environment changes (NAME=value, and
+ * "env -u NAME" for removed inherited names) then argv, every word quoted so that pasting the
+ * line into /bin/sh runs the same argv with the same environment changes.  With `linebreaks`,
+ * a " \" line continuation is put before each environment entry, the binary and each option
+ * (an argument starting with '-'); an option's non-option value stays on its line.
+ * env(1) carries the changes when a name is not an ordinary shell identifier, is one that
+ * shells treat specially (OPTIND, PPID, ...), or an inherited name was removed; then a binary
+ * with '=' is run through "/usr/bin/nice -n 0 --", as env would take it for an assignment.
+ * Returns: a malloc'd string the caller frees, or NULL with errno set (the command's deferred
+ * error, or ENOMEM).  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT char *subproc_to_string(const subproc *c, bool linebreaks);
+
+/* Write subproc_to_string(c, false) and a newline to `fd`.  Returns 0, or -1 with errno set
+ * (a deferred error or a write error).  Thread safety: one thread per command.
+ * Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_write_arg_log(const subproc *c, int fd);
+
+/* =======================================================================================
+ * 2. Run it: to completion, in the background, or in place of the calling process; with a
+ * handshake, wait for the child to stop before exec and let it go.
+ * ===================================================================================== */
+
+/* Run the command to completion: spawn, feed and capture the buffers, wait.
+ * exitstatus: NULL, or where to store the child's exit code.
+ * Returns 0 on success.  -1 with errno set and a message when:
+ *   - the command carries a deferred error (its errno: EINVAL, ENOMEM, ...);
+ *   - the child could not be started: the errno of the failing step (ENOENT, EACCES, ENOTDIR,
+ *     EBADF, ...) and a message naming the step ("exec /x: ...", "chdir /y: ...");
+ *     no child is left behind.  A binary still open for writing elsewhere (ETXTBSY) is
+ *     retried for 127 ms (pauses of 1, 2, 4 ... 64 ms) before the run fails with ETXTBSY,
+ *     except with subproc_set_uid(): the child, already that user, could be stopped by
+ *     that user (SIGSTOP) while the caller waits for its exec;
+ *   - the command is already running (EBUSY);
+ *   - the child exited non-zero and exitstatus is NULL, or it died by a signal and
+ *     subproc_raw_status() was not called (EIO; the message names the command line, the exit
+ *     code or signal and, when buffers were used, the tail of the child's stderr).
+ * With exitstatus non-NULL a normal exit's code is stored there and is not an error; after
+ * subproc_raw_status() the raw wait status is stored (decode with WIFEXITED() and friends)
+ * and no status is an error.
+ * Thread safety: one thread per command; different commands may run from many threads at
+ * once.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_run(subproc *c, int *exitstatus);
+
+/* Start the command and return at once: after the child has exec'd, or with the exec error
+ * (with a handshake: as soon as the child exists; see subproc_require_handshake()).
+ * pid: NULL, or where to store the child's pid.  With NULL the command owns the child, which
+ *   is reaped by subproc_wait(), subproc_abort() or subproc_free().  With a pointer the caller
+ *   also may free the command and reap the pid later with subproc_pid_wait() or
+ *   subproc_pid_abort(); subproc_free() then leaves the child alone.
+ * Buffers set on the command are fed and captured by subproc_wait().
+ * Returns 0, or -1 with errno set as for subproc_run().
+ * Thread safety: as subproc_run().  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_run_async(subproc *c, pid_t *pid);
+
+/* Apply everything to the calling process and exec the program in place, as
+ * virCommandExec does: fds, environment, cwd, pidfile (held by this process, which becomes
+ * the program), limits, hook, privileges, death signal (armed against this process's parent,
+ * which is what exit-with-parent wrappers want).  Returns only on failure: -1 with errno and a
+ * message naming the step.  What can be undone then is: every signal disposition and handler
+ * (SIGPIPE ignored stays ignored) and the signal mask; fds 0-2 and the close-on-exec flag of
+ * every fd, and any fd opened on the way (the pidfile's, whose lock goes with it, and a
+ * hook's) closed; the cwd, umask and death signal; resource limits as far as allowed (a
+ * lowered hard limit stays lowered without CAP_SYS_RESOURCE).  What cannot be undone stays:
+ * a new session or process group, dropped privileges (groups, gid, uid, capabilities,
+ * no_new_privs), cgroup membership, a pidfile this process can no longer remove once its
+ * privileges are dropped (otherwise the pidfile it wrote is removed), and whatever a hook did.  A signal that arrives in the instant between the reset of the
+ * handlers and the execve() (the mask is emptied for the program just before it) gets the
+ * default action, as it would in the program: with exec then failing, a caught signal sent
+ * at that instant can end the caller.  Daemonize, the handshake and buffers cannot be used
+ * (EINVAL).
+ * Thread safety: only in a single-threaded process (exec replaces every thread).
+ * Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_exec(subproc *c);
+
+/* After subproc_run_async(): wait until the child has applied everything and waits.  Returns
+ * 0; or -1 with errno and a message naming the step when the child failed before that (it is
+ * then reaped).  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_handshake_wait(subproc *c);
+
+/* Let the waiting child exec.  Returns 0 once it has exec'd, or -1 with errno and message if
+ * exec failed (the child is then reaped; a daemon exits by itself).  Calling it before
+ * subproc_handshake_wait() first waits.  Thread safety: one thread per command.
+ * Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_handshake_release(subproc *c);
+
+/* =======================================================================================
+ * 3. Observe and control a running or finished command: wait for it, ask for its status, pid,
+ * pidfd or daemon's pid, signal or stop it, read the lengths of what it captured, release a
+ * mapping, and free the command.
+ * ===================================================================================== */
+
+/* Finish a run started by subproc_run_async(): feed and capture the buffers, reap the child.
+ * Status rules as subproc_run().  Waiting when nothing is running fails with ECHILD.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_wait(subproc *c, int *exitstatus);
+
+/* subproc_wait() that gives up after timeout_ms (< 0: never): then -1 with errno ETIMEDOUT,
+ * the child still running and still owned by the command, so it can be waited for again
+ * (subproc_pid() > 0 tells this apart from a subproc_set_timeout() deadline, after which the
+ * child is reaped and subproc_pid() is -1); *exitstatus is left alone.
+ * Status rules (subproc_raw_status() included) as subproc_wait().  Buffers are
+ * served meanwhile.  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms);
+
+/* The raw wait status of the last finished run, or -1 if there was none.
+ * Thread safety: one thread per command.  Async-signal safety: yes. */
+SUBPROC_EXPORT int subproc_status(const subproc *c);
+
+/* The running child's pid, or -1 if none.  Thread safety: one thread per command.
+ * Async-signal safety: yes. */
+SUBPROC_EXPORT pid_t subproc_pid(const subproc *c);
+
+/* The pidfd of the running child (Linux 5.2+: it comes with the child from clone(), so it can
+ * never refer to a recycled pid), or -1 when nothing runs or the kernel has none.  It becomes
+ * readable when the child exits: poll it in an event loop, then reap with subproc_wait().
+ * Owned by the command: do not close it.  Thread safety: one thread per command.
+ * Async-signal safety: yes. */
+SUBPROC_EXPORT int subproc_pidfd(const subproc *c);
+
+/* Send `sig` to the running child: to its whole process group when subproc_new_session() or
+ * subproc_new_process_group() made one (and to the child itself too if it has left that
+ * group), else through its pidfd.  A pid or group id is only signalled while it is proven to
+ * be the child's: the group through the pidfd (Linux 6.9+, exact even after the child is
+ * gone), else kill() only while the child is unreaped (a check just before the kill: with
+ * SIGCHLD ignored, on kernels before 6.9 or without pidfds, the child could still exit and
+ * its id be reused in the moment between the two).  Once the child was reaped behind the
+ * library's back (SIGCHLD ignored, a handler reaping every child), nothing is signalled.
+ * `sig` is 0 (only checks that the child can be signalled) or a signal number as for
+ * subproc_set_death_signal().  Returns 0, or -1 with errno (ESRCH when nothing runs, EINVAL
+ * for any other number).  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
+
+/* Stop a running child: SIGTERM, wait up to 200 ms, then SIGKILL, and reap it.  Captured
+ * buffers are left as they were.  Does nothing if nothing is running; never fails and leaves
+ * errno unchanged.  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_abort(subproc *c);
+
+/* Byte length of the stdout (or shared) buffer captured by the last run; it may hold NULs.
+ * 0 before any run.  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT size_t subproc_output_len(const subproc *c);
+
+/* Byte length of the stderr buffer captured by the last run (the shared length when stdout
+ * and stderr share a buffer).  Thread safety: one thread per command.
+ * Async-signal safety: no. */
+SUBPROC_EXPORT size_t subproc_error_len(const subproc *c);
+
+/* The daemon's pid after a successful subproc_run() of a daemonized command, else -1.
+ * Thread safety: one thread per command.  Async-signal safety: yes. */
+SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
+
+/* Release a mapping made by subproc_set_output_mapping() or subproc_set_error_mapping():
+ * `len` is the length the command reported for it.  NULL does nothing.  Thread safety: safe
+ * (the mapping is the caller's).  Async-signal-safe (it only calls munmap). */
+SUBPROC_EXPORT void subproc_unmap(char *data, size_t len);
+
+/* Free the command.  NULL-safe.  A child still running that the command owns is aborted and
+ * reaped; a child whose pid was handed out by subproc_run_async() is left alone.  Pending
+ * SUBPROC_PASS_FD_CLOSE_PARENT fds are closed.  Thread safety: one thread per command.
+ * Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_free(subproc *c);
+
+/* =======================================================================================
+ * 4. Process and pidfile utilities: functions that need no command.
+ * ===================================================================================== */
+
+/* ---------------------------------------------------------------------------------------
+ * Processes: reap or stop a pid handed out by subproc_run_async(), fork safely for callers that
+ * must fork themselves, and end the calling process with its parent.
+ * ------------------------------------------------------------------------------------- */
+
+/* Reap `pid` (a child of the caller) with the status rules of subproc_run(): with raw true,
+ * *exitstatus gets the raw wait status; otherwise a signal death, or a non-zero exit when
+ * exitstatus is NULL, is an error (EIO).  Retries on EINTR.  Returns 0 or -1 with errno set.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pid_wait(pid_t pid, int *exitstatus, bool raw);
+
+/* Stop and reap `pid` as subproc_abort() does.  Ignores pid <= 0, and a pid that is no
+ * unreaped child of the caller any more (reaped already: the number may be someone else's),
+ * which is never signalled.  Never fails; leaves errno unchanged.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_pid_abort(pid_t pid);
+
+/* fork() with every signal blocked around it, so no handler of the caller runs in the child.
+ * In the parent the caller's signal mask is restored; in the child every handler is reset to
+ * SIG_DFL and then every signal is unblocked.
+ * Returns: the child's pid in the parent, 0 in the child, -1 with errno set on failure.
+ * Thread safety: safe, with fork()'s rules: in a threaded caller the child may only use
+ * async-signal-safe functions until it execs.  Async-signal safety: no. */
+SUBPROC_EXPORT pid_t subproc_fork(void);
+
+/* Make the calling process receive SIGTERM when its parent exits (Linux PR_SET_PDEATHSIG,
+ * FreeBSD PROC_PDEATHSIG_CTL, macOS a kqueue watcher thread).  If the parent changed between
+ * the call's start and the arming (it died in between), SIGTERM is sent at once.
+ * On Linux the signal fires when the *thread* that created this process exits, not the whole
+ * parent process.  On macOS the watcher is a thread of this process image: it does not survive
+ * exec (subproc_exec() included) nor reach fork()ed children.  Exec of a set-user-ID program
+ * clears it on Linux and FreeBSD.
+ * Returns 0, or -1 with errno ENOTSUP where the system has no way to do it.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_exit_with_parent(void);
+
+/* Whether subproc_exit_with_parent() can work on this system.
+ * Thread safety: safe.  Async-signal safety: yes. */
+SUBPROC_EXPORT bool subproc_can_exit_with_parent(void);
+
+/* ---------------------------------------------------------------------------------------
+ * Pidfiles: lock, read, query and stop the service of a pidfile, as init scripts and
+ * start-stop-daemon do.  subproc_set_pidfile() makes a command hold one.
+ * ------------------------------------------------------------------------------------- */
 
 /* Create or open the pidfile at `path` (mode 0600 when created; an existing file loses its
  * group and other permission bits once locked, since anyone who can open it could lock it
@@ -430,356 +824,9 @@ SUBPROC_EXPORT int subproc_pidfile_stop(const char *path, const char *exe);
  * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pidfile_force_cleanup(const char *path);
 
-/* ---------------------------------------------------------------------------------------
- * Lifetimes
- * ------------------------------------------------------------------------------------- */
-
-/* Make the calling process receive SIGTERM when its parent exits (Linux PR_SET_PDEATHSIG,
- * FreeBSD PROC_PDEATHSIG_CTL, macOS a kqueue watcher thread).  If the parent changed between
- * the call's start and the arming (it died in between), SIGTERM is sent at once.
- * On Linux the signal fires when the *thread* that created this process exits, not the whole
- * parent process.  On macOS the watcher is a thread of this process image: it does not survive
- * exec (subproc_exec() included) nor reach fork()ed children.  Exec of a set-user-ID program
- * clears it on Linux and FreeBSD.
- * Returns 0, or -1 with errno ENOTSUP where the system has no way to do it.
- * Thread safety: safe.  Async-signal safety: no. */
-SUBPROC_EXPORT int subproc_exit_with_parent(void);
-
-/* Whether subproc_exit_with_parent() can work on this system. */
-SUBPROC_EXPORT bool subproc_can_exit_with_parent(void);
-
-/* The child gets signal `sig` when the caller dies (Linux PR_SET_PDEATHSIG, FreeBSD
- * PROC_PDEATHSIG_CTL, armed in the child after every credential change, which clears it on
- * Linux).  If the caller died while the child
- * was being set up, the child exits without running the program.  On Linux the signal follows
- * the *thread* that spawned the child: if that thread exits, the child gets the signal even if
- * the process lives on; spawn from a thread that lives as long as the child should.
- * On FreeBSD it follows the caller process instead.  Not supported on macOS (no kernel death
- * signal; a watcher thread would not survive exec) nor other systems: a run fails with
- * ENOTSUP and a message saying why.  Contradicts subproc_daemonize() (a run fails with
- * EINVAL).  `sig` is 1..SIGRTMAX on systems with real-time signals (64 on Linux, 126 on
- * FreeBSD), else 1..NSIG-1 (31 on macOS); any other number fails the run with EINVAL.
- * Thread safety: one thread per command.  Async-signal safety: no. */
-SUBPROC_EXPORT void subproc_set_death_signal(subproc *c, int sig);
-
-/* ---------------------------------------------------------------------------------------
- * Hook and handshake
- * ------------------------------------------------------------------------------------- */
-
-/* Run hook(opaque) in the child, after fds, session, pidfile, rlimits and umask are set up and
- * before chdir, dropping privileges and exec.  A non-zero return stops the child before exec;
- * the run then fails with errno set to the return value if it is a positive errno value, else
- * ECANCELED, and a message naming the hook.  The hook runs in a forked copy of the caller
- * (this command then spawns with fork(), whose cost grows with the caller's memory, and runs
- * the caller's pthread_atfork() handlers), possibly while other threads held locks: it may
- * only call async-signal-safe functions (no malloc, no stdio, no locks); set*id() and the
- * like work.  It sees the fds the program will get (0-2, the passed fds, the pidfile's) and
- * the library's close-on-exec report pipes, no other, with or without a handshake; every fd
- * it opens is closed when it returns: to hand the program an fd, dup2() it onto a number the
- * program gets (0-2 or a passed fd's).  It runs with the program's signal mask (empty, or the
- * caller's with subproc_inherit_signals()) and every handler at SIG_DFL: a child stuck in it
- * dies of SIGTERM or a hangup, and a timeout set with subproc_set_timeout() also bounds the
- * wait for it: past the deadline the child is killed (SIGKILL, it is not the program yet) and
- * subproc_run(), subproc_run_async() or subproc_handshake_wait() fail with ETIMEDOUT; a
- * daemon's too (killed through that intermediate's group, and, where the system has pidfds,
- * through one taken while its intermediate, our child, proves it has not exec'd: so a daemon
- * in a group of its own is ended only there).  In subproc_exec() the caller runs it,
- * with every signal blocked and its other fds open (close-on-exec).
- * Setting it twice is a deferred EINVAL.
- * Thread safety: one thread per command.  Async-signal safety: no. */
-SUBPROC_EXPORT void subproc_set_pre_exec_hook(subproc *c, int (*hook)(void *opaque), void *opaque);
-
-/* Make the child stop just before exec, with everything applied, until the caller lets it go,
- * so the caller can act on its pid first (move it into a cgroup, set limits with prlimit,
- * write id maps).  A child whose caller dies or frees the command without letting it go exits
- * without running the program.  Use with subproc_run_async(), then subproc_handshake_wait(),
- * then subproc_handshake_release().  The child is created with fork() (the caller keeps running
- * while it waits).  subproc_run() refuses it (EINVAL), except for a daemon: there
- * subproc_run() returns with the daemon waiting (see subproc_daemonize()), and a failure of
- * the daemon's exec after the release is reported by subproc_handshake_release().
- * Thread safety: one thread per command.  Async-signal safety: no. */
-SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
-
-/* After subproc_run_async(): wait until the child has applied everything and waits.  Returns
- * 0; or -1 with errno and a message naming the step when the child failed before that (it is
- * then reaped).  Thread safety: one thread per command.  Async-signal safety: no. */
-SUBPROC_EXPORT int subproc_handshake_wait(subproc *c);
-
-/* Let the waiting child exec.  Returns 0 once it has exec'd, or -1 with errno and message if
- * exec failed (the child is then reaped; a daemon exits by itself).  Calling it before
- * subproc_handshake_wait() first waits.  Thread safety: one thread per command.
- * Async-signal safety: no. */
-SUBPROC_EXPORT int subproc_handshake_release(subproc *c);
-
-/* ---------------------------------------------------------------------------------------
- * Privileges and limits, applied in the child before exec.  A failure to apply any of them
- * fails the run with the step named: the program never runs with more than was asked.
- * The whole order in the child: cgroup (unless created in it); signal handlers reset; fds set
- * up and the others closed; session or process group; [daemon fork]; pidfile; rlimits; umask;
- * hook; chdir;
- * capability bounding set (while CAP_SETPCAP is still held); supplementary groups; gid; uid;
- * the other capability sets; no_new_privs; death signal (a credential change clears it) and
- * the parent check; handshake; signal mask; exec.
- * Thread safety: one thread per command.  Async-signal safety: no.
- * ------------------------------------------------------------------------------------- */
-
-/* Empty every capability set of the child: effective, permitted, inheritable, ambient and the
- * bounding set.  Dropping from the bounding set needs CAP_SETPCAP: a caller without it gets a
- * run that fails with EPERM (naming the bounding-set step) unless its bounding set is
- * already empty.  Linux only: elsewhere a run fails with ENOTSUP. */
-SUBPROC_EXPORT void subproc_clear_caps(subproc *c);
-
-/* Run the child as `uid` (real, effective and saved).  Supplementary groups are dropped
- * whenever a uid or gid is set.
- *
- * The caller's dumpable flag (PR_GET_DUMPABLE) is the same after the run as before.  On Linux
- * the child changes its uid or gid (this or subproc_set_gid()) while it still shares the
- * caller's memory (vfork-style), and the kernel then marks that memory non-dumpable
- * (fs.suid_dumpable), as it must while a child running as the new user shares it: otherwise
- * that user could ptrace the child and read or write the caller's memory.  The library puts
- * the flag back once the child has exec'd or failed, and with several threads spawning so,
- * once the last of them has.  So for that window (the spawning thread is suspended in it;
- * ETXTBSY is not retried as another user) the caller's memory is non-dumpable: another
- * thread crashing in it writes no core, a ptrace attach or /proc/PID read by a non-root
- * process fails, and /proc/PID of a non-root caller is owned by root.  A caller whose own
- * credentials change meanwhile keeps the flag the kernel gave it; one that sets the flag
- * itself (prctl) while such a spawn is in flight may see it put back when the spawn ends.  A
- * caller whose flag is 2 (fs.suid_dumpable=2), which prctl cannot set back, gets a child
- * started with fork instead. */
-SUBPROC_EXPORT void subproc_set_uid(subproc *c, uid_t uid);
-
-/* Run the child with group `gid` (real, effective and saved) and no supplementary groups.
- * The caller's dumpable flag: as for subproc_set_uid(). */
-SUBPROC_EXPORT void subproc_set_gid(subproc *c, gid_t gid);
-
-/* Set the child's umask (0 included). */
-SUBPROC_EXPORT void subproc_set_umask(subproc *c, mode_t mask);
-
-/* Set no_new_privs in the child (Linux PR_SET_NO_NEW_PRIVS, FreeBSD 14 PROC_NO_NEW_PRIVS_CTL):
- * exec can never grant privileges (setuid bits, file capabilities).  Elsewhere a run fails
- * with ENOTSUP and a message saying why. */
-SUBPROC_EXPORT void subproc_set_no_new_privs(subproc *c);
-
-/* Set a resource limit (RLIMIT_NOFILE, RLIMIT_CORE, ...) in the child.  soft > hard or an
- * unknown resource is a deferred EINVAL; raising a hard limit needs privilege (EPERM at run).
- * Setting the same resource again replaces the earlier values. */
-SUBPROC_EXPORT void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rlim_t hard);
-
-/* ---------------------------------------------------------------------------------------
- * Logging
- * ------------------------------------------------------------------------------------- */
-
-/* Describe the command as one shell command line: environment changes (NAME=value, and
- * "env -u NAME" for removed inherited names) then argv, every word quoted so that pasting the
- * line into /bin/sh runs the same argv with the same environment changes.  With `linebreaks`,
- * a " \" line continuation is put before each environment entry, the binary and each option
- * (an argument starting with '-'); an option's non-option value stays on its line.
- * env(1) carries the changes when a name is not an ordinary shell identifier, is one that
- * shells treat specially (OPTIND, PPID, ...), or an inherited name was removed; then a binary
- * with '=' is run through "/usr/bin/nice -n 0 --", as env would take it for an assignment.
- * Returns: a malloc'd string the caller frees, or NULL with errno set (the command's deferred
- * error, or ENOMEM).  Thread safety: one thread per command.  Async-signal safety: no. */
-SUBPROC_EXPORT char *subproc_to_string(const subproc *c, bool linebreaks);
-
-/* Write subproc_to_string(c, false) and a newline to `fd`.  Returns 0, or -1 with errno set
- * (a deferred error or a write error).  Thread safety: one thread per command.
- * Async-signal safety: no. */
-SUBPROC_EXPORT int subproc_write_arg_log(const subproc *c, int fd);
-
-/* ---------------------------------------------------------------------------------------
- * Running
- * ------------------------------------------------------------------------------------- */
-
-/* Run the command to completion: spawn, feed and capture the buffers, wait.
- * exitstatus: NULL, or where to store the child's exit code.
- * Returns 0 on success.  -1 with errno set and a message when:
- *   - the command carries a deferred error (its errno: EINVAL, ENOMEM, ...);
- *   - the child could not be started: the errno of the failing step (ENOENT, EACCES, ENOTDIR,
- *     EBADF, ...) and a message naming the step ("exec /x: ...", "chdir /y: ...");
- *     no child is left behind.  A binary still open for writing elsewhere (ETXTBSY) is
- *     retried for 127 ms (pauses of 1, 2, 4 ... 64 ms) before the run fails with ETXTBSY,
- *     except with subproc_set_uid(): the child, already that user, could be stopped by
- *     that user (SIGSTOP) while the caller waits for its exec;
- *   - the command is already running (EBUSY);
- *   - the child exited non-zero and exitstatus is NULL, or it died by a signal and
- *     subproc_raw_status() was not called (EIO; the message names the command line, the exit
- *     code or signal and, when buffers were used, the tail of the child's stderr).
- * With exitstatus non-NULL a normal exit's code is stored there and is not an error; after
- * subproc_raw_status() the raw wait status is stored (decode with WIFEXITED() and friends)
- * and no status is an error.
- * Thread safety: one thread per command; different commands may run from many threads at
- * once.  Async-signal safety: no. */
-SUBPROC_EXPORT int subproc_run(subproc *c, int *exitstatus);
-
-/* Make subproc_run(), subproc_wait() store the raw wait status, never failing on it. */
-SUBPROC_EXPORT void subproc_raw_status(subproc *c);
-
-/* Start the command and return at once: after the child has exec'd, or with the exec error
- * (with a handshake: as soon as the child exists; see subproc_require_handshake()).
- * pid: NULL, or where to store the child's pid.  With NULL the command owns the child, which
- *   is reaped by subproc_wait(), subproc_abort() or subproc_free().  With a pointer the caller
- *   also may free the command and reap the pid later with subproc_pid_wait() or
- *   subproc_pid_abort(); subproc_free() then leaves the child alone.
- * Buffers set on the command are fed and captured by subproc_wait().
- * Returns 0, or -1 with errno set as for subproc_run().
- * Thread safety: as subproc_run().  Async-signal safety: no. */
-SUBPROC_EXPORT int subproc_run_async(subproc *c, pid_t *pid);
-
-/* Finish a run started by subproc_run_async(): feed and capture the buffers, reap the child.
- * Status rules as subproc_run().  Waiting when nothing is running fails with ECHILD.
- * Thread safety: one thread per command.  Async-signal safety: no. */
-SUBPROC_EXPORT int subproc_wait(subproc *c, int *exitstatus);
-
-/* The running child's pid, or -1 if none.  Thread safety: one thread per command.
- * Async-signal safety: yes. */
-SUBPROC_EXPORT pid_t subproc_pid(const subproc *c);
-
-/* The raw wait status of the last finished run, or -1 if there was none.
- * Thread safety: one thread per command.  Async-signal safety: yes. */
-SUBPROC_EXPORT int subproc_status(const subproc *c);
-
-/* Stop a running child: SIGTERM, wait up to 200 ms, then SIGKILL, and reap it.  Captured
- * buffers are left as they were.  Does nothing if nothing is running; never fails and leaves
- * errno unchanged.  Thread safety: one thread per command.  Async-signal safety: no. */
-SUBPROC_EXPORT void subproc_abort(subproc *c);
-
-/* Free the command.  NULL-safe.  A child still running that the command owns is aborted and
- * reaped; a child whose pid was handed out by subproc_run_async() is left alone.  Pending
- * SUBPROC_PASS_FD_CLOSE_PARENT fds are closed.  Thread safety: one thread per command.
- * Async-signal safety: no. */
-SUBPROC_EXPORT void subproc_free(subproc *c);
-
-/* Reap `pid` (a child of the caller) with the status rules of subproc_run(): with raw true,
- * *exitstatus gets the raw wait status; otherwise a signal death, or a non-zero exit when
- * exitstatus is NULL, is an error (EIO).  Retries on EINTR.  Returns 0 or -1 with errno set.
- * Thread safety: safe.  Async-signal safety: no. */
-SUBPROC_EXPORT int subproc_pid_wait(pid_t pid, int *exitstatus, bool raw);
-
-/* Stop and reap `pid` as subproc_abort() does.  Ignores pid <= 0, and a pid that is no
- * unreaped child of the caller any more (reaped already: the number may be someone else's),
- * which is never signalled.  Never fails; leaves errno unchanged.
- * Thread safety: safe.  Async-signal safety: no. */
-SUBPROC_EXPORT void subproc_pid_abort(pid_t pid);
-
-/* Keep the caller's signal state for the child instead of the clean default: dispositions
- * that the caller ignores stay ignored (so `nohup` keeps working through a wrapper) and the
- * child starts with the caller's signal mask.  Handlers are still reset to SIG_DFL.
- * Thread safety: one thread per command.  Async-signal safety: no. */
-SUBPROC_EXPORT void subproc_inherit_signals(subproc *c);
-
-/* Apply everything to the calling process and exec the program in place, as
- * virCommandExec does: fds, environment, cwd, pidfile (held by this process, which becomes
- * the program), limits, hook, privileges, death signal (armed against this process's parent,
- * which is what exit-with-parent wrappers want).  Returns only on failure: -1 with errno and a
- * message naming the step.  What can be undone then is: every signal disposition and handler
- * (SIGPIPE ignored stays ignored) and the signal mask; fds 0-2 and the close-on-exec flag of
- * every fd, and any fd opened on the way (the pidfile's, whose lock goes with it, and a
- * hook's) closed; the cwd, umask and death signal; resource limits as far as allowed (a
- * lowered hard limit stays lowered without CAP_SYS_RESOURCE).  What cannot be undone stays:
- * a new session or process group, dropped privileges (groups, gid, uid, capabilities,
- * no_new_privs), cgroup membership, a pidfile this process can no longer remove once its
- * privileges are dropped (otherwise the pidfile it wrote is removed), and whatever a hook did.  A signal that arrives in the instant between the reset of the
- * handlers and the execve() (the mask is emptied for the program just before it) gets the
- * default action, as it would in the program: with exec then failing, a caught signal sent
- * at that instant can end the caller.  Daemonize, the handshake and buffers cannot be used
- * (EINVAL).
- * Thread safety: only in a single-threaded process (exec replaces every thread).
- * Async-signal safety: no. */
-SUBPROC_EXPORT int subproc_exec(subproc *c);
-
-/* ---------------------------------------------------------------------------------------
- * Supervision
- * ------------------------------------------------------------------------------------- */
-
-/* kill_after_ms for subproc_set_timeout(): send SIGTERM at the deadline, never SIGKILL. */
-#define SUBPROC_NO_KILL ((unsigned)-1)
-
-/* The pidfd of the running child (Linux 5.2+: it comes with the child from clone(), so it can
- * never refer to a recycled pid), or -1 when nothing runs or the kernel has none.  It becomes
- * readable when the child exits: poll it in an event loop, then reap with subproc_wait().
- * Owned by the command: do not close it.  Thread safety: one thread per command.
- * Async-signal safety: yes. */
-SUBPROC_EXPORT int subproc_pidfd(const subproc *c);
-
-/* Send `sig` to the running child: to its whole process group when subproc_new_session() or
- * subproc_new_process_group() made one (and to the child itself too if it has left that
- * group), else through its pidfd.  A pid or group id is only signalled while it is proven to
- * be the child's: the group through the pidfd (Linux 6.9+, exact even after the child is
- * gone), else kill() only while the child is unreaped (a check just before the kill: with
- * SIGCHLD ignored, on kernels before 6.9 or without pidfds, the child could still exit and
- * its id be reused in the moment between the two).  Once the child was reaped behind the
- * library's back (SIGCHLD ignored, a handler reaping every child), nothing is signalled.
- * `sig` is 0 (only checks that the child can be signalled) or a signal number as for
- * subproc_set_death_signal().  Returns 0, or -1 with errno (ESRCH when nothing runs, EINVAL
- * for any other number).  Thread safety: one thread per command.  Async-signal safety: no. */
-SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
-
-/* Bound the run: timeout_ms after the start (a pre-exec hook's time included: see
- * subproc_set_pre_exec_hook()), the child (its group, if it has one) gets
- * SIGTERM, then SIGKILL kill_after_ms later if it still runs (0: SIGKILL at the deadline, no
- * SIGTERM; SUBPROC_NO_KILL: SIGTERM only).  SIGCONT follows the SIGTERM, so that a stopped
- * child acts on it, as with timeout(1).  subproc_run() and subproc_wait() then fail with
- * ETIMEDOUT and a message naming the signal sent; buffers keep what was captured.  A run past
- * its deadline fails even if the child then handled SIGTERM and exited 0.  A grandchild that
- * keeps the output pipes open cannot stall the run past the deadline and the grace: once the
- * child is gone after a timeout, the pipes are let go.  0 disables.
- * The timeout is enforced while the library waits: in subproc_run(), subproc_wait() and
- * subproc_wait_timeout(); a caller that runs its own event loop after subproc_run_async()
- * enforces its own deadline with subproc_kill().
- * Thread safety: one thread per command.  Async-signal safety: no. */
-SUBPROC_EXPORT void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigned kill_after_ms);
-
-/* setsid() in the child: its own session and process group (it loses the controlling
- * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group (with a
- * handshake too: subproc_run_async() returns once the child has made its session).
- * Descendants that leave the group (setsid(), setpgid()) escape them: put the child in a
- * cgroup (subproc_set_cgroup()) to keep them in reach. */
-SUBPROC_EXPORT void subproc_new_session(subproc *c);
-
-/* setpgid(0, 0) in the child: its own process group, same session.  Timeouts, subproc_kill()
- * and subproc_abort() then hit the whole group, and the child itself (through its pidfd) if
- * it has moved to another group.  Other descendants that leave the group escape them (a
- * cgroup-based kill is for later; subproc_set_cgroup() keeps them countable).  With
- * subproc_daemonize(), the daemon itself leads a group of its own, in the new session its
- * intermediate made. */
-SUBPROC_EXPORT void subproc_new_process_group(subproc *c);
-
-/* Start the child in the cgroup v2 directory `cgroup_dir` (copied), so the program never runs
- * outside it.  The run opens the directory first: one that does not exist fails the run with
- * its errno, one on no cgroup file system with EINVAL ("cgroup DIR: not a cgroup directory").
- * On Linux 5.7 and later the child is created inside the cgroup (clone3 with
- * CLONE_INTO_CGROUP).  Where that is refused (an older kernel, a sandbox, a cgroup v1
- * directory, a cgroup that refuses processes) and for a child with a pre-exec hook or a
- * handshake, the child instead writes itself into cgroup_dir/cgroup.procs before any other
- * step; a failure there fails the run with the step named ("enter cgroup DIR: ...").  A fork
- * refused with EAGAIN or ENOMEM, which may be the cgroup's own pids or memory limit, fails
- * the run without that retry.  Linux only: elsewhere a run fails with EOPNOTSUPP.
- * Thread safety: one thread per command.  Async-signal safety: no. */
-SUBPROC_EXPORT void subproc_set_cgroup(subproc *c, const char *cgroup_dir);
-
-/* subproc_wait() that gives up after timeout_ms (< 0: never): then -1 with errno ETIMEDOUT,
- * the child still running and still owned by the command, so it can be waited for again
- * (subproc_pid() > 0 tells this apart from a subproc_set_timeout() deadline, after which the
- * child is reaped and subproc_pid() is -1); *exitstatus is left alone.
- * Status rules (subproc_raw_status() included) as subproc_wait().  Buffers are
- * served meanwhile.  Thread safety: one thread per command.  Async-signal safety: no. */
-SUBPROC_EXPORT int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms);
-
-/* ---------------------------------------------------------------------------------------
- * Safe fork for callers that must fork themselves
- * ------------------------------------------------------------------------------------- */
-
-/* fork() with every signal blocked around it, so no handler of the caller runs in the child.
- * In the parent the caller's signal mask is restored; in the child every handler is reset to
- * SIG_DFL and then every signal is unblocked.
- * Returns: the child's pid in the parent, 0 in the child, -1 with errno set on failure.
- * Thread safety: safe, with fork()'s rules: in a threaded caller the child may only use
- * async-signal-safe functions until it execs.  Async-signal safety: no. */
-SUBPROC_EXPORT pid_t subproc_fork(void);
-
-/* ---------------------------------------------------------------------------------------
- * Errors
- * ------------------------------------------------------------------------------------- */
+/* =======================================================================================
+ * 5. Errors: what the calling thread's last failure was, and in which part of a run.
+ * ===================================================================================== */
 
 /* Which part of a run failed, for callers that map failures to exit codes (as env(1) does
  * with 125, 126 and 127). */
