@@ -36,7 +36,7 @@ def library_commands(root, builddir):
     found = {}
     for e in entries:
         src = os.path.normpath(os.path.join(e["directory"], e["file"]))
-        if os.path.dirname(src) != os.path.join(root, "src") or not src.endswith(".c"):
+        if not src.startswith(os.path.join(root, "src") + os.sep) or not src.endswith(".c"):
             continue
         args = e.get("arguments") or shlex.split(e["command"])
         found.setdefault(src, (e["directory"], args))
@@ -61,7 +61,8 @@ def strip_outputs(args):
 def compile_all(root, builddir, outdir, extra):
     os.makedirs(outdir, exist_ok=True)
     for src, (cwd, args) in sorted(library_commands(root, builddir).items()):
-        base = os.path.join(outdir, os.path.basename(src)[:-2])
+        # src/a/x.c and src/b/x.c must not share an output: name it by the whole path.
+        base = os.path.join(outdir, rel(root, src)[len("src/"):-2].replace(os.sep, "+"))
         args = strip_outputs(args)
         # The source goes last, named absolutely so that gcc's records name it so; our flags
         # go after the build's and win over its -O.
@@ -141,8 +142,8 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 def include_graph(root):
     """{file: [project headers it includes]} for src/*.[ch] and the headers they reach."""
     dirs = [os.path.join(root, d) for d in ("src", "include", "")]
-    todo = [os.path.join(root, "src", n) for n in sorted(os.listdir(os.path.join(root, "src")))
-            if n.endswith((".c", ".h"))]
+    todo = sorted(os.path.join(d, n) for d, _, names in os.walk(os.path.join(root, "src"))
+                  for n in names if n.endswith((".c", ".h")))
     graph = {}
     while todo:
         path = todo.pop()
@@ -162,6 +163,18 @@ def include_graph(root):
     return graph
 
 
+def write_dot(graph, circles, path):
+    """The call graph for graphviz (dot -Tsvg), files of a circle in red."""
+    red = {f for c in circles for f in c}
+    with open(path, "w") as f:
+        f.write("digraph calls {\n  rankdir=LR; node [shape=box];\n")
+        for v in sorted(graph):
+            f.write('  "%s"%s;\n' % (v, " [color=red]" if v in red else ""))
+            for w in sorted(graph[v]):
+                f.write('  "%s" -> "%s";\n' % (v, w))
+        f.write("}\n")
+
+
 def print_graphs(root, cidir):
     graph = call_graph(root, cidir)
     nedges = sum(len(v) for v in graph.values())
@@ -178,6 +191,7 @@ def print_graphs(root, cidir):
     for c in circles:
         print("  %d files: %s" % (len(c), " ".join(c)))
     print("   files in a circle: %d of %d" % (sum(len(c) for c in circles), len(graph)))
+    write_dot(graph, circles, os.path.join(cidir, "calls.dot"))
 
     inc = include_graph(root)
     headers = {f: [h for h in v] for f, v in inc.items() if f.endswith(".h")}
@@ -188,10 +202,11 @@ def print_graphs(root, cidir):
     for f, v in inc.items():
         if f.endswith(".c"):
             for h in v:
-                users[h].append(os.path.basename(f))
+                users[h].append(f[len("src/"):])
     print("   included by .c files:")
     for h in sorted(users):
-        print("  %s <- %d: %s" % (h, len(users[h]), " ".join(sorted(users[h]))))
+        names = " ".join(sorted(users[h])) if len(users[h]) <= 8 else "..."
+        print("  %s <- %d: %s" % (h, len(users[h]), names))
     cycles = sccs(headers)
     print("== include cycles: %d" % len(cycles))
     for c in cycles:
@@ -264,7 +279,8 @@ def print_walk(root, binary, traces):
     print("== walk of one subproc_run: the files of the functions it enters (%d calls)"
           % len(calls))
     for i in range(0, len(stops), 8):
-        print("  " + " > ".join(os.path.basename(p) for p in stops[i:i + 8]))
+        print("  " + " > ".join(p[len("src/"):] if p.startswith("src/") else p
+                                  for p in stops[i:i + 8]))
     summary("walk", stops)
     summary("   counting returns too", here)
     print("   stops in each of %d runs: %s" % (len(walks), " ".join(str(len(w[0])) for w in walks)))

@@ -4,7 +4,8 @@
 # Usage: scripts/structure.sh [BUILDDIR]          (default build-structure)
 # BUILDDIR is a meson build dir of this checkout (set up with -Dtests=false if it does not
 # exist); only its compile_commands.json and config.h are used, and the work files go to
-# BUILDDIR/structure/.  Needs gcc (12 or later for -fcallgraph-info), addr2line, python3.
+# BUILDDIR/structure/.  Needs gcc (10 or later, for -fcallgraph-info; BUILDDIR must be a gcc
+# build), addr2line, python3.  Takes a few seconds.
 # The report goes to stdout and is the same on every run of the same code.
 #
 # What is measured (no src/ file name is known here beyond the entry point subproc_run; every
@@ -14,7 +15,8 @@
 #    global function defined in B.  Calls through function pointers are not seen; a static
 #    inline function of a header counts for the .c file it is inlined into.  A "circle" is a
 #    strongly connected component of more than one file: each of its files reaches every other
-#    one by calls.
+#    one by calls.  BUILDDIR/structure/ci/calls.dot is the graph for graphviz (dot -Tsvg),
+#    the files of circles in red.
 #  - Include graph: the #include "..." lines of src/*.[ch] and the project headers they reach;
 #    a cycle is a strongly connected component of that graph.
 #  - Walk: the library is compiled again with -O0 -finstrument-functions (the child code, whose
@@ -48,17 +50,18 @@ work=$(cd "$builddir" && pwd)/structure
 rm -rf "$work"
 mkdir -p "$work/ci" "$work/trace"
 
-echo "structure of $(git log -1 --format='%h %cd' --date=short 2>/dev/null || echo "$root")"
+echo "structure of $(git describe --always --dirty 2>/dev/null || echo "$root")"
 
 # ---- a. the call and include graphs -----------------------------------------------------
-python3 scripts/structure.py compile "$root" "$builddir" "$work/ci" -fcallgraph-info >/dev/null
+python3 scripts/structure.py compile "$root" "$builddir" "$work/ci" -Wno-error -fcallgraph-info \
+    >/dev/null
 python3 scripts/structure.py graphs "$root" "$work/ci"
 
 # ---- b. the walk ------------------------------------------------------------------------
 # gcc has no disable_sanitizer_instrumentation, so internal.h leaves SP_NO_INSTRUMENTATION for
 # us to define: the child code is then compiled without the hooks.
 python3 scripts/structure.py compile "$root" "$builddir" "$work/trace" \
-    -O0 -fno-inline -finstrument-functions \
+    -Wno-error -O0 -fno-inline -finstrument-functions \
     '-DSP_NO_INSTRUMENTATION=__attribute__((no_instrument_function))' >"$work/trace/objects"
 cut -f2 "$work/trace/objects" >"$work/trace/objects.list"
 gcc -std=gnu11 -O0 -g -no-pie -pthread -Wl,-z,now -I include \
