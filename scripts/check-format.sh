@@ -18,7 +18,7 @@
 #  - macros whose body is a braced initializer ({ #name, SIG##name }): mangled (a clang-format
 #    14 bug); such lines need "// clang-format off" before formatting is applied.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 show_diff=false
 if [ "${1:-}" = -d ]; then

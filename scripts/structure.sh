@@ -21,7 +21,9 @@
 #    a cycle is a strongly connected component of that graph.
 #  - Walk: the library is compiled again with -O0 -finstrument-functions (the child code, whose
 #    functions carry SP_CHILD_CODE, without: it runs in a CLONE_VM child and must not record
-#    into the parent's memory) and linked into scripts/structure-walk.c, which records every
+#    into the parent's memory; should that macro change so that the -D below no longer reaches
+#    it, the hooks' thread-id check still keeps the child from recording) and linked into
+#    scripts/structure-walk.c, which records every
 #    library function entered and left by its own thread during one
 #        subproc_run(/bin/sh -c 'echo out; echo err >&2')
 #    with subproc_set_output_buffer() and subproc_set_error_buffer() (no input buffer), built
@@ -32,7 +34,8 @@
 #    one is in is no move).  A RETURN TO A FILE ALREADY LEFT is a stop whose file also had an
 #    earlier stop, so returns = stops - distinct files.  On 9459d91 (the commit before
 #    clonestack-linux.c was added, which the issue's numbers predate) this gives the issue's
-#    54 stops, 15 files, 39 returns exactly.  The line "counting returns too" also counts the
+#    54 stops, 15 files, 39 returns exactly; f08f694 makes 60, 16, 44 (clonestack-linux.c's
+#    stack pool, a deadline read in wait.c and one more fd moved by plan.c).  The line "counting returns too" also counts the
 #    moves back into the caller's file when a function returns (the thread's file after each
 #    entry and exit, merged the same way).  The poll loop turns as often as the child's two
 #    writes take to arrive, so the walk is taken STRUCTURE_RUNS times (default 5) and the one
