@@ -8,7 +8,8 @@
       Print the file-level call graph from gcc's -fcallgraph-info files (*.ci) in CIDIR, its
       circles, and the include graph of src/ with its cycles.
   structure.py walk SRCROOT BINARY TRACE...
-      Print the walk of one traced call, the one most of the TRACEs (runs) took (see scripts/structure.sh for the definitions).
+      Print the walk of one traced call, the one most of the TRACEs (runs) took (see
+      scripts/structure.sh for the definitions).
 
 A "library source" is a .c file under SRCROOT/src that the build compiles; the script knows no
 other file name, so it keeps working when files are split, merged or renamed.

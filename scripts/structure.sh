@@ -23,8 +23,8 @@
 #    functions carry SP_CHILD_CODE, without: it runs in a CLONE_VM child and must not record
 #    into the parent's memory; should that macro change so that the -D below no longer reaches
 #    it, the hooks' thread-id check still keeps the child from recording) and linked into
-#    scripts/structure-walk.c, which records every
-#    library function entered and left by its own thread during one
+#    scripts/structure-walk.c, which records every library function entered and left by its
+#    own thread during one
 #        subproc_run(/bin/sh -c 'echo out; echo err >&2')
 #    with subproc_set_output_buffer() and subproc_set_error_buffer() (no input buffer), built
 #    before the trace starts and freed after it ends.  Each function is mapped to the file that
@@ -35,9 +35,9 @@
 #    earlier stop, so returns = stops - distinct files.  On 9459d91 (the commit before
 #    clonestack-linux.c was added, which the issue's numbers predate) this gives the issue's
 #    54 stops, 15 files, 39 returns exactly; f08f694 makes 60, 16, 44 (clonestack-linux.c's
-#    stack pool, a deadline read in wait.c and one more fd moved by plan.c).  The line "counting returns too" also counts the
-#    moves back into the caller's file when a function returns (the thread's file after each
-#    entry and exit, merged the same way).  The poll loop turns as often as the child's two
+#    stack pool, a deadline read in wait.c and one more fd moved by plan.c).  The line
+#    "counting returns too" also counts the moves back into the caller's file when a function
+#    returns (the thread's file after each entry and exit, merged the same way).  The poll loop turns as often as the child's two
 #    writes take to arrive, so the walk is taken STRUCTURE_RUNS times (default 5) and the one
 #    most runs took is shown, with the stops of every run.  STRUCTURE_VERBOSE=1 also lists
 #    every call, indented by depth.
