@@ -37,10 +37,10 @@
 #    54 stops, 15 files, 39 returns exactly; f08f694 makes 60, 16, 44 (clonestack-linux.c's
 #    stack pool, a deadline read in wait.c and one more fd moved by plan.c).  The line
 #    "counting returns too" also counts the moves back into the caller's file when a function
-#    returns (the thread's file after each entry and exit, merged the same way).  The poll loop turns as often as the child's two
-#    writes take to arrive, so the walk is taken STRUCTURE_RUNS times (default 5) and the one
-#    most runs took is shown, with the stops of every run.  STRUCTURE_VERBOSE=1 also lists
-#    every call, indented by depth.
+#    returns (the thread's file after each entry and exit, merged the same way).  The poll
+#    loop turns as often as the child's two writes take to arrive, so the walk is taken
+#    STRUCTURE_RUNS times (default 5) and the one most runs took is shown, with the stops of
+#    every run.  STRUCTURE_VERBOSE=1 also lists every call, indented by depth.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
