@@ -95,12 +95,14 @@ typedef struct subproc subproc;
 /* ---------------------------------------------------------------------------------------
  * Construction: a new command for a binary, with its first arguments.
  *
- * Setting an option twice.  A setter that takes a value (cwd, input, output, error, pidfile,
- * timeout, cgroup, umask, uid, gid, death signal, hook, capture limit, ...) may be called once: a
- * second call is a deferred EINVAL error naming the option ("the timeout is set twice").
- * Switches without a value (subproc_daemonize(), ...) may be repeated.  Lists grow: arguments,
- * environment entries, passed fds, send buffers; resource limits hold one value per resource, a
- * second subproc_set_rlimit() of the same resource is the same EINVAL.
+ * Setting an option twice.  A setter that takes a value (cwd, pidfile, timeout, cgroup, umask,
+ * uid, gid, death signal, hook, capture limit, a resource limit of one resource, ...) takes the
+ * latest call, so a command can be adjusted between runs.  Switches without a value
+ * (subproc_daemonize(), subproc_require_handshake(), ...) may be repeated.  Lists grow:
+ * arguments, environment entries, passed fds, send buffers.  The one exception is where a
+ * stream goes (input, output, error): it is set once, and a second call is a deferred EINVAL
+ * naming the stream ("the output is set twice"), because the first destination, a pointer or fd
+ * of the caller's, would be silently left unused.
  * ------------------------------------------------------------------------------------- */
 
 /* Create a command that runs `binary` with argv[0] == binary.
@@ -190,7 +192,7 @@ SUBPROC_EXPORT void subproc_env_unset(subproc *c, const char *name);
 /* Run the child in `dir` (copied).  A relative binary (one with a '/' that does not start
  * with '/') is then found relative to `dir`, as with env -C.  A directory that cannot be
  * entered makes the run fail with the errno of chdir(2) and a message naming "chdir".  Setting
- * it twice is a deferred EINVAL. Thread safety: one thread per command.  Async-signal safety:
+ * it again replaces it. Thread safety: one thread per command.  Async-signal safety:
  * no. */
 SUBPROC_EXPORT void subproc_set_cwd(subproc *c, const char *dir);
 
@@ -388,7 +390,7 @@ SUBPROC_EXPORT void subproc_set_death_signal(subproc *c, int sig);
  * through one taken while its intermediate, our child, proves it has not exec'd: so a daemon
  * in a group of its own is ended only there).  In subproc_exec() the caller runs it,
  * with every signal blocked and its other fds open (close-on-exec).
- * Setting it twice is a deferred EINVAL.
+ * Setting it again replaces the hook and its opaque pointer.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_pre_exec_hook(subproc *c, int (*hook)(void *opaque), void *opaque);
 
@@ -454,7 +456,7 @@ SUBPROC_EXPORT void subproc_set_no_new_privs(subproc *c);
 
 /* Set a resource limit (RLIMIT_NOFILE, RLIMIT_CORE, ...) in the child.  soft > hard or an
  * unknown resource is a deferred EINVAL; raising a hard limit needs privilege (EPERM at run).
- * Setting the same resource again is a deferred EINVAL (see "Setting an option twice"). */
+ * Setting the same resource again replaces its values (see "Setting an option twice"). */
 SUBPROC_EXPORT void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rlim_t hard);
 
 /* ---------------------------------------------------------------------------------------

@@ -38,11 +38,6 @@ void sp_command_fail(subproc *c, int errnum, const char *fmt, ...)
         va_end(ap);
 }
 
-bool sp_command_broken(const subproc *c)
-{
-        return !c || c->error != 0;
-}
-
 int sp_command_report(const subproc *c)
 {
         if (!c)

@@ -180,7 +180,10 @@ struct subproc {
 SP_HIDDEN void sp_command_fail(subproc *c, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 /* true when builder calls must be ignored (sentinel, NULL, or a deferred error). */
-SP_HIDDEN bool sp_command_broken(const subproc *c);
+static inline bool sp_command_broken(const subproc *c)
+{
+        return !c || c->error != 0;
+}
 /* Report c's deferred error as the thread's error; returns -1. */
 SP_HIDDEN int sp_command_report(const subproc *c);
 /* Close the CLOSE_PARENT fds (ours since subproc_pass_fd) and forget them. */

@@ -32,6 +32,19 @@ SP_HIDDEN int sp_reap_child(pid_t pid, int pidfd, int *ret_status);
  * its pid, and the id of a process group it leads, cannot belong to anyone else.  Through
  * pidfd when >= 0 (exact), else by pid.  Keeps errno. */
 SP_HIDDEN bool sp_child_unreaped(pid_t pid, int pidfd);
+
+/* ---- signalling and stopping (signal.c) ------------------------------------------------ */
+
+/* A pidfd for our own unreaped child (race-free: its pid cannot be reused), or -1. */
+SP_HIDDEN int sp_pidfd_open(pid_t pid);
+/* Send sig to our child: through its pidfd when there is one, else by pid only while it is
+ * proven unreaped (a recycled pid is someone else's).  0, or -1 with errno (ESRCH: gone). */
+SP_HIDDEN int sp_signal_child(pid_t pid, int pidfd, int sig);
+/* Send sig to the process group our child `pid` leads (the pidfd names the group itself on
+ * Linux 6.9 and later; elsewhere kill(-pid) only while the leader is proven unreaped).  0, or
+ * -1 with errno. */
+SP_HIDDEN int sp_signal_group(pid_t pid, int pidfd, int sig);
+
 /* How sp_stop_child() signals the child: 0, or -1 with errno. */
 typedef int sp_send_signal_fn(const void *ctx, int sig);
 /* Stop a child for good: SIGTERM, up to grace_ms for it to go, then SIGKILL, sent again
@@ -45,17 +58,5 @@ SP_HIDDEN int sp_stop_child(pid_t pid, int pidfd, int grace_ms, sp_send_signal_f
 /* sp_stop_child() signalling by pid (our child, not yet reaped, so the pid is safe), with a
  * pidfd of its own when the kernel has them.  Keeps errno. */
 SP_HIDDEN void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status);
-
-/* ---- signalling (signal.c) -------------------------------------------------------------- */
-
-/* A pidfd for our own unreaped child (race-free: its pid cannot be reused), or -1. */
-SP_HIDDEN int sp_pidfd_open(pid_t pid);
-/* Send sig to our child: through its pidfd when there is one, else by pid only while it is
- * proven unreaped (a recycled pid is someone else's).  0, or -1 with errno (ESRCH: gone). */
-SP_HIDDEN int sp_signal_child(pid_t pid, int pidfd, int sig);
-/* Send sig to the process group our child `pid` leads (the pidfd names the group itself on
- * Linux 6.9 and later; elsewhere kill(-pid) only while the leader is proven unreaped).  0, or
- * -1 with errno. */
-SP_HIDDEN int sp_signal_group(pid_t pid, int pidfd, int sig);
 
 #endif

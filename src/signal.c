@@ -1,4 +1,5 @@
-/* Signalling our children, the one place that does: never a recycled pid, never a stranger's
+/* Signalling our children, and stopping them (a signal, a grace, SIGKILL), the one place that
+ * does: never a recycled pid, never a stranger's
  * process group.  A pidfd names the process itself (and, on Linux 6.9 and later, its group);
  * without one, a pid or group id is used only while the child is proven unreaped, the one
  * state in which its number cannot be anybody else's. */
@@ -121,4 +122,69 @@ int subproc_kill(subproc *c, int sig)
                 return sp_error(errno, "cannot send signal %d to pid %d: %s", sig,
                                 (int)c->run.pid, strerror(errno));
         return 0;
+}
+
+int sp_stop_child(pid_t pid, int pidfd, int grace_ms, sp_send_signal_fn *send, const void *ctx,
+                  int *ret_status)
+{
+        int r;
+
+        (void)send(ctx, SIGTERM); /* ESRCH: already gone; the reap tells */
+        r = sp_reap_until(pid, pidfd, sp_now_ms() + grace_ms, ret_status);
+        for (int tries = 0; r == 0 && tries < 10; tries++) {
+                (void)send(ctx, SIGKILL);
+                r = sp_reap_until(pid, pidfd, sp_now_ms() + SP_SIGNAL_RETRY_MS, ret_status);
+        }
+        if (r == 0) {
+                r = sp_reap_child(pid, pidfd, ret_status);
+                r = r == 0 ? 1 : r;
+        }
+        return r;
+}
+
+struct pid_and_fd {
+        pid_t pid;
+        int pidfd;
+};
+
+static int send_by_pid(const void *ctx, int sig)
+{
+        const struct pid_and_fd *p = ctx;
+
+        return sp_signal_child(p->pid, p->pidfd, sig);
+}
+
+void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status)
+{
+        int saved_errno = errno;
+        struct pid_and_fd p = { pid, -1 };
+        int status = 0;
+
+        /* Only while the child is unreaped does its pid open a pidfd of our child; and it
+         * could be reaped (SIGCHLD ignored) and its pid reused between that look and the
+         * open, so the pidfd must prove itself ours too: waitid() through it. */
+        if (sp_child_unreaped(pid, -1)) {
+                p.pidfd = sp_pidfd_open(pid);
+                if (p.pidfd >= 0 && !sp_child_unreaped(pid, p.pidfd)) {
+                        sp_close(&p.pidfd);
+                        p.pid = -1; /* not ours: signal nothing, reap nothing */
+                }
+        }
+        if (p.pid < 0) {
+                if (ret_status)
+                        *ret_status = 0;
+                errno = saved_errno;
+                return;
+        }
+        (void)sp_stop_child(pid, p.pidfd, grace_ms, send_by_pid, &p, &status);
+        sp_close(&p.pidfd);
+        if (ret_status)
+                *ret_status = status;
+        errno = saved_errno;
+}
+
+void subproc_pid_abort(pid_t pid)
+{
+        if (pid > 0)
+                sp_kill_and_reap(pid, SP_ABORT_GRACE_MS, NULL);
 }

@@ -1,4 +1,5 @@
-/* Reaping, status decoding and stopping children; the pid-level API. */
+/* Waiting for our children and reaping them, always through the pidfd when there is one;
+ * decoding their status; subproc_pid_wait(). */
 #include "process.h"
 
 #include <errno.h>
@@ -142,65 +143,6 @@ int sp_reap_until(pid_t pid, int pidfd, long long deadline, int *ret_status)
         }
 }
 
-int sp_stop_child(pid_t pid, int pidfd, int grace_ms, sp_send_signal_fn *send, const void *ctx,
-                  int *ret_status)
-{
-        int r;
-
-        (void)send(ctx, SIGTERM); /* ESRCH: already gone; the reap tells */
-        r = sp_reap_until(pid, pidfd, sp_now_ms() + grace_ms, ret_status);
-        for (int tries = 0; r == 0 && tries < 10; tries++) {
-                (void)send(ctx, SIGKILL);
-                r = sp_reap_until(pid, pidfd, sp_now_ms() + SP_SIGNAL_RETRY_MS, ret_status);
-        }
-        if (r == 0) {
-                r = sp_reap_child(pid, pidfd, ret_status);
-                r = r == 0 ? 1 : r;
-        }
-        return r;
-}
-
-struct pid_and_fd {
-        pid_t pid;
-        int pidfd;
-};
-
-static int send_by_pid(const void *ctx, int sig)
-{
-        const struct pid_and_fd *p = ctx;
-
-        return sp_signal_child(p->pid, p->pidfd, sig);
-}
-
-void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status)
-{
-        int saved_errno = errno;
-        struct pid_and_fd p = { pid, -1 };
-        int status = 0;
-
-        /* Only while the child is unreaped does its pid open a pidfd of our child; and it
-         * could be reaped (SIGCHLD ignored) and its pid reused between that look and the
-         * open, so the pidfd must prove itself ours too: waitid() through it. */
-        if (sp_child_unreaped(pid, -1)) {
-                p.pidfd = sp_pidfd_open(pid);
-                if (p.pidfd >= 0 && !sp_child_unreaped(pid, p.pidfd)) {
-                        sp_close(&p.pidfd);
-                        p.pid = -1; /* not ours: signal nothing, reap nothing */
-                }
-        }
-        if (p.pid < 0) {
-                if (ret_status)
-                        *ret_status = 0;
-                errno = saved_errno;
-                return;
-        }
-        (void)sp_stop_child(pid, p.pidfd, grace_ms, send_by_pid, &p, &status);
-        sp_close(&p.pidfd);
-        if (ret_status)
-                *ret_status = status;
-        errno = saved_errno;
-}
-
 int sp_check_status(const char *what, int status, int *exitstatus, bool raw, const char *tail,
                     int tail_len)
 {
@@ -234,10 +176,4 @@ int subproc_pid_wait(pid_t pid, int *exitstatus, bool raw)
                                 strerror(-r));
         snprintf(what, sizeof what, "child process %d", (int)pid);
         return sp_check_status(what, status, exitstatus, raw, NULL, 0);
-}
-
-void subproc_pid_abort(pid_t pid)
-{
-        if (pid > 0)
-                sp_kill_and_reap(pid, SP_ABORT_GRACE_MS, NULL);
 }
