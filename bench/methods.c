@@ -238,7 +238,7 @@ static int subproc_job(const struct job *job)
         long long drained = 0;
         size_t len;
 
-        subproc_raw_status(c);
+        subproc_set_raw_status(c);
         if (job->as_nobody) {
                 subproc_set_uid(c, NOBODY_ID);
                 subproc_set_gid(c, NOBODY_ID);

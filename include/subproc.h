@@ -489,7 +489,7 @@ SUBPROC_EXPORT void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigne
  * handshake too: subproc_run_async() returns once the child has made its session).
  * Descendants that leave the group (setsid(), setpgid()) escape them: put the child in a
  * cgroup (subproc_set_cgroup()) to keep them in reach. */
-SUBPROC_EXPORT void subproc_new_session(subproc *c);
+SUBPROC_EXPORT void subproc_set_new_session(subproc *c);
 
 /* setpgid(0, 0) in the child: its own process group, same session.  Timeouts, subproc_kill()
  * and subproc_abort() then hit the whole group, and the child itself (through its pidfd) if
@@ -497,7 +497,7 @@ SUBPROC_EXPORT void subproc_new_session(subproc *c);
  * cgroup-based kill is for later; subproc_set_cgroup() keeps them countable).  With
  * subproc_daemonize(), the daemon itself leads a group of its own, in the new session its
  * intermediate made. */
-SUBPROC_EXPORT void subproc_new_process_group(subproc *c);
+SUBPROC_EXPORT void subproc_set_new_process_group(subproc *c);
 
 /* Start the child in the cgroup v2 directory `cgroup_dir` (copied), so the program never runs
  * outside it.  The run opens the directory first: one that does not exist fails the run with
@@ -513,7 +513,7 @@ SUBPROC_EXPORT void subproc_new_process_group(subproc *c);
 SUBPROC_EXPORT void subproc_set_cgroup(subproc *c, const char *cgroup_dir);
 
 /* Make subproc_run(), subproc_wait() store the raw wait status, never failing on it. */
-SUBPROC_EXPORT void subproc_raw_status(subproc *c);
+SUBPROC_EXPORT void subproc_set_raw_status(subproc *c);
 
 /* Keep the caller's signal state for the child instead of the clean default: dispositions
  * that the caller ignores stay ignored (so `nohup` keeps working through a wrapper) and the
@@ -560,10 +560,10 @@ SUBPROC_EXPORT int subproc_write_arg_log(const subproc *c, int fd);
  *     that user (SIGSTOP) while the caller waits for its exec;
  *   - the command is already running (EBUSY);
  *   - the child exited non-zero and exitstatus is NULL, or it died by a signal and
- *     subproc_raw_status() was not called (EIO; the message names the command line, the exit
+ *     subproc_set_raw_status() was not called (EIO; the message names the command line, the exit
  *     code or signal and, when buffers were used, the tail of the child's stderr).
  * With exitstatus non-NULL a normal exit's code is stored there and is not an error; after
- * subproc_raw_status() the raw wait status is stored (decode with WIFEXITED() and friends)
+ * subproc_set_raw_status() the raw wait status is stored (decode with WIFEXITED() and friends)
  * and no status is an error.
  * Thread safety: one thread per command; different commands may run from many threads at
  * once.  Async-signal safety: no. */
@@ -626,7 +626,7 @@ SUBPROC_EXPORT int subproc_wait(subproc *c, int *exitstatus);
  * the child still running and still owned by the command, so it can be waited for again
  * (subproc_pid() > 0 tells this apart from a subproc_set_timeout() deadline, after which the
  * child is reaped and subproc_pid() is -1); *exitstatus is left alone.
- * Status rules (subproc_raw_status() included) as subproc_wait().  Buffers are
+ * Status rules (subproc_set_raw_status() included) as subproc_wait().  Buffers are
  * served meanwhile.  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms);
 
@@ -645,8 +645,8 @@ SUBPROC_EXPORT pid_t subproc_pid(const subproc *c);
  * Async-signal safety: yes. */
 SUBPROC_EXPORT int subproc_pidfd(const subproc *c);
 
-/* Send `sig` to the running child: to its whole process group when subproc_new_session() or
- * subproc_new_process_group() made one (and to the child itself too if it has left that
+/* Send `sig` to the running child: to its whole process group when subproc_set_new_session() or
+ * subproc_set_new_process_group() made one (and to the child itself too if it has left that
  * group), else through its pidfd.  A pid or group id is only signalled while it is proven to
  * be the child's: the group through the pidfd (Linux 6.9+, exact even after the child is
  * gone), else kill() only while the child is unreaped (a check just before the kill: with

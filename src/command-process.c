@@ -149,13 +149,13 @@ void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigned kill_after_ms
         c->cfg.kill_after_ms = kill_after_ms;
 }
 
-void subproc_new_session(subproc *c)
+void subproc_set_new_session(subproc *c)
 {
         if (!sp_command_broken(c))
                 c->cfg.new_session = true;
 }
 
-void subproc_new_process_group(subproc *c)
+void subproc_set_new_process_group(subproc *c)
 {
         if (!sp_command_broken(c))
                 c->cfg.new_pgroup = true;
@@ -176,7 +176,7 @@ void subproc_set_cgroup(subproc *c, const char *cgroup_dir)
                 sp_command_fail(c, ENOMEM, "out of memory setting the cgroup");
 }
 
-void subproc_raw_status(subproc *c)
+void subproc_set_raw_status(subproc *c)
 {
         if (!sp_command_broken(c))
                 c->cfg.raw_status = true;

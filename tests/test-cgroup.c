@@ -281,7 +281,7 @@ static void test_running_child_listed(void **state)
         subproc_add_arg_format(c, "--notify-fd=%d", notify[1]);
         subproc_add_arg(c, "--sleep-ms=60000");
         subproc_set_cgroup(c, dir);
-        subproc_raw_status(c);
+        subproc_set_raw_status(c);
         snprintf(expected_fds, sizeof expected_fds, "0 1 2 %d", notify[1]);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(read(notify[0], &ready, 1), 1);

@@ -512,7 +512,7 @@ static void build_more(subproc *c)
         subproc_env_inherit(c);
         subproc_set_cwd(c, "/");
         subproc_pass_fd(c, -5, 0);
-        subproc_raw_status(c);
+        subproc_set_raw_status(c);
         subproc_nonblocking_fds(c);
 }
 

@@ -1,4 +1,4 @@
-/* Tests of subproc_new_session() and subproc_new_process_group(): the ids the child gets, and
+/* Tests of subproc_set_new_session() and subproc_set_new_process_group(): the ids the child gets, and
  * subproc_kill() and subproc_abort() reaching the whole tree (with and without pidfds).
  *
  * SPDX-License-Identifier: MIT
@@ -61,9 +61,9 @@ static const struct mode *group_mode(void **state)
 static void apply_grouping(subproc *c, enum grouping grouping)
 {
         if (grouping == PROCESS_GROUP || grouping == SESSION_AND_GROUP)
-                subproc_new_process_group(c);
+                subproc_set_new_process_group(c);
         if (grouping == SESSION || grouping == SESSION_AND_GROUP)
-                subproc_new_session(c);
+                subproc_set_new_session(c);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ static subproc *shell_tree(enum grouping grouping, int *out_fd)
 
         *out_fd = -1;
         subproc_set_output_fd(c, out_fd);
-        subproc_raw_status(c);
+        subproc_set_raw_status(c);
         apply_grouping(c, grouping);
         return c;
 }
@@ -359,7 +359,7 @@ static void check_session_on_fork_path(bool handshake)
                 long pid, pgrp, session;
                 int status = -1;
 
-                subproc_new_session(c);
+                subproc_set_new_session(c);
                 subproc_set_output_buffer(c, &out);
                 if (handshake) {
                         subproc_require_handshake(c);
@@ -403,7 +403,7 @@ static void test_group_with_hook(void **state)
                 char *out = NULL;
                 long pid, pgrp, session;
 
-                subproc_new_process_group(c);
+                subproc_set_new_process_group(c);
                 subproc_set_pre_exec_hook(c, empty_hook, NULL);
                 subproc_set_output_buffer(c, &out);
                 if (subproc_run(c, NULL) < 0)
@@ -425,9 +425,9 @@ static void test_session_handshake_kill_at_once(void **state)
                 subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
                 int status = -1;
 
-                subproc_new_session(c);
+                subproc_set_new_session(c);
                 subproc_require_handshake(c);
-                subproc_raw_status(c);
+                subproc_set_raw_status(c);
                 assert_ll_equal(subproc_run_async(c, NULL), 0);
                 if (subproc_kill(c, SIGKILL) < 0)
                         fail_msg("round %d: %s", i, subproc_errmsg());
@@ -452,7 +452,7 @@ static void check_daemon_group(bool hook)
         assert_ll_equal(pipe2(p, O_CLOEXEC), 0);
         wfd = p[1];
         subproc_daemonize(c);
-        subproc_new_process_group(c);
+        subproc_set_new_process_group(c);
         if (hook)
                 subproc_set_pre_exec_hook(c, empty_hook, NULL);
         subproc_set_output_fd(c, &wfd);

@@ -574,7 +574,7 @@ static void test_hook_hang_in_daemon_times_out(void **state)
                 subproc_daemonize(c);
                 subproc_set_timeout(c, 300, 0);
                 if (variant == 1)
-                        subproc_new_process_group(c);
+                        subproc_set_new_process_group(c);
                 if (variant == 2)
                         subproc_require_handshake(c);
                 alarm(HANG_ALARM_S);

@@ -109,7 +109,7 @@ static void test_pidfd_lifecycle(void **state)
         pid_t pid;
 
         assert_ll_equal(subproc_pidfd(c), -1);
-        subproc_raw_status(c);
+        subproc_set_raw_status(c);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         pid = subproc_pid(c);
         assert_true(pid > 0);
@@ -212,7 +212,7 @@ static void test_kill_signal_zero(void **state)
         int status = -1;
 
         enter_mode(state);
-        subproc_raw_status(c);
+        subproc_set_raw_status(c);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(subproc_kill(c, 0), 0);
         assert_ll_equal(waitpid(subproc_pid(c), NULL, WNOHANG), 0);
@@ -230,7 +230,7 @@ static void test_kill_bad_signal(void **state)
         int status = -1;
 
         enter_mode(state);
-        subproc_raw_status(c);
+        subproc_set_raw_status(c);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
                 errno = 0;
@@ -486,7 +486,7 @@ static void test_wait_timeout_serves_buffers(void **state)
         subproc_add_arg_format(c, "--notify-fd=%d", notify[1]);
         subproc_add_arg(c, "--sleep-ms=60000");
         subproc_set_output_buffer(c, &out);
-        subproc_raw_status(c);
+        subproc_set_raw_status(c);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
 
         deadline = monotonic_ms() + HANG_GUARD_MS;

@@ -106,7 +106,7 @@ static void test_garbage_or_false_pid_holder_is_stopped(void **state)
                         if (subproc_pidfile_stop(path, HELPER_PATH) != 0)
                                 print_error("case %zu: %s\n", i, subproc_errmsg());
                         assert_false(lt_file_exists(path));
-                        subproc_raw_status(c);
+                        subproc_set_raw_status(c);
                         assert_ll_equal(subproc_wait_timeout(c, &status, LT_HANG_GUARD_MS), 0);
                         assert_true(WIFSIGNALED(status));
                         assert_ll_equal(WTERMSIG(status), SIGTERM);
@@ -535,7 +535,7 @@ static void test_unlocked_daemon_matched_by_exe(void **state)
         if (subproc_pidfile_stop(path, HELPER_PATH) != 0)
                 print_error("stop: %s\n", subproc_errmsg());
         assert_false(lt_file_exists(path));
-        subproc_raw_status(c);
+        subproc_set_raw_status(c);
         assert_ll_equal(subproc_wait_timeout(c, &status, LT_HANG_GUARD_MS), 0);
         assert_true(WIFSIGNALED(status));
         assert_ll_equal(WTERMSIG(status), SIGTERM);

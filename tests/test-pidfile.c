@@ -175,7 +175,7 @@ static void test_restart_after_sigkill(void **state)
         subproc *first = holder_start(path, &release_fd, &first_pid), *second;
 
         assert_ll_equal(kill(first_pid, SIGKILL), 0);
-        subproc_raw_status(first);
+        subproc_set_raw_status(first);
         assert_ll_equal(subproc_wait(first, &status), 0);
         assert_true(WIFSIGNALED(status));
         assert_ll_equal(WTERMSIG(status), SIGKILL);
@@ -590,7 +590,7 @@ static void test_force_cleanup_stops_holder(void **state)
 
         assert_ll_equal(subproc_pidfile_force_cleanup(path), 0);
         assert_false(lt_file_exists(path));
-        subproc_raw_status(c);
+        subproc_set_raw_status(c);
         /* Bounded: if the holder was not stopped, it waits for its stdin forever. */
         if (subproc_wait_timeout(c, &status, LT_HANG_GUARD_MS) != 0) {
                 print_error("the holder was not stopped: %s\n", subproc_errmsg());

@@ -590,7 +590,7 @@ static int recycle_scenario(enum recycle_how how)
             pipe(cmd) != 0 || pipe(reply) != 0)
                 return RECYCLE_SETUP;
         if (how == RECYCLE_FREE_GROUP)
-                subproc_new_process_group(c);
+                subproc_set_new_process_group(c);
         if (how == RECYCLE_HOOK_TIMEOUT) {
                 /* The child runs the program (which exits at once) and is reaped by the
                  * kernel while the run still waits for the exec's EOF; at the timeout the

@@ -411,9 +411,9 @@ static void check_grandchild_deadline(void **state, enum grouping grouping)
         subproc_set_output_buffer(c, &out);
         subproc_set_timeout(c, 200, 300);
         if (grouping == PROCESS_GROUP)
-                subproc_new_process_group(c);
+                subproc_set_new_process_group(c);
         else if (grouping == SESSION)
-                subproc_new_session(c);
+                subproc_set_new_session(c);
         run_timed(c, NULL, &o);
         /* The grandchild's `sleep 30` does not hold the run up: deadline + grace + 1 s. */
         assert_ended_by_deadline(c, &o, SIGTERM, 200 - ROUNDING_MS, 200 + 300 + 1000);
@@ -496,7 +496,7 @@ static void test_timeout_child_left_its_group(void **state)
         struct outcome o;
 
         enter_mode(state);
-        subproc_new_process_group(c);
+        subproc_set_new_process_group(c);
         subproc_add_arg_format(c, "--setpgid=%d", (int)getpgrp());
         /* The hang guard: before the fix the child slept all of it. */
         subproc_add_arg(c, "--sleep-ms=20000");

@@ -162,12 +162,12 @@ static void test_raw_status(void **state)
         subproc *exited = helper_exiting(3);
         int status = -1;
 
-        subproc_raw_status(killed);
+        subproc_set_raw_status(killed);
         assert_ll_equal(subproc_run(killed, &status), 0);
         assert_true(WIFSIGNALED(status));
         assert_ll_equal(WTERMSIG(status), SIGTERM);
 
-        subproc_raw_status(exited);
+        subproc_set_raw_status(exited);
         status = -1;
         assert_ll_equal(subproc_run(exited, &status), 0);
         assert_true(WIFEXITED(status));
@@ -224,7 +224,7 @@ static void test_wait_has_the_same_rules(void **state)
         assert_ll_equal(rc, -1);
         assert_errno_equal(saved_errno, EIO);
 
-        subproc_raw_status(killed);
+        subproc_set_raw_status(killed);
         assert_ll_equal(subproc_run_async(killed, NULL), 0);
         status = -1;
         assert_ll_equal(subproc_wait(killed, &status), 0);

@@ -139,9 +139,9 @@ static void apply_process(subproc *c, const struct options *o)
         if (o->pidfile)
                 subproc_set_pidfile(c, o->pidfile);
         if (o->new_session)
-                subproc_new_session(c);
+                subproc_set_new_session(c);
         if (o->process_group)
-                subproc_new_process_group(c);
+                subproc_set_new_process_group(c);
         if (o->cgroup)
                 subproc_set_cgroup(c, o->cgroup);
         /* So that `nohup subproc ...` keeps SIGHUP ignored, as `nohup env ...` would. */
@@ -370,7 +370,7 @@ static int run_supervised(subproc *c, const struct options *o)
         int status, r;
 
         reap_own_children(c, o);
-        subproc_raw_status(c);
+        subproc_set_raw_status(c);
         if (o->timeout_ms)
                 subproc_set_timeout(c, o->timeout_ms,
                                     o->kill_after_ms ? o->kill_after_ms : SUBPROC_NO_KILL);

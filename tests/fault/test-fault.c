@@ -845,9 +845,9 @@ static void sc_supervise(struct point *pt)
 
         window_open(pt);
         c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20000", g.marker, NULL);
-        subproc_new_process_group(c);
+        subproc_set_new_process_group(c);
         subproc_set_pre_exec_hook(c, hook_ok, NULL);
-        subproc_raw_status(c);
+        subproc_set_raw_status(c);
         if (TRY(pt, subproc_run_async(c, NULL))) {
                 errno = 0;
                 gave_up = subproc_wait_timeout(c, &status, 10) < 0 && errno == ETIMEDOUT &&
