@@ -61,7 +61,7 @@ python3 scripts/structure.py compile "$root" "$builddir" "$work/ci" -Wno-error -
 python3 scripts/structure.py graphs "$root" "$work/ci"
 
 # ---- b. the walk ------------------------------------------------------------------------
-# gcc has no disable_sanitizer_instrumentation, so internal.h leaves SP_NO_INSTRUMENTATION for
+# gcc has no disable_sanitizer_instrumentation, so child.h leaves SP_NO_INSTRUMENTATION for
 # us to define: the child code is then compiled without the hooks.
 python3 scripts/structure.py compile "$root" "$builddir" "$work/trace" \
     -Wno-error -O0 -fno-inline -finstrument-functions \

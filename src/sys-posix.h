@@ -8,7 +8,7 @@
  * thread may have held a libc lock at the fork, and nobody is left to release it.  Every call
  * below is on that list unless its comment says why it is safe all the same.
  *
- * A feature the system lacks returns -ENOTSUP, and its SP_SYS_*_MISSING says why: features.c
+ * A feature the system lacks returns -ENOTSUP, and its SP_SYS_*_MISSING says why: check.c
  * refuses such a command before any child is made, with that reason. */
 #ifndef SUBPROC_SYS_POSIX_H
 #define SUBPROC_SYS_POSIX_H

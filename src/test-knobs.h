@@ -12,14 +12,14 @@
 #define SP_HIDDEN __attribute__((visibility("hidden")))
 #endif
 
-/* Non-zero: behave as on a kernel without pidfds (wait.c, spawn-linux.c). */
+/* Non-zero: behave as on a kernel without pidfds (signal.c, spawn-linux.c). */
 extern SP_HIDDEN int sp_test_no_pidfd;
 
 /* 0 automatic; 1 start at the /proc/self/fd walk; 2 start at the bounded loop (plan.c). */
 extern SP_HIDDEN int sp_test_force_close_fallback;
 
 /* Non-zero: behave as on a kernel before 6.9, whose pidfds cannot signal a process group: the
- * kill() fallback of supervise.c, after proving the child unreaped. */
+ * kill() fallback of signal.c, after proving the child unreaped. */
 extern SP_HIDDEN int sp_test_no_pidfd_group;
 
 #ifdef __linux__
