@@ -328,23 +328,15 @@ int subproc_pidfile_release(const char *path, int fd)
         return r;
 }
 
-static long long monotonic_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Try to take the lock for up to timeout_ms; 0 once we hold it. */
 int sp_pidfile_lock_within(int fd, int timeout_ms)
 {
-        long long deadline = monotonic_ms() + timeout_ms;
+        long long deadline = sp_now_ms() + timeout_ms;
         struct timespec step = { 0, 5 * 1000 * 1000 };
         int r;
 
         /* No lock wait takes a timeout; the holder is dying, so short polls are cheap. */
-        while ((r = sp_pidfile_try_lock(fd)) == -EBUSY && monotonic_ms() < deadline)
+        while ((r = sp_pidfile_try_lock(fd)) == -EBUSY && sp_now_ms() < deadline)
                 nanosleep(&step, NULL);
         return r;
 }
