@@ -7,12 +7,12 @@
 #include <string.h>
 
 /* A run that cannot even start still owns the CLOSE_PARENT fds: close them as promised, and
- * leave "" in the buffers. */
+ * leave "" in the buffers (unless the last run's child still runs: its run stays as it is). */
 static int report_broken(subproc *c)
 {
         if (c && !c->is_static) {
                 sp_close_passed_fds(&c->cfg);
-                if (c->cfg.output_bufp || c->cfg.error_bufp) {
+                if ((c->cfg.output_bufp || c->cfg.error_bufp) && c->run.pid <= 0) {
                         sp_run_reset(c);
                         (void)sp_run_end(c, -1, false);
                 }
