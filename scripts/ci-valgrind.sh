@@ -77,7 +77,7 @@ skip test-callerstate test_window_closed_to_the_new_user \
 skip test-callerstate test_fork_during_window_gets_the_flag_back \
     "its children linger on ETXTBSY before exec: $why_exec_failed"
 
-# The cases skipped in one program, one a line (SP_CMOCKA_SKIP); with "why", their reasons.
+# The cases skipped in one program, one a line (T_CMOCKA_SKIP); with "why", their reasons.
 skips_for() {
     local i
     for i in "${!skip_programs[@]}"; do
@@ -102,7 +102,7 @@ if [ "${1:-}" = --wrap ]; then
         echo "ci-valgrind: skipping in $name:" >&2
         skips_for "$name" why >&2
     fi
-    SP_CMOCKA_SKIP="$skip" LD_PRELOAD="$shim${LD_PRELOAD:+:$LD_PRELOAD}" \
+    T_CMOCKA_SKIP="$skip" LD_PRELOAD="$shim${LD_PRELOAD:+:$LD_PRELOAD}" \
         valgrind --tool=memcheck --track-fds=yes --error-exitcode=1 --leak-check=full \
         --child-silent-after-fork=yes --fair-sched=yes --log-file="$log" "$@"
     rc=$?

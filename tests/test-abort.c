@@ -20,10 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* A generous bound for things that should take milliseconds. */
-#define HANG_GUARD_MS 10000.0
 
 static subproc *helper_exiting(int code)
 {
@@ -61,7 +60,7 @@ static void test_abort_sends_sigterm(void **state)
         assert_ll_equal(WTERMSIG(subproc_status(c)), SIGTERM);
         print_message("  abort took %.1f ms\n", elapsed);
         /* Only a hang: how soon a SIGTERMed child is scheduled to die is the machine's. */
-        assert_true(elapsed < HANG_GUARD_MS);
+        assert_true(elapsed < T_HANG_GUARD_MS);
         subproc_free(c);
 }
 
@@ -93,7 +92,7 @@ static void test_abort_kills_child_ignoring_sigterm(void **state)
         print_message("  abort took %.1f ms\n", elapsed);
         /* SIGKILL only after a grace period, and not much later than its 200 ms. */
         assert_true(elapsed >= 50);
-        assert_true(elapsed < HANG_GUARD_MS);
+        assert_true(elapsed < T_HANG_GUARD_MS);
         subproc_free(c);
 }
 
@@ -146,7 +145,7 @@ static void test_pid_abort_ignoring_sigterm(void **state)
         close(notify[0]);
         start = monotonic_ms();
         subproc_pid_abort(pid);
-        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
+        assert_true(monotonic_ms() - start < T_HANG_GUARD_MS);
         assert_no_children();
 }
 
@@ -209,7 +208,7 @@ static void test_pid_abort_ignores_nonpositive(void **state)
                 pid_t inner;
                 int status;
 
-                if (tc_unshare_pid() != 0)
+                if (t_unshare_pid() != 0)
                         _exit(ISOLATED_UNSUPPORTED);
                 inner = fork();
                 if (inner == 0)
@@ -229,12 +228,12 @@ static void test_pid_abort_ignores_nonpositive(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_abort_sends_sigterm),
-                SP_TEST(test_abort_kills_child_ignoring_sigterm),
-                SP_TEST(test_abort_when_nothing_runs),
-                SP_TEST(test_pid_abort),
-                SP_TEST(test_pid_abort_ignoring_sigterm),
-                SP_TEST(test_pid_abort_ignores_nonpositive),
+                T_TEST(test_abort_sends_sigterm),
+                T_TEST(test_abort_kills_child_ignoring_sigterm),
+                T_TEST(test_abort_when_nothing_runs),
+                T_TEST(test_pid_abort),
+                T_TEST(test_pid_abort_ignoring_sigterm),
+                T_TEST(test_pid_abort_ignores_nonpositive),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

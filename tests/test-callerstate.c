@@ -33,7 +33,7 @@
 
 #include <cmocka.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -683,14 +683,14 @@ static void test_no_lazy_binding_in_child(void **state)
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_dumpable_kept_after_credential_change),
-                SP_TEST(test_nondumpable_kept_after_credential_change),
-                SP_TEST(test_dumpable_kept_under_concurrent_spawns),
-                SP_TEST(test_window_closed_to_the_new_user),
-                SP_TEST(test_fork_during_window_gets_the_flag_back),
-                SP_TEST(test_small_stack_16k),
-                SP_TEST(test_small_stack_32k),
-                SP_TEST(test_no_lazy_binding_in_child),
+                T_TEST(test_dumpable_kept_after_credential_change),
+                T_TEST(test_nondumpable_kept_after_credential_change),
+                T_TEST(test_dumpable_kept_under_concurrent_spawns),
+                T_TEST(test_window_closed_to_the_new_user),
+                T_TEST(test_fork_during_window_gets_the_flag_back),
+                T_TEST(test_small_stack_16k),
+                T_TEST(test_small_stack_32k),
+                T_TEST(test_no_lazy_binding_in_child),
         };
         int r;
 

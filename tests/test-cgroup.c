@@ -35,8 +35,7 @@
 #include <sys/syscall.h>
 
 #include "config.h" /* SUBPROC_SPAWN_FORK: which child this build starts */
-#include "testutil.h"
-#include "lifetime-util.h"
+#include "support/support.h"
 #include "src/test-knobs.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -53,7 +52,6 @@ static unsigned clone3_spawns(void)
 }
 
 /* A generous bound for things that should take milliseconds. */
-#define HANG_GUARD_MS 10000.0
 
 /* ---------------------------------------------------------------------------------------
  * A cgroup of our own
@@ -125,13 +123,13 @@ static const char *make_test_cgroup(void)
  * take a moment to notice: retry EBUSY until a deadline.  Returns 0 or an errno. */
 static int remove_test_cgroup(void)
 {
-        double deadline = monotonic_ms() + HANG_GUARD_MS;
+        double deadline = monotonic_ms() + T_HANG_GUARD_MS;
         int rc;
 
         if (test_cgroup == NULL)
                 return 0;
         for (size_t i = 0; test_subgroups[i] != NULL; i++) {
-                char *sub = lt_path(test_cgroup, test_subgroups[i]);
+                char *sub = t_path(test_cgroup, test_subgroups[i]);
 
                 if (rmdir(sub) != 0 && errno != ENOENT)
                         print_error("rmdir %s: %s\n", sub, strerror(errno));
@@ -154,7 +152,7 @@ static int remove_test_cgroup(void)
  * knobs back and remove the cgroup. */
 static int cgroup_teardown(void **state)
 {
-        int r = lt_teardown(state);
+        int r = t_teardown(state);
 
         sp_test_no_clone3 = 0;
         sp_test_no_pidfd = 0;
@@ -189,7 +187,7 @@ static int clone_into_cgroup_error(const char *dir)
 /* A cgroup inside the test cgroup (named in test_subgroups). */
 static char *make_subgroup(const char *parent, const char *name)
 {
-        char *dir = lt_path(parent, name);
+        char *dir = t_path(parent, name);
 
         assert_int_equal(mkdir(dir, 0755), 0);
         return dir;
@@ -201,7 +199,7 @@ static char *make_refusing_subgroup(const char *parent)
 {
         char *threaded = make_subgroup(parent, "threaded");
         char *invalid = make_subgroup(parent, "invalid");
-        char *type_path = lt_path(threaded, "cgroup.type");
+        char *type_path = t_path(threaded, "cgroup.type");
         int fd = open(type_path, O_WRONLY | O_CLOEXEC);
 
         if (fd < 0 || write(fd, "threaded", 8) != 8) {
@@ -227,7 +225,7 @@ static void assert_cgroup_path(const char *path, const char *dir)
                 fail_msg("the child's cgroup is \"%s\", not ...%s", path ? path : "(none)", own);
 }
 
-#define CGROUP_TEST(f) cmocka_unit_test_setup_teardown(f, sp_test_setup, cgroup_teardown)
+#define CGROUP_TEST(f) cmocka_unit_test_setup_teardown(f, t_setup, cgroup_teardown)
 
 /* ---------------------------------------------------------------------------------------
  * Placement
@@ -366,11 +364,11 @@ static struct helper_report *run_daemon_report(subproc *c, const char *report_pa
         assert_ll_equal(rc, 0);
         pid = subproc_daemon_pid(c);
         assert_true(pid > 0);
-        lt_track(pid);
-        lt_read_exact(notify[0], &byte, 1, LT_HANG_GUARD_MS);
+        t_track(pid);
+        t_read_exact(notify[0], &byte, 1, T_HANG_GUARD_SHORT_MS);
         close(notify[0]);
         r = report_read_file(report_path);
-        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+        assert_true(t_wait_exit(pid, T_HANG_GUARD_SHORT_MS) >= 0);
         return r;
 }
 
@@ -595,12 +593,12 @@ static void test_v1_cgroup_by_write(void **state)
 
 /* subproc_exec(): the caller becomes the program, so it can only write itself in; a forked
  * process of the test does it.  Into a cgroup that refuses processes, it returns the error. */
-static void exec_into_cgroup(void *arg, struct lt_result *res)
+static void exec_into_cgroup(void *arg, struct t_result *res)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
 
         subproc_set_cgroup(c, arg);
-        lt_result_set(res, subproc_exec(c));
+        t_result_set(res, subproc_exec(c));
         subproc_free(c);
 }
 
@@ -610,7 +608,7 @@ static void test_exec_in_place(void **state)
         subproc *c = subproc_new(HELPER_PATH);
         char *report_path = make_temp_path(), *invalid, *expected;
         struct helper_report *r;
-        struct lt_result res;
+        struct t_result res;
         int status;
         pid_t pid;
 
@@ -623,7 +621,7 @@ static void test_exec_in_place(void **state)
                 (void)subproc_exec(c);
                 _exit(100);
         }
-        status = lt_reap(pid, LT_HANG_GUARD_MS);
+        status = t_reap(pid, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFEXITED(status));
         assert_ll_equal(WEXITSTATUS(status), 0);
         r = report_read_file(report_path);
@@ -635,7 +633,7 @@ static void test_exec_in_place(void **state)
         subproc_free(c);
 
         invalid = make_refusing_subgroup(dir);
-        lt_in_child(exec_into_cgroup, invalid, &res);
+        t_in_child(exec_into_cgroup, invalid, &res);
         assert_ll_equal(res.rc, -1);
         assert_errno_equal(res.error, EOPNOTSUPP);
         assert_true(asprintf(&expected, "enter cgroup %s: %s", invalid,
@@ -687,7 +685,7 @@ static void test_refusing_cgroup(void **state)
  * to a file that merely has the name cgroup.procs. */
 static void test_not_a_cgroup(void **state)
 {
-        char *dir = make_temp_dir(), *procs = lt_path(dir, "cgroup.procs"), *expected, *text;
+        char *dir = make_temp_dir(), *procs = t_path(dir, "cgroup.procs"), *expected, *text;
         int fd;
 
         (void)state;
@@ -817,7 +815,7 @@ int main(void)
                 CGROUP_TEST(test_cgroup_fd_avoids_child_targets),
                 CGROUP_TEST(test_missing_cgroup),
                 CGROUP_TEST(test_missing_clone3_is_remembered),
-                SP_TEST(test_cgroup_bad_argument),
+                T_TEST(test_cgroup_bad_argument),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* Check that the child's argv is `binary`, then `expected` (NULL-terminated). */
 static void check_argv(const struct helper_report *r, const char *binary,
@@ -677,18 +677,18 @@ static void test_errmsg_per_thread(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_add_arg_exact),
-                SP_TEST(test_new_argv_exact),
-                SP_TEST(test_new_args_and_add_args),
-                SP_TEST(test_add_arg_pair_format_set),
-                SP_TEST(test_long_and_many_args),
-                SP_TEST(test_cwd),
-                SP_TEST(test_deferred_errors),
-                SP_TEST(test_deferred_error_first_wins),
-                SP_TEST(test_deferred_error_still_closes_passed_fd),
-                SP_TEST(test_deferred_error_free_closes_passed_fd),
-                SP_TEST(test_free_null),
-                SP_TEST(test_errmsg_per_thread),
+                T_TEST(test_add_arg_exact),
+                T_TEST(test_new_argv_exact),
+                T_TEST(test_new_args_and_add_args),
+                T_TEST(test_add_arg_pair_format_set),
+                T_TEST(test_long_and_many_args),
+                T_TEST(test_cwd),
+                T_TEST(test_deferred_errors),
+                T_TEST(test_deferred_error_first_wins),
+                T_TEST(test_deferred_error_still_closes_passed_fd),
+                T_TEST(test_deferred_error_free_closes_passed_fd),
+                T_TEST(test_free_null),
+                T_TEST(test_errmsg_per_thread),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 extern char **environ;
 
@@ -418,18 +418,18 @@ static void test_env_unset_in_clean_env(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_env_inherited_by_default),
-                SP_TEST(test_env_set_gives_clean_env),
-                SP_TEST(test_env_clear),
-                SP_TEST(test_env_awkward_values),
-                SP_TEST(test_env_set_replaces_in_place),
-                SP_TEST(test_env_put),
-                SP_TEST(test_env_pass),
-                SP_TEST(test_env_pass_common),
-                SP_TEST(test_env_pass_common_only_set_ones),
-                SP_TEST(test_env_inherit_then_edit),
-                SP_TEST(test_env_unset_alone_inherits),
-                SP_TEST(test_env_unset_in_clean_env),
+                T_TEST(test_env_inherited_by_default),
+                T_TEST(test_env_set_gives_clean_env),
+                T_TEST(test_env_clear),
+                T_TEST(test_env_awkward_values),
+                T_TEST(test_env_set_replaces_in_place),
+                T_TEST(test_env_put),
+                T_TEST(test_env_pass),
+                T_TEST(test_env_pass_common),
+                T_TEST(test_env_pass_common_only_set_ones),
+                T_TEST(test_env_inherit_then_edit),
+                T_TEST(test_env_unset_alone_inherits),
+                T_TEST(test_env_unset_in_clean_env),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

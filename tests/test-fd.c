@@ -17,7 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* The library's test knobs: a knob renamed or removed fails this build. */
 #include "src/test-knobs.h"
@@ -217,11 +217,11 @@ static void test_high_rlimit_nofile(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_pass_fds),
-                SP_TEST(test_pass_fd_close_parent),
-                SP_TEST(test_failed_spawn_closes_close_parent_fd),
-                SP_TEST(test_close_fallbacks),
-                SP_TEST(test_high_rlimit_nofile),
+                T_TEST(test_pass_fds),
+                T_TEST(test_pass_fd_close_parent),
+                T_TEST(test_failed_spawn_closes_close_parent_fd),
+                T_TEST(test_close_fallbacks),
+                T_TEST(test_high_rlimit_nofile),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------------------------------
  * subproc_fork()
@@ -158,9 +158,9 @@ static void test_fork_resets_reserved_signals(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_fork_resets_child_keeps_parent),
-                SP_TEST(test_fork_child_can_exec),
-                SP_TEST(test_fork_resets_reserved_signals),
+                T_TEST(test_fork_resets_child_keeps_parent),
+                T_TEST(test_fork_child_can_exec),
+                T_TEST(test_fork_resets_reserved_signals),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,8 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "lifetime-util.h"
+#include "support/support.h"
 
 #define NOBODY 65534
 
@@ -70,7 +69,7 @@ static int observing_hook(void *opaque)
                 int fd = open(arg->pidfile, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
                 if (fd >= 0) {
-                        view.pidfile_locked = pidfile_lock_conflict(fd, false);
+                        view.pidfile_locked = t_pidfile_lock_conflict(fd, false);
                         len = pread(fd, view.pidfile_text, sizeof view.pidfile_text - 1, 0);
                         if (len < 0)
                                 view.pidfile_text[0] = '\0';
@@ -94,7 +93,7 @@ static void hook_pipe(subproc *c, struct hook_arg *arg, int fds[2])
 /* After the run: the hook's record, which must be there. */
 static void hook_view_read(const int fds[2], struct hook_view *view)
 {
-        lt_read_exact(fds[0], view, sizeof *view, LT_HANG_GUARD_MS);
+        t_read_exact(fds[0], view, sizeof *view, T_HANG_GUARD_SHORT_MS);
 }
 
 static void hook_pipe_close(const int fds[2])
@@ -140,7 +139,7 @@ static void test_hook_failure_stops_child(void **state)
                 { ENOSPC, ENOSPC },
                 { -1, ECANCELED },
         };
-        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        char *dir = t_open_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -161,17 +160,17 @@ static void test_hook_failure_stops_child(void **state)
                         hook_view_read(fds, &view);
                         hook_pipe_close(fds);
                         assert_true(view.pid > 0);
-                        assert_false(lt_file_exists(marker));
+                        assert_false(t_file_exists(marker));
                         subproc_free(c);
                 }
         }
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static void test_hook_sees_setup_done(void **state)
 {
-        char *dir = make_temp_dir(), *pidfile = lt_path(dir, "pid"), *out = NULL;
+        char *dir = make_temp_dir(), *pidfile = t_path(dir, "pid"), *out = NULL;
         const char *const names[] = { "pid", NULL };
         subproc *c = subproc_new(HELPER_PATH);
         struct hook_arg arg = { .result = 0, .pidfile = pidfile };
@@ -201,7 +200,7 @@ static void test_hook_sees_setup_done(void **state)
         report_free(r);
         subproc_free(c);
         free(pidfile);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static void test_hook_runs_before_privilege_drop(void **state)
@@ -213,7 +212,7 @@ static void test_hook_runs_before_privilege_drop(void **state)
         char *out = NULL;
         int fds[2];
 
-        lt_require_root();
+        t_require_root();
         hook_pipe(c, &arg, fds);
         subproc_set_uid(c, NOBODY);
         subproc_set_gid(c, NOBODY);
@@ -229,7 +228,7 @@ static void test_hook_runs_before_privilege_drop(void **state)
 
 static void test_hook_in_daemon(void **state)
 {
-        char *dir = make_temp_dir(), *pidfile = lt_path(dir, "pid");
+        char *dir = make_temp_dir(), *pidfile = t_path(dir, "pid");
         const char *const names[] = { "pid", NULL };
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
         struct hook_arg arg = { .result = 0, .pidfile = pidfile };
@@ -244,17 +243,17 @@ static void test_hook_in_daemon(void **state)
                 print_error("subproc_run: %s\n", subproc_errmsg());
         daemon = subproc_daemon_pid(c);
         assert_true(daemon > 0);
-        lt_track(daemon);
+        t_track(daemon);
         hook_view_read(fds, &view);
         hook_pipe_close(fds);
         /* It ran in the daemon itself, which already held the pidfile. */
         assert_ll_equal(view.pid, daemon);
         assert_ll_equal(view.pidfile_locked, 1);
-        assert_ll_equal(lt_stop_pidfile(pidfile), 0);
-        assert_true(lt_wait_exit(daemon, LT_HANG_GUARD_MS) >= 0);
+        assert_ll_equal(t_stop_pidfile(pidfile), 0);
+        assert_true(t_wait_exit(daemon, T_HANG_GUARD_SHORT_MS) >= 0);
         subproc_free(c);
         free(pidfile);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static int never_called_hook(void *opaque)
@@ -394,7 +393,7 @@ static void hook_fd_view(bool handshake, bool probe_cloexec, struct fd_view *vie
                 assert_ll_equal(subproc_run(c, &status), 0);
         }
         assert_ll_equal(status, 0);
-        lt_read_exact(p[0], view, sizeof *view, LT_HANG_GUARD_MS);
+        t_read_exact(p[0], view, sizeof *view, T_HANG_GUARD_SHORT_MS);
         close(arg.probe_fd);
         close(p[0]);
         close(p[1]);
@@ -443,7 +442,7 @@ static void test_hook_mask_is_program_mask(void **state)
         subproc_pass_fd(c, p[1], 0);
         subproc_set_pre_exec_hook(c, mask_reporting_hook, &p[1]);
         assert_ll_equal(subproc_run(c, NULL), 0);
-        lt_read_exact(p[0], &bits, sizeof bits, LT_HANG_GUARD_MS);
+        t_read_exact(p[0], &bits, sizeof bits, T_HANG_GUARD_SHORT_MS);
         assert_ll_equal(bits, 0);
         close(p[0]);
         close(p[1]);
@@ -529,7 +528,7 @@ static void test_handshake_release_bounded_by_timeout(void **state)
         alarm(HANG_ALARM_S);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(subproc_handshake_wait(c), 0);
-        lt_read_exact(fds[0], &holder, sizeof holder, LT_HANG_GUARD_MS);
+        t_read_exact(fds[0], &holder, sizeof holder, T_HANG_GUARD_SHORT_MS);
         errno = 0;
         r = subproc_handshake_release(c);
         alarm(0);
@@ -546,7 +545,7 @@ static void test_handshake_release_bounded_by_timeout(void **state)
  * intermediate's group or in one of its own, with or without a handshake. */
 static void test_hook_hang_in_daemon_times_out(void **state)
 {
-        int self = lt_pidfd_open(getpid());
+        int self = t_pidfd_open(getpid());
 
         if (self >= 0)
                 close(self);
@@ -579,10 +578,10 @@ static void test_hook_hang_in_daemon_times_out(void **state)
                 print_message("  variant %d: %s\n", variant, subproc_errmsg());
                 assert_ll_equal(r, -1);
                 assert_errno_equal(errno, ETIMEDOUT);
-                lt_read_exact(p[0], &daemon, sizeof daemon, LT_HANG_GUARD_MS);
+                t_read_exact(p[0], &daemon, sizeof daemon, T_HANG_GUARD_SHORT_MS);
                 close(p[0]);
                 assert_true(daemon > 1);
-                if (lt_wait_exit((pid_t)daemon, LT_HANG_GUARD_MS) < 0) {
+                if (t_wait_exit((pid_t)daemon, T_HANG_GUARD_SHORT_MS) < 0) {
                         kill((pid_t)daemon, SIGKILL);
                         fail_msg("variant %d: the daemon %ld stuck in its hook survived",
                                  variant, daemon);
@@ -610,7 +609,7 @@ static void test_hook_orphan_ends_on_sigterm(void **state)
         pid_t caller;
         int p[2], status;
 
-        lt_become_subreaper();
+        t_become_subreaper();
         assert_ll_equal(pipe2(p, O_CLOEXEC), 0);
         caller = fork();
         assert_true(caller >= 0);
@@ -619,19 +618,19 @@ static void test_hook_orphan_ends_on_sigterm(void **state)
                 caller_stuck_in_hook(p[1]);
         }
         close(p[1]);
-        lt_read_exact(p[0], &hook_pid, sizeof hook_pid, LT_HANG_GUARD_MS);
+        t_read_exact(p[0], &hook_pid, sizeof hook_pid, T_HANG_GUARD_SHORT_MS);
         close(p[0]);
         assert_ll_equal(kill(caller, SIGKILL), 0);
-        status = lt_reap(caller, LT_HANG_GUARD_MS);
+        status = t_reap(caller, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFSIGNALED(status));
         /* Now our child (we are its subreaper), unreaped: its pid is safe to signal. */
         assert_ll_equal(kill((pid_t)hook_pid, SIGTERM), 0);
-        if (lt_wait_exit((pid_t)hook_pid, LT_HANG_GUARD_MS) < 0) {
+        if (t_wait_exit((pid_t)hook_pid, T_HANG_GUARD_SHORT_MS) < 0) {
                 kill((pid_t)hook_pid, SIGKILL);
-                (void)lt_reap((pid_t)hook_pid, LT_HANG_GUARD_MS);
+                (void)t_reap((pid_t)hook_pid, T_HANG_GUARD_SHORT_MS);
                 fail_msg("the orphan stuck in the hook survived SIGTERM");
         }
-        status = lt_reap((pid_t)hook_pid, LT_HANG_GUARD_MS);
+        status = t_reap((pid_t)hook_pid, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
 }
 
@@ -712,7 +711,7 @@ static int deep_stack_hook(void *opaque)
 
 static void test_hook_deep_stack_in_daemon(void **state)
 {
-        char *dir = make_temp_dir(), *marker = lt_path(dir, "ran");
+        char *dir = make_temp_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         pid_t daemon;
@@ -725,34 +724,34 @@ static void test_hook_deep_stack_in_daemon(void **state)
                 print_error("subproc_run: %s\n", subproc_errmsg());
         daemon = subproc_daemon_pid(c);
         assert_true(daemon > 0);
-        assert_true(lt_wait_exit(daemon, LT_HANG_GUARD_MS) >= 0);
-        if (!lt_file_exists(marker))
+        assert_true(t_wait_exit(daemon, T_HANG_GUARD_SHORT_MS) >= 0);
+        if (!t_file_exists(marker))
                 print_error("the daemon never ran the program (its hook crashed?)\n");
-        assert_true(lt_file_exists(marker));
+        assert_true(t_file_exists(marker));
         subproc_free(c);
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                LT_TEST(test_hook_runs_in_child),
-                LT_TEST(test_hook_failure_stops_child),
-                LT_TEST(test_hook_sees_setup_done),
-                LT_TEST(test_hook_runs_before_privilege_drop),
-                LT_TEST(test_hook_in_daemon),
-                LT_TEST(test_hook_deep_stack_in_daemon),
-                LT_TEST(test_hook_bad_arguments),
-                LT_TEST(test_hook_fd_does_not_reach_program),
-                LT_TEST(test_hook_hands_fd_by_number),
-                LT_TEST(test_hook_fds_same_with_handshake),
-                LT_TEST(test_hook_mask_is_program_mask),
-                LT_TEST(test_hook_hang_times_out),
-                LT_TEST(test_handshake_release_bounded_by_timeout),
-                LT_TEST(test_hook_hang_in_daemon_times_out),
-                LT_TEST(test_hook_orphan_ends_on_sigterm),
-                LT_TEST(test_hook_setgid_with_threads),
+                T_TEST(test_hook_runs_in_child),
+                T_TEST(test_hook_failure_stops_child),
+                T_TEST(test_hook_sees_setup_done),
+                T_TEST(test_hook_runs_before_privilege_drop),
+                T_TEST(test_hook_in_daemon),
+                T_TEST(test_hook_deep_stack_in_daemon),
+                T_TEST(test_hook_bad_arguments),
+                T_TEST(test_hook_fd_does_not_reach_program),
+                T_TEST(test_hook_hands_fd_by_number),
+                T_TEST(test_hook_fds_same_with_handshake),
+                T_TEST(test_hook_mask_is_program_mask),
+                T_TEST(test_hook_hang_times_out),
+                T_TEST(test_handshake_release_bounded_by_timeout),
+                T_TEST(test_hook_hang_in_daemon_times_out),
+                T_TEST(test_hook_orphan_ends_on_sigterm),
+                T_TEST(test_hook_setgid_with_threads),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /* The hostile-input table: every row is one cmocka case that feeds the library (or the CLI)
  * one input an attacker or a careless caller could give, and checks the documented answer:
  * the errno, a message that names the offending input, no program run when the run failed,
- * and (SP_TEST's teardown) no fd leaked and no child left.
+ * and (T_TEST's teardown) no fd leaked and no child left.
  *
  * SPDX-License-Identifier: MIT
  *
@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "parse.h"
-#include "testutil.h"
+#include "support/support.h"
 
 #ifndef SUBPROC_CLI_PATH
 #define SUBPROC_CLI_PATH "subproc"
@@ -79,7 +79,7 @@ static int hostile_setup(void **state)
                 return -1;
         save_signal_state(&saved_signals);
         alarm(HANG_GUARD_S);
-        return sp_test_setup(state);
+        return t_setup(state);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -106,7 +106,7 @@ static int hostile_teardown(void **state)
                 free(row_dir);
                 row_dir = NULL;
         }
-        r = sp_test_teardown(state);
+        r = t_teardown(state);
         close(saved_cwd_fd);
         saved_cwd_fd = -1;
         return r;

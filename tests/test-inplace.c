@@ -24,8 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "lifetime-util.h"
+#include "support/support.h"
 
 /* Fork; the child runs subproc_exec(c) with its stdout on a pipe and, if that returns, exits
  * 100.  Returns the helper's report and stores the forked process's pid and status. */
@@ -47,10 +46,10 @@ static struct helper_report *exec_in_fork(subproc *c, pid_t *ret_pid, int *ret_s
                 _exit(100);
         }
         close(out[1]);
-        assert_true(lt_wait_readable(out[0], LT_HANG_GUARD_MS));
+        assert_true(t_wait_readable(out[0], T_HANG_GUARD_SHORT_MS));
         text = read_fd_all(out[0], &len);
         close(out[0]);
-        *ret_status = lt_reap(pid, LT_HANG_GUARD_MS);
+        *ret_status = t_reap(pid, T_HANG_GUARD_SHORT_MS);
         *ret_pid = pid;
         r = report_parse(text, len);
         free(text);
@@ -59,7 +58,7 @@ static struct helper_report *exec_in_fork(subproc *c, pid_t *ret_pid, int *ret_s
 
 static void test_exec_applies_plan(void **state)
 {
-        char *dir = make_temp_dir(), *pidfile = lt_path(dir, "pid"), *identity, expected[64];
+        char *dir = make_temp_dir(), *pidfile = t_path(dir, "pid"), *identity, expected[64];
         const char *const names[] = { "pid", NULL };
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
@@ -113,12 +112,12 @@ static void test_exec_applies_plan(void **state)
         close(extra);
         subproc_free(c);
         free(pidfile);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 /* Runs in a forked process: no cmocka.  The result fd is passed to the program, so it stays
  * open whatever subproc_exec() closed before failing. */
-static void exec_failing(void *arg, struct lt_result *res)
+static void exec_failing(void *arg, struct t_result *res)
 {
         int what = *(const int *)arg;
         char *out = NULL;
@@ -135,8 +134,8 @@ static void exec_failing(void *arg, struct lt_result *res)
                 else
                         subproc_set_output_buffer(c, &out);
         }
-        subproc_pass_fd(c, lt_child_result_fd, 0);
-        lt_result_set(res, subproc_exec(c));
+        subproc_pass_fd(c, t_child_result_fd, 0);
+        t_result_set(res, subproc_exec(c));
         res->value = subproc_errstage();
 }
 
@@ -154,9 +153,9 @@ static void test_exec_failure(void **state)
         };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-                struct lt_result res;
+                struct t_result res;
 
-                lt_in_child(exec_failing, (void *)&cases[i].what, &res);
+                t_in_child(exec_failing, (void *)&cases[i].what, &res);
                 if (res.rc != -1 || res.error != cases[i].expected_errno)
                         print_error("case %zu: rc %d, errno %d: %s\n", i, res.rc, res.error,
                                     res.msg);
@@ -319,7 +318,7 @@ static long compare_views(const struct self_view *a, const struct self_view *b, 
 }
 
 /* Runs in a forked process: no cmocka. */
-static void exec_fails_and_restores(void *arg, struct lt_result *res)
+static void exec_fails_and_restores(void *arg, struct t_result *res)
 {
         const char *pidfile = arg;
         struct sigaction sa = { .sa_handler = count_usr1 };
@@ -345,10 +344,10 @@ static void exec_fails_and_restores(void *arg, struct lt_result *res)
         subproc_set_death_signal(c, SIGTERM);
         subproc_set_pre_exec_hook(c, leaky_hook, NULL);
         subproc_set_pidfile(c, pidfile);
-        subproc_pass_fd(c, lt_child_result_fd, 0);
+        subproc_pass_fd(c, t_child_result_fd, 0);
         view_self(&before);
         r = subproc_exec(c);
-        lt_result_set(res, r);
+        t_result_set(res, r);
         view_self(&after);
         if (r == 0 || res->error != ENOENT)
                 res->value |= 1L << 20; /* res->msg says why */
@@ -370,27 +369,27 @@ static void exec_fails_and_restores(void *arg, struct lt_result *res)
 
 static void test_exec_failure_restores_caller(void **state)
 {
-        char *dir = make_temp_dir(), *pidfile = lt_path(dir, "pid");
+        char *dir = make_temp_dir(), *pidfile = t_path(dir, "pid");
         const char *const names[] = { "pid", NULL };
-        struct lt_result res;
+        struct t_result res;
 
         assert_ll_equal(chdir(dir), 0);
-        lt_in_child(exec_fails_and_restores, pidfile, &res);
+        t_in_child(exec_fails_and_restores, pidfile, &res);
         assert_ll_equal(chdir("/"), 0);
         if (res.value != 0)
                 print_error("differences 0x%lx: %s\n", res.value, res.msg);
         assert_ll_equal(res.value, 0);
         free(pidfile);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                LT_TEST(test_exec_applies_plan),
-                LT_TEST(test_exec_failure),
-                LT_TEST(test_inherit_signals),
-                LT_TEST(test_exec_failure_restores_caller),
+                T_TEST(test_exec_applies_plan),
+                T_TEST(test_exec_failure),
+                T_TEST(test_inherit_signals),
+                T_TEST(test_exec_failure_restores_caller),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 #define MIB (1024 * 1024)
 
@@ -766,35 +766,35 @@ static void test_output_pipe_new_each_run(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_input_buffer_cat),
-                SP_TEST(test_input_bytes_with_nuls),
-                SP_TEST(test_input_buffer_is_copied),
-                SP_TEST(test_output_with_nuls),
-                SP_TEST(test_empty_output_is_empty_string),
-                SP_TEST(test_separate_output_and_error),
-                SP_TEST(test_shared_buffer_interleaves),
-                SP_TEST(test_buffer_registration_sets_null),
-                SP_TEST(test_failed_run_leaves_partial_buffers),
-                SP_TEST(test_exec_failure_leaves_empty_buffers),
-                SP_TEST(test_rerun_replaces_buffer),
-                SP_TEST(test_input_fd),
-                SP_TEST(test_megabytes_everywhere),
-                SP_TEST(test_big_capture_is_exact),
-                SP_TEST(test_megabytes_cat_with_stderr),
-                SP_TEST(test_child_closes_stdin_early),
-                SP_TEST(test_io_survives_eintr),
-                SP_TEST(test_capture_limit_keeps_first_bytes),
-                SP_TEST(test_capture_limit_not_reached),
-                SP_TEST(test_capture_limit_streams),
-                SP_TEST(test_capture_limit_child_failure_wins),
-                SP_TEST(test_capture_limit_mapping),
-                SP_TEST(test_output_pipe_with_run_async),
-                SP_TEST(test_run_refuses_output_pipe),
-                SP_TEST(test_output_to_existing_fd),
-                SP_TEST(test_shared_output_fd),
-                SP_TEST(test_shared_output_pipe),
-                SP_TEST(test_nonblocking_pipes),
-                SP_TEST(test_output_pipe_new_each_run),
+                T_TEST(test_input_buffer_cat),
+                T_TEST(test_input_bytes_with_nuls),
+                T_TEST(test_input_buffer_is_copied),
+                T_TEST(test_output_with_nuls),
+                T_TEST(test_empty_output_is_empty_string),
+                T_TEST(test_separate_output_and_error),
+                T_TEST(test_shared_buffer_interleaves),
+                T_TEST(test_buffer_registration_sets_null),
+                T_TEST(test_failed_run_leaves_partial_buffers),
+                T_TEST(test_exec_failure_leaves_empty_buffers),
+                T_TEST(test_rerun_replaces_buffer),
+                T_TEST(test_input_fd),
+                T_TEST(test_megabytes_everywhere),
+                T_TEST(test_big_capture_is_exact),
+                T_TEST(test_megabytes_cat_with_stderr),
+                T_TEST(test_child_closes_stdin_early),
+                T_TEST(test_io_survives_eintr),
+                T_TEST(test_capture_limit_keeps_first_bytes),
+                T_TEST(test_capture_limit_not_reached),
+                T_TEST(test_capture_limit_streams),
+                T_TEST(test_capture_limit_child_failure_wins),
+                T_TEST(test_capture_limit_mapping),
+                T_TEST(test_output_pipe_with_run_async),
+                T_TEST(test_run_refuses_output_pipe),
+                T_TEST(test_output_to_existing_fd),
+                T_TEST(test_shared_output_fd),
+                T_TEST(test_shared_output_pipe),
+                T_TEST(test_nonblocking_pipes),
+                T_TEST(test_output_pipe_new_each_run),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

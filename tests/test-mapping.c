@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 #define MIB (1024 * 1024)
 
@@ -584,29 +584,29 @@ static void test_unmap_null_does_nothing(void **state)
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_sizes_are_exact_and_nul_terminated),
-                SP_TEST(test_empty_output_is_empty_string),
-                SP_TEST(test_nuls_inside_are_kept),
-                SP_TEST(test_nul_replaces_bytes_past_the_end),
-                SP_TEST(test_big_output_is_exact),
-                SP_TEST(test_mapping_is_writable),
-                SP_TEST(test_one_pointer_interleaves),
-                SP_TEST(test_separate_mappings),
-                SP_TEST(test_output_mapping_error_buffer),
-                SP_TEST(test_output_buffer_error_mapping),
-                SP_TEST(test_child_writes_to_memory_files),
-                SP_TEST(test_grandchild_cannot_change_sealed_output),
-                SP_TEST(test_shared_writable_mapping_gets_a_copy),
-                SP_TEST(test_rerun_unmaps_previous_mapping),
-                SP_TEST(test_run_async_then_wait),
-                SP_TEST(test_timeout_keeps_partial_output),
-                SP_TEST(test_sparse_huge_output_is_capped),
-                SP_TEST(test_sparse_huge_output_without_limit),
-                SP_TEST(test_set_twice_is_refused),
-                SP_TEST(test_null_pointer_is_refused),
-                SP_TEST(test_buffer_and_mapping_cannot_share_a_pointer),
-                SP_TEST(test_daemon_refuses_mapping),
-                SP_TEST(test_unmap_null_does_nothing),
+                T_TEST(test_sizes_are_exact_and_nul_terminated),
+                T_TEST(test_empty_output_is_empty_string),
+                T_TEST(test_nuls_inside_are_kept),
+                T_TEST(test_nul_replaces_bytes_past_the_end),
+                T_TEST(test_big_output_is_exact),
+                T_TEST(test_mapping_is_writable),
+                T_TEST(test_one_pointer_interleaves),
+                T_TEST(test_separate_mappings),
+                T_TEST(test_output_mapping_error_buffer),
+                T_TEST(test_output_buffer_error_mapping),
+                T_TEST(test_child_writes_to_memory_files),
+                T_TEST(test_grandchild_cannot_change_sealed_output),
+                T_TEST(test_shared_writable_mapping_gets_a_copy),
+                T_TEST(test_rerun_unmaps_previous_mapping),
+                T_TEST(test_run_async_then_wait),
+                T_TEST(test_timeout_keeps_partial_output),
+                T_TEST(test_sparse_huge_output_is_capped),
+                T_TEST(test_sparse_huge_output_without_limit),
+                T_TEST(test_set_twice_is_refused),
+                T_TEST(test_null_pointer_is_refused),
+                T_TEST(test_buffer_and_mapping_cannot_share_a_pointer),
+                T_TEST(test_daemon_refuses_mapping),
+                T_TEST(test_unmap_null_does_nothing),
         };
 
         /* Run by test_nul_replaces_bytes_past_the_end as its child. */

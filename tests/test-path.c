@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------------------------------
  * PATH lookup
@@ -291,15 +291,15 @@ static void test_non_executable_match_is_named(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_bare_name_not_in_path),
-                SP_TEST(test_bare_name_in_path),
-                SP_TEST(test_bare_name_argv0),
-                SP_TEST(test_path_from_caller_not_command_env),
-                SP_TEST(test_path_unset_never_cwd),
-                SP_TEST(test_path_skips_unusable_entries),
-                SP_TEST(test_relative_path),
-                SP_TEST(test_unsearchable_directory_in_path),
-                SP_TEST(test_non_executable_match_is_named),
+                T_TEST(test_bare_name_not_in_path),
+                T_TEST(test_bare_name_in_path),
+                T_TEST(test_bare_name_argv0),
+                T_TEST(test_path_from_caller_not_command_env),
+                T_TEST(test_path_unset_never_cwd),
+                T_TEST(test_path_skips_unusable_entries),
+                T_TEST(test_relative_path),
+                T_TEST(test_unsearchable_directory_in_path),
+                T_TEST(test_non_executable_match_is_named),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

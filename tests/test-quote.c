@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------------------------------
  * to_string
@@ -279,16 +279,16 @@ static void test_write_arg_log_bad_fd(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_to_string_issue_example),
-                SP_TEST(test_to_string_plain),
-                SP_TEST(test_to_string_linebreaks),
-                SP_TEST(test_to_string_inherit_hides_inherited),
-                SP_TEST(test_to_string_shell_roundtrip),
-                SP_TEST(test_to_string_linebreaks_shell_roundtrip),
-                SP_TEST(test_to_string_env_unset_roundtrip),
-                SP_TEST(test_to_string_does_not_run),
-                SP_TEST(test_write_arg_log),
-                SP_TEST(test_write_arg_log_bad_fd),
+                T_TEST(test_to_string_issue_example),
+                T_TEST(test_to_string_plain),
+                T_TEST(test_to_string_linebreaks),
+                T_TEST(test_to_string_inherit_hides_inherited),
+                T_TEST(test_to_string_shell_roundtrip),
+                T_TEST(test_to_string_linebreaks_shell_roundtrip),
+                T_TEST(test_to_string_env_unset_roundtrip),
+                T_TEST(test_to_string_does_not_run),
+                T_TEST(test_write_arg_log),
+                T_TEST(test_write_arg_log_bad_fd),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

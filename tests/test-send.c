@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 #define MIB (1024 * 1024)
 
@@ -369,14 +369,14 @@ static void test_all_stdio_closed(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_send_buffers),
-                SP_TEST(test_send_buffer_text_and_empty),
-                SP_TEST(test_send_buffer_rerun),
-                SP_TEST(test_send_buffer_with_stdin_and_output),
-                SP_TEST(test_stdin_closed),
-                SP_TEST(test_stdout_closed),
-                SP_TEST(test_stderr_closed),
-                SP_TEST(test_all_stdio_closed),
+                T_TEST(test_send_buffers),
+                T_TEST(test_send_buffer_text_and_empty),
+                T_TEST(test_send_buffer_rerun),
+                T_TEST(test_send_buffer_with_stdin_and_output),
+                T_TEST(test_stdin_closed),
+                T_TEST(test_stdout_closed),
+                T_TEST(test_stderr_closed),
+                T_TEST(test_all_stdio_closed),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

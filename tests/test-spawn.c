@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "config.h" /* SUBPROC_SPAWN_FORK: which child this build starts */
-#include "testutil.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------------------------------
  * A clean child
@@ -488,18 +488,18 @@ static void test_spawn_cost_independent_of_rss(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_child_gets_only_stdio),
-                SP_TEST(test_stdio_defaults_to_dev_null),
-                SP_TEST(test_async_child_gets_only_stdio),
-                SP_TEST(test_child_signals_clean),
-                SP_TEST(test_async_child_signals_clean),
-                SP_TEST(test_child_inherits_umask),
-                SP_TEST(test_exec_errors),
-                SP_TEST(test_chdir_errors),
-                SP_TEST(test_pass_closed_fd),
-                SP_TEST(test_threads_spawn_concurrently),
-                SP_TEST(test_threads_fd_churn),
-                SP_TEST(test_spawn_cost_independent_of_rss),
+                T_TEST(test_child_gets_only_stdio),
+                T_TEST(test_stdio_defaults_to_dev_null),
+                T_TEST(test_async_child_gets_only_stdio),
+                T_TEST(test_child_signals_clean),
+                T_TEST(test_async_child_signals_clean),
+                T_TEST(test_child_inherits_umask),
+                T_TEST(test_exec_errors),
+                T_TEST(test_chdir_errors),
+                T_TEST(test_pass_closed_fd),
+                T_TEST(test_threads_spawn_concurrently),
+                T_TEST(test_threads_fd_churn),
+                T_TEST(test_spawn_cost_independent_of_rss),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,10 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* A generous bound for things that should take milliseconds. */
-#define HANG_GUARD_MS 10000.0
 
 static subproc *helper_exiting(int code)
 {
@@ -63,7 +62,7 @@ static subproc *helper_sleeping(void)
 
 static bool signal_named(const char *msg, int sig)
 {
-        const char *abbrev = tc_sigabbrev(sig);
+        const char *abbrev = t_sigabbrev(sig);
         char number[16];
 
         snprintf(number, sizeof number, "%d", sig);
@@ -295,7 +294,7 @@ static void test_free_reaps_owned_child(void **state)
         assert_true(pid > 0);
         start = monotonic_ms();
         subproc_free(c);
-        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
+        assert_true(monotonic_ms() - start < T_HANG_GUARD_MS);
         /* Killed and reaped: gone, not a zombie. */
         assert_ll_equal(kill(pid, 0), -1);
         assert_errno_equal(errno, ESRCH);
@@ -587,28 +586,28 @@ static void test_pid_is_minus_one_when_idle(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_nonzero_exit_is_error_without_status),
-                SP_TEST(test_error_message_has_stderr_tail),
-                SP_TEST(test_exit_code_with_status),
-                SP_TEST(test_zero_exit_without_status),
-                SP_TEST(test_signal_death_is_error),
-                SP_TEST(test_raw_status),
-                SP_TEST(test_status_of_last_run),
-                SP_TEST(test_wait_has_the_same_rules),
-                SP_TEST(test_async_then_wait),
-                SP_TEST(test_async_without_pid_pointer),
-                SP_TEST(test_free_reaps_owned_child),
-                SP_TEST(test_free_leaves_handed_out_child),
-                SP_TEST(test_pid_wait_rules),
-                SP_TEST(test_pid_wait_not_a_child),
-                SP_TEST(test_pid_wait_retries_eintr),
-                SP_TEST(test_wait_when_nothing_runs),
-                SP_TEST(test_run_while_running_is_ebusy),
-                SP_TEST(test_rerun_same_result),
-                SP_TEST(test_rerun_does_not_repass_closed_fd),
-                SP_TEST(test_rerun_repasses_kept_fd),
-                SP_TEST(test_free_closes_pending_close_parent_fd),
-                SP_TEST(test_pid_is_minus_one_when_idle),
+                T_TEST(test_nonzero_exit_is_error_without_status),
+                T_TEST(test_error_message_has_stderr_tail),
+                T_TEST(test_exit_code_with_status),
+                T_TEST(test_zero_exit_without_status),
+                T_TEST(test_signal_death_is_error),
+                T_TEST(test_raw_status),
+                T_TEST(test_status_of_last_run),
+                T_TEST(test_wait_has_the_same_rules),
+                T_TEST(test_async_then_wait),
+                T_TEST(test_async_without_pid_pointer),
+                T_TEST(test_free_reaps_owned_child),
+                T_TEST(test_free_leaves_handed_out_child),
+                T_TEST(test_pid_wait_rules),
+                T_TEST(test_pid_wait_not_a_child),
+                T_TEST(test_pid_wait_retries_eintr),
+                T_TEST(test_wait_when_nothing_runs),
+                T_TEST(test_run_while_running_is_ebusy),
+                T_TEST(test_rerun_same_result),
+                T_TEST(test_rerun_does_not_repass_closed_fd),
+                T_TEST(test_rerun_repasses_kept_fd),
+                T_TEST(test_free_closes_pending_close_parent_fd),
+                T_TEST(test_pid_is_minus_one_when_idle),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,7 +39,7 @@
 #include <subproc.h>
 
 #include "fault.h"
-#include "testutil.h"
+#include "support/support.h"
 
 /* From the library: hidden, but reachable since the tests link it statically.  Clearing the
  * message before each call makes a failure prove that it wrote its own. */
@@ -1591,15 +1591,15 @@ static void teardown_globals(void)
 int main(void)
 {
         enum { N = sizeof scenarios / sizeof scenarios[0] };
-        struct CMUnitTest tests[N + 1] = { SP_TEST(test_checkers) };
+        struct CMUnitTest tests[N + 1] = { T_TEST(test_checkers) };
         int failed;
 
         setup_globals();
         for (size_t i = 0; i < N; i++)
                 tests[i + 1] = (struct CMUnitTest){ .name = scenarios[i].name,
                                                     .test_func = test_scenario,
-                                                    .setup_func = sp_test_setup,
-                                                    .teardown_func = sp_test_teardown,
+                                                    .setup_func = t_setup,
+                                                    .teardown_func = t_teardown,
                                                     .initial_state = (void *)&scenarios[i] };
         failed = _cmocka_run_group_tests("fault", tests, N + 1, NULL, NULL);
         printf("fault injection: %u scenarios, %lu failure points swept in total "

@@ -1,0 +1,85 @@
+/* The caller's signal state and a hostile one; see signals.h.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <string.h>
+
+#include "support.h"
+
+
+volatile sig_atomic_t hostile_usr1_count;
+
+void hostile_usr1_handler(int sig)
+{
+        hostile_usr1_count++;
+}
+
+void save_signal_state(struct signal_state *saved)
+{
+        assert_ll_equal(sigprocmask(SIG_SETMASK, NULL, &saved->mask), 0);
+        for (int sig = 1; sig < NSIG; sig++)
+                sigaction(sig, NULL, &saved->actions[sig]);
+}
+
+void restore_signal_state(const struct signal_state *saved)
+{
+        for (int sig = 1; sig < NSIG; sig++) {
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        sigaction(sig, &saved->actions[sig], NULL);
+        }
+        sigprocmask(SIG_SETMASK, &saved->mask, NULL);
+}
+
+/* Make the caller hostile: SIGPIPE and SIGINT ignored, a SIGUSR1 handler, SIGUSR2, SIGTERM,
+ * SIGCHLD and a real-time signal blocked.  Returns the mask it set. */
+void make_signals_hostile(sigset_t *mask)
+{
+        struct sigaction sa = { .sa_handler = hostile_usr1_handler };
+
+        sigemptyset(&sa.sa_mask);
+        assert_ll_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+        signal(SIGPIPE, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+        sigemptyset(mask);
+        sigaddset(mask, SIGUSR2);
+        sigaddset(mask, SIGTERM);
+        sigaddset(mask, SIGCHLD);
+        sigaddset(mask, SIGRTMIN + 3);
+        assert_ll_equal(sigprocmask(SIG_SETMASK, mask, NULL), 0);
+}
+
+void check_caller_signals_unchanged(const sigset_t *mask)
+{
+        struct sigaction sa;
+        sigset_t now;
+
+        assert_ll_equal(sigprocmask(SIG_SETMASK, NULL, &now), 0);
+        for (int sig = 1; sig < NSIG; sig++) {
+                if (sigismember(&now, sig) != sigismember(mask, sig))
+                        print_error("signal %d: blocked %d, expected %d\n", sig,
+                                    sigismember(&now, sig), sigismember(mask, sig));
+                assert_ll_equal(sigismember(&now, sig), sigismember(mask, sig));
+        }
+        sigaction(SIGUSR1, NULL, &sa);
+        assert_true(sa.sa_handler == hostile_usr1_handler);
+        sigaction(SIGPIPE, NULL, &sa);
+        assert_true(sa.sa_handler == SIG_IGN);
+        sigaction(SIGINT, NULL, &sa);
+        assert_true(sa.sa_handler == SIG_IGN);
+}
+
+void check_child_signals_clean(const struct helper_report *r)
+{
+        assert_string_equal(report_get(r, "sigblk"), "0000000000000000");
+        assert_string_equal(report_get(r, "sigign"), "0000000000000000");
+        assert_string_equal(report_get(r, "sigcgt"), "0000000000000000");
+        assert_ll_equal(report_hex(r, "sigblk"), 0);
+}
+
