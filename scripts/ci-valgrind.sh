@@ -17,8 +17,7 @@
 #
 # Cases that cannot work under valgrind are skipped by name (the skip list below says why for
 # each) through tests/stress/cmocka-skip.c, and counted as skipped.
-set -uo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 
 # ---- the skip list: every case that cannot work under valgrind, and why --------------------
 skip_programs=()
@@ -125,21 +124,15 @@ if [ "${1:-}" = --wrap ]; then
 fi
 
 # ---- main mode ------------------------------------------------------------------------------
-bash scripts/install-deps.sh valgrind || { echo "0 passed, 1 failed"; exit 1; }
+ci_deps valgrind
 builddir=${1:-build-valgrind}
-case $builddir in
-/*) abs=$builddir ;;
-*) abs=$PWD/$builddir ;;
-esac
-if [ ! -f "$builddir/build.ninja" ]; then
-    meson setup "$builddir" -Dwerror=true >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
-fi
+abs=$(ci_abspath "$builddir")
+ci_setup "$builddir" -Dwerror=true
 # Only what the suites below need (meson test builds their programs); the hostile table also
 # runs the CLI.
-meson compile -C "$builddir" tools/subproc:executable || { echo "0 passed, 1 failed"; exit 1; }
+ci_compile "$builddir" tools/subproc:executable
 shim="$abs/cmocka-skip.so"
-cc -shared -fPIC -O1 -Wall -Wextra -Werror tests/stress/cmocka-skip.c -o "$shim" -ldl ||
-    { echo "0 passed, 1 failed"; exit 1; }
+cc -shared -fPIC -O1 -Wall -Wextra -Werror tests/stress/cmocka-skip.c -o "$shim" -ldl || ci_fail
 logdir="$abs/valgrind-logs"
 rm -rf "$logdir"
 mkdir -p "$logdir"
@@ -154,5 +147,4 @@ meson test -C "$builddir" --print-errorlogs --num-processes 2 --timeout-multipli
 status=$?
 # meson names the log after the wrapper too: testlog-valgrind-bash.json.
 log=$(ls -t "$builddir"/meson-logs/testlog-valgrind*.json 2>/dev/null | head -n 1)
-python3 scripts/count-tests.py "${log:-/nonexistent}" || status=1
-exit $status
+ci_finish_tests "${log:-/nonexistent}" "$status"
