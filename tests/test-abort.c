@@ -22,29 +22,13 @@
 
 #include "support/support.h"
 
-/* A generous bound for things that should take milliseconds. */
-
-static subproc *helper_exiting(int code)
-{
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
-
-        subproc_add_arg_format(c, "--exit=%d", code);
-        return c;
-}
-
-/* A helper that sleeps a minute (a hang guard; it is always stopped before). */
-static subproc *helper_sleeping(void)
-{
-        return subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
-}
-
 /* ---------------------------------------------------------------------------------------
  * Abort
  * ------------------------------------------------------------------------------------- */
 
 static void test_abort_sends_sigterm(void **state)
 {
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         double start, elapsed;
 
         assert_ll_equal(subproc_run_async(c, NULL), 0);
@@ -98,7 +82,7 @@ static void test_abort_kills_child_ignoring_sigterm(void **state)
 
 static void test_abort_when_nothing_runs(void **state)
 {
-        subproc *c = helper_exiting(0);
+        subproc *c = t_helper_exiting(0);
 
         errno = EDOM;
         subproc_abort(c);
@@ -113,7 +97,7 @@ static void test_abort_when_nothing_runs(void **state)
 
 static void test_pid_abort(void **state)
 {
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         pid_t pid = -1;
 
         assert_ll_equal(subproc_run_async(c, &pid), 0);

@@ -51,8 +51,6 @@ static unsigned clone3_spawns(void)
         return __atomic_load_n(&sp_test_clone3_cgroup_spawns, __ATOMIC_RELAXED);
 }
 
-/* A generous bound for things that should take milliseconds. */
-
 /* ---------------------------------------------------------------------------------------
  * A cgroup of our own
  * ------------------------------------------------------------------------------------- */

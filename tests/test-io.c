@@ -24,15 +24,6 @@
 
 #define MIB (1024 * 1024)
 
-static char *checksum_text(const void *data, size_t len)
-{
-        char *text = malloc(17);
-
-        assert_non_null(text);
-        format_checksum(text, helper_checksum(HELPER_CHECKSUM_INIT, data, len));
-        return text;
-}
-
 /* ---------------------------------------------------------------------------------------
  * Input and output buffers
  * ------------------------------------------------------------------------------------- */
@@ -273,7 +264,7 @@ static void test_megabytes_everywhere(void **state)
         char *input = make_pattern('0', in_len);
         char *expected_out = make_pattern(HELPER_STDOUT_SEED, out_len);
         char *expected_err = make_pattern(HELPER_STDERR_SEED, err_len);
-        char *sum = checksum_text(input, in_len);
+        char *sum = t_checksum_text(input, in_len);
         char *report_path = make_temp_path();
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;

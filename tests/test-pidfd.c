@@ -26,27 +26,6 @@
  * Helpers
  * ------------------------------------------------------------------------------------- */
 
-/* A helper that sleeps a minute (a hang guard; it is always stopped before). */
-static subproc *helper_sleeping(void)
-{
-        return subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
-}
-
-/* A helper that runs until its stdin (a pipe whose write end goes to *release_fd) is closed,
- * then exits with `code`.  The caller closes *read_fd once the child has started. */
-static subproc *helper_until_released(int code, int *read_fd, int *release_fd)
-{
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--read-stdin-count", NULL);
-        int fds[2];
-
-        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
-        subproc_add_arg_format(c, "--exit=%d", code);
-        subproc_set_input_fd(c, fds[0]);
-        *read_fd = fds[0];
-        *release_fd = fds[1];
-        return c;
-}
-
 /* poll() one fd for POLLIN; the number of ready fds. */
 static int poll_in(int fd, int timeout_ms)
 {
@@ -103,7 +82,7 @@ static void check_is_pidfd_of(int fd, pid_t pid)
 static void test_pidfd_lifecycle(void **state)
 {
         bool pidfd_mode = t_enter_mode(state);
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         int fd, status = -1;
         pid_t pid;
 
@@ -207,7 +186,7 @@ static void test_kill_when_not_running(void **state)
 /* Signal 0 checks that the child is there, and the child lives on. */
 static void test_kill_signal_zero(void **state)
 {
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         int status = -1;
 
         t_enter_mode(state);
@@ -225,7 +204,7 @@ static void test_kill_signal_zero(void **state)
 static void test_kill_bad_signal(void **state)
 {
         static const int bad[] = { -1, NSIG, 1000, -SIGTERM };
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         int status = -1;
 
         t_enter_mode(state);
@@ -391,7 +370,7 @@ static void test_wait_timeout_then_exit(void **state)
         pid_t pid;
 
         t_enter_mode(state);
-        c = helper_until_released(7, &read_fd, &release_fd);
+        c = t_helper_until_released(7, &read_fd, &release_fd);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         close(read_fd);
         pid = subproc_pid(c);
@@ -546,7 +525,7 @@ static void test_run_and_wait(void **state)
 
 static void test_abort_term(void **state)
 {
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         double start;
 
         t_enter_mode(state);
@@ -591,7 +570,7 @@ static void test_abort_kill(void **state)
 /* subproc_free() of a running child that the command owns stops and reaps it. */
 static void test_free_running(void **state)
 {
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         pid_t pid;
         int pidfd;
 

@@ -24,15 +24,6 @@
 
 #define MIB (1024 * 1024)
 
-static char *checksum_text(const void *data, size_t len)
-{
-        char *text = malloc(17);
-
-        assert_non_null(text);
-        format_checksum(text, helper_checksum(HELPER_CHECKSUM_INIT, data, len));
-        return text;
-}
-
 /* ---------------------------------------------------------------------------------------
  * Send buffers
  * ------------------------------------------------------------------------------------- */
@@ -41,7 +32,8 @@ static void test_send_buffers(void **state)
 {
         const size_t len = 1 * MIB;
         char *first = make_pattern('0', len), *second = make_pattern('k', len + 7);
-        char *first_sum = checksum_text(first, len), *second_sum = checksum_text(second, len + 7);
+        char *first_sum = t_checksum_text(first, len);
+        char *second_sum = t_checksum_text(second, len + 7);
         subproc *c = subproc_new_args(HELPER_PATH, NULL);
         struct helper_report *r;
         int first_fd, second_fd;
@@ -108,7 +100,7 @@ static void test_send_buffer_text_and_empty(void **state)
 static void test_send_buffer_rerun(void **state)
 {
         const size_t len = 300000;
-        char *data = make_pattern('m', len), *sum = checksum_text(data, len);
+        char *data = make_pattern('m', len), *sum = t_checksum_text(data, len);
         subproc *c = subproc_new(HELPER_PATH);
         char *out = NULL;
         int fd = subproc_add_send_buffer(c, data, len);
@@ -144,7 +136,7 @@ static void test_send_buffer_with_stdin_and_output(void **state)
 {
         const size_t len = 3 * MIB;
         char *data = make_pattern('s', len), *input = make_pattern('i', len);
-        char *sum = checksum_text(data, len), *expected_err = make_pattern('A', MIB);
+        char *sum = t_checksum_text(data, len), *expected_err = make_pattern('A', MIB);
         subproc *c = subproc_new(HELPER_PATH);
         char *out, *err;
         struct helper_report *r;

@@ -264,18 +264,6 @@ static void test_sigchld_reaping_handler(void **state)
  * Every signal blocked
  * ------------------------------------------------------------------------------------- */
 
-static void check_mask_is(const sigset_t *expected)
-{
-        sigset_t now;
-
-        assert_ll_equal(sigprocmask(SIG_SETMASK, NULL, &now), 0);
-        for (int sig = 1; sig < NSIG; sig++) {
-                if (sigismember(&now, sig) != sigismember(expected, sig))
-                        fail_msg("signal %d: blocked %d, expected %d", sig,
-                                 sigismember(&now, sig), sigismember(expected, sig));
-        }
-}
-
 static void test_all_signals_blocked(void **state)
 {
         subproc *c = subproc_new(HELPER_PATH);
@@ -294,12 +282,12 @@ static void test_all_signals_blocked(void **state)
         check_child_signals_clean(r);
         report_free(r);
         subproc_free(c);
-        check_mask_is(&mask);
+        t_assert_mask_is(&mask);
 
         /* Waiting, timeouts and aborts need no signal delivered to the caller. */
         run_all_operations(&t);
         assert_ll_equal(t.ok, 3);
-        check_mask_is(&mask);
+        t_assert_mask_is(&mask);
         assert_no_children();
 }
 

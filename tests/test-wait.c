@@ -21,43 +21,12 @@
 
 #include "support/support.h"
 
-/* A generous bound for things that should take milliseconds. */
-
-static subproc *helper_exiting(int code)
-{
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
-
-        subproc_add_arg_format(c, "--exit=%d", code);
-        return c;
-}
-
 static subproc *helper_killing_itself(int sig)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
 
         subproc_add_arg_format(c, "--kill-self=%d", sig);
         return c;
-}
-
-/* A helper that runs until its stdin (a pipe whose write end goes to *release_fd) is closed,
- * then exits with `code`. */
-static subproc *helper_until_released(int code, int *read_fd, int *release_fd)
-{
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--read-stdin-count", NULL);
-        int fds[2];
-
-        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
-        subproc_add_arg_format(c, "--exit=%d", code);
-        subproc_set_input_fd(c, fds[0]);
-        *read_fd = fds[0];
-        *release_fd = fds[1];
-        return c;
-}
-
-/* A helper that sleeps a minute (a hang guard; it is always stopped before). */
-static subproc *helper_sleeping(void)
-{
-        return subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
 }
 
 static bool signal_named(const char *msg, int sig)
@@ -87,7 +56,7 @@ static void test_nonzero_exit_is_error_without_status(void **state)
         assert_ll_equal(WEXITSTATUS(subproc_status(c)), 42);
         subproc_free(c);
 
-        c = helper_exiting(3);
+        c = t_helper_exiting(3);
         assert_run_fails(c, EIO, "--exit=3");
         assert_contains(subproc_errmsg(), HELPER_PATH);
         subproc_free(c);
@@ -115,7 +84,7 @@ static void test_exit_code_with_status(void **state)
         static const int codes[] = { 0, 1, 3, 127, 255 };
 
         for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-                subproc *c = helper_exiting(codes[i]);
+                subproc *c = t_helper_exiting(codes[i]);
                 int status = -1;
 
                 assert_ll_equal(subproc_run(c, &status), 0);
@@ -126,7 +95,7 @@ static void test_exit_code_with_status(void **state)
 
 static void test_zero_exit_without_status(void **state)
 {
-        subproc *c = helper_exiting(0);
+        subproc *c = t_helper_exiting(0);
 
         assert_ll_equal(subproc_run(c, NULL), 0);
         subproc_free(c);
@@ -158,7 +127,7 @@ static void test_signal_death_is_error(void **state)
 static void test_raw_status(void **state)
 {
         subproc *killed = helper_killing_itself(SIGTERM);
-        subproc *exited = helper_exiting(3);
+        subproc *exited = t_helper_exiting(3);
         int status = -1;
 
         subproc_raw_status(killed);
@@ -181,7 +150,7 @@ static void test_raw_status(void **state)
 
 static void test_status_of_last_run(void **state)
 {
-        subproc *exited = helper_exiting(3);
+        subproc *exited = t_helper_exiting(3);
         subproc *killed = helper_killing_itself(SIGUSR2);
         int status;
 
@@ -200,7 +169,7 @@ static void test_status_of_last_run(void **state)
 
 static void test_wait_has_the_same_rules(void **state)
 {
-        subproc *exited = helper_exiting(3);
+        subproc *exited = t_helper_exiting(3);
         subproc *killed = helper_killing_itself(SIGTERM);
         int status = -1, rc, saved_errno;
 
@@ -241,7 +210,7 @@ static void test_wait_has_the_same_rules(void **state)
 static void test_async_then_wait(void **state)
 {
         int read_fd, release_fd, status = -1;
-        subproc *c = helper_until_released(4, &read_fd, &release_fd);
+        subproc *c = t_helper_until_released(4, &read_fd, &release_fd);
         char exe_link[64], exe[PATH_MAX], helper[PATH_MAX];
         ssize_t exe_len;
         pid_t pid = -1;
@@ -272,7 +241,7 @@ static void test_async_then_wait(void **state)
 static void test_async_without_pid_pointer(void **state)
 {
         int read_fd, release_fd, status = -1;
-        subproc *c = helper_until_released(0, &read_fd, &release_fd);
+        subproc *c = t_helper_until_released(0, &read_fd, &release_fd);
 
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_true(subproc_pid(c) > 0);
@@ -285,7 +254,7 @@ static void test_async_without_pid_pointer(void **state)
 
 static void test_free_reaps_owned_child(void **state)
 {
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         double start;
         pid_t pid;
 
@@ -304,7 +273,7 @@ static void test_free_reaps_owned_child(void **state)
 static void test_free_leaves_handed_out_child(void **state)
 {
         int read_fd, release_fd, status = -1;
-        subproc *c = helper_until_released(5, &read_fd, &release_fd);
+        subproc *c = t_helper_until_released(5, &read_fd, &release_fd);
         pid_t pid = -1;
 
         assert_ll_equal(subproc_run_async(c, &pid), 0);
@@ -325,7 +294,7 @@ static void test_pid_wait_rules(void **state)
         pid_t pid = -1;
         int status = -1, rc, saved_errno;
 
-        c = helper_exiting(4);
+        c = t_helper_exiting(4);
         assert_ll_equal(subproc_run_async(c, &pid), 0);
         subproc_free(c);
         errno = 0;
@@ -353,7 +322,7 @@ static void test_pid_wait_rules(void **state)
         assert_true(WIFSIGNALED(status));
         assert_ll_equal(WTERMSIG(status), SIGTERM);
 
-        c = helper_exiting(6);
+        c = t_helper_exiting(6);
         assert_ll_equal(subproc_run_async(c, &pid), 0);
         subproc_free(c);
         status = -1;
@@ -408,7 +377,7 @@ static void test_pid_wait_retries_eintr(void **state)
 
 static void test_wait_when_nothing_runs(void **state)
 {
-        subproc *c = helper_exiting(0);
+        subproc *c = t_helper_exiting(0);
         int status = -1, rc, saved_errno;
 
         errno = 0;
@@ -437,7 +406,7 @@ static void test_wait_when_nothing_runs(void **state)
 static void test_run_while_running_is_ebusy(void **state)
 {
         int read_fd, release_fd, status = -1, rc, saved_errno;
-        subproc *c = helper_until_released(0, &read_fd, &release_fd);
+        subproc *c = t_helper_until_released(0, &read_fd, &release_fd);
         pid_t pid = -1, second = -1;
         char *text;
 
@@ -486,7 +455,7 @@ static void test_rerun_same_result(void **state)
 
         /* A failing status is the same every time too, sync or async. */
         subproc_free(c);
-        c = helper_exiting(3);
+        c = t_helper_exiting(3);
         for (int i = 0; i < 3; i++) {
                 status = -1;
                 assert_ll_equal(subproc_run(c, &status), 0);
@@ -571,7 +540,7 @@ static void test_free_closes_pending_close_parent_fd(void **state)
 
 static void test_pid_is_minus_one_when_idle(void **state)
 {
-        subproc *c = helper_exiting(0);
+        subproc *c = t_helper_exiting(0);
 
         assert_ll_equal(subproc_pid(c), -1);
         assert_ll_equal(subproc_run(c, NULL), 0);

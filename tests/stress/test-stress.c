@@ -121,8 +121,8 @@ static void check_no_failures(void)
 }
 
 /* ---------------------------------------------------------------------------------------
- * A helper report, read without cmocka (testutil's parser asserts, which needs the main
- * thread)
+ * A helper report, read without cmocka (the support library's parser asserts, which needs
+ * the main thread)
  * ------------------------------------------------------------------------------------- */
 
 /* The value of the first line "key=value" of `text` (len bytes) into buf, or false. */

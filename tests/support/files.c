@@ -170,6 +170,15 @@ void format_checksum(char buf[17], uint64_t sum)
         snprintf(buf, 17, "%016" PRIx64, sum);
 }
 
+char *t_checksum_text(const void *data, size_t len)
+{
+        char *text = malloc(17);
+
+        assert_non_null(text);
+        format_checksum(text, helper_checksum(HELPER_CHECKSUM_INIT, data, len));
+        return text;
+}
+
 bool t_wait_readable(int fd, int timeout_ms)
 {
         double start = monotonic_ms();

@@ -30,6 +30,8 @@ char *expected_interleave_half(int lines, bool odd);
 char *make_pattern(char seed, size_t len);
 /* A checksum as the helper prints it ("%016llx") into `buf`. */
 void format_checksum(char buf[17], uint64_t sum);
+/* The same of the checksum of `len` bytes, malloc'd. */
+char *t_checksum_text(const void *data, size_t len);
 
 /* Wait up to timeout_ms until `fd` is readable (or at EOF). */
 bool t_wait_readable(int fd, int timeout_ms);

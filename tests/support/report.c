@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +281,32 @@ struct helper_report *run_report_file(subproc *c)
         free(path);
         check_complete(r);
         return r;
+}
+
+subproc *t_helper_exiting(int code)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+        subproc_add_arg_format(c, "--exit=%d", code);
+        return c;
+}
+
+subproc *t_helper_sleeping(void)
+{
+        return subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+}
+
+subproc *t_helper_until_released(int code, int *read_fd, int *release_fd)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--read-stdin-count", NULL);
+        int fds[2];
+
+        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
+        subproc_add_arg_format(c, "--exit=%d", code);
+        subproc_set_input_fd(c, fds[0]);
+        *read_fd = fds[0];
+        *release_fd = fds[1];
+        return c;
 }
 
 unsigned long long report_hex(const struct helper_report *r, const char *key)

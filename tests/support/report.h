@@ -49,6 +49,14 @@ struct helper_report *run_report_again(subproc *c, char **out);
 /* Append "--report=<temp file>" to `c`, run it (asserting exit 0), parse and remove the file. */
 struct helper_report *run_report_file(subproc *c);
 
+/* Helpers that report nothing (--no-report): one that exits with `code`; one that sleeps a
+ * minute (a hang guard: a case always stops it before); one that runs until its stdin (a
+ * pipe: *read_fd is the read end, which the caller closes once the child has started, and
+ * *release_fd the write end) is closed, then exits with `code`. */
+subproc *t_helper_exiting(int code);
+subproc *t_helper_sleeping(void);
+subproc *t_helper_until_released(int code, int *read_fd, int *release_fd);
+
 /* The hex value of a report key such as "sigblk"; fails the test if missing. */
 unsigned long long report_hex(const struct helper_report *r, const char *key);
 /* Fail unless the child's fds are exactly `expected`, e.g. "0 1 2 7". */

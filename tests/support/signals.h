@@ -23,6 +23,8 @@ extern volatile sig_atomic_t hostile_usr1_count;
 void hostile_usr1_handler(int sig);
 /* Fail unless the caller still has exactly what make_signals_hostile() set up. */
 void check_caller_signals_unchanged(const sigset_t *mask);
+/* Fail unless the caller's blocked signals are exactly `expected`. */
+void t_assert_mask_is(const sigset_t *expected);
 /* Fail unless the helper reports no blocked, ignored or handled signal. */
 void check_child_signals_clean(const struct helper_report *r);
 
