@@ -102,7 +102,7 @@ static void remove_test_cgroup(void)
 static const char *program_root_only(void)
 {
         if (root_only_program[0] == '\0') {
-                char *path = make_temp_file("#!/bin/sh\nexit 0\n", 17, 0700);
+                char *path = t_make_temp_file("#!/bin/sh\nexit 0\n", 17, 0700);
 
                 snprintf(root_only_program, sizeof root_only_program, "%s", path);
                 free(path);
@@ -280,7 +280,7 @@ static void make_busy_program(char *dir, char *program, size_t len, int *ret_wri
         assert_non_null(mkdtemp(dir));
         assert_int_equal(chmod(dir, 0755), 0);
         snprintf(program, len, "%s/busy", dir);
-        image = read_file_all("/bin/true", &size);
+        image = t_read_file_all("/bin/true", &size);
         *ret_writer = open(program, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
         assert_true(*ret_writer >= 0);
         write_fd_all(*ret_writer, image, size);
@@ -616,7 +616,7 @@ static int bind_check_main(const char *cgroup)
 
 static void test_no_lazy_binding_in_child(void **state)
 {
-        char self[PATH_MAX], *out_path = make_temp_path(), *err_path = make_temp_path();
+        char self[PATH_MAX], *out_path = t_make_temp_path(), *err_path = t_make_temp_path();
         char *out, *err, *line, *save = NULL;
         const char *cgroup = test_cgroup();
         int status, main_pid = -1, own_lines = 0;
@@ -649,8 +649,8 @@ static void test_no_lazy_binding_in_child(void **state)
                 _exit(127);
         }
         assert_int_equal(waitpid(pid, &status, 0), pid);
-        out = read_file_all(out_path, NULL);
-        err = read_file_all(err_path, NULL);
+        out = t_read_file_all(out_path, NULL);
+        err = t_read_file_all(err_path, NULL);
         assert_non_null(out);
         assert_non_null(err);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

@@ -121,7 +121,7 @@ static const char *make_test_cgroup(void)
  * take a moment to notice: retry EBUSY until a deadline.  Returns 0 or an errno. */
 static int remove_test_cgroup(void)
 {
-        double deadline = monotonic_ms() + T_HANG_GUARD_MS;
+        double deadline = t_monotonic_ms() + T_HANG_GUARD_MS;
         int rc;
 
         if (test_cgroup == NULL)
@@ -133,7 +133,7 @@ static int remove_test_cgroup(void)
                         print_error("rmdir %s: %s\n", sub, strerror(errno));
                 free(sub);
         }
-        while ((rc = rmdir(test_cgroup)) != 0 && errno == EBUSY && monotonic_ms() < deadline) {
+        while ((rc = rmdir(test_cgroup)) != 0 && errno == EBUSY && t_monotonic_ms() < deadline) {
                 struct timespec step = { 0, 1000 * 1000 };
 
                 nanosleep(&step, NULL);
@@ -264,7 +264,7 @@ static void test_running_child_listed(void **state)
 {
         const char *dir = make_test_cgroup();
         subproc *c = subproc_new_args(HELPER_PATH, NULL);
-        char *procs_path, *procs, pid_line[32], *report_path = make_temp_path(), ready = 0;
+        char *procs_path, *procs, pid_line[32], *report_path = t_make_temp_path(), ready = 0;
         struct helper_report *r;
         char expected_fds[32];
         int notify[2];
@@ -283,7 +283,7 @@ static void test_running_child_listed(void **state)
         assert_ll_equal(read(notify[0], &ready, 1), 1);
         close(notify[0]);
         assert_true(asprintf(&procs_path, "%s/cgroup.procs", dir) > 0);
-        procs = read_file_all(procs_path, NULL);
+        procs = t_read_file_all(procs_path, NULL);
         snprintf(pid_line, sizeof pid_line, "%ld\n", (long)subproc_pid(c));
         print_message("  cgroup.procs: %s", procs);
         assert_ll_equal(subproc_kill(c, SIGTERM), 0);
@@ -292,14 +292,14 @@ static void test_running_child_listed(void **state)
         free(procs);
 
         /* Reaped: the cgroup is empty again. */
-        procs = read_file_all(procs_path, NULL);
+        procs = t_read_file_all(procs_path, NULL);
         assert_string_equal(procs, "");
         free(procs);
         free(procs_path);
 
-        r = report_read_file(report_path);
-        check_fd_set(r, expected_fds);
-        report_free(r);
+        r = t_report_read_file(report_path);
+        t_check_fd_set(r, expected_fds);
+        t_report_free(r);
         unlink(report_path);
         free(report_path);
         subproc_free(c);
@@ -365,7 +365,7 @@ static struct helper_report *run_daemon_report(subproc *c, const char *report_pa
         t_track(pid);
         t_read_exact(notify[0], &byte, 1, T_HANG_GUARD_SHORT_MS);
         close(notify[0]);
-        r = report_read_file(report_path);
+        r = t_report_read_file(report_path);
         assert_true(t_wait_exit(pid, T_HANG_GUARD_SHORT_MS) >= 0);
         return r;
 }
@@ -383,7 +383,7 @@ static struct helper_report *run_child_report(subproc *c, const struct placement
         assert_true(m->no_pidfd ? subproc_pidfd(c) == -1 : subproc_pidfd(c) >= 0);
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(status, 0);
-        return report_read_file(report_path);
+        return t_report_read_file(report_path);
 }
 
 /* Every way of starting a child lands it in the cgroup, by the way the mode expects (the
@@ -396,7 +396,7 @@ static void test_placement_modes(void **state)
         for (size_t i = 0; i < sizeof placement_modes / sizeof placement_modes[0]; i++) {
                 const struct placement_mode *m = &placement_modes[i];
                 subproc *c = subproc_new(HELPER_PATH);
-                char *report_path = make_temp_path(), expected_fds[32] = "0 1 2";
+                char *report_path = t_make_temp_path(), expected_fds[32] = "0 1 2";
                 struct helper_report *r;
                 unsigned before;
 
@@ -424,9 +424,9 @@ static void test_placement_modes(void **state)
                 else
                         r = run_child_report(c, m, report_path);
                 assert_ll_equal(clone3_spawns() - before, m->by_clone3 ? 1 : 0);
-                assert_cgroup_path(report_get(r, "cgroup"), dir);
-                check_fd_set(r, expected_fds);
-                report_free(r);
+                assert_cgroup_path(t_report_get(r, "cgroup"), dir);
+                t_check_fd_set(r, expected_fds);
+                t_report_free(r);
                 unlink(report_path);
                 free(report_path);
                 subproc_free(c);
@@ -574,15 +574,15 @@ static void test_v1_cgroup_by_write(void **state)
         assert_true(clone_into_cgroup_error(dir) != 0);
 
         c = subproc_new(HELPER_PATH);
-        report_path = make_temp_path();
+        report_path = t_make_temp_path();
         subproc_add_arg_format(c, "--report=%s", report_path);
         subproc_set_cgroup(c, dir);
         before = clone3_spawns();
         r = run_child_report(c, &placement_modes[0], report_path);
         assert_ll_equal(clone3_spawns(), before);
-        assert_cgroup_path(report_get(r, "cgroup[pids]"), dir);
-        check_fd_set(r, "0 1 2");
-        report_free(r);
+        assert_cgroup_path(t_report_get(r, "cgroup[pids]"), dir);
+        t_check_fd_set(r, "0 1 2");
+        t_report_free(r);
         unlink(report_path);
         free(report_path);
         subproc_free(c);
@@ -604,7 +604,7 @@ static void test_exec_in_place(void **state)
 {
         const char *dir = make_test_cgroup();
         subproc *c = subproc_new(HELPER_PATH);
-        char *report_path = make_temp_path(), *invalid, *expected;
+        char *report_path = t_make_temp_path(), *invalid, *expected;
         struct helper_report *r;
         struct t_result res;
         int status;
@@ -622,10 +622,10 @@ static void test_exec_in_place(void **state)
         status = t_reap(pid, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFEXITED(status));
         assert_ll_equal(WEXITSTATUS(status), 0);
-        r = report_read_file(report_path);
-        assert_cgroup_path(report_get(r, "cgroup"), dir);
-        check_fd_set(r, "0 1 2");
-        report_free(r);
+        r = t_report_read_file(report_path);
+        assert_cgroup_path(t_report_get(r, "cgroup"), dir);
+        t_check_fd_set(r, "0 1 2");
+        t_report_free(r);
         unlink(report_path);
         free(report_path);
         subproc_free(c);
@@ -683,7 +683,7 @@ static void test_refusing_cgroup(void **state)
  * to a file that merely has the name cgroup.procs. */
 static void test_not_a_cgroup(void **state)
 {
-        char *dir = make_temp_dir(), *procs = t_path(dir, "cgroup.procs"), *expected, *text;
+        char *dir = t_make_temp_dir(), *procs = t_path(dir, "cgroup.procs"), *expected, *text;
         int fd;
 
         (void)state;
@@ -705,7 +705,7 @@ static void test_not_a_cgroup(void **state)
                 subproc_free(c);
         }
         sp_test_no_clone3 = sp_test_no_pidfd = 0;
-        text = read_file_all(procs, NULL);
+        text = t_read_file_all(procs, NULL);
         assert_string_equal(text, "");
         free(text);
         free(expected);
@@ -758,7 +758,7 @@ static void test_cgroup_fd_avoids_child_targets(void **state)
  * the error of opening it, whichever way the child would have entered it. */
 static void test_missing_cgroup(void **state)
 {
-        char *dir = make_temp_path(), *file = make_temp_file("", 0, 0644), *expected;
+        char *dir = t_make_temp_path(), *file = t_make_temp_file("", 0, 0644), *expected;
 
         (void)state;
         for (int no_clone3 = 0; no_clone3 <= 1; no_clone3++) {

@@ -96,8 +96,8 @@ static struct helper_report *daemon_report(struct daemon_case *d)
         }
         t_read_exact(d->notify[0], &byte, 1, T_HANG_GUARD_SHORT_MS);
         assert_int_equal(byte, 'R');
-        r = report_read_file(d->report);
-        assert_non_null(report_get(r, "report_end"));
+        r = t_report_read_file(d->report);
+        assert_non_null(t_report_get(r, "report_end"));
         return r;
 }
 
@@ -143,18 +143,18 @@ static char *fd_list(const char *fmt, ...)
  * pipe: none of the library's own pipes reached the program. */
 static void check_daemon_fds(const struct daemon_case *d, const struct helper_report *r)
 {
-        long long pidfile_fd = report_get_int(r, "pidfile_fd");
+        long long pidfile_fd = t_report_get_int(r, "pidfile_fd");
         char *expected_fds;
 
-        assert_string_equal(report_getf(r, "fdlink[%lld]", pidfile_fd), d->pidfile);
+        assert_string_equal(t_report_getf(r, "fdlink[%lld]", pidfile_fd), d->pidfile);
         expected_fds = pidfile_fd < d->notify_child_fd
                                ? fd_list("0 1 2 %lld %d", pidfile_fd, d->notify_child_fd)
                                : fd_list("0 1 2 %d %lld", d->notify_child_fd, pidfile_fd);
-        check_fd_set(r, expected_fds);
+        t_check_fd_set(r, expected_fds);
         free(expected_fds);
-        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_locked"), 1);
         /* Read-only: the daemon cannot rewrite the file through it (issue 11 item 1). */
-        assert_ll_equal(report_get_int(r, "pidfile_fd_readonly"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_fd_readonly"), 1);
 }
 
 static void test_daemon_state(void **state)
@@ -185,35 +185,35 @@ static void test_daemon_state(void **state)
         assert_errno_equal(errno, ECHILD);
 
         r = daemon_report(&d);
-        assert_ll_equal(report_get_int(r, "pid"), pid);
-        assert_true(report_get_int(r, "ppid") != getpid());
+        assert_ll_equal(t_report_get_int(r, "pid"), pid);
+        assert_true(t_report_get_int(r, "ppid") != getpid());
         /* Its own session, which the intermediate created: the daemon is a member, not the
          * leader (the child "calls setsid(), forks the daemon and exits"), so it can never
          * get a controlling terminal back. */
-        sid = report_get_int(r, "sid");
+        sid = t_report_get_int(r, "sid");
         assert_true(sid > 0);
         assert_true(sid != getsid(0));
         assert_true(sid != pid);
-        assert_ll_equal(report_get_int(r, "pgid"), sid);
+        assert_ll_equal(t_report_get_int(r, "pgid"), sid);
         /* The session leader, the intermediate, had exited before subproc_run() returned.
          * (The daemon's ppid may still name it: the daemon may run before the intermediate
          * finishes exiting.) */
         assert_true(t_exited((pid_t)sid));
 
-        assert_string_equal(report_get(r, "cwd"), "/");
+        assert_string_equal(t_report_get(r, "cwd"), "/");
         for (int fd = 0; fd < 3; fd++)
-                assert_string_equal(report_getf(r, "fdlink[%d]", fd), "/dev/null");
+                assert_string_equal(t_report_getf(r, "fdlink[%d]", fd), "/dev/null");
         check_daemon_fds(&d, r);
-        assert_ll_equal(report_get_int(r, "pidfile_fd_conflict"), 0);
-        assert_ll_equal(report_get_int(r, "pidfile_locked_after_close"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_fd_conflict"), 0);
+        assert_ll_equal(t_report_get_int(r, "pidfile_locked_after_close"), 1);
         {
                 char text[32];
 
                 snprintf(text, sizeof text, "%ld\n", (long)pid);
-                assert_string_equal(report_get(r, "pidfile_text"), text);
+                assert_string_equal(t_report_get(r, "pidfile_text"), text);
         }
-        assert_ll_equal(report_get_int(r, "pdeathsig"), 0);
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "pdeathsig"), 0);
+        t_report_free(r);
 
         /* Stop it through its pidfile. */
         assert_ll_equal(t_stop_pidfile(d.pidfile), 0);
@@ -240,25 +240,25 @@ static void test_daemon_cwd_and_stdout(void **state)
         pid = daemon_start(&d);
         r = daemon_report(&d);
 
-        assert_string_equal(report_get(r, "cwd"), d.dir);
-        identity = fd_identity(out_fd);
-        assert_string_equal(report_get(r, "fdstat[1]"), identity);
+        assert_string_equal(t_report_get(r, "cwd"), d.dir);
+        identity = t_fd_identity(out_fd);
+        assert_string_equal(t_report_get(r, "fdstat[1]"), identity);
         free(identity);
-        assert_string_equal(report_get(r, "fdlink[0]"), "/dev/null");
-        assert_string_equal(report_get(r, "fdlink[2]"), "/dev/null");
+        assert_string_equal(t_report_get(r, "fdlink[0]"), "/dev/null");
+        assert_string_equal(t_report_get(r, "fdlink[2]"), "/dev/null");
         /* The "R" comes after the text, so the text is there. */
-        out_text = read_file_all(out_path, NULL);
+        out_text = t_read_file_all(out_path, NULL);
         assert_string_equal(out_text, "to the file");
         free(out_text);
         /* Without a pidfile the daemon has no extra fd. */
         {
                 char *expected = fd_list("0 1 2 %d", d.notify_child_fd);
 
-                check_fd_set(r, expected);
+                t_check_fd_set(r, expected);
                 free(expected);
         }
-        assert_ll_equal(report_get_int(r, "pid"), pid);
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "pid"), pid);
+        t_report_free(r);
 
         daemon_kill(pid, SIGTERM);
         close(out_fd);
@@ -281,8 +281,8 @@ static void test_daemon_pidfile_busy_then_restart(void **state)
         daemon_prepare(&first, true, NULL);
         pid = daemon_start(&first);
         r = daemon_report(&first);
-        report_free(r);
-        content = read_file_all(first.pidfile, &content_len);
+        t_report_free(r);
+        content = t_read_file_all(first.pidfile, &content_len);
 
         /* A second daemon on the same pidfile: EBUSY naming the path and the holder, the
          * file untouched, and nothing ran. */
@@ -293,7 +293,7 @@ static void test_daemon_pidfile_busy_then_restart(void **state)
         snprintf(holder, sizeof holder, "%ld", (long)pid);
         assert_contains(subproc_errmsg(), holder);
         assert_ll_equal(subproc_daemon_pid(second.c), -1);
-        now = read_file_all(first.pidfile, &now_len);
+        now = t_read_file_all(first.pidfile, &now_len);
         assert_bytes_equal(now, now_len, content, content_len);
         free(now);
         assert_false(t_file_exists(second.marker));
@@ -321,8 +321,8 @@ static void test_daemon_pidfile_busy_then_restart(void **state)
                 assert_ll_equal(from_file, pid2);
         }
         r = daemon_report(&second);
-        assert_ll_equal(report_get_int(r, "pid"), pid2);
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "pid"), pid2);
+        t_report_free(r);
         assert_ll_equal(t_stop_pidfile(first.pidfile), 0);
         assert_true(t_wait_exit(pid2, T_HANG_GUARD_SHORT_MS) >= 0);
         free(content);
@@ -358,7 +358,7 @@ static void test_force_cleanup_of_daemon(void **state)
                 pid = daemon_start(&d);
                 /* "R" comes after --ignore-term has been applied. */
                 r = daemon_report(&d);
-                report_free(r);
+                t_report_free(r);
                 assert_ll_equal(subproc_pidfile_force_cleanup(d.pidfile), 0);
                 assert_false(t_file_exists(d.pidfile));
                 status = t_reap(pid, T_HANG_GUARD_SHORT_MS);
@@ -491,10 +491,10 @@ static void test_daemon_handshake(void **state)
          * its intermediate waited on) reached the program. */
         assert_true(t_is_helper(pid));
         r = daemon_report(&d);
-        assert_ll_equal(report_get_int(r, "pid"), pid);
-        assert_true(report_get_int(r, "sid") != getsid(0));
+        assert_ll_equal(t_report_get_int(r, "pid"), pid);
+        assert_true(t_report_get_int(r, "sid") != getsid(0));
         check_daemon_fds(&d, r);
-        report_free(r);
+        t_report_free(r);
         /* Released once is all: a second release has nothing to release. */
         assert_ll_equal(subproc_handshake_release(d.c), -1);
 
@@ -563,7 +563,7 @@ static void test_daemon_handshake_pidfile_busy(void **state)
         daemon_prepare(&first, true, NULL);
         pid = daemon_start(&first);
         r = daemon_report(&first);
-        report_free(r);
+        t_report_free(r);
 
         daemon_prepare(&second, false, NULL);
         subproc_add_arg_format(second.c, "--write-file=%s", second.marker);

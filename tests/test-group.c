@@ -96,13 +96,13 @@ static size_t read_pids_until_ready(int fd, pid_t *pids, size_t max)
 {
         char buf[512];
         size_t used = 0, n = 0;
-        double deadline = monotonic_ms() + T_HANG_GUARD_MS;
+        double deadline = t_monotonic_ms() + T_HANG_GUARD_MS;
 
         for (;;) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
                 char *line = buf, *nl;
                 ssize_t got;
-                int left = (int)(deadline - monotonic_ms());
+                int left = (int)(deadline - t_monotonic_ms());
 
                 assert_true(left > 0);
                 if (poll(&p, 1, left) <= 0)
@@ -253,7 +253,7 @@ static void check_tree_stopped(void **state, enum stop_how how)
         /* Reaped, the shell has left its children to us, their subreaper. */
         for (size_t i = 0; i < n; i++) {
                 bool reaped = t_reap_within(grandchildren[i], m->grouping == NO_GROUP ? 0 : 5000,
-                                          &status);
+                                            &status);
 
                 if (m->grouping == NO_GROUP) {
                         /* Only the shell was signalled: the sleeps live on. */

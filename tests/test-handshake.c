@@ -52,11 +52,11 @@ static void test_act_on_waiting_child(void **state)
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(status, 0);
 
-        r = report_parse(out, subproc_output_len(c));
-        assert_non_null(report_get(r, "report_end"));
-        assert_ll_equal(report_get_int(r, "pid"), pid);
-        assert_string_equal(report_get(r, "rlimit[NOFILE]"), "77:99");
-        report_free(r);
+        r = t_report_parse(out, subproc_output_len(c));
+        assert_non_null(t_report_get(r, "report_end"));
+        assert_ll_equal(t_report_get_int(r, "pid"), pid);
+        assert_string_equal(t_report_get(r, "rlimit[NOFILE]"), "77:99");
+        t_report_free(r);
         free(out);
         subproc_free(c);
 }
@@ -79,9 +79,9 @@ static void test_release_without_wait(void **state)
         assert_ll_equal(rc, 0);
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(status, 0);
-        r = report_parse(out, subproc_output_len(c));
-        assert_string_equal(report_get(r, "umask"), "0000");
-        report_free(r);
+        r = t_report_parse(out, subproc_output_len(c));
+        assert_string_equal(t_report_get(r, "umask"), "0000");
+        t_report_free(r);
         free(out);
         subproc_free(c);
 }

@@ -112,19 +112,19 @@ static void test_hook_runs_in_child(void **state)
         int fds[2];
 
         hook_pipe(c, &arg, fds);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         hook_view_read(fds, &view);
         /* The hook ran in the process that then became the program, a child of ours. */
-        assert_ll_equal(view.pid, report_get_int(r, "pid"));
+        assert_ll_equal(view.pid, t_report_get_int(r, "pid"));
         assert_true(view.pid != (long)getpid());
         assert_ll_equal(view.ppid, getpid());
-        report_free(r);
+        t_report_free(r);
 
         /* And again on a rerun. */
-        r = run_report_again(c, &out);
+        r = t_run_report_again(c, &out);
         hook_view_read(fds, &view);
-        assert_ll_equal(view.pid, report_get_int(r, "pid"));
-        report_free(r);
+        assert_ll_equal(view.pid, t_report_get_int(r, "pid"));
+        t_report_free(r);
         hook_pipe_close(fds);
         subproc_free(c);
 }
@@ -170,7 +170,7 @@ static void test_hook_failure_stops_child(void **state)
 
 static void test_hook_sees_setup_done(void **state)
 {
-        char *dir = make_temp_dir(), *pidfile = t_path(dir, "pid"), *out = NULL;
+        char *dir = t_make_temp_dir(), *pidfile = t_path(dir, "pid"), *out = NULL;
         const char *const names[] = { "pid", NULL };
         subproc *c = subproc_new(HELPER_PATH);
         struct hook_arg arg = { .result = 0, .pidfile = pidfile };
@@ -184,7 +184,7 @@ static void test_hook_sees_setup_done(void **state)
         subproc_set_pidfile(c, pidfile);
         subproc_set_umask(c, 027);
         subproc_set_cwd(c, dir);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         hook_view_read(fds, &view);
         hook_pipe_close(fds);
 
@@ -196,8 +196,8 @@ static void test_hook_sees_setup_done(void **state)
         assert_ll_equal(view.umask, 027);
         /* ...the cwd is not yet: the hook runs before chdir. */
         assert_string_equal(view.cwd, cwd);
-        assert_string_equal(report_get(r, "cwd"), dir);
-        report_free(r);
+        assert_string_equal(t_report_get(r, "cwd"), dir);
+        t_report_free(r);
         subproc_free(c);
         free(pidfile);
         t_remove_dir(dir, names);
@@ -217,18 +217,18 @@ static void test_hook_runs_before_privilege_drop(void **state)
         subproc_set_uid(c, NOBODY);
         subproc_set_gid(c, NOBODY);
         subproc_clear_caps(c);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         hook_view_read(fds, &view);
         hook_pipe_close(fds);
         assert_ll_equal(view.euid, 0);
-        assert_ll_equal(report_get_int(r, "euid"), NOBODY);
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "euid"), NOBODY);
+        t_report_free(r);
         subproc_free(c);
 }
 
 static void test_hook_in_daemon(void **state)
 {
-        char *dir = make_temp_dir(), *pidfile = t_path(dir, "pid");
+        char *dir = t_make_temp_dir(), *pidfile = t_path(dir, "pid");
         const char *const names[] = { "pid", NULL };
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
         struct hook_arg arg = { .result = 0, .pidfile = pidfile };
@@ -295,11 +295,11 @@ static void test_hook_fd_does_not_reach_program(void **state)
         char *out = NULL, *fds;
 
         subproc_set_pre_exec_hook(c, fd_opening_hook, NULL);
-        r = run_report(c, &out);
-        fds = report_fd_set(r);
+        r = t_run_report(c, &out);
+        fds = t_report_fd_set(r);
         assert_string_equal(fds, "0 1 2");
         free(fds);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -332,13 +332,13 @@ static void test_hook_hands_fd_by_number(void **state)
         arg.target = p[0];
         subproc_pass_fd(c, p[0], 0);
         subproc_set_pre_exec_hook(c, fd_handing_hook, &arg);
-        r = run_report(c, &out);
-        fds = report_fd_set(r);
+        r = t_run_report(c, &out);
+        fds = t_report_fd_set(r);
         snprintf(want, sizeof want, "0 1 2 %d", p[0]);
         assert_string_equal(fds, want);
-        assert_string_equal(report_getf(r, "fdlink[%d]", p[0]), "/dev/zero");
+        assert_string_equal(t_report_getf(r, "fdlink[%d]", p[0]), "/dev/zero");
         free(fds);
-        report_free(r);
+        t_report_free(r);
         close(p[0]);
         close(p[1]);
         subproc_free(c);
@@ -468,7 +468,7 @@ static void test_hook_hang_times_out(void **state)
 {
         for (int handshake = 0; handshake < 2; handshake++) {
                 subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
-                double start = monotonic_ms();
+                double start = t_monotonic_ms();
                 int r;
 
                 subproc_set_pre_exec_hook(c, hanging_hook, NULL);
@@ -486,7 +486,7 @@ static void test_hook_hang_times_out(void **state)
                 assert_ll_equal(r, -1);
                 assert_errno_equal(errno, ETIMEDOUT);
                 print_message("  handshake %d: %s (%.0f ms)\n", handshake, subproc_errmsg(),
-                              monotonic_ms() - start);
+                              t_monotonic_ms() - start);
                 assert_ll_equal(subproc_pid(c), -1);
                 subproc_free(c);
         }
@@ -667,7 +667,7 @@ static void *thread_churn(void *arg)
 static void test_hook_setgid_with_threads(void **state)
 {
         pthread_t churners[2];
-        double start = monotonic_ms();
+        double start = t_monotonic_ms();
 
         __atomic_store_n(&churn_stop, 0, __ATOMIC_RELAXED);
         for (int i = 0; i < 2; i++)
@@ -693,7 +693,7 @@ static void test_hook_setgid_with_threads(void **state)
         __atomic_store_n(&churn_stop, 1, __ATOMIC_RELAXED);
         for (int i = 0; i < 2; i++)
                 assert_ll_equal(pthread_join(churners[i], NULL), 0);
-        print_message("  %d rounds in %.0f ms\n", SETGID_ROUNDS, monotonic_ms() - start);
+        print_message("  %d rounds in %.0f ms\n", SETGID_ROUNDS, t_monotonic_ms() - start);
 }
 
 /* A hook that uses a lot of stack (a 256 KiB buffer), as caller code may, in a daemon: it
@@ -711,7 +711,7 @@ static int deep_stack_hook(void *opaque)
 
 static void test_hook_deep_stack_in_daemon(void **state)
 {
-        char *dir = make_temp_dir(), *marker = t_path(dir, "ran");
+        char *dir = t_make_temp_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         pid_t daemon;

@@ -128,13 +128,13 @@ static void test_death_signal_when_caller_killed(void **state)
                 /* The helper has exec'd: run_async returns after exec. */
                 assert_true(t_is_helper(m.grandchild));
 
-                start = monotonic_ms();
+                start = t_monotonic_ms();
                 middle_kill(&m);
                 took = t_wait_exit(m.grandchild, T_HANG_GUARD_SHORT_MS);
                 if (took < 0)
                         print_error("signal %d: the grandchild still runs\n", signals[i]);
                 else
-                        took = monotonic_ms() - start;
+                        took = t_monotonic_ms() - start;
                 if (took > DEATH_SIGNAL_EXPECTED_MS)
                         print_error("signal %d: the grandchild ended after %.0f ms\n",
                                     signals[i], took);
@@ -274,7 +274,7 @@ static void test_death_signal_follows_thread(void **state)
         assert_ll_equal(waitpid(s.pid, &status, WNOHANG), 0);
 
         /* Let the thread exit; the process (this test) lives on. */
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         close(go[1]);
         assert_ll_equal(pthread_join(thread, NULL), 0);
         close(go[0]);
@@ -282,7 +282,7 @@ static void test_death_signal_follows_thread(void **state)
         close(spawned[1]);
         took = t_wait_exit(s.pid, T_HANG_GUARD_SHORT_MS);
         if (took >= 0)
-                took = monotonic_ms() - start;
+                took = t_monotonic_ms() - start;
         else
                 print_error("the child still runs after its thread exited\n");
         assert_true(took >= 0 && took <= DEATH_SIGNAL_BOUND_MS);
@@ -306,9 +306,9 @@ static void test_death_signal_reported(void **state)
 
                 if (signals[i] != 0)
                         subproc_set_death_signal(c, signals[i]);
-                r = run_report(c, &out);
-                assert_ll_equal(report_get_int(r, "pdeathsig"), signals[i]);
-                report_free(r);
+                r = t_run_report(c, &out);
+                assert_ll_equal(t_report_get_int(r, "pdeathsig"), signals[i]);
+                t_report_free(r);
                 subproc_free(c);
         }
 }
@@ -324,12 +324,12 @@ static void test_death_signal_survives_set_uid(void **state)
         subproc_set_death_signal(c, SIGTERM);
         subproc_set_gid(c, 65534);
         subproc_set_uid(c, 65534);
-        r = run_report(c, &out);
-        assert_ll_equal(report_get_int(r, "uid"), 65534);
-        assert_ll_equal(report_get_int(r, "euid"), 65534);
-        assert_ll_equal(report_get_int(r, "gid"), 65534);
-        assert_ll_equal(report_get_int(r, "pdeathsig"), SIGTERM);
-        report_free(r);
+        r = t_run_report(c, &out);
+        assert_ll_equal(t_report_get_int(r, "uid"), 65534);
+        assert_ll_equal(t_report_get_int(r, "euid"), 65534);
+        assert_ll_equal(t_report_get_int(r, "gid"), 65534);
+        assert_ll_equal(t_report_get_int(r, "pdeathsig"), SIGTERM);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -410,13 +410,13 @@ static void test_exit_with_parent(void **state)
         assert_true(grandchild > 0);
         assert_ll_equal(rc, 0);
 
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(kill(middle, SIGKILL), 0);
         status = t_reap(middle, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFSIGNALED(status));
         took = t_wait_exit(grandchild, T_HANG_GUARD_SHORT_MS);
         if (took >= 0)
-                took = monotonic_ms() - start;
+                took = t_monotonic_ms() - start;
         assert_true(took >= 0 && took <= DEATH_SIGNAL_BOUND_MS);
         status = t_reap(grandchild, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFSIGNALED(status));

@@ -114,7 +114,7 @@ static void test_pidfd_lifecycle(void **state)
         assert_ll_equal(subproc_pidfd(c), -1);
         assert_ll_equal(subproc_pid(c), -1);
         if (pidfd_mode)
-                assert_false(fd_is_open(fd));
+                assert_false(t_fd_is_open(fd));
 
         /* The child is reaped: nothing to signal. */
         errno = 0;
@@ -143,12 +143,12 @@ static void test_pidfd_readable_at_exit(void **state)
                 assert_true(fd >= 0);
                 assert_ll_equal(poll_in(fd, (int)T_HANG_GUARD_MS), 1);
         }
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         rc = subproc_wait(c, &status);
         assert_ll_equal(rc, 0);
         assert_ll_equal(status, 4);
         assert_string_equal(out, "bye");
-        assert_true(monotonic_ms() - start < T_HANG_GUARD_MS);
+        assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
         assert_ll_equal(subproc_pidfd(c), -1);
         free(out);
         subproc_free(c);
@@ -377,10 +377,10 @@ static void test_wait_timeout_then_exit(void **state)
 
         /* Twice: the command is unchanged after giving up. */
         for (int i = 0; i < 2; i++) {
-                start = monotonic_ms();
+                start = t_monotonic_ms();
                 errno = 0;
                 rc = subproc_wait_timeout(c, &status, 100);
-                elapsed = monotonic_ms() - start;
+                elapsed = t_monotonic_ms() - start;
                 assert_ll_equal(rc, -1);
                 assert_errno_equal(errno, ETIMEDOUT);
                 assert_ll_equal(status, -1);
@@ -392,11 +392,11 @@ static void test_wait_timeout_then_exit(void **state)
                 assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
         }
         /* A zero timeout only looks. */
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         errno = 0;
         assert_ll_equal(subproc_wait_timeout(c, &status, 0), -1);
         assert_errno_equal(errno, ETIMEDOUT);
-        assert_true(monotonic_ms() - start < T_HANG_GUARD_MS);
+        assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
         assert_ll_equal(subproc_pid(c), pid);
 
         close(release_fd);
@@ -435,10 +435,10 @@ static void test_wait_timeout_negative_waits(void **state)
         double start, elapsed;
 
         t_enter_mode(state);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(subproc_wait_timeout(c, &status, -1), 0);
-        elapsed = monotonic_ms() - start;
+        elapsed = t_monotonic_ms() - start;
         print_message("  waited %.1f ms\n", elapsed);
         assert_ll_equal(status, 5);
         assert_true(elapsed >= 600 - T_ROUNDING_MS);
@@ -453,7 +453,7 @@ static void test_wait_timeout_serves_buffers(void **state)
 {
         const size_t size = 1024 * 1024;
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
-        char *out = NULL, *expected = make_pattern(HELPER_STDOUT_SEED, size);
+        char *out = NULL, *expected = t_make_pattern(HELPER_STDOUT_SEED, size);
         int notify[2], status = -1, slices = 0, rc;
         double deadline;
 
@@ -467,9 +467,9 @@ static void test_wait_timeout_serves_buffers(void **state)
         subproc_raw_status(c);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
 
-        deadline = monotonic_ms() + T_HANG_GUARD_MS;
+        deadline = t_monotonic_ms() + T_HANG_GUARD_MS;
         while (poll_in(notify[0], 0) == 0) {
-                if (monotonic_ms() > deadline) {
+                if (t_monotonic_ms() > deadline) {
                         subproc_abort(c);
                         close(notify[0]);
                         fail_msg("the helper could not write 1 MiB while we waited");
@@ -500,7 +500,7 @@ static void test_run_and_wait(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-bytes=300000",
                                       "--stderr-text=err", "--exit=3", NULL);
-        char *out = NULL, *err = NULL, *expected = make_pattern(HELPER_STDOUT_SEED, 300000);
+        char *out = NULL, *err = NULL, *expected = t_make_pattern(HELPER_STDOUT_SEED, 300000);
         int status = -1;
 
         t_enter_mode(state);
@@ -530,9 +530,9 @@ static void test_abort_term(void **state)
 
         t_enter_mode(state);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         subproc_abort(c);
-        assert_true(monotonic_ms() - start < T_HANG_GUARD_MS);
+        assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
         assert_killed_by(subproc_status(c), SIGTERM);
         assert_ll_equal(subproc_pid(c), -1);
         assert_ll_equal(subproc_pidfd(c), -1);
@@ -555,9 +555,9 @@ static void test_abort_kill(void **state)
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(read(notify[0], &ready, 1), 1);
         close(notify[0]);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         subproc_abort(c);
-        elapsed = monotonic_ms() - start;
+        elapsed = t_monotonic_ms() - start;
         print_message("  abort took %.1f ms\n", elapsed);
         assert_killed_by(subproc_status(c), SIGKILL);
         /* SIGKILL after the documented 200 ms. */
@@ -582,7 +582,7 @@ static void test_free_running(void **state)
         assert_ll_equal(kill(pid, 0), -1);
         assert_errno_equal(errno, ESRCH);
         if (pidfd >= 0)
-                assert_false(fd_is_open(pidfd));
+                assert_false(t_fd_is_open(pidfd));
         assert_no_children();
 }
 

@@ -65,7 +65,7 @@ static void test_garbage_or_false_pid_holder_is_stopped(void **state)
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
-        path = make_temp_path();
+        path = t_make_temp_path();
 
         for (size_t i = 0; i < sizeof contents / sizeof contents[0]; i++) {
                 int release_fd, status = -1;
@@ -132,8 +132,8 @@ static void test_program_cannot_rewrite_pidfile(void **state)
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
-        path = make_temp_path();
-        marker = make_temp_path();
+        path = t_make_temp_path();
+        marker = t_make_temp_path();
         v = victim_start(&victim);
         text = t_pid_text(victim);
         c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
@@ -258,7 +258,7 @@ static void attacker_stop(struct attacker *a)
 /* What the file says, read past the library's refusals. */
 static pid_t raw_pid(const char *path)
 {
-        char *text = read_file_all(path, NULL);
+        char *text = t_read_file_all(path, NULL);
         pid_t pid = (pid_t)atol(text);
 
         free(text);
@@ -272,7 +272,7 @@ static void test_writable_pidfile_refused(void **state)
         if (geteuid() != 0)
                 skip();
         for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
-                char *path = make_temp_path();
+                char *path = t_make_temp_path();
                 struct attacker a;
                 pid_t victim, pid = -2;
                 subproc *v = victim_start(&victim), *c;
@@ -331,7 +331,7 @@ static void test_reader_lock_never_makes_named_pid_alive(void **state)
                 skip();
         }
         for (size_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
-                char *path = make_temp_path(), *text;
+                char *path = t_make_temp_path(), *text;
                 struct attacker a;
                 pid_t victim, pid = -2;
                 subproc *v = victim_start(&victim);
@@ -393,7 +393,7 @@ static void test_stop_removes_only_the_checked_file(void **state)
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
-        path = make_temp_path();
+        path = t_make_temp_path();
 
         assert_ll_equal(pipe2(ready, O_CLOEXEC), 0);
         assert_ll_equal(pipe2(release, O_CLOEXEC), 0);
@@ -459,7 +459,7 @@ static void test_stop_removes_only_the_checked_file(void **state)
 static void test_failed_start_leaves_no_pidfile(void **state)
 {
         for (int daemon = 0; daemon < 2; daemon++) {
-                char *path = make_temp_path();
+                char *path = t_make_temp_path();
                 subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
 
                 /* A stale file from before: it goes too, once the failed start rewrote it. */
@@ -479,7 +479,7 @@ static void test_failed_start_leaves_no_pidfile(void **state)
  * nobody; the holder is still reported. */
 static void test_no_pidfd_no_signal(void **state)
 {
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
         int release_fd;
         pid_t pid, held = -2;
         subproc *c = t_holder_start(path, &release_fd, &pid);
@@ -511,7 +511,7 @@ static void test_unlocked_daemon_matched_by_exe(void **state)
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
-        path = make_temp_path();
+        path = t_make_temp_path();
         c = victim_start(&pid);
 
         text = t_pid_text(pid);
@@ -545,7 +545,7 @@ static void test_unlocked_daemon_matched_by_exe(void **state)
 /* release() removes the file of its fd, never another file that the name leads to now. */
 static void test_release_removes_only_its_file(void **state)
 {
-        char *path = make_temp_path(), *moved = make_temp_path(), *now;
+        char *path = t_make_temp_path(), *moved = t_make_temp_path(), *now;
         int fd = subproc_pidfile_acquire(path, getpid());
 
         assert_true(fd >= 0);
@@ -553,8 +553,8 @@ static void test_release_removes_only_its_file(void **state)
         assert_ll_equal(rename(path, moved), 0);
         t_write_file(path, "fresh\n", 6);
         assert_ll_equal(subproc_pidfile_release(path, fd), 0);
-        assert_false(fd_is_open(fd));
-        now = read_file_all(path, NULL);
+        assert_false(t_fd_is_open(fd));
+        now = t_read_file_all(path, NULL);
         assert_string_equal(now, "fresh\n");
         free(now);
         assert_ll_equal(unlink(path), 0);
@@ -575,7 +575,7 @@ static void test_fcntl_locked_daemon(void **state)
                 skip();
         }
         for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-                char *path = make_temp_path();
+                char *path = t_make_temp_path();
                 int ready[2], status;
                 pid_t daemon_pid, held = -2;
                 char ok = 0;
@@ -655,7 +655,7 @@ static void test_locked_pidfile_keeps_readers_out(void **state)
                 skip();
         for (int leftover = 0; leftover <= 1; leftover++) {
                 for (int in_caller = 0; in_caller <= 1; in_caller++) {
-                        char *path = make_temp_path();
+                        char *path = t_make_temp_path();
                         struct stat st;
                         subproc *c = NULL;
                         int fd = -1;

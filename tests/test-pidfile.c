@@ -31,45 +31,45 @@
 
 static void check_holds_pidfile(const struct helper_report *r, const char *path)
 {
-        long long fd = report_get_int(r, "pidfile_fd");
+        long long fd = t_report_get_int(r, "pidfile_fd");
         char expected[64];
 
         /* One extra fd, and it is the pidfile, kept open across exec. */
         assert_true(fd >= 3);
         snprintf(expected, sizeof expected, "0 1 2 %lld", fd);
-        check_fd_set(r, expected);
-        assert_string_equal(report_getf(r, "fdlink[%lld]", fd), path);
-        assert_string_equal(report_getf(r, "fdcloexec[%lld]", fd), "0");
+        t_check_fd_set(r, expected);
+        assert_string_equal(t_report_getf(r, "fdlink[%lld]", fd), path);
+        assert_string_equal(t_report_getf(r, "fdcloexec[%lld]", fd), "0");
         /* Locked, and the lock is that fd's: a fresh open sees it, the fd itself does not. */
-        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
-        assert_ll_equal(report_get_int(r, "pidfile_fd_conflict"), 0);
+        assert_ll_equal(t_report_get_int(r, "pidfile_locked"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_fd_conflict"), 0);
         /* An open-file-description lock: closing another fd of the file keeps it. */
-        assert_ll_equal(report_get_int(r, "pidfile_locked_after_close"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_locked_after_close"), 1);
         /* Read-only: the program cannot rewrite the file through it (issue 11 item 1). */
-        assert_ll_equal(report_get_int(r, "pidfile_fd_readonly"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_fd_readonly"), 1);
         /* It holds the program's own pid. */
-        snprintf(expected, sizeof expected, "%s\n", report_get(r, "pid"));
-        assert_string_equal(report_get(r, "pidfile_text"), expected);
+        snprintf(expected, sizeof expected, "%s\n", t_report_get(r, "pid"));
+        assert_string_equal(t_report_get(r, "pidfile_text"), expected);
 }
 
 static void test_program_holds_pidfile(void **state)
 {
-        char *path = make_temp_path(), *out = NULL;
+        char *path = t_make_temp_path(), *out = NULL;
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
 
         subproc_add_arg_format(c, "--pidfile-check=%s", path);
         subproc_set_pidfile(c, path);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         check_holds_pidfile(r, path);
         /* The lock lived exactly as long as the command. */
         assert_ll_equal(t_read_alive(path), -1);
-        report_free(r);
+        t_report_free(r);
 
         /* So the command can run again with the same pidfile. */
-        r = run_report_again(c, &out);
+        r = t_run_report_again(c, &out);
         check_holds_pidfile(r, path);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
         (void)unlink(path);
         free(path);
@@ -77,7 +77,7 @@ static void test_program_holds_pidfile(void **state)
 
 static void test_pidfile_while_running(void **state)
 {
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
         int release_fd;
         pid_t pid;
         subproc *c = t_holder_start(path, &release_fd, &pid);
@@ -105,7 +105,7 @@ static void check_busy(subproc *c, const char *path, pid_t holder, const char *c
         /* The holder still runs: the common assert_run_fails() would object to it. */
         assert_run_fails_with_children(c, EBUSY, path);
         assert_contains(subproc_errmsg(), holder_text);
-        now = read_file_all(path, &now_len);
+        now = t_read_file_all(path, &now_len);
         assert_bytes_equal(now, now_len, content, content_len);
         assert_ll_equal(stat(path, &st), 0);
         assert_ll_equal(st.st_ino, ino);
@@ -125,7 +125,7 @@ static void test_second_start_is_ebusy(void **state)
         pid_t holder;
         subproc *first = t_holder_start(path, &release_fd, &holder);
 
-        content = read_file_all(path, &content_len);
+        content = t_read_file_all(path, &content_len);
         assert_ll_equal(stat(path, &st), 0);
 
         second = subproc_new_args(HELPER_PATH, "--no-report", NULL);
@@ -154,7 +154,7 @@ static void test_second_start_is_ebusy(void **state)
         t_holder_stop(first, release_fd);
         assert_ll_equal(subproc_run(second, NULL), 0);
         /* It ran, and held the file with its own pid. */
-        ran = read_file_all(marker, NULL);
+        ran = t_read_file_all(marker, NULL);
         snprintf(expected, sizeof expected, "pid=%ld\n", (long)t_read_pid(path));
         assert_string_equal(ran, expected);
         free(ran);
@@ -167,7 +167,7 @@ static void test_second_start_is_ebusy(void **state)
 
 static void test_restart_after_sigkill(void **state)
 {
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
         int release_fd, status = -1;
         pid_t first_pid, second_pid;
         subproc *first = t_holder_start(path, &release_fd, &first_pid), *second;
@@ -198,7 +198,7 @@ static void test_restart_after_sigkill(void **state)
 
 static void test_read_if_alive_decides_by_lock(void **state)
 {
-        char *path = make_temp_path(), *text;
+        char *path = t_make_temp_path(), *text;
         pid_t live[2] = { getpid(), getppid() };
         int fd;
 
@@ -230,7 +230,7 @@ static void test_read_if_alive_decides_by_lock(void **state)
 
 static void test_acquire_and_release(void **state)
 {
-        char *path = make_temp_path(), *content, *again;
+        char *path = t_make_temp_path(), *content, *again;
         size_t content_len, again_len;
         int fd, fd2;
 
@@ -244,14 +244,14 @@ static void test_acquire_and_release(void **state)
         assert_ll_equal(t_read_alive(path), getpid());
 
         /* A second acquire, even from this process, is refused and changes nothing. */
-        content = read_file_all(path, &content_len);
+        content = t_read_file_all(path, &content_len);
         errno = 0;
         assert_ll_equal(subproc_pidfile_acquire(path, 777), -1);
         assert_errno_equal(errno, EBUSY);
         assert_contains(subproc_errmsg(), "is held by");
         /* 4242 holds nothing: the message does not name it as the holder. */
         assert_null(strstr(subproc_errmsg(), "4242"));
-        again = read_file_all(path, &again_len);
+        again = t_read_file_all(path, &again_len);
         assert_bytes_equal(again, again_len, content, content_len);
         free(again);
         free(content);
@@ -259,20 +259,20 @@ static void test_acquire_and_release(void **state)
         /* Release removes the file and closes the fd. */
         assert_ll_equal(subproc_pidfile_release(path, fd), 0);
         assert_false(t_file_exists(path));
-        assert_false(fd_is_open(fd));
+        assert_false(t_fd_is_open(fd));
         assert_ll_equal(t_read_alive(path), -1);
         /* A missing file is fine, and the fd is still closed. */
         fd2 = subproc_pidfile_acquire(path, 0);
         assert_true(fd2 >= 0);
         assert_ll_equal(unlink(path), 0);
         assert_ll_equal(subproc_pidfile_release(path, fd2), 0);
-        assert_false(fd_is_open(fd2));
+        assert_false(t_fd_is_open(fd2));
 
         /* pid 0 keeps what the file holds. */
         t_write_file(path, "777\n", 4);
         fd = subproc_pidfile_acquire(path, 0);
         assert_true(fd >= 0);
-        content = read_file_all(path, &content_len);
+        content = t_read_file_all(path, &content_len);
         assert_string_equal(content, "777\n");
         free(content);
         assert_ll_equal(subproc_pidfile_release(path, fd), 0);
@@ -289,36 +289,36 @@ static void test_acquire_and_release(void **state)
 }
 
 #define assert_pidfile_refused(path, expected_errno, acquire_also)                            \
-        t_assert_pidfile_refused((path), (expected_errno), (acquire_also), __FILE__, __LINE__)
+        pidfile_refused_at((path), (expected_errno), (acquire_also), __FILE__, __LINE__)
 
 /* subproc_pidfile_acquire(), subproc_pidfile_read() and subproc_pidfile_read_if_alive() all
  * fail on `path` with `expected_errno`; acquire may say `acquire_also` instead (0: it may
  * not). */
-static void t_assert_pidfile_refused(const char *path, int expected_errno, int acquire_also,
-                                      const char *file, int line)
+static void pidfile_refused_at(const char *path, int expected_errno, int acquire_also,
+                               const char *file, int line)
 {
         pid_t pid = -2;
         int e;
 
         errno = 0;
         t_assert_ll_equal(subproc_pidfile_acquire(path, 1234), -1, "subproc_pidfile_acquire",
-                           file, line);
+                          file, line);
         e = errno;
         if (acquire_also == 0 || e != acquire_also)
                 t_assert_errno_equal(e, expected_errno, file, line);
         errno = 0;
         t_assert_ll_equal(subproc_pidfile_read(path, &pid), -1, "subproc_pidfile_read", file,
-                           line);
+                          line);
         t_assert_errno_equal(errno, expected_errno, file, line);
         errno = 0;
         t_assert_ll_equal(subproc_pidfile_read_if_alive(path, &pid), -1,
-                           "subproc_pidfile_read_if_alive", file, line);
+                          "subproc_pidfile_read_if_alive", file, line);
         t_assert_errno_equal(errno, expected_errno, file, line);
 }
 
 static void test_symlink_refused(void **state)
 {
-        char *dir = make_temp_dir(), *target = t_path(dir, "target"), *link = t_path(dir, "link");
+        char *dir = t_make_temp_dir(), *target = t_path(dir, "target"), *link = t_path(dir, "link");
         char *marker = t_path(dir, "ran"), *now;
         const char *const names[] = { "target", "link", "ran", NULL };
         subproc *c;
@@ -336,7 +336,7 @@ static void test_symlink_refused(void **state)
 
         /* force_cleanup does not follow it either: the target is left alone. */
         (void)subproc_pidfile_force_cleanup(link);
-        now = read_file_all(target, NULL);
+        now = t_read_file_all(target, NULL);
         assert_string_equal(now, "55\n");
         free(now);
 
@@ -348,7 +348,7 @@ static void test_symlink_refused(void **state)
 
 static void test_fifo_refused_without_blocking(void **state)
 {
-        char *dir = make_temp_dir(), *fifo = t_path(dir, "fifo"), *marker = t_path(dir, "ran");
+        char *dir = t_make_temp_dir(), *fifo = t_path(dir, "fifo"), *marker = t_path(dir, "ran");
         const char *const names[] = { "fifo", "ran", NULL };
         subproc *c;
         int rc, saved_errno;
@@ -381,7 +381,7 @@ static void test_fifo_refused_without_blocking(void **state)
 
 static void test_directory_refused(void **state)
 {
-        char *dir = make_temp_dir();
+        char *dir = t_make_temp_dir();
 
         /* "EINVAL for a file that is not a regular file, or the errno of open": opening a
          * directory for writing fails first, with EISDIR. */
@@ -442,7 +442,7 @@ static void test_read_table(void **state)
                 { "1", 1, 1 },
                 { "2147483647\n", 11, 2147483647 },
         };
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
         pid_t pid;
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -457,7 +457,7 @@ static void test_read_table(void **state)
 /* A NUL byte is not whitespace: "12\0" is trailing garbage, not pid 12. */
 static void test_read_trailing_nul_is_garbage(void **state)
 {
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
 
         check_read(path, "12\0", 3, 0);
         assert_ll_equal(unlink(path), 0);
@@ -470,7 +470,7 @@ static void test_read_trailing_nul_is_garbage(void **state)
 
 static void test_force_cleanup_missing_or_unheld(void **state)
 {
-        char *path = make_temp_path(), *text;
+        char *path = t_make_temp_path(), *text;
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
         pid_t pid;
         int status;
@@ -537,7 +537,7 @@ static void test_force_cleanup_garbage_held(void **state)
                 { "0\n", 2 },
                 { "00", 2 },
         };
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 struct cleanup_job job = { path };
@@ -561,7 +561,7 @@ static void test_force_cleanup_garbage_held(void **state)
                 assert_contains(res.msg, path);
                 /* Nobody was signalled, and the held file is left as it was. */
                 assert_ll_equal(res.value, 0);
-                now = read_file_all(path, &now_len);
+                now = t_read_file_all(path, &now_len);
                 assert_bytes_equal(now, now_len, cases[i].content, cases[i].len);
                 free(now);
                 errno = 0;
@@ -583,7 +583,7 @@ static void test_force_cleanup_stops_holder(void **state)
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
-        path = make_temp_path();
+        path = t_make_temp_path();
         c = t_holder_start(path, &release_fd, &pid);
 
         assert_ll_equal(subproc_pidfile_force_cleanup(path), 0);
@@ -606,7 +606,7 @@ static void test_force_cleanup_stops_holder(void **state)
 
 static void test_set_pidfile_bad_arguments(void **state)
 {
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
 
         subproc_set_pidfile(c, path);

@@ -40,13 +40,13 @@ static struct helper_report *run_helper(subproc *c)
 {
         char *out = NULL;
 
-        return run_report(c, &out);
+        return t_run_report(c, &out);
 }
 
 static void check_no_caps(const struct helper_report *r)
 {
         for (size_t i = 0; i < sizeof cap_keys / sizeof cap_keys[0]; i++) {
-                const char *value = report_get(r, cap_keys[i]);
+                const char *value = t_report_get(r, cap_keys[i]);
 
                 if (value == NULL || strcmp(value, NO_CAPS) != 0)
                         print_error("%s is %s, expected empty\n", cap_keys[i],
@@ -57,12 +57,12 @@ static void check_no_caps(const struct helper_report *r)
 
 static void check_ids(const struct helper_report *r, long uid, long gid)
 {
-        assert_ll_equal(report_get_int(r, "uid"), uid);
-        assert_ll_equal(report_get_int(r, "euid"), uid);
-        assert_ll_equal(report_get_int(r, "suid"), uid);
-        assert_ll_equal(report_get_int(r, "gid"), gid);
-        assert_ll_equal(report_get_int(r, "egid"), gid);
-        assert_ll_equal(report_get_int(r, "sgid"), gid);
+        assert_ll_equal(t_report_get_int(r, "uid"), uid);
+        assert_ll_equal(t_report_get_int(r, "euid"), uid);
+        assert_ll_equal(t_report_get_int(r, "suid"), uid);
+        assert_ll_equal(t_report_get_int(r, "gid"), gid);
+        assert_ll_equal(t_report_get_int(r, "egid"), gid);
+        assert_ll_equal(t_report_get_int(r, "sgid"), gid);
 }
 
 /* Give the test process supplementary groups, to see whether the child drops them; returns
@@ -102,9 +102,9 @@ static struct helper_report *run_with_groups(subproc *c)
                 print_error("subproc_run: %s\n", subproc_errmsg());
         assert_ll_equal(rc, 0);
         assert_ll_equal(status, 0);
-        r = report_parse(out, subproc_output_len(c));
+        r = t_report_parse(out, subproc_output_len(c));
         free(out);
-        assert_non_null(report_get(r, "report_end"));
+        assert_non_null(t_report_get(r, "report_end"));
         return r;
 }
 
@@ -120,9 +120,9 @@ static void test_clear_caps(void **state)
         t_require_root();
         /* Without clear_caps a root child keeps its bounding set: the check can fail. */
         r = run_helper(c);
-        assert_string_not_equal(report_get(r, "capbnd"), NO_CAPS);
-        assert_string_not_equal(report_get(r, "capeff"), NO_CAPS);
-        report_free(r);
+        assert_string_not_equal(t_report_get(r, "capbnd"), NO_CAPS);
+        assert_string_not_equal(t_report_get(r, "capeff"), NO_CAPS);
+        t_report_free(r);
         subproc_free(c);
 
         c = subproc_new(HELPER_PATH);
@@ -131,7 +131,7 @@ static void test_clear_caps(void **state)
         check_no_caps(r);
         /* Still root by uid: only the capabilities went. */
         check_ids(r, 0, (long)getgid());
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -187,11 +187,11 @@ static struct helper_report *report_with_inherited_caps(bool clear)
         if (res.rc != 0)
                 print_error("rc %d: %s (%s)\n", res.rc, res.msg, strerror(res.error));
         assert_ll_equal(res.rc, 0);
-        text = read_fd_all(out[0], &len);
+        text = t_read_fd_all(out[0], &len);
         close(out[0]);
-        r = report_parse(text, len);
+        r = t_report_parse(text, len);
         free(text);
-        assert_non_null(report_get(r, "report_end"));
+        assert_non_null(t_report_get(r, "report_end"));
         return r;
 }
 
@@ -208,13 +208,13 @@ static void test_clear_caps_inherited(void **state)
         }
         /* Control: without clear_caps the child has them. */
         r = report_with_inherited_caps(false);
-        assert_ll_equal(report_hex(r, "capinh") & bit, bit);
-        assert_ll_equal(report_hex(r, "capamb") & bit, bit);
-        report_free(r);
+        assert_ll_equal(t_report_hex(r, "capinh") & bit, bit);
+        assert_ll_equal(t_report_hex(r, "capamb") & bit, bit);
+        t_report_free(r);
 
         r = report_with_inherited_caps(true);
         check_no_caps(r);
-        report_free(r);
+        t_report_free(r);
 }
 
 static void test_clear_caps_with_uid_and_gid(void **state)
@@ -229,8 +229,8 @@ static void test_clear_caps_with_uid_and_gid(void **state)
         r = run_with_groups(c);
         check_no_caps(r);
         check_ids(r, NOBODY, NOBODY);
-        assert_ll_equal(report_get_int(r, "ngroups"), 0);
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "ngroups"), 0);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -247,9 +247,9 @@ static void test_groups_dropped_with_gid_or_uid(void **state)
         /* Control: without a uid or gid the child inherits the groups. */
         c = subproc_new(HELPER_PATH);
         r = run_with_groups(c);
-        assert_ll_equal(report_get_int(r, "ngroups"), 3);
-        assert_string_equal(report_nth(r, "group", 0), "4");
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "ngroups"), 3);
+        assert_string_equal(t_report_nth(r, "group", 0), "4");
+        t_report_free(r);
         subproc_free(c);
 
         /* set_gid alone: the gid changes, no supplementary group is left, the uid stays. */
@@ -257,8 +257,8 @@ static void test_groups_dropped_with_gid_or_uid(void **state)
         subproc_set_gid(c, NOBODY);
         r = run_with_groups(c);
         check_ids(r, 0, NOBODY);
-        assert_ll_equal(report_get_int(r, "ngroups"), 0);
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "ngroups"), 0);
+        t_report_free(r);
         subproc_free(c);
 
         /* set_uid alone drops them too. */
@@ -266,12 +266,12 @@ static void test_groups_dropped_with_gid_or_uid(void **state)
         subproc_set_uid(c, NOBODY);
         r = run_with_groups(c);
         check_ids(r, NOBODY, (long)getgid());
-        assert_ll_equal(report_get_int(r, "ngroups"), 0);
+        assert_ll_equal(t_report_get_int(r, "ngroups"), 0);
         /* A non-root uid without ambient capabilities loses the permitted and effective
          * sets at exec. */
-        assert_string_equal(report_get(r, "capeff"), NO_CAPS);
-        assert_string_equal(report_get(r, "capprm"), NO_CAPS);
-        report_free(r);
+        assert_string_equal(t_report_get(r, "capeff"), NO_CAPS);
+        assert_string_equal(t_report_get(r, "capprm"), NO_CAPS);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -293,8 +293,8 @@ static void test_umask(void **state)
                 subproc_set_umask(c, masks[i]);
                 r = run_helper(c);
                 snprintf(expected, sizeof expected, "%04o", (unsigned)masks[i]);
-                assert_string_equal(report_get(r, "umask"), expected);
-                report_free(r);
+                assert_string_equal(t_report_get(r, "umask"), expected);
+                t_report_free(r);
                 subproc_free(c);
         }
         /* The caller's umask is its own. */
@@ -308,13 +308,13 @@ static void test_no_new_privs(void **state)
 
         char *out = NULL;
 
-        r = run_report(c, &out);
-        assert_ll_equal(report_get_int(r, "nonewprivs"), 0);
-        report_free(r);
+        r = t_run_report(c, &out);
+        assert_ll_equal(t_report_get_int(r, "nonewprivs"), 0);
+        t_report_free(r);
         subproc_set_no_new_privs(c);
-        r = run_report_again(c, &out);
-        assert_ll_equal(report_get_int(r, "nonewprivs"), 1);
-        report_free(r);
+        r = t_run_report_again(c, &out);
+        assert_ll_equal(t_report_get_int(r, "nonewprivs"), 1);
+        t_report_free(r);
         subproc_free(c);
         /* Not in the caller. */
         assert_ll_equal(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 0);
@@ -334,17 +334,17 @@ static void test_rlimits(void **state)
         subproc_set_rlimit(c, RLIMIT_NOFILE, 64, 128); /* replaces the first */
         subproc_set_rlimit(c, RLIMIT_CORE, 0, 0);
         r = run_helper(c);
-        assert_string_equal(report_get(r, "rlimit[NOFILE]"), "64:128");
-        assert_string_equal(report_get(r, "rlimit[CORE]"), "0:0");
-        report_free(r);
+        assert_string_equal(t_report_get(r, "rlimit[NOFILE]"), "64:128");
+        assert_string_equal(t_report_get(r, "rlimit[CORE]"), "0:0");
+        t_report_free(r);
         subproc_free(c);
 
         c = subproc_new(HELPER_PATH);
         subproc_set_rlimit(c, RLIMIT_CORE, 4096, 8192);
         r = run_helper(c);
         if (core.rlim_max == RLIM_INFINITY || core.rlim_max >= 8192)
-                assert_string_equal(report_get(r, "rlimit[CORE]"), "4096:8192");
-        report_free(r);
+                assert_string_equal(t_report_get(r, "rlimit[CORE]"), "4096:8192");
+        t_report_free(r);
         subproc_free(c);
 
         /* The caller's limits are its own. */

@@ -34,7 +34,7 @@
  * The caller's signal state, saved around each case (run in both modes)
  * ------------------------------------------------------------------------------------- */
 
-static struct signal_state saved_signals;
+static struct t_signal_state saved_signals;
 
 static void stop_interval_timer(void)
 {
@@ -45,7 +45,7 @@ static void stop_interval_timer(void)
 
 static int signals_setup(void **state)
 {
-        save_signal_state(&saved_signals);
+        t_save_signal_state(&saved_signals);
         alarm(HANG_ALARM_S);
         return t_mode_setup(state);
 }
@@ -54,7 +54,7 @@ static int signals_teardown(void **state)
 {
         sp_test_no_pidfd_group = 0;
         stop_interval_timer();
-        restore_signal_state(&saved_signals);
+        t_restore_signal_state(&saved_signals);
         return t_teardown(state);
 }
 
@@ -87,9 +87,9 @@ static bool lost_status_at(const struct t_outcome *o, const char *file, int line
  * is released, so look until the deadline. */
 static void assert_gone(pid_t pid)
 {
-        double deadline = monotonic_ms() + T_HANG_GUARD_MS;
+        double deadline = t_monotonic_ms() + T_HANG_GUARD_MS;
 
-        while (kill(pid, 0) == 0 && monotonic_ms() < deadline) {
+        while (kill(pid, 0) == 0 && t_monotonic_ms() < deadline) {
                 struct timespec step = { 0, 1000 * 1000 };
 
                 nanosleep(&step, NULL);
@@ -113,7 +113,7 @@ static void run_exit_three(struct tally *t)
         struct t_outcome o;
         char *out = NULL;
         int status = -1;
-        double start = monotonic_ms();
+        double start = t_monotonic_ms();
 
         subproc_set_output_buffer(c, &out);
         errno = 0;
@@ -140,7 +140,7 @@ static void async_exit_three(struct tally *t)
         struct t_outcome o;
         int status = -1;
         pid_t pid;
-        double start = monotonic_ms();
+        double start = t_monotonic_ms();
 
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         pid = subproc_pid(c);
@@ -166,7 +166,7 @@ static void run_timing_out(struct tally *t)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=10000", NULL);
         struct t_outcome o;
-        double start = monotonic_ms();
+        double start = t_monotonic_ms();
 
         subproc_set_timeout(c, 200, 5000);
         errno = 0;
@@ -194,9 +194,9 @@ static void abort_sleeping(void)
 
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         pid = subproc_pid(c);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         subproc_abort(c);
-        assert_true(monotonic_ms() - start < T_HANG_GUARD_MS);
+        assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
         assert_ll_equal(subproc_pid(c), -1);
         assert_gone(pid);
         subproc_free(c);
@@ -278,9 +278,9 @@ static void test_all_signals_blocked(void **state)
         assert_ll_equal(sigprocmask(SIG_SETMASK, NULL, &mask), 0);
 
         /* The child starts with an empty mask and default dispositions. */
-        r = run_report(c, &out);
-        check_child_signals_clean(r);
-        report_free(r);
+        r = t_run_report(c, &out);
+        t_check_child_signals_clean(r);
+        t_report_free(r);
         subproc_free(c);
         t_assert_mask_is(&mask);
 
@@ -319,9 +319,9 @@ static void start_storm(void)
 static void test_eintr_storm(void **state)
 {
         const size_t size = 1024 * 1024, send_size = 200000, err_size = 100000;
-        char *input = make_pattern('0', size), *send = make_pattern('s', send_size);
-        char *err_expected = make_pattern(HELPER_STDERR_SEED, err_size);
-        char *report_path = make_temp_path(), *out = NULL, *err = NULL, sum[17];
+        char *input = t_make_pattern('0', size), *send = t_make_pattern('s', send_size);
+        char *err_expected = t_make_pattern(HELPER_STDERR_SEED, err_size);
+        char *report_path = t_make_temp_path(), *out = NULL, *err = NULL, sum[17];
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         struct helper_report *r;
         int status = -1, send_fd, rc, slices = 0;
@@ -357,11 +357,11 @@ static void test_eintr_storm(void **state)
         assert_true(alarms >= 20);
         assert_bytes_equal(out, subproc_output_len(c), input, size);
         assert_bytes_equal(err, subproc_error_len(c), err_expected, err_size);
-        r = report_read_file(report_path);
-        assert_ll_equal(atoll(report_getf(r, "read_bytes[%d]", send_fd)), send_size);
-        format_checksum(sum, helper_checksum(HELPER_CHECKSUM_INIT, send, send_size));
-        assert_string_equal(report_getf(r, "read_sum[%d]", send_fd), sum);
-        report_free(r);
+        r = t_report_read_file(report_path);
+        assert_ll_equal(atoll(t_report_getf(r, "read_bytes[%d]", send_fd)), send_size);
+        t_format_checksum(sum, helper_checksum(HELPER_CHECKSUM_INIT, send, send_size));
+        assert_string_equal(t_report_getf(r, "read_sum[%d]", send_fd), sum);
+        t_report_free(r);
         unlink(report_path);
 
         /* The same through run_async and wait_timeout in slices: giving up is ETIMEDOUT,
@@ -394,7 +394,7 @@ static void test_eintr_storm(void **state)
         c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=10000", NULL);
         subproc_set_timeout(c, 200, 0);
         start_storm();
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         errno = 0;
         t_finish_outcome(&o, subproc_run(c, NULL), start);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
@@ -566,7 +566,7 @@ static int recycle_scenario(enum recycle_how how)
         struct sigaction ignore = { .sa_handler = SIG_IGN };
         pthread_t runner;
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
-        double deadline = monotonic_ms() + T_HANG_GUARD_MS;
+        double deadline = t_monotonic_ms() + T_HANG_GUARD_MS;
         int cmd[2], reply[2], status;
         pid_t old = -1, victim;
         char byte = 0;
@@ -607,7 +607,7 @@ static int recycle_scenario(enum recycle_how how)
         }
         if (how == RECYCLE_PID_ABORT && waitpid(old, &status, 0) != old)
                 return RECYCLE_SETUP;
-        while (kill(old, 0) == 0 && monotonic_ms() < deadline) {
+        while (kill(old, 0) == 0 && t_monotonic_ms() < deadline) {
                 struct timespec step = { 0, 1000 * 1000 };
 
                 nanosleep(&step, NULL);

@@ -53,17 +53,17 @@ static int term_teardown(void **state)
 
 static void run_timed(subproc *c, int *exitstatus, struct t_outcome *o)
 {
-        double start = monotonic_ms();
+        double start = t_monotonic_ms();
 
         errno = 0;
         t_finish_outcome(o, subproc_run(c, exitstatus), start);
 }
 
-#define assert_timed_out(o, sig) t_assert_timed_out((o), (sig), __FILE__, __LINE__)
+#define assert_timed_out(o, sig) timed_out_at((o), (sig), __FILE__, __LINE__)
 
 /* The run failed with ETIMEDOUT and a message naming `sig` (one naming SIGKILL cannot be
  * right for a child that SIGTERM ended). */
-static void t_assert_timed_out(const struct t_outcome *o, int sig, const char *file, int line)
+static void timed_out_at(const struct t_outcome *o, int sig, const char *file, int line)
 {
         const char *name = sig == SIGKILL ? "SIGKILL" : "SIGTERM";
 
@@ -80,10 +80,10 @@ static void t_assert_timed_out(const struct t_outcome *o, int sig, const char *f
 }
 
 #define assert_elapsed_between(o, low, high)                                                  \
-        t_assert_elapsed_between((o), (low), (high), __FILE__, __LINE__)
+        elapsed_between_at((o), (low), (high), __FILE__, __LINE__)
 
-static void t_assert_elapsed_between(const struct t_outcome *o, double low, double high,
-                                      const char *file, int line)
+static void elapsed_between_at(const struct t_outcome *o, double low, double high,
+                               const char *file, int line)
 {
         if (o->elapsed_ms >= low && o->elapsed_ms < high)
                 return;
@@ -92,15 +92,15 @@ static void t_assert_elapsed_between(const struct t_outcome *o, double low, doub
 }
 
 #define assert_ended_by_deadline(c, o, sig, low, high)                                        \
-        t_assert_ended_by_deadline((c), (o), (sig), (low), (high), __FILE__, __LINE__)
+        ended_by_deadline_at((c), (o), (sig), (low), (high), __FILE__, __LINE__)
 
 /* The run timed out naming `sig` (assert_timed_out()) after [low, high) ms, and `sig` is what
  * ended the child. */
-static void t_assert_ended_by_deadline(subproc *c, const struct t_outcome *o, int sig, double low,
-                                        double high, const char *file, int line)
+static void ended_by_deadline_at(subproc *c, const struct t_outcome *o, int sig, double low,
+                                 double high, const char *file, int line)
 {
-        t_assert_timed_out(o, sig, file, line);
-        t_assert_elapsed_between(o, low, high, file, line);
+        timed_out_at(o, sig, file, line);
+        elapsed_between_at(o, low, high, file, line);
         t_assert_killed_by(subproc_status(c), sig, file, line);
 }
 
@@ -232,7 +232,7 @@ static void test_timeout_no_kill_term_ignored(void **state)
         child_ignores_term_from_start(c);
         subproc_add_arg(c, "--sleep-ms=1500");
         subproc_set_timeout(c, 200, SUBPROC_NO_KILL);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         caller_term_back();
         errno = 0;
@@ -262,7 +262,7 @@ static void test_timeout_async_wait(void **state)
         t_enter_mode(state);
         subproc_set_output_buffer(c, &out);
         subproc_set_timeout(c, 600, 5000);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
 
         /* Giving up waiting before the deadline is not the timeout: the child still runs. */
@@ -295,7 +295,7 @@ static void test_timeout_in_wait_timeout(void **state)
 
         t_enter_mode(state);
         subproc_set_timeout(c, 300, 0);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         errno = 0;
         t_finish_outcome(&o, subproc_wait_timeout(c, NULL, 5000), start);
@@ -315,7 +315,7 @@ static void test_timeout_async_kill_after_grace(void **state)
         child_ignores_term_from_start(c);
         subproc_add_arg(c, "--sleep-ms=30000");
         subproc_set_timeout(c, 200, 400);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         caller_term_back();
         errno = 0;

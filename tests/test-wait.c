@@ -261,9 +261,9 @@ static void test_free_reaps_owned_child(void **state)
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         pid = subproc_pid(c);
         assert_true(pid > 0);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         subproc_free(c);
-        assert_true(monotonic_ms() - start < T_HANG_GUARD_MS);
+        assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
         /* Killed and reaped: gone, not a zombie. */
         assert_ll_equal(kill(pid, 0), -1);
         assert_errno_equal(errno, ESRCH);
@@ -442,16 +442,16 @@ static void test_rerun_same_result(void **state)
         int status = -1;
 
         subproc_env_set(c, "ONLY", "this");
-        first = run_report(c, &out);
-        second = run_report_again(c, &out);
-        assert_string_equal(report_get(first, "argv[2]"), "arg one");
-        assert_string_equal(report_get(second, "argv[2]"), "arg one");
-        assert_ll_equal(report_get_int(second, "argc"), report_get_int(first, "argc"));
-        assert_ll_equal(report_env_count(second), 1);
-        assert_string_equal(report_env(second, "ONLY"), "this");
-        assert_true(report_get_int(first, "pid") != report_get_int(second, "pid"));
-        report_free(first);
-        report_free(second);
+        first = t_run_report(c, &out);
+        second = t_run_report_again(c, &out);
+        assert_string_equal(t_report_get(first, "argv[2]"), "arg one");
+        assert_string_equal(t_report_get(second, "argv[2]"), "arg one");
+        assert_ll_equal(t_report_get_int(second, "argc"), t_report_get_int(first, "argc"));
+        assert_ll_equal(t_report_env_count(second), 1);
+        assert_string_equal(t_report_env(second, "ONLY"), "this");
+        assert_true(t_report_get_int(first, "pid") != t_report_get_int(second, "pid"));
+        t_report_free(first);
+        t_report_free(second);
 
         /* A failing status is the same every time too, sync or async. */
         subproc_free(c);
@@ -483,20 +483,20 @@ static void test_rerun_does_not_repass_closed_fd(void **state)
         close(fds[1]);
         subproc_pass_fd(c, passed, SUBPROC_PASS_FD_CLOSE_PARENT);
 
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         snprintf(expected, sizeof expected, "0 1 2 %d", passed);
-        fd_set = report_fd_set(r);
+        fd_set = t_report_fd_set(r);
         assert_string_equal(fd_set, expected);
         free(fd_set);
-        report_free(r);
-        assert_false(fd_is_open(passed));
+        t_report_free(r);
+        assert_false(t_fd_is_open(passed));
 
         /* The second run neither fails with EBADF nor passes anything. */
-        r = run_report_again(c, &out);
-        fd_set = report_fd_set(r);
+        r = t_run_report_again(c, &out);
+        fd_set = t_report_fd_set(r);
         assert_string_equal(fd_set, "0 1 2");
         free(fd_set);
-        report_free(r);
+        t_report_free(r);
         close(fds[0]);
         subproc_free(c);
 }
@@ -511,14 +511,14 @@ static void test_rerun_repasses_kept_fd(void **state)
         subproc_pass_fd(c, fds[1], 0);
         snprintf(expected, sizeof expected, "0 1 2 %d", fds[1]);
         for (int i = 0; i < 2; i++) {
-                struct helper_report *r = i == 0 ? run_report(c, &out)
-                                                 : run_report_again(c, &out);
-                char *fd_set = report_fd_set(r);
+                struct helper_report *r = i == 0 ? t_run_report(c, &out)
+                                                 : t_run_report_again(c, &out);
+                char *fd_set = t_report_fd_set(r);
 
                 assert_string_equal(fd_set, expected);
                 free(fd_set);
-                report_free(r);
-                assert_true(fd_is_open(fds[1]));
+                t_report_free(r);
+                assert_true(t_fd_is_open(fds[1]));
         }
         close(fds[0]);
         close(fds[1]);
@@ -532,9 +532,9 @@ static void test_free_closes_pending_close_parent_fd(void **state)
 
         assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
         subproc_pass_fd(c, fds[0], SUBPROC_PASS_FD_CLOSE_PARENT);
-        assert_true(fd_is_open(fds[0]));
+        assert_true(t_fd_is_open(fds[0]));
         subproc_free(c);
-        assert_false(fd_is_open(fds[0]));
+        assert_false(t_fd_is_open(fds[0]));
         close(fds[1]);
 }
 

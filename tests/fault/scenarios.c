@@ -258,8 +258,8 @@ static void sc_send(struct point *pt)
         int fa, fb, runs = 0;
         subproc *c;
 
-        format_checksum(sum_a, helper_checksum(HELPER_CHECKSUM_INIT, a, SEND_A_LEN));
-        format_checksum(sum_b, helper_checksum(HELPER_CHECKSUM_INIT, b, SEND_B_LEN));
+        t_format_checksum(sum_a, helper_checksum(HELPER_CHECKSUM_INIT, a, SEND_A_LEN));
+        t_format_checksum(sum_b, helper_checksum(HELPER_CHECKSUM_INIT, b, SEND_B_LEN));
         window_open(pt);
         c = subproc_new_args(HELPER_PATH, "--no-report", fault_marker, NULL);
         (void)TRY(pt, fa = subproc_add_send_buffer(c, a, SEND_A_LEN));
@@ -315,7 +315,7 @@ static void sc_pass_fd(struct point *pt)
         if (buffer_present(pt, ok, &out, "output") && ok &&
             !report_find(out, "read_bytes[%d]=0", keep))
                 wrongf(pt, "the child did not read the kept fd: \"%.200s\"", out);
-        if (!fd_is_open(keep))
+        if (!t_fd_is_open(keep))
                 wrongf(pt, "the fd passed without CLOSE_PARENT was closed");
         free(out);
         close(p[0]);
@@ -434,7 +434,7 @@ static void sc_timeout(struct point *pt)
         bool ok;
         subproc *c;
 
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         window_open(pt);
         c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", "--stdout-text=partial",
                              "--sleep-ms=5000", fault_marker, NULL);
@@ -443,7 +443,7 @@ static void sc_timeout(struct point *pt)
         ok = TRY(pt, subproc_run(c, NULL));
         subproc_free(c);
         window_close();
-        took = monotonic_ms() - start;
+        took = t_monotonic_ms() - start;
 
         if (ok)
                 wrongf(pt, "the run succeeded although the child outlived its timeout");
@@ -625,20 +625,20 @@ static void sc_handshake(struct point *pt)
 /* A bare name found in PATH, behind a missing directory, an empty and a relative entry. */
 static void sc_path(struct point *pt)
 {
-        struct saved_env saved = { 0 };
+        struct t_saved_env saved = { 0 };
         char path[PATH_MAX + 64], *out = not_reset;
         bool ok;
         subproc *c;
 
         snprintf(path, sizeof path, "/nonexistent-fault-dir::relative/dir:%s", g.helper_dir);
-        env_save_set(&saved, "PATH", path);
+        t_env_save_set(&saved, "PATH", path);
         window_open(pt);
         c = subproc_new_args(g.helper_name, fault_marker, NULL);
         subproc_set_output_buffer(c, &out);
         ok = TRY(pt, subproc_run(c, NULL));
         subproc_free(c);
         window_close();
-        env_restore(&saved);
+        t_env_restore(&saved);
 
         if (buffer_present(pt, ok, &out, "output") && ok &&
             !report_find(out, "argv[0]=%s", g.helper_name))
@@ -800,7 +800,7 @@ static void sc_abort_stubborn(struct point *pt)
         }
         close(p[0]);
 
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         window_open(pt);
         subproc_abort(a);
         status = subproc_status(a);
@@ -809,7 +809,7 @@ static void sc_abort_stubborn(struct point *pt)
         subproc_free(b); /* leaves the child alone: its pid was handed out */
         subproc_pid_abort(pid_b);
         window_close();
-        took = monotonic_ms() - start;
+        took = t_monotonic_ms() - start;
 
         /* 2 x 200 ms of grace, then SIGKILL; the children would sleep 5 s (4 s: a bound far
          * above any start time, and below POINT_HANG_MS). */

@@ -562,12 +562,12 @@ static void __attribute__((noreturn)) worker(const struct scenario *sc)
 static int watch_worker(pid_t worker_pid)
 {
         unsigned long seen = atomic_load(&shared->seq);
-        double since = monotonic_ms(), killed_at = 0;
+        double since = t_monotonic_ms(), killed_at = 0;
         struct timespec step = { 0, 20 * 1000 * 1000 };
         int status;
 
         while (waitpid(worker_pid, &status, WNOHANG) == 0) {
-                double now = monotonic_ms();
+                double now = t_monotonic_ms();
                 unsigned long seq = atomic_load(&shared->seq);
 
                 if (seq != seen) {
@@ -593,7 +593,7 @@ static int watch_worker(pid_t worker_pid)
 static void test_scenario(void **state)
 {
         const struct scenario *sc = *state;
-        double start = monotonic_ms();
+        double start = t_monotonic_ms();
         unsigned long points;
         pid_t pid;
         int status;
@@ -608,7 +608,7 @@ static void test_scenario(void **state)
         points = shared->points[FAULT_ERRORS] + shared->points[FAULT_EINTR];
         printf("scenario %s: %lu failure points swept (%lu hard errors, %lu EINTR) in %.1f s\n",
                sc->name, points, shared->points[FAULT_ERRORS], shared->points[FAULT_EINTR],
-               (monotonic_ms() - start) / 1000);
+               (t_monotonic_ms() - start) / 1000);
         fflush(stdout);
         total_points[FAULT_ERRORS] += shared->points[FAULT_ERRORS];
         total_points[FAULT_EINTR] += shared->points[FAULT_EINTR];

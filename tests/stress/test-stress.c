@@ -586,7 +586,7 @@ static void run_stress(const struct stress_config *cfg)
         for (int s = 0; s < LEAKER_SLOTS; s++)
                 leaker.slots[s][0] = leaker.slots[s][1] = -1;
 
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(pthread_create(&leaker.thread, NULL, leaker_main, &leaker), 0);
         for (int t = 0; t < threads; t++) {
                 workers[t] = (struct worker){ .id = t, .spawns = per_thread };
@@ -598,7 +598,7 @@ static void run_stress(const struct stress_config *cfg)
                 assert_ll_equal(pthread_join(workers[t].thread, NULL), 0);
         atomic_store(&leaker.stop, true);
         assert_ll_equal(pthread_join(leaker.thread, NULL), 0);
-        seconds = (monotonic_ms() - start) / 1000.0;
+        seconds = (t_monotonic_ms() - start) / 1000.0;
 
         for (int t = 0; t < threads; t++) {
                 for (int k = 0; k < N_KINDS; k++) {

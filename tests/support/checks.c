@@ -18,7 +18,7 @@
 #include "support.h"
 
 void t_assert_ll_equal(long long actual, long long expected, const char *what,
-                        const char *file, int line)
+                       const char *file, int line)
 {
         if (actual == expected)
                 return;
@@ -45,7 +45,7 @@ void t_assert_contains(const char *haystack, const char *needle, const char *fil
 }
 
 void t_assert_bytes_equal(const void *actual, size_t actual_len, const void *expected,
-                           size_t expected_len, const char *file, int line)
+                          size_t expected_len, const char *file, int line)
 {
         const unsigned char *a = actual, *e = expected;
         size_t common = actual_len < expected_len ? actual_len : expected_len;

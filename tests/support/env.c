@@ -18,7 +18,7 @@
  * ------------------------------------------------------------------------------------- */
 
 /* Arguments a shell or a naive quoter would mangle. */
-const char *const awkward_args[] = {
+const char *const t_awkward_args[] = {
         "",
         " ",
         "a b",
@@ -63,7 +63,7 @@ const char *const awkward_args[] = {
 };
 
 /* Variable values that need quoting. */
-const struct awkward_env_entry awkward_env[] = {
+const struct t_awkward_env_entry t_awkward_env[] = {
         { "SP_EMPTY", "" },
         { "SP_SPACE", "va lue" },
         { "SP_QUOTE", "it's \"q\"" },
@@ -74,9 +74,9 @@ const struct awkward_env_entry awkward_env[] = {
         { "SP_EQUALS", "a=b=c" },
 };
 
-const size_t n_awkward_env = sizeof awkward_env / sizeof awkward_env[0];
+const size_t t_n_awkward_env = sizeof t_awkward_env / sizeof t_awkward_env[0];
 
-size_t strv_length(const char *const *strv)
+size_t t_strv_length(const char *const *strv)
 {
         size_t n = 0;
 
@@ -89,7 +89,7 @@ size_t strv_length(const char *const *strv)
  * Environment
  * ------------------------------------------------------------------------------------- */
 
-void env_save_set(struct saved_env *saved, const char *name, const char *value)
+void t_env_save_set(struct t_saved_env *saved, const char *name, const char *value)
 {
         const char *old = getenv(name);
 
@@ -101,7 +101,7 @@ void env_save_set(struct saved_env *saved, const char *name, const char *value)
                 assert_int_equal(unsetenv(name), 0);
 }
 
-void env_restore(struct saved_env *saved)
+void t_env_restore(struct t_saved_env *saved)
 {
         if (saved->name == NULL)
                 return;

@@ -71,7 +71,7 @@ char *t_format_fd_set(const int *fds, size_t count)
         return text;
 }
 
-char *caller_fd_set(void)
+char *t_caller_fd_set(void)
 {
         size_t count;
         int *fds = t_list_fds(&count);
@@ -81,7 +81,7 @@ char *caller_fd_set(void)
         return text;
 }
 
-bool fd_is_open(int fd)
+bool t_fd_is_open(int fd)
 {
         return fcntl(fd, F_GETFD) >= 0;
 }
@@ -100,7 +100,7 @@ char *t_fd_target(int fd)
 }
 
 /* "DEV:INO" of an fd of the caller, as the helper prints it for its own fds. */
-char *fd_identity(int fd)
+char *t_fd_identity(int fd)
 {
         struct stat st;
         char *text;
@@ -112,7 +112,7 @@ char *fd_identity(int fd)
 
 /* Open fds without O_CLOEXEC, the way careless code in a big program does, at low numbers and
  * at `high` (if >= 0).  Returns how many were stored in `fds`. */
-size_t open_leaky_fds(int *fds, int high)
+size_t t_open_leaky_fds(int *fds, int high)
 {
         int pipe_fds[2], socket_fds[2];
         size_t n = 0;
@@ -135,7 +135,7 @@ size_t open_leaky_fds(int *fds, int high)
 }
 
 /* fd 1000 if RLIMIT_NOFILE allows it, else -1 (no high fd). */
-int high_fd_within_limit(void)
+int t_high_fd_within_limit(void)
 {
         struct rlimit limit;
 
@@ -143,7 +143,7 @@ int high_fd_within_limit(void)
         return limit.rlim_cur > 1001 ? 1000 : -1;
 }
 
-void close_fds(const int *fds, size_t n)
+void t_close_fds(const int *fds, size_t n)
 {
         for (size_t i = 0; i < n; i++)
                 close(fds[i]);

@@ -17,16 +17,16 @@ char *t_format_fd_set(const int *fds, size_t count);
 char *t_fd_target(int fd);
 
 /* Open fds of the caller as "0 1 2 5" (ascending, excluding the listing's own fd). */
-char *caller_fd_set(void);
-bool fd_is_open(int fd);
+char *t_caller_fd_set(void);
+bool t_fd_is_open(int fd);
 /* "DEV:INO" of an fd of the caller, as the helper prints it for its own fds; malloc'd. */
-char *fd_identity(int fd);
+char *t_fd_identity(int fd);
 /* Open fds without O_CLOEXEC, the way careless code in a big program does: /dev/null, a pipe,
  * a socketpair, a dup at >= 100 and one at `high` (if >= 0).  Returns how many it stored in
  * `fds` (at most 8). */
-size_t open_leaky_fds(int *fds, int high);
+size_t t_open_leaky_fds(int *fds, int high);
 /* 1000 if RLIMIT_NOFILE allows such an fd, else -1. */
-int high_fd_within_limit(void);
-void close_fds(const int *fds, size_t n);
+int t_high_fd_within_limit(void);
+void t_close_fds(const int *fds, size_t n);
 
 #endif /* T_SUPPORT_FDS_H */

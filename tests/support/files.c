@@ -33,7 +33,7 @@ static const char *temp_root(void)
         return dir != NULL && dir[0] == '/' ? dir : "/tmp";
 }
 
-char *make_temp_file(const void *content, size_t len, mode_t mode)
+char *t_make_temp_file(const void *content, size_t len, mode_t mode)
 {
         char *path;
         int fd;
@@ -47,7 +47,7 @@ char *make_temp_file(const void *content, size_t len, mode_t mode)
         return path;
 }
 
-char *make_temp_dir(void)
+char *t_make_temp_dir(void)
 {
         char *path;
 
@@ -56,7 +56,7 @@ char *make_temp_dir(void)
         return path;
 }
 
-char *make_temp_path(void)
+char *t_make_temp_path(void)
 {
         static atomic_uint counter;
         char *path;
@@ -68,7 +68,7 @@ char *make_temp_path(void)
         return path;
 }
 
-char *read_fd_all(int fd, size_t *len)
+char *t_read_fd_all(int fd, size_t *len)
 {
         size_t used = 0, cap = 65536;
         char *buf = malloc(cap + 1);
@@ -98,7 +98,7 @@ char *read_fd_all(int fd, size_t *len)
         return buf;
 }
 
-char *read_file_all(const char *path, size_t *len)
+char *t_read_file_all(const char *path, size_t *len)
 {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         char *buf;
@@ -106,7 +106,7 @@ char *read_file_all(const char *path, size_t *len)
         if (fd < 0)
                 print_error("open %s: %s\n", path, strerror(errno));
         assert_true(fd >= 0);
-        buf = read_fd_all(fd, len);
+        buf = t_read_fd_all(fd, len);
         close(fd);
         return buf;
 }
@@ -128,7 +128,7 @@ void write_fd_all(int fd, const void *data, size_t len)
         }
 }
 
-char *expected_interleave(int lines)
+char *t_expected_interleave(int lines)
 {
         char *text = NULL;
         size_t len = 0;
@@ -141,7 +141,7 @@ char *expected_interleave(int lines)
         return text;
 }
 
-char *expected_interleave_half(int lines, bool odd)
+char *t_expected_interleave_half(int lines, bool odd)
 {
         char *text = NULL;
         size_t len = 0;
@@ -154,7 +154,7 @@ char *expected_interleave_half(int lines, bool odd)
         return text;
 }
 
-char *make_pattern(char seed, size_t len)
+char *t_make_pattern(char seed, size_t len)
 {
         char *buf = malloc(len + 1);
 
@@ -165,7 +165,7 @@ char *make_pattern(char seed, size_t len)
         return buf;
 }
 
-void format_checksum(char buf[17], uint64_t sum)
+void t_format_checksum(char buf[17], uint64_t sum)
 {
         snprintf(buf, 17, "%016" PRIx64, sum);
 }
@@ -175,18 +175,18 @@ char *t_checksum_text(const void *data, size_t len)
         char *text = malloc(17);
 
         assert_non_null(text);
-        format_checksum(text, helper_checksum(HELPER_CHECKSUM_INIT, data, len));
+        t_format_checksum(text, helper_checksum(HELPER_CHECKSUM_INIT, data, len));
         return text;
 }
 
 bool t_wait_readable(int fd, int timeout_ms)
 {
-        double start = monotonic_ms();
+        double start = t_monotonic_ms();
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
         int r;
 
         do {
-                double left = timeout_ms - (monotonic_ms() - start);
+                double left = timeout_ms - (t_monotonic_ms() - start);
 
                 r = poll(&pfd, 1, left > 0 ? (int)left : 0);
         } while (r < 0 && errno == EINTR);
@@ -234,7 +234,7 @@ bool t_file_exists(const char *path)
 
 char *t_open_dir(void)
 {
-        char *dir = make_temp_dir();
+        char *dir = t_make_temp_dir();
 
         assert_int_equal(chmod(dir, 0777), 0);
         return dir;

@@ -12,24 +12,24 @@
 #include <sys/types.h>
 
 /* Temp files and directories under $TMPDIR (or /tmp); malloc'd paths. */
-char *make_temp_file(const void *content, size_t len, mode_t mode);
-char *make_temp_dir(void);
+char *t_make_temp_file(const void *content, size_t len, mode_t mode);
+char *t_make_temp_dir(void);
 /* Unique path of a file that does not exist yet. */
-char *make_temp_path(void);
+char *t_make_temp_path(void);
 /* Read a whole fd (to EOF) or file; the buffer is NUL-terminated; *len may be NULL. */
-char *read_fd_all(int fd, size_t *len);
-char *read_file_all(const char *path, size_t *len);
+char *t_read_fd_all(int fd, size_t *len);
+char *t_read_file_all(const char *path, size_t *len);
 void write_fd_all(int fd, const void *data, size_t len);
 
 /* What --interleave=N writes to one shared pipe or file: "out 0\nerr 1\nout 2\n..."
  * (malloc'd); and the half of it on one stream (odd: stderr's lines). */
-char *expected_interleave(int lines);
-char *expected_interleave_half(int lines, bool odd);
+char *t_expected_interleave(int lines);
+char *t_expected_interleave_half(int lines, bool odd);
 
 /* A malloc'd buffer of `len` pattern bytes (see helper_pattern_byte()). */
-char *make_pattern(char seed, size_t len);
+char *t_make_pattern(char seed, size_t len);
 /* A checksum as the helper prints it ("%016llx") into `buf`. */
-void format_checksum(char buf[17], uint64_t sum);
+void t_format_checksum(char buf[17], uint64_t sum);
 /* The same of the checksum of `len` bytes, malloc'd. */
 char *t_checksum_text(const void *data, size_t len);
 

@@ -22,7 +22,7 @@
 
 #include "support.h"
 
-double monotonic_ms(void)
+double t_monotonic_ms(void)
 {
         struct timespec now;
 
@@ -51,7 +51,7 @@ bool t_gone_or_zombie(pid_t pid)
 
 double t_wait_exit(pid_t pid, double timeout_ms)
 {
-        double start = monotonic_ms();
+        double start = t_monotonic_ms();
         struct pollfd pfd = { .events = POLLIN };
         int r;
 
@@ -60,11 +60,11 @@ double t_wait_exit(pid_t pid, double timeout_ms)
                 struct timespec step = { 0, 1000 * 1000 };
 
                 while (!t_gone_or_zombie(pid)) {
-                        if (monotonic_ms() - start >= timeout_ms)
+                        if (t_monotonic_ms() - start >= timeout_ms)
                                 return -1;
                         nanosleep(&step, NULL);
                 }
-                return monotonic_ms() - start;
+                return t_monotonic_ms() - start;
         }
         if (pfd.fd < 0) {
                 if (errno == ESRCH)
@@ -73,12 +73,12 @@ double t_wait_exit(pid_t pid, double timeout_ms)
                 fail();
         }
         do {
-                double left = timeout_ms - (monotonic_ms() - start);
+                double left = timeout_ms - (t_monotonic_ms() - start);
 
                 r = poll(&pfd, 1, left > 0 ? (int)left : 0);
         } while (r < 0 && errno == EINTR);
         close(pfd.fd);
-        return r == 1 ? monotonic_ms() - start : -1;
+        return r == 1 ? t_monotonic_ms() - start : -1;
 }
 
 bool t_exited(pid_t pid)
@@ -245,7 +245,7 @@ void t_finish_outcome(struct t_outcome *o, int rc, double start)
 {
         o->error = errno;
         o->rc = rc;
-        o->elapsed_ms = monotonic_ms() - start;
+        o->elapsed_ms = t_monotonic_ms() - start;
         snprintf(o->msg, sizeof o->msg, "%s", subproc_errmsg());
         print_message("  rc %d, errno %d (%s) after %.0f ms: %s\n", o->rc, o->error,
                       strerror(o->error), o->elapsed_ms, o->msg);

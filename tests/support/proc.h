@@ -17,7 +17,7 @@
 #define T_ROUNDING_MS 10.0
 
 /* Milliseconds on CLOCK_MONOTONIC. */
-double monotonic_ms(void);
+double t_monotonic_ms(void);
 
 /* Whether `pid` (any process) has exited: it is gone, or a zombie, which kill() still finds
  * (without /proc, a zombie looks alive). */

@@ -57,7 +57,7 @@ static size_t unescape(char *text)
         return (size_t)(out - text);
 }
 
-struct helper_report *report_parse(const char *text, size_t len)
+struct helper_report *t_report_parse(const char *text, size_t len)
 {
         struct helper_report *r = calloc(1, sizeof *r);
         size_t cap = 0, pos = 0;
@@ -88,17 +88,17 @@ struct helper_report *report_parse(const char *text, size_t len)
         return r;
 }
 
-struct helper_report *report_read_file(const char *path)
+struct helper_report *t_report_read_file(const char *path)
 {
         size_t len;
-        char *text = read_file_all(path, &len);
-        struct helper_report *r = report_parse(text, len);
+        char *text = t_read_file_all(path, &len);
+        struct helper_report *r = t_report_parse(text, len);
 
         free(text);
         return r;
 }
 
-void report_free(struct helper_report *r)
+void t_report_free(struct helper_report *r)
 {
         if (r == NULL)
                 return;
@@ -110,7 +110,7 @@ void report_free(struct helper_report *r)
         free(r);
 }
 
-const char *report_nth(const struct helper_report *r, const char *key, size_t n)
+const char *t_report_nth(const struct helper_report *r, const char *key, size_t n)
 {
         for (size_t i = 0; i < r->count; i++) {
                 if (strcmp(r->lines[i].key, key) == 0 && n-- == 0)
@@ -119,12 +119,12 @@ const char *report_nth(const struct helper_report *r, const char *key, size_t n)
         return NULL;
 }
 
-const char *report_get(const struct helper_report *r, const char *key)
+const char *t_report_get(const struct helper_report *r, const char *key)
 {
-        return report_nth(r, key, 0);
+        return t_report_nth(r, key, 0);
 }
 
-const char *report_getf(const struct helper_report *r, const char *fmt, ...)
+const char *t_report_getf(const struct helper_report *r, const char *fmt, ...)
 {
         char key[256];
         va_list ap;
@@ -132,12 +132,12 @@ const char *report_getf(const struct helper_report *r, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(key, sizeof key, fmt, ap);
         va_end(ap);
-        return report_get(r, key);
+        return t_report_get(r, key);
 }
 
-long long report_get_int(const struct helper_report *r, const char *key)
+long long t_report_get_int(const struct helper_report *r, const char *key)
 {
-        const char *value = report_get(r, key);
+        const char *value = t_report_get(r, key);
         char *end;
         long long number;
 
@@ -154,7 +154,7 @@ long long report_get_int(const struct helper_report *r, const char *key)
         return number;
 }
 
-size_t report_count(const struct helper_report *r, const char *key)
+size_t t_report_count(const struct helper_report *r, const char *key)
 {
         size_t count = 0;
 
@@ -163,21 +163,21 @@ size_t report_count(const struct helper_report *r, const char *key)
         return count;
 }
 
-char *report_fd_set(const struct helper_report *r)
+char *t_report_fd_set(const struct helper_report *r)
 {
-        size_t count = report_count(r, "fd");
+        size_t count = t_report_count(r, "fd");
         int *fds = calloc(count + 1, sizeof *fds);
         char *text;
 
         assert_non_null(fds);
         for (size_t i = 0; i < count; i++)
-                fds[i] = atoi(report_nth(r, "fd", i));
+                fds[i] = atoi(t_report_nth(r, "fd", i));
         text = t_format_fd_set(fds, count);
         free(fds);
         return text;
 }
 
-bool report_has_fd(const struct helper_report *r, int fd)
+bool t_report_has_fd(const struct helper_report *r, int fd)
 {
         char text[32];
 
@@ -189,7 +189,7 @@ bool report_has_fd(const struct helper_report *r, int fd)
         return false;
 }
 
-const char *report_env(const struct helper_report *r, const char *name)
+const char *t_report_env(const struct helper_report *r, const char *name)
 {
         size_t name_len = strlen(name);
 
@@ -203,19 +203,19 @@ const char *report_env(const struct helper_report *r, const char *name)
         return NULL;
 }
 
-size_t report_env_count(const struct helper_report *r)
+size_t t_report_env_count(const struct helper_report *r)
 {
-        return report_count(r, "env");
+        return t_report_count(r, "env");
 }
 
-char **report_argv(const struct helper_report *r)
+char **t_report_argv(const struct helper_report *r)
 {
-        long long argc = report_get_int(r, "argc");
+        long long argc = t_report_get_int(r, "argc");
         char **argv = calloc((size_t)argc + 1, sizeof *argv);
 
         assert_non_null(argv);
         for (long long i = 0; i < argc; i++) {
-                const char *arg = report_getf(r, "argv[%lld]", i);
+                const char *arg = t_report_getf(r, "argv[%lld]", i);
 
                 assert_non_null(arg);
                 argv[i] = strdup(arg);
@@ -223,7 +223,7 @@ char **report_argv(const struct helper_report *r)
         return argv;
 }
 
-void strv_free(char **strv)
+void t_strv_free(char **strv)
 {
         if (strv == NULL)
                 return;
@@ -234,13 +234,13 @@ void strv_free(char **strv)
 
 static void check_complete(const struct helper_report *r)
 {
-        if (report_get(r, "report_end") == NULL) {
+        if (t_report_get(r, "report_end") == NULL) {
                 print_error("the helper report is incomplete (no report_end)\n");
                 fail();
         }
 }
 
-struct helper_report *run_report_again(subproc *c, char **out)
+struct helper_report *t_run_report_again(subproc *c, char **out)
 {
         struct helper_report *r;
         int status = -1, rc;
@@ -251,22 +251,22 @@ struct helper_report *run_report_again(subproc *c, char **out)
         assert_ll_equal(rc, 0);
         assert_ll_equal(status, 0);
         assert_non_null(*out);
-        r = report_parse(*out, subproc_output_len(c));
+        r = t_report_parse(*out, subproc_output_len(c));
         free(*out);
         *out = NULL;
         check_complete(r);
         return r;
 }
 
-struct helper_report *run_report(subproc *c, char **out)
+struct helper_report *t_run_report(subproc *c, char **out)
 {
         subproc_set_output_buffer(c, out);
-        return run_report_again(c, out);
+        return t_run_report_again(c, out);
 }
 
-struct helper_report *run_report_file(subproc *c)
+struct helper_report *t_run_report_file(subproc *c)
 {
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
         struct helper_report *r;
         int status = -1, rc;
 
@@ -276,7 +276,7 @@ struct helper_report *run_report_file(subproc *c)
                 print_error("subproc_run: %s (errno %d)\n", subproc_errmsg(), errno);
         assert_ll_equal(rc, 0);
         assert_ll_equal(status, 0);
-        r = report_read_file(path);
+        r = t_report_read_file(path);
         unlink(path);
         free(path);
         check_complete(r);
@@ -309,9 +309,9 @@ subproc *t_helper_until_released(int code, int *read_fd, int *release_fd)
         return c;
 }
 
-unsigned long long report_hex(const struct helper_report *r, const char *key)
+unsigned long long t_report_hex(const struct helper_report *r, const char *key)
 {
-        const char *value = report_get(r, key);
+        const char *value = t_report_get(r, key);
 
         if (value == NULL)
                 print_error("the helper report has no %s\n", key);
@@ -319,9 +319,9 @@ unsigned long long report_hex(const struct helper_report *r, const char *key)
         return strtoull(value, NULL, 16);
 }
 
-void check_fd_set(const struct helper_report *r, const char *expected)
+void t_check_fd_set(const struct helper_report *r, const char *expected)
 {
-        char *fds = report_fd_set(r);
+        char *fds = t_report_fd_set(r);
 
         assert_string_equal(fds, expected);
         free(fds);

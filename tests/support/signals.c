@@ -14,21 +14,21 @@
 #include "support.h"
 
 
-volatile sig_atomic_t hostile_usr1_count;
+volatile sig_atomic_t t_hostile_usr1_count;
 
-void hostile_usr1_handler(int sig)
+void t_hostile_usr1_handler(int sig)
 {
-        hostile_usr1_count++;
+        t_hostile_usr1_count++;
 }
 
-void save_signal_state(struct signal_state *saved)
+void t_save_signal_state(struct t_signal_state *saved)
 {
         assert_ll_equal(sigprocmask(SIG_SETMASK, NULL, &saved->mask), 0);
         for (int sig = 1; sig < NSIG; sig++)
                 sigaction(sig, NULL, &saved->actions[sig]);
 }
 
-void restore_signal_state(const struct signal_state *saved)
+void t_restore_signal_state(const struct t_signal_state *saved)
 {
         for (int sig = 1; sig < NSIG; sig++) {
                 if (sig != SIGKILL && sig != SIGSTOP)
@@ -39,9 +39,9 @@ void restore_signal_state(const struct signal_state *saved)
 
 /* Make the caller hostile: SIGPIPE and SIGINT ignored, a SIGUSR1 handler, SIGUSR2, SIGTERM,
  * SIGCHLD and a real-time signal blocked.  Returns the mask it set. */
-void make_signals_hostile(sigset_t *mask)
+void t_make_signals_hostile(sigset_t *mask)
 {
-        struct sigaction sa = { .sa_handler = hostile_usr1_handler };
+        struct sigaction sa = { .sa_handler = t_hostile_usr1_handler };
 
         sigemptyset(&sa.sa_mask);
         assert_ll_equal(sigaction(SIGUSR1, &sa, NULL), 0);
@@ -67,24 +67,24 @@ void t_assert_mask_is(const sigset_t *expected)
         }
 }
 
-void check_caller_signals_unchanged(const sigset_t *mask)
+void t_check_caller_signals_unchanged(const sigset_t *mask)
 {
         struct sigaction sa;
 
         t_assert_mask_is(mask);
         sigaction(SIGUSR1, NULL, &sa);
-        assert_true(sa.sa_handler == hostile_usr1_handler);
+        assert_true(sa.sa_handler == t_hostile_usr1_handler);
         sigaction(SIGPIPE, NULL, &sa);
         assert_true(sa.sa_handler == SIG_IGN);
         sigaction(SIGINT, NULL, &sa);
         assert_true(sa.sa_handler == SIG_IGN);
 }
 
-void check_child_signals_clean(const struct helper_report *r)
+void t_check_child_signals_clean(const struct helper_report *r)
 {
-        assert_string_equal(report_get(r, "sigblk"), "0000000000000000");
-        assert_string_equal(report_get(r, "sigign"), "0000000000000000");
-        assert_string_equal(report_get(r, "sigcgt"), "0000000000000000");
-        assert_ll_equal(report_hex(r, "sigblk"), 0);
+        assert_string_equal(t_report_get(r, "sigblk"), "0000000000000000");
+        assert_string_equal(t_report_get(r, "sigign"), "0000000000000000");
+        assert_string_equal(t_report_get(r, "sigcgt"), "0000000000000000");
+        assert_ll_equal(t_report_hex(r, "sigblk"), 0);
 }
 

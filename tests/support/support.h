@@ -1,6 +1,8 @@
 /* The test support library (tests/support/, built once as a static library by
  * tests/meson.build): a test file includes this header, after cmocka.h.  One header per
- * concern; everything here is named t_ (T_ for macros), never sp_, which is the library's.
+ * concern.  Everything here is named t_ (T_ for macros), never sp_, which is the library's;
+ * but for the assertion macros, named assert_*() like cmocka's own, and the helper protocol
+ * (protocol.h, the report), named for the helper: helper_*, HELPER_*, struct helper_report.
  *
  *  protocol.h  the helper protocol (header-only: tests/helper.c includes it)
  *  compat.h    what the tests need from Linux, elsewhere (header-only, helper.c too)
