@@ -283,7 +283,7 @@ static void make_busy_program(char *dir, char *program, size_t len, int *ret_wri
         image = t_read_file_all("/bin/true", &size);
         *ret_writer = open(program, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
         assert_true(*ret_writer >= 0);
-        write_fd_all(*ret_writer, image, size);
+        t_write_fd_all(*ret_writer, image, size);
         free(image);
 }
 

@@ -137,16 +137,9 @@ static void write_file(const char *path, const void *data, size_t len, mode_t mo
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
 
         assert_true(fd >= 0);
-        write_fd_all(fd, data, len);
+        t_write_fd_all(fd, data, len);
         assert_ll_equal(fchmod(fd, mode), 0);
         close(fd);
-}
-
-static bool path_exists(const char *path)
-{
-        struct stat st;
-
-        return lstat(path, &st) == 0;
 }
 
 /* The helper, told to leave a marker file once it runs: a failed run must leave none. */
@@ -422,7 +415,7 @@ static void row_e2big(const struct row *row)
         else
                 subproc_env_set(c, "SP_HUGE", huge);
         expect_start_failure(c, E2BIG, HELPER_PATH, SUBPROC_STAGE_EXEC);
-        assert_false(path_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(c);
         free(huge);
         free(marker);
@@ -461,7 +454,7 @@ static void row_fd_closed(const struct row *row)
         expect_start_failure(c, EBADF, names, SUBPROC_STAGE_SETUP);
         snprintf(names, sizeof names, "fd %d", fd);
         assert_contains(subproc_errmsg(), names);
-        assert_false(path_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(c);
         free(marker);
 }
@@ -522,7 +515,7 @@ static void row_cwd(const struct row *row)
         subproc_set_cwd(c, dir);
         expect_start_failure(c, row->expected_errno, "chdir", SUBPROC_STAGE_SETUP);
         assert_contains(subproc_errmsg(), dir);
-        assert_false(path_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(c);
         free(dir);
         free(marker);
@@ -571,7 +564,7 @@ static void row_pidfile_refused(const struct row *row)
                 fail_msg("run: errno %d (%s), expected %s; message: %s", e, strerror(e),
                          strerror(row->expected_errno), subproc_errmsg());
         assert_contains(subproc_errmsg(), path);
-        assert_false(path_exists(marker));
+        assert_false(t_file_exists(marker));
         assert_no_children();
         subproc_free(c);
 
@@ -591,7 +584,7 @@ static void row_pidfile_refused(const struct row *row)
                 assert_string_equal(now, "55\n");
                 free(now);
         } else if (strcmp(row->value, "dangling symlink") == 0) {
-                assert_false(path_exists(target));
+                assert_false(t_file_exists(target));
         }
         free(target);
         free(path);
@@ -814,13 +807,13 @@ static void row_path_lookup(const struct row *row)
         if (row->expected_errno != 0) {
                 expect_start_failure(c, row->expected_errno, "'" PROBE_NAME "'",
                                      SUBPROC_STAGE_EXEC);
-                assert_false(path_exists(marker));
+                assert_false(t_file_exists(marker));
         } else {
                 rc = subproc_run(c, &status);
                 if (rc != 0)
                         fail_msg("PATH=%s: %s", path_value, subproc_errmsg());
                 assert_ll_equal(status, 0);
-                assert_true(path_exists(marker));
+                assert_true(t_file_exists(marker));
         }
         subproc_free(c);
         free(path_value);
@@ -1023,7 +1016,7 @@ static void row_cli(const struct row *row)
         snprintf(quoted, sizeof quoted, "'%s'", row->input);
         assert_contains(err, row->names != NULL ? row->names : quoted);
         assert_contains(err, row->value);
-        assert_false(path_exists(marker));
+        assert_false(t_file_exists(marker));
         free(err);
         subproc_free(c);
         free(marker);

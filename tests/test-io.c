@@ -242,7 +242,7 @@ static void test_input_fd(void **state)
         char *out;
 
         assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
-        write_fd_all(fds[1], "through a pipe", 14);
+        t_write_fd_all(fds[1], "through a pipe", 14);
         close(fds[1]);
         subproc_set_input_fd(c, fds[0]);
         subproc_set_output_buffer(c, &out);

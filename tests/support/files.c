@@ -41,7 +41,7 @@ char *t_make_temp_file(const void *content, size_t len, mode_t mode)
         assert_true(asprintf(&path, "%s/subproc-test-XXXXXX", temp_root()) > 0);
         fd = mkostemp(path, O_CLOEXEC);
         assert_true(fd >= 0);
-        write_fd_all(fd, content, len);
+        t_write_fd_all(fd, content, len);
         assert_int_equal(fchmod(fd, mode), 0);
         close(fd);
         return path;
@@ -111,7 +111,7 @@ char *t_read_file_all(const char *path, size_t *len)
         return buf;
 }
 
-void write_fd_all(int fd, const void *data, size_t len)
+void t_write_fd_all(int fd, const void *data, size_t len)
 {
         const char *p = data;
 
@@ -221,7 +221,7 @@ void t_write_file(const char *path, const void *content, size_t len)
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
         assert_true(fd >= 0);
-        write_fd_all(fd, content, len);
+        t_write_fd_all(fd, content, len);
         close(fd);
 }
 

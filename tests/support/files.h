@@ -19,7 +19,7 @@ char *t_make_temp_path(void);
 /* Read a whole fd (to EOF) or file; the buffer is NUL-terminated; *len may be NULL. */
 char *t_read_fd_all(int fd, size_t *len);
 char *t_read_file_all(const char *path, size_t *len);
-void write_fd_all(int fd, const void *data, size_t len);
+void t_write_fd_all(int fd, const void *data, size_t len);
 
 /* What --interleave=N writes to one shared pipe or file: "out 0\nerr 1\nout 2\n..."
  * (malloc'd); and the half of it on one stream (odd: stderr's lines). */

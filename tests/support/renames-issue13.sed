@@ -108,3 +108,4 @@ s/\bsignal_state\b/t_signal_state/g
 s/\bsaved_env\b/t_saved_env/g
 s/\bawkward_env_entry\b/t_awkward_env_entry/g
 s/\bN_AWKWARD_ENV\b/T_N_AWKWARD_ENV/g
+s/\bwrite_fd_all\b/t_write_fd_all/g
