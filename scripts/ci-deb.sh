@@ -8,8 +8,7 @@
 # The test suite is skipped in the package build (DEB_BUILD_OPTIONS=nocheck: CI runs it in its
 # other steps); SUBPROC_DEB_CHECK=1 runs it there too, as a normal package build does.
 # Ends with one line "N passed, N failed"; exits non-zero on failure.
-set -uo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 src=$PWD
 
 passed=0

@@ -4,16 +4,12 @@
 # depends on glibc.  cmocka has no musl build, so the cmocka suites are not built here.
 # Usage: scripts/ci-musl.sh [BUILDDIR]          (default build-musl)
 # Ends with one line "N passed, N failed" counting test cases; exits non-zero on failure.
-set -uo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 
-bash scripts/install-deps.sh musl-tools || { echo "0 passed, 1 failed"; exit 1; }
+ci_deps musl-tools
 builddir=${1:-build-musl}
-if [ ! -f "$builddir/build.ninja" ]; then
-    CC=musl-gcc meson setup "$builddir" -Dtests=false -Dwerror=true >/dev/null ||
-        { echo "0 passed, 1 failed"; exit 1; }
-fi
-meson compile -C "$builddir" || { echo "0 passed, 1 failed"; exit 1; }
+CC=musl-gcc ci_setup "$builddir" -Dtests=false -Dwerror=true
+ci_compile "$builddir"
 
 # Say what this libc gives the library, since each missing piece selects a fallback silently:
 # the configure checks (config.h), then the system call numbers and flags that the sources
@@ -44,11 +40,8 @@ for exe in "$builddir"/tools/subproc "$builddir"/tools/tests/print-argv "$buildd
     echo "  ${exe#"$builddir"/}: $interp"
     case $interp in
     *musl*) ;;
-    *) echo "  ^ not a musl program"; echo "0 passed, 1 failed"; exit 1 ;;
+    *) ci_fail "  ^ not a musl program" ;;
     esac
 done
 
-meson test -C "$builddir" --print-errorlogs --num-processes 2 --suite examples --suite cli
-status=$?
-python3 scripts/count-tests.py "$builddir/meson-logs/testlog.json" || status=1
-exit $status
+ci_test "$builddir" --suite examples --suite cli

@@ -8,23 +8,17 @@
 # Ends with one line "N passed, N failed" counting test cases; exits non-zero on failure.
 # The tests that only make sense for the Linux clone() child skip themselves in this build,
 # saying why (they read SUBPROC_SPAWN_FORK from config.h).
-set -uo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 
-bash scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+ci_deps
 builddir=${1:-build-portable}
-if [ ! -f "$builddir/build.ninja" ]; then
-    meson setup -Dspawn=fork -Dpidfile_lock=flock -Dwerror=true "$builddir" >/dev/null ||
-        { echo "0 passed, 1 failed"; exit 1; }
-fi
+ci_setup "$builddir" -Dspawn=fork -Dpidfile_lock=flock -Dwerror=true
 # A build dir set up earlier without the option would test the Linux child instead.
 if ! grep -q '^#define SUBPROC_SPAWN_FORK 1' "$builddir/config.h" ||
    ! grep -q '^#define SUBPROC_PIDFILE_FLOCK 1' "$builddir/config.h"; then
-    echo "$builddir is not a -Dspawn=fork -Dpidfile_lock=flock build"
-    echo "0 passed, 1 failed"
-    exit 1
+    ci_fail "$builddir is not a -Dspawn=fork -Dpidfile_lock=flock build"
 fi
-meson compile -C "$builddir" || { echo "0 passed, 1 failed"; exit 1; }
+ci_compile "$builddir"
 
 # Say what the portable child found here, since each missing piece selects a fallback (or a
 # refusal, ENOTSUP) silently.
@@ -33,7 +27,4 @@ grep -E '^#define (HAVE_|SUBPROC_)' "$builddir/config.h" | sed 's/^#define /  /'
 
 # The stress test's full size ran in the main build; a shorter one is enough here.
 export SUBPROC_STRESS_SPAWNS=${SUBPROC_STRESS_SPAWNS:-300}
-meson test -C "$builddir" --print-errorlogs --num-processes 2
-status=$?
-python3 scripts/count-tests.py "$builddir/meson-logs/testlog.json" || status=1
-exit $status
+ci_test "$builddir"

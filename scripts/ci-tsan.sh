@@ -17,37 +17,26 @@
 #    no_sanitize("thread") and, with clang, disable_sanitizer_instrumentation: without the
 #    latter clang still emits __tsan_func_entry/exit there, and each spawn would leave the
 #    child's frames on the spawning thread's TSan shadow stack, which the child shares.
-set -uo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 
-bash scripts/install-deps.sh clang llvm || { echo "0 passed, 1 failed"; exit 1; }
+ci_deps clang llvm
 builddir=${1:-build-tsan}
-case $builddir in
-/*) aux="$builddir/tsan-aux" ;;
-*) aux="$PWD/$builddir/tsan-aux" ;;
-esac
+aux="$(ci_abspath "$builddir")/tsan-aux"
 mkdir -p "$aux"
 
 clang -O1 -fPIC -Wall -Wextra -Werror -c tests/stress/tsan-vfork-clone.c -o "$aux/tsan-vfork-clone.o" ||
-    { echo "0 passed, 1 failed"; exit 1; }
+    ci_fail
 
-if [ ! -f "$builddir/build.ninja" ]; then
-    CC=clang meson setup "$builddir" -Dwerror=true -Db_sanitize=thread -Db_lundef=false \
-        "-Dc_link_args=$aux/tsan-vfork-clone.o -Wl,--wrap=clone" >/dev/null ||
-        { echo "0 passed, 1 failed"; exit 1; }
-fi
+CC=clang ci_setup "$builddir" -Dwerror=true -Db_sanitize=thread -Db_lundef=false \
+    "-Dc_link_args=$aux/tsan-vfork-clone.o -Wl,--wrap=clone"
 # Only what the suites below need (meson test builds their programs): the rest of the tree
 # is built and tested elsewhere.  The hostile table also runs the CLI.
-meson compile -C "$builddir" tools/subproc:executable || { echo "0 passed, 1 failed"; exit 1; }
+ci_compile "$builddir" tools/subproc:executable
 
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
 # The stress test's full size (8 threads x 2000 spawns) unless the caller asks for less.
 export SUBPROC_STRESS_SPAWNS=${SUBPROC_STRESS_SPAWNS:-2000}
 # The fault-injection suite has a clone wrapper of its own and is not meant for TSan; the CLI,
 # example and install suites have no threads.
-meson test -C "$builddir" --print-errorlogs --num-processes 2 \
-    --suite core --suite lifetime --suite supervise --suite hostile --suite stress \
-    --no-suite attacks
-status=$?
-python3 scripts/count-tests.py "$builddir/meson-logs/testlog.json" || status=1
-exit $status
+ci_test "$builddir" --suite core --suite lifetime --suite supervise --suite hostile \
+    --suite stress --no-suite attacks

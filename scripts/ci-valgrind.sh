@@ -17,8 +17,7 @@
 #
 # Cases that cannot work under valgrind are skipped by name (the skip list below says why for
 # each) through tests/stress/cmocka-skip.c, and counted as skipped.
-set -uo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 
 # ---- the skip list: every case that cannot work under valgrind, and why --------------------
 skip_programs=()
@@ -77,7 +76,7 @@ skip test-callerstate test_window_closed_to_the_new_user \
 skip test-callerstate test_fork_during_window_gets_the_flag_back \
     "its children linger on ETXTBSY before exec: $why_exec_failed"
 
-# The cases skipped in one program, one a line (SP_CMOCKA_SKIP); with "why", their reasons.
+# The cases skipped in one program, one a line (T_CMOCKA_SKIP); with "why", their reasons.
 skips_for() {
     local i
     for i in "${!skip_programs[@]}"; do
@@ -102,7 +101,7 @@ if [ "${1:-}" = --wrap ]; then
         echo "ci-valgrind: skipping in $name:" >&2
         skips_for "$name" why >&2
     fi
-    SP_CMOCKA_SKIP="$skip" LD_PRELOAD="$shim${LD_PRELOAD:+:$LD_PRELOAD}" \
+    T_CMOCKA_SKIP="$skip" LD_PRELOAD="$shim${LD_PRELOAD:+:$LD_PRELOAD}" \
         valgrind --tool=memcheck --track-fds=yes --error-exitcode=1 --leak-check=full \
         --child-silent-after-fork=yes --fair-sched=yes --log-file="$log" "$@"
     rc=$?
@@ -125,21 +124,15 @@ if [ "${1:-}" = --wrap ]; then
 fi
 
 # ---- main mode ------------------------------------------------------------------------------
-bash scripts/install-deps.sh valgrind || { echo "0 passed, 1 failed"; exit 1; }
+ci_deps valgrind
 builddir=${1:-build-valgrind}
-case $builddir in
-/*) abs=$builddir ;;
-*) abs=$PWD/$builddir ;;
-esac
-if [ ! -f "$builddir/build.ninja" ]; then
-    meson setup "$builddir" -Dwerror=true >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
-fi
+abs=$(ci_abspath "$builddir")
+ci_setup "$builddir" -Dwerror=true
 # Only what the suites below need (meson test builds their programs); the hostile table also
 # runs the CLI.
-meson compile -C "$builddir" tools/subproc:executable || { echo "0 passed, 1 failed"; exit 1; }
+ci_compile "$builddir" tools/subproc:executable
 shim="$abs/cmocka-skip.so"
-cc -shared -fPIC -O1 -Wall -Wextra -Werror tests/stress/cmocka-skip.c -o "$shim" -ldl ||
-    { echo "0 passed, 1 failed"; exit 1; }
+cc -shared -fPIC -O1 -Wall -Wextra -Werror tests/stress/cmocka-skip.c -o "$shim" -ldl || ci_fail
 logdir="$abs/valgrind-logs"
 rm -rf "$logdir"
 mkdir -p "$logdir"
@@ -154,5 +147,4 @@ meson test -C "$builddir" --print-errorlogs --num-processes 2 --timeout-multipli
 status=$?
 # meson names the log after the wrapper too: testlog-valgrind-bash.json.
 log=$(ls -t "$builddir"/meson-logs/testlog-valgrind*.json 2>/dev/null | head -n 1)
-python3 scripts/count-tests.py "${log:-/nonexistent}" || status=1
-exit $status
+ci_finish_tests "${log:-/nonexistent}" "$status"

@@ -7,7 +7,7 @@
  * First, unless --no-report is given, it writes a report of its own state, one key=value per
  * line, to stdout or to the file of --report=PATH (so a test that redirects stdout still gets
  * it).  The state is taken before the helper opens anything, so the fd list is exactly what it
- * inherited.  Values are escaped by helper_escape() (testutil.h): "\\", "\n", "\xHH".
+ * inherited.  Values are escaped by helper_escape() (support/protocol.h): "\\", "\n", "\xHH".
  *
  *   argc=N
  *   argv[I]=ARG                 one line per argument, I from 0
@@ -92,7 +92,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/protocol.h"
+#include "support/compat.h"
+#include "support/lock.h"
 
 #define MAX_FDS 4096
 #define READ_CHUNK 65536
@@ -330,7 +332,7 @@ static void report_session(FILE *out)
         int sig = -1;
 
         fprintf(out, "sid=%ld\npgid=%ld\n", (long)getsid(0), (long)getpgrp());
-        if (tc_get_death_signal(&sig) != 0 && errno != ENOSYS)
+        if (t_get_death_signal(&sig) != 0 && errno != ENOSYS)
                 die("reading the death signal: %s", strerror(errno));
         fprintf(out, "pdeathsig=%d\n", sig);
 }
@@ -495,10 +497,10 @@ static void write_marker(const char *path)
 }
 
 /* Whether another open file description holds the pidfile lock on the file of `fd` (see
- * pidfile_lock_conflict()); dies when that cannot be told. */
+ * t_pidfile_lock_conflict()); dies when that cannot be told. */
 static int lock_conflict(int fd, bool holder)
 {
-        int r = pidfile_lock_conflict(fd, holder);
+        int r = t_pidfile_lock_conflict(fd, holder);
 
         if (r < 0)
                 die("test the lock: %s", strerror(errno));

@@ -20,24 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-
-/* A generous bound for things that should take milliseconds. */
-#define HANG_GUARD_MS 10000.0
-
-static subproc *helper_exiting(int code)
-{
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
-
-        subproc_add_arg_format(c, "--exit=%d", code);
-        return c;
-}
-
-/* A helper that sleeps a minute (a hang guard; it is always stopped before). */
-static subproc *helper_sleeping(void)
-{
-        return subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
-}
+#include "support/support.h"
 
 /* ---------------------------------------------------------------------------------------
  * Abort
@@ -45,14 +28,14 @@ static subproc *helper_sleeping(void)
 
 static void test_abort_sends_sigterm(void **state)
 {
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         double start, elapsed;
 
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         errno = EDOM;
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         subproc_abort(c);
-        elapsed = monotonic_ms() - start;
+        elapsed = t_monotonic_ms() - start;
         assert_errno_equal(errno, EDOM);
         assert_ll_equal(subproc_pid(c), -1);
         assert_no_children();
@@ -61,7 +44,7 @@ static void test_abort_sends_sigterm(void **state)
         assert_ll_equal(WTERMSIG(subproc_status(c)), SIGTERM);
         print_message("  abort took %.1f ms\n", elapsed);
         /* Only a hang: how soon a SIGTERMed child is scheduled to die is the machine's. */
-        assert_true(elapsed < HANG_GUARD_MS);
+        assert_true(elapsed < T_HANG_GUARD_MS);
         subproc_free(c);
 }
 
@@ -83,9 +66,9 @@ static void test_abort_kills_child_ignoring_sigterm(void **state)
         close(notify[0]);
 
         errno = EDOM;
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         subproc_abort(c);
-        elapsed = monotonic_ms() - start;
+        elapsed = t_monotonic_ms() - start;
         assert_errno_equal(errno, EDOM);
         assert_no_children();
         assert_true(WIFSIGNALED(subproc_status(c)));
@@ -93,13 +76,13 @@ static void test_abort_kills_child_ignoring_sigterm(void **state)
         print_message("  abort took %.1f ms\n", elapsed);
         /* SIGKILL only after a grace period, and not much later than its 200 ms. */
         assert_true(elapsed >= 50);
-        assert_true(elapsed < HANG_GUARD_MS);
+        assert_true(elapsed < T_HANG_GUARD_MS);
         subproc_free(c);
 }
 
 static void test_abort_when_nothing_runs(void **state)
 {
-        subproc *c = helper_exiting(0);
+        subproc *c = t_helper_exiting(0);
 
         errno = EDOM;
         subproc_abort(c);
@@ -114,7 +97,7 @@ static void test_abort_when_nothing_runs(void **state)
 
 static void test_pid_abort(void **state)
 {
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         pid_t pid = -1;
 
         assert_ll_equal(subproc_run_async(c, &pid), 0);
@@ -144,9 +127,9 @@ static void test_pid_abort_ignoring_sigterm(void **state)
         subproc_free(c);
         assert_ll_equal(read(notify[0], &ready, 1), 1);
         close(notify[0]);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         subproc_pid_abort(pid);
-        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
+        assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
         assert_no_children();
 }
 
@@ -209,7 +192,7 @@ static void test_pid_abort_ignores_nonpositive(void **state)
                 pid_t inner;
                 int status;
 
-                if (tc_unshare_pid() != 0)
+                if (t_unshare_pid() != 0)
                         _exit(ISOLATED_UNSUPPORTED);
                 inner = fork();
                 if (inner == 0)
@@ -229,12 +212,12 @@ static void test_pid_abort_ignores_nonpositive(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_abort_sends_sigterm),
-                SP_TEST(test_abort_kills_child_ignoring_sigterm),
-                SP_TEST(test_abort_when_nothing_runs),
-                SP_TEST(test_pid_abort),
-                SP_TEST(test_pid_abort_ignoring_sigterm),
-                SP_TEST(test_pid_abort_ignores_nonpositive),
+                T_TEST(test_abort_sends_sigterm),
+                T_TEST(test_abort_kills_child_ignoring_sigterm),
+                T_TEST(test_abort_when_nothing_runs),
+                T_TEST(test_pid_abort),
+                T_TEST(test_pid_abort_ignoring_sigterm),
+                T_TEST(test_pid_abort_ignores_nonpositive),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

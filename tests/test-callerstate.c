@@ -33,7 +33,7 @@
 
 #include <cmocka.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -102,7 +102,7 @@ static void remove_test_cgroup(void)
 static const char *program_root_only(void)
 {
         if (root_only_program[0] == '\0') {
-                char *path = make_temp_file("#!/bin/sh\nexit 0\n", 17, 0700);
+                char *path = t_make_temp_file("#!/bin/sh\nexit 0\n", 17, 0700);
 
                 snprintf(root_only_program, sizeof root_only_program, "%s", path);
                 free(path);
@@ -280,10 +280,10 @@ static void make_busy_program(char *dir, char *program, size_t len, int *ret_wri
         assert_non_null(mkdtemp(dir));
         assert_int_equal(chmod(dir, 0755), 0);
         snprintf(program, len, "%s/busy", dir);
-        image = read_file_all("/bin/true", &size);
+        image = t_read_file_all("/bin/true", &size);
         *ret_writer = open(program, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
         assert_true(*ret_writer >= 0);
-        write_fd_all(*ret_writer, image, size);
+        t_write_fd_all(*ret_writer, image, size);
         free(image);
 }
 
@@ -616,7 +616,7 @@ static int bind_check_main(const char *cgroup)
 
 static void test_no_lazy_binding_in_child(void **state)
 {
-        char self[PATH_MAX], *out_path = make_temp_path(), *err_path = make_temp_path();
+        char self[PATH_MAX], *out_path = t_make_temp_path(), *err_path = t_make_temp_path();
         char *out, *err, *line, *save = NULL;
         const char *cgroup = test_cgroup();
         int status, main_pid = -1, own_lines = 0;
@@ -649,8 +649,8 @@ static void test_no_lazy_binding_in_child(void **state)
                 _exit(127);
         }
         assert_int_equal(waitpid(pid, &status, 0), pid);
-        out = read_file_all(out_path, NULL);
-        err = read_file_all(err_path, NULL);
+        out = t_read_file_all(out_path, NULL);
+        err = t_read_file_all(err_path, NULL);
         assert_non_null(out);
         assert_non_null(err);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -683,14 +683,14 @@ static void test_no_lazy_binding_in_child(void **state)
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_dumpable_kept_after_credential_change),
-                SP_TEST(test_nondumpable_kept_after_credential_change),
-                SP_TEST(test_dumpable_kept_under_concurrent_spawns),
-                SP_TEST(test_window_closed_to_the_new_user),
-                SP_TEST(test_fork_during_window_gets_the_flag_back),
-                SP_TEST(test_small_stack_16k),
-                SP_TEST(test_small_stack_32k),
-                SP_TEST(test_no_lazy_binding_in_child),
+                T_TEST(test_dumpable_kept_after_credential_change),
+                T_TEST(test_nondumpable_kept_after_credential_change),
+                T_TEST(test_dumpable_kept_under_concurrent_spawns),
+                T_TEST(test_window_closed_to_the_new_user),
+                T_TEST(test_fork_during_window_gets_the_flag_back),
+                T_TEST(test_small_stack_16k),
+                T_TEST(test_small_stack_32k),
+                T_TEST(test_no_lazy_binding_in_child),
         };
         int r;
 

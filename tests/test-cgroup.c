@@ -35,8 +35,7 @@
 #include <sys/syscall.h>
 
 #include "config.h" /* SUBPROC_SPAWN_FORK: which child this build starts */
-#include "testutil.h"
-#include "lifetime-util.h"
+#include "support/support.h"
 #include "src/test-knobs.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -51,9 +50,6 @@ static unsigned clone3_spawns(void)
 {
         return __atomic_load_n(&sp_test_clone3_cgroup_spawns, __ATOMIC_RELAXED);
 }
-
-/* A generous bound for things that should take milliseconds. */
-#define HANG_GUARD_MS 10000.0
 
 /* ---------------------------------------------------------------------------------------
  * A cgroup of our own
@@ -125,19 +121,19 @@ static const char *make_test_cgroup(void)
  * take a moment to notice: retry EBUSY until a deadline.  Returns 0 or an errno. */
 static int remove_test_cgroup(void)
 {
-        double deadline = monotonic_ms() + HANG_GUARD_MS;
+        double deadline = t_monotonic_ms() + T_HANG_GUARD_MS;
         int rc;
 
         if (test_cgroup == NULL)
                 return 0;
         for (size_t i = 0; test_subgroups[i] != NULL; i++) {
-                char *sub = lt_path(test_cgroup, test_subgroups[i]);
+                char *sub = t_path(test_cgroup, test_subgroups[i]);
 
                 if (rmdir(sub) != 0 && errno != ENOENT)
                         print_error("rmdir %s: %s\n", sub, strerror(errno));
                 free(sub);
         }
-        while ((rc = rmdir(test_cgroup)) != 0 && errno == EBUSY && monotonic_ms() < deadline) {
+        while ((rc = rmdir(test_cgroup)) != 0 && errno == EBUSY && t_monotonic_ms() < deadline) {
                 struct timespec step = { 0, 1000 * 1000 };
 
                 nanosleep(&step, NULL);
@@ -154,7 +150,7 @@ static int remove_test_cgroup(void)
  * knobs back and remove the cgroup. */
 static int cgroup_teardown(void **state)
 {
-        int r = lt_teardown(state);
+        int r = t_teardown(state);
 
         sp_test_no_clone3 = 0;
         sp_test_no_pidfd = 0;
@@ -189,7 +185,7 @@ static int clone_into_cgroup_error(const char *dir)
 /* A cgroup inside the test cgroup (named in test_subgroups). */
 static char *make_subgroup(const char *parent, const char *name)
 {
-        char *dir = lt_path(parent, name);
+        char *dir = t_path(parent, name);
 
         assert_int_equal(mkdir(dir, 0755), 0);
         return dir;
@@ -201,7 +197,7 @@ static char *make_refusing_subgroup(const char *parent)
 {
         char *threaded = make_subgroup(parent, "threaded");
         char *invalid = make_subgroup(parent, "invalid");
-        char *type_path = lt_path(threaded, "cgroup.type");
+        char *type_path = t_path(threaded, "cgroup.type");
         int fd = open(type_path, O_WRONLY | O_CLOEXEC);
 
         if (fd < 0 || write(fd, "threaded", 8) != 8) {
@@ -227,7 +223,7 @@ static void assert_cgroup_path(const char *path, const char *dir)
                 fail_msg("the child's cgroup is \"%s\", not ...%s", path ? path : "(none)", own);
 }
 
-#define CGROUP_TEST(f) cmocka_unit_test_setup_teardown(f, sp_test_setup, cgroup_teardown)
+#define CGROUP_TEST(f) cmocka_unit_test_setup_teardown(f, t_setup, cgroup_teardown)
 
 /* ---------------------------------------------------------------------------------------
  * Placement
@@ -268,7 +264,7 @@ static void test_running_child_listed(void **state)
 {
         const char *dir = make_test_cgroup();
         subproc *c = subproc_new_args(HELPER_PATH, NULL);
-        char *procs_path, *procs, pid_line[32], *report_path = make_temp_path(), ready = 0;
+        char *procs_path, *procs, pid_line[32], *report_path = t_make_temp_path(), ready = 0;
         struct helper_report *r;
         char expected_fds[32];
         int notify[2];
@@ -287,7 +283,7 @@ static void test_running_child_listed(void **state)
         assert_ll_equal(read(notify[0], &ready, 1), 1);
         close(notify[0]);
         assert_true(asprintf(&procs_path, "%s/cgroup.procs", dir) > 0);
-        procs = read_file_all(procs_path, NULL);
+        procs = t_read_file_all(procs_path, NULL);
         snprintf(pid_line, sizeof pid_line, "%ld\n", (long)subproc_pid(c));
         print_message("  cgroup.procs: %s", procs);
         assert_ll_equal(subproc_kill(c, SIGTERM), 0);
@@ -296,14 +292,14 @@ static void test_running_child_listed(void **state)
         free(procs);
 
         /* Reaped: the cgroup is empty again. */
-        procs = read_file_all(procs_path, NULL);
+        procs = t_read_file_all(procs_path, NULL);
         assert_string_equal(procs, "");
         free(procs);
         free(procs_path);
 
-        r = report_read_file(report_path);
-        check_fd_set(r, expected_fds);
-        report_free(r);
+        r = t_report_read_file(report_path);
+        t_check_fd_set(r, expected_fds);
+        t_report_free(r);
         unlink(report_path);
         free(report_path);
         subproc_free(c);
@@ -366,11 +362,11 @@ static struct helper_report *run_daemon_report(subproc *c, const char *report_pa
         assert_ll_equal(rc, 0);
         pid = subproc_daemon_pid(c);
         assert_true(pid > 0);
-        lt_track(pid);
-        lt_read_exact(notify[0], &byte, 1, LT_HANG_GUARD_MS);
+        t_track(pid);
+        t_read_exact(notify[0], &byte, 1, T_HANG_GUARD_SHORT_MS);
         close(notify[0]);
-        r = report_read_file(report_path);
-        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+        r = t_report_read_file(report_path);
+        assert_true(t_wait_exit(pid, T_HANG_GUARD_SHORT_MS) >= 0);
         return r;
 }
 
@@ -387,7 +383,7 @@ static struct helper_report *run_child_report(subproc *c, const struct placement
         assert_true(m->no_pidfd ? subproc_pidfd(c) == -1 : subproc_pidfd(c) >= 0);
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(status, 0);
-        return report_read_file(report_path);
+        return t_report_read_file(report_path);
 }
 
 /* Every way of starting a child lands it in the cgroup, by the way the mode expects (the
@@ -400,7 +396,7 @@ static void test_placement_modes(void **state)
         for (size_t i = 0; i < sizeof placement_modes / sizeof placement_modes[0]; i++) {
                 const struct placement_mode *m = &placement_modes[i];
                 subproc *c = subproc_new(HELPER_PATH);
-                char *report_path = make_temp_path(), expected_fds[32] = "0 1 2";
+                char *report_path = t_make_temp_path(), expected_fds[32] = "0 1 2";
                 struct helper_report *r;
                 unsigned before;
 
@@ -428,9 +424,9 @@ static void test_placement_modes(void **state)
                 else
                         r = run_child_report(c, m, report_path);
                 assert_ll_equal(clone3_spawns() - before, m->by_clone3 ? 1 : 0);
-                assert_cgroup_path(report_get(r, "cgroup"), dir);
-                check_fd_set(r, expected_fds);
-                report_free(r);
+                assert_cgroup_path(t_report_get(r, "cgroup"), dir);
+                t_check_fd_set(r, expected_fds);
+                t_report_free(r);
                 unlink(report_path);
                 free(report_path);
                 subproc_free(c);
@@ -578,15 +574,15 @@ static void test_v1_cgroup_by_write(void **state)
         assert_true(clone_into_cgroup_error(dir) != 0);
 
         c = subproc_new(HELPER_PATH);
-        report_path = make_temp_path();
+        report_path = t_make_temp_path();
         subproc_add_arg_format(c, "--report=%s", report_path);
         subproc_set_cgroup(c, dir);
         before = clone3_spawns();
         r = run_child_report(c, &placement_modes[0], report_path);
         assert_ll_equal(clone3_spawns(), before);
-        assert_cgroup_path(report_get(r, "cgroup[pids]"), dir);
-        check_fd_set(r, "0 1 2");
-        report_free(r);
+        assert_cgroup_path(t_report_get(r, "cgroup[pids]"), dir);
+        t_check_fd_set(r, "0 1 2");
+        t_report_free(r);
         unlink(report_path);
         free(report_path);
         subproc_free(c);
@@ -595,12 +591,12 @@ static void test_v1_cgroup_by_write(void **state)
 
 /* subproc_exec(): the caller becomes the program, so it can only write itself in; a forked
  * process of the test does it.  Into a cgroup that refuses processes, it returns the error. */
-static void exec_into_cgroup(void *arg, struct lt_result *res)
+static void exec_into_cgroup(void *arg, struct t_result *res)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
 
         subproc_set_cgroup(c, arg);
-        lt_result_set(res, subproc_exec(c));
+        t_result_set(res, subproc_exec(c));
         subproc_free(c);
 }
 
@@ -608,9 +604,9 @@ static void test_exec_in_place(void **state)
 {
         const char *dir = make_test_cgroup();
         subproc *c = subproc_new(HELPER_PATH);
-        char *report_path = make_temp_path(), *invalid, *expected;
+        char *report_path = t_make_temp_path(), *invalid, *expected;
         struct helper_report *r;
-        struct lt_result res;
+        struct t_result res;
         int status;
         pid_t pid;
 
@@ -623,19 +619,19 @@ static void test_exec_in_place(void **state)
                 (void)subproc_exec(c);
                 _exit(100);
         }
-        status = lt_reap(pid, LT_HANG_GUARD_MS);
+        status = t_reap(pid, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFEXITED(status));
         assert_ll_equal(WEXITSTATUS(status), 0);
-        r = report_read_file(report_path);
-        assert_cgroup_path(report_get(r, "cgroup"), dir);
-        check_fd_set(r, "0 1 2");
-        report_free(r);
+        r = t_report_read_file(report_path);
+        assert_cgroup_path(t_report_get(r, "cgroup"), dir);
+        t_check_fd_set(r, "0 1 2");
+        t_report_free(r);
         unlink(report_path);
         free(report_path);
         subproc_free(c);
 
         invalid = make_refusing_subgroup(dir);
-        lt_in_child(exec_into_cgroup, invalid, &res);
+        t_in_child(exec_into_cgroup, invalid, &res);
         assert_ll_equal(res.rc, -1);
         assert_errno_equal(res.error, EOPNOTSUPP);
         assert_true(asprintf(&expected, "enter cgroup %s: %s", invalid,
@@ -687,7 +683,7 @@ static void test_refusing_cgroup(void **state)
  * to a file that merely has the name cgroup.procs. */
 static void test_not_a_cgroup(void **state)
 {
-        char *dir = make_temp_dir(), *procs = lt_path(dir, "cgroup.procs"), *expected, *text;
+        char *dir = t_make_temp_dir(), *procs = t_path(dir, "cgroup.procs"), *expected, *text;
         int fd;
 
         (void)state;
@@ -709,7 +705,7 @@ static void test_not_a_cgroup(void **state)
                 subproc_free(c);
         }
         sp_test_no_clone3 = sp_test_no_pidfd = 0;
-        text = read_file_all(procs, NULL);
+        text = t_read_file_all(procs, NULL);
         assert_string_equal(text, "");
         free(text);
         free(expected);
@@ -762,7 +758,7 @@ static void test_cgroup_fd_avoids_child_targets(void **state)
  * the error of opening it, whichever way the child would have entered it. */
 static void test_missing_cgroup(void **state)
 {
-        char *dir = make_temp_path(), *file = make_temp_file("", 0, 0644), *expected;
+        char *dir = t_make_temp_path(), *file = t_make_temp_file("", 0, 0644), *expected;
 
         (void)state;
         for (int no_clone3 = 0; no_clone3 <= 1; no_clone3++) {
@@ -817,7 +813,7 @@ int main(void)
                 CGROUP_TEST(test_cgroup_fd_avoids_child_targets),
                 CGROUP_TEST(test_missing_cgroup),
                 CGROUP_TEST(test_missing_clone3_is_remembered),
-                SP_TEST(test_cgroup_bad_argument),
+                T_TEST(test_cgroup_bad_argument),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

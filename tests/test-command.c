@@ -17,18 +17,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* Check that the child's argv is `binary`, then `expected` (NULL-terminated). */
 static void check_argv(const struct helper_report *r, const char *binary,
                        const char *const *expected)
 {
-        size_t n = strv_length(expected);
+        size_t n = t_strv_length(expected);
 
-        assert_ll_equal(report_get_int(r, "argc"), (long long)n + 1);
-        assert_string_equal(report_get(r, "argv[0]"), binary);
+        assert_ll_equal(t_report_get_int(r, "argc"), (long long)n + 1);
+        assert_string_equal(t_report_get(r, "argv[0]"), binary);
         for (size_t i = 0; i < n; i++) {
-                const char *arg = report_getf(r, "argv[%zu]", i + 1);
+                const char *arg = t_report_getf(r, "argv[%zu]", i + 1);
 
                 assert_non_null(arg);
                 if (strcmp(arg, expected[i]) != 0)
@@ -44,26 +44,26 @@ static void check_argv(const struct helper_report *r, const char *binary,
 static void test_add_arg_exact(void **state)
 {
         subproc *c = subproc_new(HELPER_PATH);
-        const char **expected = calloc(strv_length(awkward_args) + 2, sizeof *expected);
+        const char **expected = calloc(t_strv_length(t_awkward_args) + 2, sizeof *expected);
         struct helper_report *r;
         char *out;
 
         /* "--" stops the helper's option parsing: everything after it is data. */
         expected[0] = "--";
-        memcpy(expected + 1, awkward_args, strv_length(awkward_args) * sizeof *expected);
+        memcpy(expected + 1, t_awkward_args, t_strv_length(t_awkward_args) * sizeof *expected);
         subproc_add_arg(c, "--");
-        for (size_t i = 0; awkward_args[i] != NULL; i++)
-                subproc_add_arg(c, awkward_args[i]);
-        r = run_report(c, &out);
+        for (size_t i = 0; t_awkward_args[i] != NULL; i++)
+                subproc_add_arg(c, t_awkward_args[i]);
+        r = t_run_report(c, &out);
         check_argv(r, HELPER_PATH, expected);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
         free(expected);
 }
 
 static void test_new_argv_exact(void **state)
 {
-        size_t n = strv_length(awkward_args);
+        size_t n = t_strv_length(t_awkward_args);
         const char **argv = calloc(n + 3, sizeof *argv);
         struct helper_report *r;
         subproc *c;
@@ -71,15 +71,15 @@ static void test_new_argv_exact(void **state)
 
         argv[0] = HELPER_PATH;
         argv[1] = "--";
-        memcpy(argv + 2, awkward_args, n * sizeof *argv);
+        memcpy(argv + 2, t_awkward_args, n * sizeof *argv);
         c = subproc_new_argv(argv);
         /* The command holds copies: clobbering the caller's array changes nothing. */
         argv[2] = "clobbered";
         argv[0] = "/clobbered";
-        r = run_report(c, &out);
-        argv[2] = awkward_args[0];
+        r = t_run_report(c, &out);
+        argv[2] = t_awkward_args[0];
         check_argv(r, HELPER_PATH, argv + 1);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
         free(argv);
 }
@@ -100,9 +100,9 @@ static void test_new_args_and_add_args(void **state)
         subproc_add_args(c, "three", "", NULL);
         subproc_add_args(c, NULL);
         subproc_add_args(c, "four\nfive", NULL);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         check_argv(r, HELPER_PATH, expected);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -128,9 +128,9 @@ static void test_add_arg_pair_format_set(void **state)
         subproc_add_arg_set(c, set);
         subproc_add_arg_set(c, empty_set);
         subproc_add_arg(c, "last");
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         check_argv(r, HELPER_PATH, expected);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -138,7 +138,7 @@ static void test_long_and_many_args(void **state)
 {
         /* Below MAX_ARG_STRLEN (32 pages), the kernel's limit for one argument. */
         const size_t long_len = 100000, count = 2000;
-        char *long_arg = make_pattern('a', long_len);
+        char *long_arg = t_make_pattern('a', long_len);
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         char *out;
@@ -147,12 +147,12 @@ static void test_long_and_many_args(void **state)
         subproc_add_arg(c, long_arg);
         for (size_t i = 0; i < count; i++)
                 subproc_add_arg_format(c, "arg-%zu", i);
-        r = run_report(c, &out);
-        assert_ll_equal(report_get_int(r, "argc"), (long long)count + 3);
-        assert_string_equal(report_get(r, "argv[2]"), long_arg);
-        assert_string_equal(report_getf(r, "argv[%zu]", count + 2), "arg-1999");
-        assert_string_equal(report_get(r, "argv[3]"), "arg-0");
-        report_free(r);
+        r = t_run_report(c, &out);
+        assert_ll_equal(t_report_get_int(r, "argc"), (long long)count + 3);
+        assert_string_equal(t_report_get(r, "argv[2]"), long_arg);
+        assert_string_equal(t_report_getf(r, "argv[%zu]", count + 2), "arg-1999");
+        assert_string_equal(t_report_get(r, "argv[3]"), "arg-0");
+        t_report_free(r);
         subproc_free(c);
         free(long_arg);
 }
@@ -163,7 +163,7 @@ static void test_long_and_many_args(void **state)
 
 static void test_cwd(void **state)
 {
-        char *dir = make_temp_dir();
+        char *dir = t_make_temp_dir();
         char real_dir[PATH_MAX], before[PATH_MAX], after[PATH_MAX];
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
@@ -172,12 +172,12 @@ static void test_cwd(void **state)
         assert_non_null(realpath(dir, real_dir));
         assert_non_null(getcwd(before, sizeof before));
         subproc_set_cwd(c, dir);
-        r = run_report(c, &out);
-        assert_string_equal(report_get(r, "cwd"), real_dir);
+        r = t_run_report(c, &out);
+        assert_string_equal(t_report_get(r, "cwd"), real_dir);
         /* The caller stays where it was. */
         assert_non_null(getcwd(after, sizeof after));
         assert_string_equal(after, before);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
         rmdir(dir);
         free(dir);
@@ -187,7 +187,7 @@ static void test_cwd(void **state)
  * can be adjusted between runs. */
 static void test_cwd_set_twice_takes_the_latest(void **state)
 {
-        char *dir = make_temp_dir();
+        char *dir = t_make_temp_dir();
         char real_dir[PATH_MAX];
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
@@ -196,13 +196,13 @@ static void test_cwd_set_twice_takes_the_latest(void **state)
         assert_non_null(realpath(dir, real_dir));
         subproc_set_cwd(c, "/");
         subproc_set_cwd(c, dir);
-        r = run_report(c, &out);
-        assert_string_equal(report_get(r, "cwd"), real_dir);
-        report_free(r);
+        r = t_run_report(c, &out);
+        assert_string_equal(t_report_get(r, "cwd"), real_dir);
+        t_report_free(r);
         subproc_set_cwd(c, "/");
-        r = run_report_again(c, &out);
-        assert_string_equal(report_get(r, "cwd"), "/");
-        report_free(r);
+        r = t_run_report_again(c, &out);
+        assert_string_equal(t_report_get(r, "cwd"), "/");
+        t_report_free(r);
         subproc_free(c);
         rmdir(dir);
         free(dir);
@@ -546,7 +546,7 @@ static void check_deferred_error(const struct deferred_case *dc)
         rc = subproc_write_arg_log(c, fds[1]);
         saved_errno = errno;
         close(fds[1]);
-        logged = read_fd_all(fds[0], &logged_len);
+        logged = t_read_fd_all(fds[0], &logged_len);
         close(fds[0]);
         assert_ll_equal(rc, -1);
         assert_errno_equal(saved_errno, EINVAL);
@@ -631,8 +631,8 @@ static void test_deferred_error_still_closes_passed_fd(void **state)
         subproc_add_arg(c, NULL);
         subproc_pass_fd(c, after[0], SUBPROC_PASS_FD_CLOSE_PARENT);
         assert_run_fails(c, EINVAL, NULL);
-        before_open = fd_is_open(before[0]);
-        after_open = fd_is_open(after[0]);
+        before_open = t_fd_is_open(before[0]);
+        after_open = t_fd_is_open(after[0]);
         subproc_free(c);
         /* Clean up first, so that a failure below is reported alone. */
         if (before_open)
@@ -657,7 +657,7 @@ static void test_deferred_error_free_closes_passed_fd(void **state)
         assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
         subproc_pass_fd(c, fds[0], SUBPROC_PASS_FD_CLOSE_PARENT);
         subproc_free(c);
-        assert_false(fd_is_open(fds[0]));
+        assert_false(t_fd_is_open(fds[0]));
         close(fds[1]);
 }
 
@@ -717,20 +717,20 @@ static void test_errmsg_per_thread(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_add_arg_exact),
-                SP_TEST(test_new_argv_exact),
-                SP_TEST(test_new_args_and_add_args),
-                SP_TEST(test_add_arg_pair_format_set),
-                SP_TEST(test_long_and_many_args),
-                SP_TEST(test_cwd),
-                SP_TEST(test_cwd_set_twice_takes_the_latest),
-                SP_TEST(test_deferred_errors),
-                SP_TEST(test_deferred_error_first_wins),
-                SP_TEST(test_deferred_error_still_closes_passed_fd),
-                SP_TEST(test_deferred_error_leaves_running_child),
-                SP_TEST(test_deferred_error_free_closes_passed_fd),
-                SP_TEST(test_free_null),
-                SP_TEST(test_errmsg_per_thread),
+                T_TEST(test_add_arg_exact),
+                T_TEST(test_new_argv_exact),
+                T_TEST(test_new_args_and_add_args),
+                T_TEST(test_add_arg_pair_format_set),
+                T_TEST(test_long_and_many_args),
+                T_TEST(test_cwd),
+                T_TEST(test_cwd_set_twice_takes_the_latest),
+                T_TEST(test_deferred_errors),
+                T_TEST(test_deferred_error_first_wins),
+                T_TEST(test_deferred_error_still_closes_passed_fd),
+                T_TEST(test_deferred_error_leaves_running_child),
+                T_TEST(test_deferred_error_free_closes_passed_fd),
+                T_TEST(test_free_null),
+                T_TEST(test_errmsg_per_thread),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

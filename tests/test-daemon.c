@@ -4,7 +4,7 @@
  *
  * Every daemon reports through --report=PATH and then writes "R" to a pipe passed to it, so
  * the test waits on the pipe, never on a timer.  Every daemon started is stopped by its case
- * (and by lt_teardown() if the case failed half-way).
+ * (and by t_teardown() if the case failed half-way).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -24,8 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "lifetime-util.h"
+#include "support/support.h"
 
 /* A daemon being set up: its command, a temp dir for its files, the notify pipe. */
 struct daemon_case {
@@ -46,10 +45,10 @@ static const char *const daemon_files[] = { "pid", "report", "ran", "out", NULL 
 static void daemon_prepare(struct daemon_case *d, bool with_pidfile, const char *const *actions)
 {
         memset(d, 0, sizeof *d);
-        d->dir = lt_open_dir();
-        d->pidfile = lt_path(d->dir, "pid");
-        d->report = lt_path(d->dir, "report");
-        d->marker = lt_path(d->dir, "ran");
+        d->dir = t_open_dir();
+        d->pidfile = t_path(d->dir, "pid");
+        d->report = t_path(d->dir, "report");
+        d->marker = t_path(d->dir, "ran");
         d->pid = -1;
         assert_ll_equal(pipe2(d->notify, O_CLOEXEC), 0);
         d->notify_child_fd = d->notify[1];
@@ -81,7 +80,7 @@ static pid_t daemon_start(struct daemon_case *d)
         assert_ll_equal(status, 0);
         d->pid = subproc_daemon_pid(d->c);
         assert_true(d->pid > 0);
-        lt_track(d->pid);
+        t_track(d->pid);
         return d->pid;
 }
 
@@ -95,10 +94,10 @@ static struct helper_report *daemon_report(struct daemon_case *d)
                 close(d->notify[1]);
                 d->notify[1] = -1;
         }
-        lt_read_exact(d->notify[0], &byte, 1, LT_HANG_GUARD_MS);
+        t_read_exact(d->notify[0], &byte, 1, T_HANG_GUARD_SHORT_MS);
         assert_int_equal(byte, 'R');
-        r = report_read_file(d->report);
-        assert_non_null(report_get(r, "report_end"));
+        r = t_report_read_file(d->report);
+        assert_non_null(t_report_get(r, "report_end"));
         return r;
 }
 
@@ -112,15 +111,15 @@ static void daemon_finish(struct daemon_case *d)
         free(d->pidfile);
         free(d->report);
         free(d->marker);
-        lt_remove_dir(d->dir, daemon_files);
+        t_remove_dir(d->dir, daemon_files);
 }
 
 /* Kill a daemon started without a pidfile and wait until it is gone. */
 static void daemon_kill(pid_t pid, int sig)
 {
-        assert_true(lt_is_helper(pid));
+        assert_true(t_is_helper(pid));
         assert_ll_equal(kill(pid, sig), 0);
-        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+        assert_true(t_wait_exit(pid, T_HANG_GUARD_SHORT_MS) >= 0);
 }
 
 static char *fd_list(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -144,18 +143,18 @@ static char *fd_list(const char *fmt, ...)
  * pipe: none of the library's own pipes reached the program. */
 static void check_daemon_fds(const struct daemon_case *d, const struct helper_report *r)
 {
-        long long pidfile_fd = report_get_int(r, "pidfile_fd");
+        long long pidfile_fd = t_report_get_int(r, "pidfile_fd");
         char *expected_fds;
 
-        assert_string_equal(report_getf(r, "fdlink[%lld]", pidfile_fd), d->pidfile);
+        assert_string_equal(t_report_getf(r, "fdlink[%lld]", pidfile_fd), d->pidfile);
         expected_fds = pidfile_fd < d->notify_child_fd
                                ? fd_list("0 1 2 %lld %d", pidfile_fd, d->notify_child_fd)
                                : fd_list("0 1 2 %d %lld", d->notify_child_fd, pidfile_fd);
-        check_fd_set(r, expected_fds);
+        t_check_fd_set(r, expected_fds);
         free(expected_fds);
-        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_locked"), 1);
         /* Read-only: the daemon cannot rewrite the file through it (issue 11 item 1). */
-        assert_ll_equal(report_get_int(r, "pidfile_fd_readonly"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_fd_readonly"), 1);
 }
 
 static void test_daemon_state(void **state)
@@ -171,7 +170,7 @@ static void test_daemon_state(void **state)
 
         /* When subproc_run() returns, the daemon has exec'd and holds the pidfile, which
          * names it. */
-        assert_true(lt_is_helper(pid));
+        assert_true(t_is_helper(pid));
         {
                 pid_t from_file = -1, alive = -1;
 
@@ -186,40 +185,40 @@ static void test_daemon_state(void **state)
         assert_errno_equal(errno, ECHILD);
 
         r = daemon_report(&d);
-        assert_ll_equal(report_get_int(r, "pid"), pid);
-        assert_true(report_get_int(r, "ppid") != getpid());
+        assert_ll_equal(t_report_get_int(r, "pid"), pid);
+        assert_true(t_report_get_int(r, "ppid") != getpid());
         /* Its own session, which the intermediate created: the daemon is a member, not the
          * leader (the child "calls setsid(), forks the daemon and exits"), so it can never
          * get a controlling terminal back. */
-        sid = report_get_int(r, "sid");
+        sid = t_report_get_int(r, "sid");
         assert_true(sid > 0);
         assert_true(sid != getsid(0));
         assert_true(sid != pid);
-        assert_ll_equal(report_get_int(r, "pgid"), sid);
+        assert_ll_equal(t_report_get_int(r, "pgid"), sid);
         /* The session leader, the intermediate, had exited before subproc_run() returned.
          * (The daemon's ppid may still name it: the daemon may run before the intermediate
          * finishes exiting.) */
-        assert_true(lt_exited((pid_t)sid));
+        assert_true(t_exited((pid_t)sid));
 
-        assert_string_equal(report_get(r, "cwd"), "/");
+        assert_string_equal(t_report_get(r, "cwd"), "/");
         for (int fd = 0; fd < 3; fd++)
-                assert_string_equal(report_getf(r, "fdlink[%d]", fd), "/dev/null");
+                assert_string_equal(t_report_getf(r, "fdlink[%d]", fd), "/dev/null");
         check_daemon_fds(&d, r);
-        assert_ll_equal(report_get_int(r, "pidfile_fd_conflict"), 0);
-        assert_ll_equal(report_get_int(r, "pidfile_locked_after_close"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_fd_conflict"), 0);
+        assert_ll_equal(t_report_get_int(r, "pidfile_locked_after_close"), 1);
         {
                 char text[32];
 
                 snprintf(text, sizeof text, "%ld\n", (long)pid);
-                assert_string_equal(report_get(r, "pidfile_text"), text);
+                assert_string_equal(t_report_get(r, "pidfile_text"), text);
         }
-        assert_ll_equal(report_get_int(r, "pdeathsig"), 0);
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "pdeathsig"), 0);
+        t_report_free(r);
 
         /* Stop it through its pidfile. */
-        assert_ll_equal(lt_stop_pidfile(d.pidfile), 0);
-        assert_false(lt_file_exists(d.pidfile));
-        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+        assert_ll_equal(t_stop_pidfile(d.pidfile), 0);
+        assert_false(t_file_exists(d.pidfile));
+        assert_true(t_wait_exit(pid, T_HANG_GUARD_SHORT_MS) >= 0);
         daemon_finish(&d);
 }
 
@@ -233,7 +232,7 @@ static void test_daemon_cwd_and_stdout(void **state)
         pid_t pid;
 
         daemon_prepare(&d, false, actions);
-        out_path = lt_path(d.dir, "out");
+        out_path = t_path(d.dir, "out");
         out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         assert_true(out_fd >= 0);
         subproc_set_output_fd(d.c, &out_fd);
@@ -241,25 +240,25 @@ static void test_daemon_cwd_and_stdout(void **state)
         pid = daemon_start(&d);
         r = daemon_report(&d);
 
-        assert_string_equal(report_get(r, "cwd"), d.dir);
-        identity = fd_identity(out_fd);
-        assert_string_equal(report_get(r, "fdstat[1]"), identity);
+        assert_string_equal(t_report_get(r, "cwd"), d.dir);
+        identity = t_fd_identity(out_fd);
+        assert_string_equal(t_report_get(r, "fdstat[1]"), identity);
         free(identity);
-        assert_string_equal(report_get(r, "fdlink[0]"), "/dev/null");
-        assert_string_equal(report_get(r, "fdlink[2]"), "/dev/null");
+        assert_string_equal(t_report_get(r, "fdlink[0]"), "/dev/null");
+        assert_string_equal(t_report_get(r, "fdlink[2]"), "/dev/null");
         /* The "R" comes after the text, so the text is there. */
-        out_text = read_file_all(out_path, NULL);
+        out_text = t_read_file_all(out_path, NULL);
         assert_string_equal(out_text, "to the file");
         free(out_text);
         /* Without a pidfile the daemon has no extra fd. */
         {
                 char *expected = fd_list("0 1 2 %d", d.notify_child_fd);
 
-                check_fd_set(r, expected);
+                t_check_fd_set(r, expected);
                 free(expected);
         }
-        assert_ll_equal(report_get_int(r, "pid"), pid);
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "pid"), pid);
+        t_report_free(r);
 
         daemon_kill(pid, SIGTERM);
         close(out_fd);
@@ -282,8 +281,8 @@ static void test_daemon_pidfile_busy_then_restart(void **state)
         daemon_prepare(&first, true, NULL);
         pid = daemon_start(&first);
         r = daemon_report(&first);
-        report_free(r);
-        content = read_file_all(first.pidfile, &content_len);
+        t_report_free(r);
+        content = t_read_file_all(first.pidfile, &content_len);
 
         /* A second daemon on the same pidfile: EBUSY naming the path and the holder, the
          * file untouched, and nothing ran. */
@@ -294,10 +293,10 @@ static void test_daemon_pidfile_busy_then_restart(void **state)
         snprintf(holder, sizeof holder, "%ld", (long)pid);
         assert_contains(subproc_errmsg(), holder);
         assert_ll_equal(subproc_daemon_pid(second.c), -1);
-        now = read_file_all(first.pidfile, &now_len);
+        now = t_read_file_all(first.pidfile, &now_len);
         assert_bytes_equal(now, now_len, content, content_len);
         free(now);
-        assert_false(lt_file_exists(second.marker));
+        assert_false(t_file_exists(second.marker));
 
         /* SIGKILL the holder: it cannot clean up, yet the next start succeeds. */
         daemon_kill(pid, SIGKILL);
@@ -313,7 +312,7 @@ static void test_daemon_pidfile_busy_then_restart(void **state)
                 assert_ll_equal(subproc_run(second.c, &status), 0);
                 pid2 = subproc_daemon_pid(second.c);
                 assert_true(pid2 > 0 && pid2 != pid);
-                lt_track(pid2);
+                t_track(pid2);
         }
         {
                 pid_t from_file = -1;
@@ -322,10 +321,10 @@ static void test_daemon_pidfile_busy_then_restart(void **state)
                 assert_ll_equal(from_file, pid2);
         }
         r = daemon_report(&second);
-        assert_ll_equal(report_get_int(r, "pid"), pid2);
-        report_free(r);
-        assert_ll_equal(lt_stop_pidfile(first.pidfile), 0);
-        assert_true(lt_wait_exit(pid2, LT_HANG_GUARD_MS) >= 0);
+        assert_ll_equal(t_report_get_int(r, "pid"), pid2);
+        t_report_free(r);
+        assert_ll_equal(t_stop_pidfile(first.pidfile), 0);
+        assert_true(t_wait_exit(pid2, T_HANG_GUARD_SHORT_MS) >= 0);
         free(content);
         daemon_finish(&second);
         daemon_finish(&first);
@@ -342,12 +341,12 @@ static void test_force_cleanup_of_daemon(void **state)
                 { "--sleep-ms=0", SIGTERM },
         };
 
-        if (!lt_have_pidfds()) {
+        if (!t_have_pidfds()) {
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
         /* Adopt the orphaned daemons so that their death can be checked. */
-        lt_become_subreaper();
+        t_become_subreaper();
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 const char *const actions[] = { cases[i].action, NULL };
                 struct daemon_case d;
@@ -359,10 +358,10 @@ static void test_force_cleanup_of_daemon(void **state)
                 pid = daemon_start(&d);
                 /* "R" comes after --ignore-term has been applied. */
                 r = daemon_report(&d);
-                report_free(r);
+                t_report_free(r);
                 assert_ll_equal(subproc_pidfile_force_cleanup(d.pidfile), 0);
-                assert_false(lt_file_exists(d.pidfile));
-                status = lt_reap(pid, LT_HANG_GUARD_MS);
+                assert_false(t_file_exists(d.pidfile));
+                status = t_reap(pid, T_HANG_GUARD_SHORT_MS);
                 assert_true(WIFSIGNALED(status));
                 assert_ll_equal(WTERMSIG(status), cases[i].expected_signal);
                 daemon_finish(&d);
@@ -375,7 +374,7 @@ static void test_force_cleanup_of_daemon(void **state)
 
 static void test_daemon_failures(void **state)
 {
-        char *dir = lt_open_dir(), *pidfile = lt_path(dir, "pid"), *missing = lt_path(dir, "no");
+        char *dir = t_open_dir(), *pidfile = t_path(dir, "pid"), *missing = t_path(dir, "no");
         const char *const names[] = { "pid", NULL };
         subproc *c;
         pid_t alive = -2;
@@ -391,7 +390,7 @@ static void test_daemon_failures(void **state)
          * the holder is that daemon, and it lets go as it ends. */
         assert_ll_equal(subproc_pidfile_read_if_alive(pidfile, &alive), 0);
         if (alive > 0) {
-                assert_true(lt_wait_exit(alive, LT_HANG_GUARD_MS) >= 0);
+                assert_true(t_wait_exit(alive, T_HANG_GUARD_SHORT_MS) >= 0);
                 assert_ll_equal(subproc_pidfile_read_if_alive(pidfile, &alive), 0);
         }
         assert_ll_equal(alive, -1);
@@ -407,12 +406,12 @@ static void test_daemon_failures(void **state)
 
         free(pidfile);
         free(missing);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static void test_daemon_contradictions(void **state)
 {
-        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        char *dir = t_open_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
         char *out = NULL;
 
@@ -442,11 +441,11 @@ static void test_daemon_contradictions(void **state)
                         break;
                 }
                 assert_ll_equal(subproc_daemon_pid(c), -1);
-                assert_false(lt_file_exists(marker));
+                assert_false(t_file_exists(marker));
                 subproc_free(c);
         }
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -461,8 +460,8 @@ static void assert_waiting_daemon(const struct daemon_case *d, pid_t pid)
 
         assert_ll_equal(subproc_pidfile_read_if_alive(d->pidfile, &alive), 0);
         assert_ll_equal(alive, pid);
-        assert_false(lt_is_helper(pid));
-        assert_false(lt_file_exists(d->report));
+        assert_false(t_is_helper(pid));
+        assert_false(t_file_exists(d->report));
         /* Its intermediate is reaped, and the daemon is not our child. */
         assert_ll_equal(waitpid(-1, NULL, WNOHANG), -1);
         assert_errno_equal(errno, ECHILD);
@@ -490,17 +489,17 @@ static void test_daemon_handshake(void **state)
         assert_ll_equal(subproc_handshake_release(d.c), 0);
         /* Released: it has exec'd by now, and none of the handshake's pipes (nor the gate
          * its intermediate waited on) reached the program. */
-        assert_true(lt_is_helper(pid));
+        assert_true(t_is_helper(pid));
         r = daemon_report(&d);
-        assert_ll_equal(report_get_int(r, "pid"), pid);
-        assert_true(report_get_int(r, "sid") != getsid(0));
+        assert_ll_equal(t_report_get_int(r, "pid"), pid);
+        assert_true(t_report_get_int(r, "sid") != getsid(0));
         check_daemon_fds(&d, r);
-        report_free(r);
+        t_report_free(r);
         /* Released once is all: a second release has nothing to release. */
         assert_ll_equal(subproc_handshake_release(d.c), -1);
 
-        assert_ll_equal(lt_stop_pidfile(d.pidfile), 0);
-        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+        assert_ll_equal(t_stop_pidfile(d.pidfile), 0);
+        assert_true(t_wait_exit(pid, T_HANG_GUARD_SHORT_MS) >= 0);
         daemon_finish(&d);
 }
 
@@ -523,11 +522,11 @@ static void test_daemon_handshake_exec_fails(void **state)
         assert_ll_equal(subproc_handshake_release(d.c), -1);
         assert_errno_equal(errno, ENOENT);
         assert_contains(subproc_errmsg(), "exec /nonexistent/subproc-test-program");
-        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+        assert_true(t_wait_exit(pid, T_HANG_GUARD_SHORT_MS) >= 0);
         assert_ll_equal(subproc_pidfile_read_if_alive(d.pidfile, &alive), 0);
         assert_ll_equal(alive, -1);
         /* A failed start leaves no pidfile naming it (issue 11 item 7). */
-        assert_false(lt_file_exists(d.pidfile));
+        assert_false(t_file_exists(d.pidfile));
         daemon_finish(&d);
 }
 
@@ -545,11 +544,11 @@ static void test_daemon_handshake_abandoned(void **state)
         assert_waiting_daemon(&d, pid);
         subproc_free(d.c);
         d.c = NULL;
-        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
-        assert_false(lt_file_exists(d.marker));
-        assert_false(lt_file_exists(d.report));
+        assert_true(t_wait_exit(pid, T_HANG_GUARD_SHORT_MS) >= 0);
+        assert_false(t_file_exists(d.marker));
+        assert_false(t_file_exists(d.report));
         /* It never ran the program: no pidfile naming it (issue 11 item 7). */
-        assert_false(lt_file_exists(d.pidfile));
+        assert_false(t_file_exists(d.pidfile));
         daemon_finish(&d);
 }
 
@@ -564,7 +563,7 @@ static void test_daemon_handshake_pidfile_busy(void **state)
         daemon_prepare(&first, true, NULL);
         pid = daemon_start(&first);
         r = daemon_report(&first);
-        report_free(r);
+        t_report_free(r);
 
         daemon_prepare(&second, false, NULL);
         subproc_add_arg_format(second.c, "--write-file=%s", second.marker);
@@ -573,10 +572,10 @@ static void test_daemon_handshake_pidfile_busy(void **state)
         assert_run_fails(second.c, EBUSY, first.pidfile);
         assert_ll_equal(subproc_daemon_pid(second.c), -1);
         assert_ll_equal(subproc_handshake_release(second.c), -1);
-        assert_false(lt_file_exists(second.marker));
+        assert_false(t_file_exists(second.marker));
 
-        assert_ll_equal(lt_stop_pidfile(first.pidfile), 0);
-        assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
+        assert_ll_equal(t_stop_pidfile(first.pidfile), 0);
+        assert_true(t_wait_exit(pid, T_HANG_GUARD_SHORT_MS) >= 0);
         daemon_finish(&second);
         daemon_finish(&first);
 }
@@ -584,16 +583,16 @@ static void test_daemon_handshake_pidfile_busy(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                LT_TEST(test_daemon_state),
-                LT_TEST(test_daemon_cwd_and_stdout),
-                LT_TEST(test_daemon_pidfile_busy_then_restart),
-                LT_TEST(test_force_cleanup_of_daemon),
-                LT_TEST(test_daemon_failures),
-                LT_TEST(test_daemon_contradictions),
-                LT_TEST(test_daemon_handshake),
-                LT_TEST(test_daemon_handshake_exec_fails),
-                LT_TEST(test_daemon_handshake_abandoned),
-                LT_TEST(test_daemon_handshake_pidfile_busy),
+                T_TEST(test_daemon_state),
+                T_TEST(test_daemon_cwd_and_stdout),
+                T_TEST(test_daemon_pidfile_busy_then_restart),
+                T_TEST(test_force_cleanup_of_daemon),
+                T_TEST(test_daemon_failures),
+                T_TEST(test_daemon_contradictions),
+                T_TEST(test_daemon_handshake),
+                T_TEST(test_daemon_handshake_exec_fails),
+                T_TEST(test_daemon_handshake_abandoned),
+                T_TEST(test_daemon_handshake_pidfile_busy),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

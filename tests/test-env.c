@@ -13,19 +13,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 extern char **environ;
 
 /* Check that the child's environment is exactly `expected` ("NAME=value", any order). */
 static void check_env_exact(const struct helper_report *r, const char *const *expected)
 {
-        size_t n = strv_length(expected);
+        size_t n = t_strv_length(expected);
 
         for (size_t i = 0; i < n; i++) {
                 const char *equals = strchr(expected[i], '=');
                 char *name = strndup(expected[i], (size_t)(equals - expected[i]));
-                const char *value = report_env(r, name);
+                const char *value = t_report_env(r, name);
 
                 if (value == NULL)
                         print_error("%s missing from the child's environment\n", name);
@@ -33,11 +33,11 @@ static void check_env_exact(const struct helper_report *r, const char *const *ex
                 assert_string_equal(value, equals + 1);
                 free(name);
         }
-        if (report_env_count(r) != n) {
-                for (size_t i = 0; i < report_env_count(r); i++)
-                        print_error("child env: %s\n", report_nth(r, "env", i));
+        if (t_report_env_count(r) != n) {
+                for (size_t i = 0; i < t_report_env_count(r); i++)
+                        print_error("child env: %s\n", t_report_nth(r, "env", i));
         }
-        assert_ll_equal(report_env_count(r), n);
+        assert_ll_equal(t_report_env_count(r), n);
 }
 
 static int compare_strings(const void *a, const void *b)
@@ -68,10 +68,10 @@ static void check_env_is_callers(const struct helper_report *r)
         size_t n;
         char **env = sorted_caller_env(&n);
 
-        assert_ll_equal(report_env_count(r), n);
+        assert_ll_equal(t_report_env_count(r), n);
         for (size_t i = 0; i < n; i++)
-                assert_string_equal(report_nth(r, "env", i), env[i]);
-        strv_free(env);
+                assert_string_equal(t_report_nth(r, "env", i), env[i]);
+        t_strv_free(env);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -80,41 +80,41 @@ static void check_env_is_callers(const struct helper_report *r)
 
 static void test_env_inherited_by_default(void **state)
 {
-        struct saved_env saved[2] = { 0 };
+        struct t_saved_env saved[2] = { 0 };
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         char *out;
 
         /* Taken when the command runs, not when it is built. */
-        env_save_set(&saved[0], "SUBPROC_TEST_LATE", "set after subproc_new");
-        env_save_set(&saved[1], "SUBPROC_TEST_ODD", "a b\nc=d");
-        r = run_report(c, &out);
+        t_env_save_set(&saved[0], "SUBPROC_TEST_LATE", "set after subproc_new");
+        t_env_save_set(&saved[1], "SUBPROC_TEST_ODD", "a b\nc=d");
+        r = t_run_report(c, &out);
         check_env_is_callers(r);
-        assert_string_equal(report_env(r, "SUBPROC_TEST_LATE"), "set after subproc_new");
-        assert_string_equal(report_env(r, "SUBPROC_TEST_ODD"), "a b\nc=d");
-        report_free(r);
+        assert_string_equal(t_report_env(r, "SUBPROC_TEST_LATE"), "set after subproc_new");
+        assert_string_equal(t_report_env(r, "SUBPROC_TEST_ODD"), "a b\nc=d");
+        t_report_free(r);
         subproc_free(c);
-        env_restore(&saved[1]);
-        env_restore(&saved[0]);
+        t_env_restore(&saved[1]);
+        t_env_restore(&saved[0]);
 }
 
 static void test_env_set_gives_clean_env(void **state)
 {
         static const char *const expected[] = { "SP_ONE=1", "SP_TWO=two words", NULL };
-        struct saved_env saved = { 0 };
+        struct t_saved_env saved = { 0 };
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         char *out;
 
-        env_save_set(&saved, "SUBPROC_TEST_CALLER_ONLY", "x");
+        t_env_save_set(&saved, "SUBPROC_TEST_CALLER_ONLY", "x");
         subproc_env_set(c, "SP_ONE", "1");
         subproc_env_set(c, "SP_TWO", "two words");
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         check_env_exact(r, expected);
-        assert_null(report_env(r, "SUBPROC_TEST_CALLER_ONLY"));
-        report_free(r);
+        assert_null(t_report_env(r, "SUBPROC_TEST_CALLER_ONLY"));
+        t_report_free(r);
         subproc_free(c);
-        env_restore(&saved);
+        t_env_restore(&saved);
 }
 
 static void test_env_clear(void **state)
@@ -127,9 +127,9 @@ static void test_env_clear(void **state)
 
         /* env -i: nothing at all, even though the caller has a full environment. */
         subproc_env_clear(c);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         check_env_exact(r, nothing);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
 
         /* Clearing drops what was set before; later sets add to the empty list. */
@@ -137,9 +137,9 @@ static void test_env_clear(void **state)
         subproc_env_set(c, "SP_GONE", "x");
         subproc_env_clear(c);
         subproc_env_set(c, "SP_ONE", "1");
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         check_env_exact(r, only_one);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -149,13 +149,13 @@ static void test_env_awkward_values(void **state)
         struct helper_report *r;
         char *out;
 
-        for (size_t i = 0; i < N_AWKWARD_ENV; i++)
-                subproc_env_set(c, awkward_env[i].name, awkward_env[i].value);
-        r = run_report(c, &out);
-        assert_ll_equal(report_env_count(r), N_AWKWARD_ENV);
-        for (size_t i = 0; i < N_AWKWARD_ENV; i++)
-                assert_string_equal(report_env(r, awkward_env[i].name), awkward_env[i].value);
-        report_free(r);
+        for (size_t i = 0; i < T_N_AWKWARD_ENV; i++)
+                subproc_env_set(c, t_awkward_env[i].name, t_awkward_env[i].value);
+        r = t_run_report(c, &out);
+        assert_ll_equal(t_report_env_count(r), T_N_AWKWARD_ENV);
+        for (size_t i = 0; i < T_N_AWKWARD_ENV; i++)
+                assert_string_equal(t_report_env(r, t_awkward_env[i].name), t_awkward_env[i].value);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -193,9 +193,9 @@ static void test_env_set_replaces_in_place(void **state)
         subproc_env_unset(run_c, "TMPDIR");
         subproc_env_unset(run_c, "LD_PRELOAD");
         subproc_env_unset(run_c, "LD_LIBRARY_PATH");
-        r = run_report(run_c, &out);
+        r = t_run_report(run_c, &out);
         check_env_exact(r, expected);
-        report_free(r);
+        t_report_free(r);
         subproc_free(run_c);
         subproc_free(c);
 }
@@ -214,9 +214,9 @@ static void test_env_put(void **state)
         subproc_env_put(c, "EMPTY=");
         subproc_env_put(c, "EQ=x=y");
         subproc_env_put(c, "TERM=xterm");
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         check_env_exact(r, expected);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -224,27 +224,27 @@ static void test_env_pass(void **state)
 {
         static const char *const expected[] = { "SUBPROC_TEST_PASS=at pass time",
                                                 "SUBPROC_TEST_EMPTY=", NULL };
-        struct saved_env saved[4] = { 0 };
+        struct t_saved_env saved[4] = { 0 };
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         char *out;
 
-        env_save_set(&saved[0], "SUBPROC_TEST_PASS", "at pass time");
-        env_save_set(&saved[1], "SUBPROC_TEST_UNSET", NULL);
-        env_save_set(&saved[2], "SUBPROC_TEST_EMPTY", "");
-        env_save_set(&saved[3], "SUBPROC_TEST_NOT_PASSED", "x");
+        t_env_save_set(&saved[0], "SUBPROC_TEST_PASS", "at pass time");
+        t_env_save_set(&saved[1], "SUBPROC_TEST_UNSET", NULL);
+        t_env_save_set(&saved[2], "SUBPROC_TEST_EMPTY", "");
+        t_env_save_set(&saved[3], "SUBPROC_TEST_NOT_PASSED", "x");
         subproc_env_pass(c, "SUBPROC_TEST_PASS");
         subproc_env_pass(c, "SUBPROC_TEST_UNSET");
         subproc_env_pass(c, "SUBPROC_TEST_EMPTY");
         /* Copied at pass time: later changes in the caller do not matter. */
         setenv("SUBPROC_TEST_PASS", "changed later", 1);
         setenv("SUBPROC_TEST_UNSET", "set later", 1);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         check_env_exact(r, expected);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
         for (int i = 3; i >= 0; i--)
-                env_restore(&saved[i]);
+                t_env_restore(&saved[i]);
 }
 
 static const char *const common_names[] = { "PATH",    "LD_PRELOAD", "LD_LIBRARY_PATH", "HOME",
@@ -273,56 +273,56 @@ static void test_env_pass_common(void **state)
                                               "/tmp",
                                               "de_DE.UTF-8",
                                               "not passed" };
-        struct saved_env saved[N_COMMON_NAMES] = { 0 };
+        struct t_saved_env saved[N_COMMON_NAMES] = { 0 };
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         char *out;
 
         for (size_t i = 0; i < N_COMMON_NAMES; i++)
-                env_save_set(&saved[i], common_names[i], values[i]);
+                t_env_save_set(&saved[i], common_names[i], values[i]);
         subproc_env_pass_common(c);
         /* Restore now: pass_common copied the values already, and the helper is run by its
          * absolute path, so the caller's PATH does not matter. */
         for (size_t i = N_COMMON_NAMES; i-- > 0;)
-                env_restore(&saved[i]);
-        r = run_report(c, &out);
+                t_env_restore(&saved[i]);
+        r = t_run_report(c, &out);
         check_env_exact(r, expected);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
 }
 
 static void test_env_pass_common_only_set_ones(void **state)
 {
         static const char *const expected[] = { "LC_ALL=C", "HOME=/only/home", NULL };
-        struct saved_env saved[N_COMMON_NAMES] = { 0 };
+        struct t_saved_env saved[N_COMMON_NAMES] = { 0 };
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         char *out;
 
         for (size_t i = 0; i < N_COMMON_NAMES; i++)
-                env_save_set(&saved[i], common_names[i],
-                             strcmp(common_names[i], "HOME") == 0 ? "/only/home" : NULL);
+                t_env_save_set(&saved[i], common_names[i],
+                               strcmp(common_names[i], "HOME") == 0 ? "/only/home" : NULL);
         subproc_env_pass_common(c);
         for (size_t i = N_COMMON_NAMES; i-- > 0;)
-                env_restore(&saved[i]);
-        r = run_report(c, &out);
+                t_env_restore(&saved[i]);
+        r = t_run_report(c, &out);
         check_env_exact(r, expected);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
 }
 
 static void test_env_inherit_then_edit(void **state)
 {
-        struct saved_env saved[4] = { 0 };
+        struct t_saved_env saved[4] = { 0 };
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         size_t caller_count = 0;
         char *out;
 
-        env_save_set(&saved[0], "SUBPROC_TEST_REMOVED", "x");
-        env_save_set(&saved[1], "SUBPROC_TEST_KEPT", "kept");
-        env_save_set(&saved[2], "SUBPROC_TEST_AFTER_INHERIT", NULL);
-        env_save_set(&saved[3], "SUBPROC_TEST_REPLACED", "old");
+        t_env_save_set(&saved[0], "SUBPROC_TEST_REMOVED", "x");
+        t_env_save_set(&saved[1], "SUBPROC_TEST_KEPT", "kept");
+        t_env_save_set(&saved[2], "SUBPROC_TEST_AFTER_INHERIT", NULL);
+        t_env_save_set(&saved[3], "SUBPROC_TEST_REPLACED", "old");
         subproc_env_inherit(c);
         subproc_env_unset(c, "SUBPROC_TEST_REMOVED");
         subproc_env_unset(c, "SUBPROC_TEST_NEVER_SET");
@@ -331,105 +331,105 @@ static void test_env_inherit_then_edit(void **state)
         /* The copy was taken by subproc_env_inherit(): later caller changes do not show. */
         setenv("SUBPROC_TEST_AFTER_INHERIT", "late", 1);
         unsetenv("SUBPROC_TEST_KEPT");
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         setenv("SUBPROC_TEST_KEPT", "kept", 1);
         unsetenv("SUBPROC_TEST_AFTER_INHERIT");
         while (environ[caller_count] != NULL)
                 caller_count++;
 
-        assert_null(report_env(r, "SUBPROC_TEST_REMOVED"));
-        assert_null(report_env(r, "SUBPROC_TEST_AFTER_INHERIT"));
-        assert_string_equal(report_env(r, "SUBPROC_TEST_KEPT"), "kept");
-        assert_string_equal(report_env(r, "SUBPROC_TEST_ADDED"), "added");
-        assert_string_equal(report_env(r, "SUBPROC_TEST_REPLACED"), "new");
+        assert_null(t_report_env(r, "SUBPROC_TEST_REMOVED"));
+        assert_null(t_report_env(r, "SUBPROC_TEST_AFTER_INHERIT"));
+        assert_string_equal(t_report_env(r, "SUBPROC_TEST_KEPT"), "kept");
+        assert_string_equal(t_report_env(r, "SUBPROC_TEST_ADDED"), "added");
+        assert_string_equal(t_report_env(r, "SUBPROC_TEST_REPLACED"), "new");
         /* Everything else of the caller: one removed, one added. */
-        assert_ll_equal(report_env_count(r), caller_count);
+        assert_ll_equal(t_report_env_count(r), caller_count);
         for (size_t i = 0; i < caller_count; i++) {
                 const char *equals = strchr(environ[i], '=');
                 char *name = strndup(environ[i], (size_t)(equals - environ[i]));
 
                 if (strcmp(name, "SUBPROC_TEST_REMOVED") != 0 &&
                     strcmp(name, "SUBPROC_TEST_REPLACED") != 0) {
-                        if (report_env(r, name) == NULL)
+                        if (t_report_env(r, name) == NULL)
                                 print_error("%s missing in the child\n", name);
-                        assert_non_null(report_env(r, name));
-                        assert_string_equal(report_env(r, name), equals + 1);
+                        assert_non_null(t_report_env(r, name));
+                        assert_string_equal(t_report_env(r, name), equals + 1);
                 }
                 free(name);
         }
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
         for (int i = 3; i >= 0; i--)
-                env_restore(&saved[i]);
+                t_env_restore(&saved[i]);
 }
 
 static void test_env_unset_alone_inherits(void **state)
 {
-        struct saved_env saved[2] = { 0 };
+        struct t_saved_env saved[2] = { 0 };
         subproc *c = subproc_new(HELPER_PATH);
         subproc *noop = subproc_new(HELPER_PATH);
         struct helper_report *r;
         size_t caller_count = 0;
         char *out, *noop_out;
 
-        env_save_set(&saved[0], "SUBPROC_TEST_REMOVED", "x");
-        env_save_set(&saved[1], "SUBPROC_TEST_KEPT", "kept");
+        t_env_save_set(&saved[0], "SUBPROC_TEST_REMOVED", "x");
+        t_env_save_set(&saved[1], "SUBPROC_TEST_KEPT", "kept");
         subproc_env_unset(c, "SUBPROC_TEST_REMOVED");
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         while (environ[caller_count] != NULL)
                 caller_count++;
-        assert_null(report_env(r, "SUBPROC_TEST_REMOVED"));
-        assert_string_equal(report_env(r, "SUBPROC_TEST_KEPT"), "kept");
-        assert_ll_equal(report_env_count(r), caller_count - 1);
-        report_free(r);
+        assert_null(t_report_env(r, "SUBPROC_TEST_REMOVED"));
+        assert_string_equal(t_report_env(r, "SUBPROC_TEST_KEPT"), "kept");
+        assert_ll_equal(t_report_env_count(r), caller_count - 1);
+        t_report_free(r);
 
         /* Unsetting a name the caller does not have leaves the whole environment. */
         subproc_env_unset(noop, "SUBPROC_TEST_NEVER_SET");
-        r = run_report(noop, &noop_out);
+        r = t_run_report(noop, &noop_out);
         check_env_is_callers(r);
-        report_free(r);
+        t_report_free(r);
 
         subproc_free(noop);
         subproc_free(c);
-        env_restore(&saved[1]);
-        env_restore(&saved[0]);
+        t_env_restore(&saved[1]);
+        t_env_restore(&saved[0]);
 }
 
 static void test_env_unset_in_clean_env(void **state)
 {
         static const char *const expected[] = { "KEEP=1", NULL };
-        struct saved_env saved = { 0 };
+        struct t_saved_env saved = { 0 };
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         char *out;
 
-        env_save_set(&saved, "SUBPROC_TEST_CALLER_ONLY", "x");
+        t_env_save_set(&saved, "SUBPROC_TEST_CALLER_ONLY", "x");
         subproc_env_set(c, "DROP", "1");
         subproc_env_set(c, "KEEP", "1");
         subproc_env_unset(c, "DROP");
         subproc_env_unset(c, "SUBPROC_TEST_CALLER_ONLY");
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         check_env_exact(r, expected);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
-        env_restore(&saved);
+        t_env_restore(&saved);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_env_inherited_by_default),
-                SP_TEST(test_env_set_gives_clean_env),
-                SP_TEST(test_env_clear),
-                SP_TEST(test_env_awkward_values),
-                SP_TEST(test_env_set_replaces_in_place),
-                SP_TEST(test_env_put),
-                SP_TEST(test_env_pass),
-                SP_TEST(test_env_pass_common),
-                SP_TEST(test_env_pass_common_only_set_ones),
-                SP_TEST(test_env_inherit_then_edit),
-                SP_TEST(test_env_unset_alone_inherits),
-                SP_TEST(test_env_unset_in_clean_env),
+                T_TEST(test_env_inherited_by_default),
+                T_TEST(test_env_set_gives_clean_env),
+                T_TEST(test_env_clear),
+                T_TEST(test_env_awkward_values),
+                T_TEST(test_env_set_replaces_in_place),
+                T_TEST(test_env_put),
+                T_TEST(test_env_pass),
+                T_TEST(test_env_pass_common),
+                T_TEST(test_env_pass_common_only_set_ones),
+                T_TEST(test_env_inherit_then_edit),
+                T_TEST(test_env_unset_alone_inherits),
+                T_TEST(test_env_unset_in_clean_env),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

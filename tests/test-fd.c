@@ -17,7 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* The library's test knobs: a knob renamed or removed fails this build. */
 #include "src/test-knobs.h"
@@ -32,7 +32,7 @@ static const char *const close_method_names[] = { "close_range", "/proc/self/fd 
 static void test_pass_fds(void **state)
 {
         int cloexec_pipe[2], plain_pipe[2], leaky[16];
-        size_t n_leaky = open_leaky_fds(leaky, -1);
+        size_t n_leaky = t_open_leaky_fds(leaky, -1);
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         char expected[64], *identity;
@@ -41,27 +41,27 @@ static void test_pass_fds(void **state)
         assert_ll_equal(pipe(plain_pipe), 0);
         subproc_pass_fd(c, cloexec_pipe[1], 0);
         subproc_pass_fd(c, plain_pipe[0], 0);
-        r = run_report_file(c);
+        r = t_run_report_file(c);
 
         snprintf(expected, sizeof expected, "0 1 2 %d %d",
                  cloexec_pipe[1] < plain_pipe[0] ? cloexec_pipe[1] : plain_pipe[0],
                  cloexec_pipe[1] < plain_pipe[0] ? plain_pipe[0] : cloexec_pipe[1]);
-        check_fd_set(r, expected);
+        t_check_fd_set(r, expected);
         /* The very same open files, under the same numbers. */
-        identity = fd_identity(cloexec_pipe[1]);
-        assert_string_equal(report_getf(r, "fdstat[%d]", cloexec_pipe[1]), identity);
+        identity = t_fd_identity(cloexec_pipe[1]);
+        assert_string_equal(t_report_getf(r, "fdstat[%d]", cloexec_pipe[1]), identity);
         free(identity);
-        identity = fd_identity(plain_pipe[0]);
-        assert_string_equal(report_getf(r, "fdstat[%d]", plain_pipe[0]), identity);
+        identity = t_fd_identity(plain_pipe[0]);
+        assert_string_equal(t_report_getf(r, "fdstat[%d]", plain_pipe[0]), identity);
         free(identity);
         /* The caller keeps its fds, and its close-on-exec flag is untouched. */
         assert_true(fcntl(cloexec_pipe[1], F_GETFD) & FD_CLOEXEC);
         assert_false(fcntl(plain_pipe[0], F_GETFD) & FD_CLOEXEC);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
-        close_fds(cloexec_pipe, 2);
-        close_fds(plain_pipe, 2);
-        close_fds(leaky, n_leaky);
+        t_close_fds(cloexec_pipe, 2);
+        t_close_fds(plain_pipe, 2);
+        t_close_fds(leaky, n_leaky);
 }
 
 static void test_pass_fd_close_parent(void **state)
@@ -72,15 +72,15 @@ static void test_pass_fd_close_parent(void **state)
         char expected[32], *identity;
 
         assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
-        identity = fd_identity(fds[1]);
+        identity = t_fd_identity(fds[1]);
         subproc_pass_fd(c, fds[1], SUBPROC_PASS_FD_CLOSE_PARENT);
-        r = run_report_file(c);
+        r = t_run_report_file(c);
         snprintf(expected, sizeof expected, "0 1 2 %d", fds[1]);
-        check_fd_set(r, expected);
-        assert_string_equal(report_getf(r, "fdstat[%d]", fds[1]), identity);
-        assert_false(fd_is_open(fds[1]));
+        t_check_fd_set(r, expected);
+        assert_string_equal(t_report_getf(r, "fdstat[%d]", fds[1]), identity);
+        assert_false(t_fd_is_open(fds[1]));
         free(identity);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
         close(fds[0]);
 }
@@ -93,7 +93,7 @@ static void test_failed_spawn_closes_close_parent_fd(void **state)
         assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
         subproc_pass_fd(c, fds[0], SUBPROC_PASS_FD_CLOSE_PARENT);
         assert_run_fails(c, ENOENT, "exec");
-        assert_false(fd_is_open(fds[0]));
+        assert_false(t_fd_is_open(fds[0]));
         close(fds[1]);
         subproc_free(c);
 }
@@ -107,7 +107,7 @@ static void test_failed_spawn_closes_close_parent_fd(void **state)
 static void check_close_methods(int high_leaky, int high_passed)
 {
         int leaky[16], passed[2], after_passed;
-        size_t n_leaky = open_leaky_fds(leaky, high_leaky);
+        size_t n_leaky = t_open_leaky_fds(leaky, high_leaky);
         char expected[64];
 
         assert_ll_equal(pipe2(passed, O_CLOEXEC), 0);
@@ -131,28 +131,28 @@ static void check_close_methods(int high_leaky, int high_passed)
                 subproc_pass_fd(c, passed[1], 0);
                 if (high_passed >= 0)
                         subproc_pass_fd(c, high_passed, 0);
-                r = run_report_file(c);
+                r = t_run_report_file(c);
                 sp_test_force_close_fallback = 0;
-                fds = report_fd_set(r);
+                fds = t_report_fd_set(r);
                 if (strcmp(fds, expected) != 0)
                         print_error("close method %s leaves fds %s\n",
                                     close_method_names[method], fds);
                 assert_string_equal(fds, expected);
                 free(fds);
-                report_free(r);
+                t_report_free(r);
                 subproc_free(c);
         }
         if (high_passed >= 0)
                 close(high_passed);
         close(after_passed);
-        close_fds(passed, 2);
-        close_fds(leaky, n_leaky);
+        t_close_fds(passed, 2);
+        t_close_fds(leaky, n_leaky);
 }
 
 static void test_close_fallbacks(void **state)
 {
         (void)state;
-        check_close_methods(high_fd_within_limit(), -1);
+        check_close_methods(t_high_fd_within_limit(), -1);
 }
 
 static void test_high_rlimit_nofile(void **state)
@@ -188,11 +188,11 @@ static void test_high_rlimit_nofile(void **state)
 
                 assert_ll_equal(top, (int)raised.rlim_cur - 1);
                 sp_test_force_close_fallback = method;
-                r = run_report_file(c);
+                r = t_run_report_file(c);
                 sp_test_force_close_fallback = 0;
                 close(top);
-                check_fd_set(r, "0 1 2");
-                report_free(r);
+                t_check_fd_set(r, "0 1 2");
+                t_report_free(r);
                 subproc_free(c);
         }
 
@@ -202,10 +202,10 @@ static void test_high_rlimit_nofile(void **state)
 
                 subproc_add_arg(c, "--no-report");
                 sp_test_force_close_fallback = method;
-                start = monotonic_ms();
+                start = t_monotonic_ms();
                 for (int i = 0; i < 5; i++)
                         assert_ll_equal(subproc_run(c, NULL), 0);
-                elapsed[method] = (monotonic_ms() - start) / 5;
+                elapsed[method] = (t_monotonic_ms() - start) / 5;
                 sp_test_force_close_fallback = 0;
                 subproc_free(c);
         }
@@ -217,11 +217,11 @@ static void test_high_rlimit_nofile(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_pass_fds),
-                SP_TEST(test_pass_fd_close_parent),
-                SP_TEST(test_failed_spawn_closes_close_parent_fd),
-                SP_TEST(test_close_fallbacks),
-                SP_TEST(test_high_rlimit_nofile),
+                T_TEST(test_pass_fds),
+                T_TEST(test_pass_fd_close_parent),
+                T_TEST(test_failed_spawn_closes_close_parent_fd),
+                T_TEST(test_close_fallbacks),
+                T_TEST(test_high_rlimit_nofile),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------------------------------
  * subproc_fork()
@@ -55,7 +55,7 @@ static void report_fork_child(int fd)
 
 static void test_fork_resets_child_keeps_parent(void **state)
 {
-        struct signal_state saved;
+        struct t_signal_state saved;
         struct fork_child_view view;
         sigset_t mask;
         int fds[2], status = -1;
@@ -63,13 +63,13 @@ static void test_fork_resets_child_keeps_parent(void **state)
         ssize_t n;
 
         assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
-        save_signal_state(&saved);
-        make_signals_hostile(&mask);
+        t_save_signal_state(&saved);
+        t_make_signals_hostile(&mask);
         pid = subproc_fork();
         if (pid == 0)
                 report_fork_child(fds[1]);
-        check_caller_signals_unchanged(&mask);
-        restore_signal_state(&saved);
+        t_check_caller_signals_unchanged(&mask);
+        t_restore_signal_state(&saved);
         assert_true(pid > 0);
         close(fds[1]);
         n = read(fds[0], &view, sizeof view);
@@ -80,14 +80,14 @@ static void test_fork_resets_child_keeps_parent(void **state)
         assert_ll_equal(n, sizeof view);
         assert_ll_equal(view.handled_signal, 0);
         assert_ll_equal(view.blocked_signal, 0);
-        assert_ll_equal(hostile_usr1_count, 0);
+        assert_ll_equal(t_hostile_usr1_count, 0);
 }
 
 /* subproc_fork(), the child execs the helper, which reports its signals into a file: they
  * must be clean.  `restore` (or NULL) runs in the parent right after the fork. */
 static void fork_exec_and_check_signals(void (*restore)(void))
 {
-        char *path = make_temp_path(), *report_arg;
+        char *path = t_make_temp_path(), *report_arg;
         struct helper_report *r;
         int status = -1;
         pid_t pid;
@@ -105,10 +105,10 @@ static void fork_exec_and_check_signals(void (*restore)(void))
         assert_ll_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status));
         assert_ll_equal(WEXITSTATUS(status), 0);
-        r = report_read_file(path);
+        r = t_report_read_file(path);
         unlink(path);
-        check_child_signals_clean(r);
-        report_free(r);
+        t_check_child_signals_clean(r);
+        t_report_free(r);
         free(path);
 }
 
@@ -158,9 +158,9 @@ static void test_fork_resets_reserved_signals(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_fork_resets_child_keeps_parent),
-                SP_TEST(test_fork_child_can_exec),
-                SP_TEST(test_fork_resets_reserved_signals),
+                T_TEST(test_fork_resets_child_keeps_parent),
+                T_TEST(test_fork_child_can_exec),
+                T_TEST(test_fork_resets_reserved_signals),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,8 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "supervise-util.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------------------------------
  * Modes
@@ -29,9 +28,9 @@
 
 enum grouping { NO_GROUP, PROCESS_GROUP, SESSION, SESSION_AND_GROUP };
 
-/* The pidfd mode first: mode_setup() and enter_mode() read it from a case's state. */
+/* The pidfd mode first: t_mode_setup() and t_enter_mode() read it from a case's state. */
 struct mode {
-        struct pidfd_mode pidfd;
+        struct t_pidfd_mode pidfd;
         enum grouping grouping;
 };
 
@@ -45,11 +44,11 @@ static struct mode modes[] = {
 /* The mode of the case. */
 static const struct mode *group_mode(void **state)
 {
-        enter_mode(state);
+        t_enter_mode(state);
         return *state;
 }
 
-#define MODE_TEST(f, name, i) { #f " (" name ")", f, mode_setup, mode_teardown, &modes[i] }
+#define MODE_TEST(f, name, i) { #f " (" name ")", f, t_mode_setup, t_teardown, &modes[i] }
 #define GROUPED_MODES(f)                                                                      \
         MODE_TEST(f, "process group, pidfd", 2), MODE_TEST(f, "process group, no pidfd", 3), \
         MODE_TEST(f, "session, pidfd", 4), MODE_TEST(f, "session, no pidfd", 5)
@@ -97,13 +96,13 @@ static size_t read_pids_until_ready(int fd, pid_t *pids, size_t max)
 {
         char buf[512];
         size_t used = 0, n = 0;
-        double deadline = monotonic_ms() + HANG_GUARD_MS;
+        double deadline = t_monotonic_ms() + T_HANG_GUARD_MS;
 
         for (;;) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
                 char *line = buf, *nl;
                 ssize_t got;
-                int left = (int)(deadline - monotonic_ms());
+                int left = (int)(deadline - t_monotonic_ms());
 
                 assert_true(left > 0);
                 if (poll(&p, 1, left) <= 0)
@@ -222,7 +221,7 @@ static void check_tree_stopped(void **state, enum stop_how how)
         subproc *c;
         size_t n;
 
-        become_subreaper();
+        t_become_subreaper();
         c = shell_tree(m->grouping, &out_fd);
         /* Long enough for the shell to start its two sleepers and say so on a slow machine:
          * a timeout that fires first fails the test on speed, not on a bug. */
@@ -253,19 +252,19 @@ static void check_tree_stopped(void **state, enum stop_how how)
 
         /* Reaped, the shell has left its children to us, their subreaper. */
         for (size_t i = 0; i < n; i++) {
-                bool reaped = reap_within(grandchildren[i], m->grouping == NO_GROUP ? 0 : 5000,
-                                          &status);
+                bool reaped = t_reap_within(grandchildren[i], m->grouping == NO_GROUP ? 0 : 5000,
+                                            &status);
 
                 if (m->grouping == NO_GROUP) {
                         /* Only the shell was signalled: the sleeps live on. */
                         assert_false(reaped);
                         assert_ll_equal(kill(grandchildren[i], SIGKILL), 0);
-                        assert_true(reap_within(grandchildren[i], HANG_GUARD_MS, &status));
+                        assert_true(t_reap_within(grandchildren[i], T_HANG_GUARD_MS, &status));
                         assert_killed_by(status, SIGKILL);
                 } else if (!reaped) {
                         for (size_t j = i; j < n; j++) {
                                 kill(grandchildren[j], SIGKILL);
-                                (void)reap_within(grandchildren[j], HANG_GUARD_MS, &status);
+                                (void)t_reap_within(grandchildren[j], T_HANG_GUARD_MS, &status);
                         }
                         close(out_fd);
                         fail_msg("grandchild %ld survived: the signal missed the group",
@@ -303,19 +302,19 @@ static void test_kill_tree_after_leader_exit(void **state)
         int out_fd = -1, status = -1;
         pid_t grandchild;
 
-        become_subreaper();
+        t_become_subreaper();
         subproc_set_output_fd(c, &out_fd);
         apply_grouping(c, m->grouping);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(read_pids_until_ready(out_fd, &grandchild, 1), 1);
         /* Wait until the shell has exited (a zombie, not reaped): the group is still there. */
-        assert_true(wait_exited(subproc_pid(c), HANG_GUARD_MS));
+        assert_true(t_child_exited(subproc_pid(c), T_HANG_GUARD_MS));
         assert_ll_equal(subproc_kill(c, SIGTERM), 0);
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(status, 0);
-        if (!reap_within(grandchild, 5000, &status)) {
+        if (!t_reap_within(grandchild, 5000, &status)) {
                 kill(grandchild, SIGKILL);
-                (void)reap_within(grandchild, HANG_GUARD_MS, &status);
+                (void)t_reap_within(grandchild, T_HANG_GUARD_MS, &status);
                 close(out_fd);
                 fail_msg("grandchild %ld survived", (long)grandchild);
         }
@@ -487,11 +486,11 @@ int main(void)
                 ALL_MODES(test_abort_tree),
                 ALL_MODES(test_timeout_tree),
                 GROUPED_MODES(test_kill_tree_after_leader_exit),
-                SP_TEST(test_session_with_hook),
-                SP_TEST(test_session_with_handshake),
-                SP_TEST(test_session_handshake_kill_at_once),
-                SP_TEST(test_group_with_hook),
-                SP_TEST(test_daemon_process_group),
+                T_TEST(test_session_with_hook),
+                T_TEST(test_session_with_handshake),
+                T_TEST(test_session_handshake_kill_at_once),
+                T_TEST(test_group_with_hook),
+                T_TEST(test_daemon_process_group),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,8 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "lifetime-util.h"
+#include "support/support.h"
 
 static void test_act_on_waiting_child(void **state)
 {
@@ -44,7 +43,7 @@ static void test_act_on_waiting_child(void **state)
                 print_error("handshake_wait: %s\n", subproc_errmsg());
         assert_ll_equal(rc, 0);
         /* It waits before exec: it is not the helper yet. */
-        assert_false(lt_is_helper(pid));
+        assert_false(t_is_helper(pid));
         assert_ll_equal(prlimit(pid, RLIMIT_NOFILE, &limit, NULL), 0);
         rc = subproc_handshake_release(c);
         if (rc != 0)
@@ -53,11 +52,11 @@ static void test_act_on_waiting_child(void **state)
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(status, 0);
 
-        r = report_parse(out, subproc_output_len(c));
-        assert_non_null(report_get(r, "report_end"));
-        assert_ll_equal(report_get_int(r, "pid"), pid);
-        assert_string_equal(report_get(r, "rlimit[NOFILE]"), "77:99");
-        report_free(r);
+        r = t_report_parse(out, subproc_output_len(c));
+        assert_non_null(t_report_get(r, "report_end"));
+        assert_ll_equal(t_report_get_int(r, "pid"), pid);
+        assert_string_equal(t_report_get(r, "rlimit[NOFILE]"), "77:99");
+        t_report_free(r);
         free(out);
         subproc_free(c);
 }
@@ -80,9 +79,9 @@ static void test_release_without_wait(void **state)
         assert_ll_equal(rc, 0);
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(status, 0);
-        r = report_parse(out, subproc_output_len(c));
-        assert_string_equal(report_get(r, "umask"), "0000");
-        report_free(r);
+        r = t_report_parse(out, subproc_output_len(c));
+        assert_string_equal(t_report_get(r, "umask"), "0000");
+        t_report_free(r);
         free(out);
         subproc_free(c);
 }
@@ -102,7 +101,7 @@ static subproc *marker_writer(const char *marker)
 
 static void test_free_owned_without_release(void **state)
 {
-        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        char *dir = t_open_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
         subproc *c = marker_writer(marker);
         pid_t pid;
@@ -112,18 +111,18 @@ static void test_free_owned_without_release(void **state)
         assert_ll_equal(subproc_handshake_wait(c), 0);
         pid = subproc_pid(c);
         subproc_free(c);
-        assert_true(lt_exited(pid));
+        assert_true(t_exited(pid));
         assert_no_children();
-        assert_false(lt_file_exists(marker));
+        assert_false(t_file_exists(marker));
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 /* The pid was handed out: free leaves the child alone, and the child, never let go, must exit
  * by itself without running the program (with or without a handshake_wait() first). */
 static void test_free_handed_out_without_release(void **state)
 {
-        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        char *dir = t_open_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
 
         for (int waited = 1; waited >= 0; waited--) {
@@ -135,24 +134,24 @@ static void test_free_handed_out_without_release(void **state)
                 if (waited)
                         assert_ll_equal(subproc_handshake_wait(c), 0);
                 subproc_free(c);
-                status = lt_reap(pid, LT_HANG_GUARD_MS);
+                status = t_reap(pid, T_HANG_GUARD_SHORT_MS);
                 assert_true(WIFEXITED(status));
-                assert_false(lt_file_exists(marker));
+                assert_false(t_file_exists(marker));
         }
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static void test_caller_dies_without_release(void **state)
 {
-        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        char *dir = t_open_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
         subproc *c = marker_writer(marker);
         int report[2], status;
         pid_t middle;
         long pid = -1;
 
-        lt_become_subreaper();
+        t_become_subreaper();
         assert_ll_equal(pipe2(report, O_CLOEXEC), 0);
         middle = fork();
         assert_true(middle >= 0);
@@ -168,20 +167,20 @@ static void test_caller_dies_without_release(void **state)
                         pause();
         }
         close(report[1]);
-        lt_read_exact(report[0], &pid, sizeof pid, LT_HANG_GUARD_MS);
+        t_read_exact(report[0], &pid, sizeof pid, T_HANG_GUARD_SHORT_MS);
         close(report[0]);
         assert_true(pid > 0);
 
         assert_ll_equal(kill(middle, SIGKILL), 0);
-        status = lt_reap(middle, LT_HANG_GUARD_MS);
+        status = t_reap(middle, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFSIGNALED(status));
         /* We adopted the waiting child: it ends without running the program. */
-        status = lt_reap((pid_t)pid, LT_HANG_GUARD_MS);
+        status = t_reap((pid_t)pid, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFEXITED(status));
-        assert_false(lt_file_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(c);
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -229,31 +228,31 @@ static void test_setup_failure_reported_by_wait(void **state)
 
 static void test_handshake_misuse(void **state)
 {
-        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        char *dir = t_open_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
         subproc *c;
 
         /* Only with subproc_run_async(). */
         c = marker_writer(marker);
         assert_run_fails(c, EINVAL, NULL);
-        assert_false(lt_file_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(c);
 
         /* A daemon with a handshake starts with subproc_run() only (test-daemon.c). */
         c = marker_writer(marker);
         subproc_daemonize(c);
         assert_run_async_fails(c, EINVAL, "subproc_run");
-        assert_false(lt_file_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(c);
 
         /* Twice is once: a switch may be repeated (include/subproc.h, "Construction"). */
         c = marker_writer(marker);
         subproc_require_handshake(c);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
-        assert_false(lt_file_exists(marker));
+        assert_false(t_file_exists(marker));
         assert_ll_equal(subproc_handshake_release(c), 0);
         assert_ll_equal(subproc_wait(c, NULL), 0);
-        assert_true(lt_file_exists(marker));
+        assert_true(t_file_exists(marker));
         assert_ll_equal(unlink(marker), 0);
         subproc_free(c);
 
@@ -272,20 +271,20 @@ static void test_handshake_misuse(void **state)
         assert_errno_equal(errno, EINVAL);
         subproc_free(c);
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                LT_TEST(test_act_on_waiting_child),
-                LT_TEST(test_release_without_wait),
-                LT_TEST(test_free_owned_without_release),
-                LT_TEST(test_free_handed_out_without_release),
-                LT_TEST(test_caller_dies_without_release),
-                LT_TEST(test_exec_failure_reported_by_release),
-                LT_TEST(test_setup_failure_reported_by_wait),
-                LT_TEST(test_handshake_misuse),
+                T_TEST(test_act_on_waiting_child),
+                T_TEST(test_release_without_wait),
+                T_TEST(test_free_owned_without_release),
+                T_TEST(test_free_handed_out_without_release),
+                T_TEST(test_caller_dies_without_release),
+                T_TEST(test_exec_failure_reported_by_release),
+                T_TEST(test_setup_failure_reported_by_wait),
+                T_TEST(test_handshake_misuse),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,8 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "lifetime-util.h"
+#include "support/support.h"
 
 #define NOBODY 65534
 
@@ -70,7 +69,7 @@ static int observing_hook(void *opaque)
                 int fd = open(arg->pidfile, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
                 if (fd >= 0) {
-                        view.pidfile_locked = pidfile_lock_conflict(fd, false);
+                        view.pidfile_locked = t_pidfile_lock_conflict(fd, false);
                         len = pread(fd, view.pidfile_text, sizeof view.pidfile_text - 1, 0);
                         if (len < 0)
                                 view.pidfile_text[0] = '\0';
@@ -94,7 +93,7 @@ static void hook_pipe(subproc *c, struct hook_arg *arg, int fds[2])
 /* After the run: the hook's record, which must be there. */
 static void hook_view_read(const int fds[2], struct hook_view *view)
 {
-        lt_read_exact(fds[0], view, sizeof *view, LT_HANG_GUARD_MS);
+        t_read_exact(fds[0], view, sizeof *view, T_HANG_GUARD_SHORT_MS);
 }
 
 static void hook_pipe_close(const int fds[2])
@@ -113,19 +112,19 @@ static void test_hook_runs_in_child(void **state)
         int fds[2];
 
         hook_pipe(c, &arg, fds);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         hook_view_read(fds, &view);
         /* The hook ran in the process that then became the program, a child of ours. */
-        assert_ll_equal(view.pid, report_get_int(r, "pid"));
+        assert_ll_equal(view.pid, t_report_get_int(r, "pid"));
         assert_true(view.pid != (long)getpid());
         assert_ll_equal(view.ppid, getpid());
-        report_free(r);
+        t_report_free(r);
 
         /* And again on a rerun. */
-        r = run_report_again(c, &out);
+        r = t_run_report_again(c, &out);
         hook_view_read(fds, &view);
-        assert_ll_equal(view.pid, report_get_int(r, "pid"));
-        report_free(r);
+        assert_ll_equal(view.pid, t_report_get_int(r, "pid"));
+        t_report_free(r);
         hook_pipe_close(fds);
         subproc_free(c);
 }
@@ -140,7 +139,7 @@ static void test_hook_failure_stops_child(void **state)
                 { ENOSPC, ENOSPC },
                 { -1, ECANCELED },
         };
-        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        char *dir = t_open_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -161,17 +160,17 @@ static void test_hook_failure_stops_child(void **state)
                         hook_view_read(fds, &view);
                         hook_pipe_close(fds);
                         assert_true(view.pid > 0);
-                        assert_false(lt_file_exists(marker));
+                        assert_false(t_file_exists(marker));
                         subproc_free(c);
                 }
         }
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static void test_hook_sees_setup_done(void **state)
 {
-        char *dir = make_temp_dir(), *pidfile = lt_path(dir, "pid"), *out = NULL;
+        char *dir = t_make_temp_dir(), *pidfile = t_path(dir, "pid"), *out = NULL;
         const char *const names[] = { "pid", NULL };
         subproc *c = subproc_new(HELPER_PATH);
         struct hook_arg arg = { .result = 0, .pidfile = pidfile };
@@ -185,7 +184,7 @@ static void test_hook_sees_setup_done(void **state)
         subproc_set_pidfile(c, pidfile);
         subproc_set_umask(c, 027);
         subproc_set_cwd(c, dir);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         hook_view_read(fds, &view);
         hook_pipe_close(fds);
 
@@ -197,11 +196,11 @@ static void test_hook_sees_setup_done(void **state)
         assert_ll_equal(view.umask, 027);
         /* ...the cwd is not yet: the hook runs before chdir. */
         assert_string_equal(view.cwd, cwd);
-        assert_string_equal(report_get(r, "cwd"), dir);
-        report_free(r);
+        assert_string_equal(t_report_get(r, "cwd"), dir);
+        t_report_free(r);
         subproc_free(c);
         free(pidfile);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static void test_hook_runs_before_privilege_drop(void **state)
@@ -213,23 +212,23 @@ static void test_hook_runs_before_privilege_drop(void **state)
         char *out = NULL;
         int fds[2];
 
-        lt_require_root();
+        t_require_root();
         hook_pipe(c, &arg, fds);
         subproc_set_uid(c, NOBODY);
         subproc_set_gid(c, NOBODY);
         subproc_clear_caps(c);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         hook_view_read(fds, &view);
         hook_pipe_close(fds);
         assert_ll_equal(view.euid, 0);
-        assert_ll_equal(report_get_int(r, "euid"), NOBODY);
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "euid"), NOBODY);
+        t_report_free(r);
         subproc_free(c);
 }
 
 static void test_hook_in_daemon(void **state)
 {
-        char *dir = make_temp_dir(), *pidfile = lt_path(dir, "pid");
+        char *dir = t_make_temp_dir(), *pidfile = t_path(dir, "pid");
         const char *const names[] = { "pid", NULL };
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
         struct hook_arg arg = { .result = 0, .pidfile = pidfile };
@@ -244,17 +243,17 @@ static void test_hook_in_daemon(void **state)
                 print_error("subproc_run: %s\n", subproc_errmsg());
         daemon = subproc_daemon_pid(c);
         assert_true(daemon > 0);
-        lt_track(daemon);
+        t_track(daemon);
         hook_view_read(fds, &view);
         hook_pipe_close(fds);
         /* It ran in the daemon itself, which already held the pidfile. */
         assert_ll_equal(view.pid, daemon);
         assert_ll_equal(view.pidfile_locked, 1);
-        assert_ll_equal(lt_stop_pidfile(pidfile), 0);
-        assert_true(lt_wait_exit(daemon, LT_HANG_GUARD_MS) >= 0);
+        assert_ll_equal(t_stop_pidfile(pidfile), 0);
+        assert_true(t_wait_exit(daemon, T_HANG_GUARD_SHORT_MS) >= 0);
         subproc_free(c);
         free(pidfile);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static int never_called_hook(void *opaque)
@@ -302,11 +301,11 @@ static void test_hook_fd_does_not_reach_program(void **state)
         char *out = NULL, *fds;
 
         subproc_set_pre_exec_hook(c, fd_opening_hook, NULL);
-        r = run_report(c, &out);
-        fds = report_fd_set(r);
+        r = t_run_report(c, &out);
+        fds = t_report_fd_set(r);
         assert_string_equal(fds, "0 1 2");
         free(fds);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -339,13 +338,13 @@ static void test_hook_hands_fd_by_number(void **state)
         arg.target = p[0];
         subproc_pass_fd(c, p[0], 0);
         subproc_set_pre_exec_hook(c, fd_handing_hook, &arg);
-        r = run_report(c, &out);
-        fds = report_fd_set(r);
+        r = t_run_report(c, &out);
+        fds = t_report_fd_set(r);
         snprintf(want, sizeof want, "0 1 2 %d", p[0]);
         assert_string_equal(fds, want);
-        assert_string_equal(report_getf(r, "fdlink[%d]", p[0]), "/dev/zero");
+        assert_string_equal(t_report_getf(r, "fdlink[%d]", p[0]), "/dev/zero");
         free(fds);
-        report_free(r);
+        t_report_free(r);
         close(p[0]);
         close(p[1]);
         subproc_free(c);
@@ -400,7 +399,7 @@ static void hook_fd_view(bool handshake, bool probe_cloexec, struct fd_view *vie
                 assert_ll_equal(subproc_run(c, &status), 0);
         }
         assert_ll_equal(status, 0);
-        lt_read_exact(p[0], view, sizeof *view, LT_HANG_GUARD_MS);
+        t_read_exact(p[0], view, sizeof *view, T_HANG_GUARD_SHORT_MS);
         close(arg.probe_fd);
         close(p[0]);
         close(p[1]);
@@ -449,7 +448,7 @@ static void test_hook_mask_is_program_mask(void **state)
         subproc_pass_fd(c, p[1], 0);
         subproc_set_pre_exec_hook(c, mask_reporting_hook, &p[1]);
         assert_ll_equal(subproc_run(c, NULL), 0);
-        lt_read_exact(p[0], &bits, sizeof bits, LT_HANG_GUARD_MS);
+        t_read_exact(p[0], &bits, sizeof bits, T_HANG_GUARD_SHORT_MS);
         assert_ll_equal(bits, 0);
         close(p[0]);
         close(p[1]);
@@ -475,7 +474,7 @@ static void test_hook_hang_times_out(void **state)
 {
         for (int handshake = 0; handshake < 2; handshake++) {
                 subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
-                double start = monotonic_ms();
+                double start = t_monotonic_ms();
                 int r;
 
                 subproc_set_pre_exec_hook(c, hanging_hook, NULL);
@@ -493,7 +492,7 @@ static void test_hook_hang_times_out(void **state)
                 assert_ll_equal(r, -1);
                 assert_errno_equal(errno, ETIMEDOUT);
                 print_message("  handshake %d: %s (%.0f ms)\n", handshake, subproc_errmsg(),
-                              monotonic_ms() - start);
+                              t_monotonic_ms() - start);
                 assert_ll_equal(subproc_pid(c), -1);
                 subproc_free(c);
         }
@@ -535,7 +534,7 @@ static void test_handshake_release_bounded_by_timeout(void **state)
         alarm(HANG_ALARM_S);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(subproc_handshake_wait(c), 0);
-        lt_read_exact(fds[0], &holder, sizeof holder, LT_HANG_GUARD_MS);
+        t_read_exact(fds[0], &holder, sizeof holder, T_HANG_GUARD_SHORT_MS);
         errno = 0;
         r = subproc_handshake_release(c);
         alarm(0);
@@ -552,7 +551,7 @@ static void test_handshake_release_bounded_by_timeout(void **state)
  * intermediate's group or in one of its own, with or without a handshake. */
 static void test_hook_hang_in_daemon_times_out(void **state)
 {
-        int self = lt_pidfd_open(getpid());
+        int self = t_pidfd_open(getpid());
 
         if (self >= 0)
                 close(self);
@@ -585,10 +584,10 @@ static void test_hook_hang_in_daemon_times_out(void **state)
                 print_message("  variant %d: %s\n", variant, subproc_errmsg());
                 assert_ll_equal(r, -1);
                 assert_errno_equal(errno, ETIMEDOUT);
-                lt_read_exact(p[0], &daemon, sizeof daemon, LT_HANG_GUARD_MS);
+                t_read_exact(p[0], &daemon, sizeof daemon, T_HANG_GUARD_SHORT_MS);
                 close(p[0]);
                 assert_true(daemon > 1);
-                if (lt_wait_exit((pid_t)daemon, LT_HANG_GUARD_MS) < 0) {
+                if (t_wait_exit((pid_t)daemon, T_HANG_GUARD_SHORT_MS) < 0) {
                         kill((pid_t)daemon, SIGKILL);
                         fail_msg("variant %d: the daemon %ld stuck in its hook survived",
                                  variant, daemon);
@@ -616,7 +615,7 @@ static void test_hook_orphan_ends_on_sigterm(void **state)
         pid_t caller;
         int p[2], status;
 
-        lt_become_subreaper();
+        t_become_subreaper();
         assert_ll_equal(pipe2(p, O_CLOEXEC), 0);
         caller = fork();
         assert_true(caller >= 0);
@@ -625,19 +624,19 @@ static void test_hook_orphan_ends_on_sigterm(void **state)
                 caller_stuck_in_hook(p[1]);
         }
         close(p[1]);
-        lt_read_exact(p[0], &hook_pid, sizeof hook_pid, LT_HANG_GUARD_MS);
+        t_read_exact(p[0], &hook_pid, sizeof hook_pid, T_HANG_GUARD_SHORT_MS);
         close(p[0]);
         assert_ll_equal(kill(caller, SIGKILL), 0);
-        status = lt_reap(caller, LT_HANG_GUARD_MS);
+        status = t_reap(caller, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFSIGNALED(status));
         /* Now our child (we are its subreaper), unreaped: its pid is safe to signal. */
         assert_ll_equal(kill((pid_t)hook_pid, SIGTERM), 0);
-        if (lt_wait_exit((pid_t)hook_pid, LT_HANG_GUARD_MS) < 0) {
+        if (t_wait_exit((pid_t)hook_pid, T_HANG_GUARD_SHORT_MS) < 0) {
                 kill((pid_t)hook_pid, SIGKILL);
-                (void)lt_reap((pid_t)hook_pid, LT_HANG_GUARD_MS);
+                (void)t_reap((pid_t)hook_pid, T_HANG_GUARD_SHORT_MS);
                 fail_msg("the orphan stuck in the hook survived SIGTERM");
         }
-        status = lt_reap((pid_t)hook_pid, LT_HANG_GUARD_MS);
+        status = t_reap((pid_t)hook_pid, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
 }
 
@@ -674,7 +673,7 @@ static void *thread_churn(void *arg)
 static void test_hook_setgid_with_threads(void **state)
 {
         pthread_t churners[2];
-        double start = monotonic_ms();
+        double start = t_monotonic_ms();
 
         __atomic_store_n(&churn_stop, 0, __ATOMIC_RELAXED);
         for (int i = 0; i < 2; i++)
@@ -700,7 +699,7 @@ static void test_hook_setgid_with_threads(void **state)
         __atomic_store_n(&churn_stop, 1, __ATOMIC_RELAXED);
         for (int i = 0; i < 2; i++)
                 assert_ll_equal(pthread_join(churners[i], NULL), 0);
-        print_message("  %d rounds in %.0f ms\n", SETGID_ROUNDS, monotonic_ms() - start);
+        print_message("  %d rounds in %.0f ms\n", SETGID_ROUNDS, t_monotonic_ms() - start);
 }
 
 /* A hook that uses a lot of stack (a 256 KiB buffer), as caller code may, in a daemon: it
@@ -718,7 +717,7 @@ static int deep_stack_hook(void *opaque)
 
 static void test_hook_deep_stack_in_daemon(void **state)
 {
-        char *dir = make_temp_dir(), *marker = lt_path(dir, "ran");
+        char *dir = t_make_temp_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         pid_t daemon;
@@ -731,34 +730,34 @@ static void test_hook_deep_stack_in_daemon(void **state)
                 print_error("subproc_run: %s\n", subproc_errmsg());
         daemon = subproc_daemon_pid(c);
         assert_true(daemon > 0);
-        assert_true(lt_wait_exit(daemon, LT_HANG_GUARD_MS) >= 0);
-        if (!lt_file_exists(marker))
+        assert_true(t_wait_exit(daemon, T_HANG_GUARD_SHORT_MS) >= 0);
+        if (!t_file_exists(marker))
                 print_error("the daemon never ran the program (its hook crashed?)\n");
-        assert_true(lt_file_exists(marker));
+        assert_true(t_file_exists(marker));
         subproc_free(c);
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                LT_TEST(test_hook_runs_in_child),
-                LT_TEST(test_hook_failure_stops_child),
-                LT_TEST(test_hook_sees_setup_done),
-                LT_TEST(test_hook_runs_before_privilege_drop),
-                LT_TEST(test_hook_in_daemon),
-                LT_TEST(test_hook_deep_stack_in_daemon),
-                LT_TEST(test_hook_bad_arguments),
-                LT_TEST(test_hook_fd_does_not_reach_program),
-                LT_TEST(test_hook_hands_fd_by_number),
-                LT_TEST(test_hook_fds_same_with_handshake),
-                LT_TEST(test_hook_mask_is_program_mask),
-                LT_TEST(test_hook_hang_times_out),
-                LT_TEST(test_handshake_release_bounded_by_timeout),
-                LT_TEST(test_hook_hang_in_daemon_times_out),
-                LT_TEST(test_hook_orphan_ends_on_sigterm),
-                LT_TEST(test_hook_setgid_with_threads),
+                T_TEST(test_hook_runs_in_child),
+                T_TEST(test_hook_failure_stops_child),
+                T_TEST(test_hook_sees_setup_done),
+                T_TEST(test_hook_runs_before_privilege_drop),
+                T_TEST(test_hook_in_daemon),
+                T_TEST(test_hook_deep_stack_in_daemon),
+                T_TEST(test_hook_bad_arguments),
+                T_TEST(test_hook_fd_does_not_reach_program),
+                T_TEST(test_hook_hands_fd_by_number),
+                T_TEST(test_hook_fds_same_with_handshake),
+                T_TEST(test_hook_mask_is_program_mask),
+                T_TEST(test_hook_hang_times_out),
+                T_TEST(test_handshake_release_bounded_by_timeout),
+                T_TEST(test_hook_hang_in_daemon_times_out),
+                T_TEST(test_hook_orphan_ends_on_sigterm),
+                T_TEST(test_hook_setgid_with_threads),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

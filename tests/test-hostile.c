@@ -1,7 +1,7 @@
 /* The hostile-input table: every row is one cmocka case that feeds the library (or the CLI)
  * one input an attacker or a careless caller could give, and checks the documented answer:
  * the errno, a message that names the offending input, no program run when the run failed,
- * and (SP_TEST's teardown) no fd leaked and no child left.
+ * and (T_TEST's teardown) no fd leaked and no child left.
  *
  * SPDX-License-Identifier: MIT
  *
@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "parse.h"
-#include "testutil.h"
+#include "support/support.h"
 
 #ifndef SUBPROC_CLI_PATH
 #define SUBPROC_CLI_PATH "subproc"
@@ -65,10 +65,10 @@ struct row {
  * ------------------------------------------------------------------------------------- */
 
 static int saved_cwd_fd = -1;
-static struct saved_env saved_path;
+static struct t_saved_env saved_path;
 static struct rlimit saved_nofile;
 static bool nofile_changed;
-static struct signal_state saved_signals;
+static struct t_signal_state saved_signals;
 /* The row's temp directory, removed by the teardown. */
 static char *row_dir;
 
@@ -77,9 +77,9 @@ static int hostile_setup(void **state)
         saved_cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (saved_cwd_fd < 0)
                 return -1;
-        save_signal_state(&saved_signals);
+        t_save_signal_state(&saved_signals);
         alarm(HANG_GUARD_S);
-        return sp_test_setup(state);
+        return t_setup(state);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -94,8 +94,8 @@ static int hostile_teardown(void **state)
         int r;
 
         alarm(0);
-        restore_signal_state(&saved_signals);
-        env_restore(&saved_path);
+        t_restore_signal_state(&saved_signals);
+        t_env_restore(&saved_path);
         if (nofile_changed && setrlimit(RLIMIT_NOFILE, &saved_nofile) != 0)
                 print_error("cannot restore RLIMIT_NOFILE\n");
         nofile_changed = false;
@@ -106,7 +106,7 @@ static int hostile_teardown(void **state)
                 free(row_dir);
                 row_dir = NULL;
         }
-        r = sp_test_teardown(state);
+        r = t_teardown(state);
         close(saved_cwd_fd);
         saved_cwd_fd = -1;
         return r;
@@ -127,7 +127,7 @@ static char *row_path(const char *name)
         char *path;
 
         if (row_dir == NULL)
-                row_dir = make_temp_dir();
+                row_dir = t_make_temp_dir();
         assert_true(asprintf(&path, "%s/%s", row_dir, name) > 0);
         return path;
 }
@@ -137,16 +137,9 @@ static void write_file(const char *path, const void *data, size_t len, mode_t mo
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
 
         assert_true(fd >= 0);
-        write_fd_all(fd, data, len);
+        t_write_fd_all(fd, data, len);
         assert_ll_equal(fchmod(fd, mode), 0);
         close(fd);
-}
-
-static bool path_exists(const char *path)
-{
-        struct stat st;
-
-        return lstat(path, &st) == 0;
 }
 
 /* The helper, told to leave a marker file once it runs: a failed run must leave none. */
@@ -361,10 +354,10 @@ static void row_argv_exact(const struct row *row)
         struct helper_report *r;
         char *out;
 
-        r = run_report(c, &out);
-        assert_ll_equal(report_get_int(r, "argc"), 3);
-        assert_string_equal(report_get(r, "argv[2]"), row->input);
-        report_free(r);
+        r = t_run_report(c, &out);
+        assert_ll_equal(t_report_get_int(r, "argc"), 3);
+        assert_string_equal(t_report_get(r, "argv[2]"), row->input);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -378,7 +371,7 @@ static struct helper_report *run_through_shell(const subproc *c)
 
         assert_non_null(line);
         sh = subproc_new_args("/bin/sh", "-c", line, NULL);
-        r = run_report(sh, &out);
+        r = t_run_report(sh, &out);
         subproc_free(sh);
         free(line);
         return r;
@@ -394,17 +387,17 @@ static void row_env_exact(const struct row *row)
         char *out;
 
         subproc_env_set(c, row->input, row->value);
-        r = run_report(c, &out);
-        assert_ll_equal(report_env_count(r), 1);
-        assert_non_null(report_env(r, row->input));
-        assert_string_equal(report_env(r, row->input), row->value);
-        report_free(r);
+        r = t_run_report(c, &out);
+        assert_ll_equal(t_report_env_count(r), 1);
+        assert_non_null(t_report_env(r, row->input));
+        assert_string_equal(t_report_env(r, row->input), row->value);
+        t_report_free(r);
 
         r = run_through_shell(c);
-        if (report_env(r, row->input) == NULL)
+        if (t_report_env(r, row->input) == NULL)
                 fail_msg("to_string() lost variable '%s' through /bin/sh", row->input);
-        assert_string_equal(report_env(r, row->input), row->value);
-        report_free(r);
+        assert_string_equal(t_report_env(r, row->input), row->value);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -422,7 +415,7 @@ static void row_e2big(const struct row *row)
         else
                 subproc_env_set(c, "SP_HUGE", huge);
         expect_start_failure(c, E2BIG, HELPER_PATH, SUBPROC_STAGE_EXEC);
-        assert_false(path_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(c);
         free(huge);
         free(marker);
@@ -442,7 +435,7 @@ static void row_fd_closed(const struct row *row)
         subproc *c = helper_with_marker(marker);
         int fd = resolve_fd(row->number), out_fd;
 
-        assert_false(fd_is_open(fd));
+        assert_false(t_fd_is_open(fd));
         if (strcmp(row->value, "pass_fd") == 0) {
                 subproc_pass_fd(c, fd, 0);
                 snprintf(names, sizeof names, "fd %d", fd);
@@ -461,7 +454,7 @@ static void row_fd_closed(const struct row *row)
         expect_start_failure(c, EBADF, names, SUBPROC_STAGE_SETUP);
         snprintf(names, sizeof names, "fd %d", fd);
         assert_contains(subproc_errmsg(), names);
-        assert_false(path_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(c);
         free(marker);
 }
@@ -492,10 +485,10 @@ static void row_fd_top_open(const struct row *row)
         assert_ll_equal(dup3(fd, top, O_CLOEXEC), top);
         close(fd);
         subproc_pass_fd(c, top, SUBPROC_PASS_FD_CLOSE_PARENT);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         snprintf(expected, sizeof expected, "0 1 2 %d", top);
-        check_fd_set(r, expected);
-        report_free(r);
+        t_check_fd_set(r, expected);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -522,7 +515,7 @@ static void row_cwd(const struct row *row)
         subproc_set_cwd(c, dir);
         expect_start_failure(c, row->expected_errno, "chdir", SUBPROC_STAGE_SETUP);
         assert_contains(subproc_errmsg(), dir);
-        assert_false(path_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(c);
         free(dir);
         free(marker);
@@ -571,7 +564,7 @@ static void row_pidfile_refused(const struct row *row)
                 fail_msg("run: errno %d (%s), expected %s; message: %s", e, strerror(e),
                          strerror(row->expected_errno), subproc_errmsg());
         assert_contains(subproc_errmsg(), path);
-        assert_false(path_exists(marker));
+        assert_false(t_file_exists(marker));
         assert_no_children();
         subproc_free(c);
 
@@ -586,12 +579,12 @@ static void row_pidfile_refused(const struct row *row)
         assert_ll_equal(pid, -2);
 
         if (strcmp(row->value, "symlink") == 0 || strcmp(row->value, "hard link") == 0) {
-                char *now = read_file_all(target, NULL);
+                char *now = t_read_file_all(target, NULL);
 
                 assert_string_equal(now, "55\n");
                 free(now);
         } else if (strcmp(row->value, "dangling symlink") == 0) {
-                assert_false(path_exists(target));
+                assert_false(t_file_exists(target));
         }
         free(target);
         free(path);
@@ -653,11 +646,11 @@ static void row_pidfile_stale(const struct row *row)
         write_file(path, content, len ? total : 0, 0644);
         subproc_set_pidfile(c, path);
         subproc_add_arg_format(c, "--pidfile-check=%s", path);
-        r = run_report(c, &out);
-        snprintf(expected, sizeof expected, "%s\n", report_get(r, "pid"));
-        assert_string_equal(report_get(r, "pidfile_text"), expected);
-        assert_string_equal(report_get(r, "pidfile_locked"), "1");
-        report_free(r);
+        r = t_run_report(c, &out);
+        snprintf(expected, sizeof expected, "%s\n", t_report_get(r, "pid"));
+        assert_string_equal(t_report_get(r, "pidfile_text"), expected);
+        assert_string_equal(t_report_get(r, "pidfile_locked"), "1");
+        t_report_free(r);
         subproc_free(c);
         free(content);
         free(path);
@@ -683,9 +676,9 @@ static void row_pidfile_world_writable(const struct row *row)
                 /* Created by the library: ours, and nobody else may write it. */
                 subproc_set_pidfile(c, path);
                 subproc_add_arg_format(c, "--pidfile-check=%s", path);
-                r = run_report(c, &out);
-                assert_string_equal(report_get(r, "pidfile_locked"), "1");
-                report_free(r);
+                r = t_run_report(c, &out);
+                assert_string_equal(t_report_get(r, "pidfile_locked"), "1");
+                t_report_free(r);
                 assert_ll_equal(lstat(path, &st), 0);
                 assert_ll_equal(st.st_uid, geteuid());
                 assert_ll_equal(st.st_mode & 0022, 0);
@@ -711,7 +704,7 @@ static void row_pidfile_world_writable(const struct row *row)
         if (e == EPERM)
                 assert_contains(subproc_errmsg(), "owned by uid 65534");
         assert_contains(subproc_errmsg(), path);
-        now = read_file_all(path, NULL);
+        now = t_read_file_all(path, NULL);
         assert_string_equal(now, "1\n");
         assert_ll_equal(lstat(path, &st), 0);
         assert_ll_equal(st.st_uid, 65534);
@@ -754,7 +747,7 @@ static void row_pidfile_other_owner(const struct row *row)
         assert_contains(subproc_errmsg(), path);
         assert_contains(subproc_errmsg(), "owned by uid 65534");
         assert_ll_equal(pid, 12345);
-        now = read_file_all(path, NULL);
+        now = t_read_file_all(path, NULL);
         assert_string_equal(now, "1\n");
         free(now);
         free(path);
@@ -808,19 +801,19 @@ static void row_path_lookup(const struct row *row)
         make_probes(marker);
         if (row->input != NULL)
                 path_value = expand_path(row->input);
-        env_save_set(&saved_path, "PATH", path_value);
+        t_env_save_set(&saved_path, "PATH", path_value);
 
         c = subproc_new(PROBE_NAME);
         if (row->expected_errno != 0) {
                 expect_start_failure(c, row->expected_errno, "'" PROBE_NAME "'",
                                      SUBPROC_STAGE_EXEC);
-                assert_false(path_exists(marker));
+                assert_false(t_file_exists(marker));
         } else {
                 rc = subproc_run(c, &status);
                 if (rc != 0)
                         fail_msg("PATH=%s: %s", path_value, subproc_errmsg());
                 assert_ll_equal(status, 0);
-                assert_true(path_exists(marker));
+                assert_true(t_file_exists(marker));
         }
         subproc_free(c);
         free(path_value);
@@ -876,7 +869,7 @@ static void row_etxtbsy(const struct row *row)
         char ok = 0;
         double start, elapsed;
 
-        image = read_file_all(HELPER_PATH, &len);
+        image = t_read_file_all(HELPER_PATH, &len);
         write_file(copy, image, len, 0755);
         free(image);
         assert_ll_equal(pipe2(w.ready, O_CLOEXEC), 0);
@@ -885,11 +878,11 @@ static void row_etxtbsy(const struct row *row)
         assert_ll_equal(read(w.ready[0], &ok, 1), 1);
 
         c = subproc_new_args(copy, "--no-report", "--exit=7", NULL);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         errno = 0;
         rc = subproc_run(c, &status);
         e = errno;
-        elapsed = monotonic_ms() - start;
+        elapsed = t_monotonic_ms() - start;
         close(w.stop[1]);
         assert_ll_equal(pthread_join(thread, NULL), 0);
         close(w.stop[0]);
@@ -935,7 +928,7 @@ static void row_etxtbsy_pidfile(const struct row *row)
         subproc *c;
         char ok = 0;
 
-        image = read_file_all(HELPER_PATH, &len);
+        image = t_read_file_all(HELPER_PATH, &len);
         write_file(copy, image, len, 0755);
         free(image);
         assert_ll_equal(pipe2(w.ready, O_CLOEXEC), 0);
@@ -947,16 +940,16 @@ static void row_etxtbsy_pidfile(const struct row *row)
         c = subproc_new(copy);
         subproc_add_arg_format(c, "--pidfile-check=%s", pidfile);
         subproc_set_pidfile(c, pidfile);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         close(w.stop[1]);
         assert_ll_equal(pthread_join(thread, NULL), 0);
         close(w.stop[0]);
         close(w.ready[0]);
         close(w.ready[1]);
         /* The program held its pidfile: the fd is there and carries the lock. */
-        assert_true(report_get_int(r, "pidfile_fd") >= 3);
-        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
-        report_free(r);
+        assert_true(t_report_get_int(r, "pidfile_fd") >= 3);
+        assert_ll_equal(t_report_get_int(r, "pidfile_locked"), 1);
+        t_report_free(r);
         subproc_free(c);
         free(pidfile);
         free(copy);
@@ -1023,7 +1016,7 @@ static void row_cli(const struct row *row)
         snprintf(quoted, sizeof quoted, "'%s'", row->input);
         assert_contains(err, row->names != NULL ? row->names : quoted);
         assert_contains(err, row->value);
-        assert_false(path_exists(marker));
+        assert_false(t_file_exists(marker));
         free(err);
         subproc_free(c);
         free(marker);
@@ -1039,7 +1032,7 @@ static void row_sigpipe_send_buffer(const struct row *row)
 {
         (void)row;
         const size_t len = 4 * 1024 * 1024;
-        char *data = make_pattern('s', len);
+        char *data = t_make_pattern('s', len);
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=0", NULL);
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t unblock;
@@ -1077,9 +1070,9 @@ static char proc_state(pid_t pid)
 
 static void wait_stopped(pid_t pid)
 {
-        double deadline = monotonic_ms() + 5000;
+        double deadline = t_monotonic_ms() + 5000;
 
-        while (proc_state(pid) != 'T' && monotonic_ms() < deadline) {
+        while (proc_state(pid) != 'T' && t_monotonic_ms() < deadline) {
                 struct timespec step = { 0, 1000000 };
 
                 nanosleep(&step, NULL);
@@ -1105,9 +1098,9 @@ static void row_stopped_child_abort(const struct row *row)
         assert_ll_equal(subproc_wait_timeout(c, &status, 100), -1);
         assert_errno_equal(errno, ETIMEDOUT);
         assert_ll_equal(subproc_pid(c), pid);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         subproc_abort(c);
-        assert_true(monotonic_ms() - start < 10000); /* only a hang: no speed assumed */
+        assert_true(t_monotonic_ms() - start < 10000); /* only a hang: no speed assumed */
         assert_ll_equal(subproc_pid(c), -1);
         assert_true(WIFSIGNALED(subproc_status(c)));
         assert_no_children();
@@ -1129,13 +1122,13 @@ static void row_stopped_child_timeout(const struct row *row)
         snprintf(sigstop, sizeof sigstop, "--kill-self=%d", SIGSTOP);
         c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", sigstop, NULL);
         subproc_set_timeout(c, 200, 5000);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         errno = 0;
         rc = subproc_run(c, NULL);
         e = errno;
         assert_ll_equal(rc, -1);
         assert_errno_equal(e, ETIMEDOUT);
-        assert_true(monotonic_ms() - start < 10000); /* only a hang: no speed assumed */
+        assert_true(t_monotonic_ms() - start < 10000); /* only a hang: no speed assumed */
         /* Not the SIGKILL at 5.2 s: it ended by itself once woken. */
         assert_true(WIFEXITED(subproc_status(c)));
         assert_ll_equal(WEXITSTATUS(subproc_status(c)), 98);
@@ -1321,11 +1314,11 @@ static void row_hook_leaks_fd(const struct row *row)
         char *out = NULL, *fds;
 
         subproc_set_pre_exec_hook(c, hostile_fd_hook, NULL);
-        r = run_report(c, &out);
-        fds = report_fd_set(r);
+        r = t_run_report(c, &out);
+        fds = t_report_fd_set(r);
         assert_string_equal(fds, "0 1 2");
         free(fds);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
         (void)row;
 }

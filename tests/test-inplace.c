@@ -24,8 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "lifetime-util.h"
+#include "support/support.h"
 
 /* Fork; the child runs subproc_exec(c) with its stdout on a pipe and, if that returns, exits
  * 100.  Returns the helper's report and stores the forked process's pid and status. */
@@ -47,19 +46,19 @@ static struct helper_report *exec_in_fork(subproc *c, pid_t *ret_pid, int *ret_s
                 _exit(100);
         }
         close(out[1]);
-        assert_true(lt_wait_readable(out[0], LT_HANG_GUARD_MS));
-        text = read_fd_all(out[0], &len);
+        assert_true(t_wait_readable(out[0], T_HANG_GUARD_SHORT_MS));
+        text = t_read_fd_all(out[0], &len);
         close(out[0]);
-        *ret_status = lt_reap(pid, LT_HANG_GUARD_MS);
+        *ret_status = t_reap(pid, T_HANG_GUARD_SHORT_MS);
         *ret_pid = pid;
-        r = report_parse(text, len);
+        r = t_report_parse(text, len);
         free(text);
         return r;
 }
 
 static void test_exec_applies_plan(void **state)
 {
-        char *dir = make_temp_dir(), *pidfile = lt_path(dir, "pid"), *identity, expected[64];
+        char *dir = t_make_temp_dir(), *pidfile = t_path(dir, "pid"), *identity, expected[64];
         const char *const names[] = { "pid", NULL };
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
@@ -80,45 +79,45 @@ static void test_exec_applies_plan(void **state)
         r = exec_in_fork(c, &pid, &status);
         assert_true(WIFEXITED(status));
         assert_ll_equal(WEXITSTATUS(status), 0);
-        assert_non_null(report_get(r, "report_end"));
+        assert_non_null(t_report_get(r, "report_end"));
 
         /* The forked process itself became the helper. */
-        assert_ll_equal(report_get_int(r, "pid"), pid);
-        assert_ll_equal(report_get_int(r, "ppid"), getpid());
-        assert_ll_equal(report_env_count(r), 1);
-        assert_string_equal(report_env(r, "SP_IN_PLACE"), "yes");
-        assert_string_equal(report_get(r, "cwd"), dir);
-        assert_string_equal(report_get(r, "umask"), "0077");
-        assert_string_equal(report_get(r, "rlimit[NOFILE]"), "90:180");
+        assert_ll_equal(t_report_get_int(r, "pid"), pid);
+        assert_ll_equal(t_report_get_int(r, "ppid"), getpid());
+        assert_ll_equal(t_report_env_count(r), 1);
+        assert_string_equal(t_report_env(r, "SP_IN_PLACE"), "yes");
+        assert_string_equal(t_report_get(r, "cwd"), dir);
+        assert_string_equal(t_report_get(r, "umask"), "0077");
+        assert_string_equal(t_report_get(r, "rlimit[NOFILE]"), "90:180");
         /* Armed against its parent, this test. */
-        assert_ll_equal(report_get_int(r, "pdeathsig"), SIGTERM);
+        assert_ll_equal(t_report_get_int(r, "pdeathsig"), SIGTERM);
         /* Its fds: /dev/null on 0 and 2, the pipe on 1, the passed fd and the pidfile. */
-        assert_string_equal(report_get(r, "fdlink[0]"), "/dev/null");
-        assert_string_equal(report_get(r, "fdlink[2]"), "/dev/null");
-        identity = fd_identity(extra);
-        assert_string_equal(report_getf(r, "fdstat[%d]", extra), identity);
+        assert_string_equal(t_report_get(r, "fdlink[0]"), "/dev/null");
+        assert_string_equal(t_report_get(r, "fdlink[2]"), "/dev/null");
+        identity = t_fd_identity(extra);
+        assert_string_equal(t_report_getf(r, "fdstat[%d]", extra), identity);
         free(identity);
-        pidfile_fd = report_get_int(r, "pidfile_fd");
+        pidfile_fd = t_report_get_int(r, "pidfile_fd");
         if (pidfile_fd < extra)
                 snprintf(expected, sizeof expected, "0 1 2 %lld %d", pidfile_fd, extra);
         else
                 snprintf(expected, sizeof expected, "0 1 2 %d %lld", extra, pidfile_fd);
-        check_fd_set(r, expected);
+        t_check_fd_set(r, expected);
         /* It held the pidfile with its own pid. */
-        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
-        assert_ll_equal(report_get_int(r, "pidfile_fd_conflict"), 0);
+        assert_ll_equal(t_report_get_int(r, "pidfile_locked"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_fd_conflict"), 0);
         snprintf(expected, sizeof expected, "%ld\n", (long)pid);
-        assert_string_equal(report_get(r, "pidfile_text"), expected);
-        report_free(r);
+        assert_string_equal(t_report_get(r, "pidfile_text"), expected);
+        t_report_free(r);
         close(extra);
         subproc_free(c);
         free(pidfile);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 /* Runs in a forked process: no cmocka.  The result fd is passed to the program, so it stays
  * open whatever subproc_exec() closed before failing. */
-static void exec_failing(void *arg, struct lt_result *res)
+static void exec_failing(void *arg, struct t_result *res)
 {
         int what = *(const int *)arg;
         char *out = NULL;
@@ -135,8 +134,8 @@ static void exec_failing(void *arg, struct lt_result *res)
                 else
                         subproc_set_output_buffer(c, &out);
         }
-        subproc_pass_fd(c, lt_child_result_fd, 0);
-        lt_result_set(res, subproc_exec(c));
+        subproc_pass_fd(c, t_child_result_fd, 0);
+        t_result_set(res, subproc_exec(c));
         res->value = subproc_errstage();
 }
 
@@ -154,9 +153,9 @@ static void test_exec_failure(void **state)
         };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-                struct lt_result res;
+                struct t_result res;
 
-                lt_in_child(exec_failing, (void *)&cases[i].what, &res);
+                t_in_child(exec_failing, (void *)&cases[i].what, &res);
                 if (res.rc != -1 || res.error != cases[i].expected_errno)
                         print_error("case %zu: rc %d, errno %d: %s\n", i, res.rc, res.error,
                                     res.msg);
@@ -179,16 +178,16 @@ static void test_exec_failure(void **state)
 static void test_inherit_signals(void **state)
 {
         const unsigned long long hup = 1ULL << (SIGHUP - 1), usr2 = 1ULL << (SIGUSR2 - 1);
-        struct signal_state saved;
+        struct t_signal_state saved;
         struct helper_report *plain, *inherited;
         subproc *c1 = subproc_new(HELPER_PATH), *c2 = subproc_new(HELPER_PATH);
-        struct sigaction sa = { .sa_handler = hostile_usr1_handler };
+        struct sigaction sa = { .sa_handler = t_hostile_usr1_handler };
         char *out1 = NULL, *out2 = NULL;
         sigset_t block;
         int rc1, rc2, status1 = -1, status2 = -1;
 
         /* SIGHUP ignored (what nohup does), SIGUSR2 blocked, a handler on SIGUSR1. */
-        save_signal_state(&saved);
+        t_save_signal_state(&saved);
         signal(SIGHUP, SIG_IGN);
         sigemptyset(&sa.sa_mask);
         sigaction(SIGUSR1, &sa, NULL);
@@ -200,26 +199,26 @@ static void test_inherit_signals(void **state)
         subproc_inherit_signals(c2);
         rc1 = subproc_run(c1, &status1);
         rc2 = subproc_run(c2, &status2);
-        restore_signal_state(&saved);
+        t_restore_signal_state(&saved);
 
         assert_ll_equal(rc1, 0);
         assert_ll_equal(rc2, 0);
         assert_ll_equal(status1, 0);
         assert_ll_equal(status2, 0);
-        plain = report_parse(out1, subproc_output_len(c1));
-        inherited = report_parse(out2, subproc_output_len(c2));
+        plain = t_report_parse(out1, subproc_output_len(c1));
+        inherited = t_report_parse(out2, subproc_output_len(c2));
 
         /* The default: everything clean. */
-        check_child_signals_clean(plain);
+        t_check_child_signals_clean(plain);
         /* With inherit_signals: the ignored one stays ignored, the mask is passed, the handler
          * is not (it is reset to SIG_DFL). */
-        assert_ll_equal(report_hex(inherited, "sigign") & hup, hup);
-        assert_ll_equal(report_hex(inherited, "sigblk") & usr2, usr2);
-        assert_ll_equal(report_hex(inherited, "sigcgt"), 0);
-        assert_ll_equal(report_hex(inherited, "sigign") & (1ULL << (SIGUSR1 - 1)), 0);
+        assert_ll_equal(t_report_hex(inherited, "sigign") & hup, hup);
+        assert_ll_equal(t_report_hex(inherited, "sigblk") & usr2, usr2);
+        assert_ll_equal(t_report_hex(inherited, "sigcgt"), 0);
+        assert_ll_equal(t_report_hex(inherited, "sigign") & (1ULL << (SIGUSR1 - 1)), 0);
 
-        report_free(plain);
-        report_free(inherited);
+        t_report_free(plain);
+        t_report_free(inherited);
         free(out1);
         free(out2);
         subproc_free(c1);
@@ -319,7 +318,7 @@ static long compare_views(const struct self_view *a, const struct self_view *b, 
 }
 
 /* Runs in a forked process: no cmocka. */
-static void exec_fails_and_restores(void *arg, struct lt_result *res)
+static void exec_fails_and_restores(void *arg, struct t_result *res)
 {
         const char *pidfile = arg;
         struct sigaction sa = { .sa_handler = count_usr1 };
@@ -345,10 +344,10 @@ static void exec_fails_and_restores(void *arg, struct lt_result *res)
         subproc_set_death_signal(c, SIGTERM);
         subproc_set_pre_exec_hook(c, leaky_hook, NULL);
         subproc_set_pidfile(c, pidfile);
-        subproc_pass_fd(c, lt_child_result_fd, 0);
+        subproc_pass_fd(c, t_child_result_fd, 0);
         view_self(&before);
         r = subproc_exec(c);
-        lt_result_set(res, r);
+        t_result_set(res, r);
         view_self(&after);
         if (r == 0 || res->error != ENOENT)
                 res->value |= 1L << 20; /* res->msg says why */
@@ -370,27 +369,27 @@ static void exec_fails_and_restores(void *arg, struct lt_result *res)
 
 static void test_exec_failure_restores_caller(void **state)
 {
-        char *dir = make_temp_dir(), *pidfile = lt_path(dir, "pid");
+        char *dir = t_make_temp_dir(), *pidfile = t_path(dir, "pid");
         const char *const names[] = { "pid", NULL };
-        struct lt_result res;
+        struct t_result res;
 
         assert_ll_equal(chdir(dir), 0);
-        lt_in_child(exec_fails_and_restores, pidfile, &res);
+        t_in_child(exec_fails_and_restores, pidfile, &res);
         assert_ll_equal(chdir("/"), 0);
         if (res.value != 0)
                 print_error("differences 0x%lx: %s\n", res.value, res.msg);
         assert_ll_equal(res.value, 0);
         free(pidfile);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                LT_TEST(test_exec_applies_plan),
-                LT_TEST(test_exec_failure),
-                LT_TEST(test_inherit_signals),
-                LT_TEST(test_exec_failure_restores_caller),
+                T_TEST(test_exec_applies_plan),
+                T_TEST(test_exec_failure),
+                T_TEST(test_inherit_signals),
+                T_TEST(test_exec_failure_restores_caller),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

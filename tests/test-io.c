@@ -20,18 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 #define MIB (1024 * 1024)
-
-static char *checksum_text(const void *data, size_t len)
-{
-        char *text = malloc(17);
-
-        assert_non_null(text);
-        format_checksum(text, helper_checksum(HELPER_CHECKSUM_INIT, data, len));
-        return text;
-}
 
 /* ---------------------------------------------------------------------------------------
  * Input and output buffers
@@ -122,8 +113,8 @@ static void test_empty_output_is_empty_string(void **state)
 static void test_separate_output_and_error(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--interleave=9", NULL);
-        char *out, *err, *expected_out = expected_interleave_half(9, false);
-        char *expected_err = expected_interleave_half(9, true);
+        char *out, *err, *expected_out = t_expected_interleave_half(9, false);
+        char *expected_err = t_expected_interleave_half(9, true);
 
         subproc_set_output_buffer(c, &out);
         subproc_set_error_buffer(c, &err);
@@ -142,7 +133,7 @@ static void test_separate_output_and_error(void **state)
 static void test_shared_buffer_interleaves(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--interleave=200", NULL);
-        char *both, *expected = expected_interleave(200);
+        char *both, *expected = t_expected_interleave(200);
 
         subproc_set_output_buffer(c, &both);
         subproc_set_error_buffer(c, &both);
@@ -208,7 +199,7 @@ static void test_exec_failure_leaves_empty_buffers(void **state)
 
 static void test_rerun_replaces_buffer(void **state)
 {
-        char *path = make_temp_file("first", 5, 0600);
+        char *path = t_make_temp_file("first", 5, 0600);
         int input = open(path, O_RDWR | O_CLOEXEC);
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--cat", NULL);
         char *out, *kept;
@@ -234,7 +225,7 @@ static void test_rerun_replaces_buffer(void **state)
         assert_string_equal(out, "third!");
         assert_string_equal(kept, "second");
         /* The caller keeps its input fd. */
-        assert_true(fd_is_open(input));
+        assert_true(t_fd_is_open(input));
 
         free(kept);
         free(out);
@@ -251,13 +242,13 @@ static void test_input_fd(void **state)
         char *out;
 
         assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
-        write_fd_all(fds[1], "through a pipe", 14);
+        t_write_fd_all(fds[1], "through a pipe", 14);
         close(fds[1]);
         subproc_set_input_fd(c, fds[0]);
         subproc_set_output_buffer(c, &out);
         assert_ll_equal(subproc_run(c, NULL), 0);
         assert_string_equal(out, "through a pipe");
-        assert_true(fd_is_open(fds[0]));
+        assert_true(t_fd_is_open(fds[0]));
         free(out);
         subproc_free(c);
         close(fds[0]);
@@ -270,11 +261,11 @@ static void test_input_fd(void **state)
 static void test_megabytes_everywhere(void **state)
 {
         const size_t in_len = 8 * MIB, out_len = 4 * MIB, err_len = 3 * MIB;
-        char *input = make_pattern('0', in_len);
-        char *expected_out = make_pattern(HELPER_STDOUT_SEED, out_len);
-        char *expected_err = make_pattern(HELPER_STDERR_SEED, err_len);
-        char *sum = checksum_text(input, in_len);
-        char *report_path = make_temp_path();
+        char *input = t_make_pattern('0', in_len);
+        char *expected_out = t_make_pattern(HELPER_STDOUT_SEED, out_len);
+        char *expected_err = t_make_pattern(HELPER_STDERR_SEED, err_len);
+        char *sum = t_checksum_text(input, in_len);
+        char *report_path = t_make_temp_path();
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         char *out, *err;
@@ -291,12 +282,12 @@ static void test_megabytes_everywhere(void **state)
         assert_ll_equal(subproc_run(c, NULL), 0);
         assert_bytes_equal(out, subproc_output_len(c), expected_out, out_len);
         assert_bytes_equal(err, subproc_error_len(c), expected_err, err_len);
-        r = report_read_file(report_path);
+        r = t_report_read_file(report_path);
         unlink(report_path);
-        assert_ll_equal(report_get_int(r, "stdin_bytes"), in_len);
-        assert_string_equal(report_get(r, "stdin_sum"), sum);
+        assert_ll_equal(t_report_get_int(r, "stdin_bytes"), in_len);
+        assert_string_equal(t_report_get(r, "stdin_sum"), sum);
 
-        report_free(r);
+        t_report_free(r);
         free(report_path);
         free(out);
         free(err);
@@ -312,7 +303,7 @@ static void test_megabytes_everywhere(void **state)
 static void test_big_capture_is_exact(void **state)
 {
         const size_t out_len = 40 * MIB + 12345;
-        char *expected_out = make_pattern(HELPER_STDOUT_SEED, out_len);
+        char *expected_out = t_make_pattern(HELPER_STDOUT_SEED, out_len);
         subproc *c = subproc_new(HELPER_PATH);
         char *out;
 
@@ -334,8 +325,8 @@ static void test_big_capture_is_exact(void **state)
 static void test_megabytes_cat_with_stderr(void **state)
 {
         const size_t len = 8 * MIB, err_len = 2 * MIB;
-        char *input = make_pattern('0', len);
-        char *expected_err = make_pattern(HELPER_STDERR_SEED, err_len);
+        char *input = t_make_pattern('0', len);
+        char *expected_err = t_make_pattern(HELPER_STDERR_SEED, err_len);
         subproc *c = subproc_new(HELPER_PATH);
         char *out, *err;
         pid_t pid = -1;
@@ -364,7 +355,7 @@ static void test_megabytes_cat_with_stderr(void **state)
 static void test_child_closes_stdin_early(void **state)
 {
         const size_t len = 4 * MIB;
-        char *input = make_pattern('0', len);
+        char *input = t_make_pattern('0', len);
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--close-stdin",
                                       "--stdout-text=closed", NULL);
         struct sigaction old_pipe, dfl = { .sa_handler = SIG_DFL };
@@ -407,7 +398,7 @@ static void count_usr1(int sig)
 static void test_io_survives_eintr(void **state)
 {
         const size_t len = 2 * MIB;
-        char *input = make_pattern('0', len);
+        char *input = t_make_pattern('0', len);
         struct sigaction old_usr1, sa = { .sa_handler = count_usr1 };
         subproc *c = subproc_new(HELPER_PATH);
         char *out;
@@ -456,7 +447,7 @@ static subproc *stdout_writer(size_t len, int code)
 static void test_capture_limit_keeps_first_bytes(void **state)
 {
         const size_t len = 3 * MIB + 7, limit = 1000;
-        char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+        char *expected = t_make_pattern(HELPER_STDOUT_SEED, len);
         subproc *c = stdout_writer(len, 0);
         char *out, dropped[64];
 
@@ -480,7 +471,7 @@ static void test_capture_limit_not_reached(void **state)
         const size_t limit = 1000;
 
         for (size_t len = limit - 1; len <= limit; len++) {
-                char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+                char *expected = t_make_pattern(HELPER_STDOUT_SEED, len);
                 subproc *c = stdout_writer(len, 0);
                 char *out;
 
@@ -497,7 +488,7 @@ static void test_capture_limit_not_reached(void **state)
 /* The stream is named; one buffer for both streams is capped for both together. */
 static void test_capture_limit_streams(void **state)
 {
-        char *expected = expected_interleave(50), *out, *err;
+        char *expected = t_expected_interleave(50), *out, *err;
         subproc *c = subproc_new(HELPER_PATH);
 
         subproc_add_arg(c, "--no-report");
@@ -542,7 +533,7 @@ static void test_capture_limit_child_failure_wins(void **state)
 static void test_capture_limit_mapping(void **state)
 {
         const size_t len = 3 * MIB + 1, limit = 4096 + 5;
-        char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+        char *expected = t_make_pattern(HELPER_STDOUT_SEED, len);
         subproc *c = stdout_writer(len, 0);
         char *out;
 
@@ -574,7 +565,7 @@ static void test_output_pipe_with_run_async(void **state)
         flags = fcntl(out_fd, F_GETFL);
         assert_true(flags >= 0);
         assert_false(flags & O_NONBLOCK);
-        text = read_fd_all(out_fd, NULL);
+        text = t_read_fd_all(out_fd, NULL);
         assert_string_equal(text, "via pipe");
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(status, 0);
@@ -608,12 +599,12 @@ static void test_run_refuses_output_pipe(void **state)
 
 static void test_output_to_existing_fd(void **state)
 {
-        char *path = make_temp_file("", 0, 0600);
+        char *path = t_make_temp_file("", 0, 0600);
         int file_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
         int err_fd, out_fd;
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=to the file",
                                       "--stderr-text=to the error file", NULL);
-        char *err_path = make_temp_file("", 0, 0600);
+        char *err_path = t_make_temp_file("", 0, 0600);
         char *text;
 
         assert_true(file_fd >= 0);
@@ -627,14 +618,14 @@ static void test_output_to_existing_fd(void **state)
         assert_ll_equal(subproc_run(c, NULL), 0);
         /* The caller keeps its fds, with the same numbers and flags. */
         assert_ll_equal(out_fd, file_fd);
-        assert_true(fd_is_open(out_fd));
-        assert_true(fd_is_open(err_fd));
+        assert_true(t_fd_is_open(out_fd));
+        assert_true(t_fd_is_open(err_fd));
         assert_false(fcntl(out_fd, F_GETFL) & O_NONBLOCK);
         assert_false(fcntl(err_fd, F_GETFL) & O_NONBLOCK);
-        text = read_file_all(path, NULL);
+        text = t_read_file_all(path, NULL);
         assert_string_equal(text, "to the file");
         free(text);
-        text = read_file_all(err_path, NULL);
+        text = t_read_file_all(err_path, NULL);
         assert_string_equal(text, "to the error file");
         free(text);
 
@@ -649,16 +640,16 @@ static void test_output_to_existing_fd(void **state)
 
 static void test_shared_output_fd(void **state)
 {
-        char *path = make_temp_file("", 0, 0600);
+        char *path = t_make_temp_file("", 0, 0600);
         int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--interleave=50", NULL);
-        char *text, *expected = expected_interleave(50);
+        char *text, *expected = t_expected_interleave(50);
 
         assert_true(fd >= 0);
         subproc_set_output_fd(c, &fd);
         subproc_set_error_fd(c, &fd);
         assert_ll_equal(subproc_run(c, NULL), 0);
-        text = read_file_all(path, NULL);
+        text = t_read_file_all(path, NULL);
         assert_string_equal(text, expected);
         close(fd);
         unlink(path);
@@ -671,14 +662,14 @@ static void test_shared_output_fd(void **state)
 static void test_shared_output_pipe(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--interleave=50", NULL);
-        char *text, *expected = expected_interleave(50);
+        char *text, *expected = t_expected_interleave(50);
         int fd = -1;
 
         subproc_set_output_fd(c, &fd);
         subproc_set_error_fd(c, &fd);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_true(fd >= 0);
-        text = read_fd_all(fd, NULL);
+        text = t_read_fd_all(fd, NULL);
         assert_string_equal(text, expected);
         assert_ll_equal(subproc_wait(c, NULL), 0);
         close(fd);
@@ -754,7 +745,7 @@ static void test_output_pipe_new_each_run(void **state)
                 fd = -1;
                 assert_ll_equal(subproc_run_async(c, NULL), 0);
                 assert_true(fd >= 0);
-                text = read_fd_all(fd, NULL);
+                text = t_read_fd_all(fd, NULL);
                 assert_string_equal(text, "again");
                 free(text);
                 assert_ll_equal(subproc_wait(c, NULL), 0);
@@ -766,35 +757,35 @@ static void test_output_pipe_new_each_run(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_input_buffer_cat),
-                SP_TEST(test_input_bytes_with_nuls),
-                SP_TEST(test_input_buffer_is_copied),
-                SP_TEST(test_output_with_nuls),
-                SP_TEST(test_empty_output_is_empty_string),
-                SP_TEST(test_separate_output_and_error),
-                SP_TEST(test_shared_buffer_interleaves),
-                SP_TEST(test_buffer_registration_sets_null),
-                SP_TEST(test_failed_run_leaves_partial_buffers),
-                SP_TEST(test_exec_failure_leaves_empty_buffers),
-                SP_TEST(test_rerun_replaces_buffer),
-                SP_TEST(test_input_fd),
-                SP_TEST(test_megabytes_everywhere),
-                SP_TEST(test_big_capture_is_exact),
-                SP_TEST(test_megabytes_cat_with_stderr),
-                SP_TEST(test_child_closes_stdin_early),
-                SP_TEST(test_io_survives_eintr),
-                SP_TEST(test_capture_limit_keeps_first_bytes),
-                SP_TEST(test_capture_limit_not_reached),
-                SP_TEST(test_capture_limit_streams),
-                SP_TEST(test_capture_limit_child_failure_wins),
-                SP_TEST(test_capture_limit_mapping),
-                SP_TEST(test_output_pipe_with_run_async),
-                SP_TEST(test_run_refuses_output_pipe),
-                SP_TEST(test_output_to_existing_fd),
-                SP_TEST(test_shared_output_fd),
-                SP_TEST(test_shared_output_pipe),
-                SP_TEST(test_nonblocking_pipes),
-                SP_TEST(test_output_pipe_new_each_run),
+                T_TEST(test_input_buffer_cat),
+                T_TEST(test_input_bytes_with_nuls),
+                T_TEST(test_input_buffer_is_copied),
+                T_TEST(test_output_with_nuls),
+                T_TEST(test_empty_output_is_empty_string),
+                T_TEST(test_separate_output_and_error),
+                T_TEST(test_shared_buffer_interleaves),
+                T_TEST(test_buffer_registration_sets_null),
+                T_TEST(test_failed_run_leaves_partial_buffers),
+                T_TEST(test_exec_failure_leaves_empty_buffers),
+                T_TEST(test_rerun_replaces_buffer),
+                T_TEST(test_input_fd),
+                T_TEST(test_megabytes_everywhere),
+                T_TEST(test_big_capture_is_exact),
+                T_TEST(test_megabytes_cat_with_stderr),
+                T_TEST(test_child_closes_stdin_early),
+                T_TEST(test_io_survives_eintr),
+                T_TEST(test_capture_limit_keeps_first_bytes),
+                T_TEST(test_capture_limit_not_reached),
+                T_TEST(test_capture_limit_streams),
+                T_TEST(test_capture_limit_child_failure_wins),
+                T_TEST(test_capture_limit_mapping),
+                T_TEST(test_output_pipe_with_run_async),
+                T_TEST(test_run_refuses_output_pipe),
+                T_TEST(test_output_to_existing_fd),
+                T_TEST(test_shared_output_fd),
+                T_TEST(test_shared_output_pipe),
+                T_TEST(test_nonblocking_pipes),
+                T_TEST(test_output_pipe_new_each_run),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

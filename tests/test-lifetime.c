@@ -26,13 +26,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "lifetime-util.h"
+#include "support/support.h"
 
 /* The issue asked for the signal within a second, and it comes at once; but how soon the
  * killed process is scheduled to die is the machine's, so the assertion only catches a
  * death signal that never comes (a slower one is printed). */
-#define DEATH_SIGNAL_BOUND_MS ((double)LT_HANG_GUARD_MS)
+#define DEATH_SIGNAL_BOUND_MS ((double)T_HANG_GUARD_SHORT_MS)
 #define DEATH_SIGNAL_EXPECTED_MS 1000.0
 
 /* ---------------------------------------------------------------------------------------
@@ -79,7 +78,7 @@ static void middle_start(struct middle *m, subproc *c)
         close(report[1]);
         close(stop[0]);
         m->stop_fd = stop[1];
-        lt_read_exact(report[0], &value, sizeof value, LT_HANG_GUARD_MS);
+        t_read_exact(report[0], &value, sizeof value, T_HANG_GUARD_SHORT_MS);
         close(report[0]);
         if (value <= 0)
                 print_error("the middle process could not start the helper: %s\n",
@@ -94,7 +93,7 @@ static void middle_kill(struct middle *m)
         int status;
 
         assert_ll_equal(kill(m->pid, SIGKILL), 0);
-        status = lt_reap(m->pid, LT_HANG_GUARD_MS);
+        status = t_reap(m->pid, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFSIGNALED(status));
         close(m->stop_fd);
 }
@@ -117,7 +116,7 @@ static void test_death_signal_when_caller_killed(void **state)
 {
         static const int signals[] = { SIGKILL, SIGTERM, SIGUSR1 };
 
-        lt_become_subreaper();
+        t_become_subreaper();
         for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
                 subproc *c = sleeper(signals[i]);
                 struct middle m;
@@ -127,21 +126,21 @@ static void test_death_signal_when_caller_killed(void **state)
                 middle_start(&m, c);
                 subproc_free(c);
                 /* The helper has exec'd: run_async returns after exec. */
-                assert_true(lt_is_helper(m.grandchild));
+                assert_true(t_is_helper(m.grandchild));
 
-                start = monotonic_ms();
+                start = t_monotonic_ms();
                 middle_kill(&m);
-                took = lt_wait_exit(m.grandchild, LT_HANG_GUARD_MS);
+                took = t_wait_exit(m.grandchild, T_HANG_GUARD_SHORT_MS);
                 if (took < 0)
                         print_error("signal %d: the grandchild still runs\n", signals[i]);
                 else
-                        took = monotonic_ms() - start;
+                        took = t_monotonic_ms() - start;
                 if (took > DEATH_SIGNAL_EXPECTED_MS)
                         print_error("signal %d: the grandchild ended after %.0f ms\n",
                                     signals[i], took);
                 assert_true(took >= 0 && took <= DEATH_SIGNAL_BOUND_MS);
                 /* We adopted it: it died by exactly that signal. */
-                status = lt_reap(m.grandchild, LT_HANG_GUARD_MS);
+                status = t_reap(m.grandchild, T_HANG_GUARD_SHORT_MS);
                 assert_true(WIFSIGNALED(status));
                 assert_ll_equal(WTERMSIG(status), signals[i]);
         }
@@ -153,14 +152,14 @@ static void test_no_death_signal_by_default(void **state)
         struct middle m;
         int status;
 
-        lt_become_subreaper();
+        t_become_subreaper();
         middle_start(&m, c);
         subproc_free(c);
         middle_kill(&m);
         /* Without a death signal the orphan runs on (we adopted it): stop it ourselves. */
         assert_ll_equal(waitpid(m.grandchild, &status, WNOHANG), 0);
         assert_ll_equal(kill(m.grandchild, SIGKILL), 0);
-        status = lt_reap(m.grandchild, LT_HANG_GUARD_MS);
+        status = t_reap(m.grandchild, T_HANG_GUARD_SHORT_MS);
         assert_ll_equal(WTERMSIG(status), SIGKILL);
 }
 
@@ -183,7 +182,7 @@ static int kill_caller_hook(void *opaque)
 
 static void test_caller_died_during_spawn(void **state)
 {
-        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        char *dir = t_open_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         int report[2], status;
@@ -196,7 +195,7 @@ static void test_caller_died_during_spawn(void **state)
         subproc_set_death_signal(c, SIGTERM);
         subproc_set_pre_exec_hook(c, kill_caller_hook, &report[1]);
         subproc_pass_fd(c, report[1], 0);
-        lt_become_subreaper();
+        t_become_subreaper();
         middle = fork();
         assert_true(middle >= 0);
         if (middle == 0) {
@@ -205,24 +204,24 @@ static void test_caller_died_during_spawn(void **state)
                 _exit(3);
         }
         close(report[1]);
-        lt_read_exact(report[0], &grandchild, sizeof grandchild, LT_HANG_GUARD_MS);
+        t_read_exact(report[0], &grandchild, sizeof grandchild, T_HANG_GUARD_SHORT_MS);
         close(report[0]);
         assert_true(grandchild > 0);
-        status = lt_reap(middle, LT_HANG_GUARD_MS);
+        status = t_reap(middle, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFSIGNALED(status));
         assert_ll_equal(WTERMSIG(status), SIGKILL);
 
         /* The orphaned grandchild came to us; it must end at once without running the
          * program (which would write the marker and sleep a minute). */
-        status = lt_reap((pid_t)grandchild, LT_HANG_GUARD_MS);
-        assert_false(lt_file_exists(marker));
+        status = t_reap((pid_t)grandchild, T_HANG_GUARD_SHORT_MS);
+        assert_false(t_file_exists(marker));
         if (WIFSIGNALED(status))
                 assert_ll_equal(WTERMSIG(status), SIGTERM);
         else
                 assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
         subproc_free(c);
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -268,26 +267,26 @@ static void test_death_signal_follows_thread(void **state)
         s.spawned_fd = spawned[1];
         s.go_fd = go[0];
         assert_ll_equal(pthread_create(&thread, NULL, spawn_then_exit, &s), 0);
-        lt_read_exact(spawned[0], &byte, 1, LT_HANG_GUARD_MS);
+        t_read_exact(spawned[0], &byte, 1, T_HANG_GUARD_SHORT_MS);
         assert_true(s.pid > 0);
         /* While the thread lives, so does the child. */
-        assert_true(lt_is_helper(s.pid));
+        assert_true(t_is_helper(s.pid));
         assert_ll_equal(waitpid(s.pid, &status, WNOHANG), 0);
 
         /* Let the thread exit; the process (this test) lives on. */
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         close(go[1]);
         assert_ll_equal(pthread_join(thread, NULL), 0);
         close(go[0]);
         close(spawned[0]);
         close(spawned[1]);
-        took = lt_wait_exit(s.pid, LT_HANG_GUARD_MS);
+        took = t_wait_exit(s.pid, T_HANG_GUARD_SHORT_MS);
         if (took >= 0)
-                took = monotonic_ms() - start;
+                took = t_monotonic_ms() - start;
         else
                 print_error("the child still runs after its thread exited\n");
         assert_true(took >= 0 && took <= DEATH_SIGNAL_BOUND_MS);
-        status = lt_reap(s.pid, LT_HANG_GUARD_MS);
+        status = t_reap(s.pid, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFSIGNALED(status));
         assert_ll_equal(WTERMSIG(status), SIGTERM);
 }
@@ -307,9 +306,9 @@ static void test_death_signal_reported(void **state)
 
                 if (signals[i] != 0)
                         subproc_set_death_signal(c, signals[i]);
-                r = run_report(c, &out);
-                assert_ll_equal(report_get_int(r, "pdeathsig"), signals[i]);
-                report_free(r);
+                r = t_run_report(c, &out);
+                assert_ll_equal(t_report_get_int(r, "pdeathsig"), signals[i]);
+                t_report_free(r);
                 subproc_free(c);
         }
 }
@@ -320,23 +319,23 @@ static void test_death_signal_survives_set_uid(void **state)
         struct helper_report *r;
         char *out = NULL;
 
-        lt_require_root();
+        t_require_root();
         /* A credential change clears PR_SET_PDEATHSIG: the library must arm it after. */
         subproc_set_death_signal(c, SIGTERM);
         subproc_set_gid(c, 65534);
         subproc_set_uid(c, 65534);
-        r = run_report(c, &out);
-        assert_ll_equal(report_get_int(r, "uid"), 65534);
-        assert_ll_equal(report_get_int(r, "euid"), 65534);
-        assert_ll_equal(report_get_int(r, "gid"), 65534);
-        assert_ll_equal(report_get_int(r, "pdeathsig"), SIGTERM);
-        report_free(r);
+        r = t_run_report(c, &out);
+        assert_ll_equal(t_report_get_int(r, "uid"), 65534);
+        assert_ll_equal(t_report_get_int(r, "euid"), 65534);
+        assert_ll_equal(t_report_get_int(r, "gid"), 65534);
+        assert_ll_equal(t_report_get_int(r, "pdeathsig"), SIGTERM);
+        t_report_free(r);
         subproc_free(c);
 }
 
 static void test_death_signal_with_daemonize(void **state)
 {
-        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        char *dir = t_open_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
 
@@ -345,10 +344,10 @@ static void test_death_signal_with_daemonize(void **state)
         subproc_daemonize(c);
         assert_run_fails(c, EINVAL, NULL);
         assert_ll_equal(subproc_daemon_pid(c), -1);
-        assert_false(lt_file_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(c);
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static void test_death_signal_invalid(void **state)
@@ -376,7 +375,7 @@ static void test_exit_with_parent(void **state)
         double start, took;
 
         assert_true(subproc_can_exit_with_parent());
-        lt_become_subreaper();
+        t_become_subreaper();
         assert_ll_equal(pipe2(report, O_CLOEXEC), 0);
         middle = fork();
         assert_true(middle >= 0);
@@ -403,7 +402,7 @@ static void test_exit_with_parent(void **state)
         {
                 long values[2];
 
-                lt_read_exact(report[0], values, sizeof values, LT_HANG_GUARD_MS);
+                t_read_exact(report[0], values, sizeof values, T_HANG_GUARD_SHORT_MS);
                 grandchild = (pid_t)(values[0] > 0 ? values[0] : values[1]);
                 rc = values[0] > 0 ? values[1] : values[0];
         }
@@ -411,15 +410,15 @@ static void test_exit_with_parent(void **state)
         assert_true(grandchild > 0);
         assert_ll_equal(rc, 0);
 
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(kill(middle, SIGKILL), 0);
-        status = lt_reap(middle, LT_HANG_GUARD_MS);
+        status = t_reap(middle, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFSIGNALED(status));
-        took = lt_wait_exit(grandchild, LT_HANG_GUARD_MS);
+        took = t_wait_exit(grandchild, T_HANG_GUARD_SHORT_MS);
         if (took >= 0)
-                took = monotonic_ms() - start;
+                took = t_monotonic_ms() - start;
         assert_true(took >= 0 && took <= DEATH_SIGNAL_BOUND_MS);
-        status = lt_reap(grandchild, LT_HANG_GUARD_MS);
+        status = t_reap(grandchild, T_HANG_GUARD_SHORT_MS);
         assert_true(WIFSIGNALED(status));
         assert_ll_equal(WTERMSIG(status), SIGTERM);
 }
@@ -427,15 +426,15 @@ static void test_exit_with_parent(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                LT_TEST(test_death_signal_when_caller_killed),
-                LT_TEST(test_no_death_signal_by_default),
-                LT_TEST(test_caller_died_during_spawn),
-                LT_TEST(test_death_signal_follows_thread),
-                LT_TEST(test_death_signal_reported),
-                LT_TEST(test_death_signal_survives_set_uid),
-                LT_TEST(test_death_signal_with_daemonize),
-                LT_TEST(test_death_signal_invalid),
-                LT_TEST(test_exit_with_parent),
+                T_TEST(test_death_signal_when_caller_killed),
+                T_TEST(test_no_death_signal_by_default),
+                T_TEST(test_caller_died_during_spawn),
+                T_TEST(test_death_signal_follows_thread),
+                T_TEST(test_death_signal_reported),
+                T_TEST(test_death_signal_survives_set_uid),
+                T_TEST(test_death_signal_with_daemonize),
+                T_TEST(test_death_signal_invalid),
+                T_TEST(test_exit_with_parent),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,7 @@
 
 #include "../src/compat.h" /* SP_FITS_TYPE: the range rule tools/parse.c applies to rlim_t */
 #include "parse.h"
-#include "testutil.h"
+#include "support/support.h"
 
 /* What the system calls a signal, spelled out here rather than taken from the library. */
 static int system_signal_max(void)
@@ -222,10 +222,10 @@ static void test_type_range_rule(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_signal_numbers_library_and_cli_agree),
-                SP_TEST(test_kill_takes_the_highest_signal),
-                SP_TEST(test_rlimit_parser_boundaries),
-                SP_TEST(test_type_range_rule),
+                T_TEST(test_signal_numbers_library_and_cli_agree),
+                T_TEST(test_kill_takes_the_highest_signal),
+                T_TEST(test_rlimit_parser_boundaries),
+                T_TEST(test_type_range_rule),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

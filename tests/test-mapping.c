@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 #define MIB (1024 * 1024)
 
@@ -32,7 +32,7 @@
 /* Lines of /proc/self/maps that map one of the library's memory files. */
 static int count_output_file_mappings(void)
 {
-        char *maps = read_file_all("/proc/self/maps", NULL);
+        char *maps = t_read_file_all("/proc/self/maps", NULL);
         char *saved = NULL;
         int count = 0;
 
@@ -46,18 +46,18 @@ static int count_output_file_mappings(void)
  * returns the content.  A grandchild is not ours to wait for: poll. */
 static char *wait_for_file(const char *path, bool whole_line)
 {
-        const double give_up_at = monotonic_ms() + GRANDCHILD_WAIT_MS;
+        const double give_up_at = t_monotonic_ms() + GRANDCHILD_WAIT_MS;
 
         for (;;) {
                 if (access(path, F_OK) == 0) {
                         size_t len = 0;
-                        char *text = read_file_all(path, &len);
+                        char *text = t_read_file_all(path, &len);
 
                         if (!whole_line || (len > 0 && text[len - 1] == '\n'))
                                 return text;
                         free(text);
                 }
-                if (monotonic_ms() > give_up_at)
+                if (t_monotonic_ms() > give_up_at)
                         fail_msg("%s did not appear within %.0f ms", path, GRANDCHILD_WAIT_MS);
                 usleep(10000);
         }
@@ -69,7 +69,7 @@ static char *wait_for_file(const char *path, bool whole_line)
 
 static void check_pattern_output(size_t len)
 {
-        char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+        char *expected = t_make_pattern(HELPER_STDOUT_SEED, len);
         subproc *c = subproc_new(HELPER_PATH);
         char not_a_mapping = 'x';
         char *out = &not_a_mapping;
@@ -165,7 +165,7 @@ static void test_nul_replaces_bytes_past_the_end(void **state)
 static void test_big_output_is_exact(void **state)
 {
         const size_t len = 40 * MIB + 12345;
-        char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+        char *expected = t_make_pattern(HELPER_STDOUT_SEED, len);
         subproc *c = subproc_new(HELPER_PATH);
         char *out;
 
@@ -200,7 +200,7 @@ static void test_mapping_is_writable(void **state)
 static void test_one_pointer_interleaves(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--interleave=200", NULL);
-        char *both, *expected = expected_interleave(200);
+        char *both, *expected = t_expected_interleave(200);
 
         subproc_set_output_mapping(c, &both);
         subproc_set_error_mapping(c, &both);
@@ -219,8 +219,8 @@ static void test_one_pointer_interleaves(void **state)
 static void check_separate_streams(bool out_mapped, bool err_mapped)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--interleave=9", NULL);
-        char *out, *err, *expected_out = expected_interleave_half(9, false);
-        char *expected_err = expected_interleave_half(9, true);
+        char *out, *err, *expected_out = t_expected_interleave_half(9, false);
+        char *expected_err = t_expected_interleave_half(9, true);
 
         if (out_mapped)
                 subproc_set_output_mapping(c, &out);
@@ -269,28 +269,28 @@ static void test_output_buffer_error_mapping(void **state)
 
 static void test_child_writes_to_memory_files(void **state)
 {
-        char *fds_before = caller_fd_set(), *fds_after;
+        char *fds_before = t_caller_fd_set(), *fds_after;
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         char *out, *err;
 
         subproc_set_output_mapping(c, &out);
         subproc_set_error_mapping(c, &err);
-        r = run_report_file(c);
-        assert_contains(report_get(r, "fdlink[1]"), "memfd:subproc-output");
-        assert_contains(report_get(r, "fdlink[2]"), "memfd:subproc-output");
+        r = t_run_report_file(c);
+        assert_contains(t_report_get(r, "fdlink[1]"), "memfd:subproc-output");
+        assert_contains(t_report_get(r, "fdlink[2]"), "memfd:subproc-output");
         /* Two streams, two files. */
-        assert_string_not_equal(report_get(r, "fdstat[1]"), report_get(r, "fdstat[2]"));
+        assert_string_not_equal(t_report_get(r, "fdstat[1]"), t_report_get(r, "fdstat[2]"));
         /* The library's own fd of each file stays out of the child. */
-        check_fd_set(r, "0 1 2");
+        t_check_fd_set(r, "0 1 2");
         /* And is closed in the caller once the mapping is made. */
-        fds_after = caller_fd_set();
+        fds_after = t_caller_fd_set();
         assert_string_equal(fds_after, fds_before);
         /* The report went to its file: nothing was written to stdout. */
         assert_string_equal(out, "");
         subproc_unmap(out, subproc_output_len(c));
         subproc_unmap(err, subproc_error_len(c));
-        report_free(r);
+        t_report_free(r);
         free(fds_before);
         free(fds_after);
         subproc_free(c);
@@ -305,7 +305,7 @@ static void test_child_writes_to_memory_files(void **state)
 
 static void test_grandchild_cannot_change_sealed_output(void **state)
 {
-        char *status_path = make_temp_path(), *status_text;
+        char *status_path = t_make_temp_path(), *status_text;
         subproc *c = subproc_new_args("/bin/sh", "-c", LATE_WRITER_SCRIPT, "sh", status_path,
                                       NULL);
         int appended = 0, overwritten = 0;
@@ -313,10 +313,10 @@ static void test_grandchild_cannot_change_sealed_output(void **state)
         char *out;
 
         subproc_set_output_mapping(c, &out);
-        started = monotonic_ms();
+        started = t_monotonic_ms();
         assert_ll_equal(subproc_run(c, NULL), 0);
         /* A memory file has no EOF to wait for: the run ends with the shell. */
-        assert_true(monotonic_ms() - started < 3000.0);
+        assert_true(t_monotonic_ms() - started < 3000.0);
         assert_string_equal(out, "early");
 
         /* The grandchild is not our child (it is reparented when the shell exits), so the
@@ -337,7 +337,7 @@ static void test_grandchild_cannot_change_sealed_output(void **state)
 
 static void test_shared_writable_mapping_gets_a_copy(void **state)
 {
-        char *marker_path = make_temp_path(), *marker_text;
+        char *marker_path = t_make_temp_path(), *marker_text;
         subproc *c = subproc_new(HELPER_PATH);
         char *out;
 
@@ -368,7 +368,7 @@ static void test_shared_writable_mapping_gets_a_copy(void **state)
 static void test_rerun_unmaps_previous_mapping(void **state)
 {
         const size_t len = 8192;
-        char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+        char *expected = t_make_pattern(HELPER_STDOUT_SEED, len);
         const int mappings_before = count_output_file_mappings();
         subproc *c = subproc_new(HELPER_PATH);
         char *out;
@@ -391,7 +391,7 @@ static void test_rerun_unmaps_previous_mapping(void **state)
 static void test_run_async_then_wait(void **state)
 {
         const size_t len = MIB + 3;
-        char *expected = make_pattern(HELPER_STDOUT_SEED, len);
+        char *expected = t_make_pattern(HELPER_STDOUT_SEED, len);
         subproc *c = subproc_new(HELPER_PATH);
         pid_t pid = -1;
         int status = -1;
@@ -584,29 +584,29 @@ static void test_unmap_null_does_nothing(void **state)
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_sizes_are_exact_and_nul_terminated),
-                SP_TEST(test_empty_output_is_empty_string),
-                SP_TEST(test_nuls_inside_are_kept),
-                SP_TEST(test_nul_replaces_bytes_past_the_end),
-                SP_TEST(test_big_output_is_exact),
-                SP_TEST(test_mapping_is_writable),
-                SP_TEST(test_one_pointer_interleaves),
-                SP_TEST(test_separate_mappings),
-                SP_TEST(test_output_mapping_error_buffer),
-                SP_TEST(test_output_buffer_error_mapping),
-                SP_TEST(test_child_writes_to_memory_files),
-                SP_TEST(test_grandchild_cannot_change_sealed_output),
-                SP_TEST(test_shared_writable_mapping_gets_a_copy),
-                SP_TEST(test_rerun_unmaps_previous_mapping),
-                SP_TEST(test_run_async_then_wait),
-                SP_TEST(test_timeout_keeps_partial_output),
-                SP_TEST(test_sparse_huge_output_is_capped),
-                SP_TEST(test_sparse_huge_output_without_limit),
-                SP_TEST(test_set_twice_is_refused),
-                SP_TEST(test_null_pointer_is_refused),
-                SP_TEST(test_buffer_and_mapping_cannot_share_a_pointer),
-                SP_TEST(test_daemon_refuses_mapping),
-                SP_TEST(test_unmap_null_does_nothing),
+                T_TEST(test_sizes_are_exact_and_nul_terminated),
+                T_TEST(test_empty_output_is_empty_string),
+                T_TEST(test_nuls_inside_are_kept),
+                T_TEST(test_nul_replaces_bytes_past_the_end),
+                T_TEST(test_big_output_is_exact),
+                T_TEST(test_mapping_is_writable),
+                T_TEST(test_one_pointer_interleaves),
+                T_TEST(test_separate_mappings),
+                T_TEST(test_output_mapping_error_buffer),
+                T_TEST(test_output_buffer_error_mapping),
+                T_TEST(test_child_writes_to_memory_files),
+                T_TEST(test_grandchild_cannot_change_sealed_output),
+                T_TEST(test_shared_writable_mapping_gets_a_copy),
+                T_TEST(test_rerun_unmaps_previous_mapping),
+                T_TEST(test_run_async_then_wait),
+                T_TEST(test_timeout_keeps_partial_output),
+                T_TEST(test_sparse_huge_output_is_capped),
+                T_TEST(test_sparse_huge_output_without_limit),
+                T_TEST(test_set_twice_is_refused),
+                T_TEST(test_null_pointer_is_refused),
+                T_TEST(test_buffer_and_mapping_cannot_share_a_pointer),
+                T_TEST(test_daemon_refuses_mapping),
+                T_TEST(test_unmap_null_does_nothing),
         };
 
         /* Run by test_nul_replaces_bytes_past_the_end as its child. */

@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------------------------------
  * PATH lookup
@@ -33,7 +33,7 @@
 /* A directory holding a symlink ALIAS -> the helper. */
 static char *make_alias_dir(void)
 {
-        char *dir = make_temp_dir(), *link_path;
+        char *dir = t_make_temp_dir(), *link_path;
 
         assert_true(asprintf(&link_path, "%s/%s", dir, ALIAS) > 0);
         assert_ll_equal(symlink(HELPER_PATH, link_path), 0);
@@ -81,18 +81,18 @@ static void test_bare_name_in_path(void **state)
 static void test_bare_name_argv0(void **state)
 {
         char *dir = make_alias_dir(), *path;
-        struct saved_env saved = { 0 };
+        struct t_saved_env saved = { 0 };
         subproc *c = subproc_new(ALIAS);
         struct helper_report *r;
         char *out;
 
         assert_true(asprintf(&path, "/nonexistent/subproc:%s:/usr/bin:/bin", dir) > 0);
-        env_save_set(&saved, "PATH", path);
-        r = run_report(c, &out);
-        env_restore(&saved);
+        t_env_save_set(&saved, "PATH", path);
+        r = t_run_report(c, &out);
+        t_env_restore(&saved);
         /* argv[0] is the name as given, not the resolved path. */
-        assert_string_equal(report_get(r, "argv[0]"), ALIAS);
-        report_free(r);
+        assert_string_equal(t_report_get(r, "argv[0]"), ALIAS);
+        t_report_free(r);
         subproc_free(c);
         free(path);
         remove_alias_dir(dir);
@@ -101,7 +101,7 @@ static void test_bare_name_argv0(void **state)
 static void test_path_from_caller_not_command_env(void **state)
 {
         char *dir = make_alias_dir(), *path;
-        struct saved_env saved = { 0 };
+        struct t_saved_env saved = { 0 };
         subproc *found = subproc_new(ALIAS);
         subproc *not_found = subproc_new(ALIAS);
         struct helper_report *r;
@@ -109,17 +109,17 @@ static void test_path_from_caller_not_command_env(void **state)
 
         /* The caller's PATH has the alias, the command's PATH has not: found. */
         assert_true(asprintf(&path, "/nonexistent/subproc:%s", dir) > 0);
-        env_save_set(&saved, "PATH", path);
+        t_env_save_set(&saved, "PATH", path);
         subproc_env_set(found, "PATH", "/nonexistent/command-path");
-        r = run_report(found, &out);
-        assert_string_equal(report_env(r, "PATH"), "/nonexistent/command-path");
-        report_free(r);
+        r = t_run_report(found, &out);
+        assert_string_equal(t_report_env(r, "PATH"), "/nonexistent/command-path");
+        t_report_free(r);
 
         /* The command's PATH has the alias, the caller's has not: not found. */
         setenv("PATH", "/usr/bin:/bin", 1);
         subproc_env_set(not_found, "PATH", dir);
         assert_run_fails(not_found, ENOENT, "cannot find '" ALIAS "' in PATH");
-        env_restore(&saved);
+        t_env_restore(&saved);
 
         subproc_free(not_found);
         subproc_free(found);
@@ -131,17 +131,17 @@ static void test_path_unset_never_cwd(void **state)
 {
         char *dir = make_alias_dir();
         char cwd[PATH_MAX];
-        struct saved_env saved = { 0 };
+        struct t_saved_env saved = { 0 };
         subproc *c = subproc_new(ALIAS);
         int rc, saved_errno;
 
         assert_non_null(getcwd(cwd, sizeof cwd));
         assert_ll_equal(chdir(dir), 0);
-        env_save_set(&saved, "PATH", NULL);
+        t_env_save_set(&saved, "PATH", NULL);
         errno = 0;
         rc = subproc_run(c, NULL);
         saved_errno = errno;
-        env_restore(&saved);
+        t_env_restore(&saved);
         assert_ll_equal(chdir(cwd), 0);
         assert_ll_equal(rc, -1);
         assert_errno_equal(saved_errno, ENOENT);
@@ -152,8 +152,8 @@ static void test_path_unset_never_cwd(void **state)
 
 static void test_path_skips_unusable_entries(void **state)
 {
-        char *good = make_alias_dir(), *bad = make_temp_dir(), *path, *entry;
-        struct saved_env saved = { 0 };
+        char *good = make_alias_dir(), *bad = t_make_temp_dir(), *path, *entry;
+        struct t_saved_env saved = { 0 };
         subproc *c = subproc_new(ALIAS);
         struct helper_report *r;
         char *out;
@@ -162,11 +162,11 @@ static void test_path_skips_unusable_entries(void **state)
         assert_true(asprintf(&entry, "%s/%s", bad, ALIAS) > 0);
         assert_ll_equal(mkdir(entry, 0755), 0);
         assert_true(asprintf(&path, "%s:%s", bad, good) > 0);
-        env_save_set(&saved, "PATH", path);
-        r = run_report(c, &out);
-        env_restore(&saved);
-        assert_string_equal(report_get(r, "argv[0]"), ALIAS);
-        report_free(r);
+        t_env_save_set(&saved, "PATH", path);
+        r = t_run_report(c, &out);
+        t_env_restore(&saved);
+        assert_string_equal(t_report_get(r, "argv[0]"), ALIAS);
+        t_report_free(r);
         subproc_free(c);
         rmdir(entry);
         rmdir(bad);
@@ -187,10 +187,10 @@ static void test_relative_path(void **state)
 
         assert_non_null(getcwd(cwd, sizeof cwd));
         assert_ll_equal(chdir(helper_dir), 0);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         assert_ll_equal(chdir(cwd), 0);
-        assert_string_equal(report_get(r, "argv[0]"), "./subproc-test-helper");
-        report_free(r);
+        assert_string_equal(t_report_get(r, "argv[0]"), "./subproc-test-helper");
+        t_report_free(r);
         subproc_free(c);
         free(helper_copy);
 }
@@ -236,7 +236,7 @@ static int resolve_as_nobody(const char *name, const char *path, char *msg, size
  * (the program may be in there). */
 static void test_unsearchable_directory_in_path(void **state)
 {
-        char *closed = make_temp_dir(), *path, *expected, msg[512];
+        char *closed = t_make_temp_dir(), *path, *expected, msg[512];
         int e;
 
         assert_ll_equal(chmod(closed, 0700), 0);
@@ -264,8 +264,8 @@ static void test_unsearchable_directory_in_path(void **state)
 /* A match that cannot be run is named, by its path. */
 static void test_non_executable_match_is_named(void **state)
 {
-        char *dir = make_temp_dir(), *file, *path, *expected;
-        struct saved_env saved = { 0 };
+        char *dir = t_make_temp_dir(), *file, *path, *expected;
+        struct t_saved_env saved = { 0 };
         subproc *c = subproc_new(ALIAS);
         FILE *f;
 
@@ -276,9 +276,9 @@ static void test_non_executable_match_is_named(void **state)
         assert_ll_equal(chmod(file, 0644), 0);
         assert_true(asprintf(&path, "/nonexistent/subproc:%s", dir) > 0);
         assert_true(asprintf(&expected, "cannot run '%s', found in PATH as %s", ALIAS, file) > 0);
-        env_save_set(&saved, "PATH", path);
+        t_env_save_set(&saved, "PATH", path);
         assert_run_fails(c, EACCES, expected);
-        env_restore(&saved);
+        t_env_restore(&saved);
         subproc_free(c);
         unlink(file);
         rmdir(dir);
@@ -291,15 +291,15 @@ static void test_non_executable_match_is_named(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_bare_name_not_in_path),
-                SP_TEST(test_bare_name_in_path),
-                SP_TEST(test_bare_name_argv0),
-                SP_TEST(test_path_from_caller_not_command_env),
-                SP_TEST(test_path_unset_never_cwd),
-                SP_TEST(test_path_skips_unusable_entries),
-                SP_TEST(test_relative_path),
-                SP_TEST(test_unsearchable_directory_in_path),
-                SP_TEST(test_non_executable_match_is_named),
+                T_TEST(test_bare_name_not_in_path),
+                T_TEST(test_bare_name_in_path),
+                T_TEST(test_bare_name_argv0),
+                T_TEST(test_path_from_caller_not_command_env),
+                T_TEST(test_path_unset_never_cwd),
+                T_TEST(test_path_skips_unusable_entries),
+                T_TEST(test_relative_path),
+                T_TEST(test_unsearchable_directory_in_path),
+                T_TEST(test_non_executable_match_is_named),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

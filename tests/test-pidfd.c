@@ -20,33 +20,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "supervise-util.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------------------- */
-
-/* A helper that sleeps a minute (a hang guard; it is always stopped before). */
-static subproc *helper_sleeping(void)
-{
-        return subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
-}
-
-/* A helper that runs until its stdin (a pipe whose write end goes to *release_fd) is closed,
- * then exits with `code`.  The caller closes *read_fd once the child has started. */
-static subproc *helper_until_released(int code, int *read_fd, int *release_fd)
-{
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--read-stdin-count", NULL);
-        int fds[2];
-
-        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
-        subproc_add_arg_format(c, "--exit=%d", code);
-        subproc_set_input_fd(c, fds[0]);
-        *read_fd = fds[0];
-        *release_fd = fds[1];
-        return c;
-}
 
 /* poll() one fd for POLLIN; the number of ready fds. */
 static int poll_in(int fd, int timeout_ms)
@@ -103,8 +81,8 @@ static void check_is_pidfd_of(int fd, pid_t pid)
 
 static void test_pidfd_lifecycle(void **state)
 {
-        bool pidfd_mode = enter_mode(state);
-        subproc *c = helper_sleeping();
+        bool pidfd_mode = t_enter_mode(state);
+        subproc *c = t_helper_sleeping();
         int fd, status = -1;
         pid_t pid;
 
@@ -126,7 +104,7 @@ static void test_pidfd_lifecycle(void **state)
         assert_ll_equal(subproc_kill(c, SIGUSR1), 0);
         if (pidfd_mode) {
                 /* Readable once it died, and the library did not reap behind our back. */
-                assert_ll_equal(poll_in(fd, (int)HANG_GUARD_MS), 1);
+                assert_ll_equal(poll_in(fd, (int)T_HANG_GUARD_MS), 1);
                 assert_ll_equal(subproc_pid(c), pid);
                 assert_ll_equal(subproc_pidfd(c), fd);
         }
@@ -136,7 +114,7 @@ static void test_pidfd_lifecycle(void **state)
         assert_ll_equal(subproc_pidfd(c), -1);
         assert_ll_equal(subproc_pid(c), -1);
         if (pidfd_mode)
-                assert_false(fd_is_open(fd));
+                assert_false(t_fd_is_open(fd));
 
         /* The child is reaped: nothing to signal. */
         errno = 0;
@@ -149,7 +127,7 @@ static void test_pidfd_lifecycle(void **state)
 /* The pidfd of a child that exits by itself becomes readable; then waiting does not block. */
 static void test_pidfd_readable_at_exit(void **state)
 {
-        bool pidfd_mode = enter_mode(state);
+        bool pidfd_mode = t_enter_mode(state);
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=bye",
                                       "--exit=4", NULL);
         int fd, status = -1, rc;
@@ -163,14 +141,14 @@ static void test_pidfd_readable_at_exit(void **state)
                 assert_ll_equal(fd, -1);
         } else {
                 assert_true(fd >= 0);
-                assert_ll_equal(poll_in(fd, (int)HANG_GUARD_MS), 1);
+                assert_ll_equal(poll_in(fd, (int)T_HANG_GUARD_MS), 1);
         }
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         rc = subproc_wait(c, &status);
         assert_ll_equal(rc, 0);
         assert_ll_equal(status, 4);
         assert_string_equal(out, "bye");
-        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
+        assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
         assert_ll_equal(subproc_pidfd(c), -1);
         free(out);
         subproc_free(c);
@@ -181,7 +159,7 @@ static void test_pidfd_after_run(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=0", NULL);
 
-        enter_mode(state);
+        t_enter_mode(state);
         assert_ll_equal(subproc_pidfd(c), -1);
         assert_ll_equal(subproc_run(c, NULL), 0);
         assert_ll_equal(subproc_pidfd(c), -1);
@@ -193,7 +171,7 @@ static void test_kill_when_not_running(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=0", NULL);
 
-        enter_mode(state);
+        t_enter_mode(state);
         errno = 0;
         assert_ll_equal(subproc_kill(c, SIGTERM), -1);
         assert_errno_equal(errno, ESRCH);
@@ -208,10 +186,10 @@ static void test_kill_when_not_running(void **state)
 /* Signal 0 checks that the child is there, and the child lives on. */
 static void test_kill_signal_zero(void **state)
 {
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         int status = -1;
 
-        enter_mode(state);
+        t_enter_mode(state);
         subproc_set_raw_status(c);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(subproc_kill(c, 0), 0);
@@ -226,10 +204,10 @@ static void test_kill_signal_zero(void **state)
 static void test_kill_bad_signal(void **state)
 {
         static const int bad[] = { -1, NSIG, 1000, -SIGTERM };
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         int status = -1;
 
-        enter_mode(state);
+        t_enter_mode(state);
         subproc_set_raw_status(c);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -252,7 +230,7 @@ static void test_kill_after_caller_reaped(void **state)
         int status = -1;
         pid_t pid = -1;
 
-        enter_mode(state);
+        t_enter_mode(state);
         assert_ll_equal(subproc_run_async(c, &pid), 0);
         assert_true(pid > 0);
         assert_ll_equal(subproc_pid_wait(pid, &status, false), 0);
@@ -346,7 +324,7 @@ static void test_kill_recycled_pid(void **state)
         int status = -1, result;
         pid_t child;
 
-        if (!enter_mode(state)) {
+        if (!t_enter_mode(state)) {
                 print_message("without a pidfd, a pid reaped by the caller cannot be told "
                               "from a recycled one: not tried\n");
                 skip();
@@ -391,38 +369,38 @@ static void test_wait_timeout_then_exit(void **state)
         double start, elapsed;
         pid_t pid;
 
-        enter_mode(state);
-        c = helper_until_released(7, &read_fd, &release_fd);
+        t_enter_mode(state);
+        c = t_helper_until_released(7, &read_fd, &release_fd);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         close(read_fd);
         pid = subproc_pid(c);
 
         /* Twice: the command is unchanged after giving up. */
         for (int i = 0; i < 2; i++) {
-                start = monotonic_ms();
+                start = t_monotonic_ms();
                 errno = 0;
                 rc = subproc_wait_timeout(c, &status, 100);
-                elapsed = monotonic_ms() - start;
+                elapsed = t_monotonic_ms() - start;
                 assert_ll_equal(rc, -1);
                 assert_errno_equal(errno, ETIMEDOUT);
                 assert_ll_equal(status, -1);
                 print_message("  gave up after %.1f ms\n", elapsed);
-                assert_true(elapsed >= 100 - ROUNDING_MS);
-                assert_true(elapsed < HANG_GUARD_MS);
+                assert_true(elapsed >= 100 - T_ROUNDING_MS);
+                assert_true(elapsed < T_HANG_GUARD_MS);
                 assert_ll_equal(subproc_pid(c), pid);
                 assert_ll_equal(kill(pid, 0), 0);
                 assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
         }
         /* A zero timeout only looks. */
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         errno = 0;
         assert_ll_equal(subproc_wait_timeout(c, &status, 0), -1);
         assert_errno_equal(errno, ETIMEDOUT);
-        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
+        assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
         assert_ll_equal(subproc_pid(c), pid);
 
         close(release_fd);
-        assert_ll_equal(subproc_wait_timeout(c, &status, (int)HANG_GUARD_MS), 0);
+        assert_ll_equal(subproc_wait_timeout(c, &status, (int)T_HANG_GUARD_MS), 0);
         assert_ll_equal(status, 7);
         assert_ll_equal(WEXITSTATUS(subproc_status(c)), 7);
         assert_ll_equal(subproc_pid(c), -1);
@@ -438,10 +416,10 @@ static void test_wait_timeout_status_rules(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--exit=9", NULL);
 
-        enter_mode(state);
+        t_enter_mode(state);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         errno = 0;
-        assert_ll_equal(subproc_wait_timeout(c, NULL, (int)HANG_GUARD_MS), -1);
+        assert_ll_equal(subproc_wait_timeout(c, NULL, (int)T_HANG_GUARD_MS), -1);
         assert_errno_equal(errno, EIO);
         assert_ll_equal(WEXITSTATUS(subproc_status(c)), 9);
         assert_ll_equal(subproc_pid(c), -1);
@@ -456,15 +434,15 @@ static void test_wait_timeout_negative_waits(void **state)
         int status = -1;
         double start, elapsed;
 
-        enter_mode(state);
-        start = monotonic_ms();
+        t_enter_mode(state);
+        start = t_monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(subproc_wait_timeout(c, &status, -1), 0);
-        elapsed = monotonic_ms() - start;
+        elapsed = t_monotonic_ms() - start;
         print_message("  waited %.1f ms\n", elapsed);
         assert_ll_equal(status, 5);
-        assert_true(elapsed >= 600 - ROUNDING_MS);
-        assert_true(elapsed < HANG_GUARD_MS);
+        assert_true(elapsed >= 600 - T_ROUNDING_MS);
+        assert_true(elapsed < T_HANG_GUARD_MS);
         assert_no_children();
         subproc_free(c);
 }
@@ -475,11 +453,11 @@ static void test_wait_timeout_serves_buffers(void **state)
 {
         const size_t size = 1024 * 1024;
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
-        char *out = NULL, *expected = make_pattern(HELPER_STDOUT_SEED, size);
+        char *out = NULL, *expected = t_make_pattern(HELPER_STDOUT_SEED, size);
         int notify[2], status = -1, slices = 0, rc;
         double deadline;
 
-        enter_mode(state);
+        t_enter_mode(state);
         assert_ll_equal(pipe2(notify, O_CLOEXEC), 0);
         subproc_pass_fd(c, notify[1], SUBPROC_PASS_FD_CLOSE_PARENT);
         subproc_add_arg_format(c, "--stdout-bytes=%zu", size);
@@ -489,9 +467,9 @@ static void test_wait_timeout_serves_buffers(void **state)
         subproc_set_raw_status(c);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
 
-        deadline = monotonic_ms() + HANG_GUARD_MS;
+        deadline = t_monotonic_ms() + T_HANG_GUARD_MS;
         while (poll_in(notify[0], 0) == 0) {
-                if (monotonic_ms() > deadline) {
+                if (t_monotonic_ms() > deadline) {
                         subproc_abort(c);
                         close(notify[0]);
                         fail_msg("the helper could not write 1 MiB while we waited");
@@ -506,7 +484,7 @@ static void test_wait_timeout_serves_buffers(void **state)
         print_message("  1 MiB written after %d wait slices\n", slices);
         assert_true(subproc_pid(c) > 0);
         assert_ll_equal(subproc_kill(c, SIGTERM), 0);
-        assert_ll_equal(subproc_wait_timeout(c, &status, (int)HANG_GUARD_MS), 0);
+        assert_ll_equal(subproc_wait_timeout(c, &status, (int)T_HANG_GUARD_MS), 0);
         assert_killed_by(status, SIGTERM);
         assert_bytes_equal(out, subproc_output_len(c), expected, size);
         free(expected);
@@ -522,10 +500,10 @@ static void test_run_and_wait(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-bytes=300000",
                                       "--stderr-text=err", "--exit=3", NULL);
-        char *out = NULL, *err = NULL, *expected = make_pattern(HELPER_STDOUT_SEED, 300000);
+        char *out = NULL, *err = NULL, *expected = t_make_pattern(HELPER_STDOUT_SEED, 300000);
         int status = -1;
 
-        enter_mode(state);
+        t_enter_mode(state);
         subproc_set_output_buffer(c, &out);
         subproc_set_error_buffer(c, &err);
         assert_ll_equal(subproc_run(c, &status), 0);
@@ -547,14 +525,14 @@ static void test_run_and_wait(void **state)
 
 static void test_abort_term(void **state)
 {
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         double start;
 
-        enter_mode(state);
+        t_enter_mode(state);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         subproc_abort(c);
-        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
+        assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
         assert_killed_by(subproc_status(c), SIGTERM);
         assert_ll_equal(subproc_pid(c), -1);
         assert_ll_equal(subproc_pidfd(c), -1);
@@ -569,7 +547,7 @@ static void test_abort_kill(void **state)
         char ready = 0;
         double start, elapsed;
 
-        enter_mode(state);
+        t_enter_mode(state);
         assert_ll_equal(pipe2(notify, O_CLOEXEC), 0);
         subproc_pass_fd(c, notify[1], SUBPROC_PASS_FD_CLOSE_PARENT);
         subproc_add_arg_format(c, "--notify-fd=%d", notify[1]);
@@ -577,14 +555,14 @@ static void test_abort_kill(void **state)
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_ll_equal(read(notify[0], &ready, 1), 1);
         close(notify[0]);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         subproc_abort(c);
-        elapsed = monotonic_ms() - start;
+        elapsed = t_monotonic_ms() - start;
         print_message("  abort took %.1f ms\n", elapsed);
         assert_killed_by(subproc_status(c), SIGKILL);
         /* SIGKILL after the documented 200 ms. */
-        assert_true(elapsed >= 200 - ROUNDING_MS);
-        assert_true(elapsed < HANG_GUARD_MS);
+        assert_true(elapsed >= 200 - T_ROUNDING_MS);
+        assert_true(elapsed < T_HANG_GUARD_MS);
         assert_no_children();
         subproc_free(c);
 }
@@ -592,11 +570,11 @@ static void test_abort_kill(void **state)
 /* subproc_free() of a running child that the command owns stops and reaps it. */
 static void test_free_running(void **state)
 {
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         pid_t pid;
         int pidfd;
 
-        enter_mode(state);
+        t_enter_mode(state);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         pid = subproc_pid(c);
         pidfd = subproc_pidfd(c);
@@ -604,29 +582,29 @@ static void test_free_running(void **state)
         assert_ll_equal(kill(pid, 0), -1);
         assert_errno_equal(errno, ESRCH);
         if (pidfd >= 0)
-                assert_false(fd_is_open(pidfd));
+                assert_false(t_fd_is_open(pidfd));
         assert_no_children();
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                BOTH_MODES(test_pidfd_lifecycle),
-                BOTH_MODES(test_pidfd_readable_at_exit),
-                BOTH_MODES(test_pidfd_after_run),
-                BOTH_MODES(test_kill_when_not_running),
-                BOTH_MODES(test_kill_signal_zero),
-                BOTH_MODES(test_kill_bad_signal),
-                BOTH_MODES(test_kill_after_caller_reaped),
-                BOTH_MODES(test_kill_recycled_pid),
-                BOTH_MODES(test_wait_timeout_then_exit),
-                BOTH_MODES(test_wait_timeout_status_rules),
-                BOTH_MODES(test_wait_timeout_negative_waits),
-                BOTH_MODES(test_wait_timeout_serves_buffers),
-                BOTH_MODES(test_run_and_wait),
-                BOTH_MODES(test_abort_term),
-                BOTH_MODES(test_abort_kill),
-                BOTH_MODES(test_free_running),
+                T_BOTH_MODES(test_pidfd_lifecycle),
+                T_BOTH_MODES(test_pidfd_readable_at_exit),
+                T_BOTH_MODES(test_pidfd_after_run),
+                T_BOTH_MODES(test_kill_when_not_running),
+                T_BOTH_MODES(test_kill_signal_zero),
+                T_BOTH_MODES(test_kill_bad_signal),
+                T_BOTH_MODES(test_kill_after_caller_reaped),
+                T_BOTH_MODES(test_kill_recycled_pid),
+                T_BOTH_MODES(test_wait_timeout_then_exit),
+                T_BOTH_MODES(test_wait_timeout_status_rules),
+                T_BOTH_MODES(test_wait_timeout_negative_waits),
+                T_BOTH_MODES(test_wait_timeout_serves_buffers),
+                T_BOTH_MODES(test_run_and_wait),
+                T_BOTH_MODES(test_abort_term),
+                T_BOTH_MODES(test_abort_kill),
+                T_BOTH_MODES(test_free_running),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,9 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "lifetime-util.h"
-#include "pidfile-util.h"
+#include "support/support.h"
 
 /* The library's test knobs (sp_test_no_pidfd: behave as on a kernel without pidfds). */
 #include "src/test-knobs.h"
@@ -63,24 +61,24 @@ static void test_garbage_or_false_pid_holder_is_stopped(void **state)
         static const char *const contents[] = { "garbage\n", "", "VICTIM" };
         char *path;
 
-        if (!lt_have_pidfds()) {
+        if (!t_have_pidfds()) {
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
-        path = make_temp_path();
+        path = t_make_temp_path();
 
         for (size_t i = 0; i < sizeof contents / sizeof contents[0]; i++) {
                 int release_fd, status = -1;
                 pid_t pid, victim, held = -2;
                 subproc *v = victim_start(&victim);
-                subproc *c = holder_start(path, &release_fd, &pid);
-                char *text = pid_text(victim);
+                subproc *c = t_holder_start(path, &release_fd, &pid);
+                char *text = t_pid_text(victim);
 
                 /* The owner rewrites the content: the holder stays who it is. */
                 if (strcmp(contents[i], "VICTIM") == 0)
-                        write_file(path, text, strlen(text));
+                        t_write_file(path, text, strlen(text));
                 else
-                        write_file(path, contents[i], strlen(contents[i]));
+                        t_write_file(path, contents[i], strlen(contents[i]));
                 free(text);
                 assert_ll_equal(subproc_pidfile_read_if_alive(path, &held), 0);
                 assert_ll_equal(held, pid);
@@ -91,7 +89,7 @@ static void test_garbage_or_false_pid_holder_is_stopped(void **state)
                 errno = 0;
                 assert_ll_equal(subproc_pidfile_force_cleanup(path), -1);
                 assert_errno_equal(errno, EPERM);
-                assert_true(lt_file_exists(path));
+                assert_true(t_file_exists(path));
                 errno = 0;
                 assert_ll_equal(subproc_pidfile_stop(path, "/bin/sh"), -1);
                 assert_errno_equal(errno, EPERM);
@@ -100,14 +98,14 @@ static void test_garbage_or_false_pid_holder_is_stopped(void **state)
                          * that --exec only vouches for the named pid while nobody holds the
                          * lock.  The holder is let go instead, and the file removed. */
                         close(release_fd);
-                        assert_ll_equal(subproc_wait_timeout(c, &status, LT_HANG_GUARD_MS), 0);
+                        assert_ll_equal(subproc_wait_timeout(c, &status, T_HANG_GUARD_SHORT_MS), 0);
                         (void)unlink(path);
                 } else {
                         if (subproc_pidfile_stop(path, HELPER_PATH) != 0)
                                 print_error("case %zu: %s\n", i, subproc_errmsg());
-                        assert_false(lt_file_exists(path));
+                        assert_false(t_file_exists(path));
                         subproc_set_raw_status(c);
-                        assert_ll_equal(subproc_wait_timeout(c, &status, LT_HANG_GUARD_MS), 0);
+                        assert_ll_equal(subproc_wait_timeout(c, &status, T_HANG_GUARD_SHORT_MS), 0);
                         assert_true(WIFSIGNALED(status));
                         assert_ll_equal(WTERMSIG(status), SIGTERM);
                         close(release_fd);
@@ -130,14 +128,14 @@ static void test_program_cannot_rewrite_pidfile(void **state)
 
         if (geteuid() != 0 || !nobody)
                 skip();
-        if (!lt_have_pidfds()) {
+        if (!t_have_pidfds()) {
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
-        path = make_temp_path();
-        marker = make_temp_path();
+        path = t_make_temp_path();
+        marker = t_make_temp_path();
         v = victim_start(&victim);
-        text = pid_text(victim);
+        text = t_pid_text(victim);
         c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         subproc_add_arg_format(c, "--rewrite-fds=%s\n", text);
         subproc_add_arg_format(c, "--write-file=%s", marker);
@@ -150,19 +148,19 @@ static void test_program_cannot_rewrite_pidfile(void **state)
                 print_error("start: %s\n", subproc_errmsg());
         daemon_pid = subproc_daemon_pid(c);
         assert_true(daemon_pid > 0);
-        lt_track(daemon_pid);
+        t_track(daemon_pid);
         subproc_free(c);
         free(text);
         /* The attack has been made once the marker exists. */
-        for (int i = 0; i < LT_HANG_GUARD_MS && !lt_file_exists(marker); i++)
+        for (int i = 0; i < T_HANG_GUARD_SHORT_MS && !t_file_exists(marker); i++)
                 usleep(1000);
-        assert_true(lt_file_exists(marker));
+        assert_true(t_file_exists(marker));
         assert_ll_equal(subproc_pidfile_read(path, &named), 0);
         assert_ll_equal(named, daemon_pid);
         if (subproc_pidfile_force_cleanup(path) != 0)
                 print_error("stop: %s\n", subproc_errmsg());
-        assert_true(lt_wait_exit(daemon_pid, LT_HANG_GUARD_MS) >= 0);
-        assert_false(lt_file_exists(path));
+        assert_true(t_wait_exit(daemon_pid, T_HANG_GUARD_SHORT_MS) >= 0);
+        assert_false(t_file_exists(path));
         victim_check_and_stop(v, victim);
         (void)unlink(marker);
         free(marker);
@@ -221,7 +219,7 @@ static int attack(const char *path, enum attack how, const char *text)
 static void attacker_start(struct attacker *a, const char *path, enum attack how, pid_t victim)
 {
         int ready[2], release[2];
-        char ok = 0, *text = pid_text(victim);
+        char ok = 0, *text = t_pid_text(victim);
 
         assert_ll_equal(pipe2(ready, O_CLOEXEC), 0);
         assert_ll_equal(pipe2(release, O_CLOEXEC), 0);
@@ -241,7 +239,7 @@ static void attacker_start(struct attacker *a, const char *path, enum attack how
         free(text);
         close(ready[1]);
         close(release[0]);
-        lt_read_exact(ready[0], &ok, 1, LT_HANG_GUARD_MS);
+        t_read_exact(ready[0], &ok, 1, T_HANG_GUARD_SHORT_MS);
         close(ready[0]);
         a->release_fd = release[1];
         assert_ll_equal(ok, '1');
@@ -260,7 +258,7 @@ static void attacker_stop(struct attacker *a)
 /* What the file says, read past the library's refusals. */
 static pid_t raw_pid(const char *path)
 {
-        char *text = read_file_all(path, NULL);
+        char *text = t_read_file_all(path, NULL);
         pid_t pid = (pid_t)atol(text);
 
         free(text);
@@ -274,12 +272,12 @@ static void test_writable_pidfile_refused(void **state)
         if (geteuid() != 0)
                 skip();
         for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
-                char *path = make_temp_path();
+                char *path = t_make_temp_path();
                 struct attacker a;
                 pid_t victim, pid = -2;
                 subproc *v = victim_start(&victim), *c;
 
-                write_file(path, "1\n", 2);
+                t_write_file(path, "1\n", 2);
                 /* Root's file; group-writable ones in nobody's group: writable by nobody. */
                 if (modes[i] & S_IWGRP)
                         assert_ll_equal(chown(path, 0, getpwnam("nobody")->pw_gid), 0);
@@ -328,19 +326,19 @@ static void test_reader_lock_never_makes_named_pid_alive(void **state)
 
         if (geteuid() != 0)
                 skip();
-        if (!lt_have_pidfds()) {
+        if (!t_have_pidfds()) {
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
         for (size_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
-                char *path = make_temp_path(), *text;
+                char *path = t_make_temp_path(), *text;
                 struct attacker a;
                 pid_t victim, pid = -2;
                 subproc *v = victim_start(&victim);
                 int rc;
 
-                text = pid_text(victim);
-                write_file(path, text, strlen(text));
+                text = t_pid_text(victim);
+                t_write_file(path, text, strlen(text));
                 free(text);
                 attacker_start(&a, path, attacks[i], victim);
 
@@ -391,11 +389,11 @@ static void test_stop_removes_only_the_checked_file(void **state)
         char ok = 0;
         sigset_t term;
 
-        if (!lt_have_pidfds()) {
+        if (!t_have_pidfds()) {
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
-        path = make_temp_path();
+        path = t_make_temp_path();
 
         assert_ll_equal(pipe2(ready, O_CLOEXEC), 0);
         assert_ll_equal(pipe2(release, O_CLOEXEC), 0);
@@ -430,22 +428,22 @@ static void test_stop_removes_only_the_checked_file(void **state)
         }
         close(ready[1]);
         close(release[0]);
-        lt_read_exact(ready[0], &ok, 1, LT_HANG_GUARD_MS);
+        t_read_exact(ready[0], &ok, 1, T_HANG_GUARD_SHORT_MS);
         assert_ll_equal(ok, '1');
         if (subproc_pidfile_force_cleanup(path) != 0)
                 print_error("stop: %s\n", subproc_errmsg());
-        lt_read_exact(ready[0], &ok, 1, LT_HANG_GUARD_MS);
+        t_read_exact(ready[0], &ok, 1, T_HANG_GUARD_SHORT_MS);
         assert_ll_equal(ok, '2');
         assert_ll_equal(waitpid(holder, &status, 0), holder);
         /* The fresh start's file is still there, and still held. */
-        assert_true(lt_file_exists(path));
+        assert_true(t_file_exists(path));
         errno = 0;
         assert_ll_equal(subproc_pidfile_acquire(path, 0), -1);
         assert_errno_equal(errno, EBUSY);
         close(release[1]);
         close(ready[0]);
         /* Once the fresh holder is gone, the file is free again. */
-        for (int i = 0; i < LT_HANG_GUARD_MS; i++) {
+        for (int i = 0; i < T_HANG_GUARD_SHORT_MS; i++) {
                 fd = subproc_pidfile_acquire(path, 0);
                 if (fd >= 0)
                         break;
@@ -461,18 +459,18 @@ static void test_stop_removes_only_the_checked_file(void **state)
 static void test_failed_start_leaves_no_pidfile(void **state)
 {
         for (int daemon = 0; daemon < 2; daemon++) {
-                char *path = make_temp_path();
+                char *path = t_make_temp_path();
                 subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
 
                 /* A stale file from before: it goes too, once the failed start rewrote it. */
-                write_file(path, "99999\n", 6);
+                t_write_file(path, "99999\n", 6);
                 subproc_set_pidfile(c, path);
                 subproc_set_cwd(c, "/nonexistent-dir-of-subproc-tests");
                 if (daemon)
                         subproc_daemonize(c);
                 assert_run_fails(c, ENOENT, "nonexistent-dir");
                 subproc_free(c);
-                assert_false(lt_file_exists(path));
+                assert_false(t_file_exists(path));
                 free(path);
         }
 }
@@ -481,10 +479,10 @@ static void test_failed_start_leaves_no_pidfile(void **state)
  * nobody; the holder is still reported. */
 static void test_no_pidfd_no_signal(void **state)
 {
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
         int release_fd;
         pid_t pid, held = -2;
-        subproc *c = holder_start(path, &release_fd, &pid);
+        subproc *c = t_holder_start(path, &release_fd, &pid);
 
         sp_test_no_pidfd = 1;
         assert_ll_equal(subproc_pidfile_read_if_alive(path, &held), 0);
@@ -494,9 +492,9 @@ static void test_no_pidfd_no_signal(void **state)
         assert_errno_equal(errno, ENOTSUP);
         assert_contains(subproc_errmsg(), "no pidfds");
         sp_test_no_pidfd = 0;
-        assert_true(lt_file_exists(path));
+        assert_true(t_file_exists(path));
         assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
-        holder_stop(c, release_fd);
+        t_holder_stop(c, release_fd);
         free(path);
 }
 
@@ -509,15 +507,15 @@ static void test_unlocked_daemon_matched_by_exe(void **state)
         subproc *c;
         int status = -1;
 
-        if (!lt_have_pidfds()) {
+        if (!t_have_pidfds()) {
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
-        path = make_temp_path();
+        path = t_make_temp_path();
         c = victim_start(&pid);
 
-        text = pid_text(pid);
-        write_file(path, text, strlen(text));
+        text = t_pid_text(pid);
+        t_write_file(path, text, strlen(text));
         free(text);
         assert_ll_equal(subproc_pidfile_status(path, NULL, &held), -1);
         assert_errno_equal(errno, ENOLCK);
@@ -527,16 +525,16 @@ static void test_unlocked_daemon_matched_by_exe(void **state)
         assert_ll_equal(held, pid);
         /* Another executable: not the daemon, which then is not running; nobody signalled. */
         assert_ll_equal(subproc_pidfile_stop(path, "/bin/sh"), 0);
-        assert_false(lt_file_exists(path));
+        assert_false(t_file_exists(path));
         assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
-        text = pid_text(pid);
-        write_file(path, text, strlen(text));
+        text = t_pid_text(pid);
+        t_write_file(path, text, strlen(text));
         free(text);
         if (subproc_pidfile_stop(path, HELPER_PATH) != 0)
                 print_error("stop: %s\n", subproc_errmsg());
-        assert_false(lt_file_exists(path));
+        assert_false(t_file_exists(path));
         subproc_set_raw_status(c);
-        assert_ll_equal(subproc_wait_timeout(c, &status, LT_HANG_GUARD_MS), 0);
+        assert_ll_equal(subproc_wait_timeout(c, &status, T_HANG_GUARD_SHORT_MS), 0);
         assert_true(WIFSIGNALED(status));
         assert_ll_equal(WTERMSIG(status), SIGTERM);
         subproc_free(c);
@@ -547,16 +545,16 @@ static void test_unlocked_daemon_matched_by_exe(void **state)
 /* release() removes the file of its fd, never another file that the name leads to now. */
 static void test_release_removes_only_its_file(void **state)
 {
-        char *path = make_temp_path(), *moved = make_temp_path(), *now;
+        char *path = t_make_temp_path(), *moved = t_make_temp_path(), *now;
         int fd = subproc_pidfile_acquire(path, getpid());
 
         assert_true(fd >= 0);
         /* The name now leads to another file (renamed over it by the directory's owner). */
         assert_ll_equal(rename(path, moved), 0);
-        write_file(path, "fresh\n", 6);
+        t_write_file(path, "fresh\n", 6);
         assert_ll_equal(subproc_pidfile_release(path, fd), 0);
-        assert_false(fd_is_open(fd));
-        now = read_file_all(path, NULL);
+        assert_false(t_fd_is_open(fd));
+        now = t_read_file_all(path, NULL);
         assert_string_equal(now, "fresh\n");
         free(now);
         assert_ll_equal(unlink(path), 0);
@@ -572,12 +570,12 @@ static void test_fcntl_locked_daemon(void **state)
 {
         static const int kinds[] = { F_SETLK, F_OFD_SETLK };
 
-        if (!lt_have_pidfds()) {
+        if (!t_have_pidfds()) {
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
         for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-                char *path = make_temp_path();
+                char *path = t_make_temp_path();
                 int ready[2], status;
                 pid_t daemon_pid, held = -2;
                 char ok = 0;
@@ -589,7 +587,7 @@ static void test_fcntl_locked_daemon(void **state)
                 if (daemon_pid == 0) {
                         struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
                         int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-                        char *text = pid_text(getpid());
+                        char *text = t_pid_text(getpid());
 
                         ok = fd >= 0 && fcntl(fd, kinds[i], &lk) == 0 &&
                              write(fd, text, strlen(text)) > 0 ? '1' : '0';
@@ -598,7 +596,7 @@ static void test_fcntl_locked_daemon(void **state)
                         _exit(0);
                 }
                 close(ready[1]);
-                lt_read_exact(ready[0], &ok, 1, LT_HANG_GUARD_MS);
+                t_read_exact(ready[0], &ok, 1, T_HANG_GUARD_SHORT_MS);
                 close(ready[0]);
                 assert_ll_equal(ok, '1');
 
@@ -613,13 +611,13 @@ static void test_fcntl_locked_daemon(void **state)
                 assert_ll_equal(subproc_run(c, NULL), -1);
                 assert_errno_equal(errno, EBUSY);
                 subproc_free(c);
-                assert_ll_equal(read_pid(path), daemon_pid);
+                assert_ll_equal(t_read_pid(path), daemon_pid);
                 if (subproc_pidfile_force_cleanup(path) != 0)
                         print_error("stop: %s\n", subproc_errmsg());
                 assert_ll_equal(waitpid(daemon_pid, &status, 0), daemon_pid);
                 assert_true(WIFSIGNALED(status));
                 assert_ll_equal(WTERMSIG(status), SIGTERM);
-                assert_false(lt_file_exists(path));
+                assert_false(t_file_exists(path));
                 free(path);
         }
 }
@@ -641,7 +639,7 @@ static char nobody_can_lock(const char *path)
                 _exit(0);
         }
         close(ready[1]);
-        lt_read_exact(ready[0], &ok, 1, LT_HANG_GUARD_MS);
+        t_read_exact(ready[0], &ok, 1, T_HANG_GUARD_SHORT_MS);
         close(ready[0]);
         assert_ll_equal(waitpid(pid, &status, 0), pid);
         return ok;
@@ -657,13 +655,13 @@ static void test_locked_pidfile_keeps_readers_out(void **state)
                 skip();
         for (int leftover = 0; leftover <= 1; leftover++) {
                 for (int in_caller = 0; in_caller <= 1; in_caller++) {
-                        char *path = make_temp_path();
+                        char *path = t_make_temp_path();
                         struct stat st;
                         subproc *c = NULL;
                         int fd = -1;
 
                         if (leftover) {
-                                write_file(path, "1\n", 2);
+                                t_write_file(path, "1\n", 2);
                                 assert_ll_equal(chmod(path, 0644), 0);
                                 assert_ll_equal(nobody_can_lock(path), '1');
                         }
@@ -695,17 +693,17 @@ static void test_locked_pidfile_keeps_readers_out(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                LT_TEST(test_garbage_or_false_pid_holder_is_stopped),
-                LT_TEST(test_program_cannot_rewrite_pidfile),
-                LT_TEST(test_writable_pidfile_refused),
-                LT_TEST(test_reader_lock_never_makes_named_pid_alive),
-                LT_TEST(test_stop_removes_only_the_checked_file),
-                LT_TEST(test_failed_start_leaves_no_pidfile),
-                LT_TEST(test_no_pidfd_no_signal),
-                LT_TEST(test_unlocked_daemon_matched_by_exe),
-                LT_TEST(test_release_removes_only_its_file),
-                LT_TEST(test_fcntl_locked_daemon),
-                LT_TEST(test_locked_pidfile_keeps_readers_out),
+                T_TEST(test_garbage_or_false_pid_holder_is_stopped),
+                T_TEST(test_program_cannot_rewrite_pidfile),
+                T_TEST(test_writable_pidfile_refused),
+                T_TEST(test_reader_lock_never_makes_named_pid_alive),
+                T_TEST(test_stop_removes_only_the_checked_file),
+                T_TEST(test_failed_start_leaves_no_pidfile),
+                T_TEST(test_no_pidfd_no_signal),
+                T_TEST(test_unlocked_daemon_matched_by_exe),
+                T_TEST(test_release_removes_only_its_file),
+                T_TEST(test_fcntl_locked_daemon),
+                T_TEST(test_locked_pidfile_keeps_readers_out),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,9 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "lifetime-util.h"
-#include "pidfile-util.h"
+#include "support/support.h"
 
 /* A guard for the calls that must not block on a FIFO: the default action ends the test. */
 #define FIFO_GUARD_S 10
@@ -33,45 +31,45 @@
 
 static void check_holds_pidfile(const struct helper_report *r, const char *path)
 {
-        long long fd = report_get_int(r, "pidfile_fd");
+        long long fd = t_report_get_int(r, "pidfile_fd");
         char expected[64];
 
         /* One extra fd, and it is the pidfile, kept open across exec. */
         assert_true(fd >= 3);
         snprintf(expected, sizeof expected, "0 1 2 %lld", fd);
-        check_fd_set(r, expected);
-        assert_string_equal(report_getf(r, "fdlink[%lld]", fd), path);
-        assert_string_equal(report_getf(r, "fdcloexec[%lld]", fd), "0");
+        t_check_fd_set(r, expected);
+        assert_string_equal(t_report_getf(r, "fdlink[%lld]", fd), path);
+        assert_string_equal(t_report_getf(r, "fdcloexec[%lld]", fd), "0");
         /* Locked, and the lock is that fd's: a fresh open sees it, the fd itself does not. */
-        assert_ll_equal(report_get_int(r, "pidfile_locked"), 1);
-        assert_ll_equal(report_get_int(r, "pidfile_fd_conflict"), 0);
+        assert_ll_equal(t_report_get_int(r, "pidfile_locked"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_fd_conflict"), 0);
         /* An open-file-description lock: closing another fd of the file keeps it. */
-        assert_ll_equal(report_get_int(r, "pidfile_locked_after_close"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_locked_after_close"), 1);
         /* Read-only: the program cannot rewrite the file through it (issue 11 item 1). */
-        assert_ll_equal(report_get_int(r, "pidfile_fd_readonly"), 1);
+        assert_ll_equal(t_report_get_int(r, "pidfile_fd_readonly"), 1);
         /* It holds the program's own pid. */
-        snprintf(expected, sizeof expected, "%s\n", report_get(r, "pid"));
-        assert_string_equal(report_get(r, "pidfile_text"), expected);
+        snprintf(expected, sizeof expected, "%s\n", t_report_get(r, "pid"));
+        assert_string_equal(t_report_get(r, "pidfile_text"), expected);
 }
 
 static void test_program_holds_pidfile(void **state)
 {
-        char *path = make_temp_path(), *out = NULL;
+        char *path = t_make_temp_path(), *out = NULL;
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
 
         subproc_add_arg_format(c, "--pidfile-check=%s", path);
         subproc_set_pidfile(c, path);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         check_holds_pidfile(r, path);
         /* The lock lived exactly as long as the command. */
-        assert_ll_equal(read_alive(path), -1);
-        report_free(r);
+        assert_ll_equal(t_read_alive(path), -1);
+        t_report_free(r);
 
         /* So the command can run again with the same pidfile. */
-        r = run_report_again(c, &out);
+        r = t_run_report_again(c, &out);
         check_holds_pidfile(r, path);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
         (void)unlink(path);
         free(path);
@@ -79,16 +77,16 @@ static void test_program_holds_pidfile(void **state)
 
 static void test_pidfile_while_running(void **state)
 {
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
         int release_fd;
         pid_t pid;
-        subproc *c = holder_start(path, &release_fd, &pid);
+        subproc *c = t_holder_start(path, &release_fd, &pid);
 
         /* By the time run_async returns, the child holds it with its own pid. */
-        assert_ll_equal(read_pid(path), pid);
-        assert_ll_equal(read_alive(path), pid);
-        holder_stop(c, release_fd);
-        assert_ll_equal(read_alive(path), -1);
+        assert_ll_equal(t_read_pid(path), pid);
+        assert_ll_equal(t_read_alive(path), pid);
+        t_holder_stop(c, release_fd);
+        assert_ll_equal(t_read_alive(path), -1);
         (void)unlink(path);
         free(path);
 }
@@ -100,14 +98,14 @@ static void test_pidfile_while_running(void **state)
 static void check_busy(subproc *c, const char *path, pid_t holder, const char *content,
                        size_t content_len, ino_t ino)
 {
-        char *holder_text = pid_text(holder), *now;
+        char *holder_text = t_pid_text(holder), *now;
         size_t now_len;
         struct stat st;
 
         /* The holder still runs: the common assert_run_fails() would object to it. */
-        lt_assert_run_fails(c, EBUSY, path);
+        assert_run_fails_with_children(c, EBUSY, path);
         assert_contains(subproc_errmsg(), holder_text);
-        now = read_file_all(path, &now_len);
+        now = t_read_file_all(path, &now_len);
         assert_bytes_equal(now, now_len, content, content_len);
         assert_ll_equal(stat(path, &st), 0);
         assert_ll_equal(st.st_ino, ino);
@@ -117,7 +115,7 @@ static void check_busy(subproc *c, const char *path, pid_t holder, const char *c
 
 static void test_second_start_is_ebusy(void **state)
 {
-        char *dir = lt_open_dir(), *path = lt_path(dir, "pid"), *marker = lt_path(dir, "ran");
+        char *dir = t_open_dir(), *path = t_path(dir, "pid"), *marker = t_path(dir, "ran");
         const char *const names[] = { "pid", "ran", NULL };
         char *content, *holder_text, *ran, expected[64];
         size_t content_len;
@@ -125,54 +123,54 @@ static void test_second_start_is_ebusy(void **state)
         subproc *second, *daemon;
         struct stat st;
         pid_t holder;
-        subproc *first = holder_start(path, &release_fd, &holder);
+        subproc *first = t_holder_start(path, &release_fd, &holder);
 
-        content = read_file_all(path, &content_len);
+        content = t_read_file_all(path, &content_len);
         assert_ll_equal(stat(path, &st), 0);
 
         second = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         subproc_add_arg_format(second, "--write-file=%s", marker);
         subproc_set_pidfile(second, path);
         check_busy(second, path, holder, content, content_len, st.st_ino);
-        assert_false(lt_file_exists(marker));
+        assert_false(t_file_exists(marker));
 
         daemon = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         subproc_add_arg_format(daemon, "--write-file=%s", marker);
         subproc_set_pidfile(daemon, path);
         subproc_daemonize(daemon);
         check_busy(daemon, path, holder, content, content_len, st.st_ino);
-        assert_false(lt_file_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(daemon);
 
         /* subproc_pidfile_acquire() sees the same holder. */
         errno = 0;
         assert_ll_equal(subproc_pidfile_acquire(path, 0), -1);
         assert_errno_equal(errno, EBUSY);
-        holder_text = pid_text(holder);
+        holder_text = t_pid_text(holder);
         assert_contains(subproc_errmsg(), holder_text);
         free(holder_text);
 
         /* Once the holder is gone, a new start succeeds and holds it. */
-        holder_stop(first, release_fd);
+        t_holder_stop(first, release_fd);
         assert_ll_equal(subproc_run(second, NULL), 0);
         /* It ran, and held the file with its own pid. */
-        ran = read_file_all(marker, NULL);
-        snprintf(expected, sizeof expected, "pid=%ld\n", (long)read_pid(path));
+        ran = t_read_file_all(marker, NULL);
+        snprintf(expected, sizeof expected, "pid=%ld\n", (long)t_read_pid(path));
         assert_string_equal(ran, expected);
         free(ran);
         subproc_free(second);
         free(content);
         free(path);
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static void test_restart_after_sigkill(void **state)
 {
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
         int release_fd, status = -1;
         pid_t first_pid, second_pid;
-        subproc *first = holder_start(path, &release_fd, &first_pid), *second;
+        subproc *first = t_holder_start(path, &release_fd, &first_pid), *second;
 
         assert_ll_equal(kill(first_pid, SIGKILL), 0);
         subproc_set_raw_status(first);
@@ -183,13 +181,13 @@ static void test_restart_after_sigkill(void **state)
         subproc_free(first);
 
         /* The file still names the dead holder, but nobody holds the lock. */
-        assert_ll_equal(read_pid(path), first_pid);
-        assert_ll_equal(read_alive(path), -1);
+        assert_ll_equal(t_read_pid(path), first_pid);
+        assert_ll_equal(t_read_alive(path), -1);
 
-        second = holder_start(path, &release_fd, &second_pid);
-        assert_ll_equal(read_pid(path), second_pid);
-        assert_ll_equal(read_alive(path), second_pid);
-        holder_stop(second, release_fd);
+        second = t_holder_start(path, &release_fd, &second_pid);
+        assert_ll_equal(t_read_pid(path), second_pid);
+        assert_ll_equal(t_read_alive(path), second_pid);
+        t_holder_stop(second, release_fd);
         (void)unlink(path);
         free(path);
 }
@@ -200,29 +198,29 @@ static void test_restart_after_sigkill(void **state)
 
 static void test_read_if_alive_decides_by_lock(void **state)
 {
-        char *path = make_temp_path(), *text;
+        char *path = t_make_temp_path(), *text;
         pid_t live[2] = { getpid(), getppid() };
         int fd;
 
         /* A missing file: nobody holds it. */
-        assert_ll_equal(read_alive(path), -1);
+        assert_ll_equal(t_read_alive(path), -1);
 
         /* Live but unrelated pids, written by hand without a lock: nobody holds it. */
         for (size_t i = 0; i < 2; i++) {
-                text = pid_text(live[i]);
-                write_file(path, text, strlen(text));
+                text = t_pid_text(live[i]);
+                t_write_file(path, text, strlen(text));
                 free(text);
-                assert_ll_equal(read_pid(path), live[i]);
-                assert_ll_equal(read_alive(path), -1);
+                assert_ll_equal(t_read_pid(path), live[i]);
+                assert_ll_equal(t_read_alive(path), -1);
         }
 
         /* Held (by another open file description of this process): alive, and the pid is
          * the holder the kernel shows, us, not the pid the file names. */
         fd = subproc_pidfile_acquire(path, 0);
         assert_true(fd >= 0);
-        assert_ll_equal(read_alive(path), getpid());
+        assert_ll_equal(t_read_alive(path), getpid());
         assert_ll_equal(subproc_pidfile_release(path, fd), 0);
-        assert_ll_equal(read_alive(path), -1);
+        assert_ll_equal(t_read_alive(path), -1);
         free(path);
 }
 
@@ -232,7 +230,7 @@ static void test_read_if_alive_decides_by_lock(void **state)
 
 static void test_acquire_and_release(void **state)
 {
-        char *path = make_temp_path(), *content, *again;
+        char *path = t_make_temp_path(), *content, *again;
         size_t content_len, again_len;
         int fd, fd2;
 
@@ -241,40 +239,40 @@ static void test_acquire_and_release(void **state)
                 print_error("acquire: %s\n", subproc_errmsg());
         assert_true(fd >= 0);
         assert_ll_equal(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
-        assert_ll_equal(read_pid(path), 4242);
+        assert_ll_equal(t_read_pid(path), 4242);
         /* Alive is who holds it (we do), never the pid written in it. */
-        assert_ll_equal(read_alive(path), getpid());
+        assert_ll_equal(t_read_alive(path), getpid());
 
         /* A second acquire, even from this process, is refused and changes nothing. */
-        content = read_file_all(path, &content_len);
+        content = t_read_file_all(path, &content_len);
         errno = 0;
         assert_ll_equal(subproc_pidfile_acquire(path, 777), -1);
         assert_errno_equal(errno, EBUSY);
         assert_contains(subproc_errmsg(), "is held by");
         /* 4242 holds nothing: the message does not name it as the holder. */
         assert_null(strstr(subproc_errmsg(), "4242"));
-        again = read_file_all(path, &again_len);
+        again = t_read_file_all(path, &again_len);
         assert_bytes_equal(again, again_len, content, content_len);
         free(again);
         free(content);
 
         /* Release removes the file and closes the fd. */
         assert_ll_equal(subproc_pidfile_release(path, fd), 0);
-        assert_false(lt_file_exists(path));
-        assert_false(fd_is_open(fd));
-        assert_ll_equal(read_alive(path), -1);
+        assert_false(t_file_exists(path));
+        assert_false(t_fd_is_open(fd));
+        assert_ll_equal(t_read_alive(path), -1);
         /* A missing file is fine, and the fd is still closed. */
         fd2 = subproc_pidfile_acquire(path, 0);
         assert_true(fd2 >= 0);
         assert_ll_equal(unlink(path), 0);
         assert_ll_equal(subproc_pidfile_release(path, fd2), 0);
-        assert_false(fd_is_open(fd2));
+        assert_false(t_fd_is_open(fd2));
 
         /* pid 0 keeps what the file holds. */
-        write_file(path, "777\n", 4);
+        t_write_file(path, "777\n", 4);
         fd = subproc_pidfile_acquire(path, 0);
         assert_true(fd >= 0);
-        content = read_file_all(path, &content_len);
+        content = t_read_file_all(path, &content_len);
         assert_string_equal(content, "777\n");
         free(content);
         assert_ll_equal(subproc_pidfile_release(path, fd), 0);
@@ -286,46 +284,46 @@ static void test_acquire_and_release(void **state)
         errno = 0;
         assert_ll_equal(subproc_pidfile_acquire("", 1), -1);
         assert_errno_equal(errno, EINVAL);
-        assert_false(lt_file_exists(path));
+        assert_false(t_file_exists(path));
         free(path);
 }
 
 #define assert_pidfile_refused(path, expected_errno, acquire_also)                            \
-        sp_assert_pidfile_refused((path), (expected_errno), (acquire_also), __FILE__, __LINE__)
+        pidfile_refused_at((path), (expected_errno), (acquire_also), __FILE__, __LINE__)
 
 /* subproc_pidfile_acquire(), subproc_pidfile_read() and subproc_pidfile_read_if_alive() all
  * fail on `path` with `expected_errno`; acquire may say `acquire_also` instead (0: it may
  * not). */
-static void sp_assert_pidfile_refused(const char *path, int expected_errno, int acquire_also,
-                                      const char *file, int line)
+static void pidfile_refused_at(const char *path, int expected_errno, int acquire_also,
+                               const char *file, int line)
 {
         pid_t pid = -2;
         int e;
 
         errno = 0;
-        sp_assert_ll_equal(subproc_pidfile_acquire(path, 1234), -1, "subproc_pidfile_acquire",
-                           file, line);
+        t_assert_ll_equal(subproc_pidfile_acquire(path, 1234), -1, "subproc_pidfile_acquire",
+                          file, line);
         e = errno;
         if (acquire_also == 0 || e != acquire_also)
-                sp_assert_errno_equal(e, expected_errno, file, line);
+                t_assert_errno_equal(e, expected_errno, file, line);
         errno = 0;
-        sp_assert_ll_equal(subproc_pidfile_read(path, &pid), -1, "subproc_pidfile_read", file,
-                           line);
-        sp_assert_errno_equal(errno, expected_errno, file, line);
+        t_assert_ll_equal(subproc_pidfile_read(path, &pid), -1, "subproc_pidfile_read", file,
+                          line);
+        t_assert_errno_equal(errno, expected_errno, file, line);
         errno = 0;
-        sp_assert_ll_equal(subproc_pidfile_read_if_alive(path, &pid), -1,
-                           "subproc_pidfile_read_if_alive", file, line);
-        sp_assert_errno_equal(errno, expected_errno, file, line);
+        t_assert_ll_equal(subproc_pidfile_read_if_alive(path, &pid), -1,
+                          "subproc_pidfile_read_if_alive", file, line);
+        t_assert_errno_equal(errno, expected_errno, file, line);
 }
 
 static void test_symlink_refused(void **state)
 {
-        char *dir = make_temp_dir(), *target = lt_path(dir, "target"), *link = lt_path(dir, "link");
-        char *marker = lt_path(dir, "ran"), *now;
+        char *dir = t_make_temp_dir(), *target = t_path(dir, "target"), *link = t_path(dir, "link");
+        char *marker = t_path(dir, "ran"), *now;
         const char *const names[] = { "target", "link", "ran", NULL };
         subproc *c;
 
-        write_file(target, "55\n", 3);
+        t_write_file(target, "55\n", 3);
         assert_ll_equal(symlink(target, link), 0);
         assert_pidfile_refused(link, ELOOP, 0);
 
@@ -333,24 +331,24 @@ static void test_symlink_refused(void **state)
         subproc_add_arg_format(c, "--write-file=%s", marker);
         subproc_set_pidfile(c, link);
         assert_run_fails(c, ELOOP, link);
-        assert_false(lt_file_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(c);
 
         /* force_cleanup does not follow it either: the target is left alone. */
         (void)subproc_pidfile_force_cleanup(link);
-        now = read_file_all(target, NULL);
+        now = t_read_file_all(target, NULL);
         assert_string_equal(now, "55\n");
         free(now);
 
         free(target);
         free(link);
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static void test_fifo_refused_without_blocking(void **state)
 {
-        char *dir = make_temp_dir(), *fifo = lt_path(dir, "fifo"), *marker = lt_path(dir, "ran");
+        char *dir = t_make_temp_dir(), *fifo = t_path(dir, "fifo"), *marker = t_path(dir, "ran");
         const char *const names[] = { "fifo", "ran", NULL };
         subproc *c;
         int rc, saved_errno;
@@ -373,17 +371,17 @@ static void test_fifo_refused_without_blocking(void **state)
         if (saved_errno != EINVAL && saved_errno != ENXIO)
                 assert_errno_equal(saved_errno, EINVAL);
         assert_contains(subproc_errmsg(), fifo);
-        assert_false(lt_file_exists(marker));
+        assert_false(t_file_exists(marker));
         subproc_free(c);
 
         free(fifo);
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static void test_directory_refused(void **state)
 {
-        char *dir = make_temp_dir();
+        char *dir = t_make_temp_dir();
 
         /* "EINVAL for a file that is not a regular file, or the errno of open": opening a
          * directory for writing fails first, with EISDIR. */
@@ -399,7 +397,7 @@ static void check_read(const char *path, const char *content, size_t len, pid_t 
         pid_t pid = -2;
         int rc;
 
-        write_file(path, content, len);
+        t_write_file(path, content, len);
         errno = 0;
         rc = subproc_pidfile_read(path, &pid);
         if (expected > 0) {
@@ -444,7 +442,7 @@ static void test_read_table(void **state)
                 { "1", 1, 1 },
                 { "2147483647\n", 11, 2147483647 },
         };
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
         pid_t pid;
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -459,7 +457,7 @@ static void test_read_table(void **state)
 /* A NUL byte is not whitespace: "12\0" is trailing garbage, not pid 12. */
 static void test_read_trailing_nul_is_garbage(void **state)
 {
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
 
         check_read(path, "12\0", 3, 0);
         assert_ll_equal(unlink(path), 0);
@@ -472,7 +470,7 @@ static void test_read_trailing_nul_is_garbage(void **state)
 
 static void test_force_cleanup_missing_or_unheld(void **state)
 {
-        char *path = make_temp_path(), *text;
+        char *path = t_make_temp_path(), *text;
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
         pid_t pid;
         int status;
@@ -485,14 +483,14 @@ static void test_force_cleanup_missing_or_unheld(void **state)
         /* A live pid in a file nobody holds: a daemon that does not lock its pidfile, or a
          * recycled pid.  Nothing proves which: refused, nobody signalled, the file stays. */
         assert_ll_equal(subproc_run_async(c, &pid), 0);
-        text = pid_text(pid);
-        write_file(path, text, strlen(text));
+        text = t_pid_text(pid);
+        t_write_file(path, text, strlen(text));
         free(text);
         errno = 0;
         assert_ll_equal(subproc_pidfile_force_cleanup(path), -1);
         assert_errno_equal(errno, ENOLCK);
         assert_contains(subproc_errmsg(), "does not hold the pidfile's lock");
-        assert_true(lt_file_exists(path));
+        assert_true(t_file_exists(path));
         assert_ll_equal(waitpid(pid, &status, WNOHANG), 0);
         assert_ll_equal(unlink(path), 0);
         subproc_abort(c);
@@ -513,7 +511,7 @@ static void count_term(int sig)
 
 /* Runs in a forked process in a process group of its own, which catches SIGTERM: a kill of
  * pid 0 would reach it and be counted. */
-static void cleanup_in_own_group(void *arg, struct lt_result *res)
+static void cleanup_in_own_group(void *arg, struct t_result *res)
 {
         const struct cleanup_job *job = arg;
         struct sigaction sa = { .sa_handler = count_term };
@@ -524,7 +522,7 @@ static void cleanup_in_own_group(void *arg, struct lt_result *res)
                 res->rc = -2;
                 return;
         }
-        lt_result_set(res, subproc_pidfile_force_cleanup(job->path));
+        t_result_set(res, subproc_pidfile_force_cleanup(job->path));
         res->value = term_count;
 }
 
@@ -539,19 +537,19 @@ static void test_force_cleanup_garbage_held(void **state)
                 { "0\n", 2 },
                 { "00", 2 },
         };
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 struct cleanup_job job = { path };
-                struct lt_result res;
+                struct t_result res;
                 char *now;
                 size_t now_len;
                 int fd;
 
-                write_file(path, cases[i].content, cases[i].len);
+                t_write_file(path, cases[i].content, cases[i].len);
                 fd = subproc_pidfile_acquire(path, 0);
                 assert_true(fd >= 0);
-                lt_in_child(cleanup_in_own_group, &job, &res);
+                t_in_child(cleanup_in_own_group, &job, &res);
                 if (res.rc != -1)
                         print_error("case %zu: force_cleanup returned %d\n", i, res.rc);
                 assert_ll_equal(res.rc, -1);
@@ -563,7 +561,7 @@ static void test_force_cleanup_garbage_held(void **state)
                 assert_contains(res.msg, path);
                 /* Nobody was signalled, and the held file is left as it was. */
                 assert_ll_equal(res.value, 0);
-                now = read_file_all(path, &now_len);
+                now = t_read_file_all(path, &now_len);
                 assert_bytes_equal(now, now_len, cases[i].content, cases[i].len);
                 free(now);
                 errno = 0;
@@ -581,18 +579,18 @@ static void test_force_cleanup_stops_holder(void **state)
         pid_t pid;
         subproc *c;
 
-        if (!lt_have_pidfds()) {
+        if (!t_have_pidfds()) {
                 print_message("no pidfds here (valgrind?): the library stops nobody then\n");
                 skip();
         }
-        path = make_temp_path();
-        c = holder_start(path, &release_fd, &pid);
+        path = t_make_temp_path();
+        c = t_holder_start(path, &release_fd, &pid);
 
         assert_ll_equal(subproc_pidfile_force_cleanup(path), 0);
-        assert_false(lt_file_exists(path));
+        assert_false(t_file_exists(path));
         subproc_set_raw_status(c);
         /* Bounded: if the holder was not stopped, it waits for its stdin forever. */
-        if (subproc_wait_timeout(c, &status, LT_HANG_GUARD_MS) != 0) {
+        if (subproc_wait_timeout(c, &status, T_HANG_GUARD_SHORT_MS) != 0) {
                 print_error("the holder was not stopped: %s\n", subproc_errmsg());
                 subproc_abort(c);
                 close(release_fd);
@@ -608,15 +606,15 @@ static void test_force_cleanup_stops_holder(void **state)
 
 static void test_set_pidfile_bad_arguments(void **state)
 {
-        char *path = make_temp_path(), *second = make_temp_path();
+        char *path = t_make_temp_path(), *second = t_make_temp_path();
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
 
         /* Set twice: the latest call wins (include/subproc.h, "Construction"). */
         subproc_set_pidfile(c, path);
         subproc_set_pidfile(c, second);
         assert_ll_equal(subproc_run(c, NULL), 0);
-        assert_false(lt_file_exists(path));
-        assert_true(lt_file_exists(second));
+        assert_false(t_file_exists(path));
+        assert_true(t_file_exists(second));
         assert_ll_equal(unlink(second), 0);
         free(second);
         subproc_free(c);
@@ -628,28 +626,28 @@ static void test_set_pidfile_bad_arguments(void **state)
         subproc_set_pidfile(c, NULL);
         assert_run_fails(c, EINVAL, NULL);
         subproc_free(c);
-        assert_false(lt_file_exists(path));
+        assert_false(t_file_exists(path));
         free(path);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                LT_TEST(test_program_holds_pidfile),
-                LT_TEST(test_pidfile_while_running),
-                LT_TEST(test_second_start_is_ebusy),
-                LT_TEST(test_restart_after_sigkill),
-                LT_TEST(test_read_if_alive_decides_by_lock),
-                LT_TEST(test_acquire_and_release),
-                LT_TEST(test_symlink_refused),
-                LT_TEST(test_fifo_refused_without_blocking),
-                LT_TEST(test_directory_refused),
-                LT_TEST(test_read_table),
-                LT_TEST(test_read_trailing_nul_is_garbage),
-                LT_TEST(test_force_cleanup_missing_or_unheld),
-                LT_TEST(test_force_cleanup_garbage_held),
-                LT_TEST(test_force_cleanup_stops_holder),
-                LT_TEST(test_set_pidfile_bad_arguments),
+                T_TEST(test_program_holds_pidfile),
+                T_TEST(test_pidfile_while_running),
+                T_TEST(test_second_start_is_ebusy),
+                T_TEST(test_restart_after_sigkill),
+                T_TEST(test_read_if_alive_decides_by_lock),
+                T_TEST(test_acquire_and_release),
+                T_TEST(test_symlink_refused),
+                T_TEST(test_fifo_refused_without_blocking),
+                T_TEST(test_directory_refused),
+                T_TEST(test_read_table),
+                T_TEST(test_read_trailing_nul_is_garbage),
+                T_TEST(test_force_cleanup_missing_or_unheld),
+                T_TEST(test_force_cleanup_garbage_held),
+                T_TEST(test_force_cleanup_stops_holder),
+                T_TEST(test_set_pidfile_bad_arguments),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,8 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "lifetime-util.h"
+#include "support/support.h"
 
 #define NOBODY 65534
 #define NO_CAPS "0000000000000000"
@@ -41,13 +40,13 @@ static struct helper_report *run_helper(subproc *c)
 {
         char *out = NULL;
 
-        return run_report(c, &out);
+        return t_run_report(c, &out);
 }
 
 static void check_no_caps(const struct helper_report *r)
 {
         for (size_t i = 0; i < sizeof cap_keys / sizeof cap_keys[0]; i++) {
-                const char *value = report_get(r, cap_keys[i]);
+                const char *value = t_report_get(r, cap_keys[i]);
 
                 if (value == NULL || strcmp(value, NO_CAPS) != 0)
                         print_error("%s is %s, expected empty\n", cap_keys[i],
@@ -58,12 +57,12 @@ static void check_no_caps(const struct helper_report *r)
 
 static void check_ids(const struct helper_report *r, long uid, long gid)
 {
-        assert_ll_equal(report_get_int(r, "uid"), uid);
-        assert_ll_equal(report_get_int(r, "euid"), uid);
-        assert_ll_equal(report_get_int(r, "suid"), uid);
-        assert_ll_equal(report_get_int(r, "gid"), gid);
-        assert_ll_equal(report_get_int(r, "egid"), gid);
-        assert_ll_equal(report_get_int(r, "sgid"), gid);
+        assert_ll_equal(t_report_get_int(r, "uid"), uid);
+        assert_ll_equal(t_report_get_int(r, "euid"), uid);
+        assert_ll_equal(t_report_get_int(r, "suid"), uid);
+        assert_ll_equal(t_report_get_int(r, "gid"), gid);
+        assert_ll_equal(t_report_get_int(r, "egid"), gid);
+        assert_ll_equal(t_report_get_int(r, "sgid"), gid);
 }
 
 /* Give the test process supplementary groups, to see whether the child drops them; returns
@@ -103,9 +102,9 @@ static struct helper_report *run_with_groups(subproc *c)
                 print_error("subproc_run: %s\n", subproc_errmsg());
         assert_ll_equal(rc, 0);
         assert_ll_equal(status, 0);
-        r = report_parse(out, subproc_output_len(c));
+        r = t_report_parse(out, subproc_output_len(c));
         free(out);
-        assert_non_null(report_get(r, "report_end"));
+        assert_non_null(t_report_get(r, "report_end"));
         return r;
 }
 
@@ -118,12 +117,12 @@ static void test_clear_caps(void **state)
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
 
-        lt_require_root();
+        t_require_root();
         /* Without clear_caps a root child keeps its bounding set: the check can fail. */
         r = run_helper(c);
-        assert_string_not_equal(report_get(r, "capbnd"), NO_CAPS);
-        assert_string_not_equal(report_get(r, "capeff"), NO_CAPS);
-        report_free(r);
+        assert_string_not_equal(t_report_get(r, "capbnd"), NO_CAPS);
+        assert_string_not_equal(t_report_get(r, "capeff"), NO_CAPS);
+        t_report_free(r);
         subproc_free(c);
 
         c = subproc_new(HELPER_PATH);
@@ -132,7 +131,7 @@ static void test_clear_caps(void **state)
         check_no_caps(r);
         /* Still root by uid: only the capabilities went. */
         check_ids(r, 0, (long)getgid());
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -144,7 +143,7 @@ struct caps_job {
 /* Runs in a forked process: no cmocka.  Give the process an inheritable and an ambient
  * capability (which a root exec passes on even with an empty bounding set), then run the
  * helper with its stdout on out_fd. */
-static void run_with_inherited_caps(void *arg, struct lt_result *res)
+static void run_with_inherited_caps(void *arg, struct t_result *res)
 {
         const struct caps_job *job = arg;
         struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -162,7 +161,7 @@ static void run_with_inherited_caps(void *arg, struct lt_result *res)
         subproc_set_output_fd(c, &out_fd);
         if (job->clear)
                 subproc_clear_caps(c);
-        lt_result_set(res, subproc_run(c, NULL));
+        t_result_set(res, subproc_run(c, NULL));
         subproc_free(c);
         return;
 fail:
@@ -174,7 +173,7 @@ fail:
 static struct helper_report *report_with_inherited_caps(bool clear)
 {
         struct helper_report *r;
-        struct lt_result res;
+        struct t_result res;
         struct caps_job job;
         int out[2];
         size_t len;
@@ -183,16 +182,16 @@ static struct helper_report *report_with_inherited_caps(bool clear)
         assert_ll_equal(pipe2(out, O_CLOEXEC), 0);
         job.out_fd = out[1];
         job.clear = clear;
-        lt_in_child(run_with_inherited_caps, &job, &res);
+        t_in_child(run_with_inherited_caps, &job, &res);
         close(out[1]);
         if (res.rc != 0)
                 print_error("rc %d: %s (%s)\n", res.rc, res.msg, strerror(res.error));
         assert_ll_equal(res.rc, 0);
-        text = read_fd_all(out[0], &len);
+        text = t_read_fd_all(out[0], &len);
         close(out[0]);
-        r = report_parse(text, len);
+        r = t_report_parse(text, len);
         free(text);
-        assert_non_null(report_get(r, "report_end"));
+        assert_non_null(t_report_get(r, "report_end"));
         return r;
 }
 
@@ -202,20 +201,20 @@ static void test_clear_caps_inherited(void **state)
         const unsigned long long bit = 1ULL << CAP_NET_BIND_SERVICE;
         struct helper_report *r;
 
-        lt_require_root();
-        if (!lt_has_cap(CAP_NET_BIND_SERVICE)) {
+        t_require_root();
+        if (!t_has_cap(CAP_NET_BIND_SERVICE)) {
                 print_message("skipped: needs CAP_NET_BIND_SERVICE\n");
                 skip();
         }
         /* Control: without clear_caps the child has them. */
         r = report_with_inherited_caps(false);
-        assert_ll_equal(report_hex(r, "capinh") & bit, bit);
-        assert_ll_equal(report_hex(r, "capamb") & bit, bit);
-        report_free(r);
+        assert_ll_equal(t_report_hex(r, "capinh") & bit, bit);
+        assert_ll_equal(t_report_hex(r, "capamb") & bit, bit);
+        t_report_free(r);
 
         r = report_with_inherited_caps(true);
         check_no_caps(r);
-        report_free(r);
+        t_report_free(r);
 }
 
 static void test_clear_caps_with_uid_and_gid(void **state)
@@ -223,15 +222,15 @@ static void test_clear_caps_with_uid_and_gid(void **state)
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
 
-        lt_require_root();
+        t_require_root();
         subproc_clear_caps(c);
         subproc_set_uid(c, NOBODY);
         subproc_set_gid(c, NOBODY);
         r = run_with_groups(c);
         check_no_caps(r);
         check_ids(r, NOBODY, NOBODY);
-        assert_ll_equal(report_get_int(r, "ngroups"), 0);
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "ngroups"), 0);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -244,13 +243,13 @@ static void test_groups_dropped_with_gid_or_uid(void **state)
         subproc *c;
         struct helper_report *r;
 
-        lt_require_root();
+        t_require_root();
         /* Control: without a uid or gid the child inherits the groups. */
         c = subproc_new(HELPER_PATH);
         r = run_with_groups(c);
-        assert_ll_equal(report_get_int(r, "ngroups"), 3);
-        assert_string_equal(report_nth(r, "group", 0), "4");
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "ngroups"), 3);
+        assert_string_equal(t_report_nth(r, "group", 0), "4");
+        t_report_free(r);
         subproc_free(c);
 
         /* set_gid alone: the gid changes, no supplementary group is left, the uid stays. */
@@ -258,8 +257,8 @@ static void test_groups_dropped_with_gid_or_uid(void **state)
         subproc_set_gid(c, NOBODY);
         r = run_with_groups(c);
         check_ids(r, 0, NOBODY);
-        assert_ll_equal(report_get_int(r, "ngroups"), 0);
-        report_free(r);
+        assert_ll_equal(t_report_get_int(r, "ngroups"), 0);
+        t_report_free(r);
         subproc_free(c);
 
         /* set_uid alone drops them too. */
@@ -267,12 +266,12 @@ static void test_groups_dropped_with_gid_or_uid(void **state)
         subproc_set_uid(c, NOBODY);
         r = run_with_groups(c);
         check_ids(r, NOBODY, (long)getgid());
-        assert_ll_equal(report_get_int(r, "ngroups"), 0);
+        assert_ll_equal(t_report_get_int(r, "ngroups"), 0);
         /* A non-root uid without ambient capabilities loses the permitted and effective
          * sets at exec. */
-        assert_string_equal(report_get(r, "capeff"), NO_CAPS);
-        assert_string_equal(report_get(r, "capprm"), NO_CAPS);
-        report_free(r);
+        assert_string_equal(t_report_get(r, "capeff"), NO_CAPS);
+        assert_string_equal(t_report_get(r, "capprm"), NO_CAPS);
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -294,8 +293,8 @@ static void test_umask(void **state)
                 subproc_set_umask(c, masks[i]);
                 r = run_helper(c);
                 snprintf(expected, sizeof expected, "%04o", (unsigned)masks[i]);
-                assert_string_equal(report_get(r, "umask"), expected);
-                report_free(r);
+                assert_string_equal(t_report_get(r, "umask"), expected);
+                t_report_free(r);
                 subproc_free(c);
         }
         /* The caller's umask is its own. */
@@ -309,13 +308,13 @@ static void test_no_new_privs(void **state)
 
         char *out = NULL;
 
-        r = run_report(c, &out);
-        assert_ll_equal(report_get_int(r, "nonewprivs"), 0);
-        report_free(r);
+        r = t_run_report(c, &out);
+        assert_ll_equal(t_report_get_int(r, "nonewprivs"), 0);
+        t_report_free(r);
         subproc_set_no_new_privs(c);
-        r = run_report_again(c, &out);
-        assert_ll_equal(report_get_int(r, "nonewprivs"), 1);
-        report_free(r);
+        r = t_run_report_again(c, &out);
+        assert_ll_equal(t_report_get_int(r, "nonewprivs"), 1);
+        t_report_free(r);
         subproc_free(c);
         /* Not in the caller. */
         assert_ll_equal(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 0);
@@ -335,17 +334,17 @@ static void test_rlimits(void **state)
         subproc_set_rlimit(c, RLIMIT_NOFILE, 64, 128); /* replaces the first */
         subproc_set_rlimit(c, RLIMIT_CORE, 0, 0);
         r = run_helper(c);
-        assert_string_equal(report_get(r, "rlimit[NOFILE]"), "64:128");
-        assert_string_equal(report_get(r, "rlimit[CORE]"), "0:0");
-        report_free(r);
+        assert_string_equal(t_report_get(r, "rlimit[NOFILE]"), "64:128");
+        assert_string_equal(t_report_get(r, "rlimit[CORE]"), "0:0");
+        t_report_free(r);
         subproc_free(c);
 
         c = subproc_new(HELPER_PATH);
         subproc_set_rlimit(c, RLIMIT_CORE, 4096, 8192);
         r = run_helper(c);
         if (core.rlim_max == RLIM_INFINITY || core.rlim_max >= 8192)
-                assert_string_equal(report_get(r, "rlimit[CORE]"), "4096:8192");
-        report_free(r);
+                assert_string_equal(t_report_get(r, "rlimit[CORE]"), "4096:8192");
+        t_report_free(r);
         subproc_free(c);
 
         /* The caller's limits are its own. */
@@ -434,7 +433,7 @@ static int become(enum failing_as as)
 }
 
 /* Runs in a forked process: no cmocka. */
-static void run_failing_step(void *arg, struct lt_result *res)
+static void run_failing_step(void *arg, struct t_result *res)
 {
         const struct failing_job *job = arg;
         struct rlimit rl;
@@ -466,7 +465,7 @@ static void run_failing_step(void *arg, struct lt_result *res)
                 subproc_set_rlimit(c, RLIMIT_NOFILE, rl.rlim_cur, rl.rlim_max + 1);
                 break;
         }
-        lt_result_set(res, subproc_run(c, NULL));
+        t_result_set(res, subproc_run(c, NULL));
         /* No child left behind. */
         res->value = waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
         subproc_free(c);
@@ -491,14 +490,14 @@ static void test_failing_step_is_named(void **state)
         char *marker;
         const char *const names[] = { "ran", NULL };
 
-        lt_require_root();
-        dir = lt_open_dir();
-        marker = lt_path(dir, "ran");
+        t_require_root();
+        dir = t_open_dir();
+        marker = t_path(dir, "ran");
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 struct failing_job job = { marker, cases[i].what, cases[i].as };
-                struct lt_result res;
+                struct t_result res;
 
-                lt_in_child(run_failing_step, &job, &res);
+                t_in_child(run_failing_step, &job, &res);
                 if (res.rc != -1 || res.error != EPERM)
                         print_error("case %zu: rc %d, errno %d, message: %s\n", i, res.rc,
                                     res.error, res.msg);
@@ -506,38 +505,38 @@ static void test_failing_step_is_named(void **state)
                 assert_errno_equal(res.error, EPERM);
                 assert_contains(res.msg, cases[i].step);
                 assert_ll_equal(res.value, 1);
-                assert_false(lt_file_exists(marker));
+                assert_false(t_file_exists(marker));
         }
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 /* Raising a hard limit without CAP_SYS_RESOURCE, where the test needs no root. */
 static void test_raise_hard_limit_fails(void **state)
 {
-        char *dir = lt_open_dir(), *marker = lt_path(dir, "ran");
+        char *dir = t_open_dir(), *marker = t_path(dir, "ran");
         const char *const names[] = { "ran", NULL };
         struct failing_job job = { marker, RAISE_HARD_LIMIT, geteuid() == 0 ? AS_NOBODY : AS_IS };
-        struct lt_result res;
+        struct t_result res;
         struct rlimit rl;
 
         assert_ll_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
-        if (rl.rlim_max == RLIM_INFINITY || (geteuid() != 0 && lt_has_cap(CAP_SYS_RESOURCE_BIT))) {
+        if (rl.rlim_max == RLIM_INFINITY || (geteuid() != 0 && t_has_cap(CAP_SYS_RESOURCE_BIT))) {
                 print_message("skipped: the hard limit cannot be raised above infinity, or the "
                               "test may raise it\n");
                 free(marker);
-                lt_remove_dir(dir, names);
+                t_remove_dir(dir, names);
                 skip();
         }
-        lt_in_child(run_failing_step, &job, &res);
+        t_in_child(run_failing_step, &job, &res);
         if (res.rc != -1)
                 print_error("rc %d: %s\n", res.rc, res.msg);
         assert_ll_equal(res.rc, -1);
         assert_errno_equal(res.error, EPERM);
         assert_contains(res.msg, "NOFILE");
-        assert_false(lt_file_exists(marker));
+        assert_false(t_file_exists(marker));
         free(marker);
-        lt_remove_dir(dir, names);
+        t_remove_dir(dir, names);
 }
 
 static void test_bad_ids_and_umask(void **state)
@@ -560,17 +559,17 @@ static void test_bad_ids_and_umask(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                LT_TEST(test_clear_caps),
-                LT_TEST(test_clear_caps_inherited),
-                LT_TEST(test_clear_caps_with_uid_and_gid),
-                LT_TEST(test_groups_dropped_with_gid_or_uid),
-                LT_TEST(test_umask),
-                LT_TEST(test_no_new_privs),
-                LT_TEST(test_rlimits),
-                LT_TEST(test_rlimit_invalid),
-                LT_TEST(test_failing_step_is_named),
-                LT_TEST(test_raise_hard_limit_fails),
-                LT_TEST(test_bad_ids_and_umask),
+                T_TEST(test_clear_caps),
+                T_TEST(test_clear_caps_inherited),
+                T_TEST(test_clear_caps_with_uid_and_gid),
+                T_TEST(test_groups_dropped_with_gid_or_uid),
+                T_TEST(test_umask),
+                T_TEST(test_no_new_privs),
+                T_TEST(test_rlimits),
+                T_TEST(test_rlimit_invalid),
+                T_TEST(test_failing_step_is_named),
+                T_TEST(test_raise_hard_limit_fails),
+                T_TEST(test_bad_ids_and_umask),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

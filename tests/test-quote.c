@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------------------------------
  * to_string
@@ -117,21 +117,21 @@ static void check_shell_roundtrip(subproc *(*make)(void), bool linebreaks, bool 
                 print_error("subproc_to_string: %s\n", subproc_errmsg());
         assert_non_null(line);
         shell = subproc_new_args("/bin/sh", "-c", line, NULL);
-        via_shell = run_report(shell, &shell_out);
-        direct = run_report(c, &direct_out);
+        via_shell = t_run_report(shell, &shell_out);
+        direct = t_run_report(c, &direct_out);
 
-        direct_argv = report_argv(direct);
-        shell_argv = report_argv(via_shell);
+        direct_argv = t_report_argv(direct);
+        shell_argv = t_report_argv(via_shell);
         for (size_t i = 0; direct_argv[i] != NULL; i++) {
                 if (shell_argv[i] == NULL || strcmp(direct_argv[i], shell_argv[i]) != 0)
                         print_error("argv[%zu] differs after /bin/sh -c '%s'\n", i, line);
                 assert_non_null(shell_argv[i]);
                 assert_string_equal(shell_argv[i], direct_argv[i]);
         }
-        assert_ll_equal(report_get_int(via_shell, "argc"), report_get_int(direct, "argc"));
+        assert_ll_equal(t_report_get_int(via_shell, "argc"), t_report_get_int(direct, "argc"));
 
-        for (size_t i = 0; i < report_env_count(direct); i++) {
-                const char *entry = report_nth(direct, "env", i);
+        for (size_t i = 0; i < t_report_env_count(direct); i++) {
+                const char *entry = t_report_nth(direct, "env", i);
                 const char *equals = strchr(entry, '=');
                 char *name = strndup(entry, (size_t)(equals - entry));
 
@@ -140,29 +140,29 @@ static void check_shell_roundtrip(subproc *(*make)(void), bool linebreaks, bool 
                         free(name);
                         continue;
                 }
-                if (report_env(via_shell, name) == NULL)
+                if (t_report_env(via_shell, name) == NULL)
                         print_error("%s is missing after /bin/sh -c '%s'\n", name, line);
-                assert_non_null(report_env(via_shell, name));
-                assert_string_equal(report_env(via_shell, name), equals + 1);
+                assert_non_null(t_report_env(via_shell, name));
+                assert_string_equal(t_report_env(via_shell, name), equals + 1);
                 free(name);
         }
         if (inherits) {
-                for (size_t i = 0; i < report_env_count(via_shell); i++) {
-                        const char *entry = report_nth(via_shell, "env", i);
+                for (size_t i = 0; i < t_report_env_count(via_shell); i++) {
+                        const char *entry = t_report_nth(via_shell, "env", i);
                         const char *equals = strchr(entry, '=');
                         char *name = strndup(entry, (size_t)(equals - entry));
 
-                        if (!shell_added(entry) && report_env(direct, name) == NULL) {
+                        if (!shell_added(entry) && t_report_env(direct, name) == NULL) {
                                 print_error("%s is extra after /bin/sh -c '%s'\n", name, line);
                                 fail();
                         }
                         free(name);
                 }
         }
-        strv_free(direct_argv);
-        strv_free(shell_argv);
-        report_free(direct);
-        report_free(via_shell);
+        t_strv_free(direct_argv);
+        t_strv_free(shell_argv);
+        t_report_free(direct);
+        t_report_free(via_shell);
         subproc_free(shell);
         subproc_free(c);
         free(line);
@@ -172,11 +172,11 @@ static subproc *awkward_command(void)
 {
         subproc *c = subproc_new(HELPER_PATH);
 
-        for (size_t i = 0; i < N_AWKWARD_ENV; i++)
-                subproc_env_set(c, awkward_env[i].name, awkward_env[i].value);
+        for (size_t i = 0; i < T_N_AWKWARD_ENV; i++)
+                subproc_env_set(c, t_awkward_env[i].name, t_awkward_env[i].value);
         subproc_add_arg(c, "--");
-        for (size_t i = 0; awkward_args[i] != NULL; i++)
-                subproc_add_arg(c, awkward_args[i]);
+        for (size_t i = 0; t_awkward_args[i] != NULL; i++)
+                subproc_add_arg(c, t_awkward_args[i]);
         return c;
 }
 
@@ -201,12 +201,12 @@ static subproc *env_unset_command(void)
 
 static void test_to_string_env_unset_roundtrip(void **state)
 {
-        struct saved_env saved[2] = { 0 };
+        struct t_saved_env saved[2] = { 0 };
         subproc *c;
         char *text;
 
-        env_save_set(&saved[0], "SUBPROC_TEST_GONE", "must disappear");
-        env_save_set(&saved[1], "SUBPROC_TEST_KEPT", "kept");
+        t_env_save_set(&saved[0], "SUBPROC_TEST_GONE", "must disappear");
+        t_env_save_set(&saved[1], "SUBPROC_TEST_KEPT", "kept");
         c = env_unset_command();
         text = subproc_to_string(c, false);
         assert_non_null(text);
@@ -217,8 +217,8 @@ static void test_to_string_env_unset_roundtrip(void **state)
         subproc_free(c);
         check_shell_roundtrip(env_unset_command, false, true);
         check_shell_roundtrip(env_unset_command, true, true);
-        env_restore(&saved[1]);
-        env_restore(&saved[0]);
+        t_env_restore(&saved[1]);
+        t_env_restore(&saved[0]);
 }
 
 static void test_to_string_does_not_run(void **state)
@@ -249,7 +249,7 @@ static void test_write_arg_log(void **state)
         assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
         assert_ll_equal(subproc_write_arg_log(c, fds[1]), 0);
         close(fds[1]);
-        logged = read_fd_all(fds[0], &len);
+        logged = t_read_fd_all(fds[0], &len);
         close(fds[0]);
         assert_true(asprintf(&expected, "%s\n", text) > 0);
         assert_bytes_equal(logged, len, expected, strlen(expected));
@@ -279,16 +279,16 @@ static void test_write_arg_log_bad_fd(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_to_string_issue_example),
-                SP_TEST(test_to_string_plain),
-                SP_TEST(test_to_string_linebreaks),
-                SP_TEST(test_to_string_inherit_hides_inherited),
-                SP_TEST(test_to_string_shell_roundtrip),
-                SP_TEST(test_to_string_linebreaks_shell_roundtrip),
-                SP_TEST(test_to_string_env_unset_roundtrip),
-                SP_TEST(test_to_string_does_not_run),
-                SP_TEST(test_write_arg_log),
-                SP_TEST(test_write_arg_log_bad_fd),
+                T_TEST(test_to_string_issue_example),
+                T_TEST(test_to_string_plain),
+                T_TEST(test_to_string_linebreaks),
+                T_TEST(test_to_string_inherit_hides_inherited),
+                T_TEST(test_to_string_shell_roundtrip),
+                T_TEST(test_to_string_linebreaks_shell_roundtrip),
+                T_TEST(test_to_string_env_unset_roundtrip),
+                T_TEST(test_to_string_does_not_run),
+                T_TEST(test_write_arg_log),
+                T_TEST(test_write_arg_log_bad_fd),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,18 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 #define MIB (1024 * 1024)
-
-static char *checksum_text(const void *data, size_t len)
-{
-        char *text = malloc(17);
-
-        assert_non_null(text);
-        format_checksum(text, helper_checksum(HELPER_CHECKSUM_INIT, data, len));
-        return text;
-}
 
 /* ---------------------------------------------------------------------------------------
  * Send buffers
@@ -40,8 +31,9 @@ static char *checksum_text(const void *data, size_t len)
 static void test_send_buffers(void **state)
 {
         const size_t len = 1 * MIB;
-        char *first = make_pattern('0', len), *second = make_pattern('k', len + 7);
-        char *first_sum = checksum_text(first, len), *second_sum = checksum_text(second, len + 7);
+        char *first = t_make_pattern('0', len), *second = t_make_pattern('k', len + 7);
+        char *first_sum = t_checksum_text(first, len);
+        char *second_sum = t_checksum_text(second, len + 7);
         subproc *c = subproc_new_args(HELPER_PATH, NULL);
         struct helper_report *r;
         int first_fd, second_fd;
@@ -59,20 +51,20 @@ static void test_send_buffers(void **state)
          * feeding both without blocking on either. */
         subproc_add_arg_format(c, "--read-fd=%d", first_fd);
         subproc_add_arg_format(c, "--read-fd=%d", second_fd);
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         snprintf(expected_fds, sizeof expected_fds, "0 1 2 %d %d",
                  first_fd < second_fd ? first_fd : second_fd,
                  first_fd < second_fd ? second_fd : first_fd);
-        fd_set_text = report_fd_set(r);
+        fd_set_text = t_report_fd_set(r);
         assert_string_equal(fd_set_text, expected_fds);
         free(fd_set_text);
         snprintf(expected_len, sizeof expected_len, "%zu", len);
-        assert_string_equal(report_getf(r, "read_bytes[%d]", first_fd), expected_len);
-        assert_string_equal(report_getf(r, "read_sum[%d]", first_fd), first_sum);
+        assert_string_equal(t_report_getf(r, "read_bytes[%d]", first_fd), expected_len);
+        assert_string_equal(t_report_getf(r, "read_sum[%d]", first_fd), first_sum);
         snprintf(expected_len, sizeof expected_len, "%zu", len + 7);
-        assert_string_equal(report_getf(r, "read_bytes[%d]", second_fd), expected_len);
-        assert_string_equal(report_getf(r, "read_sum[%d]", second_fd), second_sum);
-        report_free(r);
+        assert_string_equal(t_report_getf(r, "read_bytes[%d]", second_fd), expected_len);
+        assert_string_equal(t_report_getf(r, "read_sum[%d]", second_fd), second_sum);
+        t_report_free(r);
         free(first);
         free(second);
         free(first_sum);
@@ -96,11 +88,11 @@ static void test_send_buffer_text_and_empty(void **state)
         subproc_add_arg_format(c, "--read-fd=%d", empty_fd);
         subproc_set_output_buffer(c, &out);
         assert_ll_equal(subproc_run(c, NULL), 0);
-        r = report_parse(out, subproc_output_len(c));
-        assert_bytes_equal(report_getf(r, "read_text[%d]", text_fd), 12, "config\0line\n", 12);
-        assert_string_equal(report_getf(r, "read_bytes[%d]", text_fd), "12");
-        assert_string_equal(report_getf(r, "read_bytes[%d]", empty_fd), "0");
-        report_free(r);
+        r = t_report_parse(out, subproc_output_len(c));
+        assert_bytes_equal(t_report_getf(r, "read_text[%d]", text_fd), 12, "config\0line\n", 12);
+        assert_string_equal(t_report_getf(r, "read_bytes[%d]", text_fd), "12");
+        assert_string_equal(t_report_getf(r, "read_bytes[%d]", empty_fd), "0");
+        t_report_free(r);
         free(out);
         subproc_free(c);
 }
@@ -108,7 +100,7 @@ static void test_send_buffer_text_and_empty(void **state)
 static void test_send_buffer_rerun(void **state)
 {
         const size_t len = 300000;
-        char *data = make_pattern('m', len), *sum = checksum_text(data, len);
+        char *data = t_make_pattern('m', len), *sum = t_checksum_text(data, len);
         subproc *c = subproc_new(HELPER_PATH);
         char *out = NULL;
         int fd = subproc_add_send_buffer(c, data, len);
@@ -128,11 +120,11 @@ static void test_send_buffer_rerun(void **state)
                         assert_ll_equal(subproc_run(c, &status), 0);
                 }
                 assert_ll_equal(status, 0);
-                r = report_parse(out, subproc_output_len(c));
-                assert_true(report_has_fd(r, fd));
-                assert_ll_equal(report_count(r, "fd"), 4);
-                assert_string_equal(report_getf(r, "read_sum[%d]", fd), sum);
-                report_free(r);
+                r = t_report_parse(out, subproc_output_len(c));
+                assert_true(t_report_has_fd(r, fd));
+                assert_ll_equal(t_report_count(r, "fd"), 4);
+                assert_string_equal(t_report_getf(r, "read_sum[%d]", fd), sum);
+                t_report_free(r);
         }
         free(out);
         free(data);
@@ -143,12 +135,12 @@ static void test_send_buffer_rerun(void **state)
 static void test_send_buffer_with_stdin_and_output(void **state)
 {
         const size_t len = 3 * MIB;
-        char *data = make_pattern('s', len), *input = make_pattern('i', len);
-        char *sum = checksum_text(data, len), *expected_err = make_pattern('A', MIB);
+        char *data = t_make_pattern('s', len), *input = t_make_pattern('i', len);
+        char *sum = t_checksum_text(data, len), *expected_err = t_make_pattern('A', MIB);
         subproc *c = subproc_new(HELPER_PATH);
         char *out, *err;
         struct helper_report *r;
-        char *report_path = make_temp_path();
+        char *report_path = t_make_temp_path();
         int fd = subproc_add_send_buffer(c, data, len);
 
         /* Stdin, a send buffer, stdout and stderr all at once. */
@@ -163,10 +155,10 @@ static void test_send_buffer_with_stdin_and_output(void **state)
         assert_ll_equal(subproc_run(c, NULL), 0);
         assert_bytes_equal(out, subproc_output_len(c), input, len);
         assert_bytes_equal(err, subproc_error_len(c), expected_err, MIB);
-        r = report_read_file(report_path);
+        r = t_report_read_file(report_path);
         unlink(report_path);
-        assert_string_equal(report_getf(r, "read_sum[%d]", fd), sum);
-        report_free(r);
+        assert_string_equal(t_report_getf(r, "read_sum[%d]", fd), sum);
+        t_report_free(r);
         free(report_path);
         free(out);
         free(err);
@@ -290,7 +282,7 @@ enum stdio_scenario { STDIO_BUFFERS, STDIO_MAPPINGS, STDIO_HANDSHAKE, STDIO_DAEM
 /* Run one scenario in a forked caller with the `closed` fds closed: true if it went well. */
 static bool scenario_with_stdio_closed(unsigned closed, enum stdio_scenario which)
 {
-        char *dir = make_temp_dir(), pidfile[PATH_MAX], message[700] = "";
+        char *dir = t_make_temp_dir(), pidfile[PATH_MAX], message[700] = "";
         int channel[2], status = -1;
         ssize_t n;
         pid_t caller;
@@ -369,14 +361,14 @@ static void test_all_stdio_closed(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_send_buffers),
-                SP_TEST(test_send_buffer_text_and_empty),
-                SP_TEST(test_send_buffer_rerun),
-                SP_TEST(test_send_buffer_with_stdin_and_output),
-                SP_TEST(test_stdin_closed),
-                SP_TEST(test_stdout_closed),
-                SP_TEST(test_stderr_closed),
-                SP_TEST(test_all_stdio_closed),
+                T_TEST(test_send_buffers),
+                T_TEST(test_send_buffer_text_and_empty),
+                T_TEST(test_send_buffer_rerun),
+                T_TEST(test_send_buffer_with_stdin_and_output),
+                T_TEST(test_stdin_closed),
+                T_TEST(test_stdout_closed),
+                T_TEST(test_stderr_closed),
+                T_TEST(test_all_stdio_closed),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

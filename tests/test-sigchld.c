@@ -24,8 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "supervise-util.h"
+#include "support/support.h"
 
 /* A library that hangs in a case is killed by SIGALRM after this long (not in the EINTR
  * storm, which uses the same timer). */
@@ -35,7 +34,7 @@
  * The caller's signal state, saved around each case (run in both modes)
  * ------------------------------------------------------------------------------------- */
 
-static struct signal_state saved_signals;
+static struct t_signal_state saved_signals;
 
 static void stop_interval_timer(void)
 {
@@ -46,21 +45,21 @@ static void stop_interval_timer(void)
 
 static int signals_setup(void **state)
 {
-        save_signal_state(&saved_signals);
+        t_save_signal_state(&saved_signals);
         alarm(HANG_ALARM_S);
-        return mode_setup(state);
+        return t_mode_setup(state);
 }
 
 static int signals_teardown(void **state)
 {
         sp_test_no_pidfd_group = 0;
         stop_interval_timer();
-        restore_signal_state(&saved_signals);
-        return mode_teardown(state);
+        t_restore_signal_state(&saved_signals);
+        return t_teardown(state);
 }
 
 /* A case in both modes, with the caller's signal state restored after it. */
-#define BOTH_SIGNAL_MODES(f) BOTH_MODES_WITH(f, signals_setup, signals_teardown)
+#define BOTH_SIGNAL_MODES(f) T_BOTH_MODES_WITH(f, signals_setup, signals_teardown)
 
 /* ---------------------------------------------------------------------------------------
  * Helpers
@@ -68,9 +67,9 @@ static int signals_teardown(void **state)
 
 /* Whether the library said it could not reap the child and why (the only honest answer when
  * somebody else took the status); fails on any other error. */
-#define lost_status(o) sp_lost_status((o), __FILE__, __LINE__)
+#define lost_status(o) lost_status_at((o), __FILE__, __LINE__)
 
-static bool sp_lost_status(const struct outcome *o, const char *file, int line)
+static bool lost_status_at(const struct t_outcome *o, const char *file, int line)
 {
         if (o->rc == 0)
                 return false;
@@ -79,7 +78,7 @@ static bool sp_lost_status(const struct outcome *o, const char *file, int line)
                             o->error, strerror(o->error), o->msg);
                 _fail(file, line);
         }
-        sp_assert_contains(o->msg, "SIGCHLD", file, line);
+        t_assert_contains(o->msg, "SIGCHLD", file, line);
         return true;
 }
 
@@ -88,9 +87,9 @@ static bool sp_lost_status(const struct outcome *o, const char *file, int line)
  * is released, so look until the deadline. */
 static void assert_gone(pid_t pid)
 {
-        double deadline = monotonic_ms() + HANG_GUARD_MS;
+        double deadline = t_monotonic_ms() + T_HANG_GUARD_MS;
 
-        while (kill(pid, 0) == 0 && monotonic_ms() < deadline) {
+        while (kill(pid, 0) == 0 && t_monotonic_ms() < deadline) {
                 struct timespec step = { 0, 1000 * 1000 };
 
                 nanosleep(&step, NULL);
@@ -111,14 +110,14 @@ static void run_exit_three(struct tally *t)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=hello",
                                       "--exit=3", NULL);
-        struct outcome o;
+        struct t_outcome o;
         char *out = NULL;
         int status = -1;
-        double start = monotonic_ms();
+        double start = t_monotonic_ms();
 
         subproc_set_output_buffer(c, &out);
         errno = 0;
-        finish_outcome(&o, subproc_run(c, &status), start);
+        t_finish_outcome(&o, subproc_run(c, &status), start);
         if (lost_status(&o)) {
                 t->lost++;
         } else {
@@ -128,7 +127,7 @@ static void run_exit_three(struct tally *t)
         /* Either way the output is kept, and nothing is left behind. */
         assert_string_equal(out, "hello");
         assert_ll_equal(subproc_pid(c), -1);
-        assert_true(o.elapsed_ms < HANG_GUARD_MS);
+        assert_true(o.elapsed_ms < T_HANG_GUARD_MS);
         free(out);
         subproc_free(c);
 }
@@ -138,10 +137,10 @@ static void async_exit_three(struct tally *t)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=100", "--exit=3",
                                       NULL);
-        struct outcome o;
+        struct t_outcome o;
         int status = -1;
         pid_t pid;
-        double start = monotonic_ms();
+        double start = t_monotonic_ms();
 
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         pid = subproc_pid(c);
@@ -149,7 +148,7 @@ static void async_exit_three(struct tally *t)
         assert_ll_equal(subproc_wait_timeout(c, &status, 0), -1);
         assert_errno_equal(errno, ETIMEDOUT);
         errno = 0;
-        finish_outcome(&o, subproc_wait(c, &status), start);
+        t_finish_outcome(&o, subproc_wait(c, &status), start);
         if (lost_status(&o)) {
                 t->lost++;
         } else {
@@ -158,7 +157,7 @@ static void async_exit_three(struct tally *t)
         }
         assert_ll_equal(subproc_pid(c), -1);
         assert_gone(pid);
-        assert_true(o.elapsed_ms < HANG_GUARD_MS);
+        assert_true(o.elapsed_ms < T_HANG_GUARD_MS);
         subproc_free(c);
 }
 
@@ -166,12 +165,12 @@ static void async_exit_three(struct tally *t)
 static void run_timing_out(struct tally *t)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=10000", NULL);
-        struct outcome o;
-        double start = monotonic_ms();
+        struct t_outcome o;
+        double start = t_monotonic_ms();
 
         subproc_set_timeout(c, 200, 5000);
         errno = 0;
-        finish_outcome(&o, subproc_run(c, NULL), start);
+        t_finish_outcome(&o, subproc_run(c, NULL), start);
         assert_ll_equal(o.rc, -1);
         if (o.error == ETIMEDOUT) {
                 assert_contains(o.msg, "SIGTERM");
@@ -195,9 +194,9 @@ static void abort_sleeping(void)
 
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         pid = subproc_pid(c);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         subproc_abort(c);
-        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
+        assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
         assert_ll_equal(subproc_pid(c), -1);
         assert_gone(pid);
         subproc_free(c);
@@ -221,7 +220,7 @@ static void test_sigchld_ignored(void **state)
 {
         struct tally t = { 0, 0 };
 
-        enter_mode(state);
+        t_enter_mode(state);
         assert_true(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
         run_all_operations(&t);
         print_message("  %d statuses, %d lost\n", t.ok, t.lost);
@@ -249,7 +248,7 @@ static void test_sigchld_reaping_handler(void **state)
         struct sigaction sa = { .sa_handler = reap_everything, .sa_flags = SA_NOCLDSTOP };
         struct tally t = { 0, 0 };
 
-        enter_mode(state);
+        t_enter_mode(state);
         sigemptyset(&sa.sa_mask);
         reaped_by_handler = 0;
         assert_ll_equal(sigaction(SIGCHLD, &sa, NULL), 0);
@@ -265,18 +264,6 @@ static void test_sigchld_reaping_handler(void **state)
  * Every signal blocked
  * ------------------------------------------------------------------------------------- */
 
-static void check_mask_is(const sigset_t *expected)
-{
-        sigset_t now;
-
-        assert_ll_equal(sigprocmask(SIG_SETMASK, NULL, &now), 0);
-        for (int sig = 1; sig < NSIG; sig++) {
-                if (sigismember(&now, sig) != sigismember(expected, sig))
-                        fail_msg("signal %d: blocked %d, expected %d", sig,
-                                 sigismember(&now, sig), sigismember(expected, sig));
-        }
-}
-
 static void test_all_signals_blocked(void **state)
 {
         subproc *c = subproc_new(HELPER_PATH);
@@ -285,22 +272,22 @@ static void test_all_signals_blocked(void **state)
         sigset_t all, mask;
         char *out;
 
-        enter_mode(state);
+        t_enter_mode(state);
         sigfillset(&all);
         assert_ll_equal(sigprocmask(SIG_SETMASK, &all, NULL), 0);
         assert_ll_equal(sigprocmask(SIG_SETMASK, NULL, &mask), 0);
 
         /* The child starts with an empty mask and default dispositions. */
-        r = run_report(c, &out);
-        check_child_signals_clean(r);
-        report_free(r);
+        r = t_run_report(c, &out);
+        t_check_child_signals_clean(r);
+        t_report_free(r);
         subproc_free(c);
-        check_mask_is(&mask);
+        t_assert_mask_is(&mask);
 
         /* Waiting, timeouts and aborts need no signal delivered to the caller. */
         run_all_operations(&t);
         assert_ll_equal(t.ok, 3);
-        check_mask_is(&mask);
+        t_assert_mask_is(&mask);
         assert_no_children();
 }
 
@@ -332,16 +319,16 @@ static void start_storm(void)
 static void test_eintr_storm(void **state)
 {
         const size_t size = 1024 * 1024, send_size = 200000, err_size = 100000;
-        char *input = make_pattern('0', size), *send = make_pattern('s', send_size);
-        char *err_expected = make_pattern(HELPER_STDERR_SEED, err_size);
-        char *report_path = make_temp_path(), *out = NULL, *err = NULL, sum[17];
+        char *input = t_make_pattern('0', size), *send = t_make_pattern('s', send_size);
+        char *err_expected = t_make_pattern(HELPER_STDERR_SEED, err_size);
+        char *report_path = t_make_temp_path(), *out = NULL, *err = NULL, sum[17];
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         struct helper_report *r;
         int status = -1, send_fd, rc, slices = 0;
-        struct outcome o;
+        struct t_outcome o;
         double start;
 
-        enter_mode(state);
+        t_enter_mode(state);
         alarm(0);
         /* Every kind of buffer at once, with a timeout that is never reached. */
         subproc_set_input_bytes(c, input, size);
@@ -370,11 +357,11 @@ static void test_eintr_storm(void **state)
         assert_true(alarms >= 20);
         assert_bytes_equal(out, subproc_output_len(c), input, size);
         assert_bytes_equal(err, subproc_error_len(c), err_expected, err_size);
-        r = report_read_file(report_path);
-        assert_ll_equal(atoll(report_getf(r, "read_bytes[%d]", send_fd)), send_size);
-        format_checksum(sum, helper_checksum(HELPER_CHECKSUM_INIT, send, send_size));
-        assert_string_equal(report_getf(r, "read_sum[%d]", send_fd), sum);
-        report_free(r);
+        r = t_report_read_file(report_path);
+        assert_ll_equal(atoll(t_report_getf(r, "read_bytes[%d]", send_fd)), send_size);
+        t_format_checksum(sum, helper_checksum(HELPER_CHECKSUM_INIT, send, send_size));
+        assert_string_equal(t_report_getf(r, "read_sum[%d]", send_fd), sum);
+        t_report_free(r);
         unlink(report_path);
 
         /* The same through run_async and wait_timeout in slices: giving up is ETIMEDOUT,
@@ -407,9 +394,9 @@ static void test_eintr_storm(void **state)
         c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=10000", NULL);
         subproc_set_timeout(c, 200, 0);
         start_storm();
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         errno = 0;
-        finish_outcome(&o, subproc_run(c, NULL), start);
+        t_finish_outcome(&o, subproc_run(c, NULL), start);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         subproc_abort(c);
         stop_interval_timer();
@@ -441,7 +428,7 @@ static void test_caller_children_untouched(void **state)
         pid_t zombie, running;
         int release[2], status = -1;
 
-        enter_mode(state);
+        t_enter_mode(state);
         assert_ll_equal(pipe2(release, O_CLOEXEC), 0);
         zombie = fork();
         assert_true(zombie >= 0);
@@ -458,7 +445,7 @@ static void test_caller_children_untouched(void **state)
                 _exit(6);
         }
         close(release[0]);
-        assert_true(wait_exited(zombie, HANG_GUARD_MS));
+        assert_true(t_child_exited(zombie, T_HANG_GUARD_MS));
 
         run_all_operations(&t);
         assert_ll_equal(t.ok, 3);
@@ -579,7 +566,7 @@ static int recycle_scenario(enum recycle_how how)
         struct sigaction ignore = { .sa_handler = SIG_IGN };
         pthread_t runner;
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
-        double deadline = monotonic_ms() + HANG_GUARD_MS;
+        double deadline = t_monotonic_ms() + T_HANG_GUARD_MS;
         int cmd[2], reply[2], status;
         pid_t old = -1, victim;
         char byte = 0;
@@ -605,7 +592,8 @@ static int recycle_scenario(enum recycle_how how)
                 /* A hook sees only the fds the program gets: hand it this one. */
                 subproc_pass_fd(c, hook_pipe[1], 0);
                 subproc_set_pre_exec_hook(c, leave_a_holder_hook, NULL);
-                alarm((unsigned)(HANG_GUARD_MS / 1000 * 3)); /* a hang ends this scenario, not the suite */
+                /* A hang ends this scenario, not the suite. */
+                alarm((unsigned)(T_HANG_GUARD_MS / 1000 * 3));
                 subproc_set_timeout(c, 3000, 0);
                 if (pthread_create(&runner, NULL, run_in_thread, c) != 0 ||
                     read(hook_pipe[0], &old, sizeof old) != sizeof old)
@@ -619,7 +607,7 @@ static int recycle_scenario(enum recycle_how how)
         }
         if (how == RECYCLE_PID_ABORT && waitpid(old, &status, 0) != old)
                 return RECYCLE_SETUP;
-        while (kill(old, 0) == 0 && monotonic_ms() < deadline) {
+        while (kill(old, 0) == 0 && t_monotonic_ms() < deadline) {
                 struct timespec step = { 0, 1000 * 1000 };
 
                 nanosleep(&step, NULL);
@@ -717,7 +705,7 @@ static int run_recycle_scenario(enum recycle_how how)
  * Forced here with a victim given that id in a pid namespace. */
 static void test_free_spares_recycled_group(void **state)
 {
-        enter_mode(state);
+        t_enter_mode(state);
         assert_ll_equal(run_recycle_scenario(RECYCLE_FREE_GROUP), RECYCLE_SPARED);
 }
 
@@ -725,7 +713,7 @@ static void test_free_spares_recycled_group(void **state)
  * after proving the child unreaped through its pidfd or pid. */
 static void test_free_spares_recycled_group_old_kernel(void **state)
 {
-        enter_mode(state);
+        t_enter_mode(state);
         sp_test_no_pidfd_group = 1; /* back to 0 in signals_teardown() */
         assert_ll_equal(run_recycle_scenario(RECYCLE_FREE_GROUP), RECYCLE_SPARED);
 }
@@ -734,7 +722,7 @@ static void test_free_spares_recycled_group_old_kernel(void **state)
  * that pid now. */
 static void test_pid_abort_spares_recycled_pid(void **state)
 {
-        enter_mode(state);
+        t_enter_mode(state);
         assert_ll_equal(run_recycle_scenario(RECYCLE_PID_ABORT), RECYCLE_SPARED);
 }
 
@@ -744,7 +732,7 @@ static void test_pid_abort_spares_recycled_pid(void **state)
  * stranger that has the pid by then. */
 static void test_hook_timeout_spares_recycled_pid(void **state)
 {
-        enter_mode(state);
+        t_enter_mode(state);
         assert_ll_equal(run_recycle_scenario(RECYCLE_HOOK_TIMEOUT), RECYCLE_SPARED);
 }
 

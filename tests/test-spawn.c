@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "config.h" /* SUBPROC_SPAWN_FORK: which child this build starts */
-#include "testutil.h"
+#include "support/support.h"
 
 /* ---------------------------------------------------------------------------------------
  * A clean child
@@ -32,40 +32,40 @@
 static void test_child_gets_only_stdio(void **state)
 {
         int leaky[16];
-        size_t n = open_leaky_fds(leaky, high_fd_within_limit());
+        size_t n = t_open_leaky_fds(leaky, t_high_fd_within_limit());
         subproc *c = subproc_new(HELPER_PATH);
-        struct helper_report *r = run_report_file(c);
+        struct helper_report *r = t_run_report_file(c);
 
-        check_fd_set(r, "0 1 2");
-        report_free(r);
+        t_check_fd_set(r, "0 1 2");
+        t_report_free(r);
         subproc_free(c);
-        close_fds(leaky, n);
+        t_close_fds(leaky, n);
 }
 
 static void test_stdio_defaults_to_dev_null(void **state)
 {
         subproc *c = subproc_new(HELPER_PATH);
-        struct helper_report *r = run_report_file(c);
+        struct helper_report *r = t_run_report_file(c);
         char *null_identity;
         int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
         assert_true(null_fd >= 0);
-        null_identity = fd_identity(null_fd);
+        null_identity = t_fd_identity(null_fd);
         close(null_fd);
         for (int fd = 0; fd <= 2; fd++) {
-                assert_string_equal(report_getf(r, "fdlink[%d]", fd), "/dev/null");
-                assert_string_equal(report_getf(r, "fdstat[%d]", fd), null_identity);
+                assert_string_equal(t_report_getf(r, "fdlink[%d]", fd), "/dev/null");
+                assert_string_equal(t_report_getf(r, "fdstat[%d]", fd), null_identity);
         }
         free(null_identity);
-        report_free(r);
+        t_report_free(r);
         subproc_free(c);
 }
 
 static void test_async_child_gets_only_stdio(void **state)
 {
         int leaky[16];
-        size_t n = open_leaky_fds(leaky, -1);
-        char *path = make_temp_path();
+        size_t n = t_open_leaky_fds(leaky, -1);
+        char *path = t_make_temp_path();
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         int status = -1;
@@ -75,57 +75,57 @@ static void test_async_child_gets_only_stdio(void **state)
         assert_true(subproc_pid(c) > 0);
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(status, 0);
-        r = report_read_file(path);
+        r = t_report_read_file(path);
         unlink(path);
-        check_fd_set(r, "0 1 2");
-        report_free(r);
+        t_check_fd_set(r, "0 1 2");
+        t_report_free(r);
         free(path);
         subproc_free(c);
-        close_fds(leaky, n);
+        t_close_fds(leaky, n);
 }
 
 static void test_child_signals_clean(void **state)
 {
-        struct signal_state saved;
+        struct t_signal_state saved;
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         sigset_t mask;
         char *out;
 
-        save_signal_state(&saved);
-        make_signals_hostile(&mask);
-        r = run_report(c, &out);
-        check_caller_signals_unchanged(&mask);
-        restore_signal_state(&saved);
-        check_child_signals_clean(r);
-        report_free(r);
+        t_save_signal_state(&saved);
+        t_make_signals_hostile(&mask);
+        r = t_run_report(c, &out);
+        t_check_caller_signals_unchanged(&mask);
+        t_restore_signal_state(&saved);
+        t_check_child_signals_clean(r);
+        t_report_free(r);
         subproc_free(c);
 }
 
 static void test_async_child_signals_clean(void **state)
 {
-        struct signal_state saved;
+        struct t_signal_state saved;
         subproc *c = subproc_new(HELPER_PATH);
-        char *path = make_temp_path();
+        char *path = t_make_temp_path();
         struct helper_report *r;
         sigset_t mask;
         int status = -1, rc;
 
         subproc_add_arg_format(c, "--report=%s", path);
-        save_signal_state(&saved);
-        make_signals_hostile(&mask);
+        t_save_signal_state(&saved);
+        t_make_signals_hostile(&mask);
         rc = subproc_run_async(c, NULL);
-        check_caller_signals_unchanged(&mask);
+        t_check_caller_signals_unchanged(&mask);
         assert_ll_equal(rc, 0);
         /* SIGCHLD is blocked in the caller: waiting must still work. */
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(status, 0);
-        check_caller_signals_unchanged(&mask);
-        restore_signal_state(&saved);
-        r = report_read_file(path);
+        t_check_caller_signals_unchanged(&mask);
+        t_restore_signal_state(&saved);
+        r = t_report_read_file(path);
         unlink(path);
-        check_child_signals_clean(r);
-        report_free(r);
+        t_check_child_signals_clean(r);
+        t_report_free(r);
         free(path);
         subproc_free(c);
 }
@@ -137,10 +137,10 @@ static void test_child_inherits_umask(void **state)
         struct helper_report *r;
         char *out;
 
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         umask(old);
-        assert_string_equal(report_get(r, "umask"), "0027");
-        report_free(r);
+        assert_string_equal(t_report_get(r, "umask"), "0027");
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -190,10 +190,10 @@ static struct spawn_failure failure(const char *what, subproc *c, int expected_e
 
 static void test_exec_errors(void **state)
 {
-        char *plain_file = make_temp_file("#!/bin/sh\nexit 0\n", 17, 0644);
-        char *garbage = make_temp_file("\x01\x02\x03garbage", 10, 0755);
-        char *bad_interpreter = make_temp_file("#!/nonexistent/interpreter\n", 27, 0755);
-        char *dir = make_temp_dir();
+        char *plain_file = t_make_temp_file("#!/bin/sh\nexit 0\n", 17, 0644);
+        char *garbage = t_make_temp_file("\x01\x02\x03garbage", 10, 0755);
+        char *bad_interpreter = t_make_temp_file("#!/nonexistent/interpreter\n", 27, 0755);
+        char *dir = t_make_temp_dir();
         char *in_file;
         struct spawn_failure cases[6];
         size_t n = 0;
@@ -226,7 +226,7 @@ static void test_exec_errors(void **state)
 
 static void test_chdir_errors(void **state)
 {
-        char *file = make_temp_file("x", 1, 0644);
+        char *file = t_make_temp_file("x", 1, 0644);
         struct spawn_failure f;
         subproc *c;
 
@@ -257,7 +257,7 @@ static void test_pass_closed_fd(void **state)
         struct spawn_failure f;
         subproc *c;
 
-        assert_false(fd_is_open(closed_fd));
+        assert_false(t_fd_is_open(closed_fd));
         c = subproc_new(HELPER_PATH);
         subproc_pass_fd(c, closed_fd, 0);
         f = failure("closed fd", c, EBADF, "%d", closed_fd);
@@ -382,9 +382,9 @@ static void test_threads_fd_churn(void **state)
                 struct helper_report *r;
                 char *out;
 
-                r = run_report(c, &out);
-                check_fd_set(r, "0 1 2");
-                report_free(r);
+                r = t_run_report(c, &out);
+                t_check_fd_set(r, "0 1 2");
+                t_report_free(r);
                 subproc_free(c);
         }
         atomic_store(&churner.stop, true);
@@ -417,10 +417,10 @@ static double min_spawn_ms(subproc *c, int rounds)
         double best = 1e9;
 
         for (int i = 0; i < rounds; i++) {
-                double start = monotonic_ms(), elapsed;
+                double start = t_monotonic_ms(), elapsed;
 
                 assert_ll_equal(subproc_run(c, NULL), 0);
-                elapsed = monotonic_ms() - start;
+                elapsed = t_monotonic_ms() - start;
                 if (elapsed < best)
                         best = elapsed;
         }
@@ -432,14 +432,14 @@ static double min_fork_ms(int rounds)
         double best = 1e9;
 
         for (int i = 0; i < rounds; i++) {
-                double start = monotonic_ms(), elapsed;
+                double start = t_monotonic_ms(), elapsed;
                 pid_t pid = fork();
 
                 if (pid == 0)
                         _exit(0);
                 assert_true(pid > 0);
                 assert_ll_equal(waitpid(pid, NULL, 0), pid);
-                elapsed = monotonic_ms() - start;
+                elapsed = t_monotonic_ms() - start;
                 if (elapsed < best)
                         best = elapsed;
         }
@@ -488,18 +488,18 @@ static void test_spawn_cost_independent_of_rss(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_child_gets_only_stdio),
-                SP_TEST(test_stdio_defaults_to_dev_null),
-                SP_TEST(test_async_child_gets_only_stdio),
-                SP_TEST(test_child_signals_clean),
-                SP_TEST(test_async_child_signals_clean),
-                SP_TEST(test_child_inherits_umask),
-                SP_TEST(test_exec_errors),
-                SP_TEST(test_chdir_errors),
-                SP_TEST(test_pass_closed_fd),
-                SP_TEST(test_threads_spawn_concurrently),
-                SP_TEST(test_threads_fd_churn),
-                SP_TEST(test_spawn_cost_independent_of_rss),
+                T_TEST(test_child_gets_only_stdio),
+                T_TEST(test_stdio_defaults_to_dev_null),
+                T_TEST(test_async_child_gets_only_stdio),
+                T_TEST(test_child_signals_clean),
+                T_TEST(test_async_child_signals_clean),
+                T_TEST(test_child_inherits_umask),
+                T_TEST(test_exec_errors),
+                T_TEST(test_chdir_errors),
+                T_TEST(test_pass_closed_fd),
+                T_TEST(test_threads_spawn_concurrently),
+                T_TEST(test_threads_fd_churn),
+                T_TEST(test_spawn_cost_independent_of_rss),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,8 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "supervise-util.h"
+#include "support/support.h"
 
 /* A generous bound for a run that must end soon after its deadline and grace: it only catches
  * hangs and obviously wrong behaviour. */
@@ -35,36 +34,36 @@ static struct sigaction saved_term;
 static int term_setup(void **state)
 {
         sigaction(SIGTERM, NULL, &saved_term);
-        return mode_setup(state);
+        return t_mode_setup(state);
 }
 
 static int term_teardown(void **state)
 {
-        int r = mode_teardown(state);
+        int r = t_teardown(state);
 
         sigaction(SIGTERM, &saved_term, NULL);
         return r;
 }
 
-#define BOTH_TERM_MODES(f) BOTH_MODES_WITH(f, term_setup, term_teardown)
+#define BOTH_TERM_MODES(f) T_BOTH_MODES_WITH(f, term_setup, term_teardown)
 
 /* ---------------------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------------------- */
 
-static void run_timed(subproc *c, int *exitstatus, struct outcome *o)
+static void run_timed(subproc *c, int *exitstatus, struct t_outcome *o)
 {
-        double start = monotonic_ms();
+        double start = t_monotonic_ms();
 
         errno = 0;
-        finish_outcome(o, subproc_run(c, exitstatus), start);
+        t_finish_outcome(o, subproc_run(c, exitstatus), start);
 }
 
-#define assert_timed_out(o, sig) sp_assert_timed_out((o), (sig), __FILE__, __LINE__)
+#define assert_timed_out(o, sig) timed_out_at((o), (sig), __FILE__, __LINE__)
 
 /* The run failed with ETIMEDOUT and a message naming `sig` (one naming SIGKILL cannot be
  * right for a child that SIGTERM ended). */
-static void sp_assert_timed_out(const struct outcome *o, int sig, const char *file, int line)
+static void timed_out_at(const struct t_outcome *o, int sig, const char *file, int line)
 {
         const char *name = sig == SIGKILL ? "SIGKILL" : "SIGTERM";
 
@@ -72,8 +71,8 @@ static void sp_assert_timed_out(const struct outcome *o, int sig, const char *fi
                 print_error("the run returned %d, expected -1 with ETIMEDOUT\n", o->rc);
                 _fail(file, line);
         }
-        sp_assert_errno_equal(o->error, ETIMEDOUT, file, line);
-        sp_assert_contains(o->msg, name, file, line);
+        t_assert_errno_equal(o->error, ETIMEDOUT, file, line);
+        t_assert_contains(o->msg, name, file, line);
         if (sig == SIGTERM && strstr(o->msg, "SIGKILL") != NULL) {
                 print_error("\"%s\" names SIGKILL, but SIGTERM ended the child\n", o->msg);
                 _fail(file, line);
@@ -81,10 +80,10 @@ static void sp_assert_timed_out(const struct outcome *o, int sig, const char *fi
 }
 
 #define assert_elapsed_between(o, low, high)                                                  \
-        sp_assert_elapsed_between((o), (low), (high), __FILE__, __LINE__)
+        elapsed_between_at((o), (low), (high), __FILE__, __LINE__)
 
-static void sp_assert_elapsed_between(const struct outcome *o, double low, double high,
-                                      const char *file, int line)
+static void elapsed_between_at(const struct t_outcome *o, double low, double high,
+                               const char *file, int line)
 {
         if (o->elapsed_ms >= low && o->elapsed_ms < high)
                 return;
@@ -93,16 +92,16 @@ static void sp_assert_elapsed_between(const struct outcome *o, double low, doubl
 }
 
 #define assert_ended_by_deadline(c, o, sig, low, high)                                        \
-        sp_assert_ended_by_deadline((c), (o), (sig), (low), (high), __FILE__, __LINE__)
+        ended_by_deadline_at((c), (o), (sig), (low), (high), __FILE__, __LINE__)
 
 /* The run timed out naming `sig` (assert_timed_out()) after [low, high) ms, and `sig` is what
  * ended the child. */
-static void sp_assert_ended_by_deadline(subproc *c, const struct outcome *o, int sig, double low,
-                                        double high, const char *file, int line)
+static void ended_by_deadline_at(subproc *c, const struct t_outcome *o, int sig, double low,
+                                 double high, const char *file, int line)
 {
-        sp_assert_timed_out(o, sig, file, line);
-        sp_assert_elapsed_between(o, low, high, file, line);
-        sp_assert_killed_by(subproc_status(c), sig, file, line);
+        timed_out_at(o, sig, file, line);
+        elapsed_between_at(o, low, high, file, line);
+        t_assert_killed_by(subproc_status(c), sig, file, line);
 }
 
 /* A helper that writes `text` to stdout, then sleeps `ms` (always stopped before the end: the
@@ -142,16 +141,16 @@ static void test_timeout_term_honoured(void **state)
                                       "--sleep-ms=10000", NULL);
         static const char text[] = "before the deadline\n";
         char *out = NULL, *err = NULL, *expected;
-        struct outcome o;
+        struct t_outcome o;
         int status = 12345;
 
-        enter_mode(state);
+        t_enter_mode(state);
         subproc_set_output_buffer(c, &out);
         subproc_set_error_buffer(c, &err);
         subproc_set_timeout(c, 200, 5000);
         run_timed(c, &status, &o);
         /* Not before the deadline; long before the SIGKILL would have come. */
-        assert_ended_by_deadline(c, &o, SIGTERM, 200 - ROUNDING_MS, 3000);
+        assert_ended_by_deadline(c, &o, SIGTERM, 200 - T_ROUNDING_MS, 3000);
         assert_ll_equal(subproc_pid(c), -1);
         assert_no_children();
 
@@ -175,9 +174,9 @@ static void test_timeout_term_ignored(void **state)
                                       "--stdout-text=ignoring SIGTERM", "--sleep-ms=30000",
                                       NULL);
         char *out = NULL;
-        struct outcome o;
+        struct t_outcome o;
 
-        enter_mode(state);
+        t_enter_mode(state);
         /* The helper's --ignore-term alone might come after the deadline on a slow machine. */
         child_ignores_term_from_start(c);
         subproc_set_output_buffer(c, &out);
@@ -185,7 +184,7 @@ static void test_timeout_term_ignored(void **state)
         run_timed(c, NULL, &o);
         caller_term_back();
         /* SIGTERM at 300 ms, SIGKILL 500 ms later, and not the 30 s of the helper's sleep. */
-        assert_ended_by_deadline(c, &o, SIGKILL, 300 + 500 - ROUNDING_MS, 300 + 500 + SLACK_MS);
+        assert_ended_by_deadline(c, &o, SIGKILL, 300 + 500 - T_ROUNDING_MS, 300 + 500 + SLACK_MS);
         assert_string_equal(out, "ignoring SIGTERM");
         assert_no_children();
         free(out);
@@ -197,11 +196,11 @@ static void test_timeout_term_ignored(void **state)
 static void check_deadline_ends_child(unsigned grace_ms, int sig)
 {
         subproc *c = helper_writing_then_sleeping("x", 10000);
-        struct outcome o;
+        struct t_outcome o;
 
         subproc_set_timeout(c, 200, grace_ms);
         run_timed(c, NULL, &o);
-        assert_ended_by_deadline(c, &o, sig, 200 - ROUNDING_MS, 3000);
+        assert_ended_by_deadline(c, &o, sig, 200 - T_ROUNDING_MS, 3000);
         assert_no_children();
         subproc_free(c);
 }
@@ -209,38 +208,38 @@ static void check_deadline_ends_child(unsigned grace_ms, int sig)
 /* No grace: its death by SIGKILL proves that no SIGTERM came. */
 static void test_timeout_kill_at_once(void **state)
 {
-        enter_mode(state);
+        t_enter_mode(state);
         check_deadline_ends_child(0, SIGKILL);
 }
 
 /* No SIGKILL ever: the SIGTERM, which the helper honours, ends it. */
 static void test_timeout_no_kill_term_honoured(void **state)
 {
-        enter_mode(state);
+        t_enter_mode(state);
         check_deadline_ends_child(SUBPROC_NO_KILL, SIGTERM);
 }
 
 static void test_timeout_no_kill_term_ignored(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", NULL);
-        struct outcome o;
+        struct t_outcome o;
         double start;
         int status;
 
-        enter_mode(state);
+        t_enter_mode(state);
         /* Ignoring SIGTERM, it outlives the deadline by 1.3 s, then exits 0 on its own: never
          * killed, however long that takes. */
         child_ignores_term_from_start(c);
         subproc_add_arg(c, "--sleep-ms=1500");
         subproc_set_timeout(c, 200, SUBPROC_NO_KILL);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         caller_term_back();
         errno = 0;
-        finish_outcome(&o, subproc_wait(c, NULL), start);
+        t_finish_outcome(&o, subproc_wait(c, NULL), start);
         /* The run still timed out (SIGTERM was sent), but the child ended by itself. */
         assert_timed_out(&o, SIGTERM);
-        assert_elapsed_between(&o, 1500 - ROUNDING_MS, 1500 + SLACK_MS);
+        assert_elapsed_between(&o, 1500 - T_ROUNDING_MS, 1500 + SLACK_MS);
         status = subproc_status(c);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 fail_msg("wait status 0x%x, expected exit 0 (no SIGKILL)", (unsigned)status);
@@ -256,14 +255,14 @@ static void test_timeout_async_wait(void **state)
 {
         subproc *c = helper_writing_then_sleeping("async output", 10000);
         char *out = NULL;
-        struct outcome o;
+        struct t_outcome o;
         double start;
         int rc;
 
-        enter_mode(state);
+        t_enter_mode(state);
         subproc_set_output_buffer(c, &out);
         subproc_set_timeout(c, 600, 5000);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
 
         /* Giving up waiting before the deadline is not the timeout: the child still runs. */
@@ -277,8 +276,8 @@ static void test_timeout_async_wait(void **state)
         /* The deadline counts from the start, not from this wait (which would end it at about
          * 500 + 600 ms). */
         errno = 0;
-        finish_outcome(&o, subproc_wait(c, NULL), start);
-        assert_ended_by_deadline(c, &o, SIGTERM, 600 - ROUNDING_MS, 1000);
+        t_finish_outcome(&o, subproc_wait(c, NULL), start);
+        assert_ended_by_deadline(c, &o, SIGTERM, 600 - T_ROUNDING_MS, 1000);
         assert_ll_equal(subproc_pid(c), -1);
         assert_string_equal(out, "async output");
         assert_no_children();
@@ -291,16 +290,16 @@ static void test_timeout_async_wait(void **state)
 static void test_timeout_in_wait_timeout(void **state)
 {
         subproc *c = helper_writing_then_sleeping("x", 10000);
-        struct outcome o;
+        struct t_outcome o;
         double start;
 
-        enter_mode(state);
+        t_enter_mode(state);
         subproc_set_timeout(c, 300, 0);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         errno = 0;
-        finish_outcome(&o, subproc_wait_timeout(c, NULL, 5000), start);
-        assert_ended_by_deadline(c, &o, SIGKILL, 300 - ROUNDING_MS, 3000);
+        t_finish_outcome(&o, subproc_wait_timeout(c, NULL, 5000), start);
+        assert_ended_by_deadline(c, &o, SIGKILL, 300 - T_ROUNDING_MS, 3000);
         assert_ll_equal(subproc_pid(c), -1);
         assert_no_children();
         subproc_free(c);
@@ -309,19 +308,19 @@ static void test_timeout_in_wait_timeout(void **state)
 static void test_timeout_async_kill_after_grace(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", NULL);
-        struct outcome o;
+        struct t_outcome o;
         double start;
 
-        enter_mode(state);
+        t_enter_mode(state);
         child_ignores_term_from_start(c);
         subproc_add_arg(c, "--sleep-ms=30000");
         subproc_set_timeout(c, 200, 400);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         caller_term_back();
         errno = 0;
-        finish_outcome(&o, subproc_wait(c, NULL), start);
-        assert_ended_by_deadline(c, &o, SIGKILL, 200 + 400 - ROUNDING_MS, 200 + 400 + SLACK_MS);
+        t_finish_outcome(&o, subproc_wait(c, NULL), start);
+        assert_ended_by_deadline(c, &o, SIGKILL, 200 + 400 - T_ROUNDING_MS, 200 + 400 + SLACK_MS);
         assert_no_children();
         subproc_free(c);
 }
@@ -347,32 +346,32 @@ static void check_runs_to_the_end(unsigned timeout_ms, unsigned grace_ms, const 
 
 static void test_timeout_not_reached(void **state)
 {
-        enter_mode(state);
+        t_enter_mode(state);
         check_runs_to_the_end(20000, 100, "done", 0, 3);
 }
 
 /* A zero timeout is none: the child sleeps 300 ms and ends by itself. */
 static void test_timeout_zero_disables(void **state)
 {
-        enter_mode(state);
+        t_enter_mode(state);
         check_runs_to_the_end(0, 0, "slept", 300, 0);
 }
 
 static void test_timeout_rerun(void **state)
 {
         subproc *c = helper_writing_then_sleeping("x", 10000);
-        struct outcome o;
+        struct t_outcome o;
 
-        enter_mode(state);
+        t_enter_mode(state);
         subproc_set_timeout(c, 200, 0);
         for (int i = 0; i < 2; i++) {
                 /* Each run gets its own deadline and its own escalation. */
                 run_timed(c, NULL, &o);
-                assert_ended_by_deadline(c, &o, SIGKILL, 200 - ROUNDING_MS, 3000);
+                assert_ended_by_deadline(c, &o, SIGKILL, 200 - T_ROUNDING_MS, 3000);
         }
         subproc_set_timeout(c, 200, 5000);
         run_timed(c, NULL, &o);
-        assert_ended_by_deadline(c, &o, SIGTERM, 200 - ROUNDING_MS, 3000);
+        assert_ended_by_deadline(c, &o, SIGTERM, 200 - T_ROUNDING_MS, 3000);
         assert_no_children();
         subproc_free(c);
 }
@@ -402,12 +401,12 @@ static void check_grandchild_deadline(void **state, enum grouping grouping)
 {
         subproc *c = subproc_new_args("/bin/sh", "-c", grandchild_script, NULL);
         char *out = NULL;
-        struct outcome o;
+        struct t_outcome o;
         pid_t grandchild;
         int status = -1;
 
-        enter_mode(state);
-        become_subreaper();
+        t_enter_mode(state);
+        t_become_subreaper();
         subproc_set_output_buffer(c, &out);
         subproc_set_timeout(c, 200, 300);
         if (grouping == PROCESS_GROUP)
@@ -416,7 +415,7 @@ static void check_grandchild_deadline(void **state, enum grouping grouping)
                 subproc_set_new_session(c);
         run_timed(c, NULL, &o);
         /* The grandchild's `sleep 30` does not hold the run up: deadline + grace + 1 s. */
-        assert_ended_by_deadline(c, &o, SIGTERM, 200 - ROUNDING_MS, 200 + 300 + 1000);
+        assert_ended_by_deadline(c, &o, SIGTERM, 200 - T_ROUNDING_MS, 200 + 300 + 1000);
         grandchild = first_line_pid(out);
         assert_contains(out, "\nstarted\n");
 
@@ -424,15 +423,15 @@ static void check_grandchild_deadline(void **state, enum grouping grouping)
                 /* Only the child was signalled: the grandchild lives on (now our child, as we
                  * are its subreaper); stop it ourselves. */
                 assert_ll_equal(kill(grandchild, 0), 0);
-                assert_false(reap_within(grandchild, 0, &status));
+                assert_false(t_reap_within(grandchild, 0, &status));
                 assert_ll_equal(kill(grandchild, SIGKILL), 0);
-                assert_true(reap_within(grandchild, 10000, &status));
+                assert_true(t_reap_within(grandchild, 10000, &status));
                 assert_killed_by(status, SIGKILL);
         } else {
                 /* The deadline hit the whole group. */
-                if (!reap_within(grandchild, 5000, &status)) {
+                if (!t_reap_within(grandchild, 5000, &status)) {
                         kill(grandchild, SIGKILL);
-                        (void)reap_within(grandchild, 10000, &status);
+                        (void)t_reap_within(grandchild, 10000, &status);
                         fail_msg("grandchild %ld survived the timeout of its process group",
                                  (long)grandchild);
                 }
@@ -464,24 +463,24 @@ static void test_grandchild_child_ignores_term(void **state)
 {
         subproc *c = subproc_new_args("/bin/sh", "-c", grandchild_script, NULL);
         char *out = NULL;
-        struct outcome o;
+        struct t_outcome o;
         pid_t grandchild;
         int status = -1;
 
-        enter_mode(state);
-        become_subreaper();
+        t_enter_mode(state);
+        t_become_subreaper();
         child_ignores_term_from_start(c);
         subproc_set_output_buffer(c, &out);
         subproc_set_timeout(c, 300, 300);
         run_timed(c, NULL, &o);
         caller_term_back();
-        assert_ended_by_deadline(c, &o, SIGKILL, 300 + 300 - ROUNDING_MS, 300 + 300 + 1000);
+        assert_ended_by_deadline(c, &o, SIGKILL, 300 + 300 - T_ROUNDING_MS, 300 + 300 + 1000);
         grandchild = first_line_pid(out);
         assert_contains(out, "\nstarted\n");
         /* The ignored SIGTERM was inherited by both sleeps; the grandchild was not in a group
          * the library could signal: stop it ourselves. */
         assert_ll_equal(kill(grandchild, SIGKILL), 0);
-        assert_true(reap_within(grandchild, 10000, &status));
+        assert_true(t_reap_within(grandchild, 10000, &status));
         assert_killed_by(status, SIGKILL);
         assert_no_children();
         free(out);
@@ -493,16 +492,16 @@ static void test_grandchild_child_ignores_term(void **state)
 static void test_timeout_child_left_its_group(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
-        struct outcome o;
+        struct t_outcome o;
 
-        enter_mode(state);
+        t_enter_mode(state);
         subproc_set_new_process_group(c);
         subproc_add_arg_format(c, "--setpgid=%d", (int)getpgrp());
         /* The hang guard: before the fix the child slept all of it. */
         subproc_add_arg(c, "--sleep-ms=20000");
         subproc_set_timeout(c, 1000, 1000);
         run_timed(c, NULL, &o);
-        assert_ended_by_deadline(c, &o, SIGTERM, 1000 - ROUNDING_MS, 1000 + SLACK_MS);
+        assert_ended_by_deadline(c, &o, SIGTERM, 1000 - T_ROUNDING_MS, 1000 + SLACK_MS);
         assert_no_children();
         subproc_free(c);
 }

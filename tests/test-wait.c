@@ -19,18 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-
-/* A generous bound for things that should take milliseconds. */
-#define HANG_GUARD_MS 10000.0
-
-static subproc *helper_exiting(int code)
-{
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
-
-        subproc_add_arg_format(c, "--exit=%d", code);
-        return c;
-}
+#include "support/support.h"
 
 static subproc *helper_killing_itself(int sig)
 {
@@ -40,30 +29,9 @@ static subproc *helper_killing_itself(int sig)
         return c;
 }
 
-/* A helper that runs until its stdin (a pipe whose write end goes to *release_fd) is closed,
- * then exits with `code`. */
-static subproc *helper_until_released(int code, int *read_fd, int *release_fd)
-{
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--read-stdin-count", NULL);
-        int fds[2];
-
-        assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
-        subproc_add_arg_format(c, "--exit=%d", code);
-        subproc_set_input_fd(c, fds[0]);
-        *read_fd = fds[0];
-        *release_fd = fds[1];
-        return c;
-}
-
-/* A helper that sleeps a minute (a hang guard; it is always stopped before). */
-static subproc *helper_sleeping(void)
-{
-        return subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
-}
-
 static bool signal_named(const char *msg, int sig)
 {
-        const char *abbrev = tc_sigabbrev(sig);
+        const char *abbrev = t_sigabbrev(sig);
         char number[16];
 
         snprintf(number, sizeof number, "%d", sig);
@@ -88,7 +56,7 @@ static void test_nonzero_exit_is_error_without_status(void **state)
         assert_ll_equal(WEXITSTATUS(subproc_status(c)), 42);
         subproc_free(c);
 
-        c = helper_exiting(3);
+        c = t_helper_exiting(3);
         assert_run_fails(c, EIO, "--exit=3");
         assert_contains(subproc_errmsg(), HELPER_PATH);
         subproc_free(c);
@@ -116,7 +84,7 @@ static void test_exit_code_with_status(void **state)
         static const int codes[] = { 0, 1, 3, 127, 255 };
 
         for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-                subproc *c = helper_exiting(codes[i]);
+                subproc *c = t_helper_exiting(codes[i]);
                 int status = -1;
 
                 assert_ll_equal(subproc_run(c, &status), 0);
@@ -127,7 +95,7 @@ static void test_exit_code_with_status(void **state)
 
 static void test_zero_exit_without_status(void **state)
 {
-        subproc *c = helper_exiting(0);
+        subproc *c = t_helper_exiting(0);
 
         assert_ll_equal(subproc_run(c, NULL), 0);
         subproc_free(c);
@@ -159,7 +127,7 @@ static void test_signal_death_is_error(void **state)
 static void test_raw_status(void **state)
 {
         subproc *killed = helper_killing_itself(SIGTERM);
-        subproc *exited = helper_exiting(3);
+        subproc *exited = t_helper_exiting(3);
         int status = -1;
 
         subproc_set_raw_status(killed);
@@ -182,7 +150,7 @@ static void test_raw_status(void **state)
 
 static void test_status_of_last_run(void **state)
 {
-        subproc *exited = helper_exiting(3);
+        subproc *exited = t_helper_exiting(3);
         subproc *killed = helper_killing_itself(SIGUSR2);
         int status;
 
@@ -201,7 +169,7 @@ static void test_status_of_last_run(void **state)
 
 static void test_wait_has_the_same_rules(void **state)
 {
-        subproc *exited = helper_exiting(3);
+        subproc *exited = t_helper_exiting(3);
         subproc *killed = helper_killing_itself(SIGTERM);
         int status = -1, rc, saved_errno;
 
@@ -242,7 +210,7 @@ static void test_wait_has_the_same_rules(void **state)
 static void test_async_then_wait(void **state)
 {
         int read_fd, release_fd, status = -1;
-        subproc *c = helper_until_released(4, &read_fd, &release_fd);
+        subproc *c = t_helper_until_released(4, &read_fd, &release_fd);
         char exe_link[64], exe[PATH_MAX], helper[PATH_MAX];
         ssize_t exe_len;
         pid_t pid = -1;
@@ -273,7 +241,7 @@ static void test_async_then_wait(void **state)
 static void test_async_without_pid_pointer(void **state)
 {
         int read_fd, release_fd, status = -1;
-        subproc *c = helper_until_released(0, &read_fd, &release_fd);
+        subproc *c = t_helper_until_released(0, &read_fd, &release_fd);
 
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         assert_true(subproc_pid(c) > 0);
@@ -286,16 +254,16 @@ static void test_async_without_pid_pointer(void **state)
 
 static void test_free_reaps_owned_child(void **state)
 {
-        subproc *c = helper_sleeping();
+        subproc *c = t_helper_sleeping();
         double start;
         pid_t pid;
 
         assert_ll_equal(subproc_run_async(c, NULL), 0);
         pid = subproc_pid(c);
         assert_true(pid > 0);
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         subproc_free(c);
-        assert_true(monotonic_ms() - start < HANG_GUARD_MS);
+        assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
         /* Killed and reaped: gone, not a zombie. */
         assert_ll_equal(kill(pid, 0), -1);
         assert_errno_equal(errno, ESRCH);
@@ -305,7 +273,7 @@ static void test_free_reaps_owned_child(void **state)
 static void test_free_leaves_handed_out_child(void **state)
 {
         int read_fd, release_fd, status = -1;
-        subproc *c = helper_until_released(5, &read_fd, &release_fd);
+        subproc *c = t_helper_until_released(5, &read_fd, &release_fd);
         pid_t pid = -1;
 
         assert_ll_equal(subproc_run_async(c, &pid), 0);
@@ -326,7 +294,7 @@ static void test_pid_wait_rules(void **state)
         pid_t pid = -1;
         int status = -1, rc, saved_errno;
 
-        c = helper_exiting(4);
+        c = t_helper_exiting(4);
         assert_ll_equal(subproc_run_async(c, &pid), 0);
         subproc_free(c);
         errno = 0;
@@ -354,7 +322,7 @@ static void test_pid_wait_rules(void **state)
         assert_true(WIFSIGNALED(status));
         assert_ll_equal(WTERMSIG(status), SIGTERM);
 
-        c = helper_exiting(6);
+        c = t_helper_exiting(6);
         assert_ll_equal(subproc_run_async(c, &pid), 0);
         subproc_free(c);
         status = -1;
@@ -409,7 +377,7 @@ static void test_pid_wait_retries_eintr(void **state)
 
 static void test_wait_when_nothing_runs(void **state)
 {
-        subproc *c = helper_exiting(0);
+        subproc *c = t_helper_exiting(0);
         int status = -1, rc, saved_errno;
 
         errno = 0;
@@ -438,7 +406,7 @@ static void test_wait_when_nothing_runs(void **state)
 static void test_run_while_running_is_ebusy(void **state)
 {
         int read_fd, release_fd, status = -1, rc, saved_errno;
-        subproc *c = helper_until_released(0, &read_fd, &release_fd);
+        subproc *c = t_helper_until_released(0, &read_fd, &release_fd);
         pid_t pid = -1, second = -1;
         char *text;
 
@@ -474,20 +442,20 @@ static void test_rerun_same_result(void **state)
         int status = -1;
 
         subproc_env_set(c, "ONLY", "this");
-        first = run_report(c, &out);
-        second = run_report_again(c, &out);
-        assert_string_equal(report_get(first, "argv[2]"), "arg one");
-        assert_string_equal(report_get(second, "argv[2]"), "arg one");
-        assert_ll_equal(report_get_int(second, "argc"), report_get_int(first, "argc"));
-        assert_ll_equal(report_env_count(second), 1);
-        assert_string_equal(report_env(second, "ONLY"), "this");
-        assert_true(report_get_int(first, "pid") != report_get_int(second, "pid"));
-        report_free(first);
-        report_free(second);
+        first = t_run_report(c, &out);
+        second = t_run_report_again(c, &out);
+        assert_string_equal(t_report_get(first, "argv[2]"), "arg one");
+        assert_string_equal(t_report_get(second, "argv[2]"), "arg one");
+        assert_ll_equal(t_report_get_int(second, "argc"), t_report_get_int(first, "argc"));
+        assert_ll_equal(t_report_env_count(second), 1);
+        assert_string_equal(t_report_env(second, "ONLY"), "this");
+        assert_true(t_report_get_int(first, "pid") != t_report_get_int(second, "pid"));
+        t_report_free(first);
+        t_report_free(second);
 
         /* A failing status is the same every time too, sync or async. */
         subproc_free(c);
-        c = helper_exiting(3);
+        c = t_helper_exiting(3);
         for (int i = 0; i < 3; i++) {
                 status = -1;
                 assert_ll_equal(subproc_run(c, &status), 0);
@@ -515,20 +483,20 @@ static void test_rerun_does_not_repass_closed_fd(void **state)
         close(fds[1]);
         subproc_pass_fd(c, passed, SUBPROC_PASS_FD_CLOSE_PARENT);
 
-        r = run_report(c, &out);
+        r = t_run_report(c, &out);
         snprintf(expected, sizeof expected, "0 1 2 %d", passed);
-        fd_set = report_fd_set(r);
+        fd_set = t_report_fd_set(r);
         assert_string_equal(fd_set, expected);
         free(fd_set);
-        report_free(r);
-        assert_false(fd_is_open(passed));
+        t_report_free(r);
+        assert_false(t_fd_is_open(passed));
 
         /* The second run neither fails with EBADF nor passes anything. */
-        r = run_report_again(c, &out);
-        fd_set = report_fd_set(r);
+        r = t_run_report_again(c, &out);
+        fd_set = t_report_fd_set(r);
         assert_string_equal(fd_set, "0 1 2");
         free(fd_set);
-        report_free(r);
+        t_report_free(r);
         close(fds[0]);
         subproc_free(c);
 }
@@ -543,14 +511,14 @@ static void test_rerun_repasses_kept_fd(void **state)
         subproc_pass_fd(c, fds[1], 0);
         snprintf(expected, sizeof expected, "0 1 2 %d", fds[1]);
         for (int i = 0; i < 2; i++) {
-                struct helper_report *r = i == 0 ? run_report(c, &out)
-                                                 : run_report_again(c, &out);
-                char *fd_set = report_fd_set(r);
+                struct helper_report *r = i == 0 ? t_run_report(c, &out)
+                                                 : t_run_report_again(c, &out);
+                char *fd_set = t_report_fd_set(r);
 
                 assert_string_equal(fd_set, expected);
                 free(fd_set);
-                report_free(r);
-                assert_true(fd_is_open(fds[1]));
+                t_report_free(r);
+                assert_true(t_fd_is_open(fds[1]));
         }
         close(fds[0]);
         close(fds[1]);
@@ -564,15 +532,15 @@ static void test_free_closes_pending_close_parent_fd(void **state)
 
         assert_ll_equal(pipe2(fds, O_CLOEXEC), 0);
         subproc_pass_fd(c, fds[0], SUBPROC_PASS_FD_CLOSE_PARENT);
-        assert_true(fd_is_open(fds[0]));
+        assert_true(t_fd_is_open(fds[0]));
         subproc_free(c);
-        assert_false(fd_is_open(fds[0]));
+        assert_false(t_fd_is_open(fds[0]));
         close(fds[1]);
 }
 
 static void test_pid_is_minus_one_when_idle(void **state)
 {
-        subproc *c = helper_exiting(0);
+        subproc *c = t_helper_exiting(0);
 
         assert_ll_equal(subproc_pid(c), -1);
         assert_ll_equal(subproc_run(c, NULL), 0);
@@ -587,28 +555,28 @@ static void test_pid_is_minus_one_when_idle(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                SP_TEST(test_nonzero_exit_is_error_without_status),
-                SP_TEST(test_error_message_has_stderr_tail),
-                SP_TEST(test_exit_code_with_status),
-                SP_TEST(test_zero_exit_without_status),
-                SP_TEST(test_signal_death_is_error),
-                SP_TEST(test_raw_status),
-                SP_TEST(test_status_of_last_run),
-                SP_TEST(test_wait_has_the_same_rules),
-                SP_TEST(test_async_then_wait),
-                SP_TEST(test_async_without_pid_pointer),
-                SP_TEST(test_free_reaps_owned_child),
-                SP_TEST(test_free_leaves_handed_out_child),
-                SP_TEST(test_pid_wait_rules),
-                SP_TEST(test_pid_wait_not_a_child),
-                SP_TEST(test_pid_wait_retries_eintr),
-                SP_TEST(test_wait_when_nothing_runs),
-                SP_TEST(test_run_while_running_is_ebusy),
-                SP_TEST(test_rerun_same_result),
-                SP_TEST(test_rerun_does_not_repass_closed_fd),
-                SP_TEST(test_rerun_repasses_kept_fd),
-                SP_TEST(test_free_closes_pending_close_parent_fd),
-                SP_TEST(test_pid_is_minus_one_when_idle),
+                T_TEST(test_nonzero_exit_is_error_without_status),
+                T_TEST(test_error_message_has_stderr_tail),
+                T_TEST(test_exit_code_with_status),
+                T_TEST(test_zero_exit_without_status),
+                T_TEST(test_signal_death_is_error),
+                T_TEST(test_raw_status),
+                T_TEST(test_status_of_last_run),
+                T_TEST(test_wait_has_the_same_rules),
+                T_TEST(test_async_then_wait),
+                T_TEST(test_async_without_pid_pointer),
+                T_TEST(test_free_reaps_owned_child),
+                T_TEST(test_free_leaves_handed_out_child),
+                T_TEST(test_pid_wait_rules),
+                T_TEST(test_pid_wait_not_a_child),
+                T_TEST(test_pid_wait_retries_eintr),
+                T_TEST(test_wait_when_nothing_runs),
+                T_TEST(test_run_while_running_is_ebusy),
+                T_TEST(test_rerun_same_result),
+                T_TEST(test_rerun_does_not_repass_closed_fd),
+                T_TEST(test_rerun_repasses_kept_fd),
+                T_TEST(test_free_closes_pending_close_parent_fd),
+                T_TEST(test_pid_is_minus_one_when_idle),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/* LD_PRELOAD shim for scripts/ci-valgrind.sh: skips the cmocka cases named in SP_CMOCKA_SKIP
+/* LD_PRELOAD shim for scripts/ci-valgrind.sh: skips the cmocka cases named in T_CMOCKA_SKIP
  * (one name a line), so that a case that cannot work under a tool is skipped by name, counted
  * as skipped, and every other case of the same program still runs.  Not part of the normal
  * build.
@@ -59,7 +59,7 @@ static void leave_ld_preload(void)
         free(copy);
 }
 
-/* Whether `name` is one of the lines of SP_CMOCKA_SKIP (case names may hold commas). */
+/* Whether `name` is one of the lines of T_CMOCKA_SKIP (case names may hold commas). */
 static bool listed(const char *name)
 {
         size_t len = strlen(name);
@@ -80,7 +80,7 @@ static bool listed(const char *name)
 static void skipped_case(void **state)
 {
         (void)state;
-        print_message("skipped: listed in SP_CMOCKA_SKIP (scripts/ci-valgrind.sh says why)\n");
+        print_message("skipped: listed in T_CMOCKA_SKIP (scripts/ci-valgrind.sh says why)\n");
         skip();
 }
 
@@ -90,7 +90,7 @@ int _cmocka_run_group_tests(const char *group_name, const struct CMUnitTest *con
 {
         run_group_fn real = (run_group_fn)dlsym(RTLD_NEXT, "_cmocka_run_group_tests");
         struct CMUnitTest *copy = calloc(num_tests ? num_tests : 1, sizeof *copy);
-        const char *skip = getenv("SP_CMOCKA_SKIP");
+        const char *skip = getenv("T_CMOCKA_SKIP");
         int r;
 
         if (real == NULL || copy == NULL) {

@@ -15,7 +15,7 @@
  *   failure  exec of a missing program: ENOENT at the exec stage, naming the path.
  * Meanwhile the fd leaker keeps fds open without O_CLOEXEC at low and high numbers: a child
  * that saw one would list it in its report.  At the end no child, running or zombie, may be
- * left, and the caller must have exactly the fds it had before (SP_TEST's teardown).
+ * left, and the caller must have exactly the fds it had before (T_TEST's teardown).
  *
  * SUBPROC_STRESS_SPAWNS (default 2000) is the number of spawns per thread and
  * SUBPROC_STRESS_THREADS (default 8) the number of threads of the main case; the fallback
@@ -46,7 +46,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "support/support.h"
 
 /* The library's test knobs: a knob renamed or removed fails this build. */
 #include "src/test-knobs.h"
@@ -121,8 +121,8 @@ static void check_no_failures(void)
 }
 
 /* ---------------------------------------------------------------------------------------
- * A helper report, read without cmocka (testutil's parser asserts, which needs the main
- * thread)
+ * A helper report, read without cmocka (the support library's parser asserts, which needs
+ * the main thread)
  * ------------------------------------------------------------------------------------- */
 
 /* The value of the first line "key=value" of `text` (len bytes) into buf, or false. */
@@ -557,7 +557,7 @@ static int stress_teardown(void **state)
                 (void)setrlimit(RLIMIT_NOFILE, &saved_nofile);
                 nofile_lowered = false;
         }
-        return sp_test_teardown(state);
+        return t_teardown(state);
 }
 
 struct stress_config {
@@ -586,7 +586,7 @@ static void run_stress(const struct stress_config *cfg)
         for (int s = 0; s < LEAKER_SLOTS; s++)
                 leaker.slots[s][0] = leaker.slots[s][1] = -1;
 
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         assert_ll_equal(pthread_create(&leaker.thread, NULL, leaker_main, &leaker), 0);
         for (int t = 0; t < threads; t++) {
                 workers[t] = (struct worker){ .id = t, .spawns = per_thread };
@@ -598,7 +598,7 @@ static void run_stress(const struct stress_config *cfg)
                 assert_ll_equal(pthread_join(workers[t].thread, NULL), 0);
         atomic_store(&leaker.stop, true);
         assert_ll_equal(pthread_join(leaker.thread, NULL), 0);
-        seconds = (monotonic_ms() - start) / 1000.0;
+        seconds = (t_monotonic_ms() - start) / 1000.0;
 
         for (int t = 0; t < threads; t++) {
                 for (int k = 0; k < N_KINDS; k++) {
@@ -632,11 +632,11 @@ static void test_stress(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                { "stress (clone, pidfd, close_range)", test_stress, sp_test_setup,
+                { "stress (clone, pidfd, close_range)", test_stress, t_setup,
                   stress_teardown, (void *)&main_config },
-                { "stress (no pidfd, /proc/self/fd walk)", test_stress, sp_test_setup,
+                { "stress (no pidfd, /proc/self/fd walk)", test_stress, t_setup,
                   stress_teardown, (void *)&proc_fd_config },
-                { "stress (no pidfd, bounded close loop)", test_stress, sp_test_setup,
+                { "stress (no pidfd, bounded close loop)", test_stress, t_setup,
                   stress_teardown, (void *)&loop_config },
         };
 

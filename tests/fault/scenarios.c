@@ -1,18 +1,8 @@
-/* Fault injection sweep: every public scenario, failing its Nth allocation or system call.
+/* The fault sweep's scenarios: every public use of the library, each a function that runs
+ * with its Nth failure point failed (sweep.h says how a scenario is written; sweep.c runs
+ * them and checks what each point left behind).
  *
  * SPDX-License-Identifier: MIT
- *
- * For each scenario and each mode of fault.h, N = 1, 2, 3, ... : the scenario runs with its
- * Nth failure point failed, until it makes fewer than N calls (a clean run).  After each run:
- *  - the outcome is a clear error (-1, errno set, a fresh non-empty subproc_errmsg()) or a
- *    success whose result is right; with EINTR only, exactly the clean outcome;
- *  - the caller has the same fds as before (/proc/self/fd);
- *  - the caller has no child, running or zombie, and no process carrying this run's marker
- *    argument (a daemon, a grandchild) is left alive;
- *  - every allocation the library made in the window was freed (fault.c's table; the
- *    ASan/LSan build also reports at exit).
- * Each scenario's sweep runs in a forked worker, so that a crash or a hang at one point is
- * reported with that point and the other scenarios still run; the parent is the watchdog.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,21 +28,8 @@
 
 #include <subproc.h>
 
-#include "fault.h"
-#include "testutil.h"
-
-/* From the library: hidden, but reachable since the tests link it statically.  Clearing the
- * message before each call makes a failure prove that it wrote its own. */
-void sp_error_clear(void);
-
-/* A sweep that has not converged by then is looping. */
-#define MAX_POINTS 5000
-/* A point taking longer is hung: the watchdog kills the worker's processes to free it. */
-#define POINT_HANG_MS 6000
-/* The parent gives up on a worker that does not move on after its processes were killed. */
-#define WORKER_KILL_MS 10000
-/* Distinct problems remembered per sweep: a recurrence is listed, not printed again. */
-#define MAX_SIGNATURES 64
+#include "support/support.h"
+#include "sweep.h"
 
 #define INPUT_LEN 100000
 #define ASYNC_INPUT_LEN 20000
@@ -60,14 +37,9 @@ void sp_error_clear(void);
 #define SEND_B_LEN 70000
 #define STDERR_TEXT "fault-stderr"
 
-/* ---------------------------------------------------------------------------------------
- * Shared state
- * ------------------------------------------------------------------------------------- */
-
-/* Set up once by main() before any worker is forked; read-only afterwards. */
+/* Set up once by main() (scenarios_setup()) before any worker is forked; read-only
+ * afterwards. */
 static struct {
-        pid_t main_pid;
-        char marker[64];            /* an argument every spawned helper carries */
         char helper_dir[PATH_MAX];
         char helper_name[NAME_MAX + 1];
         char helper_rel[PATH_MAX];  /* HELPER_PATH relative to our cwd */
@@ -78,82 +50,6 @@ static struct {
         char *expect_line;          /* to_string(c, false) of the to_string scenario */
         char *expect_lines;         /* to_string(c, true) */
 } g;
-
-/* Between the parent and a worker: a shared anonymous mapping.  The two counters are read
- * by one process while the other writes them: atomics, lock-free so that they work across
- * processes. */
-_Static_assert(ATOMIC_LONG_LOCK_FREE == 2, "unsigned long atomics must be lock-free");
-struct shared {
-        atomic_ulong seq;                /* bumped by the worker at every point */
-        atomic_ulong hung_seq;           /* set by the parent when that point hung */
-        unsigned long points[FAULT_NMODES];
-        unsigned long problems;
-        char where[160];                 /* the current point, for a crash report */
-};
-
-static struct shared *shared;
-static unsigned long total_points[FAULT_NMODES];
-static unsigned scenarios_run;
-
-/* ---------------------------------------------------------------------------------------
- * One point: what the scenario saw
- * ------------------------------------------------------------------------------------- */
-
-struct point {
-        enum fault_mode mode;
-        unsigned long n;
-        bool failed;          /* a library call returned failure */
-        const char *call;     /* the first one that did */
-        int error;
-        char msg[600];
-        char wrong[600];      /* set when a result is wrong (a success that is not one...) */
-        bool null_buffer;     /* an output buffer was NULL after a failed run */
-};
-
-static void wrongf(struct point *pt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void wrongf(struct point *pt, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (pt->wrong[0])
-                return;
-        va_start(ap, fmt);
-        vsnprintf(pt->wrong, sizeof pt->wrong, fmt, ap);
-        va_end(ap);
-}
-
-/* Record the first failed library call: errno and message must be its own. */
-static bool try_record(struct point *pt, const char *what, long r)
-{
-        int e = errno;
-
-        if (r >= 0)
-                return true;
-        if (!pt->failed) {
-                pt->failed = true;
-                pt->call = what;
-                pt->error = e;
-                snprintf(pt->msg, sizeof pt->msg, "%s", subproc_errmsg());
-        }
-        return false;
-}
-
-#define TRY(pt, call) try_record((pt), #call, (sp_error_clear(), errno = 0, (long)(call)))
-#define TRY_PTR(pt, call)                                                                     \
-        try_record((pt), #call, (sp_error_clear(), errno = 0, (call) != NULL ? 0L : -1L))
-
-/* The window in which the library's calls are counted and failed. */
-static void window_open(struct point *pt)
-{
-        sp_error_clear();
-        fault_arm(pt->mode, pt->n);
-}
-
-static void window_close(void)
-{
-        fault_disarm();
-}
 
 /* What an output buffer pointer holds before subproc_set_output_buffer(), which must set
  * it to NULL at once. */
@@ -217,7 +113,7 @@ static void sc_capture(struct point *pt)
 
         window_open(pt);
         c = subproc_new_args(HELPER_PATH, "--no-report", "--cat", "--stderr-text=" STDERR_TEXT,
-                             g.marker, NULL);
+                             fault_marker, NULL);
         subproc_set_input_bytes(c, g.input, sizeof g.input);
         subproc_set_output_buffer(c, &out);
         subproc_set_error_buffer(c, &err);
@@ -261,7 +157,7 @@ static void sc_mapping(struct point *pt)
 
         window_open(pt);
         c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=mapped",
-                             "--stderr-text=err", g.marker, NULL);
+                             "--stderr-text=err", fault_marker, NULL);
         subproc_set_output_mapping(c, &out);
         subproc_set_error_mapping(c, &err);
         subproc_set_capture_limit(c, 4);
@@ -291,7 +187,7 @@ static void sc_async_wait(struct point *pt)
         subproc *c;
 
         window_open(pt);
-        c = subproc_new_args(HELPER_PATH, "--no-report", "--cat", "--exit=3", g.marker, NULL);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--cat", "--exit=3", fault_marker, NULL);
         subproc_set_input_bytes(c, g.input, ASYNC_INPUT_LEN);
         subproc_set_output_buffer(c, &out);
         if (TRY(pt, subproc_run_async(c, NULL)) && TRY(pt, subproc_wait(c, &status))) {
@@ -320,7 +216,7 @@ static void sc_async_abort(struct point *pt)
         subproc *c;
 
         window_open(pt);
-        c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20000", g.marker, NULL);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20000", fault_marker, NULL);
         if (TRY(pt, subproc_run_async(c, NULL))) {
                 subproc_abort(c);
                 ok = true;
@@ -329,11 +225,11 @@ static void sc_async_abort(struct point *pt)
         }
         subproc_free(c);
 
-        c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20000", g.marker, NULL);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20000", fault_marker, NULL);
         (void)TRY(pt, subproc_run_async(c, NULL));
         subproc_free(c); /* kills and reaps the child it owns */
 
-        c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20000", g.marker, NULL);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20000", fault_marker, NULL);
         if (TRY(pt, subproc_run_async(c, &pid))) {
                 subproc_free(c); /* leaves the child alone: its pid was handed out */
                 subproc_pid_abort(pid);
@@ -362,10 +258,10 @@ static void sc_send(struct point *pt)
         int fa, fb, runs = 0;
         subproc *c;
 
-        format_checksum(sum_a, helper_checksum(HELPER_CHECKSUM_INIT, a, SEND_A_LEN));
-        format_checksum(sum_b, helper_checksum(HELPER_CHECKSUM_INIT, b, SEND_B_LEN));
+        t_format_checksum(sum_a, helper_checksum(HELPER_CHECKSUM_INIT, a, SEND_A_LEN));
+        t_format_checksum(sum_b, helper_checksum(HELPER_CHECKSUM_INIT, b, SEND_B_LEN));
         window_open(pt);
-        c = subproc_new_args(HELPER_PATH, "--no-report", g.marker, NULL);
+        c = subproc_new_args(HELPER_PATH, "--no-report", fault_marker, NULL);
         (void)TRY(pt, fa = subproc_add_send_buffer(c, a, SEND_A_LEN));
         (void)TRY(pt, fb = subproc_add_send_buffer(c, b, SEND_B_LEN));
         subproc_add_arg_format(c, "--read-fd=%d", fa);
@@ -404,7 +300,7 @@ static void sc_pass_fd(struct point *pt)
                 return;
         }
         window_open(pt);
-        c = subproc_new_args(HELPER_PATH, "--no-report", g.marker, NULL);
+        c = subproc_new_args(HELPER_PATH, "--no-report", fault_marker, NULL);
         subproc_add_arg_format(c, "--notify-fd=%d", p[1]);
         subproc_add_arg_format(c, "--read-fd=%d", keep);
         subproc_pass_fd(c, p[1], SUBPROC_PASS_FD_CLOSE_PARENT);
@@ -419,7 +315,7 @@ static void sc_pass_fd(struct point *pt)
         if (buffer_present(pt, ok, &out, "output") && ok &&
             !report_find(out, "read_bytes[%d]=0", keep))
                 wrongf(pt, "the child did not read the kept fd: \"%.200s\"", out);
-        if (!fd_is_open(keep))
+        if (!t_fd_is_open(keep))
                 wrongf(pt, "the fd passed without CLOSE_PARENT was closed");
         free(out);
         close(p[0]);
@@ -435,7 +331,7 @@ static void sc_input_closed(struct point *pt)
         subproc *c;
 
         window_open(pt);
-        c = subproc_new_args(HELPER_PATH, "--no-report", "--close-stdin", g.marker, NULL);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--close-stdin", fault_marker, NULL);
         subproc_set_input_bytes(c, g.input, sizeof g.input);
         ok = TRY(pt, subproc_run(c, NULL));
         subproc_free(c);
@@ -456,7 +352,7 @@ static void sc_cwd_env(struct point *pt)
         subproc *c, *d;
 
         window_open(pt);
-        c = subproc_new_args(HELPER_PATH, g.marker, NULL);
+        c = subproc_new_args(HELPER_PATH, fault_marker, NULL);
         subproc_env_inherit(c);
         subproc_env_unset(c, "FAULT_GONE");
         subproc_env_set(c, "FAULT_SET", "set value");
@@ -466,7 +362,7 @@ static void sc_cwd_env(struct point *pt)
         ok1 = TRY(pt, subproc_run(c, NULL));
         subproc_free(c);
 
-        d = subproc_new_args(HELPER_PATH, g.marker, NULL);
+        d = subproc_new_args(HELPER_PATH, fault_marker, NULL);
         subproc_env_unset(d, "FAULT_GONE"); /* on an untouched command: inherit first */
         subproc_env_clear(d);
         subproc_env_pass_common(d);
@@ -538,16 +434,16 @@ static void sc_timeout(struct point *pt)
         bool ok;
         subproc *c;
 
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         window_open(pt);
         c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", "--stdout-text=partial",
-                             "--sleep-ms=5000", g.marker, NULL);
+                             "--sleep-ms=5000", fault_marker, NULL);
         subproc_set_timeout(c, 20, 20);
         subproc_set_output_buffer(c, &out);
         ok = TRY(pt, subproc_run(c, NULL));
         subproc_free(c);
         window_close();
-        took = monotonic_ms() - start;
+        took = t_monotonic_ms() - start;
 
         if (ok)
                 wrongf(pt, "the run succeeded although the child outlived its timeout");
@@ -558,8 +454,6 @@ static void sc_timeout(struct point *pt)
                 wrongf(pt, "the captured output is \"%.100s\", not \"partial\"", out);
         free(out);
 }
-
-static bool has_marker(pid_t pid);
 
 /* The daemon's report pipe (or gate) closes during its exec, a moment before the kernel
  * shows the new command line: give it that moment. */
@@ -614,7 +508,7 @@ static void sc_daemon(struct point *pt)
 
         unlink(g.daemon_pidfile);
         window_open(pt);
-        c = subproc_new_args(g.helper_rel, "--no-report", "--sleep-ms=30000", g.marker, NULL);
+        c = subproc_new_args(g.helper_rel, "--no-report", "--sleep-ms=30000", fault_marker, NULL);
         subproc_daemonize(c);
         subproc_set_pidfile(c, g.daemon_pidfile);
         ok = TRY(pt, subproc_run(c, NULL));
@@ -637,7 +531,7 @@ static void sc_daemon_handshake(struct point *pt)
 
         unlink(g.daemon_pidfile);
         window_open(pt);
-        c = subproc_new_args(g.helper_rel, "--no-report", "--sleep-ms=30000", g.marker, NULL);
+        c = subproc_new_args(g.helper_rel, "--no-report", "--sleep-ms=30000", fault_marker, NULL);
         subproc_daemonize(c);
         subproc_set_pidfile(c, g.daemon_pidfile);
         subproc_require_handshake(c);
@@ -674,7 +568,7 @@ static void sc_pidfile(struct point *pt)
         /* A holder started outside the count, as another program would be. */
         fault_pause();
         unlink(g.held_pidfile);
-        holder = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20000", g.marker,
+        holder = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20000", fault_marker,
                                   NULL);
         subproc_set_pidfile(holder, g.held_pidfile);
         if (subproc_run_async(holder, NULL) < 0) {
@@ -708,7 +602,7 @@ static void sc_handshake(struct point *pt)
         subproc *c;
 
         window_open(pt);
-        c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=ran", g.marker, NULL);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=ran", fault_marker, NULL);
         subproc_require_handshake(c);
         subproc_set_output_buffer(c, &out);
         released = TRY(pt, subproc_run_async(c, NULL)) && TRY(pt, subproc_handshake_wait(c)) &&
@@ -731,20 +625,20 @@ static void sc_handshake(struct point *pt)
 /* A bare name found in PATH, behind a missing directory, an empty and a relative entry. */
 static void sc_path(struct point *pt)
 {
-        struct saved_env saved = { 0 };
+        struct t_saved_env saved = { 0 };
         char path[PATH_MAX + 64], *out = not_reset;
         bool ok;
         subproc *c;
 
         snprintf(path, sizeof path, "/nonexistent-fault-dir::relative/dir:%s", g.helper_dir);
-        env_save_set(&saved, "PATH", path);
+        t_env_save_set(&saved, "PATH", path);
         window_open(pt);
-        c = subproc_new_args(g.helper_name, g.marker, NULL);
+        c = subproc_new_args(g.helper_name, fault_marker, NULL);
         subproc_set_output_buffer(c, &out);
         ok = TRY(pt, subproc_run(c, NULL));
         subproc_free(c);
         window_close();
-        env_restore(&saved);
+        t_env_restore(&saved);
 
         if (buffer_present(pt, ok, &out, "output") && ok &&
             !report_find(out, "argv[0]=%s", g.helper_name))
@@ -759,7 +653,7 @@ static void sc_exec_fail(struct point *pt)
         subproc *c;
 
         window_open(pt);
-        c = subproc_new_args("/nonexistent-fault-dir/program", g.marker, NULL);
+        c = subproc_new_args("/nonexistent-fault-dir/program", fault_marker, NULL);
         subproc_set_output_buffer(c, &out);
         if (TRY(pt, subproc_run(c, NULL)))
                 wrongf(pt, "running a missing program succeeded");
@@ -783,7 +677,7 @@ static void sc_caller_pipe(struct point *pt)
         subproc *c;
 
         window_open(pt);
-        c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-bytes=100000", g.marker,
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-bytes=100000", fault_marker,
                              NULL);
         subproc_set_output_fd(c, &fd);
         subproc_nonblocking_fds(c);
@@ -844,7 +738,7 @@ static void sc_supervise(struct point *pt)
         subproc *c;
 
         window_open(pt);
-        c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20000", g.marker, NULL);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20000", fault_marker, NULL);
         subproc_set_new_process_group(c);
         subproc_set_pre_exec_hook(c, hook_ok, NULL);
         subproc_set_raw_status(c);
@@ -886,8 +780,8 @@ static void sc_abort_stubborn(struct point *pt)
         b = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", NULL);
         subproc_add_arg_format(a, "--notify-fd=%d", p[1]);
         subproc_add_arg_format(b, "--notify-fd=%d", p[1]);
-        subproc_add_args(a, "--sleep-ms=5000", g.marker, NULL);
-        subproc_add_args(b, "--sleep-ms=5000", g.marker, NULL);
+        subproc_add_args(a, "--sleep-ms=5000", fault_marker, NULL);
+        subproc_add_args(b, "--sleep-ms=5000", fault_marker, NULL);
         subproc_pass_fd(a, p[1], 0);
         subproc_pass_fd(b, p[1], 0);
         if (subproc_run_async(a, NULL) < 0 || subproc_run_async(b, &pid_b) < 0)
@@ -906,7 +800,7 @@ static void sc_abort_stubborn(struct point *pt)
         }
         close(p[0]);
 
-        start = monotonic_ms();
+        start = t_monotonic_ms();
         window_open(pt);
         subproc_abort(a);
         status = subproc_status(a);
@@ -915,7 +809,7 @@ static void sc_abort_stubborn(struct point *pt)
         subproc_free(b); /* leaves the child alone: its pid was handed out */
         subproc_pid_abort(pid_b);
         window_close();
-        took = monotonic_ms() - start;
+        took = t_monotonic_ms() - start;
 
         /* 2 x 200 ms of grace, then SIGKILL; the children would sleep 5 s (4 s: a bound far
          * above any start time, and below POINT_HANG_MS). */
@@ -946,13 +840,7 @@ static void sc_fork(struct point *pt)
                 wrongf(pt, "the exit status is %d, not 7", status);
 }
 
-struct scenario {
-        const char *name;
-        void (*run)(struct point *pt);
-        int clean_errno; /* how the clean run ends: 0 success, else this errno */
-};
-
-static const struct scenario scenarios[] = {
+const struct scenario fault_scenarios[] = {
         { "capture", sc_capture, 0 },
         { "mapping", sc_mapping, EFBIG },
         { "async_wait", sc_async_wait, 0 },
@@ -975,559 +863,13 @@ static const struct scenario scenarios[] = {
         { "fork", sc_fork, 0 },
 };
 
-/* ---------------------------------------------------------------------------------------
- * What a point left behind
- * ------------------------------------------------------------------------------------- */
-
-#define MAX_FDS 1024
-
-struct fd_list {
-        size_t n;
-        int fds[MAX_FDS];
-};
-
-static int compare_ints(const void *a, const void *b)
-{
-        int x = *(const int *)a, y = *(const int *)b;
-
-        return (x > y) - (x < y);
-}
-
-/* Our open fds, ascending, without the listing's own. */
-static void list_fds(struct fd_list *l)
-{
-        DIR *dir = opendir("/proc/self/fd");
-        struct dirent *entry;
-
-        l->n = 0;
-        if (!dir)
-                return;
-        while ((entry = readdir(dir)) != NULL && l->n < MAX_FDS) {
-                int fd = atoi(entry->d_name);
-
-                if (entry->d_name[0] != '.' && fd != dirfd(dir))
-                        l->fds[l->n++] = fd;
-        }
-        closedir(dir);
-        qsort(l->fds, l->n, sizeof l->fds[0], compare_ints);
-}
-
-static void fd_target(int fd, char *buf, size_t size)
-{
-        char path[64];
-        ssize_t len;
-
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-        len = readlink(path, buf, size - 1);
-        buf[len > 0 ? len : 0] = '\0';
-}
-
-/* Describe fds opened (and close them, so the next point starts clean) or closed since
- * `before`.  Returns how many differ. */
-static int diff_fds(const struct fd_list *before, char *buf, size_t size)
-{
-        struct fd_list now;
-        size_t i = 0, j = 0, used = 0;
-        int diffs = 0;
-
-        list_fds(&now);
-        buf[0] = '\0';
-        while (i < before->n || j < now.n) {
-                char target[256] = "";
-                int n = 0;
-
-                if (j == now.n || (i < before->n && before->fds[i] < now.fds[j])) {
-                        n = snprintf(buf + used, size - used, " fd %d closed;", before->fds[i]);
-                        i++;
-                } else if (i == before->n || now.fds[j] < before->fds[i]) {
-                        fd_target(now.fds[j], target, sizeof target);
-                        n = snprintf(buf + used, size - used, " fd %d (%s) leaked;", now.fds[j],
-                                     target);
-                        close(now.fds[j]);
-                        j++;
-                } else {
-                        i++;
-                        j++;
-                        continue;
-                }
-                diffs++;
-                if (n > 0 && used + (size_t)n < size)
-                        used += (size_t)n;
-        }
-        return diffs;
-}
-
-/* The parent pid and state letter of /proc/<pid>/stat; false if gone. */
-static bool proc_stat(pid_t pid, pid_t *ppid, char *state)
-{
-        char path[64], buf[512], *paren;
-        long parent;
-        FILE *f;
-        bool ok = false;
-
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        f = fopen(path, "re");
-        if (!f)
-                return false;
-        if (fgets(buf, sizeof buf, f) && (paren = strrchr(buf, ')')) &&
-            sscanf(paren + 2, "%c %ld", state, &parent) == 2) {
-                *ppid = (pid_t)parent;
-                ok = true;
-        }
-        fclose(f);
-        return ok;
-}
-
-/* Whether a live process carries our marker argument (a helper we started, directly or not,
- * that nobody stopped). */
-static bool has_marker(pid_t pid)
-{
-        char path[64], buf[4096];
-        size_t len = strlen(g.marker) + 1;
-        ssize_t n;
-        int fd;
-
-        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return false;
-        n = read(fd, buf, sizeof buf);
-        close(fd);
-        return n > 0 && memmem(buf, (size_t)n, g.marker, len) != NULL;
-}
-
-/* Kill what `parent` left: its children and, if `markers`, every marked process.  Returns
- * how many marked processes (other than children) were alive. */
-static int kill_leftovers(pid_t parent, bool markers, char *buf, size_t size)
-{
-        DIR *dir = opendir("/proc");
-        struct dirent *entry;
-        size_t used = strlen(buf);
-        int marked = 0;
-
-        if (!dir)
-                return 0;
-        while ((entry = readdir(dir)) != NULL) {
-                pid_t pid = (pid_t)atoi(entry->d_name), ppid;
-                char state;
-
-                if (pid <= 0 || pid == parent || !proc_stat(pid, &ppid, &state))
-                        continue;
-                if (ppid == parent) {
-                        kill(pid, SIGKILL);
-                } else if (markers && state != 'Z' && has_marker(pid)) {
-                        int n = snprintf(buf + used, size - used,
-                                         " pid %d (parent %d) still runs;", (int)pid,
-                                         (int)ppid);
-
-                        if (n > 0 && used + (size_t)n < size)
-                                used += (size_t)n;
-                        kill(pid, SIGKILL);
-                        marked++;
-                }
-        }
-        closedir(dir);
-        return marked;
-}
-
-/* Children of ours, running or zombie, then processes with our marker.  Kills and reaps
- * what it finds.  Returns the number of problems. */
-static int check_processes(char *buf, size_t size)
-{
-        int status, problems = 0;
-        pid_t pid;
-
-        buf[0] = '\0';
-        pid = waitpid(-1, &status, WNOHANG | __WALL);
-        if (pid > 0) {
-                snprintf(buf, size, " zombie child %d (status 0x%x);", (int)pid,
-                         (unsigned)status);
-                problems++;
-        } else if (pid == 0) {
-                snprintf(buf, size, " a child is still running;");
-                problems++;
-        }
-        problems += kill_leftovers(getpid(), true, buf, size);
-        if (pid >= 0)
-                while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
-                        ;
-        return problems;
-}
-
-/* ---------------------------------------------------------------------------------------
- * The sweep (in the worker)
- * ------------------------------------------------------------------------------------- */
-
-static const char *const mode_names[FAULT_NMODES] = { "errors", "eintr" };
-
-/* SUBPROC_FAULT_VERBOSE=1 prints every point, not only those with a problem. */
-static bool verbose;
-
-/* A kind of problem: its text without digits (fds, pids and times vary). */
-struct signature {
-        char key[200];
-        unsigned repeats;
-        char where[300]; /* the points of the repeats: "N=12 (strdup) N=15 (kill)" */
-};
-
-struct sweep_stats {
-        unsigned long points;
-        unsigned long injected[FC_COUNT]; /* failures injected, by call */
-        unsigned long failed;             /* injected points that ended in an error */
-        unsigned long absorbed;           /* injected points whose calls all succeeded */
-        unsigned long null_buffers[FC_COUNT]; /* failed runs that left a buffer NULL, by call */
-        int problems;
-        struct signature sigs[MAX_SIGNATURES];
-        size_t nsigs;
-};
-
-/* addr2line's "function at file:line" for a site, or "" when it cannot tell. */
-static void describe_site(unsigned long site, char *buf, size_t size)
-{
-        char exe[PATH_MAX], cmd[PATH_MAX + 96], line[512];
-        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        size_t used = 0;
-        FILE *p;
-
-        buf[0] = '\0';
-        if (len <= 0)
-                return;
-        exe[len] = '\0';
-        snprintf(cmd, sizeof cmd, "addr2line -f -i -s -e '%s' 0x%lx 2>/dev/null", exe,
-                 site - 1);
-        p = popen(cmd, "re");
-        if (!p)
-                return;
-        /* Pairs of lines: function, then file:line; the innermost inlined frame first. */
-        for (int i = 0; fgets(line, sizeof line, p); i++) {
-                int n;
-
-                line[strcspn(line, "\n")] = '\0';
-                n = snprintf(buf + used, size - used, "%s%s", i == 0 ? "" : i % 2 ? " at " : " < ",
-                             line);
-                if (n > 0 && used + (size_t)n < size)
-                        used += (size_t)n;
-        }
-        pclose(p);
-}
-
-static void print_problem(const struct scenario *sc, const struct point *pt, bool fired,
-                          const struct fault_hit *hit, const char *what, const char *detail)
-{
-        char site[512];
-
-        fprintf(stderr, "PROBLEM [%s, %s, N=%lu] %s:%s\n", sc->name, mode_names[pt->mode],
-                pt->n, what, detail);
-        if (fired) {
-                describe_site(hit->site, site, sizeof site);
-                fprintf(stderr, "    injected: %s failing with %s, called at exe+0x%lx (%s)\n",
-                        fault_call_name(hit->call), strerror(hit->error), hit->site, site);
-        } else {
-                fprintf(stderr, "    nothing was injected\n");
-        }
-        if (pt->failed)
-                fprintf(stderr, "    %s returned failure, errno %d (%s): \"%s\"\n", pt->call,
-                        pt->error, strerror(pt->error), pt->msg);
-        else
-                fprintf(stderr, "    every library call succeeded\n");
-}
-
-/* Print a problem the first time its kind is seen; list the points of its repeats.
- * Returns whether it was printed. */
-static bool report_problem(const struct scenario *sc, const struct point *pt, bool fired,
-                           const struct fault_hit *hit, const char *what, const char *detail,
-                           struct sweep_stats *st)
-{
-        struct signature *sig = NULL;
-        char key[sizeof sig->key];
-        size_t len = (size_t)snprintf(key, sizeof key, "%s:", what);
-
-        for (const char *d = detail; *d && len < sizeof key - 1; d++)
-                if (*d < '0' || *d > '9')
-                        key[len++] = *d;
-        key[len] = '\0';
-        for (size_t i = 0; i < st->nsigs && !sig; i++)
-                if (strcmp(st->sigs[i].key, key) == 0)
-                        sig = &st->sigs[i];
-        if (sig) {
-                size_t used = strlen(sig->where);
-
-                sig->repeats++;
-                snprintf(sig->where + used, sizeof sig->where - used, " N=%lu (%s)", pt->n,
-                         fired ? fault_call_name(hit->call) : "-");
-                return false;
-        }
-        if (st->nsigs < MAX_SIGNATURES) {
-                sig = &st->sigs[st->nsigs++];
-                snprintf(sig->key, sizeof sig->key, "%s", key);
-        }
-        print_problem(sc, pt, fired, hit, what, detail);
-        return true;
-}
-
-/* Check one point; returns the number of problems found. */
-static int check_point(const struct scenario *sc, const struct point *pt,
-                       const struct fd_list *fds_before, struct sweep_stats *stats)
-{
-        struct fault_hit hit = { 0 };
-        bool fired = fault_fired(&hit);
-        char detail[2048];
-        int problems = 0;
-
-        bool printed = false;
-
-#define PROBLEM(what, ...)                                                                    \
-        do {                                                                                  \
-                snprintf(detail, sizeof detail, __VA_ARGS__);                                 \
-                printed = report_problem(sc, pt, fired, &hit, what, detail, stats);           \
-                problems++;                                                                   \
-        } while (0)
-
-        if (verbose) {
-                describe_site(hit.site, detail, sizeof detail);
-                fprintf(stderr, "[%s, %s, N=%lu] %s %s at %s: %s%s%s\n", sc->name,
-                        mode_names[pt->mode], pt->n, fired ? fault_call_name(hit.call) : "-",
-                        fired ? strerror(hit.error) : "", fired ? detail : "-",
-                        pt->failed ? pt->call : "ok", pt->failed ? " failed: " : "",
-                        pt->failed ? pt->msg : "");
-        }
-        if (fired) {
-                stats->injected[hit.call]++;
-                if (pt->failed)
-                        stats->failed++;
-                else
-                        stats->absorbed++;
-        }
-        if (!fired || pt->mode == FAULT_EINTR) {
-                /* Nothing happened that the library could not absorb: the clean outcome. */
-                if (sc->clean_errno == 0 && pt->failed)
-                        PROBLEM("outcome", " failed, where the clean run succeeds");
-                if (sc->clean_errno != 0 && (!pt->failed || pt->error != sc->clean_errno))
-                        PROBLEM("outcome", " expected errno %d (%s)", sc->clean_errno,
-                                strerror(sc->clean_errno));
-        } else if (pt->failed) {
-                if (pt->error == 0)
-                        PROBLEM("outcome", " failed with errno 0");
-                if (pt->msg[0] == '\0')
-                        PROBLEM("outcome", " failed without a message");
-        }
-        if (pt->wrong[0])
-                PROBLEM("result", " %s", pt->wrong);
-        if (pt->null_buffer && fired)
-                stats->null_buffers[hit.call]++;
-        else if (pt->null_buffer)
-                PROBLEM("result", " a failed run left an output buffer NULL");
-        if (diff_fds(fds_before, detail, sizeof detail) > 0) {
-                char copy[sizeof detail];
-
-                memcpy(copy, detail, sizeof copy);
-                PROBLEM("fds", "%s", copy);
-        }
-        if (check_processes(detail, sizeof detail) > 0) {
-                char copy[sizeof detail];
-
-                memcpy(copy, detail, sizeof copy);
-                PROBLEM("processes", "%s", copy);
-        }
-        if (fault_live_count() > 0) {
-                PROBLEM("memory", " %zu allocation(s) made in the window were not freed:",
-                        fault_live_count());
-                if (printed)
-                        fault_live_print(stderr, 8);
-                fault_live_forget();
-        }
-        if (atomic_load(&shared->hung_seq) == atomic_load(&shared->seq))
-                PROBLEM("hang", " the point took more than %d ms; its processes were killed",
-                        POINT_HANG_MS);
-#undef PROBLEM
-        return problems;
-}
-
-static void sweep(const struct scenario *sc, enum fault_mode mode, struct sweep_stats *stats)
-{
-        for (unsigned long n = 1;; n++) {
-                struct point pt = { .mode = mode, .n = n, .error = 0 };
-                struct fd_list before;
-
-                list_fds(&before);
-                snprintf(shared->where, sizeof shared->where, "scenario %s, mode %s, N=%lu",
-                         sc->name, mode_names[mode], n);
-                atomic_fetch_add(&shared->seq, 1);
-                sc->run(&pt);
-                stats->problems += check_point(sc, &pt, &before, stats);
-                if (fault_calls() < n) {
-                        stats->points = n - 1;
-                        return;
-                }
-                if (n == MAX_POINTS) {
-                        fprintf(stderr, "PROBLEM [%s, %s] no clean run after %d points\n",
-                                sc->name, mode_names[mode], MAX_POINTS);
-                        stats->problems++;
-                        stats->points = n;
-                        return;
-                }
-        }
-}
-
-static void print_stats(const struct scenario *sc, enum fault_mode mode,
-                        const struct sweep_stats *st)
-{
-        printf("  %s/%s: %lu points; %lu ended in an error, %lu succeeded", sc->name,
-               mode_names[mode], st->points, st->failed, st->absorbed);
-        printf("; injected:");
-        for (int i = 0; i < FC_COUNT; i++)
-                if (st->injected[i])
-                        printf(" %s %lu", fault_call_name(i), st->injected[i]);
-        printf("\n");
-        for (int i = 0; i < FC_COUNT; i++)
-                if (st->null_buffers[i])
-                        printf("    %lu failed run(s) left an output buffer NULL after %s "
-                               "failed\n", st->null_buffers[i], fault_call_name(i));
-        for (size_t i = 0; i < st->nsigs; i++)
-                if (st->sigs[i].repeats)
-                        fprintf(stderr, "PROBLEM [%s, %s] recurred %u more time(s) at%s%s: "
-                                "%.120s\n", sc->name, mode_names[mode], st->sigs[i].repeats,
-                                st->sigs[i].where,
-                                strlen(st->sigs[i].where) + 1 >= sizeof st->sigs[i].where ?
-                                " ..." : "", st->sigs[i].key);
-        if (st->problems)
-                printf("  %s/%s: %d PROBLEM(S)\n", sc->name, mode_names[mode], st->problems);
-        fflush(stdout);
-}
-
-/* The worker: both sweeps of one scenario.  Exits 0 when no problem was found. */
-static void __attribute__((noreturn)) worker(const struct scenario *sc)
-{
-        int problems = 0;
-
-        for (int mode = 0; mode < FAULT_NMODES; mode++) {
-                struct sweep_stats stats = { 0 };
-
-                sweep(sc, mode, &stats);
-                print_stats(sc, mode, &stats);
-                shared->points[mode] = stats.points;
-                problems += stats.problems;
-        }
-        shared->problems = (unsigned long)problems;
-        fflush(NULL);
-        /* exit(), not _exit(): LeakSanitizer checks at exit. */
-        exit(problems ? 1 : 0);
-}
-
-/* ---------------------------------------------------------------------------------------
- * The parent: fork the worker and watch it
- * ------------------------------------------------------------------------------------- */
-
-/* Wait for the worker; kill its processes when a point hangs, and the worker itself when
- * that does not help.  Returns its wait status. */
-static int watch_worker(pid_t worker_pid)
-{
-        unsigned long seen = atomic_load(&shared->seq);
-        double since = monotonic_ms(), killed_at = 0;
-        struct timespec step = { 0, 20 * 1000 * 1000 };
-        int status;
-
-        while (waitpid(worker_pid, &status, WNOHANG) == 0) {
-                double now = monotonic_ms();
-                unsigned long seq = atomic_load(&shared->seq);
-
-                if (seq != seen) {
-                        seen = seq;
-                        since = now;
-                        killed_at = 0;
-                } else if (killed_at == 0 && now - since > POINT_HANG_MS) {
-                        char buf[512] = "";
-
-                        atomic_store(&shared->hung_seq, seen);
-                        kill_leftovers(worker_pid, true, buf, sizeof buf);
-                        killed_at = now;
-                } else if (killed_at != 0 && now - killed_at > WORKER_KILL_MS) {
-                        print_error("the worker is stuck at %s: killed\n", shared->where);
-                        kill(worker_pid, SIGKILL);
-                        killed_at = now + 1e9;
-                }
-                nanosleep(&step, NULL);
-        }
-        return status;
-}
-
-static void test_scenario(void **state)
-{
-        const struct scenario *sc = *state;
-        double start = monotonic_ms();
-        unsigned long points;
-        pid_t pid;
-        int status;
-
-        memset(shared, 0, sizeof *shared);
-        fflush(NULL);
-        pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0)
-                worker(sc);
-        status = watch_worker(pid);
-        points = shared->points[FAULT_ERRORS] + shared->points[FAULT_EINTR];
-        printf("scenario %s: %lu failure points swept (%lu hard errors, %lu EINTR) in %.1f s\n",
-               sc->name, points, shared->points[FAULT_ERRORS], shared->points[FAULT_EINTR],
-               (monotonic_ms() - start) / 1000);
-        fflush(stdout);
-        total_points[FAULT_ERRORS] += shared->points[FAULT_ERRORS];
-        total_points[FAULT_EINTR] += shared->points[FAULT_EINTR];
-        scenarios_run++;
-        if (WIFSIGNALED(status))
-                fail_msg("scenario %s: the worker died of signal %d at %s", sc->name,
-                         WTERMSIG(status), shared->where);
-        if (WEXITSTATUS(status) != 0)
-                fail_msg("scenario %s: %lu problem(s) (worker exit %d%s; see above)", sc->name,
-                         shared->problems, WEXITSTATUS(status),
-                         shared->problems == 0 ? ", a sanitizer report?" : "");
-}
-
-/* The checks must see what they look for, or a clean sweep would prove nothing. */
-static void test_checkers(void **state)
-{
-        struct fd_list before;
-        char buf[512];
-        void *block;
-        int p[2], r;
-        pid_t pid;
-
-        (void)state;
-        fault_arm(FAULT_ERRORS, 2);
-        block = malloc(16);
-        r = pipe2(p, O_CLOEXEC);
-        fault_disarm();
-        assert_non_null(block);
-        assert_int_equal(r, -1);
-        assert_int_equal(errno, EMFILE);
-        assert_true(fault_fired(NULL));
-        assert_int_equal(fault_calls(), 2);
-        assert_int_equal(fault_live_count(), 1);
-        free(block);
-        assert_int_equal(fault_live_count(), 0);
-
-        list_fds(&before);
-        assert_true(open("/dev/null", O_RDONLY | O_CLOEXEC) >= 0);
-        assert_int_equal(diff_fds(&before, buf, sizeof buf), 1);
-        assert_non_null(strstr(buf, "/dev/null"));
-        assert_int_equal(diff_fds(&before, buf, sizeof buf), 0); /* it was closed */
-
-        pid = fork();
-        if (pid == 0)
-                _exit(0);
-        assert_true(pid > 0);
-        /* Wait for the exit without reaping: a zombie must be found. */
-        assert_int_equal(waitid(P_PID, (id_t)pid, NULL, WEXITED | WNOWAIT), 0);
-        assert_true(check_processes(buf, sizeof buf) > 0);
-        assert_non_null(strstr(buf, "zombie"));
-        assert_int_equal(check_processes(buf, sizeof buf), 0);
-}
+const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios[0];
 
 /* ---------------------------------------------------------------------------------------
  * Setup
  * ------------------------------------------------------------------------------------- */
 
-static void setup_globals(void)
+void scenarios_setup(void)
 {
         const char *tmp = getenv("TMPDIR");
         const char *slash = strrchr(HELPER_PATH, '/');
@@ -1535,9 +877,6 @@ static void setup_globals(void)
         size_t depth = 0;
         subproc *c;
 
-        verbose = getenv("SUBPROC_FAULT_VERBOSE") != NULL;
-        g.main_pid = getpid();
-        snprintf(g.marker, sizeof g.marker, "fault-marker-%d", (int)g.main_pid);
         assert_non_null(slash);
         snprintf(g.helper_dir, sizeof g.helper_dir, "%.*s", (int)(slash - HELPER_PATH),
                  HELPER_PATH);
@@ -1572,40 +911,14 @@ static void setup_globals(void)
         subproc_free(c);
         assert_non_null(g.expect_line);
         assert_non_null(g.expect_lines);
-
-        shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                      -1, 0);
-        assert_true(shared != MAP_FAILED);
 }
 
-static void teardown_globals(void)
+void scenarios_teardown(void)
 {
         free(g.expect_line);
         free(g.expect_lines);
         unlink(g.daemon_pidfile);
         unlink(g.held_pidfile);
         rmdir(g.tmpdir);
-        munmap(shared, sizeof *shared);
 }
 
-int main(void)
-{
-        enum { N = sizeof scenarios / sizeof scenarios[0] };
-        struct CMUnitTest tests[N + 1] = { SP_TEST(test_checkers) };
-        int failed;
-
-        setup_globals();
-        for (size_t i = 0; i < N; i++)
-                tests[i + 1] = (struct CMUnitTest){ .name = scenarios[i].name,
-                                                    .test_func = test_scenario,
-                                                    .setup_func = sp_test_setup,
-                                                    .teardown_func = sp_test_teardown,
-                                                    .initial_state = (void *)&scenarios[i] };
-        failed = _cmocka_run_group_tests("fault", tests, N + 1, NULL, NULL);
-        printf("fault injection: %u scenarios, %lu failure points swept in total "
-               "(%lu hard errors, %lu EINTR)\n", scenarios_run,
-               total_points[FAULT_ERRORS] + total_points[FAULT_EINTR],
-               total_points[FAULT_ERRORS], total_points[FAULT_EINTR]);
-        teardown_globals();
-        return failed;
-}

@@ -1,11 +1,22 @@
-/* Helpers shared by the pidfile suites (test-pidfile.c, test-pidfile-trust.c).
+/* Pidfiles in the tests; see pidfile.h.
  *
  * SPDX-License-Identifier: MIT
  */
-#ifndef SUBPROC_PIDFILE_UTIL_H
-#define SUBPROC_PIDFILE_UTIL_H
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
 
-static inline char *pid_text(pid_t pid)
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "support.h"
+
+char *t_pid_text(pid_t pid)
 {
         char *text;
 
@@ -13,17 +24,8 @@ static inline char *pid_text(pid_t pid)
         return text;
 }
 
-static inline void write_file(const char *path, const void *content, size_t len)
-{
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-        assert_true(fd >= 0);
-        write_fd_all(fd, content, len);
-        close(fd);
-}
-
 /* The pid stored in `path`, failing the test if it cannot be read. */
-static inline pid_t read_pid(const char *path)
+pid_t t_read_pid(const char *path)
 {
         pid_t pid = -1;
 
@@ -33,7 +35,7 @@ static inline pid_t read_pid(const char *path)
         return pid;
 }
 
-static inline pid_t read_alive(const char *path)
+pid_t t_read_alive(const char *path)
 {
         pid_t pid = -2;
         int rc = subproc_pidfile_read_if_alive(path, &pid);
@@ -46,7 +48,7 @@ static inline pid_t read_alive(const char *path)
 
 /* A helper that holds `pidfile` and runs until its stdin (whose write end goes to
  * *release_fd) is closed. */
-static inline subproc *holder_start(const char *pidfile, int *release_fd, pid_t *ret_pid)
+subproc *t_holder_start(const char *pidfile, int *release_fd, pid_t *ret_pid)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--wait-fd=0", NULL);
         int fds[2];
@@ -63,11 +65,27 @@ static inline subproc *holder_start(const char *pidfile, int *release_fd, pid_t 
         return c;
 }
 
-static inline void holder_stop(subproc *c, int release_fd)
+void t_holder_stop(subproc *c, int release_fd)
 {
         close(release_fd);
         assert_ll_equal(subproc_wait(c, NULL), 0);
         subproc_free(c);
 }
 
-#endif /* SUBPROC_PIDFILE_UTIL_H */
+/* Stop the holder of a pidfile as a case's cleanup: subproc_pidfile_force_cleanup(), or,
+ * without pidfds, where it must refuse, a SIGKILL by pid to the holder it names.  0 or -1. */
+int t_stop_pidfile(const char *path)
+{
+        pid_t holder = -1;
+
+        if (subproc_pidfile_force_cleanup(path) == 0)
+                return 0;
+        if (errno != ENOTSUP || t_have_pidfds())
+                return -1;
+        if (subproc_pidfile_read_if_alive(path, &holder) != 0 || holder <= 0)
+                return -1;
+        (void)kill(holder, SIGKILL);
+        if (t_wait_exit(holder, T_HANG_GUARD_SHORT_MS) < 0)
+                return -1;
+        return unlink(path);
+}

@@ -1,12 +1,12 @@
 /* Portability of the shared test code: what the tests built on every system (tests/meson.build)
  * need from Linux, with the nearest equivalent elsewhere, so the test files read the same.
- * Included through testutil.h; only static inline functions and macros (helper.c uses it too).
+ * Header-only: tests/helper.c includes it too.
  * scripts/ci-crosscheck.sh compiles these tests against FreeBSD 14 headers.
  *
  * SPDX-License-Identifier: MIT
  */
-#ifndef SUBPROC_TEST_COMPAT_H
-#define SUBPROC_TEST_COMPAT_H
+#ifndef T_SUPPORT_COMPAT_H
+#define T_SUPPORT_COMPAT_H
 
 #include <ctype.h>
 #include <errno.h>
@@ -44,7 +44,7 @@
 
 /* The signal the caller's parent's death sends it (0 for none): what the helper reports as
  * pdeathsig=.  -1 with errno ENOSYS where the system has no such setting (macOS). */
-static inline int tc_get_death_signal(int *ret_sig)
+static inline int t_get_death_signal(int *ret_sig)
 {
 #if HAVE_SYS_PRCTL_H
         return prctl(PR_GET_PDEATHSIG, ret_sig);
@@ -59,7 +59,7 @@ static inline int tc_get_death_signal(int *ret_sig)
 
 /* A pidfd for any process (pidfd_open(2), Linux 5.3); -1 with errno ENOSYS where there are
  * none, and the callers poll instead. */
-static inline int tc_pidfd_open(pid_t pid)
+static inline int t_pidfd_open(pid_t pid)
 {
 #if defined(__linux__) && defined(SYS_pidfd_open)
         return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -72,7 +72,7 @@ static inline int tc_pidfd_open(pid_t pid)
 
 /* Adopt orphaned descendants (on) or stop (off): Linux's PR_SET_CHILD_SUBREAPER, FreeBSD's
  * reaper (PROC_REAP_ACQUIRE).  -1 with errno ENOSYS where there is none (macOS). */
-static inline int tc_set_subreaper(bool on)
+static inline int t_set_subreaper(bool on)
 {
 #if HAVE_SYS_PRCTL_H
         return prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0);
@@ -90,7 +90,7 @@ static inline int tc_set_subreaper(bool on)
 
 /* unshare(CLONE_NEWPID): the caller's next child starts a new pid namespace.  -1 with errno
  * ENOSYS where there are none (the callers skip). */
-static inline int tc_unshare_pid(void)
+static inline int t_unshare_pid(void)
 {
 #ifdef __linux__
         return unshare(CLONE_NEWPID);
@@ -102,7 +102,7 @@ static inline int tc_unshare_pid(void)
 
 /* The abbreviation of a signal's name ("TERM"), as glibc's sigabbrev_np() gives it; the BSDs
  * keep them in lower case in sys_signame[].  NULL where the system names none. */
-static inline const char *tc_sigabbrev(int sig)
+static inline const char *t_sigabbrev(int sig)
 {
 #if defined(__GLIBC__)
         return sigabbrev_np(sig);
