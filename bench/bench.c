@@ -15,13 +15,13 @@
 #define NTHREADS 8
 
 struct settings {
-        double spawn_slice;   /* one turn of a method in a spawn row, in seconds */
-        int spawn_rounds;     /* turns per method in a spawn row */
-        int spawn_samples;    /* what the turns are pooled into */
-        double thread_slice;  /* the same for the 8-thread row */
+        double spawn_slice;  /* one turn of a method in a spawn row, in seconds */
+        int spawn_rounds;    /* turns per method in a spawn row */
+        int spawn_samples;   /* what the turns are pooled into */
+        double thread_slice; /* the same for the 8-thread row */
         int thread_rounds;
-        int transfers;        /* 1 GiB transfers per cell, each one sample */
-        int nrss;             /* how many of rss_targets[] to measure */
+        int transfers; /* 1 GiB transfers per cell, each one sample */
+        int nrss;      /* how many of rss_targets[] to measure */
 };
 
 static const long long rss_targets[] = { 0, GIB, 4 * GIB };
@@ -35,25 +35,31 @@ static char *const big_argv[] = { emit_path, big_count, NULL };
 
 static void usage(FILE *to)
 {
-        fprintf(to,
-                "usage: subproc-bench [--quick]\n"
-                "Compare spawn+wait, capture and threaded spawning of subproc, fork+exec,\n"
-                "posix_spawn and GLib's g_spawn_sync, and print one table.\n"
-                "  --quick  shorter samples, fewer of them, and no 4 GiB row\n"
-                "  --help   this text\n");
+        fprintf(to, "usage: subproc-bench [--quick]\n"
+                    "Compare spawn+wait, capture and threaded spawning of subproc, fork+exec,\n"
+                    "posix_spawn and GLib's g_spawn_sync, and print one table.\n"
+                    "  --quick  shorter samples, fewer of them, and no 4 GiB row\n"
+                    "  --help   this text\n");
 }
 
 static void parse_options(int argc, char **argv, struct settings *s)
 {
         /* Per method and spawn cell: 75 turns of 20 ms pooled into 15 samples of 0.1 s. */
-        *s = (struct settings){ .spawn_slice = 0.02, .spawn_rounds = 75, .spawn_samples = 15,
-                                .thread_slice = 0.1, .thread_rounds = 15, .transfers = 5,
+        *s = (struct settings){ .spawn_slice = 0.02,
+                                .spawn_rounds = 75,
+                                .spawn_samples = 15,
+                                .thread_slice = 0.1,
+                                .thread_rounds = 15,
+                                .transfers = 5,
                                 .nrss = MAX_RSS };
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--quick") == 0) {
-                        *s = (struct settings){ .spawn_slice = 0.01, .spawn_rounds = 35,
-                                                .spawn_samples = 7, .thread_slice = 0.05,
-                                                .thread_rounds = 7, .transfers = 3,
+                        *s = (struct settings){ .spawn_slice = 0.01,
+                                                .spawn_rounds = 35,
+                                                .spawn_samples = 7,
+                                                .thread_slice = 0.05,
+                                                .thread_rounds = 7,
+                                                .transfers = 3,
                                                 .nrss = 2 };
                 } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
                         usage(stdout);
@@ -166,9 +172,8 @@ static bool had_its_share(const struct tally *total, const struct row_spec *spec
 }
 
 /* One turn of method m in row i, if it still needs one. */
-static void take_turn(struct row *rows, int i, enum method m, int pool,
-                      const struct row_spec *spec, const struct runner *runner,
-                      struct gathering *g)
+static void take_turn(struct row *rows, int i, enum method m, int pool, const struct row_spec *spec,
+                      const struct runner *runner, struct gathering *g)
 {
         struct job job = { m, spec->task, spec->argv, spec->bytes, false };
         struct tally slice = { 0, 0 };
@@ -196,8 +201,8 @@ static void tallies_to_samples(struct cell *c, const struct tally *pools, int np
  * first each round: a slow spell of the machine (a busy neighbour, the hypervisor) then hits
  * every cell alike instead of deciding the comparison, and shows up in the spread of the
  * pooled samples. */
-static void measure_rows(struct row *rows, int nrows, const struct row_spec *spec,
-                         double per_run, const struct runner *runner)
+static void measure_rows(struct row *rows, int nrows, const struct row_spec *spec, double per_run,
+                         const struct runner *runner)
 {
         static struct gathering g;
 
@@ -214,9 +219,8 @@ static void measure_rows(struct row *rows, int nrows, const struct row_spec *spe
 
                 for (int k = 0; k < nrows; k++)
                         for (int j = 0; j < N_METHODS; j++)
-                                take_turn(rows, (k + r) % nrows,
-                                          turn_order[(j + r) % N_METHODS], pool, spec, runner,
-                                          &g);
+                                take_turn(rows, (k + r) % nrows, turn_order[(j + r) % N_METHODS],
+                                          pool, spec, runner, &g);
         }
         for (int i = 0; i < nrows; i++) {
                 for (int m = 0; m < N_METHODS; m++)
@@ -296,8 +300,11 @@ static void measure_spawn_rows(struct layout *t, const struct settings *s)
                 if (geteuid() != 0)
                         continue;
                 format_rss(worker_rss(i), rss, sizeof rss);
-                row = new_row(t, i ? NULL : "spawn+wait as nobody: uid and gid 65534 "
-                              "(posix_spawn cannot: its plain spawn)", &t->nobody[i]);
+                row = new_row(t,
+                              i ? NULL
+                                : "spawn+wait as nobody: uid and gid 65534 "
+                                  "(posix_spawn cannot: its plain spawn)",
+                              &t->nobody[i]);
                 snprintf(row->label, sizeof row->label, "%s, NOFILE %llu, as nobody", rss,
                          t->nofile[0]);
         }
@@ -401,8 +408,8 @@ static double median_of(const struct layout *t, int row, enum method m)
         return cell_median(&t->rows[row].cells[m]);
 }
 
-__attribute__((format(printf, 3, 4))) static void goal(const char *what, int met,
-                                                       const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void goal(const char *what, int met, const char *fmt,
+                                                       ...)
 {
         va_list ap;
 
@@ -414,8 +421,8 @@ __attribute__((format(printf, 3, 4))) static void goal(const char *what, int met
 }
 
 /* The worst subproc / other ratio over the spawn rows of the given RSS indexes. */
-static double worst_spawn_ratio(const struct layout *t, int rss_from, int rss_to,
-                                enum method other, int *worst_row)
+static double worst_spawn_ratio(const struct layout *t, int rss_from, int rss_to, enum method other,
+                                int *worst_row)
 {
         double worst = 0;
 
@@ -456,8 +463,8 @@ static void spawn_goals(const struct layout *t, const struct settings *s)
 
                 goal(lim ? "  ... and at the hard NOFILE limit"
                          : "spawn at RSS 4 GiB within 10% of RSS 0",
-                     cost <= 1.10, "subproc %+.1f%% time per spawn (NOFILE %llu)",
-                     (cost - 1) * 100, (unsigned long long)t->nofile[lim]);
+                     cost <= 1.10, "subproc %+.1f%% time per spawn (NOFILE %llu)", (cost - 1) * 100,
+                     (unsigned long long)t->nofile[lim]);
         }
 }
 
@@ -478,8 +485,8 @@ static void nobody_goals(const struct layout *t, const struct settings *s)
                 if (worst == 0 || ratio < worst)
                         worst = ratio;
         }
-        goal("spawn as nobody >= 0.95x posix_spawn's plain spawn", worst >= 0.95,
-             "worst %.2fx", worst);
+        goal("spawn as nobody >= 0.95x posix_spawn's plain spawn", worst >= 0.95, "worst %.2fx",
+             worst);
         if (s->nrss < 3) {
                 goal("  ... at RSS 4 GiB within 10% of RSS 0", -1, "not measured (--quick)");
                 return;
@@ -557,8 +564,7 @@ static void print_goals(const struct layout *t, const struct settings *s)
 static void check_helpers(void)
 {
         if (access(noop_path, X_OK) < 0 || access(emit_path, X_OK) < 0)
-                die("cannot run %s or %s: build them with meson compile", noop_path,
-                    emit_path);
+                die("cannot run %s or %s: build them with meson compile", noop_path, emit_path);
 }
 
 int main(int argc, char **argv)

@@ -146,8 +146,8 @@ double cell_spread_percent(const struct cell *c)
 double fresh_memory_gbps(size_t bytes, bool huge_pages)
 {
         double start = now();
-        volatile char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        volatile char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                                -1, 0);
 
         if (p == MAP_FAILED)
                 return 0;

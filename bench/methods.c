@@ -38,8 +38,7 @@ bool method_available(enum method m)
 #endif
 }
 
-__attribute__((format(printf, 2, 3))) static int fail(const struct job *job, const char *fmt,
-                                                      ...)
+__attribute__((format(printf, 2, 3))) static int fail(const struct job *job, const char *fmt, ...)
 {
         va_list ap;
 
@@ -408,8 +407,8 @@ static int glib_job(const struct job *job)
                         return fail(job, "memfd_create: %s", strerror(errno));
                 close(p[1]);
                 if (!g_spawn_async_with_fds(NULL, (gchar **)job->argv, NULL,
-                                            G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, -1,
-                                            p[0], -1, &error)) {
+                                            G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, -1, p[0],
+                                            -1, &error)) {
                         close(p[0]);
                         fail(job, "%s", error->message);
                         g_error_free(error);
@@ -419,9 +418,8 @@ static int glib_job(const struct job *job)
         }
         if (job->task != TASK_DRAIN)
                 return glib_sync_job(job);
-        if (!g_spawn_async_with_pipes(NULL, (gchar **)job->argv, NULL,
-                                      G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL, &fd,
-                                      NULL, &error)) {
+        if (!g_spawn_async_with_pipes(NULL, (gchar **)job->argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                      NULL, NULL, &pid, NULL, &fd, NULL, &error)) {
                 fail(job, "%s", error->message);
                 g_error_free(error);
                 return -1;

@@ -87,9 +87,9 @@ void print_machine(void)
         read_line(PAGE_REPORTING "page_reporting_order", order, sizeof order);
         if (strcmp(order, "?") != 0)
                 printf("free page reporting: built in, order %s (freed blocks of that order go "
-                       "back to a hypervisor that asks for them)\n", order);
-        printf("software: glibc %s; subproc %s; ", gnu_get_libc_version(),
-               SUBPROC_VERSION_STRING);
+                       "back to a hypervisor that asks for them)\n",
+                       order);
+        printf("software: glibc %s; subproc %s; ", gnu_get_libc_version(), SUBPROC_VERSION_STRING);
 #ifdef HAVE_GLIB
         printf("GLib %u.%u.%u\n", glib_major_version, glib_minor_version, glib_micro_version);
 #else
@@ -134,8 +134,8 @@ static double rusage_seconds(int who)
 
 static void take_snapshot(struct cpu_snapshot *snap)
 {
-        unsigned long long user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0,
-                           softirq = 0, steal = 0;
+        unsigned long long user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0,
+                           steal = 0;
         double tick = (double)sysconf(_SC_CLK_TCK);
         FILE *f = fopen("/proc/stat", "re");
         struct timespec ts;

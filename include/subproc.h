@@ -591,9 +591,10 @@ SUBPROC_EXPORT int subproc_run_async(subproc *c, pid_t *pid);
  * lowered hard limit stays lowered without CAP_SYS_RESOURCE).  What cannot be undone stays:
  * a new session or process group, dropped privileges (groups, gid, uid, capabilities,
  * no_new_privs), cgroup membership, a pidfile this process can no longer remove once its
- * privileges are dropped (otherwise the pidfile it wrote is removed), and whatever a hook did.  A signal that arrives in the instant between the reset of the
- * handlers and the execve() (the mask is emptied for the program just before it) gets the
- * default action, as it would in the program: with exec then failing, a caught signal sent
+ * privileges are dropped (otherwise the pidfile it wrote is removed), and whatever a hook did.
+ * A signal that arrives in the instant between the reset of the handlers and the execve() (the
+ * mask is emptied for the program just before it) gets the default action, as it would in the
+ * program: with exec then failing, a caught signal sent
  * at that instant can end the caller.  Daemonize, the handshake and buffers cannot be used
  * (EINVAL).
  * Thread safety: only in a single-threaded process (exec replaces every thread).
@@ -738,9 +739,10 @@ SUBPROC_EXPORT bool subproc_can_exit_with_parent(void);
 
 /* Create or open the pidfile at `path` (mode 0600 when created; an existing file loses its
  * group and other permission bits once locked, since anyone who can open it could lock it
- * after us), lock it (flock(), on a read-only fd) and, if pid > 0, write pid into it through a second fd closed before return;
- * with pid == 0 the content is kept.  Returns the locked read-only fd (close-on-exec), which
- * the caller owns and keeps open for as long as the lock must live; -1 with errno EBUSY when
+ * after us), lock it (flock(), on a read-only fd) and, if pid > 0, write pid into it through
+ * a second fd closed before return; with pid == 0 the content is kept.  Returns the locked
+ * read-only fd (close-on-exec), which the caller owns and keeps open for as long as the lock must
+ * live; -1 with errno EBUSY when
  * another process holds it (message naming the holder's pid when the kernel shows it), ELOOP
  * for a symlink, EINVAL for a file that is not a regular file, EPERM for a file owned by
  * neither the effective uid nor root or writable by group or others, EMLINK for a file with
@@ -807,9 +809,10 @@ SUBPROC_EXPORT int subproc_pidfile_status(const char *path, const char *exe, pid
  * through a pidfd taken before the proof: the holders of the lock (subproc_pidfile_holder())
  * when the file names one of them; holders the file does not name (the lock passed on, as with
  * sh -c 'daemon &') only if they run `exe`, since a program can hand its locked fd to any
- * process that accepts fds (EPERM without `exe`); or, when nobody holds it and `exe` is given, the pid the file names if it runs `exe` (see
- * subproc_pidfile_status()).  Each gets SIGTERM, then up to 2 s to let go (to exit, for one
- * matched by exe), then SIGKILL and up to 5 s more.  Then the file is removed if the path still
+ * process that accepts fds (EPERM without `exe`); or, when nobody holds it and `exe` is
+ * given, the pid the file names if it runs `exe` (see subproc_pidfile_status()).  Each gets
+ * SIGTERM, then up to 2 s to let go (to exit, for one matched by exe), then SIGKILL and up to 5 s
+ * more.  Then the file is removed if the path still
  * names the file that was checked (device + inode), and we hold its lock (or only readers do): a
  * fresh start's pidfile made meanwhile is left alone.  A missing file is success.  Returns 0, or
  * -1 with errno, having signalled nobody and removed nothing unless said: EPERM for holders the

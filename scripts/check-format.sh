@@ -8,15 +8,9 @@
 # One "pass" or "FAIL" per file (a FAIL names the lines clang-format would change and the
 # lines over 100 columns); ends with one line "N passed, N failed"; exits 1 if any file fails.
 #
-# What clang-format 14 still changes in today's code with .clang-format (the counts for the
-# lead's decision are in the commit that added this script):
-#  - hand-wrapped lines (calls, conditions, declarations broken before column 100) re-packed;
-#  - trailing comments aligned further right than the longest line needs: pulled left;
-#  - a string literal continued over lines among other arguments: put on lines of its own,
-#    and the arguments after it too;
-#  - designated initializers that do not fit one line: one per line;
-#  - macros whose body is a braced initializer ({ #name, SIG##name }): mangled (a clang-format
-#    14 bug); such lines need "// clang-format off" before formatting is applied.
+# The tree is formatted with it (CI runs this script).  Where clang-format 14 would mangle the
+# code (a macro whose body is a braced initializer), the lines sit between
+# "/* clang-format off */" and "/* clang-format on */", with the reason above them.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 

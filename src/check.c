@@ -49,11 +49,12 @@ static int check_features(const struct sp_config *cfg)
 static int check_state(const subproc *c)
 {
         if (c->run.pid > 0)
-                return sp_error(EBUSY, "the command is already running as pid %d",
-                                (int)c->run.pid);
+                return sp_error(EBUSY, "the command is already running as pid %d", (int)c->run.pid);
         if (c->cfg.daemonize && c->run.handshake == SP_HANDSHAKE_WAITING)
-                return sp_error(EBUSY, "the daemon of the last run (pid %d) still waits for "
-                                "subproc_handshake_release()", (int)c->run.daemon_pid);
+                return sp_error(EBUSY,
+                                "the daemon of the last run (pid %d) still waits for "
+                                "subproc_handshake_release()",
+                                (int)c->run.daemon_pid);
         return 0;
 }
 

@@ -50,9 +50,8 @@ enum {
 };
 
 /* Runs in the child: async-signal-safe only.  Never returns. */
-CHILD_CODE __attribute__((noreturn)) static void child_fail(const struct sp_plan *plan,
-                                                            enum sp_step stage, long neg_errno,
-                                                            int arg)
+CHILD_CODE __attribute__((noreturn)) static void
+child_fail(const struct sp_plan *plan, enum sp_step stage, long neg_errno, int arg)
 {
         struct sp_report rep = { .stage = stage, .error = (int)-neg_errno, .arg = arg };
 
@@ -108,8 +107,7 @@ struct extra_fds {
 
 /* Runs in the child: async-signal-safe only.  The smallest kept fd >= from, or -1.  `extra`:
  * NULL, or more fds to keep. */
-CHILD_CODE static int next_kept(const struct sp_plan *plan, int from,
-                                const struct extra_fds *extra)
+CHILD_CODE static int next_kept(const struct sp_plan *plan, int from, const struct extra_fds *extra)
 {
         int best = plan->report_fd >= from ? plan->report_fd : -1;
 
@@ -130,8 +128,7 @@ CHILD_CODE static int next_kept(const struct sp_plan *plan, int from,
         return best;
 }
 
-CHILD_CODE static bool is_kept(const struct sp_plan *plan, int fd,
-                               const struct extra_fds *extra)
+CHILD_CODE static bool is_kept(const struct sp_plan *plan, int fd, const struct extra_fds *extra)
 {
         if (fd < 3 || fd == plan->report_fd || fd == plan->handshake_fd)
                 return true;
@@ -203,8 +200,7 @@ CHILD_CODE static void drop_fd(const struct sp_plan *plan, int fd)
 }
 
 /* Runs in the child: async-signal-safe only.  Close what /proc/self/fd lists. */
-CHILD_CODE static long close_listed_fds(const struct sp_plan *plan,
-                                        const struct extra_fds *extra)
+CHILD_CODE static long close_listed_fds(const struct sp_plan *plan, const struct extra_fds *extra)
 {
         char buf[2048] __attribute__((aligned(8)));
         long dir = sp_sys_open_dir("/proc/self/fd");
@@ -227,8 +223,7 @@ CHILD_CODE static long close_listed_fds(const struct sp_plan *plan,
 }
 
 /* Runs in the child: async-signal-safe only.  Last resort: every fd below the limit. */
-CHILD_CODE static void close_fds_by_loop(const struct sp_plan *plan,
-                                         const struct extra_fds *extra)
+CHILD_CODE static void close_fds_by_loop(const struct sp_plan *plan, const struct extra_fds *extra)
 {
         for (int fd = 3; fd < plan->fd_limit; fd++)
                 if (!is_kept(plan, fd, extra))
@@ -367,8 +362,9 @@ CHILD_CODE static int hold_pidfile(const struct sp_plan *plan)
         long fd, r;
 
         for (;;) {
-                fd = sp_sys_open(plan->pidfile, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-                                 O_NONBLOCK, SP_PIDFILE_MODE);
+                fd = sp_sys_open(plan->pidfile,
+                                 O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+                                 SP_PIDFILE_MODE);
                 if (fd < 0)
                         child_fail(plan, SP_STEP_PIDFILE, fd, -1);
                 r = sp_sys_fstat((int)fd, &opened);
@@ -594,8 +590,7 @@ CHILD_CODE static void become_daemon(const struct sp_plan *plan)
  * is often momentary: a build step that has just written it, or a fork elsewhere that
  * briefly inherited the writer's fd.  Retry, doubling the pause, for SP_EXEC_BUSY_MS in
  * all; the parent thread stays suspended (CLONE_VFORK) for that long at most. */
-CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan,
-                                          const struct extra_fds *extra)
+CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan, const struct extra_fds *extra)
 {
         long r = sp_sys_execve(plan->path, plan->argv, plan->envp);
 
@@ -656,8 +651,7 @@ CHILD_CODE static void daemon_group(const struct sp_plan *plan)
 {
         long r;
 
-        if (plan->daemonize && plan->new_pgroup && !plan->new_session &&
-            (r = sp_sys_setpgid()) < 0)
+        if (plan->daemonize && plan->new_pgroup && !plan->new_session && (r = sp_sys_setpgid()) < 0)
                 child_fail(plan, SP_STEP_SETPGID, r, -1);
 }
 

@@ -39,9 +39,9 @@
 #ifndef SP_NO_STACK_PROTECTOR
 #define SP_NO_STACK_PROTECTOR
 #endif
-#define SP_CHILD_CODE \
-        __attribute__((no_sanitize("address", "undefined", "thread"))) SP_NO_INSTRUMENTATION \
-        SP_NO_STACK_PROTECTOR
+#define SP_CHILD_CODE                                                  \
+        __attribute__((no_sanitize("address", "undefined", "thread"))) \
+        SP_NO_INSTRUMENTATION SP_NO_STACK_PROTECTOR
 
 /* One resource limit to set (subproc_set_rlimit). */
 struct sp_rlimit {
@@ -74,13 +74,13 @@ enum sp_close_method {
 
 /* Everything the child needs, prepared read-only in the parent before it starts. */
 struct sp_plan {
-        const char *path;   /* resolved binary */
+        const char *path; /* resolved binary */
         char *const *argv;
         char *const *envp;
-        const char *cwd;    /* NULL: stay */
+        const char *cwd;              /* NULL: stay */
         const struct sp_fd_map *maps; /* applied in order; no src equals any dst of another */
         size_t nmaps;
-        const int *keep;    /* sorted fds to keep open across exec (the dsts >= 3) */
+        const int *keep; /* sorted fds to keep open across exec (the dsts >= 3) */
         size_t nkeep;
         int fd_limit;       /* bound for SP_CLOSE_LOOP */
         int first_method;   /* enum sp_close_method to try first */
@@ -93,22 +93,22 @@ struct sp_plan {
         const char *pidfile;
         const struct sp_rlimit *rlimits;
         size_t nrlimits;
-        int umask;          /* -1: leave it */
+        int umask; /* -1: leave it */
         int (*hook)(void *opaque);
         void *hook_opaque;
         bool clear_caps;
         bool drop_groups;
-        long uid, gid;      /* -1: leave them */
+        long uid, gid; /* -1: leave them */
         bool no_new_privs;
         int death_signal;
-        pid_t parent_pid;   /* for the death-signal race check */
+        pid_t parent_pid; /* for the death-signal race check */
         bool new_session;
         bool new_pgroup;
-        int cgroup_fd;      /* the cgroup directory (sp_cgroup_open), -1: none */
+        int cgroup_fd; /* the cgroup directory (sp_cgroup_open), -1: none */
         /* Written by the parent before each attempt to start the child, read by the child:
          * true when the child is created in the cgroup (clone3), so it must not enter it. */
         bool cgroup_placed;
-        bool inherit_signals;  /* keep ignored dispositions and the caller's mask */
+        bool inherit_signals; /* keep ignored dispositions and the caller's mask */
         uint64_t caller_mask; /* the caller's signal mask, set by sp_spawn / subproc_exec */
         /* subproc_exec(): the calling process applies the plan itself, and a failure jumps
          * back with the report instead of exiting. */

@@ -118,14 +118,17 @@ void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rlim_t hard)
                 return;
         }
         if (soft != RLIM_INFINITY && (hard == RLIM_INFINITY ? false : soft > hard)) {
-                sp_command_fail(c, EINVAL, "resource limit %d: soft limit %llu is above the "
-                                "hard limit %llu", resource, (unsigned long long)soft,
-                                (unsigned long long)hard);
+                sp_command_fail(c, EINVAL,
+                                "resource limit %d: soft limit %llu is above the "
+                                "hard limit %llu",
+                                resource, (unsigned long long)soft, (unsigned long long)hard);
                 return;
         }
         if (soft == RLIM_INFINITY && hard != RLIM_INFINITY) {
-                sp_command_fail(c, EINVAL, "resource limit %d: an infinite soft limit needs an "
-                                "infinite hard limit", resource);
+                sp_command_fail(c, EINVAL,
+                                "resource limit %d: an infinite soft limit needs an "
+                                "infinite hard limit",
+                                resource);
                 return;
         }
         for (i = 0; i < c->cfg.nrlimits && c->cfg.rlimits[i].resource != resource; i++)

@@ -17,7 +17,8 @@ void subproc_pass_fd(subproc *c, int fd, unsigned flags)
                 if (!sp_command_broken(c))
                         sp_command_fail(c, EINVAL,
                                         "cannot pass fd %d: only fds >= 3 can be passed; use "
-                                        "the stdio setters for 0, 1 and 2", fd);
+                                        "the stdio setters for 0, 1 and 2",
+                                        fd);
                 if (take && fd > 2)
                         close(fd);
                 return;
@@ -117,7 +118,8 @@ void subproc_set_input_buffer(subproc *c, const char *text)
 /* The output and error destinations: one fd pointer or one buffer pointer each. */
 static bool output_is_set(const subproc *c, bool error)
 {
-        return error ? (c->cfg.error_fdp || c->cfg.error_bufp) : (c->cfg.output_fdp || c->cfg.output_bufp);
+        return error ? (c->cfg.error_fdp || c->cfg.error_bufp)
+                     : (c->cfg.output_fdp || c->cfg.output_bufp);
 }
 
 static void set_fd_destination(subproc *c, int *fdp, bool error)
@@ -199,8 +201,9 @@ static void set_buffer_destination(subproc *c, char **bufp, bool error, bool map
                 return;
         }
         if (!shares_kind(c, bufp, error, mapped)) {
-                sp_command_fail(c, EINVAL, "one pointer cannot be a buffer for one stream and "
-                                           "a mapping for the other");
+                sp_command_fail(c, EINVAL,
+                                "one pointer cannot be a buffer for one stream and "
+                                "a mapping for the other");
                 return;
         }
         register_buffer(c, bufp, error, mapped);

@@ -21,8 +21,8 @@ enum sp_env_mode {
 
 struct sp_env {
         enum sp_env_mode mode;
-        struct sp_strv vars;  /* "NAME=value" */
-        bool *shown;          /* per var: set by the caller (shown by to_string), not inherited */
+        struct sp_strv vars; /* "NAME=value" */
+        bool *shown;         /* per var: set by the caller (shown by to_string), not inherited */
         size_t shown_cap;
         struct sp_strv unset; /* inherited names removed, for to_string */
         bool inherited;       /* started from the caller's environment (subproc_env_inherit) */
@@ -118,7 +118,7 @@ struct sp_capture {
 
 /* Bytes the parent writes into a pipe of the child: stdin's input buffer, a send buffer. */
 struct sp_feed {
-        int fd; /* our write end, -1 once done */
+        int fd;                    /* our write end, -1 once done */
         const unsigned char *data; /* the configuration's bytes */
         size_t len;
         size_t written;
@@ -160,10 +160,10 @@ struct sp_run {
         size_t out_dropped, err_dropped; /* past the capture limit */
 };
 
-#define SP_RUN_IDLE                                                                           \
-        {                                                                                     \
-                .pid = -1, .pidfd = -1, .daemon_pid = -1, .report_fd = -1, .notify_fd = -1,  \
-                .out_fd = -1, .err_fd = -1, .out_memfd = -1, .err_memfd = -1, .status = -1,   \
+#define SP_RUN_IDLE                                                                         \
+        {                                                                                   \
+                .pid = -1, .pidfd = -1, .daemon_pid = -1, .report_fd = -1, .notify_fd = -1, \
+                .out_fd = -1, .err_fd = -1, .out_memfd = -1, .err_memfd = -1, .status = -1, \
         }
 
 /* ---- the command ------------------------------------------------------------------------ */

@@ -53,7 +53,7 @@ static inline bool sp_signal_valid(int sig)
 /* The largest value of the integer type T, signed or not: rlim_t is unsigned on Linux and
  * macOS, int64_t on FreeBSD (where RLIM_INFINITY is INT64_MAX).  "(T)-1 > (T)0" tells the two
  * apart without a comparison compilers call always true or false. */
-#define SP_TYPE_MAX(T)                                                                         \
+#define SP_TYPE_MAX(T) \
         ((T)-1 > (T)0 ? (T)-1 : (T)((((T)1 << (sizeof(T) * CHAR_BIT - 2)) - 1) * 2 + 1))
 /* Whether the non-negative number n is a value of the integer type T. */
 #define SP_FITS_TYPE(n, T) ((unsigned long long)(n) <= (unsigned long long)SP_TYPE_MAX(T))

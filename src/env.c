@@ -225,7 +225,8 @@ void subproc_env_unset(subproc *c, const char *name)
         free(c->cfg.env.vars.items[at]);
         memmove(&c->cfg.env.vars.items[at], &c->cfg.env.vars.items[at + 1],
                 (c->cfg.env.vars.n - at) * sizeof(char *)); /* moves the NULL too */
-        memmove(&c->cfg.env.shown[at], &c->cfg.env.shown[at + 1], (c->cfg.env.vars.n - at - 1) * sizeof(bool));
+        memmove(&c->cfg.env.shown[at], &c->cfg.env.shown[at + 1],
+                (c->cfg.env.vars.n - at - 1) * sizeof(bool));
         c->cfg.env.vars.n--;
         if (was_inherited && !has_unset(&c->cfg.env, name) &&
             sp_strv_push_take(&c->cfg.env.unset, strdup(name)) < 0)

@@ -43,13 +43,13 @@ struct saved_state {
         struct sigaction actions[SIGNAL_MAX + 1];
 #endif
         bool have_action[SIGNAL_MAX + 1];
-        int stdio[3];          /* copies of 0-2 (-1: it was closed) */
-        struct fd_flags *fds;  /* every fd open before, with its FD_CLOEXEC */
+        int stdio[3];         /* copies of 0-2 (-1: it was closed) */
+        struct fd_flags *fds; /* every fd open before, with its FD_CLOEXEC */
         size_t nfds;
-        int cwd_fd;            /* -1: not changed, or cannot be restored */
-        int umask;             /* -1: not changed */
+        int cwd_fd; /* -1: not changed, or cannot be restored */
+        int umask;  /* -1: not changed */
         struct rlimit rlimits[32];
-        int death_signal;      /* -1: not saved */
+        int death_signal; /* -1: not saved */
 };
 
 static bool get_action(int sig, void *ret)

@@ -46,8 +46,7 @@ static int handshake_broken(subproc *c, int errnum, const char *what)
  * rest of its way there is system calls. */
 static long long ready_deadline(const subproc *c)
 {
-        return c->cfg.timeout_ms && c->cfg.hook ? c->run.started_ms + c->cfg.timeout_ms
-                                                : SP_NEVER;
+        return c->cfg.timeout_ms && c->cfg.hook ? c->run.started_ms + c->cfg.timeout_ms : SP_NEVER;
 }
 
 int subproc_handshake_wait(subproc *c)
@@ -74,8 +73,9 @@ int subproc_handshake_wait(subproc *c)
                  * have exec'd, exited and been reaped already, while a process the hook
                  * left behind keeps the report pipe open. */
                 (void)sp_signal_child(c->run.pid, c->run.pidfd, SIGKILL);
-                return handshake_broken(c, ETIMEDOUT, "not ready when the timeout came "
-                                                      "(a pre-exec hook still running?): killed");
+                return handshake_broken(c, ETIMEDOUT,
+                                        "not ready when the timeout came "
+                                        "(a pre-exec hook still running?): killed");
         }
         if (r < 0)
                 return handshake_broken(c, errno, "cannot read the child's report");
@@ -123,9 +123,10 @@ int subproc_handshake_release(subproc *c)
                 /* Past the run's deadline: the timeout ends the child, whatever it runs. */
                 (void)subproc_kill(c, SIGKILL);
                 if (e == ETIMEDOUT)
-                        return handshake_broken(c, e, "no exec report when the timeout came "
-                                                      "(a process the pre-exec hook left "
-                                                      "holds it?): killed");
+                        return handshake_broken(c, e,
+                                                "no exec report when the timeout came "
+                                                "(a process the pre-exec hook left "
+                                                "holds it?): killed");
                 return handshake_broken(c, e, "cannot read the child's exec report");
         }
         sp_close(&c->run.report_fd);

@@ -28,8 +28,7 @@ static void *watch_parent(void *arg)
         /* Only the parent's exit: a kevent() failure (say the caller closed every fd, ours
          * too) must not terminate the process.  The protection is then gone, silently, as
          * nobody is left to tell. */
-        if (n == 1 && ev.filter == EVFILT_PROC && !(ev.flags & EV_ERROR) &&
-            (ev.fflags & NOTE_EXIT))
+        if (n == 1 && ev.filter == EVFILT_PROC && !(ev.flags & EV_ERROR) && (ev.fflags & NOTE_EXIT))
                 /* To the process, not this thread, which blocks every signal. */
                 kill(getpid(), SIGTERM);
         close(kq);

@@ -98,8 +98,8 @@ static bool freeze(int fd)
 /* The file's pages themselves, copy-on-write, in a frame whose zero tail gives the NUL. */
 static int map_frozen(int fd, char *frame, size_t len)
 {
-        if (len > 0 && mmap(frame, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) ==
-                                MAP_FAILED)
+        if (len > 0 &&
+            mmap(frame, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED)
                 return -errno;
         /* Bytes past the end in the last page read as zero, unless the child put some there
          * through a shared mapping (which does not grow the file): the one page this write
@@ -132,8 +132,7 @@ static int copy_unfrozen(int fd, char *frame, size_t *len)
         return 0;
 }
 
-int sp_mapping_deliver(int fd, size_t limit, char **ret_data, size_t *ret_len,
-                       size_t *ret_dropped)
+int sp_mapping_deliver(int fd, size_t limit, char **ret_data, size_t *ret_len, size_t *ret_dropped)
 {
         bool frozen = fd >= 0 && freeze(fd);
         struct stat st = { 0 };
@@ -188,8 +187,7 @@ int sp_mapping_open(void)
                                  "memfd_create with sealing");
 }
 
-int sp_mapping_deliver(int fd, size_t limit, char **ret_data, size_t *ret_len,
-                       size_t *ret_dropped)
+int sp_mapping_deliver(int fd, size_t limit, char **ret_data, size_t *ret_len, size_t *ret_dropped)
 {
         (void)fd;
         (void)limit;

@@ -46,9 +46,9 @@ static char *search_path(void)
 
 /* Why a search found nothing runnable: the first of each kind of trouble, for the message. */
 struct miss {
-        char *not_runnable;    /* a match that exists but cannot be run (EACCES) */
-        char *unsearchable;    /* a PATH directory that could not be searched (EACCES) */
-        char *failed_dir;      /* a PATH directory where the lookup failed otherwise */
+        char *not_runnable; /* a match that exists but cannot be run (EACCES) */
+        char *unsearchable; /* a PATH directory that could not be searched (EACCES) */
+        char *failed_dir;   /* a PATH directory where the lookup failed otherwise */
         int failed_errno;
 };
 
@@ -83,11 +83,13 @@ static int miss_error(const char *name, struct miss *m)
                 r = sp_error(EACCES, "cannot run '%s', found in PATH as %s: %s", name,
                              m->not_runnable, strerror(EACCES));
         else if (m->unsearchable)
-                r = sp_error(EACCES, "cannot find '%s' in PATH: directory %s (in PATH) cannot "
-                             "be searched: %s", name, m->unsearchable, strerror(EACCES));
+                r = sp_error(EACCES,
+                             "cannot find '%s' in PATH: directory %s (in PATH) cannot "
+                             "be searched: %s",
+                             name, m->unsearchable, strerror(EACCES));
         else if (m->failed_dir)
-                r = sp_error(m->failed_errno, "cannot find '%s' in PATH: looking in %s: %s",
-                             name, m->failed_dir, strerror(m->failed_errno));
+                r = sp_error(m->failed_errno, "cannot find '%s' in PATH: looking in %s: %s", name,
+                             m->failed_dir, strerror(m->failed_errno));
         else
                 r = sp_error(ENOENT, "cannot find '%s' in PATH", name);
         free(m->not_runnable);

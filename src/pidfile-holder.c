@@ -18,13 +18,13 @@
 
 struct probe {
         const char *path;
-        int fd;         /* read-only, on the checked file */
+        int fd; /* read-only, on the checked file */
         struct stat st;
-        pid_t named;    /* the pid the file names (a hint), or -1 */
-        bool locked;    /* we took the flock(): nobody else holds that */
-        bool by_exit;   /* the holders are proven otherwise: wait for their exit, not for
+        pid_t named;  /* the pid the file names (a hint), or -1 */
+        bool locked;  /* we took the flock(): nobody else holds that */
+        bool by_exit; /* the holders are proven otherwise: wait for their exit, not for
                          * the flock() (which they do not hold) */
-        bool by_scan;   /* the holders are processes the file does not name */
+        bool by_scan; /* the holders are processes the file does not name */
         struct sp_holder holders[MAX_HOLDERS];
         size_t nholders;
 };
@@ -75,12 +75,15 @@ static void probe_close(struct probe *p)
 static int cannot_tell(const struct probe *p, int err)
 {
         if (err == EACCES)
-                return sp_error(EACCES, "cannot tell who holds pidfile %s: the open files of "
+                return sp_error(EACCES,
+                                "cannot tell who holds pidfile %s: the open files of "
                                 "its holder are not ours to see (run as root or as its user)",
                                 p->path);
         if (err == ENOTSUP)
-                return sp_error(ENOTSUP, "cannot tell who holds pidfile %s: this system shows "
-                                "no other process's locks (no /proc)", p->path);
+                return sp_error(ENOTSUP,
+                                "cannot tell who holds pidfile %s: this system shows "
+                                "no other process's locks (no /proc)",
+                                p->path);
         return sp_error(err, "cannot tell who holds pidfile %s: %s", p->path, strerror(err));
 }
 
@@ -120,8 +123,7 @@ static int find_holders(struct probe *p)
                          * OFD lock, is no flock(): the named pid may hold one all the same.
                          * (Not us: our own fd now carries the flock() we just took.) */
                         if (p->named > 0 && p->named != getpid() &&
-                            sp_pidfile_prove(p->named, p->st.st_dev, p->st.st_ino,
-                                             &pidfd) == 1) {
+                            sp_pidfile_prove(p->named, p->st.st_dev, p->st.st_ino, &pidfd) == 1) {
                                 p->holders[0] = (struct sp_holder){ p->named, pidfd };
                                 p->nholders = 1;
                                 p->by_exit = true;
@@ -139,8 +141,8 @@ static int find_holders(struct probe *p)
                         return 1;
                 }
                 /* Else everyone: the lock may have passed on (sh -c 'daemon &'). */
-                r = sp_pidfile_find_holders(p->st.st_dev, p->st.st_ino, p->holders,
-                                            MAX_HOLDERS, &incomplete);
+                r = sp_pidfile_find_holders(p->st.st_dev, p->st.st_ino, p->holders, MAX_HOLDERS,
+                                            &incomplete);
                 if (r > 0) {
                         p->nholders = (size_t)r;
                         /* Processes the file does not name, unless the scan found the named
@@ -158,8 +160,10 @@ static int find_holders(struct probe *p)
         }
         if (incomplete)
                 return cannot_tell(p, EACCES);
-        return sp_error(EBUSY, "cannot tell who holds pidfile %s: a process this system does "
-                        "not show us (in another pid namespace?)", p->path);
+        return sp_error(EBUSY,
+                        "cannot tell who holds pidfile %s: a process this system does "
+                        "not show us (in another pid namespace?)",
+                        p->path);
 }
 
 /* The named pid, when it lives without holding the lock: 1 (message set), else 0. */
@@ -167,7 +171,8 @@ static int unproven_alive(const struct probe *p)
 {
         if (p->named <= 0 || sp_pid_alive(p->named) != 1)
                 return 0;
-        sp_error(ENOLCK, "pidfile %s names pid %d, which is running but does not hold the "
+        sp_error(ENOLCK,
+                 "pidfile %s names pid %d, which is running but does not hold the "
                  "pidfile's lock: a daemon that does not lock its pidfile, or a process that "
                  "got a recycled pid; not trusted (match the daemon's executable to tell)",
                  p->path, (int)p->named);
@@ -191,8 +196,10 @@ static int named_runs_exe(const struct probe *p, const struct stat *exe, int *re
                 return 0;
         r = sp_pid_runs_exe(p->named, exe, ret_pidfd);
         if (r == -ENOSYS)
-                return sp_error(ENOTSUP, "cannot match pid %d of pidfile %s to its executable "
-                                "safely: this kernel has no pidfds", (int)p->named, p->path);
+                return sp_error(ENOTSUP,
+                                "cannot match pid %d of pidfile %s to its executable "
+                                "safely: this kernel has no pidfds",
+                                (int)p->named, p->path);
         if (r < 0)
                 return cannot_tell(p, -r);
         return r;
@@ -293,7 +300,8 @@ static int signal_holders(struct probe *p, int sig)
                                         p->path);
         for (size_t i = 0; i < p->nholders; i++) {
                 if (p->holders[i].pidfd < 0)
-                        return sp_error(ENOTSUP, "cannot signal pid %d, holder of pidfile %s, "
+                        return sp_error(ENOTSUP,
+                                        "cannot signal pid %d, holder of pidfile %s, "
                                         "safely: this kernel has no pidfds (Linux 5.3)",
                                         (int)p->holders[i].pid, p->path);
         }
@@ -321,10 +329,12 @@ static int scan_targets(struct probe *p, const struct stat *exe)
                         return sp_error(EDEADLK, "pidfile %s is held by this very process",
                                         p->path);
         if (!exe)
-                return sp_error(EPERM, "pidfile %s is held by pid %d, which it does not name "
+                return sp_error(EPERM,
+                                "pidfile %s is held by pid %d, which it does not name "
                                 "(it names pid %d): the lock may have been handed on to it; "
                                 "not stopped without the daemon's executable to match "
-                                "(--exec)", p->path, (int)p->holders[0].pid, (int)p->named);
+                                "(--exec)",
+                                p->path, (int)p->holders[0].pid, (int)p->named);
         for (size_t i = 0; i < p->nholders; i++) {
                 int pidfd = -1, r = sp_pid_runs_exe(p->holders[i].pid, exe, &pidfd);
 
@@ -337,12 +347,15 @@ static int scan_targets(struct probe *p, const struct stat *exe)
         }
         p->nholders = kept;
         if (kept == 0)
-                return sp_error(EPERM, "pidfile %s is held only by processes that do not run "
-                                "the executable given: not stopped", p->path);
+                return sp_error(EPERM,
+                                "pidfile %s is held only by processes that do not run "
+                                "the executable given: not stopped",
+                                p->path);
         return 1;
 }
 
-/* One round of stop: who to signal now.  `first`: no lock holder has had a signal yet.  1 with p->holders set (by_exe: wait for it to exit:
+/* One round of stop: who to signal now.  `first`: no lock holder has had a signal yet.  1
+ * with p->holders set (by_exe: wait for it to exit:
  * the named pid, matched by its executable or holding an fcntl() lock), 0 when nothing runs,
  * -1 on refusal. */
 static int stop_targets(struct probe *p, const struct stat *exe, bool first, bool *by_exe)
@@ -398,8 +411,10 @@ int subproc_pidfile_stop(const char *path, const char *exe)
                 if (r <= 0)
                         break;
                 if (step == 2) {
-                        r = sp_error(ETIMEDOUT, "pidfile %s is still held by pid %d after "
-                                     "SIGKILL", path, (int)p.holders[0].pid);
+                        r = sp_error(ETIMEDOUT,
+                                     "pidfile %s is still held by pid %d after "
+                                     "SIGKILL",
+                                     path, (int)p.holders[0].pid);
                         break;
                 }
                 r = signal_holders(&p, signals[step]);

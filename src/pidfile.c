@@ -70,11 +70,15 @@ int sp_pidfile_open_error(const char *path, int r, const struct stat *st)
         case REFUSED_TYPE:
                 return sp_error(EINVAL, "pidfile %s is not a regular file", path);
         case REFUSED_OWNER:
-                return sp_error(EPERM, "pidfile %s is owned by uid %ld, neither us (uid %ld) "
-                                "nor root: refused", path, (long)st->st_uid, (long)geteuid());
+                return sp_error(EPERM,
+                                "pidfile %s is owned by uid %ld, neither us (uid %ld) "
+                                "nor root: refused",
+                                path, (long)st->st_uid, (long)geteuid());
         case REFUSED_WRITABLE:
-                return sp_error(EPERM, "pidfile %s is writable by group or others (mode %04o): "
-                                "refused", path, (unsigned)(st->st_mode & 07777));
+                return sp_error(EPERM,
+                                "pidfile %s is writable by group or others (mode %04o): "
+                                "refused",
+                                path, (unsigned)(st->st_mode & 07777));
         case REFUSED_LINKED:
                 return sp_error(EMLINK, "pidfile %s has %lu hard links: refused", path,
                                 (unsigned long)st->st_nlink);
@@ -223,8 +227,8 @@ static int busy_error(const char *path, int fd, const struct stat *st)
         pid_t named;
         int pidfd;
 
-        if (sp_pidfile_peek(fd, &named) == 0 && sp_pidfile_prove(named, st->st_dev, st->st_ino,
-                                                          &pidfd) == 1) {
+        if (sp_pidfile_peek(fd, &named) == 0 &&
+            sp_pidfile_prove(named, st->st_dev, st->st_ino, &pidfd) == 1) {
                 if (pidfd >= 0)
                         close(pidfd);
                 return sp_error(EBUSY, "pidfile %s is held by pid %d", path, (int)named);
@@ -354,8 +358,8 @@ void sp_pidfile_discard(const char *path, pid_t pid)
         }
         /* The failed process wrote it under its lock; it may not have exited quite yet. */
         if (sp_pidfile_peek(fd, &named) == 0 && named == pid &&
-            sp_pidfile_lock_within(fd, DISCARD_WAIT_MS) == 0 &&
-            sp_pidfile_peek(fd, &named) == 0 && named == pid && sp_pidfile_names(path, &st))
+            sp_pidfile_lock_within(fd, DISCARD_WAIT_MS) == 0 && sp_pidfile_peek(fd, &named) == 0 &&
+            named == pid && sp_pidfile_names(path, &st))
                 (void)unlink(path);
         close(fd);
         errno = saved_errno;

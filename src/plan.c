@@ -178,8 +178,8 @@ static bool is_target(const struct sp_fd_map *maps, size_t n, int fd)
 
 /* A source that is also some map's target would be overwritten before it is copied: copy it
  * first, to a number that is no target (targets >= 3 are in keep). */
-static int move_clobbered_sources(struct sp_fd_map *maps, size_t n, const int *keep,
-                                  size_t nkeep, struct sp_spawn_fds *s)
+static int move_clobbered_sources(struct sp_fd_map *maps, size_t n, const int *keep, size_t nkeep,
+                                  struct sp_spawn_fds *s)
 {
         for (size_t i = 0; i < n; i++) {
                 int moved;
@@ -368,8 +368,7 @@ int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
 {
         int r;
 
-        *b = (struct sp_plan_builder){ .plan = { .cgroup_fd = -1,
-                                                 .report_deadline_ms = SP_NEVER },
+        *b = (struct sp_plan_builder){ .plan = { .cgroup_fd = -1, .report_deadline_ms = SP_NEVER },
                                        .fds = { .devnull = -1, .caller_read = { -1, -1 } } };
         free(run->exec_path);
         run->exec_path = NULL;

@@ -108,8 +108,9 @@ static bool is_shell_name(const char *s, size_t n)
 static bool is_special_to_shells(const char *s, size_t n)
 {
         static const char *const names[] = {
-                "OPTIND", "OPTARG", "PPID", "UID", "EUID", "GROUPS", "BASHOPTS", "SHELLOPTS",
-                "BASH_VERSINFO", "BASHPID", "LINENO", "RANDOM", "SRANDOM", "SECONDS", "IFS",
+                "OPTIND", "OPTARG",   "PPID",      "UID",           "EUID",
+                "GROUPS", "BASHOPTS", "SHELLOPTS", "BASH_VERSINFO", "BASHPID",
+                "LINENO", "RANDOM",   "SRANDOM",   "SECONDS",       "IFS",
         };
 
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -142,8 +143,7 @@ static void separate(struct sp_buf *b, bool *first, bool linebreak)
 }
 
 /* Returns whether env(1) carries the changes. */
-static bool append_env(struct sp_buf *b, const struct sp_env *env, bool linebreaks,
-                       bool *first)
+static bool append_env(struct sp_buf *b, const struct sp_env *env, bool linebreaks, bool *first)
 {
         bool use_env = env->mode != SP_ENV_INHERIT && needs_env_command(env);
 

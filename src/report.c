@@ -12,15 +12,22 @@ static const char *rlimit_name(int resource)
                 int resource;
                 const char *name;
         } names[] = {
-                { RLIMIT_AS, "AS" },           { RLIMIT_CORE, "CORE" },
-                { RLIMIT_CPU, "CPU" },         { RLIMIT_DATA, "DATA" },
-                { RLIMIT_FSIZE, "FSIZE" },     { RLIMIT_NOFILE, "NOFILE" },
+                { RLIMIT_AS, "AS" },
+                { RLIMIT_CORE, "CORE" },
+                { RLIMIT_CPU, "CPU" },
+                { RLIMIT_DATA, "DATA" },
+                { RLIMIT_FSIZE, "FSIZE" },
+                { RLIMIT_NOFILE, "NOFILE" },
                 { RLIMIT_STACK, "STACK" },
 #ifdef __linux__
-                { RLIMIT_NPROC, "NPROC" },     { RLIMIT_MEMLOCK, "MEMLOCK" },
-                { RLIMIT_RSS, "RSS" },         { RLIMIT_LOCKS, "LOCKS" },
-                { RLIMIT_MSGQUEUE, "MSGQUEUE" }, { RLIMIT_NICE, "NICE" },
-                { RLIMIT_RTPRIO, "RTPRIO" },   { RLIMIT_RTTIME, "RTTIME" },
+                { RLIMIT_NPROC, "NPROC" },
+                { RLIMIT_MEMLOCK, "MEMLOCK" },
+                { RLIMIT_RSS, "RSS" },
+                { RLIMIT_LOCKS, "LOCKS" },
+                { RLIMIT_MSGQUEUE, "MSGQUEUE" },
+                { RLIMIT_NICE, "NICE" },
+                { RLIMIT_RTPRIO, "RTPRIO" },
+                { RLIMIT_RTTIME, "RTTIME" },
                 { RLIMIT_SIGPENDING, "SIGPENDING" },
 #endif
         };
@@ -58,8 +65,10 @@ static int describe(const subproc *c, const struct sp_report *rep)
         switch (rep->stage) {
         case SP_STEP_EXEC:
                 if (e == ETXTBSY)
-                        return sp_error(e, "exec %s: %s (still open for writing after %u ms of "
-                                        "retries)", c->run.exec_path, why, SP_EXEC_BUSY_MS);
+                        return sp_error(e,
+                                        "exec %s: %s (still open for writing after %u ms of "
+                                        "retries)",
+                                        c->run.exec_path, why, SP_EXEC_BUSY_MS);
                 return sp_error(e, "exec %s: %s", c->run.exec_path, why);
         case SP_STEP_CHDIR:
                 return sp_error(e, "chdir %s: %s", c->cfg.cwd ? c->cfg.cwd : "/", why);
@@ -93,9 +102,11 @@ static int describe(const subproc *c, const struct sp_report *rep)
                 return sp_error(e, "set no_new_privs: %s", why);
         case SP_STEP_REPORT:
                 if (e == ETIMEDOUT)
-                        return sp_error(e, "the child had not exec'd %s when the %u ms "
+                        return sp_error(e,
+                                        "the child had not exec'd %s when the %u ms "
                                         "timeout came (a pre-exec hook still running?): "
-                                        "killed", c->run.exec_path, c->cfg.timeout_ms);
+                                        "killed",
+                                        c->run.exec_path, c->cfg.timeout_ms);
                 return sp_error(e, "cannot read the child's report: %s", why);
         case SP_STEP_SETPGID:
                 return sp_error(e, "setpgid: %s", why);

@@ -67,8 +67,8 @@ static int deliver_buffers(const struct sp_config *cfg, struct sp_run *run, bool
                         free(*bufps[i]);
                         *dropped[i] = caps[i]->dropped;
                         deliver_buffer(caps[i], bufps[i], lens[i]);
-                } else if ((e = sp_mapping_deliver(memfds[i], cfg->capture_limit, bufps[i],
-                                                   lens[i], dropped[i])) < 0) {
+                } else if ((e = sp_mapping_deliver(memfds[i], cfg->capture_limit, bufps[i], lens[i],
+                                                   dropped[i])) < 0) {
                         if (report)
                                 r = sp_error(-e, "cannot map the captured %s (%zu bytes): %s",
                                              i == 0 ? "output" : "error output", *lens[i],

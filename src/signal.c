@@ -119,8 +119,8 @@ int subproc_kill(subproc *c, int sig)
         if (sig != 0 && !sp_signal_valid(sig))
                 return sp_error(EINVAL, "cannot send signal %d: no such signal", sig);
         if (sp_run_signal(c, sig) < 0)
-                return sp_error(errno, "cannot send signal %d to pid %d: %s", sig,
-                                (int)c->run.pid, strerror(errno));
+                return sp_error(errno, "cannot send signal %d to pid %d: %s", sig, (int)c->run.pid,
+                                strerror(errno));
         return 0;
 }
 

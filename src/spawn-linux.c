@@ -26,7 +26,6 @@
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-
 /* Runs in the child: async-signal-safe only.  Never returns. */
 SP_CHILD_CODE static int child_entry(void *plan)
 {
@@ -137,8 +136,8 @@ static pid_t start_sharing(struct sp_plan *plan, char *stack_top, int *ret_pidfd
 
         if (plan->cgroup_fd >= 0 && clone3_usable()) {
                 /* clone3 takes the lowest address of the stack and its size. */
-                pid = clone_into_cgroup(plan, stack_top - SP_CLONE_STACK_SIZE,
-                                        SP_CLONE_STACK_SIZE, ret_pidfd);
+                pid = clone_into_cgroup(plan, stack_top - SP_CLONE_STACK_SIZE, SP_CLONE_STACK_SIZE,
+                                        ret_pidfd);
                 if (pid > 0 || !cgroup_write_may_work(-pid))
                         return pid;
                 note_clone3_failure(-pid);

@@ -185,7 +185,10 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
         sigset_t old_mask;
         pid_t pid;
 
-        *ret = (struct sp_spawn_result){ .pid = -1, .pidfd = -1, .report_fd = -1, .handshake_fd = -1,
+        *ret = (struct sp_spawn_result){ .pid = -1,
+                                         .pidfd = -1,
+                                         .report_fd = -1,
+                                         .handshake_fd = -1,
                                          .reports = { .daemon_pid = -1 } };
         plan->handshake_fd = -1;
         r = private_pipe(plan, report, true);

@@ -14,9 +14,9 @@
 
 /* What a child's report pipe told so far. */
 struct sp_reports {
-        pid_t daemon_pid;          /* SP_STEP_INFO_DAEMON_PID's, -1 until it comes */
-        bool failed;               /* the child failed before exec: see failure */
-        struct sp_report failure;  /* the first failure (SP_STEP_REPORT: the pipe itself) */
+        pid_t daemon_pid;         /* SP_STEP_INFO_DAEMON_PID's, -1 until it comes */
+        bool failed;              /* the child failed before exec: see failure */
+        struct sp_report failure; /* the first failure (SP_STEP_REPORT: the pipe itself) */
 };
 
 /* Read reports from `fd` into *got (the daemon's pid; the first failure) until the info step
@@ -31,10 +31,10 @@ SP_HIDDEN int sp_reports_read(int fd, int until, long long deadline_ms, struct s
 SP_HIDDEN void sp_reports_lost(struct sp_reports *got, int errnum);
 
 struct sp_spawn_result {
-        pid_t pid;             /* the child (for a daemon: the intermediate, already reaped) */
-        int pidfd;             /* the child's pidfd, -1 if the kernel has none */
-        int report_fd;         /* handshake only: the report pipe, still to be read */
-        int handshake_fd;      /* handshake only: the write end the child waits on */
+        pid_t pid;                 /* the child (for a daemon: the intermediate, already reaped) */
+        int pidfd;                 /* the child's pidfd, -1 if the kernel has none */
+        int report_fd;             /* handshake only: the report pipe, still to be read */
+        int handshake_fd;          /* handshake only: the write end the child waits on */
         struct sp_reports reports; /* daemon_pid; failed: the child failed before exec (and
                                     * was reaped) */
 };

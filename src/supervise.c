@@ -26,8 +26,10 @@ static int wait_exit(subproc *c, long long stop_at, int *status)
 
         if (r >= 0)
                 return r;
-        return sp_error(-r, "cannot reap pid %d: %s (is SIGCHLD ignored, or does a handler "
-                        "reap every child?)", (int)c->run.pid, strerror(-r));
+        return sp_error(-r,
+                        "cannot reap pid %d: %s (is SIGCHLD ignored, or does a handler "
+                        "reap every child?)",
+                        (int)c->run.pid, strerror(-r));
 }
 
 /* When the timeout state machine acts next. */
@@ -143,9 +145,10 @@ static int timeout_error(const subproc *c, const char *line, int status)
 
         sp_status_describe(status, how, sizeof how);
         if (c->run.last_signal == SIGKILL && c->run.phase == 2 && c->cfg.kill_after_ms > 0)
-                return sp_error(ETIMEDOUT, "%s timed out after %u ms; SIGTERM was ignored for "
-                                "%u ms, so it was ended by SIGKILL (%s)", line, c->cfg.timeout_ms,
-                                c->cfg.kill_after_ms, how);
+                return sp_error(ETIMEDOUT,
+                                "%s timed out after %u ms; SIGTERM was ignored for "
+                                "%u ms, so it was ended by SIGKILL (%s)",
+                                line, c->cfg.timeout_ms, c->cfg.kill_after_ms, how);
         return sp_error(ETIMEDOUT, "%s timed out after %u ms and was sent %s (%s)", line,
                         c->cfg.timeout_ms, c->run.last_signal == SIGKILL ? "SIGKILL" : "SIGTERM",
                         how);
@@ -164,9 +167,11 @@ static int limit_error(const subproc *c, const char *line)
                 stream = "stdout and to stderr";
         else
                 stream = c->run.out_dropped ? "stdout" : "stderr";
-        return sp_error(EFBIG, "%s wrote more than the capture limit of %zu bytes to %s: the "
-                        "first %zu were kept, %zu more dropped", line, c->cfg.capture_limit, stream,
-                        c->cfg.capture_limit, c->run.out_dropped + c->run.err_dropped);
+        return sp_error(EFBIG,
+                        "%s wrote more than the capture limit of %zu bytes to %s: the "
+                        "first %zu were kept, %zu more dropped",
+                        line, c->cfg.capture_limit, stream, c->cfg.capture_limit,
+                        c->run.out_dropped + c->run.err_dropped);
 }
 
 int sp_finish(subproc *c, int *exitstatus, long long give_up_at)

@@ -404,8 +404,7 @@ SP_SYSCALL long sp_sys_clone3_run(void *args, size_t size, int (*fn)(void *), vo
  * (the lazy resolver would write the GOT and take the loader's locks) and sets no errno.  The
  * child side is as in sp_sys_clone3_run.  Elsewhere -ENOSYS: callers fork instead. */
 #if defined(__x86_64__)
-SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)(void *),
-                                 void *arg)
+SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)(void *), void *arg)
 {
         unsigned long ret;
         register long r10 __asm__("r10") = 0; /* child_tid */
@@ -425,15 +424,13 @@ SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)
                              "hlt\n"
                              "1:"
                              : "=a"(ret)
-                             : "a"((long)SYS_clone), "D"(flags), "S"(stack_top), "d"(0L),
-                               "r"(r10), "r"(r8), [fn] "r"(fn), [arg] "r"(arg),
-                               [nr_exit] "i"(SYS_exit_group)
+                             : "a"((long)SYS_clone), "D"(flags), "S"(stack_top), "d"(0L), "r"(r10),
+                               "r"(r8), [fn] "r"(fn), [arg] "r"(arg), [nr_exit] "i"(SYS_exit_group)
                              : "rcx", "r11", "memory", "cc");
         return (long)ret;
 }
 #elif defined(__aarch64__)
-SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)(void *),
-                                 void *arg)
+SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)(void *), void *arg)
 {
         register long x8 __asm__("x8") = SYS_clone;
         register long x0 __asm__("x0") = (long)flags;
@@ -458,14 +455,13 @@ SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)
                              "brk #0\n"
                              "1:"
                              : "+r"(x0)
-                             : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5), "r"(x6),
-                               [nr_exit] "i"(SYS_exit_group)
+                             : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5),
+                               "r"(x6), [nr_exit] "i"(SYS_exit_group)
                              : "x9", "memory", "cc");
         return x0;
 }
 #else
-SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)(void *),
-                                 void *arg)
+SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)(void *), void *arg)
 {
         return -38; /* ENOSYS */
 }

@@ -344,8 +344,9 @@ static inline long sp_sys_no_new_privs(void)
 
         return SP_RET(procctl(P_PID, 0, PROC_NO_NEW_PRIVS_CTL, &enable));
 #else
-#define SP_SYS_NO_NEW_PRIVS_MISSING "this system has neither Linux's PR_SET_NO_NEW_PRIVS " \
-                                    "nor FreeBSD 14's PROC_NO_NEW_PRIVS_CTL"
+#define SP_SYS_NO_NEW_PRIVS_MISSING                            \
+        "this system has neither Linux's PR_SET_NO_NEW_PRIVS " \
+        "nor FreeBSD 14's PROC_NO_NEW_PRIVS_CTL"
         return -ENOTSUP;
 #endif
 }
@@ -361,12 +362,14 @@ static inline long sp_sys_death_signal(int sig)
 #elif HAVE_SYS_PROCCTL_H && defined(PROC_PDEATHSIG_CTL)
         return SP_RET(procctl(P_PID, 0, PROC_PDEATHSIG_CTL, &sig));
 #elif defined(__APPLE__)
-#define SP_SYS_DEATH_SIGNAL_MISSING "macOS has no death signal, and the kqueue watcher thread " \
-                                    "of subproc_exit_with_parent() would not survive exec"
+#define SP_SYS_DEATH_SIGNAL_MISSING                                 \
+        "macOS has no death signal, and the kqueue watcher thread " \
+        "of subproc_exit_with_parent() would not survive exec"
         return -ENOTSUP;
 #else
-#define SP_SYS_DEATH_SIGNAL_MISSING "this system has neither Linux's PR_SET_PDEATHSIG nor " \
-                                    "FreeBSD's PROC_PDEATHSIG_CTL"
+#define SP_SYS_DEATH_SIGNAL_MISSING                             \
+        "this system has neither Linux's PR_SET_PDEATHSIG nor " \
+        "FreeBSD's PROC_PDEATHSIG_CTL"
         return -ENOTSUP;
 #endif
 }

@@ -159,8 +159,8 @@ int sp_check_status(const char *what, int status, int *exitstatus, bool raw, con
                 return 0;
         }
         sp_status_describe(status, how, sizeof how);
-        return sp_error(EIO, "%s failed: %s%s%.*s", what, how, tail_len > 0 ? ": " : "",
-                        tail_len, tail ? tail : "");
+        return sp_error(EIO, "%s failed: %s%s%.*s", what, how, tail_len > 0 ? ": " : "", tail_len,
+                        tail ? tail : "");
 }
 
 int subproc_pid_wait(pid_t pid, int *exitstatus, bool raw)
@@ -172,8 +172,7 @@ int subproc_pid_wait(pid_t pid, int *exitstatus, bool raw)
                 return sp_error(EINVAL, "cannot wait for pid %d", (int)pid);
         r = sp_waitpid(pid, &status);
         if (r < 0)
-                return sp_error(-r, "cannot wait for child process %d: %s", (int)pid,
-                                strerror(-r));
+                return sp_error(-r, "cannot wait for child process %d: %s", (int)pid, strerror(-r));
         snprintf(what, sizeof what, "child process %d", (int)pid);
         return sp_check_status(what, status, exitstatus, raw, NULL, 0);
 }

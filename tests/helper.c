@@ -205,15 +205,9 @@ static void report_signal_masks(FILE *out)
                 const char *field;
                 const char *key;
         } masks[] = {
-                { "SigBlk:", "sigblk" },
-                { "SigIgn:", "sigign" },
-                { "SigCgt:", "sigcgt" },
-                { "CapInh:", "capinh" },
-                { "CapPrm:", "capprm" },
-                { "CapEff:", "capeff" },
-                { "CapBnd:", "capbnd" },
-                { "CapAmb:", "capamb" },
-                { "NoNewPrivs:", "nonewprivs" },
+                { "SigBlk:", "sigblk" }, { "SigIgn:", "sigign" }, { "SigCgt:", "sigcgt" },
+                { "CapInh:", "capinh" }, { "CapPrm:", "capprm" }, { "CapEff:", "capeff" },
+                { "CapBnd:", "capbnd" }, { "CapAmb:", "capamb" }, { "NoNewPrivs:", "nonewprivs" },
         };
         FILE *status = fopen("/proc/self/status", "re");
         char line[512];
@@ -301,16 +295,16 @@ static void report_rlimits(FILE *out)
                 int resource;
                 const char *name;
         } limits[] = {
-                { RLIMIT_AS, "AS" },           { RLIMIT_CORE, "CORE" },
-                { RLIMIT_CPU, "CPU" },         { RLIMIT_DATA, "DATA" },
-                { RLIMIT_FSIZE, "FSIZE" },     { RLIMIT_MEMLOCK, "MEMLOCK" },
-                { RLIMIT_NOFILE, "NOFILE" },   { RLIMIT_NPROC, "NPROC" },
-                { RLIMIT_RSS, "RSS" },         { RLIMIT_STACK, "STACK" },
-                /* Linux's own (the BSDs and macOS have none of these) */
+                { RLIMIT_AS, "AS" },         { RLIMIT_CORE, "CORE" },
+                { RLIMIT_CPU, "CPU" },       { RLIMIT_DATA, "DATA" },
+                { RLIMIT_FSIZE, "FSIZE" },   { RLIMIT_MEMLOCK, "MEMLOCK" },
+                { RLIMIT_NOFILE, "NOFILE" }, { RLIMIT_NPROC, "NPROC" },
+                { RLIMIT_RSS, "RSS" },       { RLIMIT_STACK, "STACK" },
+        /* Linux's own (the BSDs and macOS have none of these) */
 #ifdef RLIMIT_LOCKS
-                { RLIMIT_LOCKS, "LOCKS" },     { RLIMIT_MSGQUEUE, "MSGQUEUE" },
-                { RLIMIT_NICE, "NICE" },       { RLIMIT_RTPRIO, "RTPRIO" },
-                { RLIMIT_RTTIME, "RTTIME" },   { RLIMIT_SIGPENDING, "SIGPENDING" },
+                { RLIMIT_LOCKS, "LOCKS" },   { RLIMIT_MSGQUEUE, "MSGQUEUE" },
+                { RLIMIT_NICE, "NICE" },     { RLIMIT_RTPRIO, "RTPRIO" },
+                { RLIMIT_RTTIME, "RTTIME" }, { RLIMIT_SIGPENDING, "SIGPENDING" },
 #endif
         };
 
@@ -533,8 +527,8 @@ static void check_pidfile(const char *path)
                 die("stat %s: %s", path, strerror(errno));
         nfds = list_fds(fds);
         for (size_t i = 0; i < nfds; i++) {
-                if (fds[i] != report_fd && fstat(fds[i], &st) == 0 &&
-                    st.st_dev == named.st_dev && st.st_ino == named.st_ino) {
+                if (fds[i] != report_fd && fstat(fds[i], &st) == 0 && st.st_dev == named.st_dev &&
+                    st.st_ino == named.st_ino) {
                         held_fd = fds[i];
                         break;
                 }
@@ -557,8 +551,9 @@ static void check_pidfile(const char *path)
         out = open_memstream(&result, &result_len);
         if (out == NULL)
                 die("open_memstream: %s", strerror(errno));
-        fprintf(out, "pidfile_fd=%d\npidfile_fd_conflict=%d\npidfile_locked=%d\n"
-                     "pidfile_locked_after_close=%d\npidfile_fd_readonly=%d\npidfile_text=",
+        fprintf(out,
+                "pidfile_fd=%d\npidfile_fd_conflict=%d\npidfile_locked=%d\n"
+                "pidfile_locked_after_close=%d\npidfile_fd_readonly=%d\npidfile_text=",
                 held_fd, conflict, locked, locked_after,
                 held_fd >= 0 && (fcntl(held_fd, F_GETFL) & O_ACCMODE) == O_RDONLY);
         helper_escape(out, text, (size_t)len);
@@ -667,8 +662,7 @@ static void run_option(const char *arg)
                         int len = snprintf(line, sizeof line, "%s %lld\n",
                                            i % 2 == 0 ? "out" : "err", i);
 
-                        write_all(i % 2 == 0 ? STDOUT_FILENO : STDERR_FILENO, line,
-                                  (size_t)len);
+                        write_all(i % 2 == 0 ? STDOUT_FILENO : STDERR_FILENO, line, (size_t)len);
                 }
         } else if (strcmp(arg, "--write-nul") == 0) {
                 write_all(STDOUT_FILENO, HELPER_NUL_OUTPUT, HELPER_NUL_OUTPUT_LEN);

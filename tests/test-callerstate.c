@@ -45,10 +45,10 @@
 #include "src/test-knobs.h"
 
 enum {
-        RUN_UID = 1 << 0,       /* the child runs as nobody */
-        RUN_GID = 1 << 1,       /* the child runs with nobody's group (65534) */
-        RUN_DAEMON = 1 << 2,    /* subproc_daemonize() */
-        RUN_CGROUP = 1 << 3,    /* subproc_set_cgroup() */
+        RUN_UID = 1 << 0,        /* the child runs as nobody */
+        RUN_GID = 1 << 1,        /* the child runs with nobody's group (65534) */
+        RUN_DAEMON = 1 << 2,     /* subproc_daemonize() */
+        RUN_CGROUP = 1 << 3,     /* subproc_set_cgroup() */
         RUN_EXEC_FAILS = 1 << 4, /* the program is root's alone: exec fails after setresuid */
         RUN_CAPTURE = 1 << 5,    /* 200000 bytes of stdout into a buffer capped at 10: EFBIG */
         RUN_TIMEOUT = 1 << 6,    /* supervised with a timeout it never reaches (60 s) */
@@ -363,8 +363,10 @@ static void *linger_many(void *arg)
                 subproc_set_uid(c, NOBODY);
                 subproc_set_gid(c, NOBODY);
                 if (subproc_run(c, &status) == 0 || errno != ETXTBSY) {
-                        snprintf(l->why, sizeof l->why, "a run of a binary open for writing: "
-                                 "%s", subproc_errmsg());
+                        snprintf(l->why, sizeof l->why,
+                                 "a run of a binary open for writing: "
+                                 "%s",
+                                 subproc_errmsg());
                         l->failed = 1;
                 }
                 subproc_free(c);
@@ -428,8 +430,8 @@ static void test_window_closed_to_the_new_user(void **state)
         close(stop[0]);
 
         assert_int_equal(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
-        assert_int_equal(pthread_create(&repeating.thread, NULL, repeat_until_stopped,
-                                        &repeating), 0);
+        assert_int_equal(pthread_create(&repeating.thread, NULL, repeat_until_stopped, &repeating),
+                         0);
         assert_int_equal(pthread_create(&lingering.thread, NULL, linger_many, &lingering), 0);
         pthread_join(lingering.thread, NULL);
         __atomic_store_n(&repeating.stop, 1, __ATOMIC_RELAXED);
@@ -451,7 +453,8 @@ static void test_window_closed_to_the_new_user(void **state)
         assert_int_equal(sscanf(result, "%ld %ld", &breaches, &sightings), 2);
         if (breaches > 0)
                 fail_msg("a process of nobody's opened the memory of a child sharing ours "
-                         "%ld times", breaches);
+                         "%ld times",
+                         breaches);
         assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
         if (sightings == 0) {
                 print_message("the attacker never saw a lingering child: not tried\n");
@@ -494,8 +497,8 @@ static void test_fork_during_window_gets_the_flag_back(void **state)
         if (lingering.failed)
                 fail_msg("%s", lingering.why);
         if (wrong > 0)
-                fail_msg("%d of 200 forks (%d while the flag was lowered) were not dumpable",
-                         wrong, in_window);
+                fail_msg("%d of 200 forks (%d while the flag was lowered) were not dumpable", wrong,
+                         in_window);
         assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
         if (in_window == 0) {
                 print_message("no fork happened while the flag was lowered: not tried\n");
@@ -542,9 +545,10 @@ static void small_stack_process(size_t stack_size, unsigned what)
 
 static void check_small_stack(size_t stack_size)
 {
-        static const unsigned paths[] = { 0, RUN_CAPTURE, RUN_TIMEOUT | RUN_CAPTURE,
-                                          RUN_CGROUP, RUN_DAEMON, RUN_UID,
-                                          RUN_CGROUP | RUN_DAEMON | RUN_UID };
+        static const unsigned paths[] = {
+                0,          RUN_CAPTURE, RUN_TIMEOUT | RUN_CAPTURE,        RUN_CGROUP,
+                RUN_DAEMON, RUN_UID,     RUN_CGROUP | RUN_DAEMON | RUN_UID
+        };
 
         if (stack_size < (size_t)PTHREAD_STACK_MIN) {
                 print_message("PTHREAD_STACK_MIN is above %zu\n", stack_size);
@@ -564,12 +568,13 @@ static void check_small_stack(size_t stack_size)
                 assert_int_equal(waitpid(pid, &status, 0), pid);
                 if (WIFSIGNALED(status))
                         fail_msg("paths %#x in a thread with a %zu-byte stack: killed by "
-                                 "signal %d", paths[i], stack_size, WTERMSIG(status));
+                                 "signal %d",
+                                 paths[i], stack_size, WTERMSIG(status));
                 if (WEXITSTATUS(status) == 2)
                         skip();
                 if (WEXITSTATUS(status) != 0)
-                        fail_msg("paths %#x in a thread with a %zu-byte stack: exit %d",
-                                 paths[i], stack_size, WEXITSTATUS(status));
+                        fail_msg("paths %#x in a thread with a %zu-byte stack: exit %d", paths[i],
+                                 stack_size, WEXITSTATUS(status));
         }
 }
 
@@ -609,8 +614,7 @@ static int bind_check_main(const char *cgroup)
                 return 1;
         }
         subproc_free(c);
-        printf("%d %u\n", (int)getpid(),
-               sp_test_clone3_cgroup_spawns);
+        printf("%d %u\n", (int)getpid(), sp_test_clone3_cgroup_spawns);
         return 0;
 }
 
@@ -641,7 +645,8 @@ static void test_no_lazy_binding_in_child(void **state)
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                if (freopen(out_path, "w", stdout) == NULL || freopen(err_path, "w", stderr) == NULL)
+                if (freopen(out_path, "w", stdout) == NULL ||
+                    freopen(err_path, "w", stderr) == NULL)
                         _exit(126);
                 unsetenv("LD_BIND_NOW");
                 setenv("LD_DEBUG", "bindings", 1);
@@ -665,11 +670,13 @@ static void test_no_lazy_binding_in_child(void **state)
                         own_lines++;
                 else
                         fail_msg("the dynamic linker bound a symbol in pid %d, a child of %d "
-                                 "sharing its memory: %s", line_pid, main_pid, line);
+                                 "sharing its memory: %s",
+                                 line_pid, main_pid, line);
         }
         if (own_lines == 0 || clone3_spawns == 0) {
                 print_message("LD_DEBUG showed no bindings (%d) or no clone3 spawn (%u): "
-                              "not tried\n", own_lines, clone3_spawns);
+                              "not tried\n",
+                              own_lines, clone3_spawns);
                 skip();
         }
         unlink(out_path);

@@ -402,14 +402,16 @@ static void test_placement_modes(void **state)
 
                 if (m->by_clone3 && SUBPROC_SPAWN_FORK) {
                         print_message("  %s: this build's child is fork()ed (-Dspawn=fork), "
-                                      "never made by clone3: not tried\n", m->name);
+                                      "never made by clone3: not tried\n",
+                                      m->name);
                         subproc_free(c);
                         free(report_path);
                         continue;
                 }
                 if (m->by_clone3 && clone_into_cgroup_error(dir) != 0) {
                         print_message("  %s: clone3(CLONE_INTO_CGROUP) refused here: not "
-                                      "tried\n", m->name);
+                                      "tried\n",
+                                      m->name);
                         subproc_free(c);
                         free(report_path);
                         continue;
@@ -634,8 +636,7 @@ static void test_exec_in_place(void **state)
         t_in_child(exec_into_cgroup, invalid, &res);
         assert_ll_equal(res.rc, -1);
         assert_errno_equal(res.error, EOPNOTSUPP);
-        assert_true(asprintf(&expected, "enter cgroup %s: %s", invalid,
-                             strerror(EOPNOTSUPP)) > 0);
+        assert_true(asprintf(&expected, "enter cgroup %s: %s", invalid, strerror(EOPNOTSUPP)) > 0);
         assert_string_equal(res.msg, expected);
         free(expected);
         free(invalid);
@@ -656,8 +657,7 @@ static void test_refusing_cgroup(void **state)
 
         (void)state;
         invalid = make_refusing_subgroup(dir);
-        assert_true(asprintf(&expected, "enter cgroup %s: %s", invalid,
-                             strerror(EOPNOTSUPP)) > 0);
+        assert_true(asprintf(&expected, "enter cgroup %s: %s", invalid, strerror(EOPNOTSUPP)) > 0);
         for (size_t i = 0; i < sizeof placement_modes / sizeof placement_modes[0]; i++) {
                 const struct placement_mode *m = &placement_modes[i];
                 subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);

@@ -86,8 +86,8 @@ static void test_new_argv_exact(void **state)
 
 static void test_new_args_and_add_args(void **state)
 {
-        static const char *const expected[] = { "--", "one", "", "two words", "three", "",
-                                                "four\nfive", NULL };
+        static const char *const expected[] = { "--",    "one", "",           "two words",
+                                                "three", "",    "four\nfive", NULL };
         char binary[PATH_MAX];
         struct helper_report *r;
         subproc *c;
@@ -111,8 +111,8 @@ static void test_add_arg_pair_format_set(void **state)
         static const char *const set[] = { "set one", "", "set-3", NULL };
         static const char *const empty_set[] = { NULL };
         static const char *const expected[] = {
-                "--",    "name=value", "empty=", "=v",    "k=a b=c", "42-str-0x1f-%",
-                "",      "set one",    "",       "set-3", "last",    NULL,
+                "--", "name=value", "empty=", "=v",    "k=a b=c", "42-str-0x1f-%",
+                "",   "set one",    "",       "set-3", "last",    NULL,
         };
         struct helper_report *r;
         char *out;

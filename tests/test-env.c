@@ -161,8 +161,7 @@ static void test_env_awkward_values(void **state)
 
 static void test_env_set_replaces_in_place(void **state)
 {
-        static const char *const expected[] = { "A=3", "B=2", "C=5=6", "LC_ALL=en_US.UTF-8",
-                                                NULL };
+        static const char *const expected[] = { "A=3", "B=2", "C=5=6", "LC_ALL=en_US.UTF-8", NULL };
         subproc *c = subproc_new("/usr/bin/dnsmasq");
         subproc *run_c = subproc_new(HELPER_PATH);
         struct helper_report *r;
@@ -247,9 +246,9 @@ static void test_env_pass(void **state)
                 t_env_restore(&saved[i]);
 }
 
-static const char *const common_names[] = { "PATH",    "LD_PRELOAD", "LD_LIBRARY_PATH", "HOME",
-                                            "USER",    "LOGNAME",    "TMPDIR",          "LC_ALL",
-                                            "SUBPROC_TEST_UNCOMMON" };
+static const char *const common_names[] = { "PATH",   "LD_PRELOAD", "LD_LIBRARY_PATH",
+                                            "HOME",   "USER",       "LOGNAME",
+                                            "TMPDIR", "LC_ALL",     "SUBPROC_TEST_UNCOMMON" };
 #define N_COMMON_NAMES (sizeof common_names / sizeof common_names[0])
 
 static void test_env_pass_common(void **state)

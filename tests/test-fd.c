@@ -23,7 +23,7 @@
 #include "src/test-knobs.h"
 
 static const char *const close_method_names[] = { "close_range", "/proc/self/fd walk",
-                                                   "bounded loop" };
+                                                  "bounded loop" };
 
 /* ---------------------------------------------------------------------------------------
  * Passed fds
@@ -135,8 +135,8 @@ static void check_close_methods(int high_leaky, int high_passed)
                 sp_test_force_close_fallback = 0;
                 fds = t_report_fd_set(r);
                 if (strcmp(fds, expected) != 0)
-                        print_error("close method %s leaves fds %s\n",
-                                    close_method_names[method], fds);
+                        print_error("close method %s leaves fds %s\n", close_method_names[method],
+                                    fds);
                 assert_string_equal(fds, expected);
                 free(fds);
                 t_report_free(r);
@@ -209,8 +209,8 @@ static void test_high_rlimit_nofile(void **state)
                 sp_test_force_close_fallback = 0;
                 subproc_free(c);
         }
-        print_message("  ms per spawn: close_range %.2f, /proc walk %.2f, loop %.2f\n",
-                      elapsed[0], elapsed[1], elapsed[2]);
+        print_message("  ms per spawn: close_range %.2f, /proc walk %.2f, loop %.2f\n", elapsed[0],
+                      elapsed[1], elapsed[2]);
         assert_ll_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 }
 

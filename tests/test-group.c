@@ -1,4 +1,5 @@
-/* Tests of subproc_set_new_session() and subproc_set_new_process_group(): the ids the child gets, and
+/* Tests of subproc_set_new_session() and subproc_set_new_process_group(): the ids the child
+ * gets, and
  * subproc_kill() and subproc_abort() reaching the whole tree (with and without pidfds).
  *
  * SPDX-License-Identifier: MIT
@@ -48,14 +49,17 @@ static const struct mode *group_mode(void **state)
         return *state;
 }
 
-#define MODE_TEST(f, name, i) { #f " (" name ")", f, t_mode_setup, t_teardown, &modes[i] }
-#define GROUPED_MODES(f)                                                                      \
+#define MODE_TEST(f, name, i)                                            \
+        {                                                                \
+#f " (" name ")", f, t_mode_setup, t_teardown, &modes[i] \
+        }
+#define GROUPED_MODES(f)                                                                     \
         MODE_TEST(f, "process group, pidfd", 2), MODE_TEST(f, "process group, no pidfd", 3), \
-        MODE_TEST(f, "session, pidfd", 4), MODE_TEST(f, "session, no pidfd", 5)
-#define ALL_MODES(f)                                                                          \
-        MODE_TEST(f, "no group, pidfd", 0), MODE_TEST(f, "no group, no pidfd", 1),           \
-        GROUPED_MODES(f), MODE_TEST(f, "session and group, pidfd", 6),                       \
-        MODE_TEST(f, "session and group, no pidfd", 7)
+                MODE_TEST(f, "session, pidfd", 4), MODE_TEST(f, "session, no pidfd", 5)
+#define ALL_MODES(f)                                                               \
+        MODE_TEST(f, "no group, pidfd", 0), MODE_TEST(f, "no group, no pidfd", 1), \
+                GROUPED_MODES(f), MODE_TEST(f, "session and group, pidfd", 6),     \
+                MODE_TEST(f, "session and group, no pidfd", 7)
 
 static void apply_grouping(subproc *c, enum grouping grouping)
 {
@@ -68,7 +72,6 @@ static void apply_grouping(subproc *c, enum grouping grouping)
 /* ---------------------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------------------- */
-
 
 /* Fields 5 (pgrp) and 6 (session) of /proc/<pid>/stat. */
 static void read_ids(pid_t pid, pid_t *pgrp, pid_t *session)
@@ -158,8 +161,8 @@ static void test_child_ids(void **state)
         pid = subproc_pid(c);
         /* The child set its ids before exec, and run_async returns after exec. */
         read_ids(pid, &pgrp, &session);
-        print_message("  pid %ld: pgrp %ld, session %ld (ours: %ld, %ld)\n", (long)pid,
-                      (long)pgrp, (long)session, (long)getpgrp(), (long)getsid(0));
+        print_message("  pid %ld: pgrp %ld, session %ld (ours: %ld, %ld)\n", (long)pid, (long)pgrp,
+                      (long)session, (long)getpgrp(), (long)getsid(0));
         switch (m->grouping) {
         case NO_GROUP:
                 assert_ll_equal(pgrp, getpgrp());

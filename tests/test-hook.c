@@ -35,15 +35,15 @@ struct hook_view {
         long ppid;
         long euid;
         long umask;
-        int pidfile_locked;     /* a fresh open of the pidfile sees a lock */
-        char pidfile_text[32];  /* its content */
+        int pidfile_locked;    /* a fresh open of the pidfile sees a lock */
+        char pidfile_text[32]; /* its content */
         char cwd[PATH_MAX];
 };
 
 struct hook_arg {
-        int fd;               /* the write end of the report pipe, passed to the child */
-        const char *pidfile;  /* NULL: none */
-        int result;           /* what the hook returns */
+        int fd;              /* the write end of the report pipe, passed to the child */
+        const char *pidfile; /* NULL: none */
+        int result;          /* what the hook returns */
 };
 
 /* Runs in the child: async-signal-safe only. */
@@ -589,8 +589,8 @@ static void test_hook_hang_in_daemon_times_out(void **state)
                 assert_true(daemon > 1);
                 if (t_wait_exit((pid_t)daemon, T_HANG_GUARD_SHORT_MS) < 0) {
                         kill((pid_t)daemon, SIGKILL);
-                        fail_msg("variant %d: the daemon %ld stuck in its hook survived",
-                                 variant, daemon);
+                        fail_msg("variant %d: the daemon %ld stuck in its hook survived", variant,
+                                 daemon);
                 }
                 subproc_free(c);
         }

@@ -39,7 +39,7 @@
 /* A FIFO that nobody opens must not block the library: a hang ends the case here. */
 #define HANG_GUARD_S 20
 /* Special fd numbers of the fd rows, resolved when the row runs. */
-#define FD_LOWEST_FREE (-1000) /* the lowest closed fd: the next one anybody opens gets it */
+#define FD_LOWEST_FREE (-1000)  /* the lowest closed fd: the next one anybody opens gets it */
 #define FD_NOFILE_LIMIT (-1001) /* RLIMIT_NOFILE's soft limit: no fd can have this number */
 /* An argument or variable larger than the kernel's MAX_ARG_STRLEN (32 pages). */
 #define HUGE_STRING_LEN (256 * 1024)
@@ -50,12 +50,12 @@ typedef void (*row_fn)(const struct row *row);
 struct row {
         const char *name;
         row_fn fn;
-        const char *input;     /* the hostile string */
-        size_t input_len;      /* for inputs holding NULs; 0: strlen(input) */
-        const char *value;     /* a second string (an env value, a CLI option, a kind) */
-        long number;           /* the hostile number */
-        int expected_errno;    /* 0: success expected */
-        const char *names;     /* what the message must contain; NULL: the input itself */
+        const char *input;  /* the hostile string */
+        size_t input_len;   /* for inputs holding NULs; 0: strlen(input) */
+        const char *value;  /* a second string (an env value, a CLI option, a kind) */
+        long number;        /* the hostile number */
+        int expected_errno; /* 0: success expected */
+        const char *names;  /* what the message must contain; NULL: the input itself */
         void (*build)(subproc **c, const struct row *row);
 };
 
@@ -179,8 +179,8 @@ static void expect_start_failure(subproc *c, int expected_errno, const char *nam
 {
         assert_run_fails(c, expected_errno, names);
         if (subproc_errstage() != stage)
-                fail_msg("stage %d, expected %d (message: %s)", (int)subproc_errstage(),
-                         (int)stage, subproc_errmsg());
+                fail_msg("stage %d, expected %d (message: %s)", (int)subproc_errstage(), (int)stage,
+                         subproc_errmsg());
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -826,9 +826,9 @@ static void row_path_lookup(const struct row *row)
 
 struct writer {
         const char *path;
-        int release_after_ms;  /* < 0: hold until told to stop */
-        int ready[2];          /* the writer says it holds the file open */
-        int stop[2];           /* we say stop (EOF) */
+        int release_after_ms; /* < 0: hold until told to stop */
+        int ready[2];         /* the writer says it holds the file open */
+        int stop[2];          /* we say stop (EOF) */
 };
 
 /* Holds the binary open for writing, as a thread that is still writing it would. */
@@ -1003,8 +1003,7 @@ static void row_cli(const struct row *row)
 
         check_parser(row);
         if (access(SUBPROC_CLI_PATH, X_OK) != 0)
-                fail_msg("%s is not built (run meson compile before meson test)",
-                         SUBPROC_CLI_PATH);
+                fail_msg("%s is not built (run meson compile before meson test)", SUBPROC_CLI_PATH);
         c = subproc_new_args(SUBPROC_CLI_PATH, row->value, row->input, "--", HELPER_PATH,
                              "--no-report", NULL);
         subproc_add_arg_format(c, "--write-file=%s", marker);
@@ -1248,6 +1247,8 @@ static void row_endless_writer(const struct row *row)
  * The table
  * ------------------------------------------------------------------------------------- */
 
+/* clang-format 14 mangles macros that expand to a braced initializer: */
+/* clang-format off */
 #define BUILDER(label, b, in, val, num, names_)                                              \
         { .name = "builder: " label, .fn = row_builder, .build = (b), .input = (in),         \
           .value = (val), .number = (num), .expected_errno = EINVAL, .names = (names_) }
@@ -1275,6 +1276,7 @@ static void row_endless_writer(const struct row *row)
 #define CLI_NAMES(option, in, e, names_)                                                     \
         { .name = "cli: " option " " in, .fn = row_cli, .value = (option), .input = (in),    \
           .expected_errno = (e), .names = (names_) }
+/* clang-format on */
 
 /* Runs in the child: async-signal-safe only.  Never returns. */
 static int hostile_hanging_hook(void *opaque)
@@ -1341,7 +1343,8 @@ static const struct row rows[] = {
         ARGV("control bytes", "\x01\x1b[31m\x7f"),
         ARGV("'=' and quotes", "NAME=\"$(id)\"; `id`"),
         ARGV("not UTF-8", "\xff\xfe\xc3("),
-        { .name = "argv: argument larger than MAX_ARG_STRLEN (E2BIG)", .fn = row_e2big,
+        { .name = "argv: argument larger than MAX_ARG_STRLEN (E2BIG)",
+          .fn = row_e2big,
           .value = "arg" },
 
         /* The environment. */
@@ -1362,7 +1365,8 @@ static const struct row rows[] = {
         ENV("name with a newline", "A\nB", "x"),
         ENV("name with shell syntax", "$(id);x", "y"),
         ENV("name not UTF-8", "N\xff", "y"),
-        { .name = "env: value larger than MAX_ARG_STRLEN (E2BIG)", .fn = row_e2big,
+        { .name = "env: value larger than MAX_ARG_STRLEN (E2BIG)",
+          .fn = row_e2big,
           .value = "env" },
 
         /* fds. */
@@ -1378,8 +1382,7 @@ static const struct row rows[] = {
         FD("pass_fd of fd RLIMIT_NOFILE", "pass_fd", FD_NOFILE_LIMIT),
         FD("pass_fd of fd INT_MAX", "pass_fd", INT_MAX),
         FD("pass_fd of the lowest closed fd", "pass_fd", FD_LOWEST_FREE),
-        FD("pass_fd CLOSE_PARENT of the lowest closed fd", "pass_fd CLOSE_PARENT",
-           FD_LOWEST_FREE),
+        FD("pass_fd CLOSE_PARENT of the lowest closed fd", "pass_fd CLOSE_PARENT", FD_LOWEST_FREE),
         FD("set_input_fd of a closed high fd", "set_input_fd", 900),
         FD("set_input_fd of fd INT_MAX", "set_input_fd", INT_MAX),
         FD("set_input_fd of the lowest closed fd", "set_input_fd", FD_LOWEST_FREE),
@@ -1398,34 +1401,59 @@ static const struct row rows[] = {
         /* Pidfiles.  .number is a second errno the header allows (see test-pidfile.c). */
         BUILDER("pidfile path empty", b_pidfile, "", NULL, 0, "pidfile path is empty"),
         BUILDER("pidfile path NULL", b_pidfile, NULL, NULL, 0, "pidfile path is NULL"),
-        { .name = "pidfile: a symlink (O_NOFOLLOW), target untouched", .fn = row_pidfile_refused,
-          .value = "symlink", .expected_errno = ELOOP, .number = ELOOP },
-        { .name = "pidfile: a dangling symlink, target not created",
-          .fn = row_pidfile_refused, .value = "dangling symlink", .expected_errno = ELOOP,
+        { .name = "pidfile: a symlink (O_NOFOLLOW), target untouched",
+          .fn = row_pidfile_refused,
+          .value = "symlink",
+          .expected_errno = ELOOP,
           .number = ELOOP },
-        { .name = "pidfile: a FIFO, refused without blocking", .fn = row_pidfile_refused,
-          .value = "fifo", .expected_errno = EINVAL, .number = ENXIO },
-        { .name = "pidfile: a directory", .fn = row_pidfile_refused, .value = "directory",
-          .expected_errno = EINVAL, .number = EISDIR },
-        { .name = "pidfile: writable by others (0666), refused", .fn = row_pidfile_refused,
-          .value = "world-writable", .expected_errno = EPERM, .number = EPERM },
-        { .name = "pidfile: writable by the group (0664), refused", .fn = row_pidfile_refused,
-          .value = "group-writable", .expected_errno = EPERM, .number = EPERM },
+        { .name = "pidfile: a dangling symlink, target not created",
+          .fn = row_pidfile_refused,
+          .value = "dangling symlink",
+          .expected_errno = ELOOP,
+          .number = ELOOP },
+        { .name = "pidfile: a FIFO, refused without blocking",
+          .fn = row_pidfile_refused,
+          .value = "fifo",
+          .expected_errno = EINVAL,
+          .number = ENXIO },
+        { .name = "pidfile: a directory",
+          .fn = row_pidfile_refused,
+          .value = "directory",
+          .expected_errno = EINVAL,
+          .number = EISDIR },
+        { .name = "pidfile: writable by others (0666), refused",
+          .fn = row_pidfile_refused,
+          .value = "world-writable",
+          .expected_errno = EPERM,
+          .number = EPERM },
+        { .name = "pidfile: writable by the group (0664), refused",
+          .fn = row_pidfile_refused,
+          .value = "group-writable",
+          .expected_errno = EPERM,
+          .number = EPERM },
         { .name = "pidfile: a hard link to another file, that file untouched",
-          .fn = row_pidfile_refused, .value = "hard link", .expected_errno = EMLINK,
+          .fn = row_pidfile_refused,
+          .value = "hard link",
+          .expected_errno = EMLINK,
           .number = EMLINK },
         { .name = "pidfile: in a world-writable directory, created by the library",
-          .fn = row_pidfile_world_writable, .value = "new" },
+          .fn = row_pidfile_world_writable,
+          .value = "new" },
         { .name = "pidfile: in a world-writable directory, created first by another user",
-          .fn = row_pidfile_world_writable, .value = "other owner" },
-        { .name = "pidfile: owned by another user: read", .fn = row_pidfile_other_owner,
+          .fn = row_pidfile_world_writable,
+          .value = "other owner" },
+        { .name = "pidfile: owned by another user: read",
+          .fn = row_pidfile_other_owner,
           .value = "read" },
         { .name = "pidfile: owned by another user: read_if_alive",
-          .fn = row_pidfile_other_owner, .value = "read_if_alive" },
-        { .name = "pidfile: owned by another user: acquire", .fn = row_pidfile_other_owner,
+          .fn = row_pidfile_other_owner,
+          .value = "read_if_alive" },
+        { .name = "pidfile: owned by another user: acquire",
+          .fn = row_pidfile_other_owner,
           .value = "acquire" },
         { .name = "pidfile: owned by another user: force_cleanup",
-          .fn = row_pidfile_other_owner, .value = "force_cleanup" },
+          .fn = row_pidfile_other_owner,
+          .value = "force_cleanup" },
         PIDFILE_READ("empty", "", 0, EINVAL, NULL),
         PIDFILE_READ("only a newline", "\n", 0, EINVAL, NULL),
         PIDFILE_READ("trailing garbage", "123abc\n", 0, EINVAL, NULL),
@@ -1439,7 +1467,10 @@ static const struct row rows[] = {
         PIDFILE_READ("pid INT_MAX + 1", "2147483648\n", 0, EINVAL, NULL),
         PIDFILE_READ("pid 2^32 + 5 (wraps to 5 in 32 bits)", "4294967301\n", 0, EINVAL, NULL),
         PIDFILE_READ("pid overflowing 64 bits", "99999999999999999999999\n", 0, EINVAL, NULL),
-        PIDFILE_READ("embedded NUL", "12\0" "34", 5, EINVAL, NULL),
+        PIDFILE_READ("embedded NUL",
+                     "12\0"
+                     "34",
+                     5, EINVAL, NULL),
         PIDFILE_READ("hex", "0x10\n", 0, EINVAL, NULL),
         PIDFILE_READ("valid, trailing whitespace", "123 \t\r\n", 0, 0, "123"),
         PIDFILE_HUGE("huge (8 KiB of digits)", "1", 8192),
@@ -1468,21 +1499,30 @@ static const struct row rows[] = {
 
         /* Outputs that would take the caller's memory. */
         { .name = "mapping: child sizes its output 2^63-1 bytes (sparse)",
-          .fn = row_sparse_mapping, .input = "9223372036854775807", .expected_errno = EFBIG,
+          .fn = row_sparse_mapping,
+          .input = "9223372036854775807",
+          .expected_errno = EFBIG,
           .names = "cannot map the captured output (9223372036854775807 bytes)" },
         { .name = "mapping: child sizes its output 1 TiB past a capture limit (sparse)",
-          .fn = row_sparse_mapping_capped, .input = "1T", .number = 4096,
-          .expected_errno = EFBIG, .names = "capture limit of 4096 bytes" },
+          .fn = row_sparse_mapping_capped,
+          .input = "1T",
+          .number = 4096,
+          .expected_errno = EFBIG,
+          .names = "capture limit of 4096 bytes" },
         { .name = "capture limit: endless writer, ended by its timeout",
-          .fn = row_endless_writer, .number = 1000, .expected_errno = ETIMEDOUT,
+          .fn = row_endless_writer,
+          .number = 1000,
+          .expected_errno = ETIMEDOUT,
           .names = "timed out" },
 
         /* A binary that another thread holds open for writing. */
         { .name = "ETXTBSY: binary held open for writing", .fn = row_etxtbsy, .number = -1 },
-        { .name = "ETXTBSY: binary released 30 ms after the run starts", .fn = row_etxtbsy,
+        { .name = "ETXTBSY: binary released 30 ms after the run starts",
+          .fn = row_etxtbsy,
           .number = 30 },
         { .name = "ETXTBSY: released after 30 ms, with a pidfile: the program still holds it",
-          .fn = row_etxtbsy_pidfile, .number = 30 },
+          .fn = row_etxtbsy_pidfile,
+          .number = 30 },
 
         /* The CLI: durations, signals, limits, ids that overflow or are negative. */
         CLI("--timeout", "-1", EINVAL),
@@ -1547,11 +1587,12 @@ static const struct row rows[] = {
         { .name = "signals: child stops itself under a timeout", .fn = row_stopped_child_timeout },
         { .name = "signals: child stops itself under a timeout without SIGKILL",
           .fn = row_stopped_child_timeout_no_kill },
-        { .name = "signals: subproc_kill with signal -1", .fn = row_kill_bad_signal,
-          .number = -1 },
-        { .name = "signals: subproc_kill with signal 127", .fn = row_kill_bad_signal,
+        { .name = "signals: subproc_kill with signal -1", .fn = row_kill_bad_signal, .number = -1 },
+        { .name = "signals: subproc_kill with signal 127",
+          .fn = row_kill_bad_signal,
           .number = 127 },
-        { .name = "signals: subproc_kill with signal INT_MAX", .fn = row_kill_bad_signal,
+        { .name = "signals: subproc_kill with signal INT_MAX",
+          .fn = row_kill_bad_signal,
           .number = INT_MAX },
 
         /* Pre-exec hooks. */
@@ -1573,7 +1614,8 @@ int main(void)
         struct CMUnitTest tests[N_ROWS];
 
         for (size_t i = 0; i < N_ROWS; i++)
-                tests[i] = (struct CMUnitTest){ .name = rows[i].name, .test_func = run_row,
+                tests[i] = (struct CMUnitTest){ .name = rows[i].name,
+                                                .test_func = run_row,
                                                 .setup_func = hostile_setup,
                                                 .teardown_func = hostile_teardown,
                                                 .initial_state = (void *)&rows[i] };

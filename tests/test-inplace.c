@@ -147,9 +147,9 @@ static void test_exec_failure(void **state)
                 const char *msg;
         } cases[] = {
                 { 0, ENOENT, "exec" },
-                { 1, EINVAL, NULL },  /* daemonize */
-                { 2, EINVAL, NULL },  /* handshake */
-                { 3, EINVAL, NULL },  /* buffers */
+                { 1, EINVAL, NULL }, /* daemonize */
+                { 2, EINVAL, NULL }, /* handshake */
+                { 3, EINVAL, NULL }, /* buffers */
         };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -288,9 +288,16 @@ static void view_self(struct self_view *v)
 static long compare_views(const struct self_view *a, const struct self_view *b, char *msg,
                           size_t size)
 {
-        const char *names[] = { "SIGUSR1 handler", "SIGPIPE disposition", "SIGTERM handler",
-                                "signal mask", "cwd", "umask", "RLIMIT_NOFILE",
-                                "death signal", "fd 1", "open fds or their flags" };
+        const char *names[] = { "SIGUSR1 handler",
+                                "SIGPIPE disposition",
+                                "SIGTERM handler",
+                                "signal mask",
+                                "cwd",
+                                "umask",
+                                "RLIMIT_NOFILE",
+                                "death signal",
+                                "fd 1",
+                                "open fds or their flags" };
         bool differs[10] = {
                 a->usr1.sa_handler != b->usr1.sa_handler,
                 a->pipe.sa_handler != b->pipe.sa_handler,

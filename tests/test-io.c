@@ -84,8 +84,7 @@ static void test_output_with_nuls(void **state)
         assert_ll_equal(subproc_error_len(c), 0);
         subproc_set_output_buffer(c, &out);
         assert_ll_equal(subproc_run(c, NULL), 0);
-        assert_bytes_equal(out, subproc_output_len(c), HELPER_NUL_OUTPUT,
-                           HELPER_NUL_OUTPUT_LEN);
+        assert_bytes_equal(out, subproc_output_len(c), HELPER_NUL_OUTPUT, HELPER_NUL_OUTPUT_LEN);
         assert_ll_equal(out[HELPER_NUL_OUTPUT_LEN], '\0');
         free(out);
         subproc_free(c);

@@ -39,9 +39,9 @@
  * ------------------------------------------------------------------------------------- */
 
 struct middle {
-        pid_t pid;       /* the middle process, our child */
+        pid_t pid;        /* the middle process, our child */
         pid_t grandchild; /* the helper it started */
-        int stop_fd;     /* closing it ends the middle (the hang guard) */
+        int stop_fd;      /* closing it ends the middle (the hang guard) */
 };
 
 /* Runs in the forked middle process: no cmocka.  Writes the grandchild's pid (or -errno) to
@@ -136,8 +136,8 @@ static void test_death_signal_when_caller_killed(void **state)
                 else
                         took = t_monotonic_ms() - start;
                 if (took > DEATH_SIGNAL_EXPECTED_MS)
-                        print_error("signal %d: the grandchild ended after %.0f ms\n",
-                                    signals[i], took);
+                        print_error("signal %d: the grandchild ended after %.0f ms\n", signals[i],
+                                    took);
                 assert_true(took >= 0 && took <= DEATH_SIGNAL_BOUND_MS);
                 /* We adopted it: it died by exactly that signal. */
                 status = t_reap(m.grandchild, T_HANG_GUARD_SHORT_MS);

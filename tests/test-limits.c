@@ -170,11 +170,22 @@ static void test_rlimit_parser_boundaries(void **state)
 {
         const unsigned long long max = rlim_t_max();
         const unsigned long long values[] = {
-                0, 1, 0x7fffffffULL, 0x80000000ULL, 0xffffffffULL, 0x100000000ULL,
-                0x7ffffffffffffffeULL, 0x7fffffffffffffffULL, 0x8000000000000000ULL,
-                0xfffffffffffffffeULL, 0xffffffffffffffffULL,
-                (unsigned long long)RLIM_INFINITY - 1, (unsigned long long)RLIM_INFINITY,
-                (unsigned long long)RLIM_INFINITY + 1, max - 1, max,
+                0,
+                1,
+                0x7fffffffULL,
+                0x80000000ULL,
+                0xffffffffULL,
+                0x100000000ULL,
+                0x7ffffffffffffffeULL,
+                0x7fffffffffffffffULL,
+                0x8000000000000000ULL,
+                0xfffffffffffffffeULL,
+                0xffffffffffffffffULL,
+                (unsigned long long)RLIM_INFINITY - 1,
+                (unsigned long long)RLIM_INFINITY,
+                (unsigned long long)RLIM_INFINITY + 1,
+                max - 1,
+                max,
         };
         int resource = -7;
         rlim_t soft = 7, hard = 7;

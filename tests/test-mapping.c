@@ -118,8 +118,7 @@ static void test_nuls_inside_are_kept(void **state)
 
         subproc_set_output_mapping(c, &out);
         assert_ll_equal(subproc_run(c, NULL), 0);
-        assert_bytes_equal(out, subproc_output_len(c), HELPER_NUL_OUTPUT,
-                           HELPER_NUL_OUTPUT_LEN);
+        assert_bytes_equal(out, subproc_output_len(c), HELPER_NUL_OUTPUT, HELPER_NUL_OUTPUT_LEN);
         assert_ll_equal(out[HELPER_NUL_OUTPUT_LEN], '\0');
         subproc_unmap(out, subproc_output_len(c));
         subproc_free(c);
@@ -299,15 +298,14 @@ static void test_child_writes_to_memory_files(void **state)
 /* A background grandchild writes after the run: appending ("late", which F_SEAL_GROW stops)
  * and in place through a new open of the file ("LATE", which only F_SEAL_WRITE stops), then
  * records both exit statuses. */
-#define LATE_WRITER_SCRIPT                                                                    \
-        "(sleep 0.3; printf late; appended=$?; printf LATE 1<>/dev/stdout;"                  \
+#define LATE_WRITER_SCRIPT                                                  \
+        "(sleep 0.3; printf late; appended=$?; printf LATE 1<>/dev/stdout;" \
         " echo $appended $? > \"$1\") 2>/dev/null & printf early"
 
 static void test_grandchild_cannot_change_sealed_output(void **state)
 {
         char *status_path = t_make_temp_path(), *status_text;
-        subproc *c = subproc_new_args("/bin/sh", "-c", LATE_WRITER_SCRIPT, "sh", status_path,
-                                      NULL);
+        subproc *c = subproc_new_args("/bin/sh", "-c", LATE_WRITER_SCRIPT, "sh", status_path, NULL);
         int appended = 0, overwritten = 0;
         double started;
         char *out;
@@ -433,8 +431,8 @@ static void test_timeout_keeps_partial_output(void **state)
 #define TIB (UINT64_C(1) << 40)
 static subproc *sparse_tebibyte_writer(void)
 {
-        return subproc_new_args("/bin/sh", "-c",
-                                "printf hello && exec truncate -s 1T /dev/stdout", NULL);
+        return subproc_new_args("/bin/sh", "-c", "printf hello && exec truncate -s 1T /dev/stdout",
+                                NULL);
 }
 
 /* With a capture limit, a huge sparse output gives the first LIMIT bytes and EFBIG, as

@@ -200,7 +200,10 @@ static void test_relative_path(void **state)
  * found; -2: not tried, no user nobody or not root). */
 static int resolve_as_nobody(const char *name, const char *path, char *msg, size_t size)
 {
-        struct { int error; char msg[480]; } res = { -2, "" };
+        struct {
+                int error;
+                char msg[480];
+        } res = { -2, "" };
         struct passwd *pw = getpwnam("nobody");
         int channel[2], status = -1;
         pid_t child;
@@ -251,8 +254,10 @@ static void test_unsearchable_directory_in_path(void **state)
         }
         print_message("%s\n", msg);
         assert_errno_equal(e, EACCES);
-        assert_true(asprintf(&expected, "cannot find 'subproc-no-such-command' in PATH: "
-                             "directory %s (in PATH) cannot be searched", closed) > 0);
+        assert_true(asprintf(&expected,
+                             "cannot find 'subproc-no-such-command' in PATH: "
+                             "directory %s (in PATH) cannot be searched",
+                             closed) > 0);
         assert_contains(msg, expected);
         assert_null(strstr(msg, "cannot run"));
         rmdir(closed);

@@ -128,8 +128,8 @@ static void test_pidfd_lifecycle(void **state)
 static void test_pidfd_readable_at_exit(void **state)
 {
         bool pidfd_mode = t_enter_mode(state);
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=bye",
-                                      "--exit=4", NULL);
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=bye", "--exit=4",
+                                      NULL);
         int fd, status = -1, rc;
         char *out = NULL;
         double start;

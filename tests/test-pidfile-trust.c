@@ -170,9 +170,9 @@ static void test_program_cannot_rewrite_pidfile(void **state)
 /* ---- attackers: forked processes that become nobody ---------------------------------- */
 
 enum attack {
-        ATTACK_WRITE_AND_LOCK, /* open for writing, take every kind of write lock, write */
-        ATTACK_OFD_READ_LOCK,  /* open read-only, take an F_RDLCK open-file-description lock */
-        ATTACK_FLOCK_SHARED,   /* open read-only, flock(LOCK_SH) */
+        ATTACK_WRITE_AND_LOCK,  /* open for writing, take every kind of write lock, write */
+        ATTACK_OFD_READ_LOCK,   /* open read-only, take an F_RDLCK open-file-description lock */
+        ATTACK_FLOCK_SHARED,    /* open read-only, flock(LOCK_SH) */
         ATTACK_FLOCK_EXCLUSIVE, /* open read-only, flock(LOCK_EX) */
 };
 
@@ -520,8 +520,7 @@ static void test_unlocked_daemon_matched_by_exe(void **state)
         assert_ll_equal(subproc_pidfile_status(path, NULL, &held), -1);
         assert_errno_equal(errno, ENOLCK);
         assert_ll_equal(subproc_pidfile_status(path, "/bin/sh", &held), SUBPROC_PIDFILE_STALE);
-        assert_ll_equal(subproc_pidfile_status(path, HELPER_PATH, &held),
-                        SUBPROC_PIDFILE_RUNNING);
+        assert_ll_equal(subproc_pidfile_status(path, HELPER_PATH, &held), SUBPROC_PIDFILE_RUNNING);
         assert_ll_equal(held, pid);
         /* Another executable: not the daemon, which then is not running; nobody signalled. */
         assert_ll_equal(subproc_pidfile_stop(path, "/bin/sh"), 0);
@@ -590,7 +589,9 @@ static void test_fcntl_locked_daemon(void **state)
                         char *text = t_pid_text(getpid());
 
                         ok = fd >= 0 && fcntl(fd, kinds[i], &lk) == 0 &&
-                             write(fd, text, strlen(text)) > 0 ? '1' : '0';
+                                             write(fd, text, strlen(text)) > 0
+                                     ? '1'
+                                     : '0';
                         (void)!write(ready[1], &ok, 1);
                         pause();
                         _exit(0);
@@ -633,8 +634,7 @@ static char nobody_can_lock(const char *path)
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                ok = become_nobody() == 0 && attack(path, ATTACK_FLOCK_SHARED, "") == 0 ? '1'
-                                                                                     : '0';
+                ok = become_nobody() == 0 && attack(path, ATTACK_FLOCK_SHARED, "") == 0 ? '1' : '0';
                 (void)!write(ready[1], &ok, 1);
                 _exit(0);
         }
@@ -677,8 +677,8 @@ static void test_locked_pidfile_keeps_readers_out(void **state)
                         }
                         assert_ll_equal(stat(path, &st), 0);
                         if ((st.st_mode & 0777) != 0600)
-                                print_error("leftover %d, in the caller %d: mode %o\n",
-                                            leftover, in_caller, st.st_mode & 0777);
+                                print_error("leftover %d, in the caller %d: mode %o\n", leftover,
+                                            in_caller, st.st_mode & 0777);
                         assert_ll_equal(st.st_mode & 0777, 0600);
                         /* The holder is gone (or about to be): nobody still cannot lock it. */
                         if (fd >= 0)

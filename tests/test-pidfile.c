@@ -288,7 +288,7 @@ static void test_acquire_and_release(void **state)
         free(path);
 }
 
-#define assert_pidfile_refused(path, expected_errno, acquire_also)                            \
+#define assert_pidfile_refused(path, expected_errno, acquire_also) \
         pidfile_refused_at((path), (expected_errno), (acquire_also), __FILE__, __LINE__)
 
 /* subproc_pidfile_acquire(), subproc_pidfile_read() and subproc_pidfile_read_if_alive() all
@@ -301,14 +301,13 @@ static void pidfile_refused_at(const char *path, int expected_errno, int acquire
         int e;
 
         errno = 0;
-        t_assert_ll_equal(subproc_pidfile_acquire(path, 1234), -1, "subproc_pidfile_acquire",
-                          file, line);
+        t_assert_ll_equal(subproc_pidfile_acquire(path, 1234), -1, "subproc_pidfile_acquire", file,
+                          line);
         e = errno;
         if (acquire_also == 0 || e != acquire_also)
                 t_assert_errno_equal(e, expected_errno, file, line);
         errno = 0;
-        t_assert_ll_equal(subproc_pidfile_read(path, &pid), -1, "subproc_pidfile_read", file,
-                          line);
+        t_assert_ll_equal(subproc_pidfile_read(path, &pid), -1, "subproc_pidfile_read", file, line);
         t_assert_errno_equal(errno, expected_errno, file, line);
         errno = 0;
         t_assert_ll_equal(subproc_pidfile_read_if_alive(path, &pid), -1,

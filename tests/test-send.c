@@ -361,14 +361,10 @@ static void test_all_stdio_closed(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                T_TEST(test_send_buffers),
-                T_TEST(test_send_buffer_text_and_empty),
-                T_TEST(test_send_buffer_rerun),
-                T_TEST(test_send_buffer_with_stdin_and_output),
-                T_TEST(test_stdin_closed),
-                T_TEST(test_stdout_closed),
-                T_TEST(test_stderr_closed),
-                T_TEST(test_all_stdio_closed),
+                T_TEST(test_send_buffers),      T_TEST(test_send_buffer_text_and_empty),
+                T_TEST(test_send_buffer_rerun), T_TEST(test_send_buffer_with_stdin_and_output),
+                T_TEST(test_stdin_closed),      T_TEST(test_stdout_closed),
+                T_TEST(test_stderr_closed),     T_TEST(test_all_stdio_closed),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,8 +108,8 @@ struct tally {
 /* 1. subproc_run() of a child exiting 3, with its output captured. */
 static void run_exit_three(struct tally *t)
 {
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=hello",
-                                      "--exit=3", NULL);
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=hello", "--exit=3",
+                                      NULL);
         struct t_outcome o;
         char *out = NULL;
         int status = -1;
@@ -530,8 +530,8 @@ static _Noreturn void spawn_victim_at(pid_t pid, int cmd, int reply)
  * has the old group's id; then subproc_free(), which stops a child it still thinks it has. */
 /* What the scenario does with the child it loses. */
 enum recycle_how {
-        RECYCLE_FREE_GROUP, /* SIGCHLD ignored, a process group, subproc_free() */
-        RECYCLE_PID_ABORT,  /* a pid handed out, reaped by the caller, subproc_pid_abort() */
+        RECYCLE_FREE_GROUP,   /* SIGCHLD ignored, a process group, subproc_free() */
+        RECYCLE_PID_ABORT,    /* a pid handed out, reaped by the caller, subproc_pid_abort() */
         RECYCLE_HOOK_TIMEOUT, /* SIGCHLD ignored, a hook leaving a process that keeps the
                                * report pipe open, the run's timeout */
 };

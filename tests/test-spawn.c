@@ -159,7 +159,7 @@ static void check_spawn_failure(struct spawn_failure *f)
 {
         /* Finding or running the program is the exec stage; anything before it is setup. */
         enum subproc_stage stage = strncmp(f->msg_part, "exec", 4) == 0 ? SUBPROC_STAGE_EXEC
-                                                                       : SUBPROC_STAGE_SETUP;
+                                                                        : SUBPROC_STAGE_SETUP;
 
         print_message("  case %s\n", f->what);
         assert_run_fails(f->c, f->expected_errno, f->msg_part);
@@ -206,10 +206,9 @@ static void test_exec_errors(void **state)
         cases[n++] = failure("directory", subproc_new(dir), EACCES, "exec %s", dir);
         cases[n++] = failure("path through a file", subproc_new(in_file), ENOTDIR, "exec %s",
                              in_file);
-        cases[n++] = failure("no valid format", subproc_new(garbage), ENOEXEC, "exec %s",
-                             garbage);
-        cases[n++] = failure("missing interpreter", subproc_new(bad_interpreter), ENOENT,
-                             "exec %s", bad_interpreter);
+        cases[n++] = failure("no valid format", subproc_new(garbage), ENOEXEC, "exec %s", garbage);
+        cases[n++] = failure("missing interpreter", subproc_new(bad_interpreter), ENOENT, "exec %s",
+                             bad_interpreter);
         for (size_t i = 0; i < n; i++)
                 check_spawn_failure(&cases[i]);
 

@@ -79,11 +79,11 @@ static void timed_out_at(const struct t_outcome *o, int sig, const char *file, i
         }
 }
 
-#define assert_elapsed_between(o, low, high)                                                  \
+#define assert_elapsed_between(o, low, high) \
         elapsed_between_at((o), (low), (high), __FILE__, __LINE__)
 
-static void elapsed_between_at(const struct t_outcome *o, double low, double high,
-                               const char *file, int line)
+static void elapsed_between_at(const struct t_outcome *o, double low, double high, const char *file,
+                               int line)
 {
         if (o->elapsed_ms >= low && o->elapsed_ms < high)
                 return;
@@ -91,7 +91,7 @@ static void elapsed_between_at(const struct t_outcome *o, double low, double hig
         _fail(file, line);
 }
 
-#define assert_ended_by_deadline(c, o, sig, low, high)                                        \
+#define assert_ended_by_deadline(c, o, sig, low, high) \
         ended_by_deadline_at((c), (o), (sig), (low), (high), __FILE__, __LINE__)
 
 /* The run timed out naming `sig` (assert_timed_out()) after [low, high) ms, and `sig` is what
@@ -171,8 +171,7 @@ static void test_timeout_term_honoured(void **state)
 static void test_timeout_term_ignored(void **state)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term",
-                                      "--stdout-text=ignoring SIGTERM", "--sleep-ms=30000",
-                                      NULL);
+                                      "--stdout-text=ignoring SIGTERM", "--sleep-ms=30000", NULL);
         char *out = NULL;
         struct t_outcome o;
 

@@ -11,14 +11,14 @@
 
 /* Exit statuses of env(1) and timeout(1), which scripts already test for. */
 enum {
-        EXIT_NOT_HELD = 1,       /* --status: nobody holds the pidfile, which exists */
-        EXIT_NO_PIDFILE = 3,     /* --status: no pidfile (LSB "not running") */
-        EXIT_UNKNOWN = 4,        /* --status: cannot tell (LSB "status unknown") */
-        EXIT_TIMED_OUT = 124,    /* the timeout's first signal ended the program */
-        EXIT_OURS = 125,         /* subproc itself failed */
-        EXIT_CANNOT_RUN = 126,   /* the program was found but could not run */
-        EXIT_NOT_FOUND = 127,    /* the program was not found */
-        EXIT_SIGNAL_BASE = 128,  /* + N: the program died by signal N */
+        EXIT_NOT_HELD = 1,      /* --status: nobody holds the pidfile, which exists */
+        EXIT_NO_PIDFILE = 3,    /* --status: no pidfile (LSB "not running") */
+        EXIT_UNKNOWN = 4,       /* --status: cannot tell (LSB "status unknown") */
+        EXIT_TIMED_OUT = 124,   /* the timeout's first signal ended the program */
+        EXIT_OURS = 125,        /* subproc itself failed */
+        EXIT_CANNOT_RUN = 126,  /* the program was found but could not run */
+        EXIT_NOT_FOUND = 127,   /* the program was not found */
+        EXIT_SIGNAL_BASE = 128, /* + N: the program died by signal N */
 };
 
 enum mode { MODE_RUN, MODE_STATUS, MODE_STOP };

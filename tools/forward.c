@@ -23,8 +23,15 @@ static pid_t parent_to_die_with;
 static bool ends_us(int sig)
 {
         switch (sig) {
-        case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
-        case SIGTSTP: case SIGTTIN: case SIGTTOU:
+        case SIGKILL:
+        case SIGSTOP:
+        case SIGCHLD:
+        case SIGCONT:
+        case SIGURG:
+        case SIGWINCH:
+        case SIGTSTP:
+        case SIGTTIN:
+        case SIGTTOU:
 #ifdef SIGINFO
         case SIGINFO:
 #endif
@@ -71,7 +78,12 @@ static bool from_terminal(const siginfo_t *info)
 static bool is_own_fault(int sig, const siginfo_t *info)
 {
         switch (sig) {
-        case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP: case SIGSYS:
+        case SIGSEGV:
+        case SIGBUS:
+        case SIGFPE:
+        case SIGILL:
+        case SIGTRAP:
+        case SIGSYS:
                 return info->si_code > 0;
         default:
                 return false;

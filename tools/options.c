@@ -205,7 +205,8 @@ static int add_pass_fd(struct options *o, const char *arg)
                 return bad_value(OPT_PASS_FD, "fd", arg);
         if (fd < 3)
                 return usage_error("--pass-fd %s: use --stdin, --stdout and --stderr for fds "
-                                   "0, 1 and 2", arg);
+                                   "0, 1 and 2",
+                                   arg);
         if (fcntl(fd, F_GETFD) < 0)
                 return usage_error("--pass-fd %s: that fd is not open", arg);
         o->pass_fds[o->n_pass_fds++] = fd;
@@ -356,7 +357,8 @@ static int default_group(struct options *o)
                 return 0;
         if (!o->uid_has_passwd)
                 return usage_error("--uid %u is in no passwd entry, so it has no primary group "
-                                   "to run with: give --gid too", (unsigned)o->uid);
+                                   "to run with: give --gid too",
+                                   (unsigned)o->uid);
         o->gid = o->uid_primary_gid;
         o->has_gid = true;
         return 0;
@@ -448,4 +450,3 @@ void free_options(struct options *o)
         free(o->pass_fds);
         free(o->limits);
 }
-

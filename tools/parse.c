@@ -58,8 +58,8 @@ static const struct {
         const char *suffix;
         unsigned long long ms;
 } duration_units[] = {
-        { "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", 3600 * 1000 },
-        { "d", 24 * 3600 * 1000 },
+        { "", 1000 },       { "ms", 1 },          { "s", 1000 },
+        { "m", 60 * 1000 }, { "h", 3600 * 1000 }, { "d", 24 * 3600 * 1000 },
 };
 
 static int duration_unit(const char *suffix, unsigned long long *ret_ms)
@@ -124,16 +124,19 @@ int parse_duration(const char *s, unsigned *ret_ms)
         return 0;
 }
 
+/* clang-format 14 mangles macros that expand to a braced initializer: */
+/* clang-format off */
 #define SIGNAL(name) { #name, SIG##name }
+/* clang-format on */
 
 static const struct {
         const char *name;
         int sig;
 } signals[] = {
-        SIGNAL(HUP),  SIGNAL(INT),  SIGNAL(QUIT), SIGNAL(ILL),    SIGNAL(TRAP), SIGNAL(ABRT),
-        SIGNAL(BUS),  SIGNAL(FPE),  SIGNAL(KILL), SIGNAL(USR1),   SIGNAL(SEGV), SIGNAL(USR2),
-        SIGNAL(PIPE), SIGNAL(ALRM), SIGNAL(TERM), SIGNAL(CHLD),   SIGNAL(CONT), SIGNAL(STOP),
-        SIGNAL(TSTP), SIGNAL(TTIN), SIGNAL(TTOU), SIGNAL(URG),    SIGNAL(XCPU), SIGNAL(XFSZ),
+        SIGNAL(HUP),    SIGNAL(INT),  SIGNAL(QUIT),  SIGNAL(ILL),  SIGNAL(TRAP), SIGNAL(ABRT),
+        SIGNAL(BUS),    SIGNAL(FPE),  SIGNAL(KILL),  SIGNAL(USR1), SIGNAL(SEGV), SIGNAL(USR2),
+        SIGNAL(PIPE),   SIGNAL(ALRM), SIGNAL(TERM),  SIGNAL(CHLD), SIGNAL(CONT), SIGNAL(STOP),
+        SIGNAL(TSTP),   SIGNAL(TTIN), SIGNAL(TTOU),  SIGNAL(URG),  SIGNAL(XCPU), SIGNAL(XFSZ),
         SIGNAL(VTALRM), SIGNAL(PROF), SIGNAL(WINCH), SIGNAL(SYS),
 #ifdef SIGIO
         SIGNAL(IO),
@@ -186,14 +189,17 @@ int parse_signal(const char *s, int *ret_sig)
         return fail(EINVAL);
 }
 
+/* clang-format 14 mangles macros that expand to a braced initializer: */
+/* clang-format off */
 #define RESOURCE(name) { #name, RLIMIT_##name }
+/* clang-format on */
 
 static const struct {
         const char *name;
         int resource;
 } resources[] = {
-        RESOURCE(AS),    RESOURCE(CORE),  RESOURCE(CPU),    RESOURCE(DATA),
-        RESOURCE(FSIZE), RESOURCE(NOFILE), RESOURCE(STACK),
+        RESOURCE(AS),         RESOURCE(CORE),   RESOURCE(CPU),   RESOURCE(DATA),
+        RESOURCE(FSIZE),      RESOURCE(NOFILE), RESOURCE(STACK),
 #ifdef RLIMIT_LOCKS
         RESOURCE(LOCKS),
 #endif

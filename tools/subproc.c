@@ -155,8 +155,7 @@ static void apply_process(subproc *c, const struct options *o)
 static void apply_privileges(subproc *c, const struct options *o)
 {
         for (size_t i = 0; i < o->n_limits; i++)
-                subproc_set_rlimit(c, o->limits[i].resource, o->limits[i].soft,
-                                   o->limits[i].hard);
+                subproc_set_rlimit(c, o->limits[i].resource, o->limits[i].soft, o->limits[i].hard);
         if (o->has_umask)
                 subproc_set_umask(c, o->umask);
         if (o->clear_caps)
@@ -381,8 +380,7 @@ static int run_supervised(subproc *c, const struct options *o)
         if (o->verbose && (r = log_command(c, o)) != 0)
                 return r;
         /* Our parent now, before any signal could announce its death. */
-        forward_signals(c, o->new_session || o->process_group,
-                        o->exit_with_parent ? getppid() : 0);
+        forward_signals(c, o->new_session || o->process_group, o->exit_with_parent ? getppid() : 0);
         if (subproc_run_async(c, NULL) < 0)
                 return report_failure();
         forward_pending();

@@ -164,7 +164,8 @@ static bool inject(enum fault_call call, bool interruptible, int error, const vo
         if (++state.calls != state.fail_at)
                 return false;
         state.fired = true;
-        state.hit = (struct fault_hit){ .call = call, .error = error,
+        state.hit = (struct fault_hit){ .call = call,
+                                        .error = error,
                                         .site = fault_site_offset(site) };
         errno = error;
         return true;
@@ -197,8 +198,10 @@ static void track(void *p, size_t size, enum fault_call call, const void *site)
                 live_overflow = true;
                 return;
         }
-        live[nlive++] = (struct live_alloc){ .key = (uintptr_t)p ^ DISGUISE, .size = size,
-                                             .call = call, .site = fault_site_offset(site) };
+        live[nlive++] = (struct live_alloc){ .key = (uintptr_t)p ^ DISGUISE,
+                                             .size = size,
+                                             .call = call,
+                                             .site = fault_site_offset(site) };
 }
 
 /* Forget p if it is tracked; true if it was. */
@@ -735,8 +738,7 @@ NO_SANITIZE long __wrap_syscall(long number, ...)
                 return -1;
 #endif
 #ifdef SYS_pidfd_send_signal
-        if (number == SYS_pidfd_send_signal &&
-            inject(FC_PIDFD_SEND_SIGNAL, false, EPERM, SITE))
+        if (number == SYS_pidfd_send_signal && inject(FC_PIDFD_SEND_SIGNAL, false, EPERM, SITE))
                 return -1;
 #endif
         return __real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);

@@ -77,8 +77,8 @@ enum fault_call {
 /* The failure injected in the last window, if any. */
 struct fault_hit {
         enum fault_call call;
-        int error;            /* the errno it failed with */
-        unsigned long site;   /* the caller's address, as an offset into the executable */
+        int error;          /* the errno it failed with */
+        unsigned long site; /* the caller's address, as an offset into the executable */
 };
 
 /* Start counting; the fail_at-th failure point fails (0: none, just count). */

@@ -42,13 +42,13 @@
 static struct {
         char helper_dir[PATH_MAX];
         char helper_name[NAME_MAX + 1];
-        char helper_rel[PATH_MAX];  /* HELPER_PATH relative to our cwd */
+        char helper_rel[PATH_MAX]; /* HELPER_PATH relative to our cwd */
         char tmpdir[PATH_MAX - 64];
         char daemon_pidfile[PATH_MAX];
         char held_pidfile[PATH_MAX];
         unsigned char input[INPUT_LEN];
-        char *expect_line;          /* to_string(c, false) of the to_string scenario */
-        char *expect_lines;         /* to_string(c, true) */
+        char *expect_line;  /* to_string(c, false) of the to_string scenario */
+        char *expect_lines; /* to_string(c, true) */
 } g;
 
 /* What an output buffer pointer holds before subproc_set_output_buffer(), which must set
@@ -62,9 +62,11 @@ static bool buffer_present(struct point *pt, bool ok, char **bufp, const char *w
 {
         if (*bufp == not_reset) {
                 *bufp = NULL;
-                wrongf(pt, "the caller's %s pointer is as it was before subproc_set_%s_buffer(): "
+                wrongf(pt,
+                       "the caller's %s pointer is as it was before subproc_set_%s_buffer(): "
                        "neither set to NULL then (the command was already broken) nor to a "
-                       "string by the run", what, what);
+                       "string by the run",
+                       what, what);
                 return false;
         }
         if (*bufp)
@@ -168,8 +170,7 @@ static void sc_mapping(struct point *pt)
         window_close();
 
         clean = pt->failed && pt->error == EFBIG;
-        if (clean && out && out != not_reset &&
-            (out_len != 4 || memcmp(out, "mapp", 5) != 0))
+        if (clean && out && out != not_reset && (out_len != 4 || memcmp(out, "mapp", 5) != 0))
                 wrongf(pt, "stdout is \"%.100s\" (%zu bytes), not \"mapp\"", out, out_len);
         if (clean && err && err != not_reset && (err_len != 3 || strcmp(err, "err") != 0))
                 wrongf(pt, "stderr is \"%.100s\" (%zu bytes), not \"err\"", err, err_len);
@@ -242,10 +243,12 @@ static void sc_async_abort(struct point *pt)
                 wrongf(pt, "subproc_pid() is %d after subproc_abort()", (int)pid_after);
         /* SIGKILL when SIGTERM could not be sent.  A status lost to an (injected) ECHILD
          * cannot be known, but must not read as a clean exit. */
-        if (ok && status != -1 && !(WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM ||
-                                                            WTERMSIG(status) == SIGKILL)))
-                wrongf(pt, "subproc_status() is 0x%x after subproc_abort(): neither a "
-                       "signal death nor -1 (unknown)", (unsigned)status);
+        if (ok && status != -1 &&
+            !(WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL)))
+                wrongf(pt,
+                       "subproc_status() is 0x%x after subproc_abort(): neither a "
+                       "signal death nor -1 (unknown)",
+                       (unsigned)status);
 }
 
 /* Two send buffers, read by the child on the fds add_send_buffer() returned; run twice, as
@@ -294,8 +297,8 @@ static void sc_pass_fd(struct point *pt)
         bool ok = false;
         subproc *c;
 
-        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0 || (keep = open("/dev/null", O_RDONLY |
-                                                                O_CLOEXEC)) < 0) {
+        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0 ||
+            (keep = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
                 wrongf(pt, "test setup: %s", strerror(errno));
                 return;
         }
@@ -481,8 +484,7 @@ static void finish_daemon(struct point *pt, bool started, pid_t daemon_pid, bool
         if (subproc_pidfile_read_if_alive(g.daemon_pidfile, &holder) < 0 && errno != ENOENT)
                 wrongf(pt, "cannot test the pidfile afterwards: %s", subproc_errmsg());
         if (started && daemon_pid <= 0)
-                wrongf(pt, "the daemon started but subproc_daemon_pid() is %d",
-                       (int)daemon_pid);
+                wrongf(pt, "the daemon started but subproc_daemon_pid() is %d", (int)daemon_pid);
         else if (must_hold && (holder != daemon_pid || !runs_the_program(holder)))
                 wrongf(pt, "the pidfile is held by %d, not by the daemon %d running the program",
                        (int)holder, (int)daemon_pid);
@@ -491,8 +493,7 @@ static void finish_daemon(struct point *pt, bool started, pid_t daemon_pid, bool
          * (an injected EIO; Linux pipes do not fail so) before the daemon's pid arrives, the
          * library cannot know whom to stop.  It says so ("cannot read the child's report"). */
         if (!started && holder > 0 && !strstr(why, "cannot read the child's report"))
-                wrongf(pt, "the run failed but a daemon (pid %d) holds the pidfile",
-                       (int)holder);
+                wrongf(pt, "the run failed but a daemon (pid %d) holds the pidfile", (int)holder);
         if (subproc_pidfile_force_cleanup(g.daemon_pidfile) < 0)
                 wrongf(pt, "cannot stop the daemon: %s", subproc_errmsg());
         unlink(g.daemon_pidfile);
@@ -582,9 +583,8 @@ static void sc_pidfile(struct point *pt)
         window_close();
 
         if (ok && (read_pid != getpid() || alive_pid != getpid() || gone_pid != -1))
-                wrongf(pt, "read %d, read_if_alive %d then %d; expected %d, %d, -1",
-                       (int)read_pid, (int)alive_pid, (int)gone_pid, (int)getpid(),
-                       (int)getpid());
+                wrongf(pt, "read %d, read_if_alive %d then %d; expected %d, %d, -1", (int)read_pid,
+                       (int)alive_pid, (int)gone_pid, (int)getpid(), (int)getpid());
         if (!cleaned)
                 subproc_abort(holder);
         else if (subproc_wait_timeout(holder, NULL, 3000) == 0 || subproc_pid(holder) > 0)
@@ -615,7 +615,7 @@ static void sc_handshake(struct point *pt)
         /* The helper never exits 127 on its own: that is the child giving up before exec. */
         if (released && !ok && WIFEXITED(status) && WEXITSTATUS(status) == 127)
                 wrongf(pt, "subproc_handshake_release() returned 0 (\"exec'd\") but the child "
-                       "never ran the program (exit status 127)");
+                           "never ran the program (exit status 127)");
 
         if (buffer_present(pt, ok, &out, "output") && ok && strcmp(out, "ran") != 0)
                 wrongf(pt, "the child wrote \"%.100s\", not \"ran\"", out);
@@ -818,8 +818,10 @@ static void sc_abort_stubborn(struct point *pt)
         if (pid_after != -1)
                 wrongf(pt, "subproc_pid() is %d after subproc_abort()", (int)pid_after);
         if (status != -1 && !(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
-                wrongf(pt, "subproc_status() is 0x%x after subproc_abort(): neither SIGKILL "
-                       "nor -1 (unknown)", (unsigned)status);
+                wrongf(pt,
+                       "subproc_status() is 0x%x after subproc_abort(): neither SIGKILL "
+                       "nor -1 (unknown)",
+                       (unsigned)status);
 }
 
 /* subproc_fork(), then subproc_pid_wait() for the child's exit code. */
@@ -921,4 +923,3 @@ void scenarios_teardown(void)
         unlink(g.held_pidfile);
         rmdir(g.tmpdir);
 }
-

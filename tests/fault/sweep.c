@@ -62,11 +62,11 @@ char fault_marker[64];
  * processes. */
 _Static_assert(ATOMIC_LONG_LOCK_FREE == 2, "unsigned long atomics must be lock-free");
 struct shared {
-        atomic_ulong seq;                /* bumped by the worker at every point */
-        atomic_ulong hung_seq;           /* set by the parent when that point hung */
+        atomic_ulong seq;      /* bumped by the worker at every point */
+        atomic_ulong hung_seq; /* set by the parent when that point hung */
         unsigned long points[FAULT_NMODES];
         unsigned long problems;
-        char where[160];                 /* the current point, for a crash report */
+        char where[160]; /* the current point, for a crash report */
 };
 
 static struct shared *shared;
@@ -255,9 +255,8 @@ static int kill_leftovers(pid_t parent, bool markers, char *buf, size_t size)
                 if (ppid == parent) {
                         kill(pid, SIGKILL);
                 } else if (markers && state != 'Z' && has_marker(pid)) {
-                        int n = snprintf(buf + used, size - used,
-                                         " pid %d (parent %d) still runs;", (int)pid,
-                                         (int)ppid);
+                        int n = snprintf(buf + used, size - used, " pid %d (parent %d) still runs;",
+                                         (int)pid, (int)ppid);
 
                         if (n > 0 && used + (size_t)n < size)
                                 used += (size_t)n;
@@ -279,8 +278,7 @@ static int check_processes(char *buf, size_t size)
         buf[0] = '\0';
         pid = waitpid(-1, &status, WNOHANG | __WALL);
         if (pid > 0) {
-                snprintf(buf, size, " zombie child %d (status 0x%x);", (int)pid,
-                         (unsigned)status);
+                snprintf(buf, size, " zombie child %d (status 0x%x);", (int)pid, (unsigned)status);
                 problems++;
         } else if (pid == 0) {
                 snprintf(buf, size, " a child is still running;");
@@ -311,9 +309,9 @@ struct signature {
 
 struct sweep_stats {
         unsigned long points;
-        unsigned long injected[FC_COUNT]; /* failures injected, by call */
-        unsigned long failed;             /* injected points that ended in an error */
-        unsigned long absorbed;           /* injected points whose calls all succeeded */
+        unsigned long injected[FC_COUNT];     /* failures injected, by call */
+        unsigned long failed;                 /* injected points that ended in an error */
+        unsigned long absorbed;               /* injected points whose calls all succeeded */
         unsigned long null_buffers[FC_COUNT]; /* failed runs that left a buffer NULL, by call */
         int problems;
         struct signature sigs[MAX_SIGNATURES];
@@ -332,8 +330,7 @@ static void describe_site(unsigned long site, char *buf, size_t size)
         if (len <= 0)
                 return;
         exe[len] = '\0';
-        snprintf(cmd, sizeof cmd, "addr2line -f -i -s -e '%s' 0x%lx 2>/dev/null", exe,
-                 site - 1);
+        snprintf(cmd, sizeof cmd, "addr2line -f -i -s -e '%s' 0x%lx 2>/dev/null", exe, site - 1);
         p = popen(cmd, "re");
         if (!p)
                 return;
@@ -342,7 +339,10 @@ static void describe_site(unsigned long site, char *buf, size_t size)
                 int n;
 
                 line[strcspn(line, "\n")] = '\0';
-                n = snprintf(buf + used, size - used, "%s%s", i == 0 ? "" : i % 2 ? " at " : " < ",
+                n = snprintf(buf + used, size - used, "%s%s",
+                             i == 0  ? ""
+                             : i % 2 ? " at "
+                                     : " < ",
                              line);
                 if (n > 0 && used + (size_t)n < size)
                         used += (size_t)n;
@@ -355,8 +355,8 @@ static void print_problem(const struct scenario *sc, const struct point *pt, boo
 {
         char site[512];
 
-        fprintf(stderr, "PROBLEM [%s, %s, N=%lu] %s:%s\n", sc->name, mode_names[pt->mode],
-                pt->n, what, detail);
+        fprintf(stderr, "PROBLEM [%s, %s, N=%lu] %s:%s\n", sc->name, mode_names[pt->mode], pt->n,
+                what, detail);
         if (fired) {
                 describe_site(hit->site, site, sizeof site);
                 fprintf(stderr, "    injected: %s failing with %s, called at exe+0x%lx (%s)\n",
@@ -415,11 +415,11 @@ static int check_point(const struct scenario *sc, const struct point *pt,
 
         bool printed = false;
 
-#define PROBLEM(what, ...)                                                                    \
-        do {                                                                                  \
-                snprintf(detail, sizeof detail, __VA_ARGS__);                                 \
-                printed = report_problem(sc, pt, fired, &hit, what, detail, stats);           \
-                problems++;                                                                   \
+#define PROBLEM(what, ...)                                                          \
+        do {                                                                        \
+                snprintf(detail, sizeof detail, __VA_ARGS__);                       \
+                printed = report_problem(sc, pt, fired, &hit, what, detail, stats); \
+                problems++;                                                         \
         } while (0)
 
         if (verbose) {
@@ -499,8 +499,8 @@ static void sweep(const struct scenario *sc, enum fault_mode mode, struct sweep_
                         return;
                 }
                 if (n == MAX_POINTS) {
-                        fprintf(stderr, "PROBLEM [%s, %s] no clean run after %d points\n",
-                                sc->name, mode_names[mode], MAX_POINTS);
+                        fprintf(stderr, "PROBLEM [%s, %s] no clean run after %d points\n", sc->name,
+                                mode_names[mode], MAX_POINTS);
                         stats->problems++;
                         stats->points = n;
                         return;
@@ -521,14 +521,17 @@ static void print_stats(const struct scenario *sc, enum fault_mode mode,
         for (int i = 0; i < FC_COUNT; i++)
                 if (st->null_buffers[i])
                         printf("    %lu failed run(s) left an output buffer NULL after %s "
-                               "failed\n", st->null_buffers[i], fault_call_name(i));
+                               "failed\n",
+                               st->null_buffers[i], fault_call_name(i));
         for (size_t i = 0; i < st->nsigs; i++)
                 if (st->sigs[i].repeats)
-                        fprintf(stderr, "PROBLEM [%s, %s] recurred %u more time(s) at%s%s: "
-                                "%.120s\n", sc->name, mode_names[mode], st->sigs[i].repeats,
-                                st->sigs[i].where,
-                                strlen(st->sigs[i].where) + 1 >= sizeof st->sigs[i].where ?
-                                " ..." : "", st->sigs[i].key);
+                        fprintf(stderr,
+                                "PROBLEM [%s, %s] recurred %u more time(s) at%s%s: "
+                                "%.120s\n",
+                                sc->name, mode_names[mode], st->sigs[i].repeats, st->sigs[i].where,
+                                strlen(st->sigs[i].where) + 1 >= sizeof st->sigs[i].where ? " ..."
+                                                                                          : "",
+                                st->sigs[i].key);
         if (st->problems)
                 printf("  %s/%s: %d PROBLEM(S)\n", sc->name, mode_names[mode], st->problems);
         fflush(stdout);
@@ -671,8 +674,8 @@ static void setup_globals(void)
         verbose = getenv("SUBPROC_FAULT_VERBOSE") != NULL;
         snprintf(fault_marker, sizeof fault_marker, "fault-marker-%d", (int)getpid());
         scenarios_setup();
-        shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                      -1, 0);
+        shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+                      0);
         assert_true(shared != MAP_FAILED);
 }
 
@@ -698,8 +701,8 @@ int main(void)
                                                     .initial_state = (void *)&fault_scenarios[i] };
         failed = _cmocka_run_group_tests("fault", tests, fault_n_scenarios + 1, NULL, NULL);
         printf("fault injection: %u scenarios, %lu failure points swept in total "
-               "(%lu hard errors, %lu EINTR)\n", scenarios_run,
-               total_points[FAULT_ERRORS] + total_points[FAULT_EINTR],
+               "(%lu hard errors, %lu EINTR)\n",
+               scenarios_run, total_points[FAULT_ERRORS] + total_points[FAULT_EINTR],
                total_points[FAULT_ERRORS], total_points[FAULT_EINTR]);
         teardown_globals();
         return failed;

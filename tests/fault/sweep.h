@@ -33,12 +33,12 @@ extern char fault_marker[64];
 struct point {
         enum fault_mode mode;
         unsigned long n;
-        bool failed;          /* a library call returned failure */
-        const char *call;     /* the first one that did */
+        bool failed;      /* a library call returned failure */
+        const char *call; /* the first one that did */
         int error;
         char msg[600];
-        char wrong[600];      /* set when a result is wrong (a success that is not one...) */
-        bool null_buffer;     /* an output buffer was NULL after a failed run */
+        char wrong[600];  /* set when a result is wrong (a success that is not one...) */
+        bool null_buffer; /* an output buffer was NULL after a failed run */
 };
 
 /* Note that a result is wrong (the first note of a point is kept). */
@@ -48,7 +48,7 @@ void wrongf(struct point *pt, const char *fmt, ...) __attribute__((format(printf
 bool try_record(struct point *pt, const char *what, long r);
 
 #define TRY(pt, call) try_record((pt), #call, (sp_error_clear(), errno = 0, (long)(call)))
-#define TRY_PTR(pt, call)                                                                     \
+#define TRY_PTR(pt, call) \
         try_record((pt), #call, (sp_error_clear(), errno = 0, (call) != NULL ? 0L : -1L))
 
 /* The window in which the library's calls are counted and failed. */

@@ -65,8 +65,7 @@
 
 enum kind { KIND_RUN, KIND_ABORT, KIND_CAPTURE, KIND_PASS_FD, KIND_FAILURE, N_KINDS };
 
-static const char *const kind_names[N_KINDS] = { "run", "abort", "capture", "pass_fd",
-                                                 "failure" };
+static const char *const kind_names[N_KINDS] = { "run", "abort", "capture", "pass_fd", "failure" };
 
 /* ---------------------------------------------------------------------------------------
  * Failures recorded by any thread
@@ -91,8 +90,8 @@ static void record_failure(int thread, int iteration, const char *fmt, ...)
         va_end(ap);
         pthread_mutex_lock(&failures_lock);
         if (n_failures < MAX_RECORDED)
-                snprintf(recorded[n_failures], sizeof recorded[0], "thread %d spawn %d: %s",
-                         thread, iteration, msg);
+                snprintf(recorded[n_failures], sizeof recorded[0], "thread %d spawn %d: %s", thread,
+                         iteration, msg);
         n_failures++;
         pthread_mutex_unlock(&failures_lock);
         atomic_store(&stop_workers, true);
@@ -126,8 +125,7 @@ static void check_no_failures(void)
  * ------------------------------------------------------------------------------------- */
 
 /* The value of the first line "key=value" of `text` (len bytes) into buf, or false. */
-static bool report_value(const char *text, size_t len, const char *key, char *buf,
-                         size_t size)
+static bool report_value(const char *text, size_t len, const char *key, char *buf, size_t size)
 {
         size_t key_len = strlen(key), pos = 0;
 
@@ -136,8 +134,7 @@ static bool report_value(const char *text, size_t len, const char *key, char *bu
                 const char *end = memchr(line, '\n', len - pos);
                 size_t line_len = end != NULL ? (size_t)(end - line) : len - pos;
 
-                if (line_len > key_len && memcmp(line, key, key_len) == 0 &&
-                    line[key_len] == '=') {
+                if (line_len > key_len && memcmp(line, key, key_len) == 0 && line[key_len] == '=') {
                         size_t n = line_len - key_len - 1;
 
                         if (n >= size)
@@ -162,8 +159,7 @@ static void report_fds(const char *text, size_t len, char *buf, size_t size)
                 const char *end = memchr(line, '\n', len - pos);
                 size_t line_len = end != NULL ? (size_t)(end - line) : len - pos;
 
-                if (line_len > 3 && memcmp(line, "fd=", 3) == 0 &&
-                    used + line_len - 3 + 2 < size) {
+                if (line_len > 3 && memcmp(line, "fd=", 3) == 0 && used + line_len - 3 + 2 < size) {
                         if (used > 0)
                                 buf[used++] = ' ';
                         memcpy(buf + used, line + 3, line_len - 3);
@@ -268,8 +264,9 @@ static void spawn_abort(struct worker *w, int i)
         /* The helper closed its copy and died; the library closed ours.  A third copy, in
          * another child, would keep this from reaching EOF. */
         if (read_byte(notify[0], &byte, NOTIFY_EOF_TIMEOUT_MS) != 0)
-                record_failure(w->id, i, "abort: the notify pipe's write end is still open "
-                                         "somewhere (leaked into another child?)");
+                record_failure(w->id, i,
+                               "abort: the notify pipe's write end is still open "
+                               "somewhere (leaked into another child?)");
 out:
         close(notify[0]);
         subproc_free(c);
@@ -347,11 +344,9 @@ static void spawn_pass_fd(struct worker *w, int i)
         fd = p[0];
         snprintf(token, sizeof token, "token-%d-%d", w->id, i);
         if (write(p[1], token, strlen(token)) != (ssize_t)strlen(token) || fstat(fd, &st) != 0)
-                record_failure(w->id, i, "pass_fd: cannot prepare the pipe: %s",
-                               strerror(errno));
+                record_failure(w->id, i, "pass_fd: cannot prepare the pipe: %s", strerror(errno));
         close(p[1]);
-        snprintf(identity, sizeof identity, "%ju:%ju", (uintmax_t)st.st_dev,
-                 (uintmax_t)st.st_ino);
+        snprintf(identity, sizeof identity, "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
         snprintf(expected, sizeof expected, "0 1 2 %d", fd);
 
         subproc_pass_fd(c, fd, SUBPROC_PASS_FD_CLOSE_PARENT);
@@ -368,8 +363,8 @@ static void spawn_pass_fd(struct worker *w, int i)
         }
         report_fds(out, subproc_output_len(c), fds, sizeof fds);
         if (strcmp(fds, expected) != 0)
-                record_failure(w->id, i, "pass_fd: the child saw fds \"%s\", expected \"%s\"",
-                               fds, expected);
+                record_failure(w->id, i, "pass_fd: the child saw fds \"%s\", expected \"%s\"", fds,
+                               expected);
         snprintf(key, sizeof key, "fdstat[%d]", fd);
         if (!report_value(out, subproc_output_len(c), key, value, sizeof value) ||
             strcmp(value, identity) != 0)
@@ -377,8 +372,7 @@ static void spawn_pass_fd(struct worker *w, int i)
         snprintf(key, sizeof key, "read_text[%d]", fd);
         if (!report_value(out, subproc_output_len(c), key, value, sizeof value) ||
             strcmp(value, token) != 0)
-                record_failure(w->id, i, "pass_fd: the child read something else than %s",
-                               token);
+                record_failure(w->id, i, "pass_fd: the child read something else than %s", token);
 out:
         free(out);
         subproc_free(c);
@@ -407,8 +401,7 @@ static void *worker_main(void *arg)
 {
         struct worker *w = arg;
 
-        for (int i = 0; i < w->spawns && !atomic_load(&stop_workers);
-             i++) {
+        for (int i = 0; i < w->spawns && !atomic_load(&stop_workers); i++) {
                 enum kind k = (enum kind)((w->id + i) % N_KINDS);
 
                 switch (k) {
@@ -562,17 +555,16 @@ static int stress_teardown(void **state)
 
 struct stress_config {
         const char *name;
-        int spawn_divisor;   /* spawns per thread = SUBPROC_STRESS_SPAWNS / this */
-        int no_pidfd;        /* sp_test_no_pidfd */
-        int close_fallback;  /* sp_test_force_close_fallback */
+        int spawn_divisor;  /* spawns per thread = SUBPROC_STRESS_SPAWNS / this */
+        int no_pidfd;       /* sp_test_no_pidfd */
+        int close_fallback; /* sp_test_force_close_fallback */
 };
 
 static void run_stress(const struct stress_config *cfg)
 {
         const int threads = env_count("SUBPROC_STRESS_THREADS", DEFAULT_THREADS, MAX_THREADS);
         const int spawns = env_count("SUBPROC_STRESS_SPAWNS", DEFAULT_SPAWNS, 10000000);
-        const int per_thread = spawns / cfg->spawn_divisor > 0 ? spawns / cfg->spawn_divisor
-                                                                : 1;
+        const int per_thread = spawns / cfg->spawn_divisor > 0 ? spawns / cfg->spawn_divisor : 1;
         static struct worker workers[MAX_THREADS];
         struct leaker leaker = { .stop = false };
         long totals[N_KINDS] = { 0 }, total = 0;
@@ -590,8 +582,7 @@ static void run_stress(const struct stress_config *cfg)
         assert_ll_equal(pthread_create(&leaker.thread, NULL, leaker_main, &leaker), 0);
         for (int t = 0; t < threads; t++) {
                 workers[t] = (struct worker){ .id = t, .spawns = per_thread };
-                assert_ll_equal(pthread_create(&workers[t].thread, NULL, worker_main,
-                                               &workers[t]),
+                assert_ll_equal(pthread_create(&workers[t].thread, NULL, worker_main, &workers[t]),
                                 0);
         }
         for (int t = 0; t < threads; t++)
@@ -606,8 +597,8 @@ static void run_stress(const struct stress_config *cfg)
                         total += workers[t].done[k];
                 }
         }
-        print_message("  %s: %d threads x %d spawns = %ld spawns in %.1f s (%.0f/s)\n",
-                      cfg->name, threads, per_thread, total, seconds, total / seconds);
+        print_message("  %s: %d threads x %d spawns = %ld spawns in %.1f s (%.0f/s)\n", cfg->name,
+                      threads, per_thread, total, seconds, total / seconds);
         for (int k = 0; k < N_KINDS; k++)
                 print_message("  %-8s %ld\n", kind_names[k], totals[k]);
         print_message("  %lu leaky fds opened meanwhile\n", leaker.opened);
@@ -632,12 +623,12 @@ static void test_stress(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                { "stress (clone, pidfd, close_range)", test_stress, t_setup,
-                  stress_teardown, (void *)&main_config },
-                { "stress (no pidfd, /proc/self/fd walk)", test_stress, t_setup,
-                  stress_teardown, (void *)&proc_fd_config },
-                { "stress (no pidfd, bounded close loop)", test_stress, t_setup,
-                  stress_teardown, (void *)&loop_config },
+                { "stress (clone, pidfd, close_range)", test_stress, t_setup, stress_teardown,
+                  (void *)&main_config },
+                { "stress (no pidfd, /proc/self/fd walk)", test_stress, t_setup, stress_teardown,
+                  (void *)&proc_fd_config },
+                { "stress (no pidfd, bounded close loop)", test_stress, t_setup, stress_teardown,
+                  (void *)&loop_config },
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -146,4 +146,3 @@ bool t_enter_mode(void **state)
 
         return !m->no_pidfd;
 }
-

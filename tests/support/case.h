@@ -43,9 +43,12 @@ bool t_enter_mode(void **state);
 
 /* The case `f` twice, named "f (pidfd)" and "f (no pidfd)", with the given setup and
  * teardown (t_mode_setup() and t_teardown(), or functions that call them). */
+/* clang-format 14 mangles macros that expand to a braced initializer: */
+/* clang-format off */
 #define T_BOTH_MODES_WITH(f, setup, teardown)                                                 \
         { #f " (pidfd)", f, setup, teardown, &(struct t_pidfd_mode){ .no_pidfd = false } },   \
         { #f " (no pidfd)", f, setup, teardown, &(struct t_pidfd_mode){ .no_pidfd = true } }
+/* clang-format on */
 #define T_BOTH_MODES(f) T_BOTH_MODES_WITH(f, t_mode_setup, t_teardown)
 
 #endif /* T_SUPPORT_CASE_H */

@@ -17,8 +17,8 @@
 
 #include "support.h"
 
-void t_assert_ll_equal(long long actual, long long expected, const char *what,
-                       const char *file, int line)
+void t_assert_ll_equal(long long actual, long long expected, const char *what, const char *file,
+                       int line)
 {
         if (actual == expected)
                 return;
@@ -67,9 +67,8 @@ void t_assert_bytes_equal(const void *actual, size_t actual_len, const void *exp
         }
 }
 
-
-void t_assert_run_fails(subproc *c, enum t_run_how how, int expected_errno,
-                        const char *msg_part, const char *file, int line)
+void t_assert_run_fails(subproc *c, enum t_run_how how, int expected_errno, const char *msg_part,
+                        const char *file, int line)
 {
         bool async = how == T_RUN_ASYNC;
         pid_t pid = -1;
@@ -116,4 +115,3 @@ void t_assert_killed_by(int status, int sig, const char *file, int line)
                 _fail(file, line);
         }
 }
-

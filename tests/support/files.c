@@ -62,8 +62,7 @@ char *t_make_temp_path(void)
         char *path;
 
         assert_true(asprintf(&path, "%s/subproc-test-%ld-%u-%ld", temp_root(), (long)getpid(),
-                             atomic_fetch_add(&counter, 1) + 1,
-                             (long)time(NULL)) > 0);
+                             atomic_fetch_add(&counter, 1) + 1, (long)time(NULL)) > 0);
         unlink(path);
         return path;
 }

@@ -198,8 +198,8 @@ void t_result_set(struct t_result *res, int rc)
 }
 
 /* In the forked process: run fn and send its result whole; never returns. */
-static void __attribute__((noreturn)) run_in_child(void (*fn)(void *arg, struct t_result *res),
-                                                   void *arg, int result_fd)
+static void __attribute__((noreturn))
+run_in_child(void (*fn)(void *arg, struct t_result *res), void *arg, int result_fd)
 {
         struct t_result mine = { .rc = -12345 };
         const char *p = (const char *)&mine;

@@ -82,13 +82,13 @@ void t_finish_outcome(struct t_outcome *o, int rc, double start);
 bool t_has_cap(int cap);
 /* Skip (with a message) unless the caller is root with the capabilities that changing
  * credentials and the bounding set need: CAP_SETGID (6), CAP_SETUID (7), CAP_SETPCAP (8). */
-#define t_require_root()                                                                      \
-        do {                                                                                  \
+#define t_require_root()                                                                     \
+        do {                                                                                 \
                 if (geteuid() != 0 || !t_has_cap(6) || !t_has_cap(7) || !t_has_cap(8)) {     \
-                        print_message("skipped: needs root with CAP_SETUID, CAP_SETGID and "  \
-                                      "CAP_SETPCAP\n");                                       \
-                        skip();                                                               \
-                }                                                                             \
+                        print_message("skipped: needs root with CAP_SETUID, CAP_SETGID and " \
+                                      "CAP_SETPCAP\n");                                      \
+                        skip();                                                              \
+                }                                                                            \
         } while (0)
 /* Whether this kernel (or valgrind) gives pidfds. */
 bool t_have_pidfds(void);

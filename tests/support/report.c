@@ -326,4 +326,3 @@ void t_check_fd_set(const struct helper_report *r, const char *expected)
         assert_string_equal(fds, expected);
         free(fds);
 }
-

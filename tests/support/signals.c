@@ -13,7 +13,6 @@
 
 #include "support.h"
 
-
 volatile sig_atomic_t t_hostile_usr1_count;
 
 void t_hostile_usr1_handler(int sig)
@@ -62,8 +61,8 @@ void t_assert_mask_is(const sigset_t *expected)
         assert_ll_equal(sigprocmask(SIG_SETMASK, NULL, &now), 0);
         for (int sig = 1; sig < NSIG; sig++) {
                 if (sigismember(&now, sig) != sigismember(expected, sig))
-                        fail_msg("signal %d: blocked %d, expected %d", sig,
-                                 sigismember(&now, sig), sigismember(expected, sig));
+                        fail_msg("signal %d: blocked %d, expected %d", sig, sigismember(&now, sig),
+                                 sigismember(expected, sig));
         }
 }
 
@@ -87,4 +86,3 @@ void t_check_child_signals_clean(const struct helper_report *r)
         assert_string_equal(t_report_get(r, "sigcgt"), "0000000000000000");
         assert_ll_equal(t_report_hex(r, "sigblk"), 0);
 }
-
