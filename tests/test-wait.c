@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -257,6 +258,37 @@ static void test_broken_while_running_keeps_the_child(void **state)
         assert_ll_equal(subproc_pid(c), pid);
         subproc_free(c);
         assert_no_children();
+}
+
+/* A wait that fails (here poll(), given more fds than RLIMIT_NOFILE allows) ends the child,
+ * and the run has no status: subproc_status() is -1, not that of the abort's signal (review
+ * of issue 13: the restructure kept the abort's). */
+static void test_failed_wait_leaves_no_status(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        struct rlimit saved, low;
+        char *out = NULL;
+        int rc, saved_errno;
+
+        subproc_set_output_buffer(c, &out);
+        for (int i = 0; i < 4; i++)
+                assert_true(subproc_add_send_buffer(c, "x", 1) >= 3);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+        low = saved;
+        low.rlim_cur = 3;
+        assert_ll_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+        errno = 0;
+        rc = subproc_wait(c, NULL);
+        saved_errno = errno;
+        assert_ll_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, EINVAL);
+        assert_contains(subproc_errmsg(), "poll");
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_ll_equal(subproc_status(c), -1);
+        assert_no_children();
+        subproc_free(c);
 }
 
 static void test_wait_has_the_same_rules(void **state)
@@ -656,6 +688,7 @@ int main(void)
                 SP_TEST(test_status_of_last_run),
                 SP_TEST(test_status_kept_until_a_run_finishes),
                 SP_TEST(test_broken_while_running_keeps_the_child),
+                SP_TEST(test_failed_wait_leaves_no_status),
                 SP_TEST(test_wait_has_the_same_rules),
                 SP_TEST(test_async_then_wait),
                 SP_TEST(test_async_without_pid_pointer),
