@@ -598,6 +598,7 @@ static void test_daemon_handshake_broken_while_waiting(void **state)
         assert_false(lt_exited(pid));
         subproc_free(d.c);
         d.c = NULL;
+        free(out);
         assert_true(lt_wait_exit(pid, LT_HANG_GUARD_MS) >= 0);
         assert_false(lt_file_exists(d.pidfile));
         daemon_finish(&d);

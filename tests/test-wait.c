@@ -232,6 +232,7 @@ static void test_status_kept_until_a_run_finishes(void **state)
         assert_true(WIFEXITED(subproc_status(c)));
         assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
         subproc_free(c);
+        free(out);
 }
 
 /* A command broken (a deferred error) while its child runs: the failed run leaves that child
@@ -257,6 +258,7 @@ static void test_broken_while_running_keeps_the_child(void **state)
         assert_contains(subproc_errmsg(), "argument");
         assert_ll_equal(subproc_pid(c), pid);
         subproc_free(c);
+        free(out);
         assert_no_children();
 }
 
@@ -289,6 +291,7 @@ static void test_failed_wait_leaves_no_status(void **state)
         assert_ll_equal(subproc_status(c), -1);
         assert_no_children();
         subproc_free(c);
+        free(out);
 }
 
 static void test_wait_has_the_same_rules(void **state)
