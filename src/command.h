@@ -137,6 +137,9 @@ struct sp_run {
 
         /* The handshake. */
         enum sp_handshake_state handshake;
+        /* The pidfile the child was started with, for the discard when it never gets past
+         * the handshake: a later subproc_set_pidfile() must not make us miss it. */
+        char *pidfile;
         int report_fd; /* read end of the child's report pipe */
         int notify_fd; /* write end the child waits on */
 

@@ -40,11 +40,14 @@ static const char *rlimit_name(int resource)
 
 static int describe_pidfile(const subproc *c, const struct sp_report *rep)
 {
+        /* The path this run started with (a later subproc_set_pidfile() does not move it). */
+        const char *path = c->run.pidfile ? c->run.pidfile : c->cfg.pidfile;
+
         if (rep->error == EPERM || rep->error == EMLINK)
-                return sp_pidfile_refused(c->cfg.pidfile);
+                return sp_pidfile_refused(path);
         if (rep->error != EBUSY)
-                return sp_error(rep->error, "pidfile %s: %s", c->cfg.pidfile, strerror(rep->error));
-        return sp_pidfile_busy(c->cfg.pidfile);
+                return sp_error(rep->error, "pidfile %s: %s", path, strerror(rep->error));
+        return sp_pidfile_busy(path);
 }
 
 static int describe(const subproc *c, const struct sp_report *rep);

@@ -92,6 +92,7 @@ static void release_result(char **bufp, bool mapped, size_t len)
 void sp_run_reset(subproc *c)
 {
         const struct sp_config *cfg = &c->cfg;
+        int status = c->run.status;
 
         if (cfg->output_bufp)
                 release_result(cfg->output_bufp, cfg->output_mapped, c->run.out_len);
@@ -99,7 +100,10 @@ void sp_run_reset(subproc *c)
                 release_result(cfg->error_bufp, cfg->error_mapped, c->run.err_len);
         sp_run_close(&c->run);
         free(c->run.exec_path);
+        free(c->run.pidfile);
         c->run = (struct sp_run)SP_RUN_IDLE;
+        /* subproc_status() is the last finished run's until another one finishes. */
+        c->run.status = status;
 }
 
 int sp_run_end(subproc *c, int status, bool report)
@@ -109,7 +113,7 @@ int sp_run_end(subproc *c, int status, bool report)
         /* A child stopped before exec by the handshake never ran the program (a daemon left
          * waiting exits on the EOF of sp_run_close): its pidfile must not outlive it. */
         pid_t held_by = run->handshake == SP_HANDSHAKE_NONE ? -1
-                        : c->cfg.daemonize                  ? run->daemon_pid
+                        : run->daemon_pid > 0               ? run->daemon_pid
                                                             : run->pid;
 
         run->pid = -1;
@@ -117,8 +121,8 @@ int sp_run_end(subproc *c, int status, bool report)
         run->handshake = SP_HANDSHAKE_NONE;
         r = deliver_buffers(&c->cfg, run, report);
         sp_run_close(run);
-        if (c->cfg.pidfile && held_by > 0)
-                sp_pidfile_discard(c->cfg.pidfile, held_by);
+        if (run->pidfile && held_by > 0)
+                sp_pidfile_discard(run->pidfile, held_by);
         if (r == 0)
                 errno = saved_errno;
         return r;
@@ -158,6 +162,7 @@ void subproc_free(subproc *c)
                 (void)sp_run_end(c, -1, false); /* a daemon left waiting for the go-ahead */
         sp_run_close(&c->run);
         free(c->run.exec_path);
+        free(c->run.pidfile);
         sp_config_free(&c->cfg);
         free(c);
         errno = saved_errno;

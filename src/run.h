@@ -63,10 +63,11 @@ SP_HIDDEN void sp_plan_done(subproc *c, struct sp_plan_builder *b, bool started)
 /* ---- the run's one end (run.c) ---------------------------------------------------------- */
 
 /* Forget the results of the last run (a rerun frees or unmaps its buffers, as documented) and
- * make the run idle. */
+ * make the run idle; its status stays for subproc_status() until another run finishes. */
 SP_HIDDEN void sp_run_reset(subproc *c);
-/* End the run: the child is gone (reaped with `status`, or -1 when it was lost or never
- * started).  Hands the captures to the caller's buffers and mappings ("" when nothing came),
+/* End the run: the child is gone (reaped with `status`, or -1 when it was lost; a start that
+ * failed finished no run and passes the last one's status, which subproc_status() keeps
+ * telling).  Hands the captures to the caller's buffers and mappings ("" when nothing came),
  * discards the pidfile of a child that never got past the handshake, closes every fd of the
  * run.  With `report`, a mapping that fails sets the thread's error and returns -1; else 0
  * with errno kept. */

@@ -7,14 +7,17 @@
 #include <string.h>
 
 /* A run that cannot even start still owns the CLOSE_PARENT fds: close them as promised, and
- * leave "" in the buffers (unless the last run's child still runs: its run stays as it is). */
+ * leave "" in the buffers.  Not while the last run still holds a child (running, or a daemon
+ * waiting for the go-ahead): that run, its fds and its buffers stay as they are, for
+ * subproc_wait(), subproc_abort() or subproc_free() to end. */
 static int report_broken(subproc *c)
 {
         if (c && !c->is_static) {
                 sp_close_passed_fds(&c->cfg);
-                if ((c->cfg.output_bufp || c->cfg.error_bufp) && c->run.pid <= 0) {
+                if ((c->cfg.output_bufp || c->cfg.error_bufp) && c->run.pid <= 0 &&
+                    c->run.handshake == SP_HANDSHAKE_NONE) {
                         sp_run_reset(c);
-                        (void)sp_run_end(c, -1, false);
+                        (void)sp_run_end(c, c->run.status, false);
                 }
         }
         return sp_command_report(c);
@@ -42,6 +45,15 @@ static void record_start(subproc *c, const struct sp_spawn_result *res)
         run->io_pending = true;
 }
 
+/* The run keeps its own copy of the pidfile's path (see struct sp_run). */
+static int remember_pidfile(subproc *c)
+{
+        if (!c->cfg.pidfile)
+                return 0;
+        c->run.pidfile = strdup(c->cfg.pidfile);
+        return c->run.pidfile ? 0 : sp_error(ENOMEM, "out of memory starting the child");
+}
+
 static int start(subproc *c, enum sp_run_kind kind)
 {
         struct sp_plan_builder b;
@@ -54,6 +66,8 @@ static int start(subproc *c, enum sp_run_kind kind)
         /* The timeout counts from here: a pre-exec hook's time is the run's time. */
         c->run.started_ms = sp_now_ms();
         r = sp_plan_build(c, &c->run, &b);
+        if (r == 0)
+                r = remember_pidfile(c);
         if (r == 0) {
                 /* Only a hook can keep a child from exec (the rest is system calls). */
                 if (c->cfg.timeout_ms && c->cfg.hook)
@@ -66,7 +80,8 @@ static int start(subproc *c, enum sp_run_kind kind)
         }
         sp_plan_done(c, &b, r == 0);
         if (r < 0) {
-                (void)sp_run_end(c, -1, false);
+                /* No run finished: subproc_status() still tells the last one's. */
+                (void)sp_run_end(c, c->run.status, false);
                 return -1;
         }
         record_start(c, &res);

@@ -189,6 +189,8 @@ int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
                         sp_run_abort(c); /* keeps errno */
                 else
                         (void)sp_run_end(c, -1, false);
+                /* A run whose wait failed has no status, even when the abort reaped one. */
+                c->run.status = -1;
                 return -1;
         }
         if (sp_run_end(c, status, true) < 0)

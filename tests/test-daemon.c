@@ -552,6 +552,57 @@ static void test_daemon_handshake_abandoned(void **state)
         daemon_finish(&d);
 }
 
+/* The pidfile set again while the daemon waits (a value takes the latest call): the daemon
+ * holds the one it was started with, and that one is what the free discards (review of
+ * issue 13: the free looked at the new path and left the daemon's file behind). */
+static void test_daemon_handshake_abandoned_after_pidfile_change(void **state)
+{
+        struct daemon_case d;
+        char *other;
+        pid_t pid;
+
+        daemon_prepare(&d, true, NULL);
+        other = t_path(d.dir, "out");
+        subproc_require_handshake(d.c);
+        pid = daemon_start(&d);
+        assert_waiting_daemon(&d, pid);
+        subproc_set_pidfile(d.c, other);
+        subproc_free(d.c);
+        d.c = NULL;
+        assert_true(t_wait_exit(pid, T_HANG_GUARD_SHORT_MS) >= 0);
+        assert_false(t_file_exists(d.pidfile));
+        assert_false(t_file_exists(other));
+        free(other);
+        daemon_finish(&d);
+}
+
+/* A command broken (a deferred error) while its daemon waits for the go-ahead: the failed run
+ * leaves the waiting daemon to the command, whose free still discards its pidfile (review of
+ * issue 13: the failed run forgot the daemon, which exited on EOF and left its pidfile). */
+static void test_daemon_handshake_broken_while_waiting(void **state)
+{
+        struct daemon_case d;
+        char *out = NULL;
+        pid_t pid;
+
+        daemon_prepare(&d, true, NULL);
+        subproc_require_handshake(d.c);
+        pid = daemon_start(&d);
+        assert_waiting_daemon(&d, pid);
+        subproc_set_output_buffer(d.c, &out);
+        subproc_add_arg(d.c, NULL);
+        assert_run_fails(d.c, EINVAL, "argument");
+        /* Still waiting: not let go, not ended. */
+        assert_ll_equal(subproc_daemon_pid(d.c), pid);
+        assert_false(t_exited(pid));
+        subproc_free(d.c);
+        d.c = NULL;
+        free(out);
+        assert_true(t_wait_exit(pid, T_HANG_GUARD_SHORT_MS) >= 0);
+        assert_false(t_file_exists(d.pidfile));
+        daemon_finish(&d);
+}
+
 /* A daemon that fails before it waits (its pidfile is held): subproc_run() fails, naming the
  * holder, and no daemon is left waiting. */
 static void test_daemon_handshake_pidfile_busy(void **state)
@@ -593,6 +644,8 @@ int main(void)
                 T_TEST(test_daemon_handshake_exec_fails),
                 T_TEST(test_daemon_handshake_abandoned),
                 T_TEST(test_daemon_handshake_pidfile_busy),
+                T_TEST(test_daemon_handshake_abandoned_after_pidfile_change),
+                T_TEST(test_daemon_handshake_broken_while_waiting),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

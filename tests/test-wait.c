@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -165,6 +166,101 @@ static void test_status_of_last_run(void **state)
         assert_ll_equal(WTERMSIG(subproc_status(killed)), SIGUSR2);
         subproc_free(killed);
         subproc_free(exited);
+}
+
+/* subproc_status() is the last finished run's: a rerun that is under way, a start that fails
+ * and a broken command do not take it away (review of issue 13: they made it -1). */
+static void test_status_kept_until_a_run_finishes(void **state)
+{
+        subproc *c = t_helper_exiting(3);
+        char *out = NULL;
+        int status;
+
+        subproc_set_output_buffer(c, &out);
+        assert_ll_equal(subproc_run(c, &status), 0);
+        assert_ll_equal(status, 3);
+        assert_true(WIFEXITED(subproc_status(c)));
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
+
+        /* Started again: until it is reaped, the last finished run is the first. */
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
+
+        /* A start that fails finishes no run. */
+        subproc_set_cwd(c, "/nonexistent/subproc-dir");
+        assert_run_fails(c, ENOENT, "chdir");
+        assert_true(WIFEXITED(subproc_status(c)));
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
+
+        /* Nor does a broken command. */
+        subproc_add_arg(c, NULL);
+        assert_run_fails(c, EINVAL, "argument");
+        assert_true(WIFEXITED(subproc_status(c)));
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
+        subproc_free(c);
+        free(out);
+}
+
+/* A command broken (a deferred error) while its child runs: the failed run leaves that child
+ * to the command, which still waits for it or, freed, ends and reaps it (review of issue 13:
+ * the failed run forgot the child, which the free then left running, unreaped). */
+static void test_broken_while_running_keeps_the_child(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        char *out = NULL;
+        int rc, saved_errno;
+        pid_t pid;
+
+        subproc_set_output_buffer(c, &out);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        pid = subproc_pid(c);
+        assert_true(pid > 0);
+        subproc_add_arg(c, NULL);
+        errno = 0;
+        rc = subproc_run(c, NULL);
+        saved_errno = errno;
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, EINVAL);
+        assert_contains(subproc_errmsg(), "argument");
+        assert_ll_equal(subproc_pid(c), pid);
+        subproc_free(c);
+        free(out);
+        assert_no_children();
+}
+
+/* A wait that fails (here poll(), given more fds than RLIMIT_NOFILE allows) ends the child,
+ * and the run has no status: subproc_status() is -1, not that of the abort's signal (review
+ * of issue 13: the restructure kept the abort's). */
+static void test_failed_wait_leaves_no_status(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        struct rlimit saved, low;
+        char *out = NULL;
+        int rc, saved_errno;
+
+        subproc_set_output_buffer(c, &out);
+        for (int i = 0; i < 4; i++)
+                assert_true(subproc_add_send_buffer(c, "x", 1) >= 3);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+        low = saved;
+        low.rlim_cur = 3;
+        assert_ll_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+        errno = 0;
+        /* A bound only against a hang where poll() would not fail. */
+        rc = subproc_wait_timeout(c, NULL, 20000);
+        saved_errno = errno;
+        assert_ll_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+        assert_ll_equal(rc, -1);
+        assert_errno_equal(saved_errno, EINVAL);
+        assert_contains(subproc_errmsg(), "poll");
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_ll_equal(subproc_status(c), -1);
+        assert_no_children();
+        subproc_free(c);
+        free(out);
 }
 
 static void test_wait_has_the_same_rules(void **state)
@@ -562,6 +658,9 @@ int main(void)
                 T_TEST(test_signal_death_is_error),
                 T_TEST(test_raw_status),
                 T_TEST(test_status_of_last_run),
+                T_TEST(test_status_kept_until_a_run_finishes),
+                T_TEST(test_broken_while_running_keeps_the_child),
+                T_TEST(test_failed_wait_leaves_no_status),
                 T_TEST(test_wait_has_the_same_rules),
                 T_TEST(test_async_then_wait),
                 T_TEST(test_async_without_pid_pointer),
