@@ -35,29 +35,49 @@ int sp_pidfd_open(pid_t pid)
 #endif
 }
 
-int sp_signal_child(pid_t pid, int pidfd, int sig)
+/* pidfd_send_signal(pidfd, sig, flags): true when that settled it (sent, or ESRCH: the
+ * process has exited), with *ret the result; false when the caller must fall back to kill():
+ * no pidfd, or a kernel or sandbox without the call or the flag (ENOSYS where seccomp or
+ * valgrind hides it, EPERM from a policy that does not know pidfds, EINVAL for a flag older
+ * kernels lack). */
+static bool send_through_pidfd(int pidfd, int sig, unsigned flags, int *ret)
 {
 #if defined(__linux__) && defined(SYS_pidfd_send_signal)
         if (pidfd >= 0) {
-                long r = syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+                long r = syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, flags);
 
-                /* ESRCH: it has exited.  Anything else (ENOSYS where a sandbox such as seccomp
-                 * or valgrind hides the call, or EPERM from a policy that does not know
-                 * pidfds): fall back to kill(), below. */
-                if (r == 0 || errno == ESRCH)
-                        return (int)r;
+                if (r == 0 || errno == ESRCH) {
+                        *ret = (int)r;
+                        return true;
+                }
         }
+#else
+        (void)pidfd, (void)sig, (void)flags, (void)ret;
 #endif
-        /* Hazard: with SIGCHLD ignored (or a handler reaping every child) the kernel or the
-         * caller may have reaped the child already, and its pid may be someone else's.  The
-         * pid is ours only while the child is unreaped: look first.  What is left is the
-         * moment between this look and kill(), where it would have to exit, be reaped and
-         * its pid be taken again: only without a working pidfd. */
+        return false;
+}
+
+/* kill(target, sig), target being pid or -pid.  Hazard: with SIGCHLD ignored (or a handler
+ * reaping every child) the kernel or the caller may have reaped the child already, and its
+ * pid may be someone else's.  The pid, and the group it leads, are ours only while the child
+ * is unreaped: look first.  What is left is the moment between this look and kill(), where it
+ * would have to exit, be reaped and its pid be taken again: only without a working pidfd. */
+static int kill_while_unreaped(pid_t pid, int pidfd, pid_t target, int sig)
+{
         if (!sp_child_unreaped(pid, pidfd)) {
                 errno = ESRCH;
                 return -1;
         }
-        return kill(pid, sig);
+        return kill(target, sig);
+}
+
+int sp_signal_child(pid_t pid, int pidfd, int sig)
+{
+        int r;
+
+        if (send_through_pidfd(pidfd, sig, 0, &r))
+                return r;
+        return kill_while_unreaped(pid, pidfd, pid, sig);
 }
 
 /* Hazard: a process group id is the leader's pid.  It stays ours while the leader is unreaped
@@ -71,21 +91,12 @@ int sp_signal_child(pid_t pid, int pidfd, int sig)
  * the one gap left on those kernels. */
 int sp_signal_group(pid_t pid, int pidfd, int sig)
 {
-#if defined(__linux__) && defined(SYS_pidfd_send_signal)
-        if (pidfd >= 0 && !sp_test_no_pidfd_group) {
-                long r = syscall(SYS_pidfd_send_signal, pidfd, sig, NULL,
-                                 SP_PIDFD_SIGNAL_PROCESS_GROUP);
+        int r;
 
-                /* EINVAL: a kernel before 6.9; ENOSYS, EPERM: a sandbox. */
-                if (r == 0 || errno == ESRCH)
-                        return (int)r;
-        }
-#endif
-        if (!sp_child_unreaped(pid, pidfd)) {
-                errno = ESRCH;
-                return -1;
-        }
-        return kill(-pid, sig);
+        if (!sp_test_no_pidfd_group &&
+            send_through_pidfd(pidfd, sig, SP_PIDFD_SIGNAL_PROCESS_GROUP, &r))
+                return r;
+        return kill_while_unreaped(pid, pidfd, -pid, sig);
 }
 
 /* The whole group when the child leads one, and the child itself if it has left that group

@@ -592,31 +592,6 @@ static void test_deferred_error_first_wins(void **state)
         subproc_free(c);
 }
 
-/* A builder error after an asynchronous start fails the next run, and leaves the running
- * child to its command: it is still waited for, with its output captured. */
-static void test_deferred_error_leaves_running_child(void **state)
-{
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=100",
-                                      "--stdout-bytes=5", NULL);
-        char *out = NULL;
-        pid_t pid;
-
-        subproc_set_output_buffer(c, &out);
-        assert_ll_equal(subproc_run_async(c, NULL), 0);
-        pid = subproc_pid(c);
-        assert_true(pid > 0);
-        subproc_add_arg(c, NULL);
-        errno = 0;
-        assert_ll_equal(subproc_run(c, NULL), -1);
-        assert_errno_equal(errno, EINVAL);
-        assert_ll_equal(subproc_pid(c), pid);
-        assert_ll_equal(subproc_wait(c, NULL), 0);
-        assert_non_null(out);
-        assert_ll_equal(subproc_output_len(c), 5);
-        free(out);
-        subproc_free(c);
-}
-
 static void test_deferred_error_still_closes_passed_fd(void **state)
 {
         int before[2], after[2];
@@ -727,7 +702,6 @@ int main(void)
                 T_TEST(test_deferred_errors),
                 T_TEST(test_deferred_error_first_wins),
                 T_TEST(test_deferred_error_still_closes_passed_fd),
-                T_TEST(test_deferred_error_leaves_running_child),
                 T_TEST(test_deferred_error_free_closes_passed_fd),
                 T_TEST(test_free_null),
                 T_TEST(test_errmsg_per_thread),

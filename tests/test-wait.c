@@ -204,11 +204,12 @@ static void test_status_kept_until_a_run_finishes(void **state)
 }
 
 /* A command broken (a deferred error) while its child runs: the failed run leaves that child
- * to the command, which still waits for it or, freed, ends and reaps it (review of issue 13:
+ * to the command, which still waits for it, with its output captured (review of issue 13:
  * the failed run forgot the child, which the free then left running, unreaped). */
 static void test_broken_while_running_keeps_the_child(void **state)
 {
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=100",
+                                      "--stdout-bytes=5", NULL);
         char *out = NULL;
         int rc, saved_errno;
         pid_t pid;
@@ -225,6 +226,9 @@ static void test_broken_while_running_keeps_the_child(void **state)
         assert_errno_equal(saved_errno, EINVAL);
         assert_contains(subproc_errmsg(), "argument");
         assert_ll_equal(subproc_pid(c), pid);
+        assert_ll_equal(subproc_wait(c, NULL), 0);
+        assert_non_null(out);
+        assert_ll_equal(subproc_output_len(c), 5);
         subproc_free(c);
         free(out);
         assert_no_children();
