@@ -45,6 +45,9 @@ bool sp_pidfd_alive(int pidfd)
         return poll(&p, 1, 0) == 0;
 }
 
+/* The one signal path outside signal.c, on purpose: a pidfile's holder is not our child, so
+ * signal.c's fallback (kill() while the child is proven unreaped) cannot apply; without a
+ * pidfd the holder is not signalled at all. */
 int sp_pidfd_signal(int pidfd, int sig)
 {
 #ifdef SYS_pidfd_send_signal
