@@ -460,6 +460,20 @@ SUBPROC_EXPORT void subproc_set_no_new_privs(subproc *c);
 SUBPROC_EXPORT void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rlim_t hard);
 
 /* ---------------------------------------------------------------------------------------
+ * Identity and confinement (issue 14): who the child is, what it may do, where it lives.
+ * ------------------------------------------------------------------------------------- */
+
+/* Issue 14, identity. */
+
+/* Issue 14, fds and argv0. */
+
+/* Issue 14, scheduling. */
+
+/* Issue 14, namespaces. */
+
+/* Issue 14, confinement. */
+
+/* ---------------------------------------------------------------------------------------
  * Supervision options: how the run is bounded in time, which process group or cgroup the child
  * starts in, how its wait status is reported and which signal state it starts with.  Acting on a
  * running child is in part 3.

@@ -463,6 +463,20 @@ CHILD_CODE static void drop_privileges(const struct sp_plan *plan)
                 child_fail(plan, SP_STEP_NO_NEW_PRIVS, r, -1);
 }
 
+/* Runs in the child: async-signal-safe only.  Issue 14, scheduling: nice, CPU affinity, I/O
+ * priority, OOM score, policy; before the privileges are dropped (raising them needs them). */
+CHILD_CODE static void apply_scheduling(const struct sp_plan *plan)
+{
+        (void)plan;
+}
+
+/* Runs in the child: async-signal-safe only.  Issue 14, confinement: Landlock, then the
+ * seccomp filter, the last steps before exec. */
+CHILD_CODE static void apply_confinement(const struct sp_plan *plan)
+{
+        (void)plan;
+}
+
 /* Runs in the child: async-signal-safe only.  A credential change clears the death signal, so
  * this comes after it.  If the parent died before we armed it, the signal will never come:
  * check, and do not run the program for a caller that is gone. */
@@ -670,6 +684,7 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
         if (plan->pidfile)
                 extra.fd[0] = hold_pidfile(plan);
         apply_limits(plan);
+        apply_scheduling(plan);
         if (plan->hook)
                 run_hook(plan, &exec_mask, &extra);
         if (cwd && (r = sp_sys_chdir(cwd)) < 0)
@@ -677,6 +692,7 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
         drop_privileges(plan);
         arm_death_signal(plan);
         wait_for_handshake(plan, gate_fd);
+        apply_confinement(plan);
         r = sp_sys_sigmask_set(&exec_mask);
         if (r < 0)
                 child_fail(plan, SP_STEP_SIGNALS, r, -1);

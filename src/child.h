@@ -120,6 +120,16 @@ struct sp_plan {
         /* In place only (NULL otherwise): where the pidfile's locked fd is noted, for the
          * caller to close and discard the file when a later step fails. */
         int *in_place_pidfile_fd;
+
+        /* Issue 14, identity: the user's groups, kept capabilities. */
+
+        /* Issue 14, fds and argv0. */
+
+        /* Issue 14, scheduling: nice, CPU affinity, I/O priority, OOM score, policy. */
+
+        /* Issue 14, namespaces and id maps. */
+
+        /* Issue 14, confinement: seccomp, Landlock. */
 };
 
 /* The steps a child takes before exec, as its failure reports name them. */
@@ -146,6 +156,17 @@ enum sp_step {
         SP_STEP_SETPGID,
         SP_STEP_CGROUP,
         SP_STEP_REPORT, /* the parent could not read the report pipe */
+        /* Issue 14. */
+        SP_STEP_KEEP_CAPS, /* keep chosen capabilities across the uid change */
+        SP_STEP_NICE,
+        SP_STEP_AFFINITY,
+        SP_STEP_IOPRIO,
+        SP_STEP_OOM_SCORE,
+        SP_STEP_SCHED,
+        SP_STEP_UNSHARE,
+        SP_STEP_ID_MAPS, /* waiting for the parent to write the user namespace's maps */
+        SP_STEP_LANDLOCK,
+        SP_STEP_SECCOMP,
         /* Not failures: information the parent collects. */
         SP_STEP_INFO_DAEMON_PID = 100, /* arg: the daemon's pid */
         SP_STEP_INFO_READY,            /* the child waits for the handshake */

@@ -86,6 +86,16 @@ struct sp_config {
         struct sp_rlimit rlimits[32];
         size_t nrlimits;
 
+        /* Issue 14, identity: the user's groups, kept capabilities. */
+
+        /* Issue 14, fds and argv0. */
+
+        /* Issue 14, scheduling: nice, CPU affinity, I/O priority, OOM score, policy. */
+
+        /* Issue 14, namespaces and id maps. */
+
+        /* Issue 14, confinement: seccomp, Landlock. */
+
         /* Supervision and results. */
         unsigned timeout_ms; /* 0: none */
         unsigned kill_after_ms;

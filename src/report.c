@@ -117,6 +117,10 @@ static int describe(const subproc *c, const struct sp_report *rep)
                 return sp_error(e, "enter cgroup %s: %s", c->cfg.cgroup_dir, why);
         case SP_STEP_DEATH_SIGNAL:
                 return sp_error(e, "set death signal %d: %s", rep->arg, why);
+        /* Issue 14, identity. */
+        /* Issue 14, scheduling. */
+        /* Issue 14, namespaces. */
+        /* Issue 14, confinement. */
         default:
                 return sp_error(e, "prepare the child (stage %d): %s", rep->stage, why);
         }

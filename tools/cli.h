@@ -58,6 +58,17 @@ struct options {
         gid_t uid_primary_gid;
         uid_t uid;
         gid_t gid;
+
+        /* Issue 14, identity. */
+
+        /* Issue 14, fds and argv0. */
+
+        /* Issue 14, scheduling. */
+
+        /* Issue 14, namespaces. */
+
+        /* Issue 14, confinement. */
+
         mode_t umask;
 };
 

@@ -56,6 +56,16 @@ enum {
         OPT_EXEC,
         OPT_DRY_RUN,
         OPT_HELP,
+        /* Issue 14, identity. */
+
+        /* Issue 14, fds and argv0. */
+
+        /* Issue 14, scheduling. */
+
+        /* Issue 14, namespaces. */
+
+        /* Issue 14, confinement. */
+
         OPT_VERSION,
 };
 
@@ -97,6 +107,16 @@ static const struct option long_options[] = {
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
         { "help", no_argument, NULL, OPT_HELP },
         { "version", no_argument, NULL, OPT_VERSION },
+        /* Issue 14, identity. */
+
+        /* Issue 14, fds and argv0. */
+
+        /* Issue 14, scheduling. */
+
+        /* Issue 14, namespaces. */
+
+        /* Issue 14, confinement. */
+
         { NULL, 0, NULL, 0 },
 };
 
