@@ -645,6 +645,22 @@ SUBPROC_EXPORT int subproc_wait(subproc *c, int *exitstatus);
  * served meanwhile.  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms);
 
+/* Has the child exited?  For a caller with its own loop (a pidfd from subproc_pidfd() became
+ * readable, a SIGCHLD came): serves the buffers with what is there, reaps the child if it has
+ * exited, never blocks.  1: the run is finished, with the status rules of subproc_wait()
+ * (*exitstatus filled); 0: still running, and errno and the thread's message are left as they
+ * were (so the caller's own errno, from ppoll() say, survives); -1: error (a status the rules
+ * refuse, or ECHILD when nothing runs), as subproc_wait().  The command's timeout escalates
+ * here too, but only when this is called.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_try_wait(subproc *c, int *exitstatus);
+
+/* subproc_wait() if the command still runs a child, then subproc_free(): the command is gone
+ * in every case, and its child is never signalled (subproc_free() of a running command stops
+ * it).  Returns subproc_wait()'s result (0 when nothing ran), with errno kept across the free.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_free_wait(subproc *c, int *exitstatus);
+
 /* The raw wait status of the last finished run, or -1 if there was none.
  * Thread safety: one thread per command.  Async-signal safety: yes. */
 SUBPROC_EXPORT int subproc_status(const subproc *c);

@@ -174,27 +174,29 @@ static int limit_error(const subproc *c, const char *line)
                         c->run.out_dropped + c->run.err_dropped);
 }
 
-int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
+/* Whether the status rules of subproc_run() accept `status` as it is, so that no message (and
+ * no command line, which can be long) needs formatting. */
+static bool status_accepted(const subproc *c, int status, const int *exitstatus)
 {
-        int status = 0, tail_len, r, e;
+        if (c->run.phase > 0 || c->run.out_dropped || c->run.err_dropped)
+                return false;
+        return c->cfg.raw_status ||
+               (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || exitstatus != NULL));
+}
+
+/* The child is reaped with `status` and the run ended: judge it.  The command line is
+ * formatted only when a message needs it. */
+static int judge(const subproc *c, int status, int *exitstatus)
+{
+        int tail_len, r, e;
         const char *tail;
         char *line;
 
-        r = supervise(c, give_up_at, &status);
-        if (r == 0)
-                return sp_error(ETIMEDOUT, "pid %d is still running", (int)c->run.pid);
-        if (r < 0) {
-                /* The child may block on a pipe nobody reads any more: do not wait for it. */
-                if (errno != ECHILD)
-                        sp_run_abort(c); /* keeps errno */
-                else
-                        (void)sp_run_end(c, -1, false);
-                /* A run whose wait failed has no status, even when the abort reaped one. */
-                c->run.status = -1;
-                return -1;
+        if (status_accepted(c, status, exitstatus)) {
+                if (exitstatus)
+                        *exitstatus = c->cfg.raw_status ? status : WEXITSTATUS(status);
+                return 0;
         }
-        if (sp_run_end(c, status, true) < 0)
-                return -1;
         line = subproc_to_string(c, false);
         if (c->run.phase > 0)
                 r = timeout_error(c, line ? line : c->cfg.argv.items[0], status);
@@ -211,6 +213,41 @@ int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
         return r;
 }
 
+/* Supervise until give_up_at: 1 when the run has ended (*ret its result: 0, or -1 with the
+ * error set), 0 when the child still runs at give_up_at (nothing set, errno kept). */
+static int finish(subproc *c, int *exitstatus, long long give_up_at, int *ret)
+{
+        int saved_errno = errno, status = 0, r;
+
+        r = supervise(c, give_up_at, &status);
+        if (r == 0) {
+                errno = saved_errno;
+                return 0;
+        }
+        if (r < 0) {
+                /* The child may block on a pipe nobody reads any more: do not wait for it. */
+                if (errno != ECHILD)
+                        sp_run_abort(c); /* keeps errno */
+                else
+                        (void)sp_run_end(c, -1, false);
+                /* A run whose wait failed has no status, even when the abort reaped one. */
+                c->run.status = -1;
+                *ret = -1;
+                return 1;
+        }
+        *ret = sp_run_end(c, status, true) < 0 ? -1 : judge(c, status, exitstatus);
+        return 1;
+}
+
+int sp_finish(subproc *c, int *exitstatus, long long give_up_at)
+{
+        int r;
+
+        if (finish(c, exitstatus, give_up_at, &r) == 0)
+                return sp_error(ETIMEDOUT, "pid %d is still running", (int)c->run.pid);
+        return r;
+}
+
 int subproc_wait(subproc *c, int *exitstatus)
 {
         return subproc_wait_timeout(c, exitstatus, -1);
@@ -224,4 +261,30 @@ int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms)
         if (c->run.pid <= 0)
                 return sp_error(ECHILD, "cannot wait: the command is not running");
         return sp_finish(c, exitstatus, timeout_ms < 0 ? SP_NEVER : sp_now_ms() + timeout_ms);
+}
+
+int subproc_try_wait(subproc *c, int *exitstatus)
+{
+        int r;
+
+        if (!c || c->is_static)
+                return sp_error(EINVAL, "cannot wait: %s",
+                                c ? "the command is broken" : "NULL command");
+        if (c->run.pid <= 0)
+                return sp_error(ECHILD, "cannot wait: the command is not running");
+        if (finish(c, exitstatus, sp_now_ms(), &r) == 0)
+                return 0;
+        return r < 0 ? -1 : 1;
+}
+
+int subproc_free_wait(subproc *c, int *exitstatus)
+{
+        int r = 0, e;
+
+        if (c && !c->is_static && c->run.pid > 0)
+                r = subproc_wait(c, exitstatus);
+        e = errno;
+        subproc_free(c);
+        errno = e;
+        return r;
 }

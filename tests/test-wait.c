@@ -652,6 +652,65 @@ static void test_pid_is_minus_one_when_idle(void **state)
         subproc_free(c);
 }
 
+/* subproc_try_wait(): 0 while the child runs, with errno and the message untouched (issue 16:
+ * a poll with subproc_wait_timeout(c, &st, 0) clobbered the caller's errno from ppoll()); 1
+ * once it has exited, its buffer complete; then ECHILD. */
+static void test_try_wait(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=150",
+                                      "--stdout-bytes=5", "--exit=3", NULL);
+        double start = t_monotonic_ms();
+        char *out = NULL;
+        int r, st = -1, running = 0;
+
+        subproc_set_output_buffer(c, &out);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        for (;;) {
+                errno = EINTR;
+                r = subproc_try_wait(c, &st);
+                if (r != 0)
+                        break;
+                assert_errno_equal(errno, EINTR);
+                running++;
+                assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
+                usleep(10 * 1000);
+        }
+        assert_ll_equal(r, 1);
+        assert_true(running > 0);
+        assert_ll_equal(st, 3);
+        assert_ll_equal(subproc_output_len(c), 5);
+        assert_ll_equal(subproc_pid(c), -1);
+        errno = 0;
+        assert_ll_equal(subproc_try_wait(c, &st), -1);
+        assert_errno_equal(errno, ECHILD);
+        /* Without a place for the status, a non-zero exit is an error, as for subproc_wait(). */
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        while ((r = subproc_try_wait(c, NULL)) == 0)
+                usleep(10 * 1000);
+        assert_ll_equal(r, -1);
+        assert_errno_equal(errno, EIO);
+        assert_contains(subproc_errmsg(), "exit status 3");
+        subproc_free(c);
+        free(out);
+}
+
+/* subproc_free_wait(): waits (never signals), then frees. */
+static void test_free_wait(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=100", "--exit=4",
+                                      NULL);
+        int st = -1;
+
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(subproc_free_wait(c, &st), 0);
+        assert_ll_equal(st, 4);
+        assert_no_children();
+        /* Nothing ran: 0, and still freed (the leak check of the teardown sees it). */
+        c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        assert_ll_equal(subproc_free_wait(c, NULL), 0);
+        assert_ll_equal(subproc_free_wait(NULL, NULL), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -680,6 +739,8 @@ int main(void)
                 T_TEST(test_rerun_repasses_kept_fd),
                 T_TEST(test_free_closes_pending_close_parent_fd),
                 T_TEST(test_pid_is_minus_one_when_idle),
+                T_TEST(test_try_wait),
+                T_TEST(test_free_wait),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
