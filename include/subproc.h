@@ -535,6 +535,20 @@ SUBPROC_EXPORT void subproc_set_raw_status(subproc *c);
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_inherit_signals(subproc *c);
 
+/* Only the first half of subproc_inherit_signals(): dispositions the caller ignores at run time
+ * stay ignored in the child (so `nohup` and `trap '' USR1` keep working through a wrapper); the
+ * mask stays the default (empty) unless subproc_set_signal_mask() sets one.  Handlers are
+ * still reset to SIG_DFL.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_keep_ignored_signals(subproc *c);
+
+/* The signal mask the program starts with (copied now; signals 1..64), instead of the empty
+ * default or the caller's mask of subproc_inherit_signals(), which this overrides: a program
+ * that blocks SIGINT and SIGTERM outside its own wait (ninja, most event loops) can start its
+ * children with nothing blocked, or with exactly what they expect.  A NULL mask is a deferred
+ * EINVAL.  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_signal_mask(subproc *c, const sigset_t *mask);
+
 /* ---------------------------------------------------------------------------------------
  * Logging: describe the command as a shell command line, for logs and messages, without
  * running it.

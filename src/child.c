@@ -74,7 +74,7 @@ CHILD_CODE static void reset_signal_handlers(const struct sp_plan *plan)
         for (int sig = 1; sig <= SP_SYS_SIGNAL_MAX; sig++) {
                 if (sig == SIGKILL || sig == SIGSTOP)
                         continue;
-                if (plan->inherit_signals && sp_sys_sigaction_is_ignored(sig))
+                if (plan->keep_ignored_signals && sp_sys_sigaction_is_ignored(sig))
                         continue;
                 (void)sp_sys_sigaction_default(sig);
         }
@@ -673,7 +673,9 @@ CHILD_CODE static void daemon_group(const struct sp_plan *plan)
  * process that becomes the program. */
 CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
 {
-        const uint64_t exec_mask = plan->inherit_signals ? plan->caller_mask : 0;
+        const uint64_t exec_mask = plan->has_mask       ? plan->mask
+                                   : plan->inherit_mask ? plan->caller_mask
+                                                        : 0;
         const char *cwd = plan->cwd ? plan->cwd : plan->daemonize ? "/" : NULL;
         struct extra_fds extra = { { -1, gate_fd } };
         long r;

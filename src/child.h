@@ -108,7 +108,10 @@ struct sp_plan {
         /* Written by the parent before each attempt to start the child, read by the child:
          * true when the child is created in the cgroup (clone3), so it must not enter it. */
         bool cgroup_placed;
-        bool inherit_signals; /* keep ignored dispositions and the caller's mask */
+        bool keep_ignored_signals; /* ignored dispositions stay ignored */
+        bool inherit_mask;         /* the program starts with caller_mask */
+        bool has_mask;             /* the program starts with mask (over inherit_mask) */
+        uint64_t mask;
         uint64_t caller_mask; /* the caller's signal mask, set by sp_spawn / subproc_exec */
         /* subproc_exec(): the calling process applies the plan itself, and a failure jumps
          * back with the report instead of exiting. */

@@ -140,8 +140,28 @@ void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rlim_t hard)
 
 void subproc_inherit_signals(subproc *c)
 {
+        if (sp_command_broken(c))
+                return;
+        c->cfg.keep_ignored_signals = true;
+        c->cfg.inherit_mask = true;
+}
+
+void subproc_keep_ignored_signals(subproc *c)
+{
         if (!sp_command_broken(c))
-                c->cfg.inherit_signals = true;
+                c->cfg.keep_ignored_signals = true;
+}
+
+void subproc_set_signal_mask(subproc *c, const sigset_t *mask)
+{
+        if (sp_command_broken(c))
+                return;
+        if (!mask) {
+                sp_command_fail(c, EINVAL, "the signal mask is NULL");
+                return;
+        }
+        c->cfg.mask = sp_sigset_low64(mask);
+        c->cfg.has_mask = true;
 }
 
 void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigned kill_after_ms)

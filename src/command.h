@@ -76,8 +76,11 @@ struct sp_config {
         int death_signal; /* 0: none */
         int (*hook)(void *opaque);
         void *hook_opaque;
-        bool handshake; /* subproc_require_handshake() */
-        bool inherit_signals;
+        bool handshake;            /* subproc_require_handshake() */
+        bool keep_ignored_signals; /* subproc_keep_ignored_signals() */
+        bool inherit_mask;         /* subproc_inherit_signals(): the caller's mask at run time */
+        bool has_mask;             /* subproc_set_signal_mask() */
+        uint64_t mask;
         bool clear_caps;
         bool has_uid, has_gid, has_umask, no_new_privs;
         uid_t uid;

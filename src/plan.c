@@ -322,7 +322,10 @@ static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
         plan->death_signal = c->cfg.death_signal;
         plan->parent_pid = getpid();
         plan->handshake = c->cfg.handshake;
-        plan->inherit_signals = c->cfg.inherit_signals;
+        plan->keep_ignored_signals = c->cfg.keep_ignored_signals;
+        plan->inherit_mask = c->cfg.inherit_mask;
+        plan->has_mask = c->cfg.has_mask;
+        plan->mask = c->cfg.mask;
         plan->new_session = c->cfg.new_session;
         plan->new_pgroup = c->cfg.new_pgroup;
         plan->use_fork = c->cfg.hook || plan->handshake;

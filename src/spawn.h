@@ -59,8 +59,6 @@ SP_HIDDEN int sp_cgroup_open(const char *dir, const int *avoid, size_t n);
 /* Block every signal (glibc's internal ones too) in the calling thread; *old gets the mask. */
 SP_HIDDEN void sp_block_all_signals(sigset_t *old);
 SP_HIDDEN void sp_restore_signals(const sigset_t *old);
-/* Signals 1..64 of a sigset_t as the kernel's 64-bit mask. */
-SP_HIDDEN uint64_t sp_sigset_low64(const sigset_t *set);
 
 /* ---- children sharing our memory: their stacks, the dumpable flag (Linux) -------------- */
 

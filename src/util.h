@@ -10,7 +10,9 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* ---- errors (error.c) ------------------------------------------------------------------ */
@@ -73,6 +75,11 @@ SP_HIDDEN int sp_fd_dup_avoiding(int fd, const int *avoid, size_t n);
 SP_HIDDEN int sp_fd_move_avoiding(int fd, const int *avoid, size_t n);
 /* close() that keeps errno and ignores -1. */
 SP_HIDDEN void sp_close(int *fd);
+
+/* ---- signal sets (fork.c) -------------------------------------------------------------- */
+
+/* Signals 1..64 of a sigset_t as the kernel's 64-bit mask (the plan's form of a mask). */
+SP_HIDDEN uint64_t sp_sigset_low64(const sigset_t *set);
 
 /* ---- time (clock.c) -------------------------------------------------------------------- */
 

@@ -225,6 +225,57 @@ static void test_inherit_signals(void **state)
         subproc_free(c2);
 }
 
+/* The two halves apart (issue 16): subproc_keep_ignored_signals() keeps what the caller
+ * ignores but not its mask; subproc_set_signal_mask() gives the program exactly the mask asked
+ * for, over the caller's that subproc_inherit_signals() would pass on. */
+static void test_signal_mask_apart_from_ignored(void **state)
+{
+        const unsigned long long hup = 1ULL << (SIGHUP - 1), usr1 = 1ULL << (SIGUSR1 - 1),
+                                 usr2 = 1ULL << (SIGUSR2 - 1);
+        struct t_signal_state saved;
+        subproc *keep = subproc_new(HELPER_PATH), *masked = subproc_new(HELPER_PATH);
+        struct helper_report *rk, *rm;
+        char *out_keep = NULL, *out_masked = NULL;
+        sigset_t block, want;
+        int rc1, rc2;
+
+        t_save_signal_state(&saved);
+        signal(SIGHUP, SIG_IGN);
+        sigemptyset(&block);
+        sigaddset(&block, SIGUSR2);
+        sigprocmask(SIG_BLOCK, &block, NULL);
+        sigemptyset(&want);
+        sigaddset(&want, SIGUSR1);
+        subproc_set_output_buffer(keep, &out_keep);
+        subproc_set_output_buffer(masked, &out_masked);
+        subproc_keep_ignored_signals(keep);
+        subproc_inherit_signals(masked);
+        subproc_set_signal_mask(masked, &want);
+        rc1 = subproc_run(keep, NULL);
+        rc2 = subproc_run(masked, NULL);
+        t_restore_signal_state(&saved);
+
+        assert_ll_equal(rc1, 0);
+        assert_ll_equal(rc2, 0);
+        rk = t_report_parse(out_keep, subproc_output_len(keep));
+        rm = t_report_parse(out_masked, subproc_output_len(masked));
+        assert_ll_equal(t_report_hex(rk, "sigign") & hup, hup);
+        assert_ll_equal(t_report_hex(rk, "sigblk"), 0);
+        assert_ll_equal(t_report_hex(rm, "sigign") & hup, hup);
+        assert_ll_equal(t_report_hex(rm, "sigblk") & (usr1 | usr2), usr1);
+        t_report_free(rk);
+        t_report_free(rm);
+        free(out_keep);
+        free(out_masked);
+        subproc_free(keep);
+        subproc_free(masked);
+        /* A NULL mask is refused. */
+        keep = subproc_new(HELPER_PATH);
+        subproc_set_signal_mask(keep, NULL);
+        assert_run_fails(keep, EINVAL, "signal mask");
+        subproc_free(keep);
+}
+
 /* ---------------------------------------------------------------------------------------
  * A failed subproc_exec() gives the caller its process back (issue 11, item 10)
  * ------------------------------------------------------------------------------------- */
@@ -396,6 +447,7 @@ int main(void)
                 T_TEST(test_exec_applies_plan),
                 T_TEST(test_exec_failure),
                 T_TEST(test_inherit_signals),
+                T_TEST(test_signal_mask_apart_from_ignored),
                 T_TEST(test_exec_failure_restores_caller),
         };
 
