@@ -526,6 +526,15 @@ SUBPROC_EXPORT void subproc_set_new_process_group(subproc *c);
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_cgroup(subproc *c, const char *cgroup_dir);
 
+/* Keep no pidfd for the child: a running command then holds no fd of its own (with no pipes
+ * or buffers set), for callers that run hundreds of children under a low RLIMIT_NOFILE.  The
+ * cost: waiting polls (1 to 20 ms steps) instead of sleeping on the pidfd, subproc_pidfd()
+ * returns -1, and a signal goes by pid only while the child is proven unreaped (the short race
+ * a pidfd closes is back: the child would have to exit, be reaped by someone else and its pid
+ * be reused in between, which needs SIGCHLD ignored or a reaping handler).
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_no_pidfd(subproc *c);
+
 /* Make subproc_run(), subproc_wait() store the raw wait status, never failing on it. */
 SUBPROC_EXPORT void subproc_set_raw_status(subproc *c);
 

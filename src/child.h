@@ -111,6 +111,7 @@ struct sp_plan {
         bool keep_ignored_signals; /* ignored dispositions stay ignored */
         bool inherit_mask;         /* the program starts with caller_mask */
         bool has_mask;             /* the program starts with mask (over inherit_mask) */
+        bool no_pidfd;             /* subproc_no_pidfd(): the parent keeps no pidfd */
         uint64_t mask;
         uint64_t caller_mask; /* the caller's signal mask, set by sp_spawn / subproc_exec */
         /* subproc_exec(): the calling process applies the plan itself, and a failure jumps

@@ -152,6 +152,12 @@ void subproc_keep_ignored_signals(subproc *c)
                 c->cfg.keep_ignored_signals = true;
 }
 
+void subproc_no_pidfd(subproc *c)
+{
+        if (!sp_command_broken(c))
+                c->cfg.no_pidfd = true;
+}
+
 void subproc_set_signal_mask(subproc *c, const sigset_t *mask)
 {
         if (sp_command_broken(c))

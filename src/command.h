@@ -80,6 +80,7 @@ struct sp_config {
         bool keep_ignored_signals; /* subproc_keep_ignored_signals() */
         bool inherit_mask;         /* subproc_inherit_signals(): the caller's mask at run time */
         bool has_mask;             /* subproc_set_signal_mask() */
+        bool no_pidfd;             /* subproc_no_pidfd() */
         uint64_t mask;
         bool clear_caps;
         bool has_uid, has_gid, has_umask, no_new_privs;

@@ -326,6 +326,7 @@ static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
         plan->inherit_mask = c->cfg.inherit_mask;
         plan->has_mask = c->cfg.has_mask;
         plan->mask = c->cfg.mask;
+        plan->no_pidfd = c->cfg.no_pidfd;
         plan->new_session = c->cfg.new_session;
         plan->new_pgroup = c->cfg.new_pgroup;
         plan->use_fork = c->cfg.hook || plan->handshake;

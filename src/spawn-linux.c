@@ -39,11 +39,18 @@ struct sp_clone_args {
 };
 
 /* The child created in its cgroup: it never runs outside, and writes nothing to enter it. */
+/* Whether the child comes with a pidfd: not when the caller asked for none (subproc_no_pidfd),
+ * nor with the test knob. */
+static bool wants_pidfd(const struct sp_plan *plan)
+{
+        return !sp_test_no_pidfd && !plan->no_pidfd;
+}
+
 static pid_t clone_into_cgroup(struct sp_plan *plan, char *stack, size_t size, int *ret_pidfd)
 {
         struct sp_clone_args args = {
                 .flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP |
-                         (sp_test_no_pidfd ? 0 : CLONE_PIDFD),
+                         (wants_pidfd(plan) ? CLONE_PIDFD : 0),
                 .pidfd = (uintptr_t)ret_pidfd,
                 .exit_signal = SIGCHLD,
                 .stack = (uintptr_t)stack,
@@ -95,10 +102,10 @@ static pid_t clone_vfork(struct sp_plan *plan, char *stack_top, int *ret_pidfd)
         pid_t pid;
 
         /* The pidfd comes with the child, so no later pidfd_open() can race with anything. */
-        pid = clone(child_entry, stack_top, flags | (sp_test_no_pidfd ? 0 : CLONE_PIDFD), plan,
+        pid = clone(child_entry, stack_top, flags | (wants_pidfd(plan) ? CLONE_PIDFD : 0), plan,
                     ret_pidfd);
         if (pid < 0 && (errno == EINVAL || errno == ENOSYS || errno == EPERM) &&
-            !sp_test_no_pidfd) {
+            wants_pidfd(plan)) {
                 /* Linux < 5.2 rejects CLONE_PIDFD; a sandbox may refuse it otherwise. */
                 *ret_pidfd = -1;
                 pid = clone(child_entry, stack_top, flags, plan);
@@ -124,7 +131,7 @@ static pid_t start_forked(struct sp_plan *plan, int *ret_pidfd)
         pid = fork();
         if (pid == 0)
                 sp_child_run(plan);
-        if (pid > 0)
+        if (pid > 0 && wants_pidfd(plan))
                 *ret_pidfd = sp_pidfd_open(pid);
         return pid < 0 ? -errno : pid;
 }

@@ -21,6 +21,7 @@ pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
         if (pid < 0)
                 return -errno;
         /* Race-free while the child is unreaped; -1 where the system has no pidfds. */
-        *ret_pidfd = sp_pidfd_open(pid);
+        if (!plan->no_pidfd)
+                *ret_pidfd = sp_pidfd_open(pid);
         return pid;
 }

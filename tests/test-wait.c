@@ -711,6 +711,33 @@ static void test_free_wait(void **state)
         assert_ll_equal(subproc_free_wait(NULL, NULL), 0);
 }
 
+/* subproc_no_pidfd(): a running command holds no fd (issue 16: two fds per child made
+ * `ninja -j600` fail under ulimit -n 1024), and still waits, times out and is killed. */
+static void test_no_pidfd_holds_no_fd(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=100", NULL);
+        size_t before, during;
+        int *fds;
+        int st = -1;
+
+        subproc_no_pidfd(c);
+        free(t_list_fds(&before));
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        fds = t_list_fds(&during);
+        free(fds);
+        assert_ll_equal(during, before);
+        assert_ll_equal(subproc_pidfd(c), -1);
+        assert_ll_equal(subproc_wait(c, &st), 0);
+        assert_ll_equal(st, 0);
+        /* A timeout still ends it. */
+        subproc_free(c);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        subproc_no_pidfd(c);
+        subproc_set_timeout(c, 50, 0);
+        assert_run_fails(c, ETIMEDOUT, "timed out");
+        subproc_free(c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -741,6 +768,7 @@ int main(void)
                 T_TEST(test_pid_is_minus_one_when_idle),
                 T_TEST(test_try_wait),
                 T_TEST(test_free_wait),
+                T_TEST(test_no_pidfd_holds_no_fd),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
