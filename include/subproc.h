@@ -215,6 +215,14 @@ enum {
  * runs fails the run with EBADF, naming the fd. */
 SUBPROC_EXPORT void subproc_pass_fd(subproc *c, int fd, unsigned flags);
 
+/* Keep every fd the caller has without close-on-exec open in the child, under its number, as
+ * fork+exec would (make's jobserver fds, `prog 3>log`), instead of closing all but 0-2 and the
+ * passed ones.  The library's own fds are close-on-exec and never reach the program.  Costs
+ * nothing per fd (nothing is closed).  Not with a handshake or a pre-exec hook (a deferred
+ * EINVAL at the run), whose child must close what it does not pass before it waits or runs
+ * the hook.  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_pass_inherited_fds(subproc *c);
+
 /* Use the caller's `fd` as the child's stdin.  The caller keeps ownership.  A negative fd, or
  * setting stdin twice (fd or buffer), is a deferred EINVAL. */
 SUBPROC_EXPORT void subproc_set_input_fd(subproc *c, int fd);

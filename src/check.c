@@ -87,6 +87,12 @@ static int check_spawn(const struct sp_config *cfg, bool async)
                         return sp_error(EINVAL, "a daemon cannot use input, output, error or "
                                                 "send buffers: nobody would serve them");
         }
+        if (cfg->keep_inherited_fds && (cfg->handshake || cfg->hook))
+                return sp_error(EINVAL,
+                                "subproc_pass_inherited_fds() cannot be combined with %s: "
+                                "the child must close the fds it does not pass before it "
+                                "waits or runs the hook",
+                                cfg->handshake ? "a handshake" : "a pre-exec hook");
         if (cfg->handshake && !async && !cfg->daemonize)
                 return sp_error(EINVAL, "a command with a handshake must be started with "
                                         "subproc_run_async");

@@ -232,11 +232,16 @@ CHILD_CODE static void close_fds_by_loop(const struct sp_plan *plan, const struc
 
 /* Runs in the child: async-signal-safe only.  Leave open exactly 0, 1, 2, the kept fds,
  * `extra` (NULL: none) and the report pipe (which is close-on-exec); in place, the others
- * close at exec (drop_fd).  `method`: the enum sp_close_method to try first. */
+ * close at exec (drop_fd).  `method`: the enum sp_close_method to try first.  With
+ * subproc_pass_inherited_fds() nothing is closed: what the caller left without close-on-exec
+ * reaches the program, and every fd of ours is close-on-exec. */
 CHILD_CODE static void close_other_fds(const struct sp_plan *plan, int method,
                                        const struct extra_fds *extra)
 {
         long r = -ERR_NOSYS;
+
+        if (plan->keep_inherited_fds)
+                return;
 
         switch (method) {
         case SP_CLOSE_RANGE_CLOEXEC:
@@ -619,7 +624,8 @@ CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan, const stru
          * now (exec would close them anyway), or no retry could ever succeed.  But not the
          * pidfile's: without it the program would run with nobody holding its pidfile. */
         if (r == -ETXTBSY && plan->first_method == SP_CLOSE_RANGE_CLOEXEC &&
-            !plan->in_place_jump) /* in place a failure must leave the caller its fds */
+            !plan->in_place_jump && /* in place a failure must leave the caller its fds */
+            !plan->keep_inherited_fds)
                 (void)close_gaps(plan, 0, extra);
         for (unsigned i = 0; r == -ETXTBSY && i < SP_EXEC_BUSY_RETRIES; i++) {
                 sp_sys_sleep_ms(1u << i);

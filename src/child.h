@@ -112,6 +112,7 @@ struct sp_plan {
         bool inherit_mask;         /* the program starts with caller_mask */
         bool has_mask;             /* the program starts with mask (over inherit_mask) */
         bool no_pidfd;             /* subproc_no_pidfd(): the parent keeps no pidfd */
+        bool keep_inherited_fds;   /* subproc_pass_inherited_fds(): close nothing */
         uint64_t mask;
         uint64_t caller_mask; /* the caller's signal mask, set by sp_spawn / subproc_exec */
         /* subproc_exec(): the calling process applies the plan itself, and a failure jumps

@@ -64,6 +64,12 @@ void sp_close_passed_fds(struct sp_config *cfg)
         cfg->npassed = kept;
 }
 
+void subproc_pass_inherited_fds(subproc *c)
+{
+        if (!sp_command_broken(c))
+                c->cfg.keep_inherited_fds = true;
+}
+
 static bool input_is_set(const subproc *c)
 {
         return c->cfg.input_fd >= 0 || c->cfg.has_input_buffer;

@@ -81,6 +81,7 @@ struct sp_config {
         bool inherit_mask;         /* subproc_inherit_signals(): the caller's mask at run time */
         bool has_mask;             /* subproc_set_signal_mask() */
         bool no_pidfd;             /* subproc_no_pidfd() */
+        bool keep_inherited_fds;   /* subproc_pass_inherited_fds() */
         uint64_t mask;
         bool clear_caps;
         bool has_uid, has_gid, has_umask, no_new_privs;

@@ -327,6 +327,7 @@ static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
         plan->has_mask = c->cfg.has_mask;
         plan->mask = c->cfg.mask;
         plan->no_pidfd = c->cfg.no_pidfd;
+        plan->keep_inherited_fds = c->cfg.keep_inherited_fds;
         plan->new_session = c->cfg.new_session;
         plan->new_pgroup = c->cfg.new_pgroup;
         plan->use_fork = c->cfg.hook || plan->handshake;

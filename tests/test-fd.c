@@ -64,6 +64,53 @@ static void test_pass_fds(void **state)
         t_close_fds(leaky, n_leaky);
 }
 
+/* "0 1 2" and every fd of ours above 2 without close-on-exec, as the helper reports a set. */
+static char *inherited_fd_set(void)
+{
+        size_t n, kept = 0;
+        int *fds = t_list_fds(&n);
+        char *set;
+
+        for (size_t i = 0; i < n; i++)
+                if (fds[i] <= 2 || !(fcntl(fds[i], F_GETFD) & FD_CLOEXEC))
+                        fds[kept++] = fds[i];
+        set = t_format_fd_set(fds, kept);
+        free(fds);
+        return set;
+}
+
+/* subproc_pass_inherited_fds() (issue 16: `ninja 3>log`, make's jobserver fds): the caller's
+ * fds without close-on-exec reach the program under their numbers, close-on-exec ones do not,
+ * and none of the library's own (its report pipe, this run's output pipe) leaks. */
+static void test_pass_inherited_fds(void **state)
+{
+        int cloexec_pipe[2], plain_pipe[2];
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        char *expected, *identity;
+
+        assert_ll_equal(pipe2(cloexec_pipe, O_CLOEXEC), 0);
+        assert_ll_equal(pipe(plain_pipe), 0);
+        subproc_pass_inherited_fds(c);
+        expected = inherited_fd_set();
+        r = t_run_report_file(c);
+        t_check_fd_set(r, expected);
+        free(expected);
+        identity = t_fd_identity(plain_pipe[0]);
+        assert_string_equal(t_report_getf(r, "fdstat[%d]", plain_pipe[0]), identity);
+        free(identity);
+        t_report_free(r);
+        subproc_free(c);
+        /* Not with a handshake or a hook: their child closes what it does not pass. */
+        c = subproc_new(HELPER_PATH);
+        subproc_pass_inherited_fds(c);
+        subproc_require_handshake(c);
+        assert_run_async_fails(c, EINVAL, "subproc_pass_inherited_fds");
+        subproc_free(c);
+        t_close_fds(cloexec_pipe, 2);
+        t_close_fds(plain_pipe, 2);
+}
+
 static void test_pass_fd_close_parent(void **state)
 {
         int fds[2];
@@ -218,6 +265,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 T_TEST(test_pass_fds),
+                T_TEST(test_pass_inherited_fds),
                 T_TEST(test_pass_fd_close_parent),
                 T_TEST(test_failed_spawn_closes_close_parent_fd),
                 T_TEST(test_close_fallbacks),
