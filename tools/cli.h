@@ -41,7 +41,7 @@ struct options {
         const char *pidfile_query; /* --status / --stop */
         const char *exec_match;    /* --exec: the executable an unlocked pidfile's pid runs */
         char **argv;               /* PROGRAM [ARG]... */
-        bool dry_run, verbose, daemon, env_clear, append, exit_with_parent;
+        bool dry_run, verbose, daemon, env_clear, append, exit_with_parent, keep_fds;
         bool clear_caps, no_new_privs, reset_signals, new_session, process_group;
         const char *cwd, *pidfile, *cgroup, *std_path[3];
         struct env_op *env_ops;

@@ -37,6 +37,7 @@ enum {
         OPT_STDERR,
         OPT_APPEND,
         OPT_PASS_FD,
+        OPT_KEEP_FDS,
         OPT_EXIT_WITH_PARENT,
         OPT_DEATH_SIGNAL,
         OPT_TIMEOUT,
@@ -84,6 +85,7 @@ static const struct option long_options[] = {
         { "stderr", required_argument, NULL, OPT_STDERR },
         { "append", no_argument, NULL, OPT_APPEND },
         { "pass-fd", required_argument, NULL, OPT_PASS_FD },
+        { "keep-fds", no_argument, NULL, OPT_KEEP_FDS },
         { "daemon", no_argument, NULL, 'd' },
         { "pidfile", required_argument, NULL, 'p' },
         { "exit-with-parent", no_argument, NULL, OPT_EXIT_WITH_PARENT },
@@ -137,6 +139,7 @@ static void print_help(void)
               "      --stderr FILE          write stderr to FILE (truncated)\n"
               "      --append               append to the --stdout and --stderr files\n"
               "      --pass-fd N            pass our fd N (>= 3); every other fd is closed\n"
+              "      --keep-fds             pass every fd we have without close-on-exec\n"
               "  -d, --daemon               run as a daemon (stdio /dev/null, cwd /)\n"
               "  -p, --pidfile PATH         make the program hold a locked pidfile\n"
               "      --exit-with-parent     end the program when our parent dies\n"
@@ -298,6 +301,8 @@ static bool *flag_of(struct options *o, int opt)
                 return &o->env_clear;
         case OPT_APPEND:
                 return &o->append;
+        case OPT_KEEP_FDS:
+                return &o->keep_fds;
         case 'd':
                 return &o->daemon;
         case OPT_EXIT_WITH_PARENT:

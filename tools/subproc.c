@@ -136,6 +136,8 @@ static void apply_process(subproc *c, const struct options *o)
                 subproc_set_cwd(c, o->cwd);
         for (size_t i = 0; i < o->n_pass_fds; i++)
                 subproc_pass_fd(c, o->pass_fds[i], 0);
+        if (o->keep_fds)
+                subproc_pass_inherited_fds(c);
         if (o->pidfile)
                 subproc_set_pidfile(c, o->pidfile);
         if (o->new_session)

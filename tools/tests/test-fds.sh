@@ -50,6 +50,15 @@ out=$("$SUBPROC" --pass-fd 3 --pass-fd 5 --timeout 30s -- sh -c "$LIST_FDS" 3<"$
 check "--pass-fd 3 --pass-fd 5 under supervision: 0 1 2 3 5" [ "$out" = "$(printf '0\n1\n2\n3\n5')" ]
 out=$("$SUBPROC" -- sh -c "$LIST_FDS" 3<"$TMP/fd3" 4<"$TMP/fd3")
 check "without --pass-fd only 0, 1 and 2 are open" [ "$out" = "$(printf '0\n1\n2')" ]
+# --keep-fds: the program sees the fds a plain shell would pass it (whatever else this test
+# inherited without close-on-exec too), here with 3 and 4 among them.
+plain=$(sh -c "$LIST_FDS" 3<"$TMP/fd3" 4<"$TMP/fd3")
+out=$("$SUBPROC" --keep-fds -- sh -c "$LIST_FDS" 3<"$TMP/fd3" 4<"$TMP/fd3")
+check "--keep-fds keeps what a shell would, 3 and 4 among them" \
+    '[ "$out" = "$plain" ] && grep -qx 3 <<<"$out" && grep -qx 4 <<<"$out"'
+out=$("$SUBPROC" --keep-fds --timeout 30s -- sh -c "$LIST_FDS" 3<"$TMP/fd3" 4<"$TMP/fd3")
+check "--keep-fds under supervision too" '[ "$out" = "$plain" ]'
+
 run "$SUBPROC" --pass-fd 9 -- true
 expect_err "--pass-fd of a closed fd gives 125" 125 "pass-fd 9: that fd is not open"
 run "$SUBPROC" --pass-fd 2 -- true
