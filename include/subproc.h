@@ -223,6 +223,12 @@ SUBPROC_EXPORT void subproc_pass_fd(subproc *c, int fd, unsigned flags);
  * the hook.  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_pass_inherited_fds(subproc *c);
 
+/* Give the child the caller's own 0, 1 and 2 for the streams not set otherwise, instead of
+ * /dev/null (console jobs); one the caller has closed stays closed in the program (nothing,
+ * not even the pidfile's lock, takes its number).  Thread safety: one thread per command.
+ * Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_inherit_stdio(subproc *c);
+
 /* Use the caller's `fd` as the child's stdin.  The caller keeps ownership.  A negative fd, or
  * setting stdin twice (fd or buffer), is a deferred EINVAL. */
 SUBPROC_EXPORT void subproc_set_input_fd(subproc *c, int fd);

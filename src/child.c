@@ -390,6 +390,15 @@ CHILD_CODE static int hold_pidfile(const struct sp_plan *plan)
                         break;
                 (void)sp_sys_close((int)fd);
         }
+        /* A standard fd the caller has closed stays closed in the program
+         * (subproc_inherit_stdio()): the lock must not take its number. */
+        if (fd <= 2) {
+                r = sp_sys_fcntl((int)fd, F_DUPFD_CLOEXEC, 3);
+                (void)sp_sys_close((int)fd);
+                if (r < 0)
+                        child_fail(plan, SP_STEP_PIDFILE, r, -1);
+                fd = r;
+        }
         if (plan->in_place_pidfile_fd) /* the caller itself: its memory is ours */
                 *plan->in_place_pidfile_fd = (int)fd;
         /* flock() needs no write access: whoever can open the file can lock it once our

@@ -64,6 +64,12 @@ void sp_close_passed_fds(struct sp_config *cfg)
         cfg->npassed = kept;
 }
 
+void subproc_inherit_stdio(subproc *c)
+{
+        if (!sp_command_broken(c))
+                c->cfg.inherit_stdio = true;
+}
+
 void subproc_pass_inherited_fds(subproc *c)
 {
         if (!sp_command_broken(c))

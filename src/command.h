@@ -82,6 +82,7 @@ struct sp_config {
         bool has_mask;             /* subproc_set_signal_mask() */
         bool no_pidfd;             /* subproc_no_pidfd() */
         bool keep_inherited_fds;   /* subproc_pass_inherited_fds() */
+        bool inherit_stdio;        /* subproc_inherit_stdio() */
         uint64_t mask;
         bool clear_caps;
         bool has_uid, has_gid, has_umask, no_new_privs;

@@ -86,6 +86,19 @@ static int make_feeds(const struct sp_config *cfg, struct sp_run *run)
         return 0;
 }
 
+/* A standard fd the caller has closed, with subproc_inherit_stdio(): the child has it closed
+ * too (it gets no map). */
+#define LEFT_CLOSED (-2)
+
+/* What the child gets on `fd` (0-2) when nothing is set for it: /dev/null, or with
+ * subproc_inherit_stdio() the caller's own fd, closed if the caller has it closed. */
+static int default_source(const struct sp_config *cfg, struct sp_spawn_fds *s, int fd)
+{
+        if (!cfg->inherit_stdio)
+                return devnull_fd(s);
+        return fcntl(fd, F_GETFD) >= 0 ? fd : LEFT_CLOSED;
+}
+
 static int stdin_source(const struct sp_config *cfg, struct sp_run *run, struct sp_spawn_fds *s)
 {
         int child_end;
@@ -93,7 +106,7 @@ static int stdin_source(const struct sp_config *cfg, struct sp_run *run, struct 
         if (cfg->input_fd >= 0)
                 return cfg->input_fd;
         if (!cfg->has_input_buffer)
-                return devnull_fd(s);
+                return default_source(cfg, s, 0);
         child_end = make_pipe(s, true, &run->feeds[0].fd);
         if (child_end >= 0 && sp_set_nonblock(run->feeds[0].fd, true) < 0)
                 return sp_error(errno, "cannot make the stdin pipe non-blocking: %s",
@@ -137,7 +150,7 @@ static int output_source(const struct sp_config *cfg, struct sp_run *run, struct
                                         error ? "error" : "output", *fdp);
                 return *fdp;
         }
-        return devnull_fd(s);
+        return default_source(cfg, s, error ? 2 : 1);
 }
 
 /* The read end the child gets for send buffer `sb`, our write end going to its feed: the pipe
@@ -242,13 +255,17 @@ static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
         st->keep = calloc(nmaps, sizeof *st->keep);
         if (!st->maps || !st->keep)
                 return sp_error(ENOMEM, "out of memory preparing the child's fds");
-        if ((in_src = stdin_source(&c->cfg, run, s)) < 0 ||
-            (out_src = output_source(&c->cfg, run, s, false, -1)) < 0 ||
-            (err_src = output_source(&c->cfg, run, s, true, out_src)) < 0)
+        /* -1: an error; LEFT_CLOSED: no map. */
+        if ((in_src = stdin_source(&c->cfg, run, s)) == -1 ||
+            (out_src = output_source(&c->cfg, run, s, false, -1)) == -1 ||
+            (err_src = output_source(&c->cfg, run, s, true, out_src)) == -1)
                 return -1;
-        st->maps[n++] = (struct sp_fd_map){ in_src, 0 };
-        st->maps[n++] = (struct sp_fd_map){ out_src, 1 };
-        st->maps[n++] = (struct sp_fd_map){ err_src, 2 };
+        if (in_src != LEFT_CLOSED)
+                st->maps[n++] = (struct sp_fd_map){ in_src, 0 };
+        if (out_src != LEFT_CLOSED)
+                st->maps[n++] = (struct sp_fd_map){ out_src, 1 };
+        if (err_src != LEFT_CLOSED)
+                st->maps[n++] = (struct sp_fd_map){ err_src, 2 };
         for (size_t i = 0; i < c->cfg.npassed; i++)
                 st->maps[n++] = (struct sp_fd_map){ c->cfg.passed[i].fd, c->cfg.passed[i].fd };
         for (size_t i = 0; i < c->cfg.nsends; i++) {
@@ -261,8 +278,9 @@ static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
                         return -1;
                 st->maps[n++] = (struct sp_fd_map){ src, dst };
         }
-        for (size_t i = 3; i < n; i++)
-                st->keep[nkeep++] = st->maps[i].dst;
+        for (size_t i = 0; i < n; i++)
+                if (st->maps[i].dst > 2)
+                        st->keep[nkeep++] = st->maps[i].dst;
         qsort(st->keep, nkeep, sizeof *st->keep, compare_ints);
         if (move_clobbered_sources(st->maps, n, st->keep, nkeep, s) < 0)
                 return -1;

@@ -111,6 +111,34 @@ static void test_pass_inherited_fds(void **state)
         t_close_fds(plain_pipe, 2);
 }
 
+/* subproc_inherit_stdio() (issue 16): 0-2 as the caller has them, a closed one closed in the
+ * program too, where a pidfile's lock must not land either. */
+static void test_inherit_stdio(void **state)
+{
+        char *path = t_make_temp_path(), *fds, *identity;
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        int saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+
+        assert_true(saved >= 3);
+        subproc_inherit_stdio(c);
+        subproc_set_pidfile(c, path);
+        close(0);
+        r = t_run_report_file(c);
+        assert_ll_equal(dup2(saved, 0), 0);
+        close(saved);
+        fds = t_report_fd_set(r);
+        assert_true(strncmp(fds, "1 2 ", 4) == 0); /* no 0; the pidfile's lock above 2 */
+        free(fds);
+        identity = t_fd_identity(2);
+        assert_string_equal(t_report_getf(r, "fdstat[%d]", 2), identity);
+        free(identity);
+        t_report_free(r);
+        subproc_free(c);
+        unlink(path);
+        free(path);
+}
+
 static void test_pass_fd_close_parent(void **state)
 {
         int fds[2];
@@ -266,6 +294,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 T_TEST(test_pass_fds),
                 T_TEST(test_pass_inherited_fds),
+                T_TEST(test_inherit_stdio),
                 T_TEST(test_pass_fd_close_parent),
                 T_TEST(test_failed_spawn_closes_close_parent_fd),
                 T_TEST(test_close_fallbacks),
