@@ -75,7 +75,8 @@ static int ruleset_denying_read_dir(void)
         assert_true(fd >= 0);
         rule.parent_fd = open("/proc", O_PATH | O_CLOEXEC);
         assert_true(rule.parent_fd >= 0);
-        assert_ll_equal(syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &rule, 0), 0);
+        assert_ll_equal(syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &rule, 0),
+                        0);
         close(rule.parent_fd);
         return fd;
 }
