@@ -318,6 +318,12 @@ static void test_landlock_bad_fds(void **state)
         assert_true(fd >= 0);
         c = t_helper_exiting(0);
         subproc_set_landlock(c, fd);
+        if (landlock_abi() < 0) { /* then that comes first, whatever the fd */
+                assert_run_fails(c, ENOTSUP, "Landlock is not supported here");
+                close(fd);
+                subproc_free(c);
+                return;
+        }
         assert_run_fails(c, EINVAL, "is not a Landlock ruleset but /dev/null");
         close(fd);
         /* Closed by now: refused at run, before anything is made. */

@@ -26,10 +26,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef __linux__ /* Issue 14, confinement (the sweep itself is built on Linux only) */
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <sys/syscall.h>
+#endif
 
 #include <subproc.h>
 
@@ -847,6 +849,7 @@ static void sc_fork(struct point *pt)
                 wrongf(pt, "the exit status is %d, not 7", status);
 }
 
+#ifdef __linux__
 /* Issue 14, confinement: a ruleset (made before the window) that denies listing any
  * directory but those beneath /proc, or -1 where the kernel has no Landlock. */
 static int ruleset_denying_read_dir(void)
@@ -906,6 +909,7 @@ static void sc_confine(struct point *pt)
                 close(ruleset);
         free(out);
 }
+#endif
 
 const struct scenario fault_scenarios[] = {
         { "capture", sc_capture, 0 },
@@ -928,7 +932,9 @@ const struct scenario fault_scenarios[] = {
         { "supervise", sc_supervise, 0 },
         { "abort_stubborn", sc_abort_stubborn, 0 },
         { "fork", sc_fork, 0 },
+#ifdef __linux__
         { "confine", sc_confine, 0 }, /* Issue 14, confinement */
+#endif
 };
 
 const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios[0];

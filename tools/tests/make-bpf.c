@@ -13,8 +13,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+
+#ifndef SYS_uname
+#define SYS_uname 0 /* not Linux, where no filter is ever installed */
+#endif
 
 struct insn {
         uint16_t code;

@@ -2,6 +2,7 @@
 # --landlock-access / --landlock-rule (setpriv 2.40's syntax), and --dry-run showing them.
 . "$(dirname "$0")/lib.sh" "$@"
 MAKE_BPF=$3
+[ "$(uname -s)" = Linux ] || skip_all "seccomp and Landlock are Linux's"
 
 "$MAKE_BPF" deny-uname 1 >"$TMP/deny-uname.bpf" || skip_all "make-bpf failed"
 "$MAKE_BPF" invalid >"$TMP/invalid.bpf"
