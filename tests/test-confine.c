@@ -305,6 +305,101 @@ static void test_landlock_as_user_sets_no_new_privs(void **state)
         subproc_free(c);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * In place and as a daemon
+ * ------------------------------------------------------------------------------------- */
+
+/* Both, applied by a caller that becomes the program (subproc_exec in a forked process). */
+static void test_in_place(void **state)
+{
+        static int out[2]; /* the command keeps the pointer until it is freed */
+        char *dir = t_make_temp_dir(), *text;
+        subproc *c = helper_trying(dir);
+        struct helper_report *r;
+        struct deny_one f;
+        int fd = -1;
+        size_t len;
+        pid_t pid;
+
+        subproc_add_arg(c, "--uname");
+        deny_one_init(&f, SYS_uname, EPERM);
+        subproc_set_seccomp(c, &f.prog);
+        if (landlock_abi() >= 0) {
+                fd = ruleset_denying_read_dir();
+                subproc_set_landlock(c, fd);
+        }
+        assert_ll_equal(pipe2(out, O_CLOEXEC), 0);
+        subproc_set_output_fd(c, &out[1]);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                (void)subproc_exec(c);
+                _exit(100);
+        }
+        close(out[1]);
+        assert_true(t_wait_readable(out[0], T_HANG_GUARD_SHORT_MS));
+        text = t_read_fd_all(out[0], &len);
+        close(out[0]);
+        assert_ll_equal(t_reap(pid, T_HANG_GUARD_SHORT_MS), 0);
+        r = t_report_parse(text, len);
+        free(text);
+        assert_ll_equal(t_report_get_int(r, "uname_errno"), EPERM);
+        if (fd >= 0)
+                assert_string_equal(t_report_nth(r, "read_dir_errno", 1), "13");
+        t_report_free(r);
+        if (fd >= 0)
+                close(fd);
+        subproc_free(c);
+        t_remove_dir(dir, NULL);
+}
+
+/* Both, applied by a daemon (which writes its report to a file, then exits). */
+static void test_daemon(void **state)
+{
+        char *dir = t_make_temp_dir(), *report = t_path(dir, "report"), *arg;
+        const char *const names[] = { "report", NULL };
+        subproc *c = helper_trying("/root");
+        struct helper_report *r = NULL;
+        struct deny_one f;
+        double deadline;
+        int fd = -1;
+
+        assert_true(asprintf(&arg, "--report=%s", report) > 0);
+        subproc_add_args(c, arg, "--uname", NULL);
+        free(arg);
+        deny_one_init(&f, SYS_uname, EPERM);
+        subproc_set_seccomp(c, &f.prog);
+        if (landlock_abi() >= 0) {
+                fd = ruleset_denying_read_dir();
+                subproc_set_landlock(c, fd);
+        }
+        subproc_daemonize(c);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        t_track(subproc_daemon_pid(c));
+        /* The daemon ends by itself: wait for its last line. */
+        deadline = t_monotonic_ms() + T_HANG_GUARD_MS;
+        while (t_monotonic_ms() < deadline) {
+                r = t_file_exists(report) ? t_report_read_file(report) : NULL;
+                if (r && t_report_get(r, "uname_errno"))
+                        break;
+                t_report_free(r);
+                r = NULL;
+                usleep(10000);
+        }
+        assert_non_null(r);
+        assert_ll_equal(t_report_get_int(r, "uname_errno"), EPERM);
+        check_only_stdio(r);
+        if (fd >= 0)
+                assert_string_equal(t_report_nth(r, "read_dir_errno", 1), "13");
+        t_report_free(r);
+        assert_true(t_wait_exit(subproc_daemon_pid(c), T_HANG_GUARD_MS) >= 0);
+        if (fd >= 0)
+                close(fd);
+        subproc_free(c);
+        free(report);
+        t_remove_dir(dir, names);
+}
+
 static void test_landlock_bad_fds(void **state)
 {
         subproc *c = t_helper_exiting(0);
@@ -388,6 +483,8 @@ int main(void)
                 T_TEST(test_landlock_denies_read_dir),
                 T_TEST(test_landlock_close_fallbacks),
                 T_TEST(test_landlock_as_user_sets_no_new_privs),
+                T_TEST(test_in_place),
+                T_TEST(test_daemon),
                 T_TEST(test_landlock_bad_fds),
                 T_TEST(test_landlock_missing),
         };
