@@ -427,7 +427,7 @@ SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
  * hook; chdir;
  * capability bounding set (while CAP_SETPCAP is still held); supplementary groups; gid; uid;
  * the other capability sets; no_new_privs; death signal (a credential change clears it) and
- * the parent check; handshake; signal mask; exec.
+ * the parent check; handshake; Landlock; seccomp filter; signal mask; exec.
  * Thread safety: one thread per command.  Async-signal safety: no.
  * ------------------------------------------------------------------------------------- */
 
@@ -486,6 +486,46 @@ SUBPROC_EXPORT void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rl
 /* Issue 14, namespaces. */
 
 /* Issue 14, confinement. */
+
+/* Linux's BPF program (<linux/filter.h>): a length and an array of struct sock_filter. */
+struct sock_fprog;
+
+/* Install the seccomp filter `filter` in the child, the last step before exec (after
+ * no_new_privs, the handshake and Landlock; see the order above), with
+ * seccomp(SECCOMP_SET_MODE_FILTER) (prctl(PR_SET_SECCOMP) before Linux 3.17).  The filter
+ * governs the rest of the child's own steps too: it must allow rt_sigprocmask and execve (or
+ * execveat), and write and exit_group for a failure to be reported; a filter that makes them
+ * fail fails the run naming the step that failed, one that kills the child fails it with the
+ * child's death.  The kernel requires no_new_privs unless the child holds CAP_SYS_ADMIN (in its
+ * user namespace) at that point, as after subproc_set_uid() or subproc_clear_caps() it does
+ * not: then the child sets no_new_privs itself, as systemd's SystemCallFilter= does; call
+ * subproc_set_no_new_privs() to have it always.  In subproc_exec() the caller installs it on
+ * itself: a failed exec leaves the caller filtered.
+ * filter: the program, copied (filter->len instructions from filter->filter): the caller
+ *   keeps and may free its own.  Setting it again replaces the filter.
+ * Errors (deferred to the run): EINVAL for a NULL filter, a NULL program, 0 instructions or
+ * more than the kernel's BPF_MAXINSNS (4096); ENOTSUP where the system has no seccomp filters
+ * (not Linux, or a kernel built without them); at run, what the kernel says of the program
+ * (EINVAL for one its verifier rejects) naming the step "install the seccomp filter".
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_seccomp(subproc *c, const struct sock_fprog *filter);
+
+/* Restrict the child with the Landlock ruleset `ruleset_fd` (made by the caller with
+ * landlock_create_ruleset() and landlock_add_rule()): landlock_restrict_self() just before the
+ * seccomp filter and exec, so the child's own earlier steps (pidfile, chdir, hook) are not
+ * restricted, but the program and all it starts are.  no_new_privs: as for
+ * subproc_set_seccomp(), set by the child when the kernel requires it.  In subproc_exec() a
+ * failed exec leaves the caller restricted.
+ * ruleset_fd: the caller's, which stays open and its own: it must be open at each run, which
+ * restricts the child with a close-on-exec copy of its own (the program never sees one).
+ * Setting it again replaces the fd.
+ * Errors: EBADF (deferred) for a negative fd and at run for a closed one; EINVAL at run for an
+ * fd that is not a Landlock ruleset; ENOTSUP where the system has no Landlock (not Linux, a
+ * kernel before 5.13, or Landlock left out at boot), asked of the kernel
+ * (landlock_create_ruleset's version query) when the command runs; the kernel's refusal at
+ * run names the step "restrict with Landlock ruleset fd N".
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_landlock(subproc *c, int ruleset_fd);
 
 /* ---------------------------------------------------------------------------------------
  * Supervision options: how the run is bounded in time, which process group or cgroup the child

@@ -4,6 +4,7 @@
  * SP_SYS_*_MISSING, and the Linux child has everything), which combinations of options can
  * work for the way it is run, and whether the last run is out of the way. */
 #include "run.h"
+#include "confine.h"
 
 #include <errno.h>
 
@@ -34,6 +35,19 @@ static int refuse(bool asked, const char *what, const char *why)
         return sp_error(ENOTSUP, "%s is not supported here: %s", what, why);
 }
 
+/* Issue 14, confinement: asked of the system only when the command uses it. */
+static int check_confinement(const struct sp_config *cfg)
+{
+        if (cfg->seccomp.len && refuse(true, "a seccomp filter", sp_seccomp_missing()) < 0)
+                return -1;
+        if (cfg->has_landlock && refuse(true, "Landlock", sp_landlock_missing()) < 0)
+                return -1;
+        /* Before we make any fd: a closed ruleset fd's number would be our next pipe's. */
+        if (cfg->has_landlock && sp_landlock_check_fd(cfg->landlock_fd) < 0)
+                return -1;
+        return 0;
+}
+
 static int check_features(const struct sp_config *cfg)
 {
         if (refuse(cfg->death_signal != 0, "a death signal", SP_SYS_DEATH_SIGNAL_MISSING) < 0 ||
@@ -41,6 +55,8 @@ static int check_features(const struct sp_config *cfg)
             refuse(cfg->clear_caps, "clearing capabilities", SP_SYS_CAPS_MISSING) < 0 ||
             refuse(cfg->output_mapped || cfg->error_mapped, "capturing into a memory file",
                    MAPPING_MISSING) < 0)
+                return -1;
+        if (check_confinement(cfg) < 0)
                 return -1;
         return 0;
 }

@@ -117,6 +117,8 @@ CHILD_CODE static int next_kept(const struct sp_plan *plan, int from, const stru
 
         if (plan->handshake_fd >= from && (best < 0 || plan->handshake_fd < best))
                 best = plan->handshake_fd;
+        if (plan->landlock_fd >= from && (best < 0 || plan->landlock_fd < best))
+                best = plan->landlock_fd;
 
         for (size_t i = 0; i < plan->nkeep; i++) {
                 if (plan->keep[i] >= from) {
@@ -130,7 +132,7 @@ CHILD_CODE static int next_kept(const struct sp_plan *plan, int from, const stru
 
 CHILD_CODE static bool is_kept(const struct sp_plan *plan, int fd, const struct extra_fds *extra)
 {
-        if (fd < 3 || fd == plan->report_fd || fd == plan->handshake_fd)
+        if (fd < 3 || fd == plan->report_fd || fd == plan->handshake_fd || fd == plan->landlock_fd)
                 return true;
         if (extra && (fd == extra->fd[0] || fd == extra->fd[1]))
                 return true;
@@ -485,10 +487,29 @@ CHILD_CODE static void apply_scheduling(const struct sp_plan *plan)
 }
 
 /* Runs in the child: async-signal-safe only.  Issue 14, confinement: Landlock, then the
- * seccomp filter, the last steps before exec. */
+ * seccomp filter (which so need not allow landlock_restrict_self), the last steps before exec:
+ * nothing of ours but the signal mask, exec and a failure's report runs under them.  Both need
+ * no_new_privs unless we hold CAP_SYS_ADMIN (EACCES from seccomp, EPERM from Landlock): set it
+ * then, as systemd does, and try once more.  In place they cannot be undone: a failed exec
+ * leaves the caller confined. */
 CHILD_CODE static void apply_confinement(const struct sp_plan *plan)
 {
-        (void)plan;
+        long r;
+
+        if (plan->landlock_fd >= 0) {
+                r = sp_sys_landlock_restrict(plan->landlock_fd);
+                if (r == -ERR_PERM && !plan->no_new_privs && sp_sys_no_new_privs() == 0)
+                        r = sp_sys_landlock_restrict(plan->landlock_fd);
+                if (r < 0)
+                        child_fail(plan, SP_STEP_LANDLOCK, r, -1);
+        }
+        if (plan->seccomp) {
+                r = sp_sys_seccomp_filter(plan->seccomp);
+                if (r == -ERR_ACCES && !plan->no_new_privs && sp_sys_no_new_privs() == 0)
+                        r = sp_sys_seccomp_filter(plan->seccomp);
+                if (r < 0)
+                        child_fail(plan, SP_STEP_SECCOMP, r, -1);
+        }
 }
 
 /* Runs in the child: async-signal-safe only.  A credential change clears the death signal, so

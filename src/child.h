@@ -59,6 +59,13 @@ struct sp_rlimit {
 #define SP_PIDFILE_MODE 0600
 #define SP_PIDFILE_FOREIGN_BITS 0077
 
+/* Issue 14, confinement: a BPF program laid out as Linux's struct sock_fprog
+ * (linux/filter.h), which seccomp() reads: `len` instructions of 8 bytes at `insns`. */
+struct sp_bpf_prog {
+        unsigned short len;
+        void *insns;
+};
+
 /* One fd the child must have: dst gets src (dup'd, or src's CLOEXEC cleared when equal). */
 struct sp_fd_map {
         int src;
@@ -135,6 +142,8 @@ struct sp_plan {
         /* Issue 14, namespaces and id maps. */
 
         /* Issue 14, confinement: seccomp, Landlock. */
+        const struct sp_bpf_prog *seccomp; /* the filter to install last, NULL: none */
+        int landlock_fd; /* our close-on-exec copy of the caller's ruleset, -1: none */
 };
 
 /* The steps a child takes before exec, as its failure reports name them. */

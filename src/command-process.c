@@ -1,6 +1,7 @@
 /* The builder's process options: what the child becomes before exec (daemon, pidfile,
  * lifetime, privileges, limits, session, cgroup) and how its run is supervised and judged. */
 #include "command.h"
+#include "confine.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -209,4 +210,50 @@ void subproc_set_raw_status(subproc *c)
 {
         if (!sp_command_broken(c))
                 c->cfg.raw_status = true;
+}
+
+/* Issue 14, confinement. */
+
+void subproc_set_seccomp(subproc *c, const struct sock_fprog *filter)
+{
+        size_t size;
+        void *copy;
+
+        if (sp_command_broken(c))
+                return;
+        if (!filter || !filter->filter || filter->len == 0) {
+                sp_command_fail(c, EINVAL, "the seccomp filter is %s",
+                                !filter           ? "NULL"
+                                : !filter->filter ? "a program at NULL"
+                                                  : "empty (0 instructions)");
+                return;
+        }
+        if (filter->len > BPF_MAXINSNS) {
+                sp_command_fail(c, EINVAL,
+                                "the seccomp filter has %u instructions, more than the "
+                                "kernel's %d",
+                                (unsigned)filter->len, BPF_MAXINSNS);
+                return;
+        }
+        size = (size_t)filter->len * sizeof *filter->filter;
+        copy = malloc(size);
+        if (!copy) {
+                sp_command_fail(c, ENOMEM, "out of memory copying the seccomp filter");
+                return;
+        }
+        memcpy(copy, filter->filter, size);
+        free(c->cfg.seccomp.insns);
+        c->cfg.seccomp = (struct sp_bpf_prog){ filter->len, copy };
+}
+
+void subproc_set_landlock(subproc *c, int ruleset_fd)
+{
+        if (sp_command_broken(c))
+                return;
+        if (ruleset_fd < 0) {
+                sp_command_fail(c, EBADF, "Landlock ruleset fd %d is not an fd", ruleset_fd);
+                return;
+        }
+        c->cfg.landlock_fd = ruleset_fd;
+        c->cfg.has_landlock = true;
 }

@@ -101,6 +101,9 @@ struct sp_config {
         /* Issue 14, namespaces and id maps. */
 
         /* Issue 14, confinement: seccomp, Landlock. */
+        struct sp_bpf_prog seccomp; /* our copy of the caller's filter; len 0: none */
+        int landlock_fd;            /* the caller's ruleset, if has_landlock */
+        bool has_landlock;
 
         /* Supervision and results. */
         unsigned timeout_ms; /* 0: none */

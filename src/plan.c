@@ -1,6 +1,7 @@
 /* Turning a command into the child's plan: resolved binary, fd maps, lifetime steps.  Every
  * fd and string the child will touch is made here, in the parent. */
 #include "run.h"
+#include "confine.h"
 #include "test-knobs.h"
 
 #include <errno.h>
@@ -367,6 +368,28 @@ static int open_cgroup(const subproc *c, struct sp_spawn_fds *s, struct sp_plan 
         return 0;
 }
 
+/* Issue 14, confinement.  The child restricts itself with a copy of the caller's Landlock
+ * ruleset that is ours: close-on-exec, off the numbers the child is told to use, closed after
+ * the spawn like every private fd (check.c has checked the caller's).  The filter is the
+ * configuration's copy. */
+static int prepare_confinement(const subproc *c, struct sp_spawn_fds *s, struct sp_plan *plan)
+{
+        int fd;
+
+        plan->seccomp = c->cfg.seccomp.len ? &c->cfg.seccomp : NULL;
+        plan->landlock_fd = -1;
+        if (!c->cfg.has_landlock)
+                return 0;
+        fd = sp_fd_dup_avoiding(c->cfg.landlock_fd, plan->keep, plan->nkeep);
+        if (fd < 0)
+                return sp_error(-fd, "Landlock ruleset fd %d: %s", c->cfg.landlock_fd,
+                                strerror(-fd));
+        if (spawn_fds_add(s, fd) < 0)
+                return -1;
+        plan->landlock_fd = fd;
+        return 0;
+}
+
 /* The daemon moves to "/" before exec: a path relative to our cwd must not follow it. */
 static int anchor_relative_path(char **path)
 {
@@ -404,6 +427,8 @@ int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
                 r = build_fd_plan(c, run, &b->fds, &b->plan, &b->storage);
         if (r == 0)
                 r = open_cgroup(c, &b->fds, &b->plan);
+        if (r == 0)
+                r = prepare_confinement(c, &b->fds, &b->plan);
         if (r < 0)
                 return r;
         b->plan.path = run->exec_path;

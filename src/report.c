@@ -121,6 +121,12 @@ static int describe(const subproc *c, const struct sp_report *rep)
         /* Issue 14, scheduling. */
         /* Issue 14, namespaces. */
         /* Issue 14, confinement. */
+        case SP_STEP_LANDLOCK:
+                return sp_error(e, "restrict with Landlock ruleset fd %d: %s", c->cfg.landlock_fd,
+                                why);
+        case SP_STEP_SECCOMP:
+                return sp_error(e, "install the seccomp filter (%u instructions): %s",
+                                (unsigned)c->cfg.seccomp.len, why);
         default:
                 return sp_error(e, "prepare the child (stage %d): %s", rep->stage, why);
         }

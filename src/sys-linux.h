@@ -321,6 +321,24 @@ SP_SYSCALL long sp_sys_death_signal(int sig)
 {
         return sp_sys_prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0);
 }
+
+/* Issue 14, confinement.  seccomp() came in Linux 3.17; before it, prctl() installs the same
+ * filter.  Neither writes memory: the kernel copies the program in. */
+SP_SYSCALL long sp_sys_seccomp_filter(const struct sp_bpf_prog *prog)
+{
+#ifdef SYS_seccomp
+        long r = sp_sys(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, prog);
+
+        if (r != -38 /* ENOSYS */)
+                return r;
+#endif
+        return sp_sys_prctl(PR_SET_SECCOMP, 2 /* SECCOMP_MODE_FILTER */, (unsigned long)prog);
+}
+
+SP_SYSCALL long sp_sys_landlock_restrict(int ruleset_fd)
+{
+        return sp_sys(446 /* landlock_restrict_self, on every architecture */, ruleset_fd, 0, 0);
+}
 #ifndef SYS_clone3
 #define SYS_clone3 435 /* the same number on every architecture */
 #endif

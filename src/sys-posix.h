@@ -408,4 +408,26 @@ static inline void __attribute__((noreturn)) sp_sys_exit(int code)
         _exit(code);
 }
 
+/* Issue 14, confinement: Linux's (the fork() child of -Dspawn=fork); check.c refuses them
+ * elsewhere (confine-other.c). */
+static inline long sp_sys_seccomp_filter(const struct sp_bpf_prog *prog)
+{
+#if defined(__linux__) && defined(SYS_seccomp)
+        return SP_RET(syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, prog));
+#else
+        (void)prog;
+        return -ENOTSUP;
+#endif
+}
+
+static inline long sp_sys_landlock_restrict(int ruleset_fd)
+{
+#if defined(__linux__) && HAVE_SYS_PRCTL_H
+        return SP_RET(syscall(446 /* landlock_restrict_self */, ruleset_fd, 0));
+#else
+        (void)ruleset_fd;
+        return -ENOTSUP;
+#endif
+}
+
 #endif

@@ -73,6 +73,10 @@
  *   --rewrite-fds=TEXT   as an attacking program would: through every inherited fd >= 3,
  *                        truncate the file and write TEXT at offset 0 (failures ignored)
  *   --kill-self=SIG      die by signal SIG (its disposition is reset first)
+ *   --uname              (issue 14, confinement) call uname(); report uname_errno=N, 0 if it
+ *                        worked: a seccomp filter may make it fail
+ *   --read-dir=PATH      (issue 14, confinement) open and list the directory PATH; report
+ *                        read_dir_errno=N, 0 if it worked: Landlock may deny it
  *   --exit=N             exit with code N now
  * With no --exit it exits 0 after the last option.  Failures of the helper itself exit 98
  * with a message on stderr.
@@ -91,6 +95,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef __linux__
+#include <sys/utsname.h> /* Issue 14, confinement: --uname */
+#endif
 
 #include "support/protocol.h"
 #include "support/compat.h"
@@ -629,6 +637,43 @@ static void kill_self(int sig)
         die("still alive after signal %d", sig);
 }
 
+/* Issue 14, confinement: one "key=errno" line where the report goes (0: it worked). */
+static void report_errno(const char *key, int error)
+{
+        char line[96];
+        int len = snprintf(line, sizeof line, "%s=%d\n", key, error);
+
+        write_all(report_fd, line, (size_t)len);
+}
+
+static void try_uname(void)
+{
+#ifdef __linux__
+        struct utsname u;
+
+        report_errno("uname_errno", uname(&u) == 0 ? 0 : errno);
+#else
+        report_errno("uname_errno", ENOSYS); /* only Linux's tests ask */
+#endif
+}
+
+static void try_read_dir(const char *path)
+{
+        DIR *dir = opendir(path);
+        int error = 0;
+
+        if (dir == NULL) {
+                error = errno;
+        } else {
+                errno = 0;
+                while (readdir(dir) != NULL)
+                        ;
+                error = errno;
+                closedir(dir);
+        }
+        report_errno("read_dir_errno", error);
+}
+
 /* If `arg` is "--name=VALUE" return VALUE, else NULL. */
 static const char *option_value(const char *arg, const char *name)
 {
@@ -706,6 +751,10 @@ static void run_option(const char *arg)
                 /* Leave the process group the parent gave us, for another of the session. */
                 if (setpgid(0, (pid_t)parse_number(arg, value)) != 0)
                         die("setpgid %s: %s", value, strerror(errno));
+        } else if (strcmp(arg, "--uname") == 0) {
+                try_uname();
+        } else if ((value = option_value(arg, "--read-dir")) != NULL) {
+                try_read_dir(value);
         } else if ((value = option_value(arg, "--exit")) != NULL) {
                 _exit((int)parse_number(arg, value));
         } else {

@@ -29,6 +29,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef __linux__
+#include <linux/filter.h> /* Issue 14, confinement */
+#endif
+
 #include "parse.h"
 #include "support/support.h"
 
@@ -342,6 +346,44 @@ static void b_gid(subproc **c, const struct row *row)
 {
         subproc_set_gid(*c, (gid_t)row->number);
 }
+
+#ifdef __linux__
+/* Issue 14, confinement: a filter of row->number instructions (a program of nothing but
+ * zeros, never installed: refused first); -1: a NULL filter, -2: a NULL program. */
+static void b_seccomp(subproc **c, const struct row *row)
+{
+        static struct sock_filter insns[BPF_MAXINSNS + 1];
+        struct sock_fprog prog = { (unsigned short)row->number, insns };
+
+        if (row->number == -2)
+                prog = (struct sock_fprog){ 1, NULL };
+        subproc_set_seccomp(*c, row->number == -1 ? NULL : &prog);
+}
+
+static void b_landlock(subproc **c, const struct row *row)
+{
+        subproc_set_landlock(*c, (int)row->number);
+}
+
+/* A Landlock ruleset fd that is closed (EBADF), or open on something else (EINVAL, input
+ * "/dev/null"): refused at run before anything is made, the program never running. */
+static void row_landlock_fd(const struct row *row)
+{
+        char *marker = row_path("ran"), names[64];
+        subproc *c = helper_with_marker(marker);
+        int fd = row->input ? open(row->input, O_RDONLY | O_CLOEXEC) : resolve_fd(row->number);
+
+        assert_true(row->input ? fd >= 0 : !t_fd_is_open(fd));
+        subproc_set_landlock(c, fd);
+        snprintf(names, sizeof names, row->input ? "fd %d is not a Landlock ruleset" : "fd %d", fd);
+        assert_run_fails(c, row->expected_errno, names);
+        assert_false(t_file_exists(marker));
+        if (row->input)
+                close(fd);
+        subproc_free(c);
+        free(marker);
+}
+#endif
 
 /* ---------------------------------------------------------------------------------------
  * argv and environment that must reach the child exactly
@@ -1578,6 +1620,39 @@ static const struct row rows[] = {
         BUILDER("umask 01000", b_umask, NULL, NULL, 01000, "umask 1000"),
         BUILDER("uid -1", b_uid, NULL, NULL, -1, "uid -1"),
         BUILDER("gid -1", b_gid, NULL, NULL, -1, "gid -1"),
+
+#ifdef __linux__
+        /* Issue 14, confinement: seccomp filters and Landlock rulesets. */
+        BUILDER("seccomp filter NULL", b_seccomp, NULL, NULL, -1, "seccomp filter is NULL"),
+        BUILDER("seccomp filter empty", b_seccomp, NULL, NULL, 0, "seccomp filter is empty"),
+        BUILDER("seccomp program NULL", b_seccomp, NULL, NULL, -2, "a program at NULL"),
+        BUILDER("seccomp filter over BPF_MAXINSNS", b_seccomp, NULL, NULL, BPF_MAXINSNS + 1,
+                "4097 instructions, more than the kernel's 4096"),
+        { .name = "builder: Landlock ruleset fd -1",
+          .fn = row_builder,
+          .build = b_landlock,
+          .number = -1,
+          .expected_errno = EBADF,
+          .names = "Landlock ruleset fd -1 is not an fd" },
+        { .name = "builder: Landlock ruleset fd INT_MIN",
+          .fn = row_builder,
+          .build = b_landlock,
+          .number = INT_MIN,
+          .expected_errno = EBADF,
+          .names = "is not an fd" },
+        { .name = "fd: Landlock ruleset at the lowest closed fd",
+          .fn = row_landlock_fd,
+          .number = FD_LOWEST_FREE,
+          .expected_errno = EBADF },
+        { .name = "fd: Landlock ruleset at fd INT_MAX",
+          .fn = row_landlock_fd,
+          .number = INT_MAX,
+          .expected_errno = EBADF },
+        { .name = "fd: Landlock ruleset fd open on /dev/null",
+          .fn = row_landlock_fd,
+          .input = "/dev/null",
+          .expected_errno = EINVAL },
+#endif
 
         /* Signals and reaping hazards. */
         { .name = "signals: SIGPIPE at default, child ignores a 4 MiB send buffer",

@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <subproc.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -68,9 +70,40 @@ struct options {
         /* Issue 14, namespaces. */
 
         /* Issue 14, confinement. */
+        const char *seccomp_file;           /* --seccomp-filter */
+        void *seccomp_insns;                /* its BPF program, NULL if none */
+        unsigned short seccomp_len;         /* instructions */
+        bool has_landlock, landlock_all_fs; /* --landlock-access given; "fs": all of them */
+        uint64_t landlock_handled;          /* the accesses of fs:ACCESS,... */
+        struct landlock_rule_opt *landlock_rules;
+        size_t n_landlock_rules;
 
         mode_t umask;
 };
+
+/* Issue 14, confinement (confine.c): one --landlock-rule path-beneath:ACCESS:PATH. */
+struct landlock_rule_opt {
+        uint64_t access; /* LANDLOCK_ACCESS_FS_* bits */
+        const char *path;
+};
+
+/* The values of the confinement options. */
+enum {
+        CONFINE_OPT_SECCOMP_FILTER = 1000,
+        CONFINE_OPT_LANDLOCK_ACCESS,
+        CONFINE_OPT_LANDLOCK_RULE,
+};
+
+/* Take one of them (reading the filter file); -1 having said what is wrong. */
+int confine_option(struct options *o, int opt, const char *arg);
+/* After all options: every rule allows only what the ruleset handles; -1 having said why. */
+int confine_check(const struct options *o);
+/* --dry-run: one "# --option value" line each, which sh ignores. */
+int confine_print(const struct options *o, FILE *out);
+/* Set the filter on c and, unless dry_run, make the Landlock ruleset (*ret_ruleset, ours to
+ * close after the run; -1 if none) and set it; -1 having said why. */
+int confine_apply(subproc *c, const struct options *o, bool dry_run, int *ret_ruleset);
+void confine_free(struct options *o);
 
 /* Write "subproc: MESSAGE" and a newline on stderr (subproc.c). */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -118,6 +118,9 @@ static const struct option long_options[] = {
         /* Issue 14, namespaces. */
 
         /* Issue 14, confinement. */
+        { "seccomp-filter", required_argument, NULL, CONFINE_OPT_SECCOMP_FILTER },
+        { "landlock-access", required_argument, NULL, CONFINE_OPT_LANDLOCK_ACCESS },
+        { "landlock-rule", required_argument, NULL, CONFINE_OPT_LANDLOCK_RULE },
 
         { NULL, 0, NULL, 0 },
 };
@@ -156,6 +159,9 @@ static void print_help(void)
               "      --new-session          run in a new session\n"
               "      --process-group        run in a new process group\n"
               "      --cgroup DIR           start the program inside the cgroup DIR\n"
+              "      --seccomp-filter FILE  install the raw BPF program in FILE (setpriv's)\n"
+              "      --landlock-access fs[:ACCESS,...]  deny these file accesses (all: fs)\n"
+              "      --landlock-rule path-beneath:ACCESS,...:PATH  allow them beneath PATH\n"
               "  -v, --verbose              log the command line to stderr\n"
               "      --dry-run              print the command line and environment, run nothing\n"
               "      --status PIDFILE       print the pid proven to hold PIDFILE; exit 0 running,\n"
@@ -288,6 +294,11 @@ static int value_option(struct options *o, int opt, const char *arg)
         case OPT_UMASK:
                 o->has_umask = true;
                 return parsed(parse_umask(arg, &o->umask), opt, "umask", arg);
+        /* Issue 14, confinement. */
+        case CONFINE_OPT_SECCOMP_FILTER:
+        case CONFINE_OPT_LANDLOCK_ACCESS:
+        case CONFINE_OPT_LANDLOCK_RULE:
+                return confine_option(o, opt, arg);
         default:
                 return usage_error("internal error: option %s not handled", option_name(opt));
         }
@@ -466,7 +477,8 @@ enum parse_result parse_options(int argc, char **argv, struct options *o)
                         return PARSE_ERROR;
         }
         o->argv = argv + optind;
-        return check_options(o) < 0 || default_group(o) < 0 ? PARSE_ERROR : PARSE_RUN;
+        return check_options(o) < 0 || default_group(o) < 0 || confine_check(o) < 0 ? PARSE_ERROR
+                                                                                    : PARSE_RUN;
 }
 
 void free_options(struct options *o)
@@ -474,4 +486,5 @@ void free_options(struct options *o)
         free(o->env_ops);
         free(o->pass_fds);
         free(o->limits);
+        confine_free(o);
 }

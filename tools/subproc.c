@@ -447,12 +447,17 @@ static int run_command(const struct options *o)
 {
         struct stdio_fds stdio;
         subproc *c;
-        int r;
+        int r, ruleset;
 
         if (!o->dry_run && open_stdio(o, &stdio) < 0)
                 return EXIT_OURS;
         c = build_command(o, o->dry_run ? NULL : &stdio);
-        r = run(c, o);
+        /* Issue 14, confinement: the ruleset is ours, open until the program runs. */
+        r = confine_apply(c, o, o->dry_run, &ruleset) < 0 ? EXIT_OURS : run(c, o);
+        if (r == 0 && o->dry_run)
+                r = confine_print(o, stdout) < 0 ? EXIT_OURS : flush_stdout();
+        if (ruleset >= 0)
+                close(ruleset);
         subproc_free(c);
         return r;
 }

@@ -26,6 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef __linux__ /* Issue 14, confinement (the sweep itself is built on Linux only) */
+#include <linux/filter.h>
+#include <linux/landlock.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
+#endif
+
 #include <subproc.h>
 
 #include "support/support.h"
@@ -842,6 +849,68 @@ static void sc_fork(struct point *pt)
                 wrongf(pt, "the exit status is %d, not 7", status);
 }
 
+#ifdef __linux__
+/* Issue 14, confinement: a ruleset (made before the window) that denies listing any
+ * directory but those beneath /proc, or -1 where the kernel has no Landlock. */
+static int ruleset_denying_read_dir(void)
+{
+        struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_READ_DIR };
+        struct landlock_path_beneath_attr rule = { .allowed_access = LANDLOCK_ACCESS_FS_READ_DIR };
+        int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+
+        if (fd < 0)
+                return -1;
+        rule.parent_fd = open("/proc", O_PATH | O_CLOEXEC);
+        if (rule.parent_fd < 0 ||
+            syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0) {
+                close(fd);
+                fd = -1;
+        }
+        if (rule.parent_fd >= 0)
+                close(rule.parent_fd);
+        return fd;
+}
+
+/* Issue 14, confinement: a seccomp filter that makes uname() fail with EPERM and a Landlock
+ * ruleset that denies listing the sweep's directory; the caller keeps its ruleset fd. */
+static void sc_confine(struct point *pt)
+{
+        struct sock_filter insns[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_uname, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = { sizeof insns / sizeof insns[0], insns };
+        int ruleset = ruleset_denying_read_dir();
+        char *out = not_reset;
+        bool ok = false;
+        subproc *c;
+
+        window_open(pt);
+        c = subproc_new_args(HELPER_PATH, "--no-report", fault_marker, "--uname", NULL);
+        subproc_add_arg_format(c, "--read-dir=%s", g.tmpdir);
+        subproc_set_seccomp(c, &prog);
+        if (ruleset >= 0)
+                subproc_set_landlock(c, ruleset);
+        subproc_set_output_buffer(c, &out);
+        ok = TRY(pt, subproc_run(c, NULL));
+        subproc_free(c);
+        window_close();
+
+        if (buffer_present(pt, ok, &out, "output") && ok &&
+            !report_find(out, "uname_errno=%d", EPERM))
+                wrongf(pt, "uname() was not denied: \"%.200s\"", out);
+        if (ok && ruleset >= 0 && !report_find(out, "read_dir_errno=%d", EACCES))
+                wrongf(pt, "the directory could be listed: \"%.200s\"", out);
+        if (ruleset >= 0 && !t_fd_is_open(ruleset))
+                wrongf(pt, "the caller's Landlock ruleset fd was closed");
+        if (ruleset >= 0)
+                close(ruleset);
+        free(out);
+}
+#endif
+
 const struct scenario fault_scenarios[] = {
         { "capture", sc_capture, 0 },
         { "mapping", sc_mapping, EFBIG },
@@ -863,6 +932,9 @@ const struct scenario fault_scenarios[] = {
         { "supervise", sc_supervise, 0 },
         { "abort_stubborn", sc_abort_stubborn, 0 },
         { "fork", sc_fork, 0 },
+#ifdef __linux__
+        { "confine", sc_confine, 0 }, /* Issue 14, confinement */
+#endif
 };
 
 const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios[0];
