@@ -350,6 +350,13 @@ static void b_gid(subproc **c, const struct row *row)
 #ifdef __linux__
 /* Issue 14, confinement: a filter of row->number instructions (a program of nothing but
  * zeros, never installed: refused first); -1: a NULL filter, -2: a NULL program. */
+/* Issue 16: a NULL signal mask. */
+static void b_signal_mask_null(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_set_signal_mask(*c, NULL);
+}
+
 static void b_seccomp(subproc **c, const struct row *row)
 {
         static struct sock_filter insns[BPF_MAXINSNS + 1];
@@ -1622,6 +1629,8 @@ static const struct row rows[] = {
         BUILDER("gid -1", b_gid, NULL, NULL, -1, "gid -1"),
 
 #ifdef __linux__
+        /* Issue 16: the signal mask apart from the ignored dispositions. */
+        BUILDER("signal mask NULL", b_signal_mask_null, NULL, NULL, 0, "signal mask is NULL"),
         /* Issue 14, confinement: seccomp filters and Landlock rulesets. */
         BUILDER("seccomp filter NULL", b_seccomp, NULL, NULL, -1, "seccomp filter is NULL"),
         BUILDER("seccomp filter empty", b_seccomp, NULL, NULL, 0, "seccomp filter is empty"),
