@@ -413,8 +413,8 @@ SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
  * hook; chdir;
  * capability bounding set (while CAP_SETPCAP is still held); PR_SET_KEEPCAPS (with
  * subproc_keep_caps()); supplementary groups; gid; uid; the other capability sets (cleared,
- * or the kept ones, then those raised into the ambient set); no_new_privs; death signal (a credential change clears it) and
- * the parent check; handshake; signal mask; exec.
+ * or the kept ones, then those raised into the ambient set); no_new_privs; death signal (a
+ * credential change clears it) and the parent check; handshake; signal mask; exec.
  * Thread safety: one thread per command.  Async-signal safety: no.
  * ------------------------------------------------------------------------------------- */
 
