@@ -343,6 +343,45 @@ static void b_gid(subproc **c, const struct row *row)
         subproc_set_gid(*c, (gid_t)row->number);
 }
 
+/* Issue 14, identity: a user name; `number` supplementary groups (all 4, or one -1 at the end
+ * when `value` is "minus one"); a capability list of one. */
+static void b_user(subproc **c, const struct row *row)
+{
+        subproc_set_user(*c, row->input);
+}
+
+static void b_groups(subproc **c, const struct row *row)
+{
+        size_t n = (size_t)row->number;
+        gid_t *groups = calloc(n > 4096 ? 4096 : n, sizeof *groups);
+
+        assert_non_null(groups);
+        for (size_t i = 0; i < n && i < 4096; i++)
+                groups[i] = 4;
+        if (row->value && strcmp(row->value, "minus one") == 0)
+                groups[n - 1] = (gid_t)-1;
+        /* Past 4096 entries the list is never read: the count alone is refused. */
+        subproc_set_groups(*c, groups, n);
+        free(groups);
+}
+
+static void b_groups_huge(subproc **c, const struct row *row)
+{
+        size_t n = (size_t)sysconf(_SC_NGROUPS_MAX) + (size_t)row->number;
+        gid_t *groups = calloc(n, sizeof *groups);
+
+        assert_non_null(groups);
+        subproc_set_groups(*c, groups, n);
+        free(groups);
+}
+
+static void b_keep_cap(subproc **c, const struct row *row)
+{
+        const int cap = (int)row->number;
+
+        subproc_keep_caps(*c, &cap, 1);
+}
+
 /* ---------------------------------------------------------------------------------------
  * argv and environment that must reach the child exactly
  * ------------------------------------------------------------------------------------- */
@@ -1598,6 +1637,24 @@ static const struct row rows[] = {
         /* Pre-exec hooks. */
         { .name = "hook: never returns, under a timeout", .fn = row_hook_hangs },
         { .name = "hook: leaves an fd open for the program", .fn = row_hook_leaks_fd },
+
+        /* Issue 14, identity. */
+        BUILDER("unknown user", b_user, "no-such-user-subproc", NULL, 0, "unknown user"),
+        BUILDER("user name with a newline", b_user, "root\n", NULL, 0, "unknown user"),
+        BUILDER("user name 'root:x:0:0'", b_user, "root:x:0:0", NULL, 0, "unknown user"),
+        BUILDER("user: uid past 32 bits", b_user, "99999999999999999999", NULL, 0, "unknown user"),
+        BUILDER("user: empty name", b_user, "", NULL, 0, "user name is empty"),
+        BUILDER("groups: NGROUPS_MAX + 1", b_groups_huge, NULL, NULL, 1,
+                "more than the system allows"),
+        BUILDER("groups: 2^31 of them", b_groups, NULL, NULL, 1L << 31,
+                "more than the system allows"),
+        BUILDER("groups: SIZE_MAX of them", b_groups, NULL, NULL, -1,
+                "more than the system allows"),
+        BUILDER("groups: one is -1", b_groups, NULL, "minus one", 3, "group 2 is -1"),
+        BUILDER("keep caps: -1", b_keep_cap, NULL, NULL, -1, "capability -1 is out of range"),
+        BUILDER("keep caps: 64", b_keep_cap, NULL, NULL, 64, "capability 64 is out of range"),
+        BUILDER("keep caps: INT_MAX", b_keep_cap, NULL, NULL, INT_MAX, "is out of range"),
+        BUILDER("keep caps: INT_MIN", b_keep_cap, NULL, NULL, INT_MIN, "is out of range"),
 };
 
 #define N_ROWS (sizeof rows / sizeof rows[0])
