@@ -425,7 +425,8 @@ SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
 SUBPROC_EXPORT void subproc_clear_caps(subproc *c);
 
 /* Run the child as `uid` (real, effective and saved).  Supplementary groups are dropped
- * whenever a uid or gid is set.
+ * whenever a uid or gid is set, unless subproc_set_groups() or subproc_set_user() gave a list;
+ * the gid stays the caller's unless set: subproc_set_user() takes the user's.
  *
  * The caller's dumpable flag (PR_GET_DUMPABLE) is the same after the run as before.  On Linux
  * the child changes its uid or gid (this or subproc_set_gid()) while it still shares the
