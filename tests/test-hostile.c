@@ -41,6 +41,21 @@
 /* Special fd numbers of the fd rows, resolved when the row runs. */
 #define FD_LOWEST_FREE (-1000)  /* the lowest closed fd: the next one anybody opens gets it */
 #define FD_NOFILE_LIMIT (-1001) /* RLIMIT_NOFILE's soft limit: no fd can have this number */
+/* A capability name far past any real one (issue 14, identity). */
+#define HOSTILE_LONG_CAP_16 "aaaaaaaaaaaaaaaa"
+#define HOSTILE_LONG_CAP_256                                                                    \
+        HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16         \
+                HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 \
+                        HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16             \
+                                HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16     \
+                                        HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16
+#define HOSTILE_LONG_CAP                                                                       \
+        HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256    \
+                HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256                 \
+                        HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256         \
+                                HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256 \
+                                        HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256              \
+                                                HOSTILE_LONG_CAP_256
 /* An argument or variable larger than the kernel's MAX_ARG_STRLEN (32 pages). */
 #define HUGE_STRING_LEN (256 * 1024)
 
@@ -1060,6 +1075,40 @@ static void row_cli(const struct row *row)
         free(marker);
 }
 
+/* Issue 14, identity: the CLI's identity options (tools/identity.c, not parse.c) refused
+ * with exit 125 and a message naming the option and `names`; the program never runs.  A
+ * `number` > 0 makes the input that many "0," items, the last name empty (a long --groups
+ * list; more than NGROUPS_MAX of them cannot fit in one argument, MAX_ARG_STRLEN). */
+static void row_cli_identity(const struct row *row)
+{
+        char *marker = row_path("ran"), *err = NULL, *input = NULL;
+        subproc *c;
+        int status = -1;
+
+        if (access(SUBPROC_CLI_PATH, X_OK) != 0)
+                fail_msg("%s is not built (run meson compile before meson test)", SUBPROC_CLI_PATH);
+        if (row->number > 0) {
+                input = calloc((size_t)row->number * 2 + 1, 1);
+                assert_non_null(input);
+                for (long i = 0; i < row->number; i++)
+                        memcpy(input + 2 * i, "0,", 2);
+        }
+        c = subproc_new_args(SUBPROC_CLI_PATH, row->value, input ? input : row->input, "--",
+                             HELPER_PATH, "--no-report", NULL);
+        subproc_add_arg_format(c, "--write-file=%s", marker);
+        subproc_set_error_buffer(c, &err);
+        assert_ll_equal(subproc_run(c, &status), 0);
+        if (status != 125)
+                fail_msg("%s: exit %d, expected 125; stderr: %s", row->value, status, err);
+        assert_contains(err, row->names);
+        assert_contains(err, row->value);
+        assert_false(t_file_exists(marker));
+        free(input);
+        free(err);
+        subproc_free(c);
+        free(marker);
+}
+
 /* ---------------------------------------------------------------------------------------
  * Signals and reaping hazards that test-sigchld.c and test-io.c do not cover
  * ------------------------------------------------------------------------------------- */
@@ -1655,6 +1704,46 @@ static const struct row rows[] = {
         BUILDER("keep caps: 64", b_keep_cap, NULL, NULL, 64, "capability 64 is out of range"),
         BUILDER("keep caps: INT_MAX", b_keep_cap, NULL, NULL, INT_MAX, "is out of range"),
         BUILDER("keep caps: INT_MIN", b_keep_cap, NULL, NULL, INT_MIN, "is out of range"),
+        { .name = "cli: --user unknown",
+          .fn = row_cli_identity,
+          .value = "--user",
+          .input = "subproc-no-such-user",
+          .names = "no such user 'subproc-no-such-user'" },
+        { .name = "cli: --user with a newline",
+          .fn = row_cli_identity,
+          .value = "--user",
+          .input = "root\n",
+          .names = "no such user" },
+        { .name = "cli: --groups 30000 of them, the last empty",
+          .fn = row_cli_identity,
+          .value = "--groups",
+          .number = 30000,
+          .names = "an empty name" },
+        { .name = "cli: --groups with an empty name",
+          .fn = row_cli_identity,
+          .value = "--groups",
+          .input = "0,",
+          .names = "an empty name" },
+        { .name = "cli: --ambient-caps without + or -",
+          .fn = row_cli_identity,
+          .value = "--ambient-caps",
+          .input = "net_raw",
+          .names = "invalid capability list" },
+        { .name = "cli: --ambient-caps +64",
+          .fn = row_cli_identity,
+          .value = "--ambient-caps",
+          .input = "+64",
+          .names = "invalid capability list '+64'" },
+        { .name = "cli: --ambient-caps +cap_",
+          .fn = row_cli_identity,
+          .value = "--ambient-caps",
+          .input = "+cap_",
+          .names = "invalid capability list '+cap_'" },
+        { .name = "cli: --ambient-caps with a 4 KiB name",
+          .fn = row_cli_identity,
+          .value = "--ambient-caps",
+          .input = "+" HOSTILE_LONG_CAP,
+          .names = "invalid capability" },
 };
 
 #define N_ROWS (sizeof rows / sizeof rows[0])

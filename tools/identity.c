@@ -170,8 +170,9 @@ static int parse_groups(struct options *o, const char *arg)
         o->n_groups = 0;
         for (word = strtok_r(copy, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
                 if (parse_gid(word, &o->groups[o->n_groups]) < 0) {
-                        int r = errno == ENOENT ? complain("no such group '%s' for --groups", word)
-                                                : complain("invalid group '%s' for --groups", word);
+                        int r = errno == ENOENT
+                                        ? complain("no such group '%.64s' for --groups", word)
+                                        : complain("invalid group '%.64s' for --groups", word);
 
                         free(copy);
                         return r;
@@ -180,18 +181,23 @@ static int parse_groups(struct options *o, const char *arg)
         }
         free(copy);
         if (o->n_groups != n)
-                return complain("invalid group list '%s' for --groups: an empty name", arg);
+                return complain("invalid group list '%.64s%s' for --groups: an empty name", arg,
+                                strlen(arg) > 64 ? "..." : "");
+        if (sysconf(_SC_NGROUPS_MAX) > 0 && n > (size_t)sysconf(_SC_NGROUPS_MAX))
+                return complain("--groups: %zu groups are more than the system allows (%ld)", n,
+                                sysconf(_SC_NGROUPS_MAX));
         o->has_groups = true;
         return 0;
 }
 
 static int caps_option(const char *name, const char *arg, bool *has, uint64_t start, uint64_t *ret)
 {
+        /* At most 64 bytes of it: a long list must not push the option's name out. */
         if (parse_caps(arg, start, ret) < 0)
-                return complain("invalid capability list '%s' for --%s: give +CAP or -CAP "
+                return complain("invalid capability list '%.64s%s' for --%s: give +CAP or -CAP "
                                 "items (CAP a name such as net_bind_service, a number, or "
                                 "all), separated by commas",
-                                arg, name);
+                                arg, strlen(arg) > 64 ? "..." : "", name);
         *has = true;
         return 0;
 }
