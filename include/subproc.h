@@ -471,7 +471,7 @@ SUBPROC_EXPORT void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rl
  * start-stop-daemon --chuid do: its uid (real, effective, saved), its primary gid and its
  * supplementary groups (getgrouplist(): the primary group and every group listing the user).
  * The lookup is made here, in the caller, once: later changes to the user database do not
- * reach a command already built.  `user` is copied.  An unknown user is a deferred EINVAL
+ * reach a command already built.  `user` is not kept.  An unknown user is a deferred EINVAL
  * naming it; a user in more groups than the system allows (NGROUPS_MAX) EINVAL too; a failed
  * lookup its errno.  It sets what subproc_set_uid(), subproc_set_gid() and subproc_set_groups()
  * set: a later call of one of those replaces that part only.  The caller's dumpable flag: as

@@ -95,8 +95,8 @@ static int describe(const subproc *c, const struct sp_report *rep)
                 return sp_error(e, "drop capability %d from the bounding set: %s", rep->arg, why);
         case SP_STEP_SETGROUPS:
                 if (c->cfg.has_groups && c->cfg.ngroups > 0)
-                        return sp_error(e, "set %zu supplementary groups (setgroups): %s",
-                                        c->cfg.ngroups, why);
+                        return sp_error(e, "set %zu supplementary group%s (setgroups): %s",
+                                        c->cfg.ngroups, c->cfg.ngroups == 1 ? "" : "s", why);
                 return sp_error(e, "drop supplementary groups (setgroups): %s", why);
         case SP_STEP_SETGID:
                 return sp_error(e, "setgid %d: %s", rep->arg, why);

@@ -490,7 +490,7 @@ static void test_denied_steps_are_named(void **state)
                 const char *step;
         } cases[] = {
                 { DENIED_KEEP_CAPS, "keep capabilit" },
-                { DENIED_GROUPS, "set 1 supplementary groups (setgroups)" },
+                { DENIED_GROUPS, "set 1 supplementary group (setgroups)" },
                 { DENIED_USER, "setgroups" },
         };
         const char *const names[] = { "ran", NULL };
