@@ -266,12 +266,13 @@ static inline long sp_sys_setgroups_none(void)
         return SP_RET(setgroups(0, NULL));
 }
 
+/* glibc and musl take a size_t, the BSDs and macOS an int (n is at most NGROUPS_MAX). */
 static inline long sp_sys_setgroups(size_t n, const gid_t *groups)
 {
-#ifdef __APPLE__
-        return SP_RET(setgroups((int)n, groups));
-#else
+#ifdef __linux__
         return SP_RET(setgroups(n, groups));
+#else
+        return SP_RET(setgroups((int)n, groups));
 #endif
 }
 
