@@ -308,11 +308,16 @@ static int take_user_groups(struct options *o, const struct passwd *pw)
 
         for (int tries = 0; tries < 8; tries++) {
                 gid_t *list = calloc((size_t)n, sizeof *list);
-                int got = n;
+                int got = n, r;
 
                 if (!list)
                         return complain("out of memory");
-                if (getgrouplist(pw->pw_name, pw->pw_gid, list, &got) >= 0) {
+#ifdef __APPLE__ /* macOS declares the groups as int */
+                r = getgrouplist(pw->pw_name, (int)pw->pw_gid, (int *)list, &got);
+#else
+                r = getgrouplist(pw->pw_name, pw->pw_gid, list, &got);
+#endif
+                if (r >= 0) {
                         free(o->groups);
                         o->groups = list;
                         o->n_groups = (size_t)got;
