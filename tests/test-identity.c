@@ -117,6 +117,17 @@ static void remove_user(const struct test_user *u)
                 (void)sh("groupdel %s >/dev/null 2>&1", u->group[i]);
 }
 
+/* The user make_user() made, removed by the case's teardown even when the case fails. */
+static struct test_user *made_user;
+
+static int user_teardown(void **state)
+{
+        if (made_user)
+                remove_user(made_user);
+        made_user = NULL;
+        return t_teardown(state);
+}
+
 /* Skips (with a message) where the tools are missing. */
 static void make_user(struct test_user *u)
 {
@@ -127,6 +138,7 @@ static void make_user(struct test_user *u)
         for (int i = 0; i < 3; i++)
                 snprintf(u->group[i], sizeof u->group[i], "spid%d-g%d", pid, i);
         remove_user(u);
+        made_user = u;
         for (int i = 0; i < 3; i++) {
                 if (sh("groupadd %s >/dev/null 2>&1", u->group[i]) != 0) {
                         remove_user(u);
@@ -152,7 +164,7 @@ static void make_user(struct test_user *u)
 
 static void test_set_user(void **state)
 {
-        struct test_user u;
+        static struct test_user u; /* outlives the case, for user_teardown() */
         struct helper_report *r;
         long groups[3];
         char uid_text[24];
@@ -199,8 +211,6 @@ static void test_set_user(void **state)
         check_groups(r, &u.gid[2], 1);
         t_report_free(r);
         subproc_free(c);
-
-        remove_user(&u);
 }
 
 /* What subproc_set_uid() alone gives, for contrast: no groups at all (and the caller's gid). */
@@ -521,7 +531,7 @@ static void test_denied_steps_are_named(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                T_TEST(test_set_user),
+                cmocka_unit_test_setup_teardown(test_set_user, t_setup, user_teardown),
                 T_TEST(test_set_uid_alone_drops_groups),
                 T_TEST(test_set_groups),
                 T_TEST(test_keep_caps_unprivileged_binds_port_80),
