@@ -425,9 +425,11 @@ SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
  * The whole order in the child: cgroup (unless created in it); signal handlers reset; fds set
  * up and the others closed; session or process group; [daemon fork]; pidfile; rlimits; umask;
  * hook; chdir;
- * capability bounding set (while CAP_SETPCAP is still held); supplementary groups; gid; uid;
- * the other capability sets; no_new_privs; death signal (a credential change clears it) and
- * the parent check; handshake; Landlock; seccomp filter; signal mask; exec.
+ * capability bounding set (while CAP_SETPCAP is still held); PR_SET_KEEPCAPS (with
+ * subproc_keep_caps()); supplementary groups; gid; uid; the other capability sets (cleared,
+ * or the kept ones, then those raised into the ambient set); no_new_privs; death signal (a
+ * credential change clears it) and the parent check; handshake; Landlock; seccomp filter;
+ * signal mask; exec.
  * Thread safety: one thread per command.  Async-signal safety: no.
  * ------------------------------------------------------------------------------------- */
 
@@ -438,7 +440,8 @@ SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
 SUBPROC_EXPORT void subproc_clear_caps(subproc *c);
 
 /* Run the child as `uid` (real, effective and saved).  Supplementary groups are dropped
- * whenever a uid or gid is set.
+ * whenever a uid or gid is set, unless subproc_set_groups() or subproc_set_user() gave a list;
+ * the gid stays the caller's unless set: subproc_set_user() takes the user's.
  *
  * The caller's dumpable flag (PR_GET_DUMPABLE) is the same after the run as before.  On Linux
  * the child changes its uid or gid (this or subproc_set_gid()) while it still shares the
@@ -478,6 +481,46 @@ SUBPROC_EXPORT void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rl
  * ------------------------------------------------------------------------------------- */
 
 /* Issue 14, identity. */
+
+/* Run the child as `user` (a name, or a decimal uid with a passwd entry), as runuser, su and
+ * start-stop-daemon --chuid do: its uid (real, effective, saved), its primary gid and its
+ * supplementary groups (getgrouplist(): the primary group and every group listing the user).
+ * The lookup is made here, in the caller, once: later changes to the user database do not
+ * reach a command already built.  `user` is not kept.  An unknown user is a deferred EINVAL
+ * naming it; a user in more groups than the system allows (NGROUPS_MAX) EINVAL too; a failed
+ * lookup its errno.  It sets what subproc_set_uid(), subproc_set_gid() and subproc_set_groups()
+ * set: a later call of one of those replaces that part only.  The caller's dumpable flag: as
+ * for subproc_set_uid().  The child needs CAP_SETUID and CAP_SETGID (a run fails with EPERM
+ * naming the step otherwise).
+ * Thread safety: one thread per command; the lookup uses the reentrant getpwnam_r() and
+ * getgrouplist(), which take NSS's locks.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_user(subproc *c, const char *user);
+
+/* Give the child exactly these supplementary groups (setgroups()) instead of dropping them:
+ * `groups[0..n)` is copied; n == 0 drops them all, with or without a uid.  A NULL list with
+ * n > 0, a gid of -1, or more than the system allows (sysconf(_SC_NGROUPS_MAX), 65536 on
+ * Linux) is a deferred EINVAL.  Setting it again replaces the list.  Needs CAP_SETGID in the
+ * child (EPERM at run, naming the step).
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_groups(subproc *c, const gid_t *groups, size_t n);
+
+/* Keep exactly these capabilities (numbers as in <linux/capability.h>: CAP_NET_BIND_SERVICE
+ * is 10) across the uid change and exec: they stay permitted, inheritable and effective, and
+ * are raised into the ambient set, which is what passes them on to a program without file
+ * capabilities (systemd's AmbientCapabilities, setpriv --inh-caps/--ambient-caps, Go's
+ * AmbientCaps).  Every other capability is cleared from those sets; the bounding set is left
+ * alone unless subproc_clear_caps() is set too, which then empties it but for these.  In the
+ * child, in this order: bounding set (with subproc_clear_caps()); PR_SET_KEEPCAPS (a uid change
+ * away from root would otherwise empty the permitted set); groups, gid, uid; the ambient set
+ * cleared; capset() to the kept set; each raised into the ambient set.  A capability below 0 or
+ * above the kernel's last (/proc/sys/kernel/cap_last_cap) is a deferred EINVAL; n == 0 keeps
+ * none (clearing every set but the bounding set).  A child still root (uid 0) gets the whole
+ * bounding set again at exec, as the kernel gives every root exec: to keep only these as root,
+ * set subproc_clear_caps() too.  The caller must hold them in its permitted
+ * set (root does) and its bounding set; otherwise the run fails with EPERM naming the step.
+ * Setting it again replaces the list.  Linux only: elsewhere a run fails with ENOTSUP.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_keep_caps(subproc *c, const int *caps, size_t n);
 
 /* Issue 14, fds and argv0. */
 

@@ -53,6 +53,7 @@ static int check_features(const struct sp_config *cfg)
         if (refuse(cfg->death_signal != 0, "a death signal", SP_SYS_DEATH_SIGNAL_MISSING) < 0 ||
             refuse(cfg->no_new_privs, "no_new_privs", SP_SYS_NO_NEW_PRIVS_MISSING) < 0 ||
             refuse(cfg->clear_caps, "clearing capabilities", SP_SYS_CAPS_MISSING) < 0 ||
+            refuse(cfg->has_keep_caps, "keeping capabilities", SP_SYS_CAPS_MISSING) < 0 ||
             refuse(cfg->output_mapped || cfg->error_mapped, "capturing into a memory file",
                    MAPPING_MISSING) < 0)
                 return -1;

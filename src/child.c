@@ -436,7 +436,13 @@ CHILD_CODE static void apply_limits(const struct sp_plan *plan)
 CHILD_CODE static void drop_bounding_set(const struct sp_plan *plan)
 {
         for (int cap = 0; cap < 64; cap++) {
-                long r = sp_sys_cap_bound_drop(cap);
+                long r;
+
+                /* A kept capability must stay in the bounding set: without it, it can enter
+                 * neither the inheritable nor the ambient set. */
+                if (plan->keep_caps && (plan->kept_caps >> cap) & 1)
+                        continue;
+                r = sp_sys_cap_bound_drop(cap);
 
                 if (r == -ERR_INVAL)
                         break; /* past the kernel's last capability */
@@ -451,12 +457,39 @@ CHILD_CODE static void change_credentials(const struct sp_plan *plan)
 {
         long r;
 
-        if (plan->drop_groups && (r = sp_sys_setgroups_none()) < 0)
-                child_fail(plan, SP_STEP_SETGROUPS, r, -1);
+        if (plan->drop_groups) {
+                r = plan->groups ? sp_sys_setgroups(plan->ngroups, plan->groups)
+                                 : sp_sys_setgroups_none();
+                if (r < 0)
+                        child_fail(plan, SP_STEP_SETGROUPS, r, -1);
+        }
         if (plan->gid >= 0 && (r = sp_sys_setresgid(plan->gid)) < 0)
                 child_fail(plan, SP_STEP_SETGID, r, (int)plan->gid);
         if (plan->uid >= 0 && (r = sp_sys_setresuid(plan->uid)) < 0)
                 child_fail(plan, SP_STEP_SETUID, r, (int)plan->uid);
+}
+
+/* Runs in the child: async-signal-safe only.  Issue 14, identity: after the uid change (for
+ * which the permitted set was kept), exactly the kept capabilities in the effective, permitted
+ * and inheritable sets, then each raised into the ambient set, which is what carries them
+ * across exec into a program without file capabilities.  arg: -1 keepcaps, -2 capset, else
+ * the capability whose raise failed. */
+CHILD_CODE static void keep_chosen_caps(const struct sp_plan *plan)
+{
+        long r = sp_sys_cap_ambient_clear();
+
+        if (r < 0 && r != -ERR_INVAL) /* EINVAL: a kernel without ambient caps */
+                child_fail(plan, SP_STEP_KEEP_CAPS, r, -2);
+        r = sp_sys_capset_to(plan->kept_caps);
+        if (r < 0)
+                child_fail(plan, SP_STEP_KEEP_CAPS, r, -2);
+        for (int cap = 0; cap < 64; cap++) {
+                if (!((plan->kept_caps >> cap) & 1))
+                        continue;
+                r = sp_sys_cap_ambient_raise(cap);
+                if (r < 0)
+                        child_fail(plan, SP_STEP_KEEP_CAPS, r, cap);
+        }
 }
 
 /* Runs in the child: async-signal-safe only. */
@@ -466,8 +499,13 @@ CHILD_CODE static void drop_privileges(const struct sp_plan *plan)
 
         if (plan->clear_caps)
                 drop_bounding_set(plan);
+        /* Without it a uid change away from root empties the permitted set for good. */
+        if (plan->keep_caps && (r = sp_sys_keep_caps_on_setuid()) < 0)
+                child_fail(plan, SP_STEP_KEEP_CAPS, r, -1);
         change_credentials(plan);
-        if (plan->clear_caps) {
+        if (plan->keep_caps)
+                keep_chosen_caps(plan);
+        else if (plan->clear_caps) {
                 r = sp_sys_cap_ambient_clear();
                 if (r < 0 && r != -ERR_INVAL) /* EINVAL: a kernel without ambient caps */
                         child_fail(plan, SP_STEP_CAPS, r, -1);

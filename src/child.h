@@ -134,6 +134,10 @@ struct sp_plan {
         int *in_place_pidfile_fd;
 
         /* Issue 14, identity: the user's groups, kept capabilities. */
+        const gid_t *groups; /* with drop_groups: set these (NULL: none) */
+        size_t ngroups;
+        bool keep_caps;     /* keep exactly kept_caps (permitted, inheritable, ambient) */
+        uint64_t kept_caps; /* bit n: capability n */
 
         /* Issue 14, fds and argv0. */
 

@@ -199,6 +199,7 @@ void sp_config_free(struct sp_config *cfg)
         free(cfg->cgroup_dir);
         free(cfg->passed);
         free(cfg->seccomp.insns); /* Issue 14, confinement. */
+        free(cfg->groups);
         if (cfg->input_data)
                 sp_explicit_bzero(cfg->input_data, cfg->input_len);
         free(cfg->input_data);

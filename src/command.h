@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* ---- the configuration ------------------------------------------------------------------ */
@@ -93,6 +94,11 @@ struct sp_config {
         size_t nrlimits;
 
         /* Issue 14, identity: the user's groups, kept capabilities. */
+        gid_t *groups; /* supplementary groups to set (subproc_set_user/_set_groups) */
+        size_t ngroups;
+        bool has_groups;
+        bool has_keep_caps; /* subproc_keep_caps(): keep exactly keep_caps across the uid change */
+        uint64_t keep_caps; /* bit n: capability n */
 
         /* Issue 14, fds and argv0. */
 

@@ -334,7 +334,11 @@ static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
         plan->hook = c->cfg.hook;
         plan->hook_opaque = c->cfg.hook_opaque;
         plan->clear_caps = c->cfg.clear_caps;
-        plan->drop_groups = c->cfg.has_uid || c->cfg.has_gid;
+        plan->drop_groups = c->cfg.has_uid || c->cfg.has_gid || c->cfg.has_groups;
+        plan->groups = c->cfg.has_groups ? c->cfg.groups : NULL;
+        plan->ngroups = c->cfg.has_groups ? c->cfg.ngroups : 0;
+        plan->keep_caps = c->cfg.has_keep_caps;
+        plan->kept_caps = c->cfg.keep_caps;
         plan->uid = c->cfg.has_uid ? (long)c->cfg.uid : -1;
         plan->gid = c->cfg.has_gid ? (long)c->cfg.gid : -1;
         plan->no_new_privs = c->cfg.no_new_privs;

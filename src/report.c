@@ -94,6 +94,9 @@ static int describe(const subproc *c, const struct sp_report *rep)
         case SP_STEP_CAPS_BOUNDING:
                 return sp_error(e, "drop capability %d from the bounding set: %s", rep->arg, why);
         case SP_STEP_SETGROUPS:
+                if (c->cfg.has_groups && c->cfg.ngroups > 0)
+                        return sp_error(e, "set %zu supplementary group%s (setgroups): %s",
+                                        c->cfg.ngroups, c->cfg.ngroups == 1 ? "" : "s", why);
                 return sp_error(e, "drop supplementary groups (setgroups): %s", why);
         case SP_STEP_SETGID:
                 return sp_error(e, "setgid %d: %s", rep->arg, why);
@@ -118,6 +121,16 @@ static int describe(const subproc *c, const struct sp_report *rep)
         case SP_STEP_DEATH_SIGNAL:
                 return sp_error(e, "set death signal %d: %s", rep->arg, why);
         /* Issue 14, identity. */
+        case SP_STEP_KEEP_CAPS:
+                if (rep->arg == -1)
+                        return sp_error(e,
+                                        "keep capabilities across the uid change "
+                                        "(PR_SET_KEEPCAPS): %s",
+                                        why);
+                if (rep->arg < 0)
+                        return sp_error(e, "keep capabilities (capset): %s", why);
+                return sp_error(e, "keep capability %d (raise it into the ambient set): %s",
+                                rep->arg, why);
         /* Issue 14, scheduling. */
         /* Issue 14, namespaces. */
         /* Issue 14, confinement. */

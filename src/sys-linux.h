@@ -275,6 +275,42 @@ SP_SYSCALL long sp_sys_setresuid(long uid)
         return sp_sys(SYS_setresuid, uid, uid, uid);
 }
 
+/* gid_t is 32 bits: 32-bit x86 and ARM call that setgroups32 (their setgroups takes 16). */
+SP_SYSCALL long sp_sys_setgroups(size_t n, const gid_t *groups)
+{
+#ifdef SYS_setgroups32
+        return sp_sys(SYS_setgroups32, (long)n, (long)groups, 0);
+#else
+        return sp_sys(SYS_setgroups, (long)n, (long)groups, 0);
+#endif
+}
+
+/* Keep the permitted set across the uid change away from root (cleared again at exec). */
+SP_SYSCALL long sp_sys_keep_caps_on_setuid(void)
+{
+        return sp_sys_prctl(PR_SET_KEEPCAPS, 1, 0);
+}
+
+/* Effective, permitted and inheritable sets all `caps` (bit n: capability n; ABI version 3). */
+SP_SYSCALL long sp_sys_capset_to(uint64_t caps)
+{
+        struct {
+                uint32_t version;
+                int pid;
+        } header = { 0x20080522, 0 };
+        const uint32_t lo = (uint32_t)caps, hi = (uint32_t)(caps >> 32);
+        struct {
+                uint32_t effective, permitted, inheritable;
+        } data[2] = { { lo, lo, lo }, { hi, hi, hi } };
+
+        return sp_sys(SYS_capset, &header, data, 0);
+}
+
+SP_SYSCALL long sp_sys_cap_ambient_raise(int cap)
+{
+        return sp_sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap);
+}
+
 /* Empty effective, permitted and inheritable sets (capability ABI version 3). */
 SP_SYSCALL long sp_sys_capset_none(void)
 {

@@ -266,6 +266,16 @@ static inline long sp_sys_setgroups_none(void)
         return SP_RET(setgroups(0, NULL));
 }
 
+/* glibc and musl take a size_t, the BSDs and macOS an int (n is at most NGROUPS_MAX). */
+static inline long sp_sys_setgroups(size_t n, const gid_t *groups)
+{
+#ifdef __linux__
+        return SP_RET(setgroups(n, groups));
+#else
+        return SP_RET(setgroups((int)n, groups));
+#endif
+}
+
 #if HAVE_SETRESUID
 static inline long sp_sys_setresgid(long gid)
 {
@@ -316,8 +326,50 @@ static inline long sp_sys_capset_none(void)
 
         return SP_RET(syscall(SYS_capset, &header, data));
 }
+
+static inline long sp_sys_keep_caps_on_setuid(void)
+{
+        return SP_RET(prctl(PR_SET_KEEPCAPS, 1UL, 0UL, 0UL, 0UL));
+}
+
+/* Effective, permitted and inheritable sets all `caps` (bit n: capability n; ABI version 3). */
+static inline long sp_sys_capset_to(uint64_t caps)
+{
+        struct {
+                uint32_t version;
+                int pid;
+        } header = { 0x20080522, 0 };
+        const uint32_t lo = (uint32_t)caps, hi = (uint32_t)(caps >> 32);
+        struct {
+                uint32_t effective, permitted, inheritable;
+        } data[2] = { { lo, lo, lo }, { hi, hi, hi } };
+
+        return SP_RET(syscall(SYS_capset, &header, data));
+}
+
+static inline long sp_sys_cap_ambient_raise(int cap)
+{
+        return SP_RET(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0UL, 0UL));
+}
 #else
 #define SP_SYS_CAPS_MISSING "capability sets are Linux's alone"
+static inline long sp_sys_keep_caps_on_setuid(void)
+{
+        return -ENOTSUP;
+}
+
+static inline long sp_sys_capset_to(uint64_t caps)
+{
+        (void)caps;
+        return -ENOTSUP;
+}
+
+static inline long sp_sys_cap_ambient_raise(int cap)
+{
+        (void)cap;
+        return -ENOTSUP;
+}
+
 static inline long sp_sys_cap_bound_drop(int cap)
 {
         return -ENOTSUP;

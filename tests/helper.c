@@ -72,6 +72,8 @@
  *                          pidfile_text=TEXT      the file's content
  *   --rewrite-fds=TEXT   as an attacking program would: through every inherited fd >= 3,
  *                        truncate the file and write TEXT at offset 0 (failures ignored)
+ *   --bind-port=N        bind a TCP socket to 127.0.0.1:N (SO_REUSEADDR); report bind[N]=0, or
+ *                        the errno (EACCES: a port below 1024 without CAP_NET_BIND_SERVICE)
  *   --kill-self=SIG      die by signal SIG (its disposition is reset first)
  *   --uname              (issue 14, confinement) call uname(); report uname_errno=N, 0 if it
  *                        worked: a seccomp filter may make it fail
@@ -85,6 +87,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,6 +95,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -625,6 +629,23 @@ static void rewrite_fds(const char *text)
         }
 }
 
+static void bind_port(int port)
+{
+        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, err = 0;
+        char line[64];
+
+        if (fd < 0)
+                die("socket: %s", strerror(errno));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0)
+                err = errno;
+        close(fd);
+        snprintf(line, sizeof line, "bind[%d]=%d\n", port, err);
+        write_all(report_fd, line, strlen(line));
+}
+
 static void kill_self(int sig)
 {
         sigset_t set;
@@ -745,6 +766,8 @@ static void run_option(const char *arg)
                 check_pidfile(value);
         } else if ((value = option_value(arg, "--rewrite-fds")) != NULL) {
                 rewrite_fds(value);
+        } else if ((value = option_value(arg, "--bind-port")) != NULL) {
+                bind_port((int)parse_number(arg, value));
         } else if ((value = option_value(arg, "--kill-self")) != NULL) {
                 kill_self((int)parse_number(arg, value));
         } else if ((value = option_value(arg, "--setpgid")) != NULL) {

@@ -45,6 +45,21 @@
 /* Special fd numbers of the fd rows, resolved when the row runs. */
 #define FD_LOWEST_FREE (-1000)  /* the lowest closed fd: the next one anybody opens gets it */
 #define FD_NOFILE_LIMIT (-1001) /* RLIMIT_NOFILE's soft limit: no fd can have this number */
+/* A capability name far past any real one (issue 14, identity). */
+#define HOSTILE_LONG_CAP_16 "aaaaaaaaaaaaaaaa"
+#define HOSTILE_LONG_CAP_256                                                                    \
+        HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16         \
+                HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 \
+                        HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16             \
+                                HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16     \
+                                        HOSTILE_LONG_CAP_16 HOSTILE_LONG_CAP_16
+#define HOSTILE_LONG_CAP                                                                       \
+        HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256    \
+                HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256                 \
+                        HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256         \
+                                HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256 \
+                                        HOSTILE_LONG_CAP_256 HOSTILE_LONG_CAP_256              \
+                                                HOSTILE_LONG_CAP_256
 /* An argument or variable larger than the kernel's MAX_ARG_STRLEN (32 pages). */
 #define HUGE_STRING_LEN (256 * 1024)
 
@@ -347,9 +362,6 @@ static void b_gid(subproc **c, const struct row *row)
         subproc_set_gid(*c, (gid_t)row->number);
 }
 
-#ifdef __linux__
-/* Issue 14, confinement: a filter of row->number instructions (a program of nothing but
- * zeros, never installed: refused first); -1: a NULL filter, -2: a NULL program. */
 /* Issue 16: a NULL signal mask. */
 static void b_signal_mask_null(subproc **c, const struct row *row)
 {
@@ -357,6 +369,9 @@ static void b_signal_mask_null(subproc **c, const struct row *row)
         subproc_set_signal_mask(*c, NULL);
 }
 
+#ifdef __linux__
+/* Issue 14, confinement: a filter of row->number instructions (a program of nothing but
+ * zeros, never installed: refused first); -1: a NULL filter, -2: a NULL program. */
 static void b_seccomp(subproc **c, const struct row *row)
 {
         static struct sock_filter insns[BPF_MAXINSNS + 1];
@@ -391,6 +406,44 @@ static void row_landlock_fd(const struct row *row)
         free(marker);
 }
 #endif
+/* Issue 14, identity: a user name; `number` supplementary groups (all 4, or one -1 at the end
+ * when `value` is "minus one"); a capability list of one. */
+static void b_user(subproc **c, const struct row *row)
+{
+        subproc_set_user(*c, row->input);
+}
+
+static void b_groups(subproc **c, const struct row *row)
+{
+        size_t n = (size_t)row->number;
+        gid_t *groups = calloc(n > 4096 ? 4096 : n, sizeof *groups);
+
+        assert_non_null(groups);
+        for (size_t i = 0; i < n && i < 4096; i++)
+                groups[i] = 4;
+        if (row->value && strcmp(row->value, "minus one") == 0)
+                groups[n - 1] = (gid_t)-1;
+        /* Past 4096 entries the list is never read: the count alone is refused. */
+        subproc_set_groups(*c, groups, n);
+        free(groups);
+}
+
+static void b_groups_huge(subproc **c, const struct row *row)
+{
+        size_t n = (size_t)sysconf(_SC_NGROUPS_MAX) + (size_t)row->number;
+        gid_t *groups = calloc(n, sizeof *groups);
+
+        assert_non_null(groups);
+        subproc_set_groups(*c, groups, n);
+        free(groups);
+}
+
+static void b_keep_cap(subproc **c, const struct row *row)
+{
+        const int cap = (int)row->number;
+
+        subproc_keep_caps(*c, &cap, 1);
+}
 
 /* ---------------------------------------------------------------------------------------
  * argv and environment that must reach the child exactly
@@ -1070,6 +1123,40 @@ static void row_cli(const struct row *row)
         free(marker);
 }
 
+/* Issue 14, identity: the CLI's identity options (tools/identity.c, not parse.c) refused
+ * with exit 125 and a message naming the option and `names`; the program never runs.  A
+ * `number` > 0 makes the input that many "0," items, the last name empty (a long --groups
+ * list; more than NGROUPS_MAX of them cannot fit in one argument, MAX_ARG_STRLEN). */
+static void row_cli_identity(const struct row *row)
+{
+        char *marker = row_path("ran"), *err = NULL, *input = NULL;
+        subproc *c;
+        int status = -1;
+
+        if (access(SUBPROC_CLI_PATH, X_OK) != 0)
+                fail_msg("%s is not built (run meson compile before meson test)", SUBPROC_CLI_PATH);
+        if (row->number > 0) {
+                input = calloc((size_t)row->number * 2 + 1, 1);
+                assert_non_null(input);
+                for (long i = 0; i < row->number; i++)
+                        memcpy(input + 2 * i, "0,", 2);
+        }
+        c = subproc_new_args(SUBPROC_CLI_PATH, row->value, input ? input : row->input, "--",
+                             HELPER_PATH, "--no-report", NULL);
+        subproc_add_arg_format(c, "--write-file=%s", marker);
+        subproc_set_error_buffer(c, &err);
+        assert_ll_equal(subproc_run(c, &status), 0);
+        if (status != 125)
+                fail_msg("%s: exit %d, expected 125; stderr: %s", row->value, status, err);
+        assert_contains(err, row->names);
+        assert_contains(err, row->value);
+        assert_false(t_file_exists(marker));
+        free(input);
+        free(err);
+        subproc_free(c);
+        free(marker);
+}
+
 /* ---------------------------------------------------------------------------------------
  * Signals and reaping hazards that test-sigchld.c and test-io.c do not cover
  * ------------------------------------------------------------------------------------- */
@@ -1628,9 +1715,9 @@ static const struct row rows[] = {
         BUILDER("uid -1", b_uid, NULL, NULL, -1, "uid -1"),
         BUILDER("gid -1", b_gid, NULL, NULL, -1, "gid -1"),
 
-#ifdef __linux__
         /* Issue 16: the signal mask apart from the ignored dispositions. */
         BUILDER("signal mask NULL", b_signal_mask_null, NULL, NULL, 0, "signal mask is NULL"),
+#ifdef __linux__
         /* Issue 14, confinement: seccomp filters and Landlock rulesets. */
         BUILDER("seccomp filter NULL", b_seccomp, NULL, NULL, -1, "seccomp filter is NULL"),
         BUILDER("seccomp filter empty", b_seccomp, NULL, NULL, 0, "seccomp filter is empty"),
@@ -1682,6 +1769,64 @@ static const struct row rows[] = {
         /* Pre-exec hooks. */
         { .name = "hook: never returns, under a timeout", .fn = row_hook_hangs },
         { .name = "hook: leaves an fd open for the program", .fn = row_hook_leaks_fd },
+
+        /* Issue 14, identity. */
+        BUILDER("unknown user", b_user, "no-such-user-subproc", NULL, 0, "unknown user"),
+        BUILDER("user name with a newline", b_user, "root\n", NULL, 0, "unknown user"),
+        BUILDER("user name 'root:x:0:0'", b_user, "root:x:0:0", NULL, 0, "unknown user"),
+        BUILDER("user: uid past 32 bits", b_user, "99999999999999999999", NULL, 0, "unknown user"),
+        BUILDER("user: empty name", b_user, "", NULL, 0, "user name is empty"),
+        BUILDER("groups: NGROUPS_MAX + 1", b_groups_huge, NULL, NULL, 1,
+                "more than the system allows"),
+        BUILDER("groups: 2^31 of them", b_groups, NULL, NULL, 1L << 31,
+                "more than the system allows"),
+        BUILDER("groups: SIZE_MAX of them", b_groups, NULL, NULL, -1,
+                "more than the system allows"),
+        BUILDER("groups: one is -1", b_groups, NULL, "minus one", 3, "group 2 is -1"),
+        BUILDER("keep caps: -1", b_keep_cap, NULL, NULL, -1, "capability -1 is out of range"),
+        BUILDER("keep caps: 64", b_keep_cap, NULL, NULL, 64, "capability 64 is out of range"),
+        BUILDER("keep caps: INT_MAX", b_keep_cap, NULL, NULL, INT_MAX, "is out of range"),
+        BUILDER("keep caps: INT_MIN", b_keep_cap, NULL, NULL, INT_MIN, "is out of range"),
+        { .name = "cli: --user unknown",
+          .fn = row_cli_identity,
+          .value = "--user",
+          .input = "subproc-no-such-user",
+          .names = "no such user 'subproc-no-such-user'" },
+        { .name = "cli: --user with a newline",
+          .fn = row_cli_identity,
+          .value = "--user",
+          .input = "root\n",
+          .names = "no such user" },
+        { .name = "cli: --groups 30000 of them, the last empty",
+          .fn = row_cli_identity,
+          .value = "--groups",
+          .number = 30000,
+          .names = "an empty name" },
+        { .name = "cli: --groups with an empty name",
+          .fn = row_cli_identity,
+          .value = "--groups",
+          .input = "0,",
+          .names = "an empty name" },
+        { .name = "cli: --ambient-caps without + or -",
+          .fn = row_cli_identity,
+          .value = "--ambient-caps",
+          .input = "net_raw",
+          .names = "invalid capability list" },
+        { .name = "cli: --ambient-caps +64",
+          .fn = row_cli_identity,
+          .value = "--ambient-caps",
+          .input = "+64",
+          .names = "invalid capability list '+64'" },
+        { .name = "cli: --ambient-caps +cap_",
+          .fn = row_cli_identity,
+          .value = "--ambient-caps",
+          .input = "+cap_",
+          .names = "invalid capability list '+cap_'" },
+        { .name = "cli: --ambient-caps with a 4 KiB name",
+          .fn = row_cli_identity,
+          .value = "--ambient-caps",
+          .input = "+" HOSTILE_LONG_CAP,
+          .names = "invalid capability" },
 };
 
 #define N_ROWS (sizeof rows / sizeof rows[0])

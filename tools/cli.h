@@ -62,6 +62,12 @@ struct options {
         gid_t gid;
 
         /* Issue 14, identity. */
+        const char *user; /* --user: uid, primary gid and groups of this user */
+        gid_t *groups;    /* --groups, or what --init-groups/--keep-groups stand for */
+        size_t n_groups;
+        bool has_groups, init_groups, keep_groups;
+        bool has_ambient_caps, has_inh_caps, has_bounding_set;
+        uint64_t ambient_caps, inh_caps, bounding_set; /* bit n: capability n */
 
         /* Issue 14, fds and argv0. */
 

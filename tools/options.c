@@ -1,6 +1,7 @@
 /* The command line of the subproc tool: options, help, and the checks that refuse
  * combinations before anything happens. */
 #include "cli.h"
+#include "identity.h"
 #include "parse.h"
 
 #include <errno.h>
@@ -58,6 +59,13 @@ enum {
         OPT_DRY_RUN,
         OPT_HELP,
         /* Issue 14, identity. */
+        OPT_USER,
+        OPT_GROUPS,
+        OPT_INIT_GROUPS,
+        OPT_KEEP_GROUPS,
+        OPT_AMBIENT_CAPS,
+        OPT_INH_CAPS,
+        OPT_BOUNDING_SET,
 
         /* Issue 14, fds and argv0. */
 
@@ -110,6 +118,13 @@ static const struct option long_options[] = {
         { "help", no_argument, NULL, OPT_HELP },
         { "version", no_argument, NULL, OPT_VERSION },
         /* Issue 14, identity. */
+        { "user", required_argument, NULL, OPT_USER },
+        { "groups", required_argument, NULL, OPT_GROUPS },
+        { "init-groups", no_argument, NULL, OPT_INIT_GROUPS },
+        { "keep-groups", no_argument, NULL, OPT_KEEP_GROUPS },
+        { "ambient-caps", required_argument, NULL, OPT_AMBIENT_CAPS },
+        { "inh-caps", required_argument, NULL, OPT_INH_CAPS },
+        { "bounding-set", required_argument, NULL, OPT_BOUNDING_SET },
 
         /* Issue 14, fds and argv0. */
 
@@ -152,6 +167,15 @@ static void print_help(void)
               "      --clear-caps           empty every capability set\n"
               "      --uid USER|UID         run as this user (in its group unless --gid)\n"
               "      --gid GROUP|GID        run with this group, no supplementary groups\n"
+              "      --user USER            run as USER with its primary group and groups\n"
+              "      --groups GROUP,...     run with these supplementary groups\n"
+              "      --init-groups          with --uid: that user's groups\n"
+              "      --keep-groups          with --uid/--gid: keep our supplementary groups\n"
+              "      --ambient-caps +CAP,...  keep these capabilities across the uid change\n"
+              "                             (setpriv's syntax: +net_bind_service,-all)\n"
+              "      --inh-caps +CAP,...    the same list as --ambient-caps (setpriv's pair)\n"
+              "      --bounding-set -all[,+CAP...]  empty the bounding set but for the\n"
+              "                             --ambient-caps ones\n"
               "      --umask MODE           set the umask (octal)\n"
               "      --no-new-privs         set no_new_privs\n"
               "      --rlimit NAME=SOFT[:HARD]  set a resource limit (NOFILE=1024, CORE=0)\n"
@@ -299,6 +323,15 @@ static int value_option(struct options *o, int opt, const char *arg)
         case CONFINE_OPT_LANDLOCK_ACCESS:
         case CONFINE_OPT_LANDLOCK_RULE:
                 return confine_option(o, opt, arg);
+        /* Issue 14, identity. */
+        case OPT_USER:
+        case OPT_GROUPS:
+        case OPT_INIT_GROUPS:
+        case OPT_KEEP_GROUPS:
+        case OPT_AMBIENT_CAPS:
+        case OPT_INH_CAPS:
+        case OPT_BOUNDING_SET:
+                return identity_option(o, option_name(opt) + 2, arg);
         default:
                 return usage_error("internal error: option %s not handled", option_name(opt));
         }
@@ -477,8 +510,10 @@ enum parse_result parse_options(int argc, char **argv, struct options *o)
                         return PARSE_ERROR;
         }
         o->argv = argv + optind;
-        return check_options(o) < 0 || default_group(o) < 0 || confine_check(o) < 0 ? PARSE_ERROR
-                                                                                    : PARSE_RUN;
+        return check_options(o) < 0 || check_identity(o) < 0 || finish_identity(o) < 0 ||
+                               default_group(o) < 0 || confine_check(o) < 0
+                       ? PARSE_ERROR
+                       : PARSE_RUN;
 }
 
 void free_options(struct options *o)
@@ -487,4 +522,5 @@ void free_options(struct options *o)
         free(o->pass_fds);
         free(o->limits);
         confine_free(o);
+        free(o->groups);
 }

@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: MIT */
 #include "cli.h"
+#include "identity.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -168,6 +169,7 @@ static void apply_privileges(subproc *c, const struct options *o)
                 subproc_set_uid(c, o->uid);
         if (o->no_new_privs)
                 subproc_set_no_new_privs(c);
+        apply_identity(c, o);
 }
 
 /* stdio is NULL for a dry run, which must not create or truncate any file. */
@@ -402,8 +404,11 @@ static bool needs_supervision(const struct options *o)
 
 static int run(subproc *c, const struct options *o)
 {
-        if (o->dry_run)
-                return print_command(c, o, STDOUT_FILENO);
+        if (o->dry_run) {
+                int r = print_identity(o, STDOUT_FILENO);
+
+                return r ? r : print_command(c, o, STDOUT_FILENO);
+        }
         if (o->daemon)
                 return run_daemon(c, o);
         if (needs_supervision(o))

@@ -911,6 +911,34 @@ static void sc_confine(struct point *pt)
 }
 #endif
 
+/* Issue 14, identity: as root, run as nobody (looked up by name, with its groups) keeping
+ * CAP_NET_BIND_SERVICE; otherwise (no privilege to change ids) keep no capability at all. */
+static void sc_identity(struct point *pt)
+{
+        static const int net_bind[] = { 10 }; /* CAP_NET_BIND_SERVICE */
+        const bool root = geteuid() == 0;
+        char *out = not_reset;
+        bool ok = false;
+        subproc *c;
+
+        window_open(pt);
+        c = subproc_new_args(HELPER_PATH, fault_marker, NULL);
+        subproc_set_output_buffer(c, &out);
+        if (root)
+                subproc_set_user(c, "nobody");
+        subproc_keep_caps(c, net_bind, root ? 1 : 0);
+        ok = TRY(pt, subproc_run(c, NULL));
+        subproc_free(c);
+        window_close();
+
+        if (buffer_present(pt, ok, &out, "output") && ok &&
+            !report_find(out, "capamb=%s", root ? "0000000000000400" : "0000000000000000"))
+                wrongf(pt, "the child's ambient set is wrong: \"%.300s\"", out);
+        if (ok && root && !report_find(out, "uid=65534"))
+                wrongf(pt, "the child is not nobody: \"%.300s\"", out);
+        free(out);
+}
+
 const struct scenario fault_scenarios[] = {
         { "capture", sc_capture, 0 },
         { "mapping", sc_mapping, EFBIG },
@@ -935,6 +963,7 @@ const struct scenario fault_scenarios[] = {
 #ifdef __linux__
         { "confine", sc_confine, 0 }, /* Issue 14, confinement */
 #endif
+        { "identity", sc_identity, 0 },
 };
 
 const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios[0];
