@@ -21,6 +21,19 @@
 #define SP_SYS_CAPS_MISSING NULL
 #endif
 
+#ifndef SP_SYS_SCHED_MISSING
+#define SP_SYS_SCHED_MISSING NULL
+#endif
+#ifndef SP_SYS_AFFINITY_MISSING
+#define SP_SYS_AFFINITY_MISSING NULL
+#endif
+#ifndef SP_SYS_IOPRIO_MISSING
+#define SP_SYS_IOPRIO_MISSING NULL
+#endif
+#ifndef SP_SYS_OOM_SCORE_MISSING
+#define SP_SYS_OOM_SCORE_MISSING NULL
+#endif
+
 #if !HAVE_MEMFD_CREATE
 #define MAPPING_MISSING "no memfd_create() to make the memory file"
 #else
@@ -34,6 +47,17 @@ static int refuse(bool asked, const char *what, const char *why)
         return sp_error(ENOTSUP, "%s is not supported here: %s", what, why);
 }
 
+/* Issue 14, scheduling. */
+static int check_scheduling(const struct sp_config *cfg)
+{
+        if (refuse(cfg->has_sched, "a scheduling policy", SP_SYS_SCHED_MISSING) < 0 ||
+            refuse(cfg->cpu_set != NULL, "CPU affinity", SP_SYS_AFFINITY_MISSING) < 0 ||
+            refuse(cfg->has_ioprio, "an I/O priority", SP_SYS_IOPRIO_MISSING) < 0 ||
+            refuse(cfg->has_oom_score_adj, "an OOM score adjustment", SP_SYS_OOM_SCORE_MISSING) < 0)
+                return -1;
+        return 0;
+}
+
 static int check_features(const struct sp_config *cfg)
 {
         if (refuse(cfg->death_signal != 0, "a death signal", SP_SYS_DEATH_SIGNAL_MISSING) < 0 ||
@@ -42,7 +66,7 @@ static int check_features(const struct sp_config *cfg)
             refuse(cfg->output_mapped || cfg->error_mapped, "capturing into a memory file",
                    MAPPING_MISSING) < 0)
                 return -1;
-        return 0;
+        return check_scheduling(cfg);
 }
 
 /* The last run must be out of the way. */

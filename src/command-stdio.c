@@ -8,47 +8,101 @@
 #include <string.h>
 #include <unistd.h>
 
-void subproc_pass_fd(subproc *c, int fd, unsigned flags)
+/* Why `fd` cannot go to the child as `child_fd`, with `flags`; NULL if it can. */
+static const char *pass_fd_refusal(const subproc *c, int fd, int child_fd, unsigned flags,
+                                   int *other)
 {
-        /* The caller gave us the fd with CLOSE_PARENT: it is ours even when we refuse it. */
-        bool take = flags & SUBPROC_PASS_FD_CLOSE_PARENT;
+        if (fd < 0)
+                return "not an fd";
+        if (child_fd < 0)
+                return "the child's fd number is negative";
+        if (child_fd <= 2)
+                return "the child's 0, 1 and 2 are set with the stdio setters";
+        if (flags & ~(unsigned)SUBPROC_PASS_FD_CLOSE_PARENT)
+                return "unknown flags";
+        for (size_t i = 0; i < c->cfg.npassed; i++) {
+                if (c->cfg.passed[i].child_fd == child_fd && c->cfg.passed[i].fd != fd) {
+                        *other = c->cfg.passed[i].fd;
+                        return "that child fd is already passed from another fd";
+                }
+        }
+        return NULL;
+}
 
-        if (sp_command_broken(c) || fd <= 2) {
-                if (!sp_command_broken(c))
-                        sp_command_fail(c, EINVAL,
-                                        "cannot pass fd %d: only fds >= 3 can be passed; use "
-                                        "the stdio setters for 0, 1 and 2",
-                                        fd);
+static bool grow_passed(subproc *c, int fd)
+{
+        size_t cap = c->cfg.passed_cap ? c->cfg.passed_cap * 2 : 4;
+        struct sp_passed_fd *p;
+
+        if (c->cfg.npassed < c->cfg.passed_cap)
+                return true;
+        p = realloc(c->cfg.passed, cap * sizeof *p);
+        if (!p) {
+                sp_command_fail(c, ENOMEM, "out of memory passing fd %d", fd);
+                return false;
+        }
+        c->cfg.passed = p;
+        c->cfg.passed_cap = cap;
+        return true;
+}
+
+/* Record fd -> child_fd; the same pair again only adds its flags.  One fd given under several
+ * numbers is the library's (CLOSE_PARENT) in all of them or in none. */
+static bool add_passed_fd(subproc *c, int fd, int child_fd, unsigned flags)
+{
+        bool listed = false;
+
+        for (size_t i = 0; i < c->cfg.npassed; i++) {
+                if (c->cfg.passed[i].fd != fd)
+                        continue;
+                listed = listed || c->cfg.passed[i].child_fd == child_fd;
+                flags |= c->cfg.passed[i].flags;
+        }
+        if (!listed && !grow_passed(c, fd))
+                return false;
+        if (!listed)
+                c->cfg.passed[c->cfg.npassed++] = (struct sp_passed_fd){ .fd = fd,
+                                                                         .child_fd = child_fd };
+        for (size_t i = 0; i < c->cfg.npassed; i++)
+                if (c->cfg.passed[i].fd == fd)
+                        c->cfg.passed[i].flags = flags;
+        return true;
+}
+
+void subproc_pass_fd_as(subproc *c, int fd, int child_fd, unsigned flags)
+{
+        /* The caller gave us the fd with CLOSE_PARENT: it is ours even when we refuse it (its
+         * stdio excepted: closing that on a refusal would hurt more than it helps). */
+        bool take = flags & SUBPROC_PASS_FD_CLOSE_PARENT;
+        const char *why;
+        int other = -1;
+
+        if (sp_command_broken(c)) {
                 if (take && fd > 2)
                         close(fd);
                 return;
         }
-        if (flags & ~(unsigned)SUBPROC_PASS_FD_CLOSE_PARENT) {
+        why = pass_fd_refusal(c, fd, child_fd, flags, &other);
+        if (why && other >= 0)
+                sp_command_fail(c, EINVAL, "cannot pass fd %d as the child's fd %d: %s (%d)", fd,
+                                child_fd, why, other);
+        else if (why && fd == child_fd && fd <= 2)
+                sp_command_fail(c, EINVAL,
+                                "cannot pass fd %d: only fds >= 3 can be passed; use "
+                                "the stdio setters for 0, 1 and 2",
+                                fd);
+        else if (why && (flags & ~(unsigned)SUBPROC_PASS_FD_CLOSE_PARENT))
                 sp_command_fail(c, EINVAL, "unknown flags 0x%x passing fd %d", flags, fd);
-                goto refuse;
-        }
-        for (size_t i = 0; i < c->cfg.npassed; i++) {
-                if (c->cfg.passed[i].fd == fd) {
-                        c->cfg.passed[i].flags |= flags;
-                        return;
-                }
-        }
-        if (c->cfg.npassed == c->cfg.passed_cap) {
-                size_t cap = c->cfg.passed_cap ? c->cfg.passed_cap * 2 : 4;
-                struct sp_passed_fd *p = realloc(c->cfg.passed, cap * sizeof *p);
-
-                if (!p) {
-                        sp_command_fail(c, ENOMEM, "out of memory passing fd %d", fd);
-                        goto refuse;
-                }
-                c->cfg.passed = p;
-                c->cfg.passed_cap = cap;
-        }
-        c->cfg.passed[c->cfg.npassed++] = (struct sp_passed_fd){ .fd = fd, .flags = flags };
-        return;
-refuse:
-        if (take)
+        else if (why)
+                sp_command_fail(c, EINVAL, "cannot pass fd %d as the child's fd %d: %s", fd,
+                                child_fd, why);
+        if ((why || !add_passed_fd(c, fd, child_fd, flags)) && take && fd > 2)
                 close(fd);
+}
+
+void subproc_pass_fd(subproc *c, int fd, unsigned flags)
+{
+        subproc_pass_fd_as(c, fd, fd, flags);
 }
 
 void sp_close_passed_fds(struct sp_config *cfg)
@@ -56,10 +110,15 @@ void sp_close_passed_fds(struct sp_config *cfg)
         size_t kept = 0;
 
         for (size_t i = 0; i < cfg->npassed; i++) {
-                if (cfg->passed[i].flags & SUBPROC_PASS_FD_CLOSE_PARENT)
-                        sp_close(&cfg->passed[i].fd);
-                else
+                if (!(cfg->passed[i].flags & SUBPROC_PASS_FD_CLOSE_PARENT)) {
                         cfg->passed[kept++] = cfg->passed[i];
+                        continue;
+                }
+                /* The same fd may go to several numbers: close it once. */
+                for (size_t j = i + 1; j < cfg->npassed; j++)
+                        if (cfg->passed[j].fd == cfg->passed[i].fd)
+                                cfg->passed[j].fd = -1;
+                sp_close(&cfg->passed[i].fd);
         }
         cfg->npassed = kept;
 }
