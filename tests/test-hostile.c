@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parse-sched.h"
 #include "parse.h"
 #include "support/support.h"
 
@@ -960,6 +961,35 @@ static void row_etxtbsy_pidfile(const struct row *row)
  * ------------------------------------------------------------------------------------- */
 
 /* The parser alone: -1 with EINVAL or ERANGE, outputs untouched. */
+/* Issue 14: the parsers of --fd and the scheduling options; false for another option. */
+static bool check_fdsched_parser(const struct row *row, int *r)
+{
+        const char *option = row->value;
+        int a = -7, b = -7;
+        void *set = NULL;
+        size_t size = 7;
+
+        if (strcmp(option, "--fd") == 0)
+                *r = parse_fd_map(row->input, &a, &b);
+        else if (strcmp(option, "--nice") == 0)
+                *r = parse_int_in(row->input, -20, 19, &a);
+        else if (strcmp(option, "--oom-score-adj") == 0)
+                *r = parse_int_in(row->input, -1000, 1000, &a);
+        else if (strcmp(option, "--cpu-affinity") == 0)
+                *r = parse_cpu_list(row->input, &set, &size);
+        else if (strcmp(option, "--ioprio") == 0)
+                *r = parse_ioprio(row->input, &a, &b);
+        else if (strcmp(option, "--sched") == 0)
+                *r = parse_sched(row->input, &a, &b);
+        else
+                return false;
+        assert_ll_equal(a, -7);
+        assert_ll_equal(b, -7);
+        assert_null(set);
+        assert_ll_equal(size, 7);
+        return true;
+}
+
 static void check_parser(const struct row *row)
 {
         const char *option = row->value;
@@ -985,6 +1015,8 @@ static void check_parser(const struct row *row)
         } else if (strcmp(option, "--umask") == 0) {
                 r = parse_umask(row->input, &mask);
                 assert_ll_equal(mask, 07);
+        } else if (check_fdsched_parser(row, &r)) {
+                /* issue 14, fds and argv0, scheduling */
         } else {
                 r = parse_fd(row->input, &fd);
                 assert_ll_equal(fd, -7);
@@ -1673,6 +1705,24 @@ static const struct row rows[] = {
         CLI("--umask", "1777", ERANGE),
         CLI("--pass-fd", "-1", EINVAL),
         CLI("--pass-fd", "2147483648", ERANGE),
+        /* Issue 14, fds and argv0, scheduling. */
+        CLI("--fd", "3", EINVAL),
+        CLI("--fd", "3=-1", EINVAL),
+        CLI("--fd", "2147483648=3", ERANGE),
+        CLI("--fd", "3=2147483648", ERANGE),
+        CLI("--nice", "-21", ERANGE),
+        CLI("--nice", "99999999999999999999", ERANGE),
+        CLI("--nice", "5x", EINVAL),
+        CLI("--oom-score-adj", "1001", ERANGE),
+        CLI("--oom-score-adj", "--1", EINVAL),
+        CLI("--cpu-affinity", "0-99999999999999999999", ERANGE),
+        CLI("--cpu-affinity", "3-1", EINVAL),
+        CLI("--cpu-affinity", "0-7:0", EINVAL),
+        CLI("--ioprio", "best-effort:8", ERANGE),
+        CLI("--ioprio", "4", ERANGE),
+        CLI("--ioprio", "realtime:", EINVAL),
+        CLI("--sched", "deadline", EINVAL),
+        CLI("--sched", "fifo:100", ERANGE),
 
         /* Other builder numbers. */
         BUILDER("death signal 0", b_death_signal, NULL, NULL, 0, "death signal 0"),
