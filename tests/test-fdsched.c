@@ -99,6 +99,7 @@ static void give_back_fd(struct borrowed *b)
 /* The case: 3 -> 4, 4 -> 5, 5 -> 3, each source another's target. */
 static void test_pass_fd_as_cycle(void **state)
 {
+        char *out = NULL; /* the output buffer of every run of c */
         struct borrowed b[3];
         struct helper_report *r;
         char ids[3][64];
@@ -113,7 +114,7 @@ static void test_pass_fd_as_cycle(void **state)
         subproc_pass_fd_as(c, 3, 4, 0);
         subproc_pass_fd_as(c, 4, 5, 0);
         subproc_pass_fd_as(c, 5, 3, 0);
-        r = run_helper(c);
+        r = t_run_report(c, &out);
         /* Compare before giving the numbers back. */
         assert_string_equal(t_report_get(r, "fdstat[4]"), ids[0]);
         assert_string_equal(t_report_get(r, "fdstat[5]"), ids[1]);
@@ -128,7 +129,7 @@ static void test_pass_fd_as_cycle(void **state)
         }
         /* And again: the plan is made anew each run. */
         t_report_free(r);
-        r = t_run_report_again(c, &(char *){ NULL });
+        r = t_run_report_again(c, &out);
         assert_string_equal(t_report_get(r, "fdstat[3]"), ids[2]);
         t_report_free(r);
         subproc_free(c);
@@ -342,16 +343,17 @@ static void test_nice(void **state)
 
 static void test_sched(void **state)
 {
+        char *out = NULL; /* the output buffer of every run of c */
         struct helper_report *r;
         subproc *c = subproc_new(HELPER_PATH);
 
         (void)state;
         subproc_set_sched(c, SCHED_IDLE, 0);
-        r = run_helper(c);
+        r = t_run_report(c, &out);
         assert_ll_equal(t_report_get_int(r, "sched_policy"), SCHED_IDLE);
         t_report_free(r);
         subproc_set_sched(c, SCHED_BATCH, 0); /* replaces */
-        r = t_run_report_again(c, &(char *){ NULL });
+        r = t_run_report_again(c, &out);
         assert_ll_equal(t_report_get_int(r, "sched_policy"), SCHED_BATCH);
         t_report_free(r);
         subproc_free(c);
@@ -438,16 +440,17 @@ static void test_cpu_affinity_alloc(void **state)
 
 static void test_ioprio(void **state)
 {
+        char *out = NULL; /* the output buffer of every run of c */
         struct helper_report *r;
         subproc *c = subproc_new(HELPER_PATH);
 
         (void)state;
         subproc_set_ioprio(c, SUBPROC_IOPRIO_CLASS_BE, 6);
-        r = run_helper(c);
+        r = t_run_report(c, &out);
         assert_string_equal(t_report_get(r, "ioprio"), "2:6");
         t_report_free(r);
         subproc_set_ioprio(c, SUBPROC_IOPRIO_CLASS_IDLE, 0);
-        r = t_run_report_again(c, &(char *){ NULL });
+        r = t_run_report_again(c, &out);
         assert_string_equal(t_report_get(r, "ioprio"), "3:0");
         t_report_free(r);
         subproc_free(c);
