@@ -671,7 +671,10 @@ SUBPROC_EXPORT int subproc_run_async(subproc *c, pid_t *pid);
  * lowered hard limit stays lowered without CAP_SYS_RESOURCE).  What cannot be undone stays:
  * a new session or process group, dropped privileges (groups, gid, uid, capabilities,
  * no_new_privs), cgroup membership, a pidfile this process can no longer remove once its
- * privileges are dropped (otherwise the pidfile it wrote is removed), and whatever a hook did.
+ * privileges are dropped (otherwise the pidfile it wrote is removed), and whatever a hook did;
+ * also the scheduling settings (nice, policy, CPU affinity, I/O priority, OOM score) and an fd
+ * of the caller's numbered as a subproc_pass_fd_as() target (it holds that source's file then,
+ * close-on-exec).
  * A signal that arrives in the instant between the reset of the handlers and the execve() (the
  * mask is emptied for the program just before it) gets the default action, as it would in the
  * program: with exec then failing, a caught signal sent

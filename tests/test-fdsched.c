@@ -512,6 +512,101 @@ static void test_all_then_uid(void **state)
         subproc_free(c);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * In place (subproc_exec)
+ * ------------------------------------------------------------------------------------- */
+
+/* subproc_exec(c) in a forked process; its report. */
+static struct helper_report *exec_in_fork(subproc *c)
+{
+        static int out[2]; /* the command keeps the pointer until it is freed */
+        struct helper_report *r;
+        size_t len;
+        char *text;
+        pid_t pid;
+
+        assert_ll_equal(pipe2(out, O_CLOEXEC), 0);
+        subproc_set_output_fd(c, &out[1]);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                (void)subproc_exec(c);
+                _exit(100);
+        }
+        close(out[1]);
+        assert_true(t_wait_readable(out[0], T_HANG_GUARD_SHORT_MS));
+        text = t_read_fd_all(out[0], &len);
+        close(out[0]);
+        assert_ll_equal(t_reap(pid, T_HANG_GUARD_SHORT_MS), 0);
+        r = t_report_parse(text, len);
+        free(text);
+        return r;
+}
+
+/* The caller itself becomes the program: a swap, argv0 and scheduling apply to it. */
+static void test_exec_in_place(void **state)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        int p[2];
+
+        (void)state;
+        assert_ll_equal(pipe2(p, O_CLOEXEC), 0);
+        subproc_pass_fd_as(c, p[0], p[1], 0);
+        subproc_pass_fd_as(c, p[1], p[0], 0);
+        subproc_set_argv0(c, "in-place");
+        subproc_set_nice(c, 19);
+        subproc_set_oom_score_adj(c, 654);
+        r = exec_in_fork(c);
+        check_child_fd_is(r, p[1], p[0]);
+        check_child_fd_is(r, p[0], p[1]);
+        {
+                char want[64];
+
+                /* The two ends of one pipe have one inode: tell them by their flags. */
+                snprintf(want, sizeof want, "0x%x", O_WRONLY);
+                assert_string_equal(t_report_getf(r, "fdflags[%d]", p[0]), want);
+        }
+        assert_string_equal(t_report_get(r, "argv[0]"), "in-place");
+        assert_ll_equal(t_report_get_int(r, "nice"), 19);
+        assert_ll_equal(t_report_get_int(r, "oom_score_adj"), 654);
+        t_report_free(r);
+        subproc_free(c);
+        close(p[0]);
+        close(p[1]);
+}
+
+/* Runs in a forked process: no cmocka.  A failure after the fds and the scheduling are
+ * applied leaves them, as the header says: value 1 when fd b holds a's file and nice is 19. */
+static void exec_fails_late(void *arg, struct t_result *res)
+{
+        int a = open("/dev/null", O_RDONLY | O_CLOEXEC), b = open("/", O_RDONLY | O_CLOEXEC);
+        struct stat sa, sb;
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+        (void)arg;
+        subproc_pass_fd(c, t_child_result_fd, 0);
+        subproc_pass_fd_as(c, a, b, 0);
+        subproc_set_nice(c, 19);
+        subproc_set_cwd(c, "/nonexistent/subproc-dir");
+        t_result_set(res, subproc_exec(c));
+        res->value = fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_ino == sb.st_ino &&
+                     sa.st_dev == sb.st_dev && getpriority(PRIO_PROCESS, 0) == 19;
+        subproc_free(c);
+}
+
+static void test_exec_in_place_failure(void **state)
+{
+        struct t_result res;
+
+        (void)state;
+        t_in_child(exec_fails_late, NULL, &res);
+        assert_ll_equal(res.rc, -1);
+        assert_errno_equal(res.error, ENOENT);
+        assert_contains(res.msg, "chdir /nonexistent/subproc-dir");
+        assert_ll_equal(res.value, 1);
+}
+
 static void expect_builder_refusal(void (*set)(subproc *c), const char *msg)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
@@ -722,6 +817,8 @@ int main(void)
                 T_TEST(test_ioprio),
                 T_TEST(test_oom_score_adj),
                 T_TEST(test_all_then_uid),
+                T_TEST(test_exec_in_place),
+                T_TEST(test_exec_in_place_failure),
                 T_TEST(test_builder_refusals),
                 T_TEST(test_kernel_refusals_name_the_step),
         };
