@@ -8,25 +8,43 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Why `fd` cannot go to the child as `child_fd`, with `flags`; NULL if it can. */
-static const char *pass_fd_refusal(const subproc *c, int fd, int child_fd, unsigned flags,
-                                   int *other)
+/* The fd passed as child_fd already, other than fd; -1 if none. */
+static int passed_from(const subproc *c, int child_fd, int fd)
 {
-        if (fd < 0)
-                return "not an fd";
-        if (child_fd < 0)
-                return "the child's fd number is negative";
-        if (child_fd <= 2)
-                return "the child's 0, 1 and 2 are set with the stdio setters";
-        if (flags & ~(unsigned)SUBPROC_PASS_FD_CLOSE_PARENT)
-                return "unknown flags";
-        for (size_t i = 0; i < c->cfg.npassed; i++) {
-                if (c->cfg.passed[i].child_fd == child_fd && c->cfg.passed[i].fd != fd) {
-                        *other = c->cfg.passed[i].fd;
-                        return "that child fd is already passed from another fd";
-                }
-        }
-        return NULL;
+        for (size_t i = 0; i < c->cfg.npassed; i++)
+                if (c->cfg.passed[i].child_fd == child_fd && c->cfg.passed[i].fd != fd)
+                        return c->cfg.passed[i].fd;
+        return -1;
+}
+
+/* Refuse, with a deferred EINVAL naming both numbers, what cannot go to the child; true if
+ * refused. */
+static bool refuse_pass_fd(subproc *c, int fd, int child_fd, unsigned flags)
+{
+        int other;
+
+        if (fd == child_fd && fd <= 2) /* subproc_pass_fd()'s own words */
+                sp_command_fail(c, EINVAL,
+                                "cannot pass fd %d: only fds >= 3 can be passed; use "
+                                "the stdio setters for 0, 1 and 2",
+                                fd);
+        else if (flags & ~(unsigned)SUBPROC_PASS_FD_CLOSE_PARENT)
+                sp_command_fail(c, EINVAL, "unknown flags 0x%x passing fd %d", flags, fd);
+        else if (fd < 0 || child_fd <= 2)
+                sp_command_fail(c, EINVAL, "cannot pass fd %d as the child's fd %d: %s", fd,
+                                child_fd,
+                                fd < 0         ? "not an fd"
+                                : child_fd < 0 ? "the child's fd number is negative"
+                                               : "the child's 0, 1 and 2 are set with the stdio "
+                                                 "setters");
+        else if ((other = passed_from(c, child_fd, fd)) >= 0)
+                sp_command_fail(c, EINVAL,
+                                "cannot pass fd %d as the child's fd %d: that child fd is "
+                                "already passed from fd %d",
+                                fd, child_fd, other);
+        else
+                return false;
+        return true;
 }
 
 static bool grow_passed(subproc *c, int fd)
@@ -72,32 +90,15 @@ static bool add_passed_fd(subproc *c, int fd, int child_fd, unsigned flags)
 void subproc_pass_fd_as(subproc *c, int fd, int child_fd, unsigned flags)
 {
         /* The caller gave us the fd with CLOSE_PARENT: it is ours even when we refuse it (its
-         * stdio excepted: closing that on a refusal would hurt more than it helps). */
+         * stdio excepted: closing that on a refusal would hurt more than it helps).  A broken
+         * command never runs, so no entry of it can pass that number afterwards. */
         bool take = flags & SUBPROC_PASS_FD_CLOSE_PARENT;
-        const char *why;
-        int other = -1;
 
-        if (sp_command_broken(c)) {
+        if (sp_command_broken(c) || refuse_pass_fd(c, fd, child_fd, flags) ||
+            !add_passed_fd(c, fd, child_fd, flags)) {
                 if (take && fd > 2)
                         close(fd);
-                return;
         }
-        why = pass_fd_refusal(c, fd, child_fd, flags, &other);
-        if (why && other >= 0)
-                sp_command_fail(c, EINVAL, "cannot pass fd %d as the child's fd %d: %s (%d)", fd,
-                                child_fd, why, other);
-        else if (why && fd == child_fd && fd <= 2)
-                sp_command_fail(c, EINVAL,
-                                "cannot pass fd %d: only fds >= 3 can be passed; use "
-                                "the stdio setters for 0, 1 and 2",
-                                fd);
-        else if (why && (flags & ~(unsigned)SUBPROC_PASS_FD_CLOSE_PARENT))
-                sp_command_fail(c, EINVAL, "unknown flags 0x%x passing fd %d", flags, fd);
-        else if (why)
-                sp_command_fail(c, EINVAL, "cannot pass fd %d as the child's fd %d: %s", fd,
-                                child_fd, why);
-        if ((why || !add_passed_fd(c, fd, child_fd, flags)) && take && fd > 2)
-                close(fd);
 }
 
 void subproc_pass_fd(subproc *c, int fd, unsigned flags)
