@@ -157,8 +157,10 @@ static void test_pass_fd_as_chain_and_swap(void **state)
         subproc_pass_fd_as(c, b2, 40, 0);     /* and b2 goes to 40 */
         subproc_pass_fd_as(c, p[1], q[1], 0); /* swap p[1] and q[1] */
         subproc_pass_fd_as(c, q[1], p[1], 0);
-        subproc_pass_fd(c, d, 0); /* an ordinary pass beside them */
+        subproc_pass_fd(c, d, 0);        /* an ordinary pass beside them */
+        subproc_pass_fd_as(c, 1, 41, 0); /* our stdout, which the child's 1 (a pipe) is not */
         r = run_helper(c);
+        check_child_fd_is(r, 41, 1);
         check_child_fd_is(r, b2, a);
         check_child_fd_is(r, 40, b2);
         check_child_fd_is(r, q[1], p[1]);
