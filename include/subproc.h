@@ -28,8 +28,10 @@
  *    the *caller's* PATH, in the caller, before the child starts.
  *  - The caller's environment, unless an env function was called (then exactly the variables
  *    passed or set).
- *  - /dev/null on fds 0, 1 and 2 unless redirected, the fds passed with subproc_pass_fd() and
- *    send-buffer pipes, and no other fd (but the pidfile's, see subproc_set_pidfile()).
+ *  - /dev/null on fds 0, 1 and 2 unless redirected, the fds passed with subproc_pass_fd() (or
+ *    under other numbers, subproc_pass_fd_as()) and send-buffer pipes, and no other fd (but
+ *    the pidfile's, see subproc_set_pidfile()).
+ *  - argv[0] as built, unless subproc_set_argv0() gives the child another.
  *  - Every signal disposition at SIG_DFL and an empty signal mask.
  *
  * The caller's fds
