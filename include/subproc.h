@@ -28,8 +28,10 @@
  *    the *caller's* PATH, in the caller, before the child starts.
  *  - The caller's environment, unless an env function was called (then exactly the variables
  *    passed or set).
- *  - /dev/null on fds 0, 1 and 2 unless redirected, the fds passed with subproc_pass_fd() and
- *    send-buffer pipes, and no other fd (but the pidfile's, see subproc_set_pidfile()).
+ *  - /dev/null on fds 0, 1 and 2 unless redirected, the fds passed with subproc_pass_fd() (or
+ *    under other numbers, subproc_pass_fd_as()) and send-buffer pipes, and no other fd (but
+ *    the pidfile's, see subproc_set_pidfile()).
+ *  - argv[0] as built, unless subproc_set_argv0() gives the child another.
  *  - Every signal disposition at SIG_DFL and an empty signal mask.
  *
  * The caller's fds
@@ -424,7 +426,7 @@ SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
  * fails the run with the step named: the program never runs with more than was asked.
  * The whole order in the child: cgroup (unless created in it); signal handlers reset; fds set
  * up and the others closed; session or process group; [daemon fork]; pidfile; rlimits; umask;
- * hook; chdir;
+ * scheduling (policy, nice, CPU affinity, I/O priority, OOM score); hook; chdir;
  * capability bounding set (while CAP_SETPCAP is still held); PR_SET_KEEPCAPS (with
  * subproc_keep_caps()); supplementary groups; gid; uid; the other capability sets (cleared,
  * or the kept ones, then those raised into the ambient set); no_new_privs; death signal (a
@@ -524,7 +526,73 @@ SUBPROC_EXPORT void subproc_keep_caps(subproc *c, const int *caps, size_t n);
 
 /* Issue 14, fds and argv0. */
 
-/* Issue 14, scheduling. */
+/* Give the child the caller's `fd` under the number `child_fd` (3 or above; 0, 1 and 2 are
+ * the stdio setters'), with the flags of subproc_pass_fd(), which is this call with child_fd
+ * == fd.  Any permutation works, cycles included (3 -> 4, 4 -> 5, 5 -> 3), and a child_fd
+ * that is another passed fd's number in the caller: the library moves such sources out of
+ * the way first.  One fd may go under several numbers (with CLOSE_PARENT it is the library's
+ * under all of them, closed once); passing the same pair again only adds flags.  A negative
+ * fd or child_fd, a child_fd below 3, a child_fd already given from another fd, or one that a
+ * send buffer uses (at run time) is a deferred EINVAL naming both numbers; with CLOSE_PARENT
+ * a refused fd above 2 is closed all the same.  An fd that is not open when the command runs
+ * fails the run with EBADF, naming it.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_pass_fd_as(subproc *c, int fd, int child_fd, unsigned flags);
+
+/* What the child sees as argv[0] (copied), as `env -a` or exec -a give it: the program run is
+ * still argv[0] of the command, resolved as always; only the child's argv[0] differs.  NULL
+ * is a deferred EINVAL; "" is allowed.  Setting it again replaces it.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_argv0(subproc *c, const char *argv0);
+
+/* Issue 14, scheduling.  Applied by the child after the rlimits and before the hook and the
+ * privilege drop, in this order: policy, nice, CPU affinity, I/O priority, OOM score (raising
+ * a priority needs privilege the child may be about to give up).  A refusal of the kernel
+ * fails the run naming the step (EPERM for a priority the caller may not take). */
+
+/* The I/O scheduling classes of subproc_set_ioprio(), the kernel's IOPRIO_CLASS_* values. */
+enum {
+        SUBPROC_IOPRIO_CLASS_NONE = 0, /* follow the CPU nice value */
+        SUBPROC_IOPRIO_CLASS_RT = 1,   /* realtime: levels 0 (highest) .. 7; needs privilege */
+        SUBPROC_IOPRIO_CLASS_BE = 2,   /* best-effort: levels 0 (highest) .. 7 */
+        SUBPROC_IOPRIO_CLASS_IDLE = 3, /* only when the disk is otherwise idle; level 0 */
+};
+
+/* Run the child with nice value `nice` (-20..19; lowering it below the caller's needs
+ * CAP_SYS_NICE or RLIMIT_NICE).  Outside that range: a deferred EINVAL.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_nice(subproc *c, int nice);
+
+/* Bind the child to the CPUs of `set`, a cpu_set_t (or one from CPU_ALLOC()) of `size` bytes
+ * (sizeof, or CPU_ALLOC_SIZE()), copied; declared void * so that this header needs no
+ * _GNU_SOURCE.  NULL, size 0, an empty set or a size above 64 KiB is a deferred EINVAL; a set
+ * with no CPU the child may use fails the run with EINVAL (sched_setaffinity).  Linux only:
+ * elsewhere a run fails with ENOTSUP.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_cpu_affinity(subproc *c, const void *set, size_t size);
+
+/* Set the child's I/O priority (ioprio_set(2), as ionice(1)): `class` one of
+ * SUBPROC_IOPRIO_CLASS_*, `level` 0..7 for RT and BE, 0 for NONE and IDLE; anything else is
+ * a deferred EINVAL.  Linux only: elsewhere a run fails with ENOTSUP.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_ioprio(subproc *c, int class, int level);
+
+/* Set the child's OOM score adjustment (-1000..1000; -1000: never chosen by the OOM killer),
+ * written by the child to /proc/self/oom_score_adj.  Going below the caller's own needs
+ * CAP_SYS_RESOURCE (the run fails with EACCES otherwise).  Outside the range: a deferred
+ * EINVAL.  The caller's own score is untouched, though the child shares its memory until
+ * exec (a vfork child's write is its own).  Linux only: elsewhere a run fails with ENOTSUP.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_oom_score_adj(subproc *c, int adj);
+
+/* Set the child's scheduling policy and static priority (sched_setscheduler(2), as chrt(1)):
+ * SCHED_OTHER, SCHED_BATCH or SCHED_IDLE with priority 0, SCHED_FIFO or SCHED_RR with
+ * 1..99 (sched_get_priority_min/max); SCHED_RESET_ON_FORK may be or'ed in.  Another policy
+ * (SCHED_DEADLINE needs sched_setattr) or priority is a deferred EINVAL; a realtime policy
+ * without CAP_SYS_NICE or RLIMIT_RTPRIO fails the run with EPERM.  Where the system has no
+ * sched_setscheduler() (macOS) a run fails with ENOTSUP.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_sched(subproc *c, int policy, int priority);
 
 /* Issue 14, namespaces. */
 
@@ -725,7 +793,10 @@ SUBPROC_EXPORT int subproc_run_async(subproc *c, pid_t *pid);
  * lowered hard limit stays lowered without CAP_SYS_RESOURCE).  What cannot be undone stays:
  * a new session or process group, dropped privileges (groups, gid, uid, capabilities,
  * no_new_privs), cgroup membership, a pidfile this process can no longer remove once its
- * privileges are dropped (otherwise the pidfile it wrote is removed), and whatever a hook did.
+ * privileges are dropped (otherwise the pidfile it wrote is removed), and whatever a hook did;
+ * also the scheduling settings (nice, policy, CPU affinity, I/O priority, OOM score) and an fd
+ * of the caller's numbered as a subproc_pass_fd_as() target (it holds that source's file then,
+ * close-on-exec).
  * A signal that arrives in the instant between the reset of the handlers and the execve() (the
  * mask is emptied for the program just before it) gets the default action, as it would in the
  * program: with exec then failing, a caught signal sent

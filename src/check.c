@@ -28,11 +28,35 @@
 #define MAPPING_MISSING NULL
 #endif
 
+#ifndef SP_SYS_SCHED_MISSING
+#define SP_SYS_SCHED_MISSING NULL
+#endif
+#ifndef SP_SYS_AFFINITY_MISSING
+#define SP_SYS_AFFINITY_MISSING NULL
+#endif
+#ifndef SP_SYS_IOPRIO_MISSING
+#define SP_SYS_IOPRIO_MISSING NULL
+#endif
+#ifndef SP_SYS_OOM_SCORE_MISSING
+#define SP_SYS_OOM_SCORE_MISSING NULL
+#endif
+
 static int refuse(bool asked, const char *what, const char *why)
 {
         if (!asked || !why)
                 return 0;
         return sp_error(ENOTSUP, "%s is not supported here: %s", what, why);
+}
+
+/* Issue 14, scheduling. */
+static int check_scheduling(const struct sp_config *cfg)
+{
+        if (refuse(cfg->has_sched, "a scheduling policy", SP_SYS_SCHED_MISSING) < 0 ||
+            refuse(cfg->cpu_set != NULL, "CPU affinity", SP_SYS_AFFINITY_MISSING) < 0 ||
+            refuse(cfg->has_ioprio, "an I/O priority", SP_SYS_IOPRIO_MISSING) < 0 ||
+            refuse(cfg->has_oom_score_adj, "an OOM score adjustment", SP_SYS_OOM_SCORE_MISSING) < 0)
+                return -1;
+        return 0;
 }
 
 /* Issue 14, confinement: asked of the system only when the command uses it. */
@@ -59,7 +83,7 @@ static int check_features(const struct sp_config *cfg)
                 return -1;
         if (check_confinement(cfg) < 0)
                 return -1;
-        return 0;
+        return check_scheduling(cfg);
 }
 
 /* The last run must be out of the way. */

@@ -517,11 +517,40 @@ CHILD_CODE static void drop_privileges(const struct sp_plan *plan)
                 child_fail(plan, SP_STEP_NO_NEW_PRIVS, r, -1);
 }
 
+/* Runs in the child: async-signal-safe only.  The text was formatted by the parent.  A
+ * vfork-style child (CLONE_VFORK) that shares the caller's memory sets its own score alone:
+ * the kernel spreads a write to every process sharing the memory except from such a child. */
+CHILD_CODE static long write_oom_score_adj(const char *text, size_t len)
+{
+        long fd, r;
+
+        fd = sp_sys_open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC, 0);
+        if (fd < 0)
+                return fd;
+        r = sp_sys_write((int)fd, text, len);
+        (void)sp_sys_close((int)fd);
+        if (r >= 0 && (size_t)r != len)
+                r = -ERR_IO;
+        return r < 0 ? r : 0;
+}
+
 /* Runs in the child: async-signal-safe only.  Issue 14, scheduling: nice, CPU affinity, I/O
  * priority, OOM score, policy; before the privileges are dropped (raising them needs them). */
 CHILD_CODE static void apply_scheduling(const struct sp_plan *plan)
 {
-        (void)plan;
+        long r;
+
+        if (plan->set_sched && (r = sp_sys_set_sched(plan->sched_policy, plan->sched_priority)) < 0)
+                child_fail(plan, SP_STEP_SCHED, r, plan->sched_policy);
+        if (plan->set_nice && (r = sp_sys_set_nice(plan->nice)) < 0)
+                child_fail(plan, SP_STEP_NICE, r, plan->nice);
+        if (plan->cpu_set && (r = sp_sys_set_affinity(plan->cpu_set, plan->cpu_set_size)) < 0)
+                child_fail(plan, SP_STEP_AFFINITY, r, -1);
+        if (plan->set_ioprio && (r = sp_sys_set_ioprio(plan->ioprio)) < 0)
+                child_fail(plan, SP_STEP_IOPRIO, r, plan->ioprio);
+        if (plan->oom_score_adj &&
+            (r = write_oom_score_adj(plan->oom_score_adj, plan->oom_score_adj_len)) < 0)
+                child_fail(plan, SP_STEP_OOM_SCORE, r, -1);
 }
 
 /* Runs in the child: async-signal-safe only.  Issue 14, confinement: Landlock, then the

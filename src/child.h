@@ -139,9 +139,17 @@ struct sp_plan {
         bool keep_caps;     /* keep exactly kept_caps (permitted, inheritable, ambient) */
         uint64_t kept_caps; /* bit n: capability n */
 
-        /* Issue 14, fds and argv0. */
+        /* Issue 14, fds and argv0: argv above already carries the argv0 asked for. */
 
         /* Issue 14, scheduling: nice, CPU affinity, I/O priority, OOM score, policy. */
+        bool set_nice, set_ioprio, set_sched;
+        int nice;
+        int ioprio; /* class << 13 | level, as ioprio_set() takes it */
+        int sched_policy, sched_priority;
+        const void *cpu_set; /* NULL: leave the affinity */
+        size_t cpu_set_size;
+        const char *oom_score_adj; /* decimal text for /proc/self/oom_score_adj, NULL: leave */
+        size_t oom_score_adj_len;  /* its length (no strlen() in the child) */
 
         /* Issue 14, namespaces and id maps. */
 

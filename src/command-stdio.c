@@ -8,47 +8,102 @@
 #include <string.h>
 #include <unistd.h>
 
-void subproc_pass_fd(subproc *c, int fd, unsigned flags)
+/* The fd passed as child_fd already, other than fd; -1 if none. */
+static int passed_from(const subproc *c, int child_fd, int fd)
 {
-        /* The caller gave us the fd with CLOSE_PARENT: it is ours even when we refuse it. */
+        for (size_t i = 0; i < c->cfg.npassed; i++)
+                if (c->cfg.passed[i].child_fd == child_fd && c->cfg.passed[i].fd != fd)
+                        return c->cfg.passed[i].fd;
+        return -1;
+}
+
+/* Refuse, with a deferred EINVAL naming both numbers, what cannot go to the child; true if
+ * refused. */
+static bool refuse_pass_fd(subproc *c, int fd, int child_fd, unsigned flags)
+{
+        int other;
+
+        if (fd == child_fd && fd <= 2) /* subproc_pass_fd()'s own words */
+                sp_command_fail(c, EINVAL,
+                                "cannot pass fd %d: only fds >= 3 can be passed; use "
+                                "the stdio setters for 0, 1 and 2",
+                                fd);
+        else if (flags & ~(unsigned)SUBPROC_PASS_FD_CLOSE_PARENT)
+                sp_command_fail(c, EINVAL, "unknown flags 0x%x passing fd %d", flags, fd);
+        else if (fd < 0 || child_fd <= 2)
+                sp_command_fail(c, EINVAL, "cannot pass fd %d as the child's fd %d: %s", fd,
+                                child_fd,
+                                fd < 0         ? "not an fd"
+                                : child_fd < 0 ? "the child's fd number is negative"
+                                               : "the child's 0, 1 and 2 are set with the stdio "
+                                                 "setters");
+        else if ((other = passed_from(c, child_fd, fd)) >= 0)
+                sp_command_fail(c, EINVAL,
+                                "cannot pass fd %d as the child's fd %d: that child fd is "
+                                "already passed from fd %d",
+                                fd, child_fd, other);
+        else
+                return false;
+        return true;
+}
+
+static bool grow_passed(subproc *c, int fd)
+{
+        size_t cap = c->cfg.passed_cap ? c->cfg.passed_cap * 2 : 4;
+        struct sp_passed_fd *p;
+
+        if (c->cfg.npassed < c->cfg.passed_cap)
+                return true;
+        p = realloc(c->cfg.passed, cap * sizeof *p);
+        if (!p) {
+                sp_command_fail(c, ENOMEM, "out of memory passing fd %d", fd);
+                return false;
+        }
+        c->cfg.passed = p;
+        c->cfg.passed_cap = cap;
+        return true;
+}
+
+/* Record fd -> child_fd; the same pair again only adds its flags.  One fd given under several
+ * numbers is the library's (CLOSE_PARENT) in all of them or in none. */
+static bool add_passed_fd(subproc *c, int fd, int child_fd, unsigned flags)
+{
+        bool listed = false;
+
+        for (size_t i = 0; i < c->cfg.npassed; i++) {
+                if (c->cfg.passed[i].fd != fd)
+                        continue;
+                listed = listed || c->cfg.passed[i].child_fd == child_fd;
+                flags |= c->cfg.passed[i].flags;
+        }
+        if (!listed && !grow_passed(c, fd))
+                return false;
+        if (!listed)
+                c->cfg.passed[c->cfg.npassed++] = (struct sp_passed_fd){ .fd = fd,
+                                                                         .child_fd = child_fd };
+        for (size_t i = 0; i < c->cfg.npassed; i++)
+                if (c->cfg.passed[i].fd == fd)
+                        c->cfg.passed[i].flags = flags;
+        return true;
+}
+
+void subproc_pass_fd_as(subproc *c, int fd, int child_fd, unsigned flags)
+{
+        /* The caller gave us the fd with CLOSE_PARENT: it is ours even when we refuse it (its
+         * stdio excepted: closing that on a refusal would hurt more than it helps).  A broken
+         * command never runs, so no entry of it can pass that number afterwards. */
         bool take = flags & SUBPROC_PASS_FD_CLOSE_PARENT;
 
-        if (sp_command_broken(c) || fd <= 2) {
-                if (!sp_command_broken(c))
-                        sp_command_fail(c, EINVAL,
-                                        "cannot pass fd %d: only fds >= 3 can be passed; use "
-                                        "the stdio setters for 0, 1 and 2",
-                                        fd);
+        if (sp_command_broken(c) || refuse_pass_fd(c, fd, child_fd, flags) ||
+            !add_passed_fd(c, fd, child_fd, flags)) {
                 if (take && fd > 2)
                         close(fd);
-                return;
         }
-        if (flags & ~(unsigned)SUBPROC_PASS_FD_CLOSE_PARENT) {
-                sp_command_fail(c, EINVAL, "unknown flags 0x%x passing fd %d", flags, fd);
-                goto refuse;
-        }
-        for (size_t i = 0; i < c->cfg.npassed; i++) {
-                if (c->cfg.passed[i].fd == fd) {
-                        c->cfg.passed[i].flags |= flags;
-                        return;
-                }
-        }
-        if (c->cfg.npassed == c->cfg.passed_cap) {
-                size_t cap = c->cfg.passed_cap ? c->cfg.passed_cap * 2 : 4;
-                struct sp_passed_fd *p = realloc(c->cfg.passed, cap * sizeof *p);
+}
 
-                if (!p) {
-                        sp_command_fail(c, ENOMEM, "out of memory passing fd %d", fd);
-                        goto refuse;
-                }
-                c->cfg.passed = p;
-                c->cfg.passed_cap = cap;
-        }
-        c->cfg.passed[c->cfg.npassed++] = (struct sp_passed_fd){ .fd = fd, .flags = flags };
-        return;
-refuse:
-        if (take)
-                close(fd);
+void subproc_pass_fd(subproc *c, int fd, unsigned flags)
+{
+        subproc_pass_fd_as(c, fd, fd, flags);
 }
 
 void sp_close_passed_fds(struct sp_config *cfg)
@@ -56,10 +111,15 @@ void sp_close_passed_fds(struct sp_config *cfg)
         size_t kept = 0;
 
         for (size_t i = 0; i < cfg->npassed; i++) {
-                if (cfg->passed[i].flags & SUBPROC_PASS_FD_CLOSE_PARENT)
-                        sp_close(&cfg->passed[i].fd);
-                else
+                if (!(cfg->passed[i].flags & SUBPROC_PASS_FD_CLOSE_PARENT)) {
                         cfg->passed[kept++] = cfg->passed[i];
+                        continue;
+                }
+                /* The same fd may go to several numbers: close it once. */
+                for (size_t j = i + 1; j < cfg->npassed; j++)
+                        if (cfg->passed[j].fd == cfg->passed[i].fd)
+                                cfg->passed[j].fd = -1;
+                sp_close(&cfg->passed[i].fd);
         }
         cfg->npassed = kept;
 }

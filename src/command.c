@@ -178,6 +178,25 @@ void subproc_set_cwd(subproc *c, const char *dir)
                 sp_command_fail(c, ENOMEM, "out of memory setting the working directory");
 }
 
+void subproc_set_argv0(subproc *c, const char *argv0)
+{
+        char *copy;
+
+        if (sp_command_broken(c))
+                return;
+        if (!argv0) {
+                sp_command_fail(c, EINVAL, "argv0 is NULL");
+                return;
+        }
+        copy = strdup(argv0);
+        if (!copy) {
+                sp_command_fail(c, ENOMEM, "out of memory setting argv0");
+                return;
+        }
+        free(c->cfg.argv0);
+        c->cfg.argv0 = copy;
+}
+
 void sp_config_free(struct sp_config *cfg)
 {
         sp_close_passed_fds(cfg);
@@ -197,6 +216,8 @@ void sp_config_free(struct sp_config *cfg)
         free(cfg->cwd);
         free(cfg->pidfile);
         free(cfg->cgroup_dir);
+        free(cfg->argv0);
+        free(cfg->cpu_set);
         free(cfg->passed);
         free(cfg->seccomp.insns); /* Issue 14, confinement. */
         free(cfg->groups);

@@ -1,7 +1,7 @@
 /* The command object: what the builder sets (struct sp_config, written only by the builder's
- * files: command.c, command-stdio.c, command-process.c, env.c) and the state of its current or
- * last run (struct sp_run, owned by the run's files: run.c creates and ends it, start.c,
- * supervise.c, handshake.c and io.c move it along). */
+ * files: command.c, command-stdio.c, command-process.c, command-sched.c, env.c) and the state
+ * of its current or last run (struct sp_run, owned by the run's files: run.c creates and ends
+ * it, start.c, supervise.c, handshake.c and io.c move it along). */
 #ifndef SUBPROC_COMMAND_H
 #define SUBPROC_COMMAND_H
 
@@ -31,6 +31,7 @@ struct sp_env {
 
 struct sp_passed_fd {
         int fd;
+        int child_fd; /* the number the child sees (subproc_pass_fd_as), fd itself by default */
         unsigned flags;
 };
 
@@ -101,8 +102,16 @@ struct sp_config {
         uint64_t keep_caps; /* bit n: capability n */
 
         /* Issue 14, fds and argv0. */
+        char *argv0; /* what the child sees as argv[0] (subproc_set_argv0), NULL: argv's */
 
         /* Issue 14, scheduling: nice, CPU affinity, I/O priority, OOM score, policy. */
+        bool has_nice, has_ioprio, has_oom_score_adj, has_sched;
+        int nice;
+        int ioprio; /* the kernel's value: class << 13 | level */
+        int oom_score_adj;
+        int sched_policy, sched_priority;
+        void *cpu_set; /* a copy of the caller's cpu_set_t, cpu_set_size bytes; NULL: none */
+        size_t cpu_set_size;
 
         /* Issue 14, namespaces and id maps. */
 

@@ -268,7 +268,8 @@ static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
         if (err_src != LEFT_CLOSED)
                 st->maps[n++] = (struct sp_fd_map){ err_src, 2 };
         for (size_t i = 0; i < c->cfg.npassed; i++)
-                st->maps[n++] = (struct sp_fd_map){ c->cfg.passed[i].fd, c->cfg.passed[i].fd };
+                st->maps[n++] = (struct sp_fd_map){ c->cfg.passed[i].fd,
+                                                    c->cfg.passed[i].child_fd };
         for (size_t i = 0; i < c->cfg.nsends; i++) {
                 int dst = c->cfg.sends[i].child_fd, src;
 
@@ -356,6 +357,43 @@ static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
         plan->use_fork = c->cfg.hook || plan->handshake;
 }
 
+/* Issue 14, scheduling: copied as they are (the builder checked them); the OOM score goes as
+ * the text the child writes to /proc/self/oom_score_adj, formatted here. */
+static void fill_scheduling_plan(const subproc *c, struct sp_plan *plan, struct sp_plan_storage *st)
+{
+        plan->set_nice = c->cfg.has_nice;
+        plan->nice = c->cfg.nice;
+        plan->set_ioprio = c->cfg.has_ioprio;
+        plan->ioprio = c->cfg.ioprio;
+        plan->set_sched = c->cfg.has_sched;
+        plan->sched_policy = c->cfg.sched_policy;
+        plan->sched_priority = c->cfg.sched_priority;
+        plan->cpu_set = c->cfg.cpu_set;
+        plan->cpu_set_size = c->cfg.cpu_set_size;
+        if (c->cfg.has_oom_score_adj) {
+                int n = snprintf(st->oom, sizeof st->oom, "%d\n", c->cfg.oom_score_adj);
+
+                plan->oom_score_adj = st->oom;
+                plan->oom_score_adj_len = (size_t)n;
+        }
+}
+
+/* Issue 14, argv0: the program is still found from argv[0]; the child sees argv0 there. */
+static int replace_argv0(const subproc *c, struct sp_plan *plan, struct sp_plan_storage *st)
+{
+        size_t n = c->cfg.argv.n;
+
+        if (!c->cfg.argv0)
+                return 0;
+        st->argv = calloc(n + 1, sizeof *st->argv);
+        if (!st->argv)
+                return sp_error(ENOMEM, "out of memory preparing the child's arguments");
+        memcpy(st->argv, c->cfg.argv.items, n * sizeof *st->argv);
+        st->argv[0] = c->cfg.argv0;
+        plan->argv = st->argv;
+        return 0;
+}
+
 /* The cgroup is opened here, in the parent, so the child can be created in it and the write
  * fallback reaches the very directory that was checked.  Our fd, like every private one,
  * stays off the numbers the child is told to use. */
@@ -437,6 +475,8 @@ int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
                 return r;
         b->plan.path = run->exec_path;
         b->plan.argv = c->cfg.argv.items;
+        if (replace_argv0(c, &b->plan, &b->storage) < 0)
+                return -1;
         b->plan.envp = sp_env_envp(&c->cfg.env);
         b->plan.cwd = c->cfg.cwd;
         b->plan.fd_limit = fd_limit();
@@ -445,6 +485,7 @@ int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
                                                                    : SP_CLOSE_RANGE_CLOEXEC;
         b->plan.report_fd = b->plan.handshake_fd = -1;
         fill_lifetime_plan(c, &b->plan);
+        fill_scheduling_plan(c, &b->plan, &b->storage);
         /* A child that waits for the handshake must really close our fds, not just mark
          * them close-on-exec: among them is the write end it waits on, and pipes whose
          * readers wait for EOF. */
@@ -458,6 +499,8 @@ void sp_plan_done(subproc *c, struct sp_plan_builder *b, bool started)
         after_spawn(c, &b->fds, started);
         free(b->storage.maps);
         free(b->storage.keep);
+        free(b->storage.argv);
         b->storage.maps = NULL;
         b->storage.keep = NULL;
+        b->storage.argv = NULL;
 }

@@ -132,6 +132,20 @@ static int describe(const subproc *c, const struct sp_report *rep)
                 return sp_error(e, "keep capability %d (raise it into the ambient set): %s",
                                 rep->arg, why);
         /* Issue 14, scheduling. */
+        case SP_STEP_SCHED:
+                return sp_error(e, "set scheduling policy %d (priority %d): %s", rep->arg,
+                                c->cfg.sched_priority, why);
+        case SP_STEP_NICE:
+                return sp_error(e, "set nice %d: %s", rep->arg, why);
+        case SP_STEP_AFFINITY:
+                return sp_error(e, "set CPU affinity: %s%s", why,
+                                e == EINVAL ? " (no CPU of the set is online and allowed)" : "");
+        case SP_STEP_IOPRIO:
+                return sp_error(e, "set I/O priority class %d level %d: %s", rep->arg >> 13,
+                                rep->arg & 7, why);
+        case SP_STEP_OOM_SCORE:
+                return sp_error(e, "set OOM score adjustment %d (/proc/self/oom_score_adj): %s",
+                                c->cfg.oom_score_adj, why);
         /* Issue 14, namespaces. */
         /* Issue 14, confinement. */
         case SP_STEP_LANDLOCK:

@@ -44,6 +44,8 @@ struct sp_spawn_fds {
 struct sp_plan_storage {
         struct sp_fd_map *maps;
         int *keep;
+        char **argv;  /* argv with the argv0 asked for (subproc_set_argv0), or NULL */
+        char oom[16]; /* the OOM score adjustment as text, for the plan */
 };
 
 struct sp_plan_builder {

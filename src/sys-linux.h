@@ -357,6 +357,33 @@ SP_SYSCALL long sp_sys_death_signal(int sig)
 {
         return sp_sys_prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0);
 }
+/* Issue 14, scheduling: each for this process (pid 0) alone.  The raw setpriority() takes the
+ * nice value itself; ioprio_set() has no libc wrapper (1: IOPRIO_WHO_PROCESS). */
+struct sp_sched_param {
+        int priority;
+};
+
+SP_SYSCALL long sp_sys_set_nice(int nice)
+{
+        return sp_sys(SYS_setpriority, PRIO_PROCESS, 0, nice);
+}
+
+SP_SYSCALL long sp_sys_set_sched(int policy, int priority)
+{
+        struct sp_sched_param param = { priority };
+
+        return sp_sys(SYS_sched_setscheduler, 0, policy, &param);
+}
+
+SP_SYSCALL long sp_sys_set_affinity(const void *set, size_t size)
+{
+        return sp_sys(SYS_sched_setaffinity, 0, size, set);
+}
+
+SP_SYSCALL long sp_sys_set_ioprio(int ioprio)
+{
+        return sp_sys(SYS_ioprio_set, 1, 0, ioprio);
+}
 
 /* Issue 14, confinement.  seccomp() came in Linux 3.17; before it, prctl() installs the same
  * filter.  Neither writes memory: the kernel copies the program in. */

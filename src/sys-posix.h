@@ -25,6 +25,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__) || defined(__FreeBSD__)
+#include <sched.h>
+#endif
 
 #include "config.h"
 
@@ -425,6 +428,55 @@ static inline long sp_sys_death_signal(int sig)
         return -ENOTSUP;
 #endif
 }
+
+/* Issue 14, scheduling.  setpriority() and sched_setscheduler() are bare system calls in every
+ * libc; Linux's affinity and I/O priority go through syscall(), as the capability sets do. */
+static inline long sp_sys_set_nice(int nice)
+{
+        return SP_RET(setpriority(PRIO_PROCESS, 0, nice));
+}
+
+static inline long sp_sys_set_sched(int policy, int priority)
+{
+#if defined(__linux__) || defined(__FreeBSD__)
+        struct sched_param param = { .sched_priority = priority };
+
+        return SP_RET(sched_setscheduler(0, policy, &param));
+#else
+#define SP_SYS_SCHED_MISSING "this system has no sched_setscheduler()"
+        (void)policy;
+        (void)priority;
+        return -ENOTSUP;
+#endif
+}
+
+#if defined(__linux__) && defined(SYS_sched_setaffinity) && defined(SYS_ioprio_set)
+static inline long sp_sys_set_affinity(const void *set, size_t size)
+{
+        return SP_RET(syscall(SYS_sched_setaffinity, 0, size, set));
+}
+
+static inline long sp_sys_set_ioprio(int ioprio)
+{
+        return SP_RET(syscall(SYS_ioprio_set, 1, 0, ioprio)); /* 1: IOPRIO_WHO_PROCESS */
+}
+#else
+#define SP_SYS_AFFINITY_MISSING "CPU affinity through sched_setaffinity() is Linux's"
+#define SP_SYS_IOPRIO_MISSING "I/O priorities (ioprio_set()) are Linux's alone"
+#define SP_SYS_OOM_SCORE_MISSING "/proc/self/oom_score_adj is Linux's alone"
+static inline long sp_sys_set_affinity(const void *set, size_t size)
+{
+        (void)set;
+        (void)size;
+        return -ENOTSUP;
+}
+
+static inline long sp_sys_set_ioprio(int ioprio)
+{
+        (void)ioprio;
+        return -ENOTSUP;
+}
+#endif
 
 /* pipe() and fcntl() are on POSIX's list, pipe2() since 2024.  No other thread can fork
  * between the two in a child, so the flag needs no pipe2(). */

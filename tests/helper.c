@@ -31,6 +31,11 @@
  *   pdeathsig=N                 prctl(PR_GET_PDEATHSIG): the death signal, 0 if none
  *   cgroup=PATH                 the cgroup v2 line of /proc/self/cgroup ("0::PATH"), if any
  *   cgroup[CONTROLLERS]=PATH    one line per cgroup v1 hierarchy ("cgroup[pids]=/x")
+ *   nice=N                      getpriority(PRIO_PROCESS, 0)
+ *   sched_policy=N sched_priority=N   sched_getscheduler(0), sched_getparam(0) (Linux)
+ *   cpus=LIST                   sched_getaffinity(0) as "0,2,5" (Linux)
+ *   ioprio=CLASS:LEVEL          ioprio_get(IOPRIO_WHO_PROCESS, 0) (Linux)
+ *   oom_score_adj=N             /proc/self/oom_score_adj (Linux)
  *   report_end=1                last line: a truncated report is detectable
  *
  * Then it runs the options in order; lines that actions report (stdin_bytes=..., read_bytes[N]
@@ -99,6 +104,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sched.h>
+#include <sys/syscall.h>
+#endif
 
 #ifdef __linux__
 #include <sys/utsname.h> /* Issue 14, confinement: --uname */
@@ -370,6 +379,50 @@ static void report_cgroups(FILE *out)
         fclose(f);
 }
 
+/* After the fd list: this opens a file. */
+static void report_scheduling(FILE *out)
+{
+        int nice;
+
+        errno = 0;
+        nice = getpriority(PRIO_PROCESS, 0);
+        if (nice == -1 && errno != 0)
+                die("getpriority: %s", strerror(errno));
+        fprintf(out, "nice=%d\n", nice);
+#ifdef __linux__
+        struct sched_param param;
+        cpu_set_t set;
+        const char *sep = "";
+        long ioprio = syscall(SYS_ioprio_get, 1, 0); /* 1: IOPRIO_WHO_PROCESS */
+        FILE *f;
+        int adj;
+
+        if (sched_getparam(0, &param) != 0)
+                die("sched_getparam: %s", strerror(errno));
+        fprintf(out, "sched_policy=%d\nsched_priority=%d\n", sched_getscheduler(0),
+                param.sched_priority);
+        if (sched_getaffinity(0, sizeof set, &set) != 0)
+                die("sched_getaffinity: %s", strerror(errno));
+        fputs("cpus=", out);
+        for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+                if (CPU_ISSET(cpu, &set)) {
+                        fprintf(out, "%s%d", sep, cpu);
+                        sep = ",";
+                }
+        }
+        fputc('\n', out);
+        if (ioprio < 0)
+                die("ioprio_get: %s", strerror(errno));
+        fprintf(out, "ioprio=%ld:%ld\n", ioprio >> 13, ioprio & 0xff);
+        f = fopen("/proc/self/oom_score_adj", "re");
+        if (f != NULL) {
+                if (fscanf(f, "%d", &adj) == 1)
+                        fprintf(out, "oom_score_adj=%d\n", adj);
+                fclose(f);
+        }
+#endif
+}
+
 static void write_report(int argc, char **argv, const int *fds, size_t nfds)
 {
         char *text = NULL;
@@ -419,6 +472,7 @@ static void write_report(int argc, char **argv, const int *fds, size_t nfds)
         report_rlimits(out);
         report_session(out);
         report_cgroups(out);
+        report_scheduling(out);
         fputs("report_end=1\n", out);
 
         if (fclose(out) != 0)

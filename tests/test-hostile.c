@@ -33,6 +33,7 @@
 #include <linux/filter.h> /* Issue 14, confinement */
 #endif
 
+#include "parse-sched.h"
 #include "parse.h"
 #include "support/support.h"
 
@@ -1062,6 +1063,35 @@ static void row_etxtbsy_pidfile(const struct row *row)
  * ------------------------------------------------------------------------------------- */
 
 /* The parser alone: -1 with EINVAL or ERANGE, outputs untouched. */
+/* Issue 14: the parsers of --fd and the scheduling options; false for another option. */
+static bool check_fdsched_parser(const struct row *row, int *r)
+{
+        const char *option = row->value;
+        int a = -7, b = -7;
+        void *set = NULL;
+        size_t size = 7;
+
+        if (strcmp(option, "--fd") == 0)
+                *r = parse_fd_map(row->input, &a, &b);
+        else if (strcmp(option, "--nice") == 0)
+                *r = parse_int_in(row->input, -20, 19, &a);
+        else if (strcmp(option, "--oom-score-adj") == 0)
+                *r = parse_int_in(row->input, -1000, 1000, &a);
+        else if (strcmp(option, "--cpu-affinity") == 0)
+                *r = parse_cpu_list(row->input, &set, &size);
+        else if (strcmp(option, "--ioprio") == 0)
+                *r = parse_ioprio(row->input, &a, &b);
+        else if (strcmp(option, "--sched") == 0)
+                *r = parse_sched(row->input, &a, &b);
+        else
+                return false;
+        assert_ll_equal(a, -7);
+        assert_ll_equal(b, -7);
+        assert_null(set);
+        assert_ll_equal(size, 7);
+        return true;
+}
+
 static void check_parser(const struct row *row)
 {
         const char *option = row->value;
@@ -1087,6 +1117,8 @@ static void check_parser(const struct row *row)
         } else if (strcmp(option, "--umask") == 0) {
                 r = parse_umask(row->input, &mask);
                 assert_ll_equal(mask, 07);
+        } else if (check_fdsched_parser(row, &r)) {
+                /* issue 14, fds and argv0, scheduling */
         } else {
                 r = parse_fd(row->input, &fd);
                 assert_ll_equal(fd, -7);
@@ -1376,6 +1408,115 @@ static void row_endless_writer(const struct row *row)
         assert_ll_equal(subproc_output_len(c), row->number);
         assert_ll_equal(strspn(out, "y\n"), row->number);
         free(out);
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Issue 14, fds and argv0, scheduling: bad numbers for the builder, and fd numbers the
+ * kernel refuses.
+ * ------------------------------------------------------------------------------------- */
+
+/* The caller's stdin (never closed: flags 0) under row->number. */
+static void b_pass_fd_as(subproc **c, const struct row *row)
+{
+        subproc_pass_fd_as(*c, 0, (int)row->number, 0);
+}
+
+static void b_pass_fd_as_bad_source(subproc **c, const struct row *row)
+{
+        subproc_pass_fd_as(*c, (int)row->number, 30, 0);
+}
+
+static void b_pass_fd_as_twice(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_pass_fd_as(*c, 0, 30, 0);
+        subproc_pass_fd_as(*c, 1, 30, 0);
+}
+
+static void b_argv0_null(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_set_argv0(*c, NULL);
+}
+
+static void b_nice(subproc **c, const struct row *row)
+{
+        subproc_set_nice(*c, (int)row->number);
+}
+
+/* A set of row->number bytes that must not be read: refused on its size first. */
+static void b_affinity_size(subproc **c, const struct row *row)
+{
+        static const unsigned char one_cpu[8] = { 1 };
+
+        subproc_set_cpu_affinity(*c, one_cpu, (size_t)row->number);
+}
+
+static void b_affinity_null(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_set_cpu_affinity(*c, NULL, 128);
+}
+
+static void b_affinity_empty(subproc **c, const struct row *row)
+{
+        static const unsigned char none[128];
+
+        (void)row;
+        subproc_set_cpu_affinity(*c, none, sizeof none);
+}
+
+static void b_ioprio_class(subproc **c, const struct row *row)
+{
+        subproc_set_ioprio(*c, (int)row->number, 0);
+}
+
+static void b_ioprio_level(subproc **c, const struct row *row)
+{
+        subproc_set_ioprio(*c, SUBPROC_IOPRIO_CLASS_BE, (int)row->number);
+}
+
+static void b_oom_score_adj(subproc **c, const struct row *row)
+{
+        subproc_set_oom_score_adj(*c, (int)row->number);
+}
+
+static void b_sched_policy(subproc **c, const struct row *row)
+{
+        subproc_set_sched(*c, (int)row->number, 0);
+}
+
+static void b_sched_fifo_priority(subproc **c, const struct row *row)
+{
+        subproc_set_sched(*c, 1 /* SCHED_FIFO */, (int)row->number);
+}
+
+/* A child fd number no process can have: the run fails naming it, nothing is left. */
+static void row_pass_fd_as_unreachable(const struct row *row)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        char names[64];
+
+        snprintf(names, sizeof names, "fd %ld", row->number);
+        subproc_pass_fd_as(c, 0, (int)row->number, 0);
+        assert_run_fails(c, EBADF, names);
+        subproc_free(c);
+}
+
+/* One fd under hundreds of numbers, in one permutation with the caller's own. */
+static void row_pass_fd_as_many(const struct row *row)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        char *out = NULL;
+
+        for (long i = 0; i < row->number; i++)
+                subproc_pass_fd_as(c, 0, (int)(10 + i), 0);
+        r = t_run_report(c, &out);
+        assert_ll_equal(t_report_count(r, "fd"), 3 + row->number);
+        assert_true(t_report_has_fd(r, (int)(9 + row->number)));
+        t_report_free(r);
         subproc_free(c);
 }
 
@@ -1700,6 +1841,24 @@ static const struct row rows[] = {
         CLI("--umask", "1777", ERANGE),
         CLI("--pass-fd", "-1", EINVAL),
         CLI("--pass-fd", "2147483648", ERANGE),
+        /* Issue 14, fds and argv0, scheduling. */
+        CLI("--fd", "3", EINVAL),
+        CLI("--fd", "3=-1", EINVAL),
+        CLI("--fd", "2147483648=3", ERANGE),
+        CLI("--fd", "3=2147483648", ERANGE),
+        CLI("--nice", "-21", ERANGE),
+        CLI("--nice", "99999999999999999999", ERANGE),
+        CLI("--nice", "5x", EINVAL),
+        CLI("--oom-score-adj", "1001", ERANGE),
+        CLI("--oom-score-adj", "--1", EINVAL),
+        CLI("--cpu-affinity", "0-99999999999999999999", ERANGE),
+        CLI("--cpu-affinity", "3-1", EINVAL),
+        CLI("--cpu-affinity", "0-7:0", EINVAL),
+        CLI("--ioprio", "best-effort:8", ERANGE),
+        CLI("--ioprio", "4", ERANGE),
+        CLI("--ioprio", "realtime:", EINVAL),
+        CLI("--sched", "deadline", EINVAL),
+        CLI("--sched", "fifo:100", ERANGE),
 
         /* Other builder numbers. */
         BUILDER("death signal 0", b_death_signal, NULL, NULL, 0, "death signal 0"),
@@ -1827,6 +1986,48 @@ static const struct row rows[] = {
           .value = "--ambient-caps",
           .input = "+" HOSTILE_LONG_CAP,
           .names = "invalid capability" },
+        /* Issue 14, fds and argv0, scheduling. */
+        BUILDER("pass_fd_as child fd -1", b_pass_fd_as, NULL, NULL, -1,
+                "the child's fd -1: the child's fd number is negative"),
+        BUILDER("pass_fd_as child fd INT_MIN", b_pass_fd_as, NULL, NULL, INT_MIN,
+                "the child's fd -2147483648"),
+        BUILDER("pass_fd_as child fd 1", b_pass_fd_as, NULL, NULL, 1, "stdio setters"),
+        BUILDER("pass_fd_as fd -1", b_pass_fd_as_bad_source, NULL, NULL, -1,
+                "cannot pass fd -1 as the child's fd 30: not an fd"),
+        BUILDER("pass_fd_as fd INT_MIN", b_pass_fd_as_bad_source, NULL, NULL, INT_MIN,
+                "cannot pass fd -2147483648"),
+        BUILDER("pass_fd_as two fds to one number", b_pass_fd_as_twice, NULL, NULL, 0,
+                "cannot pass fd 1 as the child's fd 30: that child fd is already passed"),
+        { .name = "fd: pass_fd_as to INT_MAX",
+          .fn = row_pass_fd_as_unreachable,
+          .number = INT_MAX },
+        { .name = "fd: pass_fd_as under 800 numbers", .fn = row_pass_fd_as_many, .number = 800 },
+        BUILDER("argv0 NULL", b_argv0_null, NULL, NULL, 0, "argv0 is NULL"),
+        BUILDER("nice 20", b_nice, NULL, NULL, 20, "nice 20 is outside -20..19"),
+        BUILDER("nice INT_MIN", b_nice, NULL, NULL, INT_MIN, "nice -2147483648"),
+        BUILDER("nice INT_MAX", b_nice, NULL, NULL, INT_MAX, "nice 2147483647"),
+        BUILDER("cpu affinity NULL", b_affinity_null, NULL, NULL, 0, "the CPU set is NULL"),
+        BUILDER("cpu affinity size 0", b_affinity_size, NULL, NULL, 0, "size is 0"),
+        BUILDER("cpu affinity size SIZE_MAX", b_affinity_size, NULL, NULL, -1,
+                "larger than any system's"),
+        BUILDER("cpu affinity empty", b_affinity_empty, NULL, NULL, 0, "holds no CPU"),
+        BUILDER("ioprio class INT_MIN", b_ioprio_class, NULL, NULL, INT_MIN,
+                "I/O priority class -2147483648"),
+        BUILDER("ioprio class 4", b_ioprio_class, NULL, NULL, 4, "I/O priority class 4"),
+        BUILDER("ioprio level INT_MAX", b_ioprio_level, NULL, NULL, INT_MAX,
+                "I/O priority level 2147483647"),
+        BUILDER("ioprio level -1", b_ioprio_level, NULL, NULL, -1, "I/O priority level -1"),
+        BUILDER("oom score INT_MIN", b_oom_score_adj, NULL, NULL, INT_MIN,
+                "OOM score adjustment -2147483648"),
+        BUILDER("oom score 1001", b_oom_score_adj, NULL, NULL, 1001, "OOM score adjustment 1001"),
+        BUILDER("sched policy INT_MIN", b_sched_policy, NULL, NULL, INT_MIN,
+                "scheduling policy -2147483648"),
+        BUILDER("sched policy SCHED_DEADLINE", b_sched_policy, NULL, NULL, 6,
+                "scheduling policy 6"),
+        BUILDER("sched FIFO priority INT_MAX", b_sched_fifo_priority, NULL, NULL, INT_MAX,
+                "scheduling priority 2147483647 is outside 1..99"),
+        BUILDER("sched FIFO priority 0", b_sched_fifo_priority, NULL, NULL, 0,
+                "scheduling priority 0 is outside 1..99"),
 };
 
 #define N_ROWS (sizeof rows / sizeof rows[0])

@@ -37,6 +37,11 @@ struct limit {
         rlim_t soft, hard;
 };
 
+/* --fd CHILD=PARENT (issue 14). */
+struct fd_map {
+        int child, parent;
+};
+
 /* Every array holds at most argc entries: each occurrence uses up at least one word. */
 struct options {
         enum mode mode;
@@ -70,8 +75,20 @@ struct options {
         uint64_t ambient_caps, inh_caps, bounding_set; /* bit n: capability n */
 
         /* Issue 14, fds and argv0. */
+        struct fd_map *fd_maps; /* --fd CHILD=PARENT, in order */
+        size_t n_fd_maps;
+        const char *argv0;
 
         /* Issue 14, scheduling. */
+        bool has_nice, has_ioprio, has_oom_score_adj, has_sched;
+        int nice, ioprio_class, ioprio_level, oom_score_adj, sched_policy, sched_priority;
+        void *cpu_set; /* --cpu-affinity, CPU_ALLOC'd; NULL: none */
+        size_t cpu_set_size;
+        /* The fd, argv0 and scheduling options as given (long name without "--", value, ...),
+         * which --dry-run shows: sh cannot apply them. */
+        const char **fdsched_words;
+        size_t n_fdsched_words;
+        const char *self; /* how we were run (argv[0]), for that line */
 
         /* Issue 14, namespaces. */
 

@@ -2,6 +2,7 @@
  * combinations before anything happens. */
 #include "cli.h"
 #include "identity.h"
+#include "parse-sched.h"
 #include "parse.h"
 
 #include <errno.h>
@@ -68,9 +69,14 @@ enum {
         OPT_BOUNDING_SET,
 
         /* Issue 14, fds and argv0. */
-
+        OPT_FD,
+        OPT_ARGV0,
         /* Issue 14, scheduling. */
-
+        OPT_NICE,
+        OPT_CPU_AFFINITY,
+        OPT_IOPRIO,
+        OPT_OOM_SCORE_ADJ,
+        OPT_SCHED,
         /* Issue 14, namespaces. */
 
         /* Issue 14, confinement. */
@@ -127,9 +133,14 @@ static const struct option long_options[] = {
         { "bounding-set", required_argument, NULL, OPT_BOUNDING_SET },
 
         /* Issue 14, fds and argv0. */
-
+        { "fd", required_argument, NULL, OPT_FD },
+        { "argv0", required_argument, NULL, OPT_ARGV0 },
         /* Issue 14, scheduling. */
-
+        { "nice", required_argument, NULL, OPT_NICE },
+        { "cpu-affinity", required_argument, NULL, OPT_CPU_AFFINITY },
+        { "ioprio", required_argument, NULL, OPT_IOPRIO },
+        { "oom-score-adj", required_argument, NULL, OPT_OOM_SCORE_ADJ },
+        { "sched", required_argument, NULL, OPT_SCHED },
         /* Issue 14, namespaces. */
 
         /* Issue 14, confinement. */
@@ -158,6 +169,8 @@ static void print_help(void)
               "      --append               append to the --stdout and --stderr files\n"
               "      --pass-fd N            pass our fd N (>= 3); every other fd is closed\n"
               "      --keep-fds             pass every fd we have without close-on-exec\n"
+              "      --fd CHILD=PARENT      pass our fd PARENT as the program's fd CHILD (>= 3)\n"
+              "      --argv0 NAME           run PROGRAM with NAME as its argv[0] (env -a)\n"
               "  -d, --daemon               run as a daemon (stdio /dev/null, cwd /)\n"
               "  -p, --pidfile PATH         make the program hold a locked pidfile\n"
               "      --exit-with-parent     end the program when our parent dies\n"
@@ -179,6 +192,13 @@ static void print_help(void)
               "      --umask MODE           set the umask (octal)\n"
               "      --no-new-privs         set no_new_privs\n"
               "      --rlimit NAME=SOFT[:HARD]  set a resource limit (NOFILE=1024, CORE=0)\n"
+              "      --nice N               run with nice value N (-20..19; not an increment)\n"
+              "      --cpu-affinity LIST    run on the CPUs of LIST (taskset -c: 0,2-3,8-15:2)\n"
+              "      --ioprio CLASS[:LEVEL] I/O priority as ionice: none, realtime, best-effort,\n"
+              "                             idle (or 0..3); LEVEL 0..7\n"
+              "      --oom-score-adj N      OOM score adjustment (-1000..1000), as choom -n\n"
+              "      --sched POLICY[:PRIO]  scheduling policy as chrt: other, fifo, rr, batch,\n"
+              "                             idle; PRIO 1..99 for fifo and rr\n"
               "      --reset-signals        start with default signal dispositions\n"
               "      --new-session          run in a new session\n"
               "      --process-group        run in a new process group\n"
@@ -293,6 +313,66 @@ static int parsed(int r, int opt, const char *what, const char *value)
         return r < 0 ? bad_value(opt, what, value) : 0;
 }
 
+/* Issue 14: --fd CHILD=PARENT.  PARENT must be open now, as for --pass-fd. */
+static int add_fd_map(struct options *o, const char *arg)
+{
+        struct fd_map *m = &o->fd_maps[o->n_fd_maps];
+
+        if (parse_fd_map(arg, &m->child, &m->parent) < 0)
+                return bad_value(OPT_FD, "CHILD=PARENT", arg);
+        if (m->child < 3)
+                return usage_error("--fd %s: use --stdin, --stdout and --stderr for the "
+                                   "program's fds 0, 1 and 2",
+                                   arg);
+        if (fcntl(m->parent, F_GETFD) < 0)
+                return usage_error("--fd %s: our fd %d is not open", arg, m->parent);
+        o->n_fd_maps++;
+        return 0;
+}
+
+/* Issue 14: the scheduling options (the last one of each kind wins). */
+static int sched_option(struct options *o, int opt, const char *arg)
+{
+        switch (opt) {
+        case OPT_NICE:
+                o->has_nice = true;
+                return parsed(parse_int_in(arg, -20, 19, &o->nice), opt, "nice value", arg);
+        case OPT_CPU_AFFINITY:
+                free(o->cpu_set);
+                o->cpu_set = NULL;
+                return parsed(parse_cpu_list(arg, &o->cpu_set, &o->cpu_set_size), opt, "CPU list",
+                              arg);
+        case OPT_IOPRIO:
+                o->has_ioprio = true;
+                return parsed(parse_ioprio(arg, &o->ioprio_class, &o->ioprio_level), opt,
+                              "I/O priority", arg);
+        case OPT_OOM_SCORE_ADJ:
+                o->has_oom_score_adj = true;
+                return parsed(parse_int_in(arg, -1000, 1000, &o->oom_score_adj), opt,
+                              "OOM score adjustment", arg);
+        default:
+                o->has_sched = true;
+                return parsed(parse_sched(arg, &o->sched_policy, &o->sched_priority), opt,
+                              "scheduling policy", arg);
+        }
+}
+
+/* Issue 14: the fd, argv0 and scheduling options, remembered as given for --dry-run. */
+static int fdsched_option(struct options *o, int opt, const char *arg)
+{
+        for (const struct option *lo = long_options; lo->name; lo++)
+                if (lo->val == opt)
+                        o->fdsched_words[o->n_fdsched_words++] = lo->name;
+        o->fdsched_words[o->n_fdsched_words++] = arg;
+        if (opt == OPT_FD)
+                return add_fd_map(o, arg);
+        if (opt == OPT_ARGV0) {
+                o->argv0 = arg;
+                return 0;
+        }
+        return sched_option(o, opt, arg);
+}
+
 /* Options that take a value parsed into a number, signal or id. */
 static int value_option(struct options *o, int opt, const char *arg)
 {
@@ -332,6 +412,14 @@ static int value_option(struct options *o, int opt, const char *arg)
         case OPT_INH_CAPS:
         case OPT_BOUNDING_SET:
                 return identity_option(o, option_name(opt) + 2, arg);
+        case OPT_FD:
+        case OPT_ARGV0:
+        case OPT_NICE:
+        case OPT_CPU_AFFINITY:
+        case OPT_IOPRIO:
+        case OPT_OOM_SCORE_ADJ:
+        case OPT_SCHED:
+                return fdsched_option(o, opt, arg);
         default:
                 return usage_error("internal error: option %s not handled", option_name(opt));
         }
@@ -480,7 +568,9 @@ static bool alloc_option_arrays(struct options *o, int argc)
         o->env_ops = calloc((size_t)argc, sizeof *o->env_ops);
         o->pass_fds = calloc((size_t)argc, sizeof *o->pass_fds);
         o->limits = calloc((size_t)argc, sizeof *o->limits);
-        if (o->env_ops && o->pass_fds && o->limits)
+        o->fd_maps = calloc((size_t)argc, sizeof *o->fd_maps);
+        o->fdsched_words = calloc((size_t)argc * 2, sizeof *o->fdsched_words);
+        if (o->env_ops && o->pass_fds && o->limits && o->fd_maps && o->fdsched_words)
                 return true;
         say("out of memory");
         return false;
@@ -510,6 +600,7 @@ enum parse_result parse_options(int argc, char **argv, struct options *o)
                         return PARSE_ERROR;
         }
         o->argv = argv + optind;
+        o->self = argv[0] && strchr(argv[0], '/') ? argv[0] : "subproc";
         return check_options(o) < 0 || check_identity(o) < 0 || finish_identity(o) < 0 ||
                                default_group(o) < 0 || confine_check(o) < 0
                        ? PARSE_ERROR
@@ -523,4 +614,7 @@ void free_options(struct options *o)
         free(o->limits);
         confine_free(o);
         free(o->groups);
+        free(o->fd_maps);
+        free(o->fdsched_words);
+        free(o->cpu_set);
 }

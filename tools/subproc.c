@@ -172,6 +172,25 @@ static void apply_privileges(subproc *c, const struct options *o)
         apply_identity(c, o);
 }
 
+/* Issue 14: fds under chosen numbers, argv0, scheduling. */
+static void apply_fdsched(subproc *c, const struct options *o)
+{
+        for (size_t i = 0; i < o->n_fd_maps; i++)
+                subproc_pass_fd_as(c, o->fd_maps[i].parent, o->fd_maps[i].child, 0);
+        if (o->argv0)
+                subproc_set_argv0(c, o->argv0);
+        if (o->has_sched)
+                subproc_set_sched(c, o->sched_policy, o->sched_priority);
+        if (o->has_nice)
+                subproc_set_nice(c, o->nice);
+        if (o->cpu_set)
+                subproc_set_cpu_affinity(c, o->cpu_set, o->cpu_set_size);
+        if (o->has_ioprio)
+                subproc_set_ioprio(c, o->ioprio_class, o->ioprio_level);
+        if (o->has_oom_score_adj)
+                subproc_set_oom_score_adj(c, o->oom_score_adj);
+}
+
 /* stdio is NULL for a dry run, which must not create or truncate any file. */
 static subproc *build_command(const struct options *o, struct stdio_fds *stdio)
 {
@@ -181,6 +200,7 @@ static subproc *build_command(const struct options *o, struct stdio_fds *stdio)
         if (stdio)
                 apply_stdio(c, stdio);
         apply_process(c, o);
+        apply_fdsched(c, o);
         apply_privileges(c, o);
         if (o->daemon)
                 subproc_daemonize(c);
@@ -226,13 +246,39 @@ static int flush_stdout(void)
         return EXIT_OURS;
 }
 
+/* subproc_to_string() of c, or NULL (the error set).  The fd, argv0 and scheduling options
+ * (issue 14), which sh cannot apply, come as a subproc command in front of the program, the
+ * environment changes before it: "A=1 subproc --nice 5 -- prog" (env -i A=1 ... needs subproc
+ * in the default PATH, or run by its path). */
+static char *command_line(const subproc *c, const struct options *o)
+{
+        char *line = subproc_to_string(c, false);
+        subproc *shown;
+
+        if (!line || !o->n_fdsched_words)
+                return line;
+        free(line);
+        shown = subproc_new(o->self);
+        apply_env(shown, o);
+        for (size_t i = 0; i + 1 < o->n_fdsched_words; i += 2) {
+                subproc_add_arg_format(shown, "--%s", o->fdsched_words[i]);
+                subproc_add_arg(shown, o->fdsched_words[i + 1]);
+        }
+        subproc_add_arg(shown, "--");
+        for (char **arg = o->argv; *arg; arg++)
+                subproc_add_arg(shown, *arg);
+        line = subproc_to_string(shown, false);
+        subproc_free(shown);
+        return line;
+}
+
 /* The command line as subproc_to_string() gives it, for --dry-run and -v, with "env -i"
  * first for a clean environment: to_string() lists what is set, not that nothing else is
  * kept, and the pasted line would run with the whole environment of the shell.  Returns an
  * exit status: 0 when written. */
 static int print_command(const subproc *c, const struct options *o, int fd)
 {
-        char *line = subproc_to_string(c, false);
+        char *line = command_line(c, o);
         int n;
 
         if (!line)
@@ -251,7 +297,7 @@ static int print_command(const subproc *c, const struct options *o, int fd)
 static int log_command(const subproc *c, const struct options *o)
 {
         const char *prefix = o->env_clear ? "env -i " : "";
-        char *line = subproc_to_string(c, false);
+        char *line = command_line(c, o);
         size_t len;
         char *text;
 

@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -330,6 +331,61 @@ static void sc_pass_fd(struct point *pt)
         free(out);
         close(p[0]);
         close(keep);
+}
+
+/* A policy the child would not have by default (the sweep runs on Linux; others compile it). */
+#ifdef SCHED_BATCH
+#define FAULT_POLICY SCHED_BATCH
+#else
+#define FAULT_POLICY SCHED_OTHER
+#endif
+
+/* Issue 14, fds and argv0, scheduling: two fds swapped under each other's numbers (one the
+ * library's, CLOSE_PARENT), argv0, and every scheduling setting a caller may take without
+ * privilege.  The child sees all of them, or the run fails cleanly. */
+static void sc_pass_fd_as_sched(struct point *pt)
+{
+        char *out = not_reset, got = 0;
+        int p[2], q[2];
+        bool ok = false;
+        cpu_set_t cpus;
+        subproc *c;
+
+        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(q, O_CLOEXEC | O_NONBLOCK) < 0 ||
+            sched_getaffinity(0, sizeof cpus, &cpus) < 0) {
+                wrongf(pt, "test setup: %s", strerror(errno));
+                return;
+        }
+        window_open(pt);
+        c = subproc_new_args(HELPER_PATH, fault_marker, NULL);
+        /* Number q[1] in the child holds our p[1]: the 'R' arrives on p[0]. */
+        subproc_add_arg_format(c, "--notify-fd=%d", q[1]);
+        subproc_pass_fd_as(c, p[1], q[1], SUBPROC_PASS_FD_CLOSE_PARENT);
+        subproc_pass_fd_as(c, q[1], p[1], 0);
+        subproc_set_argv0(c, "fault-argv0");
+        subproc_set_nice(c, 19);
+        subproc_set_sched(c, FAULT_POLICY, 0);
+        subproc_set_cpu_affinity(c, &cpus, sizeof cpus);
+        subproc_set_ioprio(c, SUBPROC_IOPRIO_CLASS_BE, 7);
+        subproc_set_oom_score_adj(c, 900);
+        subproc_set_output_buffer(c, &out);
+        ok = TRY(pt, subproc_run(c, NULL));
+        subproc_free(c);
+        window_close();
+
+        if (ok && (read(p[0], &got, 1) != 1 || got != 'R'))
+                wrongf(pt, "the child did not get fd %d under number %d", p[1], q[1]);
+        if (buffer_present(pt, ok, &out, "output") && ok &&
+            (!report_find(out, "argv[0]=fault-argv0") || !report_find(out, "nice=19") ||
+             !report_find(out, "sched_policy=%d", FAULT_POLICY) ||
+             !report_find(out, "ioprio=2:7") || !report_find(out, "oom_score_adj=900")))
+                wrongf(pt, "the child did not get argv0 and its scheduling: \"%.300s\"", out);
+        if (!t_fd_is_open(q[1]))
+                wrongf(pt, "the fd passed without CLOSE_PARENT was closed");
+        free(out);
+        close(p[0]);
+        close(q[0]);
+        close(q[1]);
 }
 
 /* A child that closes its stdin at once while 100 kB are fed to it: the write fails with
@@ -964,6 +1020,7 @@ const struct scenario fault_scenarios[] = {
         { "confine", sc_confine, 0 }, /* Issue 14, confinement */
 #endif
         { "identity", sc_identity, 0 },
+        { "pass_fd_as_sched", sc_pass_fd_as_sched, 0 }, /* issue 14, fds and argv0, scheduling */
 };
 
 const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios[0];
