@@ -62,6 +62,7 @@
 #ifndef SUBPROC_H
 #define SUBPROC_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/resource.h>

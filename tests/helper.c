@@ -92,7 +92,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#if defined(__has_include)
+#if __has_include(<netinet/in.h>)
 #include <netinet/in.h>
+#define HELPER_HAS_INET 1
+#endif
+#endif
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -683,6 +688,13 @@ static void rewrite_fds(const char *text)
         }
 }
 
+#ifndef HELPER_HAS_INET
+/* A system (or a header sysroot) without <netinet/in.h>: no TCP sockets to try. */
+static void bind_port(int port)
+{
+        die("--bind-port=%d: no <netinet/in.h> here", port);
+}
+#else
 static void bind_port(int port)
 {
         struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
@@ -699,6 +711,7 @@ static void bind_port(int port)
         snprintf(line, sizeof line, "bind[%d]=%d\n", port, err);
         write_all(report_fd, line, strlen(line));
 }
+#endif
 
 static void kill_self(int sig)
 {
