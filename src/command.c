@@ -197,6 +197,8 @@ void sp_config_free(struct sp_config *cfg)
         free(cfg->cwd);
         free(cfg->pidfile);
         free(cfg->cgroup_dir);
+        free(cfg->uid_map);
+        free(cfg->gid_map);
         free(cfg->passed);
         if (cfg->input_data)
                 sp_explicit_bzero(cfg->input_data, cfg->input_len);

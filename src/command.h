@@ -93,6 +93,8 @@ struct sp_config {
         /* Issue 14, scheduling: nice, CPU affinity, I/O priority, OOM score, policy. */
 
         /* Issue 14, namespaces and id maps. */
+        unsigned long unshare_flags; /* subproc_unshare() */
+        char *uid_map, *gid_map;     /* subproc_set_id_maps(), validated; NULL: none */
 
         /* Issue 14, confinement: seccomp, Landlock. */
 

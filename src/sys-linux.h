@@ -467,4 +467,15 @@ SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)
 }
 #endif
 
+/* Issue 14, namespaces. */
+SP_SYSCALL long sp_sys_unshare(unsigned long flags)
+{
+        return sp_sys(SYS_unshare, flags, 0, 0);
+}
+
+SP_SYSCALL long sp_sys_readlink(const char *path, char *buf, size_t size)
+{
+        return sp_sys6(SYS_readlinkat, AT_FDCWD, (long)path, (long)buf, (long)size, 0, 0);
+}
+
 #endif
