@@ -20,7 +20,9 @@ static int write_proc_file(pid_t pid, const char *name, const char *text)
         fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
-        n = write(fd, text, len);
+        do
+                n = write(fd, text, len);
+        while (n < 0 && errno == EINTR);
         if (n < 0)
                 err = -errno;
         else if ((size_t)n != len)

@@ -195,6 +195,16 @@ static int make_id_maps_pipe(struct sp_plan *plan)
         return fds[1];
 }
 
+static int write_go(int fd)
+{
+        ssize_t n;
+
+        do
+                n = write(fd, "1", 1);
+        while (n < 0 && errno == EINTR);
+        return n == 1 ? 0 : n < 0 ? -errno : -EIO;
+}
+
 /* Once the child says it waits: write its maps, then let it go on ('1'), or record why not
  * and let it exit (EOF).  A child that failed before, or is gone, is left to the reports. */
 static void give_id_maps(const struct sp_plan *plan, pid_t pid, int report_fd, int *go_fd,
@@ -205,8 +215,8 @@ static void give_id_maps(const struct sp_plan *plan, pid_t pid, int report_fd, i
 
         if (r == 1) {
                 r = sp_id_maps_write(pid, plan->uid_map, plan->gid_map, &which);
-                if (r == 0 && write(*go_fd, "1", 1) != 1)
-                        r = -errno;
+                if (r == 0)
+                        r = write_go(*go_fd);
                 if (r < 0 && !got->failed) {
                         got->failed = true;
                         got->failure = (struct sp_report){ .stage = SP_STEP_ID_MAPS,

@@ -513,16 +513,24 @@ static void test_bad_input(void **state)
         subproc_free(c);
 }
 
-/* Setting again replaces; 0 starts the child in the caller's namespaces again. */
-static void test_unshare_zero_is_none(void **state)
+/* Setting again replaces the flags; 0 starts the child in the caller's namespaces again. */
+static void test_unshare_again_replaces(void **state)
 {
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
+        char *out = NULL; /* lives as long as c: the second run writes it too */
 
-        subproc_unshare(c, CLONE_NEWUSER);
-        subproc_unshare(c, 0);
-        r = run_helper(c);
+        t_require_root();
+        subproc_unshare(c, CLONE_NEWUSER | CLONE_NEWUTS);
+        subproc_unshare(c, CLONE_NEWIPC);
+        r = t_run_report(c, &out);
         assert_ll_equal(child_ns(r, "user"), own_ns("user"));
+        assert_ll_equal(child_ns(r, "uts"), own_ns("uts"));
+        assert_ll_not_equal(child_ns(r, "ipc"), own_ns("ipc"));
+        t_report_free(r);
+        subproc_unshare(c, 0);
+        r = t_run_report_again(c, &out);
+        assert_ll_equal(child_ns(r, "ipc"), own_ns("ipc"));
         t_report_free(r);
         subproc_free(c);
 }
@@ -544,7 +552,7 @@ int main(void)
                 T_TEST(test_unprivileged_user_namespace),
                 T_TEST(test_kernel_refusals_name_the_step),
                 T_TEST(test_bad_input),
-                T_TEST(test_unshare_zero_is_none),
+                T_TEST(test_unshare_again_replaces),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -842,6 +842,30 @@ static void sc_fork(struct point *pt)
                 wrongf(pt, "the exit status is %d, not 7", status);
 }
 
+/* Issue 14, namespaces: a child born in new user, pid and UTS namespaces, waiting for the
+ * maps the parent writes (a pipe, /proc/PID/uid_map) before it runs the program. */
+static void sc_namespaces(struct point *pt)
+{
+        char *out = not_reset, uid_map[32];
+        bool ok;
+        subproc *c;
+
+        snprintf(uid_map, sizeof uid_map, "0 %ld 1\n", (long)geteuid());
+        window_open(pt);
+        c = subproc_new_args(HELPER_PATH, fault_marker, NULL);
+        subproc_unshare(c, 0x10000000 | 0x20000000 | 0x04000000); /* USER, PID, UTS */
+        subproc_set_id_maps(c, uid_map, NULL);
+        subproc_set_output_buffer(c, &out);
+        ok = TRY(pt, subproc_run(c, NULL));
+        subproc_free(c);
+        window_close();
+
+        if (buffer_present(pt, ok, &out, "output") && ok &&
+            (!report_find(out, "pid=1") || !report_find(out, "uid=0")))
+                wrongf(pt, "the child is not pid 1 and uid 0 in its namespaces: \"%.200s\"", out);
+        free(out);
+}
+
 const struct scenario fault_scenarios[] = {
         { "capture", sc_capture, 0 },
         { "mapping", sc_mapping, EFBIG },
@@ -863,6 +887,7 @@ const struct scenario fault_scenarios[] = {
         { "supervise", sc_supervise, 0 },
         { "abort_stubborn", sc_abort_stubborn, 0 },
         { "fork", sc_fork, 0 },
+        { "namespaces", sc_namespaces, 0 },
 };
 
 const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios[0];
