@@ -34,7 +34,8 @@ enum sp_id_map_file {
 };
 
 /* Write the maps of `pid`'s user namespace: uid_map, then gid_map, with "deny" to setgroups
- * first where the kernel requires it (NULL: skipped).  pid is our unreaped child, waiting.  0, or -errno with *which the file. */
+ * first where the kernel requires it (NULL: skipped).  pid is our unreaped child, waiting.
+ * 0, or -errno with *which the file. */
 SP_HIDDEN int sp_id_maps_write(pid_t pid, const char *uid_map, const char *gid_map,
                                enum sp_id_map_file *which);
 
