@@ -66,6 +66,10 @@ struct options {
         /* Issue 14, scheduling. */
 
         /* Issue 14, namespaces. */
+        unsigned long unshare_flags;   /* --unshare-*, as subproc_unshare() takes them */
+        bool has_map_uid, has_map_gid; /* --map-user, --map-group, --map-root-user */
+        uid_t map_uid;                 /* our euid is this uid inside */
+        gid_t map_gid;                 /* our egid is this gid inside */
 
         /* Issue 14, confinement. */
 

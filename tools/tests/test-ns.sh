@@ -1,0 +1,70 @@
+# Namespaces (issue 14): --unshare-user/-mount/-pid/-net/-uts/-ipc/-cgroup/-time,
+# --map-root-user, --map-user, --map-group, as unshare(1) spells them, and --dry-run showing
+# them.  Most cases need root (a new namespace but a user one needs CAP_SYS_ADMIN).
+. "$(dirname "$0")/lib.sh" "$@"
+
+[ -e /proc/self/ns/user ] || skip_all "no namespaces here"
+
+ns() { readlink "/proc/self/ns/$1"; }
+
+# --dry-run shows them as a comment line sh skips, then the command; nothing runs.
+run "$SUBPROC" --dry-run --unshare-pid --unshare-net --map-user 0 --map-group 5 -- touch "$TMP/ran"
+check "--dry-run shows the namespaces and maps as a comment, runs nothing" \
+    '[ "$RC" = 0 ] && [ "$OUT" = "# unshare user,pid,net; uid_map 0 $(id -u) 1; gid_map 5 $(id -g) 1${NL}touch $TMP/ran" ] &&
+     [ ! -e "$TMP/ran" ]'
+run "$SUBPROC" --dry-run --unshare-uts -- true
+expect "--dry-run --unshare-uts" 0 "# unshare uts${NL}true"
+run "$SUBPROC" --dry-run -- true
+expect "--dry-run without namespaces prints no comment" 0 "true"
+run "$SUBPROC" --map-user no-such-user-here -- true
+expect_err "--map-user with an unknown name" 125 "no such user 'no-such-user-here' for --map-user"
+run "$SUBPROC" --map-group 'x y' -- true
+expect_err "--map-group with a bad group" 125 "group 'x y' for --map-group"
+
+if ! is_root; then
+    [ "$failures" = 0 ] || finish
+    skip_all "new namespaces other than a user one need root"
+fi
+
+# Each type: the program's /proc/self/ns link differs from ours.
+for pair in user:user mount:mnt pid:pid net:net uts:uts ipc:ipc cgroup:cgroup time:time; do
+    opt=${pair%%:*} type=${pair#*:}
+    [ -e "/proc/self/ns/$type" ] || continue
+    ours=$(ns "$type")
+    run "$SUBPROC" --unshare-"$opt" -- readlink "/proc/self/ns/$type"
+    check "--unshare-$opt: a new $type namespace" '[ "$RC" = 0 ] && [ -n "$OUT" ] && [ "$OUT" != "$ours" ]'
+done
+
+run "$SUBPROC" --unshare-pid -- sh -c 'echo $$'
+expect "--unshare-pid: the program is pid 1" 0 1
+run "$SUBPROC" --unshare-uts -- sh -c 'hostname ns-test && hostname'
+check "--unshare-uts: the program's hostname is its own" \
+    '[ "$RC" = 0 ] && [ "$OUT" = ns-test ] && [ "$(hostname)" != ns-test ]'
+
+# --map-root-user: our uid and gid are root's inside; setgroups stays allowed for root.
+run "$SUBPROC" --map-root-user -- sh -c 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map'
+expect "--map-root-user (implies --unshare-user)" 0 "0${NL}0$(printf '\n%10s%11s%11s' 0 0 1)$(printf '\n%10s%11s%11s' 0 0 1)"
+run "$SUBPROC" --map-user 1000 --map-group 2000 -- sh -c 'id -u; id -g'
+expect "--map-user / --map-group: our ids are those inside" 0 "1000${NL}2000"
+
+# As nobody: a user namespace maps its own ids (where the system allows it); any other new
+# namespace alone is refused, the step named.
+getent passwd nobody >/dev/null || skip_all "no user nobody"
+as_nobody() { setpriv --reuid nobody --regid "$(id -g nobody)" --clear-groups "$@"; }
+run as_nobody "$SUBPROC" --unshare-net -- touch "$TMP/ran"
+expect_err "--unshare-net as nobody: EPERM naming the namespace" 125 \
+    "create new namespaces \(net\) with clone: Operation not permitted"
+check "... and nothing ran" '[ ! -e "$TMP/ran" ]'
+run as_nobody "$SUBPROC" --map-root-user --unshare-net -- id -u
+if [ "$RC" = 125 ] && [[ $ERR == *"(user,net) with clone"* ]]; then
+    pass "# SKIP --map-root-user as nobody: unprivileged user namespaces are disabled"
+else
+    expect "--map-root-user --unshare-net as nobody: root in its own user namespace" 0 0
+fi
+
+# A timeout still works on a program that is pid 1 of its namespace (SIGTERM is ignored
+# there: the kill-after SIGKILL ends it).
+run "$SUBPROC" --unshare-pid --timeout 100ms --kill-after 100ms -- sleep 30
+expect "--unshare-pid --timeout: ended by the KILL" 137
+
+finish
