@@ -45,7 +45,7 @@ static int check_features(const struct sp_config *cfg)
             refuse(cfg->clear_caps, "clearing capabilities", SP_SYS_CAPS_MISSING) < 0 ||
             refuse(cfg->output_mapped || cfg->error_mapped, "capturing into a memory file",
                    MAPPING_MISSING) < 0 ||
-            refuse(cfg->unshare_flags != 0 || cfg->uid_map || cfg->gid_map, "namespaces",
+            refuse(cfg->unshare_flags != 0 || cfg->uid_map || cfg->gid_map, "creating namespaces",
                    SP_SYS_NAMESPACES_MISSING) < 0)
                 return -1;
         return 0;
@@ -130,11 +130,11 @@ static int check_in_place(const struct sp_config *cfg)
 int sp_check_run(const subproc *c, enum sp_run_kind kind)
 {
         if (kind == SP_RUN_IN_PLACE)
-                return check_features(&c->cfg) < 0 || check_namespaces(&c->cfg) < 0
+                return check_namespaces(&c->cfg) < 0 || check_features(&c->cfg) < 0
                                ? -1
                                : check_in_place(&c->cfg);
         if ((kind == SP_RUN_BLOCKING && check_blocking(&c->cfg) < 0) || check_state(c) < 0 ||
-            check_features(&c->cfg) < 0 || check_namespaces(&c->cfg) < 0)
+            check_namespaces(&c->cfg) < 0 || check_features(&c->cfg) < 0)
                 return -1;
         return check_spawn(&c->cfg, kind == SP_RUN_ASYNC);
 }

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h" /* SUBPROC_SPAWN_FORK: which child this build starts */
 #include "support/support.h"
 
 #ifndef CLONE_NEWCGROUP
@@ -42,6 +43,15 @@
 #define assert_ll_not_equal(a, b) assert_true((long long)(a) != (long long)(b))
 
 static const char *const case_files[] = { "report", "pid", NULL };
+
+/* The portable fork() child refuses namespaces (test_refused_by_the_fork_child). */
+#define require_clone_child()                                                           \
+        do {                                                                            \
+                if (SUBPROC_SPAWN_FORK) {                                               \
+                        print_message("skipped: the fork() child has no namespaces\n"); \
+                        skip();                                                         \
+                }                                                                       \
+        } while (0)
 
 static const struct {
         unsigned long flag;
@@ -88,6 +98,8 @@ static struct helper_report *run_helper(subproc *c)
 static void test_each_namespace_is_new(void **state)
 {
         t_require_root();
+        require_clone_child();
+
         for (size_t i = 0; i < sizeof namespaces / sizeof namespaces[0]; i++) {
                 subproc *c = subproc_new(HELPER_PATH);
                 struct helper_report *r;
@@ -117,11 +129,13 @@ static void test_each_namespace_is_new(void **state)
 /* Several at once, in one clone(). */
 static void test_all_namespaces_at_once(void **state)
 {
+        t_require_root();
+        require_clone_child();
+
         unsigned long all = 0;
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
 
-        t_require_root();
         for (size_t i = 0; i < sizeof namespaces / sizeof namespaces[0]; i++)
                 if (own_ns(namespaces[i].type) != 0)
                         all |= namespaces[i].flag;
@@ -142,13 +156,15 @@ static void test_all_namespaces_at_once(void **state)
  * by its pid in the caller's namespace, which is also what the pidfile holds. */
 static void test_pid_namespace_child_is_pid_1(void **state)
 {
+        t_require_root();
+        require_clone_child();
+
         char *dir = t_open_dir(), *report = t_path(dir, "report"), *pidfile = t_path(dir, "pid");
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         pid_t pid;
         int status = -1;
 
-        t_require_root();
         subproc_add_arg_format(c, "--report=%s", report);
         subproc_add_arg(c, "--sleep-ms=300");
         subproc_unshare(c, CLONE_NEWPID);
@@ -172,10 +188,12 @@ static void test_pid_namespace_child_is_pid_1(void **state)
  * "the parent has died" (the program would never run). */
 static void test_pid_namespace_with_death_signal(void **state)
 {
+        t_require_root();
+        require_clone_child();
+
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
 
-        t_require_root();
         subproc_unshare(c, CLONE_NEWPID);
         subproc_set_death_signal(c, SIGKILL);
         r = run_helper(c);
@@ -189,10 +207,12 @@ static void test_pid_namespace_with_death_signal(void **state)
  * ignored by the kernel; the kill_after SIGKILL still ends it. */
 static void test_pid_namespace_timeout(void **state)
 {
+        t_require_root();
+        require_clone_child();
+
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
         double start = t_monotonic_ms();
 
-        t_require_root();
         subproc_unshare(c, CLONE_NEWPID);
         subproc_set_timeout(c, 100, 100);
         assert_ll_equal(subproc_run(c, NULL), -1);
@@ -207,6 +227,9 @@ static void test_pid_namespace_timeout(void **state)
  * it. */
 static void test_pid_namespace_daemon(void **state)
 {
+        t_require_root();
+        require_clone_child();
+
         char *dir = t_open_dir(), *report = t_path(dir, "report"), *pidfile = t_path(dir, "pid");
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r = NULL;
@@ -214,7 +237,6 @@ static void test_pid_namespace_daemon(void **state)
         char byte = 0;
         pid_t daemon;
 
-        t_require_root();
         assert_ll_equal(pipe2(notify, O_CLOEXEC), 0);
         subproc_add_arg_format(c, "--report=%s", report);
         subproc_add_arg_format(c, "--notify-fd=%d", notify[1]);
@@ -249,12 +271,14 @@ static void test_pid_namespace_daemon(void **state)
 /* A handshake's child (forked, not sharing our memory) is born in the namespaces too. */
 static void test_pid_namespace_with_handshake(void **state)
 {
+        t_require_root();
+        require_clone_child();
+
         char *dir = t_open_dir(), *report = t_path(dir, "report");
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         int status = -1;
 
-        t_require_root();
         subproc_add_arg_format(c, "--report=%s", report);
         subproc_unshare(c, CLONE_NEWPID | CLONE_NEWUTS);
         subproc_require_handshake(c);
@@ -275,10 +299,12 @@ static void test_pid_namespace_with_handshake(void **state)
  * privileged caller's child keeps setgroups(). */
 static void test_user_namespace_maps(void **state)
 {
+        t_require_root();
+        require_clone_child();
+
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
 
-        t_require_root();
         subproc_unshare(c, CLONE_NEWUSER);
         subproc_set_id_maps(c, "0 1000 1\n1 100000 65536\n", "0 2000 1");
         subproc_set_uid(c, 0);
@@ -298,6 +324,8 @@ static void test_user_namespace_maps(void **state)
 /* Without maps the namespace's ids are unmapped: the program sees the overflow ids. */
 static void test_user_namespace_without_maps(void **state)
 {
+        require_clone_child();
+
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
 
@@ -313,10 +341,12 @@ static void test_user_namespace_without_maps(void **state)
 /* subproc_set_uid() names a uid of the new namespace, set after the maps are written. */
 static void test_user_namespace_with_uid(void **state)
 {
+        t_require_root();
+        require_clone_child();
+
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
 
-        t_require_root();
         subproc_unshare(c, CLONE_NEWUSER | CLONE_NEWNET);
         subproc_set_id_maps(c, "0 100000 1000", "0 100000 1000");
         subproc_set_uid(c, 5);
@@ -338,10 +368,12 @@ static int hook_ok(void *opaque)
 /* With a hook the child is a fork(), which unshare()s first. */
 static void test_namespaces_with_hook(void **state)
 {
+        t_require_root();
+        require_clone_child();
+
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
 
-        t_require_root();
         subproc_unshare(c, CLONE_NEWUSER | CLONE_NEWUTS);
         subproc_set_id_maps(c, "0 0 1", NULL);
         subproc_set_pre_exec_hook(c, hook_ok, NULL);
@@ -407,12 +439,14 @@ static bool unprivileged_userns(void)
 
 static void test_unprivileged_user_namespace(void **state)
 {
+        t_require_root();
+        require_clone_child();
+
         char *dir = t_open_dir(), *report = t_path(dir, "report");
         struct nobody_case nc = { "user", report };
         struct t_result res;
         struct helper_report *r;
 
-        t_require_root();
         t_in_child(run_as_nobody, &nc, &res);
         if (res.rc < 0 && res.error == EPERM && !unprivileged_userns()) {
                 print_message("skipped: unprivileged user namespaces are disabled\n");
@@ -437,10 +471,12 @@ static void test_unprivileged_user_namespace(void **state)
  * file). */
 static void test_kernel_refusals_name_the_step(void **state)
 {
+        t_require_root();
+        require_clone_child();
+
         struct nobody_case nc = { "net", "/nonexistent/report" }; /* never runs */
         struct t_result res;
 
-        t_require_root();
         t_in_child(run_as_nobody, &nc, &res);
         assert_ll_equal(res.rc, -1);
         assert_errno_equal(res.error, EPERM);
@@ -508,7 +544,7 @@ static void test_bad_input(void **state)
         c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         subproc_unshare(c, CLONE_NEWUTS);
         assert_ll_equal(subproc_exec(c), -1);
-        assert_errno_equal(errno, EINVAL);
+        assert_errno_equal(errno, SUBPROC_SPAWN_FORK ? ENOTSUP : EINVAL);
         assert_contains(subproc_errmsg(), "namespaces");
         subproc_free(c);
 }
@@ -516,11 +552,13 @@ static void test_bad_input(void **state)
 /* Setting again replaces the flags; 0 starts the child in the caller's namespaces again. */
 static void test_unshare_again_replaces(void **state)
 {
+        t_require_root();
+        require_clone_child();
+
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
         char *out = NULL; /* lives as long as c: the second run writes it too */
 
-        t_require_root();
         subproc_unshare(c, CLONE_NEWUSER | CLONE_NEWUTS);
         subproc_unshare(c, CLONE_NEWIPC);
         r = t_run_report(c, &out);
@@ -532,6 +570,26 @@ static void test_unshare_again_replaces(void **state)
         r = t_run_report_again(c, &out);
         assert_ll_equal(child_ns(r, "ipc"), own_ns("ipc"));
         t_report_free(r);
+        subproc_free(c);
+}
+
+/* The portable fork() child has no namespaces: a run says so (ENOTSUP), nothing runs. */
+static void test_refused_by_the_fork_child(void **state)
+{
+        subproc *c;
+
+        if (!SUBPROC_SPAWN_FORK) {
+                print_message("skipped: this build has the clone() child, which has them\n");
+                skip();
+        }
+        c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc_unshare(c, CLONE_NEWUTS);
+        assert_run_fails(c, ENOTSUP, "creating namespaces is not supported here");
+        subproc_free(c);
+        c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc_unshare(c, CLONE_NEWUSER);
+        subproc_set_id_maps(c, "0 0 1", NULL);
+        assert_run_async_fails(c, ENOTSUP, "fork() child");
         subproc_free(c);
 }
 
@@ -553,6 +611,7 @@ int main(void)
                 T_TEST(test_kernel_refusals_name_the_step),
                 T_TEST(test_bad_input),
                 T_TEST(test_unshare_again_replaces),
+                T_TEST(test_refused_by_the_fork_child),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,16 @@ expect_err "--map-user with an unknown name" 125 "no such user 'no-such-user-her
 run "$SUBPROC" --map-group 'x y' -- true
 expect_err "--map-group with a bad group" 125 "group 'x y' for --map-group"
 
+# The portable fork() child (-Dspawn=fork) has none: said so, nothing runs.
+run "$SUBPROC" --unshare-uts -- touch "$TMP/ran-uts"
+if [[ $ERR == *"not supported here"* ]]; then
+    expect_err "namespaces in a build with the fork() child: refused" 125 \
+        "creating namespaces is not supported here"
+    check "... and nothing ran" '[ ! -e "$TMP/ran-uts" ]'
+    [ "$failures" = 0 ] || finish
+    skip_all "this build's child cannot make namespaces"
+fi
+
 if ! is_root; then
     [ "$failures" = 0 ] || finish
     skip_all "new namespaces other than a user one need root"
