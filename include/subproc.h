@@ -483,9 +483,10 @@ SUBPROC_EXPORT void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rl
  *  - USER, NS, PID, NET, UTS, IPC: flags of the clone() (clone3() with a cgroup) that creates
  *    the child, so the vfork-class spawn (CLONE_VM|CLONE_VFORK) stays, and a new pid
  *    namespace makes the child its pid 1 (unshare() would only put its children there).
- *    With a pre-exec hook the child is a fork() and calls unshare() first; a new pid
- *    namespace with a hook is a deferred EINVAL (it needs clone(), and the hook the
- *    fork() that glibc knows of).  With subproc_set_id_maps() the child is a raw clone()
+ *    With a pre-exec hook the child is a fork() and calls unshare() first (a new user
+ *    namespace fails there with EINVAL if an atfork handler gave the child a thread, as
+ *    ThreadSanitizer's runtime does); a new pid namespace with a hook is a deferred
+ *    EINVAL (it needs clone(), and the hook the fork() that glibc knows of).  With subproc_set_id_maps() the child is a raw clone()
  *    with its own memory (see there).
  *  - CGROUP: unshare() in the child once it is in its cgroup (subproc_set_cgroup()), which
  *    is then the root it sees.
