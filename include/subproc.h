@@ -486,12 +486,12 @@ SUBPROC_EXPORT void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rl
  *    With a pre-exec hook the child is a fork() and calls unshare() first (a new user
  *    namespace fails there with EINVAL if an atfork handler gave the child a thread, as
  *    ThreadSanitizer's runtime does); a new pid namespace with a hook is a deferred
- *    EINVAL (it needs clone(), and the hook the fork() that glibc knows of).  With subproc_set_id_maps() the child is a raw clone()
- *    with its own memory (see there).
+ *    EINVAL (it needs clone(), and the hook the fork() that glibc knows of).  With
+ *    subproc_set_id_maps() the child is a raw clone() with its own memory (see there).
  *  - CGROUP: unshare() in the child once it is in its cgroup (subproc_set_cgroup()), which
  *    is then the root it sees.
- *  - TIME: unshare() in the child just before the rest of its set-up; the program enters the
- *    new time namespace at exec (clone() cannot take the flag with CLONE_VM).
+ *  - TIME: unshare() in the child (the daemon) once it is in its cgroup and session, before
+ *    the rest; the program enters it at exec (clone() cannot take the flag with CLONE_VM).
  *  - A daemon (subproc_daemonize()): its intermediate is created in the namespaces but the
  *    pid one, which it unshare()s before it creates the daemon: the daemon is pid 1 there,
  *    the intermediate may exit.

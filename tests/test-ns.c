@@ -25,11 +25,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h" /* SUBPROC_SPAWN_FORK: which child this build starts */
 #include "support/support.h"
+#include "src/test-knobs.h"
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
@@ -590,6 +592,53 @@ static void test_unshare_again_replaces(void **state)
         subproc_free(c);
 }
 
+/* A new cgroup namespace is made once the child is in its cgroup: that cgroup is the root it
+ * sees, whether clone3() created it there or it wrote itself into cgroup.procs. */
+static void test_cgroup_namespace_root_is_its_cgroup(void **state)
+{
+        t_require_root();
+        require_clone_child();
+
+        static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+        const char *root = NULL;
+        struct statfs fs;
+        char *dir;
+        double deadline;
+
+        for (size_t i = 0; i < 2 && root == NULL; i++)
+                if (statfs(roots[i], &fs) == 0 && fs.f_type == 0x63677270 /* CGROUP2 */)
+                        root = roots[i];
+        if (root == NULL) {
+                print_message("skipped: no cgroup v2 hierarchy at /sys/fs/cgroup(/unified)\n");
+                skip();
+        }
+        assert_true(asprintf(&dir, "%s/subproc-ns-test-%ld", root, (long)getpid()) > 0);
+        if (mkdir(dir, 0755) != 0) {
+                print_message("skipped: cannot create %s: %s\n", dir, strerror(errno));
+                free(dir);
+                skip();
+        }
+        for (int no_clone3 = 0; no_clone3 < 2; no_clone3++) {
+                subproc *c = subproc_new(HELPER_PATH);
+                struct helper_report *r;
+
+                sp_test_no_clone3 = no_clone3;
+                subproc_set_cgroup(c, dir);
+                subproc_unshare(c, CLONE_NEWCGROUP);
+                r = run_helper(c);
+                assert_string_equal(t_report_get(r, "cgroup"), "/");
+                assert_ll_not_equal(child_ns(r, "cgroup"), own_ns("cgroup"));
+                t_report_free(r);
+                subproc_free(c);
+        }
+        sp_test_no_clone3 = 0;
+        /* Empty once its last process is reaped, which the kernel may take a moment to see. */
+        deadline = t_monotonic_ms() + T_HANG_GUARD_MS;
+        while (rmdir(dir) != 0 && errno == EBUSY && t_monotonic_ms() < deadline)
+                usleep(1000);
+        free(dir);
+}
+
 /* The portable fork() child has no namespaces: a run says so (ENOTSUP), nothing runs. */
 static void test_refused_by_the_fork_child(void **state)
 {
@@ -628,6 +677,7 @@ int main(void)
                 T_TEST(test_kernel_refusals_name_the_step),
                 T_TEST(test_bad_input),
                 T_TEST(test_unshare_again_replaces),
+                T_TEST(test_cgroup_namespace_root_is_its_cgroup),
                 T_TEST(test_refused_by_the_fork_child),
         };
 
