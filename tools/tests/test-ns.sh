@@ -57,6 +57,22 @@ expect "--map-root-user (implies --unshare-user)" 0 "0${NL}0$(printf '\n%10s%11s
 run "$SUBPROC" --map-user 1000 --map-group 2000 -- sh -c 'id -u; id -g'
 expect "--map-user / --map-group: our ids are those inside" 0 "1000${NL}2000"
 
+# A daemon in new user and pid namespaces: pid 1 and root there; the pidfile holds its pid as
+# we see it, which --status proves and --stop stops.
+run "$SUBPROC" -d -p "$TMP/d.pid" --map-root-user --unshare-pid -- \
+    sh -c 'echo "$$ $(id -u)" >"$0.tmp" && mv "$0.tmp" "$0"; exec sleep 30' "$TMP/d.out"
+check "-d --map-root-user --unshare-pid: started" '[ "$RC" = 0 ]'
+wait_for 5000 file_has_content "$TMP/d.out"
+daemon=$(cat "$TMP/d.pid" 2>/dev/null)
+remember_pid "$daemon"
+check "... it is pid 1 and root in its namespaces" '[ "$(cat "$TMP/d.out")" = "1 0" ]'
+check "... the pidfile holds its pid outside" \
+    '[ -n "$daemon" ] && [ "$daemon" != 1 ] && grep -q "^NSpid:[[:space:]]*$daemon[[:space:]]*1$" "/proc/$daemon/status"'
+run "$SUBPROC" --status "$TMP/d.pid"
+expect "... --status proves it" 0 "$daemon"
+run "$SUBPROC" --stop "$TMP/d.pid"
+check "... --stop stops it" '[ "$RC" = 0 ] && wait_for 5000 is_gone "$daemon"'
+
 # As nobody: a user namespace maps its own ids (where the system allows it); any other new
 # namespace alone is refused, the step named.
 getent passwd nobody >/dev/null || skip_all "no user nobody"
