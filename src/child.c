@@ -567,14 +567,17 @@ CHILD_CODE static void apply_confinement(const struct sp_plan *plan)
  * check, and do not run the program for a caller that is gone. */
 CHILD_CODE static void arm_death_signal(const struct sp_plan *plan)
 {
-        long r;
+        long r, ppid;
 
         if (!plan->death_signal)
                 return;
         r = sp_sys_death_signal(plan->death_signal);
         if (r < 0)
                 child_fail(plan, SP_STEP_DEATH_SIGNAL, r, plan->death_signal);
-        if (own_ppid(plan) != plan->parent_pid) {
+        ppid = own_ppid(plan);
+        if (ppid < 0) /* no /proc to tell in a new pid namespace: do not guess */
+                child_fail(plan, SP_STEP_DEATH_SIGNAL, ppid, plan->death_signal);
+        if (ppid != plan->parent_pid) {
                 /* What the kernel would have done had we armed it in time. */
                 const uint64_t only_sig = 1ULL << (plan->death_signal - 1);
 

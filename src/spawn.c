@@ -179,20 +179,21 @@ static void discard_pidfile(const struct sp_plan *plan, const struct sp_spawn_re
 }
 
 /* Issue 14, namespaces: a child in a new user namespace waits (await_id_maps() in child.c)
- * until we have written its maps.  Our end of its pipe: -1 when it needs none. */
-static int make_id_maps_pipe(struct sp_plan *plan)
+ * until we have written its maps.  *go_fd: our end of its pipe, -1 when it needs none.
+ * 0 or -errno. */
+static int make_id_maps_pipe(struct sp_plan *plan, int *go_fd)
 {
         int fds[2], r;
 
-        plan->id_maps_fd = plan->id_maps_peer_fd = -1;
+        plan->id_maps_fd = plan->id_maps_peer_fd = *go_fd = -1;
         if (!plan->uid_map && !plan->gid_map)
-                return -1;
+                return 0;
         r = private_pipe(plan, fds, false);
         if (r < 0)
                 return r;
         plan->id_maps_fd = fds[0];
-        plan->id_maps_peer_fd = fds[1];
-        return fds[1];
+        plan->id_maps_peer_fd = *go_fd = fds[1];
+        return 0;
 }
 
 static int write_go(int fd)
@@ -265,13 +266,13 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 close(report[1]);
                 return r;
         }
-        maps_go = make_id_maps_pipe(plan);
-        if (maps_go < -1) {
+        r = make_id_maps_pipe(plan, &maps_go);
+        if (r < 0) {
                 close(report[0]);
                 close(report[1]);
                 sp_close(&handshake[0]);
                 sp_close(&handshake[1]);
-                return maps_go;
+                return r;
         }
         plan->report_fd = report[1];
         plan->handshake_fd = handshake[0];
@@ -283,8 +284,7 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
         sp_restore_signals(&old_mask);
         close(report[1]);
         sp_close(&handshake[0]);
-        if (plan->id_maps_fd >= 0)
-                close(plan->id_maps_fd);
+        sp_close(&plan->id_maps_fd); /* the child's end */
         if (pid < 0) {
                 close(report[0]);
                 sp_close(&handshake[1]);
