@@ -408,9 +408,10 @@ SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
 /* ---------------------------------------------------------------------------------------
  * Privileges and limits, applied in the child before exec.  A failure to apply any of them
  * fails the run with the step named: the program never runs with more than was asked.
- * The whole order in the child: cgroup (unless created in it); signal handlers reset; fds set
- * up and the others closed; session or process group; [daemon fork]; pidfile; rlimits; umask;
- * hook; chdir;
+ * The whole order in the child: new namespaces (born in them, or unshare() first with a
+ * hook) and the wait for their id maps; cgroup (unless created in it); signal handlers reset;
+ * fds set up and the others closed; session or process group; [daemon: new pid namespace,
+ * fork]; new cgroup and time namespaces; pidfile; rlimits; umask; hook; chdir;
  * capability bounding set (while CAP_SETPCAP is still held); supplementary groups; gid; uid;
  * the other capability sets; no_new_privs; death signal (a credential change clears it) and
  * the parent check; handshake; signal mask; exec.
