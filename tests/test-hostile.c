@@ -979,7 +979,7 @@ static void check_parser(const struct row *row)
         } else if (strcmp(option, "--rlimit") == 0) {
                 r = parse_rlimit(row->input, &resource, &soft, &hard);
                 assert_ll_equal(resource, -7);
-        } else if (strcmp(option, "--uid") == 0) {
+        } else if (strcmp(option, "--uid") == 0 || strcmp(option, "--map-user") == 0) {
                 r = parse_uid(row->input, &uid);
                 assert_ll_equal(uid, 7);
         } else if (strcmp(option, "--umask") == 0) {
@@ -1642,6 +1642,9 @@ static const struct row rows[] = {
         BUILDER("id map: shell text", b_id_maps, "0 0 1; id", NULL, 0, "gid_map line 1"),
         BUILDER("id map: 8 KiB", b_id_maps, NULL, "huge", 0, "gid_map is"),
         BUILDER("id map: 341 lines", b_id_maps, NULL, "lines", 0, "more than 340 lines"),
+        CLI("--map-user", "4294967295", ERANGE),
+        CLI("--map-user", "99999999999999999999", ERANGE),
+        CLI("--map-user", "-1", ENOENT), /* not a number: a name, which no user has */
 };
 
 #define N_ROWS (sizeof rows / sizeof rows[0])
