@@ -489,6 +489,8 @@ SUBPROC_EXPORT void subproc_set_rlimit(subproc *c, int resource, rlim_t soft, rl
  *    ThreadSanitizer's runtime does); a new pid namespace with a hook is a deferred
  *    EINVAL (it needs clone(), and the hook the fork() that glibc knows of).  With
  *    subproc_set_id_maps() the child is a raw clone() with its own memory (see there).
+ *  - NS: the new mount namespace's mounts are made private first (mount --make-rprivate /,
+ *    unshare(1)'s default), so that mounts made on either side never appear on the other.
  *  - CGROUP: unshare() in the child once it is in its cgroup (subproc_set_cgroup()), which
  *    is then the root it sees.
  *  - TIME: unshare() in the child (the daemon) once it is in its cgroup and session, before

@@ -385,6 +385,17 @@ CHILD_CODE static void unshare_namespaces(const struct sp_plan *plan, unsigned l
                 child_fail(plan, SP_STEP_UNSHARE, r, (int)flags);
 }
 
+/* Runs in the child: async-signal-safe only.  Issue 14, namespaces: a new mount namespace is a
+ * copy of ours, shared mounts included, through which a mount the program makes would appear
+ * in ours too (and ours in its).  Made private, as unshare(1) does by default. */
+CHILD_CODE static void make_mounts_private(const struct sp_plan *plan)
+{
+        long r;
+
+        if (plan->ns_private_mounts && (r = sp_sys_mounts_private()) < 0)
+                child_fail(plan, SP_STEP_UNSHARE, r, -3);
+}
+
 /* Runs in the child: async-signal-safe only.  Issue 14, namespaces: in a new user namespace
  * whose maps the parent writes, nothing may run before they are written (our ids there are
  * unmapped until then).  Tell the parent we wait, then wait for its '1'; anything else (EOF:
@@ -836,6 +847,7 @@ CHILD_CODE void sp_child_run(const struct sp_plan *plan)
 {
         unshare_namespaces(plan, plan->ns_first);
         await_id_maps(plan);
+        make_mounts_private(plan);
         enter_cgroup(plan);
         reset_signal_handlers(plan);
         apply_fd_maps(plan);

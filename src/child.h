@@ -132,6 +132,7 @@ struct sp_plan {
         unsigned long ns_first;  /* entered by unshare() first thing (a forked hook child) */
         unsigned long ns_late;   /* unshare()d by the program's process (CGROUP, TIME) */
         unsigned long ns_daemon; /* unshare()d by a daemon's intermediate (CLONE_NEWPID) */
+        bool ns_private_mounts;  /* a new mount namespace: make its mounts private first */
         bool pid_ns;             /* the program is pid 1 of a new pid namespace */
         const char *uid_map;     /* written by the parent (sp_spawn), NULL: none */
         const char *gid_map;

@@ -341,6 +341,7 @@ static void fill_namespace_plan(const subproc *c, struct sp_plan *plan)
         plan->ns_late = ns & SP_NS_LATE;
         plan->ns_clone = ns & ~SP_NS_LATE;
         plan->pid_ns = (ns & CLONE_NEWPID) != 0;
+        plan->ns_private_mounts = (ns & CLONE_NEWNS) != 0;
         if (c->cfg.daemonize && plan->pid_ns) {
                 /* The intermediate must not be the namespace's init: its exit would kill
                  * the daemon.  It unshare()s, and the daemon it creates is pid 1. */

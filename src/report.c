@@ -54,7 +54,8 @@ static int describe_pidfile(const subproc *c, const struct sp_report *rep)
 static int describe(const subproc *c, const struct sp_report *rep);
 
 /* Issue 14, namespaces.  arg: the flags unshare() was given, -1 for our pid outside a new pid
- * namespace, -2 for the clone() that creates the child in them. */
+ * namespace, -2 for the clone() that creates the child in them, -3 for making the mounts of a
+ * new mount namespace private. */
 static int describe_unshare(const subproc *c, const struct sp_report *rep)
 {
         char names[64];
@@ -63,6 +64,11 @@ static int describe_unshare(const subproc *c, const struct sp_report *rep)
                 return sp_error(rep->error,
                                 "find the child's pid outside its new pid namespace "
                                 "(/proc/self): %s",
+                                strerror(rep->error));
+        if (rep->arg == -3)
+                return sp_error(rep->error,
+                                "make the new mount namespace's mounts private (mount "
+                                "--make-rprivate /): %s",
                                 strerror(rep->error));
         sp_ns_names(rep->arg == -2 ? c->cfg.unshare_flags : (unsigned long)(unsigned)rep->arg,
                     names, sizeof names);

@@ -418,6 +418,11 @@ static inline long sp_sys_unshare(unsigned long flags)
         return -ENOTSUP;
 }
 
+static inline long sp_sys_mounts_private(void)
+{
+        return -ENOTSUP;
+}
+
 static inline long sp_sys_readlink(const char *path, char *buf, size_t size)
 {
         ssize_t n = readlink(path, buf, size);

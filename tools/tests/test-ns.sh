@@ -51,6 +51,18 @@ run "$SUBPROC" --unshare-uts -- sh -c 'hostname ns-test && hostname'
 check "--unshare-uts: the program's hostname is its own" \
     '[ "$RC" = 0 ] && [ "$OUT" = ns-test ] && [ "$(hostname)" != ns-test ]'
 
+# --unshare-mount makes the new namespace's mounts private, as unshare(1) does: a mount the
+# program makes under a shared mount of ours stays its own.  In a mount namespace of the
+# test's own (unshare(1)), so that nothing of ours changes.
+if command -v unshare >/dev/null && command -v mountpoint >/dev/null; then
+    mkdir -p "$TMP/shared"
+    run unshare --mount --propagation private sh -c '
+        mount -t tmpfs none "$1" && mount --make-shared "$1" && mkdir "$1/sub" &&
+        "$2" --unshare-mount -- mount -t tmpfs none "$1/sub" &&
+        if mountpoint -q "$1/sub"; then echo leaked; else echo private; fi' sh "$TMP/shared" "$SUBPROC"
+    expect "--unshare-mount: the program's mounts stay in its namespace" 0 private
+fi
+
 # --map-root-user: our uid and gid are root's inside; setgroups stays allowed for root.
 run "$SUBPROC" --map-root-user -- sh -c 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map'
 expect "--map-root-user (implies --unshare-user)" 0 "0${NL}0$(printf '\n%10s%11s%11s' 0 0 1)$(printf '\n%10s%11s%11s' 0 0 1)"
