@@ -513,6 +513,54 @@ static void test_kernel_refusals_name_the_step(void **state)
         assert_contains(res.msg, "write the user namespace's uid_map");
 }
 
+/* In a forked process chroot()ed into `arg` (where an empty executable stands at HELPER_PATH,
+ * enough for the path lookup): the kernel refuses a user namespace to a chroot()ed process. */
+static void run_chrooted(void *arg, struct t_result *res)
+{
+        int fd = STDERR_FILENO;
+        subproc *c;
+
+        if (chroot(arg) < 0 || chdir("/") < 0) {
+                t_result_set(res, -1);
+                return;
+        }
+        c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        /* No /dev/null in there: give it our stderr for all three. */
+        subproc_set_input_fd(c, fd);
+        subproc_set_output_fd(c, &fd);
+        subproc_set_error_fd(c, &fd);
+        subproc_unshare(c, CLONE_NEWUSER);
+        subproc_set_id_maps(c, "0 0 1", NULL);
+        t_result_set(res, subproc_run(c, NULL));
+        subproc_free(c);
+}
+
+/* The kernel refuses a user namespace (as where unprivileged ones are disabled): EPERM, the
+ * step named. */
+static void test_user_namespace_refused(void **state)
+{
+        t_require_root();
+        require_clone_child();
+
+        char *root = t_make_temp_dir(), *path, *cmd;
+        struct t_result res;
+
+        assert_true(asprintf(&path, "%s%s", root, HELPER_PATH) > 0);
+        assert_true(asprintf(&cmd, "mkdir -p \"$(dirname '%s')\" && : > '%s' && chmod 755 '%s'",
+                             path, path, path) > 0);
+        assert_ll_equal(system(cmd), 0);
+        t_in_child(run_chrooted, root, &res);
+        assert_ll_equal(res.rc, -1);
+        assert_errno_equal(res.error, EPERM);
+        assert_contains(res.msg, "create new namespaces (user) with clone");
+        free(cmd);
+        assert_true(asprintf(&cmd, "rm -rf '%s'", root) > 0);
+        assert_ll_equal(system(cmd), 0);
+        free(cmd);
+        free(path);
+        free(root);
+}
+
 /* Bad input: unknown flags, bad maps, maps without a user namespace, a hook in a new pid
  * namespace, namespaces in place. */
 static void test_bad_input(void **state)
@@ -675,6 +723,7 @@ int main(void)
                 T_TEST(test_namespaces_with_hook),
                 T_TEST(test_unprivileged_user_namespace),
                 T_TEST(test_kernel_refusals_name_the_step),
+                T_TEST(test_user_namespace_refused),
                 T_TEST(test_bad_input),
                 T_TEST(test_unshare_again_replaces),
                 T_TEST(test_cgroup_namespace_root_is_its_cgroup),
