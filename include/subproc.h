@@ -425,14 +425,15 @@ SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
 /* ---------------------------------------------------------------------------------------
  * Privileges and limits, applied in the child before exec.  A failure to apply any of them
  * fails the run with the step named: the program never runs with more than was asked.
- * The whole order in the child: cgroup (unless created in it); signal handlers reset; fds set
- * up and the others closed; session or process group; [daemon fork]; pidfile; rlimits; umask;
- * scheduling (policy, nice, CPU affinity, I/O priority, OOM score); hook; chdir;
- * capability bounding set (while CAP_SETPCAP is still held); PR_SET_KEEPCAPS (with
- * subproc_keep_caps()); supplementary groups; gid; uid; the other capability sets (cleared,
- * or the kept ones, then those raised into the ambient set); no_new_privs; death signal (a
- * credential change clears it) and the parent check; handshake; Landlock; seccomp filter;
- * signal mask; exec.
+ * The whole order in the child: new namespaces (born in them, or unshare() first with a
+ * hook) and the wait for their id maps; cgroup (unless created in it); signal handlers reset;
+ * fds set up and the others closed; session or process group; [daemon: new pid namespace,
+ * fork]; new cgroup and time namespaces; pidfile; rlimits; umask; scheduling (policy, nice,
+ * CPU affinity, I/O priority, OOM score); hook; chdir; capability bounding set (while
+ * CAP_SETPCAP is still held); PR_SET_KEEPCAPS (with subproc_keep_caps()); supplementary
+ * groups; gid; uid; the other capability sets (cleared, or the kept ones, then those raised
+ * into the ambient set); no_new_privs; death signal (a credential change clears it) and the
+ * parent check; handshake; Landlock; seccomp filter; signal mask; exec.
  * Thread safety: one thread per command.  Async-signal safety: no.
  * ------------------------------------------------------------------------------------- */
 
@@ -596,6 +597,67 @@ SUBPROC_EXPORT void subproc_set_oom_score_adj(subproc *c, int adj);
 SUBPROC_EXPORT void subproc_set_sched(subproc *c, int policy, int priority);
 
 /* Issue 14, namespaces. */
+
+/* Start the child in new namespaces: `clone_flags` is any combination of CLONE_NEWUSER,
+ * CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP and
+ * CLONE_NEWTIME (<sched.h>); 0 starts it in the caller's again.  Any other bit is a deferred
+ * EINVAL.  Linux only: elsewhere, and in a build with the portable fork() child
+ * (-Dspawn=fork), a run fails with ENOTSUP.
+ *
+ * The child is born in them: everything the command sets up before exec happens inside
+ * (the pidfile, limits, the pre-exec hook, chdir, subproc_set_uid()/_gid(), which then name
+ * ids of the new user namespace).  How, and why:
+ *  - USER, NS, PID, NET, UTS, IPC: flags of the clone() (clone3() with a cgroup) that creates
+ *    the child, so the vfork-class spawn (CLONE_VM|CLONE_VFORK) stays, and a new pid
+ *    namespace makes the child its pid 1 (unshare() would only put its children there).
+ *    With a pre-exec hook the child is a fork() and calls unshare() first (a new user
+ *    namespace fails there with EINVAL if an atfork handler gave the child a thread, as
+ *    ThreadSanitizer's runtime does); a new pid namespace with a hook is a deferred
+ *    EINVAL (it needs clone(), and the hook the fork() that glibc knows of).  With
+ *    subproc_set_id_maps() the child is a raw clone() with its own memory (see there).
+ *  - NS: the new mount namespace's mounts are made private first (mount --make-rprivate /,
+ *    unshare(1)'s default), so that mounts made on either side never appear on the other.
+ *  - CGROUP: unshare() in the child once it is in its cgroup (subproc_set_cgroup()), which
+ *    is then the root it sees.
+ *  - TIME: unshare() in the child (the daemon) once it is in its cgroup and session, before
+ *    the rest; the program enters it at exec (clone() cannot take the flag with CLONE_VM).
+ *  - A daemon (subproc_daemonize()): its intermediate is created in the namespaces but the
+ *    pid one, which it unshare()s before it creates the daemon: the daemon is pid 1 there,
+ *    the intermediate may exit.
+ * In a new pid namespace the program is its init: the kernel ignores every signal it has no
+ * handler for, except SIGKILL and SIGSTOP from outside (a timeout's SIGTERM reaches it only if
+ * it catches SIGTERM; the kill_after SIGKILL always does), and when it exits every other
+ * process of the namespace is killed.  The pid the caller gets (subproc_pid(), the
+ * daemon's pid) and the one the pidfile holds are the pid in the caller's namespace (read
+ * from /proc/self, which must be mounted), never 1.  Creating namespaces needs CAP_SYS_ADMIN
+ * unless CLONE_NEWUSER is among them; a kernel that refuses fails the run with EPERM (or
+ * its error: ENOSPC past user.max_*_namespaces, EINVAL where a type is not built in) and a
+ * message naming the namespaces.  subproc_exec() refuses namespaces (EINVAL).
+ * Setting it again replaces the flags.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_unshare(subproc *c, unsigned long clone_flags);
+
+/* The maps of the child's new user namespace (CLONE_NEWUSER, else the run fails with
+ * EINVAL), as the kernel reads /proc/PID/uid_map and gid_map: lines of three decimal numbers
+ * "INSIDE OUTSIDE COUNT" (COUNT > 0, no range past 2^32, at most 340 lines, under 4096
+ * bytes); bad text is a deferred EINVAL naming the line.  Either may be NULL: that map is
+ * not written (the namespace's ids stay unmapped: 65534).  Both strings are copied.
+ * The parent writes uid_map, then gid_map, and the child waits until they are written
+ * before anything else (a kernel refusal fails the run with the file named, e.g. EPERM: the
+ * caller may not map those ids).  setgroups is denied as the kernel requires: where the
+ * caller is not privileged over the groups it maps (no CAP_SETGID), "deny" goes to
+ * /proc/PID/setgroups before gid_map, and the program can then never call setgroups() (nor
+ * can subproc_set_uid()/_gid() drop the groups: EPERM at that step).  A privileged caller's
+ * child keeps setgroups() (CVE-2014-8989 concerns the unprivileged).  The parent must run
+ * while the child waits, which a CLONE_VFORK parent cannot: such a child is created with a
+ * raw clone() and memory of its own (the cost of a fork), not the vfork-class spawn.
+ * The child's own ids stay what they were: root mapping "0 1000 1" runs the program as an
+ * unmapped user (65534) unless subproc_set_uid(c, 0) makes it 0 inside, 1000 outside; a user
+ * with uid 1000 maps itself with "0 1000 1" as unshare --map-root-user does.
+ * "0 1000 1" makes the caller's uid 1000 root inside, as unshare --map-root-user does.
+ * Setting it again replaces both maps.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_id_maps(subproc *c, const char *uid_map, const char *gid_map);
 
 /* Issue 14, confinement. */
 

@@ -5,6 +5,7 @@
  * work for the way it is run, and whether the last run is out of the way. */
 #include "run.h"
 #include "confine.h"
+#include "namespaces.h"
 
 #include <errno.h>
 
@@ -20,6 +21,9 @@
 #endif
 #ifndef SP_SYS_CAPS_MISSING
 #define SP_SYS_CAPS_MISSING NULL
+#endif
+#ifndef SP_SYS_NAMESPACES_MISSING
+#define SP_SYS_NAMESPACES_MISSING NULL
 #endif
 
 #if !HAVE_MEMFD_CREATE
@@ -79,11 +83,25 @@ static int check_features(const struct sp_config *cfg)
             refuse(cfg->clear_caps, "clearing capabilities", SP_SYS_CAPS_MISSING) < 0 ||
             refuse(cfg->has_keep_caps, "keeping capabilities", SP_SYS_CAPS_MISSING) < 0 ||
             refuse(cfg->output_mapped || cfg->error_mapped, "capturing into a memory file",
-                   MAPPING_MISSING) < 0)
+                   MAPPING_MISSING) < 0 ||
+            refuse(cfg->unshare_flags != 0 || cfg->uid_map || cfg->gid_map, "creating namespaces",
+                   SP_SYS_NAMESPACES_MISSING) < 0)
                 return -1;
         if (check_confinement(cfg) < 0)
                 return -1;
         return check_scheduling(cfg);
+}
+
+/* Issue 14, namespaces: combinations that cannot work (subproc_unshare()). */
+static int check_namespaces(const struct sp_config *cfg)
+{
+        if ((cfg->uid_map || cfg->gid_map) && !(cfg->unshare_flags & CLONE_NEWUSER))
+                return sp_error(EINVAL, "id maps are for a new user namespace: "
+                                        "subproc_unshare() without CLONE_NEWUSER");
+        if ((cfg->unshare_flags & CLONE_NEWPID) && cfg->hook)
+                return sp_error(EINVAL, "a pre-exec hook cannot run in a new pid namespace: "
+                                        "the child would have to be a clone(), not a fork()");
+        return 0;
 }
 
 /* The last run must be out of the way. */
@@ -142,6 +160,10 @@ static int check_spawn(const struct sp_config *cfg, bool async)
 
 static int check_in_place(const struct sp_config *cfg)
 {
+        if (cfg->unshare_flags)
+                return sp_error(EINVAL, "subproc_exec cannot enter new namespaces: the caller "
+                                        "itself would, and a new pid namespace only its "
+                                        "children");
         if (cfg->daemonize || cfg->handshake)
                 return sp_error(EINVAL, "subproc_exec cannot daemonize or hand-shake: the "
                                         "caller itself becomes the program");
@@ -155,9 +177,11 @@ static int check_in_place(const struct sp_config *cfg)
 int sp_check_run(const subproc *c, enum sp_run_kind kind)
 {
         if (kind == SP_RUN_IN_PLACE)
-                return check_features(&c->cfg) < 0 ? -1 : check_in_place(&c->cfg);
+                return check_namespaces(&c->cfg) < 0 || check_features(&c->cfg) < 0
+                               ? -1
+                               : check_in_place(&c->cfg);
         if ((kind == SP_RUN_BLOCKING && check_blocking(&c->cfg) < 0) || check_state(c) < 0 ||
-            check_features(&c->cfg) < 0)
+            check_namespaces(&c->cfg) < 0 || check_features(&c->cfg) < 0)
                 return -1;
         return check_spawn(&c->cfg, kind == SP_RUN_ASYNC);
 }

@@ -333,15 +333,111 @@ CHILD_CODE static long check_pidfile(const struct stat *st)
         return 0;
 }
 
+/* Runs in the child: async-signal-safe only.  Decimal digits at p up to a non-digit. */
+CHILD_CODE static long parse_decimal(const char *p, size_t len)
+{
+        long v = 0;
+        size_t i = 0;
+
+        for (; i < len && p[i] >= '0' && p[i] <= '9' && v < 100000000; i++)
+                v = v * 10 + (p[i] - '0');
+        return i == 0 || v <= 0 ? -ERR_IO : v;
+}
+
+/* Runs in the child: async-signal-safe only.  Issue 14, namespaces: our pid as the caller
+ * sees it.  In a new pid namespace getpid() says 1; /proc (still the caller's mount) names
+ * us in its own namespace, the caller's.  -errno if /proc cannot tell. */
+CHILD_CODE static long own_pid(const struct sp_plan *plan)
+{
+        char link[24];
+        long n;
+
+        if (!plan->pid_ns)
+                return sp_sys_getpid();
+        n = sp_sys_readlink("/proc/self", link, sizeof link);
+        return n < 0 ? n : parse_decimal(link, (size_t)n);
+}
+
+/* Runs in the child: async-signal-safe only.  Our parent's pid as the caller sees it: in a
+ * new pid namespace getppid() says 0, the parent being outside; /proc/self/stat's fourth
+ * field (after "PID (COMM) STATE") names it in the caller's namespace. */
+CHILD_CODE static long own_ppid(const struct sp_plan *plan)
+{
+        char stat[512];
+        long fd, n, i, close_paren = -1;
+
+        if (!plan->pid_ns)
+                return sp_sys_getppid();
+        fd = sp_sys_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0)
+                return fd;
+        n = sp_sys_read((int)fd, stat, sizeof stat);
+        (void)sp_sys_close((int)fd);
+        for (i = 0; i < n; i++)
+                if (stat[i] == ')')
+                        close_paren = i; /* the last one: COMM may hold ')' */
+        /* ") S PPID " */
+        if (close_paren < 0 || close_paren + 4 >= n)
+                return -ERR_IO;
+        return parse_decimal(stat + close_paren + 4, (size_t)(n - close_paren - 4));
+}
+
+/* Runs in the child: async-signal-safe only.  Issue 14, namespaces: unshare() `flags` (none:
+ * nothing). */
+CHILD_CODE static void unshare_namespaces(const struct sp_plan *plan, unsigned long flags)
+{
+        long r;
+
+        if (flags && (r = sp_sys_unshare(flags)) < 0)
+                child_fail(plan, SP_STEP_UNSHARE, r, (int)flags);
+}
+
+/* Runs in the child: async-signal-safe only.  Issue 14, namespaces: a new mount namespace is a
+ * copy of ours, shared mounts included, through which a mount the program makes would appear
+ * in ours too (and ours in its).  Made private, as unshare(1) does by default. */
+CHILD_CODE static void make_mounts_private(const struct sp_plan *plan)
+{
+        long r;
+
+        if (plan->ns_private_mounts && (r = sp_sys_mounts_private()) < 0)
+                child_fail(plan, SP_STEP_UNSHARE, r, -3);
+}
+
+/* Runs in the child: async-signal-safe only.  Issue 14, namespaces: in a new user namespace
+ * whose maps the parent writes, nothing may run before they are written (our ids there are
+ * unmapped until then).  Tell the parent we wait, then wait for its '1'; anything else (EOF:
+ * it could not write them and said why, or died) means do not run.  Our copy of its write
+ * end goes first, or EOF could never come. */
+CHILD_CODE static void await_id_maps(const struct sp_plan *plan)
+{
+        char go = 0;
+        long r;
+
+        if (plan->id_maps_fd < 0)
+                return;
+        (void)sp_sys_close(plan->id_maps_peer_fd);
+        report_info(plan, SP_STEP_INFO_ID_MAPS, 0);
+        do
+                r = sp_sys_read(plan->id_maps_fd, &go, 1);
+        while (r == -ERR_INTR);
+        if (r != 1 || go != '1')
+                sp_sys_exit(127);
+        (void)sp_sys_close(plan->id_maps_fd);
+}
+
 /* Runs in the child: async-signal-safe only.  Write our pid through a second fd, closed at
  * once, after checking that it is the file we locked. */
 CHILD_CODE static long write_own_pid(const struct sp_plan *plan, const struct stat *locked)
 {
         struct stat st;
         char digits[24];
-        size_t len = format_pid(sp_sys_getpid(), digits);
-        long r, fd = sp_sys_open(plan->pidfile, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+        long pid = own_pid(plan);
+        size_t len = pid > 0 ? format_pid(pid, digits) : 0;
+        long r, fd;
 
+        if (pid < 0)
+                return pid;
+        fd = sp_sys_open(plan->pidfile, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
         if (fd < 0)
                 return fd;
         r = sp_sys_fstat((int)fd, &st);
@@ -584,14 +680,17 @@ CHILD_CODE static void apply_confinement(const struct sp_plan *plan)
  * check, and do not run the program for a caller that is gone. */
 CHILD_CODE static void arm_death_signal(const struct sp_plan *plan)
 {
-        long r;
+        long r, ppid;
 
         if (!plan->death_signal)
                 return;
         r = sp_sys_death_signal(plan->death_signal);
         if (r < 0)
                 child_fail(plan, SP_STEP_DEATH_SIGNAL, r, plan->death_signal);
-        if (sp_sys_getppid() != plan->parent_pid) {
+        ppid = own_ppid(plan);
+        if (ppid < 0) /* no /proc to tell in a new pid namespace: do not guess */
+                child_fail(plan, SP_STEP_DEATH_SIGNAL, ppid, plan->death_signal);
+        if (ppid != plan->parent_pid) {
                 /* What the kernel would have done had we armed it in time. */
                 const uint64_t only_sig = 1ULL << (plan->death_signal - 1);
 
@@ -696,6 +795,7 @@ CHILD_CODE static void become_daemon(const struct sp_plan *plan)
 
         if (r < 0)
                 child_fail(plan, SP_STEP_SETSID, r, -1);
+        unshare_namespaces(plan, plan->ns_daemon); /* the daemon is pid 1 there */
         r = start_daemon(plan);
         if (r < 0)
                 child_fail(plan, SP_STEP_DAEMON_FORK, r, -1);
@@ -783,8 +883,14 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
         struct extra_fds extra = { { -1, gate_fd } };
         long r;
 
-        if (plan->daemonize)
-                report_info(plan, SP_STEP_INFO_DAEMON_PID, (int)sp_sys_getpid());
+        unshare_namespaces(plan, plan->ns_late);
+        if (plan->daemonize) {
+                long pid = own_pid(plan);
+
+                if (pid < 0)
+                        child_fail(plan, SP_STEP_UNSHARE, pid, -1);
+                report_info(plan, SP_STEP_INFO_DAEMON_PID, (int)pid);
+        }
         daemon_group(plan);
         if (plan->pidfile)
                 extra.fd[0] = hold_pidfile(plan);
@@ -844,6 +950,9 @@ CHILD_CODE static void set_up_session(const struct sp_plan *plan)
 
 CHILD_CODE void sp_child_run(const struct sp_plan *plan)
 {
+        unshare_namespaces(plan, plan->ns_first);
+        await_id_maps(plan);
+        make_mounts_private(plan);
         enter_cgroup(plan);
         reset_signal_handlers(plan);
         apply_fd_maps(plan);

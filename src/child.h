@@ -152,6 +152,16 @@ struct sp_plan {
         size_t oom_score_adj_len;  /* its length (no strlen() in the child) */
 
         /* Issue 14, namespaces and id maps. */
+        unsigned long ns_clone;  /* namespaces the child is created in (clone flags) */
+        unsigned long ns_first;  /* entered by unshare() first thing (a forked hook child) */
+        unsigned long ns_late;   /* unshare()d by the program's process (CGROUP, TIME) */
+        unsigned long ns_daemon; /* unshare()d by a daemon's intermediate (CLONE_NEWPID) */
+        bool ns_private_mounts;  /* a new mount namespace: make its mounts private first */
+        bool pid_ns;             /* the program is pid 1 of a new pid namespace */
+        const char *uid_map;     /* written by the parent (sp_spawn), NULL: none */
+        const char *gid_map;
+        int id_maps_fd;      /* pipe the child waits on for its maps, -1: none */
+        int id_maps_peer_fd; /* the parent's end, which a forked child closes */
 
         /* Issue 14, confinement: seccomp, Landlock. */
         const struct sp_bpf_prog *seccomp; /* the filter to install last, NULL: none */
@@ -197,6 +207,7 @@ enum sp_step {
         SP_STEP_INFO_DAEMON_PID = 100, /* arg: the daemon's pid */
         SP_STEP_INFO_READY,            /* the child waits for the handshake */
         SP_STEP_INFO_SESSION,          /* a handshake's child has made its session */
+        SP_STEP_INFO_ID_MAPS,          /* the child waits for its id maps (issue 14) */
 };
 
 /* What a failing child writes on the report pipe: one write, well under PIPE_BUF. */

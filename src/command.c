@@ -218,6 +218,8 @@ void sp_config_free(struct sp_config *cfg)
         free(cfg->cgroup_dir);
         free(cfg->argv0);
         free(cfg->cpu_set);
+        free(cfg->uid_map);
+        free(cfg->gid_map);
         free(cfg->passed);
         free(cfg->seccomp.insns); /* Issue 14, confinement. */
         free(cfg->groups);

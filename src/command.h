@@ -114,6 +114,8 @@ struct sp_config {
         size_t cpu_set_size;
 
         /* Issue 14, namespaces and id maps. */
+        unsigned long unshare_flags; /* subproc_unshare() */
+        char *uid_map, *gid_map;     /* subproc_set_id_maps(), validated; NULL: none */
 
         /* Issue 14, confinement: seccomp, Landlock. */
         struct sp_bpf_prog seccomp; /* our copy of the caller's filter; len 0: none */

@@ -3,6 +3,7 @@
 #include "run.h"
 #include "confine.h"
 #include "test-knobs.h"
+#include "namespaces.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -394,6 +395,39 @@ static int replace_argv0(const subproc *c, struct sp_plan *plan, struct sp_plan_
         return 0;
 }
 
+/* Issue 14, namespaces: which are entered how (see subproc_unshare()).  Nothing to do on
+ * the default path but this test. */
+static void fill_namespace_plan(const subproc *c, struct sp_plan *plan)
+{
+        unsigned long ns = c->cfg.unshare_flags;
+
+        plan->id_maps_fd = plan->id_maps_peer_fd = -1;
+        if (!ns)
+                return;
+        plan->ns_late = ns & SP_NS_LATE;
+        plan->ns_clone = ns & ~SP_NS_LATE;
+        plan->pid_ns = (ns & CLONE_NEWPID) != 0;
+        plan->ns_private_mounts = (ns & CLONE_NEWNS) != 0;
+        if (c->cfg.daemonize && plan->pid_ns) {
+                /* The intermediate must not be the namespace's init: its exit would kill
+                 * the daemon.  It unshare()s, and the daemon it creates is pid 1. */
+                plan->ns_clone &= ~(unsigned long)CLONE_NEWPID;
+                plan->ns_daemon = CLONE_NEWPID;
+        }
+        if (c->cfg.hook) {
+                /* A hook's child is a fork() (see spawn-linux.c), which takes no flags.  No
+                 * CLONE_NEWPID here: sp_check_run() refused it. */
+                plan->ns_first = plan->ns_clone;
+                plan->ns_clone = 0;
+        }
+        plan->uid_map = c->cfg.uid_map;
+        plan->gid_map = c->cfg.gid_map;
+        /* The parent writes the maps while the child waits: not while suspended by
+         * CLONE_VFORK. */
+        if (plan->uid_map || plan->gid_map)
+                plan->use_fork = true;
+}
+
 /* The cgroup is opened here, in the parent, so the child can be created in it and the write
  * fallback reaches the very directory that was checked.  Our fd, like every private one,
  * stays off the numbers the child is told to use. */
@@ -486,6 +520,7 @@ int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
         b->plan.report_fd = b->plan.handshake_fd = -1;
         fill_lifetime_plan(c, &b->plan);
         fill_scheduling_plan(c, &b->plan, &b->storage);
+        fill_namespace_plan(c, &b->plan);
         /* A child that waits for the handshake must really close our fds, not just mark
          * them close-on-exec: among them is the write end it waits on, and pipes whose
          * readers wait for EOF. */

@@ -1,6 +1,7 @@
 /* Turning a child's failure report into a message that names the failing step. */
 #include "run.h"
 #include "pidfile.h"
+#include "namespaces.h"
 
 #include <errno.h>
 #include <string.h>
@@ -51,6 +52,40 @@ static int describe_pidfile(const subproc *c, const struct sp_report *rep)
 }
 
 static int describe(const subproc *c, const struct sp_report *rep);
+
+/* Issue 14, namespaces.  arg: the flags unshare() was given, -1 for our pid outside a new pid
+ * namespace, -2 for the clone() that creates the child in them, -3 for making the mounts of a
+ * new mount namespace private. */
+static int describe_unshare(const subproc *c, const struct sp_report *rep)
+{
+        char names[64];
+
+        if (rep->arg == -1)
+                return sp_error(rep->error,
+                                "find the child's pid outside its new pid namespace "
+                                "(/proc/self): %s",
+                                strerror(rep->error));
+        if (rep->arg == -3)
+                return sp_error(rep->error,
+                                "make the new mount namespace's mounts private (mount "
+                                "--make-rprivate /): %s",
+                                strerror(rep->error));
+        sp_ns_names(rep->arg == -2 ? c->cfg.unshare_flags : (unsigned long)(unsigned)rep->arg,
+                    names, sizeof names);
+        return sp_error(rep->error, "create new namespaces (%s) with %s: %s", names,
+                        rep->arg == -2 ? "clone" : "unshare", strerror(rep->error));
+}
+
+static int describe_id_maps(const struct sp_report *rep)
+{
+        static const char *const files[] = { "uid_map", "setgroups", "gid_map" };
+
+        if (rep->arg < 0 || rep->arg >= (int)(sizeof files / sizeof files[0]))
+                return sp_error(rep->error, "write the user namespace's id maps: the child "
+                                            "did not wait for them");
+        return sp_error(rep->error, "write the user namespace's %s: %s", files[rep->arg],
+                        strerror(rep->error));
+}
 
 int sp_report_describe(const subproc *c, const struct sp_report *rep)
 {
@@ -147,6 +182,10 @@ static int describe(const subproc *c, const struct sp_report *rep)
                 return sp_error(e, "set OOM score adjustment %d (/proc/self/oom_score_adj): %s",
                                 c->cfg.oom_score_adj, why);
         /* Issue 14, namespaces. */
+        case SP_STEP_UNSHARE:
+                return describe_unshare(c, rep);
+        case SP_STEP_ID_MAPS:
+                return describe_id_maps(rep);
         /* Issue 14, confinement. */
         case SP_STEP_LANDLOCK:
                 return sp_error(e, "restrict with Landlock ruleset fd %d: %s", c->cfg.landlock_fd,

@@ -49,7 +49,7 @@ static bool wants_pidfd(const struct sp_plan *plan)
 static pid_t clone_into_cgroup(struct sp_plan *plan, char *stack, size_t size, int *ret_pidfd)
 {
         struct sp_clone_args args = {
-                .flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP |
+                .flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP | plan->ns_clone |
                          (wants_pidfd(plan) ? CLONE_PIDFD : 0),
                 .pidfd = (uintptr_t)ret_pidfd,
                 .exit_signal = SIGCHLD,
@@ -98,7 +98,7 @@ static bool cgroup_write_may_work(int err)
 
 static pid_t clone_vfork(struct sp_plan *plan, char *stack_top, int *ret_pidfd)
 {
-        int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+        int flags = CLONE_VM | CLONE_VFORK | SIGCHLD | (int)plan->ns_clone;
         pid_t pid;
 
         /* The pidfd comes with the child, so no later pidfd_open() can race with anything. */
@@ -128,9 +128,23 @@ static pid_t start_forked(struct sp_plan *plan, int *ret_pidfd)
          * (setxid_futex still -1) or for the stack-list lock another thread held.  The
          * atfork handlers fork() runs are the price (the dumpable lock's among them, which
          * is what they are for): fork() is made to be called from any thread. */
-        pid = fork();
-        if (pid == 0)
-                sp_child_run(plan);
+        if (plan->ns_clone) {
+                /* Born in new namespaces (subproc_unshare()), which fork() cannot give: a
+                 * raw clone, which is safe only because no hook runs in this child (the
+                 * plan moves a hook's namespaces to unshare()).  It runs sp_child_run()'s
+                 * system calls alone, and none of glibc. */
+                long r = sp_sys(SYS_clone, SIGCHLD | plan->ns_clone, 0, 0);
+
+                if (r == 0)
+                        sp_child_run(plan);
+                if (r < 0)
+                        return (pid_t)r;
+                pid = (pid_t)r;
+        } else {
+                pid = fork();
+                if (pid == 0)
+                        sp_child_run(plan);
+        }
         if (pid > 0 && wants_pidfd(plan))
                 *ret_pidfd = sp_pidfd_open(pid);
         return pid < 0 ? -errno : pid;

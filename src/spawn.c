@@ -2,6 +2,7 @@
 #include "spawn.h"
 #include "pidfile.h"
 #include "process.h"
+#include "namespaces.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -177,10 +178,76 @@ static void discard_pidfile(const struct sp_plan *plan, const struct sp_spawn_re
                 sp_pidfile_discard(plan->pidfile, failed);
 }
 
+/* Issue 14, namespaces: a child in a new user namespace waits (await_id_maps() in child.c)
+ * until we have written its maps.  *go_fd: our end of its pipe, -1 when it needs none.
+ * 0 or -errno. */
+static int make_id_maps_pipe(struct sp_plan *plan, int *go_fd)
+{
+        int fds[2], r;
+
+        plan->id_maps_fd = plan->id_maps_peer_fd = *go_fd = -1;
+        if (!plan->uid_map && !plan->gid_map)
+                return 0;
+        r = private_pipe(plan, fds, false);
+        if (r < 0)
+                return r;
+        plan->id_maps_fd = fds[0];
+        plan->id_maps_peer_fd = *go_fd = fds[1];
+        return 0;
+}
+
+static int write_go(int fd)
+{
+        ssize_t n;
+
+        do
+                n = write(fd, "1", 1);
+        while (n < 0 && errno == EINTR);
+        return n == 1 ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/* Once the child says it waits: write its maps, then let it go on ('1'), or record why not
+ * and let it exit (EOF).  A child that failed before, or is gone, is left to the reports. */
+static void give_id_maps(const struct sp_plan *plan, pid_t pid, int report_fd, int *go_fd,
+                         struct sp_reports *got)
+{
+        enum sp_id_map_file which = SP_ID_MAP_WAIT;
+        int r = sp_reports_read(report_fd, SP_STEP_INFO_ID_MAPS, SP_NEVER, got);
+
+        if (r == 1) {
+                r = sp_id_maps_write(pid, plan->uid_map, plan->gid_map, &which);
+                if (r == 0)
+                        r = write_go(*go_fd);
+                if (r < 0 && !got->failed) {
+                        got->failed = true;
+                        got->failure = (struct sp_report){ .stage = SP_STEP_ID_MAPS,
+                                                           .error = -r,
+                                                           .arg = (int)which };
+                }
+        } else if (r < 0) {
+                sp_reports_lost(got, errno);
+        }
+        sp_close(go_fd);
+}
+
+/* The clone() that creates the child failed: with namespaces among its flags, say so (it is
+ * most often they: EPERM without CAP_SYS_ADMIN or with user namespaces disabled, ENOSPC past
+ * user.max_*_namespaces). */
+static int creation_failed(const struct sp_plan *plan, pid_t err, struct sp_spawn_result *ret)
+{
+        if (!plan->ns_clone || err == -ENOMEM || err == -EAGAIN)
+                return err;
+        ret->reports.failed = true;
+        ret->reports.failure = (struct sp_report){ .stage = SP_STEP_UNSHARE,
+                                                   .error = -err,
+                                                   .arg = -2 };
+        return 0;
+}
+
 int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
 {
         int saved_errno = errno;
-        int report[2], handshake[2] = { -1, -1 }, r;
+        int report[2], handshake[2] = { -1, -1 }, maps_go, r;
         bool wants_handshake = plan->handshake;
         sigset_t old_mask;
         pid_t pid;
@@ -199,6 +266,14 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 close(report[1]);
                 return r;
         }
+        r = make_id_maps_pipe(plan, &maps_go);
+        if (r < 0) {
+                close(report[0]);
+                close(report[1]);
+                sp_close(&handshake[0]);
+                sp_close(&handshake[1]);
+                return r;
+        }
         plan->report_fd = report[1];
         plan->handshake_fd = handshake[0];
 
@@ -209,12 +284,17 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
         sp_restore_signals(&old_mask);
         close(report[1]);
         sp_close(&handshake[0]);
+        sp_close(&plan->id_maps_fd); /* the child's end */
         if (pid < 0) {
                 close(report[0]);
                 sp_close(&handshake[1]);
-                return pid;
+                sp_close(&maps_go);
+                errno = saved_errno;
+                return creation_failed(plan, pid, ret);
         }
         ret->pid = pid;
+        if (maps_go >= 0)
+                give_id_maps(plan, pid, report[0], &maps_go, &ret->reports);
         if (plan->use_fork && plan->new_pgroup && !plan->new_session && !plan->daemonize)
                 /* Also from here, so the group exists before we might signal it; the child
                  * does the same, whichever runs first.  Never for a new session: setsid()

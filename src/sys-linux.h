@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -547,5 +548,22 @@ SP_SYSCALL long sp_sys_clone_run(unsigned long flags, void *stack_top, int (*fn)
         return -38; /* ENOSYS */
 }
 #endif
+
+/* Issue 14, namespaces. */
+SP_SYSCALL long sp_sys_unshare(unsigned long flags)
+{
+        return sp_sys(SYS_unshare, flags, 0, 0);
+}
+
+/* mount --make-rprivate /: what the mounts of a new mount namespace do is theirs alone. */
+SP_SYSCALL long sp_sys_mounts_private(void)
+{
+        return sp_sys6(SYS_mount, 0, (long)"/", 0, MS_REC | MS_PRIVATE, 0, 0);
+}
+
+SP_SYSCALL long sp_sys_readlink(const char *path, char *buf, size_t size)
+{
+        return sp_sys6(SYS_readlinkat, AT_FDCWD, (long)path, (long)buf, (long)size, 0, 0);
+}
 
 #endif

@@ -534,4 +534,26 @@ static inline long sp_sys_landlock_restrict(int ruleset_fd)
 #endif
 }
 
+/* Issue 14, namespaces: Linux's, and made by its clone() child (spawn-linux.c) alone. */
+#define SP_SYS_NAMESPACES_MISSING                                                          \
+        "namespaces need Linux and its clone() child (this build has the portable fork() " \
+        "child)"
+static inline long sp_sys_unshare(unsigned long flags)
+{
+        (void)flags;
+        return -ENOTSUP;
+}
+
+static inline long sp_sys_mounts_private(void)
+{
+        return -ENOTSUP;
+}
+
+static inline long sp_sys_readlink(const char *path, char *buf, size_t size)
+{
+        ssize_t n = readlink(path, buf, size);
+
+        return n < 0 ? -(long)errno : (long)n;
+}
+
 #endif

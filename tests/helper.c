@@ -36,6 +36,10 @@
  *   cpus=LIST                   sched_getaffinity(0) as "0,2,5" (Linux)
  *   ioprio=CLASS:LEVEL          ioprio_get(IOPRIO_WHO_PROCESS, 0) (Linux)
  *   oom_score_adj=N             /proc/self/oom_score_adj (Linux)
+ *   ns[TYPE]=INODE              one line per /proc/self/ns/TYPE (user, mnt, pid, net, uts,
+ *                               ipc, cgroup, time): the inode of "TYPE:[INODE]" (issue 14)
+ *   uid_map=TEXT gid_map=TEXT setgroups=allow|deny   /proc/self/uid_map, gid_map, setgroups
+ *   hostname=NAME               uname()'s nodename
  *   report_end=1                last line: a truncated report is detectable
  *
  * Then it runs the options in order; lines that actions report (stdin_bytes=..., read_bytes[N]
@@ -107,6 +111,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -428,6 +433,54 @@ static void report_scheduling(FILE *out)
 #endif
 }
 
+/* One /proc/self file as KEY=TEXT, escaped; nothing where it cannot be read. */
+static void report_proc_file(FILE *out, const char *key, const char *path)
+{
+        char text[4096];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return;
+        n = read(fd, text, sizeof text);
+        close(fd);
+        if (n < 0)
+                return;
+        fprintf(out, "%s=", key);
+        helper_escape(out, text, (size_t)n);
+        fputc('\n', out);
+}
+
+/* Issue 14, namespaces: after the fd list (this opens files). */
+static void report_namespaces(FILE *out)
+{
+        static const char *const types[] = { "user", "mnt", "pid",    "net",
+                                             "uts",  "ipc", "cgroup", "time" };
+        struct utsname uts;
+
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+                char path[64], link[128], *open_bracket;
+                ssize_t n;
+
+                snprintf(path, sizeof path, "/proc/self/ns/%s", types[i]);
+                n = readlink(path, link, sizeof link - 1);
+                if (n < 0)
+                        continue;
+                link[n] = '\0';
+                open_bracket = strchr(link, '[');
+                if (open_bracket != NULL)
+                        fprintf(out, "ns[%s]=%lu\n", types[i], strtoul(open_bracket + 1, NULL, 10));
+        }
+        report_proc_file(out, "uid_map", "/proc/self/uid_map");
+        report_proc_file(out, "gid_map", "/proc/self/gid_map");
+        report_proc_file(out, "setgroups", "/proc/self/setgroups");
+        if (uname(&uts) == 0) {
+                fputs("hostname=", out);
+                helper_escape(out, uts.nodename, strlen(uts.nodename));
+                fputc('\n', out);
+        }
+}
+
 static void write_report(int argc, char **argv, const int *fds, size_t nfds)
 {
         char *text = NULL;
@@ -478,6 +531,7 @@ static void write_report(int argc, char **argv, const int *fds, size_t nfds)
         report_session(out);
         report_cgroups(out);
         report_scheduling(out);
+        report_namespaces(out);
         fputs("report_end=1\n", out);
 
         if (fclose(out) != 0)

@@ -1111,7 +1111,7 @@ static void check_parser(const struct row *row)
         } else if (strcmp(option, "--rlimit") == 0) {
                 r = parse_rlimit(row->input, &resource, &soft, &hard);
                 assert_ll_equal(resource, -7);
-        } else if (strcmp(option, "--uid") == 0) {
+        } else if (strcmp(option, "--uid") == 0 || strcmp(option, "--map-user") == 0) {
                 r = parse_uid(row->input, &uid);
                 assert_ll_equal(uid, 7);
         } else if (strcmp(option, "--umask") == 0) {
@@ -1521,6 +1521,31 @@ static void row_pass_fd_as_many(const struct row *row)
 }
 
 /* ---------------------------------------------------------------------------------------
+ * Issue 14, namespaces: unknown clone flags and map text the kernel could not take
+ * ------------------------------------------------------------------------------------- */
+
+static void b_unshare(subproc **c, const struct row *row)
+{
+        subproc_unshare(*c, (unsigned long)row->number);
+}
+
+/* row->input is the gid_map; value "huge": 8 KiB of valid lines; "lines": 341 lines. */
+static void b_id_maps(subproc **c, const struct row *row)
+{
+        static char text[8192 + 64];
+        size_t len = 0;
+
+        if (row->value != NULL) {
+                bool huge = strcmp(row->value, "huge") == 0;
+
+                for (int i = 0; huge ? len < 8192 : i < 341; i++)
+                        len += (size_t)snprintf(text + len, sizeof text - len, "%d %d 1\n", i, i);
+        }
+        subproc_unshare(*c, 0x10000000 /* CLONE_NEWUSER */);
+        subproc_set_id_maps(*c, "0 0 1", row->value != NULL ? text : row->input);
+}
+
+/* ---------------------------------------------------------------------------------------
  * The table
  * ------------------------------------------------------------------------------------- */
 
@@ -1874,6 +1899,28 @@ static const struct row rows[] = {
         BUILDER("uid -1", b_uid, NULL, NULL, -1, "uid -1"),
         BUILDER("gid -1", b_gid, NULL, NULL, -1, "gid -1"),
 
+        /* Issue 14, namespaces. */
+        BUILDER("unshare: CLONE_VM", b_unshare, NULL, NULL, 0x100, "unknown clone flags 0x100"),
+        BUILDER("unshare: every bit", b_unshare, NULL, NULL, -1, "unknown clone flags"),
+        BUILDER("id map: empty", b_id_maps, "", NULL, 0, "gid_map is empty"),
+        BUILDER("id map: two numbers", b_id_maps, "0 0", NULL, 0, "gid_map line 1"),
+        BUILDER("id map: count 0", b_id_maps, "0 0 0", NULL, 0, "gid_map line 1"),
+        BUILDER("id map: four numbers", b_id_maps, "0 0 1 1", NULL, 0, "gid_map line 1"),
+        BUILDER("id map: negative", b_id_maps, "-1 0 1", NULL, 0, "gid_map line 1"),
+        BUILDER("id map: plus sign", b_id_maps, "+1 0 1", NULL, 0, "gid_map line 1"),
+        BUILDER("id map: hex", b_id_maps, "0x10 0 1", NULL, 0, "gid_map line 1"),
+        BUILDER("id map: past 2^32", b_id_maps, "4294967295 0 2", NULL, 0, "gid_map line 1"),
+        BUILDER("id map: 2^32", b_id_maps, "0 4294967296 1", NULL, 0, "gid_map line 1"),
+        BUILDER("id map: 20 digits", b_id_maps, "0 99999999999999999999 1", NULL, 0,
+                "gid_map line 1"),
+        BUILDER("id map: blank second line", b_id_maps, "0 0 1\n\n", NULL, 0, "gid_map line 2"),
+        BUILDER("id map: newline alone", b_id_maps, "\n", NULL, 0, "gid_map line 1"),
+        BUILDER("id map: shell text", b_id_maps, "0 0 1; id", NULL, 0, "gid_map line 1"),
+        BUILDER("id map: 8 KiB", b_id_maps, NULL, "huge", 0, "gid_map is"),
+        BUILDER("id map: 341 lines", b_id_maps, NULL, "lines", 0, "more than 340 lines"),
+        CLI("--map-user", "4294967295", ERANGE),
+        CLI("--map-user", "99999999999999999999", ERANGE),
+        CLI("--map-user", "-1", ENOENT), /* not a number: a name, which no user has */
         /* Issue 16: the signal mask apart from the ignored dispositions. */
         BUILDER("signal mask NULL", b_signal_mask_null, NULL, NULL, 0, "signal mask is NULL"),
 #ifdef __linux__

@@ -91,6 +91,10 @@ struct options {
         const char *self; /* how we were run (argv[0]), for that line */
 
         /* Issue 14, namespaces. */
+        unsigned long unshare_flags;   /* --unshare-*, as subproc_unshare() takes them */
+        bool has_map_uid, has_map_gid; /* --map-user, --map-group, --map-root-user */
+        uid_t map_uid;                 /* our euid is this uid inside */
+        gid_t map_gid;                 /* our egid is this gid inside */
 
         /* Issue 14, confinement. */
         const char *seccomp_file;           /* --seccomp-filter */

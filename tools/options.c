@@ -78,6 +78,17 @@ enum {
         OPT_OOM_SCORE_ADJ,
         OPT_SCHED,
         /* Issue 14, namespaces. */
+        OPT_UNSHARE_USER,
+        OPT_UNSHARE_MOUNT,
+        OPT_UNSHARE_PID,
+        OPT_UNSHARE_NET,
+        OPT_UNSHARE_UTS,
+        OPT_UNSHARE_IPC,
+        OPT_UNSHARE_CGROUP,
+        OPT_UNSHARE_TIME,
+        OPT_MAP_ROOT_USER,
+        OPT_MAP_USER,
+        OPT_MAP_GROUP,
 
         /* Issue 14, confinement. */
 
@@ -143,6 +154,19 @@ static const struct option long_options[] = {
         { "sched", required_argument, NULL, OPT_SCHED },
         /* Issue 14, namespaces. */
 
+        /* Issue 14, namespaces: unshare(1)'s spellings. */
+        { "unshare-user", no_argument, NULL, OPT_UNSHARE_USER },
+        { "unshare-mount", no_argument, NULL, OPT_UNSHARE_MOUNT },
+        { "unshare-pid", no_argument, NULL, OPT_UNSHARE_PID },
+        { "unshare-net", no_argument, NULL, OPT_UNSHARE_NET },
+        { "unshare-uts", no_argument, NULL, OPT_UNSHARE_UTS },
+        { "unshare-ipc", no_argument, NULL, OPT_UNSHARE_IPC },
+        { "unshare-cgroup", no_argument, NULL, OPT_UNSHARE_CGROUP },
+        { "unshare-time", no_argument, NULL, OPT_UNSHARE_TIME },
+        { "map-root-user", no_argument, NULL, OPT_MAP_ROOT_USER },
+        { "map-user", required_argument, NULL, OPT_MAP_USER },
+        { "map-group", required_argument, NULL, OPT_MAP_GROUP },
+
         /* Issue 14, confinement. */
         { "seccomp-filter", required_argument, NULL, CONFINE_OPT_SECCOMP_FILTER },
         { "landlock-access", required_argument, NULL, CONFINE_OPT_LANDLOCK_ACCESS },
@@ -206,6 +230,12 @@ static void print_help(void)
               "      --seccomp-filter FILE  install the raw BPF program in FILE (setpriv's)\n"
               "      --landlock-access fs[:ACCESS,...]  deny these file accesses (all: fs)\n"
               "      --landlock-rule path-beneath:ACCESS,...:PATH  allow them beneath PATH\n"
+              "      --unshare-user, --unshare-mount, --unshare-pid, --unshare-net,\n"
+              "      --unshare-uts, --unshare-ipc, --unshare-cgroup, --unshare-time\n"
+              "                             start the program in a new namespace of that type\n"
+              "      --map-root-user        map our uid and gid to root in a new user namespace\n"
+              "      --map-user USER|UID    map our uid to UID in a new user namespace\n"
+              "      --map-group GROUP|GID  map our gid to GID in a new user namespace\n"
               "  -v, --verbose              log the command line to stderr\n"
               "      --dry-run              print the command line and environment, run nothing\n"
               "      --status PIDFILE       print the pid proven to hold PIDFILE; exit 0 running,\n"
@@ -241,7 +271,8 @@ static int bad_value(int opt, const char *what, const char *value)
 {
         if (errno == ERANGE)
                 say("%s '%s' for %s is out of range", what, value, option_name(opt));
-        else if (errno == ENOENT && (opt == OPT_UID || opt == OPT_GID))
+        else if (errno == ENOENT &&
+                 (opt == OPT_UID || opt == OPT_GID || opt == OPT_MAP_USER || opt == OPT_MAP_GROUP))
                 say("no such %s '%s' for %s", what, value, option_name(opt));
         else if (errno != EINVAL && errno != ENOENT)
                 say("cannot look up %s '%s' for %s: %s", what, value, option_name(opt),
@@ -481,8 +512,47 @@ static const char **string_of(struct options *o, int opt)
         }
 }
 
+/* Issue 14, namespaces: --unshare-TYPE sets its flag; a --map-* option implies
+ * --unshare-user, as in unshare(1).  Returns 1 when opt is none of these. */
+static int namespace_option(struct options *o, int opt, const char *arg)
+{
+        static const struct {
+                int opt;
+                unsigned long flag;
+        } types[] = {
+                { OPT_UNSHARE_USER, 0x10000000 },   { OPT_UNSHARE_MOUNT, 0x00020000 },
+                { OPT_UNSHARE_PID, 0x20000000 },    { OPT_UNSHARE_NET, 0x40000000 },
+                { OPT_UNSHARE_UTS, 0x04000000 },    { OPT_UNSHARE_IPC, 0x08000000 },
+                { OPT_UNSHARE_CGROUP, 0x02000000 }, { OPT_UNSHARE_TIME, 0x00000080 },
+        }; /* CLONE_NEW*, which not every system's <sched.h> has */
+
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+                if (types[i].opt == opt) {
+                        o->unshare_flags |= types[i].flag;
+                        return 0;
+                }
+        }
+        if (opt != OPT_MAP_ROOT_USER && opt != OPT_MAP_USER && opt != OPT_MAP_GROUP)
+                return 1;
+        o->unshare_flags |= 0x10000000; /* CLONE_NEWUSER */
+        if (opt == OPT_MAP_ROOT_USER) {
+                o->has_map_uid = o->has_map_gid = true;
+                o->map_uid = 0;
+                o->map_gid = 0;
+                return 0;
+        }
+        if (opt == OPT_MAP_USER) {
+                o->has_map_uid = true;
+                return parsed(parse_uid(arg, &o->map_uid), opt, "user", arg);
+        }
+        o->has_map_gid = true;
+        return parsed(parse_gid(arg, &o->map_gid), opt, "group", arg);
+}
+
 static int take_option(struct options *o, int opt, const char *arg)
 {
+        int r;
+
         bool *flag = flag_of(o, opt);
         const char **string = string_of(o, opt);
 
@@ -500,6 +570,8 @@ static int take_option(struct options *o, int opt, const char *arg)
                 return add_env_op(o, opt, ENV_PASS_COMMON, NULL);
         else if (opt == OPT_STATUS || opt == OPT_STOP)
                 return set_mode(o, opt == OPT_STATUS ? MODE_STATUS : MODE_STOP, arg);
+        else if ((r = namespace_option(o, opt, arg)) != 1)
+                return r;
         else
                 return value_option(o, opt, arg);
         return 0;

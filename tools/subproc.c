@@ -191,6 +191,63 @@ static void apply_fdsched(subproc *c, const struct options *o)
                 subproc_set_oom_score_adj(c, o->oom_score_adj);
 }
 
+/* Issue 14, namespaces: the maps, as unshare(1) --map-user/--map-group write them: our
+ * effective id is the given one inside.  buf is at least 32 bytes; NULL when not mapped. */
+static const char *id_map(bool mapped, unsigned long inside, unsigned long outside, char *buf)
+{
+        if (!mapped)
+                return NULL;
+        snprintf(buf, 32, "%lu %lu 1", inside, outside);
+        return buf;
+}
+
+static void apply_namespaces(subproc *c, const struct options *o)
+{
+        char uid_map[32], gid_map[32];
+
+        if (!o->unshare_flags)
+                return;
+        subproc_unshare(c, o->unshare_flags);
+        if (o->has_map_uid || o->has_map_gid)
+                subproc_set_id_maps(c, id_map(o->has_map_uid, o->map_uid, geteuid(), uid_map),
+                                    id_map(o->has_map_gid, o->map_gid, getegid(), gid_map));
+}
+
+/* --dry-run: the namespaces as a comment line before the command, which sh skips (it runs
+ * the program in ours): "# unshare user,pid; uid_map 0 1000 1; gid_map 0 1000 1". */
+static int print_namespaces(const struct options *o, int fd)
+{
+        static const struct {
+                unsigned long flag;
+                const char *name;
+        } names[] = {
+                { 0x10000000, "user" },   { 0x00020000, "mount" }, { 0x20000000, "pid" },
+                { 0x40000000, "net" },    { 0x04000000, "uts" },   { 0x08000000, "ipc" },
+                { 0x02000000, "cgroup" }, { 0x00000080, "time" },
+        };
+        char map[32];
+        const char *sep = " ";
+
+        if (!o->unshare_flags)
+                return 0;
+        if (dprintf(fd, "# unshare") < 0)
+                return -1;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+                if ((o->unshare_flags & names[i].flag) &&
+                    dprintf(fd, "%s%s", sep, names[i].name) < 0)
+                        return -1;
+                if (o->unshare_flags & names[i].flag)
+                        sep = ",";
+        }
+        if (id_map(o->has_map_uid, o->map_uid, geteuid(), map) &&
+            dprintf(fd, "; uid_map %s", map) < 0)
+                return -1;
+        if (id_map(o->has_map_gid, o->map_gid, getegid(), map) &&
+            dprintf(fd, "; gid_map %s", map) < 0)
+                return -1;
+        return dprintf(fd, "\n") < 0 ? -1 : 0;
+}
+
 /* stdio is NULL for a dry run, which must not create or truncate any file. */
 static subproc *build_command(const struct options *o, struct stdio_fds *stdio)
 {
@@ -202,6 +259,7 @@ static subproc *build_command(const struct options *o, struct stdio_fds *stdio)
         apply_process(c, o);
         apply_fdsched(c, o);
         apply_privileges(c, o);
+        apply_namespaces(c, o);
         if (o->daemon)
                 subproc_daemonize(c);
         return c;
@@ -283,7 +341,9 @@ static int print_command(const subproc *c, const struct options *o, int fd)
 
         if (!line)
                 return report_failure();
-        n = dprintf(fd, "%s%s\n", o->env_clear ? "env -i " : "", line);
+        n = print_namespaces(o, fd);
+        if (n >= 0)
+                n = dprintf(fd, "%s%s\n", o->env_clear ? "env -i " : "", line);
         free(line);
         if (n >= 0)
                 return 0;
@@ -443,9 +503,10 @@ static int run_supervised(subproc *c, const struct options *o)
 
 /* A timeout needs somebody to watch the clock.  setsid() fails in a process group leader
  * (what a job-control shell makes of us), so there the program must be our child too. */
+/* Namespaces too: subproc_exec() cannot enter them (the program must be born there). */
 static bool needs_supervision(const struct options *o)
 {
-        return o->timeout_ms || (o->new_session && getpgrp() == getpid());
+        return o->timeout_ms || (o->new_session && getpgrp() == getpid()) || o->unshare_flags;
 }
 
 static int run(subproc *c, const struct options *o)

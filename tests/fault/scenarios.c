@@ -995,6 +995,35 @@ static void sc_identity(struct point *pt)
         free(out);
 }
 
+/* Issue 14, namespaces: a child born in new user, pid and UTS namespaces, waiting for the
+ * maps the parent writes (a pipe, /proc/PID/uid_map) before it runs the program. */
+static void sc_namespaces(struct point *pt)
+{
+        char *out = not_reset, uid_map[32];
+        bool ok;
+        subproc *c;
+
+        snprintf(uid_map, sizeof uid_map, "0 %ld 1\n", (long)geteuid());
+        window_open(pt);
+        c = subproc_new_args(HELPER_PATH, fault_marker, NULL);
+        subproc_unshare(c, 0x10000000 | 0x20000000 | 0x04000000); /* USER, PID, UTS */
+        subproc_set_id_maps(c, uid_map, NULL);
+        /* Not where the run is refused before it starts (the fork() child): the buffer
+         * stays NULL then, as after any refusal by the checks of a run. */
+        if (!SUBPROC_SPAWN_FORK)
+                subproc_set_output_buffer(c, &out);
+        ok = TRY(pt, subproc_run(c, NULL));
+        subproc_free(c);
+        window_close();
+
+        if (SUBPROC_SPAWN_FORK)
+                out = NULL;
+        else if (buffer_present(pt, ok, &out, "output") && ok &&
+                 (!report_find(out, "pid=1") || !report_find(out, "uid=0")))
+                wrongf(pt, "the child is not pid 1 and uid 0 in its namespaces: \"%.200s\"", out);
+        free(out);
+}
+
 const struct scenario fault_scenarios[] = {
         { "capture", sc_capture, 0 },
         { "mapping", sc_mapping, EFBIG },
@@ -1020,6 +1049,7 @@ const struct scenario fault_scenarios[] = {
         { "confine", sc_confine, 0 }, /* Issue 14, confinement */
 #endif
         { "identity", sc_identity, 0 },
+        { "namespaces", sc_namespaces, SUBPROC_SPAWN_FORK ? ENOTSUP : 0 },
         { "pass_fd_as_sched", sc_pass_fd_as_sched, 0 }, /* issue 14, fds and argv0, scheduling */
 };
 
