@@ -111,7 +111,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -120,7 +119,7 @@
 #endif
 
 #ifdef __linux__
-#include <sys/utsname.h> /* Issue 14, confinement: --uname */
+#include <sys/utsname.h> /* Issue 14: --uname, and the hostname in a new UTS namespace */
 #endif
 
 #include "support/protocol.h"
@@ -456,7 +455,9 @@ static void report_namespaces(FILE *out)
 {
         static const char *const types[] = { "user", "mnt", "pid",    "net",
                                              "uts",  "ipc", "cgroup", "time" };
+#ifdef __linux__
         struct utsname uts;
+#endif
 
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
                 char path[64], link[128], *open_bracket;
@@ -474,11 +475,13 @@ static void report_namespaces(FILE *out)
         report_proc_file(out, "uid_map", "/proc/self/uid_map");
         report_proc_file(out, "gid_map", "/proc/self/gid_map");
         report_proc_file(out, "setgroups", "/proc/self/setgroups");
+#ifdef __linux__
         if (uname(&uts) == 0) {
                 fputs("hostname=", out);
                 helper_escape(out, uts.nodename, strlen(uts.nodename));
                 fputc('\n', out);
         }
+#endif
 }
 
 static void write_report(int argc, char **argv, const int *fds, size_t nfds)
