@@ -1,0 +1,134 @@
+/* Review 14: attacks on the promises of subproc_no_pidfd(), subproc_try_wait(),
+ * subproc_pass_inherited_fds(), subproc_inherit_stdio() and the confinement options.  Each case
+ * is a reproduction of a broken promise (it fails until the library is fixed) or a check that
+ * an attack found nothing.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support/support.h"
+
+/* Exit codes of the isolated init of test_no_pidfd_recycled_by_own_child(). */
+enum {
+        RECYCLE_OK = 0,
+        RECYCLE_HIT_VICTIM = 1,
+        RECYCLE_WRONG_RESULT = 2,
+        RECYCLE_SETUP_FAILED = 3,
+        RECYCLE_UNSUPPORTED = 77,
+};
+
+/* Make the next fork() of this pid namespace get `pid`. */
+static bool set_next_pid(pid_t pid)
+{
+        int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+        char text[32];
+        int len = snprintf(text, sizeof text, "%ld", (long)pid - 1);
+        bool written;
+
+        if (fd < 0)
+                return false;
+        written = write(fd, text, (size_t)len) == len;
+        close(fd);
+        return written;
+}
+
+/* Runs as the init of a new pid namespace (no other process takes pids there).  Command A
+ * (subproc_no_pidfd) exits and is reaped behind the library's back, as a SIGCHLD handler that
+ * reaps every child does (or the kernel, with SIGCHLD ignored).  Its pid goes to command B,
+ * another child of the same caller.  subproc_kill(A) must not signal B: the header promises a
+ * signal by pid "only while the child is proven unreaped".  Never returns. */
+static void recycled_by_own_child_in_namespace(void)
+{
+        subproc *a = subproc_new_args(HELPER_PATH, "--no-report", "--exit=0", NULL);
+        subproc *b = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        pid_t pid = -1, pid_b = -1;
+        int status = -1, rc, saved_errno;
+
+        subproc_no_pidfd(a);
+        subproc_set_raw_status(b);
+        if (subproc_run_async(a, &pid) != 0 || waitpid(pid, &status, 0) != pid)
+                _exit(RECYCLE_SETUP_FAILED);
+        if (!set_next_pid(pid))
+                _exit(RECYCLE_UNSUPPORTED);
+        if (subproc_run_async(b, &pid_b) != 0)
+                _exit(RECYCLE_SETUP_FAILED);
+        if (pid_b != pid) {
+                subproc_free(b);
+                _exit(RECYCLE_UNSUPPORTED);
+        }
+        errno = 0;
+        rc = subproc_kill(a, SIGTERM);
+        saved_errno = errno;
+        /* B sleeps a minute unless A's SIGTERM reached it: end it with SIGKILL and see which
+         * signal it died of (a fatal signal settles the exit at once, so SIGTERM shows). */
+        if (subproc_kill(b, SIGKILL) != 0 || subproc_wait(b, &status) != 0)
+                _exit(RECYCLE_SETUP_FAILED);
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)
+                _exit(RECYCLE_HIT_VICTIM);
+        if (rc != -1 || saved_errno != ESRCH)
+                _exit(RECYCLE_WRONG_RESULT);
+        subproc_free(a);
+        subproc_free(b);
+        _exit(RECYCLE_OK);
+}
+
+static void test_no_pidfd_recycled_by_own_child(void **state)
+{
+        int status = -1, result;
+        pid_t child;
+
+        (void)state;
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                pid_t init;
+
+                if (unshare(CLONE_NEWPID) != 0)
+                        _exit(RECYCLE_UNSUPPORTED);
+                init = fork();
+                if (init == 0)
+                        recycled_by_own_child_in_namespace();
+                if (init < 0 || waitpid(init, &status, 0) != init)
+                        _exit(RECYCLE_SETUP_FAILED);
+                _exit(WIFEXITED(status) ? WEXITSTATUS(status) : RECYCLE_SETUP_FAILED);
+        }
+        assert_ll_equal(waitpid(child, &status, 0), child);
+        assert_true(WIFEXITED(status));
+        result = WEXITSTATUS(status);
+        if (result == RECYCLE_UNSUPPORTED) {
+                print_message("cannot give a pid to another process (needs a new pid namespace "
+                              "and a writable ns_last_pid): not tried\n");
+                skip();
+        }
+        if (result == RECYCLE_HIT_VICTIM)
+                fail_msg("subproc_kill() of a subproc_no_pidfd() command reaped behind its back "
+                         "signalled another child of the caller that got the pid");
+        if (result == RECYCLE_WRONG_RESULT)
+                fail_msg("subproc_kill() of a reaped subproc_no_pidfd() command did not fail "
+                         "with ESRCH");
+        assert_ll_equal(result, RECYCLE_OK);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                T_TEST(test_no_pidfd_recycled_by_own_child),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
