@@ -50,9 +50,11 @@ static bool set_next_pid(pid_t pid)
 /* Runs as the init of a new pid namespace (no other process takes pids there).  Command A
  * (subproc_no_pidfd) exits and is reaped behind the library's back, as a SIGCHLD handler that
  * reaps every child does (or the kernel, with SIGCHLD ignored).  Its pid goes to command B,
- * another child of the same caller.  subproc_kill(A) must not signal B: the header promises a
- * signal by pid "only while the child is proven unreaped".  Never returns. */
-static void recycled_by_own_child_in_namespace(void)
+ * another child of the same caller.  With `wait` false, subproc_kill(A) must not signal B:
+ * the header promises a signal by pid "only while the child is proven unreaped".  With `wait`
+ * true, subproc_try_wait(A) must not take B's exit for A's (nor leave B's owner without it).
+ * Never returns. */
+static void recycled_by_own_child_in_namespace(bool wait)
 {
         subproc *a = subproc_new_args(HELPER_PATH, "--no-report", "--exit=0", NULL);
         subproc *b = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
@@ -60,6 +62,7 @@ static void recycled_by_own_child_in_namespace(void)
         int status = -1, rc, saved_errno;
 
         subproc_no_pidfd(a);
+        subproc_set_raw_status(a);
         subproc_set_raw_status(b);
         if (subproc_run_async(a, &pid) != 0 || waitpid(pid, &status, 0) != pid)
                 _exit(RECYCLE_SETUP_FAILED);
@@ -70,6 +73,29 @@ static void recycled_by_own_child_in_namespace(void)
         if (pid_b != pid) {
                 subproc_free(b);
                 _exit(RECYCLE_UNSUPPORTED);
+        }
+        if (wait) {
+                /* B ends now (SIGKILL through its own pidfd): A's wait must not reap it. */
+                if (subproc_kill(b, SIGKILL) != 0)
+                        _exit(RECYCLE_SETUP_FAILED);
+                for (int i = 0; i < 2000; i++) {
+                        siginfo_t si = { 0 };
+
+                        if (waitid(P_PID, (id_t)pid_b, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                            si.si_pid == pid_b)
+                                break;
+                        usleep(1000);
+                }
+                errno = 0;
+                rc = subproc_try_wait(a, &status);
+                saved_errno = errno;
+                if (subproc_wait(b, &status) != 0)
+                        _exit(RECYCLE_HIT_VICTIM); /* B's exit went to A */
+                if (rc != -1 || saved_errno != ECHILD)
+                        _exit(RECYCLE_WRONG_RESULT);
+                subproc_free(a);
+                subproc_free(b);
+                _exit(RECYCLE_OK);
         }
         errno = 0;
         rc = subproc_kill(a, SIGTERM);
@@ -87,13 +113,12 @@ static void recycled_by_own_child_in_namespace(void)
         _exit(RECYCLE_OK);
 }
 
-static void test_no_pidfd_recycled_by_own_child(void **state)
+/* The scenario above in a new pid namespace; its result (enum RECYCLE_*). */
+static int run_recycled_in_namespace(bool wait)
 {
-        int status = -1, result;
-        pid_t child;
+        int status = -1;
+        pid_t child = fork();
 
-        (void)state;
-        child = fork();
         assert_true(child >= 0);
         if (child == 0) {
                 pid_t init;
@@ -102,19 +127,29 @@ static void test_no_pidfd_recycled_by_own_child(void **state)
                         _exit(RECYCLE_UNSUPPORTED);
                 init = fork();
                 if (init == 0)
-                        recycled_by_own_child_in_namespace();
+                        recycled_by_own_child_in_namespace(wait);
                 if (init < 0 || waitpid(init, &status, 0) != init)
                         _exit(RECYCLE_SETUP_FAILED);
                 _exit(WIFEXITED(status) ? WEXITSTATUS(status) : RECYCLE_SETUP_FAILED);
         }
         assert_ll_equal(waitpid(child, &status, 0), child);
         assert_true(WIFEXITED(status));
-        result = WEXITSTATUS(status);
-        if (result == RECYCLE_UNSUPPORTED) {
+        if (WEXITSTATUS(status) == RECYCLE_UNSUPPORTED) {
                 print_message("cannot give a pid to another process (needs a new pid namespace "
                               "and a writable ns_last_pid): not tried\n");
                 skip();
         }
+        return WEXITSTATUS(status);
+}
+
+/* subproc_no_pidfd(): subproc_kill() of a command whose child was reaped behind its back,
+ * its pid now another child's of the same caller. */
+static void test_no_pidfd_recycled_by_own_child(void **state)
+{
+        int result;
+
+        (void)state;
+        result = run_recycled_in_namespace(false);
         if (result == RECYCLE_HIT_VICTIM)
                 fail_msg("subproc_kill() of a subproc_no_pidfd() command reaped behind its back "
                          "signalled another child of the caller that got the pid");
@@ -124,10 +159,27 @@ static void test_no_pidfd_recycled_by_own_child(void **state)
         assert_ll_equal(result, RECYCLE_OK);
 }
 
+/* The same for subproc_try_wait(): it must not reap the other child. */
+static void test_no_pidfd_wait_recycled_by_own_child(void **state)
+{
+        int result;
+
+        (void)state;
+        result = run_recycled_in_namespace(true);
+        if (result == RECYCLE_HIT_VICTIM)
+                fail_msg("subproc_try_wait() of a subproc_no_pidfd() command reaped behind its "
+                         "back reaped another child of the caller that got the pid");
+        if (result == RECYCLE_WRONG_RESULT)
+                fail_msg("subproc_try_wait() of a reaped subproc_no_pidfd() command did not "
+                         "fail with ECHILD");
+        assert_ll_equal(result, RECYCLE_OK);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 T_TEST(test_no_pidfd_recycled_by_own_child),
+                T_TEST(test_no_pidfd_wait_recycled_by_own_child),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
