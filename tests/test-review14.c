@@ -175,11 +175,50 @@ static void test_no_pidfd_wait_recycled_by_own_child(void **state)
         assert_ll_equal(result, RECYCLE_OK);
 }
 
+/* A pre-exec hook that opens a file and leaves it open (no close-on-exec), as a hook that
+ * reads a configuration file or calls a library that opens one may. */
+static int hook_opens_a_file(void *opaque)
+{
+        (void)opaque;
+        return open("/dev/zero", O_RDONLY) < 0 ? 1 : 0;
+}
+
+/* subproc_inherit_stdio() with the caller's stdin closed, and a pre-exec hook: the header
+ * promises that stdin stays closed in the program ("nothing ... takes its number") and that
+ * whatever the hook opened is closed again after it returns.  The hook's open() gets the
+ * lowest free number, 0, which the program must not find open. */
+static void test_inherit_stdio_closed_stdin_hook_fd(void **state)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        struct helper_report *r;
+        int saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+        char *fds;
+
+        (void)state;
+        assert_true(saved >= 3);
+        subproc_inherit_stdio(c);
+        subproc_set_pre_exec_hook(c, hook_opens_a_file, NULL);
+        close(0);
+        r = t_run_report_file(c);
+        assert_ll_equal(dup2(saved, 0), 0);
+        close(saved);
+        fds = t_report_fd_set(r);
+        if (strncmp(fds, "0 ", 2) == 0)
+                fail_msg("the program found fd 0 open (%s): the hook's file took the number "
+                         "of the caller's closed stdin",
+                         t_report_getf(r, "fdlink[%d]", 0));
+        assert_true(strncmp(fds, "1 2", 3) == 0);
+        free(fds);
+        t_report_free(r);
+        subproc_free(c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 T_TEST(test_no_pidfd_recycled_by_own_child),
                 T_TEST(test_no_pidfd_wait_recycled_by_own_child),
+                T_TEST(test_inherit_stdio_closed_stdin_hook_fd),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
