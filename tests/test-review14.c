@@ -13,11 +13,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/landlock.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -213,12 +217,78 @@ static void test_inherit_stdio_closed_stdin_hook_fd(void **state)
         subproc_free(c);
 }
 
+/* Exit codes of the forked caller of test_in_place_rejected_filter_leaves_caller_free(). */
+enum {
+        INPLACE_FREE = 0,
+        INPLACE_RESTRICTED = 1,
+        INPLACE_WRONG_RESULT = 2,
+        INPLACE_NO_LANDLOCK = 77,
+};
+
+/* Runs in a forked caller: subproc_exec() with a Landlock ruleset that denies making regular
+ * files and a seccomp filter the kernel rejects (no return).  The run fails at "install the
+ * seccomp filter", before exec; the header says only "a failed exec leaves the caller
+ * restricted".  Can the caller still create a file afterwards?  Never returns. */
+static void in_place_rejected_filter(const char *dir)
+{
+        struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_MAKE_REG };
+        struct sock_filter insns[1] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        };
+        struct sock_fprog prog = { 1, insns };
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+        char path[4096];
+        int fd;
+
+        if (ruleset < 0)
+                _exit(INPLACE_NO_LANDLOCK);
+        subproc_set_landlock(c, ruleset);
+        subproc_set_seccomp(c, &prog);
+        if (subproc_exec(c) != -1 || errno != EINVAL)
+                _exit(INPLACE_WRONG_RESULT);
+        snprintf(path, sizeof path, "%s/after-failed-exec", dir);
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+                _exit(errno == EACCES ? INPLACE_RESTRICTED : INPLACE_WRONG_RESULT);
+        close(fd);
+        unlink(path);
+        _exit(INPLACE_FREE);
+}
+
+/* subproc_exec() refused clearly (the kernel rejects the filter), but the caller it returns
+ * to must not be left under the Landlock ruleset of a program that never ran. */
+static void test_in_place_rejected_filter_leaves_caller_free(void **state)
+{
+        char *dir = t_make_temp_dir();
+        int status = -1;
+        pid_t pid;
+
+        (void)state;
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                in_place_rejected_filter(dir);
+        assert_ll_equal(waitpid(pid, &status, 0), pid);
+        t_remove_dir(dir, NULL);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == INPLACE_NO_LANDLOCK) {
+                print_message("no Landlock here: not tried\n");
+                skip();
+        }
+        if (WEXITSTATUS(status) == INPLACE_RESTRICTED)
+                fail_msg("subproc_exec() failed at the seccomp step (the kernel rejected the "
+                         "filter) and left the caller under the command's Landlock ruleset");
+        assert_ll_equal(WEXITSTATUS(status), INPLACE_FREE);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 T_TEST(test_no_pidfd_recycled_by_own_child),
                 T_TEST(test_no_pidfd_wait_recycled_by_own_child),
                 T_TEST(test_inherit_stdio_closed_stdin_hook_fd),
+                T_TEST(test_in_place_rejected_filter_leaves_caller_free),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
