@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,6 +71,9 @@ static void recycled_by_own_child_in_namespace(bool wait)
         subproc_set_raw_status(b);
         if (subproc_run_async(a, &pid) != 0 || waitpid(pid, &status, 0) != pid)
                 _exit(RECYCLE_SETUP_FAILED);
+        /* The pid is reused more than a clock tick (10 ms) later, as it always is outside a
+         * namespace that forces it: a start time on /proc can then tell the two apart. */
+        usleep(30 * 1000);
         if (!set_next_pid(pid))
                 _exit(RECYCLE_UNSUPPORTED);
         if (subproc_run_async(b, &pid_b) != 0)
@@ -127,9 +131,13 @@ static int run_recycled_in_namespace(bool wait)
         if (child == 0) {
                 pid_t init;
 
-                if (unshare(CLONE_NEWPID) != 0)
+                if (unshare(CLONE_NEWPID | CLONE_NEWNS) != 0)
                         _exit(RECYCLE_UNSUPPORTED);
                 init = fork();
+                /* A /proc of the namespace, as `unshare --pid --fork --mount-proc` makes. */
+                if (init == 0 && (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+                                  mount("proc", "/proc", "proc", 0, NULL) != 0))
+                        _exit(RECYCLE_UNSUPPORTED);
                 if (init == 0)
                         recycled_by_own_child_in_namespace(wait);
                 if (init < 0 || waitpid(init, &status, 0) != init)
