@@ -515,7 +515,8 @@ SUBPROC_EXPORT void subproc_set_seccomp(subproc *c, const struct sock_fprog *fil
  * seccomp filter and exec, so the child's own earlier steps (pidfile, chdir, hook) are not
  * restricted, but the program and all it starts are.  no_new_privs: as for
  * subproc_set_seccomp(), set by the child when the kernel requires it.  In subproc_exec() a
- * failed exec leaves the caller restricted.
+ * failed exec leaves the caller restricted; a seccomp filter the kernel refuses is found
+ * first (tried in a throwaway child) and leaves it free.
  * ruleset_fd: the caller's, which stays open and its own: it must be open at each run, which
  * restricts the child with a close-on-exec copy of its own (the program never sees one).
  * Setting it again replaces the fd.
