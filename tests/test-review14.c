@@ -31,9 +31,10 @@
 /* Exit codes of the isolated init of test_no_pidfd_recycled_by_own_child(). */
 enum {
         RECYCLE_OK = 0,
-        RECYCLE_HIT_VICTIM = 1,
-        RECYCLE_WRONG_RESULT = 2,
-        RECYCLE_SETUP_FAILED = 3,
+        /* Not 1: valgrind's --error-exitcode. */
+        RECYCLE_HIT_VICTIM = 10,
+        RECYCLE_WRONG_RESULT = 11,
+        RECYCLE_SETUP_FAILED = 12,
         RECYCLE_UNSUPPORTED = 77,
 };
 
@@ -228,8 +229,8 @@ static void test_inherit_stdio_closed_stdin_hook_fd(void **state)
 /* Exit codes of the forked caller of test_in_place_rejected_filter_leaves_caller_free(). */
 enum {
         INPLACE_FREE = 0,
-        INPLACE_RESTRICTED = 1,
-        INPLACE_WRONG_RESULT = 2,
+        INPLACE_RESTRICTED = 10, /* not 1: valgrind's --error-exitcode */
+        INPLACE_WRONG_RESULT = 11,
         INPLACE_NO_LANDLOCK = 77,
 };
 
@@ -255,6 +256,8 @@ static void in_place_rejected_filter(const char *dir)
         subproc_set_seccomp(c, &prog);
         if (subproc_exec(c) != -1 || errno != EINVAL)
                 _exit(INPLACE_WRONG_RESULT);
+        subproc_free(c);
+        close(ruleset);
         snprintf(path, sizeof path, "%s/after-failed-exec", dir);
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0)
