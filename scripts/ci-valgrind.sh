@@ -68,10 +68,6 @@ skip test-sigchld "test_eintr_storm (no pidfd)" "the same"
 skip test-hostile "argv: argument larger than MAX_ARG_STRLEN (E2BIG)" "E2BIG: $why_exec_failed"
 skip test-hostile "env: value larger than MAX_ARG_STRLEN (E2BIG)" "E2BIG: $why_exec_failed"
 skip test-hostile "ETXTBSY: binary held open for writing" "ETXTBSY: $why_exec_failed"
-why_forked_init="the init of its pid namespace is a forked copy of the test that exits with the"
-why_forked_init+=" test's memory still allocated, which valgrind's leak check turns into exit status 1"
-skip test-review14 test_no_pidfd_recycled_by_own_child "$why_forked_init"
-skip test-review14 test_no_pidfd_wait_recycled_by_own_child "$why_forked_init"
 skip test-hostile "ETXTBSY: binary released 30 ms after the run starts" \
     "ETXTBSY: $why_exec_failed"
 skip test-hostile "ETXTBSY: released after 30 ms, with a pidfile: the program still holds it" \

@@ -136,7 +136,7 @@ static int run_recycled_in_namespace(bool wait)
                         _exit(RECYCLE_UNSUPPORTED);
                 init = fork();
                 /* A /proc of the namespace, as `unshare --pid --fork --mount-proc` makes. */
-                if (init == 0 && (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+                if (init == 0 && (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
                                   mount("proc", "/proc", "proc", 0, NULL) != 0))
                         _exit(RECYCLE_UNSUPPORTED);
                 if (init == 0)
