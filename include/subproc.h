@@ -689,7 +689,8 @@ SUBPROC_EXPORT void subproc_set_seccomp(subproc *c, const struct sock_fprog *fil
  * seccomp filter and exec, so the child's own earlier steps (pidfile, chdir, hook) are not
  * restricted, but the program and all it starts are.  no_new_privs: as for
  * subproc_set_seccomp(), set by the child when the kernel requires it.  In subproc_exec() a
- * failed exec leaves the caller restricted.
+ * failed exec leaves the caller restricted; a seccomp filter the kernel refuses is found
+ * first (tried in a throwaway child) and leaves it free.
  * ruleset_fd: the caller's, which stays open and its own: it must be open at each run, which
  * restricts the child with a close-on-exec copy of its own (the program never sees one).
  * Setting it again replaces the fd.
@@ -757,9 +758,12 @@ SUBPROC_EXPORT void subproc_set_cgroup(subproc *c, const char *cgroup_dir);
 /* Keep no pidfd for the child: a running command then holds no fd of its own (with no pipes
  * or buffers set), for callers that run hundreds of children under a low RLIMIT_NOFILE.  The
  * cost: waiting polls (1 to 20 ms steps) instead of sleeping on the pidfd, subproc_pidfd()
- * returns -1, and a signal goes by pid only while the child is proven unreaped (the short race
- * a pidfd closes is back: the child would have to exit, be reaped by someone else and its pid
- * be reused in between, which needs SIGCHLD ignored or a reaping handler).
+ * returns -1, and a signal or wait goes by pid only while the child is proven unreaped and,
+ * on Linux, the process of that pid started when the child did (/proc/PID/stat, in clock
+ * ticks): a child reaped behind the library's back (SIGCHLD ignored, a reaping handler) whose
+ * pid went to another process, even another child of the caller's, is then left alone
+ * (ESRCH, ECHILD).  The gaps a pidfd closes: the moment between that check and the kill, and
+ * a pid reused within the same clock tick (10 ms).
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_no_pidfd(subproc *c);
 

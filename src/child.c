@@ -242,6 +242,12 @@ CHILD_CODE static void close_other_fds(const struct sp_plan *plan, int method,
 {
         long r = -ERR_NOSYS;
 
+        /* A standard fd the caller has closed (subproc_inherit_stdio()) stays closed: a
+         * hook's open() takes the lowest free number.  A daemon's gate may sit there. */
+        for (int fd = 0; fd < 3; fd++)
+                if ((plan->closed_stdio & (1u << fd)) &&
+                    !(extra && (fd == extra->fd[0] || fd == extra->fd[1])))
+                        drop_fd(plan, fd);
         if (plan->keep_inherited_fds)
                 return;
 

@@ -120,6 +120,9 @@ struct sp_plan {
         bool has_mask;             /* the program starts with mask (over inherit_mask) */
         bool no_pidfd;             /* subproc_no_pidfd(): the parent keeps no pidfd */
         bool keep_inherited_fds;   /* subproc_pass_inherited_fds(): close nothing */
+        /* subproc_inherit_stdio(): bit n set when the caller has fd n (0-2) closed, which
+         * must stay closed in the program whatever takes its number meanwhile (a hook's). */
+        unsigned closed_stdio;
         uint64_t mask;
         uint64_t caller_mask; /* the caller's signal mask, set by sp_spawn / subproc_exec */
         /* subproc_exec(): the calling process applies the plan itself, and a failure jumps

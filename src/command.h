@@ -170,6 +170,8 @@ struct sp_run {
         pid_t daemon_pid;    /* -1 unless the last run started a daemon */
         char *exec_path;     /* the binary it runs, resolved by the plan (for messages) */
         long long started_ms;
+        /* Without a pidfd: when the child started (sp_child_start_time()), 0 if unknown. */
+        unsigned long long start_time;
 
         /* The handshake. */
         enum sp_handshake_state handshake;

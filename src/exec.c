@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -217,6 +218,43 @@ static void free_state(struct saved_state *s)
         s->fds = NULL;
 }
 
+/* In place, Landlock cannot be undone, and the seccomp filter comes after it: a filter the
+ * kernel refuses would fail the run with the caller already restricted.  So, with both, the
+ * filter is tried first in a throwaway child (no_new_privs set there, as the child code would
+ * on EACCES): 0, or -1 with the message the child code's refusal would give.  A child that
+ * cannot be made or waited for tells nothing: the run goes on. */
+static int try_filter_first(const struct sp_plan *plan)
+{
+#if defined(__linux__) && defined(SYS_seccomp)
+        int status = 0;
+        pid_t pid, r;
+
+        if (!plan->seccomp || plan->landlock_fd < 0)
+                return 0;
+        pid = fork();
+        if (pid == 0) {
+                (void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+                if (syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, plan->seccomp) == 0)
+                        _exit(0);
+                _exit(errno > 0 && errno < 256 ? errno : EINVAL);
+        }
+        if (pid < 0)
+                return 0;
+        do
+                r = waitpid(pid, &status, 0);
+        while (r < 0 && errno == EINTR);
+        if (r != pid || !WIFEXITED(status) || WEXITSTATUS(status) == 0)
+                return 0;
+        r = sp_error(WEXITSTATUS(status), "install the seccomp filter (%u instructions): %s",
+                     (unsigned)plan->seccomp->len, strerror(WEXITSTATUS(status)));
+        sp_error_set_stage(SUBPROC_STAGE_SETUP); /* as the child code's refusal */
+        return r;
+#else
+        (void)plan;
+        return 0;
+#endif
+}
+
 int subproc_exec(subproc *c)
 {
         struct sp_plan_builder b;
@@ -235,6 +273,8 @@ int subproc_exec(subproc *c)
         if (sp_check_run(c, SP_RUN_IN_PLACE) < 0)
                 return -1;
         r = sp_plan_build(c, &c->run, &b);
+        if (r == 0)
+                r = try_filter_first(&b.plan);
         if (r < 0)
                 goto out;
         /* The death signal is about our own parent: we become the program. */

@@ -251,6 +251,37 @@ static int stat_says_alive(pid_t pid)
         return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
 }
 
+unsigned long long sp_child_start_time(pid_t pid)
+{
+        int saved_errno = errno, fd, field = 2;
+        unsigned long long start = 0;
+        char path[64], text[1024];
+        const char *p = NULL;
+        ssize_t n;
+
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+        if (fd >= 0)
+                close(fd);
+        if (n > 0) {
+                text[n] = '\0';
+                p = strrchr(text, ')'); /* the name (field 2) ends at the last one */
+        }
+        /* Field 4 is the parent (a /proc of another pid namespace names another process),
+         * field 22 the start time. */
+        for (; p && *p && field < 22; p++) {
+                if (*p != ' ')
+                        continue;
+                if (++field == 4 && strtol(p + 1, NULL, 10) != (long)getpid())
+                        break;
+        }
+        if (p && field == 22)
+                start = strtoull(p, NULL, 10);
+        errno = saved_errno;
+        return start;
+}
+
 int sp_pid_alive(pid_t pid)
 {
         int pidfd = open_pidfd(pid);

@@ -56,6 +56,12 @@ int sp_pid_runs_exe(pid_t pid, const struct stat *exe, int *ret_pidfd)
         return -ENOTSUP;
 }
 
+unsigned long long sp_child_start_time(pid_t pid)
+{
+        (void)pid;
+        return 0;
+}
+
 int sp_pid_alive(pid_t pid)
 {
         if (kill(pid, 0) == 0)

@@ -268,6 +268,8 @@ static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
                 st->maps[n++] = (struct sp_fd_map){ out_src, 1 };
         if (err_src != LEFT_CLOSED)
                 st->maps[n++] = (struct sp_fd_map){ err_src, 2 };
+        plan->closed_stdio = (in_src == LEFT_CLOSED ? 1u : 0) | (out_src == LEFT_CLOSED ? 2u : 0) |
+                             (err_src == LEFT_CLOSED ? 4u : 0);
         for (size_t i = 0; i < c->cfg.npassed; i++)
                 st->maps[n++] = (struct sp_fd_map){ c->cfg.passed[i].fd,
                                                     c->cfg.passed[i].child_fd };

@@ -32,6 +32,12 @@ SP_HIDDEN int sp_reap_child(pid_t pid, int pidfd, int *ret_status);
  * its pid, and the id of a process group it leads, cannot belong to anyone else.  Through
  * pidfd when >= 0 (exact), else by pid.  Keeps errno. */
 SP_HIDDEN bool sp_child_unreaped(pid_t pid, int pidfd);
+/* When our child `pid` started (clock ticks since boot, /proc/PID/stat), or 0 when that
+ * cannot be told (no /proc, or one of another pid namespace; not Linux) or `pid` is no child
+ * of ours.  Without a pidfd, the one way to tell our child from another process, even another
+ * child of ours, that got its pid after it was reaped behind our back (pidfile-proc-*.c).
+ * Keeps errno. */
+SP_HIDDEN unsigned long long sp_child_start_time(pid_t pid);
 
 /* ---- signalling and stopping (signal.c) ------------------------------------------------ */
 

@@ -138,7 +138,10 @@ void sp_run_abort(subproc *c)
         int saved_errno = errno;
         int status = 0, r;
 
-        r = sp_stop_child(c->run.pid, c->run.pidfd, SP_ABORT_GRACE_MS, send_to_run, c, &status);
+        r = !sp_run_child_is_ours(&c->run)
+                    ? -ECHILD
+                    : sp_stop_child(c->run.pid, c->run.pidfd, SP_ABORT_GRACE_MS, send_to_run, c,
+                                    &status);
         /* < 0: someone else reaped it (SIGCHLD ignored...): its status is lost. */
         (void)sp_run_end(c, r == 1 ? status : -1, false);
         errno = saved_errno;

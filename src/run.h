@@ -85,6 +85,11 @@ SP_HIDDEN void sp_run_close(struct sp_run *run);
 /* sig to the child, and to its whole process group when it leads one (and to the child
  * itself if it has left that group).  0, or -1 with errno (ESRCH: gone). */
 SP_HIDDEN int sp_run_signal(const subproc *c, int sig);
+/* Whether the run's pid still names its child: always with a pidfd; without one (as after
+ * subproc_no_pidfd()) while the process of that pid started when the child did, so that a
+ * child reaped behind our back does not make us signal or reap whoever got its pid, another
+ * child of the caller's included.  Keeps errno. */
+SP_HIDDEN bool sp_run_child_is_ours(const struct sp_run *run);
 
 /* ---- serving the pipes (io.c, capture.c, mapping.c) ------------------------------------ */
 

@@ -102,10 +102,21 @@ int sp_signal_group(pid_t pid, int pidfd, int sig)
 /* The whole group when the child leads one, and the child itself if it has left that group
  * (setpgid() to another group of the session): a timeout must end at least the child.
  * Descendants that left both are out of reach (a cgroup can hold them: subproc_set_cgroup). */
+bool sp_run_child_is_ours(const struct sp_run *run)
+{
+        return run->pidfd >= 0 || run->start_time == 0 ||
+               sp_child_start_time(run->pid) == run->start_time;
+}
+
 int sp_run_signal(const subproc *c, int sig)
 {
         const struct sp_run *run = &c->run;
         int r, e;
+
+        if (!sp_run_child_is_ours(run)) {
+                errno = ESRCH;
+                return -1;
+        }
 
         if (!c->cfg.new_pgroup && !c->cfg.new_session)
                 return sp_signal_child(run->pid, run->pidfd, sig);

@@ -2,6 +2,7 @@
  * and record it in the run.  What follows is supervise.c's (subproc_run) or the caller's
  * (subproc_run_async). */
 #include "run.h"
+#include "process.h"
 
 #include <errno.h>
 #include <string.h>
@@ -42,6 +43,7 @@ static void record_start(subproc *c, const struct sp_spawn_result *res)
                 return;
         }
         run->pid = res->pid;
+        run->start_time = run->pidfd < 0 ? sp_child_start_time(run->pid) : 0;
         run->io_pending = true;
 }
 

@@ -18,8 +18,9 @@
 static int wait_exit(subproc *c, long long stop_at, int *status)
 {
         /* No deadline: one blocking wait, with or without a pidfd. */
-        int r = stop_at == SP_NEVER ? sp_reap_child(c->run.pid, c->run.pidfd, status)
-                                    : sp_reap_until(c->run.pid, c->run.pidfd, stop_at, status);
+        int r = !sp_run_child_is_ours(&c->run) ? -ECHILD
+                : stop_at == SP_NEVER          ? sp_reap_child(c->run.pid, c->run.pidfd, status)
+                                      : sp_reap_until(c->run.pid, c->run.pidfd, stop_at, status);
 
         if (stop_at == SP_NEVER && r == 0)
                 r = 1;
@@ -88,7 +89,8 @@ static int serve_pipes(subproc *c, long long stop, int *status)
                 sp_io_abandon(&c->run);
                 return wait_exit(c, SP_NEVER, status);
         }
-        if (c->run.pidfd < 0 && waitpid(c->run.pid, status, WNOHANG) == c->run.pid) {
+        if (c->run.pidfd < 0 && sp_run_child_is_ours(&c->run) &&
+            waitpid(c->run.pid, status, WNOHANG) == c->run.pid) {
                 sp_io_abandon(&c->run);
                 return 1;
         }
