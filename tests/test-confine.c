@@ -312,14 +312,11 @@ static void test_landlock_as_user_sets_no_new_privs(void **state)
 /* Both, applied by a caller that becomes the program (subproc_exec in a forked process). */
 static void test_in_place(void **state)
 {
-        static int out[2]; /* the command keeps the pointer until it is freed */
-        char *dir = t_make_temp_dir(), *text;
+        char *dir = t_make_temp_dir();
         subproc *c = helper_trying(dir);
         struct helper_report *r;
         struct deny_one f;
-        int fd = -1;
-        size_t len;
-        pid_t pid;
+        int fd = -1, status;
 
         subproc_add_arg(c, "--uname");
         deny_one_init(&f, SYS_uname, EPERM);
@@ -328,21 +325,8 @@ static void test_in_place(void **state)
                 fd = ruleset_denying_read_dir();
                 subproc_set_landlock(c, fd);
         }
-        assert_ll_equal(pipe2(out, O_CLOEXEC), 0);
-        subproc_set_output_fd(c, &out[1]);
-        pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                (void)subproc_exec(c);
-                _exit(100);
-        }
-        close(out[1]);
-        assert_true(t_wait_readable(out[0], T_HANG_GUARD_SHORT_MS));
-        text = t_read_fd_all(out[0], &len);
-        close(out[0]);
-        assert_ll_equal(t_reap(pid, T_HANG_GUARD_SHORT_MS), 0);
-        r = t_report_parse(text, len);
-        free(text);
+        r = t_exec_report_in_fork(c, NULL, &status);
+        assert_ll_equal(status, 0);
         assert_ll_equal(t_report_get_int(r, "uname_errno"), EPERM);
         if (fd >= 0)
                 assert_string_equal(t_report_nth(r, "read_dir_errno", 1), "13");

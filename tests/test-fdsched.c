@@ -518,39 +518,12 @@ static void test_all_then_uid(void **state)
  * In place (subproc_exec)
  * ------------------------------------------------------------------------------------- */
 
-/* subproc_exec(c) in a forked process; its report. */
-static struct helper_report *exec_in_fork(subproc *c)
-{
-        static int out[2]; /* the command keeps the pointer until it is freed */
-        struct helper_report *r;
-        size_t len;
-        char *text;
-        pid_t pid;
-
-        assert_ll_equal(pipe2(out, O_CLOEXEC), 0);
-        subproc_set_output_fd(c, &out[1]);
-        pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                (void)subproc_exec(c);
-                _exit(100);
-        }
-        close(out[1]);
-        assert_true(t_wait_readable(out[0], T_HANG_GUARD_SHORT_MS));
-        text = t_read_fd_all(out[0], &len);
-        close(out[0]);
-        assert_ll_equal(t_reap(pid, T_HANG_GUARD_SHORT_MS), 0);
-        r = t_report_parse(text, len);
-        free(text);
-        return r;
-}
-
 /* The caller itself becomes the program: a swap, argv0 and scheduling apply to it. */
 static void test_exec_in_place(void **state)
 {
         subproc *c = subproc_new(HELPER_PATH);
         struct helper_report *r;
-        int p[2];
+        int p[2], status;
 
         (void)state;
         assert_ll_equal(pipe2(p, O_CLOEXEC), 0);
@@ -559,7 +532,8 @@ static void test_exec_in_place(void **state)
         subproc_set_argv0(c, "in-place");
         subproc_set_nice(c, 19);
         subproc_set_oom_score_adj(c, 654);
-        r = exec_in_fork(c);
+        r = t_exec_report_in_fork(c, NULL, &status);
+        assert_ll_equal(status, 0);
         check_child_fd_is(r, p[1], p[0]);
         check_child_fd_is(r, p[0], p[1]);
         {

@@ -26,36 +26,6 @@
 
 #include "support/support.h"
 
-/* Fork; the child runs subproc_exec(c) with its stdout on a pipe and, if that returns, exits
- * 100.  Returns the helper's report and stores the forked process's pid and status. */
-static struct helper_report *exec_in_fork(subproc *c, pid_t *ret_pid, int *ret_status)
-{
-        /* Static: the command keeps the pointer until it is freed. */
-        static int out[2];
-        struct helper_report *r;
-        size_t len;
-        char *text;
-        pid_t pid;
-
-        assert_ll_equal(pipe2(out, O_CLOEXEC), 0);
-        subproc_set_output_fd(c, &out[1]);
-        pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                (void)subproc_exec(c);
-                _exit(100);
-        }
-        close(out[1]);
-        assert_true(t_wait_readable(out[0], T_HANG_GUARD_SHORT_MS));
-        text = t_read_fd_all(out[0], &len);
-        close(out[0]);
-        *ret_status = t_reap(pid, T_HANG_GUARD_SHORT_MS);
-        *ret_pid = pid;
-        r = t_report_parse(text, len);
-        free(text);
-        return r;
-}
-
 static void test_exec_applies_plan(void **state)
 {
         char *dir = t_make_temp_dir(), *pidfile = t_path(dir, "pid"), *identity, expected[64];
@@ -76,7 +46,7 @@ static void test_exec_applies_plan(void **state)
         subproc_set_death_signal(c, SIGTERM);
         subproc_set_umask(c, 0077);
         subproc_set_rlimit(c, RLIMIT_NOFILE, 90, 180);
-        r = exec_in_fork(c, &pid, &status);
+        r = t_exec_report_in_fork(c, &pid, &status);
         assert_true(WIFEXITED(status));
         assert_ll_equal(WEXITSTATUS(status), 0);
         assert_non_null(t_report_get(r, "report_end"));

@@ -134,6 +134,8 @@ void confine_free(struct options *o);
 
 /* Write "subproc: MESSAGE" and a newline on stderr (subproc.c). */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A mistake on the command line: say it, and where to look (--help); returns -1 (options.c). */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Write all `len` bytes to fd, never dying of SIGPIPE (write.c): 0, or -1 with errno (EPIPE
  * for a pipe nobody reads). */

@@ -63,23 +63,6 @@ static const char *const cap_names[] = {
 };
 #define N_CAP_NAMES ((int)(sizeof cap_names / sizeof cap_names[0]))
 
-static int complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* A mistake on the command line: say it, and where to look (as options.c does). */
-static int complain(const char *fmt, ...)
-{
-        static const char hint[] = "Try 'subproc --help' for more information.\n";
-        char msg[1024];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        say("%s", msg);
-        (void)write_quietly(STDERR_FILENO, hint, sizeof hint - 1);
-        return -1;
-}
-
 /* The kernel's highest capability; the names' last where /proc does not say. */
 static int last_cap(void)
 {
@@ -165,14 +148,14 @@ static int parse_groups(struct options *o, const char *arg)
         copy = strdup(arg);
         if (!o->groups || !copy) {
                 free(copy);
-                return complain("out of memory");
+                return usage_error("out of memory");
         }
         o->n_groups = 0;
         for (word = strtok_r(copy, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
                 if (parse_gid(word, &o->groups[o->n_groups]) < 0) {
                         int r = errno == ENOENT
-                                        ? complain("no such group '%.64s' for --groups", word)
-                                        : complain("invalid group '%.64s' for --groups", word);
+                                        ? usage_error("no such group '%.64s' for --groups", word)
+                                        : usage_error("invalid group '%.64s' for --groups", word);
 
                         free(copy);
                         return r;
@@ -181,11 +164,11 @@ static int parse_groups(struct options *o, const char *arg)
         }
         free(copy);
         if (o->n_groups != n)
-                return complain("invalid group list '%.64s%s' for --groups: an empty name", arg,
-                                strlen(arg) > 64 ? "..." : "");
+                return usage_error("invalid group list '%.64s%s' for --groups: an empty name", arg,
+                                   strlen(arg) > 64 ? "..." : "");
         if (sysconf(_SC_NGROUPS_MAX) > 0 && n > (size_t)sysconf(_SC_NGROUPS_MAX))
-                return complain("--groups: %zu groups are more than the system allows (%ld)", n,
-                                sysconf(_SC_NGROUPS_MAX));
+                return usage_error("--groups: %zu groups are more than the system allows (%ld)", n,
+                                   sysconf(_SC_NGROUPS_MAX));
         o->has_groups = true;
         return 0;
 }
@@ -194,10 +177,10 @@ static int caps_option(const char *name, const char *arg, bool *has, uint64_t st
 {
         /* At most 64 bytes of it: a long list must not push the option's name out. */
         if (parse_caps(arg, start, ret) < 0)
-                return complain("invalid capability list '%.64s%s' for --%s: give +CAP or -CAP "
-                                "items (CAP a name such as net_bind_service, a number, or "
-                                "all), separated by commas",
-                                arg, strlen(arg) > 64 ? "..." : "", name);
+                return usage_error("invalid capability list '%.64s%s' for --%s: give +CAP or -CAP "
+                                   "items (CAP a name such as net_bind_service, a number, or "
+                                   "all), separated by commas",
+                                   arg, strlen(arg) > 64 ? "..." : "", name);
         *has = true;
         return 0;
 }
@@ -211,7 +194,7 @@ int identity_option(struct options *o, const char *name, const char *arg)
 
                 /* Here, so the message is ours; the library looks it up again. */
                 if (!*arg || parse_user(arg, &uid, &gid, &has_passwd) < 0 || !has_passwd)
-                        return complain("no such user '%s' for --user", arg);
+                        return usage_error("no such user '%s' for --user", arg);
                 o->user = arg;
         } else if (strcmp(name, "groups") == 0) {
                 return parse_groups(o, arg);
@@ -243,31 +226,31 @@ static int check_caps(const struct options *o)
         /* The kernel raises into the ambient set only what is inheritable too; here the kept
          * capabilities are both at once, so setpriv's pair must agree. */
         if (o->has_inh_caps && (!o->has_ambient_caps || o->inh_caps != o->ambient_caps))
-                return complain("--inh-caps must name the same capabilities as --ambient-caps: "
-                                "the capabilities kept are inheritable and ambient together");
+                return usage_error("--inh-caps must name the same capabilities as --ambient-caps: "
+                                   "the capabilities kept are inheritable and ambient together");
         if (o->has_bounding_set && bounding != 0 && bounding != kept)
-                return complain("--bounding-set can drop every capability (-all) or every one "
-                                "but those of --ambient-caps, nothing in between");
+                return usage_error("--bounding-set can drop every capability (-all) or every one "
+                                   "but those of --ambient-caps, nothing in between");
         if (o->has_bounding_set && bounding == 0 && kept != 0)
-                return complain("--bounding-set -all would drop the --ambient-caps "
-                                "capabilities too: add them back (-all,+CAP...)");
+                return usage_error("--bounding-set -all would drop the --ambient-caps "
+                                   "capabilities too: add them back (-all,+CAP...)");
         return 0;
 }
 
 static int check_groups(const struct options *o)
 {
         if (o->has_groups + o->init_groups + o->keep_groups > 1)
-                return complain("--groups, --init-groups and --keep-groups are mutually "
-                                "exclusive");
+                return usage_error("--groups, --init-groups and --keep-groups are mutually "
+                                   "exclusive");
         if (o->user && (o->has_groups || o->keep_groups))
-                return complain("--user gives the user's own groups: for others use --uid "
-                                "with --groups or --keep-groups");
+                return usage_error("--user gives the user's own groups: for others use --uid "
+                                   "with --groups or --keep-groups");
         if (o->init_groups && !o->user && !o->has_uid)
-                return complain("--init-groups needs --uid: the user whose groups to take");
+                return usage_error("--init-groups needs --uid: the user whose groups to take");
         if (o->init_groups && o->has_uid && !o->uid_has_passwd)
-                return complain("--init-groups: uid %u is in no passwd entry, so it has no "
-                                "groups to take",
-                                (unsigned)o->uid);
+                return usage_error("--init-groups: uid %u is in no passwd entry, so it has no "
+                                   "groups to take",
+                                   (unsigned)o->uid);
         return 0;
 }
 
@@ -276,7 +259,7 @@ int check_identity(const struct options *o)
         if (o->mode != MODE_RUN)
                 return 0;
         if (o->user && o->has_uid)
-                return complain("--user and --uid both say whom to run as: give one");
+                return usage_error("--user and --uid both say whom to run as: give one");
         if (check_groups(o) < 0 || check_caps(o) < 0)
                 return -1;
         return 0;
@@ -311,7 +294,7 @@ static int take_user_groups(struct options *o, const struct passwd *pw)
                 int got = n, r;
 
                 if (!list)
-                        return complain("out of memory");
+                        return usage_error("out of memory");
 #ifdef __APPLE__ /* macOS declares the groups as int */
                 r = getgrouplist(pw->pw_name, (int)pw->pw_gid, (int *)list, &got);
 #else

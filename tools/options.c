@@ -14,10 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* A mistake on the command line: say it, and where to look. */
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
         static const char hint[] = "Try 'subproc --help' for more information.\n";
         char msg[1024];

@@ -326,3 +326,34 @@ void t_check_fd_set(const struct helper_report *r, const char *expected)
         assert_string_equal(fds, expected);
         free(fds);
 }
+
+struct helper_report *t_exec_report_in_fork(subproc *c, pid_t *ret_pid, int *ret_status)
+{
+        static int out[2]; /* the command keeps the pointer until it is freed */
+        struct helper_report *r;
+        size_t len;
+        char *text;
+        pid_t pid;
+        int status;
+
+        assert_ll_equal(pipe2(out, O_CLOEXEC), 0);
+        subproc_set_output_fd(c, &out[1]);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                (void)subproc_exec(c);
+                _exit(100);
+        }
+        close(out[1]);
+        assert_true(t_wait_readable(out[0], T_HANG_GUARD_SHORT_MS));
+        text = t_read_fd_all(out[0], &len);
+        close(out[0]);
+        status = t_reap(pid, T_HANG_GUARD_SHORT_MS);
+        if (ret_pid)
+                *ret_pid = pid;
+        if (ret_status)
+                *ret_status = status;
+        r = t_report_parse(text, len);
+        free(text);
+        return r;
+}

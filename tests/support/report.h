@@ -46,6 +46,11 @@ void t_strv_free(char **strv);
  * t_run_report_again(), which does not register the buffer a second time. */
 struct helper_report *t_run_report(subproc *c, char **out);
 struct helper_report *t_run_report_again(subproc *c, char **out);
+/* Fork; the forked process runs subproc_exec(c) with its stdout on a pipe and, if that
+ * returns, exits 100.  Returns the helper's report; *ret_pid and *ret_status (each may be
+ * NULL) get the forked process's pid and reaped status.  One such command at a time: the
+ * command keeps a pointer to this function's pipe until it is freed. */
+struct helper_report *t_exec_report_in_fork(subproc *c, pid_t *ret_pid, int *ret_status);
 /* Append "--report=<temp file>" to `c`, run it (asserting exit 0), parse and remove the file. */
 struct helper_report *t_run_report_file(subproc *c);
 
