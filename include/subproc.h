@@ -323,7 +323,8 @@ SUBPROC_EXPORT void subproc_set_error_mapping(subproc *c, char **err);
 /* Hand the child `len` bytes of `data` (copied) on a pipe that it can read to EOF.
  * Returns the fd number the child will see (for an argument such as "--config-fd=%d"), or -1
  * with errno set; a failure is also remembered as the command's deferred error.  The pipe is
- * recreated for every run and the child sees it under the same number each time. */
+ * recreated for every run and the child sees it under the same number each time.  That number
+ * is never one already given with subproc_pass_fd_as(). */
 SUBPROC_EXPORT int subproc_add_send_buffer(subproc *c, const void *data, size_t len);
 
 /* ---------------------------------------------------------------------------------------
