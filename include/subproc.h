@@ -652,6 +652,9 @@ SUBPROC_EXPORT void subproc_unshare(subproc *c, unsigned long clone_flags);
  * child keeps setgroups() (CVE-2014-8989 concerns the unprivileged).  The parent must run
  * while the child waits, which a CLONE_VFORK parent cannot: such a child is created with a
  * raw clone() and memory of its own (the cost of a fork), not the vfork-class spawn.
+ * The maps go to /proc/PID of the child, which must be a /proc of the caller's pid namespace:
+ * one of another (a container that did not mount its own) names another process by that
+ * number, so the run fails with ESRCH (naming uid_map, or gid_map) instead.
  * The child's own ids stay what they were: root mapping "0 1000 1" runs the program as an
  * unmapped user (65534) unless subproc_set_uid(c, 0) makes it 0 inside, 1000 outside; a user
  * with uid 1000 maps itself with "0 1000 1" as unshare --map-root-user does.
