@@ -657,7 +657,11 @@ SUBPROC_EXPORT void subproc_unshare(subproc *c, unsigned long clone_flags);
  * number, so the run fails with ESRCH (naming uid_map, or gid_map) instead.
  * The child's own ids stay what they were: root mapping "0 1000 1" runs the program as an
  * unmapped user (65534) unless subproc_set_uid(c, 0) makes it 0 inside, 1000 outside; a user
- * with uid 1000 maps itself with "0 1000 1" as unshare --map-root-user does.
+ * with uid 1000 maps itself with "0 1000 1" as unshare --map-root-user does.  "Unmapped" is
+ * only what the program sees: outside, to every file it opens, it is still the caller, so a
+ * root caller's program owns root's files (it may write a root-owned 0600 file, or
+ * /etc/passwd) and keeps root's groups, with no capability needed.  To run it as the mapped
+ * user, set a uid and gid mapped inside (subproc_set_uid(), subproc_set_gid()).
  * "0 1000 1" makes the caller's uid 1000 root inside, as unshare --map-root-user does.
  * Setting it again replaces both maps.
  * Thread safety: one thread per command.  Async-signal safety: no. */
