@@ -37,8 +37,11 @@ static bool stat_names_us(int fd)
 {
         char text[1024];
         const char *paren;
-        ssize_t n = read(fd, text, sizeof text - 1);
+        ssize_t n;
 
+        do
+                n = read(fd, text, sizeof text - 1);
+        while (n < 0 && errno == EINTR);
         if (n <= 0)
                 return false;
         text[n] = '\0';
