@@ -323,7 +323,8 @@ SUBPROC_EXPORT void subproc_set_error_mapping(subproc *c, char **err);
 /* Hand the child `len` bytes of `data` (copied) on a pipe that it can read to EOF.
  * Returns the fd number the child will see (for an argument such as "--config-fd=%d"), or -1
  * with errno set; a failure is also remembered as the command's deferred error.  The pipe is
- * recreated for every run and the child sees it under the same number each time. */
+ * recreated for every run and the child sees it under the same number each time.  That number
+ * is never one already given with subproc_pass_fd_as(). */
 SUBPROC_EXPORT int subproc_add_send_buffer(subproc *c, const void *data, size_t len);
 
 /* ---------------------------------------------------------------------------------------
@@ -651,9 +652,16 @@ SUBPROC_EXPORT void subproc_unshare(subproc *c, unsigned long clone_flags);
  * child keeps setgroups() (CVE-2014-8989 concerns the unprivileged).  The parent must run
  * while the child waits, which a CLONE_VFORK parent cannot: such a child is created with a
  * raw clone() and memory of its own (the cost of a fork), not the vfork-class spawn.
+ * The maps go to /proc/PID of the child, which must be a /proc of the caller's pid namespace:
+ * one of another (a container that did not mount its own) names another process by that
+ * number, so the run fails with ESRCH (naming uid_map, or gid_map) instead.
  * The child's own ids stay what they were: root mapping "0 1000 1" runs the program as an
  * unmapped user (65534) unless subproc_set_uid(c, 0) makes it 0 inside, 1000 outside; a user
- * with uid 1000 maps itself with "0 1000 1" as unshare --map-root-user does.
+ * with uid 1000 maps itself with "0 1000 1" as unshare --map-root-user does.  "Unmapped" is
+ * only what the program sees: outside, to every file it opens, it is still the caller, so a
+ * root caller's program owns root's files (it may write a root-owned 0600 file, or
+ * /etc/passwd) and keeps root's groups, with no capability needed.  To run it as the mapped
+ * user, set a uid and gid mapped inside (subproc_set_uid(), subproc_set_gid()).
  * "0 1000 1" makes the caller's uid 1000 root inside, as unshare --map-root-user does.
  * Setting it again replaces both maps.
  * Thread safety: one thread per command.  Async-signal safety: no. */

@@ -3,6 +3,7 @@
 #include "command.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,6 +308,47 @@ void subproc_set_capture_limit(subproc *c, size_t max_bytes)
                 c->cfg.capture_limit = max_bytes;
 }
 
+/* The number for a send buffer's read end `fd`: fd itself, unless subproc_pass_fd_as() has
+ * promised that number (free in the caller, so pipe() may have taken it) to another fd; then
+ * a copy above 2 at no passed fd's number, fd closed.  -1 with errno set (fd closed) if no
+ * copy could be made. */
+static int send_fd_number(const subproc *c, int fd)
+{
+        int min = 3;
+
+        if (passed_from(c, fd, -1) < 0)
+                return fd;
+        for (;;) {
+                int copy = fcntl(fd, F_DUPFD_CLOEXEC, min), e = errno;
+
+                if (copy >= 0 && passed_from(c, copy, -1) < 0) {
+                        close(fd);
+                        return copy;
+                }
+                if (copy < 0) {
+                        close(fd);
+                        errno = e;
+                        return -1;
+                }
+                close(copy);
+                min = copy + 1;
+        }
+}
+
+/* The pipe's read end to its number (send_fd_number()); on failure both ends closed. */
+static int make_send_end(const subproc *c, int fds[2])
+{
+        int e;
+
+        fds[0] = send_fd_number(c, fds[0]);
+        if (fds[0] >= 0)
+                return 0;
+        e = errno;
+        close(fds[1]);
+        errno = e;
+        return -1;
+}
+
 int subproc_add_send_buffer(subproc *c, const void *data, size_t len)
 {
         struct sp_send_buffer *sends, *sb;
@@ -334,7 +376,7 @@ int subproc_add_send_buffer(subproc *c, const void *data, size_t len)
         if (len)
                 memcpy(sb->data, data, len);
         /* The first run uses this pipe, so the fd number we return is really free. */
-        if (sp_pipe_cloexec(fds) < 0) {
+        if (sp_pipe_cloexec(fds) < 0 || make_send_end(c, fds) < 0) {
                 int e = errno;
 
                 free(sb->data);
