@@ -81,8 +81,7 @@ static int open_child_proc(pid_t pid)
         return dir;
 }
 
-static int write_maps(int dir, const char *uid_map, const char *gid_map,
-                      enum sp_id_map_file *which)
+static int write_maps(int dir, const char *uid_map, const char *gid_map, enum sp_id_map_file *which)
 {
         int r = 0;
 

@@ -167,8 +167,7 @@ static void test_id_maps_foreign_proc(void **state)
                 close(ready[0]);
                 close(release[1]);
                 if (setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-                    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0 ||
-                    unshare(CLONE_NEWUSER) < 0)
+                    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0 || unshare(CLONE_NEWUSER) < 0)
                         _exit(1);
                 if (write(ready[1], "r", 1) != 1 || read(release[0], &byte, 1) < 0)
                         _exit(1);
@@ -204,7 +203,8 @@ static void test_id_maps_foreign_proc(void **state)
         assert_true(WIFEXITED(status));
         if (WEXITSTATUS(status) == FOREIGN_UNSUPPORTED || WEXITSTATUS(status) == FOREIGN_NO_PID) {
                 print_message("skipped: cannot give the child pid %ld in a new pid namespace "
-                              "(%d)\n", (long)victim, WEXITSTATUS(status));
+                              "(%d)\n",
+                              (long)victim, WEXITSTATUS(status));
                 skip();
         }
         if (map[0])
