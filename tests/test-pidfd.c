@@ -255,18 +255,10 @@ enum {
  * It runs until *release_fd is closed, then exits 0. */
 static bool fork_with_pid(pid_t pid, pid_t *victim, int *release_fd)
 {
-        int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
-        int release[2], len;
-        char text[32];
-        bool written;
+        int release[2];
         pid_t child;
 
-        if (fd < 0)
-                return false;
-        len = snprintf(text, sizeof text, "%ld", (long)pid - 1);
-        written = write(fd, text, (size_t)len) == len;
-        close(fd);
-        if (!written || pipe2(release, O_CLOEXEC) != 0)
+        if (!t_set_next_pid(pid) || pipe2(release, O_CLOEXEC) != 0)
                 return false;
         child = fork();
         if (child == 0) {

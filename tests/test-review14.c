@@ -38,21 +38,6 @@ enum {
         RECYCLE_UNSUPPORTED = 77,
 };
 
-/* Make the next fork() of this pid namespace get `pid`. */
-static bool set_next_pid(pid_t pid)
-{
-        int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
-        char text[32];
-        int len = snprintf(text, sizeof text, "%ld", (long)pid - 1);
-        bool written;
-
-        if (fd < 0)
-                return false;
-        written = write(fd, text, (size_t)len) == len;
-        close(fd);
-        return written;
-}
-
 /* Runs as the init of a new pid namespace (no other process takes pids there).  Command A
  * (subproc_no_pidfd) exits and is reaped behind the library's back, as a SIGCHLD handler that
  * reaps every child does (or the kernel, with SIGCHLD ignored).  Its pid goes to command B,
@@ -75,7 +60,7 @@ static void recycled_by_own_child_in_namespace(bool wait)
         /* The pid is reused more than a clock tick (10 ms) later, as it always is outside a
          * namespace that forces it: a start time on /proc can then tell the two apart. */
         usleep(30 * 1000);
-        if (!set_next_pid(pid))
+        if (!t_set_next_pid(pid))
                 _exit(RECYCLE_UNSUPPORTED);
         if (subproc_run_async(b, &pid_b) != 0)
                 _exit(RECYCLE_SETUP_FAILED);

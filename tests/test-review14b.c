@@ -90,20 +90,6 @@ enum {
         FOREIGN_UNSUPPORTED = 77,
 };
 
-static bool set_next_pid(pid_t pid)
-{
-        int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
-        char text[32];
-        int len = snprintf(text, sizeof text, "%ld", (long)pid - 1);
-        bool written;
-
-        if (fd < 0)
-                return false;
-        written = write(fd, text, (size_t)len) == len;
-        close(fd);
-        return written;
-}
-
 /* The init of a new pid namespace that still sees the host's /proc (no mount of its own, as
  * after `unshare --pid --fork` without --mount-proc): it runs a command in a new user
  * namespace whose maps the library writes, the child's pid forced to `victim`'s number. */
@@ -116,7 +102,7 @@ static void run_in_pid_namespace(pid_t victim)
         subproc_unshare(c, CLONE_NEWUSER);
         subproc_set_id_maps(c, "0 0 1", NULL);
         subproc_set_raw_status(c);
-        if (!set_next_pid(victim))
+        if (!t_set_next_pid(victim))
                 _exit(FOREIGN_UNSUPPORTED);
         rc = subproc_run_async(c, &pid);
         if (rc != 0)

@@ -511,14 +511,10 @@ static _Noreturn void victim_main(int cmd, int reply)
  * namespace's init, so that it is no child of the process using the library. */
 static _Noreturn void spawn_victim_at(pid_t pid, int cmd, int reply)
 {
-        char last[32];
-        int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
-        int len = snprintf(last, sizeof last, "%d", (int)pid - 1);
         pid_t victim;
 
-        if (fd < 0 || write(fd, last, (size_t)len) != len)
+        if (!t_set_next_pid(pid))
                 _exit(1);
-        close(fd);
         victim = fork();
         if (victim == 0)
                 victim_main(cmd, reply);

@@ -4,8 +4,8 @@
  * path-beneath:ACCESS,...:PATH.  The ruleset is made here, the library restricts the program
  * with it.
  *
- * No <linux/landlock.h> or <linux/filter.h>: the musl toolchain has no kernel headers, and
- * these layouts are Linux's ABI. */
+ * No <linux/landlock.h>: the musl toolchain has no kernel headers, and its layouts are Linux's
+ * ABI; a BPF program's layout is shared with the library (src/sock-filter.h). */
 #include "cli.h"
 
 #include <errno.h>
@@ -20,25 +20,7 @@
 #include <sys/syscall.h>
 #endif
 
-#if defined(__has_include)
-#if __has_include(<linux/filter.h>)
-#include <linux/filter.h>
-#define HAVE_LINUX_FILTER_H 1
-#endif
-#endif
-#ifndef HAVE_LINUX_FILTER_H
-struct sock_filter {
-        uint16_t code;
-        uint8_t jt;
-        uint8_t jf;
-        uint32_t k;
-};
-struct sock_fprog {
-        unsigned short len;
-        struct sock_filter *filter;
-};
-#define BPF_MAXINSNS 4096
-#endif
+#include "../src/sock-filter.h"
 
 /* The kernel's Landlock interface (linux/landlock.h): the same numbers on every
  * architecture. */

@@ -42,6 +42,10 @@ int t_reap(pid_t pid, double timeout_ms);
 /* Adopt orphaned descendants, so that a grandchild whose parent died can be reaped and its
  * status checked.  t_teardown() turns it off again. */
 void t_become_subreaper(void);
+/* Make the next process this pid namespace creates get `pid` (Linux, root: writes
+ * /proc/sys/kernel/ns_last_pid).  Reliable only where nothing else forks meanwhile, as in a
+ * pid namespace the test made.  false if it cannot be set. */
+bool t_set_next_pid(pid_t pid);
 
 /* Whether `pid` runs the test helper (so that a cleanup never kills a recycled pid). */
 bool t_is_helper(pid_t pid);
