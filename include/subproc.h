@@ -735,6 +735,13 @@ SUBPROC_EXPORT void subproc_set_landlock(subproc *c, int ruleset_fd);
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigned kill_after_ms);
 
+/* The deadline's first signal instead of SIGTERM (timeout(1)'s -s): any signal but 0.  It is
+ * followed by SIGCONT and, kill_after_ms later, by SIGKILL as subproc_set_timeout() says; the
+ * ETIMEDOUT message names it.  SIGKILL ends the child at the deadline.  An invalid signal
+ * fails the run (EINVAL).
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_timeout_signal(subproc *c, int sig);
+
 /* setsid() in the child: its own session and process group (it loses the controlling
  * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group (with a
  * handshake too: subproc_run_async() returns once the child has made its session).
@@ -1097,9 +1104,31 @@ enum {
  * without locking it, or a recycled pid: not trusted), or the refusals of
  * subproc_pidfile_read().  With `exe` (a path) and nobody holding the lock, the pid the file
  * names counts as running when its executable (/proc/PID/exe) is that very file (device +
- * inode), as start-stop-daemon --exec checks it; else the service is STALE.
+ * inode), as start-stop-daemon --exec checks it; else the service is STALE.  A lock holder
+ * that does not run `exe` is not the service either: STALE.
  * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pidfile_status(const char *path, const char *exe, pid_t *ret_pid);
+
+/* What a process must be to count as the service of a pidfile, as start-stop-daemon's
+ * --exec, --name and --user match it: every criterion given must hold, checked through
+ * /proc on a pidfd taken before the check (so a recycled pid never passes).  All NULL/false:
+ * no criterion. */
+struct subproc_pidfile_match {
+        const char *exe;  /* its executable (/proc/PID/exe) is this very file (device + inode) */
+        const char *name; /* its name (/proc/PID/comm: the first 15 bytes) is this */
+        bool match_uid;   /* its real uid is `uid` */
+        uid_t uid;
+};
+
+/* subproc_pidfile_status() with more criteria than the executable.  The pid an unlocked
+ * pidfile names counts as running when it matches every criterion given (at least one must
+ * be); a lock holder that does not match them is not the service asked for:
+ * SUBPROC_PIDFILE_STALE.  subproc_pidfile_status(path, exe, ...) is this with only `exe`
+ * (so a lock holder must run `exe` too).  EINVAL for an empty name.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pidfile_status_match(const char *path,
+                                                const struct subproc_pidfile_match *match,
+                                                pid_t *ret_pid);
 
 /* Stop the service of a pidfile and remove the file.  Only proven processes are signalled, and
  * through a pidfd taken before the proof: the holders of the lock (subproc_pidfile_holder())
@@ -1116,10 +1145,39 @@ SUBPROC_EXPORT int subproc_pidfile_status(const char *path, const char *exe, pid
  * holds the lock, exe is NULL and the pid the file names is running (it may be the daemon: it is
  * not stopped, and the file stays), EACCES or ENOTSUP when it cannot be told, ENOTSUP on kernels
  * without pidfds (no signal without one), EDEADLK when the caller itself holds the file,
- * ETIMEDOUT when it is still held after SIGKILL (signals were sent), or the refusals of
+ * ETIMEDOUT when it is still held after SIGKILL (signals were sent), EPERM when `exe` is
+ * given and the holder the file names does not run it, or the refusals of
  * subproc_pidfile_read().  Must not run twice at once for the same path.
  * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pidfile_stop(const char *path, const char *exe);
+
+/* One step of a stop schedule (start-stop-daemon's --retry TERM/30/KILL/5 is two steps):
+ * send `signal`, then give the service up to wait_ms to go. */
+struct subproc_stop_step {
+        int signal;
+        unsigned wait_ms;
+};
+
+/* subproc_pidfile_stop() with the caller's schedule and criteria (see
+ * subproc_pidfile_match; a lock holder the file names must match them too, or nobody is
+ * signalled: EPERM).  Returns 1 when the service was signalled and is gone (the file
+ * removed), 0 when nothing ran (a stale file removed; a missing one is fine), or -1 with errno
+ * as subproc_pidfile_stop(), and ETIMEDOUT when it still runs after the last step (signals
+ * were sent, the file stays); EINVAL for an empty schedule, a step whose signal is not one,
+ * or an empty name.  Must not run twice at once for the same path.
+ * Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pidfile_stop_schedule(const char *path,
+                                                 const struct subproc_pidfile_match *match,
+                                                 const struct subproc_stop_step *steps,
+                                                 size_t n_steps);
+
+/* Send `sig` once to the service of a pidfile, proven as subproc_pidfile_stop_schedule()
+ * proves it, without waiting and without touching the file (start-stop-daemon --stop
+ * --signal HUP without --retry: a reload).  Returns 1 when signalled, 0 when nothing runs
+ * (no file, or a stale one), -1 with errno as subproc_pidfile_stop_schedule() (EINVAL for
+ * an invalid signal).  Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pidfile_signal(const char *path,
+                                          const struct subproc_pidfile_match *match, int sig);
 
 /* subproc_pidfile_stop(path, NULL).
  * Thread safety: safe.  Async-signal safety: no. */

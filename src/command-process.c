@@ -179,6 +179,16 @@ void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigned kill_after_ms
         c->cfg.kill_after_ms = kill_after_ms;
 }
 
+void subproc_set_timeout_signal(subproc *c, int sig)
+{
+        if (sp_command_broken(c))
+                return;
+        if (!sp_signal_valid(sig))
+                sp_command_fail(c, EINVAL, "timeout signal %d is not a signal", sig);
+        else
+                c->cfg.timeout_signal = sig;
+}
+
 void subproc_set_new_session(subproc *c)
 {
         if (!sp_command_broken(c))

@@ -125,6 +125,7 @@ struct sp_config {
         /* Supervision and results. */
         unsigned timeout_ms; /* 0: none */
         unsigned kill_after_ms;
+        int timeout_signal; /* the deadline's first signal; 0: SIGTERM */
         bool new_session, new_pgroup;
         char *cgroup_dir; /* as given to subproc_set_cgroup, or NULL */
         bool raw_status;

@@ -179,30 +179,70 @@ static int unproven_alive(const struct probe *p)
         return 1;
 }
 
-static int stat_exe(const char *exe, struct stat *st)
+/* The caller's match, checked and with its executable stat'ed: 1 when it asks for anything
+ * (*m filled), 0 when it is NULL or empty, -1 when it is invalid (message set). */
+static int build_match(const struct subproc_pidfile_match *pub, struct sp_match *m)
 {
-        if (stat(exe, st) < 0)
-                return sp_error(errno, "executable %s: %s", exe, strerror(errno));
-        return 0;
+        *m = (struct sp_match){ 0 };
+        if (!pub)
+                return 0;
+        if (pub->name && !*pub->name)
+                return sp_error(EINVAL, "the process name to match is empty");
+        if (pub->exe && stat(pub->exe, &m->exe) < 0)
+                return sp_error(errno, "executable %s: %s", pub->exe, strerror(errno));
+        m->has_exe = pub->exe != NULL;
+        m->name = pub->name;
+        m->has_uid = pub->match_uid;
+        m->uid = pub->uid;
+        return m->has_exe || m->name || m->has_uid;
 }
 
-/* Whether the named pid runs `exe`: 1 with *ret_pidfd, 0, or -1 (message set). */
-static int named_runs_exe(const struct probe *p, const struct stat *exe, int *ret_pidfd)
+/* Whether pid matches m: 1 with *ret_pidfd, 0, or -1 (message set). */
+static int pid_matches(const struct probe *p, pid_t pid, const struct sp_match *m, int *ret_pidfd)
 {
         int r;
 
         *ret_pidfd = -1;
-        if (p->named <= 0)
+        if (pid <= 0)
                 return 0;
-        r = sp_pid_runs_exe(p->named, exe, ret_pidfd);
+        r = sp_pid_matches(pid, m, ret_pidfd);
         if (r == -ENOSYS)
                 return sp_error(ENOTSUP,
-                                "cannot match pid %d of pidfile %s to its executable "
+                                "cannot match pid %d of pidfile %s to the process asked for "
                                 "safely: this kernel has no pidfds",
-                                (int)p->named, p->path);
+                                (int)pid, p->path);
         if (r < 0)
                 return cannot_tell(p, -r);
         return r;
+}
+
+/* Keep only the holders that match m (none given: all).  The number kept, or -1. */
+static int keep_matching(struct probe *p, const struct sp_match *m)
+{
+        size_t kept = 0;
+
+        for (size_t i = 0; i < p->nholders; i++) {
+                int pidfd = -1, r = m ? pid_matches(p, p->holders[i].pid, m, &pidfd) : 1;
+
+                if (pidfd >= 0)
+                        close(pidfd);
+                /* Matched while the holder we proved still lives: the same process. */
+                if (r == 1 && p->holders[i].pidfd >= 0 && !sp_pidfd_alive(p->holders[i].pidfd))
+                        r = 0;
+                if (r < 0) {
+                        for (size_t j = i; j < p->nholders; j++)
+                                if (p->holders[j].pidfd >= 0)
+                                        close(p->holders[j].pidfd);
+                        p->nholders = kept;
+                        return -1;
+                }
+                if (r == 1)
+                        p->holders[kept++] = p->holders[i];
+                else if (p->holders[i].pidfd >= 0)
+                        close(p->holders[i].pidfd);
+        }
+        p->nholders = kept;
+        return (int)kept;
 }
 
 int subproc_pidfile_holder(const char *path, pid_t *ret_pid, int *ret_pidfd)
@@ -242,15 +282,15 @@ int subproc_pidfile_read_if_alive(const char *path, pid_t *pid)
         return subproc_pidfile_holder(path, pid, NULL);
 }
 
-/* The state when nobody holds the lock: the named pid, matched by exe or else judged by
+/* The state when nobody holds the lock: the named pid, matched by m or else judged by
  * unproven_alive().  Sets *pid when it runs. */
-static int unlocked_state(const struct probe *p, const struct stat *exe, pid_t *pid)
+static int unlocked_state(const struct probe *p, const struct sp_match *m, pid_t *pid)
 {
         int r, pidfd;
 
-        if (!exe)
+        if (!m)
                 return unproven_alive(p) ? -1 : SUBPROC_PIDFILE_STALE;
-        r = named_runs_exe(p, exe, &pidfd);
+        r = pid_matches(p, p->named, m, &pidfd);
         if (r <= 0)
                 return r < 0 ? -1 : SUBPROC_PIDFILE_STALE;
         close(pidfd);
@@ -258,16 +298,18 @@ static int unlocked_state(const struct probe *p, const struct stat *exe, pid_t *
         return SUBPROC_PIDFILE_RUNNING;
 }
 
-int subproc_pidfile_status(const char *path, const char *exe, pid_t *ret_pid)
+int subproc_pidfile_status_match(const char *path, const struct subproc_pidfile_match *match,
+                                 pid_t *ret_pid)
 {
-        struct stat exe_st;
+        struct sp_match m;
         struct probe p;
         pid_t pid = -1;
-        int r;
+        int r, given;
 
         if (!ret_pid)
                 return sp_error(EINVAL, "subproc_pidfile_status: NULL argument");
-        if (exe && stat_exe(exe, &exe_st) < 0)
+        given = build_match(match, &m);
+        if (given < 0)
                 return -1;
         r = probe_open(&p, path);
         if (r < 0)
@@ -278,16 +320,28 @@ int subproc_pidfile_status(const char *path, const char *exe, pid_t *ret_pid)
         }
         r = find_holders(&p);
         unlock_probe(&p);
-        if (r > 0) {
+        /* A holder that is not the process asked for: that service does not run. */
+        if (r > 0 && given)
+                r = keep_matching(&p, &m) < 0 ? -1 : p.nholders ? 1 : 2;
+        if (r == 1) {
                 pid = p.holders[0].pid;
                 r = SUBPROC_PIDFILE_RUNNING;
+        } else if (r == 2) {
+                r = SUBPROC_PIDFILE_STALE;
         } else if (r == 0) {
-                r = unlocked_state(&p, exe ? &exe_st : NULL, &pid);
+                r = unlocked_state(&p, given ? &m : NULL, &pid);
         }
         probe_close(&p);
         if (r >= 0)
                 *ret_pid = pid; /* outputs only on success */
         return r;
+}
+
+int subproc_pidfile_status(const char *path, const char *exe, pid_t *ret_pid)
+{
+        struct subproc_pidfile_match match = { .exe = exe };
+
+        return subproc_pidfile_status_match(path, &match, ret_pid);
 }
 
 /* Signal every holder through the pidfd taken before it was proven, so the signal reaches
@@ -318,35 +372,24 @@ static int signal_holders(struct probe *p, int sig)
 /* Holders the file does not name (the lock passed on: sh -c 'daemon &').  Holding is not
  * enough to be signalled then: a program can hand its locked fd to any process that takes
  * fds (SCM_RIGHTS to a service that keeps them, inheritance by a setuid program), which would
- * then hold the lock too.  Only those running `exe`, the daemon's executable the caller
+ * then hold the lock too.  Only those running the daemon's executable, which the caller
  * names, are signalled; without it, refuse.  1 with p->holders those, or -1. */
-static int scan_targets(struct probe *p, const struct stat *exe)
+static int scan_targets(struct probe *p, const struct sp_match *m)
 {
-        size_t kept = 0;
-
         for (size_t i = 0; i < p->nholders; i++)
                 if (p->holders[i].pid == getpid())
                         return sp_error(EDEADLK, "pidfile %s is held by this very process",
                                         p->path);
-        if (!exe)
+        if (!m || !m->has_exe)
                 return sp_error(EPERM,
                                 "pidfile %s is held by pid %d, which it does not name "
                                 "(it names pid %d): the lock may have been handed on to it; "
                                 "not stopped without the daemon's executable to match "
                                 "(--exec)",
                                 p->path, (int)p->holders[0].pid, (int)p->named);
-        for (size_t i = 0; i < p->nholders; i++) {
-                int pidfd = -1, r = sp_pid_runs_exe(p->holders[i].pid, exe, &pidfd);
-
-                if (pidfd >= 0)
-                        close(pidfd);
-                if (r == 1)
-                        p->holders[kept++] = p->holders[i];
-                else if (p->holders[i].pidfd >= 0)
-                        close(p->holders[i].pidfd);
-        }
-        p->nholders = kept;
-        if (kept == 0)
+        if (keep_matching(p, m) < 0)
+                return -1;
+        if (p->nholders == 0)
                 return sp_error(EPERM,
                                 "pidfile %s is held only by processes that do not run "
                                 "the executable given: not stopped",
@@ -354,23 +397,43 @@ static int scan_targets(struct probe *p, const struct stat *exe)
         return 1;
 }
 
+/* The holder the file names, proven by the lock, must also be what the caller asked for: a
+ * service that is not the one meant is left alone (and its file with it).  1 or -1. */
+static int named_targets(struct probe *p, const struct sp_match *m)
+{
+        pid_t pid = p->holders[0].pid;
+
+        if (!m)
+                return 1;
+        if (keep_matching(p, m) < 0)
+                return -1;
+        if (p->nholders == 0)
+                return sp_error(EPERM,
+                                "pidfile %s is held by pid %d, which is not the process asked "
+                                "for (its executable, name or user differ): not signalled",
+                                p->path, (int)pid);
+        return 1;
+}
+
 /* One round of stop: who to signal now.  `first`: no lock holder has had a signal yet.  1
  * with p->holders set (by_exe: wait for it to exit:
- * the named pid, matched by its executable or holding an fcntl() lock), 0 when nothing runs,
+ * the named pid, matched by m or holding an fcntl() lock), 0 when nothing runs,
  * -1 on refusal. */
-static int stop_targets(struct probe *p, const struct stat *exe, bool first, bool *by_exe)
+static int stop_targets(struct probe *p, const struct sp_match *m, bool first, bool *by_exe)
 {
         int r = find_holders(p), pidfd;
 
         *by_exe = p->by_exit;
         if (r > 0 && p->by_scan)
-                return scan_targets(p, exe);
+                return scan_targets(p, m);
+        if (r > 0)
+                return named_targets(p, m);
         if (r != 0)
                 return r;
         /* Only before we stopped anyone: the pid a holder we stopped left in the file may be
          * anybody's by now, even another instance of the same executable. */
-        if (exe && first) {
-                r = named_runs_exe(p, exe, &pidfd);
+        if (m && first) {
+                r = pid_matches(p, p->named, m, &pidfd);
                 if (r > 0) {
                         p->holders[0] = (struct sp_holder){ p->named, pidfd };
                         p->nholders = 1;
@@ -390,44 +453,105 @@ static int remove_checked(struct probe *p)
         return 0;
 }
 
-int subproc_pidfile_stop(const char *path, const char *exe)
+static int check_schedule(const struct subproc_stop_step *steps, size_t n_steps)
 {
-        static const int signals[] = { SIGTERM, SIGKILL };
-        static const int grace_ms[] = { TERM_GRACE_MS, KILL_GRACE_MS };
-        bool stopped_holder = false; /* a lock holder had a signal: see stop_targets() */
-        struct stat exe_st;
-        struct probe p;
-        int r;
+        if (!steps || n_steps == 0)
+                return sp_error(EINVAL, "the stop schedule is empty");
+        for (size_t i = 0; i < n_steps; i++)
+                if (!sp_signal_valid(steps[i].signal))
+                        return sp_error(EINVAL, "step %zu of the stop schedule: %d is not a signal",
+                                        i + 1, steps[i].signal);
+        return 0;
+}
 
-        if (exe && stat_exe(exe, &exe_st) < 0)
+/* Run the schedule: 1 when a process was signalled and is gone, 0 when none ran, -1. */
+static int run_schedule(struct probe *p, const struct sp_match *m,
+                        const struct subproc_stop_step *steps, size_t n_steps)
+{
+        bool stopped_holder = false; /* a lock holder had a signal: see stop_targets() */
+        bool signalled = false;
+
+        for (size_t step = 0;; step++) {
+                bool by_exe;
+                int r = stop_targets(p, m, !stopped_holder, &by_exe);
+
+                if (r <= 0)
+                        return r < 0 ? -1 : signalled;
+                if (step == n_steps) {
+                        char sig[16];
+
+                        snprintf(sig, sizeof sig, "%d", steps[step - 1].signal);
+                        return sp_error(ETIMEDOUT,
+                                        "pidfile %s: pid %d still runs after the last step of "
+                                        "the stop schedule (%s%s, then %u ms)",
+                                        p->path, (int)p->holders[0].pid,
+                                        steps[step - 1].signal == SIGKILL ? "SIGKILL" : "signal ",
+                                        steps[step - 1].signal == SIGKILL ? "" : sig,
+                                        steps[step - 1].wait_ms);
+                }
+                if (signal_holders(p, steps[step].signal) < 0)
+                        return -1;
+                signalled = true;
+                stopped_holder = stopped_holder || !by_exe;
+                if (by_exe)
+                        (void)sp_pidfd_wait_exit(p->holders[0].pidfd, (int)steps[step].wait_ms);
+                else
+                        (void)sp_pidfile_lock_within(p->fd, (int)steps[step].wait_ms);
+        }
+}
+
+int subproc_pidfile_stop_schedule(const char *path, const struct subproc_pidfile_match *match,
+                                  const struct subproc_stop_step *steps, size_t n_steps)
+{
+        struct sp_match m;
+        struct probe p;
+        int r, given;
+
+        if (check_schedule(steps, n_steps) < 0)
+                return -1;
+        given = build_match(match, &m);
+        if (given < 0)
                 return -1;
         r = probe_open(&p, path);
         if (r != 0)
                 return r < 0 ? -1 : 0;
-        for (size_t step = 0;; step++) {
-                bool by_exe;
+        r = run_schedule(&p, given ? &m : NULL, steps, n_steps);
+        if (r >= 0 && remove_checked(&p) < 0)
+                r = -1;
+        probe_close(&p);
+        return r;
+}
 
-                r = stop_targets(&p, exe ? &exe_st : NULL, !stopped_holder, &by_exe);
-                if (r <= 0)
-                        break;
-                if (step == 2) {
-                        r = sp_error(ETIMEDOUT,
-                                     "pidfile %s is still held by pid %d after "
-                                     "SIGKILL",
-                                     path, (int)p.holders[0].pid);
-                        break;
-                }
-                r = signal_holders(&p, signals[step]);
-                if (r < 0)
-                        break;
-                stopped_holder = stopped_holder || !by_exe;
-                if (by_exe)
-                        (void)sp_pidfd_wait_exit(p.holders[0].pidfd, grace_ms[step]);
-                else
-                        (void)sp_pidfile_lock_within(p.fd, grace_ms[step]);
-        }
-        if (r == 0)
-                r = remove_checked(&p);
+int subproc_pidfile_stop(const char *path, const char *exe)
+{
+        static const struct subproc_stop_step steps[] = {
+                { SIGTERM, TERM_GRACE_MS },
+                { SIGKILL, KILL_GRACE_MS },
+        };
+        struct subproc_pidfile_match match = { .exe = exe };
+
+        return subproc_pidfile_stop_schedule(path, &match, steps, 2) < 0 ? -1 : 0;
+}
+
+int subproc_pidfile_signal(const char *path, const struct subproc_pidfile_match *match, int sig)
+{
+        struct sp_match m;
+        struct probe p;
+        bool by_exe;
+        int r, given;
+
+        if (!sp_signal_valid(sig))
+                return sp_error(EINVAL, "subproc_pidfile_signal: %d is not a signal", sig);
+        given = build_match(match, &m);
+        if (given < 0)
+                return -1;
+        r = probe_open(&p, path);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        r = stop_targets(&p, given ? &m : NULL, true, &by_exe);
+        unlock_probe(&p);
+        if (r > 0)
+                r = signal_holders(&p, sig) < 0 ? -1 : 1;
         probe_close(&p);
         return r;
 }

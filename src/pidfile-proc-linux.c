@@ -202,24 +202,95 @@ int sp_pidfile_find_holders(dev_t dev, ino_t ino, struct sp_holder *ret, size_t 
         return (int)n;
 }
 
-int sp_pid_runs_exe(pid_t pid, const struct stat *exe, int *ret_pidfd)
+/* A /proc file of pid that is missing: the process is gone (0), or there is no /proc. */
+static int proc_missing(int err)
+{
+        if (err == ENOENT || err == ESRCH)
+                return have_proc() ? 0 : -ENOTSUP;
+        return err == EPERM ? -EACCES : -err;
+}
+
+static int exe_is(pid_t pid, const struct stat *exe)
 {
         char path[64];
         struct stat st;
-        int pidfd = open_pidfd(pid), r;
+
+        snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+        if (stat(path, &st) < 0)
+                return proc_missing(errno);
+        return st.st_dev == exe->st_dev && st.st_ino == exe->st_ino;
+}
+
+/* Up to size - 1 bytes of /proc/PID/NAME, NUL-terminated: the length, or 0/-errno as
+ * proc_missing() (a process gone, or no /proc) with *buf empty. */
+static int read_proc(pid_t pid, const char *name, char *buf, size_t size)
+{
+        char path[64];
+        ssize_t n;
+        int fd;
+
+        buf[0] = '\0';
+        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return proc_missing(errno);
+        n = read(fd, buf, size - 1);
+        if (n < 0) {
+                int err = errno;
+
+                close(fd);
+                return proc_missing(err);
+        }
+        close(fd);
+        buf[n] = '\0';
+        return (int)n;
+}
+
+/* The kernel keeps the first 15 bytes of a process name (TASK_COMM_LEN): compare those, as
+ * start-stop-daemon --name does. */
+static int name_is(pid_t pid, const char *name)
+{
+        char comm[64];
+        size_t want = strnlen(name, SP_COMM_MAX), len;
+        int r = read_proc(pid, "comm", comm, sizeof comm);
+
+        if (r <= 0)
+                return r;
+        len = strcspn(comm, "\n");
+        return len == want && memcmp(comm, name, len) == 0;
+}
+
+/* The real uid: the first number of the "Uid:" line of /proc/PID/status. */
+static int real_uid_is(pid_t pid, uid_t uid)
+{
+        char text[4096];
+        const char *line;
+        int r = read_proc(pid, "status", text, sizeof text);
+
+        if (r <= 0)
+                return r;
+        line = strstr(text, "\nUid:");
+        if (!line)
+                return -EIO;
+        return strtoul(line + 5, NULL, 10) == (unsigned long)uid;
+}
+
+int sp_pid_matches(pid_t pid, const struct sp_match *m, int *ret_pidfd)
+{
+        int pidfd = open_pidfd(pid), r = 1;
 
         *ret_pidfd = -1;
         if (pidfd == -ESRCH)
                 return 0;
         if (pidfd < 0)
                 return pidfd;
-        snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-        if (stat(path, &st) < 0)
-                r = errno == ENOENT ? (have_proc() ? 0 : -ENOTSUP) : -errno;
-        else
-                r = st.st_dev == exe->st_dev && st.st_ino == exe->st_ino;
-        if (r == -EPERM)
-                r = -EACCES;
+        if (r == 1 && m->has_exe)
+                r = exe_is(pid, &m->exe);
+        if (r == 1 && m->name)
+                r = name_is(pid, m->name);
+        if (r == 1 && m->has_uid)
+                r = real_uid_is(pid, m->uid);
+        /* Checked after every look: the pid may name another process by now. */
         if (r == 1 && !sp_pidfd_alive(pidfd))
                 r = 0;
         if (r == 1)

@@ -48,10 +48,10 @@ int sp_pidfile_find_holders(dev_t dev, ino_t ino, struct sp_holder *ret, size_t 
         return -ENOTSUP;
 }
 
-int sp_pid_runs_exe(pid_t pid, const struct stat *exe, int *ret_pidfd)
+int sp_pid_matches(pid_t pid, const struct sp_match *m, int *ret_pidfd)
 {
         (void)pid;
-        (void)exe;
+        (void)m;
         *ret_pidfd = -1;
         return -ENOTSUP;
 }

@@ -57,10 +57,20 @@ SP_HIDDEN int sp_pidfile_prove(pid_t pid, dev_t dev, ino_t ino, int *ret_pidfd);
  * some process could not be looked at; -ENOTSUP without /proc. */
 SP_HIDDEN int sp_pidfile_find_holders(dev_t dev, ino_t ino, struct sp_holder *ret, size_t max,
                                       bool *ret_incomplete);
-/* 1 when the live process pid runs the executable `exe` (dev + ino of /proc/PID/exe), with
- * *ret_pidfd its pidfd taken before the check; 0 if not or gone; -errno if it cannot be told
- * (-ENOSYS without pidfds). */
-SP_HIDDEN int sp_pid_runs_exe(pid_t pid, const struct stat *exe, int *ret_pidfd);
+/* The kernel keeps this many bytes of a process name (TASK_COMM_LEN - 1). */
+#define SP_COMM_MAX 15
+/* What a process must be (struct subproc_pidfile_match, the executable stat'ed): every
+ * criterion given. */
+struct sp_match {
+        bool has_exe;
+        struct stat exe;  /* dev + ino of /proc/PID/exe */
+        const char *name; /* /proc/PID/comm (its first SP_COMM_MAX bytes), or NULL */
+        bool has_uid;
+        uid_t uid; /* the real uid */
+};
+/* 1 when the live process pid matches m, with *ret_pidfd its pidfd taken before the check;
+ * 0 if not or gone; -errno if it cannot be told (-ENOSYS without pidfds). */
+SP_HIDDEN int sp_pid_matches(pid_t pid, const struct sp_match *m, int *ret_pidfd);
 /* 1 when the kernel shows a flock() read lock on the file (dev, ino) (/proc/locks): then no
  * process holds a write lock, which would exclude it; 0 if it shows none, -errno. */
 SP_HIDDEN int sp_pidfile_read_locked(dev_t dev, ino_t ino);

@@ -45,23 +45,29 @@ static long long next_escalation(const subproc *c)
         return c->cfg.kill_after_ms == SUBPROC_NO_KILL ? SP_NEVER : c->run.kill_at;
 }
 
+/* The deadline's first signal: SIGTERM unless subproc_set_timeout_signal() chose another. */
+static int first_signal(const subproc *c)
+{
+        return c->cfg.timeout_signal ? c->cfg.timeout_signal : SIGTERM;
+}
+
 static void escalate(subproc *c)
 {
-        int sig = c->run.phase == 0 && c->cfg.kill_after_ms > 0 ? SIGTERM : SIGKILL;
+        int sig = c->run.phase == 0 && c->cfg.kill_after_ms > 0 ? first_signal(c) : SIGKILL;
 
         c->run.retry_at = 0;
         if (sp_run_signal(c, sig) < 0 && errno != ESRCH) {
                 c->run.retry_at = sp_now_ms() + SP_SIGNAL_RETRY_MS;
                 return;
         }
-        if (sig == SIGTERM) {
+        if (sig != SIGKILL) {
                 /* A stopped child (SIGSTOP, or SIGTTIN in a background group) would keep the
-                 * SIGTERM pending for good: wake it to act on it, as timeout(1) does. */
+                 * signal pending for good: wake it to act on it, as timeout(1) does. */
                 (void)sp_run_signal(c, SIGCONT);
                 c->run.kill_at = sp_now_ms() + c->cfg.kill_after_ms;
         }
         c->run.last_signal = sig;
-        c->run.phase = sig == SIGTERM ? 1 : 2;
+        c->run.phase = sig != SIGKILL ? 1 : 2;
 }
 
 /* Serve the pipes while any are open. 1: the child exited (reaped) and the pipes were let go;
@@ -141,19 +147,32 @@ static const char *stderr_tail(const subproc *c, int *ret_len)
         return err;
 }
 
+/* "SIGTERM" for the common ones, as the messages always said; else "signal N (text)". */
+static const char *signal_name(int sig, char buf[64])
+{
+        if (sig == SIGTERM)
+                return "SIGTERM";
+        if (sig == SIGKILL)
+                return "SIGKILL";
+        snprintf(buf, 64, "signal %d (%s)", sig, strsignal(sig));
+        return buf;
+}
+
 static int timeout_error(const subproc *c, const char *line, int status)
 {
-        char how[128];
+        char how[128], first_name[64];
+        int first = first_signal(c);
 
         sp_status_describe(status, how, sizeof how);
-        if (c->run.last_signal == SIGKILL && c->run.phase == 2 && c->cfg.kill_after_ms > 0)
+        if (c->run.last_signal == SIGKILL && c->run.phase == 2 && c->cfg.kill_after_ms > 0 &&
+            first != SIGKILL)
                 return sp_error(ETIMEDOUT,
-                                "%s timed out after %u ms; SIGTERM was ignored for "
+                                "%s timed out after %u ms; %s was ignored for "
                                 "%u ms, so it was ended by SIGKILL (%s)",
-                                line, c->cfg.timeout_ms, c->cfg.kill_after_ms, how);
+                                line, c->cfg.timeout_ms, signal_name(first, first_name),
+                                c->cfg.kill_after_ms, how);
         return sp_error(ETIMEDOUT, "%s timed out after %u ms and was sent %s (%s)", line,
-                        c->cfg.timeout_ms, c->run.last_signal == SIGKILL ? "SIGKILL" : "SIGTERM",
-                        how);
+                        c->cfg.timeout_ms, signal_name(c->run.last_signal, first_name), how);
 }
 
 /* A capture past subproc_set_capture_limit() fails a run that went well otherwise. */
