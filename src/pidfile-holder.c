@@ -477,18 +477,12 @@ static int run_schedule(struct probe *p, const struct sp_match *m,
 
                 if (r <= 0)
                         return r < 0 ? -1 : signalled;
-                if (step == n_steps) {
-                        char sig[16];
-
-                        snprintf(sig, sizeof sig, "%d", steps[step - 1].signal);
+                if (step == n_steps)
                         return sp_error(ETIMEDOUT,
                                         "pidfile %s: pid %d still runs after the last step of "
-                                        "the stop schedule (%s%s, then %u ms)",
-                                        p->path, (int)p->holders[0].pid,
-                                        steps[step - 1].signal == SIGKILL ? "SIGKILL" : "signal ",
-                                        steps[step - 1].signal == SIGKILL ? "" : sig,
-                                        steps[step - 1].wait_ms);
-                }
+                                        "the stop schedule (signal %d, %s, then %u ms)",
+                                        p->path, (int)p->holders[0].pid, steps[step - 1].signal,
+                                        strsignal(steps[step - 1].signal), steps[step - 1].wait_ms);
                 if (signal_holders(p, steps[step].signal) < 0)
                         return -1;
                 signalled = true;

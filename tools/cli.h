@@ -14,6 +14,8 @@
 /* Exit statuses of env(1) and timeout(1), which scripts already test for. */
 enum {
         EXIT_NOT_HELD = 1,      /* --status: nobody holds the pidfile, which exists */
+        EXIT_NOTHING_DONE = 1,  /* --stop: nothing ran (start-stop-daemon without --oknodo) */
+        EXIT_STILL_RUNNING = 2, /* --stop: it still runs after the --retry schedule */
         EXIT_NO_PIDFILE = 3,    /* --status: no pidfile (LSB "not running") */
         EXIT_UNKNOWN = 4,       /* --status: cannot tell (LSB "status unknown") */
         EXIT_TIMED_OUT = 124,   /* the timeout's first signal ended the program */
@@ -106,6 +108,17 @@ struct options {
         size_t n_landlock_rules;
 
         mode_t umask;
+
+        /* Issue 15, timeout(1) and start-stop-daemon parity (parity.c). */
+        int signal; /* -s: the --timeout's first signal, or the one --stop sends; 0: none */
+        bool preserve_status, foreground, oknodo;
+        const char *retry;               /* --retry SCHEDULE as given */
+        struct subproc_stop_step *steps; /* ... parsed; NULL: none */
+        size_t n_steps;
+        const char *name_match; /* --name with --status/--stop */
+        const char *user_word;  /* --user as given: whom to run as, or to match */
+        bool has_uid_match;     /* --user with --status/--stop */
+        uid_t uid_match;
 };
 
 /* Issue 14, confinement (confine.c): one --landlock-rule path-beneath:ACCESS:PATH. */
@@ -131,6 +144,26 @@ int confine_print(const struct options *o, FILE *out);
  * close after the run; -1 if none) and set it; -1 having said why. */
 int confine_apply(subproc *c, const struct options *o, bool dry_run, int *ret_ruleset);
 void confine_free(struct options *o);
+
+/* Issue 15: the values of the timeout(1) and start-stop-daemon options ('s' is -s). */
+enum {
+        PARITY_OPT_PRESERVE_STATUS = 1100,
+        PARITY_OPT_FOREGROUND,
+        PARITY_OPT_RETRY,
+        PARITY_OPT_OKNODO,
+        PARITY_OPT_NAME,
+        PARITY_OPT_USER, /* --user, which identity.c takes when a program is run */
+};
+
+/* Take one of them: 0, -1 having said what is wrong, 1 when opt is none of them. */
+int parity_option(struct options *o, int opt, const char *arg);
+/* After all options (before the identity checks): --user's meaning, --retry parsed, and
+ * the combinations refused; -1 having said why. */
+int parity_finish(struct options *o);
+void parity_free(struct options *o);
+/* --status and --stop: the exit status, having said what went wrong. */
+int parity_status(const struct options *o);
+int parity_stop(const struct options *o);
 
 /* Write "subproc: MESSAGE" and a newline on stderr (subproc.c). */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -93,7 +93,7 @@ enum {
 };
 
 /* '+': the first non-option word is the program, and what follows it is the program's. */
-static const char short_options[] = "+:C:ie:u:dp:v";
+static const char short_options[] = "+:C:ie:u:dp:vs:";
 
 static const struct option long_options[] = {
         { "cwd", required_argument, NULL, 'C' },
@@ -169,13 +169,22 @@ static const struct option long_options[] = {
         { "landlock-access", required_argument, NULL, CONFINE_OPT_LANDLOCK_ACCESS },
         { "landlock-rule", required_argument, NULL, CONFINE_OPT_LANDLOCK_RULE },
 
+        /* Issue 15, timeout(1) and start-stop-daemon parity. */
+        { "signal", required_argument, NULL, 's' },
+        { "preserve-status", no_argument, NULL, PARITY_OPT_PRESERVE_STATUS },
+        { "foreground", no_argument, NULL, PARITY_OPT_FOREGROUND },
+        { "retry", required_argument, NULL, PARITY_OPT_RETRY },
+        { "oknodo", no_argument, NULL, PARITY_OPT_OKNODO },
+        { "name", required_argument, NULL, PARITY_OPT_NAME },
+
         { NULL, 0, NULL, 0 },
 };
 
 static void print_help(void)
 {
         fputs("Usage: subproc [OPTION]... [--] PROGRAM [ARG]...\n"
-              "       subproc --status PIDFILE | --stop PIDFILE [--exec PATH]\n"
+              "       subproc --status PIDFILE | --stop PIDFILE [--exec PATH] [--name NAME]\n"
+              "               [--user USER] [--signal SIG] [--retry SCHEDULE] [--oknodo]\n"
               "Run PROGRAM with exactly the process state asked for.\n"
               "\n"
               "  -C, --cwd DIR              run in DIR\n"
@@ -198,6 +207,12 @@ static void print_help(void)
               "      --death-signal SIG     signal the program gets when its parent dies\n"
               "      --timeout DURATION     send TERM after DURATION (500ms, 2s, 1m, 1h)\n"
               "      --kill-after DURATION  then KILL if it still runs DURATION later\n"
+              "  -s, --signal SIG           with --timeout: send SIG instead of TERM; with\n"
+              "                             --stop: send SIG (once, unless --retry)\n"
+              "      --preserve-status      with --timeout: exit with the program's status\n"
+              "                             even when it timed out\n"
+              "      --foreground           with --timeout: keep the program in our process\n"
+              "                             group (the default; its children are not timed out)\n"
               "      --clear-caps           empty every capability set\n"
               "      --uid USER|UID         run as this user (in its group unless --gid)\n"
               "      --gid GROUP|GID        run with this group, no supplementary groups\n"
@@ -242,6 +257,11 @@ static void print_help(void)
               "                             counts if it runs PATH (daemons that do not lock);\n"
               "                             --stop signals holders PIDFILE does not name only\n"
               "                             if they run PATH\n"
+              "      --name NAME, --user USER  with --status/--stop: the process must also\n"
+              "                             have this name (comm) and real user\n"
+              "      --retry SCHEDULE       with --stop: SIG/SECONDS/... (TERM/30/KILL/5), or\n"
+              "                             N for TERM/N/KILL/N; exit 2 if it still runs\n"
+              "      --oknodo               with --stop: exit 0, not 1, when nothing ran\n"
               "      --help                 show this help\n"
               "      --version              show the version\n"
               "\n"
@@ -553,6 +573,9 @@ static int take_option(struct options *o, int opt, const char *arg)
         bool *flag = flag_of(o, opt);
         const char **string = string_of(o, opt);
 
+        /* Issue 15: --user means a match with --status/--stop, which may come later. */
+        if ((r = parity_option(o, opt == OPT_USER ? PARITY_OPT_USER : opt, arg)) != 1)
+                return r;
         if (flag)
                 *flag = true;
         else if (string)
@@ -670,8 +693,9 @@ enum parse_result parse_options(int argc, char **argv, struct options *o)
         }
         o->argv = argv + optind;
         o->self = argv[0] && strchr(argv[0], '/') ? argv[0] : "subproc";
-        return check_options(o) < 0 || check_identity(o) < 0 || finish_identity(o) < 0 ||
-                               default_group(o) < 0 || confine_check(o) < 0
+        return parity_finish(o) < 0 || check_options(o) < 0 || check_identity(o) < 0 ||
+                               finish_identity(o) < 0 || default_group(o) < 0 ||
+                               confine_check(o) < 0
                        ? PARSE_ERROR
                        : PARSE_RUN;
 }
@@ -686,4 +710,5 @@ void free_options(struct options *o)
         free(o->fd_maps);
         free(o->fdsched_words);
         free(o->cpu_set);
+        parity_free(o);
 }

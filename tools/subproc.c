@@ -436,7 +436,7 @@ static int run_daemon(subproc *c, const struct options *o)
 /* ---- supervising --------------------------------------------------------------------- */
 
 /* As timeout(1): 124 however the program ended after the first signal, even if it handled
- * TERM and exited 0; 137 when it ignored TERM and the kill-after SIGKILL ended it. */
+ * it and exited 0; 137 when SIGKILL ended it (the kill-after's, or -s KILL). */
 static int timed_out(const subproc *c, const struct options *o)
 {
         int status;
@@ -444,8 +444,10 @@ static int timed_out(const subproc *c, const struct options *o)
         if (o->verbose)
                 say("%s", subproc_errmsg());
         status = subproc_status(c);
-        if (o->kill_after_ms && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-                return EXIT_SIGNAL_BASE + SIGKILL;
+        /* As timeout(1): --preserve-status gives the program's own status; and a SIGKILL
+         * death (the kill-after's, or -s KILL's) is told apart from 124 in any case. */
+        if (o->preserve_status || (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
+                return status_exit_code(status);
         return EXIT_TIMED_OUT;
 }
 
@@ -483,6 +485,8 @@ static int run_supervised(subproc *c, const struct options *o)
         if (o->timeout_ms)
                 subproc_set_timeout(c, o->timeout_ms,
                                     o->kill_after_ms ? o->kill_after_ms : SUBPROC_NO_KILL);
+        if (o->timeout_ms && o->signal)
+                subproc_set_timeout_signal(c, o->signal);
         /* We stand between our parent and the program: we die with the parent, and the
          * program's death signal (armed against us) ends it when we are gone. */
         if (o->exit_with_parent && subproc_exit_with_parent() < 0)
@@ -525,36 +529,6 @@ static int run(subproc *c, const struct options *o)
 
 /* ---- pidfiles ------------------------------------------------------------------------ */
 
-/* LSB codes, as start-stop-daemon --status: 0 running (the proven pid printed), 1 not
- * running but the pidfile exists, 3 no pidfile, 4 cannot tell (said why). */
-static int pidfile_status(const char *path, const char *exe)
-{
-        pid_t pid;
-        int r = subproc_pidfile_status(path, exe, &pid);
-
-        if (r < 0) {
-                say("%s", subproc_errmsg());
-                return EXIT_UNKNOWN;
-        }
-        if (r == SUBPROC_PIDFILE_MISSING)
-                return EXIT_NO_PIDFILE;
-        if (r == SUBPROC_PIDFILE_STALE)
-                return EXIT_NOT_HELD;
-        printf("%d\n", (int)pid);
-        return flush_stdout();
-}
-
-/* 0 once nothing proven to be the service runs and the file is gone (or never was); 125,
- * having said why, when it refused or failed: never success for a process left running. */
-static int pidfile_stop(const char *path, const char *exe)
-{
-        if (subproc_pidfile_stop(path, exe) < 0) {
-                say("%s", subproc_errmsg());
-                return EXIT_OURS;
-        }
-        return 0;
-}
-
 static int run_command(const struct options *o)
 {
         struct stdio_fds stdio;
@@ -588,9 +562,9 @@ int main(int argc, char **argv)
                 break;
         default:
                 if (o.mode == MODE_STATUS)
-                        r = pidfile_status(o.pidfile_query, o.exec_match);
+                        r = parity_status(&o);
                 else if (o.mode == MODE_STOP)
-                        r = pidfile_stop(o.pidfile_query, o.exec_match);
+                        r = parity_stop(&o);
                 else
                         r = run_command(&o);
                 break;
