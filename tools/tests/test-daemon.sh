@@ -50,7 +50,9 @@ check "--stop ends the daemon and removes the pidfile" \
 run "$SUBPROC" --status "$PID"
 expect "--status of a removed pidfile exits 3 (LSB: not running, no pidfile), prints nothing" 3 ""
 run "$SUBPROC" --stop "$PID"
-expect "--stop of a missing pidfile exits 0" 0 ""
+expect "--stop of a missing pidfile exits 1, nothing done (start-stop-daemon's code)" 1 ""
+run "$SUBPROC" --stop "$PID" --oknodo
+expect "--stop --oknodo of a missing pidfile exits 0" 0 ""
 
 # A pid that was ours and is gone (reaped).
 true &
@@ -60,7 +62,7 @@ echo "$dead" >"$TMP/stale.pid"
 run "$SUBPROC" --status "$TMP/stale.pid"
 expect "--status of a pidfile nobody holds, naming a dead pid, exits 1 (LSB)" 1 ""
 run "$SUBPROC" --stop "$TMP/stale.pid"
-check "--stop of a stale pidfile just removes it" '[ "$RC" = 0 ] && [ ! -e "$TMP/stale.pid" ]'
+check "--stop of a stale pidfile just removes it (1: nothing was running)" '[ "$RC" = 1 ] && [ ! -e "$TMP/stale.pid" ]'
 mkdir "$TMP/dir.pid"
 run "$SUBPROC" --status "$TMP/dir.pid"
 expect_err "--status of a directory: 4, cannot tell (LSB), naming it" 4 "dir\.pid"
