@@ -505,6 +505,73 @@ static void test_timeout_child_left_its_group(void **state)
         subproc_free(c);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * subproc_set_timeout_signal(): the deadline's first signal (timeout(1)'s -s)
+ * ------------------------------------------------------------------------------------- */
+
+/* SIGUSR1, which the helper dies of, ends it at the deadline: not SIGTERM, and long before
+ * the SIGKILL; the message names the signal sent. */
+static void test_timeout_signal_chosen(void **state)
+{
+        subproc *c = helper_writing_then_sleeping("x", 10000);
+        char want[32];
+        struct t_outcome o;
+
+        t_enter_mode(state);
+        subproc_set_timeout(c, 200, 5000);
+        subproc_set_timeout_signal(c, SIGUSR1);
+        run_timed(c, NULL, &o);
+        assert_ll_equal(o.rc, -1);
+        assert_errno_equal(o.error, ETIMEDOUT);
+        snprintf(want, sizeof want, "was sent signal %d", SIGUSR1);
+        assert_non_null(strstr(o.msg, want));
+        assert_null(strstr(o.msg, "SIGKILL"));
+        assert_elapsed_between(&o, 200 - T_ROUNDING_MS, 3000);
+        assert_killed_by(subproc_status(c), SIGUSR1);
+        assert_no_children();
+        subproc_free(c);
+}
+
+/* SIGKILL as the first signal ends a child that ignores SIGTERM at the deadline, not after
+ * the grace. */
+static void test_timeout_signal_kill(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term",
+                                      "--sleep-ms=30000", NULL);
+        struct t_outcome o;
+
+        t_enter_mode(state);
+        child_ignores_term_from_start(c);
+        subproc_set_timeout(c, 200, 10000);
+        subproc_set_timeout_signal(c, SIGKILL);
+        run_timed(c, NULL, &o);
+        caller_term_back();
+        assert_ended_by_deadline(c, &o, SIGKILL, 200 - T_ROUNDING_MS, 200 + SLACK_MS);
+        assert_no_children();
+        subproc_free(c);
+}
+
+/* A value that is no signal fails the run before any child is made, naming it; the latest
+ * valid call wins over an earlier one. */
+static void test_timeout_signal_invalid(void **state)
+{
+        static const int bad[] = { 0, -1, 65, 100000 };
+
+        (void)state;
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                subproc *c = helper_writing_then_sleeping("x", 10000);
+
+                subproc_set_timeout(c, 200, 5000);
+                subproc_set_timeout_signal(c, bad[i]);
+                assert_ll_equal(subproc_run(c, NULL), -1);
+                assert_errno_equal(errno, EINVAL);
+                assert_non_null(strstr(subproc_errmsg(), "timeout signal"));
+                assert_ll_equal(subproc_pid(c), -1);
+                assert_no_children();
+                subproc_free(c);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -524,6 +591,9 @@ int main(void)
                 BOTH_TERM_MODES(test_grandchild_in_session),
                 BOTH_TERM_MODES(test_grandchild_child_ignores_term),
                 BOTH_TERM_MODES(test_timeout_child_left_its_group),
+                BOTH_TERM_MODES(test_timeout_signal_chosen),
+                BOTH_TERM_MODES(test_timeout_signal_kill),
+                cmocka_unit_test(test_timeout_signal_invalid),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
