@@ -690,6 +690,219 @@ static void test_locked_pidfile_keeps_readers_out(void **state)
         }
 }
 
+/* ---- issue 15: matching by executable, name and real uid; schedules; one signal ---- */
+
+/* The name (/proc/PID/comm) of a process. */
+static void comm_of(pid_t pid, char *buf, size_t size)
+{
+        char path[64];
+        FILE *f;
+
+        snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+        f = fopen(path, "r");
+        assert_non_null(f);
+        assert_non_null(fgets(buf, (int)size, f));
+        fclose(f);
+        buf[strcspn(buf, "\n")] = '\0';
+}
+
+static void write_pid(const char *path, pid_t pid)
+{
+        char *text = t_pid_text(pid);
+
+        t_write_file(path, text, strlen(text));
+        free(text);
+}
+
+/* An unlocked pidfile naming a live process: it counts only when every criterion given
+ * matches; when one does not, nobody is signalled. */
+static void test_unlocked_daemon_matched_by_name_and_uid(void **state)
+{
+        static const struct subproc_stop_step term[] = { { SIGTERM, 5000 } };
+        char *path, comm[64], longer[128];
+        pid_t pid, held = -2;
+        subproc *c;
+        int status = -1;
+
+        (void)state;
+        if (!t_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                skip();
+        }
+        path = t_make_temp_path();
+        c = victim_start(&pid);
+        comm_of(pid, comm, sizeof comm);
+        write_pid(path, pid);
+        {
+                const struct subproc_pidfile_match no[] = {
+                        { .name = "nosuch" },
+                        { .name = comm, .match_uid = true, .uid = getuid() + 1 },
+                        { .exe = "/bin/sh", .name = comm },
+                        { .match_uid = true, .uid = getuid() + 1 },
+                };
+
+                for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+                        assert_ll_equal(subproc_pidfile_status_match(path, &no[i], &held),
+                                        SUBPROC_PIDFILE_STALE);
+                        assert_ll_equal(subproc_pidfile_signal(path, &no[i], SIGUSR1), 0);
+                        assert_true(t_file_exists(path));
+                        /* A stale file is removed by a stop, and nobody signalled. */
+                        assert_ll_equal(subproc_pidfile_stop_schedule(path, &no[i], term, 1), 0);
+                        assert_false(t_file_exists(path));
+                        assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
+                        write_pid(path, pid);
+                }
+        }
+        {
+                const struct subproc_pidfile_match yes[] = {
+                        { .name = comm },
+                        { .match_uid = true, .uid = getuid() },
+                        { .exe = HELPER_PATH, .name = comm, .match_uid = true, .uid = getuid() },
+                };
+
+                for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+                        held = -2;
+                        assert_ll_equal(subproc_pidfile_status_match(path, &yes[i], &held),
+                                        SUBPROC_PIDFILE_RUNNING);
+                        assert_ll_equal(held, pid);
+                }
+                /* The kernel keeps 15 bytes of a name: a longer one matches on those. */
+                snprintf(longer, sizeof longer, "%s%s", comm,
+                         "-and-a-long-tail-past-fifteen-bytes");
+                if (strlen(comm) == 15) {
+                        struct subproc_pidfile_match l = { .name = longer };
+
+                        assert_ll_equal(subproc_pidfile_status_match(path, &l, &held),
+                                        SUBPROC_PIDFILE_RUNNING);
+                }
+                /* One signal, no wait, the file kept: SIGCONT does the helper no harm. */
+                assert_ll_equal(subproc_pidfile_signal(path, &yes[0], SIGCONT), 1);
+                assert_true(t_file_exists(path));
+                assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
+                assert_ll_equal(subproc_pidfile_stop_schedule(path, &yes[2], term, 1), 1);
+        }
+        assert_false(t_file_exists(path));
+        subproc_set_raw_status(c);
+        assert_ll_equal(subproc_wait_timeout(c, &status, T_HANG_GUARD_SHORT_MS), 0);
+        assert_killed_by(status, SIGTERM);
+        subproc_free(c);
+        free(path);
+}
+
+/* A schedule that runs out leaves the process running and the file in place (ETIMEDOUT);
+ * a longer one ends it with its last signal. */
+static void test_stop_schedule_runs_out(void **state)
+{
+        static const struct subproc_stop_step term_only[] = { { SIGTERM, 200 } };
+        static const struct subproc_stop_step term_kill[] = { { SIGTERM, 100 }, { SIGKILL, 5000 } };
+        struct sigaction old, ignore = { .sa_handler = SIG_IGN };
+        struct subproc_pidfile_match m = { .exe = HELPER_PATH };
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term",
+                                      "--sleep-ms=60000", NULL);
+        char *path;
+        pid_t pid;
+        int status = -1;
+
+        (void)state;
+        if (!t_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                skip();
+        }
+        path = t_make_temp_path();
+        /* Ignoring SIGTERM from its first instruction, inherited from us. */
+        sigemptyset(&ignore.sa_mask);
+        assert_ll_equal(sigaction(SIGTERM, &ignore, &old), 0);
+        subproc_inherit_signals(c);
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        sigaction(SIGTERM, &old, NULL);
+        write_pid(path, pid);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_stop_schedule(path, &m, term_only, 1), -1);
+        assert_errno_equal(errno, ETIMEDOUT);
+        assert_contains(subproc_errmsg(), "still runs after the last step");
+        assert_true(t_file_exists(path));
+        assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
+        assert_ll_equal(subproc_pidfile_stop_schedule(path, &m, term_kill, 2), 1);
+        assert_false(t_file_exists(path));
+        subproc_set_raw_status(c);
+        assert_ll_equal(subproc_wait_timeout(c, &status, T_HANG_GUARD_SHORT_MS), 0);
+        assert_killed_by(status, SIGKILL);
+        subproc_free(c);
+        free(path);
+}
+
+/* A lock holder that is not the process asked for is not signalled, nor its file removed. */
+static void test_locked_holder_must_match(void **state)
+{
+        static const struct subproc_stop_step term[] = { { SIGTERM, 1000 } };
+        struct subproc_pidfile_match other = { .name = "nosuch" };
+        char *path = t_make_temp_path();
+        int release_fd;
+        pid_t pid, held = -2;
+        subproc *c = t_holder_start(path, &release_fd, &pid);
+
+        (void)state;
+        assert_ll_equal(subproc_pidfile_status_match(path, &other, &held), SUBPROC_PIDFILE_STALE);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_stop_schedule(path, &other, term, 1), -1);
+        assert_errno_equal(errno, EPERM);
+        assert_contains(subproc_errmsg(), "not the process asked for");
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_signal(path, &other, SIGTERM), -1);
+        assert_errno_equal(errno, EPERM);
+        assert_true(t_file_exists(path));
+        assert_ll_equal(waitpid(pid, NULL, WNOHANG), 0);
+        assert_ll_equal(subproc_pidfile_status(path, NULL, &held), SUBPROC_PIDFILE_RUNNING);
+        t_holder_stop(c, release_fd);
+        free(path);
+}
+
+/* Bad arguments: said, and nobody signalled. */
+static void test_stop_schedule_bad_arguments(void **state)
+{
+        static const struct subproc_stop_step bad_sig[] = { { SIGTERM, 10 }, { 0, 10 } };
+        static const struct subproc_stop_step term[] = { { SIGTERM, 10 } };
+        struct subproc_pidfile_match empty_name = { .name = "" };
+        char *path = t_make_temp_path();
+        pid_t pid, held;
+        subproc *c = victim_start(&pid);
+
+        (void)state;
+        write_pid(path, pid);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_stop_schedule(path, NULL, term, 0), -1);
+        assert_errno_equal(errno, EINVAL);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_stop_schedule(path, NULL, NULL, 1), -1);
+        assert_errno_equal(errno, EINVAL);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_stop_schedule(path, NULL, bad_sig, 2), -1);
+        assert_errno_equal(errno, EINVAL);
+        assert_contains(subproc_errmsg(), "step 2");
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_stop_schedule(path, &empty_name, term, 1), -1);
+        assert_errno_equal(errno, EINVAL);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_status_match(path, &empty_name, &held), -1);
+        assert_errno_equal(errno, EINVAL);
+        for (int sig = -1; sig <= 0; sig++) {
+                errno = 0;
+                assert_ll_equal(subproc_pidfile_signal(path, NULL, sig), -1);
+                assert_errno_equal(errno, EINVAL);
+        }
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_status_match(path, NULL, NULL), -1);
+        assert_errno_equal(errno, EINVAL);
+        /* No criterion: the unlocked pid is not trusted, as before. */
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_signal(path, NULL, SIGTERM), -1);
+        assert_errno_equal(errno, ENOLCK);
+        assert_true(t_file_exists(path));
+        victim_check_and_stop(c, pid);
+        (void)unlink(path);
+        free(path);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -704,6 +917,10 @@ int main(void)
                 T_TEST(test_release_removes_only_its_file),
                 T_TEST(test_fcntl_locked_daemon),
                 T_TEST(test_locked_pidfile_keeps_readers_out),
+                T_TEST(test_unlocked_daemon_matched_by_name_and_uid),
+                T_TEST(test_stop_schedule_runs_out),
+                T_TEST(test_locked_holder_must_match),
+                T_TEST(test_stop_schedule_bad_arguments),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
