@@ -227,6 +227,22 @@ run "$SUBPROC" --stop "$TMP/s.pid" --name sleep --retry TERM/5
 check "--stop --name sleep --retry TERM/5: 0, gone, file removed" \
     '[ "$RC" = 0 ] && wait_for 5000 is_gone "$s" && [ ! -e "$TMP/s.pid" ]'
 
+# start-stop-daemon --stop without --retry: one TERM, no wait; subproc --stop --signal TERM.
+for tool in ssd subproc; do
+    [ $tool = ssd ] && [ -z "$SSD" ] && continue
+    "$SUBPROC" -d -- sh -c "echo \$\$ >'$TMP/t.pid'; exec sleep 30"
+    wait_for 5000 file_has_content "$TMP/t.pid"
+    t=$(cat "$TMP/t.pid")
+    remember_pid "$t"
+    if [ $tool = ssd ]; then
+        run "$SSD" --stop --pidfile "$TMP/t.pid" --name sleep
+    else
+        run "$SUBPROC" --stop "$TMP/t.pid" --name sleep --signal TERM
+    fi
+    check "$tool: --stop --name sleep, one TERM: 0, it is gone" '[ "$RC" = 0 ] && wait_for 5000 is_gone "$t"'
+    rm -f "$TMP/t.pid"
+done
+
 # A locked pidfile (subproc -d -p) keeps its rules; --name must match its holder too.
 "$SUBPROC" -d -p "$TMP/l.pid" -- sh -c "$LOGGER" "$TMP/l.log.pid"
 l=$(cat "$TMP/l.pid")
