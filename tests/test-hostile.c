@@ -337,6 +337,13 @@ static void b_death_signal(subproc **c, const struct row *row)
         subproc_set_death_signal(*c, (int)row->number);
 }
 
+/* Issue 15. */
+static void b_timeout_signal(subproc **c, const struct row *row)
+{
+        subproc_set_timeout(*c, 60000, 1000);
+        subproc_set_timeout_signal(*c, (int)row->number);
+}
+
 static void b_rlimit_resource(subproc **c, const struct row *row)
 {
         subproc_set_rlimit(*c, (int)row->number, 1, 1);
@@ -1117,7 +1124,7 @@ static void check_parser(const struct row *row)
         if (strcmp(option, "--timeout") == 0 || strcmp(option, "--kill-after") == 0) {
                 r = parse_duration(row->input, &ms);
                 assert_ll_equal(ms, 12345);
-        } else if (strcmp(option, "--death-signal") == 0) {
+        } else if (strcmp(option, "--death-signal") == 0 || strcmp(option, "--signal") == 0) {
                 r = parse_signal(row->input, &sig);
                 assert_ll_equal(sig, -7);
         } else if (strcmp(option, "--rlimit") == 0) {
@@ -1165,6 +1172,45 @@ static void row_cli(const struct row *row)
         free(err);
         subproc_free(c);
         free(marker);
+}
+
+/* Issue 15: the --stop options of tools/parity.c refused with exit 125 and a message naming
+ * the option and the input (or `names`), before anything is signalled: the victim, a process
+ * the pidfile names, still runs. */
+static void row_cli_stop(const struct row *row)
+{
+        char *path = row_path("v.pid"), *err = NULL, text[32], quoted[256];
+        subproc *c,
+                *victim = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        pid_t pid;
+        int status = -1, rc;
+        bool alive;
+
+        if (access(SUBPROC_CLI_PATH, X_OK) != 0)
+                fail_msg("%s is not built (run meson compile before meson test)", SUBPROC_CLI_PATH);
+        assert_ll_equal(subproc_run_async(victim, &pid), 0);
+        snprintf(text, sizeof text, "%d\n", (int)pid);
+        t_write_file(path, text, strlen(text));
+        c = subproc_new_args(SUBPROC_CLI_PATH, "--stop", path, "--exec", HELPER_PATH, row->value,
+                             row->input, NULL);
+        subproc_set_error_buffer(c, &err);
+        rc = subproc_run(c, &status);
+        /* Before any assertion, so that a failed one leaves no child behind. */
+        alive = waitpid(pid, NULL, WNOHANG) == 0;
+        subproc_abort(victim);
+        subproc_free(victim);
+        assert_ll_equal(rc, 0);
+        if (status != 125)
+                fail_msg("%s '%s': exit %d, expected 125; stderr: %s", row->value, row->input,
+                         status, err);
+        snprintf(quoted, sizeof quoted, "'%s'", row->input);
+        assert_contains(err, row->names != NULL ? row->names : quoted);
+        assert_contains(err, row->value);
+        assert_true(alive);
+        assert_true(t_file_exists(path));
+        free(err);
+        subproc_free(c);
+        free(path);
 }
 
 /* Issue 14, identity: the CLI's identity options (tools/identity.c, not parse.c) refused
@@ -1585,6 +1631,9 @@ static void b_id_maps(subproc **c, const struct row *row)
 #define PATHROW(label, value, e)                                                             \
         { .name = "PATH " label, .fn = row_path_lookup, .input = (value),                    \
           .expected_errno = (e) }
+#define CLI_STOP(option, in, names_)                                                         \
+        { .name = "cli --stop: " option " " in, .fn = row_cli_stop, .value = (option),       \
+          .input = (in), .names = (names_) }
 #define CLI(option, in, e) { .name = "cli: " option " " in, .fn = row_cli, .value = (option), \
                              .input = (in), .expected_errno = (e) }
 #define CLI_NAMES(option, in, e, names_)                                                     \
@@ -1868,6 +1917,31 @@ static const struct row rows[] = {
         CLI("--death-signal", "TERM ", EINVAL),
         CLI("--death-signal", "9x", EINVAL),
         CLI("--death-signal", "", EINVAL),
+        /* Issue 15: timeout(1)'s -s and start-stop-daemon's --stop options. */
+        CLI("--signal", "-1", EINVAL),
+        CLI("--signal", "0", EINVAL),
+        CLI("--signal", "127", EINVAL),
+        CLI("--signal", "99999999999999999999", ERANGE),
+        CLI("--signal", "SIG", EINVAL),
+        CLI("--signal", "TERM ", EINVAL),
+        CLI("--signal", "", EINVAL),
+        CLI_STOP("--retry", "TERM/x", NULL),
+        CLI_STOP("--retry", "5/TERM", NULL),
+        CLI_STOP("--retry", "TERM/5/5", NULL),
+        CLI_STOP("--retry", "forever", NULL),
+        CLI_STOP("--retry", "TERM//5", NULL),
+        CLI_STOP("--retry", "/TERM/5", NULL),
+        CLI_STOP("--retry", "TERM/5/", NULL),
+        CLI_STOP("--retry", "/", NULL),
+        CLI_STOP("--retry", "", NULL),
+        CLI_STOP("--retry", "-0/5", NULL),
+        CLI_STOP("--retry", "TERM/99999999999999999999", NULL),
+        CLI_STOP("--signal", "0", NULL),
+        CLI_STOP("--signal", "SIGSIGTERM", NULL),
+        CLI_STOP("--name", "", "needs a process name"),
+        CLI_STOP("--user", "no-such-user-here", NULL),
+        CLI_STOP("--user", "99999999999999999999", NULL),
+        CLI_STOP("--user", "-1", NULL),
         CLI("--rlimit", "NOFILE=-1", EINVAL),
         CLI("--rlimit", "NOFILE=99999999999999999999999", ERANGE),
         CLI("--rlimit", "NOFILE=18446744073709551615", ERANGE),
@@ -1901,6 +1975,11 @@ static const struct row rows[] = {
         BUILDER("death signal 0", b_death_signal, NULL, NULL, 0, "death signal 0"),
         BUILDER("death signal -1", b_death_signal, NULL, NULL, -1, "death signal -1"),
         BUILDER("death signal 127", b_death_signal, NULL, NULL, 127, "is not a signal"),
+        /* Issue 15. */
+        BUILDER("timeout signal 0", b_timeout_signal, NULL, NULL, 0, "timeout signal 0"),
+        BUILDER("timeout signal -1", b_timeout_signal, NULL, NULL, -1, "timeout signal -1"),
+        BUILDER("timeout signal 127", b_timeout_signal, NULL, NULL, 127, "is not a signal"),
+        BUILDER("timeout signal INT_MIN", b_timeout_signal, NULL, NULL, INT_MIN, "is not a signal"),
         BUILDER("rlimit resource -1", b_rlimit_resource, NULL, NULL, -1,
                 "resource limit -1 is unknown"),
         BUILDER("rlimit resource RLIM_NLIMITS", b_rlimit_resource, NULL, NULL, RLIM_NLIMITS,

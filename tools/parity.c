@@ -63,7 +63,7 @@ static int schedule_item(const char *item, int *ret_sig, unsigned *ret_ms)
 
 static int bad_schedule(const char *spec, const char *item, const char *why)
 {
-        return usage_error("--retry %s: %s '%s'", spec, why, item);
+        return usage_error("--retry '%s': item '%s' %s", spec, item, why);
 }
 
 /* --retry SCHEDULE into o->steps.  A bare timeout N is SIGNAL/N/KILL/N (SIGNAL: --signal,
@@ -78,6 +78,9 @@ static int parse_retry(struct options *o)
 
         for (const char *p = spec; *p; p++)
                 items += *p == '/';
+        /* strtok_r() would skip empty items: "TERM//5" is a mistake, not TERM/5. */
+        if (!*spec || *spec == '/' || spec[strlen(spec) - 1] == '/' || strstr(spec, "//"))
+                return usage_error("--retry '%s': an empty item", spec);
         o->steps = calloc(items < 2 ? 2 : items, sizeof *o->steps);
         copy = strdup(spec);
         if (!o->steps || !copy) {
@@ -98,9 +101,9 @@ static int parse_retry(struct options *o)
                 if (strcmp(item, "forever") == 0)
                         kind = bad_schedule(spec, item, "is not supported: give the steps");
                 else if (kind < 0)
-                        kind = bad_schedule(spec, item, "neither a signal nor a timeout:");
+                        kind = bad_schedule(spec, item, "is neither a signal nor a timeout");
                 else if (kind == 0 && (n == 0 || o->steps[n - 1].wait_ms))
-                        kind = bad_schedule(spec, item, "a timeout must follow a signal:");
+                        kind = bad_schedule(spec, item, "is a timeout that follows no signal");
                 if (kind < 0) {
                         free(copy);
                         return -1;
