@@ -307,6 +307,44 @@ else
     echo "# skipped: --user against another user's process needs root"
 fi
 
+# The daemon died and its pid went to another program (the pid recycled, made certain in a
+# pid namespace of our own through ns_last_pid): matching by name or executable never
+# signals the newcomer.  recycle_case FILE MATCH...
+recycle_case() {
+    local f=$1 daemon victim rc
+    shift
+    sleep 1000 &
+    daemon=$!
+    echo "$daemon" >"$f"
+    kill "$daemon"
+    wait "$daemon"
+    echo $((daemon - 1)) >/proc/sys/kernel/ns_last_pid || return 10
+    sh -c 'trap "echo TERM >>\"$0.log\"" TERM; while :; do sleep 0.05; done' "$f" &
+    victim=$!
+    [ "$victim" = "$daemon" ] || return 11
+    "$SUBPROC" --stop "$f" "$@" --retry TERM/1/KILL/1 2>/dev/null
+    rc=$?
+    sleep 0.2
+    is_alive "$victim" || return 12
+    [ ! -e "$f.log" ] || return 13
+    kill -KILL "$victim"
+    return $rc
+}
+if is_root && unshare --pid --fork --mount-proc true 2>/dev/null; then
+    export -f recycle_case is_alive
+    for m in "--name sleep" "--exec $(command -v sleep)"; do
+        # shellcheck disable=SC2086
+        out=$(SUBPROC=$SUBPROC unshare --pid --fork --mount-proc bash -c 'recycle_case "$@"' _ \
+            "$TMP/recycled.pid" $m 2>&1)
+        rc=$?
+        check "a recycled pid running another program, --stop $m: 1, not signalled ($out)" \
+            '[ "$rc" = 1 ]'
+        rm -f "$TMP/recycled.pid" "$TMP/recycled.pid.log"
+    done
+else
+    echo "# skipped: the recycled pid case needs root and unshare --pid"
+fi
+
 # Bad input: said, before anything is signalled.
 for bad in TERM/x 5/TERM forever TERM/forever TERM/1/2 / FOO/1 -/1 TERM/-FOO 1x; do
     run "$SUBPROC" --stop "$TMP/none.pid" --retry "$bad"
