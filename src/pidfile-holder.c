@@ -32,7 +32,7 @@ struct probe {
 /* 0 with the file open, 1 when there is no file, -1 when it is refused. */
 static int probe_open(struct probe *p, const char *path)
 {
-        int fd;
+        int fd, r;
 
         *p = (struct probe){ .path = path, .fd = -1, .named = -1 };
         if (!path || !*path)
@@ -43,7 +43,15 @@ static int probe_open(struct probe *p, const char *path)
         if (fd < 0)
                 return sp_pidfile_open_error(path, fd, &p->st);
         p->fd = fd;
-        if (sp_pidfile_peek(fd, &p->named) < 0)
+        r = sp_pidfile_peek(fd, &p->named);
+        /* Content that names nobody (garbage, empty, too long) is only a hint that fails; a
+         * file we could not read at all is no answer: "not running" would be a guess. */
+        if (r < 0 && r != -EINVAL && r != -ENODATA && r != -ERANGE && r != -E2BIG) {
+                close(fd);
+                p->fd = -1;
+                return sp_error(-r, "read pidfile %s: %s", path, strerror(-r));
+        }
+        if (r < 0)
                 p->named = -1;
         return 0;
 }
@@ -227,8 +235,12 @@ static int keep_matching(struct probe *p, const struct sp_match *m)
                 if (pidfd >= 0)
                         close(pidfd);
                 /* Matched while the holder we proved still lives: the same process. */
-                if (r == 1 && p->holders[i].pidfd >= 0 && !sp_pidfd_alive(p->holders[i].pidfd))
-                        r = 0;
+                if (r == 1 && p->holders[i].pidfd >= 0) {
+                        r = sp_pidfd_state(p->holders[i].pidfd);
+                        if (r < 0)
+                                r = sp_error(-r, "cannot tell whether pid %d still runs: %s",
+                                             (int)p->holders[i].pid, strerror(-r));
+                }
                 if (r < 0) {
                         for (size_t j = i; j < p->nholders; j++)
                                 if (p->holders[j].pidfd >= 0)

@@ -45,6 +45,17 @@ bool sp_pidfd_alive(int pidfd)
         return poll(&p, 1, 0) == 0;
 }
 
+int sp_pidfd_state(int pidfd)
+{
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        int r;
+
+        do
+                r = poll(&p, 1, 0);
+        while (r < 0 && errno == EINTR);
+        return r < 0 ? -errno : r == 0;
+}
+
 /* The one signal path outside signal.c, on purpose: a pidfile's holder is not our child, so
  * signal.c's fallback (kill() while the child is proven unreaped) cannot apply; without a
  * pidfd the holder is not signalled at all. */
@@ -231,10 +242,14 @@ static int read_proc(pid_t pid, const char *name, char *buf, size_t size)
 
         buf[0] = '\0';
         snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        do
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
         if (fd < 0)
                 return proc_missing(errno);
-        n = read(fd, buf, size - 1);
+        do
+                n = read(fd, buf, size - 1);
+        while (n < 0 && errno == EINTR);
         if (n < 0) {
                 int err = errno;
 
@@ -291,8 +306,8 @@ int sp_pid_matches(pid_t pid, const struct sp_match *m, int *ret_pidfd)
         if (r == 1 && m->has_uid)
                 r = real_uid_is(pid, m->uid);
         /* Checked after every look: the pid may name another process by now. */
-        if (r == 1 && !sp_pidfd_alive(pidfd))
-                r = 0;
+        if (r == 1)
+                r = sp_pidfd_state(pidfd);
         if (r == 1)
                 *ret_pidfd = pidfd;
         else

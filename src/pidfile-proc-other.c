@@ -8,6 +8,12 @@
 #include <errno.h>
 #include <signal.h>
 
+int sp_pidfd_state(int pidfd)
+{
+        (void)pidfd;
+        return -ENOSYS;
+}
+
 bool sp_pidfd_alive(int pidfd)
 {
         (void)pidfd;

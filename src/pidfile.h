@@ -78,6 +78,8 @@ SP_HIDDEN int sp_pidfile_read_locked(dev_t dev, ino_t ino);
 SP_HIDDEN int sp_pid_alive(pid_t pid);
 /* Whether the process of a pidfd is still running (not exited, not a zombie). */
 SP_HIDDEN bool sp_pidfd_alive(int pidfd);
+/* The same, told apart from a failure to look: 1 running, 0 gone, -errno. */
+SP_HIDDEN int sp_pidfd_state(int pidfd);
 /* pidfd_send_signal(): 0 or -errno. */
 SP_HIDDEN int sp_pidfd_signal(int pidfd, int sig);
 /* Wait up to timeout_ms for the process of a pidfd to exit: 0, or -ETIMEDOUT. */

@@ -656,6 +656,55 @@ static void sc_pidfile(struct point *pt)
         unlink(g.held_pidfile);
 }
 
+/* Issue 15: an unlocked pidfile naming a running helper, matched by name, executable and
+ * uid: status, one signal, then a stop schedule.  A stop that says it stopped the helper
+ * stopped it; one that failed left it running or gone, never anybody else signalled. */
+static void sc_pidfile_match(struct point *pt)
+{
+        static const struct subproc_stop_step steps[] = { { SIGTERM, 5000 } };
+        struct subproc_pidfile_match m = {
+                .exe = HELPER_PATH, .name = "subproc-test-he", .match_uid = true, .uid = getuid()
+        };
+        pid_t pid = -1, held = -1;
+        bool status_ok, stopped;
+        long r = -1, r_stop = -1;
+        subproc *helper;
+        char text[32];
+        int fd;
+
+        unlink(g.held_pidfile);
+        helper = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20000", fault_marker,
+                                  NULL);
+        if (subproc_run_async(helper, &pid) < 0) {
+                wrongf(pt, "test setup: cannot start the helper: %s", subproc_errmsg());
+                subproc_free(helper);
+                return;
+        }
+        snprintf(text, sizeof text, "%d\n", (int)pid);
+        fd = open(g.held_pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+                wrongf(pt, "test setup: cannot write %s", g.held_pidfile);
+        if (fd >= 0)
+                close(fd);
+        window_open(pt);
+        status_ok = TRY(pt, r = subproc_pidfile_status_match(g.held_pidfile, &m, &held));
+        (void)TRY(pt, subproc_pidfile_signal(g.held_pidfile, &m, SIGCONT));
+        stopped = TRY(pt, r_stop = subproc_pidfile_stop_schedule(g.held_pidfile, &m, steps, 1));
+        window_close();
+
+        if (status_ok && (r != SUBPROC_PIDFILE_RUNNING || held != pid))
+                wrongf(pt, "status %ld with pid %d; expected running, pid %d", r, (int)held,
+                       (int)pid);
+        if (stopped && r_stop != 1)
+                wrongf(pt, "the stop returned %ld, but the helper was running", r_stop);
+        else if (stopped &&
+                 (subproc_wait_timeout(helper, NULL, 3000) == 0 || subproc_pid(helper) > 0))
+                wrongf(pt, "the stop succeeded but the helper was not stopped");
+        subproc_abort(helper);
+        subproc_free(helper);
+        unlink(g.held_pidfile);
+}
+
 /* subproc_run_async(), subproc_handshake_wait(), subproc_handshake_release(), then wait. */
 static void sc_handshake(struct point *pt)
 {
@@ -1038,6 +1087,7 @@ const struct scenario fault_scenarios[] = {
         { "daemon", sc_daemon, 0 },
         { "daemon_handshake", sc_daemon_handshake, 0 },
         { "pidfile", sc_pidfile, 0 },
+        { "pidfile_match", sc_pidfile_match, 0 }, /* issue 15 */
         { "handshake", sc_handshake, 0 },
         { "path", sc_path, 0 },
         { "exec_fail", sc_exec_fail, ENOENT },
