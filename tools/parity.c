@@ -136,9 +136,11 @@ static int take_user(struct options *o)
 
 static int check_run(const struct options *o)
 {
-        if (o->name_match || o->retry || o->oknodo)
-                return usage_error("--name, --retry and --oknodo only go with --status or "
-                                   "--stop");
+        if (o->name_match || o->retry)
+                return usage_error("--name and --retry only go with --status or --stop");
+        if (o->oknodo && !o->pidfile)
+                return usage_error("--oknodo goes with --stop, or with -p (a start that finds "
+                                   "the service running)");
         if (o->signal && !o->has_timeout)
                 return usage_error("--signal goes with --timeout (or --stop)");
         if (o->preserve_status && !o->has_timeout)

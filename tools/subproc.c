@@ -287,6 +287,28 @@ static int report_failure(void)
         return failure_status(err);
 }
 
+/* Issue 15, start-stop-daemon --start --oknodo: a start refused because a live process
+ * holds the pidfile is nothing to do (0), said only with -v; any other failure is one. */
+static int start_failure(const struct options *o)
+{
+        int err = errno, status = failure_status(err);
+        pid_t holder = -1;
+        char msg[1024];
+
+        if (!o->oknodo || !o->pidfile || err != EBUSY)
+                return report_failure();
+        /* EBUSY may come from elsewhere (a cgroup): only a live holder of the pidfile, as
+         * the kernel shows it, is the service running. */
+        snprintf(msg, sizeof msg, "%s", *subproc_errmsg() ? subproc_errmsg() : strerror(err));
+        if (subproc_pidfile_holder(o->pidfile, &holder, NULL) == 0 && holder > 0) {
+                if (o->verbose)
+                        say("%s: nothing started (--oknodo)", msg);
+                return 0;
+        }
+        say("%s", msg);
+        return status;
+}
+
 static int status_exit_code(int status)
 {
         if (WIFEXITED(status))
@@ -417,7 +439,7 @@ static int exec_in_place(subproc *c, const struct options *o)
                 keep_stderr_copy();
         (void)subproc_exec(c); /* returns only on failure */
         check_stderr_copy();
-        return report_failure();
+        return start_failure(o);
 }
 
 static int run_daemon(subproc *c, const struct options *o)
@@ -427,7 +449,7 @@ static int run_daemon(subproc *c, const struct options *o)
         if (o->verbose && (r = log_command(c, o)) != 0)
                 return r;
         if (subproc_run(c, NULL) < 0)
-                return report_failure();
+                return start_failure(o);
         if (o->verbose)
                 say("daemon pid %d", (int)subproc_daemon_pid(c));
         return 0;
@@ -496,7 +518,7 @@ static int run_supervised(subproc *c, const struct options *o)
         /* Our parent now, before any signal could announce its death. */
         forward_signals(c, o->new_session || o->process_group, o->exit_with_parent ? getppid() : 0);
         if (subproc_run_async(c, NULL) < 0)
-                return report_failure();
+                return start_failure(o);
         forward_pending();
         if (subproc_wait(c, &status) == 0)
                 return status_exit_code(status);

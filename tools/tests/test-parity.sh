@@ -261,6 +261,29 @@ check "--stop --retry TERM/0.3/KILL/5 of the locked daemon: 0, gone, file remove
 run "$SUBPROC" --stop "$TMP/l.pid" --oknodo
 expect "then --stop --oknodo: 0" 0 ""
 
+# --oknodo with a start (-p): a service already running is nothing to do (start-stop-daemon
+# --start --oknodo); without it, 125 as before; a start that fails otherwise still fails.
+"$SUBPROC" -d -p "$TMP/k.pid" -- sleep 30
+k=$(cat "$TMP/k.pid")
+remember_pid "$k"
+run "$SUBPROC" -d -p "$TMP/k.pid" -- sleep 30
+expect_err "-d -p of a running service: 125, naming the holder" 125 "is held by pid $k"
+run "$SUBPROC" -d -p "$TMP/k.pid" --oknodo -- sleep 30
+check "-d -p --oknodo of a running service: 0, silent, the holder unchanged" \
+    '[ "$RC" = 0 ] && [ -z "$ERR" ] && [ "$(cat "$TMP/k.pid")" = "$k" ] && is_alive "$k"'
+run "$SUBPROC" -p "$TMP/k.pid" --oknodo --timeout 5 -- sh -c 'echo ran >"$0"' "$TMP/ran"
+check "-p --oknodo --timeout of a running service: 0, the program not run" \
+    '[ "$RC" = 0 ] && [ ! -e "$TMP/ran" ]'
+if [ -n "$SSD" ]; then
+    run "$SSD" --start --oknodo --pidfile "$TMP/k.pid" --exec "$(command -v sleep)" -- 30
+    expect "start-stop-daemon --start --oknodo of it: 0 too" 0
+fi
+run "$SUBPROC" -p "$TMP/k2.pid" --oknodo -- "$TMP/no-such-program"
+expect_err "-p --oknodo of a program that is not there: 127 still" 127 "no-such-program"
+"$SUBPROC" --stop "$TMP/k.pid"
+run "$SUBPROC" --oknodo -- true
+expect_err "--oknodo without --stop or -p: 125" 125 "--oknodo goes with --stop, or with -p"
+
 # A pidfile others could write is refused as before, matching or not: nobody signalled.
 unlocked_daemon "$TMP/w.pid"
 w=$(cat "$TMP/w.pid")
@@ -358,8 +381,6 @@ run "$SUBPROC" --status "$TMP/none.pid" --retry 5
 expect_err "--retry with --status: 125" 125 "go with --stop"
 run "$SUBPROC" --name sleep -- true
 expect_err "--name without --status/--stop: 125" 125 "only go with --status or --stop"
-run "$SUBPROC" --oknodo -- true
-expect_err "--oknodo without --stop: 125" 125 "only go with"
 run "$SUBPROC" --stop "$TMP/none.pid" --signal 0
 expect_err "--stop --signal 0: 125" 125 "invalid signal"
 
