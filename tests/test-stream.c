@@ -173,14 +173,17 @@ static void test_lines(void **state)
 
 static void test_line_longer_than_cap(void **state)
 {
-        /* A line of 3 caps and 5 bytes, an empty line, then a last line without '\n'. */
+        /* A short line, so that the long one starts off the pipe's 64 KiB reads; then a line
+         * of 3 caps and 5 bytes, an empty line, and a last line without '\n'. */
         size_t long_len = 3 * (size_t)SUBPROC_LINE_MAX + 5, len = 0;
-        char *input = malloc(long_len + 16);
+        char *input = malloc(long_len + 16), *at;
         struct seen s = { 0 };
         subproc *c;
 
         t_enter_mode(state);
         assert_non_null(input);
+        memcpy(input, "x\n", 2);
+        len = 2;
         for (size_t i = 0; i < long_len; i++)
                 input[len++] = (char)('A' + i % 26);
         memcpy(input + len, "\n\ntail", 6);
@@ -188,16 +191,17 @@ static void test_line_longer_than_cap(void **state)
         c = helper_cat(input, len);
         subproc_set_output_callback(c, SUBPROC_STDOUT, SUBPROC_LINES, collect, &s);
         assert_ll_equal(subproc_run(c, NULL), 0);
-        assert_ll_equal(s.n, 6);
-        for (int i = 0; i < 3; i++) {
+        assert_ll_equal(s.n, 7);
+        assert_string_equal(s.pieces[0].data, "x\n");
+        at = input + 2;
+        for (int i = 1; i <= 3; i++) {
                 assert_ll_equal(s.pieces[i].len, SUBPROC_LINE_MAX);
-                assert_bytes_equal(s.pieces[i].data, s.pieces[i].len,
-                                   input + (size_t)i * SUBPROC_LINE_MAX, SUBPROC_LINE_MAX);
+                assert_bytes_equal(s.pieces[i].data, s.pieces[i].len, at, SUBPROC_LINE_MAX);
+                at += SUBPROC_LINE_MAX;
         }
-        assert_bytes_equal(s.pieces[3].data, s.pieces[3].len, input + 3 * (size_t)SUBPROC_LINE_MAX,
-                           6);
-        assert_string_equal(s.pieces[4].data, "\n");
-        assert_string_equal(s.pieces[5].data, "tail");
+        assert_bytes_equal(s.pieces[4].data, s.pieces[4].len, at, 6);
+        assert_string_equal(s.pieces[5].data, "\n");
+        assert_string_equal(s.pieces[6].data, "tail");
         assert_false(s.bad_nul);
         free(input);
         seen_free(&s);
