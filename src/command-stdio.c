@@ -145,7 +145,7 @@ static bool input_is_set(const subproc *c)
 void subproc_set_input_pipe(subproc *c, int *fd)
 {
         /* "Sets *fd = -1 now", even on a broken command: the caller may close what it holds. */
-        if (fd && c && !c->is_static)
+        if (fd)
                 *fd = -1;
         if (sp_command_broken(c))
                 return;
