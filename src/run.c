@@ -27,8 +27,10 @@ void sp_run_close(struct sp_run *run)
         sp_close(&run->pidfd);
         sp_capture_free(&run->out);
         sp_capture_free(&run->err);
-        sp_sink_free(&run->out_sink);
-        sp_sink_free(&run->err_sink);
+        if (run->out_sink.fn) /* no callback, no buffers: spare the call */
+                sp_sink_free(&run->out_sink);
+        if (run->err_sink.fn)
+                sp_sink_free(&run->err_sink);
         run->io_pending = false;
 }
 
