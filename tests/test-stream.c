@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -683,6 +684,127 @@ static void test_input_pipe_ownership(void **state)
 }
 
 /* ---------------------------------------------------------------------------------------
+ * A hostile caller
+ * ------------------------------------------------------------------------------------- */
+
+/* The caller has 0, 1 and 2 closed: the input pipe and the output pipes take none of those
+ * numbers (a write to "our" stdin pipe must not land in the caller's fd 1 when it reopens it),
+ * and everything still flows. */
+static void test_caller_stdio_closed(void **state)
+{
+        int saved[3], fd = -1, r_async, r_wait, fd_flags;
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--cat", "--stderr-text=err\n",
+                                      NULL);
+        struct seen s = { 0 };
+        size_t out_len, err_len;
+        char *out, *err;
+
+        t_enter_mode(state);
+        subproc_set_input_pipe(c, &fd);
+        subproc_set_output_callback(c, SUBPROC_STDOUT | SUBPROC_STDERR, SUBPROC_LINES, collect, &s);
+        for (int i = 0; i < 3; i++) {
+                saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
+                assert_true(saved[i] >= 3);
+        }
+        for (int i = 0; i < 3; i++)
+                close(i);
+        r_async = subproc_run_async(c, NULL);
+        fd_flags = fd > 2 ? fcntl(fd, F_GETFD) : -1;
+        if (fd > 2) {
+                t_write_fd_all(fd, "in\n", 3);
+                close(fd);
+        }
+        r_wait = r_async == 0 ? subproc_wait(c, NULL) : -1;
+        for (int i = 0; i < 3; i++) {
+                assert_ll_equal(dup2(saved[i], i), i);
+                close(saved[i]);
+        }
+        assert_ll_equal(r_async, 0);
+        assert_true(fd > 2);
+        assert_true(fd_flags >= 0 && (fd_flags & FD_CLOEXEC));
+        assert_ll_equal(r_wait, 0);
+        out = joined(&s, SUBPROC_STDOUT, &out_len);
+        err = joined(&s, SUBPROC_STDERR, &err_len);
+        assert_string_equal(out, "in\n");
+        assert_string_equal(err, "err\n");
+        free(out);
+        free(err);
+        seen_free(&s);
+        subproc_free(c);
+}
+
+/* SIGCHLD ignored: the status is lost (ECHILD, naming SIGCHLD), but the callback got all the
+ * output first, and nothing is left. */
+static void test_sigchld_ignored(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=a\nb", NULL);
+        struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
+        struct seen s = { 0 };
+        char *got;
+        size_t len;
+        int r, e;
+
+        t_enter_mode(state);
+        subproc_set_output_callback(c, SUBPROC_STDOUT, SUBPROC_LINES, collect, &s);
+        assert_ll_equal(sigaction(SIGCHLD, &ignore, &old), 0);
+        r = subproc_run(c, NULL);
+        e = errno;
+        assert_ll_equal(sigaction(SIGCHLD, &old, NULL), 0);
+        assert_ll_equal(r, -1);
+        assert_errno_equal(e, ECHILD);
+        assert_contains(subproc_errmsg(), "SIGCHLD");
+        got = joined(&s, SUBPROC_STDOUT, &len);
+        assert_string_equal(got, "a\nb");
+        free(got);
+        seen_free(&s);
+        subproc_free(c);
+        assert_no_children();
+}
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+        (void)sig;
+        alarms++;
+}
+
+/* A signal every millisecond, its handler installed without SA_RESTART: every read, poll and
+ * write of the run is interrupted again and again; not a byte may be lost or doubled. */
+static void test_signals_meanwhile(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--cat-slowly=1", NULL);
+        char *input = t_make_pattern('k', (size_t)2 << 20), *got, *out;
+        struct sigaction sa = { .sa_handler = on_alarm }, old;
+        struct itimerval every_ms = { { 0, 1000 }, { 0, 1000 } }, off = { { 0, 0 }, { 0, 0 } };
+        struct seen s = { 0 };
+        size_t len;
+        int r;
+
+        t_enter_mode(state);
+        subproc_set_input_bytes(c, input, (size_t)2 << 20);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_output_callback(c, SUBPROC_STDOUT, SUBPROC_LINES | SUBPROC_ALSO_CAPTURE,
+                                    collect, &s);
+        alarms = 0;
+        assert_ll_equal(sigaction(SIGALRM, &sa, &old), 0);
+        assert_ll_equal(setitimer(ITIMER_REAL, &every_ms, NULL), 0);
+        r = subproc_run(c, NULL);
+        setitimer(ITIMER_REAL, &off, NULL);
+        sigaction(SIGALRM, &old, NULL);
+        assert_ll_equal(r, 0);
+        assert_true(alarms > 0);
+        got = joined(&s, SUBPROC_STDOUT, &len);
+        assert_bytes_equal(got, len, input, (size_t)2 << 20);
+        assert_bytes_equal(out, subproc_output_len(c), input, (size_t)2 << 20);
+        free(got);
+        free(out);
+        free(input);
+        seen_free(&s);
+        subproc_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------
  * Bad input
  * ------------------------------------------------------------------------------------- */
 
@@ -821,6 +943,9 @@ int main(void)
                 T_BOTH_MODES(test_input_pipe_eof_on_close),
                 T_BOTH_MODES(test_input_pipe_from_callback),
                 T_BOTH_MODES(test_input_pipe_ownership),
+                T_BOTH_MODES(test_caller_stdio_closed),
+                T_BOTH_MODES(test_sigchld_ignored),
+                T_BOTH_MODES(test_signals_meanwhile),
                 T_TEST(test_bad_input),
         };
 
