@@ -384,8 +384,9 @@ enum {
  * from a signal handler or another thread; SIGPIPE may be blocked meanwhile (while the run
  * feeds the child's stdin).  From fn the caller may write the input pipe
  * (subproc_set_input_pipe()), use subproc_pid() and subproc_kill() on this command and
- * anything on other commands (run them, even); it must not wait for, abort, rerun or free
- * this command (waits fail with EDEADLK; to end the run, return non-zero).
+ * anything on other commands (run them, even); it must not wait for, rerun or free this
+ * command (waits fail with EDEADLK, runs with EBUSY).  subproc_abort() of this command from fn
+ * ends the run once fn returns, as a non-zero return does.
  * A non-zero return ends the run at once: the callback is not called again, the child (with
  * its process group when it leads one) is stopped as by subproc_abort() (SIGTERM, a grace,
  * SIGKILL) and reaped, the buffers hold what came until then, and the call running the
@@ -1032,7 +1033,9 @@ SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
 
 /* Stop a running child: SIGTERM, wait up to 200 ms, then SIGKILL, and reap it.  Captured
  * buffers are left as they were.  Does nothing if nothing is running; never fails and leaves
- * errno unchanged.  Thread safety: one thread per command.  Async-signal safety: no. */
+ * errno unchanged.  Called from the command's own output callback, it only marks the run: the
+ * child is stopped once the callback returns, and the run fails with ECANCELED.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_abort(subproc *c);
 
 /* Byte length of the stdout (or shared) buffer captured by the last run; it may hold NULs.

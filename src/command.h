@@ -167,6 +167,7 @@ struct sp_sink {
         bool keep;    /* SUBPROC_ALSO_CAPTURE: the capture buffer gets every byte too */
         bool calling; /* inside the callback: the command must not be waited for from it */
         int refused;  /* the callback's non-zero return; it is never called again */
+        bool aborted; /* subproc_abort() from the callback: the same, once it returns */
         char *chunk;  /* what one read brought, NUL-terminated */
         char *line;   /* LINES: the line so far, up to SUBPROC_LINE_MAX bytes */
         size_t line_len;

@@ -81,7 +81,7 @@ static int service_slot(struct io_slot *slot, bool *broken_pipe)
 /* A slot failed with -e: set the error, naming a callback that refused; returns -1. */
 static int slot_error(const struct io_slot *slot, int fd, int e)
 {
-        if (e == ECANCELED && slot->sink && slot->sink->refused)
+        if (e == ECANCELED && slot->sink && (slot->sink->refused || slot->sink->aborted))
                 return sp_sink_refused(slot->sink);
         return sp_error(e, "I/O with the child on fd %d: %s", fd, strerror(e));
 }

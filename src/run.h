@@ -116,10 +116,14 @@ SP_HIDDEN int sp_capture_append(struct sp_capture *cap, const char *data, size_t
 SP_HIDDEN int sp_sink_read(int fd, struct sp_sink *sink, struct sp_capture *cap);
 /* The stream ends without EOF (the run stops reading): deliver a partial line. */
 SP_HIDDEN void sp_sink_flush(struct sp_sink *sink);
-/* Set the thread's error for a callback that returned non-zero; returns -1. */
+/* Set the thread's error for a callback that returned non-zero (or called subproc_abort());
+ * returns -1. */
 SP_HIDDEN int sp_sink_refused(const struct sp_sink *sink);
 /* Whether the run's callback is running (the command is not to be waited for from it). */
 SP_HIDDEN bool sp_sink_calling(const struct sp_run *run);
+/* subproc_abort() from the callback: true when one is running, which then ends the run once
+ * it returns, as a refusal does (the run's state is in use until then). */
+SP_HIDDEN bool sp_sink_abort_from_callback(struct sp_run *run);
 SP_HIDDEN void sp_sink_free(struct sp_sink *sink);
 
 /* Block SIGPIPE in this thread around writes to pipes whose reader may be gone; the restore

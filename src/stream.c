@@ -27,7 +27,24 @@ bool sp_sink_calling(const struct sp_run *run)
         return run->out_sink.calling || run->err_sink.calling;
 }
 
-/* Call back with data[0..len), which must have a writable byte at data[len]. */
+bool sp_sink_abort_from_callback(struct sp_run *run)
+{
+        struct sp_sink *sink = run->out_sink.calling   ? &run->out_sink
+                               : run->err_sink.calling ? &run->err_sink
+                                                       : NULL;
+
+        if (sink)
+                sink->aborted = true;
+        return sink != NULL;
+}
+
+static bool cancelled(const struct sp_sink *sink)
+{
+        return sink->refused != 0 || sink->aborted;
+}
+
+/* Call back with data[0..len), which must have a writable byte at data[len].  Non-zero when
+ * the run is to end. */
 static int call(struct sp_sink *sink, char *data, size_t len)
 {
         char saved = data[len];
@@ -41,7 +58,7 @@ static int call(struct sp_sink *sink, char *data, size_t len)
         errno = saved_errno;
         if (r != 0)
                 sink->refused = r;
-        return r;
+        return cancelled(sink);
 }
 
 /* Append to the line so far and deliver it once it ends or is full.  Returns how much of
@@ -86,7 +103,7 @@ void sp_sink_flush(struct sp_sink *sink)
         size_t n = sink->line_len;
 
         sink->line_len = 0;
-        if (sink->fn && !sink->refused && n > 0)
+        if (sink->fn && !cancelled(sink) && n > 0)
                 (void)call(sink, sink->line, n);
 }
 
@@ -104,7 +121,7 @@ int sp_sink_read(int fd, struct sp_sink *sink, struct sp_capture *cap)
         ssize_t n;
         int r;
 
-        if (sink->refused)
+        if (cancelled(sink))
                 return -ECANCELED;
         if ((r = alloc_buffers(sink)) < 0)
                 return r;
@@ -113,7 +130,7 @@ int sp_sink_read(int fd, struct sp_sink *sink, struct sp_capture *cap)
                 return errno == EINTR || errno == EAGAIN ? 1 : -errno;
         if (n == 0) {
                 sp_sink_flush(sink);
-                return sink->refused ? -ECANCELED : 0;
+                return cancelled(sink) ? -ECANCELED : 0;
         }
         /* The capture first: it holds everything read, whatever the callback says. */
         if (sink->keep && sp_capture_append(cap, sink->chunk, (size_t)n) < 0)
@@ -129,6 +146,11 @@ int sp_sink_refused(const struct sp_sink *sink)
                              : sink->stream == SUBPROC_STDERR ? "stderr"
                                                               : "stdout and stderr";
 
+        if (!sink->refused)
+                return sp_error(ECANCELED,
+                                "subproc_abort() was called from the output callback (the "
+                                "child's %s): the run is cancelled and the child stopped",
+                                stream);
         return sp_error(ECANCELED,
                         "the output callback returned %d for the child's %s: the run is "
                         "cancelled and the child stopped",

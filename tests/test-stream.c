@@ -465,6 +465,38 @@ static void test_callback_runs_other_commands(void **state)
         subproc_free(c);
 }
 
+static int abort_self(void *opaque, int stream, const char *data, size_t len)
+{
+        struct nested *n = opaque;
+
+        (void)stream;
+        (void)data;
+        (void)len;
+        n->runs_ok++;
+        subproc_abort(n->self); /* marks the run: its buffers are in use right here */
+        if (subproc_pid(n->self) <= 0)
+                n->wait_errno = -1;
+        return 0;
+}
+
+/* subproc_abort() from the command's own callback ends the run once the callback returns. */
+static void test_abort_from_callback(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=x\ny\n",
+                                      "--sleep-ms=60000", NULL);
+        struct nested n = { .self = c };
+        double start = t_monotonic_ms();
+
+        t_enter_mode(state);
+        subproc_set_output_callback(c, SUBPROC_STDOUT, SUBPROC_LINES, abort_self, &n);
+        assert_run_fails(c, ECANCELED, "subproc_abort() was called from the output callback");
+        assert_ll_equal(n.runs_ok, 1);
+        assert_ll_equal(n.wait_errno, 0);
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
+        subproc_free(c);
+}
+
 /* subproc_try_wait() in the caller's own loop calls back too. */
 static void test_try_wait_loop(void **state)
 {
@@ -937,6 +969,7 @@ int main(void)
                 T_BOTH_MODES(test_also_capture_with_limit),
                 T_BOTH_MODES(test_shared_buffer),
                 T_BOTH_MODES(test_callback_runs_other_commands),
+                T_BOTH_MODES(test_abort_from_callback),
                 T_BOTH_MODES(test_try_wait_loop),
                 T_BOTH_MODES(test_input_pipe_own_loop),
                 T_BOTH_MODES(test_input_pipe_thread),
