@@ -153,7 +153,9 @@ void sp_run_abort(subproc *c)
 
 void subproc_abort(subproc *c)
 {
-        if (c && c->run.pid > 0)
+        /* From the command's own callback, the run's buffers are in use: the run that called
+         * it ends the child once the callback returns. */
+        if (c && c->run.pid > 0 && !sp_sink_abort_from_callback(&c->run))
                 sp_run_abort(c);
 }
 
