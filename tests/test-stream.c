@@ -306,6 +306,7 @@ static void test_refusal_ends_run(void **state)
         check_refused(c, &s, true);
         seen_free(&s);
         subproc_free(c);
+        free(err);
 }
 
 static int refuse_other(void *opaque, int stream, const char *data, size_t len)
