@@ -248,7 +248,28 @@ SUBPROC_EXPORT void subproc_set_output_fd(subproc *c, int *fd);
  * and stderr one shared fd or pipe. */
 SUBPROC_EXPORT void subproc_set_error_fd(subproc *c, int *fd);
 
-/* Make the pipe ends created for the caller by the two functions above O_NONBLOCK. */
+/* Give the child a pipe on stdin that the caller writes, as it likes and for as long as it
+ * likes, while the run serves everything else (GLib's STDIN_PIPE, Python's stdin=PIPE).  Sets
+ * *fd = -1 now; every run that starts a child stores the pipe's write end in *fd.  From then
+ * on that fd is the caller's alone: the library never writes it, never closes it (not on a
+ * rerun, not in subproc_free()), so the caller closes it, which is the child's EOF, in every
+ * case, also once the child has gone.  A run that fails to start made no pipe, or closed it,
+ * and leaves *fd as it was.  A rerun overwrites *fd with a new pipe: close the last one first.
+ * The fd is close-on-exec (no other child inherits it, so the EOF comes when the caller
+ * closes it) and never 0, 1 or 2; it blocks, unless subproc_nonblocking_fds() is called,
+ * which a caller writing from its own poll loop wants.  A write after the child has closed
+ * its stdin or exited raises SIGPIPE in the caller, as any pipe does.
+ * Who writes while the library serves the output (no deadlock): a poll loop of the caller's
+ * with subproc_try_wait(), another thread while subproc_wait() runs,
+ * or the output callback (see subproc_set_output_callback(); non-blocking then, or the child
+ * may wait on a full stdout that only this thread reads).  subproc_run() refuses an input
+ * pipe without an output callback (EINVAL): nobody could write it.  stdin has one source:
+ * with an input fd or buffer as well, the run fails with EINVAL ("the input is set twice").
+ * A NULL pointer is a deferred EINVAL.  `fd` must stay valid until the command is freed.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_input_pipe(subproc *c, int *fd);
+
+/* Make the pipe ends created for the caller by the functions above O_NONBLOCK. */
 SUBPROC_EXPORT void subproc_nonblocking_fds(subproc *c);
 
 /* ---------------------------------------------------------------------------------------
@@ -326,6 +347,61 @@ SUBPROC_EXPORT void subproc_set_error_mapping(subproc *c, char **err);
  * recreated for every run and the child sees it under the same number each time.  That number
  * is never one already given with subproc_pass_fd_as(). */
 SUBPROC_EXPORT int subproc_add_send_buffer(subproc *c, const void *data, size_t len);
+
+/* The streams of subproc_set_output_callback(), as the callback is told them. */
+enum {
+        SUBPROC_STDOUT = 1 << 0, /* == 1, stdout's fd */
+        SUBPROC_STDERR = 1 << 1, /* == 2, stderr's fd */
+};
+
+/* Flags of subproc_set_output_callback(). */
+enum {
+        SUBPROC_LINES = 1 << 0,        /* whole lines, not chunks as they come */
+        SUBPROC_ALSO_CAPTURE = 1 << 1, /* the stream's output buffer gets everything too */
+};
+
+/* The longest piece SUBPROC_LINES delivers: a longer line comes in pieces of this size. */
+#define SUBPROC_LINE_MAX 65536
+
+/* Hand the child's output to `fn` as it arrives, while the run goes on (a build tool's
+ * progress, a test runner's log, a tee).  `streams`: SUBPROC_STDOUT, SUBPROC_STDERR or both;
+ * each goes through a pipe of its own, and fn(opaque, stream, data, len) is told which.
+ *   - Chunks (flags without SUBPROC_LINES): each call has what one read brought, at most
+ *     64 KiB; the cuts are where the pipe had them, not where the child's lines end.
+ *   - SUBPROC_LINES: each call has one line with its '\n'; or, without the '\n', the first
+ *     SUBPROC_LINE_MAX bytes of a longer line (the rest follows the same way), or the last
+ *     line at EOF when the child did not end it.  Nothing is lost or added.
+ *   - data is NUL-terminated (data[len] == '\0'; the child's own NULs are kept inside) and
+ *     valid only during the call.
+ *   - SUBPROC_ALSO_CAPTURE: a stream that also has an output or error buffer gets all of it
+ *     there too, exactly as without a callback (the capture limit applies to the buffer only:
+ *     the callback still sees every byte).  Without it, a stream with a buffer is refused.
+ *   - With one buffer for stdout and stderr (the same pointer), the two come through one pipe
+ *     in the child's order: the callback must take both, and is told
+ *     SUBPROC_STDOUT | SUBPROC_STDERR.
+ * Who calls it: the thread running subproc_run(), subproc_wait(), subproc_wait_timeout() or
+ * subproc_try_wait() (and the loop functions) on this command, from inside that call, never
+ * from a signal handler or another thread; SIGPIPE may be blocked meanwhile (while the run
+ * feeds the child's stdin).  From fn the caller may write the input pipe
+ * (subproc_set_input_pipe()), use subproc_pid() and subproc_kill() on this command and
+ * anything on other commands (run them, even); it must not wait for, rerun or free this
+ * command (waits fail with EDEADLK, runs with EBUSY).  subproc_abort() of this command from fn
+ * ends the run once fn returns, as a non-zero return does.
+ * A non-zero return ends the run at once: the callback is not called again, the child (with
+ * its process group when it leads one) is stopped as by subproc_abort() (SIGTERM, a grace,
+ * SIGKILL) and reaped, the buffers hold what came until then, and the call running the
+ * command returns -1 with errno ECANCELED and a message naming the callback, its return
+ * value and the stream (subproc_status(): -1).
+ * Errors, at the run: EINVAL for a NULL fn, no or unknown streams or flags, a stream that goes
+ * to an fd (subproc_set_output_fd()) or to a mapping (the child writes a memory file
+ * directly: nothing passes through the library to call back with), a stream with a buffer
+ * but no SUBPROC_ALSO_CAPTURE, SUBPROC_ALSO_CAPTURE with no buffer for the streams, and a
+ * daemon or subproc_exec() (nobody is left to serve it).  Setting it again replaces it.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_output_callback(subproc *c, unsigned streams, unsigned flags,
+                                                int (*fn)(void *opaque, int stream,
+                                                          const char *data, size_t len),
+                                                void *opaque);
 
 /* ---------------------------------------------------------------------------------------
  * Daemons and pidfiles: start the program as a daemon, and make it hold a locked pidfile.
@@ -964,7 +1040,9 @@ SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
 
 /* Stop a running child: SIGTERM, wait up to 200 ms, then SIGKILL, and reap it.  Captured
  * buffers are left as they were.  Does nothing if nothing is running; never fails and leaves
- * errno unchanged.  Thread safety: one thread per command.  Async-signal safety: no. */
+ * errno unchanged.  Called from the command's own output callback, it only marks the run: the
+ * child is stopped once the callback returns, and the run fails with ECANCELED.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_abort(subproc *c);
 
 /* Byte length of the stdout (or shared) buffer captured by the last run; it may hold NULs.

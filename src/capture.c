@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -175,4 +176,20 @@ int sp_capture_read(int fd, struct sp_capture *cap)
         }
 #endif
         return 1;
+}
+
+int sp_capture_append(struct sp_capture *cap, const char *data, size_t len)
+{
+        size_t keep = len;
+
+        if (cap->limit > 0 && keep > (cap->len < cap->limit ? cap->limit - cap->len : 0))
+                keep = cap->len < cap->limit ? cap->limit - cap->len : 0;
+        cap->dropped += len - keep;
+        if (keep == 0)
+                return 0;
+        if (capture_reserve(cap, keep) < 0)
+                return -ENOMEM;
+        memcpy(cap->data + cap->len, data, keep);
+        cap->len += keep;
+        return 0;
 }

@@ -122,9 +122,71 @@ static bool has_buffers(const struct sp_config *cfg)
         return cfg->has_input_buffer || cfg->output_bufp || cfg->error_bufp || cfg->nsends;
 }
 
+/* Served by the run as it goes: nobody serves them for a daemon or in place. */
+static const char *streaming(const struct sp_config *cfg)
+{
+        return cfg->output_fn ? "an output callback" : cfg->input_pipe_fdp ? "an input pipe" : NULL;
+}
+
+/* Whether the output callback can see `stream` (SUBPROC_STDOUT or SUBPROC_STDERR): 0, or -1
+ * with the error set. */
+static int check_callback_stream(const struct sp_config *cfg, unsigned stream)
+{
+        bool error = stream == SUBPROC_STDERR;
+        const char *name = error ? "stderr" : "stdout";
+        bool taken = cfg->output_streams & stream;
+        int *fdp = error ? cfg->error_fdp : cfg->output_fdp;
+        char **bufp = error ? cfg->error_bufp : cfg->output_bufp;
+
+        if (!taken)
+                return 0;
+        if (fdp)
+                return sp_error(EINVAL,
+                                "the output callback cannot see %s: it goes to an fd "
+                                "(subproc_set_%s_fd)",
+                                name, error ? "error" : "output");
+        if (bufp && (error ? cfg->error_mapped : cfg->output_mapped))
+                return sp_error(EINVAL,
+                                "the output callback cannot see %s: it goes to a memory file "
+                                "(subproc_set_%s_mapping) that the child writes directly",
+                                name, error ? "error" : "output");
+        if (bufp && !(cfg->output_flags & SUBPROC_ALSO_CAPTURE))
+                return sp_error(EINVAL,
+                                "%s has both a buffer and the output callback: give the "
+                                "callback SUBPROC_ALSO_CAPTURE to fill both",
+                                name);
+        return 0;
+}
+
+/* subproc_set_output_callback(): what only the whole command tells. */
+static int check_callback(const struct sp_config *cfg)
+{
+        const unsigned both = SUBPROC_STDOUT | SUBPROC_STDERR;
+        bool has_buffer = ((cfg->output_streams & SUBPROC_STDOUT) && cfg->output_bufp) ||
+                          ((cfg->output_streams & SUBPROC_STDERR) && cfg->error_bufp);
+
+        if (!cfg->output_fn)
+                return 0;
+        if (check_callback_stream(cfg, SUBPROC_STDOUT) < 0 ||
+            check_callback_stream(cfg, SUBPROC_STDERR) < 0)
+                return -1;
+        if ((cfg->output_flags & SUBPROC_ALSO_CAPTURE) && !has_buffer)
+                return sp_error(EINVAL, "SUBPROC_ALSO_CAPTURE, but the output callback's "
+                                        "streams have no buffer to capture into");
+        if (cfg->output_bufp && cfg->output_bufp == cfg->error_bufp &&
+            (cfg->output_streams & both) != both)
+                return sp_error(EINVAL, "stdout and stderr share one buffer, so one pipe: the "
+                                        "output callback must take both streams");
+        return 0;
+}
+
 /* Everything that has a pipe for the caller needs somebody to read it while we wait. */
 static int check_blocking(const struct sp_config *cfg)
 {
+        if (cfg->input_pipe_fdp && !cfg->output_fn)
+                return sp_error(EINVAL, "subproc_run cannot give the caller an input pipe "
+                                        "without an output callback: nobody could write it; "
+                                        "use subproc_run_async");
         if (cfg->output_fdp && cfg->output_wants_pipe)
                 return sp_error(EINVAL, "subproc_run cannot give the caller an output pipe: "
                                         "nobody would read it; use subproc_run_async");
@@ -145,6 +207,9 @@ static int check_spawn(const struct sp_config *cfg, bool async)
                 if (has_buffers(cfg))
                         return sp_error(EINVAL, "a daemon cannot use input, output, error or "
                                                 "send buffers: nobody would serve them");
+                if (streaming(cfg))
+                        return sp_error(EINVAL, "a daemon cannot use %s: nobody would serve it",
+                                        streaming(cfg));
         }
         if (cfg->keep_inherited_fds && (cfg->handshake || cfg->hook))
                 return sp_error(EINVAL,
@@ -171,6 +236,9 @@ static int check_in_place(const struct sp_config *cfg)
             (cfg->error_fdp && cfg->error_wants_pipe))
                 return sp_error(EINVAL, "subproc_exec cannot serve buffers or pipes: nobody "
                                         "is left to do it");
+        if (streaming(cfg))
+                return sp_error(EINVAL, "subproc_exec cannot serve %s: nobody is left to do it",
+                                streaming(cfg));
         return 0;
 }
 
@@ -181,7 +249,8 @@ int sp_check_run(const subproc *c, enum sp_run_kind kind)
                                ? -1
                                : check_in_place(&c->cfg);
         if ((kind == SP_RUN_BLOCKING && check_blocking(&c->cfg) < 0) || check_state(c) < 0 ||
-            check_namespaces(&c->cfg) < 0 || check_features(&c->cfg) < 0)
+            check_callback(&c->cfg) < 0 || check_namespaces(&c->cfg) < 0 ||
+            check_features(&c->cfg) < 0)
                 return -1;
         return check_spawn(&c->cfg, kind == SP_RUN_ASYNC);
 }

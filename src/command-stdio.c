@@ -139,7 +139,22 @@ void subproc_pass_inherited_fds(subproc *c)
 
 static bool input_is_set(const subproc *c)
 {
-        return c->cfg.input_fd >= 0 || c->cfg.has_input_buffer;
+        return c->cfg.input_fd >= 0 || c->cfg.has_input_buffer || c->cfg.input_pipe_fdp;
+}
+
+void subproc_set_input_pipe(subproc *c, int *fd)
+{
+        /* "Sets *fd = -1 now", even on a broken command: the caller may close what it holds. */
+        if (fd)
+                *fd = -1;
+        if (sp_command_broken(c))
+                return;
+        if (!fd)
+                sp_command_fail(c, EINVAL, "the input pipe's fd pointer is NULL");
+        else if (input_is_set(c))
+                sp_command_fail(c, EINVAL, "the input is set twice");
+        else
+                c->cfg.input_pipe_fdp = fd;
 }
 
 void subproc_set_input_fd(subproc *c, int fd)
@@ -389,4 +404,31 @@ int subproc_add_send_buffer(subproc *c, const void *data, size_t len)
         sb->child_fd = fds[0];
         c->cfg.nsends++;
         return sb->child_fd;
+}
+
+void subproc_set_output_callback(subproc *c, unsigned streams, unsigned flags,
+                                 int (*fn)(void *opaque, int stream, const char *data, size_t len),
+                                 void *opaque)
+{
+        const unsigned all_streams = SUBPROC_STDOUT | SUBPROC_STDERR;
+        const unsigned all_flags = SUBPROC_LINES | SUBPROC_ALSO_CAPTURE;
+
+        if (sp_command_broken(c))
+                return;
+        if (!fn)
+                sp_command_fail(c, EINVAL, "the output callback is NULL");
+        else if (streams == 0 || (streams & ~all_streams))
+                sp_command_fail(c, EINVAL,
+                                "output callback streams 0x%x: give SUBPROC_STDOUT, "
+                                "SUBPROC_STDERR or both",
+                                streams);
+        else if (flags & ~all_flags)
+                sp_command_fail(c, EINVAL, "unknown output callback flags 0x%x",
+                                flags & ~all_flags);
+        else {
+                c->cfg.output_fn = fn;
+                c->cfg.output_opaque = opaque;
+                c->cfg.output_streams = streams;
+                c->cfg.output_flags = flags;
+        }
 }

@@ -69,6 +69,11 @@ struct sp_config {
         bool error_mapped;
         size_t capture_limit; /* 0 for none */
         bool nonblocking;
+        int *input_pipe_fdp; /* subproc_set_input_pipe(): where the write end goes, or NULL */
+        /* subproc_set_output_callback(); fn NULL: none.  Validated by the run (check.c). */
+        int (*output_fn)(void *opaque, int stream, const char *data, size_t len);
+        void *output_opaque;
+        unsigned output_streams, output_flags;
         struct sp_send_buffer *sends;
         size_t nsends;
 
@@ -153,6 +158,22 @@ struct sp_capture {
         bool no_prefault;  /* MADV_POPULATE_WRITE is not supported here */
 };
 
+/* A stream handed to the caller's output callback as it arrives (stream.c).  Lives in the
+ * run; its buffers are freed by sp_run_close(). */
+struct sp_sink {
+        int (*fn)(void *opaque, int stream, const char *data, size_t len); /* NULL: none */
+        void *opaque;
+        int stream;   /* what the callback is told: SUBPROC_STDOUT, SUBPROC_STDERR or both */
+        bool lines;   /* SUBPROC_LINES */
+        bool keep;    /* SUBPROC_ALSO_CAPTURE: the capture buffer gets every byte too */
+        bool calling; /* inside the callback: the command must not be waited for from it */
+        int refused;  /* the callback's non-zero return; it is never called again */
+        bool aborted; /* subproc_abort() from the callback: the same, once it returns */
+        char *chunk;  /* what one read brought, NUL-terminated */
+        char *line;   /* LINES: the line so far, up to SUBPROC_LINE_MAX bytes */
+        size_t line_len;
+};
+
 /* Bytes the parent writes into a pipe of the child: stdin's input buffer, a send buffer. */
 struct sp_feed {
         int fd;                    /* our write end, -1 once done */
@@ -189,6 +210,7 @@ struct sp_run {
         int out_fd, err_fd;       /* read ends for the output and error buffers, -1: none */
         int out_memfd, err_memfd; /* memory files of the mappings, -1: none */
         struct sp_capture out, err;
+        struct sp_sink out_sink, err_sink; /* output callbacks of out_fd and err_fd */
 
         /* The timeout's escalation (supervise.c). */
         int phase; /* 0 running, 1 SIGTERM sent at the deadline, 2 SIGKILL sent */

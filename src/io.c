@@ -39,6 +39,7 @@ static int feed_some(struct sp_feed *f, bool *broken)
 struct io_slot {
         int *fd;                    /* the parent's end; closed and set to -1 when done */
         struct sp_capture *capture; /* reading: where to */
+        struct sp_sink *sink;       /* reading: the output callback, if it has one */
         struct sp_feed *feed;       /* writing: what */
 };
 
@@ -51,18 +52,38 @@ static int collect_slots(struct sp_run *run, struct io_slot *slots)
                         slots[n++] = (struct io_slot){ .fd = &run->feeds[i].fd,
                                                        .feed = &run->feeds[i] };
         if (run->out_fd >= 0)
-                slots[n++] = (struct io_slot){ .fd = &run->out_fd, .capture = &run->out };
+                slots[n++] = (struct io_slot){ .fd = &run->out_fd,
+                                               .capture = &run->out,
+                                               .sink = run->out_sink.fn ? &run->out_sink : NULL };
         if (run->err_fd >= 0)
-                slots[n++] = (struct io_slot){ .fd = &run->err_fd, .capture = &run->err };
+                slots[n++] = (struct io_slot){ .fd = &run->err_fd,
+                                               .capture = &run->err,
+                                               .sink = run->err_sink.fn ? &run->err_sink : NULL };
         return n;
+}
+
+/* Read a capture slot: sp_capture_read()'s returns. */
+static int read_slot(struct io_slot *slot)
+{
+        if (slot->sink)
+                return sp_sink_read(*slot->fd, slot->sink, slot->capture);
+        return sp_capture_read(*slot->fd, slot->capture);
 }
 
 /* Handle one ready slot: 1 to keep it, 0 when it is done, -errno on failure. */
 static int service_slot(struct io_slot *slot, bool *broken_pipe)
 {
         if (slot->capture)
-                return sp_capture_read(*slot->fd, slot->capture);
+                return read_slot(slot);
         return feed_some(slot->feed, broken_pipe);
+}
+
+/* A slot failed with -e: set the error, naming a callback that refused; returns -1. */
+static int slot_error(const struct io_slot *slot, int fd, int e)
+{
+        if (e == ECANCELED && slot->sink && (slot->sink->refused || slot->sink->aborted))
+                return sp_sink_refused(slot->sink);
+        return sp_error(e, "I/O with the child on fd %d: %s", fd, strerror(e));
 }
 
 /* The only open slot, or NULL. */
@@ -80,10 +101,10 @@ static int drain_capture(struct io_slot *slot)
 {
         int s;
 
-        while ((s = sp_capture_read(*slot->fd, slot->capture)) == 1)
+        while ((s = read_slot(slot)) == 1)
                 ;
         if (s < 0)
-                return sp_error(-s, "I/O with the child on fd %d: %s", *slot->fd, strerror(-s));
+                return slot_error(slot, *slot->fd, -s);
         sp_close(slot->fd);
         return 0;
 }
@@ -145,8 +166,7 @@ static int poll_slots(struct io_slot *slots, int nslots, long long stop_at_ms, i
                                 continue;
                         s = service_slot(&slots[i], broken_pipe);
                         if (s < 0) {
-                                r = sp_error(-s, "I/O with the child on fd %d: %s", pfds[i].fd,
-                                             strerror(-s));
+                                r = slot_error(&slots[i], pfds[i].fd, -s);
                         } else if (s == 0) {
                                 sp_close(slots[i].fd);
                                 left--;
@@ -216,6 +236,11 @@ int sp_io_loop(struct sp_run *run, long long stop_at_ms, int watch_fd)
 void sp_io_abandon(struct sp_run *run)
 {
         (void)sp_io_loop(run, sp_now_ms(), -1); /* what is there already */
+        /* No EOF will come: a partial last line is the last the callback gets. */
+        if (run->out_fd >= 0)
+                sp_sink_flush(&run->out_sink);
+        if (run->err_fd >= 0)
+                sp_sink_flush(&run->err_sink);
         for (size_t i = 0; i < run->nfeeds; i++)
                 sp_close(&run->feeds[i].fd);
         sp_close(&run->out_fd);

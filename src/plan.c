@@ -107,6 +107,14 @@ static int stdin_source(const struct sp_config *cfg, struct sp_run *run, struct 
 
         if (cfg->input_fd >= 0)
                 return cfg->input_fd;
+        if (cfg->input_pipe_fdp) {
+                child_end = make_pipe(s, true, &s->caller_write);
+                if (child_end >= 0 && cfg->nonblocking &&
+                    sp_set_nonblock(s->caller_write, true) < 0)
+                        return sp_error(errno, "cannot make the input pipe non-blocking: %s",
+                                        strerror(errno));
+                return child_end;
+        }
         if (!cfg->has_input_buffer)
                 return default_source(cfg, s, 0);
         child_end = make_pipe(s, true, &run->feeds[0].fd);
@@ -114,6 +122,25 @@ static int stdin_source(const struct sp_config *cfg, struct sp_run *run, struct 
                 return sp_error(errno, "cannot make the stdin pipe non-blocking: %s",
                                 strerror(errno));
         return child_end;
+}
+
+/* The output callback's state for the pipe of stdout (error false) or stderr, if the callback
+ * takes that stream (with one buffer for both, stdout's pipe carries both). */
+static void set_sink(const struct sp_config *cfg, struct sp_run *run, bool error)
+{
+        unsigned stream = error ? SUBPROC_STDERR : SUBPROC_STDOUT;
+        struct sp_sink *sink = error ? &run->err_sink : &run->out_sink;
+        bool shared = cfg->output_bufp && cfg->output_bufp == cfg->error_bufp;
+
+        if (!cfg->output_fn || !(cfg->output_streams & stream))
+                return;
+        *sink = (struct sp_sink){
+                .fn = cfg->output_fn,
+                .opaque = cfg->output_opaque,
+                .stream = shared ? SUBPROC_STDOUT | SUBPROC_STDERR : (int)stream,
+                .lines = cfg->output_flags & SUBPROC_LINES,
+                .keep = (error ? cfg->error_bufp : cfg->output_bufp) != NULL,
+        };
 }
 
 /* Where the child's stdout (error false) or stderr goes.  out_src is stdout's source. */
@@ -133,8 +160,11 @@ static int output_source(const struct sp_config *cfg, struct sp_run *run, struct
                 *memfd = sp_mapping_open();
                 return *memfd;
         }
-        if (bufp) {
-                (error ? &run->err : &run->out)->limit = cfg->capture_limit;
+        if (bufp ||
+            (cfg->output_fn && (cfg->output_streams & (error ? SUBPROC_STDERR : SUBPROC_STDOUT)))) {
+                if (bufp)
+                        (error ? &run->err : &run->out)->limit = cfg->capture_limit;
+                set_sink(cfg, run, error);
                 return make_pipe(s, false, error ? &run->err_fd : &run->out_fd);
         }
         if (fdp && wants_pipe) {
@@ -313,6 +343,11 @@ static void after_spawn(subproc *c, struct sp_spawn_fds *s, bool started)
 {
         int *fdps[2] = { c->cfg.output_fdp, c->cfg.error_fdp };
 
+        if (s->caller_write >= 0 && started) {
+                *c->cfg.input_pipe_fdp = s->caller_write;
+                s->caller_write = -1;
+        }
+        sp_close(&s->caller_write);
         for (int i = 0; i < 2; i++) {
                 if (s->caller_read[i] < 0)
                         continue;
@@ -492,8 +527,10 @@ int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
 {
         int r;
 
-        *b = (struct sp_plan_builder){ .plan = { .cgroup_fd = -1, .report_deadline_ms = SP_NEVER },
-                                       .fds = { .devnull = -1, .caller_read = { -1, -1 } } };
+        *b = (struct sp_plan_builder){
+                .plan = { .cgroup_fd = -1, .report_deadline_ms = SP_NEVER },
+                .fds = { .devnull = -1, .caller_read = { -1, -1 }, .caller_write = -1 }
+        };
         free(run->exec_path);
         run->exec_path = NULL;
         r = sp_path_resolve(c->cfg.argv.items[0], &run->exec_path);

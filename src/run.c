@@ -27,6 +27,10 @@ void sp_run_close(struct sp_run *run)
         sp_close(&run->pidfd);
         sp_capture_free(&run->out);
         sp_capture_free(&run->err);
+        if (run->out_sink.fn) /* no callback, no buffers: spare the call */
+                sp_sink_free(&run->out_sink);
+        if (run->err_sink.fn)
+                sp_sink_free(&run->err_sink);
         run->io_pending = false;
 }
 
@@ -149,7 +153,9 @@ void sp_run_abort(subproc *c)
 
 void subproc_abort(subproc *c)
 {
-        if (c && c->run.pid > 0)
+        /* From the command's own callback, the run's buffers are in use: the run that called
+         * it ends the child once the callback returns. */
+        if (c && c->run.pid > 0 && !sp_sink_abort_from_callback(&c->run))
                 sp_run_abort(c);
 }
 

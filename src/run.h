@@ -2,7 +2,8 @@
  * ended.  The path of one run through the files:
  *
  *   start.c      subproc_run / run_async: check (check.c), plan (plan.c), spawn (spawn.c)
- *   io.c         feed the input and send buffers, capture output (capture.c, mapping.c)
+ *   io.c         feed the input and send buffers, capture output (capture.c, mapping.c), hand
+ *                it to the output callback (stream.c)
  *   supervise.c  wait with the timeout's escalation, signalling through signal.c
  *   handshake.c  the go-ahead for a child that waits before exec
  *   run.c        the one end of every run: sp_run_end(), sp_run_abort(), subproc_free()
@@ -39,6 +40,7 @@ struct sp_spawn_fds {
         size_t n, cap;
         int devnull;
         int caller_read[2]; /* pipes for the caller (set_output_fd / set_error_fd with -1) */
+        int caller_write;   /* the input pipe's write end, for the caller (set_input_pipe) */
 };
 
 struct sp_plan_storage {
@@ -104,6 +106,26 @@ SP_HIDDEN void sp_capture_free(struct sp_capture *cap);
 /* Read what is there into the capture buffer, growing it: 1 to go on (also on EINTR and
  * EAGAIN), 0 at EOF, or -errno. */
 SP_HIDDEN int sp_capture_read(int fd, struct sp_capture *cap);
+/* Add len bytes to the capture buffer, past its limit only counted as dropped: 0 or -ENOMEM. */
+SP_HIDDEN int sp_capture_append(struct sp_capture *cap, const char *data, size_t len);
+
+/* Output callbacks (stream.c).  Read what is there and hand it to the sink's callback (and to
+ * the capture, with SUBPROC_ALSO_CAPTURE): 1 to go on (also on EINTR and EAGAIN), 0 at EOF
+ * (the last partial line delivered), -ECANCELED when the callback refused (see
+ * sp_sink_refused()), or another -errno. */
+SP_HIDDEN int sp_sink_read(int fd, struct sp_sink *sink, struct sp_capture *cap);
+/* The stream ends without EOF (the run stops reading): deliver a partial line. */
+SP_HIDDEN void sp_sink_flush(struct sp_sink *sink);
+/* Set the thread's error for a callback that returned non-zero (or called subproc_abort());
+ * returns -1. */
+SP_HIDDEN int sp_sink_refused(const struct sp_sink *sink);
+/* Whether the run's callback is running (the command is not to be waited for from it). */
+SP_HIDDEN bool sp_sink_calling(const struct sp_run *run);
+/* subproc_abort() from the callback: true when one is running, which then ends the run once
+ * it returns, as a refusal does (the run's state is in use until then). */
+SP_HIDDEN bool sp_sink_abort_from_callback(struct sp_run *run);
+SP_HIDDEN void sp_sink_free(struct sp_sink *sink);
+
 /* Block SIGPIPE in this thread around writes to pipes whose reader may be gone; the restore
  * swallows a SIGPIPE we caused (broken_pipe) unless one was pending before. */
 SP_HIDDEN void sp_sigpipe_block(sigset_t *old, bool *was_pending);

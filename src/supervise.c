@@ -274,13 +274,25 @@ int subproc_wait(subproc *c, int *exitstatus)
         return subproc_wait_timeout(c, exitstatus, -1);
 }
 
-int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms)
+/* Whether c can be waited for now: 0, or -1 with the error set. */
+static int check_wait(const subproc *c)
 {
         if (!c || c->is_static)
                 return sp_error(EINVAL, "cannot wait: %s",
                                 c ? "the command is broken" : "NULL command");
         if (c->run.pid <= 0)
                 return sp_error(ECHILD, "cannot wait: the command is not running");
+        /* The wait that calls the callback is still reading the pipe and its buffers. */
+        if (sp_sink_calling(&c->run))
+                return sp_error(EDEADLK, "cannot wait for the command from its own output "
+                                         "callback: return non-zero to end the run");
+        return 0;
+}
+
+int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout_ms)
+{
+        if (check_wait(c) < 0)
+                return -1;
         return sp_finish(c, exitstatus, timeout_ms < 0 ? SP_NEVER : sp_now_ms() + timeout_ms);
 }
 
@@ -288,11 +300,8 @@ int subproc_try_wait(subproc *c, int *exitstatus)
 {
         int r;
 
-        if (!c || c->is_static)
-                return sp_error(EINVAL, "cannot wait: %s",
-                                c ? "the command is broken" : "NULL command");
-        if (c->run.pid <= 0)
-                return sp_error(ECHILD, "cannot wait: the command is not running");
+        if (check_wait(c) < 0)
+                return -1;
         if (finish(c, exitstatus, sp_now_ms(), &r) == 0)
                 return 0;
         return r < 0 ? -1 : 1;

@@ -54,6 +54,8 @@
  *   --interleave=N       N lines alternately "out K\n" on stdout (K even), "err K\n" on stderr
  *   --write-nul          write HELPER_NUL_OUTPUT (it holds NUL bytes) to stdout
  *   --cat                copy stdin to stdout until EOF
+ *   --cat-slowly=MS      the same, sleeping MS milliseconds after every read: a child that
+ *                        reads slowly while it writes a lot
  *   --read-stdin-count   read stdin to EOF; report stdin_bytes=N and stdin_sum=CHECKSUM
  *   --close-stdin        close fd 0
  *   --read-fd=N          read fd N to EOF; report read_bytes[N], read_sum[N] and, for at most
@@ -709,6 +711,17 @@ static void sleep_ms(long long ms)
                 ;
 }
 
+static void cat_stdin_slowly(long long ms)
+{
+        static char chunk[READ_CHUNK];
+        size_t n;
+
+        while ((n = read_some(STDIN_FILENO, chunk, sizeof chunk)) > 0) {
+                write_all(STDOUT_FILENO, chunk, n);
+                sleep_ms(ms);
+        }
+}
+
 /* --hold-stdout-map: a grandchild keeps a shared writable mapping of stdout after the helper
  * exits, and writes through it later. */
 static void hold_stdout_map(const char *path)
@@ -858,6 +871,8 @@ static void run_option(const char *arg)
                 write_all(STDOUT_FILENO, HELPER_NUL_OUTPUT, HELPER_NUL_OUTPUT_LEN);
         } else if (strcmp(arg, "--cat") == 0) {
                 cat_stdin();
+        } else if ((value = option_value(arg, "--cat-slowly")) != NULL) {
+                cat_stdin_slowly(parse_number(arg, value));
         } else if (strcmp(arg, "--read-stdin-count") == 0) {
                 read_to_eof(STDIN_FILENO, "stdin_bytes", "stdin_sum", NULL);
         } else if (strcmp(arg, "--close-stdin") == 0) {

@@ -322,6 +322,39 @@ static void b_output_fd(subproc **c, const struct row *row)
         subproc_set_output_fd(*c, &fd);
 }
 
+/* Issue 16: output callbacks and the input pipe. */
+static int hostile_callback(void *opaque, int stream, const char *data, size_t len)
+{
+        (void)opaque;
+        (void)stream;
+        (void)data;
+        (void)len;
+        return 0;
+}
+
+static void b_callback_streams(subproc **c, const struct row *row)
+{
+        subproc_set_output_callback(*c, (unsigned)row->number, 0, hostile_callback, NULL);
+}
+
+static void b_callback_flags(subproc **c, const struct row *row)
+{
+        subproc_set_output_callback(*c, SUBPROC_STDOUT, (unsigned)row->number, hostile_callback,
+                                    NULL);
+}
+
+static void b_callback_null(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_set_output_callback(*c, SUBPROC_STDOUT | SUBPROC_STDERR, SUBPROC_LINES, NULL, NULL);
+}
+
+static void b_input_pipe_null(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_set_input_pipe(*c, NULL);
+}
+
 static void b_cwd(subproc **c, const struct row *row)
 {
         subproc_set_cwd(*c, row->input);
@@ -1741,6 +1774,14 @@ static const struct row rows[] = {
         BUILDER("pass_fd unknown flags", b_pass_fd_bad_flags, NULL, NULL, 0, "unknown flags"),
         BUILDER("set_input_fd -1", b_input_fd, NULL, NULL, -1, "input fd -1"),
         BUILDER("set_output_fd -5", b_output_fd, NULL, NULL, -5, "output fd -5"),
+        BUILDER("output callback streams 0", b_callback_streams, NULL, NULL, 0, "streams 0x0"),
+        BUILDER("output callback streams -1", b_callback_streams, NULL, NULL, -1,
+                "streams 0xffffffff"),
+        BUILDER("output callback streams 4", b_callback_streams, NULL, NULL, 4, "streams 0x4"),
+        BUILDER("output callback flags 1<<31", b_callback_flags, NULL, NULL, INT_MIN,
+                "unknown output callback flags 0x80000000"),
+        BUILDER("output callback NULL", b_callback_null, NULL, NULL, 0, "output callback is NULL"),
+        BUILDER("input pipe NULL", b_input_pipe_null, NULL, NULL, 0, "input pipe's fd pointer"),
         FD("pass_fd of a closed high fd", "pass_fd", 900),
         FD("pass_fd of fd RLIMIT_NOFILE", "pass_fd", FD_NOFILE_LIMIT),
         FD("pass_fd of fd INT_MAX", "pass_fd", INT_MAX),

@@ -834,6 +834,154 @@ static void sc_caller_pipe(struct point *pt)
                 close(fd);
 }
 
+/* Issue 16, streaming: what an output callback got, in static storage (the callback runs
+ * inside the window, and its own allocations are not the library's). */
+static struct {
+        char out[INPUT_LEN + 1], err[64];
+        size_t out_len, err_len;
+        bool not_lines; /* an out piece that is no whole line and not the last */
+        int calls;
+        int refuse; /* return this from the first call */
+} streamed;
+
+static int stream_collect(void *opaque, int stream, const char *data, size_t len)
+{
+        bool is_out = stream == SUBPROC_STDOUT;
+        char *to = is_out ? streamed.out : streamed.err;
+        size_t *at = is_out ? &streamed.out_len : &streamed.err_len;
+        size_t room = (is_out ? sizeof streamed.out : sizeof streamed.err) - 1 - *at;
+
+        (void)opaque;
+        /* A line, a piece of SUBPROC_LINE_MAX bytes of a longer one, or the end. */
+        if (is_out && streamed.out_len + len < INPUT_LEN && data[len - 1] != '\n' &&
+            len != SUBPROC_LINE_MAX)
+                streamed.not_lines = true;
+        memcpy(to + *at, data, len < room ? len : room);
+        *at += len < room ? len : room;
+        streamed.calls++;
+        return streamed.refuse;
+}
+
+/* Output callbacks: lines and a capture of stdout, chunks of stderr. */
+static void sc_stream(struct point *pt)
+{
+        char *out = not_reset;
+        size_t out_len = 0;
+        bool ok = false;
+        subproc *c;
+
+        streamed = (typeof(streamed)){ 0 };
+        window_open(pt);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--cat", "--stderr-text=" STDERR_TEXT,
+                             fault_marker, NULL);
+        subproc_set_input_bytes(c, g.input, sizeof g.input);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_output_callback(c, SUBPROC_STDOUT | SUBPROC_STDERR,
+                                    SUBPROC_LINES | SUBPROC_ALSO_CAPTURE, stream_collect, NULL);
+        if (TRY(pt, subproc_run(c, NULL))) {
+                ok = true;
+                out_len = subproc_output_len(c);
+        }
+        subproc_free(c);
+        window_close();
+
+        if (buffer_present(pt, ok, &out, "output") && ok &&
+            (out_len != sizeof g.input || memcmp(out, g.input, out_len) != 0))
+                wrongf(pt, "the output buffer has %zu bytes, not the %zu fed", out_len,
+                       sizeof g.input);
+        if (ok && (streamed.out_len != sizeof g.input ||
+                   memcmp(streamed.out, g.input, streamed.out_len) != 0))
+                wrongf(pt, "the callback got %zu bytes of stdout, not the %zu fed",
+                       streamed.out_len, sizeof g.input);
+        if (ok && (streamed.err_len != strlen(STDERR_TEXT) ||
+                   memcmp(streamed.err, STDERR_TEXT, streamed.err_len) != 0))
+                wrongf(pt, "the callback got \"%.64s\" of stderr", streamed.err);
+        if (streamed.not_lines)
+                wrongf(pt, "the callback got a piece of stdout that is no whole line");
+        free(out);
+}
+
+/* A callback that ends the run: the child is stopped, the run fails with ECANCELED. */
+static void sc_stream_cancel(struct point *pt)
+{
+        subproc *c;
+
+        streamed = (typeof(streamed)){ .refuse = 3 };
+        window_open(pt);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=x", "--sleep-ms=60000",
+                             fault_marker, NULL);
+        subproc_set_output_callback(c, SUBPROC_STDOUT, 0, stream_collect, NULL);
+        if (TRY(pt, subproc_run(c, NULL)))
+                wrongf(pt, "the run succeeded though its callback refused");
+        subproc_free(c);
+        window_close();
+
+        if (streamed.calls > 1)
+                wrongf(pt, "the callback was called %d times after it refused", streamed.calls);
+}
+
+/* An input pipe written from the caller's own loop around subproc_try_wait(). */
+static void sc_input_pipe(struct point *pt)
+{
+        char *out = not_reset;
+        size_t out_len = 0, written = 0;
+        bool started, ok = false, nonblocking = false;
+        int fd = 1000, r = 0, status = -1;
+        subproc *c;
+
+        window_open(pt);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--cat", fault_marker, NULL);
+        subproc_set_input_pipe(c, &fd);
+        subproc_nonblocking_fds(c);
+        subproc_set_output_buffer(c, &out);
+        started = TRY(pt, subproc_run_async(c, NULL));
+        if (started && fd >= 0) {
+                fault_pause();
+                nonblocking = fcntl(fd, F_GETFL) & O_NONBLOCK;
+                fault_resume();
+        }
+        while (started && (r = subproc_try_wait(c, &status)) == 0) {
+                /* The caller's side: not the library's calls. */
+                struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+                fault_pause();
+                if (fd >= 0 && poll(&p, 1, 5) == 1) {
+                        ssize_t n = write(fd, g.input + written, ASYNC_INPUT_LEN - written);
+
+                        written += n > 0 ? (size_t)n : 0;
+                        if (written == ASYNC_INPUT_LEN || (n < 0 && errno != EAGAIN)) {
+                                close(fd);
+                                fd = -1;
+                        }
+                } else if (fd < 0) {
+                        (void)poll(NULL, 0, 2);
+                }
+                fault_resume();
+        }
+        if (started && r < 0)
+                (void)try_record(pt, "subproc_try_wait(c, &status)", r);
+        if (started && r == 1) {
+                ok = true;
+                out_len = subproc_output_len(c);
+        }
+        subproc_free(c);
+        window_close();
+
+        if (!started && fd != -1)
+                wrongf(pt, "the run failed but the caller was given fd %d", fd);
+        if (started && fd < 0 && written == 0)
+                wrongf(pt, "the run started but the caller got no input pipe");
+        if (started && written == 0 && !nonblocking)
+                wrongf(pt, "the caller's input pipe is not non-blocking");
+        if (buffer_present(pt, ok, &out, "output") && ok &&
+            (status != 0 || out_len != ASYNC_INPUT_LEN || memcmp(out, g.input, out_len) != 0))
+                wrongf(pt, "status %d, stdout has %zu bytes, not the %d written", status, out_len,
+                       ASYNC_INPUT_LEN);
+        free(out);
+        if (fd >= 0)
+                close(fd);
+}
+
 /* Runs in the child (forked for the hook): async-signal-safe only. */
 static int hook_ok(void *opaque)
 {
@@ -1101,6 +1249,9 @@ const struct scenario fault_scenarios[] = {
         { "identity", sc_identity, 0 },
         { "namespaces", sc_namespaces, SUBPROC_SPAWN_FORK ? ENOTSUP : 0 },
         { "pass_fd_as_sched", sc_pass_fd_as_sched, 0 }, /* issue 14, fds and argv0, scheduling */
+        { "stream", sc_stream, 0 },                     /* issue 16, streaming */
+        { "stream_cancel", sc_stream_cancel, ECANCELED },
+        { "input_pipe", sc_input_pipe, 0 },
 };
 
 const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios[0];

@@ -12,7 +12,11 @@
  *            helper must see exactly fds 0, 1 and 2 and the bytes must be exact;
  *   pass_fd  a pipe's read end passed with CLOSE_PARENT; the helper must see exactly 0, 1, 2
  *            and that fd, the same pipe (device and inode), and read the token written to it;
- *   failure  exec of a missing program: ENOENT at the exec stage, naming the path.
+ *   failure  exec of a missing program: ENOENT at the exec stage, naming the path;
+ *   stream   (issue 16) an input pipe the worker writes a token to and closes, the helper's
+ *            report handed to a line callback and captured too: the helper must see exactly
+ *            0, 1 and 2, read the token to EOF (no other child holds the pipe's write end),
+ *            and the callback must get every byte, in whole lines.
  * Meanwhile the fd leaker keeps fds open without O_CLOEXEC at low and high numbers: a child
  * that saw one would list it in its report.  At the end no child, running or zombie, may be
  * left, and the caller must have exactly the fds it had before (T_TEST's teardown).
@@ -63,9 +67,10 @@
 #define NOTIFY_EOF_TIMEOUT_MS 10000
 #define MAX_RECORDED 8
 
-enum kind { KIND_RUN, KIND_ABORT, KIND_CAPTURE, KIND_PASS_FD, KIND_FAILURE, N_KINDS };
+enum kind { KIND_RUN, KIND_ABORT, KIND_CAPTURE, KIND_PASS_FD, KIND_FAILURE, KIND_STREAM, N_KINDS };
 
-static const char *const kind_names[N_KINDS] = { "run", "abort", "capture", "pass_fd", "failure" };
+static const char *const kind_names[N_KINDS] = { "run",     "abort",   "capture",
+                                                 "pass_fd", "failure", "stream" };
 
 /* ---------------------------------------------------------------------------------------
  * Failures recorded by any thread
@@ -397,6 +402,73 @@ static void spawn_failure(struct worker *w, int i)
         subproc_free(c);
 }
 
+struct lines_seen {
+        size_t bytes, lines, not_lines;
+};
+
+static int count_lines(void *opaque, int stream, const char *data, size_t len)
+{
+        struct lines_seen *seen = opaque;
+
+        (void)stream;
+        seen->bytes += len;
+        if (data[len - 1] == '\n')
+                seen->lines++;
+        else
+                seen->not_lines++;
+        return 0;
+}
+
+static void spawn_stream(struct worker *w, int i)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--read-stdin-count", NULL);
+        struct lines_seen seen = { 0 };
+        char token[64], fds[256], value[64], *out = NULL;
+        size_t newlines = 0;
+        int in = -1, status = -1;
+
+        snprintf(token, sizeof token, "token-%d-%d", w->id, i);
+        subproc_set_input_pipe(c, &in);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_output_callback(c, SUBPROC_STDOUT, SUBPROC_LINES | SUBPROC_ALSO_CAPTURE,
+                                    count_lines, &seen);
+        if (subproc_run_async(c, NULL) != 0) {
+                record_failure(w->id, i, "stream: run_async: %s", subproc_errmsg());
+                goto out;
+        }
+        if (write(in, token, strlen(token)) != (ssize_t)strlen(token))
+                record_failure(w->id, i, "stream: write to the input pipe: %s", strerror(errno));
+        close(in);
+        if (subproc_wait(c, &status) != 0 || status != 0) {
+                record_failure(w->id, i, "stream: errno %d status %d: %s", errno, status,
+                               subproc_errmsg());
+                goto out;
+        }
+        if (out == NULL || !report_complete(out, subproc_output_len(c))) {
+                record_failure(w->id, i, "stream: no complete report");
+                goto out;
+        }
+        report_fds(out, subproc_output_len(c), fds, sizeof fds);
+        if (strcmp(fds, "0 1 2") != 0)
+                record_failure(w->id, i, "stream: the child saw fds \"%s\", expected \"0 1 2\"",
+                               fds);
+        if (!report_value(out, subproc_output_len(c), "stdin_bytes", value, sizeof value) ||
+            strtoul(value, NULL, 10) != strlen(token))
+                record_failure(w->id, i, "stream: the child read %s bytes, not %zu", value,
+                               strlen(token));
+        for (size_t k = 0; k < subproc_output_len(c); k++)
+                newlines += out[k] == '\n';
+        if (seen.bytes != subproc_output_len(c) || seen.lines != newlines || seen.not_lines > 1)
+                record_failure(w->id, i,
+                               "stream: the callback got %zu bytes in %zu lines (%zu cut), the "
+                               "capture %zu bytes in %zu lines",
+                               seen.bytes, seen.lines, seen.not_lines, subproc_output_len(c),
+                               newlines);
+out:
+        free(out);
+        subproc_free(c);
+}
+
 static void *worker_main(void *arg)
 {
         struct worker *w = arg;
@@ -416,6 +488,9 @@ static void *worker_main(void *arg)
                         break;
                 case KIND_PASS_FD:
                         spawn_pass_fd(w, i);
+                        break;
+                case KIND_STREAM:
+                        spawn_stream(w, i);
                         break;
                 default:
                         spawn_failure(w, i);
