@@ -491,7 +491,7 @@ static void sc_to_string(struct point *pt)
 }
 
 /* A child that ignores SIGTERM and outlives its 20 ms timeout: SIGTERM, then SIGKILL 20 ms
- * later; the run fails with ETIMEDOUT.  The child would sleep 5 s: a run of 4 s was not
+ * later; the run fails with ETIMEDOUT (however far the helper got by then).  The child would sleep 5 s: a run of 4 s was not
  * stopped (a bound far above any start time, and below POINT_HANG_MS). */
 static void sc_timeout(struct point *pt)
 {
@@ -515,8 +515,10 @@ static void sc_timeout(struct point *pt)
                 wrongf(pt, "the run succeeded although the child outlived its timeout");
         if (took > 4000)
                 wrongf(pt, "the run took %.0f ms: the timeout was not enforced", took);
+        /* On a loaded machine the 20 ms can pass before the helper has written (or even
+         * ignored SIGTERM): then nothing came, which is right too.  What came is kept whole. */
         if (buffer_present(pt, false, &out, "output") && pt->error == ETIMEDOUT &&
-            !fault_fired(NULL) && strcmp(out, "partial") != 0)
+            !fault_fired(NULL) && out[0] != '\0' && strcmp(out, "partial") != 0)
                 wrongf(pt, "the captured output is \"%.100s\", not \"partial\"", out);
         free(out);
 }
