@@ -454,7 +454,7 @@ SUBPROC_EXPORT void subproc_require_ready(subproc *c);
 /* Socket activation: the program gets fds[0..n) as its fds 3, 4, ... in order (dup'd, the
  * caller keeps its own; they must be open when the command runs, EBADF naming one that is not),
  * and LISTEN_FDS=n, LISTEN_FDNAMES (names[i], or "unknown" where names is NULL or names[i] is
- * NULL; only when some fd is named) and LISTEN_PID, which the process that execs sets to its
+ * NULL) and LISTEN_PID, which the process that execs sets to its
  * own pid (a daemon's is the daemon's; 1 in a new pid namespace), as sd_listen_fds() checks.
  * The caller's own LISTEN_* variables are not passed on.  Calling it again appends.  Deferred
  * EINVAL, naming the entry: n of 0 or above 1024, fds NULL, a negative fd, an fd given twice,
