@@ -3,7 +3,6 @@
  * (the environment the child gets). */
 #include "command.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -35,7 +35,12 @@ int sp_ready_open(struct sp_run *run, char *entry, size_t size)
         char name[2 * sizeof random + 1];
         int one = 1, fd;
 
-        if (getrandom(random, sizeof random, 0) != (ssize_t)sizeof random)
+        ssize_t got;
+
+        do
+                got = getrandom(random, sizeof random, 0);
+        while (got < 0 && errno == EINTR);
+        if (got != (ssize_t)sizeof random)
                 return sp_error(errno ? errno : EIO, "cannot name the notify socket: getrandom: %s",
                                 strerror(errno ? errno : EIO));
         for (size_t i = 0; i < sizeof random; i++)
@@ -74,10 +79,14 @@ static pid_t parent_of(pid_t pid, bool *zombie)
         char state;
 
         snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        do
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
         if (fd < 0)
                 return -1;
-        n = read(fd, buf, sizeof buf - 1);
+        do
+                n = read(fd, buf, sizeof buf - 1);
+        while (n < 0 && errno == EINTR);
         close(fd);
         if (n <= 0)
                 return -1;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,19 @@ int activation_check(const struct options *o)
 
 /* ---- binding ----------------------------------------------------------------------------- */
 
+/* A close-on-exec socket (set apart: macOS has no SOCK_CLOEXEC; we have one thread). */
+static int socket_cloexec(int domain, int type, int protocol)
+{
+        int fd = socket(domain, type, protocol), e;
+
+        if (fd < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) == 0)
+                return fd;
+        e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+}
+
 /* A unix socket at `path` ("@name": abstract), or -1 having said why. */
 static int bind_unix(const char *arg, const char *path, int type)
 {
@@ -90,7 +104,7 @@ static int bind_unix(const char *arg, const char *path, int type)
         memcpy(addr.sun_path, path, len);
         if (path[0] == '@')
                 addr.sun_path[0] = '\0';
-        fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+        fd = socket_cloexec(AF_UNIX, type, 0);
         if (fd < 0 ||
             bind(fd, (struct sockaddr *)&addr,
                  (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0 ||
@@ -109,8 +123,8 @@ static int bind_unix(const char *arg, const char *path, int type)
  * listening; -1 with errno. */
 static int bind_inet(const struct addrinfo *ai)
 {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol), one = 1,
-            zero = 0, e;
+        int fd = socket_cloexec(ai->ai_family, ai->ai_socktype, ai->ai_protocol), one = 1, zero = 0,
+            e;
 
         if (fd < 0)
                 return -1;
