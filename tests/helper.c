@@ -88,8 +88,8 @@
  *                        worked: a seccomp filter may make it fail
  *   --read-dir=PATH      (issue 14, confinement) open and list the directory PATH; report
  *                        read_dir_errno=N, 0 if it worked: Landlock may deny it
- *   --notify=TEXT        (issue 15) send TEXT ("\n" for a newline) as one datagram to
- *                        $NOTIFY_SOCKET ("@name": abstract), as sd_notify() does; report
+ *   --notify=TEXT        (issue 15) send TEXT ("\n" for a newline, "{pid}" for its pid) to
+ *                        $NOTIFY_SOCKET as one datagram ("@name": abstract), as sd_notify(); report
  *                        notify_errno=N, 0 if it was sent
  *   --notify-from-child=TEXT  the same from a forked child (a descendant), waited for
  *   --accept=N           (issue 15) accept one connection on the listening fd N, write
@@ -839,8 +839,11 @@ static int notify(const char *text)
 
         if (!where || !*where || strlen(where) >= sizeof addr.sun_path)
                 return EINVAL;
-        for (const char *p = text; *p && len < sizeof msg; p++) {
-                if (p[0] == '\\' && p[1] == 'n') {
+        for (const char *p = text; *p && len < sizeof msg - 16; p++) {
+                if (strncmp(p, "{pid}", 5) == 0) {
+                        len += (size_t)snprintf(msg + len, 16, "%d", (int)getpid());
+                        p += 4;
+                } else if (p[0] == '\\' && p[1] == 'n') {
                         msg[len++] = '\n';
                         p++;
                 } else {

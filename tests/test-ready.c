@@ -321,6 +321,66 @@ static void test_ready_misuse(void **state)
         subproc_free(c);
 }
 
+/* MAINPID= naming the program itself is taken. */
+static void test_mainpid_of_the_program(void **state)
+{
+        const char *options[] = { "--notify=MAINPID={pid}\\nREADY=1", "--sleep-ms=20000", NULL };
+        struct program p;
+
+        program_new(&p, false, options);
+        program_start(&p);
+        assert_int_equal(subproc_wait_ready(p.c, 10000), 0);
+        assert_int_equal(subproc_ready_main_pid(p.c), subproc_pid(p.c));
+        program_end(&p);
+}
+
+/* With SIGCHLD ignored (the kernel reaps our child behind our back): readiness still works,
+ * and a program that exits first is told apart, its status lost. */
+static void test_ready_sigchld_ignored(void **state)
+{
+        const char *ready[] = { "--notify=READY=1", "--sleep-ms=20000", NULL };
+        const char *dies[] = { "--exit=3", NULL };
+        void (*old)(int) = signal(SIGCHLD, SIG_IGN);
+        struct program p;
+
+        program_new(&p, false, ready);
+        program_start(&p);
+        assert_int_equal(subproc_wait_ready(p.c, 10000), 0);
+        program_end(&p);
+
+        program_new(&p, false, dies);
+        program_start(&p);
+        expect_error(subproc_wait_ready(p.c, 10000), ESRCH, "its status is lost");
+        program_end(&p);
+        signal(SIGCHLD, old);
+}
+
+/* The caller's stdin closed, and the program inheriting stdio: the notify socket must not
+ * take fd 0 and reach the program there. */
+static void test_ready_closed_stdin(void **state)
+{
+        const char *options[] = { "--notify=READY=1", "--sleep-ms=20000", NULL };
+        int saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+        struct helper_report *r;
+        struct program p;
+        bool zero_open;
+
+        assert_true(saved >= 3);
+        program_new(&p, false, options);
+        subproc_inherit_stdio(p.c);
+        close(0);
+        program_start(&p);
+        zero_open = fcntl(0, F_GETFD) >= 0;
+        assert_int_equal(dup2(saved, 0), 0);
+        close(saved);
+        assert_false(zero_open);
+        assert_int_equal(subproc_wait_ready(p.c, 10000), 0);
+        r = program_report(&p);
+        t_check_fd_set(r, "1 2 9");
+        t_report_free(r);
+        program_end(&p);
+}
+
 /* The caller's own NOTIFY_SOCKET is not passed on: the program gets the run's. */
 static void test_callers_notify_socket_replaced(void **state)
 {
@@ -583,6 +643,9 @@ int main(void)
                 T_TEST(test_ready_run_timeout),
                 T_TEST(test_ready_misuse),
                 T_TEST(test_callers_notify_socket_replaced),
+                T_TEST(test_mainpid_of_the_program),
+                T_TEST(test_ready_sigchld_ignored),
+                T_TEST(test_ready_closed_stdin),
                 T_TEST(test_listen_fds),
                 T_TEST(test_listen_fds_daemon),
                 T_TEST(test_listen_with_send_and_pass),
