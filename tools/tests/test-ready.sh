@@ -20,13 +20,13 @@ report_value() {
 
 # ---- readiness ------------------------------------------------------------------------
 start=$(now_ms)
-run "$SUBPROC" -d -p "$TMP/a.pid" --notify-await -- "$HELPER" --no-report --sleep-ms=300 \
+run "$SUBPROC" -d -p "$TMP/a.pid" --notify-await -- "$HELPER" --no-report --sleep-ms=1000 \
     --notify='STATUS=up\nREADY=1' --sleep-ms=30000
 took=$(($(now_ms) - start))
 daemon=$(cat "$TMP/a.pid" 2>/dev/null)
 remember_pid $daemon
 check "--notify-await returns 0 once the daemon says READY=1, not before (${took} ms)" \
-    '[ "$RC" = 0 ] && [ -z "$ERR" ] && [ "$took" -ge 250 ] && is_alive "$daemon"'
+    '[ "$RC" = 0 ] && [ -z "$ERR" ] && [ "$took" -ge 950 ] && is_alive "$daemon"'
 
 run "$SUBPROC" -d -p "$TMP/b.pid" --notify-await --notify-timeout 300ms -- "$HELPER" \
     --no-report --sleep-ms=30000
