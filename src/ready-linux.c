@@ -300,6 +300,8 @@ int subproc_wait_ready(subproc *c, int timeout_ms)
                                 "cannot wait for readiness: pid %d still waits for "
                                 "subproc_handshake_release()",
                                 (int)program_pid(&c->run));
+        if (c->run.ready) /* told before, even by a program gone since */
+                return 0;
         daemon = c->run.pid <= 0;
         pid = program_pid(&c->run);
         if (c->run.ready_fd < 0 || pid <= 0)
