@@ -91,7 +91,8 @@
  *   --notify=TEXT        (issue 15) send TEXT ("\n" for a newline, "{pid}" for its pid) to
  *                        $NOTIFY_SOCKET as one datagram ("@name": abstract), as sd_notify(); report
  *                        notify_errno=N, 0 if it was sent
- *   --notify-from-child=TEXT  the same from a forked child (a descendant), waited for
+ *   --notify-from-child=TEXT  the same from a forked child (a descendant), which lives 300 ms
+ *                        more, waited for
  *   --accept=N           (issue 15) accept one connection on the listening fd N, write
  *                        "hello\n" to it and close it; report accept[N]=0 or the errno
  *   --exit=N             exit with code N now
@@ -871,8 +872,14 @@ static void notify_from_child(const char *text)
 
         if (pid < 0)
                 die("fork: %s", strerror(errno));
-        if (pid == 0)
-                _exit(notify(text));
+        /* The child lives on a moment after sending: a datagram counts only while its sender
+         * can be placed in the program's tree. */
+        if (pid == 0) {
+                int err = notify(text);
+
+                sleep_ms(300);
+                _exit(err);
+        }
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
         report_errno("notify_errno", WIFEXITED(status) ? WEXITSTATUS(status) : 255);
