@@ -500,6 +500,52 @@ SUBPROC_EXPORT void subproc_set_pre_exec_hook(subproc *c, int (*hook)(void *opaq
 SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
 
 /* ---------------------------------------------------------------------------------------
+ * Readiness and socket activation (systemd's sd_notify and sd_listen_fds protocols, Linux
+ * for readiness): the program tells when it is ready, and gets its listening sockets.  Waiting
+ * for readiness and what the program told are in parts 2 and 3.
+ * ------------------------------------------------------------------------------------- */
+
+/* Give the program NOTIFY_SOCKET, a socket the library makes for this run alone: a datagram
+ * socket in the abstract namespace under a random name ("@subproc-notify/" and 32 hex digits;
+ * nothing on disk, reachable after a daemon's chdir and under any uid), close-on-exec, so the
+ * program gets only its address.  sd_notify()'s messages count only when the kernel's
+ * SCM_CREDENTIALS name the program as sender (the child, or the daemon with
+ * subproc_daemonize()), a descendant of it, or the pid it named with MAINPID=: systemd's
+ * NotifyAccess=all, narrowed to the program's own process tree (a helper such as
+ * systemd-notify counts while it runs; a sender that has exited before the datagram is read
+ * cannot be placed and is ignored).  Nothing else can fake READY=1: another process that
+ * learns the name is ignored (as with systemd, a process with CAP_SYS_ADMIN can forge its
+ * credentials).  READY=1 ends subproc_wait_ready(); STATUS= and ERRNO= are kept
+ * (subproc_ready_status(), subproc_ready_errno()); MAINPID= is honoured when it names the
+ * program or a descendant (subproc_ready_main_pid()): its datagrams count from then on; it
+ * does not change the process the command waits for or signals, which stays our child.  Fds
+ * sent along (FDSTORE=1) are closed.  The caller's own NOTIFY_SOCKET is not passed on.
+ * Use with subproc_run_async() or a daemon's subproc_run(), with or without the handshake.
+ * Where the kernel cannot name a datagram's sender (not Linux) a run fails with ENOTSUP;
+ * subproc_exec() refuses it (EINVAL: nobody would listen), and so does a new network
+ * namespace (subproc_unshare() with CLONE_NEWNET: the abstract name would not reach).
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_require_ready(subproc *c);
+
+/* Socket activation: the program gets fds[0..n) as its fds 3, 4, ... in order (dup'd, the
+ * caller keeps its own; they must be open when the command runs, EBADF naming one that is not),
+ * and LISTEN_FDS=n, LISTEN_FDNAMES (names[i], or "unknown" where names is NULL or names[i] is
+ * NULL) and LISTEN_PID, which the process that execs sets to its
+ * own pid (a daemon's is the daemon's; 1 in a new pid namespace), as sd_listen_fds() checks.
+ * The caller's own LISTEN_* variables are not passed on.  Calling it again appends.  Deferred
+ * EINVAL, naming the entry: n of 0 or above 1024, fds NULL, a negative fd, an fd given twice,
+ * a name that is empty, longer than 255 bytes, or holds ':' or a control or non-ASCII byte.
+ * Composes with subproc_pass_fd() and subproc_pass_fd_as() (their numbers must lie above the
+ * listening fds: a clash fails the run with EINVAL naming both), with send buffers (a send
+ * buffer added after this call never takes 3..; one added before that took such a number
+ * fails the run with EINVAL), with daemonize and subproc_exec().  The program's environment
+ * may hold at most 255 variables then (the child builds it on its small stack): more fail the
+ * run with E2BIG.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_listen_fds(subproc *c, const int *fds, size_t n,
+                                       const char *const *names);
+
+/* ---------------------------------------------------------------------------------------
  * Privileges and limits, applied in the child before exec.  A failure to apply any of them
  * fails the run with the step named: the program never runs with more than was asked.
  * The whole order in the child: new namespaces (born in them, or unshare() first with a
@@ -975,6 +1021,18 @@ SUBPROC_EXPORT int subproc_handshake_wait(subproc *c);
  * Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_handshake_release(subproc *c);
 
+/* Issue 15: wait until the program sends READY=1 (subproc_require_ready()), at most
+ * timeout_ms (< 0: no limit; 0: only what has come).  Buffers are served meanwhile, and the
+ * command's timeout (subproc_set_timeout()) goes on: it may end the run.  Returns 0 once it
+ * is ready (at once when it was already; the datagrams that came meanwhile update
+ * subproc_ready_status() and the others); -1 with errno ETIMEDOUT when the time ran out, the
+ * program still running; -1 with ESRCH when it exited first: the message tells its status
+ * (and its last STATUS=), and our child is left to subproc_wait() (which returns at once with
+ * that status; a daemon's status is nobody's to know); EINVAL without subproc_require_ready()
+ * or while the child waits for the handshake (release it first); ECHILD when nothing runs.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_wait_ready(subproc *c, int timeout_ms);
+
 /* =======================================================================================
  * 3. Observe and control a running or finished command: wait for it, ask for its status, pid,
  * pidfd or daemon's pid, signal or stop it, read the lengths of what it captured, release a
@@ -1057,6 +1115,21 @@ SUBPROC_EXPORT size_t subproc_error_len(const subproc *c);
 /* The daemon's pid after a successful subproc_run() of a daemonized command, else -1.
  * Thread safety: one thread per command.  Async-signal safety: yes. */
 SUBPROC_EXPORT pid_t subproc_daemon_pid(const subproc *c);
+
+/* Issue 15, readiness: the last STATUS= text the program sent, as of the last
+ * subproc_wait_ready(), or NULL.  Owned by the command: valid until its next run or
+ * subproc_free().  Thread safety: one thread per command.  Async-signal safety: yes. */
+SUBPROC_EXPORT const char *subproc_ready_status(const subproc *c);
+
+/* The last ERRNO= value the program sent (sd_notify's way of telling why it failed), or 0.
+ * Thread safety: one thread per command.  Async-signal safety: yes. */
+SUBPROC_EXPORT int subproc_ready_errno(const subproc *c);
+
+/* The pid the program named with MAINPID= (accepted only for the program itself or a
+ * descendant of it), or -1.  A process that is not our child: signal it through
+ * pidfd_open() and check it is still the one.  Thread safety: one thread per command.
+ * Async-signal safety: yes. */
+SUBPROC_EXPORT pid_t subproc_ready_main_pid(const subproc *c);
 
 /* Release a mapping made by subproc_set_output_mapping() or subproc_set_error_mapping():
  * `len` is the length the command reported for it.  NULL does nothing.  Thread safety: safe

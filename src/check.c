@@ -217,6 +217,13 @@ static int check_spawn(const struct sp_config *cfg, bool async)
                                 "the child must close the fds it does not pass before it "
                                 "waits or runs the hook",
                                 cfg->handshake ? "a handshake" : "a pre-exec hook");
+        if (cfg->ready && !async && !cfg->daemonize)
+                return sp_error(EINVAL, "subproc_require_ready() is for subproc_run_async() or "
+                                        "a daemon: subproc_run() waits for the exit anyway");
+        if (cfg->ready && (cfg->unshare_flags & CLONE_NEWNET))
+                return sp_error(EINVAL, "subproc_require_ready() cannot reach a new network "
+                                        "namespace: the notify socket's abstract name is the "
+                                        "caller's namespace's");
         if (cfg->handshake && !async && !cfg->daemonize)
                 return sp_error(EINVAL, "a command with a handshake must be started with "
                                         "subproc_run_async");
@@ -232,6 +239,9 @@ static int check_in_place(const struct sp_config *cfg)
         if (cfg->daemonize || cfg->handshake)
                 return sp_error(EINVAL, "subproc_exec cannot daemonize or hand-shake: the "
                                         "caller itself becomes the program");
+        if (cfg->ready)
+                return sp_error(EINVAL, "subproc_exec cannot wait for readiness: nobody is "
+                                        "left to listen (subproc_require_ready)");
         if (has_buffers(cfg) || (cfg->output_fdp && cfg->output_wants_pipe) ||
             (cfg->error_fdp && cfg->error_wants_pipe))
                 return sp_error(EINVAL, "subproc_exec cannot serve buffers or pipes: nobody "

@@ -812,9 +812,10 @@ CHILD_CODE static void become_daemon(const struct sp_plan *plan)
  * is often momentary: a build step that has just written it, or a fork elsewhere that
  * briefly inherited the writer's fd.  Retry, doubling the pause, for SP_EXEC_BUSY_MS in
  * all; the parent thread stays suspended (CLONE_VFORK) for that long at most. */
-CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan, const struct extra_fds *extra)
+CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan, char *const *envp,
+                                          const struct extra_fds *extra)
 {
-        long r = sp_sys_execve(plan->path, plan->argv, plan->envp);
+        long r = sp_sys_execve(plan->path, plan->argv, envp);
 
         /* Not as another user: that user may signal us now (SIGSTOP included), and the
          * longer we wait here, the longer a caller suspended until our exec (CLONE_VFORK)
@@ -832,7 +833,7 @@ CHILD_CODE static long exec_retrying_busy(const struct sp_plan *plan, const stru
                 (void)close_gaps(plan, 0, extra);
         for (unsigned i = 0; r == -ETXTBSY && i < SP_EXEC_BUSY_RETRIES; i++) {
                 sp_sys_sleep_ms(1u << i);
-                r = sp_sys_execve(plan->path, plan->argv, plan->envp);
+                r = sp_sys_execve(plan->path, plan->argv, envp);
         }
         return r;
 }
@@ -866,6 +867,30 @@ CHILD_CODE static void run_hook(const struct sp_plan *plan, const uint64_t *exec
                 child_fail(plan, SP_STEP_HOOK,
                            result > 0 && result < 4096 ? -result : -ERR_CANCELED, result);
         close_other_fds(plan, method, extra);
+}
+
+/* Runs in the child: async-signal-safe only.  Issue 15, socket activation: exec with
+ * "LISTEN_PID=<our pid>" in the slot the parent left (getpid(): the pid the program sees,
+ * 1 in a new pid namespace, the daemon's for a daemon).  The array and the entry are on our
+ * own stack (the parent's memory, which a CLONE_VM child shares, stays untouched); the plan
+ * bounds the slot by SP_LISTEN_ENV_MAX.  Not inlined: its frame only when it is used. */
+CHILD_CODE __attribute__((noinline)) static long exec_with_listen_pid(const struct sp_plan *plan,
+                                                                      const struct extra_fds *extra)
+{
+        static const char name[] = "LISTEN_PID=";
+        char *envp[SP_LISTEN_ENV_MAX + 1];
+        char entry[sizeof name + 24];
+        size_t slot = (size_t)plan->listen_pid_slot, len;
+
+        for (size_t i = 0; i < slot; i++)
+                envp[i] = plan->envp[i];
+        for (len = 0; name[len]; len++)
+                entry[len] = name[len];
+        len += format_pid(sp_sys_getpid(), entry + len);
+        entry[len - 1] = '\0'; /* format_pid's newline */
+        envp[slot] = entry;
+        envp[slot + 1] = NULL;
+        return exec_retrying_busy(plan, envp, extra);
 }
 
 /* Runs in the child: async-signal-safe only.  A daemon asked for a process group of its own
@@ -913,7 +938,8 @@ CHILD_CODE static void exec_program(const struct sp_plan *plan, int gate_fd)
         r = sp_sys_sigmask_set(&exec_mask);
         if (r < 0)
                 child_fail(plan, SP_STEP_SIGNALS, r, -1);
-        r = exec_retrying_busy(plan, &extra);
+        r = plan->listen_pid_slot >= 0 ? exec_with_listen_pid(plan, &extra)
+                                       : exec_retrying_busy(plan, plan->envp, &extra);
         child_fail(plan, SP_STEP_EXEC, r, -1);
 }
 

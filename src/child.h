@@ -169,7 +169,16 @@ struct sp_plan {
         /* Issue 14, confinement: seccomp, Landlock. */
         const struct sp_bpf_prog *seccomp; /* the filter to install last, NULL: none */
         int landlock_fd; /* our close-on-exec copy of the caller's ruleset, -1: none */
+
+        /* Issue 15, socket activation: LISTEN_PID is the program's own pid, which only the
+         * process that execs knows.  envp[listen_pid_slot] is the NULL where it goes (-1:
+         * none); the child copies envp into an array of its own to fill it. */
+        int listen_pid_slot; /* < SP_LISTEN_ENV_MAX */
 };
+
+/* Issue 15: the most entries an envp may have when the child adds LISTEN_PID (its copy lives
+ * on the child's small stack). */
+#define SP_LISTEN_ENV_MAX 256
 
 /* The steps a child takes before exec, as its failure reports name them. */
 enum sp_step {

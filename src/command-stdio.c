@@ -323,20 +323,26 @@ void subproc_set_capture_limit(subproc *c, size_t max_bytes)
                 c->cfg.capture_limit = max_bytes;
 }
 
-/* The number for a send buffer's read end `fd`: fd itself, unless subproc_pass_fd_as() has
- * promised that number (free in the caller, so pipe() may have taken it) to another fd; then
- * a copy above 2 at no passed fd's number, fd closed.  -1 with errno set (fd closed) if no
- * copy could be made. */
+/* Whether the child's fd number is promised: to a passed fd, or (issue 15) a listening fd. */
+static bool number_promised(const subproc *c, int fd)
+{
+        return passed_from(c, fd, -1) >= 0 || (fd >= 3 && (size_t)fd < 3 + c->cfg.nlisten);
+}
+
+/* The number for a send buffer's read end `fd`: fd itself, unless subproc_pass_fd_as() (or
+ * subproc_listen_fds(), issue 15) has promised that number (free in the caller, so pipe()
+ * may have taken it) to another fd; then a copy above 2 at no promised number, fd closed.
+ * -1 with errno set (fd closed) if no copy could be made. */
 static int send_fd_number(const subproc *c, int fd)
 {
         int min = 3;
 
-        if (passed_from(c, fd, -1) < 0)
+        if (!number_promised(c, fd))
                 return fd;
         for (;;) {
                 int copy = fcntl(fd, F_DUPFD_CLOEXEC, min), e = errno;
 
-                if (copy >= 0 && passed_from(c, copy, -1) < 0) {
+                if (copy >= 0 && !number_promised(c, copy)) {
                         close(fd);
                         return copy;
                 }

@@ -223,6 +223,7 @@ void sp_config_free(struct sp_config *cfg)
         free(cfg->passed);
         free(cfg->seccomp.insns); /* Issue 14, confinement. */
         free(cfg->groups);
+        sp_listen_free(cfg); /* Issue 15. */
         if (cfg->input_data)
                 sp_explicit_bzero(cfg->input_data, cfg->input_len);
         free(cfg->input_data);

@@ -134,6 +134,13 @@ struct sp_config {
         bool new_session, new_pgroup;
         char *cgroup_dir; /* as given to subproc_set_cgroup, or NULL */
         bool raw_status;
+
+        /* Issue 15: readiness (subproc_require_ready) and socket activation
+         * (subproc_listen_fds: the fds go to 3.. in order, named or "unknown"). */
+        bool ready;
+        int *listen_fds;
+        char **listen_names; /* [nlisten], NULL entries unnamed; NULL when none is named */
+        size_t nlisten;
 };
 
 /* ---- the run ------------------------------------------------------------------------------ */
@@ -218,6 +225,13 @@ struct sp_run {
         long long retry_at; /* a signal failed: try again then (0: no retry pending) */
         int last_signal;
 
+        /* Issue 15, readiness (ready-linux.c): the notify socket, what came through it. */
+        int ready_fd;         /* our datagram socket, -1: none */
+        bool ready;           /* READY=1 came */
+        char *ready_status;   /* the last STATUS= text, NULL: none */
+        int ready_errno;      /* the last ERRNO= value, 0: none */
+        pid_t ready_main_pid; /* MAINPID= accepted, else -1 */
+
         /* Results of the last finished run. */
         int status; /* raw wait status, -1 if none */
         size_t out_len, err_len;
@@ -228,6 +242,7 @@ struct sp_run {
         {                                                                                   \
                 .pid = -1, .pidfd = -1, .daemon_pid = -1, .report_fd = -1, .notify_fd = -1, \
                 .out_fd = -1, .err_fd = -1, .out_memfd = -1, .err_memfd = -1, .status = -1, \
+                .ready_fd = -1, .ready_main_pid = -1,                                       \
         }
 
 /* ---- the command ------------------------------------------------------------------------ */
@@ -254,6 +269,13 @@ SP_HIDDEN int sp_command_report(const subproc *c);
 SP_HIDDEN void sp_close_passed_fds(struct sp_config *cfg);
 /* Free everything the builder allocated, closing the fds it holds (command.c). */
 SP_HIDDEN void sp_config_free(struct sp_config *cfg);
+
+/* ---- issue 15, socket activation (command-activation.c) -------------------------------- */
+
+/* systemd's limits: sd_listen_fds() names of at most 255 bytes; we pass at most 1024 fds. */
+#define SP_LISTEN_NAME_MAX 255
+#define SP_LISTEN_FDS_MAX 1024
+SP_HIDDEN void sp_listen_free(struct sp_config *cfg);
 
 /* ---- environment (env.c) ---------------------------------------------------------------- */
 

@@ -271,6 +271,38 @@ static int check_caller_fds(const subproc *c)
         for (size_t i = 0; i < c->cfg.npassed; i++)
                 if (check_open(c->cfg.passed[i].fd, -1) < 0)
                         return -1;
+        for (size_t i = 0; i < c->cfg.nlisten; i++)
+                if (fcntl(c->cfg.listen_fds[i], F_GETFD) < 0) {
+                        sp_error(EBADF, "listening fd %d (the child's fd %zu): %s",
+                                 c->cfg.listen_fds[i], 3 + i, strerror(EBADF));
+                        sp_error_set_stage(SUBPROC_STAGE_SETUP);
+                        return -1;
+                }
+        return 0;
+}
+
+/* Issue 15: whether the child's fd is one of the listening fds' places, 3.. */
+static bool is_listen_target(const struct sp_config *cfg, int fd)
+{
+        return fd >= 3 && (size_t)fd < 3 + cfg->nlisten;
+}
+
+/* Issue 15: the listening fds to 3.., in order; a passed fd promised one of those numbers is
+ * an error naming both. */
+static int listen_fd_maps(const struct sp_config *cfg, struct sp_fd_map *maps, size_t *n)
+{
+        for (size_t i = 0; i < cfg->npassed; i++)
+                if (is_listen_target(cfg, cfg->passed[i].child_fd))
+                        return sp_error(EINVAL,
+                                        "fd %d is passed as the child's fd %d, which is "
+                                        "listening fd %d's place (%d): subproc_listen_fds() "
+                                        "takes fds 3..%zu",
+                                        cfg->passed[i].fd, cfg->passed[i].child_fd,
+                                        cfg->passed[i].child_fd - 3,
+                                        cfg->listen_fds[cfg->passed[i].child_fd - 3],
+                                        2 + cfg->nlisten);
+        for (size_t i = 0; i < cfg->nlisten; i++)
+                maps[(*n)++] = (struct sp_fd_map){ cfg->listen_fds[i], 3 + (int)i };
         return 0;
 }
 
@@ -278,7 +310,7 @@ static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
                          struct sp_plan *plan, struct sp_plan_storage *st)
 {
         struct sp_feed *send_feeds = run->feeds + (c->cfg.has_input_buffer ? 1 : 0);
-        size_t nmaps = 3 + c->cfg.npassed + c->cfg.nsends, nkeep = 0, n = 0;
+        size_t nmaps = 3 + c->cfg.nlisten + c->cfg.npassed + c->cfg.nsends, nkeep = 0, n = 0;
         int in_src, out_src, err_src;
 
         if (check_caller_fds(c) < 0)
@@ -300,12 +332,20 @@ static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
                 st->maps[n++] = (struct sp_fd_map){ err_src, 2 };
         plan->closed_stdio = (in_src == LEFT_CLOSED ? 1u : 0) | (out_src == LEFT_CLOSED ? 2u : 0) |
                              (err_src == LEFT_CLOSED ? 4u : 0);
+        if (listen_fd_maps(&c->cfg, st->maps, &n) < 0)
+                return -1;
         for (size_t i = 0; i < c->cfg.npassed; i++)
                 st->maps[n++] = (struct sp_fd_map){ c->cfg.passed[i].fd,
                                                     c->cfg.passed[i].child_fd };
         for (size_t i = 0; i < c->cfg.nsends; i++) {
                 int dst = c->cfg.sends[i].child_fd, src;
 
+                if (is_listen_target(&c->cfg, dst))
+                        return sp_error(EINVAL,
+                                        "send buffer %zu's fd %d is listening fd %d's place "
+                                        "(subproc_listen_fds() takes fds 3..%zu): add the "
+                                        "listening fds before the send buffers",
+                                        i, dst, dst - 3, 2 + c->cfg.nlisten);
                 if (is_target(st->maps, n, dst))
                         return sp_error(EINVAL, "fd %d is both passed and a send buffer", dst);
                 src = send_source(&c->cfg.sends[i], i, &send_feeds[i], s);
@@ -528,7 +568,7 @@ int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
         int r;
 
         *b = (struct sp_plan_builder){
-                .plan = { .cgroup_fd = -1, .report_deadline_ms = SP_NEVER },
+                .plan = { .cgroup_fd = -1, .report_deadline_ms = SP_NEVER, .listen_pid_slot = -1 },
                 .fds = { .devnull = -1, .caller_read = { -1, -1 }, .caller_write = -1 }
         };
         free(run->exec_path);
@@ -551,6 +591,8 @@ int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
         if (replace_argv0(c, &b->plan, &b->storage) < 0)
                 return -1;
         b->plan.envp = sp_env_envp(&c->cfg.env);
+        if (sp_activation_env(c, run, &b->plan, &b->storage) < 0)
+                return -1;
         b->plan.cwd = c->cfg.cwd;
         b->plan.fd_limit = fd_limit();
         b->plan.first_method = sp_test_force_close_fallback == 1   ? SP_CLOSE_PROC_FD
@@ -574,6 +616,7 @@ void sp_plan_done(subproc *c, struct sp_plan_builder *b, bool started)
         free(b->storage.maps);
         free(b->storage.keep);
         free(b->storage.argv);
+        sp_activation_free(&b->storage);
         b->storage.maps = NULL;
         b->storage.keep = NULL;
         b->storage.argv = NULL;

@@ -32,6 +32,9 @@ SP_HIDDEN int sp_reap_child(pid_t pid, int pidfd, int *ret_status);
  * its pid, and the id of a process group it leads, cannot belong to anyone else.  Through
  * pidfd when >= 0 (exact), else by pid.  Keeps errno. */
 SP_HIDDEN bool sp_child_unreaped(pid_t pid, int pidfd);
+/* Issue 15: whether our child has exited, leaving it to be reaped: 1 (*ret_status its
+ * status), 0 still running, -errno (ECHILD: reaped behind our back). */
+SP_HIDDEN int sp_child_peek_exit(pid_t pid, int pidfd, int *ret_status);
 /* When our child `pid` started (clock ticks since boot, /proc/PID/stat), or 0 when that
  * cannot be told (no /proc, or one of another pid namespace; not Linux) or `pid` is no child
  * of ours.  Without a pidfd, the one way to tell our child from another process, even another

@@ -25,6 +25,7 @@ void sp_run_close(struct sp_run *run)
         sp_close(&run->report_fd);
         sp_close(&run->notify_fd);
         sp_close(&run->pidfd);
+        sp_close(&run->ready_fd);
         sp_capture_free(&run->out);
         sp_capture_free(&run->err);
         if (run->out_sink.fn) /* no callback, no buffers: spare the call */
@@ -105,6 +106,7 @@ void sp_run_reset(subproc *c)
         sp_run_close(&c->run);
         free(c->run.exec_path);
         free(c->run.pidfile);
+        free(c->run.ready_status);
         c->run = (struct sp_run)SP_RUN_IDLE;
         /* subproc_status() is the last finished run's until another one finishes. */
         c->run.status = status;
@@ -172,6 +174,7 @@ void subproc_free(subproc *c)
         sp_run_close(&c->run);
         free(c->run.exec_path);
         free(c->run.pidfile);
+        free(c->run.ready_status);
         sp_config_free(&c->cfg);
         free(c);
         errno = saved_errno;
@@ -190,6 +193,22 @@ int subproc_pidfd(const subproc *c)
 pid_t subproc_daemon_pid(const subproc *c)
 {
         return c ? c->run.daemon_pid : -1;
+}
+
+/* Issue 15, readiness: what the notify socket told, as of the last subproc_wait_ready(). */
+const char *subproc_ready_status(const subproc *c)
+{
+        return c ? c->run.ready_status : NULL;
+}
+
+int subproc_ready_errno(const subproc *c)
+{
+        return c ? c->run.ready_errno : 0;
+}
+
+pid_t subproc_ready_main_pid(const subproc *c)
+{
+        return c ? c->run.ready_main_pid : -1;
 }
 
 int subproc_status(const subproc *c)

@@ -48,6 +48,9 @@ struct sp_plan_storage {
         int *keep;
         char **argv;  /* argv with the argv0 asked for (subproc_set_argv0), or NULL */
         char oom[16]; /* the OOM score adjustment as text, for the plan */
+        /* Issue 15 (activation.c): the envp with the run's additions, and those. */
+        char **envp;
+        char *activation[3];
 };
 
 struct sp_plan_builder {
@@ -63,6 +66,24 @@ SP_HIDDEN int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_build
 /* After the spawn (started: whether the child runs): hand the caller its pipe ends, close
  * what only the child needed and the CLOSE_PARENT fds, free the plan. */
 SP_HIDDEN void sp_plan_done(subproc *c, struct sp_plan_builder *b, bool started);
+
+/* ---- issue 15: the environment of readiness and socket activation (activation.c) ------- */
+
+/* Add NOTIFY_SOCKET (opening the run's notify socket), LISTEN_FDS and LISTEN_FDNAMES to
+ * plan->envp (the caller's values of these dropped), and leave LISTEN_PID's slot for the
+ * child (plan->listen_pid_slot, -1 without listen fds).  0, or -1 with the error set. */
+SP_HIDDEN int sp_activation_env(subproc *c, struct sp_run *run, struct sp_plan *plan,
+                                struct sp_plan_storage *st);
+SP_HIDDEN void sp_activation_free(struct sp_plan_storage *st);
+
+/* ---- issue 15: readiness (ready-linux.c, ready-other.c) --------------------------------- */
+
+/* "NOTIFY_SOCKET=@subproc-notify/" and 32 hex digits, with its NUL. */
+#define SP_NOTIFY_ENTRY_SIZE 80
+/* Open the run's notify socket (run->ready_fd: a datagram socket in the abstract namespace,
+ * under a name nobody can guess, close-on-exec) and write the child's "NOTIFY_SOCKET=..."
+ * into entry.  0, or -1 with the error set (ENOTSUP where there are no SCM_CREDENTIALS). */
+SP_HIDDEN int sp_ready_open(struct sp_run *run, char *entry, size_t size);
 
 /* ---- the run's one end (run.c) ---------------------------------------------------------- */
 

@@ -119,6 +119,11 @@ bool sp_child_unreaped(pid_t pid, int pidfd)
         return r >= 0;
 }
 
+int sp_child_peek_exit(pid_t pid, int pidfd, int *ret_status)
+{
+        return wait_child(pid, pidfd, WNOHANG | WNOWAIT, ret_status);
+}
+
 int sp_reap_child(pid_t pid, int pidfd, int *ret_status)
 {
         int r = wait_child(pid, pidfd, 0, ret_status);

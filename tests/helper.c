@@ -90,6 +90,13 @@
  *                        worked: a seccomp filter may make it fail
  *   --read-dir=PATH      (issue 14, confinement) open and list the directory PATH; report
  *                        read_dir_errno=N, 0 if it worked: Landlock may deny it
+ *   --notify=TEXT        (issue 15) send TEXT ("\n" for a newline, "{pid}" for its pid) to
+ *                        $NOTIFY_SOCKET as one datagram ("@name": abstract), as sd_notify(); report
+ *                        notify_errno=N, 0 if it was sent
+ *   --notify-from-child=TEXT  the same from a forked child (a descendant), which lives 300 ms
+ *                        more, waited for
+ *   --accept=N           (issue 15) accept one connection on the listening fd N, write
+ *                        "hello\n" to it and close it; report accept[N]=0 or the errno
  *   --exit=N             exit with code N now
  * With no --exit it exits 0 after the last option.  Failures of the helper itself exit 98
  * with a message on stderr.
@@ -106,6 +113,7 @@
 #endif
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +121,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -832,6 +842,77 @@ static void try_read_dir(const char *path)
         report_errno("read_dir_errno", error);
 }
 
+/* Issue 15: sd_notify() in a few lines: one datagram to $NOTIFY_SOCKET. */
+static int notify(const char *text)
+{
+        const char *where = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        char msg[4096];
+        size_t len = 0, path_len;
+        int fd, err = 0;
+
+        if (!where || !*where || strlen(where) >= sizeof addr.sun_path)
+                return EINVAL;
+        for (const char *p = text; *p && len < sizeof msg - 16; p++) {
+                if (strncmp(p, "{pid}", 5) == 0) {
+                        len += (size_t)snprintf(msg + len, 16, "%d", (int)getpid());
+                        p += 4;
+                } else if (p[0] == '\\' && p[1] == 'n') {
+                        msg[len++] = '\n';
+                        p++;
+                } else {
+                        msg[len++] = *p;
+                }
+        }
+        path_len = strlen(where);
+        memcpy(addr.sun_path, where, path_len);
+        if (addr.sun_path[0] == '@')
+                addr.sun_path[0] = '\0';
+        fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+        if (fd < 0)
+                return errno;
+        if (sendto(fd, msg, len, 0, (struct sockaddr *)&addr,
+                   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len)) < 0)
+                err = errno;
+        close(fd);
+        return err;
+}
+
+static void notify_from_child(const char *text)
+{
+        pid_t pid = fork();
+        int status;
+
+        if (pid < 0)
+                die("fork: %s", strerror(errno));
+        /* The child lives on a moment after sending: a datagram counts only while its sender
+         * can be placed in the program's tree. */
+        if (pid == 0) {
+                int err = notify(text);
+
+                sleep_ms(300);
+                _exit(err);
+        }
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        report_errno("notify_errno", WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+}
+
+static void accept_one(int fd)
+{
+        char key[32];
+        int conn = accept(fd, NULL, NULL);
+
+        snprintf(key, sizeof key, "accept[%d]", fd);
+        if (conn < 0) {
+                report_errno(key, errno);
+                return;
+        }
+        write_all(conn, "hello\n", 6);
+        close(conn);
+        report_errno(key, 0);
+}
+
 /* If `arg` is "--name=VALUE" return VALUE, else NULL. */
 static const char *option_value(const char *arg, const char *name)
 {
@@ -917,6 +998,12 @@ static void run_option(const char *arg)
                 try_uname();
         } else if ((value = option_value(arg, "--read-dir")) != NULL) {
                 try_read_dir(value);
+        } else if ((value = option_value(arg, "--notify")) != NULL) {
+                report_errno("notify_errno", notify(value));
+        } else if ((value = option_value(arg, "--notify-from-child")) != NULL) {
+                notify_from_child(value);
+        } else if ((value = option_value(arg, "--accept")) != NULL) {
+                accept_one((int)parse_number(arg, value));
         } else if ((value = option_value(arg, "--exit")) != NULL) {
                 _exit((int)parse_number(arg, value));
         } else {

@@ -1525,6 +1525,37 @@ static void b_pass_fd_as_twice(subproc **c, const struct row *row)
         subproc_pass_fd_as(*c, 1, 30, 0);
 }
 
+/* Issue 15: one listening fd (row->number) named row->input (NULL: unnamed). */
+static void b_listen_fd(subproc **c, const struct row *row)
+{
+        const int fd = (int)row->number;
+        const char *const names[] = { row->input };
+
+        subproc_listen_fds(*c, &fd, 1, row->input ? names : NULL);
+}
+
+/* row->number fds (the list holds one: the count is checked before the list is read). */
+static void b_listen_count(subproc **c, const struct row *row)
+{
+        const int fd = 0;
+
+        subproc_listen_fds(*c, &fd, (size_t)row->number, NULL);
+}
+
+static void b_listen_null(subproc **c, const struct row *row)
+{
+        (void)row;
+        subproc_listen_fds(*c, NULL, 1, NULL);
+}
+
+static void b_listen_twice(subproc **c, const struct row *row)
+{
+        const int fds[] = { 0, 1, 0 };
+
+        (void)row;
+        subproc_listen_fds(*c, fds, 3, NULL);
+}
+
 static void b_argv0_null(subproc **c, const struct row *row)
 {
         (void)row;
@@ -2181,6 +2212,25 @@ static const struct row rows[] = {
           .fn = row_pass_fd_as_unreachable,
           .number = INT_MAX },
         { .name = "fd: pass_fd_as under 800 numbers", .fn = row_pass_fd_as_many, .number = 800 },
+        /* Issue 15, socket activation. */
+        BUILDER("listen_fds fd -1", b_listen_fd, NULL, NULL, -1, "fd -1 (entry 0) is not an fd"),
+        BUILDER("listen_fds fd INT_MIN", b_listen_fd, NULL, NULL, INT_MIN,
+                "fd -2147483648 (entry 0) is not an fd"),
+        BUILDER("listen_fds name with ':'", b_listen_fd, "a:b", NULL, 0, "contains ':'"),
+        BUILDER("listen_fds name with a newline", b_listen_fd, "a\nb", NULL, 0,
+                "control or non-ASCII"),
+        BUILDER("listen_fds name with DEL", b_listen_fd, "a\x7f", NULL, 0, "control or non-ASCII"),
+        BUILDER("listen_fds name in UTF-8", b_listen_fd, "caf\xc3\xa9", NULL, 0,
+                "control or non-ASCII"),
+        BUILDER("listen_fds empty name", b_listen_fd, "", NULL, 0, "is empty"),
+        BUILDER("listen_fds 256-byte name", b_listen_fd, HOSTILE_LONG_CAP_256, NULL, 0,
+                "longer than 255 bytes"),
+        BUILDER("listen_fds n SIZE_MAX", b_listen_count, NULL, NULL, -1, "at most 1024"),
+        BUILDER("listen_fds n 1025", b_listen_count, NULL, NULL, 1025, "at most 1024"),
+        BUILDER("listen_fds n 0", b_listen_count, NULL, NULL, 0, "no fds given"),
+        BUILDER("listen_fds NULL list", b_listen_null, NULL, NULL, 0, "the fd list is NULL"),
+        BUILDER("listen_fds the same fd twice", b_listen_twice, NULL, NULL, 0,
+                "fd 0 is given twice (as the child's fd 3 and 5)"),
         BUILDER("argv0 NULL", b_argv0_null, NULL, NULL, 0, "argv0 is NULL"),
         BUILDER("nice 20", b_nice, NULL, NULL, 20, "nice 20 is outside -20..19"),
         BUILDER("nice INT_MIN", b_nice, NULL, NULL, INT_MIN, "nice -2147483648"),

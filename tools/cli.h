@@ -16,6 +16,7 @@ enum {
         EXIT_NOT_HELD = 1,      /* --status: nobody holds the pidfile, which exists */
         EXIT_NOTHING_DONE = 1,  /* --stop: nothing ran (start-stop-daemon without --oknodo) */
         EXIT_STILL_RUNNING = 2, /* --stop: it still runs after the --retry schedule */
+        EXIT_NOT_READY = 2,     /* --notify-await: the daemon exited before it was ready */
         EXIT_NO_PIDFILE = 3,    /* --status: no pidfile (LSB "not running") */
         EXIT_UNKNOWN = 4,       /* --status: cannot tell (LSB "status unknown") */
         EXIT_TIMED_OUT = 124,   /* the timeout's first signal ended the program */
@@ -119,7 +120,43 @@ struct options {
         const char *user_word;  /* --user as given: whom to run as, or to match */
         bool has_uid_match;     /* --user with --status/--stop */
         uid_t uid_match;
+        /* Issue 15: readiness and socket activation (activation.c). */
+        bool notify_await, has_notify_timeout;
+        unsigned notify_timeout_ms;
+        struct listen_opt *listens; /* --listen and --listen-fd, in order */
+        size_t n_listens;
 };
+
+/* Issue 15: one --listen ADDR (address; fd once bound, ours) or --listen-fd N[:NAME]. */
+struct listen_opt {
+        const char *arg;     /* as given */
+        const char *address; /* --listen's, NULL for --listen-fd */
+        int fd;              /* --listen-fd's N, or the socket bound for --listen (-1: none yet) */
+        const char *name;    /* NULL: "unknown" */
+};
+
+/* The values of the readiness and socket activation options. */
+enum {
+        ACTIVATION_OPT_NOTIFY_AWAIT = 1100,
+        ACTIVATION_OPT_NOTIFY_TIMEOUT,
+        ACTIVATION_OPT_LISTEN,
+        ACTIVATION_OPT_LISTEN_FD,
+};
+
+/* Take one of them; -1 having said what is wrong. */
+int activation_option(struct options *o, int opt, const char *arg);
+/* After all options: combinations that cannot work; -1 having said why. */
+int activation_check(const struct options *o);
+/* Ask c for readiness and, unless dry_run, bind the --listen addresses and hand every
+ * listening fd to c; -1 having said why. */
+int activation_apply(subproc *c, struct options *o, bool dry_run);
+/* --dry-run: one "# --option value" line each. */
+int activation_print(const struct options *o, FILE *out);
+/* After a daemon's start with --notify-await: 0 once ready; else, having said why, 124 when
+ * the time ran out (the daemon left running), EXIT_NOT_READY when it exited first. */
+int activation_await(subproc *c, const struct options *o);
+/* Close the sockets bound for --listen, free the list. */
+void activation_close(struct options *o);
 
 /* Issue 14, confinement (confine.c): one --landlock-rule path-beneath:ACCESS:PATH. */
 struct landlock_rule_opt {

@@ -168,6 +168,11 @@ static const struct option long_options[] = {
         { "seccomp-filter", required_argument, NULL, CONFINE_OPT_SECCOMP_FILTER },
         { "landlock-access", required_argument, NULL, CONFINE_OPT_LANDLOCK_ACCESS },
         { "landlock-rule", required_argument, NULL, CONFINE_OPT_LANDLOCK_RULE },
+        /* Issue 15, readiness and socket activation. */
+        { "notify-await", no_argument, NULL, ACTIVATION_OPT_NOTIFY_AWAIT },
+        { "notify-timeout", required_argument, NULL, ACTIVATION_OPT_NOTIFY_TIMEOUT },
+        { "listen", required_argument, NULL, ACTIVATION_OPT_LISTEN },
+        { "listen-fd", required_argument, NULL, ACTIVATION_OPT_LISTEN_FD },
 
         /* Issue 15, timeout(1) and start-stop-daemon parity. */
         { "signal", required_argument, NULL, 's' },
@@ -248,6 +253,13 @@ static void print_help(void)
               "      --map-root-user        map our uid and gid to root in a new user namespace\n"
               "      --map-user USER|UID    map our uid to UID in a new user namespace\n"
               "      --map-group GROUP|GID  map our gid to GID in a new user namespace\n"
+              "      --notify-await         with --daemon: wait until it says READY=1\n"
+              "                             (sd_notify); 124 if late, 2 if it exited first\n"
+              "      --notify-timeout DURATION  wait that long for it (default 60s)\n"
+              "      --listen ADDR          bind ADDR and pass it as fd 3, 4... with LISTEN_FDS:\n"
+              "                             PORT, HOST:PORT, [IPV6]:PORT (tcp: or udp: first),\n"
+              "                             unix:PATH, /PATH, @ABSTRACT\n"
+              "      --listen-fd N[:NAME]   pass our fd N that way, named NAME\n"
               "  -v, --verbose              log the command line to stderr\n"
               "      --dry-run              print the command line and environment, run nothing\n"
               "      --status PIDFILE       print the pid proven to hold PIDFILE; exit 0 running,\n"
@@ -452,6 +464,12 @@ static int value_option(struct options *o, int opt, const char *arg)
         case CONFINE_OPT_LANDLOCK_ACCESS:
         case CONFINE_OPT_LANDLOCK_RULE:
                 return confine_option(o, opt, arg);
+        /* Issue 15, readiness and socket activation. */
+        case ACTIVATION_OPT_NOTIFY_AWAIT:
+        case ACTIVATION_OPT_NOTIFY_TIMEOUT:
+        case ACTIVATION_OPT_LISTEN:
+        case ACTIVATION_OPT_LISTEN_FD:
+                return activation_option(o, opt, arg);
         /* Issue 14, identity. */
         case OPT_USER:
         case OPT_GROUPS:
@@ -696,7 +714,7 @@ enum parse_result parse_options(int argc, char **argv, struct options *o)
         o->self = argv[0] && strchr(argv[0], '/') ? argv[0] : "subproc";
         return parity_finish(o) < 0 || check_options(o) < 0 || check_identity(o) < 0 ||
                                finish_identity(o) < 0 || default_group(o) < 0 ||
-                               confine_check(o) < 0
+                               confine_check(o) < 0 || activation_check(o) < 0
                        ? PARSE_ERROR
                        : PARSE_RUN;
 }
@@ -712,4 +730,5 @@ void free_options(struct options *o)
         free(o->fdsched_words);
         free(o->cpu_set);
         parity_free(o);
+        activation_close(o);
 }

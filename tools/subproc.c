@@ -452,7 +452,7 @@ static int run_daemon(subproc *c, const struct options *o)
                 return start_failure(o);
         if (o->verbose)
                 say("daemon pid %d", (int)subproc_daemon_pid(c));
-        return 0;
+        return activation_await(c, o);
 }
 
 /* ---- supervising --------------------------------------------------------------------- */
@@ -551,7 +551,7 @@ static int run(subproc *c, const struct options *o)
 
 /* ---- pidfiles ------------------------------------------------------------------------ */
 
-static int run_command(const struct options *o)
+static int run_command(struct options *o)
 {
         struct stdio_fds stdio;
         subproc *c;
@@ -561,9 +561,14 @@ static int run_command(const struct options *o)
                 return EXIT_OURS;
         c = build_command(o, o->dry_run ? NULL : &stdio);
         /* Issue 14, confinement: the ruleset is ours, open until the program runs. */
-        r = confine_apply(c, o, o->dry_run, &ruleset) < 0 ? EXIT_OURS : run(c, o);
+        r = confine_apply(c, o, o->dry_run, &ruleset) < 0 ? EXIT_OURS : 0;
+        /* Issue 15: the sockets are bound here, closed with the options. */
+        if (r == 0)
+                r = activation_apply(c, o, o->dry_run) < 0 ? EXIT_OURS : run(c, o);
         if (r == 0 && o->dry_run)
-                r = confine_print(o, stdout) < 0 ? EXIT_OURS : flush_stdout();
+                r = confine_print(o, stdout) < 0 || activation_print(o, stdout) < 0
+                            ? EXIT_OURS
+                            : flush_stdout();
         if (ruleset >= 0)
                 close(ruleset);
         subproc_free(c);

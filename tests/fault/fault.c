@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -68,6 +69,12 @@ static const char *const call_names[FC_COUNT] = {
         [FC_STAT] = "stat",
         [FC_ACCESS] = "access",
         [FC_UNLINK] = "unlink",
+        [FC_SOCKET] = "socket",
+        [FC_SETSOCKOPT] = "setsockopt",
+        [FC_BIND] = "bind",
+        [FC_GETRANDOM] = "getrandom",
+        [FC_RECVMSG] = "recvmsg",
+        [FC_STRNDUP] = "strndup",
         [FC_POLL] = "poll",
         [FC_WAITPID] = "waitpid",
         [FC_KILL] = "kill",
@@ -280,6 +287,19 @@ int __real_setpgid(pid_t pid, pid_t pgid);
 int __real_nanosleep(const struct timespec *req, struct timespec *rem);
 int __real_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout);
 long __real_syscall(long number, ...);
+/* Issue 15. */
+int __real_socket(int domain, int type, int protocol);
+int __real_setsockopt(int fd, int level, int name, const void *value, socklen_t len);
+int __real_bind(int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t __real_getrandom(void *buf, size_t len, unsigned flags);
+ssize_t __real_recvmsg(int fd, struct msghdr *msg, int flags);
+char *__real_strndup(const char *s, size_t n);
+int __wrap_socket(int domain, int type, int protocol);
+int __wrap_setsockopt(int fd, int level, int name, const void *value, socklen_t len);
+int __wrap_bind(int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t __wrap_getrandom(void *buf, size_t len, unsigned flags);
+ssize_t __wrap_recvmsg(int fd, struct msghdr *msg, int flags);
+char *__wrap_strndup(const char *s, size_t n);
 
 void *__wrap_malloc(size_t size);
 void *__wrap_calloc(size_t n, size_t size);
@@ -611,6 +631,50 @@ int __wrap_unlink(const char *path)
         if (inject(FC_UNLINK, false, EIO, SITE))
                 return -1;
         return __real_unlink(path);
+}
+
+/* ---- issue 15: the notify socket ------------------------------------------------------- */
+
+int __wrap_socket(int domain, int type, int protocol)
+{
+        if (inject(FC_SOCKET, false, EMFILE, SITE))
+                return -1;
+        return __real_socket(domain, type, protocol);
+}
+
+int __wrap_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
+{
+        if (inject(FC_SETSOCKOPT, false, ENOMEM, SITE))
+                return -1;
+        return __real_setsockopt(fd, level, name, value, len);
+}
+
+int __wrap_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+        if (inject(FC_BIND, false, EADDRINUSE, SITE))
+                return -1;
+        return __real_bind(fd, addr, len);
+}
+
+ssize_t __wrap_getrandom(void *buf, size_t len, unsigned flags)
+{
+        if (inject(FC_GETRANDOM, true, ENOSYS, SITE))
+                return -1;
+        return __real_getrandom(buf, len, flags);
+}
+
+ssize_t __wrap_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+        if (inject(FC_RECVMSG, true, ENOMEM, SITE))
+                return -1;
+        return __real_recvmsg(fd, msg, flags);
+}
+
+char *__wrap_strndup(const char *s, size_t n)
+{
+        if (inject(FC_STRNDUP, false, ENOMEM, SITE))
+                return NULL;
+        return __real_strndup(s, n);
 }
 
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)

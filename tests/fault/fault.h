@@ -71,6 +71,13 @@ enum fault_call {
         FC_PIDFD_SEND_SIGNAL,
         FC_MEMFD_CREATE,
         FC_MMAP,
+        /* Issue 15: the notify socket. */
+        FC_SOCKET,
+        FC_SETSOCKOPT,
+        FC_BIND,
+        FC_GETRANDOM,
+        FC_RECVMSG,
+        FC_STRNDUP,
         FC_COUNT
 };
 

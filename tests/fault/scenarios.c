@@ -333,6 +333,41 @@ static void sc_pass_fd(struct point *pt)
         close(keep);
 }
 
+/* Issue 15: readiness and socket activation: a child with a named listening fd (a pipe's
+ * read end stands in for a socket) that says READY=1 and exits. */
+static void sc_ready_listen(struct point *pt)
+{
+        const char *const names[] = { "in" };
+        char *out = not_reset;
+        int p[2], status = -1;
+        bool ok = false;
+        subproc *c;
+
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                wrongf(pt, "test setup: %s", strerror(errno));
+                return;
+        }
+        window_open(pt);
+        c = subproc_new_args(HELPER_PATH, "--notify=STATUS=up\\nREADY=1", fault_marker, NULL);
+        subproc_listen_fds(c, &p[0], 1, names);
+        subproc_require_ready(c);
+        subproc_set_output_buffer(c, &out);
+        if (TRY(pt, subproc_run_async(c, NULL)) && TRY(pt, subproc_wait_ready(c, 20000)) &&
+            TRY(pt, subproc_wait(c, &status)))
+                ok = true;
+        subproc_free(c);
+        window_close();
+
+        if (ok && status != 0)
+                wrongf(pt, "the exit status is %d, not 0", status);
+        if (buffer_present(pt, ok, &out, "output") && ok &&
+            (!report_find(out, "env=LISTEN_FDNAMES=in") || !report_find(out, "env=LISTEN_FDS=1")))
+                wrongf(pt, "the child did not get its listening fd: \"%.200s\"", out);
+        free(out);
+        close(p[0]);
+        close(p[1]);
+}
+
 /* A policy the child would not have by default (the sweep runs on Linux; others compile it). */
 #ifdef SCHED_BATCH
 #define FAULT_POLICY SCHED_BATCH
@@ -1254,6 +1289,7 @@ const struct scenario fault_scenarios[] = {
         { "stream", sc_stream, 0 },                     /* issue 16, streaming */
         { "stream_cancel", sc_stream_cancel, ECANCELED },
         { "input_pipe", sc_input_pipe, 0 },
+        { "ready_listen", sc_ready_listen, 0 },         /* issue 15 */
 };
 
 const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios[0];
