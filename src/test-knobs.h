@@ -30,6 +30,9 @@ extern SP_HIDDEN int sp_test_no_clone3;
  * that (failed ones included). */
 extern SP_HIDDEN unsigned sp_test_clone3_cgroup_spawns;
 extern SP_HIDDEN unsigned sp_test_clone3_attempts;
+/* Non-zero: behave as on a kernel without cgroup.kill (before 5.14): a scope is killed by
+ * freezing it and killing each member (scope-linux.c). */
+extern SP_HIDDEN int sp_test_no_cgroup_kill;
 #endif
 
 #endif
