@@ -128,7 +128,7 @@ struct sp_config {
         unsigned timeout_ms; /* 0: none */
         unsigned kill_after_ms;
         bool new_session, new_pgroup;
-        char *cgroup_dir; /* as given to subproc_set_cgroup, or NULL */
+        char *cgroup_dir;   /* as given to subproc_set_cgroup, or NULL */
         char *scope_parent; /* as given to subproc_set_cgroup_scope, or NULL */
         bool raw_status;
 };
@@ -205,7 +205,7 @@ struct sp_run {
         struct sp_scope scope;
 
         /* Results of the last finished run (kept by sp_run_reset(), like status). */
-        int status; /* raw wait status, -1 if none */
+        int status;           /* raw wait status, -1 if none */
         struct rusage rusage; /* the child's, filled by its reap */
         bool has_rusage;
         struct subproc_scope_stat scope_stat; /* read when its scope was last seen */

@@ -445,8 +445,7 @@ static int open_cgroup(const subproc *c, struct sp_run *run, struct sp_spawn_fds
                         return -1;
                 fd = sp_fd_dup_avoiding(run->scope.fd, plan->keep, plan->nkeep);
                 if (fd < 0)
-                        return sp_error(-fd, "cgroup scope %s: %s", run->scope.path,
-                                        strerror(-fd));
+                        return sp_error(-fd, "cgroup scope %s: %s", run->scope.path, strerror(-fd));
         } else if (!c->cfg.cgroup_dir) {
                 return 0;
         } else {

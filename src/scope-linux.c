@@ -69,8 +69,8 @@ static int make_scope_dir(struct sp_scope *s, const char *parent_dir)
                 if (i == NAME_TRIES - 1)
                         return scope_error(parent_dir, EEXIST, "every name tried was taken");
         }
-        s->fd = sp_fd_above_stdio(
-                openat(s->parent_fd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        s->fd = sp_fd_above_stdio(openat(s->parent_fd, s->name,
+                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (s->fd < 0)
                 return scope_error(parent_dir, errno, strerror(errno));
         /* Ours, just made: another owner or file system means it was swapped meanwhile. */
@@ -92,11 +92,17 @@ int sp_scope_create(struct sp_scope *s, const char *parent_dir)
         *s = (struct sp_scope)SP_SCOPE_NONE;
         /* O_NOFOLLOW: a symlink in parent_dir's place (someone else's doing) would put the
          * tree where they chose. */
-        s->parent_fd =
-                sp_fd_above_stdio(open(parent_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (s->parent_fd < 0)
-                return scope_error(parent_dir, errno,
-                                   errno == ELOOP ? "is a symbolic link" : strerror(errno));
+        s->parent_fd = sp_fd_above_stdio(open(parent_dir,
+                                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (s->parent_fd < 0) {
+                struct stat st;
+
+                /* O_DIRECTORY says ENOTDIR of a symlink, even one to a directory. */
+                if (errno == ELOOP ||
+                    (errno == ENOTDIR && lstat(parent_dir, &st) == 0 && S_ISLNK(st.st_mode)))
+                        return scope_error(parent_dir, ELOOP, "is a symbolic link");
+                return scope_error(parent_dir, errno, strerror(errno));
+        }
         if (!is_cgroup2(s->parent_fd)) {
                 sp_close(&s->parent_fd);
                 return scope_error(parent_dir, ENOTSUP,

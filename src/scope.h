@@ -15,7 +15,10 @@ struct sp_scope {
         char name[80];
 };
 
-#define SP_SCOPE_NONE { .fd = -1, .parent_fd = -1 }
+#define SP_SCOPE_NONE                     \
+        {                                 \
+                .fd = -1, .parent_fd = -1 \
+        }
 
 /* Make a new scope under parent_dir (a cgroup v2 directory, not a symlink) with a name nobody
  * had: 0, or -1 with the thread's error set (stage SETUP) and *s left empty. */

@@ -79,8 +79,8 @@ static int status_of(const siginfo_t *si)
  * The C library's may differ (64-bit times on 32-bit systems), so it is converted. */
 struct kernel_rusage {
         long utime[2], stime[2];
-        long maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd,
-                msgrcv, nsignals, nvcsw, nivcsw;
+        long maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd, msgrcv,
+                nsignals, nvcsw, nivcsw;
 };
 
 static void rusage_from_kernel(const struct kernel_rusage *k, struct rusage *ru)
