@@ -106,6 +106,11 @@ struct options {
         size_t n_landlock_rules;
 
         mode_t umask;
+
+        /* Issue 15: a scope (--scope PARENT_CGROUP), and the usage report (--rusage[=FILE]). */
+        const char *scope;
+        bool rusage;
+        const char *rusage_file; /* NULL: stderr */
 };
 
 /* Issue 14, confinement (confine.c): one --landlock-rule path-beneath:ACCESS:PATH. */
@@ -131,6 +136,12 @@ int confine_print(const struct options *o, FILE *out);
  * close after the run; -1 if none) and set it; -1 having said why. */
 int confine_apply(subproc *c, const struct options *o, bool dry_run, int *ret_ruleset);
 void confine_free(struct options *o);
+
+/* --rusage (usage.c): the fd the report goes to (stderr, or FILE created now, so that a bad
+ * FILE fails before the program runs; -1 having said why), and the report itself, once the
+ * program has ended (`elapsed_ms` since its start). */
+int usage_open(const struct options *o);
+void usage_report(const subproc *c, const struct options *o, int fd, double elapsed_ms);
 
 /* Write "subproc: MESSAGE" and a newline on stderr (subproc.c). */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
