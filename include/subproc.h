@@ -739,14 +739,14 @@ SUBPROC_EXPORT void subproc_set_timeout(subproc *c, unsigned timeout_ms, unsigne
 /* setsid() in the child: its own session and process group (it loses the controlling
  * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group (with a
  * handshake too: subproc_run_async() returns once the child has made its session).
- * Descendants that leave the group (setsid(), setpgid()) escape them: put the child in a
- * cgroup (subproc_set_cgroup()) to keep them in reach. */
+ * Descendants that leave the group (setsid(), setpgid()) escape them: a scope
+ * (subproc_set_cgroup_scope()) keeps them in reach. */
 SUBPROC_EXPORT void subproc_set_new_session(subproc *c);
 
 /* setpgid(0, 0) in the child: its own process group, same session.  Timeouts, subproc_kill()
  * and subproc_abort() then hit the whole group, and the child itself (through its pidfd) if
  * it has moved to another group.  Other descendants that leave the group escape them (a
- * cgroup-based kill is for later; subproc_set_cgroup() keeps them countable).  With
+ * scope, subproc_set_cgroup_scope(), kills them too).  With
  * subproc_daemonize(), the daemon itself leads a group of its own, in the new session its
  * intermediate made. */
 SUBPROC_EXPORT void subproc_set_new_process_group(subproc *c);
