@@ -68,11 +68,11 @@ int subproc_kill_scope(subproc *c, int sig)
                 return sp_error(EINVAL, "cannot kill the scope: %s",
                                 c ? "the command is broken" : "NULL command");
         run = &c->run;
+        if (sig != 0 && !sp_signal_valid(sig))
+                return sp_error(EINVAL, "cannot send signal %d to the scope: no such signal", sig);
         if (run->scope.fd < 0)
                 return sp_error(ESRCH, "cannot kill the scope: the command has none (%s)",
                                 c->cfg.scope_parent ? "it was removed" : "none was asked for");
-        if (sig != 0 && !sp_signal_valid(sig))
-                return sp_error(EINVAL, "cannot send signal %d: no such signal", sig);
         if (sig == 0)
                 return 0;
         r = sp_scope_kill(&run->scope, sig);
