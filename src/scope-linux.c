@@ -71,10 +71,21 @@ static int make_scope_dir(struct sp_scope *s, const char *parent_dir)
         }
         s->fd = sp_fd_above_stdio(openat(s->parent_fd, s->name,
                                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (s->fd < 0)
-                return scope_error(parent_dir, errno, strerror(errno));
+        if (s->fd < 0) {
+                int e = errno;
+
+                (void)unlinkat(s->parent_fd, s->name, AT_REMOVEDIR);
+                return scope_error(parent_dir, e, strerror(e));
+        }
         /* Ours, just made: another owner or file system means it was swapped meanwhile. */
-        if (fstat(s->fd, &st) < 0 || st.st_uid != geteuid() || !is_cgroup2(s->fd)) {
+        if (fstat(s->fd, &st) < 0) {
+                int e = errno;
+
+                sp_close(&s->fd);
+                (void)unlinkat(s->parent_fd, s->name, AT_REMOVEDIR); /* empty: ours */
+                return scope_error(parent_dir, e, strerror(e));
+        }
+        if (st.st_uid != geteuid() || !is_cgroup2(s->fd)) {
                 sp_close(&s->fd);
                 return scope_error(parent_dir, EEXIST, "the new scope was replaced meanwhile");
         }
@@ -122,10 +133,15 @@ static int write_file(const struct sp_scope *s, const char *file, const char *te
         int fd = openat(s->fd, file, O_WRONLY | O_CLOEXEC), r = 0;
         size_t len = strlen(text);
 
+        ssize_t n;
+
         if (fd < 0)
                 return -errno;
-        if (write(fd, text, len) != (ssize_t)len)
-                r = -errno;
+        do
+                n = write(fd, text, len);
+        while (n < 0 && errno == EINTR);
+        if (n != (ssize_t)len)
+                r = n < 0 ? -errno : -EIO;
         sp_close(&fd);
         return r;
 }
@@ -138,7 +154,9 @@ static ssize_t read_file(const struct sp_scope *s, const char *file, char *buf, 
 
         if (fd < 0)
                 return -errno;
-        n = read(fd, buf, size - 1);
+        do
+                n = read(fd, buf, size - 1);
+        while (n < 0 && errno == EINTR);
         if (n < 0)
                 n = -errno;
         else
@@ -171,8 +189,12 @@ bool sp_scope_populated(const struct sp_scope *s)
 {
         char buf[256];
 
-        return read_file(s, "cgroup.events", buf, sizeof buf) < 0 ||
-               keyed_value(buf, "populated") != 0;
+        /* A read that fails (out of memory, fds...) is tried again before we assume the
+         * worst, which would leave the scope behind. */
+        for (int tries = 0; tries < 3; tries++)
+                if (read_file(s, "cgroup.events", buf, sizeof buf) >= 0)
+                        return keyed_value(buf, "populated") != 0;
+        return true;
 }
 
 bool sp_scope_wait_empty(const struct sp_scope *s, long long deadline)
@@ -260,8 +282,9 @@ int sp_scope_kill(const struct sp_scope *s, int sig)
         if (s->fd < 0)
                 return -ESRCH;
         if (sig == SIGKILL) {
+                /* Missing before 5.14; and should it fail otherwise, the tree must still go. */
                 r = sp_test_no_cgroup_kill ? -ENOENT : write_file(s, "cgroup.kill", "1");
-                return r == -ENOENT ? kill_members(s) : r;
+                return r < 0 ? kill_members(s) : 0;
         }
         frozen = freeze(s, true);
         r = signal_members(s, sig);
@@ -293,16 +316,26 @@ int sp_scope_read_stat(const struct sp_scope *s, struct subproc_scope_stat *st)
         return 0;
 }
 
+/* Whether the scope's name still names the directory we made (and hold). */
+static bool still_ours(const struct sp_scope *s)
+{
+        struct stat ours, named;
+
+        /* Tried again on a passing failure (out of memory...), never on a mismatch. */
+        for (int tries = 0; tries < 3; tries++)
+                if (fstat(s->fd, &ours) == 0 &&
+                    fstatat(s->parent_fd, s->name, &named, AT_SYMLINK_NOFOLLOW) == 0)
+                        return ours.st_ino == named.st_ino && ours.st_dev == named.st_dev;
+        return false;
+}
+
 /* rmdir the scope, unless what has its name now is not the directory we made. */
 static void remove_dir(const struct sp_scope *s)
 {
         long long deadline = sp_now_ms() + SP_SCOPE_EMPTY_WAIT_MS;
-        struct stat ours, named;
         int step = 1;
 
-        if (fstat(s->fd, &ours) < 0 ||
-            fstatat(s->parent_fd, s->name, &named, AT_SYMLINK_NOFOLLOW) < 0 ||
-            ours.st_ino != named.st_ino || ours.st_dev != named.st_dev)
+        if (!still_ours(s))
                 return;
         /* EBUSY: the kernel has not let its last (killed) members go yet. */
         while (unlinkat(s->parent_fd, s->name, AT_REMOVEDIR) < 0 && errno == EBUSY &&
