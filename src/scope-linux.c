@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 int sp_test_no_cgroup_kill;
+unsigned sp_test_scope_random;
 
 /* <linux/magic.h>'s value, spelled out: musl builds have no kernel headers. */
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -48,7 +49,9 @@ static void make_name(char *buf, size_t size)
         unsigned n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED), rnd;
         struct timespec ts;
 
-        if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
+        if (sp_test_scope_random) {
+                rnd = sp_test_scope_random;
+        } else if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
                 clock_gettime(CLOCK_MONOTONIC, &ts);
                 rnd = (unsigned)ts.tv_nsec ^ (unsigned)(uintptr_t)buf;
         }

@@ -96,6 +96,7 @@ static int scope_teardown(void **state)
         int r = t_teardown(state), left = 0;
 
         sp_test_no_cgroup_kill = 0;
+        sp_test_scope_random = 0;
         if (parent_cgroup) {
                 DIR *d = opendir(parent_cgroup);
                 struct dirent *e;
@@ -477,6 +478,150 @@ static void test_daemon_stays_in_scope(void **state)
 }
 
 /* ---------------------------------------------------------------------------------------
+ * Attacks
+ * ------------------------------------------------------------------------------------- */
+
+/* Names made first by someone else (who guessed the random part: here a knob fixes it) are
+ * never used, nor touched: another name is tried, and when every one tried is taken the run
+ * fails with EEXIST before anything runs. */
+#define TAKEN_NAMES 400
+#define FIXED_RANDOM 0x5ca1ab1eu
+
+static void make_taken(bool every)
+{
+        for (int n = 1; n <= TAKEN_NAMES; n++) {
+                char name[96], *dir;
+
+                if (!every && n % 2 == 0)
+                        continue;
+                snprintf(name, sizeof name, "subproc-%ld-%d-%08x.scope", (long)getpid(), n,
+                         FIXED_RANDOM);
+                dir = t_path(parent_cgroup, name);
+                assert_true(mkdir(dir, 0755) == 0 || errno == EEXIST);
+                free(dir);
+        }
+}
+
+/* Remove the names make_taken() made; returns how many there were. */
+static int remove_taken(void)
+{
+        int found = 0;
+
+        for (int n = 1; n <= TAKEN_NAMES; n++) {
+                char name[96], *dir;
+
+                snprintf(name, sizeof name, "subproc-%ld-%d-%08x.scope", (long)getpid(), n,
+                         FIXED_RANDOM);
+                dir = t_path(parent_cgroup, name);
+                found += rmdir(dir) == 0;
+                free(dir);
+        }
+        return found;
+}
+
+static void test_taken_names_are_skipped(void **state)
+{
+        subproc *c;
+        char *out = NULL;
+
+        (void)state;
+        require_cgroup();
+        sp_test_scope_random = FIXED_RANDOM;
+        make_taken(false); /* every odd counter value */
+        c = subproc_new_args("/bin/cat", "/proc/self/cgroup", NULL);
+        subproc_set_cgroup_scope(c, parent_cgroup);
+        subproc_set_output_buffer(c, &out);
+        assert_int_equal(subproc_run(c, NULL), 0);
+        assert_contains(out, "/subproc-scopetest-");
+        /* Ours was removed; the others' are all still there, untouched. */
+        assert_int_equal(count_scopes(), TAKEN_NAMES / 2);
+        assert_int_equal(remove_taken(), TAKEN_NAMES / 2);
+        free(out);
+        subproc_free(c);
+}
+
+static void test_every_name_taken_fails(void **state)
+{
+        char *marker = t_path(marks, "ready");
+        subproc *c;
+
+        (void)state;
+        require_cgroup();
+        sp_test_scope_random = FIXED_RANDOM;
+        make_taken(true);
+        c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc_add_arg_format(c, "--write-file=%s", marker);
+        subproc_set_cgroup_scope(c, parent_cgroup);
+        assert_run_fails(c, EEXIST, "every name tried was taken");
+        assert_false(t_file_exists(marker));
+        assert_int_equal(remove_taken(), TAKEN_NAMES);
+        subproc_free(c);
+        free(marker);
+}
+
+/* A caller with 0, 1 and 2 closed: the scope's fds never take those numbers (the program's
+ * stdio would be our cgroup directories), and they are all closed after. */
+static void test_caller_without_stdio(void **state)
+{
+        int saved[3];
+        bool open_now[3];
+        int r;
+        subproc *c;
+
+        (void)state;
+        require_cgroup();
+        c = subproc_new_args("/bin/sh", "-c",
+                             "exec 2>/dev/null; [ ! -e /proc/self/fd/0 ] && "
+                             "[ ! -e /proc/self/fd/1 ]",
+                             NULL);
+        subproc_set_cgroup_scope(c, parent_cgroup);
+        subproc_inherit_stdio(c);
+        for (int fd = 0; fd < 3; fd++) {
+                saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+                assert_true(saved[fd] >= 0);
+                close(fd);
+        }
+        /* While it runs, the scope's fds are open: above 2. */
+        r = subproc_run_async(c, NULL);
+        for (int fd = 0; fd < 3; fd++)
+                open_now[fd] = fcntl(fd, F_GETFD) >= 0;
+        if (r == 0)
+                r = subproc_wait(c, NULL);
+        for (int fd = 0; fd < 3; fd++) {
+                assert_int_equal(dup2(saved[fd], fd), fd);
+                close(saved[fd]);
+        }
+        assert_int_equal(r, 0);
+        for (int fd = 0; fd < 3; fd++)
+                assert_false(open_now[fd]);
+        assert_int_equal(count_scopes(), 0);
+        subproc_free(c);
+}
+
+/* SIGCHLD ignored: the kernel reaps the child behind the library's back.  The escapers are
+ * still the scope's, killed with it by the free. */
+static void test_sigchld_ignored(void **state)
+{
+        struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
+        subproc *c;
+        pid_t a, b;
+
+        (void)state;
+        require_cgroup();
+        sigemptyset(&ignore.sa_mask);
+        assert_int_equal(sigaction(SIGCHLD, &ignore, &old), 0);
+        c = escaper_command(true);
+        (void)subproc_run(c, NULL); /* "cannot reap": documented */
+        a = read_mark("a");
+        b = read_mark("b");
+        subproc_free(c);
+        assert_int_equal(sigaction(SIGCHLD, &old, NULL), 0);
+        assert_true(t_wait_exit(a, T_HANG_GUARD_MS) >= 0);
+        assert_true(t_wait_exit(b, T_HANG_GUARD_MS) >= 0);
+        assert_int_equal(count_scopes(), 0);
+}
+
+/* ---------------------------------------------------------------------------------------
  * Usage
  * ------------------------------------------------------------------------------------- */
 
@@ -568,6 +713,10 @@ int main(void)
                 SCOPE_TEST(test_refused_bad_arguments),
                 SCOPE_TEST(test_kill_scope_refuses_bad_signal),
                 SCOPE_TEST(test_daemon_stays_in_scope),
+                SCOPE_TEST(test_taken_names_are_skipped),
+                SCOPE_TEST(test_every_name_taken_fails),
+                SCOPE_TEST(test_caller_without_stdio),
+                SCOPE_TEST(test_sigchld_ignored),
                 SCOPE_TEST(test_rusage_cpu),
                 SCOPE_TEST(test_rusage_max_rss),
                 SCOPE_TEST(test_rusage_after_abort),
