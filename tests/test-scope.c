@@ -137,14 +137,16 @@ static void require_cgroup(void)
 /* A shell that starts two escapers and says so: `setsid sleep 1000` (a new session, out of
  * any process group the library could signal) and a double fork (a sleep whose parent exits
  * at once, so it is nobody's child of ours), writes their pids to marks/a and marks/b, then
- * marks/ready, and then `tail` says what it does after: sleeps on, or exits 0. */
+ * marks/ready, and then sleeps on, or exits 0.  All of them ignore SIGTERM: only the SIGKILL
+ * of the whole scope ends them. */
 static subproc *escaper_command(bool exit_after)
 {
         char *script;
         subproc *c;
 
         assert_true(asprintf(&script,
-                             "cd '%s' || exit 97; setsid sleep 1000 </dev/null >/dev/null 2>&1 & "
+                             "cd '%s' || exit 97; trap '' TERM; "
+                             "setsid sleep 1000 </dev/null >/dev/null 2>&1 & "
                              "echo $! > a; sh -c 'sleep 1000 </dev/null >/dev/null 2>&1 & "
                              "echo $! > b'; : > ready; %s",
                              marks, exit_after ? "exit 0" : "exec sleep 1000") > 0);
@@ -289,7 +291,7 @@ static void test_free_kills_tree(void **state)
         assert_int_equal(count_scopes(), 0);
 }
 
-/* A normal exit leaves the survivors running in their scope until a kill (here SIGTERM, which
+/* A normal exit leaves the survivors running in their scope until a kill (here SIGHUP, which
  * goes to each member) and the free, which removes the emptied scope. */
 static void test_survivors_of_normal_exit_stay_until_killed(void **state)
 {
@@ -308,7 +310,7 @@ static void test_survivors_of_normal_exit_stay_until_killed(void **state)
         assert_non_null(subproc_scope_path(c));
         path = strdup(subproc_scope_path(c));
         assert_int_equal(count_scopes(), 1);
-        assert_int_equal(subproc_kill_scope(c, SIGTERM), 0);
+        assert_int_equal(subproc_kill_scope(c, SIGHUP), 0);
         assert_true(t_wait_exit(a, T_HANG_GUARD_MS) >= 0);
         assert_true(t_wait_exit(b, T_HANG_GUARD_MS) >= 0);
         subproc_free(c);
@@ -487,12 +489,13 @@ static void test_daemon_stays_in_scope(void **state)
 #define TAKEN_NAMES 400
 #define FIXED_RANDOM 0x5ca1ab1eu
 
-static void make_taken(bool every)
+/* Make the names of counter values first..last (every one, or all but `spare`). */
+static void make_taken(int first, int last, int spare)
 {
-        for (int n = 1; n <= TAKEN_NAMES; n++) {
+        for (int n = first; n <= last; n++) {
                 char name[96], *dir;
 
-                if (!every && n % 2 == 0)
+                if (n == spare)
                         continue;
                 snprintf(name, sizeof name, "subproc-%ld-%d-%08x.scope", (long)getpid(), n,
                          FIXED_RANDOM);
@@ -503,11 +506,11 @@ static void make_taken(bool every)
 }
 
 /* Remove the names make_taken() made; returns how many there were. */
-static int remove_taken(void)
+static int remove_taken(int first, int last)
 {
         int found = 0;
 
-        for (int n = 1; n <= TAKEN_NAMES; n++) {
+        for (int n = first; n <= last; n++) {
                 char name[96], *dir;
 
                 snprintf(name, sizeof name, "subproc-%ld-%d-%08x.scope", (long)getpid(), n,
@@ -519,25 +522,47 @@ static int remove_taken(void)
         return found;
 }
 
+/* The counter value in the name of the scope a child reports in its /proc/self/cgroup. */
+static int scope_counter(const char *cgroup_text)
+{
+        char pattern[64];
+        const char *p;
+
+        snprintf(pattern, sizeof pattern, "/subproc-%ld-", (long)getpid());
+        p = strstr(cgroup_text, pattern);
+        assert_non_null(p);
+        return atoi(p + strlen(pattern));
+}
+
+/* Run c (which captures into *out) and return the counter of its scope's name. */
+static int run_cat_cgroup(subproc *c, char **out)
+{
+        if (subproc_run(c, NULL) != 0)
+                fail_msg("%s", subproc_errmsg());
+        return scope_counter(*out);
+}
+
 static void test_taken_names_are_skipped(void **state)
 {
-        subproc *c;
         char *out = NULL;
+        subproc *c;
+        int n;
 
         (void)state;
         require_cgroup();
         sp_test_scope_random = FIXED_RANDOM;
-        make_taken(false); /* every odd counter value */
         c = subproc_new_args("/bin/cat", "/proc/self/cgroup", NULL);
         subproc_set_cgroup_scope(c, parent_cgroup);
         subproc_set_output_buffer(c, &out);
-        assert_int_equal(subproc_run(c, NULL), 0);
-        assert_contains(out, "/subproc-scopetest-");
+        /* The next run tries n + 1 first: take it and the two after. */
+        n = run_cat_cgroup(c, &out);
+        make_taken(n + 1, n + 3, 0);
+        assert_int_equal(run_cat_cgroup(c, &out), n + 4);
         /* Ours was removed; the others' are all still there, untouched. */
-        assert_int_equal(count_scopes(), TAKEN_NAMES / 2);
-        assert_int_equal(remove_taken(), TAKEN_NAMES / 2);
-        free(out);
+        assert_int_equal(count_scopes(), 3);
+        assert_int_equal(remove_taken(n + 1, n + 3), 3);
         subproc_free(c);
+        free(out);
 }
 
 static void test_every_name_taken_fails(void **state)
@@ -548,13 +573,13 @@ static void test_every_name_taken_fails(void **state)
         (void)state;
         require_cgroup();
         sp_test_scope_random = FIXED_RANDOM;
-        make_taken(true);
+        make_taken(1, TAKEN_NAMES, 0);
         c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         subproc_add_arg_format(c, "--write-file=%s", marker);
         subproc_set_cgroup_scope(c, parent_cgroup);
         assert_run_fails(c, EEXIST, "every name tried was taken");
         assert_false(t_file_exists(marker));
-        assert_int_equal(remove_taken(), TAKEN_NAMES);
+        assert_int_equal(remove_taken(1, TAKEN_NAMES), TAKEN_NAMES);
         subproc_free(c);
         free(marker);
 }
