@@ -57,8 +57,8 @@ static struct {
         char daemon_pidfile[PATH_MAX];
         char held_pidfile[PATH_MAX];
         unsigned char input[INPUT_LEN];
-        char *expect_line;  /* to_string(c, false) of the to_string scenario */
-        char *expect_lines; /* to_string(c, true) */
+        char *expect_line;           /* to_string(c, false) of the to_string scenario */
+        char *expect_lines;          /* to_string(c, true) */
         char scope_parent[PATH_MAX]; /* issue 15: a cgroup v2 directory of ours, "" if none */
 } g;
 
@@ -1093,7 +1093,7 @@ const struct scenario fault_scenarios[] = {
         { "identity", sc_identity, 0 },
         { "namespaces", sc_namespaces, SUBPROC_SPAWN_FORK ? ENOTSUP : 0 },
         { "pass_fd_as_sched", sc_pass_fd_as_sched, 0 }, /* issue 14, fds and argv0, scheduling */
-        { "scope", sc_scope, 0 },                         /* issue 15 */
+        { "scope", sc_scope, 0 },                       /* issue 15 */
 };
 
 const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios[0];
