@@ -783,7 +783,8 @@ SUBPROC_EXPORT void subproc_set_cgroup(subproc *c, const char *cgroup_dir);
  * subproc_set_cgroup() (EINVAL) or is run by subproc_exec() (EINVAL).  A name taken
  * meanwhile (someone else made it) is never reused: another is tried (EEXIST when every one
  * tried was taken).  The directory is reached through fds from then on, so renaming or
- * replacing parent_dir later cannot redirect a kill or the removal.  A NULL or empty parent_dir is a deferred EINVAL.
+ * replacing parent_dir later cannot redirect a kill or the removal.  A NULL or empty
+ * parent_dir is a deferred EINVAL.
  * Linux only: elsewhere a run fails with ENOTSUP.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_cgroup_scope(subproc *c, const char *parent_dir);
