@@ -449,6 +449,7 @@ static void test_kill_scope_refuses_bad_signal(void **state)
 static void test_daemon_stays_in_scope(void **state)
 {
         char *pidfile = t_path(marks, "a"), *cg, *text, *path;
+        struct rusage ru;
         subproc *c;
         pid_t daemon;
 
@@ -459,6 +460,9 @@ static void test_daemon_stays_in_scope(void **state)
         subproc_daemonize(c);
         subproc_set_pidfile(c, pidfile);
         assert_int_equal(subproc_run(c, NULL), 0);
+        errno = 0;
+        assert_int_equal(subproc_rusage(c, &ru), -1);
+        assert_errno_equal(errno, ENOENT);
         daemon = subproc_daemon_pid(c);
         assert_true(daemon > 0);
         t_track(daemon);
