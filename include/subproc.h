@@ -65,6 +65,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -867,14 +868,14 @@ SUBPROC_EXPORT void subproc_set_timeout_signal(subproc *c, int sig);
 /* setsid() in the child: its own session and process group (it loses the controlling
  * terminal).  Timeouts, subproc_kill() and subproc_abort() then hit the whole group (with a
  * handshake too: subproc_run_async() returns once the child has made its session).
- * Descendants that leave the group (setsid(), setpgid()) escape them: put the child in a
- * cgroup (subproc_set_cgroup()) to keep them in reach. */
+ * Descendants that leave the group (setsid(), setpgid()) escape them: a scope
+ * (subproc_set_cgroup_scope()) keeps them in reach. */
 SUBPROC_EXPORT void subproc_set_new_session(subproc *c);
 
 /* setpgid(0, 0) in the child: its own process group, same session.  Timeouts, subproc_kill()
  * and subproc_abort() then hit the whole group, and the child itself (through its pidfd) if
  * it has moved to another group.  Other descendants that leave the group escape them (a
- * cgroup-based kill is for later; subproc_set_cgroup() keeps them countable).  With
+ * scope, subproc_set_cgroup_scope(), kills them too).  With
  * subproc_daemonize(), the daemon itself leads a group of its own, in the new session its
  * intermediate made. */
 SUBPROC_EXPORT void subproc_set_new_process_group(subproc *c);
@@ -891,6 +892,31 @@ SUBPROC_EXPORT void subproc_set_new_process_group(subproc *c);
  * the run without that retry.  Linux only: elsewhere a run fails with EOPNOTSUPP.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_cgroup(subproc *c, const char *cgroup_dir);
+
+/* A cgroup of the run's own, a scope (cgroup v2): each run makes a new directory
+ * subproc-PID-N-RANDOM.scope under `parent_dir` (copied; mode 0755, owned by the caller's
+ * effective ids), the child is born in it (as with subproc_set_cgroup()), and so are all its
+ * descendants, whatever sessions or process groups they make: the scope holds the whole tree.
+ * The tree is killed as a whole (cgroup.kill, Linux 5.14+; before, freeze, SIGKILL every
+ * member, thaw) after a subproc_set_timeout() deadline (its SIGTERM, too, goes to every
+ * member), by subproc_kill_scope(), subproc_abort(), and subproc_free() or the next run of the
+ * command.  The scope is removed once empty: when the run ends with the scope empty, or after
+ * such a kill.  When the child exits normally and descendants survive it, they are left
+ * running and the scope stays (subproc_scope_path()) until subproc_kill_scope(), the next run
+ * or subproc_free() kills them; except that a daemon's scope (subproc_daemonize(): the daemon
+ * lives in it) and that of a child whose pid subproc_run_async() handed out are left to the
+ * caller by subproc_free() and a rerun, not killed, as the child itself is.
+ * The run refuses, before any child exists: parent_dir not a cgroup v2 directory (ENOTSUP,
+ * "cgroup scope under DIR: not a cgroup v2 directory"), a symbolic link (ELOOP), one where the
+ * scope cannot be made (its errno: EACCES, EROFS...), and a command that also has
+ * subproc_set_cgroup() (EINVAL) or is run by subproc_exec() (EINVAL).  A name taken
+ * meanwhile (someone else made it) is never reused: another is tried (EEXIST when every one
+ * tried was taken).  The directory is reached through fds from then on, so renaming or
+ * replacing parent_dir later cannot redirect a kill or the removal.  A NULL or empty
+ * parent_dir is a deferred EINVAL.
+ * Linux only: elsewhere a run fails with ENOTSUP.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_cgroup_scope(subproc *c, const char *parent_dir);
 
 /* Keep no pidfd for the child: a running command then holds no fd of its own (with no pipes
  * or buffers set), for callers that run hundreds of children under a low RLIMIT_NOFILE.  The
@@ -1072,6 +1098,32 @@ SUBPROC_EXPORT int subproc_free_wait(subproc *c, int *exitstatus);
  * Thread safety: one thread per command.  Async-signal safety: yes. */
 SUBPROC_EXPORT int subproc_status(const subproc *c);
 
+/* The resources used by the child of the last finished run, as wait4() reports them at its
+ * reaping (the child and the descendants it reaped): ru_utime, ru_stime, ru_maxrss (KiB on
+ * Linux and FreeBSD, bytes on macOS), page faults, context switches...  Of the intermediate
+ * child for a daemon run (so: nothing to report, ENOENT).  Costs nothing when not asked: the
+ * kernel gives it with the reap.  Returns 0, or -1 with errno ENOENT when there is no such
+ * run (none yet, a daemon, or a child reaped behind the library's back) and EINVAL for NULL.
+ * Thread safety: one thread per command.  Async-signal safety: yes. */
+SUBPROC_EXPORT int subproc_rusage(const subproc *c, struct rusage *ru);
+
+/* What a scope (subproc_set_cgroup_scope()) used, the whole tree together: its cpu.stat and
+ * memory.peak. */
+struct subproc_scope_stat {
+        uint64_t usage_usec;  /* CPU time, user and system */
+        uint64_t user_usec;   /* of which in user mode */
+        uint64_t system_usec; /* of which in the kernel */
+        /* The most memory it used at once, in bytes (memory.peak: Linux 5.19+ with the memory
+         * controller enabled for parent_dir's children); 0 when unknown. */
+        uint64_t memory_peak;
+};
+
+/* The usage of the run's scope: read now while the scope exists, else as it was last read
+ * (when the run ended, before its removal).  Returns 0, or -1 with errno ENOENT when the
+ * command never had a scope, EINVAL for NULL, or the error of reading cpu.stat.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_scope_stat(const subproc *c, struct subproc_scope_stat *st);
+
 /* The running child's pid, or -1 if none.  Thread safety: one thread per command.
  * Async-signal safety: yes. */
 SUBPROC_EXPORT pid_t subproc_pid(const subproc *c);
@@ -1102,6 +1154,23 @@ SUBPROC_EXPORT int subproc_kill(subproc *c, int sig);
  * child is stopped once the callback returns, and the run fails with ECANCELED.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_abort(subproc *c);
+
+/* Send `sig` to every process in the run's scope (subproc_set_cgroup_scope()), the child and
+ * all its descendants, including those that made new sessions, while the child runs or after
+ * it exited with descendants left.  SIGKILL is cgroup.kill (Linux 5.14+; before, the scope is
+ * frozen and each member killed until it is empty), then a wait (up to 5 s) until the scope is
+ * empty, and, once the child is reaped, its removal; another signal freezes the scope, sends
+ * it to each member listed in cgroup.procs and thaws it (so nothing forks past it; a stopped
+ * member gets it when continued).  The child itself is still reaped by subproc_wait().
+ * Returns 0, or -1 with errno: ESRCH when the command has no scope (none asked, or removed),
+ * EINVAL for a number that is no signal, or the error of the cgroup file that failed.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_kill_scope(subproc *c, int sig);
+
+/* The directory of the run's scope while it exists (subproc_set_cgroup_scope()), else NULL.
+ * Owned by the command: valid until the scope is removed, the next run or subproc_free().
+ * Thread safety: one thread per command.  Async-signal safety: yes. */
+SUBPROC_EXPORT const char *subproc_scope_path(const subproc *c);
 
 /* Byte length of the stdout (or shared) buffer captured by the last run; it may hold NULs.
  * 0 before any run.  Thread safety: one thread per command.  Async-signal safety: no. */

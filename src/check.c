@@ -224,6 +224,9 @@ static int check_spawn(const struct sp_config *cfg, bool async)
                 return sp_error(EINVAL, "subproc_require_ready() cannot reach a new network "
                                         "namespace: the notify socket's abstract name is the "
                                         "caller's namespace's");
+        if (cfg->scope_parent && cfg->cgroup_dir)
+                return sp_error(EINVAL, "a cgroup scope and subproc_set_cgroup() contradict "
+                                        "each other: the child is born in one cgroup");
         if (cfg->handshake && !async && !cfg->daemonize)
                 return sp_error(EINVAL, "a command with a handshake must be started with "
                                         "subproc_run_async");
@@ -236,6 +239,9 @@ static int check_in_place(const struct sp_config *cfg)
                 return sp_error(EINVAL, "subproc_exec cannot enter new namespaces: the caller "
                                         "itself would, and a new pid namespace only its "
                                         "children");
+        if (cfg->scope_parent)
+                return sp_error(EINVAL, "subproc_exec cannot make a cgroup scope: no run "
+                                        "would be left to kill or remove it");
         if (cfg->daemonize || cfg->handshake)
                 return sp_error(EINVAL, "subproc_exec cannot daemonize or hand-shake: the "
                                         "caller itself becomes the program");

@@ -216,6 +216,21 @@ void subproc_set_cgroup(subproc *c, const char *cgroup_dir)
                 sp_command_fail(c, ENOMEM, "out of memory setting the cgroup");
 }
 
+void subproc_set_cgroup_scope(subproc *c, const char *parent_dir)
+{
+        if (sp_command_broken(c))
+                return;
+        if (!parent_dir || !*parent_dir) {
+                sp_command_fail(c, EINVAL, "the cgroup scope's parent directory is %s",
+                                parent_dir ? "empty" : "NULL");
+                return;
+        }
+        free(c->cfg.scope_parent);
+        c->cfg.scope_parent = strdup(parent_dir);
+        if (!c->cfg.scope_parent)
+                sp_command_fail(c, ENOMEM, "out of memory setting the cgroup scope");
+}
+
 void subproc_set_raw_status(subproc *c)
 {
         if (!sp_command_broken(c))

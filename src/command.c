@@ -216,6 +216,7 @@ void sp_config_free(struct sp_config *cfg)
         free(cfg->cwd);
         free(cfg->pidfile);
         free(cfg->cgroup_dir);
+        free(cfg->scope_parent);
         free(cfg->argv0);
         free(cfg->cpu_set);
         free(cfg->uid_map);

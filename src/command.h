@@ -6,11 +6,13 @@
 #define SUBPROC_COMMAND_H
 
 #include "child.h"
+#include "scope.h"
 #include "util.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /* ---- the configuration ------------------------------------------------------------------ */
@@ -132,7 +134,8 @@ struct sp_config {
         unsigned kill_after_ms;
         int timeout_signal; /* the deadline's first signal; 0: SIGTERM */
         bool new_session, new_pgroup;
-        char *cgroup_dir; /* as given to subproc_set_cgroup, or NULL */
+        char *cgroup_dir;   /* as given to subproc_set_cgroup, or NULL */
+        char *scope_parent; /* as given to subproc_set_cgroup_scope, or NULL */
         bool raw_status;
 
         /* Issue 15: readiness (subproc_require_ready) and socket activation
@@ -224,6 +227,7 @@ struct sp_run {
         long long kill_at;
         long long retry_at; /* a signal failed: try again then (0: no retry pending) */
         int last_signal;
+        bool aborting; /* sp_run_abort() ends the run: its scope goes with it */
 
         /* Issue 15, readiness (ready-linux.c): the notify socket, what came through it. */
         int ready_fd;         /* our datagram socket, -1: none */
@@ -232,8 +236,17 @@ struct sp_run {
         int ready_errno;      /* the last ERRNO= value, 0: none */
         pid_t ready_main_pid; /* MAINPID= accepted, else -1 */
 
-        /* Results of the last finished run. */
-        int status; /* raw wait status, -1 if none */
+        /* The run's cgroup scope (scope.h).  It may outlive the child (descendants left
+         * running), so sp_run_close() leaves it: the next run's sp_run_reset() and
+         * subproc_free() end it (run.c), as do the kills that empty it. */
+        struct sp_scope scope;
+
+        /* Results of the last finished run (kept by sp_run_reset(), like status). */
+        int status;           /* raw wait status, -1 if none */
+        struct rusage rusage; /* the child's, filled by its reap */
+        bool has_rusage;
+        struct subproc_scope_stat scope_stat; /* read when its scope was last seen */
+        bool has_scope_stat;
         size_t out_len, err_len;
         size_t out_dropped, err_dropped; /* past the capture limit */
 };
@@ -242,7 +255,7 @@ struct sp_run {
         {                                                                                   \
                 .pid = -1, .pidfd = -1, .daemon_pid = -1, .report_fd = -1, .notify_fd = -1, \
                 .out_fd = -1, .err_fd = -1, .out_memfd = -1, .err_memfd = -1, .status = -1, \
-                .ready_fd = -1, .ready_main_pid = -1,                                       \
+                .ready_fd = -1, .ready_main_pid = -1, .scope = SP_SCOPE_NONE,               \
         }
 
 /* ---- the command ------------------------------------------------------------------------ */

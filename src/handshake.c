@@ -18,7 +18,7 @@ static void end_child(subproc *c)
         bool reaped;
 
         sp_close(&c->run.notify_fd);
-        reaped = c->run.pid > 0 && sp_waitpid(c->run.pid, &status) == 0;
+        reaped = c->run.pid > 0 && sp_waitpid(c->run.pid, &status, &c->run.rusage) == 0;
         (void)sp_run_end(c, reaped ? status : -1, false);
 }
 

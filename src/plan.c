@@ -508,13 +508,24 @@ static void fill_namespace_plan(const subproc *c, struct sp_plan *plan)
 /* The cgroup is opened here, in the parent, so the child can be created in it and the write
  * fallback reaches the very directory that was checked.  Our fd, like every private one,
  * stays off the numbers the child is told to use. */
-static int open_cgroup(const subproc *c, struct sp_spawn_fds *s, struct sp_plan *plan)
+static int open_cgroup(const subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
+                       struct sp_plan *plan)
 {
         int fd;
 
-        if (!c->cfg.cgroup_dir)
+        if (c->cfg.scope_parent) {
+                /* The run keeps the scope (its fds stay off every number the child is given
+                 * only by being close-on-exec); the child gets a private copy. */
+                if (sp_scope_create(&run->scope, c->cfg.scope_parent) < 0)
+                        return -1;
+                fd = sp_fd_dup_avoiding(run->scope.fd, plan->keep, plan->nkeep);
+                if (fd < 0)
+                        return sp_error(-fd, "cgroup scope %s: %s", run->scope.path, strerror(-fd));
+        } else if (!c->cfg.cgroup_dir) {
                 return 0;
-        fd = sp_cgroup_open(c->cfg.cgroup_dir, plan->keep, plan->nkeep);
+        } else {
+                fd = sp_cgroup_open(c->cfg.cgroup_dir, plan->keep, plan->nkeep);
+        }
         if (fd < 0 || spawn_fds_add(s, fd) < 0)
                 return -1;
         plan->cgroup_fd = fd;
@@ -581,7 +592,7 @@ int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
         if (r == 0)
                 r = build_fd_plan(c, run, &b->fds, &b->plan, &b->storage);
         if (r == 0)
-                r = open_cgroup(c, &b->fds, &b->plan);
+                r = open_cgroup(c, run, &b->fds, &b->plan);
         if (r == 0)
                 r = prepare_confinement(c, &b->fds, &b->plan);
         if (r < 0)

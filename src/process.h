@@ -10,10 +10,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct rusage;
+
 /* ---- waiting (wait.c) ------------------------------------------------------------------- */
 
-/* waitpid(pid) retrying EINTR; -errno on failure. */
-SP_HIDDEN int sp_waitpid(pid_t pid, int *ret_status);
+/* waitpid(pid) retrying EINTR (wait4() with ru, which gets the child's resource usage);
+ * -errno on failure. */
+SP_HIDDEN int sp_waitpid(pid_t pid, int *ret_status, struct rusage *ru);
 /* Describe a raw wait status: "exit status 3", "signal 9 (Killed)". */
 SP_HIDDEN void sp_status_describe(int status, char *buf, size_t size);
 /* Apply the status rules of subproc_run(): 0 (with *exitstatus filled), or -1 with errno EIO
@@ -21,13 +24,15 @@ SP_HIDDEN void sp_status_describe(int status, char *buf, size_t size);
 SP_HIDDEN int sp_check_status(const char *what, int status, int *exitstatus, bool raw,
                               const char *tail, int tail_len);
 /* Wait until `deadline` (sp_now_ms() time) for pid to exit, sleeping on pidfd if >= 0, and
- * reap it: 1 reaped with *ret_status set, 0 still running at the deadline, -errno when it
- * cannot be reaped (ECHILD: someone else did). */
-SP_HIDDEN int sp_reap_until(pid_t pid, int pidfd, long long deadline, int *ret_status);
+ * reap it: 1 reaped with *ret_status set (and *ru, the child's resource usage, when ru is not
+ * NULL: it comes with the reap), 0 still running at the deadline, -errno when it cannot be
+ * reaped (ECHILD: someone else did). */
+SP_HIDDEN int sp_reap_until(pid_t pid, int pidfd, long long deadline, int *ret_status,
+                            struct rusage *ru);
 /* Reap our child, blocking: 0 with *ret_status, or -errno (ECHILD: reaped elsewhere).  Waits
  * through pidfd when >= 0, so a pid recycled after someone else reaped ours is never waited
  * for; sp_reap_until() does the same. */
-SP_HIDDEN int sp_reap_child(pid_t pid, int pidfd, int *ret_status);
+SP_HIDDEN int sp_reap_child(pid_t pid, int pidfd, int *ret_status, struct rusage *ru);
 /* Whether our child is still unreaped (running, stopped or a zombie): the one state in which
  * its pid, and the id of a process group it leads, cannot belong to anyone else.  Through
  * pidfd when >= 0 (exact), else by pid.  Keeps errno. */
@@ -58,9 +63,9 @@ SP_HIDDEN int sp_signal_group(pid_t pid, int pidfd, int sig);
 typedef int sp_send_signal_fn(const void *ctx, int sig);
 /* Stop a child for good: SIGTERM, up to grace_ms for it to go, then SIGKILL, sent again
  * every SP_SIGNAL_RETRY_MS should sending fail (ten times), then a blocking reap.  Returns
- * sp_reap_until()'s 1 or -errno. */
+ * sp_reap_until()'s 1 or -errno (*ru as there). */
 SP_HIDDEN int sp_stop_child(pid_t pid, int pidfd, int grace_ms, sp_send_signal_fn *send,
-                            const void *ctx, int *ret_status);
+                            const void *ctx, int *ret_status, struct rusage *ru);
 #define SP_ABORT_GRACE_MS 200
 /* A signal that could not be sent is sent again this often, rather than forgotten. */
 #define SP_SIGNAL_RETRY_MS 100

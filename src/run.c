@@ -94,22 +94,38 @@ static void release_result(char **bufp, bool mapped, size_t len)
         *bufp = NULL;
 }
 
+/* What the caller may still read of the last finished run until another one finishes. */
+struct last_results {
+        int status;
+        struct rusage rusage;
+        bool has_rusage;
+        struct subproc_scope_stat scope_stat;
+        bool has_scope_stat;
+};
+
 void sp_run_reset(subproc *c)
 {
         const struct sp_config *cfg = &c->cfg;
-        int status = c->run.status;
+        struct last_results last;
 
         if (cfg->output_bufp)
                 release_result(cfg->output_bufp, cfg->output_mapped, c->run.out_len);
         if (cfg->error_bufp && cfg->error_bufp != cfg->output_bufp)
                 release_result(cfg->error_bufp, cfg->error_mapped, c->run.err_len);
         sp_run_close(&c->run);
+        sp_scope_end(&c->run);
+        last = (struct last_results){ c->run.status, c->run.rusage, c->run.has_rusage,
+                                      c->run.scope_stat, c->run.has_scope_stat };
         free(c->run.exec_path);
         free(c->run.pidfile);
         free(c->run.ready_status);
         c->run = (struct sp_run)SP_RUN_IDLE;
         /* subproc_status() is the last finished run's until another one finishes. */
-        c->run.status = status;
+        c->run.status = last.status;
+        c->run.rusage = last.rusage;
+        c->run.has_rusage = last.has_rusage;
+        c->run.scope_stat = last.scope_stat;
+        c->run.has_scope_stat = last.has_scope_stat;
 }
 
 int sp_run_end(subproc *c, int status, bool report)
@@ -122,11 +138,19 @@ int sp_run_end(subproc *c, int status, bool report)
                         : run->daemon_pid > 0               ? run->daemon_pid
                                                             : run->pid;
 
+        /* The reap of this run's child filled run->rusage; a start that failed keeps the last
+         * run's, as it keeps its status. */
+        if (status == -1)
+                run->has_rusage = false;
+        else if (run->pid > 0)
+                run->has_rusage = true;
         run->pid = -1;
         run->status = status;
         run->handshake = SP_HANDSHAKE_NONE;
         r = deliver_buffers(&c->cfg, run, report);
         sp_run_close(run);
+        /* A run cut short (timeout, abort) takes the whole tree with it. */
+        sp_scope_settle(run, run->phase > 0 || run->aborting);
         if (run->pidfile && held_by > 0)
                 sp_pidfile_discard(run->pidfile, held_by);
         if (r == 0)
@@ -136,7 +160,7 @@ int sp_run_end(subproc *c, int status, bool report)
 
 static int send_to_run(const void *ctx, int sig)
 {
-        return sp_run_signal(ctx, sig);
+        return sp_run_signal_tree(ctx, sig);
 }
 
 void sp_run_abort(subproc *c)
@@ -144,10 +168,11 @@ void sp_run_abort(subproc *c)
         int saved_errno = errno;
         int status = 0, r;
 
+        c->run.aborting = true;
         r = !sp_run_child_is_ours(&c->run)
                     ? -ECHILD
                     : sp_stop_child(c->run.pid, c->run.pidfd, SP_ABORT_GRACE_MS, send_to_run, c,
-                                    &status);
+                                    &status, &c->run.rusage);
         /* < 0: someone else reaped it (SIGCHLD ignored...): its status is lost. */
         (void)sp_run_end(c, r == 1 ? status : -1, false);
         errno = saved_errno;
@@ -172,6 +197,7 @@ void subproc_free(subproc *c)
         else if (c->cfg.daemonize && c->run.handshake == SP_HANDSHAKE_WAITING)
                 (void)sp_run_end(c, -1, false); /* a daemon left waiting for the go-ahead */
         sp_run_close(&c->run);
+        sp_scope_end(&c->run);
         free(c->run.exec_path);
         free(c->run.pidfile);
         free(c->run.ready_status);
@@ -214,6 +240,20 @@ pid_t subproc_ready_main_pid(const subproc *c)
 int subproc_status(const subproc *c)
 {
         return c ? c->run.status : -1;
+}
+
+int subproc_rusage(const subproc *c, struct rusage *ru)
+{
+        if (!c || !ru) {
+                errno = EINVAL;
+                return -1;
+        }
+        if (!c->run.has_rusage) {
+                errno = ENOENT;
+                return -1;
+        }
+        *ru = c->run.rusage;
+        return 0;
 }
 
 size_t subproc_output_len(const subproc *c)

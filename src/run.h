@@ -103,6 +103,19 @@ SP_HIDDEN void sp_run_abort(subproc *c);
 /* Close every fd the run holds and free its captures and feeds. */
 SP_HIDDEN void sp_run_close(struct sp_run *run);
 
+/* ---- the run's scope (scope.c) ---------------------------------------------------------- */
+
+/* sp_run_signal(), and sig to every member of the run's scope when it has one (a timeout's
+ * and an abort's signals): 0 if either was sent, else -1 with sp_run_signal()'s errno. */
+SP_HIDDEN int sp_run_signal_tree(const subproc *c, int sig);
+/* The child is gone: with `kill` (a timeout, an abort), SIGKILL the scope and wait for it to
+ * empty; read its usage; remove it if empty (survivors of a normal exit keep it).  Keeps
+ * errno. */
+SP_HIDDEN void sp_scope_settle(struct sp_run *run, bool kill);
+/* The next run or the free: kill what is left (unless it is a daemon's or a handed-out
+ * child's: the caller's), read the usage, remove the scope if empty and let it go. */
+SP_HIDDEN void sp_scope_end(struct sp_run *run);
+
 /* ---- signalling the run's child (signal.c) --------------------------------------------- */
 
 /* sig to the child, and to its whole process group when it leads one (and to the child

@@ -147,18 +147,18 @@ int subproc_kill(subproc *c, int sig)
 }
 
 int sp_stop_child(pid_t pid, int pidfd, int grace_ms, sp_send_signal_fn *send, const void *ctx,
-                  int *ret_status)
+                  int *ret_status, struct rusage *ru)
 {
         int r;
 
         (void)send(ctx, SIGTERM); /* ESRCH: already gone; the reap tells */
-        r = sp_reap_until(pid, pidfd, sp_now_ms() + grace_ms, ret_status);
+        r = sp_reap_until(pid, pidfd, sp_now_ms() + grace_ms, ret_status, ru);
         for (int tries = 0; r == 0 && tries < 10; tries++) {
                 (void)send(ctx, SIGKILL);
-                r = sp_reap_until(pid, pidfd, sp_now_ms() + SP_SIGNAL_RETRY_MS, ret_status);
+                r = sp_reap_until(pid, pidfd, sp_now_ms() + SP_SIGNAL_RETRY_MS, ret_status, ru);
         }
         if (r == 0) {
-                r = sp_reap_child(pid, pidfd, ret_status);
+                r = sp_reap_child(pid, pidfd, ret_status, ru);
                 r = r == 0 ? 1 : r;
         }
         return r;
@@ -198,7 +198,7 @@ void sp_kill_and_reap(pid_t pid, int grace_ms, int *ret_status)
                 errno = saved_errno;
                 return;
         }
-        (void)sp_stop_child(pid, p.pidfd, grace_ms, send_by_pid, &p, &status);
+        (void)sp_stop_child(pid, p.pidfd, grace_ms, send_by_pid, &p, &status, NULL);
         sp_close(&p.pidfd);
         if (ret_status)
                 *ret_status = status;

@@ -308,7 +308,7 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 /* The daemon holds its pidfile and waits for us; its intermediate exits. */
                 if (!collect_until_ready(report[0], plan->report_deadline_ms, &ret->reports))
                         end_daemon_before_exec(pid, ret->reports.daemon_pid);
-                (void)sp_waitpid(pid, &status);
+                (void)sp_waitpid(pid, &status, NULL);
                 sp_close(&ret->pidfd);
                 if (ret->reports.failed) {
                         close(report[0]);
@@ -345,7 +345,7 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 int status;
 
                 /* A failed child, or a daemon's intermediate, which has exited by now. */
-                (void)sp_waitpid(pid, &status);
+                (void)sp_waitpid(pid, &status, NULL);
                 sp_close(&ret->pidfd);
         }
         discard_pidfile(plan, ret);

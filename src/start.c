@@ -40,6 +40,7 @@ static void record_start(subproc *c, const struct sp_spawn_result *res)
         }
         if (c->cfg.daemonize) {
                 run->status = 0;
+                run->has_rusage = false; /* the intermediate's is nothing worth telling */
                 return;
         }
         run->pid = res->pid;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,9 +19,11 @@
 static int wait_exit(subproc *c, long long stop_at, int *status)
 {
         /* No deadline: one blocking wait, with or without a pidfd. */
-        int r = !sp_run_child_is_ours(&c->run) ? -ECHILD
-                : stop_at == SP_NEVER          ? sp_reap_child(c->run.pid, c->run.pidfd, status)
-                                      : sp_reap_until(c->run.pid, c->run.pidfd, stop_at, status);
+        struct sp_run *run = &c->run;
+        int r = !sp_run_child_is_ours(run) ? -ECHILD
+                : stop_at == SP_NEVER
+                        ? sp_reap_child(run->pid, run->pidfd, status, &run->rusage)
+                        : sp_reap_until(run->pid, run->pidfd, stop_at, status, &run->rusage);
 
         if (stop_at == SP_NEVER && r == 0)
                 r = 1;
@@ -56,14 +59,14 @@ static void escalate(subproc *c)
         int sig = c->run.phase == 0 && c->cfg.kill_after_ms > 0 ? first_signal(c) : SIGKILL;
 
         c->run.retry_at = 0;
-        if (sp_run_signal(c, sig) < 0 && errno != ESRCH) {
+        if (sp_run_signal_tree(c, sig) < 0 && errno != ESRCH) {
                 c->run.retry_at = sp_now_ms() + SP_SIGNAL_RETRY_MS;
                 return;
         }
         if (sig != SIGKILL) {
                 /* A stopped child (SIGSTOP, or SIGTTIN in a background group) would keep the
                  * signal pending for good: wake it to act on it, as timeout(1) does. */
-                (void)sp_run_signal(c, SIGCONT);
+                (void)sp_run_signal_tree(c, SIGCONT);
                 c->run.kill_at = sp_now_ms() + c->cfg.kill_after_ms;
         }
         c->run.last_signal = sig;
@@ -96,7 +99,7 @@ static int serve_pipes(subproc *c, long long stop, int *status)
                 return wait_exit(c, SP_NEVER, status);
         }
         if (c->run.pidfd < 0 && sp_run_child_is_ours(&c->run) &&
-            waitpid(c->run.pid, status, WNOHANG) == c->run.pid) {
+            wait4(c->run.pid, status, WNOHANG, &c->run.rusage) == c->run.pid) {
                 sp_io_abandon(&c->run);
                 return 1;
         }

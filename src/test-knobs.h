@@ -30,6 +30,11 @@ extern SP_HIDDEN int sp_test_no_clone3;
  * that (failed ones included). */
 extern SP_HIDDEN unsigned sp_test_clone3_cgroup_spawns;
 extern SP_HIDDEN unsigned sp_test_clone3_attempts;
+/* Non-zero: behave as on a kernel without cgroup.kill (before 5.14): a scope is killed by
+ * freezing it and killing each member (scope-linux.c). */
+extern SP_HIDDEN int sp_test_no_cgroup_kill;
+/* Non-zero: the "random" part of a scope's name, so that a test can make the names first. */
+extern SP_HIDDEN unsigned sp_test_scope_random;
 #endif
 
 #endif

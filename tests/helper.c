@@ -86,6 +86,8 @@
  *   --bind-port=N        bind a TCP socket to 127.0.0.1:N (SO_REUSEADDR); report bind[N]=0, or
  *                        the errno (EACCES: a port below 1024 without CAP_NET_BIND_SERVICE)
  *   --kill-self=SIG      die by signal SIG (its disposition is reset first)
+ *   --burn-cpu-ms=N      spin until this process has used N ms of CPU time (rusage tests)
+ *   --touch-mib=N        allocate N MiB and write every page of it (max RSS tests)
  *   --uname              (issue 14, confinement) call uname(); report uname_errno=N, 0 if it
  *                        worked: a seccomp filter may make it fail
  *   --read-dir=PATH      (issue 14, confinement) open and list the directory PATH; report
@@ -793,6 +795,33 @@ static void bind_port(int port)
 }
 #endif
 
+/* --burn-cpu-ms: CPU time, not wall time, so that a loaded machine only makes it slower. */
+static void burn_cpu(long long ms)
+{
+        struct timespec ts;
+        volatile unsigned long spin = 0;
+
+        do {
+                for (int i = 0; i < 100000; i++)
+                        spin++;
+                if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+                        die("clock_gettime: %s", strerror(errno));
+        } while (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 < ms);
+}
+
+/* --touch-mib: resident for sure, each page written. */
+static void touch_mib(long long mib)
+{
+        size_t len = (size_t)mib << 20;
+        volatile char *p = malloc(len);
+
+        if (p == NULL)
+                die("malloc %lld MiB: %s", mib, strerror(errno));
+        for (size_t i = 0; i < len; i += 4096)
+                p[i] = 1;
+        free((void *)p);
+}
+
 static void kill_self(int sig)
 {
         sigset_t set;
@@ -990,6 +1019,10 @@ static void run_option(const char *arg)
                 bind_port((int)parse_number(arg, value));
         } else if ((value = option_value(arg, "--kill-self")) != NULL) {
                 kill_self((int)parse_number(arg, value));
+        } else if ((value = option_value(arg, "--burn-cpu-ms")) != NULL) {
+                burn_cpu(parse_number(arg, value));
+        } else if ((value = option_value(arg, "--touch-mib")) != NULL) {
+                touch_mib(parse_number(arg, value));
         } else if ((value = option_value(arg, "--setpgid")) != NULL) {
                 /* Leave the process group the parent gave us, for another of the session. */
                 if (setpgid(0, (pid_t)parse_number(arg, value)) != 0)

@@ -55,42 +55,6 @@ static unsigned clone3_spawns(void)
  * A cgroup of our own
  * ------------------------------------------------------------------------------------- */
 
-static bool is_cgroup2(const char *path)
-{
-        struct statfs fs;
-
-        return statfs(path, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-/* The mount point of the cgroup v2 hierarchy: /sys/fs/cgroup (unified), else the first
- * cgroup2 mount (a hybrid system's /sys/fs/cgroup/unified); malloc'd, or NULL. */
-static char *cgroup2_root(void)
-{
-        char line[4096];
-        char *root = NULL;
-        FILE *f;
-
-        if (is_cgroup2("/sys/fs/cgroup"))
-                return strdup("/sys/fs/cgroup");
-        f = fopen("/proc/self/mountinfo", "re");
-        if (f == NULL)
-                return NULL;
-        while (root == NULL && fgets(line, sizeof line, f) != NULL) {
-                char mount_point[4096], fstype[64], *sep = strstr(line, " - ");
-
-                /* "ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS... - FSTYPE SOURCE OPTIONS" */
-                if (sep == NULL || sscanf(sep, " - %63s", fstype) != 1 ||
-                    strcmp(fstype, "cgroup2") != 0 ||
-                    sscanf(line, "%*s %*s %*s %*s %4095s", mount_point) != 1)
-                        continue;
-                /* Octal escapes (a space is \040) are not expected here: skip such a mount. */
-                if (strchr(mount_point, '\\') == NULL && is_cgroup2(mount_point))
-                        root = strdup(mount_point);
-        }
-        fclose(f);
-        return root;
-}
-
 /* The cgroup a case made, removed by its teardown even when the case fails. */
 static char *test_cgroup;
 /* Cgroups a case made inside it, by name; removed first. */
@@ -99,7 +63,7 @@ static const char *const test_subgroups[] = { "threaded", "invalid", NULL };
 /* Create <cgroup2 root>/subproc-test-<pid>, or skip with a message saying why not. */
 static const char *make_test_cgroup(void)
 {
-        char *root = cgroup2_root(), *dir;
+        char *root = t_cgroup2_root(), *dir;
 
         if (root == NULL) {
                 print_message("no cgroup v2 hierarchy is mounted: cgroup placement not tried\n");

@@ -1443,6 +1443,90 @@ static void row_kill_bad_signal(const struct row *row)
         subproc_free(c);
 }
 
+/* Issue 15: subproc_kill_scope() with a number that is no signal: EINVAL, with a scope or
+ * without one, and nothing signalled. */
+static void row_kill_scope_bad_signal(const struct row *row)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        errno = 0;
+        assert_ll_equal(subproc_kill_scope(c, (int)row->number), -1);
+        assert_errno_equal(errno, EINVAL);
+        assert_contains(subproc_errmsg(), "no such signal");
+        assert_true(proc_state(subproc_pid(c)) != 'Z');
+        subproc_free(c);
+}
+
+#ifdef __linux__ /* elsewhere every scope is refused with ENOTSUP */
+/* Issue 15: a scope's parent directory that cannot hold one: refused at run with the errno
+ * and a message naming it, no program run, no directory made.  "@file", "@dir" and "@link"
+ * stand for a regular file, a directory on no cgroup file system and a symlink to a cgroup
+ * v2 directory (or to /). */
+static char *scope_parent_of(const struct row *row)
+{
+        char *path;
+
+        if (strcmp(row->input, "@file") == 0) {
+                path = row_path("file");
+                write_file(path, "x", 1, 0644);
+        } else if (strcmp(row->input, "@dir") == 0) {
+                path = row_path("dir");
+                assert_int_equal(mkdir(path, 0755), 0);
+        } else if (strcmp(row->input, "@link") == 0) {
+                path = row_path("link");
+                assert_int_equal(symlink(access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0
+                                                 ? "/sys/fs/cgroup/unified"
+                                                 : "/sys/fs/cgroup",
+                                         path),
+                                 0);
+        } else {
+                path = strdup(row->input);
+        }
+        assert_non_null(path);
+        return path;
+}
+
+static void row_scope(const struct row *row)
+{
+        char *marker = row_path("ran"), *parent = scope_parent_of(row);
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+
+        subproc_add_arg_format(c, "--write-file=%s", marker);
+        subproc_set_cgroup_scope(c, parent);
+        assert_run_fails(c, row->expected_errno, row->names);
+        assert_null(subproc_scope_path(c));
+        assert_false(t_file_exists(marker));
+        subproc_free(c);
+        free(parent);
+        free(marker);
+}
+
+/* The same through the CLI's --scope: exit 125 naming it, nothing run. */
+static void row_cli_scope(const struct row *row)
+{
+        char *marker = row_path("ran"), *parent = scope_parent_of(row), *err = NULL;
+        subproc *c;
+        int status = -1;
+
+        if (access(SUBPROC_CLI_PATH, X_OK) != 0)
+                fail_msg("%s is not built (run meson compile before meson test)", SUBPROC_CLI_PATH);
+        c = subproc_new_args(SUBPROC_CLI_PATH, "--scope", parent, "--", HELPER_PATH, "--no-report",
+                             NULL);
+        subproc_add_arg_format(c, "--write-file=%s", marker);
+        subproc_set_error_buffer(c, &err);
+        assert_ll_equal(subproc_run(c, &status), 0);
+        if (status != 125)
+                fail_msg("--scope %s: exit %d, expected 125; stderr: %s", parent, status, err);
+        assert_contains(err, row->names);
+        assert_false(t_file_exists(marker));
+        free(err);
+        subproc_free(c);
+        free(parent);
+        free(marker);
+}
+#endif
+
 /* A child's output that claims the whole file-size range: truncate(1) makes its memory file
  * 2^63-1 bytes long at no cost.  The mapping must be refused with EFBIG naming the size, not
  * attempted, and nothing left behind. */
@@ -1560,6 +1644,11 @@ static void b_argv0_null(subproc **c, const struct row *row)
 {
         (void)row;
         subproc_set_argv0(*c, NULL);
+}
+
+static void b_scope(subproc **c, const struct row *row)
+{
+        subproc_set_cgroup_scope(*c, row->input);
 }
 
 static void b_nice(subproc **c, const struct row *row)
@@ -2257,6 +2346,55 @@ static const struct row rows[] = {
                 "scheduling priority 2147483647 is outside 1..99"),
         BUILDER("sched FIFO priority 0", b_sched_fifo_priority, NULL, NULL, 0,
                 "scheduling priority 0 is outside 1..99"),
+        /* Issue 15: a cgroup scope's parent directory, and the scope's signals. */
+        BUILDER("cgroup scope NULL", b_scope, NULL, NULL, 0, "parent directory is NULL"),
+        BUILDER("cgroup scope empty", b_scope, "", NULL, 0, "parent directory is empty"),
+#ifdef __linux__ /* elsewhere every scope is refused with ENOTSUP */
+        { .name = "scope: parent a regular file",
+          .fn = row_scope,
+          .input = "@file",
+          .expected_errno = ENOTDIR,
+          .names = "cgroup scope under " },
+        { .name = "scope: parent no cgroup v2 directory",
+          .fn = row_scope,
+          .input = "@dir",
+          .expected_errno = ENOTSUP,
+          .names = "not a cgroup v2 directory" },
+        { .name = "scope: parent a symlink to a cgroup",
+          .fn = row_scope,
+          .input = "@link",
+          .expected_errno = ELOOP,
+          .names = "is a symbolic link" },
+        { .name = "scope: parent the magic link /proc/self/cwd",
+          .fn = row_scope,
+          .input = "/proc/self/cwd",
+          .expected_errno = ELOOP,
+          .names = "/proc/self/cwd: is a symbolic link" },
+        { .name = "scope: parent missing, with a newline",
+          .fn = row_scope,
+          .input = "/nonexistent\n/x",
+          .expected_errno = ENOENT,
+          .names = "/nonexistent\n/x" },
+        { .name = "scope: parent /proc (no cgroup)",
+          .fn = row_scope,
+          .input = "/proc",
+          .expected_errno = ENOTSUP,
+          .names = "cgroup scope under /proc: not a cgroup v2 directory" },
+        { .name = "cli: --scope no cgroup v2 directory",
+          .fn = row_cli_scope,
+          .input = "@dir",
+          .names = "not a cgroup v2 directory" },
+        { .name = "cli: --scope a symlink",
+          .fn = row_cli_scope,
+          .input = "@link",
+          .names = "is a symbolic link" },
+#endif
+        { .name = "signals: subproc_kill_scope with signal -1",
+          .fn = row_kill_scope_bad_signal,
+          .number = -1 },
+        { .name = "signals: subproc_kill_scope with signal INT_MAX",
+          .fn = row_kill_scope_bad_signal,
+          .number = INT_MAX },
 };
 
 #define N_ROWS (sizeof rows / sizeof rows[0])

@@ -125,6 +125,10 @@ struct options {
         unsigned notify_timeout_ms;
         struct listen_opt *listens; /* --listen and --listen-fd, in order */
         size_t n_listens;
+        /* Issue 15: a scope (--scope PARENT_CGROUP), and the usage report (--rusage[=FILE]). */
+        const char *scope;
+        bool rusage;
+        const char *rusage_file; /* NULL: stderr */
 };
 
 /* Issue 15: one --listen ADDR (address; fd once bound, ours) or --listen-fd N[:NAME]. */
@@ -201,6 +205,11 @@ void parity_free(struct options *o);
 /* --status and --stop: the exit status, having said what went wrong. */
 int parity_status(const struct options *o);
 int parity_stop(const struct options *o);
+/* --rusage (usage.c): the fd the report goes to (stderr, or FILE created now, so that a bad
+ * FILE fails before the program runs; -1 having said why), and the report itself, once the
+ * program has ended (`elapsed_ms` since its start). */
+int usage_open(const struct options *o);
+void usage_report(const subproc *c, const struct options *o, int fd, double elapsed_ms);
 
 /* Write "subproc: MESSAGE" and a newline on stderr (subproc.c). */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

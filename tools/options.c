@@ -89,6 +89,10 @@ enum {
 
         /* Issue 14, confinement. */
 
+        /* Issue 15: scope and usage. */
+        OPT_SCOPE,
+        OPT_RUSAGE,
+
         OPT_VERSION,
 };
 
@@ -124,6 +128,8 @@ static const struct option long_options[] = {
         { "new-session", no_argument, NULL, OPT_NEW_SESSION },
         { "process-group", no_argument, NULL, OPT_PROCESS_GROUP },
         { "cgroup", required_argument, NULL, OPT_CGROUP },
+        { "scope", required_argument, NULL, OPT_SCOPE },
+        { "rusage", optional_argument, NULL, OPT_RUSAGE },
         { "verbose", no_argument, NULL, 'v' },
         { "status", required_argument, NULL, OPT_STATUS },
         { "stop", required_argument, NULL, OPT_STOP },
@@ -244,6 +250,12 @@ static void print_help(void)
               "      --new-session          run in a new session\n"
               "      --process-group        run in a new process group\n"
               "      --cgroup DIR           start the program inside the cgroup DIR\n"
+              "      --scope DIR            run the program in a new cgroup of its own made in\n"
+              "                             the cgroup v2 directory DIR; whatever is left in it\n"
+              "                             when the program ends (setsid escapers too) is\n"
+              "                             killed, and it is removed\n"
+              "      --rusage[=FILE]        when the program ends, print what it used (as\n"
+              "                             time -v) to stderr or FILE\n"
               "      --seccomp-filter FILE  install the raw BPF program in FILE (setpriv's)\n"
               "      --landlock-access fs[:ACCESS,...]  deny these file accesses (all: fs)\n"
               "      --landlock-rule path-beneath:ACCESS,...:PATH  allow them beneath PATH\n"
@@ -543,6 +555,8 @@ static const char **string_of(struct options *o, int opt)
                 return &o->exec_match;
         case OPT_CGROUP:
                 return &o->cgroup;
+        case OPT_SCOPE:
+                return &o->scope;
         default:
                 return NULL;
         }
@@ -607,7 +621,10 @@ static int take_option(struct options *o, int opt, const char *arg)
                 return add_env_op(o, opt, ENV_PASS, arg);
         else if (opt == OPT_ENV_PASS_COMMON)
                 return add_env_op(o, opt, ENV_PASS_COMMON, NULL);
-        else if (opt == OPT_STATUS || opt == OPT_STOP)
+        else if (opt == OPT_RUSAGE) {
+                o->rusage = true;
+                o->rusage_file = arg; /* the last one wins; NULL: stderr */
+        } else if (opt == OPT_STATUS || opt == OPT_STOP)
                 return set_mode(o, opt == OPT_STATUS ? MODE_STATUS : MODE_STOP, arg);
         else if ((r = namespace_option(o, opt, arg)) != 1)
                 return r;
@@ -651,6 +668,13 @@ static int check_options(const struct options *o)
         if (o->daemon && o->timeout_ms)
                 return usage_error("--timeout cannot supervise a daemon, which is nobody's "
                                    "child");
+        if (o->daemon && o->rusage)
+                return usage_error("--rusage cannot measure a daemon, which is nobody's child");
+        if (o->scope && o->cgroup)
+                return usage_error("--scope and --cgroup contradict each other: the program is "
+                                   "born in one cgroup");
+        if (o->rusage && o->rusage_file && !*o->rusage_file)
+                return usage_error("--rusage=FILE: the file name is empty");
         if (o->daemon && (o->exit_with_parent || o->death_signal))
                 return usage_error("a daemon cannot die with its parent: --exit-with-parent "
                                    "and --death-signal contradict --daemon");

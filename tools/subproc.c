@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Where messages go; see keep_stderr_copy(). */
@@ -147,6 +148,8 @@ static void apply_process(subproc *c, const struct options *o)
                 subproc_set_new_process_group(c);
         if (o->cgroup)
                 subproc_set_cgroup(c, o->cgroup);
+        if (o->scope)
+                subproc_set_cgroup_scope(c, o->scope);
         /* So that `nohup subproc ...` keeps SIGHUP ignored, as `nohup env ...` would. */
         if (!o->reset_signals)
                 subproc_inherit_signals(c);
@@ -452,6 +455,9 @@ static int run_daemon(subproc *c, const struct options *o)
                 return start_failure(o);
         if (o->verbose)
                 say("daemon pid %d", (int)subproc_daemon_pid(c));
+        /* The daemon lives on in its scope, which is left to the caller with it. */
+        if (o->verbose && subproc_scope_path(c))
+                say("scope %s", subproc_scope_path(c));
         return activation_await(c, o);
 }
 
@@ -498,9 +504,18 @@ static void reap_own_children(subproc *c, const struct options *o)
                 subproc_set_pre_exec_hook(c, ignore_sigchld, NULL);
 }
 
+static double now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static int run_supervised(subproc *c, const struct options *o)
 {
-        int status, r;
+        int status, r, usage_fd;
+        double started;
 
         reap_own_children(c, o);
         subproc_set_raw_status(c);
@@ -517,22 +532,34 @@ static int run_supervised(subproc *c, const struct options *o)
                 return r;
         /* Our parent now, before any signal could announce its death. */
         forward_signals(c, o->new_session || o->process_group, o->exit_with_parent ? getppid() : 0);
-        if (subproc_run_async(c, NULL) < 0)
-                return start_failure(o);
-        forward_pending();
-        if (subproc_wait(c, &status) == 0)
-                return status_exit_code(status);
-        if (errno == ETIMEDOUT)
-                return timed_out(c, o);
-        return report_failure();
+        if ((usage_fd = usage_open(o)) < 0)
+                return EXIT_OURS;
+        started = now_ms();
+        if (subproc_run_async(c, NULL) < 0) {
+                r = start_failure(o);
+        } else {
+                forward_pending();
+                if (o->verbose && subproc_scope_path(c))
+                        say("scope %s", subproc_scope_path(c));
+                if (subproc_wait(c, &status) == 0)
+                        r = status_exit_code(status);
+                else
+                        r = errno == ETIMEDOUT ? timed_out(c, o) : report_failure();
+                usage_report(c, o, usage_fd, now_ms() - started);
+        }
+        if (usage_fd > STDERR_FILENO)
+                close(usage_fd);
+        return r;
 }
 
 /* A timeout needs somebody to watch the clock.  setsid() fails in a process group leader
  * (what a job-control shell makes of us), so there the program must be our child too. */
-/* Namespaces too: subproc_exec() cannot enter them (the program must be born there). */
+/* Namespaces too: subproc_exec() cannot enter them (the program must be born there).  And a
+ * scope (somebody must kill and remove it) and a usage report (somebody must reap). */
 static bool needs_supervision(const struct options *o)
 {
-        return o->timeout_ms || (o->new_session && getpgrp() == getpid()) || o->unshare_flags;
+        return o->timeout_ms || (o->new_session && getpgrp() == getpid()) || o->unshare_flags ||
+               o->scope || o->rusage;
 }
 
 static int run(subproc *c, const struct options *o)

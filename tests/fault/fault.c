@@ -76,7 +76,7 @@ static const char *const call_names[FC_COUNT] = {
         [FC_RECVMSG] = "recvmsg",
         [FC_STRNDUP] = "strndup",
         [FC_POLL] = "poll",
-        [FC_WAITPID] = "waitpid",
+        [FC_WAITPID] = "waitpid/wait4",
         [FC_KILL] = "kill",
         [FC_CLONE] = "clone",
         [FC_FORK] = "_Fork/fork",
@@ -278,6 +278,7 @@ int __real_access(const char *path, int mode);
 int __real_unlink(const char *path);
 int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
 pid_t __real_waitpid(pid_t pid, int *status, int options);
+pid_t __real_wait4(pid_t pid, int *status, int options, struct rusage *ru);
 int __real_kill(pid_t pid, int sig);
 int __real_clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
 pid_t __real__Fork(void);
@@ -328,6 +329,7 @@ int __wrap_access(const char *path, int mode);
 int __wrap_unlink(const char *path);
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout);
 pid_t __wrap_waitpid(pid_t pid, int *status, int options);
+pid_t __wrap_wait4(pid_t pid, int *status, int options, struct rusage *ru);
 int __wrap_kill(pid_t pid, int sig);
 int __wrap_clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
 pid_t __wrap__Fork(void);
@@ -700,6 +702,25 @@ pid_t __wrap_waitpid(pid_t pid, int *status, int options)
          * the library must cope with ECHILD and no status.  Nothing to steal yet (WNOHANG
          * and still running): then nothing was injected. */
         r = __real_waitpid(pid, &stolen, options);
+        if (r <= 0) {
+                state.fired = false;
+                return r;
+        }
+        errno = ECHILD;
+        return -1;
+}
+
+/* The same failure point for wait4(), the reap that also gives the child's rusage. */
+pid_t __wrap_wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+        int stolen;
+        pid_t r;
+
+        if (!inject(FC_WAITPID, true, ECHILD, SITE))
+                return __real_wait4(pid, status, options, ru);
+        if (state.mode == FAULT_EINTR)
+                return -1;
+        r = __real_wait4(pid, &stolen, options, NULL);
         if (r <= 0) {
                 state.fired = false;
                 return r;

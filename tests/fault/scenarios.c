@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,8 +57,9 @@ static struct {
         char daemon_pidfile[PATH_MAX];
         char held_pidfile[PATH_MAX];
         unsigned char input[INPUT_LEN];
-        char *expect_line;  /* to_string(c, false) of the to_string scenario */
-        char *expect_lines; /* to_string(c, true) */
+        char *expect_line;           /* to_string(c, false) of the to_string scenario */
+        char *expect_lines;          /* to_string(c, true) */
+        char scope_parent[PATH_MAX]; /* issue 15: a cgroup v2 directory of ours, "" if none */
 } g;
 
 /* What an output buffer pointer holds before subproc_set_output_buffer(), which must set
@@ -1258,6 +1261,45 @@ static void sc_namespaces(struct point *pt)
         free(out);
 }
 
+/* Issue 15: a scope.  The program leaves a setsid escaper running (carrying the marker, so
+ * that the driver finds it should it survive) and exits; the free kills it with the scope and
+ * removes the scope.  Whatever fails, no scope may be left in the parent, nor the escaper. */
+static int count_scopes(void)
+{
+        DIR *d = opendir(g.scope_parent);
+        struct dirent *e;
+        int n = 0;
+
+        while (d && (e = readdir(d)) != NULL)
+                n += strncmp(e->d_name, "subproc-", 8) == 0;
+        if (d)
+                closedir(d);
+        return n;
+}
+
+static void sc_scope(struct point *pt)
+{
+        char script[PATH_MAX + 200];
+        struct rusage ru;
+        subproc *c;
+        bool ok;
+
+        if (!g.scope_parent[0])
+                return; /* no writable cgroup v2 here: nothing to sweep */
+        snprintf(script, sizeof script, "setsid '%s' --no-report --sleep-ms=30000 %s &",
+                 HELPER_PATH, fault_marker);
+        window_open(pt);
+        c = subproc_new_args("/bin/sh", "-c", script, fault_marker, NULL);
+        subproc_set_cgroup_scope(c, g.scope_parent);
+        ok = TRY(pt, subproc_run(c, NULL));
+        if (ok && subproc_rusage(c, &ru) != 0)
+                wrongf(pt, "a run that succeeded has no rusage");
+        subproc_free(c);
+        window_close();
+        if (count_scopes() != 0)
+                wrongf(pt, "a scope was left in %s", g.scope_parent);
+}
+
 const struct scenario fault_scenarios[] = {
         { "capture", sc_capture, 0 },
         { "mapping", sc_mapping, EFBIG },
@@ -1290,6 +1332,7 @@ const struct scenario fault_scenarios[] = {
         { "stream_cancel", sc_stream_cancel, ECANCELED },
         { "input_pipe", sc_input_pipe, 0 },
         { "ready_listen", sc_ready_listen, 0 },         /* issue 15 */
+        { "scope", sc_scope, 0 },                       /* issue 15 */
 };
 
 const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios[0];
@@ -1297,6 +1340,23 @@ const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios
 /* ---------------------------------------------------------------------------------------
  * Setup
  * ------------------------------------------------------------------------------------- */
+
+/* Issue 15: the parent cgroup of the scope scenario, if cgroup v2 is writable here. */
+static void scope_parent_setup(void)
+{
+#ifdef __linux__
+        char *root = t_cgroup2_root();
+
+        g.scope_parent[0] = '\0';
+        if (root == NULL)
+                return;
+        snprintf(g.scope_parent, sizeof g.scope_parent, "%s/subproc-fault-%ld", root,
+                 (long)getpid());
+        free(root);
+        if (mkdir(g.scope_parent, 0755) != 0)
+                g.scope_parent[0] = '\0';
+#endif
+}
 
 void scenarios_setup(void)
 {
@@ -1330,6 +1390,7 @@ void scenarios_setup(void)
 
         for (size_t i = 0; i < sizeof g.input; i++)
                 g.input[i] = (unsigned char)helper_pattern_byte('a', i);
+        scope_parent_setup();
         assert_int_equal(setenv("FAULT_GONE", "gone", 1), 0);
         assert_int_equal(setenv("FAULT_PASS", "passed", 1), 0);
         assert_int_equal(setenv("FAULT_KEEP", "kept", 1), 0);
@@ -1349,4 +1410,6 @@ void scenarios_teardown(void)
         unlink(g.daemon_pidfile);
         unlink(g.held_pidfile);
         rmdir(g.tmpdir);
+        if (g.scope_parent[0])
+                rmdir(g.scope_parent);
 }

@@ -261,3 +261,45 @@ void t_remove_dir(char *dir, const char *const *names)
                 print_error("rmdir %s: %s\n", dir, strerror(errno));
         free(dir);
 }
+
+#ifdef __linux__
+#include <sys/statfs.h>
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+static bool is_cgroup2(const char *path)
+{
+        struct statfs fs;
+
+        return statfs(path, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+char *t_cgroup2_root(void)
+{
+        char line[4096];
+        char *root = NULL;
+        FILE *f;
+
+        if (is_cgroup2("/sys/fs/cgroup"))
+                return strdup("/sys/fs/cgroup");
+        f = fopen("/proc/self/mountinfo", "re");
+        if (f == NULL)
+                return NULL;
+        while (root == NULL && fgets(line, sizeof line, f) != NULL) {
+                char mount_point[4096], fstype[64], *sep = strstr(line, " - ");
+
+                /* "ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS... - FSTYPE SOURCE OPTIONS" */
+                if (sep == NULL || sscanf(sep, " - %63s", fstype) != 1 ||
+                    strcmp(fstype, "cgroup2") != 0 ||
+                    sscanf(line, "%*s %*s %*s %*s %4095s", mount_point) != 1)
+                        continue;
+                /* Octal escapes (a space is \040) are not expected here: skip such a mount. */
+                if (strchr(mount_point, '\\') == NULL && is_cgroup2(mount_point))
+                        root = strdup(mount_point);
+        }
+        fclose(f);
+        return root;
+}
+#endif

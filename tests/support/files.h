@@ -52,4 +52,10 @@ char *t_path(const char *dir, const char *name);
  * free dir. */
 void t_remove_dir(char *dir, const char *const *names);
 
+#ifdef __linux__
+/* The mount point of the cgroup v2 hierarchy: /sys/fs/cgroup (unified), else the first
+ * cgroup2 mount (a hybrid system's /sys/fs/cgroup/unified); malloc'd, or NULL. */
+char *t_cgroup2_root(void);
+#endif
+
 #endif /* T_SUPPORT_FILES_H */
