@@ -98,14 +98,13 @@ int subproc_loop_add(subproc_loop *l, subproc *c, void *tag)
 {
         if (!l || !c)
                 return sp_error(EINVAL, "cannot add to the loop: NULL %s", l ? "command" : "loop");
-        if (sp_command_broken(c))
-                return sp_command_report(c);
         if (find_command(l, c))
                 return sp_error(EEXIST, "cannot add to the loop: the command is in it already");
-        if (c->cfg.daemonize)
+        if (!sp_command_broken(c) && c->cfg.daemonize)
                 return sp_error(EINVAL, "cannot add a daemon to the loop: its run ends at start");
         if (reserve((void **)&l->items, &l->cap, l->n + 1, sizeof *l->items) < 0)
                 return -1;
+        /* A broken command fails here as subproc_run_async() fails it (its buffers get ""). */
         if (c->run.pid <= 0 && subproc_run_async(c, NULL) < 0)
                 return -1;
         return add_item(l, (struct loop_item){ .command = c, .fd = -1, .tag = tag });

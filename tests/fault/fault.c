@@ -69,6 +69,7 @@ static const char *const call_names[FC_COUNT] = {
         [FC_ACCESS] = "access",
         [FC_UNLINK] = "unlink",
         [FC_POLL] = "poll",
+        [FC_PPOLL] = "ppoll",
         [FC_WAITPID] = "waitpid",
         [FC_KILL] = "kill",
         [FC_CLONE] = "clone",
@@ -270,6 +271,7 @@ int __real_stat64(const char *path, struct stat64 *st);
 int __real_access(const char *path, int mode);
 int __real_unlink(const char *path);
 int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
+int __real_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask);
 pid_t __real_waitpid(pid_t pid, int *status, int options);
 int __real_kill(pid_t pid, int sig);
 int __real_clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
@@ -307,6 +309,7 @@ int __wrap_stat64(const char *path, struct stat64 *st);
 int __wrap_access(const char *path, int mode);
 int __wrap_unlink(const char *path);
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout);
+int __wrap_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask);
 pid_t __wrap_waitpid(pid_t pid, int *status, int options);
 int __wrap_kill(pid_t pid, int sig);
 int __wrap_clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
@@ -618,6 +621,13 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
         if (inject(FC_POLL, true, ENOMEM, SITE))
                 return -1;
         return __real_poll(fds, n, timeout);
+}
+
+int __wrap_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
+{
+        if (inject(FC_PPOLL, true, ENOMEM, SITE))
+                return -1;
+        return __real_ppoll(fds, n, ts, mask);
 }
 
 /* ---- processes ------------------------------------------------------------------------- */

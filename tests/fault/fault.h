@@ -71,6 +71,7 @@ enum fault_call {
         FC_PIDFD_SEND_SIGNAL,
         FC_MEMFD_CREATE,
         FC_MMAP,
+        FC_PPOLL, /* issue 16: the loop's wait */
         FC_COUNT
 };
 
