@@ -392,6 +392,39 @@ static void test_poll_driven(void **state)
         subproc_free(c);
 }
 
+/* A grandchild holding the output pipe after the child exited: poll_fds() does not hand out
+ * the pidfd while the pipe is open (it would stay readable, and the caller's loop spin until
+ * the grandchild lets go), so the caller wakes a few times, not thousands; the run ends when
+ * the pipe does, as with subproc_wait(). */
+static void test_grandchild_holds_pipe(void **state)
+{
+        bool pidfd = t_enter_mode(state);
+        subproc *c = subproc_new_args("/bin/sh", "-c", "echo hi; sleep 0.5 & exit 0", NULL);
+        double start = t_monotonic_ms();
+        char *out = NULL;
+        int r = 0, st = -1, rounds = 0;
+
+        if (!pidfd)
+                subproc_no_pidfd(c);
+        subproc_set_output_buffer(c, &out);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        while (r == 0) {
+                struct pollfd fds[4];
+                int timeout = -1, n = subproc_poll_fds(c, fds, 4, &timeout);
+
+                assert_true(poll(fds, (nfds_t)n, timeout) >= 0);
+                r = subproc_poll_service(c, fds, n, &st);
+                rounds++;
+                assert_true(t_monotonic_ms() - start < T_HANG_GUARD_MS);
+        }
+        assert_ll_equal(r, 1);
+        assert_string_equal(out, "hi\n");
+        /* The pipe's data, its EOF, and a few polling steps without a pidfd: far from a spin. */
+        assert_true(rounds < 40);
+        subproc_free(c);
+        free(out);
+}
+
 /* Bad input: clear errors, nothing leaked, nothing left running. */
 static void test_bad_input(void **state)
 {
@@ -561,13 +594,20 @@ static void test_sigchld_wakeup(void **state)
 
 int main(void)
 {
+        /* clang-format off */
         const struct CMUnitTest tests[] = {
-                T_BOTH_MODES(test_wait_any),          T_BOTH_MODES(test_watch_fd),
-                T_BOTH_MODES(test_sigint_interrupts), T_BOTH_MODES(test_timeout_events),
-                T_TEST(test_600_children_low_nofile), T_BOTH_MODES(test_poll_driven),
-                T_BOTH_MODES(test_bad_input),         T_BOTH_MODES(test_remove_and_free),
+                T_BOTH_MODES(test_wait_any),
+                T_BOTH_MODES(test_watch_fd),
+                T_BOTH_MODES(test_sigint_interrupts),
+                T_BOTH_MODES(test_timeout_events),
+                T_TEST(test_600_children_low_nofile),
+                T_BOTH_MODES(test_poll_driven),
+                T_BOTH_MODES(test_grandchild_holds_pipe),
+                T_BOTH_MODES(test_bad_input),
+                T_BOTH_MODES(test_remove_and_free),
                 T_TEST(test_sigchld_wakeup),
         };
+        /* clang-format on */
 
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
