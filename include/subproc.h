@@ -54,7 +54,8 @@
  * -------------------
  * A command is not thread-safe: use one command from one thread at a time.  Different
  * commands may be built and run from different threads at once.  The library never installs a
- * signal handler and never reaps a pid it did not start.  A caller that sets SIGCHLD to
+ * signal handler (unless a loop asks for one: subproc_loop_use_sigchld()) and never reaps a pid
+ * it did not start.  A caller that sets SIGCHLD to
  * SIG_IGN, or reaps every child in a handler with waitpid(-1), takes the exit status away:
  * waits then fail with ECHILD and a message saying so, after the buffers are delivered.  No
  * function is async-signal-safe unless its documentation says so.
@@ -932,7 +933,7 @@ SUBPROC_EXPORT int subproc_try_wait(subproc *c, int *exitstatus);
  * kernels), a polling step of 1 to 20 ms (see subproc_loop_use_sigchld() for the way around).
  * Returns the number of entries filled (0 is possible: then only the timeout matters); with
  * fds NULL and n 0, the number of entries needed without filling any (at most 3 plus the
- * number of send buffers); -1 with errno: ENOSPC (n is too small: the message says how many are
+ * number of send buffers; *timeout_ms is lowered all the same); -1 with errno: ENOSPC (n is too small: the message says how many are
  * needed), ECHILD (nothing runs), EINVAL (NULL command or timeout_ms, a broken command, or
  * fds NULL with n > 0).  The fds belong to the command: never close or read them.
  * Thread safety: one thread per command.  Async-signal safety: no. */
@@ -1078,9 +1079,9 @@ SUBPROC_EXPORT int subproc_loop_watch_fd(subproc_loop *l, int fd, short events, 
 SUBPROC_EXPORT int subproc_loop_unwatch_fd(subproc_loop *l, int fd);
 
 /* Take a command back from the loop, still running: the caller waits for it itself, or frees
- * it.  An end that was already seen but not yet reported is reported by that caller's own
- * subproc_wait() as usual.  Returns 0, or -1 with errno ENOENT (not in this loop) or EINVAL.
- * Thread safety: see the section.  Async-signal safety: no. */
+ * it.  If its end was seen but not handed out yet, that event is dropped: the run has ended
+ * (subproc_pid() -1, subproc_status() its status).  Returns 0, or -1 with errno ENOENT (not in
+ * this loop) or EINVAL.  Thread safety: see the section.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_loop_remove(subproc_loop *l, subproc *c);
 
 /* Wait until something happens, up to timeout_ms (< 0: no limit), and fill up to nev events.
@@ -1104,13 +1105,18 @@ SUBPROC_EXPORT void subproc_loop_kill(subproc_loop *l, int sig);
  * 5.3) whose pipes are done or that have none: instead of looking every 1 to 20 ms, the loop
  * waits on a pipe a SIGCHLD handler writes to.  This installs a process-wide SIGCHLD handler
  * (SA_RESTART), the one thing the library otherwise never does: the handler that was there
- * before is called from ours (a function, with its own flags' SA_SIGINFO arguments), so other
- * SIGCHLD users keep working, and it is put back when the last loop using it is freed.  A
- * program that reaps every child in its own handler (waitpid(-1)) still takes the statuses
- * away, as the library says above.  Keep SIGCHLD blocked in the mask of subproc_loop_wait() or
- * expect EINTR from it when a child exits.  Returns 0, or -1 with errno (EINVAL: NULL loop; a
- * sigaction() or pipe error).  Thread safety: see the section; the handler is installed once
- * per process, under a lock.  Async-signal safety: no. */
+ * before is called from ours (with the SA_SIGINFO arguments when it takes them), so other
+ * SIGCHLD users keep working, and it is put back when the last loop using it is freed (unless
+ * someone replaced ours meanwhile).  The pipe (two fds) stays open for the life of the
+ * process: a handler running in another thread could otherwise write into a reused fd.  A
+ * SIGCHLD that interrupts subproc_loop_wait() is the loop's own wakeup, not an EINTR (another
+ * signal at the very same moment loses its EINTR; its handler did run).  Loops in several
+ * threads share the pipe: one may empty it just before another sleeps, which then looks again
+ * within 1 s.  A program that reaps every child in its own handler (waitpid(-1)) still takes
+ * the statuses away.  Returns 0, or -1 with errno (EINVAL: NULL loop, or SIGCHLD ignored: the
+ * kernel reaps the children and no status is left; a sigaction() or pipe error).
+ * Thread safety: see the section; the handler is installed once per process, under a lock.
+ * Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_loop_use_sigchld(subproc_loop *l);
 
 /* Free the loop: the commands in it stay as they are (running ones keep running, owned by the
