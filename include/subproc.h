@@ -935,7 +935,8 @@ SUBPROC_EXPORT int subproc_try_wait(subproc *c, int *exitstatus);
  * fds NULL and n 0, the number of entries needed without filling any (at most 3 plus the
  * number of send buffers; *timeout_ms is lowered all the same); -1 with errno: ENOSPC (n is
  * too small: the message says how many are needed), ECHILD (nothing runs), EINVAL (NULL
- * command or timeout_ms, a broken command, or fds NULL with n > 0).  The fds belong to the command: never close or read them.
+ * command or timeout_ms, a broken command, or fds NULL with n > 0).  The fds belong to the
+ * command: never close or read them.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_poll_fds(const subproc *c, struct pollfd *fds, int n, int *timeout_ms);
 
