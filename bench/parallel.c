@@ -17,7 +17,10 @@
  * interquartile range, and the most fds per running child seen (sampled every 32 starts:
  * /proc/self/fd less the fds open before the first start, over the running children).
  *
- *   subproc-bench-parallel [--quick] [--commands N] [--jobs J] */
+ *   subproc-bench-parallel [--quick] [--commands N] [--jobs J] [--only M]
+ *
+ * --only M runs method M alone (0 is the first row), e.g. under strace -f -c to count system
+ * calls. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -443,7 +446,7 @@ static int compare_doubles(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-        int rounds = 7;
+        int rounds = 7, only = -1;
         double rate[NMETHODS][32], fds[NMETHODS] = { 0 };
         int bad[NMETHODS] = { 0 };
 
@@ -455,9 +458,11 @@ int main(int argc, char **argv)
                         ncommands = atoi(argv[++i]);
                 else if (strcmp(argv[i], "--jobs") == 0 && i + 1 < argc)
                         jobs = atoi(argv[++i]);
+                else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+                        only = atoi(argv[++i]);
                 else {
                         fprintf(stderr, "usage: subproc-bench-parallel [--quick] "
-                                        "[--commands N] [--jobs J]\n");
+                                        "[--commands N] [--jobs J] [--only M]\n");
                         return 2;
                 }
         }
@@ -467,7 +472,11 @@ int main(int argc, char **argv)
                 for (size_t k = 0; k < NMETHODS; k++) {
                         /* A different method first each round. */
                         size_t m = (k + (size_t)r) % NMETHODS;
-                        struct turn t = run_turn(&methods[m]);
+                        struct turn t;
+
+                        if (only >= 0 && m != (size_t)only)
+                                continue;
+                        t = run_turn(&methods[m]);
 
                         rate[m][r] = t.seconds > 0 ? ncommands / t.seconds : 0;
                         if (t.max_fds_per_child > fds[m])
@@ -481,6 +490,8 @@ int main(int argc, char **argv)
         printf("| method | commands/s (median ± IQR/2) | max fds per running child | bad |\n");
         printf("|---|---|---|---|\n");
         for (size_t m = 0; m < NMETHODS; m++) {
+                if (only >= 0 && m != (size_t)only)
+                        continue;
                 qsort(rate[m], (size_t)rounds, sizeof rate[m][0], compare_doubles);
                 printf("| %s | %.0f ± %.0f | %.2f | %d |\n", methods[m].name, rate[m][rounds / 2],
                        (rate[m][rounds * 3 / 4] - rate[m][rounds / 4]) / 2, fds[m], bad[m]);
