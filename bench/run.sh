@@ -6,12 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! pkg-config --exists glib-2.0 2>/dev/null; then
+# GLib for both programs, libuv for the "many children" row (subproc-bench-parallel).
+if ! pkg-config --exists glib-2.0 gio-2.0 libuv 2>/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        apt-get install -y libglib2.0-dev >/dev/null ||
-            { apt-get update >/dev/null && apt-get install -y libglib2.0-dev >/dev/null; }
+        apt-get install -y libglib2.0-dev libuv1-dev >/dev/null ||
+            { apt-get update >/dev/null && apt-get install -y libglib2.0-dev libuv1-dev >/dev/null; }
     else
-        echo "run.sh: glib-2.0 not found and not root with apt-get: the GLib column will be n/a" >&2
+        echo "run.sh: glib-2.0 or libuv not found and not root with apt-get: their columns" \
+            "will be n/a" >&2
     fi
 fi
 
@@ -24,4 +26,9 @@ else
     meson setup "$builddir" "${options[@]}" >/dev/null
 fi
 meson compile -C "$builddir" >/dev/null
-exec "./$builddir/bench/subproc-bench" "$@"
+"./$builddir/bench/subproc-bench" "$@"
+echo
+# Many children at once (issue 16): 1,000 short commands with output, J = 2 x cores.
+quick=()
+[ "${1:-}" = --quick ] && quick=(--quick)
+exec "./$builddir/bench/subproc-bench-parallel" "${quick[@]}"

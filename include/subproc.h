@@ -54,7 +54,8 @@
  * -------------------
  * A command is not thread-safe: use one command from one thread at a time.  Different
  * commands may be built and run from different threads at once.  The library never installs a
- * signal handler and never reaps a pid it did not start.  A caller that sets SIGCHLD to
+ * signal handler (unless a loop asks for one: subproc_loop_use_sigchld()) and never reaps a pid
+ * it did not start.  A caller that sets SIGCHLD to
  * SIG_IGN, or reaps every child in a handler with waitpid(-1), takes the exit status away:
  * waits then fail with ECHILD and a message saying so, after the buffers are delivered.  No
  * function is async-signal-safe unless its documentation says so.
@@ -62,6 +63,7 @@
 #ifndef SUBPROC_H
 #define SUBPROC_H
 
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -1088,6 +1090,38 @@ SUBPROC_EXPORT int subproc_wait_timeout(subproc *c, int *exitstatus, int timeout
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_try_wait(subproc *c, int *exitstatus);
 
+/* The fds a run started with subproc_run_async() needs watched, for a caller that drives it
+ * from its own loop (GLib, libuv, epoll, kqueue, poll): the write ends of the input and send
+ * buffers (POLLOUT), the read ends of the captured buffers (POLLIN) and, once no pipe is left
+ * (or after the command's timeout fired), the pidfd (POLLIN).  Entries are filled in fds[0..]
+ * with revents 0.  *timeout_ms (in: the caller's own timeout, < 0 for none) is lowered to when
+ * the run needs service without any fd ready: the command's timeout and its SIGTERM/SIGKILL
+ * escalation, and, for a child without a pidfd whose pipes are done (subproc_no_pidfd(), old
+ * kernels), a polling step of 1 to 20 ms (see subproc_loop_use_sigchld() for the way around).
+ * Returns the number of entries filled (0 is possible: then only the timeout matters); with
+ * fds NULL and n 0, the number of entries needed without filling any (at most 3 plus the
+ * number of send buffers; *timeout_ms is lowered all the same); -1 with errno: ENOSPC (n is
+ * too small: the message says how many are needed), ECHILD (nothing runs), EINVAL (NULL
+ * command or timeout_ms, a broken command, or fds NULL with n > 0).  The fds belong to the
+ * command: never close or read them.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_poll_fds(const subproc *c, struct pollfd *fds, int n, int *timeout_ms);
+
+/* Serve the run after a wait on what subproc_poll_fds() gave (fds and n as returned, with the
+ * revents of that wait; fds NULL with n 0 after a timeout): feeds and captures what is ready,
+ * escalates the command's timeout when due, reaps the child once it has exited and its pipes
+ * are done.  Exactly what subproc_wait() does, without blocking.  Call subproc_poll_fds()
+ * again before the next wait: the set changes as pipes close.
+ * Returns, as subproc_try_wait(): 1 when the run has ended and the status rules of
+ * subproc_wait() accept it (*exitstatus filled); 0 while it runs (errno and the thread's
+ * message untouched); -1 with errno when the run ended with an error (a status the rules
+ * refuse, the timeout: the child is reaped either way) or for ECHILD (nothing runs) and EINVAL
+ * (NULL command, a broken command, fds NULL with n > 0).  Entries whose revents are all 0 and
+ * no deadline due cost no system call.
+ * Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_poll_service(subproc *c, const struct pollfd *fds, int n,
+                                        int *exitstatus);
+
 /* subproc_wait() if the command still runs a child, then subproc_free(): the command is gone
  * in every case, and its child is never signalled (subproc_free() of a running command stops
  * it).  Returns subproc_wait()'s result (0 when nothing ran), with errno kept across the free.
@@ -1210,6 +1244,113 @@ SUBPROC_EXPORT void subproc_unmap(char *data, size_t len);
  * SUBPROC_PASS_FD_CLOSE_PARENT fds are closed.  Thread safety: one thread per command.
  * Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_free(subproc *c);
+
+/* ---------------------------------------------------------------------------------------
+ * Many commands in one loop: wait for whichever of them ends first, with the caller's own fds
+ * in the same wait; no threads and, unless subproc_loop_use_sigchld() asks for one, no signal
+ * handler.  A loop only refers to what the caller gave it: it owns no command and no fd,
+ * freeing it frees neither, and a command must stay alive (not freed) while it is in a loop.
+ * Thread safety: one thread per loop, and a command in a loop is used only by the thread of
+ * that loop.  Async-signal safety: no function of a loop.
+ * ------------------------------------------------------------------------------------- */
+
+/* A loop of commands and fds.  Returned by subproc_loop_new(), freed by subproc_loop_free(). */
+typedef struct subproc_loop subproc_loop;
+
+/* What subproc_loop_wait() tells.  The list is open: a newer library may add types, which a
+ * caller should ignore. */
+enum subproc_event_type {
+        SUBPROC_EVENT_EXITED = 1,   /* a command's run has ended: reaped, buffers complete */
+        SUBPROC_EVENT_FD_READY = 2, /* an fd of subproc_loop_watch_fd() is ready */
+        SUBPROC_EVENT_TIMEOUT = 3,  /* a command's timeout fired (it is being stopped) */
+};
+
+struct subproc_event {
+        int type;          /* enum subproc_event_type */
+        void *tag;         /* as given to subproc_loop_add() or subproc_loop_watch_fd() */
+        subproc *command;  /* EXITED, TIMEOUT: the command; NULL for FD_READY */
+        int result;        /* EXITED: subproc_wait(c, &exitstatus)'s return: 0 (any exit
+                            * code), or -1 (a death by signal, the timeout...: see error) */
+        int exitstatus;    /* EXITED with result 0: the exit code (raw status with
+                            * subproc_set_raw_status()) */
+        int status;        /* EXITED: the raw wait status (subproc_status()), -1 if none */
+        int error;         /* EXITED with result -1: the errno subproc_wait() would set */
+        int fd;            /* FD_READY: the fd */
+        short revents;     /* FD_READY: what poll() reported */
+        char message[256]; /* EXITED with result -1: subproc_errmsg() of that failure */
+};
+
+/* A new, empty loop.  Returns a loop the caller owns (free it with subproc_loop_free()), or NULL
+ * with errno ENOMEM.  Thread safety: safe.  Async-signal safety: no. */
+SUBPROC_EXPORT subproc_loop *subproc_loop_new(void);
+
+/* Add a command: one started with subproc_run_async(c, NULL), or one not started yet, which
+ * this call starts with subproc_run_async(c, NULL) (a start that fails returns -1 with its
+ * error, and the command is not added).  The loop then serves its buffers and timeout exactly
+ * as subproc_wait() would, and reports its end with one SUBPROC_EVENT_EXITED, after which the
+ * command is out of the loop (rerun it and add it again, or free it).  Until then the caller
+ * must not wait for it, and may take it back with subproc_loop_remove().
+ * Returns 0, or -1 with errno: EINVAL (NULL loop or command, a broken command: its deferred
+ * error is reported instead), EEXIST (already in this loop), ENOMEM, or a start's error.
+ * Thread safety: see the section.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_loop_add(subproc_loop *l, subproc *c, void *tag);
+
+/* Watch one of the caller's fds in the same wait: each subproc_loop_wait() in which it is ready
+ * (level-triggered, as poll()) reports a SUBPROC_EVENT_FD_READY with its revents.  The fd stays
+ * the caller's; it must stay open until subproc_loop_unwatch_fd().  Returns 0, or -1 with
+ * errno: EINVAL (NULL loop, fd < 0, no events), EEXIST (watched already), ENOMEM.
+ * Thread safety: see the section.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_loop_watch_fd(subproc_loop *l, int fd, short events, void *tag);
+
+/* Stop watching fd.  Returns 0, or -1 with errno ENOENT (not watched) or EINVAL (NULL loop).
+ * Thread safety: see the section.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_loop_unwatch_fd(subproc_loop *l, int fd);
+
+/* Take a command back from the loop, still running: the caller waits for it itself, or frees
+ * it.  If its end was seen but not handed out yet, that event is dropped: the run has ended
+ * (subproc_pid() -1, subproc_status() its status).  Returns 0, or -1 with errno ENOENT (not in
+ * this loop) or EINVAL.  Thread safety: see the section.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_loop_remove(subproc_loop *l, subproc *c);
+
+/* Wait until something happens, up to timeout_ms (< 0: no limit), and fill up to nev events.
+ * mask: NULL, or the signal mask to wait with, as ppoll() (and pselect()) take it: a signal
+ * blocked outside the wait but unblocked by the mask interrupts it, so a program that blocks
+ * SIGINT and SIGCHLD elsewhere sees its ^C here, without a race.  Returns the number of events
+ * (1..nev; events not fitting are kept for the next call), 0 when timeout_ms passed, -1 with
+ * errno: EINTR (a signal came: the caller's handler ran), ECHILD (nothing to wait for: no
+ * command, no fd, and no timeout), EINVAL (NULL loop or ev, nev < 1), or another poll() error.
+ * Thread safety: see the section.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_loop_wait(subproc_loop *l, int timeout_ms, const sigset_t *mask,
+                                     struct subproc_event *ev, int nev);
+
+/* Send sig to every command in the loop, as subproc_kill() does (its whole process group when
+ * it leads one); their ends are reported by subproc_loop_wait() as usual.  Errors (a child
+ * already gone) are ignored; errno is kept.  Thread safety: see the section.
+ * Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_loop_kill(subproc_loop *l, int sig);
+
+/* Wake the loop on SIGCHLD, for children without a pidfd (subproc_no_pidfd(), kernels before
+ * 5.3) whose pipes are done or that have none: instead of looking every 1 to 20 ms, the loop
+ * waits on a pipe a SIGCHLD handler writes to.  This installs a process-wide SIGCHLD handler
+ * (SA_RESTART), the one thing the library otherwise never does: the handler that was there
+ * before is called from ours (with the SA_SIGINFO arguments when it takes them), so other
+ * SIGCHLD users keep working, and it is put back when the last loop using it is freed (unless
+ * someone replaced ours meanwhile).  The pipe (two fds) stays open for the life of the
+ * process: a handler running in another thread could otherwise write into a reused fd.  A
+ * SIGCHLD that interrupts subproc_loop_wait() is the loop's own wakeup, not an EINTR (another
+ * signal at the very same moment loses its EINTR; its handler did run).  Loops in several
+ * threads share the pipe: one may empty it just before another sleeps, which then looks again
+ * within 1 s.  A program that reaps every child in its own handler (waitpid(-1)) still takes
+ * the statuses away.  Returns 0, or -1 with errno (EINVAL: NULL loop, or SIGCHLD ignored: the
+ * kernel reaps the children and no status is left; a sigaction() or pipe error).
+ * Thread safety: see the section; the handler is installed once per process, under a lock.
+ * Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_loop_use_sigchld(subproc_loop *l);
+
+/* Free the loop: the commands in it stay as they are (running ones keep running, owned by the
+ * caller, who waits for or frees each), the watched fds stay open.  NULL does nothing.
+ * Thread safety: see the section.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_loop_free(subproc_loop *l);
 
 /* =======================================================================================
  * 4. Process and pidfile utilities: functions that need no command.

@@ -215,6 +215,7 @@ struct sp_run {
 
         /* I/O served while it runs (io.c). */
         bool io_pending;       /* feeds or captures still to serve */
+        long long io_done_ms;  /* when the last pipe was done (sp_now_ms()), for polling */
         struct sp_feed *feeds; /* [nfeeds]: stdin's buffer first, then the send buffers */
         size_t nfeeds;
         int out_fd, err_fd;       /* read ends for the output and error buffers, -1: none */

@@ -15,6 +15,7 @@
 #include "command.h"
 #include "spawn.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -176,6 +177,27 @@ SP_HIDDEN int sp_mapping_deliver(int fd, size_t limit, char **ret_data, size_t *
                                  size_t *ret_dropped);
 
 /* ---- waiting for the end (supervise.c) -------------------------------------------------- */
+
+/* When the timeout's state machine acts next (SIGTERM, SIGKILL, a signal retried), in
+ * sp_now_ms() time, or SP_NEVER. */
+SP_HIDDEN long long sp_next_escalation(const subproc *c);
+/* The fds of the run to watch, as subproc_poll_fds() fills them (fds NULL: only count them),
+ * and when the run needs service without any of them ready (SP_NEVER: never).  With
+ * `sigchld_wakes` a child without a pidfd is left to a SIGCHLD wakeup instead of polling. */
+SP_HIDDEN int sp_poll_fds(const subproc *c, struct pollfd *fds, bool sigchld_wakes,
+                          long long *service_at);
+
+/* ---- the loops' SIGCHLD wakeup (loop-sigchld.c) ------------------------------------------ */
+
+/* Install the SIGCHLD handler if no loop uses it yet: the read end of its (non-blocking)
+ * pipe, or -1 with the thread's error set. */
+SP_HIDDEN int sp_sigchld_acquire(void);
+/* One loop less; the last one puts the previous handler back (the pipe stays). */
+SP_HIDDEN void sp_sigchld_release(int fd);
+/* Empty the pipe: whether it held anything. */
+SP_HIDDEN bool sp_sigchld_drain(int fd);
+/* SIGCHLDs seen by the handler so far (wraps). */
+SP_HIDDEN unsigned sp_sigchld_count(void);
 
 /* Feed, capture and reap with the command's timeout; give up (-1, ETIMEDOUT, child still
  * running) at give_up_at_ms.  Status rules of subproc_run. */

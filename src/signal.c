@@ -104,8 +104,19 @@ int sp_signal_group(pid_t pid, int pidfd, int sig)
  * Descendants that left both are out of reach (a cgroup can hold them: subproc_set_cgroup). */
 bool sp_run_child_is_ours(const struct sp_run *run)
 {
-        return run->pidfd >= 0 || run->start_time == 0 ||
-               sp_child_start_time(run->pid) == run->start_time;
+        unsigned long long start;
+
+        if (run->pidfd >= 0 || run->start_time == 0)
+                return true;
+        start = sp_child_start_time(run->pid);
+        if (start != 0)
+                return start == run->start_time;
+        /* No start time: no child of ours has the pid any more (reaped behind our back), or
+         * its /proc entry could not be read (EMFILE under a low RLIMIT_NOFILE, ENOMEM): an
+         * unreaped child of ours always has one.  Giving up our own child for a failed read
+         * would leave it running, unreaped, for good (the fault sweep's "loop" scenario); a
+         * read failing just when its pid went to another child of ours is not worth that. */
+        return sp_child_unreaped(run->pid, -1);
 }
 
 int sp_run_signal(const subproc *c, int sig)

@@ -36,8 +36,7 @@ static int wait_exit(subproc *c, long long stop_at, int *status)
                         (int)c->run.pid, strerror(-r));
 }
 
-/* When the timeout state machine acts next. */
-static long long next_escalation(const subproc *c)
+long long sp_next_escalation(const subproc *c)
 {
         if (c->run.retry_at)
                 return c->run.retry_at;
@@ -86,6 +85,7 @@ static int serve_pipes(subproc *c, long long stop, int *status)
         r = sp_io_loop(&c->run, stop, watch);
         if (r == 0) {
                 c->run.io_pending = false;
+                c->run.io_done_ms = sp_now_ms();
                 return 0;
         }
         if (r == -1)
@@ -110,7 +110,7 @@ static int serve_pipes(subproc *c, long long stop, int *status)
 static int supervise(subproc *c, long long give_up_at, int *status)
 {
         for (;;) {
-                long long escalation = next_escalation(c);
+                long long escalation = sp_next_escalation(c);
                 long long stop = escalation < give_up_at ? escalation : give_up_at;
                 int r;
 

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1841,6 +1842,75 @@ static void row_hook_leaks_fd(const struct row *row)
         (void)row;
 }
 
+/* ---- issue 16: many children in one loop ---------------------------------------------- */
+
+/* A watched fd the caller closed: the wait reports it (POLLNVAL) instead of spinning or
+ * hanging. */
+static void row_loop_closed_fd(const struct row *row)
+{
+        subproc_loop *l = subproc_loop_new();
+        struct subproc_event ev;
+        int fd = lowest_free_fd();
+
+        (void)row;
+        assert_ll_equal(subproc_loop_watch_fd(l, fd, POLLIN, NULL), 0);
+        assert_ll_equal(subproc_loop_wait(l, HANG_GUARD_S * 1000, NULL, &ev, 1), 1);
+        assert_ll_equal(ev.type, SUBPROC_EVENT_FD_READY);
+        assert_ll_equal(ev.fd, fd);
+        assert_true(ev.revents & POLLNVAL);
+        subproc_loop_free(l);
+}
+
+/* Counts and sizes out of range: EINVAL naming what is wrong, the running child unharmed. */
+static void row_loop_counts(const struct row *row)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=x", NULL);
+        subproc_loop *l = subproc_loop_new();
+        struct subproc_event ev;
+        struct pollfd fds[4];
+        char *out = NULL;
+        int t = -1, st = -1;
+
+        subproc_set_output_buffer(c, &out);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(subproc_poll_fds(c, fds, (int)row->number, &t), -1);
+        assert_errno_equal(errno, EINVAL);
+        assert_contains(subproc_errmsg(), "no room for the fds");
+        assert_ll_equal(subproc_poll_service(c, fds, (int)row->number, &st), -1);
+        assert_errno_equal(errno, EINVAL);
+        assert_ll_equal(subproc_loop_wait(l, (int)row->number, NULL, &ev, (int)row->number), -1);
+        assert_errno_equal(errno, EINVAL);
+        assert_contains(subproc_errmsg(), "no room for events");
+        assert_ll_equal(subproc_loop_watch_fd(l, (int)row->number, POLLIN, NULL), -1);
+        assert_errno_equal(errno, EINVAL);
+        /* A negative timeout is "no limit": an empty loop says ECHILD instead of blocking. */
+        assert_ll_equal(subproc_loop_wait(l, (int)row->number, NULL, &ev, 1), -1);
+        assert_errno_equal(errno, ECHILD);
+        assert_ll_equal(subproc_loop_add(l, c, NULL), 0);
+        assert_ll_equal(subproc_loop_wait(l, HANG_GUARD_S * 1000, NULL, &ev, 1), 1);
+        assert_ll_equal(ev.type, SUBPROC_EVENT_EXITED);
+        assert_ll_equal(ev.result, 0);
+        assert_string_equal(out, "x");
+        subproc_loop_free(l);
+        subproc_free(c);
+        free(out);
+}
+
+/* A daemon's run ends at its start: nothing for a loop to wait for. */
+static void row_loop_daemon(const struct row *row)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
+        subproc_loop *l = subproc_loop_new();
+
+        (void)row;
+        subproc_daemonize(c);
+        assert_ll_equal(subproc_loop_add(l, c, NULL), -1);
+        assert_errno_equal(errno, EINVAL);
+        assert_contains(subproc_errmsg(), "daemon");
+        subproc_loop_free(l);
+        subproc_free(c);
+}
+
 static const struct row rows[] = {
         /* The binary and argv. */
         BUILDER("binary NULL", b_new_null, NULL, NULL, 0, "binary is NULL"),
@@ -2395,6 +2465,11 @@ static const struct row rows[] = {
         { .name = "signals: subproc_kill_scope with signal INT_MAX",
           .fn = row_kill_scope_bad_signal,
           .number = INT_MAX },
+        /* Issue 16: many children in one loop. */
+        { .name = "loop: watch a closed fd", .fn = row_loop_closed_fd },
+        { .name = "loop: counts INT_MIN", .fn = row_loop_counts, .number = INT_MIN },
+        { .name = "loop: counts -1", .fn = row_loop_counts, .number = -1 },
+        { .name = "loop: a daemon added", .fn = row_loop_daemon },
 };
 
 #define N_ROWS (sizeof rows / sizeof rows[0])

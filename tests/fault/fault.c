@@ -76,6 +76,7 @@ static const char *const call_names[FC_COUNT] = {
         [FC_RECVMSG] = "recvmsg",
         [FC_STRNDUP] = "strndup",
         [FC_POLL] = "poll",
+        [FC_PPOLL] = "ppoll",
         [FC_WAITPID] = "waitpid/wait4",
         [FC_KILL] = "kill",
         [FC_CLONE] = "clone",
@@ -277,6 +278,7 @@ int __real_stat64(const char *path, struct stat64 *st);
 int __real_access(const char *path, int mode);
 int __real_unlink(const char *path);
 int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
+int __real_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask);
 pid_t __real_waitpid(pid_t pid, int *status, int options);
 pid_t __real_wait4(pid_t pid, int *status, int options, struct rusage *ru);
 int __real_kill(pid_t pid, int sig);
@@ -328,6 +330,7 @@ int __wrap_stat64(const char *path, struct stat64 *st);
 int __wrap_access(const char *path, int mode);
 int __wrap_unlink(const char *path);
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout);
+int __wrap_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask);
 pid_t __wrap_waitpid(pid_t pid, int *status, int options);
 pid_t __wrap_wait4(pid_t pid, int *status, int options, struct rusage *ru);
 int __wrap_kill(pid_t pid, int sig);
@@ -684,6 +687,13 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
         if (inject(FC_POLL, true, ENOMEM, SITE))
                 return -1;
         return __real_poll(fds, n, timeout);
+}
+
+int __wrap_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
+{
+        if (inject(FC_PPOLL, true, ENOMEM, SITE))
+                return -1;
+        return __real_ppoll(fds, n, ts, mask);
 }
 
 /* ---- processes ------------------------------------------------------------------------- */

@@ -78,6 +78,7 @@ enum fault_call {
         FC_GETRANDOM,
         FC_RECVMSG,
         FC_STRNDUP,
+        FC_PPOLL, /* issue 16: the loop's wait */
         FC_COUNT
 };
 

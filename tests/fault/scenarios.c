@@ -1300,6 +1300,93 @@ static void sc_scope(struct point *pt)
                 wrongf(pt, "a scope was left in %s", g.scope_parent);
 }
 
+/* Issue 16: two runs and a watched fd in one subproc_loop, until both ended: one fed and
+ * captured (cat, exit 3), one without pipes or pidfd (exit 4).  A run that fails reports its
+ * error in its EXITED event; EINTR from the wait is the caller's to retry, as for ppoll(). */
+static void loop_event_failed(struct point *pt, const struct subproc_event *ev)
+{
+        if (pt->failed)
+                return;
+        pt->failed = true;
+        pt->call = "a run in subproc_loop_wait()";
+        pt->error = ev->error;
+        snprintf(pt->msg, sizeof pt->msg, "%s", ev->message);
+}
+
+static void sc_loop(struct point *pt)
+{
+        char *out = not_reset;
+        size_t out_len = 0;
+        int status_a = -1, status_b = -1, ended = 0, p[2];
+        bool ok, fd_seen = false;
+        subproc_loop *l = NULL;
+        subproc *a, *b;
+
+        if (pipe2(p, O_CLOEXEC) < 0 || write(p[1], "x", 1) != 1)
+                abort();
+        window_open(pt);
+        a = subproc_new_args(HELPER_PATH, "--no-report", "--cat", "--exit=3", fault_marker, NULL);
+        subproc_set_input_bytes(a, g.input, ASYNC_INPUT_LEN);
+        subproc_set_output_buffer(a, &out);
+        b = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=20", "--exit=4", fault_marker,
+                             NULL);
+        subproc_no_pidfd(b);
+        ok = TRY_PTR(pt, l = subproc_loop_new()) &&
+             TRY(pt, subproc_loop_watch_fd(l, p[0], POLLIN, p)) &&
+             TRY(pt, subproc_loop_add(l, a, &status_a)) &&
+             TRY(pt, subproc_loop_add(l, b, &status_b));
+        while (ok && ended < 2) {
+                struct subproc_event ev[4];
+                int n;
+
+                sp_error_clear();
+                errno = 0;
+                n = subproc_loop_wait(l, 20000, NULL, ev, 4);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (!try_record(pt, "subproc_loop_wait()", n))
+                        ok = false;
+                for (int i = 0; i < n; i++) {
+                        if (ev[i].type == SUBPROC_EVENT_FD_READY) {
+                                fd_seen = true;
+                                subproc_loop_unwatch_fd(l, p[0]);
+                                continue;
+                        }
+                        if (ev[i].type != SUBPROC_EVENT_EXITED)
+                                continue;
+                        ended++;
+                        if (ev[i].result < 0) {
+                                loop_event_failed(pt, &ev[i]);
+                                ok = false;
+                        } else {
+                                *(int *)ev[i].tag = ev[i].exitstatus;
+                        }
+                }
+                if (n == 0) {
+                        wrongf(pt, "subproc_loop_wait() timed out after 20 s");
+                        ok = false;
+                }
+        }
+        if (ok)
+                out_len = subproc_output_len(a);
+        subproc_loop_free(l);
+        subproc_free(a);
+        subproc_free(b);
+        window_close();
+        close(p[0]);
+        close(p[1]);
+
+        if (ok && (status_a != 3 || status_b != 4 || !fd_seen))
+                wrongf(pt, "exit statuses %d and %d, not 3 and 4, or the fd not seen (%d)",
+                       status_a, status_b, fd_seen);
+        if (buffer_present(pt, ok, &out, "output") && ok &&
+            (out_len != ASYNC_INPUT_LEN || memcmp(out, g.input, out_len) != 0))
+                wrongf(pt, "stdout has %zu bytes, not the %d fed (or differs)", out_len,
+                       ASYNC_INPUT_LEN);
+        if (out != not_reset)
+                free(out);
+}
+
 const struct scenario fault_scenarios[] = {
         { "capture", sc_capture, 0 },
         { "mapping", sc_mapping, EFBIG },
@@ -1331,8 +1418,9 @@ const struct scenario fault_scenarios[] = {
         { "stream", sc_stream, 0 },                     /* issue 16, streaming */
         { "stream_cancel", sc_stream_cancel, ECANCELED },
         { "input_pipe", sc_input_pipe, 0 },
-        { "ready_listen", sc_ready_listen, 0 },         /* issue 15 */
-        { "scope", sc_scope, 0 },                       /* issue 15 */
+        { "ready_listen", sc_ready_listen, 0 }, /* issue 15 */
+        { "scope", sc_scope, 0 },               /* issue 15 */
+        { "loop", sc_loop, 0 },                 /* issue 16, many children in one loop */
 };
 
 const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios[0];

@@ -67,10 +67,19 @@
 #define NOTIFY_EOF_TIMEOUT_MS 10000
 #define MAX_RECORDED 8
 
-enum kind { KIND_RUN, KIND_ABORT, KIND_CAPTURE, KIND_PASS_FD, KIND_FAILURE, KIND_STREAM, N_KINDS };
+enum kind {
+        KIND_RUN,
+        KIND_ABORT,
+        KIND_CAPTURE,
+        KIND_PASS_FD,
+        KIND_FAILURE,
+        KIND_STREAM,
+        KIND_LOOP,
+        N_KINDS
+};
 
-static const char *const kind_names[N_KINDS] = { "run",     "abort",   "capture",
-                                                 "pass_fd", "failure", "stream" };
+static const char *const kind_names[N_KINDS] = { "run",     "abort",  "capture", "pass_fd",
+                                                 "failure", "stream", "loop" };
 
 /* ---------------------------------------------------------------------------------------
  * Failures recorded by any thread
@@ -469,6 +478,56 @@ out:
         subproc_free(c);
 }
 
+/* Issue 16: two captured runs in a loop of this thread's own, ended in any order (two, not
+ * more: a loop turn counts as one spawn of the total, and costs as many). */
+#define LOOP_RUNS 2
+
+static void spawn_loop(struct worker *w, int i)
+{
+        subproc_loop *l = subproc_loop_new();
+        subproc *c[LOOP_RUNS] = { NULL };
+        char *out[LOOP_RUNS] = { NULL };
+        int added = 0, ended = 0;
+
+        for (int k = 0; k < LOOP_RUNS && l; k++) {
+                c[k] = subproc_new(HELPER_PATH);
+                subproc_add_arg(c[k], "--no-report");
+                subproc_add_arg_format(c[k], "--stdout-bytes=%zu", capture_size(i + k));
+                subproc_set_output_buffer(c[k], &out[k]);
+                if (subproc_loop_add(l, c[k], (void *)(intptr_t)k) < 0) {
+                        record_failure(w->id, i, "loop: add: %s", subproc_errmsg());
+                        break;
+                }
+                added++;
+        }
+        while (ended < added) {
+                struct subproc_event ev[LOOP_RUNS];
+                int n = subproc_loop_wait(l, 30000, NULL, ev, LOOP_RUNS);
+
+                if (n <= 0) {
+                        record_failure(w->id, i, "loop: wait %d: %s", n, subproc_errmsg());
+                        break;
+                }
+                for (int e = 0; e < n; e++) {
+                        int k = (int)(intptr_t)ev[e].tag;
+
+                        ended++;
+                        if (ev[e].type != SUBPROC_EVENT_EXITED || ev[e].result != 0 ||
+                            ev[e].exitstatus != 0)
+                                record_failure(w->id, i, "loop: event %d result %d: %s", ev[e].type,
+                                               ev[e].result, ev[e].message);
+                        else if (subproc_output_len(c[k]) != capture_size(i + k))
+                                record_failure(w->id, i, "loop: %zu bytes, expected %zu",
+                                               subproc_output_len(c[k]), capture_size(i + k));
+                }
+        }
+        subproc_loop_free(l);
+        for (int k = 0; k < LOOP_RUNS; k++) {
+                subproc_free(c[k]);
+                free(out[k]);
+        }
+}
+
 static void *worker_main(void *arg)
 {
         struct worker *w = arg;
@@ -491,6 +550,9 @@ static void *worker_main(void *arg)
                         break;
                 case KIND_STREAM:
                         spawn_stream(w, i);
+                        break;
+                case KIND_LOOP:
+                        spawn_loop(w, i);
                         break;
                 default:
                         spawn_failure(w, i);
