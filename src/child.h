@@ -169,6 +169,10 @@ struct sp_plan {
         /* Issue 14, confinement: seccomp, Landlock. */
         const struct sp_bpf_prog *seccomp; /* the filter to install last, NULL: none */
         int landlock_fd; /* our close-on-exec copy of the caller's ruleset, -1: none */
+
+        /* Issue 16, pty: in the new session, the child's fd (0-2, mapped from the slave) that
+         * becomes its controlling terminal; -1: none. */
+        int ctty_fd;
 };
 
 /* The steps a child takes before exec, as its failure reports name them. */
@@ -206,6 +210,8 @@ enum sp_step {
         SP_STEP_ID_MAPS, /* waiting for the parent to write the user namespace's maps */
         SP_STEP_LANDLOCK,
         SP_STEP_SECCOMP,
+        /* Issue 16. */
+        SP_STEP_CTTY, /* TIOCSCTTY on the pty */
         /* Not failures: information the parent collects. */
         SP_STEP_INFO_DAEMON_PID = 100, /* arg: the daemon's pid */
         SP_STEP_INFO_READY,            /* the child waits for the handshake */

@@ -39,6 +39,8 @@ struct sp_spawn_fds {
         size_t n, cap;
         int devnull;
         int caller_read[2]; /* pipes for the caller (set_output_fd / set_error_fd with -1) */
+        int pty_master;     /* the pty's master (issue 16), the caller's once the child runs */
+        int pty_slave;      /* its slave, also in fds: closed after the spawn; -1: no pty */
 };
 
 struct sp_plan_storage {
@@ -61,6 +63,14 @@ SP_HIDDEN int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_build
 /* After the spawn (started: whether the child runs): hand the caller its pipe ends, close
  * what only the child needed and the CLOSE_PARENT fds, free the plan. */
 SP_HIDDEN void sp_plan_done(subproc *c, struct sp_plan_builder *b, bool started);
+
+/* ---- pseudo-terminals (pty.c, issue 16) ------------------------------------------------- */
+
+/* Open the run's pty pair for subproc_set_pty(): the master and the slave, close-on-exec, at 3
+ * or above, the slave not our controlling terminal; the window size set on the master, the
+ * slave's name in run->pty_name.  0, or -1 with the thread's error set and nothing open. */
+SP_HIDDEN int sp_pty_open(const struct sp_config *cfg, struct sp_run *run, int *ret_master,
+                          int *ret_slave);
 
 /* ---- the run's one end (run.c) ---------------------------------------------------------- */
 
