@@ -272,7 +272,8 @@ SUBPROC_EXPORT void subproc_nonblocking_fds(subproc *c);
  * SIGINT when the terminal's ISIG is on, as it is by default); when the last holder of the
  * slave has exited, reads on the master fail with EIO on Linux: that is the end of the
  * output, not an error (other systems return 0).  Closing the master hangs the child up
- * (SIGHUP to its session).
+ * (SIGHUP to its session): close it once the child is reaped, not at the end of the output,
+ * which comes as soon as the child has closed its terminal, maybe still on its way out.
  * Errors at the run: EINVAL for a NULL `master`, no stream or unknown bits, a stream that
  * also has an fd, buffer or mapping set, a daemon (subproc_daemonize()) or subproc_exec()
  * (nobody would hold the master); the errno of posix_openpt() and friends when no pty can be

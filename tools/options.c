@@ -50,6 +50,7 @@ enum {
         OPT_RESET_SIGNALS,
         OPT_NEW_SESSION,
         OPT_PROCESS_GROUP,
+        OPT_PTY,
         OPT_CGROUP,
         OPT_STATUS,
         OPT_STOP,
@@ -123,6 +124,7 @@ static const struct option long_options[] = {
         { "reset-signals", no_argument, NULL, OPT_RESET_SIGNALS },
         { "new-session", no_argument, NULL, OPT_NEW_SESSION },
         { "process-group", no_argument, NULL, OPT_PROCESS_GROUP },
+        { "pty", no_argument, NULL, OPT_PTY },
         { "cgroup", required_argument, NULL, OPT_CGROUP },
         { "verbose", no_argument, NULL, 'v' },
         { "status", required_argument, NULL, OPT_STATUS },
@@ -223,6 +225,8 @@ static void print_help(void)
               "      --reset-signals        start with default signal dispositions\n"
               "      --new-session          run in a new session\n"
               "      --process-group        run in a new process group\n"
+              "      --pty                  run on a new pseudo-terminal (its own session) for\n"
+              "                             the streams not redirected, relayed to ours\n"
               "      --cgroup DIR           start the program inside the cgroup DIR\n"
               "      --seccomp-filter FILE  install the raw BPF program in FILE (setpriv's)\n"
               "      --landlock-access fs[:ACCESS,...]  deny these file accesses (all: fs)\n"
@@ -477,6 +481,8 @@ static bool *flag_of(struct options *o, int opt)
                 return &o->new_session;
         case OPT_PROCESS_GROUP:
                 return &o->process_group;
+        case OPT_PTY:
+                return &o->pty;
         case 'v':
                 return &o->verbose;
         case OPT_DRY_RUN:
@@ -609,6 +615,11 @@ static int check_options(const struct options *o)
         if (o->daemon && o->timeout_ms)
                 return usage_error("--timeout cannot supervise a daemon, which is nobody's "
                                    "child");
+        if (o->pty && o->daemon)
+                return usage_error("--pty cannot go with --daemon: a daemon has no terminal");
+        if (o->pty && o->std_path[0] && o->std_path[1] && o->std_path[2])
+                return usage_error("--pty with --stdin, --stdout and --stderr all redirected "
+                                   "leaves nothing on the pty");
         if (o->daemon && (o->exit_with_parent || o->death_signal))
                 return usage_error("a daemon cannot die with its parent: --exit-with-parent "
                                    "and --death-signal contradict --daemon");
