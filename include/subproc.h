@@ -248,7 +248,8 @@ SUBPROC_EXPORT void subproc_set_output_fd(subproc *c, int *fd);
  * and stderr one shared fd or pipe. */
 SUBPROC_EXPORT void subproc_set_error_fd(subproc *c, int *fd);
 
-/* Make the pipe ends created for the caller by the two functions above O_NONBLOCK. */
+/* Make the pipe ends created for the caller by the two functions above O_NONBLOCK, and the
+ * master of subproc_set_pty(). */
 SUBPROC_EXPORT void subproc_nonblocking_fds(subproc *c);
 
 /* The streams of subproc_set_pty(): bit n is the child's fd n. */
@@ -265,7 +266,8 @@ SUBPROC_EXPORT void subproc_nonblocking_fds(subproc *c);
  * with the pty as its controlling terminal and as the `streams` chosen (SUBPROC_PTY_STDIN,
  * _STDOUT, _STDERR; at least one).  The slave is never left open in the caller, the master
  * never in the child; no pre-exec hook or fork is needed.  Once the child has started, *master
- * holds the master (close-on-exec, blocking), which the caller owns and must close: a rerun
+ * holds the master (close-on-exec; O_NONBLOCK with subproc_nonblocking_fds()), which the
+ * caller owns and must close: a rerun
  * makes a new pty and overwrites *master without closing the old one.  `master` must stay
  * valid until the command is freed.  The caller reads the master for the child's output and
  * writes it for its input (^C written there, \x03, reaches the child's foreground group as
