@@ -71,6 +71,11 @@ enum fault_call {
         FC_PIDFD_SEND_SIGNAL,
         FC_MEMFD_CREATE,
         FC_MMAP,
+        FC_POSIX_OPENPT, /* issue 16, pty */
+        FC_GRANTPT,
+        FC_UNLOCKPT,
+        FC_PTSNAME_R,
+        FC_IOCTL,
         FC_COUNT
 };
 
