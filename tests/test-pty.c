@@ -314,6 +314,36 @@ static void test_with_session_and_group(void **state)
         subproc_free(c);
 }
 
+/* subproc_kill() reaches the pty's session's group (a pty implies the new session), not only
+ * the child: a grandchild that ignores the hangup of the terminal dies of the TERM too. */
+static void test_kill_reaches_group(void **state)
+{
+        subproc *c = subproc_new_args("/bin/sh", "-c",
+                                      "trap '' HUP; sleep 60 & echo \"pid=$!;\"; wait", NULL);
+        int master = -1, status = -1;
+        char buf[256], *p;
+        long grandchild;
+
+        apply_mode(state, c);
+        subproc_set_raw_status(c);
+        subproc_set_pty(c, &master, SUBPROC_PTY_ALL, 24, 80);
+        assert_int_equal(subproc_run_async(c, NULL), 0);
+        assert_true(read_until(master, ";", buf, sizeof buf));
+        p = strstr(buf, "pid=");
+        assert_non_null(p);
+        grandchild = strtol(p + 4, NULL, 10);
+        assert_true(grandchild > 1);
+        assert_int_equal(subproc_kill(c, SIGTERM), 0);
+        assert_int_equal(subproc_wait(c, &status), 0);
+        assert_killed_by(status, SIGTERM);
+        if (t_wait_exit((pid_t)grandchild, HANG_MS) < 0) {
+                kill((pid_t)grandchild, SIGKILL);
+                fail_msg("the grandchild %ld outlived subproc_kill()", grandchild);
+        }
+        close(master);
+        subproc_free(c);
+}
+
 /* The combinations refused at the run, with a message naming them; nothing opened. */
 static void test_refused(void **state)
 {
@@ -378,6 +408,7 @@ int main(void)
                 T_BOTH_MODES(test_rerun),
                 T_BOTH_MODES(test_caller_stdio_closed),
                 T_BOTH_MODES(test_with_session_and_group),
+                T_BOTH_MODES(test_kill_reaches_group),
                 T_TEST(test_refused),
         };
 
