@@ -122,11 +122,12 @@ static int stdin_source(const struct sp_config *cfg, struct sp_run *run, struct 
 static int output_source(const struct sp_config *cfg, struct sp_run *run, struct sp_spawn_fds *s,
                          bool error, int out_src)
 {
-        if (cfg->pty_streams & (error ? SUBPROC_PTY_STDERR : SUBPROC_PTY_STDOUT))
-                return s->pty_slave;
         int *fdp = error ? cfg->error_fdp : cfg->output_fdp;
         char **bufp = error ? cfg->error_bufp : cfg->output_bufp;
         bool wants_pipe = error ? cfg->error_wants_pipe : cfg->output_wants_pipe;
+
+        if (cfg->pty_streams & (error ? SUBPROC_PTY_STDERR : SUBPROC_PTY_STDOUT))
+                return s->pty_slave;
 
         if (error && ((fdp && fdp == cfg->output_fdp) || (bufp && bufp == cfg->output_bufp)))
                 return out_src; /* one shared fd or pipe */
