@@ -272,8 +272,40 @@ SUBPROC_EXPORT void subproc_set_error_fd(subproc *c, int *fd);
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_input_pipe(subproc *c, int *fd);
 
-/* Make the pipe ends created for the caller by the functions above O_NONBLOCK. */
+/* Make the pipe ends created for the caller by the functions above O_NONBLOCK, and the
+ * master of subproc_set_pty(). */
 SUBPROC_EXPORT void subproc_nonblocking_fds(subproc *c);
+
+/* The streams of subproc_set_pty(): bit n is the child's fd n. */
+#define SUBPROC_PTY_STDIN (1u << 0)
+#define SUBPROC_PTY_STDOUT (1u << 1)
+#define SUBPROC_PTY_STDERR (1u << 2)
+#define SUBPROC_PTY_ALL (SUBPROC_PTY_STDIN | SUBPROC_PTY_STDOUT | SUBPROC_PTY_STDERR)
+
+/* Run the child on a new pseudo-terminal, as a terminal emulator or script(1) would.  Every
+ * run opens a new pty pair in the caller (posix_openpt(), or TIOCGPTPEER on Linux), sets its
+ * window size to `rows` x `cols` on the master before the child exists (0 x 0: left unset, as
+ * the kernel makes it; only one of them 0 is EINVAL), and starts the child in a new session
+ * (as subproc_set_new_session(): timeouts, subproc_kill() and subproc_abort() hit its group)
+ * with the pty as its controlling terminal and as the `streams` chosen (SUBPROC_PTY_STDIN,
+ * _STDOUT, _STDERR; at least one).  The slave is never left open in the caller, the master
+ * never in the child; no pre-exec hook or fork is needed.  Once the child has started, *master
+ * holds the master (close-on-exec; O_NONBLOCK with subproc_nonblocking_fds()), which the
+ * caller owns and must close: a rerun
+ * makes a new pty and overwrites *master without closing the old one.  `master` must stay
+ * valid until the command is freed.  The caller reads the master for the child's output and
+ * writes it for its input (^C written there, \x03, reaches the child's foreground group as
+ * SIGINT when the terminal's ISIG is on, as it is by default); when the last holder of the
+ * slave has exited, reads on the master fail with EIO on Linux: that is the end of the
+ * output, not an error (other systems return 0).  Closing the master hangs the child up
+ * (SIGHUP to its session): close it once the child is reaped, not at the end of the output,
+ * which comes as soon as the child has closed its terminal, maybe still on its way out.
+ * Errors at the run: EINVAL for a NULL `master`, no stream or unknown bits, a stream that
+ * also has an fd, buffer or mapping set, a daemon (subproc_daemonize()) or subproc_exec()
+ * (nobody would hold the master); the errno of posix_openpt() and friends when no pty can be
+ * opened.  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT void subproc_set_pty(subproc *c, int *master, unsigned streams, unsigned short rows,
+                                    unsigned short cols);
 
 /* ---------------------------------------------------------------------------------------
  * Buffers and captures: data the library itself feeds to the child and collects from it.
@@ -1205,6 +1237,13 @@ SUBPROC_EXPORT int subproc_kill_scope(subproc *c, int sig);
  * Owned by the command: valid until the scope is removed, the next run or subproc_free().
  * Thread safety: one thread per command.  Async-signal safety: yes. */
 SUBPROC_EXPORT const char *subproc_scope_path(const subproc *c);
+/* Set the window size of the pty of the current or last run (subproc_set_pty()) to `rows` x
+ * `cols` (TIOCSWINSZ on its master): the kernel sends SIGWINCH to the terminal's foreground
+ * group when the size changes.  The master must still be open under the number the run gave
+ * the caller.  Returns 0, or -1 with errno: EINVAL for a command without a pty or a size with
+ * one side 0, EBADF when the caller has closed that master (its number now holds something
+ * else).  Thread safety: one thread per command.  Async-signal safety: no. */
+SUBPROC_EXPORT int subproc_pty_resize(subproc *c, unsigned short rows, unsigned short cols);
 
 /* Byte length of the stdout (or shared) buffer captured by the last run; it may hold NULs.
  * 0 before any run.  Thread safety: one thread per command.  Async-signal safety: no. */

@@ -233,8 +233,34 @@ static int check_spawn(const struct sp_config *cfg, bool async)
         return 0;
 }
 
+/* Issue 16: a stream is the pty or something else, never both; a pty needs a caller to hold
+ * its master. */
+static int check_pty(const struct sp_config *cfg)
+{
+        static const char *const names[] = { "stdin", "stdout", "stderr" };
+        bool taken[3] = { cfg->input_fd >= 0 || cfg->has_input_buffer || cfg->input_pipe_fdp,
+                          cfg->output_fdp || cfg->output_bufp, cfg->error_fdp || cfg->error_bufp };
+
+        if (!cfg->pty_masterp)
+                return 0;
+        for (int i = 0; i < 3; i++)
+                if ((cfg->pty_streams & (1u << i)) && taken[i])
+                        return sp_error(EINVAL,
+                                        "the child's %s is both the pty (subproc_set_pty) and "
+                                        "an fd, buffer or mapping",
+                                        names[i]);
+        if (cfg->daemonize)
+                return sp_error(EINVAL, "a daemon cannot have a pty: it must have no "
+                                        "controlling terminal, and nobody would hold the master");
+        return 0;
+}
+
 static int check_in_place(const struct sp_config *cfg)
 {
+        if (cfg->pty_masterp)
+                return sp_error(EINVAL, "subproc_exec cannot give the program a pty: the caller "
+                                        "itself becomes the program, and nobody would hold "
+                                        "the master");
         if (cfg->unshare_flags)
                 return sp_error(EINVAL, "subproc_exec cannot enter new namespaces: the caller "
                                         "itself would, and a new pid namespace only its "
@@ -267,6 +293,8 @@ int sp_check_run(const subproc *c, enum sp_run_kind kind)
         if ((kind == SP_RUN_BLOCKING && check_blocking(&c->cfg) < 0) || check_state(c) < 0 ||
             check_callback(&c->cfg) < 0 || check_namespaces(&c->cfg) < 0 ||
             check_features(&c->cfg) < 0)
+                return -1;
+        if (check_pty(&c->cfg) < 0)
                 return -1;
         return check_spawn(&c->cfg, kind == SP_RUN_ASYNC);
 }

@@ -978,6 +978,9 @@ CHILD_CODE static void set_up_session(const struct sp_plan *plan)
         else if (plan->new_pgroup && !plan->new_session && !plan->daemonize &&
                  (r = sp_sys_setpgid()) < 0)
                 child_fail(plan, SP_STEP_SETPGID, r, -1);
+        /* Issue 16: a pty's session has it as its terminal; the slave was opened O_NOCTTY. */
+        if (plan->ctty_fd >= 0 && (r = sp_sys_set_ctty(plan->ctty_fd)) < 0)
+                child_fail(plan, SP_STEP_CTTY, r, plan->ctty_fd);
 }
 
 CHILD_CODE void sp_child_run(const struct sp_plan *plan)

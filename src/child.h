@@ -174,6 +174,9 @@ struct sp_plan {
          * process that execs knows.  envp[listen_pid_slot] is the NULL where it goes (-1:
          * none); the child copies envp into an array of its own to fill it. */
         int listen_pid_slot; /* < SP_LISTEN_ENV_MAX */
+        /* Issue 16, pty: in the new session, the child's fd (0-2, mapped from the slave) that
+         * becomes its controlling terminal; -1: none. */
+        int ctty_fd;
 };
 
 /* Issue 15: the most entries an envp may have when the child adds LISTEN_PID (its copy lives
@@ -215,6 +218,8 @@ enum sp_step {
         SP_STEP_ID_MAPS, /* waiting for the parent to write the user namespace's maps */
         SP_STEP_LANDLOCK,
         SP_STEP_SECCOMP,
+        /* Issue 16. */
+        SP_STEP_CTTY, /* TIOCSCTTY on the pty */
         /* Not failures: information the parent collects. */
         SP_STEP_INFO_DAEMON_PID = 100, /* arg: the daemon's pid */
         SP_STEP_INFO_READY,            /* the child waits for the handshake */

@@ -144,7 +144,17 @@ struct sp_config {
         int *listen_fds;
         char **listen_names; /* [nlisten], NULL entries unnamed; NULL when none is named */
         size_t nlisten;
+        /* Issue 16, pty (subproc_set_pty()). */
+        int *pty_masterp;     /* where each run's master goes; NULL: no pty */
+        unsigned pty_streams; /* SUBPROC_PTY_* bits: the child's fds that are the pty */
+        unsigned short pty_rows, pty_cols;
 };
+
+/* The child gets a new session: asked for, or implied by a pty (its controlling terminal). */
+static inline bool sp_config_new_session(const struct sp_config *cfg)
+{
+        return cfg->new_session || cfg->pty_masterp;
+}
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
@@ -250,13 +260,19 @@ struct sp_run {
         bool has_scope_stat;
         size_t out_len, err_len;
         size_t out_dropped, err_dropped; /* past the capture limit */
+
+        /* The pty of the current or last run (issue 16): its master as handed to the caller,
+         * who owns it (never closed here; -1: none), and the slave's name, by which
+         * subproc_pty_resize() tells that number still holds that master. */
+        int pty_master;
+        char pty_name[64];
 };
 
-#define SP_RUN_IDLE                                                                         \
-        {                                                                                   \
-                .pid = -1, .pidfd = -1, .daemon_pid = -1, .report_fd = -1, .notify_fd = -1, \
-                .out_fd = -1, .err_fd = -1, .out_memfd = -1, .err_memfd = -1, .status = -1, \
-                .ready_fd = -1, .ready_main_pid = -1, .scope = SP_SCOPE_NONE,               \
+#define SP_RUN_IDLE                                                                             \
+        {                                                                                       \
+                .pid = -1, .pidfd = -1, .daemon_pid = -1, .report_fd = -1, .notify_fd = -1,     \
+                .out_fd = -1, .err_fd = -1, .out_memfd = -1, .err_memfd = -1, .status = -1,     \
+                .ready_fd = -1, .ready_main_pid = -1, .scope = SP_SCOPE_NONE, .pty_master = -1, \
         }
 
 /* ---- the command ------------------------------------------------------------------------ */

@@ -105,6 +105,8 @@ static int stdin_source(const struct sp_config *cfg, struct sp_run *run, struct 
 {
         int child_end;
 
+        if (cfg->pty_streams & SUBPROC_PTY_STDIN)
+                return s->pty_slave;
         if (cfg->input_fd >= 0)
                 return cfg->input_fd;
         if (cfg->input_pipe_fdp) {
@@ -150,6 +152,9 @@ static int output_source(const struct sp_config *cfg, struct sp_run *run, struct
         int *fdp = error ? cfg->error_fdp : cfg->output_fdp;
         char **bufp = error ? cfg->error_bufp : cfg->output_bufp;
         bool wants_pipe = error ? cfg->error_wants_pipe : cfg->output_wants_pipe;
+
+        if (cfg->pty_streams & (error ? SUBPROC_PTY_STDERR : SUBPROC_PTY_STDOUT))
+                return s->pty_slave;
 
         if (error && ((fdp && fdp == cfg->output_fdp) || (bufp && bufp == cfg->output_bufp)))
                 return out_src; /* one shared fd or pipe */
@@ -306,6 +311,25 @@ static int listen_fd_maps(const struct sp_config *cfg, struct sp_fd_map *maps, s
         return 0;
 }
 
+/* Issue 16: the run's pty, whose slave becomes the chosen streams and, on the lowest of them,
+ * the child's controlling terminal. */
+static int open_pty(const subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
+                    struct sp_plan *plan)
+{
+        unsigned streams = c->cfg.pty_streams;
+
+        if (!c->cfg.pty_masterp)
+                return 0;
+        if (sp_pty_open(&c->cfg, run, &s->pty_master, &s->pty_slave) < 0)
+                return -1;
+        if (spawn_fds_add(s, s->pty_slave) < 0) {
+                s->pty_slave = -1;
+                return -1;
+        }
+        plan->ctty_fd = streams & SUBPROC_PTY_STDIN ? 0 : streams & SUBPROC_PTY_STDOUT ? 1 : 2;
+        return 0;
+}
+
 static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
                          struct sp_plan *plan, struct sp_plan_storage *st)
 {
@@ -313,7 +337,7 @@ static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
         size_t nmaps = 3 + c->cfg.nlisten + c->cfg.npassed + c->cfg.nsends, nkeep = 0, n = 0;
         int in_src, out_src, err_src;
 
-        if (check_caller_fds(c) < 0)
+        if (check_caller_fds(c) < 0 || open_pty(c, run, s, plan) < 0)
                 return -1;
         st->maps = calloc(nmaps, sizeof *st->maps);
         st->keep = calloc(nmaps, sizeof *st->keep);
@@ -398,6 +422,12 @@ static void after_spawn(subproc *c, struct sp_spawn_fds *s, bool started)
                         sp_close(&s->caller_read[i]);
                 }
         }
+        if (s->pty_master >= 0 && started) {
+                /* The caller's now; we keep its number and name for subproc_pty_resize(). */
+                *c->cfg.pty_masterp = c->run.pty_master = s->pty_master;
+                s->pty_master = -1;
+        }
+        sp_close(&s->pty_master);
         spawn_fds_close(s);
         /* CLOSE_PARENT fds were ours to close, and are not passed again on a rerun. */
         sp_close_passed_fds(&c->cfg);
@@ -430,7 +460,7 @@ static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
         plan->mask = c->cfg.mask;
         plan->no_pidfd = c->cfg.no_pidfd;
         plan->keep_inherited_fds = c->cfg.keep_inherited_fds;
-        plan->new_session = c->cfg.new_session;
+        plan->new_session = sp_config_new_session(&c->cfg);
         plan->new_pgroup = c->cfg.new_pgroup;
         plan->use_fork = c->cfg.hook || plan->handshake;
 }
@@ -579,8 +609,15 @@ int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
         int r;
 
         *b = (struct sp_plan_builder){
-                .plan = { .cgroup_fd = -1, .report_deadline_ms = SP_NEVER, .listen_pid_slot = -1 },
-                .fds = { .devnull = -1, .caller_read = { -1, -1 }, .caller_write = -1 }
+                .plan = { .cgroup_fd = -1,
+                          .report_deadline_ms = SP_NEVER,
+                          .listen_pid_slot = -1,
+                          .ctty_fd = -1 },
+                .fds = { .devnull = -1,
+                         .caller_read = { -1, -1 },
+                         .caller_write = -1,
+                         .pty_master = -1,
+                         .pty_slave = -1 },
         };
         free(run->exec_path);
         run->exec_path = NULL;

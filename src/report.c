@@ -193,6 +193,10 @@ static int describe(const subproc *c, const struct sp_report *rep)
         case SP_STEP_SECCOMP:
                 return sp_error(e, "install the seccomp filter (%u instructions): %s",
                                 (unsigned)c->cfg.seccomp.len, why);
+        /* Issue 16. */
+        case SP_STEP_CTTY:
+                return sp_error(e, "make the pty (%s) the controlling terminal: %s",
+                                c->run.pty_name, why);
         default:
                 return sp_error(e, "prepare the child (stage %d): %s", rep->stage, why);
         }

@@ -42,6 +42,8 @@ struct sp_spawn_fds {
         int devnull;
         int caller_read[2]; /* pipes for the caller (set_output_fd / set_error_fd with -1) */
         int caller_write;   /* the input pipe's write end, for the caller (set_input_pipe) */
+        int pty_master;     /* the pty's master (issue 16), the caller's once the child runs */
+        int pty_slave;      /* its slave, also in fds: closed after the spawn; -1: no pty */
 };
 
 struct sp_plan_storage {
@@ -85,6 +87,13 @@ SP_HIDDEN void sp_activation_free(struct sp_plan_storage *st);
  * under a name nobody can guess, close-on-exec) and write the child's "NOTIFY_SOCKET=..."
  * into entry.  0, or -1 with the error set (ENOTSUP where there are no SCM_CREDENTIALS). */
 SP_HIDDEN int sp_ready_open(struct sp_run *run, char *entry, size_t size);
+/* ---- pseudo-terminals (pty.c, issue 16) ------------------------------------------------- */
+
+/* Open the run's pty pair for subproc_set_pty(): the master and the slave, close-on-exec, at 3
+ * or above, the slave not our controlling terminal; the window size set on the master, the
+ * slave's name in run->pty_name.  0, or -1 with the thread's error set and nothing open. */
+SP_HIDDEN int sp_pty_open(const struct sp_config *cfg, struct sp_run *run, int *ret_master,
+                          int *ret_slave);
 
 /* ---- the run's one end (run.c) ---------------------------------------------------------- */
 

@@ -129,7 +129,7 @@ int sp_run_signal(const subproc *c, int sig)
                 return -1;
         }
 
-        if (!c->cfg.new_pgroup && !c->cfg.new_session)
+        if (!c->cfg.new_pgroup && !sp_config_new_session(&c->cfg))
                 return sp_signal_child(run->pid, run->pidfd, sig);
         r = sp_signal_group(run->pid, run->pidfd, sig);
         e = errno;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -236,6 +237,13 @@ SP_SYSCALL long sp_sys_kill(long pid, int sig)
 SP_SYSCALL long sp_sys_setsid(void)
 {
         return sp_sys(SYS_setsid, 0, 0, 0);
+}
+
+/* Issue 16: make the terminal on fd the caller's controlling terminal (a session leader's
+ * without one). */
+SP_SYSCALL long sp_sys_set_ctty(int fd)
+{
+        return sp_sys(SYS_ioctl, fd, TIOCSCTTY, 0);
 }
 
 SP_SYSCALL long sp_sys_setpgid(void)

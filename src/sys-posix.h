@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -243,6 +244,13 @@ static inline long sp_sys_setsid(void)
         pid_t sid = setsid();
 
         return sid < 0 ? -(long)errno : (long)sid;
+}
+
+/* Issue 16: make the terminal on fd the caller's controlling terminal.  ioctl() is not on
+ * POSIX's list, but libc's is the bare system call: no lock, no allocation. */
+static inline long sp_sys_set_ctty(int fd)
+{
+        return SP_RET(ioctl(fd, TIOCSCTTY, 0));
 }
 
 static inline long sp_sys_setpgid(void)

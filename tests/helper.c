@@ -28,6 +28,11 @@
  *   rlimit[NAME]=SOFT:HARD      one line per resource (NOFILE, CORE, NPROC, AS, ...); "inf"
  *                               for RLIM_INFINITY
  *   sid=N pgid=N                getsid(0), getpgrp()
+ *   isatty[N]=0|1               isatty() of fds 0, 1 and 2 (issue 16, pty)
+ *   ttyname[N]=PATH             ttyname() of those that are terminals
+ *   ctty=0|1                    /dev/tty opens: the process has a controlling terminal; then
+ *   ctty_sid=N ctty_pgrp=N      tcgetsid() and tcgetpgrp() of it (its session, its foreground
+ *   winsize=ROWSxCOLS           group) and TIOCGWINSZ
  *   pdeathsig=N                 prctl(PR_GET_PDEATHSIG): the death signal, 0 if none
  *   cgroup=PATH                 the cgroup v2 line of /proc/self/cgroup ("0::PATH"), if any
  *   cgroup[CONTROLLERS]=PATH    one line per cgroup v1 hierarchy ("cgroup[pids]=/x")
@@ -99,6 +104,10 @@
  *                        more, waited for
  *   --accept=N           (issue 15) accept one connection on the listening fd N, write
  *                        "hello\n" to it and close it; report accept[N]=0 or the errno
+ *   --await-winch        (issue 16, pty) block SIGWINCH, write "W" to stdout (the test
+ *                        resizes once it reads it), wait up to 30 s for the signal; report
+ *                        winch=1 (0: none came) and winch_winsize=ROWSxCOLS of stdin's
+ *                        terminal
  *   --exit=N             exit with code N now
  * With no --exit it exits 0 after the last option.  Failures of the helper itself exit 98
  * with a message on stderr.
@@ -119,12 +128,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -375,6 +386,66 @@ static void report_session(FILE *out)
         fprintf(out, "pdeathsig=%d\n", sig);
 }
 
+static void report_winsize(FILE *out, int fd)
+{
+        struct winsize ws;
+
+        if (ioctl(fd, TIOCGWINSZ, &ws) == 0)
+                fprintf(out, "winsize=%ux%u\n", (unsigned)ws.ws_row, (unsigned)ws.ws_col);
+}
+
+/* Issue 16.  After the fd list: this opens /dev/tty, which works only for a process with a
+ * controlling terminal. */
+static void report_terminal(FILE *out)
+{
+        int tty;
+
+        for (int fd = 0; fd <= 2; fd++) {
+                const char *name = isatty(fd) ? ttyname(fd) : NULL;
+
+                fprintf(out, "isatty[%d]=%d\n", fd, isatty(fd));
+                if (name)
+                        fprintf(out, "ttyname[%d]=%s\n", fd, name);
+        }
+        tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        fprintf(out, "ctty=%d\n", tty >= 0);
+        if (tty < 0)
+                return;
+        fprintf(out, "ctty_sid=%ld\nctty_pgrp=%ld\n", (long)tcgetsid(tty), (long)tcgetpgrp(tty));
+        report_winsize(out, tty);
+        close(tty);
+}
+
+/* --await-winch */
+static void await_winch(void)
+{
+        sigset_t set;
+        struct timespec limit = { .tv_sec = 30 };
+        struct winsize ws;
+        FILE *out;
+        char *text = NULL;
+        size_t len = 0;
+        int sig;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGWINCH);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        write_all(STDOUT_FILENO, "W", 1);
+        do
+                sig = sigtimedwait(&set, NULL, &limit);
+        while (sig < 0 && errno == EINTR);
+        out = open_memstream(&text, &len);
+        if (!out)
+                die("open_memstream: %s", strerror(errno));
+        fprintf(out, "winch=%d\n", sig == SIGWINCH);
+        if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+                fprintf(out, "winch_winsize=%ux%u\n", (unsigned)ws.ws_row, (unsigned)ws.ws_col);
+        if (fclose(out) != 0)
+                die("report: %s", strerror(errno));
+        write_all(report_fd, text, len);
+        free(text);
+}
+
 /* After the fd list: this opens a file. */
 static void report_cgroups(FILE *out)
 {
@@ -546,6 +617,7 @@ static void write_report(int argc, char **argv, const int *fds, size_t nfds)
         report_credentials(out);
         report_rlimits(out);
         report_session(out);
+        report_terminal(out);
         report_cgroups(out);
         report_scheduling(out);
         report_namespaces(out);
@@ -1037,6 +1109,8 @@ static void run_option(const char *arg)
                 notify_from_child(value);
         } else if ((value = option_value(arg, "--accept")) != NULL) {
                 accept_one((int)parse_number(arg, value));
+        } else if (strcmp(arg, "--await-winch") == 0) {
+                await_winch();
         } else if ((value = option_value(arg, "--exit")) != NULL) {
                 _exit((int)parse_number(arg, value));
         } else {

@@ -411,6 +411,19 @@ static void b_signal_mask_null(subproc **c, const struct row *row)
         subproc_set_signal_mask(*c, NULL);
 }
 
+/* Issue 16, pty: a NULL master ("null"), or streams row->number with the window size
+ * "ROWSxCOLS" of row->input (NULL: 24x80). */
+static void b_pty(subproc **c, const struct row *row)
+{
+        static int master = -1;
+        unsigned rows = 24, cols = 80;
+
+        if (row->input && sscanf(row->input, "%ux%u", &rows, &cols) != 2)
+                fail_msg("bad size %s", row->input);
+        subproc_set_pty(*c, row->value ? NULL : &master, (unsigned)row->number,
+                        (unsigned short)rows, (unsigned short)cols);
+}
+
 #ifdef __linux__
 /* Issue 14, confinement: a filter of row->number instructions (a program of nothing but
  * zeros, never installed: refused first); -1: a NULL filter, -2: a NULL program. */
@@ -2245,6 +2258,12 @@ static const struct row rows[] = {
         CLI("--map-user", "-1", ENOENT), /* not a number: a name, which no user has */
         /* Issue 16: the signal mask apart from the ignored dispositions. */
         BUILDER("signal mask NULL", b_signal_mask_null, NULL, NULL, 0, "signal mask is NULL"),
+        /* Issue 16, pty: no master, no or unknown streams, half a window size. */
+        BUILDER("pty master NULL", b_pty, NULL, "null", 7, "master is NULL"),
+        BUILDER("pty streams 0", b_pty, NULL, NULL, 0, "streams 0x0"),
+        BUILDER("pty streams 0x8", b_pty, NULL, NULL, 0xf, "streams 0xf"),
+        BUILDER("pty rows 0", b_pty, "0x80", NULL, 7, "window size 0 x 80"),
+        BUILDER("pty cols 0", b_pty, "24x0", NULL, 7, "window size 24 x 0"),
 #ifdef __linux__
         /* Issue 14, confinement: seccomp filters and Landlock rulesets. */
         BUILDER("seccomp filter NULL", b_seccomp, NULL, NULL, -1, "seccomp filter is NULL"),

@@ -53,6 +53,7 @@ struct options {
         char **argv;               /* PROGRAM [ARG]... */
         bool dry_run, verbose, daemon, env_clear, append, exit_with_parent, keep_fds;
         bool clear_caps, no_new_privs, reset_signals, new_session, process_group;
+        bool pty; /* --pty (issue 16) */
         const char *cwd, *pidfile, *cgroup, *std_path[3];
         struct env_op *env_ops;
         size_t n_env_ops;
@@ -237,5 +238,16 @@ void forward_signals(subproc *c, bool own_group, pid_t parent);
 
 /* Pass on a signal that came before the program was started. */
 void forward_pending(void);
+
+/* Have `fn` (async-signal-safe) called before we die of a signal (forward.c). */
+void forward_before_dying(void (*fn)(void));
+
+/* --pty (pty.c, issue 16): give the program a new pty on `streams` (SUBPROC_PTY_* bits), our
+ * terminal's window size, its master in *master once it runs. */
+void pty_set_up(subproc *c, unsigned streams, int *master);
+/* Relay our stdin to the master and the master to our stdout, our terminal in raw mode and
+ * its window size passed on, until the program's output ends or `timeout_ms` (0: none) has
+ * passed; our terminal is as it was when this returns. */
+void pty_relay(subproc *c, int master, unsigned timeout_ms);
 
 #endif /* SUBPROC_TOOL_CLI_H */

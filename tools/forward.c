@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 static subproc *forward_target;
+/* Called before we die of a signal (forward_before_dying()), or NULL. */
+static void (*last_words)(void);
 static bool forward_terminal_signals;
 static volatile sig_atomic_t pending_signal;
 /* With --exit-with-parent: our parent when we started, and 0 otherwise. */
@@ -101,6 +103,8 @@ static bool from_ourselves(const siginfo_t *info)
 /* Async-signal-safe.  Die of `sig` as if no handler had been installed. */
 static void die_of(int sig)
 {
+        if (last_words)
+                last_words();
         (void)signal(sig, SIG_DFL);
         (void)raise(sig); /* delivered when the handler returns: the signal is blocked in it */
 }
@@ -145,6 +149,11 @@ void forward_signals(subproc *c, bool own_group, pid_t parent)
                 if (ends_us(sig) && sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
                         (void)sigaction(sig, &sa, NULL);
         }
+}
+
+void forward_before_dying(void (*fn)(void))
+{
+        last_words = fn;
 }
 
 void forward_pending(void)

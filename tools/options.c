@@ -50,6 +50,7 @@ enum {
         OPT_RESET_SIGNALS,
         OPT_NEW_SESSION,
         OPT_PROCESS_GROUP,
+        OPT_PTY,
         OPT_CGROUP,
         OPT_STATUS,
         OPT_STOP,
@@ -127,6 +128,7 @@ static const struct option long_options[] = {
         { "reset-signals", no_argument, NULL, OPT_RESET_SIGNALS },
         { "new-session", no_argument, NULL, OPT_NEW_SESSION },
         { "process-group", no_argument, NULL, OPT_PROCESS_GROUP },
+        { "pty", no_argument, NULL, OPT_PTY },
         { "cgroup", required_argument, NULL, OPT_CGROUP },
         { "scope", required_argument, NULL, OPT_SCOPE },
         { "rusage", optional_argument, NULL, OPT_RUSAGE },
@@ -249,6 +251,8 @@ static void print_help(void)
               "      --reset-signals        start with default signal dispositions\n"
               "      --new-session          run in a new session\n"
               "      --process-group        run in a new process group\n"
+              "      --pty                  run on a new pseudo-terminal (its own session) for\n"
+              "                             the streams not redirected, relayed to ours\n"
               "      --cgroup DIR           start the program inside the cgroup DIR\n"
               "      --scope DIR            run the program in a new cgroup of its own made in\n"
               "                             the cgroup v2 directory DIR; whatever is left in it\n"
@@ -528,6 +532,8 @@ static bool *flag_of(struct options *o, int opt)
                 return &o->new_session;
         case OPT_PROCESS_GROUP:
                 return &o->process_group;
+        case OPT_PTY:
+                return &o->pty;
         case 'v':
                 return &o->verbose;
         case OPT_DRY_RUN:
@@ -675,6 +681,11 @@ static int check_options(const struct options *o)
                                    "born in one cgroup");
         if (o->rusage && o->rusage_file && !*o->rusage_file)
                 return usage_error("--rusage=FILE: the file name is empty");
+        if (o->pty && o->daemon)
+                return usage_error("--pty cannot go with --daemon: a daemon has no terminal");
+        if (o->pty && o->std_path[0] && o->std_path[1] && o->std_path[2])
+                return usage_error("--pty with --stdin, --stdout and --stderr all redirected "
+                                   "leaves nothing on the pty");
         if (o->daemon && (o->exit_with_parent || o->death_signal))
                 return usage_error("a daemon cannot die with its parent: --exit-with-parent "
                                    "and --death-signal contradict --daemon");

@@ -44,10 +44,14 @@ void say(const char *fmt, ...)
 
 /* ---- building the command ------------------------------------------------------------ */
 
-/* Our fds that become the program's 0, 1 and 2; -1 leaves the library's /dev/null. */
+/* Our fds that become the program's 0, 1 and 2; -1 leaves the library's /dev/null, or with
+ * --pty the pty. */
 struct stdio_fds {
         int fd[3];
 };
+
+/* --pty: the master of the program's pty, ours once it runs (issue 16). */
+static int pty_master = -1;
 
 /* Open a redirection above 2, so that it never takes the number of one of our own stdio fds
  * that happens to be closed (and is then mistaken for it). */
@@ -79,7 +83,7 @@ static int open_stdio(const struct options *o, struct stdio_fds *s)
         for (int i = 0; i < 3; i++) {
                 const char *path = o->std_path[i];
 
-                s->fd[i] = !path && !o->daemon && started_with[i] ? i : -1;
+                s->fd[i] = !path && !o->daemon && !o->pty && started_with[i] ? i : -1;
                 if (!path)
                         continue;
                 if (i == 2 && o->std_path[1] && strcmp(path, o->std_path[1]) == 0) {
@@ -259,6 +263,12 @@ static subproc *build_command(const struct options *o, struct stdio_fds *stdio)
         apply_env(c, o);
         if (stdio)
                 apply_stdio(c, stdio);
+        if (o->pty)
+                pty_set_up(c,
+                           (o->std_path[0] ? 0 : SUBPROC_PTY_STDIN) |
+                                   (o->std_path[1] ? 0 : SUBPROC_PTY_STDOUT) |
+                                   (o->std_path[2] ? 0 : SUBPROC_PTY_STDERR),
+                           &pty_master);
         apply_process(c, o);
         apply_fdsched(c, o);
         apply_privileges(c, o);
@@ -531,7 +541,8 @@ static int run_supervised(subproc *c, const struct options *o)
         if (o->verbose && (r = log_command(c, o)) != 0)
                 return r;
         /* Our parent now, before any signal could announce its death. */
-        forward_signals(c, o->new_session || o->process_group, o->exit_with_parent ? getppid() : 0);
+        forward_signals(c, o->new_session || o->process_group || o->pty,
+                        o->exit_with_parent ? getppid() : 0);
         if ((usage_fd = usage_open(o)) < 0)
                 return EXIT_OURS;
         started = now_ms();
@@ -541,7 +552,19 @@ static int run_supervised(subproc *c, const struct options *o)
                 forward_pending();
                 if (o->verbose && subproc_scope_path(c))
                         say("scope %s", subproc_scope_path(c));
-                if (subproc_wait(c, &status) == 0)
+                if (o->pty)
+                        pty_relay(c, pty_master, o->timeout_ms);
+                r = subproc_wait(c, &status);
+                /* Only now: the end of its output is the program closing the pty, maybe on
+                 * its way out (cat's atexit), and closing the master first would hang it up
+                 * (SIGHUP). */
+                if (o->pty) {
+                        int e = errno;
+
+                        close(pty_master);
+                        errno = e;
+                }
+                if (r == 0)
                         r = status_exit_code(status);
                 else
                         r = errno == ETIMEDOUT ? timed_out(c, o) : report_failure();
@@ -554,12 +577,13 @@ static int run_supervised(subproc *c, const struct options *o)
 
 /* A timeout needs somebody to watch the clock.  setsid() fails in a process group leader
  * (what a job-control shell makes of us), so there the program must be our child too. */
-/* Namespaces too: subproc_exec() cannot enter them (the program must be born there).  And a
- * scope (somebody must kill and remove it) and a usage report (somebody must reap). */
+/* Namespaces too: subproc_exec() cannot enter them (the program must be born there).  A
+ * scope (somebody must kill and remove it), a usage report (somebody must reap), and a pty
+ * (somebody must hold its master and relay). */
 static bool needs_supervision(const struct options *o)
 {
         return o->timeout_ms || (o->new_session && getpgrp() == getpid()) || o->unshare_flags ||
-               o->scope || o->rusage;
+               o->scope || o->rusage || o->pty;
 }
 
 static int run(subproc *c, const struct options *o)

@@ -89,6 +89,11 @@ static const char *const call_names[FC_COUNT] = {
         [FC_PIDFD_SEND_SIGNAL] = "pidfd_send_signal",
         [FC_MEMFD_CREATE] = "memfd_create",
         [FC_MMAP] = "mmap",
+        [FC_POSIX_OPENPT] = "posix_openpt",
+        [FC_GRANTPT] = "grantpt",
+        [FC_UNLOCKPT] = "unlockpt",
+        [FC_PTSNAME_R] = "ptsname_r",
+        [FC_IOCTL] = "ioctl",
 };
 
 static struct {
@@ -263,6 +268,11 @@ int __real_vasprintf(char **strp, const char *fmt, va_list ap)
 char *__real_getcwd(char *buf, size_t size);
 int __real_pipe2(int fds[2], int flags);
 int __real_memfd_create(const char *name, unsigned flags);
+int __real_posix_openpt(int flags);
+int __real_grantpt(int fd);
+int __real_unlockpt(int fd);
+int __real_ptsname_r(int fd, char *buf, size_t len);
+int __real_ioctl(int fd, unsigned long request, ...);
 void *__real_mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off);
 int __real_open64(const char *path, int flags, ...);
 int __real_fcntl64(int fd, int cmd, ...);
@@ -315,6 +325,11 @@ int __wrap_vasprintf(char **strp, const char *fmt, va_list ap)
 char *__wrap_getcwd(char *buf, size_t size);
 int __wrap_pipe2(int fds[2], int flags);
 int __wrap_memfd_create(const char *name, unsigned flags);
+int __wrap_posix_openpt(int flags);
+int __wrap_grantpt(int fd);
+int __wrap_unlockpt(int fd);
+int __wrap_ptsname_r(int fd, char *buf, size_t len);
+int __wrap_ioctl(int fd, unsigned long request, ...);
 void *__wrap_mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off);
 int __wrap_open64(const char *path, int flags, ...);
 int __wrap_fcntl64(int fd, int cmd, ...);
@@ -466,6 +481,52 @@ int __wrap_memfd_create(const char *name, unsigned flags)
         if (inject(FC_MEMFD_CREATE, false, EMFILE, SITE))
                 return -1;
         return __real_memfd_create(name, flags);
+}
+
+/* Issue 16, pty: the pair the run opens, named, sized. */
+int __wrap_posix_openpt(int flags)
+{
+        if (inject(FC_POSIX_OPENPT, false, EAGAIN, SITE))
+                return -1;
+        return __real_posix_openpt(flags);
+}
+
+int __wrap_grantpt(int fd)
+{
+        if (inject(FC_GRANTPT, false, EACCES, SITE))
+                return -1;
+        return __real_grantpt(fd);
+}
+
+int __wrap_unlockpt(int fd)
+{
+        if (inject(FC_UNLOCKPT, false, EINVAL, SITE))
+                return -1;
+        return __real_unlockpt(fd);
+}
+
+/* Returns the error number, as ptsname_r() does. */
+int __wrap_ptsname_r(int fd, char *buf, size_t len)
+{
+        if (inject(FC_PTSNAME_R, false, ENOTTY, SITE)) {
+                errno = ENOTTY;
+                return ENOTTY;
+        }
+        return __real_ptsname_r(fd, buf, len);
+}
+
+/* Every request the library makes takes one pointer or integer argument. */
+int __wrap_ioctl(int fd, unsigned long request, ...)
+{
+        va_list ap;
+        void *arg;
+
+        va_start(ap, request);
+        arg = va_arg(ap, void *);
+        va_end(ap);
+        if (inject(FC_IOCTL, false, EIO, SITE))
+                return -1;
+        return __real_ioctl(fd, request, arg);
 }
 
 /* Only the library's own mmap() calls come here: malloc's are internal to libc. */

@@ -78,7 +78,12 @@ enum fault_call {
         FC_GETRANDOM,
         FC_RECVMSG,
         FC_STRNDUP,
-        FC_PPOLL, /* issue 16: the loop's wait */
+        FC_PPOLL,        /* issue 16: the loop's wait */
+        FC_POSIX_OPENPT, /* issue 16, pty */
+        FC_GRANTPT,
+        FC_UNLOCKPT,
+        FC_PTSNAME_R,
+        FC_IOCTL,
         FC_COUNT
 };
 

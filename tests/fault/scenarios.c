@@ -1387,6 +1387,52 @@ static void sc_loop(struct point *pt)
                 free(out);
 }
 
+/* Issue 16: a pty for all three streams, its output read by the caller to the end (EIO),
+ * resized, the child reaped; a failed start hands the caller no master. */
+static void sc_pty(struct point *pt)
+{
+        char got[256];
+        size_t len = 0;
+        bool started, ok = false, resized = false;
+        int master = -1, status = -1;
+        subproc *c;
+
+        window_open(pt);
+        c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=pty-out", fault_marker,
+                             NULL);
+        subproc_set_pty(c, &master, SUBPROC_PTY_ALL, 24, 80);
+        started = TRY(pt, subproc_run_async(c, NULL));
+        if (started && master >= 0) {
+                fault_pause(); /* the caller's side: not the library's calls */
+                for (;;) {
+                        struct pollfd p = { .fd = master, .events = POLLIN };
+                        ssize_t n;
+
+                        (void)poll(&p, 1, 5000);
+                        n = read(master, got + len, sizeof got - 1 - len);
+                        if (n <= 0 && !(n < 0 && errno == EINTR))
+                                break;
+                        len += (size_t)n;
+                }
+                got[len] = '\0';
+                fault_resume();
+                resized = TRY(pt, subproc_pty_resize(c, 30, 100));
+        }
+        if (started)
+                ok = TRY(pt, subproc_wait(c, &status));
+        subproc_free(c);
+        window_close();
+
+        if (!started && master != -1)
+                wrongf(pt, "the run failed but the caller was given the master %d", master);
+        if (started && master < 0)
+                wrongf(pt, "the run started but the caller got no master");
+        if (ok && resized && (status != 0 || strcmp(got, "pty-out") != 0))
+                wrongf(pt, "status %d, the master read \"%s\", not \"pty-out\"", status, got);
+        if (master >= 0)
+                close(master);
+}
+
 const struct scenario fault_scenarios[] = {
         { "capture", sc_capture, 0 },
         { "mapping", sc_mapping, EFBIG },
@@ -1421,6 +1467,7 @@ const struct scenario fault_scenarios[] = {
         { "ready_listen", sc_ready_listen, 0 }, /* issue 15 */
         { "scope", sc_scope, 0 },               /* issue 15 */
         { "loop", sc_loop, 0 },                 /* issue 16, many children in one loop */
+        { "pty", sc_pty, 0 },                   /* issue 16 */
 };
 
 const size_t fault_n_scenarios = sizeof fault_scenarios / sizeof fault_scenarios[0];
