@@ -177,18 +177,21 @@ struct extra_fds {
 };
 
 /* Runs in the child: async-signal-safe only.  The smallest kept fd >= from, or -1.  `extra`:
- * NULL, or more fds to keep. */
-CHILD_CODE static int next_kept(const struct sp_plan *plan, int from, const struct extra_fds *extra)
+ * NULL, or more fds to keep.  `marking`: the others are only marked close-on-exec, so our own
+ * pipes and the Landlock ruleset, close-on-exec already, need no gap of their own: one
+ * close_range() instead of two for a plain spawn (issue 17). */
+CHILD_CODE static int next_kept(const struct sp_plan *plan, int from, const struct extra_fds *extra,
+                                bool marking)
 {
-        int best = plan->report_fd >= from ? plan->report_fd : -1;
+        int best = plan->report_fd >= from && !marking ? plan->report_fd : -1;
 
         for (int i = 0; extra && i < 2; i++)
                 if (extra->fd[i] >= from && (best < 0 || extra->fd[i] < best))
                         best = extra->fd[i];
 
-        if (plan->handshake_fd >= from && (best < 0 || plan->handshake_fd < best))
+        if (!marking && plan->handshake_fd >= from && (best < 0 || plan->handshake_fd < best))
                 best = plan->handshake_fd;
-        if (plan->landlock_fd >= from && (best < 0 || plan->landlock_fd < best))
+        if (!marking && plan->landlock_fd >= from && (best < 0 || plan->landlock_fd < best))
                 best = plan->landlock_fd;
 
         for (size_t i = 0; i < plan->nkeep; i++) {
@@ -222,7 +225,7 @@ CHILD_CODE static long close_gaps(const struct sp_plan *plan, unsigned flags,
         int lo = 3;
 
         for (;;) {
-                int kept = next_kept(plan, lo, extra);
+                int kept = next_kept(plan, lo, extra, (flags & CLOSE_RANGE_CLOEXEC) != 0);
                 long r;
 
                 if (kept < 0)
@@ -295,10 +298,26 @@ CHILD_CODE static long close_listed_fds(const struct sp_plan *plan, const struct
         return n;
 }
 
+/* Runs in the child: async-signal-safe only.  The bound of the loop below: the plan's, or our
+ * soft RLIMIT_NOFILE (asked only here, where it is needed: not one system call per spawn). */
+CHILD_CODE static int fd_loop_bound(const struct sp_plan *plan)
+{
+        struct rlimit rl;
+
+        if (plan->fd_limit > 0)
+                return plan->fd_limit;
+        if (sp_sys_get_rlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+            rl.rlim_cur > 1 << 30)
+                return 1 << 20;
+        return (int)rl.rlim_cur;
+}
+
 /* Runs in the child: async-signal-safe only.  Last resort: every fd below the limit. */
 CHILD_CODE static void close_fds_by_loop(const struct sp_plan *plan, const struct extra_fds *extra)
 {
-        for (int fd = 3; fd < plan->fd_limit; fd++)
+        const int bound = fd_loop_bound(plan);
+
+        for (int fd = 3; fd < bound; fd++)
                 if (!is_kept(plan, fd, extra))
                         drop_fd(plan, fd);
 }

@@ -298,16 +298,6 @@ static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
 
 int sp_test_force_close_fallback;
 
-static int fd_limit(void)
-{
-        struct rlimit rl;
-
-        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
-            rl.rlim_cur > 1 << 30)
-                return 1 << 20;
-        return (int)rl.rlim_cur;
-}
-
 /* Give the caller its pipe read ends, and close what the child alone needed. */
 static void after_spawn(subproc *c, struct sp_spawn_fds *s, bool started)
 {
@@ -347,7 +337,8 @@ static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
         plan->gid = c->cfg.has_gid ? (long)c->cfg.gid : -1;
         plan->no_new_privs = c->cfg.no_new_privs;
         plan->death_signal = c->cfg.death_signal;
-        plan->parent_pid = getpid();
+        /* Only the death signal's check needs it: no system call per spawn otherwise. */
+        plan->parent_pid = c->cfg.death_signal ? getpid() : 0;
         plan->handshake = c->cfg.handshake;
         plan->keep_ignored_signals = c->cfg.keep_ignored_signals;
         plan->inherit_mask = c->cfg.inherit_mask;
@@ -515,7 +506,7 @@ int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
                 return -1;
         b->plan.envp = sp_env_envp(&c->cfg.env);
         b->plan.cwd = c->cfg.cwd;
-        b->plan.fd_limit = fd_limit();
+        b->plan.fd_limit = 0; /* asked by the child only if it must loop (issue 17) */
         b->plan.first_method = sp_test_force_close_fallback == 1   ? SP_CLOSE_PROC_FD
                                : sp_test_force_close_fallback == 2 ? SP_CLOSE_LOOP
                                                                    : SP_CLOSE_RANGE_CLOEXEC;
