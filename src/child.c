@@ -66,6 +66,7 @@ child_fail(const struct sp_plan *plan, enum sp_step stage, long neg_errno, int a
         sp_sys_exit(127);
 }
 
+#ifdef __linux__
 /* Runs in the child: async-signal-safe only.  The hex number after `key` in text[0..n), into
  * *ret: true, or false when the key or its digits are missing. */
 CHILD_CODE static bool find_hex_field(const char *text, long n, const char *key, uint64_t *ret)
@@ -111,7 +112,6 @@ CHILD_CODE static bool find_hex_field(const char *text, long n, const char *key,
  * bench/README.md).  false when /proc cannot tell (not mounted, another system). */
 CHILD_CODE static bool read_dispositions(uint64_t *ignored, uint64_t *caught)
 {
-#ifdef __linux__
         char buf[4096]; /* the whole file: about 1.5 KiB in Linux 6 */
         long fd = sp_sys_open("/proc/self/status", O_RDONLY | O_CLOEXEC, 0), n;
 
@@ -121,12 +121,15 @@ CHILD_CODE static bool read_dispositions(uint64_t *ignored, uint64_t *caught)
         (void)sp_sys_close((int)fd);
         return n > 0 && n < (long)sizeof buf && find_hex_field(buf, n, "SigIgn:", ignored) &&
                find_hex_field(buf, n, "SigCgt:", caught);
+}
 #else
+CHILD_CODE static bool read_dispositions(uint64_t *ignored, uint64_t *caught)
+{
         (void)ignored;
         (void)caught;
         return false;
-#endif
 }
+#endif
 
 /* Runs in the child: async-signal-safe only.  Every handler back to SIG_DFL, so a signal
  * arriving before exec runs no parent code, and ignored signals (SIGPIPE!) are not passed on
