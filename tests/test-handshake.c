@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -135,6 +136,19 @@ static void test_handler_reset_before_unblock(void **state)
         /* Above 32: the high half of SigCgt. */
         check_pending_signal_finds_default(SIGRTMIN + 10);
         check_pending_signal_finds_default(SIGRTMAX);
+}
+
+/* The child's name (its "Name:" line, the spawning thread's name) is the caller's to choose:
+ * a name that looks like the mask is not the mask. */
+static void test_handler_reset_whatever_the_name(void **state)
+{
+        char name[16] = "";
+
+        (void)state;
+        assert_int_equal(prctl(PR_GET_NAME, name, 0, 0, 0), 0);
+        assert_int_equal(prctl(PR_SET_NAME, "SigCgt:\t0", 0, 0, 0), 0);
+        check_pending_signal_finds_default(SIGUSR1);
+        assert_int_equal(prctl(PR_SET_NAME, name, 0, 0, 0), 0);
 }
 
 /* Ignored signals reach the program at SIG_DFL, low and high ones, unless kept. */
@@ -368,6 +382,7 @@ int main(void)
                 T_TEST(test_act_on_waiting_child),
                 T_TEST(test_release_without_wait),
                 T_TEST(test_handler_reset_before_unblock),
+                T_TEST(test_handler_reset_whatever_the_name),
                 T_TEST(test_ignored_signals_reset_or_kept),
                 T_TEST(test_free_owned_without_release),
                 T_TEST(test_free_handed_out_without_release),
