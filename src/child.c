@@ -140,15 +140,17 @@ CHILD_CODE static bool read_dispositions(uint64_t *ignored, uint64_t *caught)
 CHILD_CODE static void reset_signal_handlers(const struct sp_plan *plan)
 {
         uint64_t ignored = 0, caught = 0, reset = ~(uint64_t)0;
+        const bool known = !plan->hook && read_dispositions(&ignored, &caught);
 
-        if (!plan->hook && read_dispositions(&ignored, &caught))
+        if (known)
                 reset = caught | (plan->keep_ignored_signals ? 0 : ignored);
         for (int sig = 1; sig <= SP_SYS_SIGNAL_MAX; sig++) {
                 if (sig == SIGKILL || sig == SIGSTOP)
                         continue;
                 if (sig <= 64 && !(reset & (uint64_t)1 << (sig - 1)))
                         continue;
-                if (plan->keep_ignored_signals && sp_sys_sigaction_is_ignored(sig))
+                if (plan->keep_ignored_signals && (!known || sig > 64) &&
+                    sp_sys_sigaction_is_ignored(sig))
                         continue;
                 (void)sp_sys_sigaction_default(sig);
         }
