@@ -15,14 +15,21 @@
 
 static int spawn_fds_add(struct sp_spawn_fds *s, int fd)
 {
+        if (!s->fds) {
+                s->fds = s->few_fds;
+                s->cap = sizeof s->few_fds / sizeof s->few_fds[0];
+        }
         if (s->n == s->cap) {
-                size_t cap = s->cap ? s->cap * 2 : 8;
-                int *fds = realloc(s->fds, cap * sizeof *fds);
+                size_t cap = s->cap * 2;
+                int *fds = s->fds == s->few_fds ? malloc(cap * sizeof *fds)
+                                                : realloc(s->fds, cap * sizeof *fds);
 
                 if (!fds) {
                         close(fd);
                         return sp_error(ENOMEM, "out of memory preparing the child's fds");
                 }
+                if (s->fds == s->few_fds)
+                        memcpy(fds, s->few_fds, sizeof s->few_fds);
                 s->fds = fds;
                 s->cap = cap;
         }
@@ -34,7 +41,8 @@ static void spawn_fds_close(struct sp_spawn_fds *s)
 {
         for (size_t i = 0; i < s->n; i++)
                 sp_close(&s->fds[i]);
-        free(s->fds);
+        if (s->fds != s->few_fds)
+                free(s->fds);
         s->fds = NULL;
         s->n = s->cap = 0;
 }
