@@ -105,11 +105,17 @@ static void exit_42(int sig)
 static void check_pending_signal_finds_default(int sig)
 {
         struct sigaction handler = { .sa_handler = exit_42 }, old;
-        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
-        int status = -1;
+        int status = -1, r = sigaction(sig, &handler, &old);
+        subproc *c;
         pid_t pid;
 
-        assert_ll_equal(sigaction(sig, &handler, &old), 0);
+        if (r < 0 && errno == EINVAL && sig > SIGRTMIN) {
+                /* Valgrind keeps a few real-time signals for itself. */
+                print_message("  signal %d: sigaction refused here, not checked\n", sig);
+                return;
+        }
+        assert_ll_equal(r, 0);
+        c = subproc_new_args(HELPER_PATH, "--no-report", NULL);
         subproc_set_raw_status(c);
         subproc_require_handshake(c);
         assert_ll_equal(subproc_run_async(c, NULL), 0);
