@@ -8,6 +8,7 @@
 /* The ways of starting a child that are compared, in the order of the table's columns. */
 enum method {
         METHOD_SUBPROC,
+        METHOD_RAW_CLONE, /* the yardstick of the spawn rows: see methods.c */
         METHOD_FORK_EXEC,
         METHOD_POSIX_SPAWN,
         METHOD_GLIB,
@@ -37,6 +38,8 @@ struct job {
 /* methods.c */
 extern const char *const method_names[N_METHODS];
 bool method_available(enum method m);
+/* Whether method m does this task at all: raw clone only spawns and waits. */
+bool method_does(enum method m, enum task task);
 /* One run of the job.  Returns 0, or -1 after printing why to stderr. */
 int run_job(const struct job *job);
 

@@ -224,9 +224,10 @@ void print_header(void)
         printf("%-*s", LABEL_WIDTH, "");
         for (int m = 0; m < N_METHODS; m++)
                 print_padded(method_names[m], VALUE_WIDTH);
-        printf("%*s%*s\n", RATIO_WIDTH, "subproc /", RATIO_WIDTH, "subproc /");
-        printf("%-*s%*s%*s%*s\n", LABEL_WIDTH, "", VALUE_WIDTH * N_METHODS, "", RATIO_WIDTH,
-               "posix_spawn", RATIO_WIDTH, "GLib");
+        printf("%*s%*s%*s\n", RATIO_WIDTH, "subproc /", RATIO_WIDTH, "subproc /", RATIO_WIDTH,
+               "subproc /");
+        printf("%-*s%*s%*s%*s%*s\n", LABEL_WIDTH, "", VALUE_WIDTH * N_METHODS, "", RATIO_WIDTH,
+               "raw clone", RATIO_WIDTH, "posix_spawn", RATIO_WIDTH, "GLib");
 }
 
 void print_row(const struct row *row)
@@ -240,6 +241,8 @@ void print_row(const struct row *row)
                 format_cell(&row->cells[m], row->unit, text, sizeof text);
                 print_padded(text, VALUE_WIDTH);
         }
+        format_ratio(row_ratio(row, METHOD_SUBPROC, METHOD_RAW_CLONE), text, sizeof text);
+        print_padded(text, RATIO_WIDTH);
         format_ratio(row_ratio(row, METHOD_SUBPROC, METHOD_POSIX_SPAWN), text, sizeof text);
         print_padded(text, RATIO_WIDTH);
         format_ratio(row_ratio(row, METHOD_SUBPROC, METHOD_GLIB), text, sizeof text);

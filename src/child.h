@@ -89,7 +89,7 @@ struct sp_plan {
         size_t nmaps;
         const int *keep; /* sorted fds to keep open across exec (the dsts >= 3) */
         size_t nkeep;
-        int fd_limit;       /* bound for SP_CLOSE_LOOP */
+        int fd_limit;       /* bound for SP_CLOSE_LOOP; 0: the child asks (RLIMIT_NOFILE) */
         int first_method;   /* enum sp_close_method to try first */
         int report_fd;      /* close-on-exec pipe to the parent, set by sp_spawn */
         int handshake_fd;   /* close-on-exec pipe the child waits on, -1 if none */

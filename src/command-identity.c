@@ -12,11 +12,20 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The kernel's limit on supplementary groups (65536 on Linux), which setgroups() enforces. */
+/* The kernel's limit on supplementary groups (65536 on Linux), which setgroups() enforces.
+ * A constant of the running kernel (read-only), which glibc reads from /proc each time: kept
+ * after the first read, so a command made per spawn pays no open, read and close for it
+ * (issue 17).  Any thread may store it; they all store the same value. */
 static size_t groups_max(void)
 {
-        long n = sysconf(_SC_NGROUPS_MAX);
+        static long cached;
+        long n = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 
+        if (n <= 0) {
+                n = sysconf(_SC_NGROUPS_MAX);
+                if (n > 0)
+                        __atomic_store_n(&cached, n, __ATOMIC_RELAXED);
+        }
         return n > 0 ? (size_t)n : NGROUPS_MAX;
 }
 
@@ -180,17 +189,24 @@ void subproc_set_user(subproc *c, const char *user)
         free(buf);
 }
 
-/* The kernel's highest capability number: capabilities above it are refused at once. */
+/* The kernel's highest capability number: capabilities above it are refused at once.  A
+ * constant of the running kernel, kept after the first read as groups_max() is. */
 static int last_cap(void)
 {
-        FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-        int last = -1;
+        static int cached = -1;
+        int last = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+        FILE *f;
 
+        if (last >= 0)
+                return last;
+        f = fopen("/proc/sys/kernel/cap_last_cap", "re");
         if (f) {
                 if (fscanf(f, "%d", &last) != 1)
                         last = -1;
                 fclose(f);
         }
+        if (last >= 0 && last < 64)
+                __atomic_store_n(&cached, last, __ATOMIC_RELAXED);
         return last >= 0 && last < 64 ? last : 63;
 }
 

@@ -16,6 +16,7 @@
  * mm would open exactly the hole above).  Between the two, the caller's mm is non-dumpable:
  * that window, and what else could upset the restore, are described in include/subproc.h
  * (subproc_set_uid) and bench/README.md. */
+#include "config.h"
 #include "spawn.h"
 
 #include <pthread.h>
@@ -26,6 +27,9 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#if HAVE_LIBC_SINGLE_THREADED
+#include <sys/single_threaded.h>
+#endif
 
 /* What commit_creds() compares to decide that the flag must drop. */
 struct dumpable_ids {
@@ -38,7 +42,20 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static unsigned in_flight;            /* guarded by lock */
 static int saved_flag;                /* guarded by lock; valid while in_flight > 0 */
-static struct dumpable_ids saved_ids; /* likewise */
+static struct dumpable_ids saved_ids; /* likewise, when saved_ids_valid */
+static bool saved_ids_valid;          /* likewise */
+
+/* Whether libc knows of no thread but the caller (false: there may be others).  Then nobody
+ * can change the credentials of the caller, nor join its window, while the caller is
+ * suspended until its child has exec'd (CLONE_VFORK): threads are made only by threads. */
+static bool single_threaded(void)
+{
+#if HAVE_LIBC_SINGLE_THREADED
+        return __libc_single_threaded;
+#else
+        return false;
+#endif
+}
 
 static void read_ids(struct dumpable_ids *ids)
 {
@@ -103,7 +120,12 @@ int sp_dumpable_hold(void)
                 if (flag != 0 && flag != 1)
                         r = -1;
                 saved_flag = flag;
-                read_ids(&saved_ids);
+                /* The ids matter only when another thread may be the last one out (issue 17:
+                 * five system calls here and five at the release, about 10 us, saved when
+                 * the caller is alone). */
+                saved_ids_valid = !single_threaded();
+                if (saved_ids_valid)
+                        read_ids(&saved_ids);
         }
         if (r == 0)
                 in_flight++;
@@ -117,11 +139,13 @@ void sp_dumpable_release(void)
         if (--in_flight == 0) {
                 struct dumpable_ids now;
 
-                read_ids(&now);
+                if (saved_ids_valid)
+                        read_ids(&now);
                 /* If the caller changed its own credentials meanwhile, the kernel lowered the
-                 * flag for it, on purpose: leave it so. */
-                if (memcmp(&now, &saved_ids, sizeof now) == 0 &&
-                    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != saved_flag)
+                 * flag for it, on purpose: leave it so.  Setting the flag it already has (a
+                 * child that changed no id) changes nothing: no prctl(PR_GET_DUMPABLE) to ask
+                 * first. */
+                if (!saved_ids_valid || memcmp(&now, &saved_ids, sizeof now) == 0)
                         (void)prctl(PR_SET_DUMPABLE, saved_flag, 0, 0, 0);
         }
         pthread_mutex_unlock(&lock);

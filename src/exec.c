@@ -125,6 +125,17 @@ static bool was_open(const struct saved_state *s, int fd)
         return false;
 }
 
+/* The bound for trying every fd when no directory lists them. */
+static int nofile_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+            rl.rlim_cur > 1 << 30)
+                return 1 << 20;
+        return (int)rl.rlim_cur;
+}
+
 static int save_state(const struct sp_plan *plan, struct saved_state *s)
 {
         memset(s, 0, sizeof *s);
@@ -279,6 +290,8 @@ int subproc_exec(subproc *c)
                 goto out;
         /* The death signal is about our own parent: we become the program. */
         b.plan.parent_pid = getppid();
+        /* Taken before the plan's limits apply: what restoring the fds may need. */
+        b.plan.fd_limit = nofile_limit();
         /* No handler may run while the process is half changed. */
         sp_block_all_signals(&old_mask);
         r = save_state(&b.plan, &saved);

@@ -15,14 +15,21 @@
 
 static int spawn_fds_add(struct sp_spawn_fds *s, int fd)
 {
+        if (!s->fds) {
+                s->fds = s->few_fds;
+                s->cap = sizeof s->few_fds / sizeof s->few_fds[0];
+        }
         if (s->n == s->cap) {
-                size_t cap = s->cap ? s->cap * 2 : 8;
-                int *fds = realloc(s->fds, cap * sizeof *fds);
+                size_t cap = s->cap * 2;
+                int *fds = s->fds == s->few_fds ? malloc(cap * sizeof *fds)
+                                                : realloc(s->fds, cap * sizeof *fds);
 
                 if (!fds) {
                         close(fd);
                         return sp_error(ENOMEM, "out of memory preparing the child's fds");
                 }
+                if (s->fds == s->few_fds)
+                        memcpy(fds, s->few_fds, sizeof s->few_fds);
                 s->fds = fds;
                 s->cap = cap;
         }
@@ -34,7 +41,8 @@ static void spawn_fds_close(struct sp_spawn_fds *s)
 {
         for (size_t i = 0; i < s->n; i++)
                 sp_close(&s->fds[i]);
-        free(s->fds);
+        if (s->fds != s->few_fds)
+                free(s->fds);
         s->fds = NULL;
         s->n = s->cap = 0;
 }
@@ -392,16 +400,6 @@ static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
 
 int sp_test_force_close_fallback;
 
-static int fd_limit(void)
-{
-        struct rlimit rl;
-
-        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
-            rl.rlim_cur > 1 << 30)
-                return 1 << 20;
-        return (int)rl.rlim_cur;
-}
-
 /* Give the caller its pipe read ends, and close what the child alone needed. */
 static void after_spawn(subproc *c, struct sp_spawn_fds *s, bool started)
 {
@@ -452,7 +450,8 @@ static void fill_lifetime_plan(const subproc *c, struct sp_plan *plan)
         plan->gid = c->cfg.has_gid ? (long)c->cfg.gid : -1;
         plan->no_new_privs = c->cfg.no_new_privs;
         plan->death_signal = c->cfg.death_signal;
-        plan->parent_pid = getpid();
+        /* Only the death signal's check needs it: no system call per spawn otherwise. */
+        plan->parent_pid = c->cfg.death_signal ? getpid() : 0;
         plan->handshake = c->cfg.handshake;
         plan->keep_ignored_signals = c->cfg.keep_ignored_signals;
         plan->inherit_mask = c->cfg.inherit_mask;
@@ -642,7 +641,7 @@ int sp_plan_build(subproc *c, struct sp_run *run, struct sp_plan_builder *b)
         if (sp_activation_env(c, run, &b->plan, &b->storage) < 0)
                 return -1;
         b->plan.cwd = c->cfg.cwd;
-        b->plan.fd_limit = fd_limit();
+        b->plan.fd_limit = 0; /* asked by the child only if it must loop (issue 17) */
         b->plan.first_method = sp_test_force_close_fallback == 1   ? SP_CLOSE_PROC_FD
                                : sp_test_force_close_fallback == 2 ? SP_CLOSE_LOOP
                                                                    : SP_CLOSE_RANGE_CLOEXEC;

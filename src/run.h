@@ -37,8 +37,9 @@ SP_HIDDEN int sp_check_run(const subproc *c, enum sp_run_kind kind);
 
 /* fds that exist only for the spawn: the child's pipe ends, /dev/null, moved copies. */
 struct sp_spawn_fds {
-        int *fds;
+        int *fds; /* few_fds, or more on the heap */
         size_t n, cap;
+        int few_fds[8]; /* a plain spawn allocates nothing for them (issue 17) */
         int devnull;
         int caller_read[2]; /* pipes for the caller (set_output_fd / set_error_fd with -1) */
         int caller_write;   /* the input pipe's write end, for the caller (set_input_pipe) */

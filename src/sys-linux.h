@@ -266,6 +266,11 @@ SP_SYSCALL long sp_sys_prlimit(int resource, const struct rlimit *limit)
         return sp_sys6(SYS_prlimit64, 0, resource, (long)limit, 0, 0, 0);
 }
 
+SP_SYSCALL long sp_sys_get_rlimit(int resource, struct rlimit *ret)
+{
+        return sp_sys6(SYS_prlimit64, 0, resource, 0, (long)ret, 0, 0);
+}
+
 /* Credentials through raw calls change this process only.  glibc's setuid() family would
  * instead signal every thread of the process to change them all, and a vfork-style child
  * shares the parent's thread list in glibc's memory: that must never run here. */

@@ -269,6 +269,12 @@ static inline long sp_sys_prlimit(int resource, const struct rlimit *limit)
         return SP_RET(setrlimit(resource, limit));
 }
 
+/* getrlimit() likewise. */
+static inline long sp_sys_get_rlimit(int resource, struct rlimit *ret)
+{
+        return SP_RET(getrlimit(resource, ret));
+}
+
 /* setgroups() and setresuid() are not POSIX: bare system calls on FreeBSD and macOS.  glibc
  * makes every thread change its credentials (SIGSETXID); in a fork()ed child its thread list
  * holds only the child, since fork() (not _Fork()) resets it: spawn-posix.c relies on that. */

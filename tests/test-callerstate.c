@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -43,6 +44,11 @@
 
 /* The library's test knobs (sp_test_clone3_cgroup_spawns: cgroup spawns made with clone3). */
 #include "src/test-knobs.h"
+#include "config.h"
+
+#if HAVE_LIBC_SINGLE_THREADED
+#include <sys/single_threaded.h>
+#endif
 
 enum {
         RUN_UID = 1 << 0,        /* the child runs as nobody */
@@ -210,12 +216,45 @@ static void check_flag_kept(int flag)
         }
 }
 
+/* Issue 17: a caller libc knows to be alone (the first test: no thread made yet) takes the
+ * short way, no ids read; one with threads compares them. */
+static bool libc_single_threaded(void)
+{
+#if HAVE_LIBC_SINGLE_THREADED
+        return __libc_single_threaded;
+#else
+        return false;
+#endif
+}
+
 static void test_dumpable_kept_after_credential_change(void **state)
 {
         (void)state;
         if (skip_unless(RUN_UID))
                 skip();
+        if (HAVE_LIBC_SINGLE_THREADED && !libc_single_threaded())
+                fail_msg("not single-threaded: this case must run before any thread is made");
         check_flag_kept(1);
+}
+
+static void *nothing(void *arg)
+{
+        return arg;
+}
+
+static void test_dumpable_kept_after_credential_change_threaded(void **state)
+{
+        pthread_t thread;
+
+        (void)state;
+        if (skip_unless(RUN_UID))
+                skip();
+        assert_int_equal(pthread_create(&thread, NULL, nothing, NULL), 0);
+        assert_int_equal(pthread_join(thread, NULL), 0);
+        assert_false(libc_single_threaded());
+        check_flag_kept(1);
+        check_flag_kept(0);
+        assert_int_equal(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
 }
 
 /* A caller that made itself non-dumpable (to keep a key out of cores) stays so. */
@@ -692,6 +731,7 @@ int main(int argc, char **argv)
         const struct CMUnitTest tests[] = {
                 T_TEST(test_dumpable_kept_after_credential_change),
                 T_TEST(test_nondumpable_kept_after_credential_change),
+                T_TEST(test_dumpable_kept_after_credential_change_threaded),
                 T_TEST(test_dumpable_kept_under_concurrent_spawns),
                 T_TEST(test_window_closed_to_the_new_user),
                 T_TEST(test_fork_during_window_gets_the_flag_back),

@@ -97,6 +97,40 @@ static void test_send_buffer_text_and_empty(void **state)
         subproc_free(c);
 }
 
+/* Issue 17: the spawn-only fds live in a small array of the plan until there are more:
+ * 20 buffers (a pipe end each, and /dev/null) take it past its size twice, and every one still
+ * reaches the child with its own bytes. */
+#define MANY_BUFFERS 20
+
+static void test_many_send_buffers(void **state)
+{
+        subproc *c = subproc_new(HELPER_PATH);
+        int fds[MANY_BUFFERS];
+        struct helper_report *r;
+        char data[MANY_BUFFERS], want[16], *out = NULL;
+
+        (void)state;
+        subproc_add_arg(c, "--no-report");
+        for (int i = 0; i < MANY_BUFFERS; i++) {
+                data[i] = (char)('a' + i);
+                fds[i] = subproc_add_send_buffer(c, data, (size_t)i + 1);
+                assert_true(fds[i] >= 3);
+                subproc_add_arg_format(c, "--read-fd=%d", fds[i]);
+        }
+        subproc_set_output_buffer(c, &out);
+        assert_ll_equal(subproc_run(c, NULL), 0);
+        r = t_report_parse(out, subproc_output_len(c));
+        for (int i = 0; i < MANY_BUFFERS; i++) {
+                snprintf(want, sizeof want, "%d", i + 1);
+                assert_string_equal(t_report_getf(r, "read_bytes[%d]", fds[i]), want);
+                assert_bytes_equal(t_report_getf(r, "read_text[%d]", fds[i]), (size_t)i + 1, data,
+                                   (size_t)i + 1);
+        }
+        t_report_free(r);
+        free(out);
+        subproc_free(c);
+}
+
 static void test_send_buffer_rerun(void **state)
 {
         const size_t len = 300000;
@@ -363,8 +397,9 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 T_TEST(test_send_buffers),      T_TEST(test_send_buffer_text_and_empty),
                 T_TEST(test_send_buffer_rerun), T_TEST(test_send_buffer_with_stdin_and_output),
-                T_TEST(test_stdin_closed),      T_TEST(test_stdout_closed),
-                T_TEST(test_stderr_closed),     T_TEST(test_all_stdio_closed),
+                T_TEST(test_many_send_buffers), T_TEST(test_stdin_closed),
+                T_TEST(test_stdout_closed),     T_TEST(test_stderr_closed),
+                T_TEST(test_all_stdio_closed),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
