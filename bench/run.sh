@@ -17,15 +17,25 @@ if ! pkg-config --exists glib-2.0 gio-2.0 libuv 2>/dev/null; then
     fi
 fi
 
+# Quiet unless it fails: then its output says why (meson prints its errors on stdout).
+quiet() {
+    local log status=0
+    log=$(mktemp)
+    "$@" >"$log" 2>&1 || status=$?
+    [ "$status" -eq 0 ] || cat "$log" >&2
+    rm -f "$log"
+    return "$status"
+}
+
 builddir=build-bench
 options=(-Dbench=true -Dtests=false -Dbuildtype=release)
 if [ -d "$builddir" ]; then
     # --reconfigure looks for GLib again, in case it was installed since.
-    meson setup --reconfigure "$builddir" "${options[@]}" >/dev/null
+    quiet meson setup --reconfigure "$builddir" "${options[@]}"
 else
-    meson setup "$builddir" "${options[@]}" >/dev/null
+    quiet meson setup "$builddir" "${options[@]}"
 fi
-meson compile -C "$builddir" >/dev/null
+quiet meson compile -C "$builddir"
 "./$builddir/bench/subproc-bench" "$@"
 echo
 # Many children at once (issue 16): 1,000 short commands with output, J = 2 x cores.
