@@ -554,7 +554,9 @@ SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
  * (subproc_ready_status(), subproc_ready_errno()); MAINPID= is honoured when it names the
  * program or a descendant (subproc_ready_main_pid()): its datagrams count from then on; it
  * does not change the process the command waits for or signals, which stays our child.  Fds
- * sent along (FDSTORE=1) are closed.  The caller's own NOTIFY_SOCKET is not passed on.
+ * sent along (FDSTORE=1) are refused by the socket (Linux 6.16+, SO_PASSRIGHTS); before,
+ * they are closed, which a sender can make block the wait (a socket lingering on unsent
+ * data): on such kernels only programs trusted not to do that should be waited for.  The caller's own NOTIFY_SOCKET is not passed on.
  * Use with subproc_run_async() or a daemon's subproc_run(), with or without the handshake.
  * Where the kernel cannot name a datagram's sender (not Linux) a run fails with ENOTSUP;
  * subproc_exec() refuses it (EINVAL: nobody would listen), and so does a new network
@@ -1241,8 +1243,11 @@ SUBPROC_EXPORT const char *subproc_scope_path(const subproc *c);
  * `cols` (TIOCSWINSZ on its master): the kernel sends SIGWINCH to the terminal's foreground
  * group when the size changes.  The master must still be open under the number the run gave
  * the caller.  Returns 0, or -1 with errno: EINVAL for a command without a pty or a size with
- * one side 0, EBADF when the caller has closed that master (its number now holds something
- * else).  Thread safety: one thread per command.  Async-signal safety: no. */
+ * one side 0, EBADF when the caller has closed that master and its number now holds
+ * something else than a pty master of that name.  The check is by number and name only: a
+ * master opened since under the same number, for a pty the kernel gave the same name (it
+ * reuses both), cannot be told apart and is resized, so do not resize after closing the
+ * master.  Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pty_resize(subproc *c, unsigned short rows, unsigned short cols);
 
 /* Byte length of the stdout (or shared) buffer captured by the last run; it may hold NULs.

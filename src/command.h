@@ -246,6 +246,8 @@ struct sp_run {
         char *ready_status;   /* the last STATUS= text, NULL: none */
         int ready_errno;      /* the last ERRNO= value, 0: none */
         pid_t ready_main_pid; /* MAINPID= accepted, else -1 */
+        int main_pidfd;       /* ... its pidfd, taken when it was accepted: -1 none */
+        int daemon_pidfd;     /* the daemon's, taken at its start (readiness only): -1 none */
 
         /* The run's cgroup scope (scope.h).  It may outlive the child (descendants left
          * running), so sp_run_close() leaves it: the next run's sp_run_reset() and
@@ -268,11 +270,12 @@ struct sp_run {
         char pty_name[64];
 };
 
-#define SP_RUN_IDLE                                                                             \
-        {                                                                                       \
-                .pid = -1, .pidfd = -1, .daemon_pid = -1, .report_fd = -1, .notify_fd = -1,     \
-                .out_fd = -1, .err_fd = -1, .out_memfd = -1, .err_memfd = -1, .status = -1,     \
-                .ready_fd = -1, .ready_main_pid = -1, .scope = SP_SCOPE_NONE, .pty_master = -1, \
+#define SP_RUN_IDLE                                                                         \
+        {                                                                                   \
+                .pid = -1, .pidfd = -1, .daemon_pid = -1, .report_fd = -1, .notify_fd = -1, \
+                .out_fd = -1, .err_fd = -1, .out_memfd = -1, .err_memfd = -1, .status = -1, \
+                .ready_fd = -1, .ready_main_pid = -1, .main_pidfd = -1, .daemon_pidfd = -1, \
+                .scope = SP_SCOPE_NONE, .pty_master = -1,                                   \
         }
 
 /* ---- the command ------------------------------------------------------------------------ */

@@ -174,6 +174,11 @@ static int poll_slots(struct io_slot *slots, int nslots, long long stop_at_ms, i
                 }
                 if (r == 0 && left > 0 && pfds[nslots].revents)
                         r = 1;
+                /* A child that keeps a pipe full (a slow reader, an output callback) would keep
+                 * poll() from ever returning 0: the deadline (the timeout's next step, a
+                 * try_wait's "now") is checked after every round too. */
+                if (r == 0 && left > 0 && stop_at_ms != SP_NEVER && sp_now_ms() >= stop_at_ms)
+                        r = -ETIME;
                 if (r != 0)
                         break;
         }

@@ -19,6 +19,11 @@ static int users;                 /* loops using the handler, under lock */
 static struct sigaction previous; /* written under lock before the handler goes in */
 static int pipe_fds[2] = { -1, -1 };
 static atomic_uint sigchld_count;
+/* Set while ours calls the previous handler: a previous handler that chains back to ours
+ * (installed over ours, saving it, then found as "previous" by a later install) would
+ * otherwise call ours and itself until the stack ends.  Another thread's SIGCHLD meanwhile
+ * only skips the chain: SIGCHLDs merge anyway, and the running call serves it. */
+static atomic_flag chaining = ATOMIC_FLAG_INIT;
 
 static void on_sigchld(int sig, siginfo_t *si, void *context)
 {
@@ -29,12 +34,17 @@ static void on_sigchld(int sig, siginfo_t *si, void *context)
         /* Non-blocking: a full pipe is already a wakeup. */
         if (write(pipe_fds[1], &byte, 1) < 0) {
         }
+        if (atomic_flag_test_and_set(&chaining)) {
+                errno = saved_errno;
+                return;
+        }
         if (previous.sa_flags & SA_SIGINFO) {
                 if (previous.sa_sigaction)
                         previous.sa_sigaction(sig, si, context);
         } else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
                 previous.sa_handler(sig);
         }
+        atomic_flag_clear(&chaining);
         errno = saved_errno;
 }
 
@@ -63,11 +73,17 @@ static int install(void)
         if (!(now.sa_flags & SA_SIGINFO) && now.sa_handler == SIG_IGN)
                 return sp_error(EINVAL, "cannot wake the loop on SIGCHLD: SIGCHLD is ignored, so "
                                         "the kernel reaps every child and no status is left");
-        previous = now;
+        /* Ours again (a caller restored an action it saved while ours was in): chaining to it
+         * would be ours calling itself. */
+        if ((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == on_sigchld)
+                memset(&previous, 0, sizeof previous);
+        else
+                previous = now;
         memset(&ours, 0, sizeof ours);
         ours.sa_sigaction = on_sigchld;
         ours.sa_mask = now.sa_mask;
-        ours.sa_flags = SA_SIGINFO | SA_RESTART | (now.sa_flags & SA_NOCLDSTOP);
+        /* The caller's SA_NOCLDSTOP and SA_NOCLDWAIT stay: its children behave as before. */
+        ours.sa_flags = SA_SIGINFO | SA_RESTART | (now.sa_flags & (SA_NOCLDSTOP | SA_NOCLDWAIT));
         if (sigaction(SIGCHLD, &ours, NULL) < 0)
                 return sp_error(errno, "cannot install the SIGCHLD handler: %s", strerror(errno));
         return 0;

@@ -268,13 +268,18 @@ static void queue_exit(subproc_loop *l, struct loop_item *item, int r, int exits
         errno = saved_errno;
 }
 
-/* Serve one run: what subproc_wait() would do now, without blocking. */
-static void serve_command(subproc_loop *l, struct loop_item *item)
+/* Serve the run of items[i]: what subproc_wait() would do now, without blocking.  By index,
+ * not by pointer: an output callback called from subproc_try_wait() may add to this loop,
+ * which moves the items. */
+static void serve_command(subproc_loop *l, size_t i)
 {
-        subproc *c = item->command;
+        subproc *c = l->items[i].command;
         int exitstatus = 0;
         int r = subproc_try_wait(c, &exitstatus);
+        struct loop_item *item = &l->items[i];
 
+        if (item->gone || item->command != c)
+                return; /* removed by the callback: the caller took it back */
         if (!item->timeout_told && c->run.phase > 0) {
                 struct subproc_event *e = queue_event(l, SUBPROC_EVENT_TIMEOUT, item->tag);
 
@@ -300,7 +305,7 @@ static void dispatch(subproc_loop *l, bool sigchld_came)
                 if (item->command) {
                         if (item_ready(l, item) || now >= item->service_at ||
                             (sigchld_came && item->command->run.pidfd < 0))
-                                serve_command(l, item);
+                                serve_command(l, i);
                 } else if (l->pfds[item->first].revents) {
                         struct subproc_event *e = queue_event(l, SUBPROC_EVENT_FD_READY, item->tag);
 

@@ -17,8 +17,23 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76 /* Linux 6.5 */
+#endif
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 0x04
+#endif
+#ifndef PIDFS_MAGIC
+#define PIDFS_MAGIC 0x50494446 /* Linux 6.9: pidfds on pidfs, an inode per process */
+#endif
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83 /* Linux 6.16 */
+#endif
 
 #define NOTIFY_PREFIX "subproc-notify/"
 /* A datagram larger than this is cut (MSG_TRUNC): sd_notify's messages are short. */
@@ -33,7 +48,7 @@ int sp_ready_open(struct sp_run *run, char *entry, size_t size)
         struct sockaddr_un addr = { .sun_family = AF_UNIX };
         unsigned char random[16];
         char name[2 * sizeof random + 1];
-        int one = 1, fd;
+        int one = 1, zero = 0, fd;
 
         ssize_t got;
 
@@ -53,6 +68,13 @@ int sp_ready_open(struct sp_run *run, char *entry, size_t size)
         if (fd < 0)
                 return sp_error(errno, "cannot make the notify socket: %s", strerror(errno));
         run->ready_fd = fd; /* the run's from here: sp_run_close() closes it */
+        /* No fds through it (Linux 6.16+): closing a sender's fd can block us for as long as
+         * the sender likes (a socket lingering on unsent data).  Older kernels pass them and
+         * we close them (sender_of()): see subproc_require_ready(). */
+        (void)setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &zero, sizeof zero);
+        /* The sender's pidfd with each datagram (Linux 6.5+): who sent it, even once it has
+         * exited and its pid is another's. */
+        (void)setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof one);
         if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0 ||
             bind(fd, (struct sockaddr *)&addr,
                  (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
@@ -110,9 +132,68 @@ static bool in_tree(pid_t pid, pid_t root)
         return false;
 }
 
-static bool sender_accepted(const struct sp_run *run, pid_t pid)
+/* Whether the process of a pidfd has exited (its pid free for another); -1: no pidfd, false. */
+static bool pidfd_exited(int pidfd)
 {
-        return pid > 0 && (pid == run->ready_main_pid || in_tree(pid, program_pid(run)));
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+        return pidfd >= 0 && poll(&p, 1, 0) == 1;
+}
+
+/* The identity of the process behind a pidfd: the inode of its pidfs file (Linux 6.9+,
+ * one inode per process, never reused while a pidfd holds it).  false where pidfds are
+ * anonymous inodes, all alike. */
+static bool pidfd_identity(int pidfd, dev_t *dev, ino_t *ino)
+{
+        struct statfs fs;
+        struct stat st;
+
+        if (pidfd < 0 || fstatfs(pidfd, &fs) < 0 || fs.f_type != PIDFS_MAGIC ||
+            fstat(pidfd, &st) < 0)
+                return false;
+        *dev = st.st_dev;
+        *ino = st.st_ino;
+        return true;
+}
+
+/* Whether the sender's pidfd (SCM_PIDFD) and ours name the same process: 1 same, 0 not,
+ * -1 cannot tell (no pidfd either side, or no pidfs). */
+static int same_process(int sender_pidfd, int our_pidfd)
+{
+        dev_t d1, d2;
+        ino_t i1, i2;
+
+        if (!pidfd_identity(sender_pidfd, &d1, &i1) || !pidfd_identity(our_pidfd, &d2, &i2))
+                return -1;
+        return d1 == d2 && i1 == i2;
+}
+
+/* Whether `pid`, known by number, is still the process `our_pidfd` was taken for: by identity
+ * where the kernel tells it (the sender's SCM_PIDFD, even of one that exited since); else by
+ * our pidfd still being open on a live process (a newcomer with a recycled pid is not it). */
+static bool is_that_process(int sender_pidfd, int our_pidfd)
+{
+        int same = same_process(sender_pidfd, our_pidfd);
+
+        return same >= 0 ? same == 1 : !pidfd_exited(our_pidfd);
+}
+
+/* The MAINPID= and the daemon count only as the processes they were when their pidfds were
+ * taken; our own child by being unreaped (its pid cannot go to another meanwhile); a
+ * descendant as /proc shows its ancestry now. */
+static bool sender_accepted(const struct sp_run *run, pid_t pid, int sender_pidfd)
+{
+        if (pid <= 0)
+                return false;
+        if (pid == run->ready_main_pid && is_that_process(sender_pidfd, run->main_pidfd))
+                return true;
+        if (run->pid <= 0 && run->daemon_pidfd >= 0) {
+                if (pid == run->daemon_pid)
+                        return is_that_process(sender_pidfd, run->daemon_pidfd);
+                if (pidfd_exited(run->daemon_pidfd))
+                        return false; /* its pid may name another tree by now */
+        }
+        return in_tree(pid, program_pid(run));
 }
 
 /* One "NAME=value" line of a datagram. */
@@ -144,8 +225,20 @@ static void take_line(struct sp_run *run, const char *line, size_t len)
                 digits[len - 8] = '\0';
                 v = strtol(digits, &end, 10);
                 /* Never trusted blindly: only the program or one of its descendants. */
-                if (*end == '\0' && v > 0 && v <= 0x7fffffff && in_tree((pid_t)v, program_pid(run)))
+                if (*end == '\0' && v > 0 && v <= 0x7fffffff &&
+                    in_tree((pid_t)v, program_pid(run))) {
+                        int pidfd = sp_pidfd_open((pid_t)v);
+
+                        /* Checked again once the pidfd names it: still in the tree, so the
+                         * pidfd is of the process accepted, not of one that took its pid. */
+                        if (pidfd >= 0 && !in_tree((pid_t)v, program_pid(run))) {
+                                close(pidfd);
+                                return;
+                        }
+                        sp_close(&run->main_pidfd);
+                        run->main_pidfd = pidfd;
                         run->ready_main_pid = (pid_t)v;
+                }
         }
 }
 
@@ -161,11 +254,14 @@ static void take_datagram(struct sp_run *run, const char *data, size_t len)
         }
 }
 
-/* The sender's credentials; fds sent along (sd_notify's FDSTORE=1) are closed, never kept. */
-static pid_t sender_of(struct msghdr *msg)
+/* The sender's credentials, and its pidfd (SCM_PIDFD, Linux 6.5+; -1: none) in *ret_pidfd
+ * for the caller to close; fds sent along (sd_notify's FDSTORE=1, where the kernel still
+ * passes them) are closed, never kept. */
+static pid_t sender_of(struct msghdr *msg, int *ret_pidfd)
 {
         pid_t pid = -1;
 
+        *ret_pidfd = -1;
         for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
                 if (cm->cmsg_level != SOL_SOCKET)
                         continue;
@@ -175,6 +271,9 @@ static pid_t sender_of(struct msghdr *msg)
 
                         memcpy(&cred, CMSG_DATA(cm), sizeof cred);
                         pid = cred.pid;
+                } else if (cm->cmsg_type == SCM_PIDFD && cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+                        sp_close(ret_pidfd);
+                        memcpy(ret_pidfd, CMSG_DATA(cm), sizeof *ret_pidfd);
                 } else if (cm->cmsg_type == SCM_RIGHTS) {
                         size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
@@ -189,12 +288,14 @@ static pid_t sender_of(struct msghdr *msg)
         return pid;
 }
 
-/* Take every datagram waiting on the socket. */
-static void drain(struct sp_run *run)
+/* Take the datagrams waiting on the socket, until `stop`: a flood of datagrams (each costs
+ * a walk up /proc) must not hold the wait past its time. */
+static void drain(struct sp_run *run, long long stop)
 {
         union {
                 struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int))];
+                char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int)) +
+                         CMSG_SPACE(16 * sizeof(int))];
         } control;
         char text[NOTIFY_MAX];
 
@@ -205,22 +306,30 @@ static void drain(struct sp_run *run)
                                       .msg_control = control.buf,
                                       .msg_controllen = sizeof control.buf };
                 ssize_t n = recvmsg(run->ready_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+                int sender_pidfd;
                 pid_t pid;
 
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
                         return; /* EAGAIN: all taken */
-                pid = sender_of(&msg);
-                if (sender_accepted(run, pid))
+                pid = sender_of(&msg, &sender_pidfd);
+                if (sender_accepted(run, pid, sender_pidfd))
                         take_datagram(run, text, (size_t)n < sizeof text ? (size_t)n : sizeof text);
+                if (sender_pidfd >= 0)
+                        close(sender_pidfd); /* a pidfd: its close never blocks */
+                if (run->ready || sp_now_ms() >= stop)
+                        return;
         }
 }
 
 /* Whether the daemon (not our child: nobody's to reap but init's) has exited. */
-static bool daemon_gone(pid_t pid)
+static bool daemon_gone(const struct sp_run *run, pid_t pid)
 {
         bool zombie = false;
+
+        if (run->daemon_pidfd >= 0)
+                return pidfd_exited(run->daemon_pidfd);
 
         if (kill(pid, 0) < 0 && errno == ESRCH)
                 return true;
@@ -250,7 +359,7 @@ static bool program_gone(const subproc *c, pid_t pid, bool daemon, bool *status_
 
         *status_known = false;
         if (daemon)
-                return daemon_gone(pid);
+                return daemon_gone(&c->run, pid);
         if (c->run.pid <= 0) { /* reaped by the timeout's escalation */
                 *status_known = c->run.status != -1;
                 *status = c->run.status;
@@ -314,7 +423,7 @@ int subproc_wait_ready(subproc *c, int timeout_ms)
                 /* Look before the socket: what the program sent before it exited counts. */
                 gone = program_gone(c, pid, daemon, &status_known, &status);
                 if (c->run.ready_fd >= 0)
-                        drain(&c->run);
+                        drain(&c->run, deadline);
                 if (c->run.ready)
                         return 0;
                 if (gone)

@@ -26,6 +26,8 @@ void sp_run_close(struct sp_run *run)
         sp_close(&run->notify_fd);
         sp_close(&run->pidfd);
         sp_close(&run->ready_fd);
+        sp_close(&run->main_pidfd);
+        sp_close(&run->daemon_pidfd);
         sp_capture_free(&run->out);
         sp_capture_free(&run->err);
         if (run->out_sink.fn) /* no callback, no buffers: spare the call */

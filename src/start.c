@@ -39,6 +39,9 @@ static void record_start(subproc *c, const struct sp_spawn_result *res)
                 run->handshake = c->cfg.daemonize ? SP_HANDSHAKE_WAITING : SP_HANDSHAKE_STARTED;
         }
         if (c->cfg.daemonize) {
+                /* Readiness: which process the daemon is, past its exit and its pid's reuse. */
+                if (c->cfg.ready && run->daemon_pid > 0)
+                        run->daemon_pidfd = sp_pidfd_open(run->daemon_pid);
                 run->status = 0;
                 run->has_rusage = false; /* the intermediate's is nothing worth telling */
                 return;

@@ -142,7 +142,7 @@ struct listen_opt {
 
 /* The values of the readiness and socket activation options. */
 enum {
-        ACTIVATION_OPT_NOTIFY_AWAIT = 1100,
+        ACTIVATION_OPT_NOTIFY_AWAIT = 1200, /* 1100..: PARITY_OPT_* */
         ACTIVATION_OPT_NOTIFY_TIMEOUT,
         ACTIVATION_OPT_LISTEN,
         ACTIVATION_OPT_LISTEN_FD,
