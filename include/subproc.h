@@ -949,7 +949,11 @@ SUBPROC_EXPORT void subproc_set_cgroup(subproc *c, const char *cgroup_dir);
  * meanwhile (someone else made it) is never reused: another is tried (EEXIST when every one
  * tried was taken).  The directory is reached through fds from then on, so renaming or
  * replacing parent_dir later cannot redirect a kill or the removal.  A NULL or empty
- * parent_dir is a deferred EINVAL.
+ * parent_dir is a deferred EINVAL.  The scope holds the tree only while the program cannot
+ * write parent_dir's cgroup.procs (or an ancestor's): cgroup v2 lets a process move itself
+ * to any cgroup under a common ancestor it may write, so a parent delegated to the program's
+ * user (owned by it) lets the program leave the scope.  Use a parent the program's user does
+ * not own.  A tracer (ptrace) can delay any kill, a scope's too, as it can timeout(1)'s.
  * Linux only: elsewhere a run fails with ENOTSUP.
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_set_cgroup_scope(subproc *c, const char *parent_dir);

@@ -4,6 +4,7 @@
 #include "pidfile.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -199,6 +200,7 @@ static int build_match(const struct subproc_pidfile_match *pub, struct sp_match 
         if (pub->exe && stat(pub->exe, &m->exe) < 0)
                 return sp_error(errno, "executable %s: %s", pub->exe, strerror(errno));
         m->has_exe = pub->exe != NULL;
+        m->exe_path = pub->exe;
         m->name = pub->name;
         m->has_uid = pub->match_uid;
         m->uid = pub->uid;
@@ -222,6 +224,50 @@ static int pid_matches(const struct probe *p, pid_t pid, const struct sp_match *
         if (r < 0)
                 return cannot_tell(p, -r);
         return r;
+}
+
+/* Holders the file does not name, running as another user than the file's owner, while the
+ * pid it names runs as asked (m): the daemon's own unlocked pidfile, which anybody who can
+ * read it can lock (flock() needs no write access), running the same executable.  Neither is
+ * trusted: -1 (message set), else 0.  (A holder of the owner's, as when the lock passed on to
+ * a grandchild and the pid in the file went to another process, is proven by its lock.) */
+static int named_conflict(const struct probe *p, const struct sp_match *m)
+{
+        struct sp_match owner = { .has_uid = true, .uid = p->st.st_uid };
+        int pidfd = -1, r;
+
+        if (!m || !p->by_scan || p->named <= 0)
+                return 0;
+        r = pid_matches(p, p->holders[0].pid, &owner, &pidfd);
+        if (pidfd >= 0)
+                close(pidfd);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        pidfd = -1;
+        r = pid_matches(p, p->named, m, &pidfd);
+        if (pidfd >= 0)
+                close(pidfd);
+        if (r <= 0)
+                return r;
+        return sp_error(EPERM,
+                        "pidfile %s names pid %d, which runs as asked, but pid %d holds its "
+                        "lock: anybody who can read the file can lock it; neither is trusted",
+                        p->path, (int)p->named, (int)p->holders[0].pid);
+}
+
+/* Only strangers hold the lock (anybody who can read a daemon's own pidfile can lock it):
+ * the pid the file names, matched by m, is the daemon's, as for an unlocked pidfile.  1 with
+ * it the one holder (by_exit), 0 when it does not match, -1. */
+static int take_named(struct probe *p, const struct sp_match *m)
+{
+        int pidfd = -1, r = pid_matches(p, p->named, m, &pidfd);
+
+        if (r <= 0)
+                return r;
+        p->holders[0] = (struct sp_holder){ p->named, pidfd };
+        p->nholders = 1;
+        p->by_exit = true;
+        return 1;
 }
 
 /* Keep only the holders that match m (none given: all).  The number kept, or -1. */
@@ -333,8 +379,16 @@ int subproc_pidfile_status_match(const char *path, const struct subproc_pidfile_
         r = find_holders(&p);
         unlock_probe(&p);
         /* A holder that is not the process asked for: that service does not run. */
-        if (r > 0 && given)
-                r = keep_matching(&p, &m) < 0 ? -1 : p.nholders ? 1 : 2;
+        if (r > 0 && given) {
+                if (keep_matching(&p, &m) < 0)
+                        r = -1;
+                else if (p.nholders)
+                        r = named_conflict(&p, &m) < 0 ? -1 : 1;
+                else if (p.by_scan)
+                        r = take_named(&p, &m) < 0 ? -1 : p.nholders ? 1 : 2;
+                else
+                        r = 2;
+        }
         if (r == 1) {
                 pid = p.holders[0].pid;
                 r = SUBPROC_PIDFILE_RUNNING;
@@ -401,12 +455,17 @@ static int scan_targets(struct probe *p, const struct sp_match *m)
                                 p->path, (int)p->holders[0].pid, (int)p->named);
         if (keep_matching(p, m) < 0)
                 return -1;
-        if (p->nholders == 0)
+        if (p->nholders == 0) {
+                int r = take_named(p, m);
+
+                if (r != 0)
+                        return r;
                 return sp_error(EPERM,
                                 "pidfile %s is held only by processes that do not run "
                                 "the executable given: not stopped",
                                 p->path);
-        return 1;
+        }
+        return named_conflict(p, m) < 0 ? -1 : 1;
 }
 
 /* The holder the file names, proven by the lock, must also be what the caller asked for: a
@@ -436,8 +495,11 @@ static int stop_targets(struct probe *p, const struct sp_match *m, bool first, b
         int r = find_holders(p), pidfd;
 
         *by_exe = p->by_exit;
-        if (r > 0 && p->by_scan)
-                return scan_targets(p, m);
+        if (r > 0 && p->by_scan) {
+                r = scan_targets(p, m);
+                *by_exe = p->by_exit; /* the named pid instead, when only strangers hold it */
+                return r;
+        }
         if (r > 0)
                 return named_targets(p, m);
         if (r != 0)
@@ -476,16 +538,33 @@ static int check_schedule(const struct subproc_stop_step *steps, size_t n_steps)
         return 0;
 }
 
+/* A wait of the schedule as poll() takes it: a step of more than 24.8 days waits that long. */
+static int step_wait_ms(const struct subproc_stop_step *step)
+{
+        return step->wait_ms > INT_MAX ? INT_MAX : (int)step->wait_ms;
+}
+
+/* Whether a process we signalled (proven the service then, through its pidfd) still runs:
+ * one that let go of the lock but goes on is not stopped. */
+static bool signalled_alive(const struct probe *p)
+{
+        for (size_t i = 0; i < p->nholders; i++)
+                if (p->holders[i].pidfd >= 0 && sp_pidfd_wait_exit(p->holders[i].pidfd, 0) < 0)
+                        return true;
+        return false;
+}
+
 /* Run the schedule: 1 when a process was signalled and is gone, 0 when none ran, -1. */
 static int run_schedule(struct probe *p, const struct sp_match *m,
                         const struct subproc_stop_step *steps, size_t n_steps)
 {
         bool stopped_holder = false; /* a lock holder had a signal: see stop_targets() */
-        bool signalled = false;
+        bool signalled = false, still_targets = false, by_exe = false;
 
         for (size_t step = 0;; step++) {
-                bool by_exe;
-                int r = stop_targets(p, m, !stopped_holder, &by_exe);
+                /* Those signalled last step and still running stay the targets, the lock or
+                 * not: a daemon that drops it on SIGTERM and goes on is not stopped. */
+                int r = still_targets ? 1 : stop_targets(p, m, !stopped_holder, &by_exe);
 
                 if (r <= 0)
                         return r < 0 ? -1 : signalled;
@@ -500,9 +579,14 @@ static int run_schedule(struct probe *p, const struct sp_match *m,
                 signalled = true;
                 stopped_holder = stopped_holder || !by_exe;
                 if (by_exe)
-                        (void)sp_pidfd_wait_exit(p->holders[0].pidfd, (int)steps[step].wait_ms);
+                        (void)sp_pidfd_wait_exit(p->holders[0].pidfd, step_wait_ms(&steps[step]));
                 else
-                        (void)sp_pidfile_lock_within(p->fd, (int)steps[step].wait_ms);
+                        (void)sp_pidfile_lock_within(p->fd, step_wait_ms(&steps[step]));
+                still_targets = signalled_alive(p);
+                /* A pid matched rather than a lock holder: once it has exited, the service is
+                 * stopped (whoever may hold the lock is not it). */
+                if (by_exe && !still_targets)
+                        return 1;
         }
 }
 

@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -221,15 +222,33 @@ static int proc_missing(int err)
         return err == EPERM ? -EACCES : -err;
 }
 
-static int exe_is(pid_t pid, const struct stat *exe)
+/* An executable replaced since the process started (a package upgrade renames the new one
+ * over it): /proc/PID/exe reads "PATH (deleted)", which start-stop-daemon matches by PATH. */
+static bool deleted_exe_is(const char *link, const char *exe_path)
 {
-        char path[64];
+        static const char suffix[] = " (deleted)";
+        size_t len = strlen(link), n = sizeof suffix - 1;
+
+        return exe_path && len > n && strcmp(link + len - n, suffix) == 0 &&
+               strlen(exe_path) == len - n && strncmp(link, exe_path, len - n) == 0;
+}
+
+static int exe_is(pid_t pid, const struct sp_match *m)
+{
+        char path[64], link[PATH_MAX + 16];
         struct stat st;
+        ssize_t n;
 
         snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
         if (stat(path, &st) < 0)
                 return proc_missing(errno);
-        return st.st_dev == exe->st_dev && st.st_ino == exe->st_ino;
+        if (st.st_dev == m->exe.st_dev && st.st_ino == m->exe.st_ino)
+                return 1;
+        n = readlink(path, link, sizeof link - 1);
+        if (n < 0)
+                return proc_missing(errno);
+        link[n] = '\0';
+        return deleted_exe_is(link, m->exe_path);
 }
 
 /* Up to size - 1 bytes of /proc/PID/NAME, NUL-terminated: the length, or 0/-errno as
@@ -300,7 +319,7 @@ int sp_pid_matches(pid_t pid, const struct sp_match *m, int *ret_pidfd)
         if (pidfd < 0)
                 return pidfd;
         if (r == 1 && m->has_exe)
-                r = exe_is(pid, &m->exe);
+                r = exe_is(pid, m);
         if (r == 1 && m->name)
                 r = name_is(pid, m->name);
         if (r == 1 && m->has_uid)

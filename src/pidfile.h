@@ -63,8 +63,9 @@ SP_HIDDEN int sp_pidfile_find_holders(dev_t dev, ino_t ino, struct sp_holder *re
  * criterion given. */
 struct sp_match {
         bool has_exe;
-        struct stat exe;  /* dev + ino of /proc/PID/exe */
-        const char *name; /* /proc/PID/comm (its first SP_COMM_MAX bytes), or NULL */
+        struct stat exe;      /* dev + ino of /proc/PID/exe */
+        const char *exe_path; /* as given: matches a deleted (upgraded) executable by name */
+        const char *name;     /* /proc/PID/comm (its first SP_COMM_MAX bytes), or NULL */
         bool has_uid;
         uid_t uid; /* the real uid */
 };

@@ -152,7 +152,12 @@ static int describe(const subproc *c, const struct sp_report *rep)
         case SP_STEP_SETPGID:
                 return sp_error(e, "setpgid: %s", why);
         case SP_STEP_CGROUP:
-                return sp_error(e, "enter cgroup %s: %s", c->cfg.cgroup_dir, why);
+                /* The run's scope (whose name may be gone by now), or the cgroup asked for. */
+                return sp_error(e, "enter cgroup %s: %s",
+                                c->cfg.cgroup_dir   ? c->cfg.cgroup_dir
+                                : c->run.scope.path ? c->run.scope.path
+                                                    : "(the run's scope)",
+                                why);
         case SP_STEP_DEATH_SIGNAL:
                 return sp_error(e, "set death signal %d: %s", rep->arg, why);
         /* Issue 14, identity. */
