@@ -368,6 +368,57 @@ else
     echo "# skipped: the recycled pid case needs root and unshare --pid"
 fi
 
+# Review of issue 15: attacks on a daemon's own (unlocked, 0644) pidfile and on the schedule.
+if is_root && command -v setpriv >/dev/null && command -v flock >/dev/null; then
+    sleep_bin=$(readlink -f "$(command -v sleep)")
+    mkdir -m 755 "$TMP/hijack"
+    # nobody can read root's pidfile, so it can flock() it and run the same executable.
+    "$sleep_bin" 1000 &
+    real=$!
+    remember_pid "$real"
+    echo "$real" >"$TMP/hijack/d.pid"
+    chmod 644 "$TMP/hijack/d.pid"
+    setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        flock -x "$TMP/hijack/d.pid" "$sleep_bin" 1001 &
+    locker=$!
+    remember_pid "$locker"
+    wait_for 5000 bash -c "pgrep -u nobody -xf '$sleep_bin 1001' >/dev/null"
+    attacker=$(pgrep -u nobody -xf "$sleep_bin 1001")
+    run "$SUBPROC" --stop "$TMP/hijack/d.pid" --exec "$sleep_bin"
+    check "a stranger's lock on a daemon's own pidfile: --stop --exec refuses (125), nobody signalled" \
+        '[ "$RC" = 125 ] && is_alive "$real" && is_alive "$attacker" && [ -e "$TMP/hijack/d.pid" ]'
+    run "$SUBPROC" --stop "$TMP/hijack/d.pid" --exec "$sleep_bin" --user root
+    check "... with --user root: the daemon the file names is stopped, the stranger left alone" \
+        '[ "$RC" = 0 ] && wait_for 3000 is_gone "$real" && is_alive "$attacker"'
+    kill "$locker" "$attacker" 2>/dev/null
+
+    # A daemon that lets go of its lock on SIGTERM and goes on is not "stopped".
+    "$SUBPROC" -d -p "$TMP/hijack/s.pid" -- /bin/bash -c \
+        'trap "exec 3<&-; for f in /proc/\$\$/fd/*; do [ \"\$(readlink \$f)\" = \"'"$TMP"'/hijack/s.pid\" ] && eval \"exec \${f##*/}<&-\"; done" TERM; while :; do sleep 0.1; done'
+    dropper=$(cat "$TMP/hijack/s.pid")
+    remember_pid "$dropper"
+    run "$SUBPROC" --stop "$TMP/hijack/s.pid" --retry TERM/2/TERM/1
+    check "a daemon that drops its lock on SIGTERM and runs on: --retry runs out (2)" \
+        '[ "$RC" = 2 ] && is_alive "$dropper"'
+    run "$SUBPROC" --stop "$TMP/hijack/s.pid" --retry TERM/1/KILL/5
+    kill -9 "$dropper" 2>/dev/null
+
+    # An executable upgraded under the daemon (renamed over, as dpkg does): matched by path.
+    cp "$sleep_bin" "$TMP/hijack/mydaemon"
+    "$TMP/hijack/mydaemon" 1000 &
+    upgraded=$!
+    remember_pid "$upgraded"
+    echo "$upgraded" >"$TMP/hijack/u.pid"
+    chmod 644 "$TMP/hijack/u.pid"
+    cp "$sleep_bin" "$TMP/hijack/mydaemon.new" && mv "$TMP/hijack/mydaemon.new" "$TMP/hijack/mydaemon"
+    run "$SUBPROC" --status "$TMP/hijack/u.pid" --exec "$TMP/hijack/mydaemon"
+    check "--status --exec of a daemon whose executable was upgraded: 0, running" '[ "$RC" = 0 ]'
+    run "$SUBPROC" --stop "$TMP/hijack/u.pid" --exec "$TMP/hijack/mydaemon"
+    check "--stop --exec of it: 0, stopped" '[ "$RC" = 0 ] && wait_for 3000 is_gone "$upgraded"'
+else
+    echo "# skipped: the pidfile attacks need root, setpriv and flock"
+fi
+
 # Bad input: said, before anything is signalled.
 for bad in TERM/x 5/TERM forever TERM/forever TERM/1/2 / FOO/1 -/1 TERM/-FOO 1x; do
     run "$SUBPROC" --stop "$TMP/none.pid" --retry "$bad"
