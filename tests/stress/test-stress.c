@@ -75,11 +75,12 @@ enum kind {
         KIND_FAILURE,
         KIND_STREAM,
         KIND_LOOP,
+        KIND_PTY,
         N_KINDS
 };
 
 static const char *const kind_names[N_KINDS] = { "run",     "abort",  "capture", "pass_fd",
-                                                 "failure", "stream", "loop" };
+                                                 "failure", "stream", "loop",    "pty" };
 
 /* ---------------------------------------------------------------------------------------
  * Failures recorded by any thread
@@ -528,6 +529,39 @@ static void spawn_loop(struct worker *w, int i)
         }
 }
 
+/* Issue 16: a run on a pty of its own, read to its end (EIO) from the master, which must
+ * reach no other child (the other kinds check their child's fds) and stay out of this one. */
+static void spawn_pty(struct worker *w, int i)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--stdout-text=pty-ok", NULL);
+        char buf[256];
+        size_t got = 0;
+        int master = -1, status = -1;
+
+        subproc_set_pty(c, &master, SUBPROC_PTY_ALL, 24, 80);
+        if (subproc_run_async(c, NULL) != 0) {
+                record_failure(w->id, i, "pty: run_async: %s", subproc_errmsg());
+                subproc_free(c);
+                return;
+        }
+        for (;;) {
+                ssize_t n = read(master, buf + got, sizeof buf - 1 - got);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0 || (got += (size_t)n) == sizeof buf - 1)
+                        break; /* EIO: the end of the output */
+        }
+        buf[got] = '\0';
+        if (subproc_wait(c, &status) != 0 || status != 0)
+                record_failure(w->id, i, "pty: errno %d status %d: %s", errno, status,
+                               subproc_errmsg());
+        else if (!strstr(buf, "pty-ok"))
+                record_failure(w->id, i, "pty: the master read \"%.100s\"", buf);
+        close(master);
+        subproc_free(c);
+}
+
 static void *worker_main(void *arg)
 {
         struct worker *w = arg;
@@ -553,6 +587,9 @@ static void *worker_main(void *arg)
                         break;
                 case KIND_LOOP:
                         spawn_loop(w, i);
+                        break;
+                case KIND_PTY:
+                        spawn_pty(w, i);
                         break;
                 default:
                         spawn_failure(w, i);
