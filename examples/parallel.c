@@ -163,6 +163,10 @@ int main(int argc, char **argv)
                 }
         }
         subproc_loop_free(loop);
+        for (size_t i = 0; optind >= argc && i < ncommands; i++)
+                free(commands[i]); /* read from stdin: ours */
+        if (optind >= argc)
+                free(commands);
         if (interrupted)
                 return 130;
         return failures ? 1 : 0;

@@ -231,7 +231,10 @@ SUBPROC_EXPORT void subproc_pass_inherited_fds(subproc *c);
 
 /* Give the child the caller's own 0, 1 and 2 for the streams not set otherwise, instead of
  * /dev/null (console jobs); one the caller has closed stays closed in the program (nothing,
- * not even the pidfile's lock, takes its number).  Thread safety: one thread per command.
+ * not even the pidfile's lock, takes its number), and so does one marked close-on-exec, as
+ * exec would treat it (every fd of the library's is: one of another thread's runs that sits
+ * on a number the caller closed, for an instant, is never taken for the caller's).  Thread
+ * safety: one thread per command.
  * Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_inherit_stdio(subproc *c);
 

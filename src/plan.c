@@ -101,12 +101,19 @@ static int make_feeds(const struct sp_config *cfg, struct sp_run *run)
 #define LEFT_CLOSED (-2)
 
 /* What the child gets on `fd` (0-2) when nothing is set for it: /dev/null, or with
- * subproc_inherit_stdio() the caller's own fd, closed if the caller has it closed. */
+ * subproc_inherit_stdio() the caller's own fd, closed if the caller has it closed.  An fd
+ * there with close-on-exec counts as closed, as exec would treat it; and so a library fd of
+ * another thread's run, close-on-exec from birth, that sits on a number the caller closed
+ * for an instant (a pipe before its move above 2, a pidfd while its child sets up) is never
+ * taken for the caller's: the child closes that number. */
 static int default_source(const struct sp_config *cfg, struct sp_spawn_fds *s, int fd)
 {
+        int flags;
+
         if (!cfg->inherit_stdio)
                 return devnull_fd(s);
-        return fcntl(fd, F_GETFD) >= 0 ? fd : LEFT_CLOSED;
+        flags = fcntl(fd, F_GETFD);
+        return flags >= 0 && !(flags & FD_CLOEXEC) ? fd : LEFT_CLOSED;
 }
 
 static int stdin_source(const struct sp_config *cfg, struct sp_run *run, struct sp_spawn_fds *s)

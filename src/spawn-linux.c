@@ -175,41 +175,7 @@ static bool changes_credentials(const struct sp_plan *plan)
         return plan->uid >= 0 || plan->gid >= 0;
 }
 
-/* Whether 0, 1 and 2 are all open, so that a new fd cannot take one of them. */
-static bool stdio_all_open(void)
-{
-        for (int fd = 0; fd <= 2; fd++)
-                if (fcntl(fd, F_GETFD) < 0)
-                        return false;
-        return true;
-}
-
-static pid_t start_child(struct sp_plan *plan, int *ret_pidfd);
-
 pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
-{
-        bool pidfd_later;
-        pid_t pid;
-
-        /* CLONE_PIDFD puts the pidfd at the lowest free number, and the parent is suspended
-         * until the child has exec'd: in a caller that closed 0, 1 or 2 our pidfd would sit
-         * there all that time, where another thread's run, keeping the caller's stdio
-         * (subproc_inherit_stdio()), would hand it to its child.  Then the pidfd is opened
-         * after the clone instead (safe: the child is ours and unreaped) and moved above 2 at
-         * once, as every other fd of ours is. */
-        pidfd_later = wants_pidfd(plan) && !plan->use_fork && !stdio_all_open();
-        if (pidfd_later)
-                plan->no_pidfd = true;
-        pid = start_child(plan, ret_pidfd);
-        if (pidfd_later) {
-                plan->no_pidfd = false;
-                if (pid > 0)
-                        *ret_pidfd = sp_fd_above_stdio(sp_pidfd_open(pid));
-        }
-        return pid;
-}
-
-static pid_t start_child(struct sp_plan *plan, int *ret_pidfd)
 {
         struct sp_clone_stacks stacks;
         pid_t pid;
