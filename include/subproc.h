@@ -559,7 +559,8 @@ SUBPROC_EXPORT void subproc_require_handshake(subproc *c);
  * does not change the process the command waits for or signals, which stays our child.  Fds
  * sent along (FDSTORE=1) are refused by the socket (Linux 6.16+, SO_PASSRIGHTS); before,
  * they are closed, which a sender can make block the wait (a socket lingering on unsent
- * data): on such kernels only programs trusted not to do that should be waited for.  The caller's own NOTIFY_SOCKET is not passed on.
+ * data): on such kernels only programs trusted not to do that should be waited for.  The
+ * caller's own NOTIFY_SOCKET is not passed on.
  * Use with subproc_run_async() or a daemon's subproc_run(), with or without the handshake.
  * Where the kernel cannot name a datagram's sender (not Linux) a run fails with ENOTSUP;
  * subproc_exec() refuses it (EINVAL: nobody would listen), and so does a new network

@@ -268,7 +268,7 @@ static int send_fd_to(const char *name)
         union {
                 struct cmsghdr align;
                 char buf[CMSG_SPACE(sizeof(int))];
-        } control;
+        } control = { 0 }; /* the padding after the fd is sent too */
         struct iovec iov = { "STATUS=x", 8 };
         struct msghdr msg = { .msg_name = &addr,
                               .msg_iov = &iov,

@@ -819,6 +819,8 @@ static void test_signals_meanwhile(void **state)
         subproc_set_output_buffer(c, &out);
         subproc_set_output_callback(c, SUBPROC_STDOUT, SUBPROC_LINES | SUBPROC_ALSO_CAPTURE,
                                     collect, &s);
+        /* A run that stops making progress fails the case instead of hanging it. */
+        subproc_set_timeout(c, 3 * (int)T_HANG_GUARD_MS, 1000);
         alarms = 0;
         assert_ll_equal(sigaction(SIGALRM, &sa, &old), 0);
         assert_ll_equal(setitimer(ITIMER_REAL, &every_ms, NULL), 0);

@@ -529,8 +529,9 @@ static void sc_to_string(struct point *pt)
 }
 
 /* A child that ignores SIGTERM and outlives its 20 ms timeout: SIGTERM, then SIGKILL 20 ms
- * later; the run fails with ETIMEDOUT (however far the helper got by then).  The child would sleep 5 s: a run of 4 s was not
- * stopped (a bound far above any start time, and below POINT_HANG_MS). */
+ * later; the run fails with ETIMEDOUT (however far the helper got by then).  The child would
+ * sleep 5 s: a run of 4 s was not stopped (a bound far above any start time, and below
+ * POINT_HANG_MS). */
 static void sc_timeout(struct point *pt)
 {
         char *out = not_reset;
