@@ -67,6 +67,8 @@ skip test-sigchld "test_eintr_storm (pidfd)" \
     "a SIGALRM every millisecond: valgrind delivers signals only between translated blocks\
  and feeds the 1 MiB some 50 times slower, so the case does not end"
 skip test-sigchld "test_eintr_storm (no pidfd)" "the same"
+skip test-loop test_600_children_low_nofile \
+    "$why_nofile, and refuses the test's setrlimit(RLIMIT_NOFILE) to 1024 (EPERM)"
 skip test-stream "test_signals_meanwhile (pidfd)" \
     "a SIGALRM every millisecond while 2 MiB go through cat: as test_eintr_storm, valgrind\
  spends its time delivering the signals and the run makes no progress"

@@ -46,7 +46,9 @@ static int reserve(void **array, size_t *cap, size_t want, size_t size)
         size_t next = *cap ? *cap : 16;
         void *p;
 
-        if (want <= *cap)
+        /* At least one element: the callers index into the array (array + 0 of a NULL array
+         * is undefined) even when a round has nothing to put there. */
+        if (want <= *cap && *array)
                 return 0;
         while (next < want)
                 next *= 2;

@@ -278,7 +278,8 @@ static void run_many(void *arg, struct t_result *res)
         free(t_list_fds(&before));
         res->rc = -1;
         if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || !c || !out || !l) {
-                t_result_set(res, -1);
+                res->error = errno;
+                snprintf(res->msg, sizeof res->msg, "setrlimit(RLIMIT_NOFILE, 1024) or memory");
                 goto out;
         }
         for (int i = 0; i < MANY; i++) {
