@@ -349,8 +349,8 @@ static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
                          struct sp_plan *plan, struct sp_plan_storage *st)
 {
         /* No feeds: run->feeds is NULL, and NULL + 0 is undefined (clang's UBSan says so). */
-        struct sp_feed *send_feeds =
-                run->feeds ? run->feeds + (c->cfg.has_input_buffer ? 1 : 0) : NULL;
+        struct sp_feed *send_feeds = run->feeds ? run->feeds + (c->cfg.has_input_buffer ? 1 : 0)
+                                                : NULL;
         size_t nmaps = 3 + c->cfg.nlisten + c->cfg.npassed + c->cfg.nsends, nkeep = 0, n = 0;
         int in_src, out_src, err_src;
 
