@@ -348,9 +348,9 @@ static int open_pty(const subproc *c, struct sp_run *run, struct sp_spawn_fds *s
 static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
                          struct sp_plan *plan, struct sp_plan_storage *st)
 {
-        /* No feeds: run->feeds is NULL, and NULL + 0 is undefined (clang's UBSan says so). */
-        struct sp_feed *send_feeds = run->feeds ? run->feeds + (c->cfg.has_input_buffer ? 1 : 0)
-                                                : NULL;
+        /* The send buffers' feeds follow stdin's, if any.  Indexed, never offset up front:
+         * without feeds run->feeds is NULL, and NULL + 0 is undefined. */
+        size_t first_send_feed = c->cfg.has_input_buffer ? 1 : 0;
         size_t nmaps = 3 + c->cfg.nlisten + c->cfg.npassed + c->cfg.nsends, nkeep = 0, n = 0;
         int in_src, out_src, err_src;
 
@@ -389,7 +389,7 @@ static int build_fd_plan(subproc *c, struct sp_run *run, struct sp_spawn_fds *s,
                                         i, dst, dst - 3, 2 + c->cfg.nlisten);
                 if (is_target(st->maps, n, dst))
                         return sp_error(EINVAL, "fd %d is both passed and a send buffer", dst);
-                src = send_source(&c->cfg.sends[i], i, &send_feeds[i], s);
+                src = send_source(&c->cfg.sends[i], i, &run->feeds[first_send_feed + i], s);
                 if (src < 0)
                         return -1;
                 st->maps[n++] = (struct sp_fd_map){ src, dst };
