@@ -554,6 +554,27 @@ static bool signalled_alive(const struct probe *p)
         return false;
 }
 
+/* Wait, up to a step's time, for what the next round checks: every signalled process gone
+ * and, for lock holders, the lock free.  Not the lock alone: a dying process lets go of it
+ * (its files closed) a moment before its exit shows, and that moment was read as "still runs",
+ * which made the last step fail at once instead of waiting. */
+static void wait_step(struct probe *p, bool by_exe, int wait_ms)
+{
+        long long deadline = sp_now_ms() + wait_ms;
+
+        for (size_t i = 0; i < p->nholders; i++) {
+                long long left = deadline - sp_now_ms();
+
+                if (p->holders[i].pidfd >= 0)
+                        (void)sp_pidfd_wait_exit(p->holders[i].pidfd, left > 0 ? (int)left : 0);
+        }
+        if (!by_exe) {
+                long long left = deadline - sp_now_ms();
+
+                (void)sp_pidfile_lock_within(p->fd, left > 0 ? (int)left : 0);
+        }
+}
+
 /* Run the schedule: 1 when a process was signalled and is gone, 0 when none ran, -1. */
 static int run_schedule(struct probe *p, const struct sp_match *m,
                         const struct subproc_stop_step *steps, size_t n_steps)
@@ -578,10 +599,7 @@ static int run_schedule(struct probe *p, const struct sp_match *m,
                         return -1;
                 signalled = true;
                 stopped_holder = stopped_holder || !by_exe;
-                if (by_exe)
-                        (void)sp_pidfd_wait_exit(p->holders[0].pidfd, step_wait_ms(&steps[step]));
-                else
-                        (void)sp_pidfile_lock_within(p->fd, step_wait_ms(&steps[step]));
+                wait_step(p, by_exe, step_wait_ms(&steps[step]));
                 still_targets = signalled_alive(p);
                 /* A pid matched rather than a lock holder: once it has exited, the service is
                  * stopped (whoever may hold the lock is not it). */

@@ -909,6 +909,67 @@ static void test_stop_schedule_bad_arguments(void **state)
         free(path);
 }
 
+/* A holder that lets go of the lock on SIGTERM and goes on: stop waits out the TERM step for
+ * its exit, then kills it and waits for that too.  The lock comes free a moment before the
+ * exit shows (the files are closed first): a stop that took the free lock for "done waiting"
+ * found the process running right after its SIGKILL and failed with ETIMEDOUT at once. */
+static int dropping_fd = -1;
+
+static void drop_lock(int sig)
+{
+        (void)sig;
+        close(dropping_fd);
+}
+
+static void test_holder_dropping_lock_on_term_is_killed(void **state)
+{
+        static const struct subproc_stop_step steps[] = { { SIGTERM, 300 }, { SIGKILL, 5000 } };
+        char *path = t_make_temp_path();
+        int sync[2], status = -1;
+        double start;
+        pid_t pid;
+        char c;
+
+        (void)state;
+        if (!t_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                free(path);
+                skip();
+        }
+        for (int round = 0; round < 3; round++) {
+                assert_ll_equal(pipe(sync), 0);
+                pid = fork();
+                assert_true(pid >= 0);
+                if (pid == 0) {
+                        char text[32];
+                        int n;
+
+                        dropping_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                        if (dropping_fd < 0 || flock(dropping_fd, LOCK_EX) < 0)
+                                _exit(90);
+                        n = snprintf(text, sizeof text, "%d\n", (int)getpid());
+                        if (write(dropping_fd, text, (size_t)n) != n)
+                                _exit(91);
+                        signal(SIGTERM, drop_lock);
+                        if (write(sync[1], "r", 1) != 1)
+                                _exit(92);
+                        for (;;)
+                                pause();
+                }
+                close(sync[1]);
+                assert_ll_equal(read(sync[0], &c, 1), 1);
+                close(sync[0]);
+                start = t_monotonic_ms();
+                assert_ll_equal(subproc_pidfile_stop_schedule(path, NULL, steps, 2), 1);
+                /* The TERM step was waited out: it let go of the lock, not its life. */
+                assert_true(t_monotonic_ms() - start >= 250);
+                assert_ll_equal(waitpid(pid, &status, 0), pid);
+                assert_killed_by(status, SIGKILL);
+                assert_false(t_file_exists(path));
+        }
+        free(path);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -927,6 +988,7 @@ int main(void)
                 T_TEST(test_stop_schedule_runs_out),
                 T_TEST(test_locked_holder_must_match),
                 T_TEST(test_stop_schedule_bad_arguments),
+                T_TEST(test_holder_dropping_lock_on_term_is_killed),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -689,9 +689,12 @@ int main(void)
 {
         enum { N = 64 };
         struct CMUnitTest tests[N + 1] = { T_TEST(test_checkers) };
+        const char *only = getenv("SUBPROC_FAULT_ONLY"); /* a scenario's name, for debugging */
         int failed;
 
         setup_globals();
+        if (only)
+                cmocka_set_test_filter(only);
         assert_true(fault_n_scenarios <= N);
         for (size_t i = 0; i < fault_n_scenarios; i++)
                 tests[i + 1] = (struct CMUnitTest){ .name = fault_scenarios[i].name,
