@@ -210,19 +210,27 @@ WANT=1 same_status "--retry of a stale pidfile: 1" \
     "$(ref start-stop-daemon --stop --pidfile "$TMP/u.pid" --retry 1)" \
     '"$SUBPROC" --stop "$TMP/u.pid" --retry 1'
 
+# A daemon that writes its own pidfile (FILE) and becomes `sleep 30`; its pid in $daemon_pid
+# once it is sleep (matched by --name before its exec, it is still sh: nothing is stopped).
+sleep_daemon() {
+    local file=$1
+    "$SUBPROC" -d -- sh -c "echo \$\$ >'$file'; exec sleep 30"
+    wait_for 5000 file_has_content "$file"
+    daemon_pid=$(cat "$file")
+    remember_pid "$daemon_pid"
+    wait_for 5000 runs_sleep "$daemon_pid"
+}
+runs_sleep() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = sleep ]; }
+
 # A plain sleep that TERM ends: --retry TERM/5 is 0, and start-stop-daemon's row too.
 if [ -n "$SSD" ]; then
-    "$SUBPROC" -d -- sh -c "echo \$\$ >'$TMP/s.pid'; exec sleep 30"
-    wait_for 5000 file_has_content "$TMP/s.pid"
-    s=$(cat "$TMP/s.pid")
-    remember_pid "$s"
+    sleep_daemon "$TMP/s.pid"
+    s=$daemon_pid
     run "$SSD" --stop --pidfile "$TMP/s.pid" --name sleep --retry TERM/5
     check "start-stop-daemon --stop --name --retry TERM/5: 0" '[ "$RC" = 0 ] && wait_for 5000 is_gone "$s"'
 fi
-"$SUBPROC" -d -- sh -c "echo \$\$ >'$TMP/s.pid'; exec sleep 30"
-wait_for 5000 file_has_content "$TMP/s.pid"
-s=$(cat "$TMP/s.pid")
-remember_pid "$s"
+sleep_daemon "$TMP/s.pid"
+s=$daemon_pid
 run "$SUBPROC" --stop "$TMP/s.pid" --name sleep --retry TERM/5
 check "--stop --name sleep --retry TERM/5: 0, gone, file removed" \
     '[ "$RC" = 0 ] && wait_for 5000 is_gone "$s" && [ ! -e "$TMP/s.pid" ]'
@@ -230,10 +238,8 @@ check "--stop --name sleep --retry TERM/5: 0, gone, file removed" \
 # start-stop-daemon --stop without --retry: one TERM, no wait; subproc --stop --signal TERM.
 for tool in ssd subproc; do
     [ $tool = ssd ] && [ -z "$SSD" ] && continue
-    "$SUBPROC" -d -- sh -c "echo \$\$ >'$TMP/t.pid'; exec sleep 30"
-    wait_for 5000 file_has_content "$TMP/t.pid"
-    t=$(cat "$TMP/t.pid")
-    remember_pid "$t"
+    sleep_daemon "$TMP/t.pid"
+    t=$daemon_pid
     if [ $tool = ssd ]; then
         run "$SSD" --stop --pidfile "$TMP/t.pid" --name sleep
     else
