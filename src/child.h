@@ -132,6 +132,9 @@ struct sp_plan {
         /* Monotonic ms (SP_NEVER: none) by which a child running a hook must have exec'd (a
          * daemon: or be waiting for the handshake): the run's timeout bounds the hook too. */
         long long report_deadline_ms;
+        /* Parent side only (issue 17): the run waits for the child's exit before anything
+         * else, so its exec report is read after that exit (sp_spawn returns the pipe). */
+        bool reports_after_exit;
         /* In place only (NULL otherwise): where the pidfile's locked fd is noted, for the
          * caller to close and discard the file when a later step fails. */
         int *in_place_pidfile_fd;

@@ -77,6 +77,17 @@ int sp_reports_read(int fd, int until, long long deadline_ms, struct sp_reports 
         }
 }
 
+bool sp_reports_after_exit(int fd, struct sp_reports *got)
+{
+        /* Everything the child wrote is in the pipe: a deadline of now reads it, and takes
+         * "nothing more" for the end even while someone else still holds the write end. */
+        int r = sp_reports_read(fd, 0, sp_now_ms(), got);
+
+        if (r < 0 && errno != ETIMEDOUT)
+                sp_reports_lost(got, errno);
+        return !got->failed;
+}
+
 void sp_reports_lost(struct sp_reports *got, int errnum)
 {
         if (got->failed)
@@ -328,6 +339,16 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 return 0;
         }
         sp_close(&handshake[1]); /* a handshake's child that failed: on as without one */
+        if (plan->reports_after_exit && ret->pidfd >= 0 && !ret->reports.failed &&
+            !wants_handshake && !plan->daemonize) {
+                /* CLONE_VFORK lets us go in the child's exec_mmap(), before exec closes the
+                 * pipe: a read now would sleep until then, one more sleep and wakeup per
+                 * spawn.  The caller reads it once the child is gone, when every report is
+                 * in (true under an emulated vfork too, valgrind's, which is a plain fork). */
+                ret->report_fd = report[0];
+                errno = saved_errno;
+                return 0;
+        }
         /* It may be running the program: it must not outlive a failed start.  Not a daemon's
          * intermediate: it exits by itself once the daemon has exec'd or failed, and waiting
          * for that (below) means a daemon we could not hear from already holds its pidfile,

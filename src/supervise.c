@@ -237,11 +237,33 @@ static int judge(const subproc *c, int status, int *exitstatus)
         return r;
 }
 
+/* A run whose exec report was left for after the child's exit (issue 17; the child is reaped
+ * now): 0 when it exec'd; else the run ends as a start that failed, -1 with its message, and
+ * subproc_status() and the usage stay the last finished run's (`last_usage`), as after any
+ * failed start. */
+static int check_exec_report(subproc *c, const struct rusage *last_usage)
+{
+        struct sp_reports got = { .daemon_pid = -1 };
+        int r;
+
+        c->run.report_after_exit = false;
+        if (sp_reports_after_exit(c->run.report_fd, &got)) {
+                sp_close(&c->run.report_fd);
+                return 0;
+        }
+        r = sp_report_describe(c, &got.failure);
+        c->run.rusage = *last_usage;
+        c->run.pid = -1; /* no run finished */
+        (void)sp_run_end(c, c->run.status, false);
+        return r;
+}
+
 /* Supervise until give_up_at: 1 when the run has ended (*ret its result: 0, or -1 with the
  * error set), 0 when the child still runs at give_up_at (nothing set, errno kept). */
 static int finish(subproc *c, int *exitstatus, long long give_up_at, int *ret)
 {
         int saved_errno = errno, status = 0, r;
+        struct rusage last_usage = c->run.rusage;
 
         r = supervise(c, give_up_at, &status);
         if (r == 0) {
@@ -256,6 +278,10 @@ static int finish(subproc *c, int *exitstatus, long long give_up_at, int *ret)
                         (void)sp_run_end(c, -1, false);
                 /* A run whose wait failed has no status, even when the abort reaped one. */
                 c->run.status = -1;
+                *ret = -1;
+                return 1;
+        }
+        if (c->run.report_after_exit && check_exec_report(c, &last_usage) < 0) {
                 *ret = -1;
                 return 1;
         }

@@ -203,6 +203,36 @@ static void test_status_kept_until_a_run_finishes(void **state)
         free(out);
 }
 
+/* The same for a run with nothing to serve, whose exec report is read only after the child's
+ * exit (issue 17): the failed child is reaped by the wait, yet its start finishes no run; its
+ * status (127) and its usage do not replace the last run's. */
+static void test_plain_failed_start_keeps_status_and_usage(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--burn-cpu-ms=150", "--exit=3",
+                                      NULL);
+        struct rusage before, after;
+        int status;
+
+        (void)state;
+        assert_ll_equal(subproc_run(c, &status), 0);
+        assert_ll_equal(status, 3);
+        assert_ll_equal(subproc_rusage(c, &before), 0);
+        /* The burn shows: the usage is the helper's. */
+        assert_true(before.ru_utime.tv_sec * 1000000 + before.ru_utime.tv_usec +
+                            before.ru_stime.tv_sec * 1000000 + before.ru_stime.tv_usec >=
+                    100000);
+
+        subproc_set_cwd(c, "/nonexistent/subproc-dir");
+        assert_run_fails(c, ENOENT, "chdir");
+        assert_true(WIFEXITED(subproc_status(c)));
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
+        assert_ll_equal(subproc_rusage(c, &after), 0);
+        assert_memory_equal(&after.ru_utime, &before.ru_utime, sizeof before.ru_utime);
+        assert_memory_equal(&after.ru_stime, &before.ru_stime, sizeof before.ru_stime);
+        assert_ll_equal(after.ru_maxrss, before.ru_maxrss);
+        subproc_free(c);
+}
+
 /* A command broken (a deferred error) while its child runs: the failed run leaves that child
  * to the command, which still waits for it, with its output captured (review of issue 13:
  * the failed run forgot the child, which the free then left running, unreaped). */
@@ -749,6 +779,7 @@ int main(void)
                 T_TEST(test_raw_status),
                 T_TEST(test_status_of_last_run),
                 T_TEST(test_status_kept_until_a_run_finishes),
+                T_TEST(test_plain_failed_start_keeps_status_and_usage),
                 T_TEST(test_broken_while_running_keeps_the_child),
                 T_TEST(test_failed_wait_leaves_no_status),
                 T_TEST(test_wait_has_the_same_rules),
