@@ -135,6 +135,9 @@ struct sp_plan {
         /* Parent side only (issue 17): the run waits for the child's exit before anything
          * else, so its exec report is read after that exit (sp_spawn returns the pipe). */
         bool reports_after_exit;
+        /* Parent side only: set by sp_start_child() when the child was made sharing our
+         * memory under CLONE_VFORK (not forked), so it has exec'd or exited by now. */
+        bool started_sharing;
         /* In place only (NULL otherwise): where the pidfile's locked fd is noted, for the
          * caller to close and discard the file when a later step fails. */
         int *in_place_pidfile_fd;

@@ -189,12 +189,14 @@ pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
         plan->cgroup_placed = false;
         if (plan->use_fork)
                 pid = start_forked(plan, ret_pidfd);
-        else if (!changes_credentials(plan))
+        else if (!changes_credentials(plan)) {
                 pid = start_sharing(plan, stacks.child_top, ret_pidfd);
-        else if (sp_dumpable_hold() < 0)
+                plan->started_sharing = pid > 0;
+        } else if (sp_dumpable_hold() < 0)
                 pid = start_forked(plan, ret_pidfd);
         else {
                 pid = start_sharing(plan, stacks.child_top, ret_pidfd);
+                plan->started_sharing = pid > 0;
                 /* The child, and a daemon sharing its memory, have exec'd or exited. */
                 sp_dumpable_release();
         }

@@ -339,12 +339,14 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 return 0;
         }
         sp_close(&handshake[1]); /* a handshake's child that failed: on as without one */
-        if (plan->reports_after_exit && ret->pidfd >= 0 && !ret->reports.failed &&
-            !wants_handshake && !plan->daemonize) {
+        if (plan->reports_after_exit && plan->started_sharing && ret->pidfd >= 0 &&
+            !ret->reports.failed && !wants_handshake && !plan->daemonize) {
                 /* CLONE_VFORK lets us go in the child's exec_mmap(), before exec closes the
                  * pipe: a read now would sleep until then, one more sleep and wakeup per
                  * spawn.  The caller reads it once the child is gone, when every report is
-                 * in (true under an emulated vfork too, valgrind's, which is a plain fork). */
+                 * in (true under an emulated vfork too, valgrind's, which is a plain fork).
+                 * Never for a forked child (id maps, a hook, the dumpable fallback): it may
+                 * be before exec for a while yet. */
                 ret->report_fd = report[0];
                 errno = saved_errno;
                 return 0;

@@ -66,18 +66,20 @@ static int remember_pidfile(subproc *c)
  * (a blocking run with nothing to serve meanwhile): then its exec report is read after that
  * exit, which spares the parent a sleep per spawn (see sp_spawn()).  Not with anything a
  * failed start handles otherwise than a finished run: the caller's own pipe ends and pty,
- * captures, feeds, a pidfile, a scope, readiness, a daemon, a handshake, a hook. */
+ * captures, feeds, a pidfile, a scope, readiness, a daemon, a handshake, a hook.  Nor with a
+ * timeout, which counts from the start: under an emulated vfork (valgrind's fork) it could
+ * end a child still before exec, and a pre-exec failure would read as a timeout. */
 static bool reports_after_exit(const subproc *c, const struct sp_plan_builder *b,
                                enum sp_run_kind kind)
 {
         const struct sp_run *run = &c->run;
         const struct sp_spawn_fds *s = &b->fds;
 
-        return kind == SP_RUN_BLOCKING && !c->cfg.daemonize && !c->cfg.handshake && !c->cfg.hook &&
-               !c->cfg.pidfile && run->nfeeds == 0 && run->out_fd < 0 && run->err_fd < 0 &&
-               run->out_memfd < 0 && run->err_memfd < 0 && run->ready_fd < 0 && run->scope.fd < 0 &&
-               s->caller_read[0] < 0 && s->caller_read[1] < 0 && s->caller_write < 0 &&
-               s->pty_master < 0;
+        return kind == SP_RUN_BLOCKING && !c->cfg.timeout_ms && !c->cfg.daemonize &&
+               !c->cfg.handshake && !c->cfg.hook && !c->cfg.pidfile && run->nfeeds == 0 &&
+               run->out_fd < 0 && run->err_fd < 0 && run->out_memfd < 0 && run->err_memfd < 0 &&
+               run->ready_fd < 0 && run->scope.fd < 0 && s->caller_read[0] < 0 &&
+               s->caller_read[1] < 0 && s->caller_write < 0 && s->pty_master < 0;
 }
 
 static int start(subproc *c, enum sp_run_kind kind)

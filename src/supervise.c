@@ -244,11 +244,12 @@ static int judge(const subproc *c, int status, int *exitstatus)
 static int check_exec_report(subproc *c, const struct rusage *last_usage)
 {
         struct sp_reports got = { .daemon_pid = -1 };
-        int r;
+        int saved_errno = errno, r;
 
         c->run.report_after_exit = false;
         if (sp_reports_after_exit(c->run.report_fd, &got)) {
                 sp_close(&c->run.report_fd);
+                errno = saved_errno;
                 return 0;
         }
         r = sp_report_describe(c, &got.failure);
@@ -269,6 +270,13 @@ static int finish(subproc *c, int *exitstatus, long long give_up_at, int *ret)
         if (r == 0) {
                 errno = saved_errno;
                 return 0;
+        }
+        /* Reaped behind our back (SIGCHLD ignored, a handler that reaps every child): it has
+         * exited all the same, and a start that failed still says why. */
+        if (r < 0 && errno == ECHILD && c->run.report_after_exit &&
+            check_exec_report(c, &last_usage) < 0) {
+                *ret = -1;
+                return 1;
         }
         if (r < 0) {
                 /* The child may block on a pipe nobody reads any more: do not wait for it. */

@@ -154,6 +154,24 @@ static void test_all_namespaces_at_once(void **state)
         subproc_free(c);
 }
 
+/* A child that waits for its id maps is forked and may be before exec for a while yet: a
+ * short timeout must not turn its failure before exec into a timeout.  (Review of issue 17:
+ * with the exec report read after the exit, a 1 ms timeout killed it first.) */
+static void test_failure_before_exec_is_no_timeout(void **state)
+{
+        (void)state;
+        require_clone_child();
+        for (int i = 0; i < 10; i++) {
+                subproc *c = subproc_new("/nonexistent/subproc-program");
+
+                subproc_unshare(c, CLONE_NEWUSER);
+                subproc_set_id_maps(c, "0 0 1", "0 0 1");
+                subproc_set_timeout(c, 1, 0);
+                assert_run_fails(c, ENOENT, "exec");
+                subproc_free(c);
+        }
+}
+
 /* The program is pid 1 of a new pid namespace, its parent outside (0); the caller knows it
  * by its pid in the caller's namespace, which is also what the pidfile holds. */
 static void test_pid_namespace_child_is_pid_1(void **state)
@@ -713,6 +731,7 @@ int main(void)
                 T_TEST(test_each_namespace_is_new),
                 T_TEST(test_all_namespaces_at_once),
                 T_TEST(test_pid_namespace_child_is_pid_1),
+                T_TEST(test_failure_before_exec_is_no_timeout),
                 T_TEST(test_pid_namespace_with_death_signal),
                 T_TEST(test_pid_namespace_timeout),
                 T_TEST(test_pid_namespace_daemon),

@@ -260,6 +260,34 @@ static void test_sigchld_reaping_handler(void **state)
         assert_no_children();
 }
 
+/* A start that fails while the kernel reaps every child (SIGCHLD ignored), or a handler does:
+ * the failure is reported with its step, as with SIGCHLD at its default, and the last run's
+ * status stays.  (Review of issue 17: a blocking run with nothing to serve reads its exec
+ * report after the child's exit, and the wait's ECHILD hid the failure.) */
+static void test_failed_start_reported_when_reaped_elsewhere(void **state)
+{
+        struct sigaction sa = { .sa_handler = reap_everything, .sa_flags = SA_NOCLDSTOP };
+        subproc *c;
+        int status;
+
+        t_enter_mode(state);
+        c = t_helper_exiting(3);
+        assert_ll_equal(subproc_run(c, &status), 0);
+        assert_ll_equal(status, 3);
+        subproc_set_cwd(c, "/nonexistent/subproc-dir");
+        assert_true(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
+        for (int i = 0; i < 10; i++)
+                assert_run_fails(c, ENOENT, "chdir");
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
+        sigemptyset(&sa.sa_mask);
+        assert_ll_equal(sigaction(SIGCHLD, &sa, NULL), 0);
+        for (int i = 0; i < 30; i++)
+                assert_run_fails(c, ENOENT, "chdir");
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
+        subproc_free(c);
+        assert_no_children();
+}
+
 /* ---------------------------------------------------------------------------------------
  * Every signal blocked
  * ------------------------------------------------------------------------------------- */
@@ -737,6 +765,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 BOTH_SIGNAL_MODES(test_sigchld_ignored),
                 BOTH_SIGNAL_MODES(test_sigchld_reaping_handler),
+                BOTH_SIGNAL_MODES(test_failed_start_reported_when_reaped_elsewhere),
                 BOTH_SIGNAL_MODES(test_all_signals_blocked),
                 BOTH_SIGNAL_MODES(test_eintr_storm),
                 BOTH_SIGNAL_MODES(test_caller_children_untouched),
