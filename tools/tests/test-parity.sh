@@ -221,6 +221,7 @@ sleep_daemon() {
     wait_for 5000 runs_sleep "$daemon_pid"
 }
 runs_sleep() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = sleep ]; }
+runs_exe() { [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$2" ]; }
 
 # A plain sleep that TERM ends: --retry TERM/5 is 0, and start-stop-daemon's row too.
 if [ -n "$SSD" ]; then
@@ -382,6 +383,7 @@ if is_root && command -v setpriv >/dev/null && command -v flock >/dev/null; then
     "$sleep_bin" 1000 &
     real=$!
     remember_pid "$real"
+    wait_for 5000 runs_exe "$real" "$sleep_bin"
     echo "$real" >"$TMP/hijack/d.pid"
     chmod 644 "$TMP/hijack/d.pid"
     setpriv --reuid=nobody --regid=nogroup --clear-groups \
@@ -414,6 +416,8 @@ if is_root && command -v setpriv >/dev/null && command -v flock >/dev/null; then
     "$TMP/hijack/mydaemon" 1000 &
     upgraded=$!
     remember_pid "$upgraded"
+    # Running it, not still the shell's fork before the exec (which --exec would not match).
+    wait_for 5000 runs_exe "$upgraded" "$TMP/hijack/mydaemon"
     echo "$upgraded" >"$TMP/hijack/u.pid"
     chmod 644 "$TMP/hijack/u.pid"
     cp "$sleep_bin" "$TMP/hijack/mydaemon.new" && mv "$TMP/hijack/mydaemon.new" "$TMP/hijack/mydaemon"
