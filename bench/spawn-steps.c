@@ -8,7 +8,8 @@
  * a + the exec report pipe, read right after clone; b + CLONE_PIDFD and waitid(P_PIDFD);
  * c + the child's read of /proc/self/status; d + /dev/null opened and dup3'd onto 0-2;
  * e + close_range(CLOSE_RANGE_CLOEXEC), the child's mask, every signal blocked around clone;
- * f all of a-e; s subproc_run(); p posix_spawn() and waitpid().
+ * f all of a-e; s subproc_run(); k subproc_run() capturing 100 bytes of bench-emit into a
+ * buffer; p posix_spawn() and waitpid().
  * Prints spawns per second and the ratio to the first mode for each. */
 #include <subproc.h>
 
@@ -53,6 +54,7 @@ struct plan {
 };
 
 static char *noop_argv[] = { BENCH_NOOP_PATH, NULL };
+static const char *emit_argv[] = { BENCH_EMIT_PATH, "100", NULL };
 static char child_stack[64 * 1024] __attribute__((aligned(16)));
 
 /* Raw system calls only: the child shares our memory. */
@@ -156,6 +158,18 @@ static void spawn_once(char mode)
                         exit(1);
                 }
                 subproc_free(c);
+        } else if (mode == 'k') {
+                subproc *c = subproc_new_argv(emit_argv);
+                char *out = NULL;
+
+                subproc_set_raw_status(c);
+                subproc_set_output_buffer(c, &out);
+                if (subproc_run(c, &status) < 0 || status != 0 || subproc_output_len(c) != 100) {
+                        fprintf(stderr, "subproc: %s\n", subproc_errmsg());
+                        exit(1);
+                }
+                subproc_free(c);
+                free(out);
         } else if (mode == 'p') {
                 if (posix_spawn(&pid, noop_argv[0], NULL, NULL, noop_argv, environ) != 0 ||
                     waitpid(pid, &status, 0) != pid)
@@ -182,8 +196,9 @@ int main(int argc, char **argv)
         size_t nmodes = strlen(modes);
 
         if (rounds < 1 || n < 1 || nmodes == 0 || nmodes > 32 ||
-            strspn(modes, "rabcdefsp") != nmodes) {
-                fprintf(stderr, "usage: %s [ROUNDS [N [RSS_MIB [MODES of rabcdefsp]]]]\n", argv[0]);
+            strspn(modes, "rabcdefskp") != nmodes) {
+                fprintf(stderr, "usage: %s [ROUNDS [N [RSS_MIB [MODES of rabcdefskp]]]]\n",
+                        argv[0]);
                 return 2;
         }
         if (rss) {

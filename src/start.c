@@ -62,13 +62,14 @@ static int remember_pidfile(subproc *c)
         return c->run.pidfile ? 0 : sp_error(ENOMEM, "out of memory starting the child");
 }
 
-/* Issue 17: whether the run's first business after the start is to wait for the child's exit
- * (a blocking run with nothing to serve meanwhile): then its exec report is read after that
- * exit, which spares the parent a sleep per spawn (see sp_spawn()).  Not with anything a
- * failed start handles otherwise than a finished run: the caller's own pipe ends and pty,
- * captures, feeds, a pidfile, a scope, readiness, a daemon, a handshake, a hook.  Nor with a
- * timeout, which counts from the start: under an emulated vfork (valgrind's fork) it could
- * end a child still before exec, and a pre-exec failure would read as a timeout. */
+/* Issue 17: whether a blocking run can read its exec report after the child's exit, which
+ * spares the parent a sleep per spawn (see sp_spawn()): its only business meanwhile is to wait
+ * and to read the captures, which a child that failed before exec leaves empty (and "" is
+ * what a failed start delivers).  Not with anything a failed start handles otherwise than a
+ * finished run: the caller's own pipe ends and pty, feeds, memory files, a pidfile, a scope,
+ * readiness, a daemon, a handshake, a hook.  Nor with a timeout, which counts from the start:
+ * under an emulated vfork (valgrind's fork) it could end a child still before exec, and a
+ * failure before exec would read as a timeout. */
 static bool reports_after_exit(const subproc *c, const struct sp_plan_builder *b,
                                enum sp_run_kind kind)
 {
@@ -77,9 +78,9 @@ static bool reports_after_exit(const subproc *c, const struct sp_plan_builder *b
 
         return kind == SP_RUN_BLOCKING && !c->cfg.timeout_ms && !c->cfg.daemonize &&
                !c->cfg.handshake && !c->cfg.hook && !c->cfg.pidfile && run->nfeeds == 0 &&
-               run->out_fd < 0 && run->err_fd < 0 && run->out_memfd < 0 && run->err_memfd < 0 &&
-               run->ready_fd < 0 && run->scope.fd < 0 && s->caller_read[0] < 0 &&
-               s->caller_read[1] < 0 && s->caller_write < 0 && s->pty_master < 0;
+               run->out_memfd < 0 && run->err_memfd < 0 && run->ready_fd < 0 && run->scope.fd < 0 &&
+               s->caller_read[0] < 0 && s->caller_read[1] < 0 && s->caller_write < 0 &&
+               s->pty_master < 0;
 }
 
 static int start(subproc *c, enum sp_run_kind kind)

@@ -267,6 +267,7 @@ static void test_sigchld_reaping_handler(void **state)
 static void test_failed_start_reported_when_reaped_elsewhere(void **state)
 {
         struct sigaction sa = { .sa_handler = reap_everything, .sa_flags = SA_NOCLDSTOP };
+        char *out = NULL;
         subproc *c;
         int status;
 
@@ -279,12 +280,15 @@ static void test_failed_start_reported_when_reaped_elsewhere(void **state)
         for (int i = 0; i < 10; i++)
                 assert_run_fails(c, ENOENT, "chdir");
         assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
+        /* The same with a capture, whose pipe is served before the wait. */
+        subproc_set_output_buffer(c, &out);
         sigemptyset(&sa.sa_mask);
         assert_ll_equal(sigaction(SIGCHLD, &sa, NULL), 0);
         for (int i = 0; i < 30; i++)
                 assert_run_fails(c, ENOENT, "chdir");
         assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
         subproc_free(c);
+        free(out);
         assert_no_children();
 }
 

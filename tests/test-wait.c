@@ -188,11 +188,15 @@ static void test_status_kept_until_a_run_finishes(void **state)
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
 
-        /* A start that fails finishes no run. */
+        /* A start that fails finishes no run; its capture is "" (the report of a run with
+         * only captures to serve is read after the child's exit: issue 17). */
         subproc_set_cwd(c, "/nonexistent/subproc-dir");
         assert_run_fails(c, ENOENT, "chdir");
         assert_true(WIFEXITED(subproc_status(c)));
         assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
+        assert_non_null(out);
+        assert_string_equal(out, "");
+        assert_ll_equal(subproc_output_len(c), 0);
 
         /* Nor does a broken command. */
         subproc_add_arg(c, NULL);
