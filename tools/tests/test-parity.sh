@@ -222,6 +222,12 @@ sleep_daemon() {
 }
 runs_sleep() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = sleep ]; }
 runs_exe() { [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$2" ]; }
+# Whether process $1 has a handler for SIGTERM (bit 15 of SigCgt in its status).
+catches_term() {
+    local cgt
+    cgt=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+    [ -n "$cgt" ] && [ $((0x$cgt & 0x4000)) -ne 0 ]
+}
 
 # A plain sleep that TERM ends: --retry TERM/5 is 0, and start-stop-daemon's row too.
 if [ -n "$SSD" ]; then
@@ -405,6 +411,8 @@ if is_root && command -v setpriv >/dev/null && command -v flock >/dev/null; then
         'trap "exec 3<&-; for f in /proc/\$\$/fd/*; do [ \"\$(readlink \$f)\" = \"'"$TMP"'/hijack/s.pid\" ] && eval \"exec \${f##*/}<&-\"; done" TERM; while :; do sleep 0.1; done'
     dropper=$(cat "$TMP/hijack/s.pid")
     remember_pid "$dropper"
+    # Once its trap is set: a TERM before that ends it, and the stop rightly succeeds.
+    wait_for 5000 catches_term "$dropper"
     run "$SUBPROC" --stop "$TMP/hijack/s.pid" --retry TERM/2/TERM/1
     check "a daemon that drops its lock on SIGTERM and runs on: --retry runs out (2)" \
         '[ "$RC" = 2 ] && is_alive "$dropper"'
