@@ -132,11 +132,12 @@ struct sp_plan {
         /* Monotonic ms (SP_NEVER: none) by which a child running a hook must have exec'd (a
          * daemon: or be waiting for the handshake): the run's timeout bounds the hook too. */
         long long report_deadline_ms;
-        /* Parent side only (issue 17): the run waits for the child's exit before anything
-         * else, so its exec report is read after that exit (sp_spawn returns the pipe). */
+        /* Parent side only (issue 17): the run's only business until the child's exit is to
+         * wait and read captures, so its exec report can be read after that exit (sp_spawn
+         * returns the pipe).  Never with a handshake or a daemon (start.c). */
         bool reports_after_exit;
-        /* Parent side only: set by sp_start_child() when the child was made sharing our
-         * memory under CLONE_VFORK (not forked), so it has exec'd or exited by now. */
+        /* Parent side only: set by sp_start_child() when it made the child sharing our memory
+         * under CLONE_VFORK (not forked), so the child has exec'd or exited by its return. */
         bool started_sharing;
         /* In place only (NULL otherwise): where the pidfile's locked fd is noted, for the
          * caller to close and discard the file when a later step fails. */

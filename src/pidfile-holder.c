@@ -558,21 +558,22 @@ static bool signalled_alive(const struct probe *p)
  * and, for lock holders, the lock free.  Not the lock alone: a dying process lets go of it
  * (its files closed) a moment before its exit shows, and that moment was read as "still runs",
  * which made the last step fail at once instead of waiting. */
+static int ms_until(long long deadline)
+{
+        long long left = deadline - sp_now_ms();
+
+        return left > 0 ? (int)left : 0; /* never more than the step's int wait */
+}
+
 static void wait_step(struct probe *p, bool by_exe, int wait_ms)
 {
         long long deadline = sp_now_ms() + wait_ms;
 
-        for (size_t i = 0; i < p->nholders; i++) {
-                long long left = deadline - sp_now_ms();
-
+        for (size_t i = 0; i < p->nholders; i++)
                 if (p->holders[i].pidfd >= 0)
-                        (void)sp_pidfd_wait_exit(p->holders[i].pidfd, left > 0 ? (int)left : 0);
-        }
-        if (!by_exe) {
-                long long left = deadline - sp_now_ms();
-
-                (void)sp_pidfile_lock_within(p->fd, left > 0 ? (int)left : 0);
-        }
+                        (void)sp_pidfd_wait_exit(p->holders[i].pidfd, ms_until(deadline));
+        if (!by_exe)
+                (void)sp_pidfile_lock_within(p->fd, ms_until(deadline));
 }
 
 /* Run the schedule: 1 when a process was signalled and is gone, 0 when none ran, -1. */

@@ -155,6 +155,7 @@ static pid_t start_sharing(struct sp_plan *plan, char *stack_top, int *ret_pidfd
 {
         pid_t pid;
 
+        plan->started_sharing = true; /* read only once a child exists */
         if (plan->cgroup_fd >= 0 && clone3_usable()) {
                 /* clone3 takes the lowest address of the stack and its size. */
                 pid = clone_into_cgroup(plan, stack_top - SP_CLONE_STACK_SIZE, SP_CLONE_STACK_SIZE,
@@ -189,14 +190,12 @@ pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
         plan->cgroup_placed = false;
         if (plan->use_fork)
                 pid = start_forked(plan, ret_pidfd);
-        else if (!changes_credentials(plan)) {
+        else if (!changes_credentials(plan))
                 pid = start_sharing(plan, stacks.child_top, ret_pidfd);
-                plan->started_sharing = pid > 0;
-        } else if (sp_dumpable_hold() < 0)
+        else if (sp_dumpable_hold() < 0)
                 pid = start_forked(plan, ret_pidfd);
         else {
                 pid = start_sharing(plan, stacks.child_top, ret_pidfd);
-                plan->started_sharing = pid > 0;
                 /* The child, and a daemon sharing its memory, have exec'd or exited. */
                 sp_dumpable_release();
         }

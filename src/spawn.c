@@ -340,7 +340,7 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
         }
         sp_close(&handshake[1]); /* a handshake's child that failed: on as without one */
         if (plan->reports_after_exit && plan->started_sharing && ret->pidfd >= 0 &&
-            !ret->reports.failed && !wants_handshake && !plan->daemonize) {
+            !ret->reports.failed) {
                 /* CLONE_VFORK lets us go in the child's exec_mmap(), before exec closes the
                  * pipe: a read now would sleep until then, one more sleep and wakeup per
                  * spawn.  The caller reads it once the child is gone, when every report is
