@@ -1046,7 +1046,9 @@ SUBPROC_EXPORT int subproc_write_arg_log(const subproc *c, int fd);
 SUBPROC_EXPORT int subproc_run(subproc *c, int *exitstatus);
 
 /* Start the command and return at once: after the child has exec'd, or with the exec error
- * (with a handshake: as soon as the child exists; see subproc_require_handshake()).
+ * (with a handshake: as soon as the child exists; see subproc_require_handshake()).  "Exec'd"
+ * as after posix_spawn(): past the point where its exec can fail, while the kernel may still be
+ * finishing it for a moment (/proc/PID/comm and cmdline may not show the program yet).
  * pid: NULL, or where to store the child's pid.  With NULL the command owns the child, which
  *   is reaped by subproc_wait(), subproc_abort() or subproc_free().  With a pointer the caller
  *   also may free the command and reap the pid later with subproc_pid_wait() or

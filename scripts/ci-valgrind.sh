@@ -86,6 +86,13 @@ skip test-callerstate test_window_closed_to_the_new_user \
 skip test-callerstate test_fork_during_window_gets_the_flag_back \
     "its children linger on ETXTBSY before exec: $why_exec_failed"
 
+# Issue 17: the exec report read at once after a real vfork.
+why_no_vfork="valgrind runs the child as a fork (no CLONE_VM, no CLONE_VFORK), so the child's"
+why_no_vfork+=" mark is never seen and the start waits for the report pipe's EOF, as it must then,"
+why_no_vfork+=" which the case's holder keeps off for 30 s: the case is about the real vfork"
+skip test-vfork test_fork_meanwhile_holds_no_start_up "$why_no_vfork"
+skip test-vfork test_fork_meanwhile_failure_still_reported "$why_no_vfork"
+
 # Issue 14, confinement.
 skip test-confine test_seccomp_governs_the_last_steps \
     "valgrind's own scheduler in the child makes the rt_sigprocmask and execve calls the filter denies"

@@ -132,13 +132,17 @@ struct sp_plan {
         /* Monotonic ms (SP_NEVER: none) by which a child running a hook must have exec'd (a
          * daemon: or be waiting for the handshake): the run's timeout bounds the hook too. */
         long long report_deadline_ms;
-        /* Parent side only (issue 17): the run's only business until the child's exit is to
-         * wait and read captures, so its exec report can be read after that exit (sp_spawn
-         * returns the pipe).  Never with a handshake or a daemon (start.c). */
-        bool reports_after_exit;
-        /* Parent side only: set by sp_start_child() when it made the child sharing our memory
-         * under CLONE_VFORK (not forked), so the child has exec'd or exited by its return. */
-        bool started_sharing;
+        /* Issue 17.  Set by sp_start_child() for a child it makes to share our memory under
+         * CLONE_VFORK, NULL otherwise: a word of that child's own stack (its mapping's lowest,
+         * never the caller's memory), zeroed before the clone, that the child sets first
+         * thing (spawn-linux.c).  Seen set when clone returns, the child really ran in our
+         * memory while this thread was suspended, not in a copy: an emulated vfork (valgrind,
+         * qemu-user) is a plain fork whose child may be anywhere before exec yet. */
+        int *vfork_mark;
+        /* Parent side only, set by sp_start_child(): the mark above was seen, so the child
+         * has exec'd past its point of no return or exited, and its report pipe already holds
+         * everything it will ever say (sp_spawn reads it without waiting for an EOF). */
+        bool exec_settled;
         /* In place only (NULL otherwise): where the pidfile's locked fd is noted, for the
          * caller to close and discard the file when a later step fails. */
         int *in_place_pidfile_fd;

@@ -62,6 +62,7 @@ int sp_clone_stacks_take(struct sp_clone_stacks *ret)
         /* The stacks grow down on every architecture spawn-linux.c is built for. */
         ret->daemon_top = (char *)base + stack_offset(1) - page_size();
         ret->child_top = (char *)base + mapping_size();
+        ret->child_mark = (int *)((char *)base + stack_offset(1));
         return 0;
 }
 

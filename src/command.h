@@ -220,9 +220,8 @@ struct sp_run {
         /* The pidfile the child was started with, for the discard when it never gets past
          * the handshake: a later subproc_set_pidfile() must not make us miss it. */
         char *pidfile;
-        int report_fd;          /* read end of the child's report pipe */
-        bool report_after_exit; /* report_fd is read once the child is reaped (issue 17) */
-        int notify_fd;          /* write end the child waits on */
+        int report_fd; /* read end of the child's report pipe */
+        int notify_fd; /* write end the child waits on */
 
         /* I/O served while it runs (io.c). */
         bool io_pending;       /* feeds or captures still to serve */

@@ -26,9 +26,13 @@
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-/* Runs in the child: async-signal-safe only.  Never returns. */
-SP_CHILD_CODE static int child_entry(void *plan)
+/* Runs in the child: async-signal-safe only.  Never returns.  Its first write is the mark on
+ * its own stack that tells the parent it runs in the parent's memory (sp_plan.vfork_mark). */
+SP_CHILD_CODE static int child_entry(void *arg)
 {
+        const struct sp_plan *plan = arg;
+
+        *(volatile int *)plan->vfork_mark = 1;
         sp_child_run(plan);
 }
 
@@ -151,11 +155,10 @@ static pid_t start_forked(struct sp_plan *plan, int *ret_pidfd)
 }
 
 /* A child sharing our memory: suspended here until it has exec'd or exited. */
-static pid_t start_sharing(struct sp_plan *plan, char *stack_top, int *ret_pidfd)
+static pid_t clone_sharing(struct sp_plan *plan, char *stack_top, int *ret_pidfd)
 {
         pid_t pid;
 
-        plan->started_sharing = true; /* read only once a child exists */
         if (plan->cgroup_fd >= 0 && clone3_usable()) {
                 /* clone3 takes the lowest address of the stack and its size. */
                 pid = clone_into_cgroup(plan, stack_top - SP_CLONE_STACK_SIZE, SP_CLONE_STACK_SIZE,
@@ -168,6 +171,22 @@ static pid_t start_sharing(struct sp_plan *plan, char *stack_top, int *ret_pidfd
                 *ret_pidfd = -1;
         }
         return clone_vfork(plan, stack_top, ret_pidfd);
+}
+
+/* The same, and whether the child's mark shows that it really shared our memory. */
+static pid_t start_sharing(struct sp_plan *plan, const struct sp_clone_stacks *stacks,
+                           int *ret_pidfd)
+{
+        pid_t pid;
+
+        plan->vfork_mark = stacks->child_mark;
+        __atomic_store_n(plan->vfork_mark, 0, __ATOMIC_RELAXED);
+        pid = clone_sharing(plan, stacks->child_top, ret_pidfd);
+        /* Our suspension ended with the child's exec or exit, which orders its write of the
+         * mark before this read. */
+        plan->exec_settled = pid > 0 && __atomic_load_n(plan->vfork_mark, __ATOMIC_ACQUIRE);
+        plan->vfork_mark = NULL; /* the stack goes back to the cache */
+        return pid;
 }
 
 /* Whether the child's set*id() would lower the dumpable flag of the memory it runs in. */
@@ -188,14 +207,15 @@ pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
                 return -ENOMEM;
         plan->daemon_stack = stacks.daemon_top;
         plan->cgroup_placed = false;
+        plan->exec_settled = false;
         if (plan->use_fork)
                 pid = start_forked(plan, ret_pidfd);
         else if (!changes_credentials(plan))
-                pid = start_sharing(plan, stacks.child_top, ret_pidfd);
+                pid = start_sharing(plan, &stacks, ret_pidfd);
         else if (sp_dumpable_hold() < 0)
                 pid = start_forked(plan, ret_pidfd);
         else {
-                pid = start_sharing(plan, stacks.child_top, ret_pidfd);
+                pid = start_sharing(plan, &stacks, ret_pidfd);
                 /* The child, and a daemon sharing its memory, have exec'd or exited. */
                 sp_dumpable_release();
         }

@@ -77,17 +77,6 @@ int sp_reports_read(int fd, int until, long long deadline_ms, struct sp_reports 
         }
 }
 
-bool sp_reports_after_exit(int fd, struct sp_reports *got)
-{
-        /* Everything the child wrote is in the pipe: a deadline of now reads it, and takes
-         * "nothing more" for the end even while someone else still holds the write end. */
-        int r = sp_reports_read(fd, 0, sp_now_ms(), got);
-
-        if (r < 0 && errno != ETIMEDOUT)
-                sp_reports_lost(got, errno);
-        return !got->failed;
-}
-
 void sp_reports_lost(struct sp_reports *got, int errnum)
 {
         if (got->failed)
@@ -124,6 +113,22 @@ static bool collect_reports(int fd, long long deadline_ms, struct sp_reports *go
         while ((r = sp_reports_read(fd, 0, deadline_ms, got)) == SP_REPORT_FAILED)
                 ;
         if (r < 0 && !got->failed) {
+                sp_reports_lost(got, errno);
+                return false;
+        }
+        return true;
+}
+
+/* The reports of a child whose exec or exit has settled (plan->exec_settled): all in the pipe
+ * already.  Read without waiting for the EOF, which comes only once exec closes the pipe, a
+ * moment after CLONE_VFORK let us go (waiting would cost a sleep and a wakeup per spawn), or
+ * later still while a process another thread forked meanwhile holds the write end.  false
+ * when the pipe itself failed. */
+static bool read_settled_reports(int fd, struct sp_reports *got)
+{
+        int r = sp_reports_read(fd, 0, sp_now_ms(), got);
+
+        if (r < 0 && errno != ETIMEDOUT && !got->failed) {
                 sp_reports_lost(got, errno);
                 return false;
         }
@@ -259,7 +264,7 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
 {
         int saved_errno = errno;
         int report[2], handshake[2] = { -1, -1 }, maps_go, r;
-        bool wants_handshake = plan->handshake;
+        bool wants_handshake = plan->handshake, heard;
         sigset_t old_mask;
         pid_t pid;
 
@@ -339,25 +344,20 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                 return 0;
         }
         sp_close(&handshake[1]); /* a handshake's child that failed: on as without one */
-        if (plan->reports_after_exit && plan->started_sharing && ret->pidfd >= 0 &&
-            !ret->reports.failed) {
-                /* CLONE_VFORK lets us go in the child's exec_mmap(), before exec closes the
-                 * pipe: a read now would sleep until then, one more sleep and wakeup per
-                 * spawn.  The caller reads it once the child is gone, when every report is
-                 * in (true under an emulated vfork too, valgrind's, which is a plain fork).
-                 * Never for a forked child (id maps, a hook, the dumpable fallback): it may
-                 * be before exec for a while yet. */
-                ret->report_fd = report[0];
-                errno = saved_errno;
-                return 0;
-        }
-        /* It may be running the program: it must not outlive a failed start.  Not a daemon's
-         * intermediate: it exits by itself once the daemon has exec'd or failed, and waiting
-         * for that (below) means a daemon we could not hear from already holds its pidfile,
-         * for the caller to find and stop.  (With CLONE_VFORK it has exited by now anyway.)
-         * Past the run's deadline a forked child still before exec (a hook that hangs) is
-         * killed the same way: it is not the program yet, and nobody else would end it. */
-        if (!collect_reports(report[0], plan->report_deadline_ms, &ret->reports)) {
+        /* What the child reported: at once when it really shared our memory (its reports are
+         * all in), else to EOF.  Never at once for a daemon: its intermediate can exit before
+         * the daemon has closed its fds, pidfile lock included, and the EOF says it has.
+         * When the pipe itself failed, the child may be running the program: it must not
+         * outlive a failed start.  Not a daemon's intermediate: it exits by itself once the
+         * daemon has exec'd or failed, and waiting for that (below) means a daemon we could
+         * not hear from already holds its pidfile, for the caller to find and stop.  (With
+         * CLONE_VFORK it has exited by now anyway.)  Past the run's deadline a forked child
+         * still before exec (a hook that hangs) is killed the same way: it is not the program
+         * yet, and nobody else would end it. */
+        heard = plan->exec_settled && !plan->daemonize
+                        ? read_settled_reports(report[0], &ret->reports)
+                        : collect_reports(report[0], plan->report_deadline_ms, &ret->reports);
+        if (!heard) {
                 if (!plan->daemonize)
                         (void)sp_signal_child(pid, ret->pidfd, SIGKILL);
                 else if (ret->reports.failure.error == ETIMEDOUT)

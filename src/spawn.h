@@ -27,18 +27,13 @@ struct sp_reports {
  * error: -1 with errno (ETIMEDOUT). */
 #define SP_REPORT_FAILED 2
 SP_HIDDEN int sp_reports_read(int fd, int until, long long deadline_ms, struct sp_reports *got);
-/* The reports of a child that has exited (reaped): whatever it wrote, without waiting for an
- * EOF that a process forked meanwhile by another thread could hold off.  false with
- * got->failure when it failed before exec, or the pipe could not be read. */
-SP_HIDDEN bool sp_reports_after_exit(int fd, struct sp_reports *got);
 /* Record in *got that the pipe itself failed with errnum (unless a failure came first). */
 SP_HIDDEN void sp_reports_lost(struct sp_reports *got, int errnum);
 
 struct sp_spawn_result {
         pid_t pid;                 /* the child (for a daemon: the intermediate, already reaped) */
         int pidfd;                 /* the child's pidfd, -1 if the kernel has none */
-        int report_fd;             /* the report pipe, still to be read: with a handshake, or
-                                    * plan->reports_after_exit */
+        int report_fd;             /* handshake only: the report pipe, still to be read */
         int handshake_fd;          /* handshake only: the write end the child waits on */
         struct sp_reports reports; /* daemon_pid; failed: the child failed before exec (and
                                     * was reaped) */
@@ -46,9 +41,7 @@ struct sp_spawn_result {
 
 /* Start a child for plan.  Without a handshake, returns once the child has exec'd or failed
  * (a failed child is reaped and reported in ret->reports).  With a handshake, returns at once
- * with the pipes in ret.  With plan->reports_after_exit and a pidfd, returns at once with the
- * report pipe in ret, for sp_reports_after_exit() once the child is reaped.  A failure to
- * start at all returns -errno, else 0. */
+ * with the pipes in ret.  A failure to start at all returns -errno, else 0. */
 SP_HIDDEN int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret);
 
 /* Platform part of sp_spawn (spawn-linux.c, spawn-posix.c), called with every signal blocked:
@@ -76,6 +69,7 @@ struct sp_clone_stacks {
         void *base;       /* the mapping, NULL when none is held */
         char *child_top;  /* top of the child's stack */
         char *daemon_top; /* top of the daemon's stack */
+        int *child_mark;  /* the lowest word of the child's stack (see sp_plan.vfork_mark) */
 };
 
 /* Stacks with guard pages, from a small lock-free cache or a new mapping; -1 with errno

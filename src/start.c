@@ -32,10 +32,8 @@ static void record_start(subproc *c, const struct sp_spawn_result *res)
         /* clone(CLONE_PIDFD) takes the lowest free number: keep ours off the caller's stdio. */
         run->pidfd = sp_fd_above_stdio(res->pidfd);
         run->daemon_pid = res->reports.daemon_pid;
-        /* A handshake's, or a plain blocking run's, for after the child's exit. */
-        run->report_fd = res->report_fd;
-        run->report_after_exit = res->report_fd >= 0 && !c->cfg.handshake;
         if (c->cfg.handshake) {
+                run->report_fd = res->report_fd;
                 run->notify_fd = res->handshake_fd;
                 /* A daemon's start returned once it waited for us. */
                 run->handshake = c->cfg.daemonize ? SP_HANDSHAKE_WAITING : SP_HANDSHAKE_STARTED;
@@ -62,27 +60,6 @@ static int remember_pidfile(subproc *c)
         return c->run.pidfile ? 0 : sp_error(ENOMEM, "out of memory starting the child");
 }
 
-/* Issue 17: whether a blocking run can read its exec report after the child's exit, which
- * spares the parent a sleep per spawn (see sp_spawn()): its only business meanwhile is to wait
- * and to read the captures, which a child that failed before exec leaves empty (and "" is
- * what a failed start delivers).  Not with anything a failed start handles otherwise than a
- * finished run: the caller's own pipe ends and pty, feeds, memory files, a pidfile, a scope,
- * readiness, a daemon, a handshake, a hook.  Nor with a timeout, which counts from the start:
- * under an emulated vfork (valgrind's fork) it could end a child still before exec, and a
- * failure before exec would read as a timeout. */
-static bool reports_after_exit(const subproc *c, const struct sp_plan_builder *b,
-                               enum sp_run_kind kind)
-{
-        const struct sp_run *run = &c->run;
-        const struct sp_spawn_fds *s = &b->fds;
-
-        return kind == SP_RUN_BLOCKING && !c->cfg.timeout_ms && !c->cfg.daemonize &&
-               !c->cfg.handshake && !c->cfg.hook && !c->cfg.pidfile && run->nfeeds == 0 &&
-               run->out_memfd < 0 && run->err_memfd < 0 && run->ready_fd < 0 && run->scope.fd < 0 &&
-               s->caller_read[0] < 0 && s->caller_read[1] < 0 && s->caller_write < 0 &&
-               s->pty_master < 0;
-}
-
 static int start(subproc *c, enum sp_run_kind kind)
 {
         struct sp_plan_builder b;
@@ -101,7 +78,6 @@ static int start(subproc *c, enum sp_run_kind kind)
                 /* Only a hook can keep a child from exec (the rest is system calls). */
                 if (c->cfg.timeout_ms && c->cfg.hook)
                         b.plan.report_deadline_ms = c->run.started_ms + c->cfg.timeout_ms;
-                b.plan.reports_after_exit = reports_after_exit(c, &b, kind);
                 r = sp_spawn(&b.plan, &res);
                 if (r < 0)
                         r = sp_error(-r, "cannot start %s: %s", c->run.exec_path, strerror(-r));

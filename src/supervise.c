@@ -237,58 +237,16 @@ static int judge(const subproc *c, int status, int *exitstatus)
         return r;
 }
 
-/* A run whose exec report was left for after the child's exit (issue 17): 0 when it exec'd;
- * else the run ends as a start that failed, -1 with its message, and subproc_status() and the
- * usage stay the last finished run's (`last_usage`), as after any failed start.  Also when the
- * wait itself failed (`reaped` false: an allocation in the I/O loop, say): the child made by
- * CLONE_VFORK had exec'd or exited when the spawn returned, so its reports are all in, and
- * one that failed has exited and is reaped here. */
-static int check_exec_report(subproc *c, const struct rusage *last_usage, bool reaped)
-{
-        struct sp_reports got = { .daemon_pid = -1 };
-        int saved_errno = errno, r;
-
-        c->run.report_after_exit = false;
-        /* Without a report that the child failed (a pipe we could not read), a wait that
-         * failed goes on as one: the child may be running the program. */
-        if (sp_reports_after_exit(c->run.report_fd, &got) ||
-            (!reaped && got.failure.stage == SP_STEP_REPORT)) {
-                sp_close(&c->run.report_fd);
-                errno = saved_errno;
-                return 0;
-        }
-        r = sp_report_describe(c, &got.failure);
-        saved_errno = errno;
-        if (!reaped) {
-                int status;
-
-                (void)sp_reap_child(c->run.pid, c->run.pidfd, &status, NULL);
-        }
-        errno = saved_errno;
-        c->run.rusage = *last_usage;
-        c->run.pid = -1; /* no run finished */
-        (void)sp_run_end(c, c->run.status, false);
-        return r;
-}
-
 /* Supervise until give_up_at: 1 when the run has ended (*ret its result: 0, or -1 with the
  * error set), 0 when the child still runs at give_up_at (nothing set, errno kept). */
 static int finish(subproc *c, int *exitstatus, long long give_up_at, int *ret)
 {
         int saved_errno = errno, status = 0, r;
-        struct rusage last_usage = c->run.rusage;
 
         r = supervise(c, give_up_at, &status);
         if (r == 0) {
                 errno = saved_errno;
                 return 0;
-        }
-        /* The wait failed: reaped behind our back (ECHILD: SIGCHLD ignored, a handler that
-         * reaps every child), or the I/O loop failed.  A start that failed still says why. */
-        if (r < 0 && c->run.report_after_exit &&
-            check_exec_report(c, &last_usage, errno == ECHILD) < 0) {
-                *ret = -1;
-                return 1;
         }
         if (r < 0) {
                 /* The child may block on a pipe nobody reads any more: do not wait for it. */
@@ -298,10 +256,6 @@ static int finish(subproc *c, int *exitstatus, long long give_up_at, int *ret)
                         (void)sp_run_end(c, -1, false);
                 /* A run whose wait failed has no status, even when the abort reaped one. */
                 c->run.status = -1;
-                *ret = -1;
-                return 1;
-        }
-        if (c->run.report_after_exit && check_exec_report(c, &last_usage, true) < 0) {
                 *ret = -1;
                 return 1;
         }

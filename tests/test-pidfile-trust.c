@@ -35,11 +35,26 @@
 
 /* A helper that sleeps and holds nothing: a process whose pid a pidfile may name by accident
  * (a recycled pid) or on purpose (an attacker's victim). */
+static void comm_of(pid_t pid, char *buf, size_t size);
+
+/* The victim, started, and past its exec: subproc_run_async() returns once the exec can no
+ * longer fail, as posix_spawn() does, and the kernel gives the process the program's name
+ * (/proc/PID/comm, which the name match reads) a moment later. */
 static subproc *victim_start(pid_t *ret_pid)
 {
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--sleep-ms=60000", NULL);
+        const char *base = strrchr(HELPER_PATH, '/') + 1;
+        char comm[64];
 
         assert_ll_equal(subproc_run_async(c, ret_pid), 0);
+        for (int i = 0; i < 10000; i++) {
+                comm_of(*ret_pid, comm, sizeof comm);
+                if (strncmp(comm, base, 15) == 0)
+                        return c;
+                usleep(1000);
+        }
+        print_error("the victim's name is still %s\n", comm);
+        fail();
         return c;
 }
 

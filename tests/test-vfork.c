@@ -1,0 +1,259 @@
+/* Issue 17: the exec report of a child made with clone(CLONE_VM|CLONE_VFORK) is read at once
+ * when clone returns, without waiting for the pipe's EOF, but only when the child's mark
+ * shows that it really ran in our memory while we were suspended.
+ *
+ * This program defines clone() itself, in front of libc's (an executable's symbol comes first
+ * for the library linked into it), to play the two situations that decide it:
+ *  - an emulated vfork, as valgrind and qemu-user make it: CLONE_VM and CLONE_VFORK dropped, so
+ *    clone returns at once while the child, a copy, is still on its way to exec (delayed
+ *    here, so that it surely is).  A start that failed must still be reported by the start,
+ *    not taken for a success;
+ *  - a process forked by another thread while the pipe's write end is open (here: forked
+ *    just before the real clone) that holds it for long after: with a real vfork the start
+ *    must not wait for the EOF that process keeps off, whether the exec worked or failed.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h" /* SUBPROC_SPAWN_FORK: which child this build starts */
+#include "support/support.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define T_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define T_UNDER_TSAN 1
+#endif
+#endif
+
+enum clone_play {
+        PLAY_NONE,     /* libc's clone, as it is */
+        PLAY_EMULATED, /* no CLONE_VM, no CLONE_VFORK, the child 100 ms late */
+        PLAY_HOLDER,   /* a process forked first keeps every fd we have for 30 s */
+};
+
+static enum clone_play play;
+static pid_t holders[16];
+static size_t nholders;
+
+typedef int clone_fn(int (*)(void *), void *, int, void *, ...);
+
+/* The emulated child's entry: late, then what the library asked for.  It runs in a copy of
+ * our memory, so the statics are its own. */
+static int (*late_fn)(void *);
+
+static int late_entry(void *arg)
+{
+        const struct timespec late = { 0, 100 * 1000 * 1000 };
+
+        (void)syscall(SYS_nanosleep, &late, NULL);
+        return late_fn(arg);
+}
+
+static void fork_holder(void)
+{
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                const struct timespec hold = { 30, 0 };
+
+                (void)syscall(SYS_nanosleep, &hold, NULL);
+                _exit(0);
+        }
+        if (pid > 0 && nholders < sizeof holders / sizeof holders[0])
+                holders[nholders++] = pid;
+}
+
+int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+        static clone_fn *real;
+        pid_t *parent_tid, *child_tid;
+        void *tls;
+        va_list ap;
+
+        va_start(ap, arg);
+        parent_tid = va_arg(ap, pid_t *);
+        tls = va_arg(ap, void *);
+        child_tid = va_arg(ap, pid_t *);
+        va_end(ap);
+        if (!real)
+                real = (clone_fn *)dlsym(RTLD_NEXT, "clone");
+        if ((flags & CLONE_VM) && play == PLAY_EMULATED) {
+                late_fn = fn;
+                fn = late_entry;
+                flags &= ~(CLONE_VM | CLONE_VFORK);
+        } else if ((flags & CLONE_VM) && play == PLAY_HOLDER) {
+                fork_holder();
+        }
+        return real(fn, stack, flags, arg, parent_tid, tls, child_tid);
+}
+
+static void end_holders(void)
+{
+        for (size_t i = 0; i < nholders; i++) {
+                int status;
+
+                (void)kill(holders[i], SIGKILL);
+                (void)waitpid(holders[i], &status, 0);
+        }
+        nholders = 0;
+        play = PLAY_NONE;
+}
+
+static double now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static subproc *true_helper(void)
+{
+        return subproc_new_args(HELPER_PATH, "--no-report", "--exit=0", NULL);
+}
+
+/* A child that fails before exec, in a step only the child can take. */
+static subproc *failing_helper(void)
+{
+        subproc *c = true_helper();
+
+        subproc_set_cwd(c, "/nonexistent/subproc-dir");
+        return c;
+}
+
+/* The portable build's child is a fork(): no clone() to play with. */
+static bool skip_without_clone(void)
+{
+        if (SUBPROC_SPAWN_FORK)
+                print_message("the -Dspawn=fork build makes no child with clone()\n");
+        return SUBPROC_SPAWN_FORK;
+}
+
+static bool skip_emulation(void)
+{
+        if (skip_without_clone())
+                return true;
+#ifdef T_UNDER_TSAN
+        /* The emulated child is a fork TSan never hears of, running the test's code. */
+        return true;
+#else
+        return false;
+#endif
+}
+
+static void test_emulated_vfork_failure_reported_by_the_start(void **state)
+{
+        subproc *c;
+
+        (void)state;
+        if (skip_emulation())
+                skip();
+        play = PLAY_EMULATED;
+        c = failing_helper();
+        assert_run_fails(c, ENOENT, "chdir");
+        assert_run_async_fails(c, ENOENT, "chdir");
+        subproc_free(c);
+        play = PLAY_NONE;
+}
+
+static void test_emulated_vfork_success(void **state)
+{
+        subproc *c;
+        int status = -1;
+        pid_t pid;
+
+        (void)state;
+        if (skip_emulation())
+                skip();
+        play = PLAY_EMULATED;
+        c = true_helper();
+        assert_ll_equal(subproc_run(c, &status), 0);
+        assert_ll_equal(status, 0);
+        assert_ll_equal(subproc_run_async(c, &pid), 0);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_ll_equal(status, 0);
+        subproc_free(c);
+        play = PLAY_NONE;
+        assert_no_children();
+}
+
+/* The holder keeps the pipe's write end for 30 s; a start that waited for the EOF would take
+ * that long.  The bound only catches such a wait. */
+static void test_fork_meanwhile_holds_no_start_up(void **state)
+{
+        subproc *c;
+        int status = -1, rc;
+        double t0;
+        pid_t pid;
+
+        (void)state;
+        if (skip_without_clone())
+                skip();
+        nholders = 0;
+        play = PLAY_HOLDER;
+        c = true_helper();
+        t0 = now_ms();
+        rc = subproc_run(c, &status);
+        assert_ll_equal(rc, 0);
+        assert_ll_equal(status, 0);
+        rc = subproc_run_async(c, &pid);
+        assert_ll_equal(rc, 0);
+        assert_ll_equal(subproc_wait(c, &status), 0);
+        assert_ll_equal(status, 0);
+        subproc_set_timeout(c, 60000, 1000);
+        assert_ll_equal(subproc_run(c, &status), 0);
+        assert_true(now_ms() - t0 < 15000);
+        assert_true(nholders == 3);
+        subproc_free(c);
+        end_holders();
+        assert_no_children();
+}
+
+static void test_fork_meanwhile_failure_still_reported(void **state)
+{
+        subproc *c;
+        double t0;
+
+        (void)state;
+        if (skip_without_clone())
+                skip();
+        nholders = 0;
+        play = PLAY_HOLDER;
+        c = failing_helper();
+        t0 = now_ms();
+        assert_run_fails_with_children(c, ENOENT, "chdir");
+        assert_true(now_ms() - t0 < 15000);
+        assert_true(nholders == 1);
+        subproc_free(c);
+        end_holders();
+        assert_no_children();
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                T_TEST(test_emulated_vfork_failure_reported_by_the_start),
+                T_TEST(test_emulated_vfork_success),
+                T_TEST(test_fork_meanwhile_holds_no_start_up),
+                T_TEST(test_fork_meanwhile_failure_still_reported),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
