@@ -2,18 +2,24 @@
  * raw clone with subproc's system calls added one kind at a time, subproc_run() and
  * posix_spawn, taking turns of N spawns, R rounds, in a parent of RSS MiB.
  *
- *     bench-spawn-steps [ROUNDS [N [RSS_MIB [MODES]]]]     (defaults: 10 300 0 rabcdefsp)
+ *     bench-spawn-steps [ROUNDS [N [RSS_MIB [MODES [THREADS]]]]]
+ *                                                   (defaults: 10 300 0 rabcdefsp 1)
  *
  * MODES, one letter each: r the raw clone (clone(CLONE_VM|CLONE_VFORK), execve, waitpid);
- * a + the exec report pipe, read right after clone; b + CLONE_PIDFD and waitid(P_PIDFD);
+ * a + the exec report pipe, read without waiting once clone returns (a zero-timeout poll, as
+ * subproc does after a real vfork); b + CLONE_PIDFD and waitid(P_PIDFD);
  * c + the child's read of /proc/self/status; d + /dev/null opened and dup3'd onto 0-2;
  * e + close_range(CLOSE_RANGE_CLOEXEC), the child's mask, every signal blocked around clone;
  * f all of a-e; s subproc_run(); k subproc_run() capturing 100 bytes of bench-emit into a
  * buffer; p posix_spawn() and waitpid().
- * Prints spawns per second and the ratio to the first mode for each. */
+ * Prints spawns per second and the ratio to the first mode for each.  With THREADS > 1 each
+ * turn is taken twice, by one thread and by THREADS threads at once (N spawns each), and the
+ * scaling of each mode (its THREADS-thread rate over its one-thread rate) is printed too. */
 #include <subproc.h>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -55,7 +61,7 @@ struct plan {
 
 static char *noop_argv[] = { BENCH_NOOP_PATH, NULL };
 static const char *emit_argv[] = { BENCH_EMIT_PATH, "100", NULL };
-static char child_stack[64 * 1024] __attribute__((aligned(16)));
+static _Thread_local char child_stack[64 * 1024] __attribute__((aligned(16)));
 
 /* Raw system calls only: the child shares our memory. */
 static int child(void *arg)
@@ -123,8 +129,12 @@ static void raw_clone(unsigned steps)
         if (steps & STEP_REPORT) {
                 int err;
 
+                struct pollfd ready = { .fd = report[0], .events = POLLIN };
+
                 close(report[1]);
-                if (read(report[0], &err, sizeof err) != 0)
+                /* CLONE_VFORK: the child has exec'd past its point of no return or exited, so
+                 * a report would be in the pipe already. */
+                if (poll(&ready, 1, 0) > 0 && read(report[0], &err, sizeof err) > 0)
                         die("exec");
                 close(report[0]);
         }
@@ -187,17 +197,55 @@ static double now_s(void)
         return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+struct turn {
+        char mode;
+        int n;
+        pthread_t thread;
+};
+
+static void *run_turn(void *arg)
+{
+        const struct turn *t = arg;
+
+        for (int i = 0; i < t->n; i++)
+                spawn_once(t->mode);
+        return NULL;
+}
+
+/* n spawns of mode in each of `threads` threads at once: the seconds it took. */
+static double take_turn(char mode, int n, int threads)
+{
+        struct turn turns[64];
+        double start = now_s();
+
+        if (threads == 1) {
+                turns[0] = (struct turn){ mode, n, 0 };
+                run_turn(&turns[0]);
+                return now_s() - start;
+        }
+        for (int t = 0; t < threads; t++) {
+                turns[t] = (struct turn){ mode, n, 0 };
+                if (pthread_create(&turns[t].thread, NULL, run_turn, &turns[t]) != 0)
+                        die("pthread_create");
+        }
+        for (int t = 0; t < threads; t++)
+                pthread_join(turns[t].thread, NULL);
+        return now_s() - start;
+}
+
 int main(int argc, char **argv)
 {
         int rounds = argc > 1 ? atoi(argv[1]) : 10, n = argc > 2 ? atoi(argv[2]) : 300;
         size_t rss = (size_t)(argc > 3 ? atol(argv[3]) : 0) << 20;
         const char *modes = argc > 4 ? argv[4] : "rabcdefsp";
-        double took[32] = { 0 };
+        int threads = argc > 5 ? atoi(argv[5]) : 1;
+        double took[32] = { 0 }, took_threads[32] = { 0 };
         size_t nmodes = strlen(modes);
 
         if (rounds < 1 || n < 1 || nmodes == 0 || nmodes > 32 ||
-            strspn(modes, "rabcdefskp") != nmodes) {
-                fprintf(stderr, "usage: %s [ROUNDS [N [RSS_MIB [MODES of rabcdefskp]]]]\n",
+            strspn(modes, "rabcdefskp") != nmodes || threads < 1 || threads > 64) {
+                fprintf(stderr,
+                        "usage: %s [ROUNDS [N [RSS_MIB [MODES of rabcdefskp [THREADS <= 64]]]]]\n",
                         argv[0]);
                 return 2;
         }
@@ -211,15 +259,20 @@ int main(int argc, char **argv)
         }
         for (int r = 0; r < rounds; r++)
                 for (size_t k = 0; k < nmodes; k++) {
-                        double start = now_s();
-
-                        for (int i = 0; i < n; i++)
-                                spawn_once(modes[k]);
-                        took[k] += now_s() - start;
+                        took[k] += take_turn(modes[k], n, 1);
+                        if (threads > 1)
+                                took_threads[k] += take_turn(modes[k], n, threads);
                 }
-        for (size_t k = 0; k < nmodes; k++)
-                printf("%c: %6.0f spawns/s  %7.1f us each  %.3fx %c\n", modes[k],
-                       rounds * n / took[k], took[k] / (rounds * n) * 1e6, took[0] / took[k],
-                       modes[0]);
+        for (size_t k = 0; k < nmodes; k++) {
+                double rate = rounds * n / took[k];
+
+                printf("%c: %6.0f spawns/s  %7.1f us each  %.3fx %c", modes[k], rate,
+                       took[k] / (rounds * n) * 1e6, took[0] / took[k], modes[0]);
+                if (threads > 1)
+                        printf("   %d threads: %6.0f spawns/s, %.3fx one thread", threads,
+                               rounds * n * threads / took_threads[k],
+                               rounds * n * threads / took_threads[k] / rate);
+                printf("\n");
+        }
         return 0;
 }
