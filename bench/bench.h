@@ -77,6 +77,7 @@ void workers_stop(void);
 #define MAX_SAMPLES 32
 struct cell {
         double samples[MAX_SAMPLES];
+        int pool[MAX_SAMPLES]; /* which rounds each sample pooled: the same for every method */
         int n;
         bool failed;
         bool skipped; /* method not built in (GLib) */
@@ -99,7 +100,9 @@ void watch_start(void);
 double watch_report(void);
 void print_header(void);
 void print_row(const struct row *row);
-/* cells[a] / cells[b] by median, or 0 when either is missing. */
+/* cells[a] / cells[b]: the median of the ratios of their samples that pooled the same rounds
+ * (a slow spell of the machine then cancels out instead of landing on one method's median),
+ * or the ratio of the medians when fewer than 3 samples pair up; 0 when either is missing. */
 double row_ratio(const struct row *row, enum method a, enum method b);
 
 #endif

@@ -193,11 +193,29 @@ static void format_cell(const struct cell *c, enum unit unit, char *out, size_t 
                 snprintf(out, len, "%.0f ±%.0f%%", median, cell_spread_percent(c));
 }
 
+static int compare_ratios(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return (x > y) - (x < y);
+}
+
 double row_ratio(const struct row *row, enum method a, enum method b)
 {
-        double x = cell_median(&row->cells[a]), y = cell_median(&row->cells[b]);
+        const struct cell *ca = &row->cells[a], *cb = &row->cells[b];
+        double x = cell_median(ca), y = cell_median(cb), pairs[MAX_SAMPLES];
+        int n = 0;
 
-        return x > 0 && y > 0 ? x / y : 0;
+        if (x <= 0 || y <= 0)
+                return 0;
+        for (int i = 0; i < ca->n; i++)
+                for (int j = 0; j < cb->n; j++)
+                        if (ca->pool[i] == cb->pool[j] && cb->samples[j] > 0)
+                                pairs[n++] = ca->samples[i] / cb->samples[j];
+        if (n < 3)
+                return x / y;
+        qsort(pairs, (size_t)n, sizeof *pairs, compare_ratios);
+        return n % 2 ? pairs[n / 2] : (pairs[n / 2 - 1] + pairs[n / 2]) / 2;
 }
 
 static void format_ratio(double ratio, char *out, size_t len)
