@@ -1560,7 +1560,9 @@ SUBPROC_EXPORT int subproc_pidfile_status_match(const char *path,
  * holds the lock, exe is NULL and the pid the file names is running (it may be the daemon: it is
  * not stopped, and the file stays), EACCES or ENOTSUP when it cannot be told, ENOTSUP on kernels
  * without pidfds (no signal without one), EDEADLK when the caller itself holds the file,
- * ETIMEDOUT when it is still held after SIGKILL (signals were sent), EPERM when `exe` is
+ * ETIMEDOUT when it is still held after SIGKILL (signals were sent), EBUSY when those
+ * signalled are gone but processes it may not signal still hold it (see EPERM; signals were
+ * sent, the file stays), EPERM when `exe` is
  * given and the holder the file names does not run it, or the refusals of
  * subproc_pidfile_read().  Must not run twice at once for the same path.
  * Thread safety: safe.  Async-signal safety: no. */
@@ -1578,8 +1580,10 @@ struct subproc_stop_step {
  * signalled: EPERM).  Returns 1 when the service was signalled and is gone (the file
  * removed), 0 when nothing ran (a stale file removed; a missing one is fine), or -1 with errno
  * as subproc_pidfile_stop(), and ETIMEDOUT when it still runs after the last step (signals
- * were sent, the file stays); EINVAL for an empty schedule, a step whose signal is not one,
- * or an empty name.  Must not run twice at once for the same path.
+ * were sent, the file stays); EBUSY when the processes signalled are gone but the lock is
+ * then held by processes it may not signal (those EPERM would refuse: the message says why;
+ * the file stays); EINVAL for an empty schedule, a step whose signal is not one, or an empty
+ * name.  Must not run twice at once for the same path.
  * Thread safety: safe.  Async-signal safety: no. */
 SUBPROC_EXPORT int subproc_pidfile_stop_schedule(const char *path,
                                                  const struct subproc_pidfile_match *match,

@@ -576,6 +576,28 @@ static void wait_step(struct probe *p, bool by_exe, int wait_ms)
                 (void)sp_pidfile_lock_within(p->fd, ms_until(deadline));
 }
 
+/* The first of the signalled processes that still runs (the one an ETIMEDOUT names), or the
+ * first holder when none of them has a pidfd to tell. */
+static pid_t still_running(const struct probe *p)
+{
+        for (size_t i = 0; i < p->nholders; i++)
+                if (p->holders[i].pidfd >= 0 && sp_pidfd_wait_exit(p->holders[i].pidfd, 0) < 0)
+                        return p->holders[i].pid;
+        return p->holders[0].pid;
+}
+
+/* A refusal (EPERM) of a later round, after signals were sent: those signalled are gone, but
+ * the lock is held by processes we may not signal.  Not EPERM, which says nobody was
+ * signalled: EBUSY, the refusal's reason kept in the message. */
+static int refused_after_signals(const struct probe *p)
+{
+        char why[256];
+
+        snprintf(why, sizeof why, "%s", subproc_errmsg());
+        return sp_error(EBUSY, "pidfile %s: the processes signalled are gone, but: %s", p->path,
+                        why);
+}
+
 /* Run the schedule: 1 when a process was signalled and is gone, 0 when none ran, -1. */
 static int run_schedule(struct probe *p, const struct sp_match *m,
                         const struct subproc_stop_step *steps, size_t n_steps)
@@ -588,13 +610,15 @@ static int run_schedule(struct probe *p, const struct sp_match *m,
                  * not: a daemon that drops it on SIGTERM and goes on is not stopped. */
                 int r = still_targets ? 1 : stop_targets(p, m, !stopped_holder, &by_exe);
 
+                if (r < 0 && signalled && errno == EPERM)
+                        return refused_after_signals(p);
                 if (r <= 0)
                         return r < 0 ? -1 : signalled;
                 if (step == n_steps)
                         return sp_error(ETIMEDOUT,
                                         "pidfile %s: pid %d still runs after the last step of "
                                         "the stop schedule (signal %d, %s, then %u ms)",
-                                        p->path, (int)p->holders[0].pid, steps[step - 1].signal,
+                                        p->path, (int)still_running(p), steps[step - 1].signal,
                                         strsignal(steps[step - 1].signal), steps[step - 1].wait_ms);
                 if (signal_holders(p, steps[step].signal) < 0)
                         return -1;

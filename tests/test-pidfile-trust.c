@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -985,6 +986,169 @@ static void test_holder_dropping_lock_on_term_is_killed(void **state)
         free(path);
 }
 
+/* Processes a case starts that are not its children (a child's children): killed by the
+ * teardown, so that a failed case leaves none holding its pipes. */
+static pid_t strays[4];
+static size_t nstrays;
+
+static void stray(pid_t pid)
+{
+        if (nstrays < sizeof strays / sizeof strays[0])
+                strays[nstrays++] = pid;
+}
+
+static int strays_teardown(void **state)
+{
+        while (nstrays > 0)
+                (void)kill(strays[--nstrays], SIGKILL);
+        return t_teardown(state);
+}
+
+/* The holder the file names is stopped, but a process it started, running another program,
+ * still holds the lock (it inherited the locked fd): that one is not the service asked for
+ * and is not signalled.  Signals were sent, so the refusal is not EPERM ("nobody signalled")
+ * but EBUSY, naming why; the file stays. */
+static void test_lock_left_to_a_stranger_after_the_stop(void **state)
+{
+        static const struct subproc_stop_step term[] = { { SIGTERM, 300 } };
+        char *path = t_make_temp_path(), self[PATH_MAX];
+        struct subproc_pidfile_match m = { .exe = self };
+        int sync[2], status = -1;
+        pid_t pid, stranger;
+        ssize_t n;
+
+        (void)state;
+        if (!t_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                free(path);
+                skip();
+        }
+        n = readlink("/proc/self/exe", self, sizeof self - 1);
+        assert_true(n > 0);
+        self[n] = '\0';
+        assert_ll_equal(pipe2(sync, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                char text[32];
+                pid_t child;
+                int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600), len;
+
+                if (fd < 0 || flock(fd, LOCK_EX) < 0)
+                        _exit(90);
+                len = snprintf(text, sizeof text, "%d\n", (int)getpid());
+                if (write(fd, text, (size_t)len) != len)
+                        _exit(91);
+                /* The stranger: another program, holding the locked fd it inherited. */
+                child = fork();
+                if (child == 0) {
+                        execl("/bin/sleep", "sleep", "60", (char *)NULL);
+                        _exit(92);
+                }
+                if (child < 0 || write(sync[1], &child, sizeof child) != sizeof child)
+                        _exit(93);
+                for (;;)
+                        pause();
+        }
+        close(sync[1]);
+        assert_ll_equal(read(sync[0], &stranger, sizeof stranger), (ssize_t)sizeof stranger);
+        close(sync[0]);
+        stray(stranger);
+        /* Until the stranger runs sleep, it is still a copy of us, and would match. */
+        for (int i = 0; i < 5000; i++) {
+                char exe[PATH_MAX], link[64];
+
+                snprintf(link, sizeof link, "/proc/%d/exe", (int)stranger);
+                n = readlink(link, exe, sizeof exe - 1);
+                if (n > 0 && (exe[n] = '\0', strcmp(exe, self) != 0))
+                        break;
+                usleep(1000);
+        }
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_stop_schedule(path, &m, term, 1), -1);
+        assert_errno_equal(errno, EBUSY);
+        assert_contains(subproc_errmsg(), "the processes signalled are gone");
+        assert_contains(subproc_errmsg(), "do not run the executable given");
+        assert_ll_equal(waitpid(pid, &status, 0), pid);
+        assert_killed_by(status, SIGTERM);
+        assert_ll_equal(kill(stranger, 0), 0);
+        assert_true(t_file_exists(path));
+        assert_ll_equal(kill(stranger, SIGKILL), 0);
+        nstrays = 0;
+        (void)unlink(path);
+        free(path);
+}
+
+/* Two holders the file does not name (it names their parent, gone), both running the
+ * executable asked for, both signalled: the one that dies of SIGTERM is gone, the other
+ * ignores it.  The schedule runs out, and its message names the one that still runs (it
+ * named the first one signalled, gone by then). */
+static void test_timeout_names_the_holder_that_runs(void **state)
+{
+        static const struct subproc_stop_step term[] = { { SIGTERM, 300 } };
+        char *path = t_make_temp_path(), self[PATH_MAX], named[64];
+        struct subproc_pidfile_match m = { .exe = self };
+        int sync[2], status = -1, rec[2];
+        pid_t pid, dies = -1, stays = -1;
+        ssize_t n;
+
+        (void)state;
+        if (!t_have_pidfds()) {
+                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+                free(path);
+                skip();
+        }
+        n = readlink("/proc/self/exe", self, sizeof self - 1);
+        assert_true(n > 0);
+        self[n] = '\0';
+        assert_ll_equal(pipe2(sync, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                char text[32];
+                int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600), len;
+
+                if (fd < 0 || flock(fd, LOCK_EX) < 0)
+                        _exit(90);
+                len = snprintf(text, sizeof text, "%d\n", (int)getpid());
+                if (write(fd, text, (size_t)len) != len)
+                        _exit(91);
+                for (int ignores = 0; ignores < 2; ignores++) {
+                        if (fork() == 0) {
+                                int me[2] = { (int)getpid(), ignores };
+
+                                if (ignores)
+                                        signal(SIGTERM, SIG_IGN);
+                                if (write(sync[1], me, sizeof me) != sizeof me)
+                                        _exit(92);
+                                for (;;)
+                                        pause();
+                        }
+                }
+                _exit(0);
+        }
+        close(sync[1]);
+        for (int i = 0; i < 2; i++) {
+                assert_ll_equal(read(sync[0], rec, sizeof rec), (ssize_t)sizeof rec);
+                *(rec[1] ? &stays : &dies) = rec[0];
+                stray(rec[0]);
+        }
+        close(sync[0]);
+        assert_ll_equal(waitpid(pid, &status, 0), pid);
+        assert_ll_equal(status, 0);
+        errno = 0;
+        assert_ll_equal(subproc_pidfile_stop_schedule(path, &m, term, 1), -1);
+        assert_errno_equal(errno, ETIMEDOUT);
+        snprintf(named, sizeof named, "pid %d still runs", (int)stays);
+        assert_contains(subproc_errmsg(), named);
+        assert_ll_equal(kill(stays, 0), 0);
+        assert_ll_equal(kill(stays, SIGKILL), 0);
+        (void)kill(dies, SIGKILL);
+        nstrays = 0;
+        (void)unlink(path);
+        free(path);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1004,6 +1168,10 @@ int main(void)
                 T_TEST(test_locked_holder_must_match),
                 T_TEST(test_stop_schedule_bad_arguments),
                 T_TEST(test_holder_dropping_lock_on_term_is_killed),
+                cmocka_unit_test_setup_teardown(test_lock_left_to_a_stranger_after_the_stop,
+                                                t_setup, strays_teardown),
+                cmocka_unit_test_setup_teardown(test_timeout_names_the_holder_that_runs, t_setup,
+                                                strays_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -188,8 +188,7 @@ static void test_status_kept_until_a_run_finishes(void **state)
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(WEXITSTATUS(subproc_status(c)), 3);
 
-        /* A start that fails finishes no run; its capture is "" (the report of a run with
-         * only captures to serve is read after the child's exit: issue 17). */
+        /* A start that fails finishes no run; its capture is "". */
         subproc_set_cwd(c, "/nonexistent/subproc-dir");
         assert_run_fails(c, ENOENT, "chdir");
         assert_true(WIFEXITED(subproc_status(c)));
