@@ -1,0 +1,207 @@
+/* Issue 17: does switching between parent processes of different sizes, as subproc-bench's
+ * spawn grid does every 20 ms, cost subproc more than the raw clone?  One worker process per
+ * RSS given (MiB, ballast touched), and the two methods taking turns of N spawns in each
+ * worker in turn, R rounds; prints, per worker, subproc_run() / raw clone as the median (and
+ * quartiles) of the per-round ratios.
+ *
+ *     bench-worker-turns ROUNDS N RSS_MIB...          (e.g. 30 16 1 4096, then 10 300 1 4096)
+ *
+ * With WITH_FORK=1 in the environment each worker also makes one fork()+exec before each pair
+ * of turns, as the grid's fork+exec and GLib columns do in the same worker between
+ * subproc's turns (a fork write-protects the whole address space until it is written again).
+ */
+#include <subproc.h>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_WORKERS 8
+#define MAX_ROUNDS 400
+
+extern char **environ;
+
+static char *noop_argv[] = { BENCH_NOOP_PATH, NULL };
+static char child_stack[64 * 1024] __attribute__((aligned(16)));
+
+struct worker {
+        pid_t pid;
+        int to, from; /* our ends of its two pipes */
+};
+
+static void die(const char *what)
+{
+        perror(what);
+        exit(1);
+}
+
+/* Raw system calls only: the child shares our memory. */
+static int raw_child(void *arg)
+{
+        (void)arg;
+        (void)syscall(SYS_execve, noop_argv[0], noop_argv, environ);
+        syscall(SYS_exit, 127);
+        return 0;
+}
+
+static void spawn_once(char method)
+{
+        int status;
+
+        if (method == 'f') {
+                pid_t pid = fork();
+
+                if (pid == 0) {
+                        execve(noop_argv[0], noop_argv, environ);
+                        _exit(127);
+                }
+                if (pid < 0 || waitpid(pid, &status, 0) != pid)
+                        die("fork");
+        } else if (method == 'r') {
+                pid_t pid = clone(raw_child, child_stack + sizeof child_stack,
+                                  CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
+
+                if (pid < 0 || waitpid(pid, &status, 0) != pid)
+                        die("raw clone");
+        } else {
+                subproc *c = subproc_new_argv((const char *const *)noop_argv);
+
+                subproc_set_raw_status(c);
+                if (subproc_run(c, &status) < 0 || status != 0) {
+                        fprintf(stderr, "subproc: %s\n", subproc_errmsg());
+                        exit(1);
+                }
+                subproc_free(c);
+        }
+}
+
+static double now_s(void)
+{
+        struct timespec t;
+
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The worker: its ballast, then a turn of n spawns per method letter read, the seconds back. */
+static void worker_main(size_t rss, int n, int in, int out)
+{
+        char method;
+
+        if (rss) {
+                char *ballast = mmap(NULL, rss, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                                     -1, 0);
+
+                if (ballast == MAP_FAILED)
+                        die("mmap");
+                memset(ballast, 1, rss);
+        }
+        while (read(in, &method, 1) == 1) {
+                double start = now_s(), took;
+
+                for (int i = 0; i < (method == 'f' ? 1 : n); i++)
+                        spawn_once(method);
+                took = now_s() - start;
+                if (write(out, &took, sizeof took) != sizeof took)
+                        die("write");
+        }
+        _exit(0);
+}
+
+/* Worker i of workers: it closes the earlier workers' pipe ends it inherited, so that each
+ * sees its end of input when we close ours. */
+static void start_worker(struct worker *workers, int i, size_t rss, int n)
+{
+        struct worker *w = &workers[i];
+        int to[2], from[2];
+
+        if (pipe2(to, O_CLOEXEC) < 0 || pipe2(from, O_CLOEXEC) < 0)
+                die("pipe2");
+        w->pid = fork();
+        if (w->pid < 0)
+                die("fork");
+        if (w->pid == 0) {
+                for (int k = 0; k < i; k++) {
+                        close(workers[k].to);
+                        close(workers[k].from);
+                }
+                close(to[1]);
+                close(from[0]);
+                worker_main(rss, n, to[0], from[1]);
+        }
+        close(to[0]);
+        close(from[1]);
+        w->to = to[1];
+        w->from = from[0];
+}
+
+static double turn(const struct worker *w, char method)
+{
+        double took;
+
+        if (write(w->to, &method, 1) != 1 || read(w->from, &took, sizeof took) != sizeof took)
+                die("worker");
+        return took;
+}
+
+static int compare(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+        static double ratio[MAX_WORKERS][MAX_ROUNDS];
+        struct worker workers[MAX_WORKERS];
+        int rounds = argc > 1 ? atoi(argv[1]) : 0, n = argc > 2 ? atoi(argv[2]) : 0;
+        int nworkers = argc - 3;
+        const char *with_fork = getenv("WITH_FORK");
+
+        if (rounds < 4 || rounds > MAX_ROUNDS || n < 1 || nworkers < 1 || nworkers > MAX_WORKERS) {
+                fprintf(stderr, "usage: %s ROUNDS(4-%d) N RSS_MIB... (1 to %d workers)\n", argv[0],
+                        MAX_ROUNDS, MAX_WORKERS);
+                return 2;
+        }
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        for (int w = 0; w < nworkers; w++)
+                start_worker(workers, w, (size_t)atol(argv[3 + w]) << 20, n);
+        /* Each round visits every worker, a different one first, and in each the two methods
+         * take turns, a different one first. */
+        for (int r = 0; r < rounds; r++) {
+                for (int k = 0; k < nworkers; k++) {
+                        const struct worker *w = &workers[(k + r) % nworkers];
+                        double raw, mine;
+
+                        if (with_fork && strcmp(with_fork, "1") == 0)
+                                (void)turn(w, 'f');
+                        if (r % 2) {
+                                raw = turn(w, 'r');
+                                mine = turn(w, 's');
+                        } else {
+                                mine = turn(w, 's');
+                                raw = turn(w, 'r');
+                        }
+                        ratio[(k + r) % nworkers][r] = raw / mine;
+                }
+        }
+        for (int w = 0; w < nworkers; w++) {
+                qsort(ratio[w], (size_t)rounds, sizeof ratio[w][0], compare);
+                printf("worker %d (RSS %s MiB): subproc / raw clone %.3fx (quartiles %.3f-%.3f)\n",
+                       w, argv[3 + w], ratio[w][rounds / 2], ratio[w][rounds / 4],
+                       ratio[w][3 * rounds / 4]);
+                close(workers[w].to);
+                close(workers[w].from);
+                (void)waitpid(workers[w].pid, NULL, 0);
+        }
+        return 0;
+}
