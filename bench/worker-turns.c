@@ -6,11 +6,17 @@
  *
  *     bench-worker-turns ROUNDS N RSS_MIB...          (e.g. 30 16 1 4096, then 10 300 1 4096)
  *
- * With WITH_FORK=1 in the environment each worker also makes one fork()+exec before each pair
- * of turns, as the grid's fork+exec and GLib columns do in the same worker between
- * subproc's turns (a fork write-protects the whole address space until it is written again).
+ * BETWEEN=letters in the environment: before each pair of turns each worker also does, once,
+ * what the grid does in the same worker between subproc's turns: f a fork()+exec (the fork+exec
+ * column; a fork write-protects the whole address space until it is written again), g a GLib
+ * g_spawn_sync() (the GLib column; when built with GLib), u a subproc spawn as nobody (the
+ * "as nobody" rows: as root), n RLIMIT_NOFILE switched between 1024 and the hard limit (the
+ * grid's two NOFILE columns).
  */
 #include <subproc.h>
+#ifdef HAVE_GLIB
+#include <glib.h>
+#endif
 
 #include <fcntl.h>
 #include <sched.h>
@@ -19,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -52,11 +59,40 @@ static int raw_child(void *arg)
         return 0;
 }
 
-static void spawn_once(char method)
+/* One of the BETWEEN activities; false for a letter that is none. */
+static bool between_once(char what)
 {
+        struct rlimit nofile;
         int status;
 
-        if (method == 'f') {
+        if (what == 'n') {
+                if (getrlimit(RLIMIT_NOFILE, &nofile) < 0)
+                        die("getrlimit");
+                nofile.rlim_cur = nofile.rlim_cur == 1024 ? nofile.rlim_max : 1024;
+                if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+                        die("setrlimit");
+        } else if (what == 'u') {
+                subproc *c = subproc_new_argv((const char *const *)noop_argv);
+
+                subproc_set_uid(c, 65534);
+                subproc_set_gid(c, 65534);
+                subproc_set_raw_status(c);
+                if (subproc_run(c, &status) < 0) {
+                        fprintf(stderr, "subproc as nobody: %s\n", subproc_errmsg());
+                        exit(1);
+                }
+                subproc_free(c);
+#ifdef HAVE_GLIB
+        } else if (what == 'g') {
+                GError *error = NULL;
+
+                if (!g_spawn_sync(NULL, noop_argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL,
+                                  &status, &error)) {
+                        fprintf(stderr, "g_spawn_sync: %s\n", error->message);
+                        exit(1);
+                }
+#endif
+        } else if (what == 'f') {
                 pid_t pid = fork();
 
                 if (pid == 0) {
@@ -65,6 +101,18 @@ static void spawn_once(char method)
                 }
                 if (pid < 0 || waitpid(pid, &status, 0) != pid)
                         die("fork");
+        } else {
+                return false;
+        }
+        return true;
+}
+
+static void spawn_once(char method)
+{
+        int status;
+
+        if (between_once(method)) {
+                return;
         } else if (method == 'r') {
                 pid_t pid = clone(raw_child, child_stack + sizeof child_stack,
                                   CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
@@ -107,7 +155,7 @@ static void worker_main(size_t rss, int n, int in, int out)
         while (read(in, &method, 1) == 1) {
                 double start = now_s(), took;
 
-                for (int i = 0; i < (method == 'f' ? 1 : n); i++)
+                for (int i = 0; i < (strchr("fgnu", method) ? 1 : n); i++)
                         spawn_once(method);
                 took = now_s() - start;
                 if (write(out, &took, sizeof took) != sizeof took)
@@ -165,8 +213,12 @@ int main(int argc, char **argv)
         struct worker workers[MAX_WORKERS];
         int rounds = argc > 1 ? atoi(argv[1]) : 0, n = argc > 2 ? atoi(argv[2]) : 0;
         int nworkers = argc - 3;
-        const char *with_fork = getenv("WITH_FORK");
+        const char *between = getenv("BETWEEN");
 
+        if (between && strspn(between, "fgnu") != strlen(between)) {
+                fprintf(stderr, "%s: BETWEEN takes the letters f, g, n and u\n", argv[0]);
+                return 2;
+        }
         if (rounds < 4 || rounds > MAX_ROUNDS || n < 1 || nworkers < 1 || nworkers > MAX_WORKERS) {
                 fprintf(stderr, "usage: %s ROUNDS(4-%d) N RSS_MIB... (1 to %d workers)\n", argv[0],
                         MAX_ROUNDS, MAX_WORKERS);
@@ -182,8 +234,8 @@ int main(int argc, char **argv)
                         const struct worker *w = &workers[(k + r) % nworkers];
                         double raw, mine;
 
-                        if (with_fork && strcmp(with_fork, "1") == 0)
-                                (void)turn(w, 'f');
+                        for (const char *x = between ? between : ""; *x; x++)
+                                (void)turn(w, *x);
                         if (r % 2) {
                                 raw = turn(w, 'r');
                                 mine = turn(w, 's');
