@@ -1004,6 +1004,29 @@ static int strays_teardown(void **state)
         return t_teardown(state);
 }
 
+/* This program's executable, as /proc shows it: what a holder forked from us runs. */
+static void self_exe(char *buf, size_t size)
+{
+        ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+
+        assert_true(n > 0);
+        buf[n] = '\0';
+}
+
+/* In a forked child: lock the pidfile and write our pid into it, on an fd our own children
+ * inherit (no O_CLOEXEC), so that they hold the lock too.  Exits on failure. */
+static void hold_pidfile(const char *path)
+{
+        char text[32];
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600), len;
+
+        if (fd < 0 || flock(fd, LOCK_EX) < 0)
+                _exit(90);
+        len = snprintf(text, sizeof text, "%d\n", (int)getpid());
+        if (write(fd, text, (size_t)len) != len)
+                _exit(91);
+}
+
 /* The holder the file names is stopped, but a process it started, running another program,
  * still holds the lock (it inherited the locked fd): that one is not the service asked for
  * and is not signalled.  Signals were sent, so the refusal is not EPERM ("nobody signalled")
@@ -1023,22 +1046,14 @@ static void test_lock_left_to_a_stranger_after_the_stop(void **state)
                 free(path);
                 skip();
         }
-        n = readlink("/proc/self/exe", self, sizeof self - 1);
-        assert_true(n > 0);
-        self[n] = '\0';
+        self_exe(self, sizeof self);
         assert_ll_equal(pipe2(sync, O_CLOEXEC), 0);
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                char text[32];
                 pid_t child;
-                int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600), len;
 
-                if (fd < 0 || flock(fd, LOCK_EX) < 0)
-                        _exit(90);
-                len = snprintf(text, sizeof text, "%d\n", (int)getpid());
-                if (write(fd, text, (size_t)len) != len)
-                        _exit(91);
+                hold_pidfile(path);
                 /* The stranger: another program, holding the locked fd it inherited. */
                 child = fork();
                 if (child == 0) {
@@ -1090,7 +1105,6 @@ static void test_timeout_names_the_holder_that_runs(void **state)
         struct subproc_pidfile_match m = { .exe = self };
         int sync[2], status = -1, rec[2];
         pid_t pid, dies = -1, stays = -1;
-        ssize_t n;
 
         (void)state;
         if (!t_have_pidfds()) {
@@ -1098,21 +1112,12 @@ static void test_timeout_names_the_holder_that_runs(void **state)
                 free(path);
                 skip();
         }
-        n = readlink("/proc/self/exe", self, sizeof self - 1);
-        assert_true(n > 0);
-        self[n] = '\0';
+        self_exe(self, sizeof self);
         assert_ll_equal(pipe2(sync, O_CLOEXEC), 0);
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                char text[32];
-                int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600), len;
-
-                if (fd < 0 || flock(fd, LOCK_EX) < 0)
-                        _exit(90);
-                len = snprintf(text, sizeof text, "%d\n", (int)getpid());
-                if (write(fd, text, (size_t)len) != len)
-                        _exit(91);
+                hold_pidfile(path);
                 for (int ignores = 0; ignores < 2; ignores++) {
                         if (fork() == 0) {
                                 int me[2] = { (int)getpid(), ignores };
