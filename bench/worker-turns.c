@@ -2,7 +2,7 @@
  * spawn grid does every 20 ms, cost subproc more than the raw clone?  One worker process per
  * RSS given (MiB, ballast touched), and the two methods taking turns of N spawns in each
  * worker in turn, R rounds; prints, per worker, subproc_run() / raw clone as the median (and
- * quartiles) of the per-round ratios.
+ * quartiles) of the per-round ratios, and each method's minor page faults per spawn.
  *
  *     bench-worker-turns ROUNDS N RSS_MIB...          (e.g. 30 16 1 4096, then 10 300 1 4096)
  *
@@ -139,6 +139,17 @@ static double now_s(void)
         return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Minor page faults so far of this process and of its reaped children (a child that shares
+ * our memory faults as a task of its own). */
+static long minor_faults(void)
+{
+        struct rusage self, children;
+
+        if (getrusage(RUSAGE_SELF, &self) < 0 || getrusage(RUSAGE_CHILDREN, &children) < 0)
+                die("getrusage");
+        return self.ru_minflt + children.ru_minflt;
+}
+
 /* The worker: its ballast, then a turn of n spawns per method letter read, the seconds back. */
 static void worker_main(size_t rss, int n, int in, int out)
 {
@@ -153,12 +164,14 @@ static void worker_main(size_t rss, int n, int in, int out)
                 memset(ballast, 1, rss);
         }
         while (read(in, &method, 1) == 1) {
-                double start = now_s(), took;
+                long faults = minor_faults();
+                double start = now_s(), took[2];
 
                 for (int i = 0; i < (strchr("fgnu", method) ? 1 : n); i++)
                         spawn_once(method);
-                took = now_s() - start;
-                if (write(out, &took, sizeof took) != sizeof took)
+                took[0] = now_s() - start;
+                took[1] = (double)(minor_faults() - faults);
+                if (write(out, took, sizeof took) != sizeof took)
                         die("write");
         }
         _exit(0);
@@ -191,13 +204,16 @@ static void start_worker(struct worker *workers, int i, size_t rss, int n)
         w->from = from[0];
 }
 
-static double turn(const struct worker *w, char method)
+/* One turn of method in worker w: the seconds it took; *faults += its minor faults. */
+static double turn(const struct worker *w, char method, double *faults)
 {
-        double took;
+        double took[2];
 
-        if (write(w->to, &method, 1) != 1 || read(w->from, &took, sizeof took) != sizeof took)
+        if (write(w->to, &method, 1) != 1 || read(w->from, took, sizeof took) != sizeof took)
                 die("worker");
-        return took;
+        if (faults)
+                *faults += took[1];
+        return took[0];
 }
 
 static int compare(const void *a, const void *b)
@@ -209,7 +225,7 @@ static int compare(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-        static double ratio[MAX_WORKERS][MAX_ROUNDS];
+        static double ratio[MAX_WORKERS][MAX_ROUNDS], faults[MAX_WORKERS][2];
         struct worker workers[MAX_WORKERS];
         int rounds = argc > 1 ? atoi(argv[1]) : 0, n = argc > 2 ? atoi(argv[2]) : 0;
         int nworkers = argc - 3;
@@ -235,22 +251,26 @@ int main(int argc, char **argv)
                         double raw, mine;
 
                         for (const char *x = between ? between : ""; *x; x++)
-                                (void)turn(w, *x);
+                                (void)turn(w, *x, NULL);
+                        double *f = faults[(k + r) % nworkers];
+
                         if (r % 2) {
-                                raw = turn(w, 'r');
-                                mine = turn(w, 's');
+                                raw = turn(w, 'r', &f[0]);
+                                mine = turn(w, 's', &f[1]);
                         } else {
-                                mine = turn(w, 's');
-                                raw = turn(w, 'r');
+                                mine = turn(w, 's', &f[1]);
+                                raw = turn(w, 'r', &f[0]);
                         }
                         ratio[(k + r) % nworkers][r] = raw / mine;
                 }
         }
         for (int w = 0; w < nworkers; w++) {
                 qsort(ratio[w], (size_t)rounds, sizeof ratio[w][0], compare);
-                printf("worker %d (RSS %s MiB): subproc / raw clone %.3fx (quartiles %.3f-%.3f)\n",
+                printf("worker %d (RSS %s MiB): subproc / raw clone %.3fx (quartiles %.3f-%.3f); "
+                       "minor faults per spawn: raw clone %.1f, subproc %.1f\n",
                        w, argv[3 + w], ratio[w][rounds / 2], ratio[w][rounds / 4],
-                       ratio[w][3 * rounds / 4]);
+                       ratio[w][3 * rounds / 4], faults[w][0] / ((double)rounds * n),
+                       faults[w][1] / ((double)rounds * n));
                 close(workers[w].to);
                 close(workers[w].from);
                 (void)waitpid(workers[w].pid, NULL, 0);
