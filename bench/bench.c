@@ -201,6 +201,28 @@ static void tallies_to_samples(struct cell *c, const struct tally *pools, int np
         }
 }
 
+static int gcd(int a, int b)
+{
+        return b ? gcd(b, a % b) : a;
+}
+
+/* The j-th method to take its turn in round r.  Not one fixed cycle rotated: what a method
+ * leaves behind lands on the turn after it (after a fork+exec of a 4 GiB parent the next turn
+ * of 16 spawns takes about 1 ms longer, see bench-worker-turns' ORDER), so the cycle subproc,
+ * raw clone, posix_spawn, fork+exec, GLib, which always handed the two forks' leftovers to
+ * subproc and never to the raw clone, read 0.88x where the turns say 0.93x.  Round r starts at method r mod N and walks by a step coprime with N
+ * that changes every N rounds, so every method follows every other equally often over the
+ * rounds, as in a balanced (Williams-style) design. */
+static enum method method_in_turn(int r, int j)
+{
+        int steps[N_METHODS], nsteps = 0;
+
+        for (int s = 1; s < N_METHODS; s++)
+                if (gcd(s, N_METHODS) == 1)
+                        steps[nsteps++] = s;
+        return turn_order[(r + j * steps[(r / N_METHODS) % nsteps]) % N_METHODS];
+}
+
 /* Short slices, every cell of the group taking turns and a different row and method going
  * first each round: a slow spell of the machine (a busy neighbour, the hypervisor) then hits
  * every cell alike instead of deciding the comparison, and shows up in the spread of the
@@ -222,8 +244,8 @@ static void measure_rows(struct row *rows, int nrows, const struct row_spec *spe
 
                 for (int k = 0; k < nrows; k++)
                         for (int j = 0; j < N_METHODS; j++)
-                                take_turn(rows, (k + r) % nrows, turn_order[(j + r) % N_METHODS],
-                                          pool, spec, runner, &g);
+                                take_turn(rows, (k + r) % nrows, method_in_turn(r, j), pool, spec,
+                                          runner, &g);
         }
         for (int i = 0; i < nrows; i++) {
                 for (int m = 0; m < N_METHODS; m++)

@@ -12,6 +12,10 @@
  * g_spawn_sync() (the GLib column; when built with GLib), u a subproc spawn as nobody (the
  * "as nobody" rows: as root), n RLIMIT_NOFILE switched between 1024 and the hard limit (the
  * grid's two NOFILE columns).
+ *
+ * ORDER=sr (or rs) in the environment: subproc's turn always first after the BETWEEN work (or
+ * the raw clone's), instead of each first every other round, to see whether what the BETWEEN
+ * work leaves behind lands on the turn that follows it.
  */
 #include <subproc.h>
 #ifdef HAVE_GLIB
@@ -229,10 +233,14 @@ int main(int argc, char **argv)
         struct worker workers[MAX_WORKERS];
         int rounds = argc > 1 ? atoi(argv[1]) : 0, n = argc > 2 ? atoi(argv[2]) : 0;
         int nworkers = argc - 3;
-        const char *between = getenv("BETWEEN");
+        const char *between = getenv("BETWEEN"), *order = getenv("ORDER");
 
         if (between && strspn(between, "fgnu") != strlen(between)) {
                 fprintf(stderr, "%s: BETWEEN takes the letters f, g, n and u\n", argv[0]);
+                return 2;
+        }
+        if (order && strcmp(order, "sr") != 0 && strcmp(order, "rs") != 0) {
+                fprintf(stderr, "%s: ORDER is sr or rs\n", argv[0]);
                 return 2;
         }
         if (rounds < 4 || rounds > MAX_ROUNDS || n < 1 || nworkers < 1 || nworkers > MAX_WORKERS) {
@@ -254,7 +262,7 @@ int main(int argc, char **argv)
                                 (void)turn(w, *x, NULL);
                         double *f = faults[(k + r) % nworkers];
 
-                        if (r % 2) {
+                        if (order ? order[0] == 'r' : r % 2) {
                                 raw = turn(w, 'r', &f[0]);
                                 mine = turn(w, 's', &f[1]);
                         } else {
