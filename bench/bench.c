@@ -210,9 +210,9 @@ static int gcd(int a, int b)
  * leaves behind lands on the turn after it (after a fork+exec of a 4 GiB parent the next turn
  * of 16 spawns takes about 1 ms longer, see bench-worker-turns' ORDER), so the cycle subproc,
  * raw clone, posix_spawn, fork+exec, GLib, which always handed the two forks' leftovers to
- * subproc and never to the raw clone, read 0.88x where the turns say 0.93x.  Round r starts at method r mod N and walks by a step coprime with N
- * that changes every N rounds, so every method follows every other equally often over the
- * rounds, as in a balanced (Williams-style) design. */
+ * subproc and never to the raw clone, read 0.88x where the turns say 0.93x.  Round r starts
+ * at method r mod N and walks by a step coprime with N that changes every N rounds, so every
+ * method follows every other equally often over the rounds (a balanced design). */
 static enum method method_in_turn(int r, int j)
 {
         int steps[N_METHODS], nsteps = 0;
