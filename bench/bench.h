@@ -49,6 +49,10 @@ struct slice_plan {
         double seconds; /* for at least this long... */
         int min_runs;   /* ...and at least this many runs per thread */
         int nthreads;
+        /* One run per thread before the clock starts: the first run after another method's
+         * turn pays for what that turn left behind (after a fork of a 4 GiB parent, about
+         * 1 ms of the kernel's), which is not this method's cost. */
+        bool untimed_first;
 };
 struct tally {
         long runs;

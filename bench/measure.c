@@ -33,8 +33,12 @@ static void *work(void *arg)
 {
         struct worker *w = arg;
 
+        if (w->plan->untimed_first && run_job(w->job) < 0)
+                w->failed = true;
         if (w->start_line)
                 pthread_barrier_wait(w->start_line);
+        if (w->failed)
+                return NULL;
         w->started = now();
         do {
                 if (run_job(w->job) < 0) {

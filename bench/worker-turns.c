@@ -16,6 +16,9 @@
  * ORDER=sr (or rs) in the environment: subproc's turn always first after the BETWEEN work (or
  * the raw clone's), instead of each first every other round, to see whether what the BETWEEN
  * work leaves behind lands on the turn that follows it.
+ *
+ * WARM=1 in the environment: each turn starts with one untimed spawn of its method, as
+ * subproc-bench's turns do, to see how much of that is paid by the first spawn.
  */
 #include <subproc.h>
 #ifdef HAVE_GLIB
@@ -157,6 +160,7 @@ static long minor_faults(void)
 /* The worker: its ballast, then a turn of n spawns per method letter read, the seconds back. */
 static void worker_main(size_t rss, int n, int in, int out)
 {
+        bool warm = getenv("WARM") != NULL;
         char method;
 
         if (rss) {
@@ -168,8 +172,13 @@ static void worker_main(size_t rss, int n, int in, int out)
                 memset(ballast, 1, rss);
         }
         while (read(in, &method, 1) == 1) {
-                long faults = minor_faults();
-                double start = now_s(), took[2];
+                long faults;
+                double start, took[2];
+
+                if (warm && !strchr("fgnu", method))
+                        spawn_once(method);
+                faults = minor_faults();
+                start = now_s();
 
                 for (int i = 0; i < (strchr("fgnu", method) ? 1 : n); i++)
                         spawn_once(method);
