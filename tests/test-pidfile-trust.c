@@ -30,6 +30,17 @@
 /* The library's test knobs (sp_test_no_pidfd: behave as on a kernel without pidfds). */
 #include "src/test-knobs.h"
 
+/* For the cases in which the library must stop a process: without pidfds (valgrind) it stops
+ * nobody, so they skip.  Frees what the case owns first (skip() does not return). */
+static void skip_without_pidfds(void *owned)
+{
+        if (t_have_pidfds())
+                return;
+        print_message("no pidfds here (valgrind?): the library stops nobody then\n");
+        free(owned);
+        skip();
+}
+
 /* ---------------------------------------------------------------------------------------
  * Content is a hint: the kernel says who holds it (issue 11)
  * ------------------------------------------------------------------------------------- */
@@ -77,10 +88,7 @@ static void test_garbage_or_false_pid_holder_is_stopped(void **state)
         static const char *const contents[] = { "garbage\n", "", "VICTIM" };
         char *path;
 
-        if (!t_have_pidfds()) {
-                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
-                skip();
-        }
+        skip_without_pidfds(NULL);
         path = t_make_temp_path();
 
         for (size_t i = 0; i < sizeof contents / sizeof contents[0]; i++) {
@@ -144,10 +152,7 @@ static void test_program_cannot_rewrite_pidfile(void **state)
 
         if (geteuid() != 0 || !nobody)
                 skip();
-        if (!t_have_pidfds()) {
-                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
-                skip();
-        }
+        skip_without_pidfds(NULL);
         path = t_make_temp_path();
         marker = t_make_temp_path();
         v = victim_start(&victim);
@@ -342,10 +347,7 @@ static void test_reader_lock_never_makes_named_pid_alive(void **state)
 
         if (geteuid() != 0)
                 skip();
-        if (!t_have_pidfds()) {
-                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
-                skip();
-        }
+        skip_without_pidfds(NULL);
         for (size_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
                 char *path = t_make_temp_path(), *text;
                 struct attacker a;
@@ -405,10 +407,7 @@ static void test_stop_removes_only_the_checked_file(void **state)
         char ok = 0;
         sigset_t term;
 
-        if (!t_have_pidfds()) {
-                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
-                skip();
-        }
+        skip_without_pidfds(NULL);
         path = t_make_temp_path();
 
         assert_ll_equal(pipe2(ready, O_CLOEXEC), 0);
@@ -523,10 +522,7 @@ static void test_unlocked_daemon_matched_by_exe(void **state)
         subproc *c;
         int status = -1;
 
-        if (!t_have_pidfds()) {
-                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
-                skip();
-        }
+        skip_without_pidfds(NULL);
         path = t_make_temp_path();
         c = victim_start(&pid);
 
@@ -585,10 +581,7 @@ static void test_fcntl_locked_daemon(void **state)
 {
         static const int kinds[] = { F_SETLK, F_OFD_SETLK };
 
-        if (!t_have_pidfds()) {
-                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
-                skip();
-        }
+        skip_without_pidfds(NULL);
         for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
                 char *path = t_make_temp_path();
                 int ready[2], status;
@@ -741,10 +734,7 @@ static void test_unlocked_daemon_matched_by_name_and_uid(void **state)
         int status = -1;
 
         (void)state;
-        if (!t_have_pidfds()) {
-                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
-                skip();
-        }
+        skip_without_pidfds(NULL);
         path = t_make_temp_path();
         c = victim_start(&pid);
         comm_of(pid, comm, sizeof comm);
@@ -819,10 +809,7 @@ static void test_stop_schedule_runs_out(void **state)
         int status = -1;
 
         (void)state;
-        if (!t_have_pidfds()) {
-                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
-                skip();
-        }
+        skip_without_pidfds(NULL);
         c = subproc_new_args(HELPER_PATH, "--no-report", "--ignore-term", "--sleep-ms=60000", NULL);
         path = t_make_temp_path();
         /* Ignoring SIGTERM from its first instruction, inherited from us. */
@@ -947,11 +934,7 @@ static void test_holder_dropping_lock_on_term_is_killed(void **state)
         char c;
 
         (void)state;
-        if (!t_have_pidfds()) {
-                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
-                free(path);
-                skip();
-        }
+        skip_without_pidfds(path);
         for (int round = 0; round < 3; round++) {
                 assert_ll_equal(pipe(sync), 0);
                 pid = fork();
@@ -1041,11 +1024,7 @@ static void test_lock_left_to_a_stranger_after_the_stop(void **state)
         ssize_t n;
 
         (void)state;
-        if (!t_have_pidfds()) {
-                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
-                free(path);
-                skip();
-        }
+        skip_without_pidfds(path);
         self_exe(self, sizeof self);
         assert_ll_equal(pipe2(sync, O_CLOEXEC), 0);
         pid = fork();
@@ -1107,11 +1086,7 @@ static void test_timeout_names_the_holder_that_runs(void **state)
         pid_t pid, dies = -1, stays = -1;
 
         (void)state;
-        if (!t_have_pidfds()) {
-                print_message("no pidfds here (valgrind?): the library stops nobody then\n");
-                free(path);
-                skip();
-        }
+        skip_without_pidfds(path);
         self_exe(self, sizeof self);
         assert_ll_equal(pipe2(sync, O_CLOEXEC), 0);
         pid = fork();
