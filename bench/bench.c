@@ -450,22 +450,29 @@ __attribute__((format(printf, 3, 4))) static void goal(const char *what, int met
         printf("\n");
 }
 
-/* The worst subproc / other ratio over the spawn rows of the given RSS indexes. */
+/* The worst subproc / other ratio over the spawn rows of the given RSS indexes; *median, when
+ * asked for, the median over those rows (what a cell's ±2-3% from run to run leaves out). */
 static double worst_spawn_ratio(const struct layout *t, int rss_from, int rss_to, enum method other,
-                                int *worst_row)
+                                int *worst_row, double *median)
 {
-        double worst = 0;
+        double worst = 0, all[2 * MAX_RSS];
+        int n = 0;
 
         for (int i = rss_from; i < rss_to; i++) {
                 for (int lim = 0; lim < 2; lim++) {
                         int r = t->spawn[i][lim];
                         double ratio = row_ratio(&t->rows[r], METHOD_SUBPROC, other);
 
+                        all[n++] = ratio;
                         if (worst == 0 || ratio < worst) {
                                 worst = ratio;
                                 *worst_row = r;
                         }
                 }
+        }
+        if (median) {
+                qsort(all, (size_t)n, sizeof all[0], compare_doubles);
+                *median = n % 2 ? all[n / 2] : (all[n / 2 - 1] + all[n / 2]) / 2;
         }
         return worst;
 }
@@ -473,14 +480,15 @@ static double worst_spawn_ratio(const struct layout *t, int rss_from, int rss_to
 static void spawn_goals(const struct layout *t, const struct settings *s)
 {
         int w = 0;
-        double ratio = worst_spawn_ratio(t, 0, s->nrss, METHOD_RAW_CLONE, &w);
+        double median, ratio = worst_spawn_ratio(t, 0, s->nrss, METHOD_RAW_CLONE, &w, &median);
 
-        goal("spawn+wait >= 0.9x raw clone, every RSS and NOFILE", ratio >= 0.9, "worst %.2fx (%s)",
-             ratio, t->rows[w].label);
-        ratio = worst_spawn_ratio(t, 0, s->nrss, METHOD_POSIX_SPAWN, &w);
+        /* Three decimals: "NOT MET, worst 0.90x" would hide that it is 0.8996x. */
+        goal("spawn+wait >= 0.9x raw clone, every RSS and NOFILE", ratio >= 0.9,
+             "worst %.3fx (%s); median of the cells %.3fx", ratio, t->rows[w].label, median);
+        ratio = worst_spawn_ratio(t, 0, s->nrss, METHOD_POSIX_SPAWN, &w, &median);
         goal("spawn+wait >= 1.05x posix_spawn, every RSS and NOFILE", ratio >= 1.05,
-             "worst %.2fx (%s)", ratio, t->rows[w].label);
-        ratio = worst_spawn_ratio(t, 1, 2, METHOD_GLIB, &w);
+             "worst %.3fx (%s); median of the cells %.3fx", ratio, t->rows[w].label, median);
+        ratio = worst_spawn_ratio(t, 1, 2, METHOD_GLIB, &w, NULL);
         if (ratio > 0)
                 goal("spawn+wait >= 50x GLib at RSS 1 GiB", ratio >= 50, "worst %.0fx", ratio);
         else
@@ -594,8 +602,8 @@ static void thread_goal(const struct layout *t)
         double lead1 = row_ratio(&t->rows[t->spawn[0][0]], METHOD_SUBPROC, METHOD_POSIX_SPAWN);
 
         goal("8 threads: subproc's scaling >= posix_spawn's", lead8 >= lead1,
-             "subproc %.2fx, posix_spawn %.2fx (raw clone %.2fx); subproc / posix_spawn %.2fx "
-             "with 8 threads, %.2fx with one",
+             "subproc %.2fx, posix_spawn %.2fx (raw clone %.2fx); subproc / posix_spawn %.3fx "
+             "with 8 threads, %.3fx with one",
              mine, posix, raw, lead8, lead1);
 }
 
