@@ -10,8 +10,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The smallest read of a capture slot (past a capture limit: sp_capture_read() drops in 4 KiB
+ * reads), and more than a pipe holds unless its owner raised pipe-max-size. */
+#define SMALLEST_READ 4096
+#define PIPE_MAX_GUESS (1 << 20)
 
 /* Write the next part of data.  0 when all is written or the reader is gone, 1 to go on, or
  * -errno. */
@@ -43,14 +49,9 @@ struct io_slot {
         struct sp_feed *feed;       /* writing: what */
 };
 
-static int collect_slots(struct sp_run *run, struct io_slot *slots)
+/* The open stdout and stderr pipes, from slots[n] on; the new n. */
+static int collect_capture_slots(struct sp_run *run, struct io_slot *slots, int n)
 {
-        int n = 0;
-
-        for (size_t i = 0; i < run->nfeeds; i++)
-                if (run->feeds[i].fd >= 0)
-                        slots[n++] = (struct io_slot){ .fd = &run->feeds[i].fd,
-                                                       .feed = &run->feeds[i] };
         if (run->out_fd >= 0)
                 slots[n++] = (struct io_slot){ .fd = &run->out_fd,
                                                .capture = &run->out,
@@ -60,6 +61,17 @@ static int collect_slots(struct sp_run *run, struct io_slot *slots)
                                                .capture = &run->err,
                                                .sink = run->err_sink.fn ? &run->err_sink : NULL };
         return n;
+}
+
+static int collect_slots(struct sp_run *run, struct io_slot *slots)
+{
+        int n = 0;
+
+        for (size_t i = 0; i < run->nfeeds; i++)
+                if (run->feeds[i].fd >= 0)
+                        slots[n++] = (struct io_slot){ .fd = &run->feeds[i].fd,
+                                                       .feed = &run->feeds[i] };
+        return collect_capture_slots(run, slots, n);
 }
 
 /* Read a capture slot: sp_capture_read()'s returns. */
@@ -238,9 +250,39 @@ int sp_io_loop(struct sp_run *run, long long stop_at_ms, int watch_fd)
         return r;
 }
 
+/* Take what a pipe holds now, before the run gives up on it.  One read can take less than the
+ * pipe holds (the capture's free room; 4 KiB past a capture limit), and what a child killed
+ * at its deadline wrote last would be lost; reading until the pipe is empty would never end
+ * while a grandchild that holds it keeps writing.  So: as many reads as what FIONREAD counts
+ * now needs at the smallest read size, each only while poll() finds more. */
+static void take_what_is_there(struct io_slot *slot)
+{
+        int queued = 0, reads;
+
+        if (ioctl(*slot->fd, FIONREAD, &queued) < 0 || queued < 0 || queued > PIPE_MAX_GUESS)
+                queued = PIPE_MAX_GUESS;
+        /* + 2: one short read up to a capture limit, and the one that finds EOF. */
+        for (reads = queued / SMALLEST_READ + 2; reads > 0; reads--) {
+                struct pollfd ready = { .fd = *slot->fd, .events = POLLIN };
+                int s;
+
+                if (poll(&ready, 1, 0) <= 0)
+                        return;
+                s = read_slot(slot);
+                if (s == 0)
+                        sp_close(slot->fd); /* EOF: the sink has had its last partial line */
+                if (s <= 0)
+                        return;
+        }
+}
+
 void sp_io_abandon(struct sp_run *run)
 {
-        (void)sp_io_loop(run, sp_now_ms(), -1); /* what is there already */
+        struct io_slot slots[2];
+        int n = collect_capture_slots(run, slots, 0);
+
+        for (int i = 0; i < n; i++)
+                take_what_is_there(&slots[i]);
         /* No EOF will come: a partial last line is the last the callback gets. */
         if (run->out_fd >= 0)
                 sp_sink_flush(&run->out_sink);

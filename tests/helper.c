@@ -67,6 +67,8 @@
  *                        4096 bytes, read_text[N]
  *   --notify-fd=N        write "R" to fd N and close it (tells the test "I got this far")
  *   --ignore-term        ignore SIGTERM
+ *   --pipe-size=N        make the pipe on stdout hold N bytes (F_SETPIPE_SZ; up to 1 MiB
+ *                        unprivileged), so that writes up to N bytes never wait for the reader
  *   --signal-parent=SIG  send SIG to the parent
  *   --sleep-ms=N         sleep N milliseconds
  *   --wait-fd=N          read fd N until EOF, discarding what comes
@@ -1073,6 +1075,13 @@ static void run_option(const char *arg)
                 close(fd);
         } else if (strcmp(arg, "--ignore-term") == 0) {
                 signal(SIGTERM, SIG_IGN);
+        } else if ((value = option_value(arg, "--pipe-size")) != NULL) {
+#ifdef F_SETPIPE_SZ
+                if (fcntl(1, F_SETPIPE_SZ, (int)parse_number(arg, value)) < 0)
+                        die("F_SETPIPE_SZ on stdout: %s", strerror(errno));
+#else
+                die("--pipe-size: no F_SETPIPE_SZ here");
+#endif
         } else if ((value = option_value(arg, "--signal-parent")) != NULL) {
                 kill(getppid(), (int)parse_number(arg, value));
         } else if ((value = option_value(arg, "--sleep-ms")) != NULL) {

@@ -11,11 +11,15 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "support/support.h"
@@ -167,6 +171,64 @@ static void test_timeout_term_honoured(void **state)
         free(expected);
         free(out);
         free(err);
+        subproc_free(c);
+}
+
+/* An output callback that checks what it gets against the helper's pattern, and is slow. */
+struct slow_tally {
+        size_t len;
+        bool wrong;
+};
+
+static int slow_tally(void *opaque, int stream, const char *data, size_t len)
+{
+        struct slow_tally *t = opaque;
+        const struct timespec pause = { 0, 2000000 };
+
+        (void)stream;
+        for (size_t i = 0; i < len; i++)
+                t->wrong |= data[i] != helper_pattern_byte(HELPER_STDOUT_SEED, t->len + i);
+        t->len += len;
+        nanosleep(&pause, NULL);
+        return 0;
+}
+
+/* What a child wrote before its deadline reaches the caller, all of it, however much its pipe
+ * holds.  Once the child was gone the pipe used to be read once more and given up, and one
+ * read takes 64 KiB (a callback's chunk; a buffer's free room), not what the pipe holds: the
+ * rest was lost.  Here the pipe holds 1 MiB that nobody has read when the deadline is acted
+ * on (an async run whose wait comes late), the child dies of SIGTERM at once, and a slow
+ * callback keeps the reads far behind its death. */
+static void test_output_at_the_deadline_is_kept(void **state)
+{
+        enum { BYTES = 1 << 20 };
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--pipe-size=1048576",
+                                      "--stdout-bytes=1048576", NULL);
+        struct slow_tally got = { 0, false };
+        int notify[2], status = -1;
+        char ready = 0;
+
+        t_enter_mode(state);
+        assert_ll_equal(pipe2(notify, O_CLOEXEC), 0);
+        subproc_pass_fd(c, notify[1], SUBPROC_PASS_FD_CLOSE_PARENT);
+        subproc_add_arg_format(c, "--notify-fd=%d", notify[1]);
+        subproc_add_arg(c, "--sleep-ms=30000");
+        subproc_set_output_callback(c, SUBPROC_STDOUT, 0, slow_tally, &got);
+        subproc_set_timeout(c, 100, 5000);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        /* All of it is in the pipe, and the helper sleeps. */
+        assert_ll_equal(read(notify[0], &ready, 1), 1);
+        close(notify[0]);
+        poll(NULL, 0, 200);
+        errno = 0;
+        assert_ll_equal(subproc_wait(c, &status), -1);
+        assert_errno_equal(errno, ETIMEDOUT);
+        assert_true(WIFSIGNALED(subproc_status(c)));
+        assert_ll_equal(WTERMSIG(subproc_status(c)), SIGTERM);
+        if (got.len != BYTES || got.wrong)
+                fail_msg("the callback got %zu bytes%s, expected %d", got.len,
+                         got.wrong ? " (not the helper's)" : "", BYTES);
+        assert_no_children();
         subproc_free(c);
 }
 
@@ -578,6 +640,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 BOTH_TERM_MODES(test_timeout_term_honoured),
+                BOTH_TERM_MODES(test_output_at_the_deadline_is_kept),
                 BOTH_TERM_MODES(test_timeout_term_ignored),
                 BOTH_TERM_MODES(test_timeout_kill_at_once),
                 BOTH_TERM_MODES(test_timeout_no_kill_term_honoured),
