@@ -891,7 +891,8 @@ SUBPROC_EXPORT void subproc_set_landlock(subproc *c, int ruleset_fd);
  * ETIMEDOUT and a message naming the signal sent; buffers keep what was captured.  A run past
  * its deadline fails even if the child then handled SIGTERM and exited 0.  A grandchild that
  * keeps the output pipes open cannot stall the run past the deadline and the grace: once the
- * child is gone after a timeout, the pipes are let go.  0 disables.
+ * child is gone after a timeout, what the pipes hold at that moment is read (all the child
+ * wrote, to the buffers and callbacks) and then they are let go.  0 disables.
  * The timeout is enforced while the library waits: in subproc_run(), subproc_wait() and
  * subproc_wait_timeout(); a caller that runs its own event loop after subproc_run_async()
  * enforces its own deadline with subproc_kill().
