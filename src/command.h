@@ -192,6 +192,7 @@ struct sp_sink {
         char *chunk;  /* what one read brought, NUL-terminated */
         char *line;   /* LINES: the line so far, up to SUBPROC_LINE_MAX bytes */
         size_t line_len;
+        size_t bytes_read; /* all that was read from the pipe so far */
 };
 
 /* Bytes the parent writes into a pipe of the child: stdin's input buffer, a send buffer. */

@@ -14,9 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The smallest read of a capture slot (past a capture limit: sp_capture_read() drops in 4 KiB
- * reads), and more than a pipe holds unless its owner raised pipe-max-size. */
-#define SMALLEST_READ 4096
+/* What a pipe holds when FIONREAD cannot say: at most pipe-max-size's default. */
 #define PIPE_MAX_GUESS (1 << 20)
 
 /* Write the next part of data.  0 when all is written or the reader is gone, 1 to go on, or
@@ -250,29 +248,39 @@ int sp_io_loop(struct sp_run *run, long long stop_at_ms, int watch_fd)
         return r;
 }
 
-/* Take what a pipe holds now, before the run gives up on it.  One read can take less than the
- * pipe holds (the capture's free room; 4 KiB past a capture limit), and what a child killed
- * at its deadline wrote last would be lost; reading until the pipe is empty would never end
- * while a grandchild that holds it keeps writing.  So: as many reads as what FIONREAD counts
- * now needs at the smallest read size, each only while poll() finds more. */
-static void take_what_is_there(struct io_slot *slot)
+/* Bytes read from a capture slot's pipe so far. */
+static size_t slot_taken(const struct io_slot *slot)
 {
-        int queued = 0, reads;
+        return slot->sink ? slot->sink->bytes_read : slot->capture->len + slot->capture->dropped;
+}
 
-        if (ioctl(*slot->fd, FIONREAD, &queued) < 0 || queued < 0 || queued > PIPE_MAX_GUESS)
+/* Take what a pipe holds now, before the run gives up on it.  One read can take less than the
+ * pipe holds (the capture's free room, a callback's 64 KiB chunk), and what a child killed at
+ * its deadline wrote last would be lost; reading until the pipe is empty would never end while
+ * a grandchild that holds it keeps writing.  So: the bytes FIONREAD counts now (at most one
+ * read more), then only a look for EOF.  false when a callback refused (it is not to be called
+ * again, for the other stream either) or the pipe failed. */
+static bool take_what_is_there(struct io_slot *slot)
+{
+        size_t start = slot_taken(slot);
+        int queued = 0;
+
+        if (ioctl(*slot->fd, FIONREAD, &queued) < 0 || queued < 0)
                 queued = PIPE_MAX_GUESS;
-        /* + 2: one short read up to a capture limit, and the one that finds EOF. */
-        for (reads = queued / SMALLEST_READ + 2; reads > 0; reads--) {
+        for (;;) {
                 struct pollfd ready = { .fd = *slot->fd, .events = POLLIN };
                 int s;
 
                 if (poll(&ready, 1, 0) <= 0)
-                        return;
+                        return true;
+                /* All of it taken: more data now is a writer that is still there. */
+                if (slot_taken(slot) - start >= (size_t)queued && (ready.revents & POLLIN))
+                        return true;
                 s = read_slot(slot);
                 if (s == 0)
                         sp_close(slot->fd); /* EOF: the sink has had its last partial line */
                 if (s <= 0)
-                        return;
+                        return s == 0;
         }
 }
 
@@ -281,8 +289,8 @@ void sp_io_abandon(struct sp_run *run)
         struct io_slot slots[2];
         int n = collect_capture_slots(run, slots, 0);
 
-        for (int i = 0; i < n; i++)
-                take_what_is_there(&slots[i]);
+        for (int i = 0; i < n && take_what_is_there(&slots[i]); i++)
+                ;
         /* No EOF will come: a partial last line is the last the callback gets. */
         if (run->out_fd >= 0)
                 sp_sink_flush(&run->out_sink);

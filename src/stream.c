@@ -132,6 +132,7 @@ int sp_sink_read(int fd, struct sp_sink *sink, struct sp_capture *cap)
                 sp_sink_flush(sink);
                 return cancelled(sink) ? -ECANCELED : 0;
         }
+        sink->bytes_read += (size_t)n;
         /* The capture first: it holds everything read, whatever the callback says. */
         if (sink->keep && sp_capture_append(cap, sink->chunk, (size_t)n) < 0)
                 return -ENOMEM;
