@@ -72,6 +72,15 @@ static void escalate(subproc *c)
         c->run.phase = sig != SIGKILL ? 1 : 2;
 }
 
+/* Without a pidfd to watch: whether the child has exited (not reaped yet), or is not ours to
+ * wait for any more (SIGCHLD ignored, a handler reaping every child).  Both count as gone:
+ * waiting only for an exit we can reap would read a grandchild's pipes for as long as it
+ * holds them. */
+static bool child_gone(const subproc *c)
+{
+        return !sp_run_child_is_ours(&c->run) || sp_child_peek_exit(c->run.pid, -1, NULL) != 0;
+}
+
 /* Serve the pipes while any are open. 1: the child exited (reaped) and the pipes were let go;
  * 0: go on; -1: error. */
 static int serve_pipes(subproc *c, long long stop, int *status)
@@ -98,10 +107,9 @@ static int serve_pipes(subproc *c, long long stop, int *status)
                 sp_io_abandon(&c->run);
                 return wait_exit(c, SP_NEVER, status);
         }
-        if (c->run.pidfd < 0 && sp_run_child_is_ours(&c->run) &&
-            wait4(c->run.pid, status, WNOHANG, &c->run.rusage) == c->run.pid) {
+        if (c->run.pidfd < 0 && child_gone(c)) {
                 sp_io_abandon(&c->run);
-                return 1;
+                return wait_exit(c, SP_NEVER, status);
         }
         return 0;
 }

@@ -69,6 +69,7 @@
  *   --ignore-term        ignore SIGTERM
  *   --pipe-size=N        make the pipe on stdout hold N bytes (F_SETPIPE_SZ; up to 1 MiB
  *                        unprivileged), so that writes up to N bytes never wait for the reader
+ *   --stderr-pipe-size=N the same for the pipe on stderr
  *   --signal-parent=SIG  send SIG to the parent
  *   --sleep-ms=N         sleep N milliseconds
  *   --wait-fd=N          read fd N until EOF, discarding what comes
@@ -685,6 +686,19 @@ static void read_to_eof(int fd, const char *bytes_key, const char *sum_key, cons
         free(text);
 }
 
+/* --pipe-size, --stderr-pipe-size */
+static void set_pipe_size(int fd, int bytes)
+{
+#ifdef F_SETPIPE_SZ
+        if (fcntl(fd, F_SETPIPE_SZ, bytes) < 0)
+                die("F_SETPIPE_SZ on fd %d: %s", fd, strerror(errno));
+#else
+        (void)fd;
+        (void)bytes;
+        die("--pipe-size: no F_SETPIPE_SZ here");
+#endif
+}
+
 static void wait_fd_eof(int fd)
 {
         static char chunk[READ_CHUNK];
@@ -1076,12 +1090,9 @@ static void run_option(const char *arg)
         } else if (strcmp(arg, "--ignore-term") == 0) {
                 signal(SIGTERM, SIG_IGN);
         } else if ((value = option_value(arg, "--pipe-size")) != NULL) {
-#ifdef F_SETPIPE_SZ
-                if (fcntl(1, F_SETPIPE_SZ, (int)parse_number(arg, value)) < 0)
-                        die("F_SETPIPE_SZ on stdout: %s", strerror(errno));
-#else
-                die("--pipe-size: no F_SETPIPE_SZ here");
-#endif
+                set_pipe_size(1, (int)parse_number(arg, value));
+        } else if ((value = option_value(arg, "--stderr-pipe-size")) != NULL) {
+                set_pipe_size(2, (int)parse_number(arg, value));
         } else if ((value = option_value(arg, "--signal-parent")) != NULL) {
                 kill(getppid(), (int)parse_number(arg, value));
         } else if ((value = option_value(arg, "--sleep-ms")) != NULL) {

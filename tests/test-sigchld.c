@@ -229,6 +229,39 @@ static void test_sigchld_ignored(void **state)
         assert_no_children();
 }
 
+/* A timed-out run whose grandchild holds the output pipe, while the kernel reaps every child:
+ * the run ends at its deadline and grace (ECHILD, the status being gone), with the output that
+ * came, and does not wait for the grandchild.  (Without a pidfd the run looked for its child
+ * with wait4(), whose ECHILD never counted as "gone": it read the pipe until the grandchild let
+ * go of it, here 30 s.) */
+static void test_sigchld_ignored_grandchild_holds_pipe(void **state)
+{
+        subproc *c = subproc_new_args("/bin/sh", "-c", "sleep 30 & echo $!; exec sleep 30", NULL);
+        struct t_outcome o;
+        char *out = NULL, *end;
+        long grandchild;
+        double start;
+
+        t_enter_mode(state);
+        assert_true(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
+        subproc_set_output_buffer(c, &out);
+        subproc_set_timeout(c, 200, 300);
+        start = t_monotonic_ms();
+        errno = 0;
+        t_finish_outcome(&o, subproc_run(c, NULL), start);
+        assert_non_null(out);
+        grandchild = strtol(out, &end, 10);
+        assert_true(end != out && *end == '\n' && grandchild > 1);
+        (void)kill((pid_t)grandchild, SIGKILL);
+        assert_ll_equal(o.rc, -1);
+        assert_true(lost_status(&o));
+        assert_true(o.elapsed_ms < 200 + 300 + 2500);
+        assert_ll_equal(subproc_pid(c), -1);
+        assert_gone((pid_t)grandchild);
+        free(out);
+        subproc_free(c);
+}
+
 static volatile sig_atomic_t reaped_by_handler;
 
 static void reap_everything(int sig)
@@ -768,6 +801,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 BOTH_SIGNAL_MODES(test_sigchld_ignored),
+                BOTH_SIGNAL_MODES(test_sigchld_ignored_grandchild_holds_pipe),
                 BOTH_SIGNAL_MODES(test_sigchld_reaping_handler),
                 BOTH_SIGNAL_MODES(test_failed_start_reported_when_reaped_elsewhere),
                 BOTH_SIGNAL_MODES(test_all_signals_blocked),

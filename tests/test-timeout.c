@@ -193,6 +193,25 @@ static int slow_tally(void *opaque, int stream, const char *data, size_t len)
         return 0;
 }
 
+/* Start c (a helper that writes, then gets --notify-fd and a 30 s sleep added here)
+ * with a 100 ms deadline, wait until it has written everything, and let the deadline pass
+ * before anybody reads: the late subproc_wait() acts on the deadline with the pipes full. */
+static void start_and_let_the_deadline_pass(subproc *c)
+{
+        int notify[2];
+        char ready = 0;
+
+        assert_ll_equal(pipe2(notify, O_CLOEXEC), 0);
+        subproc_pass_fd(c, notify[1], SUBPROC_PASS_FD_CLOSE_PARENT);
+        subproc_add_arg_format(c, "--notify-fd=%d", notify[1]);
+        subproc_add_arg(c, "--sleep-ms=30000");
+        subproc_set_timeout(c, 100, 5000);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        assert_ll_equal(read(notify[0], &ready, 1), 1);
+        close(notify[0]);
+        poll(NULL, 0, 200);
+}
+
 /* What a child wrote before its deadline reaches the caller, all of it, however much its pipe
  * holds.  Once the child was gone the pipe used to be read once more and given up, and one
  * read takes 64 KiB (a callback's chunk; a buffer's free room), not what the pipe holds: the
@@ -205,21 +224,11 @@ static void test_output_at_the_deadline_is_kept(void **state)
         subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--pipe-size=1048576",
                                       "--stdout-bytes=1048576", NULL);
         struct slow_tally got = { 0, false };
-        int notify[2], status = -1;
-        char ready = 0;
+        int status = -1;
 
         t_enter_mode(state);
-        assert_ll_equal(pipe2(notify, O_CLOEXEC), 0);
-        subproc_pass_fd(c, notify[1], SUBPROC_PASS_FD_CLOSE_PARENT);
-        subproc_add_arg_format(c, "--notify-fd=%d", notify[1]);
-        subproc_add_arg(c, "--sleep-ms=30000");
         subproc_set_output_callback(c, SUBPROC_STDOUT, 0, slow_tally, &got);
-        subproc_set_timeout(c, 100, 5000);
-        assert_ll_equal(subproc_run_async(c, NULL), 0);
-        /* All of it is in the pipe, and the helper sleeps. */
-        assert_ll_equal(read(notify[0], &ready, 1), 1);
-        close(notify[0]);
-        poll(NULL, 0, 200);
+        start_and_let_the_deadline_pass(c);
         errno = 0;
         assert_ll_equal(subproc_wait(c, &status), -1);
         assert_errno_equal(errno, ETIMEDOUT);
@@ -229,6 +238,126 @@ static void test_output_at_the_deadline_is_kept(void **state)
                 fail_msg("the callback got %zu bytes%s, expected %d", got.len,
                          got.wrong ? " (not the helper's)" : "", BYTES);
         assert_no_children();
+        subproc_free(c);
+}
+
+/* One slow callback for both streams that refuses its eighth stdout call after the child has
+ * exited, counting the calls after that.  After the death the run's loop reads each pipe once
+ * with a pidfd (the poll that finds the pipes and the exit together), and for up to 20 ms
+ * without (it looks for the exit in steps): four or five rounds of 2 ms reads.  The eighth
+ * comes while the run takes what the pipes hold, with 16 of each to take. */
+struct refusing_tally {
+        pid_t child;
+        int calls;
+        int calls_after_refusal;
+        int stdout_calls_after_exit;
+        bool refused;
+};
+
+static bool exited_unreaped(pid_t pid)
+{
+        siginfo_t si;
+
+        memset(&si, 0, sizeof si);
+        return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
+
+static int refuse_in_the_drain(void *opaque, int stream, const char *data, size_t len)
+{
+        struct refusing_tally *t = opaque;
+        const struct timespec pause = { 0, 2000000 };
+
+        (void)data;
+        (void)len;
+        /* Slow, so that the run's reads are still far behind when the child dies. */
+        nanosleep(&pause, NULL);
+        t->calls++;
+        if (t->refused) {
+                t->calls_after_refusal++;
+                return 0;
+        }
+        if (stream == SUBPROC_STDOUT && exited_unreaped(t->child))
+                t->refused = ++t->stdout_calls_after_exit == 8;
+        return t->refused ? 7 : 0;
+}
+
+/* A callback that refuses while the pipes are taken after the deadline is not called again,
+ * for the other stream either.  (Review of the change that takes what the pipes hold after a
+ * timeout: a refusal while stdout was taken ended stdout only, and the callback was called
+ * again with stderr.)  Both pipes hold more than the reads of the run's loop take when the
+ * late wait acts on the deadline, and the child dies at once (SIGKILL). */
+static void test_refusal_after_the_deadline_is_final(void **state)
+{
+        subproc *c = subproc_new_args(HELPER_PATH, "--no-report", "--pipe-size=1048576",
+                                      "--stderr-pipe-size=1048576", "--stdout-bytes=1048576",
+                                      "--stderr-bytes=1048576", NULL);
+        struct refusing_tally t = { -1, 0, 0, 0, false };
+
+        t_enter_mode(state);
+        subproc_set_output_callback(c, SUBPROC_STDOUT | SUBPROC_STDERR, 0, refuse_in_the_drain, &t);
+        subproc_set_timeout_signal(c, SIGKILL);
+        start_and_let_the_deadline_pass(c);
+        t.child = subproc_pid(c);
+        errno = 0;
+        assert_ll_equal(subproc_wait(c, NULL), -1);
+        assert_true(errno == ECANCELED || errno == ETIMEDOUT);
+        print_message("  %d calls\n", t.calls);
+        assert_true(t.refused);
+        assert_ll_equal(t.calls_after_refusal, 0);
+        assert_no_children();
+        subproc_free(c);
+}
+
+/* A slow callback that counts the bytes it gets. */
+static int slow_count(void *opaque, int stream, const char *data, size_t len)
+{
+        const struct timespec pause = { 0, 10 * 1000000 };
+
+        (void)stream;
+        (void)data;
+        *(size_t *)opaque += len;
+        nanosleep(&pause, NULL);
+        return 0;
+}
+
+/* A grandchild that holds stdout and writes to it without end (`yes`) does not make the run
+ * read on past its deadline: once the child is gone the run takes what the pipe holds then (at
+ * most one read more) and lets it go.  (Review of that change: its first version counted reads,
+ * not bytes, and took about 16 times what the pipe held, which a 10 ms callback made 2.5 s past
+ * the deadline.)  The pipe holds 64 KiB; from the late wait on, the callback may get the reads
+ * made until the child's death is seen and the drain's two: far less than 16 pipes' worth. */
+static void test_flooding_grandchild_gets_one_pipe(void **state)
+{
+        subproc *c = subproc_new_args("/bin/sh", "-c", "yes & echo $! >&2; exec sleep 30", NULL);
+        enum { PIPE_BYTES = 65536 };
+        size_t got = 0, at_wait;
+        char *err = NULL, *end;
+        long grandchild;
+
+        t_enter_mode(state);
+        t_become_subreaper();
+        subproc_set_output_callback(c, SUBPROC_STDOUT, 0, slow_count, &got);
+        subproc_set_error_buffer(c, &err);
+        subproc_set_timeout(c, 100, 5000);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        poll(NULL, 0, 300);
+        at_wait = got;
+        errno = 0;
+        assert_ll_equal(subproc_wait(c, NULL), -1);
+        assert_errno_equal(errno, ETIMEDOUT);
+        assert_killed_by(subproc_status(c), SIGTERM);
+        assert_non_null(err);
+        grandchild = strtol(err, &end, 10);
+        assert_true(end != err && grandchild > 1);
+        assert_ll_equal(kill((pid_t)grandchild, SIGKILL), 0);
+        assert_true(t_reap_within((pid_t)grandchild, 10000, NULL));
+        print_message("  %zu bytes from the late wait on\n", got - at_wait);
+        if (got - at_wait > 8 * PIPE_BYTES)
+                fail_msg("the callback got %zu bytes after the late wait began, more than 8 "
+                         "pipes' worth (%d)",
+                         got - at_wait, 8 * PIPE_BYTES);
+        assert_no_children();
+        free(err);
         subproc_free(c);
 }
 
@@ -641,6 +770,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 BOTH_TERM_MODES(test_timeout_term_honoured),
                 BOTH_TERM_MODES(test_output_at_the_deadline_is_kept),
+                BOTH_TERM_MODES(test_refusal_after_the_deadline_is_final),
+                BOTH_TERM_MODES(test_flooding_grandchild_gets_one_pipe),
                 BOTH_TERM_MODES(test_timeout_term_ignored),
                 BOTH_TERM_MODES(test_timeout_kill_at_once),
                 BOTH_TERM_MODES(test_timeout_no_kill_term_honoured),
