@@ -60,6 +60,16 @@ child_fail(const struct sp_plan *plan, enum sp_step stage, long neg_errno, int a
                 *plan->in_place_report = rep;
                 siglongjmp(*plan->in_place_jump, 1);
         }
+        if (plan->vfork_report) {
+                /* Our own stack's lowest bytes, which the parent reads once our exit has let
+                 * it go on (sp_plan.vfork_report): no pipe needed. */
+                volatile struct sp_report *slot = plan->vfork_report;
+
+                slot->error = rep.error;
+                slot->arg = rep.arg;
+                slot->stage = rep.stage;
+                sp_sys_exit(127);
+        }
         /* One write well below PIPE_BUF is atomic; if the parent is gone, nobody is left to
          * tell. */
         (void)sp_sys_write(plan->report_fd, &rep, sizeof rep);

@@ -79,6 +79,14 @@ enum sp_close_method {
         SP_CLOSE_LOOP,          /* close() every fd up to fd_limit */
 };
 
+/* What a failing child writes on the report pipe (one write,
+ * well under PIPE_BUF) or into its stack (sp_plan.vfork_report). */
+struct sp_report {
+        int stage;
+        int error;
+        int arg; /* fd number for the fd stages */
+};
+
 /* Everything the child needs, prepared read-only in the parent before it starts. */
 struct sp_plan {
         const char *path; /* resolved binary */
@@ -143,6 +151,17 @@ struct sp_plan {
          * has exec'd past its point of no return or exited, and its report pipe already holds
          * everything it will ever say (sp_spawn reads it without waiting for an EOF). */
         bool exec_settled;
+        /* Parent side, set by sp_spawn() (sp_child_reports_in_memory()): this child reports a
+         * failure through vfork_report below, not a pipe. */
+        bool report_in_memory;
+        /* Issue 17.  With report_in_memory, set by sp_start_child() like vfork_mark (NULL
+         * otherwise): the child's failure report goes there, into its own stack's lowest
+         * bytes beside the mark (never the caller's memory), where the parent, suspended until
+         * the child has exec'd or exited, finds it once clone returns.  Zeroed before the
+         * clone: stage 0 is no report. */
+        struct sp_report *vfork_report;
+        /* Parent side only: what sp_start_child() found there (stage 0: none). */
+        struct sp_report memory_report;
         /* In place only (NULL otherwise): where the pidfile's locked fd is noted, for the
          * caller to close and discard the file when a later step fails. */
         int *in_place_pidfile_fd;
@@ -236,13 +255,6 @@ enum sp_step {
         SP_STEP_INFO_READY,            /* the child waits for the handshake */
         SP_STEP_INFO_SESSION,          /* a handshake's child has made its session */
         SP_STEP_INFO_ID_MAPS,          /* the child waits for its id maps (issue 14) */
-};
-
-/* What a failing child writes on the report pipe: one write, well under PIPE_BUF. */
-struct sp_report {
-        int stage;
-        int error;
-        int arg; /* fd number for the fd stages */
 };
 
 /* Runs in the child: async-signal-safe only, never writes the parent's memory.  Applies the

@@ -173,19 +173,34 @@ static pid_t clone_sharing(struct sp_plan *plan, char *stack_top, int *ret_pidfd
         return clone_vfork(plan, stack_top, ret_pidfd);
 }
 
-/* The same, and whether the child's mark shows that it really shared our memory. */
+/* Set once a child's mark was seen: clone(CLONE_VM|CLONE_VFORK) really suspends us while the
+ * child runs in our memory here, not in a copy (an emulator's plain fork), and an emulator
+ * does not come or go while a process runs.  Any thread may set it. */
+static int vfork_proven;
+
+/* The same, and whether the child's mark shows that it really shared our memory; the report
+ * it left in its stack, if it was asked to report there. */
 static pid_t start_sharing(struct sp_plan *plan, const struct sp_clone_stacks *stacks,
                            int *ret_pidfd)
 {
         pid_t pid;
 
         plan->vfork_mark = stacks->child_mark;
+        plan->vfork_report = plan->report_in_memory ? stacks->child_report : NULL;
         __atomic_store_n(plan->vfork_mark, 0, __ATOMIC_RELAXED);
+        if (plan->vfork_report)
+                __atomic_store_n(&plan->vfork_report->stage, 0, __ATOMIC_RELAXED);
         pid = clone_sharing(plan, stacks->child_top, ret_pidfd);
-        /* Our suspension ended with the child's exec or exit, which orders its write of the
-         * mark before this read. */
+        /* Our suspension ended with the child's exec or exit, which orders its writes of the
+         * mark and the report before these reads. */
         plan->exec_settled = pid > 0 && __atomic_load_n(plan->vfork_mark, __ATOMIC_ACQUIRE);
+        if (plan->exec_settled) {
+                __atomic_store_n(&vfork_proven, 1, __ATOMIC_RELAXED);
+                if (plan->vfork_report)
+                        plan->memory_report = *plan->vfork_report;
+        }
         plan->vfork_mark = NULL; /* the stack goes back to the cache */
+        plan->vfork_report = NULL;
         return pid;
 }
 
@@ -193,6 +208,17 @@ static pid_t start_sharing(struct sp_plan *plan, const struct sp_clone_stacks *s
 static bool changes_credentials(const struct sp_plan *plan)
 {
         return plan->uid >= 0 || plan->gid >= 0;
+}
+
+bool sp_child_reports_in_memory(const struct sp_plan *plan)
+{
+        bool proven = __atomic_load_n(&vfork_proven, __ATOMIC_RELAXED);
+
+        if (sp_test_vfork_reports)
+                proven = sp_test_vfork_reports == SP_TEST_REPORTS_IN_MEMORY;
+        /* A credential change may have to fork after all (sp_dumpable_hold()). */
+        return proven && !plan->use_fork && !plan->handshake && !plan->daemonize &&
+               !changes_credentials(plan) && !plan->uid_map && !plan->gid_map;
 }
 
 pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
@@ -208,6 +234,7 @@ pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd)
         plan->daemon_stack = stacks.daemon_top;
         plan->cgroup_placed = false;
         plan->exec_settled = false;
+        plan->memory_report = (struct sp_report){ 0, 0, 0 };
         if (plan->use_fork)
                 pid = start_forked(plan, ret_pidfd);
         else if (!changes_credentials(plan))

@@ -3,6 +3,7 @@
 #include "pidfile.h"
 #include "process.h"
 #include "namespaces.h"
+#include "test-knobs.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +15,9 @@
 #ifdef __linux__
 #include <sys/syscall.h>
 #endif
+
+int sp_test_vfork_reports;
+unsigned sp_test_memory_reports;
 
 /* One record: 1 with *rep filled, 0 at EOF, -1 on a read error (errno set). */
 static int read_report(int fd, struct sp_report *rep)
@@ -131,6 +135,24 @@ static bool read_settled_reports(int fd, struct sp_reports *got)
         if (r < 0 && errno != ETIMEDOUT && !got->failed) {
                 sp_reports_lost(got, errno);
                 return false;
+        }
+        return true;
+}
+
+/* The report of a child that reported into its stack (plan->report_in_memory), which
+ * sp_start_child() took from there.  false when there was none to take: the child did not
+ * run in our memory after all (an emulated vfork, which this process had not shown before),
+ * so it may still be on its way to exec, and nothing will tell how it fares. */
+static bool take_memory_report(const struct sp_plan *plan, struct sp_reports *got)
+{
+        if (!plan->exec_settled) {
+                sp_reports_lost(got, EPROTO);
+                return false;
+        }
+        __atomic_fetch_add(&sp_test_memory_reports, 1, __ATOMIC_RELAXED);
+        if (plan->memory_report.stage != 0) {
+                got->failed = true;
+                got->failure = plan->memory_report;
         }
         return true;
 }
@@ -263,7 +285,7 @@ static int creation_failed(const struct sp_plan *plan, pid_t err, struct sp_spaw
 int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
 {
         int saved_errno = errno;
-        int report[2], handshake[2] = { -1, -1 }, maps_go, r;
+        int report[2] = { -1, -1 }, handshake[2] = { -1, -1 }, maps_go, r;
         bool wants_handshake = plan->handshake, heard;
         sigset_t old_mask;
         pid_t pid;
@@ -274,18 +296,19 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
                                          .handshake_fd = -1,
                                          .reports = { .daemon_pid = -1 } };
         plan->handshake_fd = -1;
-        r = private_pipe(plan, report, true);
-        if (r < 0)
+        /* Issue 17: a plain child sharing our memory needs no pipe to report a failure. */
+        plan->report_in_memory = sp_child_reports_in_memory(plan);
+        if (!plan->report_in_memory && (r = private_pipe(plan, report, true)) < 0)
                 return r;
         if (wants_handshake && (r = private_pipe(plan, handshake, false)) < 0) {
-                close(report[0]);
-                close(report[1]);
+                sp_close(&report[0]);
+                sp_close(&report[1]);
                 return r;
         }
         r = make_id_maps_pipe(plan, &maps_go);
         if (r < 0) {
-                close(report[0]);
-                close(report[1]);
+                sp_close(&report[0]);
+                sp_close(&report[1]);
                 sp_close(&handshake[0]);
                 sp_close(&handshake[1]);
                 return r;
@@ -298,11 +321,11 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
         plan->caller_mask = sp_sigset_low64(&old_mask);
         pid = sp_start_child(plan, &ret->pidfd);
         sp_restore_signals(&old_mask);
-        close(report[1]);
+        sp_close(&report[1]);
         sp_close(&handshake[0]);
         sp_close(&plan->id_maps_fd); /* the child's end */
         if (pid < 0) {
-                close(report[0]);
+                sp_close(&report[0]);
                 sp_close(&handshake[1]);
                 sp_close(&maps_go);
                 errno = saved_errno;
@@ -354,16 +377,19 @@ int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret)
          * CLONE_VFORK it has exited by now anyway.)  Past the run's deadline a forked child
          * still before exec (a hook that hangs) is killed the same way: it is not the program
          * yet, and nobody else would end it. */
-        heard = plan->exec_settled && !plan->daemonize
-                        ? read_settled_reports(report[0], &ret->reports)
-                        : collect_reports(report[0], plan->report_deadline_ms, &ret->reports);
+        if (plan->report_in_memory)
+                heard = take_memory_report(plan, &ret->reports);
+        else if (plan->exec_settled && !plan->daemonize)
+                heard = read_settled_reports(report[0], &ret->reports);
+        else
+                heard = collect_reports(report[0], plan->report_deadline_ms, &ret->reports);
         if (!heard) {
                 if (!plan->daemonize)
                         (void)sp_signal_child(pid, ret->pidfd, SIGKILL);
                 else if (ret->reports.failure.error == ETIMEDOUT)
                         end_daemon_before_exec(pid, ret->reports.daemon_pid);
         }
-        close(report[0]);
+        sp_close(&report[0]);
         if (ret->reports.failed || plan->daemonize) {
                 int status;
 

@@ -48,6 +48,11 @@ SP_HIDDEN int sp_spawn(struct sp_plan *plan, struct sp_spawn_result *ret);
  * create the child running sp_child_run(plan) and return its pid once it has exec'd or
  * exited, or -errno. */
 SP_HIDDEN pid_t sp_start_child(struct sp_plan *plan, int *ret_pidfd);
+/* Whether sp_start_child() will make this plan's child share our memory under a vfork that
+ * this process has seen to be real (the child's mark, sp_plan.vfork_mark), with nothing to
+ * say but a failure (no daemon, handshake or id maps, which need the pipe's EOF or its
+ * messages): then the child reports through its stack (sp_plan.vfork_report), not a pipe. */
+SP_HIDDEN bool sp_child_reports_in_memory(const struct sp_plan *plan);
 
 /* The cgroup directory for plan->cgroup_fd: close-on-exec, numbered >= 3 and listed nowhere in
  * avoid[0..n), on a cgroup file system (v2, or v1 where only the write in the child can
@@ -70,6 +75,7 @@ struct sp_clone_stacks {
         char *child_top;  /* top of the child's stack */
         char *daemon_top; /* top of the daemon's stack */
         int *child_mark;  /* the lowest word of the child's stack (see sp_plan.vfork_mark) */
+        struct sp_report *child_report; /* just above it (see sp_plan.vfork_report) */
 };
 
 /* Stacks with guard pages, from a small lock-free cache or a new mapping; -1 with errno

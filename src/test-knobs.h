@@ -18,6 +18,14 @@ extern SP_HIDDEN int sp_test_no_pidfd;
 /* 0 automatic; 1 start at the /proc/self/fd walk; 2 start at the bounded loop (plan.c). */
 extern SP_HIDDEN int sp_test_force_close_fallback;
 
+/* How a child sharing our memory reports a failure before exec (spawn-linux.c): automatic (0:
+ * into its stack once this process has seen a real vfork), always through a pipe, or into its
+ * stack even before that (which an emulated vfork loses: the start must fail, not pass). */
+enum { SP_TEST_REPORTS_AUTO, SP_TEST_REPORTS_THROUGH_PIPE, SP_TEST_REPORTS_IN_MEMORY };
+extern SP_HIDDEN int sp_test_vfork_reports;
+/* Starts whose child reported (nothing, or its failure) through its stack, not a pipe. */
+extern SP_HIDDEN unsigned sp_test_memory_reports;
+
 /* Non-zero: behave as on a kernel before 6.9, whose pidfds cannot signal a process group: the
  * kill() fallback of signal.c, after proving the child unreaped. */
 extern SP_HIDDEN int sp_test_no_pidfd_group;

@@ -1,6 +1,8 @@
 /* Issue 17: the exec report of a child made with clone(CLONE_VM|CLONE_VFORK) is read at once
  * when clone returns, without waiting for the pipe's EOF, but only when the child's mark
- * shows that it really ran in our memory while we were suspended.
+ * shows that it really ran in our memory while we were suspended.  Once a process has seen
+ * such a mark, its plain children report a failure into their own stack instead of a pipe;
+ * the cases here that are about the pipe make it be used (sp_test_vfork_reports).
  *
  * This program defines clone() itself, in front of libc's (an executable's symbol comes first
  * for the library linked into it), to play the two situations that decide it:
@@ -51,6 +53,19 @@ enum clone_play {
 static enum clone_play play;
 static pid_t holders[16];
 static size_t nholders;
+
+/* The library's choice of report for the case: through the pipe (what the cases about the
+ * pipe test), or in memory.  Back to automatic in end_play(). */
+static void report_through(int how)
+{
+        sp_test_vfork_reports = how;
+}
+
+static void end_play(void)
+{
+        play = PLAY_NONE;
+        sp_test_vfork_reports = SP_TEST_REPORTS_AUTO;
+}
 
 typedef int clone_fn(int (*)(void *), void *, int, void *, ...);
 
@@ -121,7 +136,7 @@ static void end_holders(void)
                 (void)waitpid(holders[i], &status, 0);
         }
         nholders = 0;
-        play = PLAY_NONE;
+        end_play();
 }
 
 static double now_ms(void)
@@ -171,12 +186,13 @@ static void test_emulated_vfork_failure_reported_by_the_start(void **state)
         (void)state;
         if (!clone_plays())
                 skip();
+        report_through(SP_TEST_REPORTS_THROUGH_PIPE);
         play = PLAY_EMULATED;
         c = failing_helper();
         assert_run_fails(c, ENOENT, "chdir");
         assert_run_async_fails(c, ENOENT, "chdir");
         subproc_free(c);
-        play = PLAY_NONE;
+        end_play();
 }
 
 static void test_emulated_vfork_success(void **state)
@@ -188,6 +204,7 @@ static void test_emulated_vfork_success(void **state)
         (void)state;
         if (!clone_plays())
                 skip();
+        report_through(SP_TEST_REPORTS_THROUGH_PIPE);
         play = PLAY_EMULATED;
         c = true_helper();
         assert_ll_equal(subproc_run(c, &status), 0);
@@ -196,7 +213,7 @@ static void test_emulated_vfork_success(void **state)
         assert_ll_equal(subproc_wait(c, &status), 0);
         assert_ll_equal(status, 0);
         subproc_free(c);
-        play = PLAY_NONE;
+        end_play();
         assert_no_children();
 }
 
@@ -213,6 +230,7 @@ static void test_fork_meanwhile_holds_no_start_up(void **state)
         if (!clone_plays())
                 skip();
         nholders = 0;
+        report_through(SP_TEST_REPORTS_THROUGH_PIPE);
         play = PLAY_HOLDER;
         c = true_helper();
         t0 = now_ms();
@@ -241,6 +259,7 @@ static void test_fork_meanwhile_failure_still_reported(void **state)
         if (!clone_plays())
                 skip();
         nholders = 0;
+        report_through(SP_TEST_REPORTS_THROUGH_PIPE);
         play = PLAY_HOLDER;
         c = failing_helper();
         t0 = now_ms();
@@ -252,6 +271,62 @@ static void test_fork_meanwhile_failure_still_reported(void **state)
         assert_no_children();
 }
 
+/* Once a real vfork was seen, a plain child reports into its stack: no pipe, and every
+ * failure still comes back with its step and errno, the exit status of the last run kept. */
+static void test_reports_in_memory_after_a_real_vfork(void **state)
+{
+        subproc *c;
+        unsigned before;
+        int status = -1;
+
+        (void)state;
+        if (SUBPROC_SPAWN_FORK)
+                skip(); /* a forked child writes its own copy of our memory */
+        c = true_helper();
+        assert_ll_equal(subproc_run(c, &status), 0); /* the first may have to show it */
+        before = sp_test_memory_reports;
+        assert_ll_equal(subproc_run(c, &status), 0);
+        assert_ll_equal(status, 0);
+        assert_ll_equal(sp_test_memory_reports, before + 1);
+        subproc_set_cwd(c, "/nonexistent/subproc-dir");
+        assert_run_fails(c, ENOENT, "chdir");
+        assert_run_async_fails(c, ENOENT, "chdir");
+        assert_ll_equal(sp_test_memory_reports, before + 3);
+        subproc_free(c);
+        c = subproc_new_args("/nonexistent/subproc-program", NULL);
+        assert_run_fails(c, ENOENT, "exec");
+        assert_ll_equal(sp_test_memory_reports, before + 4);
+        subproc_free(c);
+        assert_no_children();
+}
+
+/* A child told to report into its stack that turns out not to share our memory (an emulated
+ * vfork, had the process not seen one before): nothing can tell how it fares, so the start
+ * fails, naming the report, and the child does not outlive it, whether its exec would have
+ * worked or not. */
+static void test_emulated_vfork_with_reports_in_memory_fails(void **state)
+{
+        subproc *c;
+        double t0;
+
+        (void)state;
+        if (!clone_plays())
+                skip();
+        report_through(SP_TEST_REPORTS_IN_MEMORY);
+        play = PLAY_EMULATED;
+        c = true_helper();
+        t0 = now_ms();
+        assert_run_fails(c, EPROTO, "report");
+        assert_run_async_fails(c, EPROTO, "report");
+        subproc_free(c);
+        c = failing_helper();
+        assert_run_fails(c, EPROTO, "report");
+        subproc_free(c);
+        assert_true(now_ms() - t0 < 15000);
+        end_play();
+        assert_no_children();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -259,6 +334,8 @@ int main(void)
                 T_TEST(test_emulated_vfork_success),
                 T_TEST(test_fork_meanwhile_holds_no_start_up),
                 T_TEST(test_fork_meanwhile_failure_still_reported),
+                T_TEST(test_reports_in_memory_after_a_real_vfork),
+                T_TEST(test_emulated_vfork_with_reports_in_memory_fails),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -129,6 +129,7 @@ int t_teardown(void **state)
         if (pid >= 0)
                 kill_leftover_children();
         sp_test_no_pidfd = 0;
+        sp_test_vfork_reports = SP_TEST_REPORTS_AUTO;
         return problems == 0 ? 0 : -1;
 }
 
