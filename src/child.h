@@ -99,7 +99,8 @@ struct sp_plan {
         size_t nkeep;
         int fd_limit;       /* bound for SP_CLOSE_LOOP; 0: the child asks (RLIMIT_NOFILE) */
         int first_method;   /* enum sp_close_method to try first */
-        int report_fd;      /* close-on-exec pipe to the parent, set by sp_spawn */
+        int report_fd;      /* close-on-exec pipe to the parent, set by sp_spawn; -1 when the
+                             * child reports into its stack (report_in_memory) */
         int handshake_fd;   /* close-on-exec pipe the child waits on, -1 if none */
         bool use_fork;      /* the hook or the handshake need a copied address space */
         bool handshake;     /* stop before exec until the parent says go */
