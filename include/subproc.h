@@ -429,7 +429,9 @@ enum {
  * its process group when it leads one) is stopped as by subproc_abort() (SIGTERM, a grace,
  * SIGKILL) and reaped, the buffers hold what came until then, and the call running the
  * command returns -1 with errno ECANCELED and a message naming the callback, its return
- * value and the stream (subproc_status(): -1).
+ * value and the stream (subproc_status(): -1).  After a timeout (subproc_set_timeout()),
+ * while what the pipes hold is read one last time, a refusal only stops that reading: the run
+ * has timed out already and fails with ETIMEDOUT.
  * Errors, at the run: EINVAL for a NULL fn, no or unknown streams or flags, a stream that goes
  * to an fd (subproc_set_output_fd()) or to a mapping (the child writes a memory file
  * directly: nothing passes through the library to call back with), a stream with a buffer
