@@ -109,7 +109,15 @@ static int serve_pipes(subproc *c, long long stop, int *status)
         }
         if (c->run.pidfd < 0 && child_gone(c)) {
                 sp_io_abandon(&c->run);
-                return wait_exit(c, SP_NEVER, status);
+                /* Without blocking: a handler reaping every child may have taken it since the
+                 * look, and its pid may be another child's by now (review). */
+                r = wait_exit(c, sp_now_ms(), status);
+                if (r == 0)
+                        return sp_error(ECHILD,
+                                        "cannot reap pid %d: it was reaped elsewhere (is SIGCHLD "
+                                        "ignored, or does a handler reap every child?)",
+                                        (int)c->run.pid);
+                return r;
         }
         return 0;
 }
