@@ -79,8 +79,8 @@ enum sp_close_method {
         SP_CLOSE_LOOP,          /* close() every fd up to fd_limit */
 };
 
-/* What a failing child writes on the report pipe (one write,
- * well under PIPE_BUF) or into its stack (sp_plan.vfork_report). */
+/* What a failing child writes on the report pipe (one write, well under PIPE_BUF) or into its
+ * stack (sp_plan.vfork_report). */
 struct sp_report {
         int stage;
         int error;

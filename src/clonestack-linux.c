@@ -63,6 +63,7 @@ int sp_clone_stacks_take(struct sp_clone_stacks *ret)
         ret->daemon_top = (char *)base + stack_offset(1) - page_size();
         ret->child_top = (char *)base + mapping_size();
         ret->child_mark = (int *)((char *)base + stack_offset(1));
+        /* Clear of the mark's word, aligned for the report's ints. */
         ret->child_report = (struct sp_report *)((char *)base + stack_offset(1) + 16);
         return 0;
 }
