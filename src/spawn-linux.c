@@ -195,7 +195,9 @@ static pid_t start_sharing(struct sp_plan *plan, const struct sp_clone_stacks *s
          * mark and the report before these reads. */
         plan->exec_settled = pid > 0 && __atomic_load_n(plan->vfork_mark, __ATOMIC_ACQUIRE);
         if (plan->exec_settled) {
-                __atomic_store_n(&vfork_proven, 1, __ATOMIC_RELAXED);
+                /* Written once, not per spawn: threads spawning at once share its line. */
+                if (!__atomic_load_n(&vfork_proven, __ATOMIC_RELAXED))
+                        __atomic_store_n(&vfork_proven, 1, __ATOMIC_RELAXED);
                 if (plan->vfork_report)
                         plan->memory_report = *plan->vfork_report;
         }
