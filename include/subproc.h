@@ -972,8 +972,10 @@ SUBPROC_EXPORT void subproc_set_cgroup_scope(subproc *c, const char *parent_dir)
  * on Linux, the process of that pid started when the child did (/proc/PID/stat, in clock
  * ticks): a child reaped behind the library's back (SIGCHLD ignored, a reaping handler) whose
  * pid went to another process, even another child of the caller's, is then left alone
- * (ESRCH, ECHILD).  The gaps a pidfd closes: the moment between that check and the kill, and
- * a pid reused within the same clock tick (10 ms).
+ * (ESRCH, ECHILD).  The gaps a pidfd closes: the moment between that check and the kill, a
+ * pid reused within the same clock tick (10 ms), and, where /proc cannot give the start time
+ * (not mounted, or mounted for another pid namespace), a pid that went to another child of
+ * the caller's (one that is no child of the caller's is still left alone).
  * Thread safety: one thread per command.  Async-signal safety: no. */
 SUBPROC_EXPORT void subproc_no_pidfd(subproc *c);
 
