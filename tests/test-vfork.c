@@ -292,6 +292,7 @@ static void test_reports_in_memory_after_a_real_vfork(void **state)
         assert_run_fails(c, ENOENT, "chdir");
         assert_run_async_fails(c, ENOENT, "chdir");
         assert_ll_equal(sp_test_memory_reports, before + 3);
+        assert_ll_equal(WEXITSTATUS(subproc_status(c)), 0);
         subproc_free(c);
         c = subproc_new_args("/nonexistent/subproc-program", NULL);
         assert_run_fails(c, ENOENT, "exec");
