@@ -291,10 +291,11 @@ void sp_io_abandon(struct sp_run *run)
 
         for (int i = 0; i < n && take_what_is_there(&slots[i]); i++)
                 ;
-        /* No EOF will come: a partial last line is the last the callback gets. */
-        if (run->out_fd >= 0)
+        /* No EOF will come: a partial last line is the last the callback gets, unless it has
+         * refused, for this stream or the other. */
+        if (run->out_fd >= 0 && !sp_sink_cancelled(run))
                 sp_sink_flush(&run->out_sink);
-        if (run->err_fd >= 0)
+        if (run->err_fd >= 0 && !sp_sink_cancelled(run))
                 sp_sink_flush(&run->err_sink);
         for (size_t i = 0; i < run->nfeeds; i++)
                 sp_close(&run->feeds[i].fd);

@@ -166,6 +166,9 @@ SP_HIDDEN void sp_sink_flush(struct sp_sink *sink);
 SP_HIDDEN int sp_sink_refused(const struct sp_sink *sink);
 /* Whether the run's callback is running (the command is not to be waited for from it). */
 SP_HIDDEN bool sp_sink_calling(const struct sp_run *run);
+/* Whether the run's callback refused (or called subproc_abort()) for either stream: it is
+ * one callback, not to be called again for the other stream either. */
+SP_HIDDEN bool sp_sink_cancelled(const struct sp_run *run);
 /* subproc_abort() from the callback: true when one is running, which then ends the run once
  * it returns, as a refusal does (the run's state is in use until then). */
 SP_HIDDEN bool sp_sink_abort_from_callback(struct sp_run *run);

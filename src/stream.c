@@ -43,6 +43,11 @@ static bool cancelled(const struct sp_sink *sink)
         return sink->refused != 0 || sink->aborted;
 }
 
+bool sp_sink_cancelled(const struct sp_run *run)
+{
+        return cancelled(&run->out_sink) || cancelled(&run->err_sink);
+}
+
 /* Call back with data[0..len), which must have a writable byte at data[len].  Non-zero when
  * the run is to end. */
 static int call(struct sp_sink *sink, char *data, size_t len)

@@ -309,6 +309,56 @@ static void test_refusal_after_the_deadline_is_final(void **state)
         subproc_free(c);
 }
 
+/* Takes stderr's first line as the grandchild's pid, refuses the first stdout line, and
+ * counts the calls after that. */
+static int refuse_stdout(void *opaque, int stream, const char *data, size_t len)
+{
+        struct refusing_tally *t = opaque;
+
+        (void)len;
+        t->calls++;
+        if (t->refused) {
+                t->calls_after_refusal++;
+                return 0;
+        }
+        if (stream == SUBPROC_STDERR && t->child < 0)
+                t->child = (pid_t)strtol(data, NULL, 10);
+        t->refused = stream == SUBPROC_STDOUT;
+        return t->refused ? 7 : 0;
+}
+
+/* The same with whole lines, when a grandchild holds the pipes: after the deadline each
+ * stream's unended last line is handed over, stdout's first; the callback refuses it, and
+ * stderr's is not handed over after that.  (The last read of this change: each stream's line
+ * went out unless its own stream had refused, so the one callback was called again.) */
+static void test_refusal_of_a_last_line_is_final(void **state)
+{
+        subproc *c = subproc_new_args("/bin/sh", "-c",
+                                      "sleep 30 & echo $! >&2; printf 'on stderr' >&2; "
+                                      "printf 'on stdout'; exec sleep 30",
+                                      NULL);
+        struct refusing_tally t = { -1, 0, 0, 0, false };
+
+        t_enter_mode(state);
+        t_become_subreaper();
+        subproc_set_output_callback(c, SUBPROC_STDOUT | SUBPROC_STDERR, SUBPROC_LINES,
+                                    refuse_stdout, &t);
+        subproc_set_timeout(c, 100, 5000);
+        assert_ll_equal(subproc_run_async(c, NULL), 0);
+        poll(NULL, 0, 300);
+        errno = 0;
+        assert_ll_equal(subproc_wait(c, NULL), -1);
+        assert_errno_equal(errno, ETIMEDOUT);
+        assert_true(t.child > 1);
+        assert_ll_equal(kill(t.child, SIGKILL), 0);
+        assert_true(t_reap_within(t.child, 10000, NULL));
+        assert_true(t.refused);
+        assert_ll_equal(t.calls, 2); /* the pid's line, then stdout's */
+        assert_ll_equal(t.calls_after_refusal, 0);
+        assert_no_children();
+        subproc_free(c);
+}
+
 /* A slow callback that counts the bytes it gets. */
 static int slow_count(void *opaque, int stream, const char *data, size_t len)
 {
@@ -772,6 +822,7 @@ int main(void)
                 BOTH_TERM_MODES(test_timeout_term_honoured),
                 BOTH_TERM_MODES(test_output_at_the_deadline_is_kept),
                 BOTH_TERM_MODES(test_refusal_after_the_deadline_is_final),
+                BOTH_TERM_MODES(test_refusal_of_a_last_line_is_final),
                 BOTH_TERM_MODES(test_flooding_grandchild_gets_one_pipe),
                 BOTH_TERM_MODES(test_timeout_term_ignored),
                 BOTH_TERM_MODES(test_timeout_kill_at_once),
